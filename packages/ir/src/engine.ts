@@ -1,0 +1,352 @@
+/**
+ * The `Engine` contract every engine implements (BRIEF.md), and `defineEngine`, which builds the
+ * whole pytree-aware API (argnums, number in → number out, Jacobians, Hessians, HVPs) from an
+ * engine's two flat primitives: `jvp` and `vjp` on lists of tensors. Engines may override any
+ * transformation with a faster one; the semantics stay these.
+ */
+import { isFloat } from "./dtype.js";
+import { ArgumentError, describeValue, DTypeError, ShapeError } from "./errors.js";
+import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
+import { formatShape, shapesEqual } from "./shape.js";
+import { scalar, Tensor } from "./tensor.js";
+import { Tracer } from "./trace.js";
+import { ones, zeros } from "./tensor.js";
+import { reshape, stack } from "./ops.js";
+
+/** Bumped whenever the `Engine` interface changes incompatibly. */
+export const SPEC_VERSION = 1;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyFunction = (...args: any[]) => any;
+
+/** Which arguments to differentiate: one index or several. */
+export type Argnums = number | readonly number[];
+
+/** A differentiable argument as a caller may give it: Tensor leaves also accept JS numbers. */
+export type Input<T> = T extends Tensor
+  ? Tensor | number
+  : T extends number
+    ? number
+    : T extends readonly unknown[]
+      ? { [K in keyof T]: Input<T[K]> }
+      : T extends object
+        ? { [K in keyof T]: Input<T[K]> }
+        : T;
+
+type InputsOf<P extends readonly unknown[]> = { [K in keyof P]: Input<P[K]> };
+export type Inputs<F extends AnyFunction> = InputsOf<Parameters<F>>;
+export type Output<F extends AnyFunction> = Input<ReturnType<F>>;
+
+/** The gradient's type: the differentiated argument's (a tuple of them for an array of argnums). */
+export type GradientOf<F extends AnyFunction, A extends Argnums> = A extends number
+  ? Input<Parameters<F>[A]>
+  : { -readonly [K in keyof A]: A[K] extends number ? Input<Parameters<F>[A[K]]> : never };
+
+/** A Jacobian or Hessian: a Tensor of shape `out.shape ++ in.shape`, or nested per pytree leaf. */
+export type JacobianTree = Tensor | number | JacobianTree[] | { [key: string]: JacobianTree };
+
+export interface Engine {
+  readonly name: string;
+  readonly specVersion: number;
+  /** Gradient of scalar-valued `f` with respect to argument(s) `argnums` (default 0). */
+  grad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): (...args: Inputs<F>) => GradientOf<F, A>;
+  /** `[f(...args), gradient]` in one pass. */
+  valueAndGrad<F extends AnyFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums?: A,
+  ): (...args: Inputs<F>) => [Output<F>, GradientOf<F, A>];
+  /** `[f(...primals), J·tangents]`. */
+  jvp<F extends AnyFunction>(f: F, primals: Inputs<F>, tangents: Inputs<F>): [Output<F>, Output<F>];
+  /** `[f(...primals), pullback]`; `pullback(cotangent)` returns one cotangent per primal. */
+  vjp<F extends AnyFunction>(f: F, ...primals: Inputs<F>): [Output<F>, (cotangent: Output<F>) => Inputs<F>];
+  /** Full Jacobian, shape `out.shape ++ in.shape` (nested per leaf for pytrees and argnums arrays). */
+  jacobian<F extends AnyFunction>(f: F, argnums?: Argnums): (...args: Inputs<F>) => JacobianTree;
+  /** Hessian of scalar-valued `f`. */
+  hessian<F extends AnyFunction>(f: F, argnums?: Argnums): (...args: Inputs<F>) => JacobianTree;
+  /** Hessian-vector product (with respect to all primals) without forming the Hessian. */
+  hvp<F extends AnyFunction>(f: F, primals: Inputs<F>, tangents: Inputs<F>): Inputs<F>;
+}
+
+/** A function on flat lists of tensors: what engine cores differentiate. */
+export type FlatFunction = (inputs: Tensor[]) => Tensor[];
+
+export interface EngineCore {
+  readonly name: string;
+  /** Forward mode: outputs of `f` at `primals`, and their tangents along `tangents`. */
+  jvp(f: FlatFunction, primals: Tensor[], tangents: Tensor[]): { outputs: Tensor[]; tangents: Tensor[] };
+  /** Reverse mode: outputs of `f` at `primals`, and a pullback from output cotangents to input cotangents. */
+  vjp(f: FlatFunction, primals: Tensor[]): { outputs: Tensor[]; pullback: (cotangents: Tensor[]) => Tensor[] };
+  /** How `jacobian` builds its result: columns by jvp, rows by vjp, or whichever needs fewer passes (default). */
+  readonly jacobianMode?: "forward" | "reverse" | "auto";
+}
+
+// ── argument plumbing ──────────────────────────────────────────────────────────────────────
+
+function checkFunction(op: string, f: unknown): void {
+  if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
+}
+
+function normalizeArgnums(op: string, argnums: unknown, count: number): number[] {
+  const list = typeof argnums === "number" ? [argnums] : Array.isArray(argnums) ? argnums : undefined;
+  if (list === undefined || list.length === 0) {
+    throw new ArgumentError(`${op}: expected argnums to be an argument index or a non-empty array of them, got ${JSON.stringify(argnums)}`);
+  }
+  for (const a of list) {
+    if (!Number.isInteger(a) || a < 0 || a >= count) {
+      throw new ArgumentError(`${op}: expected argnums in [0, ${count - 1}] (f was called with ${count} arguments), got ${JSON.stringify(argnums)}`);
+    }
+  }
+  if (new Set(list).size !== list.length) throw new ArgumentError(`${op}: expected distinct argnums, got ${JSON.stringify(argnums)}`);
+  return list as number[];
+}
+
+/** Flattened differentiable inputs: the leaves as float tensors, and how to rebuild them. */
+interface FlatInputs {
+  readonly tensors: Tensor[];
+  readonly wasNumber: boolean[];
+  readonly defs: TreeDef[];
+  readonly counts: number[];
+}
+
+function flattenInputs(op: string, trees: readonly unknown[], paths: readonly string[]): FlatInputs {
+  const tensors: Tensor[] = [];
+  const wasNumber: boolean[] = [];
+  const defs: TreeDef[] = [];
+  const counts: number[] = [];
+  trees.forEach((tree, i) => {
+    const { leaves, def } = flatten(tree, op, paths[i]);
+    defs.push(def);
+    counts.push(leaves.length);
+    for (const leaf of leaves) {
+      if (typeof leaf === "number") {
+        tensors.push(scalar(leaf));
+        wasNumber.push(true);
+      } else {
+        if (!isFloat(leaf.dtype)) {
+          throw new DTypeError(`${op}: expected float inputs to differentiate, got ${leaf.dtype} at ${paths[i]}`);
+        }
+        tensors.push(leaf);
+        wasNumber.push(false);
+      }
+    }
+  });
+  return { tensors, wasNumber, defs, counts };
+}
+
+/** A concrete scalar becomes a JS number when its input was one; tracers stay tensors. */
+function asNumberIf(value: Tensor, wanted: boolean): Tensor | number {
+  return wanted && value.rank === 0 && !(value instanceof Tracer) ? value.item() : value;
+}
+
+function rebuildInputs(flat: FlatInputs, values: readonly Tensor[]): unknown[] {
+  const out: unknown[] = [];
+  let k = 0;
+  flat.defs.forEach((def, i) => {
+    const leaves: unknown[] = [];
+    for (let j = 0; j < flat.counts[i]!; j++, k++) leaves.push(asNumberIf(values[k]!, flat.wasNumber[k]!));
+    out.push(unflatten(def, leaves));
+  });
+  return out;
+}
+
+/** `args` with the differentiated positions replaced by the rebuilt trees of `values`. */
+function substitute(args: readonly unknown[], argnums: readonly number[], flat: FlatInputs, values: readonly Tensor[]): unknown[] {
+  const copy = args.slice();
+  const trees: unknown[] = [];
+  let k = 0;
+  flat.defs.forEach((def, i) => {
+    trees.push(unflatten(def, values.slice(k, k + flat.counts[i]!)));
+    k += flat.counts[i]!;
+  });
+  argnums.forEach((a, i) => (copy[a] = trees[i]));
+  return copy;
+}
+
+interface FlatOutputs {
+  def: TreeDef | undefined;
+  wasNumber: boolean[];
+}
+
+function outputLeaves(op: string, result: unknown, record: FlatOutputs): Tensor[] {
+  const { leaves, def } = flatten(result, op, "f's result");
+  record.def = def;
+  record.wasNumber = leaves.map((l) => typeof l === "number");
+  return leaves.map((l) => (typeof l === "number" ? scalar(l) : l));
+}
+
+function checkScalarOutput(op: string, outputs: readonly Tensor[]): void {
+  if (outputs.length !== 1 || outputs[0]!.rank !== 0) {
+    const got = outputs.length === 1 ? `shape ${formatShape(outputs[0]!.shape)}` : `${outputs.length} outputs`;
+    throw new ShapeError(`${op}: expected f to return a scalar, got ${got}`);
+  }
+  if (!isFloat(outputs[0]!.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${outputs[0]!.dtype}`);
+}
+
+function checkMatching(op: string, what: string, expected: readonly Tensor[], given: readonly Tensor[], defA: TreeDef, defB: TreeDef): void {
+  if (!sameStructure(defA, defB)) {
+    throw new ArgumentError(`${op}: expected ${what} with the structure ${describeTree(defA)}, got ${describeTree(defB)}`);
+  }
+  expected.forEach((e, i) => {
+    const g = given[i]!;
+    if (!shapesEqual(e.shape, g.shape)) {
+      throw new ShapeError(`${op}: expected ${what} leaf ${i} of shape ${formatShape(e.shape)}, got ${formatShape(g.shape)}`);
+    }
+  });
+}
+
+function toTensorLeaves(op: string, tree: unknown, path: string, like: readonly Tensor[]): { tensors: Tensor[]; def: TreeDef } {
+  const { leaves, def } = flatten(tree, op, path);
+  const tensors = leaves.map((l, i) => (typeof l === "number" ? scalar(l, like[i]?.dtype ?? "float64") : l));
+  return { tensors, def };
+}
+
+/** Stacks Jacobian columns (axis -1) or rows (axis 0) into a block of shape out.shape ++ in.shape. */
+function assemble(parts: Tensor[], out: Tensor, input: Tensor, axis: number): Tensor {
+  const shape = [...out.shape, ...input.shape];
+  if (parts.length === 0) return zeros(shape, out.dtype);
+  return reshape(stack(parts, axis), shape);
+}
+
+function basis(like: Tensor, index: number): Tensor {
+  const t = zeros(like.shape, like.dtype);
+  t.data[index] = 1;
+  return t;
+}
+
+// ── defineEngine ───────────────────────────────────────────────────────────────────────────
+
+/** Builds the full `Engine` API from an engine's flat `jvp` and `vjp`. */
+export function defineEngine(core: EngineCore): Engine {
+  const name = core.name;
+
+  function prepare(op: string, f: unknown, args: readonly unknown[], argnums: Argnums) {
+    checkFunction(op, f);
+    const nums = normalizeArgnums(op, argnums, args.length);
+    const flat = flattenInputs(op, nums.map((a) => args[a]), nums.map((a) => `args[${a}]`));
+    return { nums, flat };
+  }
+
+  function valueAndGradImpl(op: string, f: AnyFunction, argnums: Argnums, args: readonly unknown[]): [unknown, unknown] {
+    const { nums, flat } = prepare(op, f, args, argnums);
+    const record: FlatOutputs = { def: undefined, wasNumber: [] };
+    const { outputs, pullback } = core.vjp((xs) => {
+      const out = outputLeaves(op, f(...substitute(args, nums, flat, xs)), record);
+      checkScalarOutput(op, out);
+      return out;
+    }, flat.tensors);
+    const out = outputs[0]!;
+    const cotangents = pullback([ones([], out.dtype)]);
+    const grads = rebuildInputs(flat, cotangents);
+    const allNumbers = flat.wasNumber.every(Boolean);
+    const value = asNumberIf(out, allNumbers || record.wasNumber[0] === true);
+    return [value, typeof argnums === "number" ? grads[0] : grads];
+  }
+
+  function jvpImpl(f: AnyFunction, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {
+    const op = "jvp";
+    checkFunction(op, f);
+    if (!Array.isArray(primals) || !Array.isArray(tangents)) {
+      throw new ArgumentError(`jvp: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`);
+    }
+    const nums = primals.map((_, i) => i);
+    const flat = flattenInputs(op, primals, nums.map((i) => `primals[${i}]`));
+    const given = toTensorLeaves(op, tangents, "tangents", flat.tensors);
+    checkMatching(op, "tangents", flat.tensors, given.tensors, { kind: "array", children: flat.defs }, given.def);
+    const record: FlatOutputs = { def: undefined, wasNumber: [] };
+    const result = core.jvp((xs) => outputLeaves(op, f(...substitute(primals, nums, flat, xs)), record), flat.tensors, given.tensors);
+    const allNumbers = flat.wasNumber.every(Boolean);
+    const wrap = (values: Tensor[]) => unflatten(record.def!, values.map((v, i) => asNumberIf(v, allNumbers || record.wasNumber[i]!)));
+    return [wrap(result.outputs), wrap(result.tangents)];
+  }
+
+  function vjpImpl(f: AnyFunction, primals: readonly unknown[]): [unknown, (cotangent: unknown) => unknown[]] {
+    const op = "vjp";
+    checkFunction(op, f);
+    const nums = primals.map((_, i) => i);
+    const flat = flattenInputs(op, primals, nums.map((i) => `primals[${i}]`));
+    const record: FlatOutputs = { def: undefined, wasNumber: [] };
+    const { outputs, pullback } = core.vjp((xs) => outputLeaves(op, f(...substitute(primals, nums, flat, xs)), record), flat.tensors);
+    const allNumbers = flat.wasNumber.every(Boolean);
+    const value = unflatten(record.def!, outputs.map((v, i) => asNumberIf(v, allNumbers || record.wasNumber[i]!)));
+    const outDef = record.def!;
+    const pull = (cotangent: unknown): unknown[] => {
+      const given = toTensorLeaves("vjp pullback", cotangent, "cotangent", outputs);
+      checkMatching("vjp pullback", "a cotangent", outputs, given.tensors, outDef, given.def);
+      return rebuildInputs(flat, pullback(given.tensors));
+    };
+    return [value, pull];
+  }
+
+  function jacobianImpl(op: string, f: AnyFunction, argnums: Argnums, args: readonly unknown[]): unknown {
+    const { nums, flat } = prepare(op, f, args, argnums);
+    const record: FlatOutputs = { def: undefined, wasNumber: [] };
+    const flatF: FlatFunction = (xs) => outputLeaves(op, f(...substitute(args, nums, flat, xs)), record);
+    const inputs = flat.tensors;
+    const nIn = inputs.reduce((n, t) => n + t.size, 0);
+    const mode = core.jacobianMode ?? "auto";
+    // forward mode needs one pass per input element, reverse one per output element
+    let probe = mode === "forward" ? undefined : core.vjp(flatF, inputs);
+    let outputs = probe?.outputs;
+    const forward = mode === "forward" || (mode === "auto" && nIn <= outputs!.reduce((n, t) => n + t.size, 0));
+    // blocks[outLeaf][inLeaf] has shape out.shape ++ in.shape
+    const blocks: Tensor[][] = [];
+    if (forward) {
+      if (outputs === undefined) outputs = core.jvp(flatF, inputs, inputs.map((x) => zeros(x.shape, x.dtype))).outputs;
+      const outs = outputs;
+      outs.forEach(() => blocks.push([]));
+      inputs.forEach((input, leaf) => {
+        const columns: Tensor[][] = outs.map(() => []);
+        for (let j = 0; j < input.size; j++) {
+          const tangents = inputs.map((x, l) => (l === leaf ? basis(x, j) : zeros(x.shape, x.dtype)));
+          core.jvp(flatF, inputs, tangents).tangents.forEach((t, o) => columns[o]!.push(t));
+        }
+        outs.forEach((out, o) => blocks[o]!.push(assemble(columns[o]!, out, input, -1)));
+      });
+    } else {
+      const outs = outputs!;
+      const pullback = probe!.pullback;
+      outs.forEach((out, o) => {
+        const rows: Tensor[][] = inputs.map(() => []);
+        for (let i = 0; i < out.size; i++) {
+          const cotangents = outs.map((y, l) => (l === o ? basis(y, i) : zeros(y.shape, y.dtype)));
+          pullback(cotangents).forEach((g, l) => rows[l]!.push(g));
+        }
+        blocks.push(inputs.map((input, l) => assemble(rows[l]!, out, input, 0)));
+      });
+    }
+    probe = undefined;
+    const allNumbers = flat.wasNumber.every(Boolean);
+    const finalOutputs = outputs!;
+    const perOutput = blocks.map((row, o) => {
+      const byArg = rebuildInputs({ ...flat, wasNumber: flat.wasNumber.map((w) => w && (allNumbers || record.wasNumber[o] === true) && finalOutputs[o]!.rank === 0) }, row);
+      return typeof argnums === "number" ? byArg[0] : byArg;
+    });
+    return unflatten(record.def!, perOutput);
+  }
+
+  const engine: Engine = {
+    name,
+    specVersion: SPEC_VERSION,
+    grad: ((f: AnyFunction, argnums: Argnums = 0) =>
+      (...args: unknown[]) => valueAndGradImpl("grad", f, argnums, args)[1]) as Engine["grad"],
+    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) =>
+      (...args: unknown[]) => valueAndGradImpl("valueAndGrad", f, argnums, args)) as Engine["valueAndGrad"],
+    jvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => jvpImpl(f, primals, tangents)) as Engine["jvp"],
+    vjp: ((f: AnyFunction, ...primals: unknown[]) => vjpImpl(f, primals)) as Engine["vjp"],
+    jacobian: ((f: AnyFunction, argnums: Argnums = 0) =>
+      (...args: unknown[]) => jacobianImpl("jacobian", f, argnums, args)) as Engine["jacobian"],
+    hessian: ((f: AnyFunction, argnums: Argnums = 0) => {
+      checkFunction("hessian", f);
+      const g = (...args: unknown[]) => valueAndGradImpl("hessian", f, argnums, args)[1];
+      return (...args: unknown[]) => jacobianImpl("hessian", g, argnums, args);
+    }) as Engine["hessian"],
+    hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
+      checkFunction("hvp", f);
+      if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
+      const all = primals.map((_, i) => i);
+      const g = (...args: unknown[]) => valueAndGradImpl("hvp", f, all, args)[1];
+      return jvpImpl(g, primals, tangents)[1];
+    }) as Engine["hvp"],
+  };
+  return engine;
+}

@@ -1,0 +1,275 @@
+/**
+ * Graphs: an SSA list of primitive applications. `trace(f, ...args)` records one by running `f`
+ * on tracers; `toFunction(graph)` turns it back into a callable (which binds primitives, so a
+ * graph runs eagerly or under any engine's transformation).
+ */
+import { isDType, type DType } from "./dtype.js";
+import { ArgumentError, ConcretizationError, GraphError, describeValue } from "./errors.js";
+import { inferAval, isPrimitive, PARAM_KINDS, ARITY, type Aval, type Params, type Primitive } from "./primitives.js";
+import { flatten, unflatten, leafCount, type TreeDef } from "./pytree.js";
+import { formatShape, shapesEqual, sizeOf } from "./shape.js";
+import { scalar, Tensor } from "./tensor.js";
+import { bind, Trace, Tracer, withTrace } from "./trace.js";
+import { SHORT_DTYPE } from "./dtype.js";
+
+export interface GraphValue {
+  readonly id: number;
+  readonly shape: readonly number[];
+  readonly dtype: DType;
+}
+
+export interface GraphInput extends GraphValue {
+  /** A readable name for printing (`x`, `y`); defaults to `x{index}`. */
+  readonly name?: string;
+}
+
+export interface GraphConstant extends GraphValue {
+  readonly value: Tensor;
+}
+
+export interface GraphNode<P extends Primitive = Primitive> extends GraphValue {
+  readonly op: P;
+  readonly inputs: readonly number[];
+  readonly params: Params<P>;
+}
+
+export interface Graph {
+  readonly inputs: readonly GraphInput[];
+  readonly constants: readonly GraphConstant[];
+  readonly nodes: readonly GraphNode[];
+  readonly outputs: readonly number[];
+  /** Structure of the arguments (an array of per-argument trees) and of the result. */
+  readonly inTree: TreeDef;
+  readonly outTree: TreeDef;
+}
+
+class GraphTracer extends Tracer {
+  constructor(
+    readonly trace: GraphTrace,
+    readonly id: number,
+    aval: Aval,
+  ) {
+    super(aval);
+  }
+
+  concrete(): Tensor {
+    throw new ConcretizationError(
+      `${this.trace.name}: cannot read the value of a traced ${this.typeString()} tensor while tracing: the graph ` +
+        `must not depend on data (an if/loop on a traced value, .item(), .toArray()). ` +
+        `Use where(cond, a, b) to select between values instead of branching.`,
+    );
+  }
+}
+
+class GraphTrace extends Trace {
+  readonly name: string;
+  readonly inputs: GraphInput[] = [];
+  readonly constants: GraphConstant[] = [];
+  readonly nodes: GraphNode[] = [];
+  private nextId = 0;
+  private readonly constantIds = new Map<Tensor, GraphTracer>();
+
+  constructor(level: number, name: string) {
+    super(level);
+    this.name = name;
+  }
+
+  newInput(aval: Aval, name?: string): GraphTracer {
+    const id = this.nextId++;
+    this.inputs.push(name === undefined ? { id, shape: aval.shape, dtype: aval.dtype } : { id, shape: aval.shape, dtype: aval.dtype, name });
+    return new GraphTracer(this, id, aval);
+  }
+
+  constant(value: Tensor): Tracer {
+    if (value instanceof Tracer) {
+      throw new ArgumentError(
+        `${this.name}: expected the traced function to use only its arguments and constants, got a closed-over ${value.describe()} ` +
+          `from an enclosing transformation; pass it to the function as an argument instead`,
+      );
+    }
+    const known = this.constantIds.get(value);
+    if (known) return known;
+    const id = this.nextId++;
+    this.constants.push({ id, shape: value.shape, dtype: value.dtype, value });
+    const tracer = new GraphTracer(this, id, value);
+    this.constantIds.set(value, tracer);
+    return tracer;
+  }
+
+  processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
+    const id = this.nextId++;
+    this.nodes.push({
+      id,
+      op: prim,
+      inputs: inputs.map((t) => (t as GraphTracer).id),
+      params: structuredClone(params),
+      shape: out.shape,
+      dtype: out.dtype,
+    } as GraphNode);
+    return new GraphTracer(this, id, out);
+  }
+}
+
+export interface TraceOptions {
+  /** Names for the input leaves, in order (for printing). */
+  readonly names?: readonly string[];
+  /** Used in error messages (default "trace"). */
+  readonly name?: string;
+}
+
+/**
+ * Runs `f` on tracers shaped like `args` (numbers, Tensors, or pytrees of them) and records the
+ * primitives it applies. Ops on constants only are evaluated while tracing (constant folding).
+ */
+export function trace(f: (...args: never[]) => unknown, ...args: unknown[]): Graph {
+  return traceWith({}, f, ...args);
+}
+
+export function traceWith(options: TraceOptions, f: (...args: never[]) => unknown, ...args: unknown[]): Graph {
+  const opName = options.name ?? "trace";
+  if (typeof f !== "function") throw new ArgumentError(`${opName}: expected a function, got ${describeValue(f)}`);
+  const { leaves, def } = flatten(args, opName, "args");
+  return withTrace(
+    (level) => new GraphTrace(level, opName),
+    (t) => {
+      const tracers = leaves.map((leaf, i) => {
+        const aval = typeof leaf === "number" ? { shape: [], dtype: "float64" as DType } : { shape: leaf.shape, dtype: leaf.dtype };
+        return t.newInput(aval, options.names?.[i]);
+      });
+      const result = (f as (...a: unknown[]) => unknown)(...(unflatten(def, tracers) as unknown[]));
+      const out = flatten(result, opName, "f's result");
+      const outputs = out.leaves.map((leaf) => {
+        const value = typeof leaf === "number" ? scalar(leaf) : leaf;
+        if (value instanceof GraphTracer && value.trace === t) return value.id;
+        return (t.constant(value) as GraphTracer).id;
+      });
+      return { inputs: t.inputs, constants: t.constants, nodes: t.nodes, outputs, inTree: def, outTree: out.def };
+    },
+  );
+}
+
+/** Evaluates a graph on flat input tensors by binding each primitive (eagerly, or under any engine). */
+export function evalGraph(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
+  if (inputs.length !== graph.inputs.length) {
+    throw new ArgumentError(`evalGraph: expected ${graph.inputs.length} inputs, got ${inputs.length}`);
+  }
+  const env = new Map<number, Tensor>();
+  graph.inputs.forEach((input, i) => {
+    const x = inputs[i]!;
+    if (!shapesEqual(x.shape, input.shape) || x.dtype !== input.dtype) {
+      throw new ArgumentError(
+        `evalGraph: expected input ${i} of type ${SHORT_DTYPE[input.dtype]}${formatShape(input.shape)}, got ${x.describe()}`,
+      );
+    }
+    env.set(input.id, x);
+  });
+  for (const c of graph.constants) env.set(c.id, c.value);
+  for (const node of graph.nodes) {
+    env.set(node.id, bind(node.op, node.inputs.map((id) => env.get(id)!), node.params));
+  }
+  return graph.outputs.map((id) => env.get(id)!);
+}
+
+/** A graph as a function of the same argument structure it was traced with. */
+export function toFunction(graph: Graph): (...args: unknown[]) => unknown {
+  validateGraph(graph);
+  return (...args: unknown[]) => {
+    const { leaves } = flatten(args, "graph function", "args");
+    const tensors = leaves.map((l) => (typeof l === "number" ? scalar(l) : l));
+    const outputs = evalGraph(graph, tensors);
+    return unflatten(graph.outTree, outputs);
+  };
+}
+
+// ── validation ─────────────────────────────────────────────────────────────────────────────
+
+function fail(message: string): never {
+  throw new GraphError(`graph: ${message}`);
+}
+
+function checkValue(what: string, v: GraphValue): void {
+  if (!Number.isInteger(v.id) || v.id < 0) fail(`expected ${what} id to be a non-negative integer, got ${JSON.stringify(v.id)}`);
+  if (!Array.isArray(v.shape) || !v.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    fail(`expected ${what} ${v.id} to have a shape of non-negative integers, got ${JSON.stringify(v.shape)}`);
+  }
+  if (!isDType(v.dtype)) fail(`expected ${what} ${v.id} to have a dtype, got ${JSON.stringify(v.dtype)}`);
+}
+
+function checkParams(node: GraphNode): void {
+  const kinds = PARAM_KINDS[node.op] as Record<string, string>;
+  const params = node.params as unknown;
+  if (params === null || typeof params !== "object" || Array.isArray(params)) fail(`expected node ${node.id} (${node.op}) params to be an object, got ${JSON.stringify(params)}`);
+  const given = Object.keys(params as object);
+  const wanted = Object.keys(kinds);
+  if (given.length !== wanted.length || !wanted.every((k) => given.includes(k))) {
+    fail(`expected node ${node.id} (${node.op}) params {${wanted.join(", ")}}, got {${given.join(", ")}}`);
+  }
+  for (const key of wanted) {
+    const value = (params as Record<string, unknown>)[key];
+    const kind = kinds[key];
+    const ok =
+      kind === "int"
+        ? Number.isSafeInteger(value)
+        : kind === "ints"
+          ? Array.isArray(value) && value.length <= 64 && value.every((v) => Number.isSafeInteger(v))
+          : isDType(value);
+    if (!ok) fail(`expected node ${node.id} (${node.op}) param ${key} to be ${kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype"}, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Checks every invariant of a graph: ids, references, ops, params, shapes, constants, tree structures. */
+export function validateGraph(graph: Graph): void {
+  const defined = new Map<number, Aval>();
+  const define = (what: string, v: GraphValue) => {
+    checkValue(what, v);
+    if (defined.has(v.id)) fail(`expected unique ids, got ${v.id} twice`);
+    defined.set(v.id, { shape: v.shape, dtype: v.dtype });
+  };
+  if (!Array.isArray(graph.inputs) || !Array.isArray(graph.constants) || !Array.isArray(graph.nodes) || !Array.isArray(graph.outputs)) {
+    fail("expected inputs, constants, nodes and outputs arrays");
+  }
+  for (const input of graph.inputs) {
+    define("input", input);
+    if (input.name !== undefined && (typeof input.name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(input.name))) {
+      fail(`expected input ${input.id} name to be an identifier, got ${JSON.stringify(input.name)}`);
+    }
+  }
+  for (const c of graph.constants) {
+    define("constant", c);
+    if (!(c.value instanceof Tensor) || c.value.dtype !== c.dtype || !shapesEqual(c.value.shape, c.shape) || c.value.data.length !== sizeOf(c.shape)) {
+      fail(`expected constant ${c.id} to hold ${sizeOf(c.shape)} ${c.dtype} values of shape ${formatShape(c.shape)}`);
+    }
+  }
+  for (const node of graph.nodes as readonly GraphNode[]) {
+    if (!isPrimitive(node.op as unknown)) fail(`expected a known op, got ${JSON.stringify(node.op)} at node ${JSON.stringify(node.id)}`);
+    checkValue("node", node);
+    if (!Array.isArray(node.inputs as unknown)) fail(`expected node ${node.id} inputs to be an array`);
+    const arity = ARITY[node.op];
+    if (arity !== "variadic" ? node.inputs.length !== arity : node.inputs.length === 0) {
+      fail(`expected node ${node.id} (${node.op}) to take ${arity === "variadic" ? "at least one" : arity} inputs, got ${node.inputs.length}`);
+    }
+    const avals = node.inputs.map((id) => {
+      const aval = defined.get(id);
+      if (aval === undefined) fail(`expected node ${node.id} (${node.op}) to use values defined before it, got ${JSON.stringify(id)}`);
+      return aval;
+    });
+    checkParams(node);
+    let out: Aval;
+    try {
+      out = inferAval(node.op, avals, node.params);
+    } catch (error) {
+      fail(`node ${node.id} (${node.op}) is inconsistent: ${(error as Error).message}`);
+    }
+    if (!shapesEqual(out.shape, node.shape) || out.dtype !== node.dtype) {
+      fail(`expected node ${node.id} (${node.op}) to declare ${SHORT_DTYPE[out.dtype]}${formatShape(out.shape)}, got ${node.dtype}${formatShape(node.shape)}`);
+    }
+    define("node", node);
+  }
+  for (const id of graph.outputs) {
+    if (!defined.has(id)) fail(`expected outputs to be defined values, got ${JSON.stringify(id)}`);
+  }
+  if (leafCount(graph.inTree) !== graph.inputs.length) fail(`expected inTree with ${graph.inputs.length} leaves, got ${leafCount(graph.inTree)}`);
+  if (leafCount(graph.outTree) !== graph.outputs.length) fail(`expected outTree with ${graph.outputs.length} leaves, got ${leafCount(graph.outTree)}`);
+}
+
+export type { Primitive };

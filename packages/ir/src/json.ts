@@ -1,0 +1,179 @@
+/**
+ * JSON (de)serialization of graphs. Numbers that JSON cannot hold (NaN, ±Infinity) are written as
+ * the strings "NaN", "Infinity", "-Infinity". Parsing trusts nothing: every field is checked, then
+ * the whole graph is validated (ops, references, params, shapes, constants, structures).
+ */
+import { allocate, isDType, type DType } from "./dtype.js";
+import { GraphError } from "./errors.js";
+import { validateGraph, type Graph, type GraphConstant, type GraphInput, type GraphNode } from "./graph.js";
+import type { TreeDef } from "./pytree.js";
+import { sizeOf } from "./shape.js";
+import { Tensor } from "./tensor.js";
+
+export const GRAPH_FORMAT = "chainrule.graph";
+export const GRAPH_FORMAT_VERSION = 1;
+
+type JsonNumber = number | "NaN" | "Infinity" | "-Infinity";
+
+function encodeNumber(v: number): JsonNumber {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "Infinity";
+  if (v === -Infinity) return "-Infinity";
+  return v;
+}
+
+/** The graph as plain JSON-compatible data. */
+export function graphToJSON(graph: Graph): unknown {
+  return {
+    format: GRAPH_FORMAT,
+    version: GRAPH_FORMAT_VERSION,
+    inputs: graph.inputs.map((i) => ({ ...i, shape: [...i.shape] })),
+    constants: graph.constants.map((c) => ({
+      id: c.id,
+      shape: [...c.shape],
+      dtype: c.dtype,
+      data: Array.from(c.value.data, encodeNumber),
+    })),
+    nodes: graph.nodes.map((n) => ({ id: n.id, op: n.op, inputs: [...n.inputs], params: n.params, shape: [...n.shape], dtype: n.dtype })),
+    outputs: [...graph.outputs],
+    inTree: graph.inTree,
+    outTree: graph.outTree,
+  };
+}
+
+/** The graph as a JSON string. */
+export function serializeGraph(graph: Graph): string {
+  return JSON.stringify(graphToJSON(graph));
+}
+
+function fail(message: string): never {
+  throw new GraphError(`parseGraph: ${message}`);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+function only(what: string, v: Record<string, unknown>, keys: readonly string[], optional: readonly string[] = []): void {
+  for (const k of Object.keys(v)) {
+    if (!keys.includes(k) && !optional.includes(k)) fail(`unexpected field ${JSON.stringify(k)} in ${what}`);
+  }
+  for (const k of keys) if (!(k in v)) fail(`expected field ${JSON.stringify(k)} in ${what}`);
+}
+
+function decodeNumber(v: unknown, dtype: DType, where: string): number {
+  if (typeof v === "number") {
+    if (dtype === "int32" && !(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647)) fail(`expected int32 values in ${where}, got ${v}`);
+    if (dtype === "bool" && v !== 0 && v !== 1) fail(`expected 0/1 values in ${where}, got ${v}`);
+    return v;
+  }
+  if (v === "NaN" || v === "Infinity" || v === "-Infinity") {
+    if (dtype === "int32" || dtype === "bool") fail(`expected finite ${dtype} values in ${where}, got ${v}`);
+    return Number(v);
+  }
+  fail(`expected numbers in ${where}, got ${JSON.stringify(v)?.slice(0, 40)}`);
+}
+
+function parseTree(v: unknown, depth = 0): TreeDef {
+  if (depth > 64) fail("expected a tree definition nested at most 64 deep");
+  if (!isRecord(v)) fail(`expected a tree definition object, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  switch (v.kind) {
+    case "number":
+    case "tensor":
+      only("a tree leaf", v, ["kind"]);
+      return { kind: v.kind };
+    case "none":
+      only("a tree definition", v, ["kind"], ["value"]);
+      if (v.value !== null && v.value !== undefined) fail("expected a none tree value of null");
+      return { kind: "none", value: null };
+    case "array":
+      only("a tree definition", v, ["kind", "children"]);
+      if (!Array.isArray(v.children)) fail("expected tree children to be an array");
+      return { kind: "array", children: v.children.map((c) => parseTree(c, depth + 1)) };
+    case "object": {
+      only("a tree definition", v, ["kind", "keys", "children"]);
+      if (!Array.isArray(v.keys) || !v.keys.every((k) => typeof k === "string") || !Array.isArray(v.children) || v.keys.length !== v.children.length) {
+        fail("expected object tree keys (strings) matching its children");
+      }
+      return { kind: "object", keys: v.keys as string[], children: v.children.map((c) => parseTree(c, depth + 1)) };
+    }
+    default:
+      fail(`expected a tree kind, got ${JSON.stringify(v.kind)?.slice(0, 40)}`);
+  }
+}
+
+function parseShape(v: unknown, where: string): number[] {
+  if (!Array.isArray(v) || v.length > 64 || !v.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`expected the shape of ${where} to be non-negative integers, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  }
+  if (sizeOf(v) > 2 ** 31) fail(`expected ${where} to have fewer than 2^31 elements, got shape ${JSON.stringify(v)}`);
+  return v.slice();
+}
+
+function parseDtype(v: unknown, where: string): DType {
+  if (!isDType(v)) fail(`expected the dtype of ${where}, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  return v;
+}
+
+function parseId(v: unknown, where: string): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`expected the id of ${where} to be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  return v as number;
+}
+
+/** Parses and validates a graph from JSON text or already-parsed data. */
+export function parseGraph(json: string | unknown): Graph {
+  let data: unknown = json;
+  if (typeof json === "string") {
+    try {
+      data = JSON.parse(json);
+    } catch (error) {
+      fail(`expected JSON text, got a syntax error (${(error as Error).message})`);
+    }
+  }
+  if (!isRecord(data)) fail("expected a graph object");
+  only("the graph", data, ["format", "version", "inputs", "constants", "nodes", "outputs", "inTree", "outTree"]);
+  if (data.format !== GRAPH_FORMAT) fail(`expected format ${JSON.stringify(GRAPH_FORMAT)}, got ${JSON.stringify(data.format)?.slice(0, 40)}`);
+  if (data.version !== GRAPH_FORMAT_VERSION) fail(`expected version ${GRAPH_FORMAT_VERSION}, got ${JSON.stringify(data.version)?.slice(0, 40)}`);
+  for (const key of ["inputs", "constants", "nodes", "outputs"] as const) {
+    if (!Array.isArray(data[key])) fail(`expected ${key} to be an array`);
+  }
+  const inputs: GraphInput[] = (data.inputs as unknown[]).map((v, i) => {
+    if (!isRecord(v)) fail(`expected input ${i} to be an object`);
+    only(`input ${i}`, v, ["id", "shape", "dtype"], ["name"]);
+    const input = { id: parseId(v.id, `input ${i}`), shape: parseShape(v.shape, `input ${i}`), dtype: parseDtype(v.dtype, `input ${i}`) };
+    if (v.name === undefined) return input;
+    if (typeof v.name !== "string") fail(`expected input ${i} name to be a string`);
+    return { ...input, name: v.name };
+  });
+  const constants: GraphConstant[] = (data.constants as unknown[]).map((v, i) => {
+    if (!isRecord(v)) fail(`expected constant ${i} to be an object`);
+    only(`constant ${i}`, v, ["id", "shape", "dtype", "data"]);
+    const shape = parseShape(v.shape, `constant ${i}`);
+    const dtype = parseDtype(v.dtype, `constant ${i}`);
+    if (!Array.isArray(v.data) || v.data.length !== sizeOf(shape)) {
+      fail(`expected constant ${i} data to hold ${sizeOf(shape)} values, got ${Array.isArray(v.data) ? v.data.length : typeof v.data}`);
+    }
+    const values = allocate(dtype, v.data.length);
+    v.data.forEach((x, j) => (values[j] = decodeNumber(x, dtype, `constant ${i}`)));
+    return { id: parseId(v.id, `constant ${i}`), shape, dtype, value: new Tensor(dtype, shape, values) };
+  });
+  const nodes: GraphNode[] = (data.nodes as unknown[]).map((v, i) => {
+    if (!isRecord(v)) fail(`expected node ${i} to be an object`);
+    only(`node ${i}`, v, ["id", "op", "inputs", "params", "shape", "dtype"]);
+    if (typeof v.op !== "string") fail(`expected node ${i} op to be a string`);
+    if (!Array.isArray(v.inputs)) fail(`expected node ${i} inputs to be an array`);
+    if (!isRecord(v.params)) fail(`expected node ${i} params to be an object`);
+    return {
+      id: parseId(v.id, `node ${i}`),
+      op: v.op,
+      inputs: v.inputs.map((x) => parseId(x, `an input of node ${i}`)),
+      params: structuredClone(v.params),
+      shape: parseShape(v.shape, `node ${i}`),
+      dtype: parseDtype(v.dtype, `node ${i}`),
+    } as unknown as GraphNode;
+  });
+  const outputs = (data.outputs as unknown[]).map((v, i) => parseId(v, `output ${i}`));
+  const graph: Graph = { inputs, constants, nodes, outputs, inTree: parseTree(data.inTree), outTree: parseTree(data.outTree) };
+  validateGraph(graph);
+  return graph;
+}

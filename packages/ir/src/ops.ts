@@ -1,0 +1,400 @@
+/**
+ * The user-facing ops. Each accepts numbers, nested arrays, Tensors and tracers alike, checks its
+ * arguments (`op: expected …, got …`) and is either a primitive (`bind`) or a composite of them.
+ */
+import { assertDType, isFloat, type DType } from "./dtype.js";
+import { ArgumentError, DTypeError, ShapeError, describeValue } from "./errors.js";
+import { castTo, toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
+import { formatShape, normalizeAxes, normalizeAxis, sizeOf } from "./shape.js";
+import { bind } from "./trace.js";
+import { Tensor } from "./tensor.js";
+import type { UnaryPrimitive } from "./primitives.js";
+
+// ── elementwise ────────────────────────────────────────────────────────────────────────────
+
+function floatUnary(prim: UnaryPrimitive) {
+  return (x: TensorLike): Tensor => bind(prim, [toFloat(toOperand(prim, x))], {});
+}
+
+function numericUnary(prim: "neg" | "abs" | "sign") {
+  return (x: TensorLike): Tensor => {
+    const t = toOperand(prim, x);
+    return bind(prim, [t.dtype === "bool" ? castTo(t, "int32") : t], {});
+  };
+}
+
+export const neg = numericUnary("neg");
+export const abs = numericUnary("abs");
+export const sign = numericUnary("sign");
+export const exp = floatUnary("exp");
+export const log = floatUnary("log");
+export const log1p = floatUnary("log1p");
+export const expm1 = floatUnary("expm1");
+export const sin = floatUnary("sin");
+export const cos = floatUnary("cos");
+export const tanh = floatUnary("tanh");
+export const sqrt = floatUnary("sqrt");
+
+function numericBinary(prim: "add" | "sub" | "mul" | "maximum" | "minimum") {
+  return (x: TensorLike, y: TensorLike): Tensor => {
+    let [a, b] = toOperands(prim, [x, y]);
+    if (a!.dtype === "bool") {
+      a = castTo(a!, "int32");
+      b = castTo(b!, "int32");
+    }
+    return bind(prim, [a!, b!], {});
+  };
+}
+
+function floatBinary(prim: "div" | "pow") {
+  return (x: TensorLike, y: TensorLike): Tensor => {
+    const [a, b] = toOperands(prim, [x, y]);
+    return bind(prim, [toFloat(a!), toFloat(b!)], {});
+  };
+}
+
+export const add = numericBinary("add");
+export const sub = numericBinary("sub");
+export const mul = numericBinary("mul");
+/** Elementwise maximum; at ties each side gets half of the gradient. */
+export const maximum = numericBinary("maximum");
+/** Elementwise minimum; at ties each side gets half of the gradient. */
+export const minimum = numericBinary("minimum");
+export const div = floatBinary("div");
+export const pow = floatBinary("pow");
+
+export function square(x: TensorLike): Tensor {
+  const t = toOperand("square", x);
+  return mul(t, t);
+}
+
+export function reciprocal(x: TensorLike): Tensor {
+  return div(1, toFloat(toOperand("reciprocal", x)));
+}
+
+export function tan(x: TensorLike): Tensor {
+  const t = toFloat(toOperand("tan", x));
+  return div(sin(t), cos(t));
+}
+
+/** σ(x) = ½·tanh(x/2) + ½: no overflow for any x. */
+export function sigmoid(x: TensorLike): Tensor {
+  const t = toFloat(toOperand("sigmoid", x));
+  return add(mul(tanh(mul(t, 0.5)), 0.5), 0.5);
+}
+
+/** max(x, 0) with relu'(0) = 0. */
+export function relu(x: TensorLike): Tensor {
+  const t = toOperand("relu", x);
+  return where(greater(t, 0), t, 0);
+}
+
+/** Clamps to [low, high]; like PyTorch's clamp the gradient is 1 inside, boundaries included. */
+export function clip(x: TensorLike, low: TensorLike, high: TensorLike): Tensor {
+  const [t, lo, hi] = toOperands("clip", [x, low, high]);
+  return where(less(t!, lo!), lo!, where(greater(t!, hi!), hi!, t!));
+}
+
+export function astype(x: TensorLike, dtype: DType): Tensor {
+  return castTo(toOperand("astype", x), assertDType("astype", dtype));
+}
+
+// ── comparison and selection ───────────────────────────────────────────────────────────────
+
+function comparison(prim: "greater" | "greaterEqual" | "less" | "lessEqual" | "equal" | "notEqual") {
+  return (x: TensorLike, y: TensorLike): Tensor => bind(prim, toOperands(prim, [x, y]), {});
+}
+
+export const greater = comparison("greater");
+export const greaterEqual = comparison("greaterEqual");
+export const less = comparison("less");
+export const lessEqual = comparison("lessEqual");
+export const equal = comparison("equal");
+export const notEqual = comparison("notEqual");
+
+/** Elementwise `cond ? a : b` with broadcasting; `cond` must be bool. */
+export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  const c = toOperand("where", cond);
+  if (c.dtype !== "bool") throw new DTypeError(`where: expected a bool condition, got ${c.dtype}`);
+  const [x, y] = toOperands("where", [a, b]);
+  return bind("where", [c, x!, y!], {});
+}
+
+// ── reductions ─────────────────────────────────────────────────────────────────────────────
+
+export type Axis = number | readonly number[] | undefined;
+
+function keepShape(shape: readonly number[], axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/** Sum over `axis` (a number, several, or all when absent); negative axes count from the end. */
+export function sum(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  let t = toOperand("sum", x);
+  if (t.dtype === "bool") t = castTo(t, "int32");
+  const axes = normalizeAxes("sum", axis, t.rank);
+  const out = axes.length === 0 ? t : bind("reduceSum", [t], { axes });
+  return keepdims ? reshape(out, keepShape(t.shape, axes)) : out;
+}
+
+export function mean(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = toFloat(toOperand("mean", x));
+  const axes = normalizeAxes("mean", axis, t.rank);
+  const count = sizeOf(axes.map((a) => t.shape[a]!));
+  return div(sum(t, axes, keepdims), count);
+}
+
+/** Population variance (ddof = 0), like `jnp.var`. */
+export function variance(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = toFloat(toOperand("variance", x));
+  const centered = sub(t, mean(t, axis, true));
+  return mean(mul(centered, centered), axis, keepdims);
+}
+
+/** Max over axes; with k tied maxima each gets 1/k of the gradient. */
+export function max(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = toOperand("max", x);
+  if (t.dtype === "bool") throw new DTypeError("max: expected a numeric operand, got bool");
+  const axes = normalizeAxes("max", axis, t.rank);
+  for (const a of axes) {
+    if (t.shape[a] === 0) throw new ShapeError(`max: expected a non-empty axis ${a}, got shape ${formatShape(t.shape)}`);
+  }
+  const out = axes.length === 0 ? t : bind("reduceMax", [t], { axes });
+  return keepdims ? reshape(out, keepShape(t.shape, axes)) : out;
+}
+
+export function min(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = toOperand("min", x);
+  if (t.dtype === "bool") throw new DTypeError("min: expected a numeric operand, got bool");
+  return neg(max(neg(t), axis, keepdims));
+}
+
+/** log Σ exp(x), shifted by the (gradient-stopped) max so it never overflows. */
+export function logsumexp(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+  const t = toFloat(toOperand("logsumexp", x));
+  const axes = normalizeAxes("logsumexp", axis, t.rank);
+  const m = stopGradient(max(t, axes, true));
+  const shift = where(less(abs(m), Infinity), m, 0);
+  const out = add(log(sum(exp(sub(t, shift)), axes, true)), shift);
+  return keepdims ? out : reshape(out, t.shape.filter((_, i) => !axes.includes(i)));
+}
+
+/** Index of the first maximum along `axis` (all elements, flattened, when absent), as int32. */
+export function argmax(x: TensorLike, axis?: number): Tensor {
+  let t = toOperand("argmax", x);
+  if (t.dtype === "bool") t = castTo(t, "int32");
+  if (axis === undefined) {
+    if (t.size === 0) throw new ShapeError("argmax: expected a non-empty tensor, got shape " + formatShape(t.shape));
+    return bind("argmax", [reshape(t, [t.size])], { axis: 0 });
+  }
+  return bind("argmax", [t], { axis: normalizeAxis("argmax", axis, t.rank) });
+}
+
+// ── shape ──────────────────────────────────────────────────────────────────────────────────
+
+/** Reshape; one dimension may be -1 (inferred). */
+export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
+  const t = toOperand("reshape", x);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= -1)) {
+    throw new ArgumentError(`reshape: expected a shape of integers (one may be -1), got ${JSON.stringify(shape)}`);
+  }
+  const unknown = shape.filter((d) => d === -1).length;
+  if (unknown > 1) throw new ArgumentError(`reshape: expected at most one -1 in the shape, got ${JSON.stringify(shape)}`);
+  let target = shape.slice();
+  if (unknown === 1) {
+    const known = sizeOf(shape.filter((d) => d !== -1));
+    if (known === 0 || t.size % known !== 0) {
+      throw new ShapeError(`reshape: expected a shape compatible with ${t.size} elements (from ${formatShape(t.shape)}), got ${formatShape(shape)}`);
+    }
+    target = shape.map((d) => (d === -1 ? t.size / known : d));
+  }
+  if (sizeOf(target) !== t.size) {
+    throw new ShapeError(`reshape: expected a shape with ${t.size} elements (from ${formatShape(t.shape)}), got ${formatShape(shape)}`);
+  }
+  if (target.length === t.rank && target.every((d, i) => d === t.shape[i])) return t;
+  return bind("reshape", [t], { shape: target });
+}
+
+/** Permutes axes (reverses them when `perm` is absent). */
+export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
+  const t = toOperand("transpose", x);
+  const order = perm === undefined ? t.shape.map((_, i) => t.rank - 1 - i) : perm.map((p) => normalizeAxis("transpose", p, t.rank));
+  if (order.length !== t.rank || new Set(order).size !== t.rank) {
+    throw new ArgumentError(`transpose: expected a permutation of ${t.rank} axes, got ${JSON.stringify(perm)}`, "AXIS");
+  }
+  if (order.every((p, i) => p === i)) return t;
+  return bind("transpose", [t], { perm: order });
+}
+
+export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
+  const t = toOperand("broadcastTo", x);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ArgumentError(`broadcastTo: expected a shape of non-negative integers, got ${JSON.stringify(shape)}`);
+  }
+  if (shape.length === t.rank && shape.every((d, i) => d === t.shape[i])) return t;
+  return bind("broadcastTo", [t], { shape: shape.slice() });
+}
+
+/** Inserts a size-1 axis at `axis` (negative counts from the end of the result). */
+export function expandDims(x: TensorLike, axis: number): Tensor {
+  const t = toOperand("expandDims", x);
+  const a = normalizeAxis("expandDims", axis, t.rank + 1);
+  const shape = t.shape.slice();
+  shape.splice(a, 0, 1);
+  return reshape(t, shape);
+}
+
+/** Removes size-1 axes: the given ones (which must have size 1), or all. */
+export function squeeze(x: TensorLike, axis?: Axis): Tensor {
+  const t = toOperand("squeeze", x);
+  const axes = axis === undefined ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes("squeeze", axis, t.rank);
+  for (const a of axes) {
+    if (t.shape[a] !== 1) throw new ShapeError(`squeeze: expected axis ${a} to have size 1, got shape ${formatShape(t.shape)}`);
+  }
+  return reshape(t, t.shape.filter((_, i) => !axes.includes(i)));
+}
+
+/**
+ * `x[begin[i]:end[i]]` on every axis: one entry per axis, negative indices count from the end,
+ * `end` defaults to the end of each axis (and an entry may be `undefined` for "to the end").
+ */
+export function slice(x: TensorLike, begin: readonly number[], end?: readonly (number | undefined)[]): Tensor {
+  const t = toOperand("slice", x);
+  if (!Array.isArray(begin) || begin.length !== t.rank) {
+    throw new ArgumentError(`slice: expected begin with one entry per axis (${t.rank}), got ${JSON.stringify(begin)}`);
+  }
+  if (end !== undefined && (!Array.isArray(end) || end.length !== t.rank)) {
+    throw new ArgumentError(`slice: expected end with one entry per axis (${t.rank}), got ${JSON.stringify(end)}`);
+  }
+  const b: number[] = [];
+  const e: number[] = [];
+  for (let i = 0; i < t.rank; i++) {
+    const dim = t.shape[i]!;
+    const rawBegin = begin[i];
+    const rawEnd = end?.[i] ?? dim;
+    if (!Number.isInteger(rawBegin) || !Number.isInteger(rawEnd)) {
+      throw new ArgumentError(`slice: expected integer begin and end on axis ${i}, got ${describeValue(rawBegin)} and ${describeValue(rawEnd)}`);
+    }
+    const lo = rawBegin! < 0 ? rawBegin! + dim : rawBegin!;
+    const hi = rawEnd < 0 ? rawEnd + dim : rawEnd;
+    if (lo < 0 || hi > dim || lo > hi) {
+      throw new ArgumentError(`slice: expected ${-dim} ≤ begin ≤ end ≤ ${dim} on axis ${i} of shape ${formatShape(t.shape)}, got begin ${rawBegin}, end ${rawEnd}`);
+    }
+    b.push(lo);
+    e.push(hi);
+  }
+  if (b.every((v) => v === 0) && e.every((v, i) => v === t.shape[i])) return t;
+  return bind("slice", [t], { begin: b, end: e });
+}
+
+/** Joins tensors along an existing axis. */
+export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
+  if (!Array.isArray(xs) || xs.length === 0) {
+    throw new ArgumentError(`concat: expected a non-empty array of tensors, got ${describeValue(xs)}`);
+  }
+  const ts = toOperands("concat", xs);
+  const rank = ts[0]!.rank;
+  if (rank === 0) throw new ShapeError("concat: expected operands of rank ≥ 1, got scalars");
+  if (ts.length === 1) return ts[0]!;
+  return bind("concat", ts, { axis: normalizeAxis("concat", axis, rank) });
+}
+
+/** Joins tensors of one shape along a new axis. */
+export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
+  if (!Array.isArray(xs) || xs.length === 0) {
+    throw new ArgumentError(`stack: expected a non-empty array of tensors, got ${describeValue(xs)}`);
+  }
+  const ts = toOperands("stack", xs);
+  const first = ts[0]!;
+  for (const t of ts) {
+    if (t.rank !== first.rank || t.shape.some((d, i) => d !== first.shape[i])) {
+      throw new ShapeError(`stack: expected tensors of one shape, got ${ts.map((u) => formatShape(u.shape)).join(" and ")}`);
+    }
+  }
+  const a = normalizeAxis("stack", axis, first.rank + 1);
+  return concat(ts.map((t) => expandDims(t, a)), a);
+}
+
+function toIndices(op: string, indices: TensorLike): Tensor {
+  const t = toOperand(op, indices);
+  if (t.dtype === "int32") return t;
+  if (t.dtype === "bool") throw new DTypeError(`${op}: expected integer indices, got bool`);
+  const data = t.data;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isInteger(data[i])) throw new DTypeError(`${op}: expected integer indices, got ${data[i]}`);
+  }
+  return castTo(t, "int32");
+}
+
+/** Picks entries along `axis` (of the flattened tensor when absent); negative indices count from the end. */
+export function take(x: TensorLike, indices: TensorLike, axis?: number): Tensor {
+  let t = toOperand("take", x);
+  const idx = toIndices("take", indices);
+  if (axis === undefined) {
+    t = reshape(t, [t.size]);
+    axis = 0;
+  }
+  return bind("gather", [t, idx], { axis: normalizeAxis("take", axis, t.rank) });
+}
+
+/** One-hot rows: `out[..., j] = (indices[...] == j)`, shape `indices.shape ++ [depth]`. */
+export function oneHot(indices: TensorLike, depth: number, dtype: DType = "float64"): Tensor {
+  if (!Number.isInteger(depth) || depth < 0) throw new ArgumentError(`oneHot: expected a non-negative integer depth, got ${describeValue(depth)}`);
+  const idx = toIndices("oneHot", indices);
+  const classes = new Tensor("int32", [depth], Int32Array.from({ length: depth }, (_, i) => i));
+  return castTo(equal(expandDims(idx, -1), classes), assertDType("oneHot", dtype));
+}
+
+// ── linear algebra ─────────────────────────────────────────────────────────────────────────
+
+/** Matrix product with NumPy semantics: batched with broadcasting; 1-D operands are promoted and the added axis removed. */
+export function matmul(a: TensorLike, b: TensorLike): Tensor {
+  let [x, y] = toOperands("matmul", [a, b]);
+  if (x!.rank === 0 || y!.rank === 0) {
+    throw new ShapeError(`matmul: expected operands of rank ≥ 1, got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`);
+  }
+  if (x!.dtype === "bool") {
+    x = castTo(x!, "int32");
+    y = castTo(y!, "int32");
+  }
+  const vectorA = x!.rank === 1;
+  const vectorB = y!.rank === 1;
+  if (vectorA || vectorB) {
+    const k1 = x!.shape[x!.rank - 1];
+    const k2 = vectorB ? y!.shape[0] : y!.shape[y!.rank - 2];
+    if (k1 !== k2) throw new ShapeError(`matmul: expected inner dimensions to match, got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`);
+  }
+  const out = bind("matmul", [vectorA ? reshape(x!, [1, x!.shape[0]!]) : x!, vectorB ? reshape(y!, [y!.shape[0]!, 1]) : y!], {});
+  if (!vectorA && !vectorB) return out;
+  const shape = out.shape.slice();
+  if (vectorB) shape.splice(shape.length - 1, 1);
+  if (vectorA) shape.splice(shape.length - (vectorB ? 1 : 2), 1);
+  return reshape(out, shape);
+}
+
+/** Inner product of vectors; matrix product for ranks ≤ 2; a scalar operand multiplies. */
+export function dot(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = toOperands("dot", [a, b]);
+  if (x!.rank === 0 || y!.rank === 0) return mul(x!, y!);
+  if (x!.rank > 2 || y!.rank > 2) {
+    throw new ShapeError(`dot: expected operands of rank ≤ 2 (use matmul for batches), got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`);
+  }
+  return matmul(x!, y!);
+}
+
+/** Outer product of the flattened operands. */
+export function outer(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = toOperands("outer", [a, b]);
+  return mul(reshape(x!, [-1, 1]), reshape(y!, [1, -1]));
+}
+
+// ── differentiation control (the custom rules live in custom.ts) ───────────────────────────
+
+/** The identity whose derivative is zero, in every engine. */
+export function stopGradient(x: TensorLike): Tensor {
+  return bind("stopGradient", [toOperand("stopGradient", x)], {});
+}
+
+export function isFloatTensor(x: Tensor): boolean {
+  return isFloat(x.dtype);
+}

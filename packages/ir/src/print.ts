@@ -1,0 +1,134 @@
+/** Graph printing: readable text, Graphviz DOT, Mermaid, and an ASCII tree for small graphs. */
+import { SHORT_DTYPE } from "./dtype.js";
+import type { Graph, GraphValue } from "./graph.js";
+import { formatShape } from "./shape.js";
+
+function typeOf(v: GraphValue): string {
+  return `${SHORT_DTYPE[v.dtype]}${formatShape(v.shape)}`;
+}
+
+/** Printable names: inputs by their name (or x0, x1, …), constants c{id}, nodes v{id}. */
+export function valueNames(graph: Graph): Map<number, string> {
+  const names = new Map<number, string>();
+  graph.inputs.forEach((input, i) => names.set(input.id, input.name ?? `x${i}`));
+  for (const c of graph.constants) names.set(c.id, `c${c.id}`);
+  for (const n of graph.nodes) names.set(n.id, `v${n.id}`);
+  return names;
+}
+
+function formatParams(params: object): string {
+  const entries = Object.entries(params);
+  if (entries.length === 0) return "";
+  return ` {${entries.map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(", ")}}`;
+}
+
+function constantText(graph: Graph, id: number): string {
+  const c = graph.constants.find((k) => k.id === id)!;
+  return c.value.size === 1 ? String(c.value.data[0]) : `${typeOf(c)} constant`;
+}
+
+/**
+ * One line per node with its type:
+ * ```
+ * graph(x: f64[], y: f64[]) {
+ *   v2: f64[] = add(x, y)
+ *   …
+ *   return v4
+ * }
+ * ```
+ */
+export function graphToText(graph: Graph): string {
+  const names = valueNames(graph);
+  const lines: string[] = [];
+  lines.push(`graph(${graph.inputs.map((i) => `${names.get(i.id)}: ${typeOf(i)}`).join(", ")}) {`);
+  for (const c of graph.constants) lines.push(`  ${names.get(c.id)}: ${typeOf(c)} = ${c.value.size === 1 ? String(c.value.data[0]) : "constant"}`);
+  for (const n of graph.nodes) {
+    lines.push(`  ${names.get(n.id)}: ${typeOf(n)} = ${n.op}(${n.inputs.map((i) => names.get(i)).join(", ")})${formatParams(n.params)}`);
+  }
+  lines.push(`  return ${graph.outputs.map((o) => names.get(o)).join(", ")}`);
+  lines.push("}");
+  return lines.join("\n");
+}
+
+function escapeLabel(text: string): string {
+  return text.replace(/["\\]/g, (c) => `\\${c}`);
+}
+
+/** Graphviz DOT: inputs and constants as ellipses, ops as boxes, edges in data-flow direction. */
+export function graphToDot(graph: Graph, options: { title?: string } = {}): string {
+  const names = valueNames(graph);
+  const lines = [`digraph ${JSON.stringify(options.title ?? "graph")} {`, "  rankdir=LR;", '  node [fontname="Helvetica"];'];
+  for (const i of graph.inputs) lines.push(`  n${i.id} [label="${escapeLabel(`${names.get(i.id)}: ${typeOf(i)}`)}", shape=ellipse];`);
+  for (const c of graph.constants) lines.push(`  n${c.id} [label="${escapeLabel(constantText(graph, c.id))}", shape=ellipse, style=dashed];`);
+  for (const n of graph.nodes) {
+    lines.push(`  n${n.id} [label="${escapeLabel(`${names.get(n.id)} = ${n.op}${formatParams(n.params)}\n${typeOf(n)}`)}", shape=box];`);
+    for (const i of n.inputs) lines.push(`  n${i} -> n${n.id};`);
+  }
+  graph.outputs.forEach((o, k) => {
+    lines.push(`  out${k} [label="output ${k}", shape=plaintext];`);
+    lines.push(`  n${o} -> out${k};`);
+  });
+  lines.push("}");
+  return lines.join("\n");
+}
+
+/** Mermaid flowchart (left to right). */
+export function graphToMermaid(graph: Graph): string {
+  const names = valueNames(graph);
+  const quote = (s: string) => `"${s.replace(/"/g, "#quot;")}"`;
+  const lines = ["flowchart LR"];
+  for (const i of graph.inputs) lines.push(`  n${i.id}([${quote(`${names.get(i.id)}: ${typeOf(i)}`)}])`);
+  for (const c of graph.constants) lines.push(`  n${c.id}([${quote(constantText(graph, c.id))}])`);
+  for (const n of graph.nodes) {
+    lines.push(`  n${n.id}[${quote(`${names.get(n.id)} = ${n.op}`)}]`);
+    for (const i of n.inputs) lines.push(`  n${i} --> n${n.id}`);
+  }
+  graph.outputs.forEach((o, k) => {
+    lines.push(`  out${k}((${quote(`out ${k}`)}))`);
+    lines.push(`  n${o} --> out${k}`);
+  });
+  return lines.join("\n");
+}
+
+/**
+ * An ASCII drawing of the graph as an expression tree rooted at each output, e.g. for (x+y)(x−y):
+ * ```
+ * v4 = mul
+ * ├── v2 = add
+ * │   ├── x
+ * │   └── y
+ * └── v3 = sub
+ *     ├── x
+ *     └── y
+ * ```
+ * A node already drawn is shown again as `v2 (above)` rather than expanded twice.
+ */
+export function graphToAscii(graph: Graph, labels?: (id: number) => string | undefined): string {
+  const names = valueNames(graph);
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const drawn = new Set<number>();
+  const lines: string[] = [];
+  const label = (id: number): string => {
+    const extra = labels?.(id);
+    const node = byId.get(id);
+    const isConstant = graph.constants.some((c) => c.id === id);
+    const base = node ? `${names.get(id)} = ${node.op}` : isConstant ? constantText(graph, id) : names.get(id)!;
+    return extra ? `${base}  ${extra}` : base;
+  };
+  const draw = (id: number, prefix: string, connector: string, childPrefix: string): void => {
+    const node = byId.get(id);
+    if (node && drawn.has(id)) {
+      lines.push(`${prefix}${connector}${names.get(id)} (above)`);
+      return;
+    }
+    lines.push(`${prefix}${connector}${label(id)}`);
+    if (!node) return;
+    drawn.add(id);
+    node.inputs.forEach((child, i) => {
+      const last = i === node.inputs.length - 1;
+      draw(child, prefix + childPrefix, last ? "└── " : "├── ", last ? "    " : "│   ");
+    });
+  };
+  graph.outputs.forEach((o) => draw(o, "", "", ""));
+  return lines.join("\n");
+}

@@ -1,0 +1,170 @@
+/**
+ * The interpreter machinery (JAX-style). Every primitive application goes through `bind`.
+ * With no tracer among its inputs, `bind` evaluates eagerly (the reference semantics). An
+ * engine that transforms a function pushes a `Trace` for the duration of the call and hands the
+ * function `Tracer`s of that trace; `bind` then routes the primitive to the highest-level trace
+ * among its inputs, which interprets it (carries tangents, records a tape, builds a graph) by
+ * binding primitives on the values of the level below. Levels are what keep nested
+ * transformations apart: a value from an enclosing transformation enters an inner one as a
+ * constant of the inner level (no perturbation confusion).
+ */
+import type { TypedArray } from "./dtype.js";
+import { ChainruleError, internalError } from "./errors.js";
+import { evalPrimitive } from "./kernels.js";
+import { inferAval, type Aval, type Params, type Primitive } from "./primitives.js";
+import { Tensor } from "./tensor.js";
+
+/** A value standing for a tensor inside a transformation. Its shape and dtype are known. */
+export abstract class Tracer extends Tensor {
+  abstract readonly trace: Trace;
+
+  constructor(aval: Aval) {
+    super(aval.dtype, aval.shape, null);
+  }
+
+  /**
+   * The concrete value behind this tracer: define-by-run engines return their primal; a
+   * tracing engine throws a `ConcretizationError` that says what to do instead.
+   */
+  abstract concrete(): Tensor;
+
+  override get data(): TypedArray {
+    return this.concrete().data;
+  }
+
+  override describe(): string {
+    return `${this.trace.name} tracer ${this.typeString()}`;
+  }
+
+  override toString(): string {
+    return `Tracer<${this.trace.name}, level ${this.trace.level}>(${this.typeString()})`;
+  }
+}
+
+/** A user function with a custom derivative rule (see `customJvp`). */
+export interface CustomJvpRule {
+  readonly fun: (...args: Tensor[]) => Tensor;
+  /** Given primals and tangents, returns [primal output, tangent output]; linear in tangents. */
+  readonly jvp: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor];
+}
+
+/** A user function with a custom reverse rule (see `customVjp`). */
+export interface CustomVjpRule {
+  readonly fun: (...args: Tensor[]) => Tensor;
+  /** Returns [primal output, residuals] — the residuals are handed to `bwd`. */
+  readonly fwd: (...args: Tensor[]) => [Tensor, unknown];
+  /** Given the residuals and the output cotangent, returns one cotangent per argument. */
+  readonly bwd: (residuals: unknown, cotangent: Tensor) => Tensor[];
+}
+
+/**
+ * One active interpretation. Engines subclass it. `constant` embeds a value of a lower level
+ * (a Tensor or a lower-level Tracer) into this level; `processPrimitive` interprets one primitive
+ * whose inputs all belong to this trace. Custom rules default to inlining the function.
+ */
+export abstract class Trace {
+  /** Nesting depth, 1 for the outermost transformation. */
+  readonly level: number;
+  /** False once the transformation that pushed this trace has returned. */
+  active = true;
+  /** Short name for messages, e.g. "reverse", "forward", "jit". */
+  abstract readonly name: string;
+
+  constructor(level: number) {
+    this.level = level;
+  }
+
+  abstract constant(value: Tensor): Tracer;
+
+  abstract processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer;
+
+  processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
+    return rule.fun(...inputs);
+  }
+
+  processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    return rule.fun(...inputs);
+  }
+}
+
+const stack: Trace[] = [];
+
+/** The level a new trace would get. */
+export function nextLevel(): number {
+  return stack.length + 1;
+}
+
+/** The innermost active trace, if any. */
+export function currentTrace(): Trace | undefined {
+  return stack[stack.length - 1];
+}
+
+/**
+ * Pushes the trace made by `make(level)` while `body` runs, then pops it and marks it inactive.
+ * Engines call this once per transformation call.
+ */
+export function withTrace<T extends Trace, R>(make: (level: number) => T, body: (trace: T) => R): R {
+  const trace = make(stack.length + 1);
+  if (trace.level !== stack.length + 1) throw internalError(`trace created at level ${trace.level}, expected ${stack.length + 1}`);
+  stack.push(trace);
+  try {
+    return body(trace);
+  } finally {
+    stack.pop();
+    trace.active = false;
+  }
+}
+
+function escaped(tracer: Tracer, op: string): ChainruleError {
+  return new ChainruleError(
+    "ESCAPED_TRACER",
+    `${op}: expected values of active transformations, got a ${tracer.describe()} from a transformation ` +
+      `that has already returned (a tracer leaked out of grad/jvp/jit, e.g. stored in an outer variable)`,
+  );
+}
+
+/** The highest-level trace among the inputs, or undefined when all are concrete. */
+export function findTopTrace(op: string, inputs: readonly Tensor[]): Trace | undefined {
+  let top: Trace | undefined;
+  for (const x of inputs) {
+    if (x instanceof Tracer) {
+      const trace = x.trace;
+      if (!trace.active) throw escaped(x, op);
+      if (top === undefined || trace.level > top.level) top = trace;
+      else if (trace.level === top.level && trace !== top) throw internalError(`two active traces at level ${trace.level}`);
+    }
+  }
+  return top;
+}
+
+/** Brings every input to `top`'s level. */
+export function raiseAll(top: Trace, inputs: readonly Tensor[]): Tracer[] {
+  const out = new Array<Tracer>(inputs.length);
+  for (let i = 0; i < inputs.length; i++) {
+    const x = inputs[i]!;
+    out[i] = x instanceof Tracer && x.trace === top ? x : top.constant(x);
+  }
+  return out;
+}
+
+/** Applies a primitive: checks shapes and dtypes, then evaluates eagerly or lets the top trace interpret it. */
+export function bind<P extends Primitive>(prim: P, inputs: readonly Tensor[], params: Params<P>): Tensor {
+  const out = inferAval(prim, inputs, params);
+  const top = findTopTrace(prim, inputs);
+  if (top === undefined) return evalPrimitive(prim, inputs, params, out);
+  return top.processPrimitive(prim, raiseAll(top, inputs), params, out);
+}
+
+/** Applies a function with a custom JVP rule (eagerly: just the function). */
+export function bindCustomJvp(rule: CustomJvpRule, inputs: readonly Tensor[]): Tensor {
+  const top = findTopTrace("customJvp", inputs);
+  if (top === undefined) return rule.fun(...inputs);
+  return top.processCustomJvp(rule, raiseAll(top, inputs));
+}
+
+/** Applies a function with a custom VJP rule (eagerly: just the function). */
+export function bindCustomVjp(rule: CustomVjpRule, inputs: readonly Tensor[]): Tensor {
+  const top = findTopTrace("customVjp", inputs);
+  if (top === undefined) return rule.fun(...inputs);
+  return top.processCustomVjp(rule, raiseAll(top, inputs));
+}
