@@ -34,6 +34,12 @@ export function toOperand(op: string, value: unknown): Tensor {
  * meets int32 or when there is no Tensor at all).
  */
 export function toOperands(op: string, values: readonly unknown[]): Tensor[] {
+  // fast path: tensors of one dtype
+  if (values.length === 2) {
+    const a = values[0];
+    const b = values[1];
+    if (a instanceof Tensor && b instanceof Tensor && a.dtype === b.dtype) return [a, b];
+  }
   let strong: DType | undefined;
   let needsFloat = false;
   for (const value of values) {

@@ -50,6 +50,7 @@ function binaryLoop(op: BinaryPrimitive | ComparisonPrimitive, a: TypedArray, sa
 
 /** Data of `x` laid out for `shape`, and its stride: 0 for a scalar, 1 otherwise. */
 function operand(x: Tensor, shape: Shape): [TypedArray, number] {
+  if (x.shape === shape) return [x.data, 1];
   if (x.size === 1 && sizeOf(shape) !== 1) return [x.data, 0];
   if (shapesEqual(x.shape, shape)) return [x.data, 1];
   return [broadcastData(x, shape), 1];

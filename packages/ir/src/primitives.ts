@@ -148,14 +148,14 @@ const unaryRule = (op: UnaryPrimitive): ShapeRule<UnaryPrimitive> => ([x]) => {
 };
 
 const binaryRule = (op: BinaryPrimitive): ShapeRule<BinaryPrimitive> => ([a, b]) => {
-  const dtype = requireSameDtype(op, [a!, b!]);
+  const dtype = a!.dtype === b!.dtype ? a!.dtype : requireSameDtype(op, [a!, b!]);
   if (dtype === "bool") throw new DTypeError(`${op}: expected numeric operands, got bool`);
   if ((op === "div" || op === "pow") && !isFloat(dtype)) requireFloat(op, dtype);
   return { shape: broadcastShapes(op, a!.shape, b!.shape), dtype };
 };
 
 const comparisonRule = (op: ComparisonPrimitive): ShapeRule<ComparisonPrimitive> => ([a, b]) => {
-  requireSameDtype(op, [a!, b!]);
+  if (a!.dtype !== b!.dtype) requireSameDtype(op, [a!, b!]);
   return { shape: broadcastShapes(op, a!.shape, b!.shape), dtype: "bool" };
 };
 

@@ -38,7 +38,8 @@ export function checkShape(op: string, shape: unknown): number[] {
 }
 
 /** NumPy broadcasting of two shapes; throws `op: expected broadcastable shapes, got …`. */
-export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
+  if (a === b || shapesEqual(a, b)) return a;
   const rank = Math.max(a.length, b.length);
   const out = new Array<number>(rank);
   for (let i = 0; i < rank; i++) {
