@@ -1,0 +1,31 @@
+/** Assertions that throw `ConformanceError`s with readable messages (no vitest dependency). */
+import { compare, fmt, treeValues } from "./tree.js";
+
+export class ConformanceError extends Error {
+  readonly code = "CONFORMANCE" as const;
+  constructor(message: string) {
+    super(message);
+    this.name = "ConformanceError";
+  }
+}
+
+/** Asserts two pytrees (numbers, Tensors, arrays, objects) hold close values. */
+export function expectClose(what: string, got: unknown, expected: unknown, rtol = 1e-9, atol = 1e-12): void {
+  let g: Float64Array;
+  let e: Float64Array;
+  try {
+    g = treeValues(got);
+    e = treeValues(expected);
+  } catch (error) {
+    throw new ConformanceError(`${what}: could not read the result (${(error as Error).message})`);
+  }
+  if (g.length !== e.length) throw new ConformanceError(`${what}: expected ${e.length} values, got ${g.length}`);
+  const bad = compare(g, e, rtol, atol);
+  if (bad) {
+    throw new ConformanceError(`${what}: element ${bad.index} is ${fmt(bad.got)}, expected ${fmt(bad.expected)} (error ${fmt(bad.error)} > tolerance ${fmt(bad.tolerance)})`);
+  }
+}
+
+export function expectTrue(what: string, condition: boolean): void {
+  if (!condition) throw new ConformanceError(what);
+}

@@ -1,0 +1,9 @@
+/**
+ * @chainrule/conformance — the conformance and gradient-check suite for any object implementing
+ * chainrule's `Engine`: `describeConformance` (vitest), `runConformance` (programmatic),
+ * `checkGrads` (JAX check_grads / torch gradcheck) and `compareEngines` (cross-engine).
+ */
+export { checkGrads, finiteDifference, GradCheckError, type CheckGradsOptions, type CheckKind, type Mode } from "./checkgrads.js";
+export { describeConformance, runConformance, allCases } from "./suite.js";
+export { type Case, type CaseResult, type ConformanceOptions, type ControlFlow, type Context, type Feature } from "./cases.js";
+export { ConformanceError } from "./expect.js";
