@@ -1,0 +1,76 @@
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { cli } from "./__tests__/helpers.js";
+
+const SEED = "(x + y) * (x - y)";
+
+function expectWellFormedSvg(svg: string): void {
+  expect(XMLValidator.validate(svg)).toBe(true);
+  const doc = new XMLParser({ ignoreAttributes: false, ignoreDeclaration: true }).parse(svg) as Record<string, unknown>;
+  const roots = Object.keys(doc).filter((k) => !k.startsWith("?") && !k.startsWith("#"));
+  expect(roots).toEqual(["svg"]);
+}
+
+describe("chainrule graph", () => {
+  it("prints the seed's graph as text by default", async () => {
+    const r = await cli("graph", SEED);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      ["graph(x: f64[], y: f64[]) {", "  v2: f64[] = add(x, y)", "  v3: f64[] = sub(x, y)", "  v4: f64[] = mul(v2, v3)", "  return v4", "}", ""].join("\n"),
+    );
+  });
+
+  it("draws ASCII, DOT and Mermaid", async () => {
+    expect((await cli("graph", SEED, "--format", "ascii")).stdout.split("\n")[0]).toBe("v4 = mul");
+    const dot = (await cli("graph", SEED, "-f", "dot")).stdout;
+    expect(dot).toMatch(/^digraph /);
+    expect(dot).toContain("n0 -> n2;");
+    expect((await cli("graph", SEED, "--format", "mermaid")).stdout.split("\n")[0]).toBe("flowchart LR");
+  });
+
+  it("renders well-formed SVG with an <svg> root, to a file with -o", async () => {
+    const r = await cli("graph", SEED, "--format", "svg", "-o", "seed.svg");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("");
+    const svg = r.files.get("seed.svg")!;
+    expectWellFormedSvg(svg);
+    expect(svg).toContain("v4 = mul");
+  });
+
+  it("annotates nodes with values (and adjoints once an engine computes them) with --at", async () => {
+    const ascii = (await cli("graph", SEED, "--format", "ascii", "--at", "x=3,y=2")).stdout;
+    expect(ascii).toMatch(/^v4 = mul {2}\[= 5\b/);
+    expect(ascii).toMatch(/v2 = add {2}\[= 5\b/);
+    expect(ascii).toMatch(/v3 = sub {2}\[= 1\b/);
+    const svg = await cli("graph", SEED, "--format", "svg", "--at", "x=3", "--at", "y=2");
+    expectWellFormedSvg(svg.stdout);
+    expect(svg.stdout).toContain("= 5");
+  });
+
+  it("rejects bad input with exit code 2 and a clear message", async () => {
+    const parse = await cli("graph", "(x + y");
+    expect(parse.code).toBe(2);
+    expect(parse.stderr).toContain('expected ")" to close the "(" at column 1');
+    expect(parse.stderr).toContain("  (x + y\n        ^");
+    const format = await cli("graph", SEED, "--format", "png");
+    expect(format.code).toBe(2);
+    expect(format.stderr).toContain('expected --format to be one of text, dot, mermaid, svg, ascii, got "png"');
+    const at = await cli("graph", SEED, "--at", "x=3,z=1");
+    expect(at.code).toBe(2);
+    expect(at.stderr).toContain("--at names z, which the expression does not use");
+    const missing = await cli("graph", SEED, "--at", "x=3");
+    expect(missing.stderr).toContain("expected a value for y in --at");
+    const option = await cli("graph", SEED, "--colour");
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain("--colour");
+    expect((await cli("nope")).code).toBe(2);
+  });
+
+  it("has --help with examples", async () => {
+    const r = await cli("graph", "--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Usage: chainrule graph EXPR");
+    expect(r.stdout).toContain("Examples:");
+    expect((await cli("--help")).stdout).toContain("Commands:");
+  });
+});
