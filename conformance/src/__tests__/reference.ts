@@ -1,0 +1,467 @@
+/**
+ * Two compact reference engines for the suite's own tests (not shipped): a forward-mode
+ * dual-number engine and a tape-based reverse-mode engine, both built on ir's Trace/Tracer and
+ * defineEngine. Each takes a `fault` switch that plants exactly one deliberate bug, so the tests
+ * can show that the suite catches every one of them.
+ */
+import {
+  abs,
+  add,
+  bind,
+  broadcastedAxes,
+  cos,
+  defineEngine,
+  div,
+  equal,
+  greater,
+  less,
+  log,
+  mul,
+  neg,
+  pow,
+  reshape,
+  sign,
+  sin,
+  stack,
+  sub,
+  sum,
+  Tensor,
+  Trace,
+  Tracer,
+  where,
+  withTrace,
+  zeros,
+  ones,
+  isFloat,
+  type Aval,
+  type CustomJvpRule,
+  type CustomVjpRule,
+  type Engine,
+  type FlatFunction,
+  type Params,
+  type Primitive,
+} from "@chainrule/ir";
+
+export type Fault =
+  | "none"
+  /** forward: d tanh = (1 − y)·dx instead of (1 − y²)·dx */
+  | "tanhDerivative"
+  /** forward: d exp computed from concrete numbers, so it is right at first order and wrong above */
+  | "expNotDifferentiable"
+  /** forward: a value of an enclosing transformation keeps its tangent inside an inner one */
+  | "perturbationConfusion"
+  /** reverse: add's backward pass does not sum the cotangent over broadcast axes */
+  | "dropBroadcastReduction"
+  /** reverse: maximum/minimum ties give the full cotangent to both sides */
+  | "maximumTieFull"
+  /** reverse: reduce-max gives the full cotangent to each tied element */
+  | "reduceMaxTieFull"
+  /** reverse: abs'(0) = 1 (JAX's convention instead of chainrule's 0) */
+  | "absZeroOne"
+  /** reverse: stopGradient passes the cotangent through */
+  | "stopGradientLeaks"
+  /** reverse: matmul's cotangent for b uses a instead of aᵀ (only right for square symmetric a) */
+  | "matmulTranspose"
+  /** forward: customJvp rules are ignored (the function is differentiated instead) */
+  | "ignoreCustomJvp";
+
+function keepShape(shape: readonly number[], axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+function zerosOf(aval: Aval): Tensor {
+  return zeros(aval.shape, isFloat(aval.dtype) ? aval.dtype : "float64");
+}
+
+/** Sums `g` down to `shape` (the transpose of broadcasting). */
+function unbroadcast(g: Tensor, shape: readonly number[]): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  const { axes } = broadcastedAxes(shape, g.shape);
+  return reshape(axes.length ? bind("reduceSum", [g], { axes }) : g, shape);
+}
+
+function tieWeights(a: Tensor, b: Tensor, full: boolean): [Tensor, Tensor] {
+  const tie = full ? 1 : 0.5;
+  const wa = where(greater(a, b), 1, where(equal(a, b), tie, 0));
+  const wb = where(less(a, b), 1, where(equal(a, b), tie, 0));
+  return [wa, wb];
+}
+
+// ── forward mode ───────────────────────────────────────────────────────────────────────────
+
+class DualTracer extends Tracer {
+  constructor(
+    readonly trace: DualTrace,
+    readonly primal: Tensor,
+    readonly tangent: Tensor,
+  ) {
+    super(primal);
+  }
+  concrete(): Tensor {
+    return this.primal instanceof Tracer ? this.primal.concrete() : this.primal;
+  }
+}
+
+type JvpRule<P extends Primitive> = (xs: Tensor[], ts: Tensor[], y: Tensor, params: Params<P>, out: Aval) => Tensor;
+
+function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
+  const zero: JvpRule<Primitive> = (_xs, _ts, _y, _p, out) => zerosOf(out);
+  const same = <P extends Primitive>(prim: P): JvpRule<P> => (_xs, ts, _y, params) => bind(prim, ts, params);
+  return {
+    // d(−x) = −dx
+    neg: (_x, [t]) => neg(t!),
+    // d exp x = exp x · dx
+    exp: ([x], [t], y) => (fault === "expNotDifferentiable" ? mul(t!, new Tensor(x!.dtype, x!.shape.slice(), Float64Array.from(y.data as ArrayLike<number>))) : mul(t!, y)),
+    // d log x = dx / x
+    log: ([x], [t]) => div(t!, x!),
+    // d log1p x = dx / (1 + x)
+    log1p: ([x], [t]) => div(t!, add(x!, 1)),
+    // d expm1 x = (y + 1) dx
+    expm1: (_x, [t], y) => mul(t!, add(y, 1)),
+    // d sin x = cos x dx
+    sin: ([x], [t]) => mul(t!, cos(x!)),
+    // d cos x = −sin x dx
+    cos: ([x], [t]) => neg(mul(t!, sin(x!))),
+    // d tanh x = (1 − y²) dx
+    tanh: (_x, [t], y) => mul(t!, sub(1, fault === "tanhDerivative" ? y : mul(y, y))),
+    // d √x = dx / (2√x)
+    sqrt: (_x, [t], y) => div(t!, mul(y, 2)),
+    // d|x| = sign(x) dx (sign 0 = 0)
+    abs: ([x], [t]) => mul(t!, sign(x!)),
+    sign: zero,
+    // d(a + b) = da + db
+    add: (_x, [ta, tb]) => add(ta!, tb!),
+    sub: (_x, [ta, tb]) => sub(ta!, tb!),
+    // d(ab) = da b + a db
+    mul: ([a, b], [ta, tb]) => add(mul(ta!, b!), mul(a!, tb!)),
+    // d(a/b) = (da − y db) / b
+    div: ([, b], [ta, tb], y) => div(sub(ta!, mul(y, tb!)), b!),
+    // d aᵇ = b aᵇ⁻¹ da + log(a) aᵇ db
+    pow: ([a, b], [ta, tb], y) => add(mul(ta!, mul(b!, pow(a!, sub(b!, 1)))), mul(tb!, mul(y, log(a!)))),
+    // ties: half to each side
+    maximum: ([a, b], [ta, tb]) => {
+      const [wa, wb] = tieWeights(a!, b!, false);
+      return add(mul(ta!, wa), mul(tb!, wb));
+    },
+    minimum: ([a, b], [ta, tb]) => {
+      const [wb, wa] = tieWeights(a!, b!, false);
+      return add(mul(ta!, wa), mul(tb!, wb));
+    },
+    greater: zero, greaterEqual: zero, less: zero, lessEqual: zero, equal: zero, notEqual: zero,
+    // d where(c, a, b) = where(c, da, db)
+    where: ([c], [, ta, tb]) => where(c!, ta!, tb!),
+    cast: (_x, [t], _y, params, out) => (isFloat(params.dtype) ? bind("cast", [t!], params) : zerosOf(out)),
+    reduceSum: same("reduceSum"),
+    // ties: the mean of the tied tangents
+    reduceMax: ([x], [t], y, { axes }) => {
+      const mask = bind("cast", [equal(x!, reshape(y, keepShape(x!.shape, axes)))], { dtype: x!.dtype });
+      return div(bind("reduceSum", [mul(t!, mask)], { axes }), bind("reduceSum", [mask], { axes }));
+    },
+    argmax: zero,
+    reshape: same("reshape"),
+    transpose: same("transpose"),
+    broadcastTo: same("broadcastTo"),
+    slice: same("slice"),
+    pad: same("pad"),
+    concat: same("concat"),
+    gather: ([, idx], [t], _y, params) => bind("gather", [t!, idx!], params),
+    scatterAdd: ([, idx], [t], _y, params) => bind("scatterAdd", [t!, idx!], params),
+    // d(ab) = da b + a db
+    matmul: ([a, b], [ta, tb]) => add(bind("matmul", [ta!, b!], {}), bind("matmul", [a!, tb!], {})),
+    stopGradient: zero,
+  };
+}
+
+class DualTrace extends Trace {
+  readonly name = "ref-forward";
+  constructor(
+    level: number,
+    readonly fault: Fault,
+    readonly rules: { [P in Primitive]: JvpRule<P> },
+  ) {
+    super(level);
+  }
+  constant(value: Tensor): Tracer {
+    // the mutant lets a lower-level dual number keep its tangent (perturbation confusion)
+    if (this.fault === "perturbationConfusion" && value instanceof DualTracer) return new DualTracer(this, value.primal, value.tangent);
+    return new DualTracer(this, value, zerosOf(value));
+  }
+  processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
+    const xs = inputs.map((t) => (t as DualTracer).primal);
+    const ts = inputs.map((t) => (t as DualTracer).tangent);
+    const y = bind(prim, xs, params);
+    return new DualTracer(this, y, (this.rules[prim] as JvpRule<P>)(xs, ts, y, params, out));
+  }
+  override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
+    if (this.fault === "ignoreCustomJvp") return rule.fun(...inputs);
+    const [y, t] = rule.jvp(inputs.map((d) => (d as DualTracer).primal), inputs.map((d) => (d as DualTracer).tangent));
+    return new DualTracer(this, y, t);
+  }
+  override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    const xs = inputs.map((d) => (d as DualTracer).primal);
+    const ts = inputs.map((d) => (d as DualTracer).tangent);
+    const [y, residuals] = rule.fwd(...xs);
+    // transpose bwd: tangent[i] = Σₐ ⟨bwd(eᵢ)ₐ, tₐ⟩
+    const rows: Tensor[] = [];
+    for (let i = 0; i < y.size; i++) {
+      const e = zeros(y.shape, y.dtype);
+      e.data[i] = 1;
+      const cts = rule.bwd(residuals, e);
+      rows.push(cts.reduce<Tensor>((s, c, a) => add(s, sum(mul(c, ts[a]!))), zeros([], y.dtype)));
+    }
+    const t = y.size === 0 ? zeros(y.shape, y.dtype) : reshape(stack(rows), y.shape);
+    return new DualTracer(this, y, t);
+  }
+}
+
+function forwardJvp(fault: Fault, rules: { [P in Primitive]: JvpRule<P> }, f: FlatFunction, primals: Tensor[], tangents: Tensor[]) {
+  return withTrace(
+    (level) => new DualTrace(level, fault, rules),
+    (trace) => {
+      const outs = f(primals.map((p, i) => new DualTracer(trace, p, tangents[i]!)));
+      const mine = (o: Tensor): o is DualTracer => o instanceof DualTracer && o.trace === trace;
+      return {
+        outputs: outs.map((o) => (mine(o) ? o.primal : o)),
+        tangents: outs.map((o) => (mine(o) ? o.tangent : zerosOf(o))),
+      };
+    },
+  );
+}
+
+/** Forward-mode reference engine; its vjp transposes a full Jacobian built column by column. */
+export function forwardEngine(fault: Fault = "none"): Engine {
+  const rules = jvpRules(fault);
+  return defineEngine({
+    name: fault === "none" ? "ref-forward" : `ref-forward[${fault}]`,
+    jacobianMode: "forward",
+    jvp: (f, primals, tangents) => forwardJvp(fault, rules, f, primals, tangents),
+    vjp: (f, primals) => {
+      const outputs = forwardJvp(fault, rules, f, primals, primals.map(zerosOf)).outputs;
+      // columns[leaf][element] = tangent outputs for that basis direction
+      const columns = primals.map((p, leaf) =>
+        Array.from({ length: p.size }, (_, j) => {
+          const ts = primals.map((q, l) => {
+            const z = zerosOf(q);
+            if (l === leaf) z.data[j] = 1;
+            return z;
+          });
+          return forwardJvp(fault, rules, f, primals, ts).tangents;
+        }),
+      );
+      const pullback = (cts: Tensor[]) =>
+        primals.map((p, leaf) => {
+          if (p.size === 0) return zerosOf(p);
+          const entries = columns[leaf]!.map((col) => col.reduce<Tensor>((s, t, o) => add(s, sum(mul(t, cts[o]!))), zeros([], p.dtype)));
+          return reshape(stack(entries), p.shape);
+        });
+      return { outputs, pullback };
+    },
+  });
+}
+
+// ── reverse mode ───────────────────────────────────────────────────────────────────────────
+
+class TapeTracer extends Tracer {
+  constructor(
+    readonly trace: TapeTrace,
+    readonly primal: Tensor,
+    readonly id: number,
+  ) {
+    super(primal);
+  }
+  concrete(): Tensor {
+    return this.primal instanceof Tracer ? this.primal.concrete() : this.primal;
+  }
+}
+
+interface TapeNode {
+  readonly inputs: number[];
+  readonly backward: (g: Tensor) => (Tensor | undefined)[];
+}
+
+type VjpRule<P extends Primitive> = (g: Tensor, xs: Tensor[], y: Tensor, params: Params<P>) => (Tensor | undefined)[];
+
+function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
+  const none: VjpRule<Primitive> = (_g, xs) => xs.map(() => undefined);
+  const unary = <P extends Primitive>(d: (x: Tensor, y: Tensor) => Tensor): VjpRule<P> => (g, [x], y) => [mul(g, d(x!, y))];
+  return {
+    neg: (g) => [neg(g)],
+    exp: unary((_x, y) => y),
+    log: unary((x) => div(1, x)),
+    log1p: unary((x) => div(1, add(x, 1))),
+    expm1: unary((_x, y) => add(y, 1)),
+    sin: unary((x) => cos(x)),
+    cos: unary((x) => neg(sin(x))),
+    tanh: unary((_x, y) => sub(1, mul(y, y))),
+    sqrt: unary((_x, y) => div(0.5, y)),
+    // |x|' = sign x, so abs'(0) = 0
+    abs: unary((x) => (fault === "absZeroOne" ? where(less(x, 0), -1, 1) : sign(x))),
+    sign: none,
+    add: (g, [a, b]) => [unbroadcast(g, a!.shape), fault === "dropBroadcastReduction" ? g : unbroadcast(g, b!.shape)],
+    sub: (g, [a, b]) => [unbroadcast(g, a!.shape), unbroadcast(neg(g), b!.shape)],
+    mul: (g, [a, b]) => [unbroadcast(mul(g, b!), a!.shape), unbroadcast(mul(g, a!), b!.shape)],
+    div: (g, [a, b], y) => [unbroadcast(div(g, b!), a!.shape), unbroadcast(neg(mul(g, div(y, b!))), b!.shape)],
+    pow: (g, [a, b], y) => [
+      unbroadcast(mul(g, mul(b!, pow(a!, sub(b!, 1)))), a!.shape),
+      unbroadcast(mul(g, mul(y, log(a!))), b!.shape),
+    ],
+    maximum: (g, [a, b]) => {
+      const [wa, wb] = tieWeights(a!, b!, fault === "maximumTieFull");
+      return [unbroadcast(mul(g, wa), a!.shape), unbroadcast(mul(g, wb), b!.shape)];
+    },
+    minimum: (g, [a, b]) => {
+      const [wb, wa] = tieWeights(a!, b!, fault === "maximumTieFull");
+      return [unbroadcast(mul(g, wa), a!.shape), unbroadcast(mul(g, wb), b!.shape)];
+    },
+    greater: none, greaterEqual: none, less: none, lessEqual: none, equal: none, notEqual: none,
+    where: (g, [c, a, b]) => [undefined, unbroadcast(where(c!, g, 0), a!.shape), unbroadcast(where(c!, 0, g), b!.shape)],
+    cast: (g, [x]) => [isFloat(x!.dtype) ? bind("cast", [g], { dtype: x!.dtype }) : undefined],
+    reduceSum: (g, [x], _y, { axes }) => [bind("broadcastTo", [reshape(g, keepShape(x!.shape, axes))], { shape: x!.shape.slice() })],
+    reduceMax: (g, [x], y, { axes }) => {
+      const keep = keepShape(x!.shape, axes);
+      const mask = bind("cast", [equal(x!, reshape(y, keep))], { dtype: x!.dtype });
+      const share = fault === "reduceMaxTieFull" ? g : div(g, bind("reduceSum", [mask], { axes }));
+      return [mul(mask, reshape(share, keep))];
+    },
+    argmax: none,
+    reshape: (g, [x]) => [reshape(g, x!.shape)],
+    transpose: (g, _x, _y, { perm }) => {
+      const inverse = perm.map((_, i) => perm.indexOf(i));
+      return [bind("transpose", [g], { perm: inverse })];
+    },
+    broadcastTo: (g, [x]) => [unbroadcast(g, x!.shape)],
+    slice: (g, [x], _y, { begin, end }) => [bind("pad", [g], { low: begin.slice(), high: end.map((e, i) => x!.shape[i]! - e) })],
+    pad: (g, [x], _y, { low }) => [bind("slice", [g], { begin: low.slice(), end: low.map((l, i) => l + x!.shape[i]!) })],
+    concat: (g, xs, _y, { axis }) => {
+      let offset = 0;
+      return xs.map((x) => {
+        const begin = g.shape.map(() => 0);
+        const end = g.shape.slice();
+        begin[axis] = offset;
+        end[axis] = offset + x.shape[axis]!;
+        offset += x.shape[axis]!;
+        return bind("slice", [g], { begin, end });
+      });
+    },
+    gather: (g, [x, idx], _y, { axis }) => [bind("scatterAdd", [g, idx!], { axis, size: x!.shape[axis]! }), undefined],
+    scatterAdd: (g, [, idx], _y, { axis }) => [bind("gather", [g, idx!], { axis }), undefined],
+    matmul: (g, [a, b]) => {
+      const swap = (t: Tensor) => bind("transpose", [t], { perm: t.shape.map((_, i) => (i === t.rank - 2 ? t.rank - 1 : i === t.rank - 1 ? t.rank - 2 : i)) });
+      const ga = bind("matmul", [g, swap(b!)], {});
+      const gb = bind("matmul", [fault === "matmulTranspose" ? a! : swap(a!), g], {});
+      return [unbroadcast(ga, a!.shape), unbroadcast(gb, b!.shape)];
+    },
+    stopGradient: (g) => [fault === "stopGradientLeaks" ? g : undefined],
+  };
+}
+
+class TapeTrace extends Trace {
+  readonly name = "ref-reverse";
+  readonly nodes: TapeNode[] = [];
+  constructor(
+    level: number,
+    readonly rules: { [P in Primitive]: VjpRule<P> },
+  ) {
+    super(level);
+  }
+  newVariable(primal: Tensor, node: TapeNode): TapeTracer {
+    this.nodes.push(node);
+    return new TapeTracer(this, primal, this.nodes.length - 1);
+  }
+  constant(value: Tensor): Tracer {
+    return new TapeTracer(this, value, -1);
+  }
+  processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>): Tracer {
+    const xs = inputs.map((t) => (t as TapeTracer).primal);
+    const y = bind(prim, xs, params);
+    const rule = this.rules[prim] as VjpRule<P>;
+    return this.newVariable(y, { inputs: inputs.map((t) => (t as TapeTracer).id), backward: (g) => rule(g, xs, y, params) });
+  }
+  override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    const xs = inputs.map((t) => (t as TapeTracer).primal);
+    const [y, residuals] = rule.fwd(...xs);
+    return this.newVariable(y, { inputs: inputs.map((t) => (t as TapeTracer).id), backward: (g) => rule.bwd(residuals, g) });
+  }
+  override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
+    const xs = inputs.map((t) => (t as TapeTracer).primal);
+    const y = rule.fun(...xs);
+    // transpose the jvp: ct_a[j] = ⟨jvp(e_{a,j}), g⟩
+    const backward = (g: Tensor) =>
+      xs.map((x, a) => {
+        if (x.size === 0) return zerosOf(x);
+        const entries = Array.from({ length: x.size }, (_, j) => {
+          const ts = xs.map((q, l) => {
+            const z = zerosOf(q);
+            if (l === a) z.data[j] = 1;
+            return z;
+          });
+          return sum(mul(rule.jvp(xs, ts)[1], g));
+        });
+        return reshape(stack(entries), x.shape);
+      });
+    return this.newVariable(y, { inputs: inputs.map((t) => (t as TapeTracer).id), backward });
+  }
+}
+
+function reverseVjp(rules: { [P in Primitive]: VjpRule<P> }, f: FlatFunction, primals: Tensor[]) {
+  return withTrace(
+    (level) => new TapeTrace(level, rules),
+    (trace) => {
+      const ins = primals.map((p) => trace.newVariable(p, { inputs: [], backward: () => [] }));
+      const outs = f(ins);
+      const mine = (o: Tensor): o is TapeTracer => o instanceof TapeTracer && o.trace === trace;
+      const outputs = outs.map((o) => (mine(o) ? o.primal : o));
+      const nodes = trace.nodes;
+      const pullback = (cts: Tensor[]): Tensor[] => {
+        const adj = new Map<number, Tensor>();
+        const accumulate = (id: number, g: Tensor) => {
+          if (id < 0) return;
+          const prev = adj.get(id);
+          adj.set(id, prev === undefined ? g : add(prev, g));
+        };
+        outs.forEach((o, i) => {
+          if (mine(o)) accumulate(o.id, cts[i]!);
+        });
+        for (let id = nodes.length - 1; id >= primals.length; id--) {
+          const g = adj.get(id);
+          if (g === undefined) continue;
+          const node = nodes[id]!;
+          node.backward(g).forEach((c, k) => {
+            if (c !== undefined) accumulate(node.inputs[k]!, c);
+          });
+        }
+        return primals.map((p, i) => adj.get(i) ?? zerosOf(p));
+      };
+      return { outputs, pullback };
+    },
+  );
+}
+
+/** Reverse-mode (tape) reference engine; its jvp contracts Jacobian rows from the pullback. */
+export function reverseEngine(fault: Fault = "none"): Engine {
+  const rules = vjpRules(fault);
+  return defineEngine({
+    name: fault === "none" ? "ref-reverse" : `ref-reverse[${fault}]`,
+    jacobianMode: "reverse",
+    vjp: (f, primals) => reverseVjp(rules, f, primals),
+    jvp: (f, primals, tangents) => {
+      const { outputs, pullback } = reverseVjp(rules, f, primals);
+      const tangentsOut = outputs.map((y, o) => {
+        if (!isFloat(y.dtype)) return zerosOf(y);
+        if (y.size === 0) return zeros(y.shape, y.dtype);
+        const entries = Array.from({ length: y.size }, (_, i) => {
+          const cts = outputs.map((z, l) => {
+            const e = zerosOf(z);
+            if (l === o) e.data[i] = 1;
+            return e;
+          });
+          return pullback(cts).reduce<Tensor>((s, c, a) => add(s, sum(mul(c, tangents[a]!))), zeros([], y.dtype));
+        });
+        return reshape(stack(entries), y.shape);
+      });
+      return { outputs, tangents: tangentsOut };
+    },
+  });
+}
+
+export { abs, ones };

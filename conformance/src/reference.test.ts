@@ -1,0 +1,5 @@
+import { describeConformance } from "./index.js";
+import { forwardEngine, reverseEngine } from "./__tests__/reference.js";
+
+describeConformance(forwardEngine());
+describeConformance(reverseEngine());
