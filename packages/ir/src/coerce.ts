@@ -1,5 +1,5 @@
 /** Turning user arguments (numbers, nested arrays, Tensors, tracers) into operands of one dtype. */
-import { allocate, isFloat, promoteTypes, type DType, type TypedArray } from "./dtype.js";
+import { allocate, dtypeOfTypedArray, isFloat, promoteTypes, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { bind } from "./trace.js";
 import { createTensor, Tensor, type NestedArray } from "./tensor.js";
@@ -29,9 +29,11 @@ export function toOperand(op: string, value: unknown): Tensor {
 }
 
 /**
- * Several operands brought to one dtype: the promotion of the Tensor operands (bool < int32 <
- * float32 < float64); JS numbers and nested arrays adopt it (float64 when a non-integer number
- * meets int32 or when there is no Tensor at all).
+ * Several operands brought to one dtype. Tensors and typed arrays are strongly typed: the result
+ * is their promotion (bool < int32 < float32 < float64). JS numbers, booleans and nested arrays
+ * are weakly typed: they adopt that dtype, except that a non-integer meeting int32/bool makes
+ * float64, and a number meeting only bool makes float64 too. With no strong operand the result
+ * is float64 (bool when every operand is boolean).
  */
 export function toOperands(op: string, values: readonly unknown[]): Tensor[] {
   // fast path: tensors of one dtype
@@ -42,25 +44,47 @@ export function toOperands(op: string, values: readonly unknown[]): Tensor[] {
   }
   let strong: DType | undefined;
   let needsFloat = false;
-  for (const value of values) {
-    if (value instanceof Tensor) strong = strong === undefined ? value.dtype : promoteTypes(strong, value.dtype);
-    else if (typeof value === "number" && !Number.isInteger(value)) needsFloat = true;
-  }
-  let dtype: DType = strong ?? "float64";
-  if (needsFloat && !isFloat(dtype)) dtype = "float64";
-  const out: Tensor[] = [];
-  for (const value of values) {
-    if (value instanceof Tensor) out.push(castTo(value, dtype));
-    else if (typeof value === "number") out.push(scalarOf(value, dtype === "bool" ? "float64" : dtype));
-    else if (typeof value === "boolean" && dtype === "bool") out.push(scalarOf(value ? 1 : 0, "bool"));
-    else {
-      const t = toOperand(op, value);
-      out.push(t.dtype === dtype ? t : createTensor(op, t, { dtype }));
+  let allBoolean = true;
+  let weakNumeric = false;
+  // weak operands are converted once (as float64, or bool for booleans) and recast below
+  const converted: (Tensor | undefined)[] = values.map((value) => {
+    if (value instanceof Tensor) {
+      strong = strong === undefined ? value.dtype : promoteTypes(strong, value.dtype);
+      allBoolean = false;
+      return undefined;
     }
-  }
-  // a number meeting bool tensors makes float64: cast the bool tensors up
-  const final = out.reduce<DType>((d, t) => promoteTypes(d, t.dtype), out[0]?.dtype ?? "float64");
-  return out.map((t) => castTo(t, final));
+    if (typeof value === "number") {
+      if (!Number.isInteger(value)) needsFloat = true;
+      allBoolean = false;
+      weakNumeric = true;
+      return undefined;
+    }
+    const t = toOperand(op, value);
+    if (dtypeOfTypedArray(value) !== undefined) {
+      strong = strong === undefined ? t.dtype : promoteTypes(strong, t.dtype);
+      allBoolean = false;
+    } else if (t.dtype !== "bool") {
+      allBoolean = false;
+      weakNumeric = true;
+      const data = t.data;
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isInteger(data[i])) {
+          needsFloat = true;
+          break;
+        }
+      }
+    }
+    return t;
+  });
+  let dtype: DType = strong ?? (allBoolean ? "bool" : "float64");
+  if (needsFloat && !isFloat(dtype)) dtype = "float64";
+  if (dtype === "bool" && weakNumeric) dtype = "float64";
+  return values.map((value, i) => {
+    if (value instanceof Tensor) return castTo(value, dtype);
+    if (typeof value === "number") return scalarOf(value, dtype);
+    const t = converted[i]!;
+    return t.dtype === dtype ? t : createTensor(op, t, { dtype });
+  });
 }
 
 /** For float-only ops: int32/bool operands are promoted to float64. */

@@ -33,7 +33,9 @@ export function customVjp<R>(
   bwd: (residuals: R, cotangent: Tensor) => Tensor[],
 ): (...args: TensorLike[]) => Tensor {
   if (typeof fun !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
-    throw new ArgumentError("customVjp: expected (fun, fwd, bwd) functions");
+    throw new ArgumentError(
+      `customVjp: expected (fun, fwd, bwd) functions, got ${describeValue(fun)}, ${describeValue(fwd)} and ${describeValue(bwd)}`,
+    );
   }
   const rule: CustomVjpRule = { fun, fwd, bwd: bwd as CustomVjpRule["bwd"] };
   return (...args) => bindCustomVjp(rule, args.map((a) => toOperand("customVjp", a)));

@@ -92,7 +92,10 @@ function normalizeArgnums(op: string, argnums: unknown, count: number): number[]
     throw new ArgumentError(`${op}: expected argnums to be an argument index or a non-empty array of them, got ${JSON.stringify(argnums)}`);
   }
   for (const a of list) {
-    if (!Number.isInteger(a) || a < 0 || a >= count) {
+    if (!Number.isInteger(a) || a < 0) {
+      throw new ArgumentError(`${op}: expected argnums to be non-negative integers, got ${JSON.stringify(argnums)}`);
+    }
+    if (a >= count) {
       throw new ArgumentError(`${op}: expected argnums in [0, ${count - 1}] (f was called with ${count} arguments), got ${JSON.stringify(argnums)}`);
     }
   }
@@ -324,19 +327,31 @@ export function defineEngine(core: EngineCore): Engine {
     return unflatten(record.def!, perOutput);
   }
 
+  /** Checks made when a transformation is created (argnums' range needs the call's arguments). */
+  function checkTransform(op: string, f: unknown, argnums: unknown): void {
+    checkFunction(op, f);
+    normalizeArgnums(op, argnums, Infinity);
+  }
+
   const engine: Engine = {
     name,
     specVersion: SPEC_VERSION,
-    grad: ((f: AnyFunction, argnums: Argnums = 0) =>
-      (...args: unknown[]) => valueAndGradImpl("grad", f, argnums, args)[1]) as Engine["grad"],
-    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) =>
-      (...args: unknown[]) => valueAndGradImpl("valueAndGrad", f, argnums, args)) as Engine["valueAndGrad"],
+    grad: ((f: AnyFunction, argnums: Argnums = 0) => {
+      checkTransform("grad", f, argnums);
+      return (...args: unknown[]) => valueAndGradImpl("grad", f, argnums, args)[1];
+    }) as Engine["grad"],
+    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
+      checkTransform("valueAndGrad", f, argnums);
+      return (...args: unknown[]) => valueAndGradImpl("valueAndGrad", f, argnums, args);
+    }) as Engine["valueAndGrad"],
     jvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => jvpImpl(f, primals, tangents)) as Engine["jvp"],
     vjp: ((f: AnyFunction, ...primals: unknown[]) => vjpImpl(f, primals)) as Engine["vjp"],
-    jacobian: ((f: AnyFunction, argnums: Argnums = 0) =>
-      (...args: unknown[]) => jacobianImpl("jacobian", f, argnums, args)) as Engine["jacobian"],
+    jacobian: ((f: AnyFunction, argnums: Argnums = 0) => {
+      checkTransform("jacobian", f, argnums);
+      return (...args: unknown[]) => jacobianImpl("jacobian", f, argnums, args);
+    }) as Engine["jacobian"],
     hessian: ((f: AnyFunction, argnums: Argnums = 0) => {
-      checkFunction("hessian", f);
+      checkTransform("hessian", f, argnums);
       const g = (...args: unknown[]) => valueAndGradImpl("hessian", f, argnums, args)[1];
       return (...args: unknown[]) => jacobianImpl("hessian", g, argnums, args);
     }) as Engine["hessian"],

@@ -6,7 +6,7 @@
 import { isDType, type DType } from "./dtype.js";
 import { ArgumentError, ConcretizationError, GraphError, describeValue } from "./errors.js";
 import { inferAval, isPrimitive, PARAM_KINDS, ARITY, type Aval, type Params, type Primitive } from "./primitives.js";
-import { flatten, unflatten, leafCount, type TreeDef } from "./pytree.js";
+import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
 import { bind, Trace, Tracer, withTrace } from "./trace.js";
@@ -129,6 +129,11 @@ export function traceWith(options: TraceOptions, f: (...args: never[]) => unknow
   const opName = options.name ?? "trace";
   if (typeof f !== "function") throw new ArgumentError(`${opName}: expected a function, got ${describeValue(f)}`);
   const { leaves, def } = flatten(args, opName, "args");
+  if (options.names !== undefined) {
+    if (!Array.isArray(options.names) || options.names.length > leaves.length || !options.names.every((n) => typeof n === "string" && IDENTIFIER.test(n))) {
+      throw new ArgumentError(`${opName}: expected names to be at most ${leaves.length} identifiers (one per input leaf), got ${describeValue(options.names)}`);
+    }
+  }
   return withTrace(
     (level) => new GraphTrace(level, opName),
     (t) => {
@@ -150,12 +155,14 @@ export function traceWith(options: TraceOptions, f: (...args: never[]) => unknow
 
 /** Evaluates a graph on flat input tensors by binding each primitive (eagerly, or under any engine). */
 export function evalGraph(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
+  if (!Array.isArray(inputs)) throw new ArgumentError(`evalGraph: expected an array of input tensors, got ${describeValue(inputs)}`);
   if (inputs.length !== graph.inputs.length) {
     throw new ArgumentError(`evalGraph: expected ${graph.inputs.length} inputs, got ${inputs.length}`);
   }
   const env = new Map<number, Tensor>();
   graph.inputs.forEach((input, i) => {
     const x = inputs[i]!;
+    if (!(x instanceof Tensor)) throw new ArgumentError(`evalGraph: expected input ${i} to be a Tensor, got ${describeValue(x)}`);
     if (!shapesEqual(x.shape, input.shape) || x.dtype !== input.dtype) {
       throw new ArgumentError(
         `evalGraph: expected input ${i} of type ${SHORT_DTYPE[input.dtype]}${formatShape(input.shape)}, got ${x.describe()}`,
@@ -174,8 +181,12 @@ export function evalGraph(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
 export function toFunction(graph: Graph): (...args: unknown[]) => unknown {
   validateGraph(graph);
   return (...args: unknown[]) => {
-    const { leaves } = flatten(args, "graph function", "args");
-    const tensors = leaves.map((l) => (typeof l === "number" ? scalar(l) : l));
+    const { leaves, def } = flatten(args, "graph function", "args");
+    if (!sameStructure(graph.inTree, def)) {
+      throw new ArgumentError(`graph function: expected arguments with the structure ${describeTree(graph.inTree)}, got ${describeTree(def)}`);
+    }
+    // a JS number is weakly typed: it takes the dtype of the graph input it stands for
+    const tensors = leaves.map((l, i) => (typeof l === "number" ? scalar(l, graph.inputs[i]!.dtype) : l));
     const outputs = evalGraph(graph, tensors);
     return unflatten(graph.outTree, outputs);
   };
@@ -187,7 +198,14 @@ function fail(message: string): never {
   throw new GraphError(`graph: ${message}`);
 }
 
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+function isObject(v: unknown): boolean {
+  return v !== null && typeof v === "object";
+}
+
 function checkValue(what: string, v: GraphValue): void {
+  if (!isObject(v)) fail(`expected each ${what} to be an object, got ${describeValue(v)}`);
   if (!Number.isInteger(v.id) || v.id < 0) fail(`expected ${what} id to be a non-negative integer, got ${JSON.stringify(v.id)}`);
   if (!Array.isArray(v.shape) || !v.shape.every((d) => Number.isInteger(d) && d >= 0)) {
     fail(`expected ${what} ${v.id} to have a shape of non-negative integers, got ${JSON.stringify(v.shape)}`);
@@ -219,6 +237,7 @@ function checkParams(node: GraphNode): void {
 
 /** Checks every invariant of a graph: ids, references, ops, params, shapes, constants, tree structures. */
 export function validateGraph(graph: Graph): void {
+  if (!isObject(graph)) fail(`expected a graph object, got ${describeValue(graph)}`);
   const defined = new Map<number, Aval>();
   const define = (what: string, v: GraphValue) => {
     checkValue(what, v);
@@ -230,7 +249,7 @@ export function validateGraph(graph: Graph): void {
   }
   for (const input of graph.inputs) {
     define("input", input);
-    if (input.name !== undefined && (typeof input.name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(input.name))) {
+    if (input.name !== undefined && (typeof input.name !== "string" || !IDENTIFIER.test(input.name))) {
       fail(`expected input ${input.id} name to be an identifier, got ${JSON.stringify(input.name)}`);
     }
   }
@@ -241,6 +260,7 @@ export function validateGraph(graph: Graph): void {
     }
   }
   for (const node of graph.nodes as readonly GraphNode[]) {
+    if (!isObject(node)) fail(`expected each node to be an object, got ${describeValue(node)}`);
     if (!isPrimitive(node.op as unknown)) fail(`expected a known op, got ${JSON.stringify(node.op)} at node ${JSON.stringify(node.id)}`);
     checkValue("node", node);
     if (!Array.isArray(node.inputs as unknown)) fail(`expected node ${node.id} inputs to be an array`);

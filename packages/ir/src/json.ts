@@ -1,10 +1,11 @@
 /**
- * JSON (de)serialization of graphs. Numbers that JSON cannot hold (NaN, ±Infinity) are written as
- * the strings "NaN", "Infinity", "-Infinity". Parsing trusts nothing: every field is checked, then
+ * JSON (de)serialization of graphs. Numbers that JSON cannot hold (NaN, ±Infinity, −0) are written
+ * as the strings "NaN", "Infinity", "-Infinity", "-0". Parsing trusts nothing: every field is checked, then
  * the whole graph is validated (ops, references, params, shapes, constants, structures).
  */
 import { allocate, isDType, type DType } from "./dtype.js";
 import { GraphError } from "./errors.js";
+import { isPrimitive, PARAM_KINDS, type ParamKind, type Primitive } from "./primitives.js";
 import { validateGraph, type Graph, type GraphConstant, type GraphInput, type GraphNode } from "./graph.js";
 import type { TreeDef } from "./pytree.js";
 import { sizeOf } from "./shape.js";
@@ -13,10 +14,11 @@ import { Tensor } from "./tensor.js";
 export const GRAPH_FORMAT = "chainrule.graph";
 export const GRAPH_FORMAT_VERSION = 1;
 
-type JsonNumber = number | "NaN" | "Infinity" | "-Infinity";
+type JsonNumber = number | "NaN" | "Infinity" | "-Infinity" | "-0";
 
 function encodeNumber(v: number): JsonNumber {
   if (Number.isNaN(v)) return "NaN";
+  if (Object.is(v, -0)) return "-0";
   if (v === Infinity) return "Infinity";
   if (v === -Infinity) return "-Infinity";
   return v;
@@ -54,11 +56,19 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
+/** A short, safe rendering of any value for error messages (never recurses deeply). */
+function short(v: unknown): string {
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (isRecord(v)) return "an object";
+  if (typeof v === "string") return JSON.stringify(v.length > 30 ? `${v.slice(0, 30)}…` : v);
+  return String(v);
+}
+
 function only(what: string, v: Record<string, unknown>, keys: readonly string[], optional: readonly string[] = []): void {
   for (const k of Object.keys(v)) {
-    if (!keys.includes(k) && !optional.includes(k)) fail(`unexpected field ${JSON.stringify(k)} in ${what}`);
+    if (!keys.includes(k) && !optional.includes(k)) fail(`unexpected field ${short(k)} in ${what}`);
   }
-  for (const k of keys) if (!(k in v)) fail(`expected field ${JSON.stringify(k)} in ${what}`);
+  for (const k of keys) if (!Object.prototype.hasOwnProperty.call(v, k)) fail(`expected field ${JSON.stringify(k)} in ${what}`);
 }
 
 function decodeNumber(v: unknown, dtype: DType, where: string): number {
@@ -67,16 +77,16 @@ function decodeNumber(v: unknown, dtype: DType, where: string): number {
     if (dtype === "bool" && v !== 0 && v !== 1) fail(`expected 0/1 values in ${where}, got ${v}`);
     return v;
   }
-  if (v === "NaN" || v === "Infinity" || v === "-Infinity") {
+  if (v === "NaN" || v === "Infinity" || v === "-Infinity" || v === "-0") {
     if (dtype === "int32" || dtype === "bool") fail(`expected finite ${dtype} values in ${where}, got ${v}`);
     return Number(v);
   }
-  fail(`expected numbers in ${where}, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  fail(`expected numbers in ${where}, got ${short(v)}`);
 }
 
 function parseTree(v: unknown, depth = 0): TreeDef {
   if (depth > 64) fail("expected a tree definition nested at most 64 deep");
-  if (!isRecord(v)) fail(`expected a tree definition object, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  if (!isRecord(v)) fail(`expected a tree definition object, got ${short(v)}`);
   switch (v.kind) {
     case "number":
     case "tensor":
@@ -84,7 +94,9 @@ function parseTree(v: unknown, depth = 0): TreeDef {
       return { kind: v.kind };
     case "none":
       only("a tree definition", v, ["kind"], ["value"]);
-      if (v.value !== null && v.value !== undefined) fail("expected a none tree value of null");
+      // JSON writes `undefined` by leaving the field out
+      if (!("value" in v)) return { kind: "none", value: undefined };
+      if (v.value !== null) fail(`expected a none tree value of null, got ${short(v.value)}`);
       return { kind: "none", value: null };
     case "array":
       only("a tree definition", v, ["kind", "children"]);
@@ -95,29 +107,60 @@ function parseTree(v: unknown, depth = 0): TreeDef {
       if (!Array.isArray(v.keys) || !v.keys.every((k) => typeof k === "string") || !Array.isArray(v.children) || v.keys.length !== v.children.length) {
         fail("expected object tree keys (strings) matching its children");
       }
+      if (new Set(v.keys).size !== v.keys.length) fail("expected distinct object tree keys");
       return { kind: "object", keys: v.keys as string[], children: v.children.map((c) => parseTree(c, depth + 1)) };
     }
     default:
-      fail(`expected a tree kind, got ${JSON.stringify(v.kind)?.slice(0, 40)}`);
+      fail(`expected a tree kind, got ${short(v.kind)}`);
   }
 }
 
 function parseShape(v: unknown, where: string): number[] {
   if (!Array.isArray(v) || v.length > 64 || !v.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(`expected the shape of ${where} to be non-negative integers, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    fail(`expected the shape of ${where} to be at most 64 non-negative integers, got ${Array.isArray(v) && v.length <= 64 ? `[${v.map(short).join(",")}]` : short(v)}`);
   }
-  if (sizeOf(v) > 2 ** 31) fail(`expected ${where} to have fewer than 2^31 elements, got shape ${JSON.stringify(v)}`);
+  // per-dimension bound first: a product of huge dimensions could overflow to Infinity (and ×0 to NaN)
+  if (v.some((d) => d > MAX_ELEMENTS) || !(sizeOf(v) <= MAX_ELEMENTS)) fail(`expected ${where} to have at most 2^31 elements, got shape ${JSON.stringify(v)}`);
   return v.slice();
 }
 
 function parseDtype(v: unknown, where: string): DType {
-  if (!isDType(v)) fail(`expected the dtype of ${where}, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  if (!isDType(v)) fail(`expected the dtype of ${where}, got ${short(v)}`);
   return v;
 }
 
 function parseId(v: unknown, where: string): number {
-  if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`expected the id of ${where} to be a non-negative integer, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`expected the id of ${where} to be a non-negative integer, got ${short(v)}`);
   return v as number;
+}
+
+/** Upper bound on the elements of any value in a parsed graph (and on each dimension). */
+const MAX_ELEMENTS = 2 ** 31;
+
+/** Params checked against the op's declared kinds and copied (only known keys, only numbers/strings). */
+function parseParams(op: Primitive, v: unknown, where: string): object {
+  if (!isRecord(v)) fail(`expected ${where} (${op}) params to be an object, got ${short(v)}`);
+  const kinds = PARAM_KINDS[op] as Record<string, ParamKind>;
+  const wanted = Object.keys(kinds);
+  only(`${where} (${op}) params`, v, wanted);
+  const out: Record<string, unknown> = {};
+  for (const key of wanted) {
+    const value = v[key];
+    const kind = kinds[key];
+    if (kind === "int") {
+      if (!Number.isSafeInteger(value)) fail(`expected ${where} (${op}) param ${key} to be an integer, got ${short(value)}`);
+      out[key] = value;
+    } else if (kind === "ints") {
+      if (!Array.isArray(value) || value.length > 64 || !value.every((x) => Number.isSafeInteger(x))) {
+        fail(`expected ${where} (${op}) param ${key} to be at most 64 integers, got ${short(value)}`);
+      }
+      out[key] = value.slice();
+    } else {
+      if (!isDType(value)) fail(`expected ${where} (${op}) param ${key} to be a dtype, got ${short(value)}`);
+      out[key] = value;
+    }
+  }
+  return out;
 }
 
 /** Parses and validates a graph from JSON text or already-parsed data. */
@@ -132,8 +175,8 @@ export function parseGraph(json: string | unknown): Graph {
   }
   if (!isRecord(data)) fail("expected a graph object");
   only("the graph", data, ["format", "version", "inputs", "constants", "nodes", "outputs", "inTree", "outTree"]);
-  if (data.format !== GRAPH_FORMAT) fail(`expected format ${JSON.stringify(GRAPH_FORMAT)}, got ${JSON.stringify(data.format)?.slice(0, 40)}`);
-  if (data.version !== GRAPH_FORMAT_VERSION) fail(`expected version ${GRAPH_FORMAT_VERSION}, got ${JSON.stringify(data.version)?.slice(0, 40)}`);
+  if (data.format !== GRAPH_FORMAT) fail(`expected format ${JSON.stringify(GRAPH_FORMAT)}, got ${short(data.format)}`);
+  if (data.version !== GRAPH_FORMAT_VERSION) fail(`expected version ${GRAPH_FORMAT_VERSION}, got ${short(data.version)}`);
   for (const key of ["inputs", "constants", "nodes", "outputs"] as const) {
     if (!Array.isArray(data[key])) fail(`expected ${key} to be an array`);
   }
@@ -154,20 +197,19 @@ export function parseGraph(json: string | unknown): Graph {
       fail(`expected constant ${i} data to hold ${sizeOf(shape)} values, got ${Array.isArray(v.data) ? v.data.length : typeof v.data}`);
     }
     const values = allocate(dtype, v.data.length);
-    v.data.forEach((x, j) => (values[j] = decodeNumber(x, dtype, `constant ${i}`)));
+    for (let j = 0; j < v.data.length; j++) values[j] = decodeNumber(v.data[j], dtype, `constant ${i}`);
     return { id: parseId(v.id, `constant ${i}`), shape, dtype, value: new Tensor(dtype, shape, values) };
   });
   const nodes: GraphNode[] = (data.nodes as unknown[]).map((v, i) => {
     if (!isRecord(v)) fail(`expected node ${i} to be an object`);
     only(`node ${i}`, v, ["id", "op", "inputs", "params", "shape", "dtype"]);
-    if (typeof v.op !== "string") fail(`expected node ${i} op to be a string`);
+    if (!isPrimitive(v.op)) fail(`expected node ${i} op to be a known primitive, got ${short(v.op)}`);
     if (!Array.isArray(v.inputs)) fail(`expected node ${i} inputs to be an array`);
-    if (!isRecord(v.params)) fail(`expected node ${i} params to be an object`);
     return {
       id: parseId(v.id, `node ${i}`),
       op: v.op,
       inputs: v.inputs.map((x) => parseId(x, `an input of node ${i}`)),
-      params: structuredClone(v.params),
+      params: parseParams(v.op, v.params, `node ${i}`),
       shape: parseShape(v.shape, `node ${i}`),
       dtype: parseDtype(v.dtype, `node ${i}`),
     } as unknown as GraphNode;

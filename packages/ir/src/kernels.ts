@@ -48,10 +48,14 @@ function binaryLoop(op: BinaryPrimitive | ComparisonPrimitive, a: TypedArray, sa
   }
 }
 
-/** Data of `x` laid out for `shape`, and its stride: 0 for a scalar, 1 otherwise. */
-function operand(x: Tensor, shape: Shape): [TypedArray, number] {
+/**
+ * Data of `x` laid out for `shape`, and its stride: 0 for a one-element operand, 1 otherwise.
+ * A one-element or same-shape operand is used in place (no copy); only a genuine broadcast
+ * (e.g. [3,1] against [3,4]) is materialized.
+ */
+export function broadcastOperand(x: Tensor, shape: Shape): [TypedArray, number] {
   if (x.shape === shape) return [x.data, 1];
-  if (x.size === 1 && sizeOf(shape) !== 1) return [x.data, 0];
+  if (x.size === 1) return [x.data, 0];
   if (shapesEqual(x.shape, shape)) return [x.data, 1];
   return [broadcastData(x, shape), 1];
 }
@@ -67,8 +71,8 @@ function unary(op: UnaryPrimitive): Kernel<UnaryPrimitive> {
 function binary(op: BinaryPrimitive | ComparisonPrimitive): Kernel<BinaryPrimitive | ComparisonPrimitive> {
   return ([a, b], _params, out) => {
     const data = allocate(out.dtype, sizeOf(out.shape));
-    const [da, sa] = operand(a!, out.shape);
-    const [db, sb] = operand(b!, out.shape);
+    const [da, sa] = broadcastOperand(a!, out.shape);
+    const [db, sb] = broadcastOperand(b!, out.shape);
     binaryLoop(op, da, sa, db, sb, data);
     return new Tensor(out.dtype, out.shape, data);
   };
@@ -114,7 +118,8 @@ function reduce(kind: "sum" | "max"): Kernel<"reduceSum" | "reduceMax"> {
     const input = x!.data;
     const size = sizeOf(out.shape);
     const data = allocate(out.dtype, size);
-    if (kind === "max") data.fill(-Infinity);
+    // int32 storage cannot hold -Infinity (it would become 0)
+    if (kind === "max") data.fill(out.dtype === "int32" ? -2147483648 : -Infinity);
     const shape = x!.shape;
     const rank = shape.length;
     // stride into the output for each input axis (0 on reduced axes)
@@ -154,6 +159,28 @@ function checkIndex(op: string, index: number, size: number): number {
   return i;
 }
 
+/** For each batch index of `batchShape` (row-major), the offset of the operand's matrix (broadcast batch axes repeat it). */
+function batchOffsets(own: Shape, batchShape: Shape, matrixSize: number): number[] {
+  const lead = batchShape.length - own.length;
+  const ownStrides = stridesOf(own);
+  const strides = batchShape.map((_, i) => (i < lead || own[i - lead] === 1 ? 0 : ownStrides[i - lead]! * matrixSize));
+  const count = sizeOf(batchShape);
+  const offsets = new Array<number>(count);
+  const index = new Array<number>(batchShape.length).fill(0);
+  let offset = 0;
+  for (let t = 0; t < count; t++) {
+    offsets[t] = offset;
+    for (let axis = batchShape.length - 1; axis >= 0; axis--) {
+      index[axis]!++;
+      offset += strides[axis]!;
+      if (index[axis]! < batchShape[axis]!) break;
+      offset -= strides[axis]! * batchShape[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return offsets;
+}
+
 export const KERNELS: { [P in Primitive]: Kernel<P> } = {
   neg: unary("neg"),
   exp: unary("exp"),
@@ -181,9 +208,9 @@ export const KERNELS: { [P in Primitive]: Kernel<P> } = {
   notEqual: binary("notEqual"),
   where: ([cond, a, b], _params, out) => {
     const data = allocate(out.dtype, sizeOf(out.shape));
-    const [dc, sc] = operand(cond!, out.shape);
-    const [da, sa] = operand(a!, out.shape);
-    const [db, sb] = operand(b!, out.shape);
+    const [dc, sc] = broadcastOperand(cond!, out.shape);
+    const [da, sa] = broadcastOperand(a!, out.shape);
+    const [db, sb] = broadcastOperand(b!, out.shape);
     for (let i = 0; i < data.length; i++) data[i] = dc[i * sc] ? da[i * sa]! : db[i * sb]!;
     return new Tensor(out.dtype, out.shape, data);
   },
@@ -312,26 +339,27 @@ export const KERNELS: { [P in Primitive]: Kernel<P> } = {
     }
     return new Tensor(out.dtype, out.shape, data);
   },
+  // i-k-j loop order: the inner loop runs along contiguous rows of b and of the output.
   matmul: ([a, b], _params, out) => {
     const rank = out.shape.length;
     const m = out.shape[rank - 2]!;
     const n = out.shape[rank - 1]!;
     const k = a!.shape[a!.rank - 1]!;
     const batchShape = out.shape.slice(0, -2);
-    // materialize broadcast batch dims so each operand has one matrix per output batch
-    const da = broadcastData(a!, [...batchShape, m, k]);
-    const db = broadcastData(b!, [...batchShape, k, n]);
+    const aOffsets = batchOffsets(a!.shape.slice(0, -2), batchShape, m * k);
+    const bOffsets = batchOffsets(b!.shape.slice(0, -2), batchShape, k * n);
+    const da = a!.data;
+    const db = b!.data;
     const data = allocate(out.dtype, sizeOf(out.shape));
-    const batches = sizeOf(batchShape);
-    for (let t = 0; t < batches; t++) {
-      const aBase = t * m * k;
-      const bBase = t * k * n;
+    for (let t = 0; t < aOffsets.length; t++) {
+      const aBase = aOffsets[t]!;
+      const bBase = bOffsets[t]!;
       const cBase = t * m * n;
       for (let i = 0; i < m; i++) {
+        const cRow = cBase + i * n;
         for (let p = 0; p < k; p++) {
           const aip = da[aBase + i * k + p]!;
           const bRow = bBase + p * n;
-          const cRow = cBase + i * n;
           for (let j = 0; j < n; j++) data[cRow + j] = data[cRow + j]! + aip * db[bRow + j]!;
         }
       }

@@ -1,15 +1,16 @@
 /** Neural-network composites, all max-shifted so they never overflow. */
-import { toFloat, toOperand, type TensorLike } from "./coerce.js";
+import { toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
 import { ShapeError } from "./errors.js";
 import { formatShape, normalizeAxis } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { castTo } from "./coerce.js";
-import { div, exp, logsumexp, max, mean, mul, neg, oneHot, square, stopGradient, sub, sum } from "./ops.js";
+import { div, exp, logsumexp, max, mean, mul, neg, oneHot, square, stopGradient, sub, sum, where } from "./ops.js";
 
 /** softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) along `axis` (last by default). */
 export function softmax(x: TensorLike, axis = -1): Tensor {
   const t = toFloat(toOperand("softmax", x));
   const a = normalizeAxis("softmax", axis, t.rank);
+  if (t.shape[a] === 0) return t; // nothing to normalize (and no max to shift by)
   const e = exp(sub(t, stopGradient(max(t, a, true))));
   return div(e, sum(e, a, true));
 }
@@ -32,23 +33,23 @@ export function crossEntropy(logits: TensorLike, labels: TensorLike): Tensor {
   const y = toOperand("crossEntropy", labels);
   const logp = logSoftmax(z, -1);
   const classes = z.shape[z.rank - 1]!;
-  let target: Tensor;
+  let picked: Tensor;
   if (y.rank === z.rank && y.shape.every((d, i) => d === z.shape[i])) {
-    target = castTo(y, z.dtype);
+    picked = mul(castTo(y, z.dtype), logp);
   } else if (y.rank === z.rank - 1 && y.shape.every((d, i) => d === z.shape[i])) {
-    target = oneHot(y, classes, z.dtype);
+    // select (not multiply) the label's log-probability: 0 · (−∞) for a masked class would be NaN
+    picked = where(oneHot(y, classes, "bool"), logp, 0);
   } else {
     throw new ShapeError(
       `crossEntropy: expected labels of shape ${formatShape(z.shape.slice(0, -1))} (class indices) or ${formatShape(z.shape)} (probabilities), got ${formatShape(y.shape)}`,
     );
   }
-  return neg(mean(sum(mul(target, logp), -1)));
+  return neg(mean(sum(picked, -1)));
 }
 
 /** Mean squared error: mean((prediction − target)²). */
 export function mse(prediction: TensorLike, target: TensorLike): Tensor {
-  const p = toOperand("mse", prediction);
-  const t = toOperand("mse", target);
+  const [p, t] = toOperands("mse", [prediction, target]) as [Tensor, Tensor];
   if (p.rank !== t.rank || p.shape.some((d, i) => d !== t.shape[i])) {
     throw new ShapeError(`mse: expected prediction and target of one shape, got ${formatShape(p.shape)} and ${formatShape(t.shape)}`);
   }

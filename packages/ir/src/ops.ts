@@ -2,7 +2,7 @@
  * The user-facing ops. Each accepts numbers, nested arrays, Tensors and tracers alike, checks its
  * arguments (`op: expected …, got …`) and is either a primitive (`bind`) or a composite of them.
  */
-import { assertDType, isFloat, type DType } from "./dtype.js";
+import { allocate, assertDType, isFloat, type DType } from "./dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describeValue } from "./errors.js";
 import { castTo, toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
 import { formatShape, normalizeAxes, normalizeAxis, sizeOf } from "./shape.js";
@@ -122,6 +122,10 @@ export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
 
 // ── reductions ─────────────────────────────────────────────────────────────────────────────
 
+function zerosLike(t: Tensor, shape: readonly number[]): Tensor {
+  return new Tensor(t.dtype, shape.slice(), allocate(t.dtype, sizeOf(shape)));
+}
+
 export type Axis = number | readonly number[] | undefined;
 
 function keepShape(shape: readonly number[], axes: readonly number[]): number[] {
@@ -173,7 +177,9 @@ export function min(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
 export function logsumexp(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   const t = toFloat(toOperand("logsumexp", x));
   const axes = normalizeAxes("logsumexp", axis, t.rank);
-  const m = stopGradient(max(t, axes, true));
+  // an empty axis sums to 0, so its logsumexp is log 0 = −∞ and there is no max to shift by
+  const empty = axes.some((a) => t.shape[a] === 0);
+  const m = empty ? zerosLike(t, keepShape(t.shape, axes)) : stopGradient(max(t, axes, true));
   const shift = where(less(abs(m), Infinity), m, 0);
   const out = add(log(sum(exp(sub(t, shift)), axes, true)), shift);
   return keepdims ? out : reshape(out, t.shape.filter((_, i) => !axes.includes(i)));
@@ -218,6 +224,9 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
 /** Permutes axes (reverses them when `perm` is absent). */
 export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
   const t = toOperand("transpose", x);
+  if (perm !== undefined && !Array.isArray(perm)) {
+    throw new ArgumentError(`transpose: expected a permutation of ${t.rank} axes, got ${describeValue(perm)}`, "AXIS");
+  }
   const order = perm === undefined ? t.shape.map((_, i) => t.rank - 1 - i) : perm.map((p) => normalizeAxis("transpose", p, t.rank));
   if (order.length !== t.rank || new Set(order).size !== t.rank) {
     throw new ArgumentError(`transpose: expected a permutation of ${t.rank} axes, got ${JSON.stringify(perm)}`, "AXIS");
@@ -287,6 +296,21 @@ export function slice(x: TensorLike, begin: readonly number[], end?: readonly (n
   return bind("slice", [t], { begin: b, end: e });
 }
 
+/**
+ * Zero padding: `low[i]` elements before and `high[i]` after on each axis (one entry per axis,
+ * non-negative integers; `high` defaults to `low`). The transpose of `slice`.
+ */
+export function pad(x: TensorLike, low: readonly number[], high: readonly number[] = low): Tensor {
+  const t = toOperand("pad", x);
+  for (const [name, list] of [["low", low], ["high", high]] as const) {
+    if (!Array.isArray(list) || list.length !== t.rank || !list.every((v) => Number.isInteger(v) && v >= 0)) {
+      throw new ArgumentError(`pad: expected ${name} to be ${t.rank} non-negative integers (one per axis), got ${describeValue(list)}`);
+    }
+  }
+  if (low.every((v) => v === 0) && high.every((v) => v === 0)) return t;
+  return bind("pad", [t], { low: low.slice(), high: high.slice() });
+}
+
 /** Joins tensors along an existing axis. */
 export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
   if (!Array.isArray(xs) || xs.length === 0) {
@@ -295,8 +319,9 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
   const ts = toOperands("concat", xs);
   const rank = ts[0]!.rank;
   if (rank === 0) throw new ShapeError("concat: expected operands of rank ≥ 1, got scalars");
+  const a = normalizeAxis("concat", axis, rank);
   if (ts.length === 1) return ts[0]!;
-  return bind("concat", ts, { axis: normalizeAxis("concat", axis, rank) });
+  return bind("concat", ts, { axis: a });
 }
 
 /** Joins tensors of one shape along a new axis. */

@@ -61,7 +61,8 @@ export function graphToDot(graph: Graph, options: { title?: string } = {}): stri
   for (const i of graph.inputs) lines.push(`  n${i.id} [label="${escapeLabel(`${names.get(i.id)}: ${typeOf(i)}`)}", shape=ellipse];`);
   for (const c of graph.constants) lines.push(`  n${c.id} [label="${escapeLabel(constantText(graph, c.id))}", shape=ellipse, style=dashed];`);
   for (const n of graph.nodes) {
-    lines.push(`  n${n.id} [label="${escapeLabel(`${names.get(n.id)} = ${n.op}${formatParams(n.params)}\n${typeOf(n)}`)}", shape=box];`);
+    // "\\n" is DOT's line break inside a label
+    lines.push(`  n${n.id} [label="${escapeLabel(`${names.get(n.id)} = ${n.op}${formatParams(n.params)}`)}\\n${typeOf(n)}", shape=box];`);
     for (const i of n.inputs) lines.push(`  n${i} -> n${n.id};`);
   }
   graph.outputs.forEach((o, k) => {

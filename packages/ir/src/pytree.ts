@@ -27,11 +27,11 @@ function isPlainObject(value: object): boolean {
 /** Leaves in depth-first order (object keys in insertion order) and the structure to rebuild. */
 export function flatten(tree: unknown, op = "flatten", path = "args"): { leaves: (number | Tensor)[]; def: TreeDef } {
   const leaves: (number | Tensor)[] = [];
-  const def = flattenInto(tree, leaves, op, path);
+  const def = flattenInto(tree, leaves, op, path, new Set());
   return { leaves, def };
 }
 
-function flattenInto(tree: unknown, leaves: (number | Tensor)[], op: string, path: string): TreeDef {
+function flattenInto(tree: unknown, leaves: (number | Tensor)[], op: string, path: string, ancestors: Set<object>): TreeDef {
   if (typeof tree === "number") {
     leaves.push(tree);
     return NUMBER;
@@ -41,16 +41,21 @@ function flattenInto(tree: unknown, leaves: (number | Tensor)[], op: string, pat
     return TENSOR;
   }
   if (tree === null || tree === undefined) return { kind: "none", value: tree };
-  if (Array.isArray(tree)) {
-    return { kind: "array", children: tree.map((child, i) => flattenInto(child, leaves, op, `${path}[${i}]`)) };
-  }
-  if (typeof tree === "object" && isPlainObject(tree)) {
-    const keys = Object.keys(tree);
-    return {
-      kind: "object",
-      keys,
-      children: keys.map((k) => flattenInto((tree as Record<string, unknown>)[k], leaves, op, `${path}.${k}`)),
-    };
+  if (typeof tree === "object" && (Array.isArray(tree) || isPlainObject(tree))) {
+    if (ancestors.has(tree)) throw new ArgumentError(`${op}: expected a tree, got a cyclic reference at ${path}`);
+    ancestors.add(tree);
+    let def: TreeDef;
+    if (Array.isArray(tree)) {
+      const children: TreeDef[] = [];
+      for (let i = 0; i < tree.length; i++) children.push(flattenInto(tree[i], leaves, op, `${path}[${i}]`, ancestors));
+      def = { kind: "array", children };
+    } else {
+      const keys = Object.keys(tree);
+      const children = keys.map((k) => flattenInto((tree as Record<string, unknown>)[k], leaves, op, `${path}.${k}`, ancestors));
+      def = { kind: "object", keys, children };
+    }
+    ancestors.delete(tree);
+    return def;
   }
   throw new ArgumentError(`${op}: expected numbers, Tensors, arrays or plain objects, got ${describeValue(tree)} at ${path}`);
 }
@@ -70,7 +75,8 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly T[]): unkn
         return d.children.map(build);
       case "object": {
         const out: Record<string, unknown> = {};
-        d.keys.forEach((k, i) => (out[k] = build(d.children[i]!)));
+        // defineProperty, not assignment: a key "__proto__" must stay an own data property
+        d.keys.forEach((k, i) => Object.defineProperty(out, k, { value: build(d.children[i]!), enumerable: true, writable: true, configurable: true }));
         return out;
       }
     }

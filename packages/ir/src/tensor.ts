@@ -104,7 +104,6 @@ function formatValues(t: Tensor): string {
   const shape = t.shape;
   const data = t.data;
   const limit = 6;
-  let offset = 0;
   const strides: number[] = [];
   let s = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -124,7 +123,6 @@ function formatValues(t: Tensor): string {
     }
     return `[${parts.join(", ")}]`;
   };
-  void offset;
   return build(0, 0);
 }
 
@@ -133,31 +131,53 @@ export interface TensorOptions {
   dtype?: DType;
 }
 
-function inferNested(op: string, value: unknown, path: string, shape: number[], depth: number): void {
-  if (Array.isArray(value)) {
-    if (depth === shape.length) shape.push(value.length);
-    else if (shape[depth] !== value.length) {
-      throw new ArgumentError(`${op}: expected a rectangular nested array, got a ragged array (length ${value.length} at ${path}, expected ${shape[depth]})`);
+/**
+ * The shape of a nested array, checked to be rectangular: the first element of each level fixes
+ * the expected length there and the depth at which numbers sit. Leaves are flattened into `flat`;
+ * the result says whether every leaf was a boolean.
+ */
+function readNested(op: string, values: unknown, flat: number[]): { shape: number[]; allBoolean: boolean } {
+  const shape: number[] = [];
+  for (let v: unknown = values; Array.isArray(v); v = v[0]) {
+    shape.push(v.length);
+    if (v.length === 0) break;
+  }
+  let allBoolean = true;
+  const visit = (value: unknown, path: string, depth: number): void => {
+    if (Array.isArray(value)) {
+      if (depth === shape.length) {
+        throw new ArgumentError(`${op}: expected a rectangular nested array, got a ragged array (an array at ${path} where a number was expected)`);
+      }
+      if (value.length !== shape[depth]) {
+        throw new ArgumentError(`${op}: expected a rectangular nested array, got a ragged array (length ${value.length} at ${path}, expected ${shape[depth]})`);
+      }
+      for (let i = 0; i < value.length; i++) visit(value[i], `${path}[${i}]`, depth + 1);
+      return;
     }
-    for (let i = 0; i < value.length; i++) inferNested(op, value[i], `${path}[${i}]`, shape, depth + 1);
-    return;
-  }
-  if (depth !== shape.length) {
-    throw new ArgumentError(`${op}: expected a rectangular nested array, got a ragged array (a scalar at ${path} where an array of depth ${shape.length - depth} was expected)`);
-  }
-  if (typeof value !== "number" && typeof value !== "boolean") {
-    throw new ArgumentError(`${op}: expected numbers, booleans or nested arrays of them, got ${describeValue(value)} at ${path}`);
-  }
+    if (typeof value !== "number" && typeof value !== "boolean") {
+      throw new ArgumentError(`${op}: expected numbers, booleans or nested arrays of them, got ${describeValue(value)} at ${path}`);
+    }
+    if (depth !== shape.length) {
+      throw new ArgumentError(`${op}: expected a rectangular nested array, got a ragged array (a scalar at ${path} where an array of depth ${shape.length - depth} was expected)`);
+    }
+    if (typeof value === "boolean") flat.push(value ? 1 : 0);
+    else {
+      allBoolean = false;
+      flat.push(value);
+    }
+  };
+  visit(values, "values", 0);
+  return { shape, allBoolean: allBoolean && flat.length > 0 };
 }
 
-function flattenNested(value: unknown, out: number[]): void {
-  if (Array.isArray(value)) for (const v of value) flattenNested(v, out);
-  else out.push(typeof value === "boolean" ? (value ? 1 : 0) : (value as number));
-}
-
-function containsBoolean(value: unknown): boolean {
-  if (Array.isArray(value)) return value.length > 0 && containsBoolean(value[0]);
-  return typeof value === "boolean";
+/** Copies `source` into fresh storage of `dtype` (bool storage holds only 0 and 1). */
+function convertData(dtype: DType, source: ArrayLike<number>): TypedArray {
+  const data = allocate(dtype, source.length);
+  if (dtype === "bool") for (let i = 0; i < source.length; i++) data[i] = source[i] !== 0 ? 1 : 0;
+  else if (dtype === "int32") for (let i = 0; i < source.length; i++) data[i] = Math.trunc(source[i]!);
+  else if (source instanceof Float64Array || source instanceof Float32Array || source instanceof Int32Array || source instanceof Uint8Array) data.set(source);
+  else for (let i = 0; i < source.length; i++) data[i] = source[i]!;
+  return data;
 }
 
 /**
@@ -175,11 +195,9 @@ export function createTensor(op: string, values: unknown, options: TensorOptions
     const target = dtype ?? values.dtype;
     const shape = options.shape ? checkShape(op, options.shape) : values.shape.slice();
     if (sizeOf(shape) !== values.size) {
-      throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to hold ${values.size} elements, got ${sizeOf(shape)}`);
+      throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to match ${values.size} elements, got ${sizeOf(shape)} elements`);
     }
-    const data = allocate(target, values.size);
-    data.set(values.data);
-    return new Tensor(target, shape, data);
+    return new Tensor(target, shape, convertData(target, values.data));
   }
   const typedDtype = dtypeOfTypedArray(values);
   if (typedDtype !== undefined) {
@@ -189,28 +207,22 @@ export function createTensor(op: string, values: unknown, options: TensorOptions
       throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to match ${source.length} elements, got ${sizeOf(shape)} elements`);
     }
     const target = dtype ?? typedDtype;
-    const data = allocate(target, source.length);
-    data.set(source);
-    return new Tensor(target, shape, data);
+    return new Tensor(target, shape, convertData(target, source));
   }
   if (values !== null && typeof values === "object" && !Array.isArray(values)) {
     throw new ArgumentError(`${op}: expected a number, boolean, nested array, typed array or Tensor, got ${describeValue(values)}`);
   }
-  const inferred: number[] = [];
-  inferNested(op, values, "values", inferred, 0);
   const flat: number[] = [];
-  flattenNested(values, flat);
-  const target = dtype ?? (containsBoolean(values) ? "bool" : "float64");
-  let shape = inferred;
+  const inferred = readNested(op, values, flat);
+  const target = dtype ?? (inferred.allBoolean ? "bool" : "float64");
+  let shape = inferred.shape;
   if (options.shape) {
     shape = checkShape(op, options.shape);
     if (sizeOf(shape) !== flat.length) {
       throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to match ${flat.length} elements, got ${sizeOf(shape)} elements`);
     }
   }
-  const data = allocate(target, flat.length);
-  for (let i = 0; i < flat.length; i++) data[i] = flat[i]!;
-  return new Tensor(target, shape, data);
+  return new Tensor(target, shape, convertData(target, flat));
 }
 
 /** A rank-0 tensor holding `value` (internal fast path: no checks). */
@@ -226,7 +238,7 @@ export function full(shape: readonly number[], value: number, dtype: DType = "fl
     throw new ArgumentError(`full: expected a number fill value, got ${describeValue(value)}`);
   }
   const data = allocate(assertDType("full", dtype), sizeOf(checked));
-  data.fill(Number(value));
+  data.fill(dtype === "bool" ? (value ? 1 : 0) : Number(value));
   return new Tensor(dtype, checked, data);
 }
 
@@ -253,11 +265,17 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
   const n = Math.max(0, Math.ceil((stop - start) / step));
   const data = allocate(assertDType("arange", dtype), n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
+  if (dtype === "bool") for (let i = 0; i < n; i++) data[i] = data[i] !== 0 ? 1 : 0;
   return new Tensor(dtype, [n], data);
 }
 
 /** `num` evenly spaced values from start to stop, both included. */
 export function linspace(start: number, stop: number, num: number, dtype: DType = "float64"): Tensor {
+  for (const [name, v] of [["start", start], ["stop", stop]] as const) {
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new ArgumentError(`linspace: expected a finite number ${name}, got ${describeValue(v)}`);
+    }
+  }
   if (!Number.isInteger(num) || num < 0) {
     throw new ArgumentError(`linspace: expected a non-negative integer count, got ${describeValue(num)}`);
   }
