@@ -1,0 +1,211 @@
+/**
+ * The JIT's two differentiation interpreters, on ir's trace machinery. Under the graph tracer
+ * (jit compiling) they run on graph tracers, so the recorded graph IS the derivative graph;
+ * called on tracers of an enclosing transformation they simply interpret, which is how
+ * `grad(grad(grad(f)))` nests (the outermost call compiles one graph).
+ *
+ * - forward: `JvpTrace` carries a tangent beside each primal (null = symbolic zero).
+ * - reverse: `VjpTrace` records a tape of closures over primals; the pullback walks it backwards.
+ */
+import {
+  add, bind, checkNans, config, defineEngine, isFloat, Trace, Tracer, withTrace, zeros,
+  type Aval, type CustomJvpRule, type CustomVjpRule, type EngineCore, type FlatFunction, type Params, type Primitive, type Tensor,
+} from "@chainrule/ir";
+import { JVP_RULES, type JvpRule } from "./jvp-rules.js";
+import { instantiate, zerosLike, type Zeroable } from "./rule-helpers.js";
+import { VJP_RULES, type VjpRule } from "./vjp-rules.js";
+
+// ── forward mode ───────────────────────────────────────────────────────────────────────────
+
+class JvpTracer extends Tracer {
+  constructor(
+    readonly trace: JvpTrace,
+    readonly primal: Tensor,
+    readonly tangent: Zeroable,
+  ) {
+    super(primal);
+  }
+  concrete(): Tensor {
+    return this.primal instanceof Tracer ? this.primal.concrete() : this.primal;
+  }
+}
+
+class JvpTrace extends Trace {
+  readonly name = "jit (forward)";
+
+  constant(value: Tensor): Tracer {
+    return new JvpTracer(this, value, null);
+  }
+
+  processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
+    const ts = inputs as JvpTracer[];
+    const primals = ts.map((t) => t.primal);
+    const y = bind(prim, primals, params);
+    if (config.debugNans) checkNans(`jit: forward pass of ${prim}`, primals, y);
+    const tangents = ts.map((t) => t.tangent);
+    if (!isFloat(out.dtype) || tangents.every((t) => t === null)) return new JvpTracer(this, y, null);
+    const dy = (JVP_RULES[prim] as JvpRule<P>)(primals, tangents, params, y);
+    if (dy !== null && config.debugNans) checkNans(`jit: tangent of ${prim}`, tangents.filter((t): t is Tensor => t !== null), dy);
+    return new JvpTracer(this, y, dy);
+  }
+
+  override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
+    const ts = inputs as JvpTracer[];
+    const primals = ts.map((t) => t.primal);
+    if (ts.every((t) => t.tangent === null)) return new JvpTracer(this, rule.fun(...primals), null);
+    const [y, dy] = rule.jvp(primals, ts.map((t) => instantiate(t.tangent, t.primal)));
+    return new JvpTracer(this, y, dy);
+  }
+
+  override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    const ts = inputs as JvpTracer[];
+    const primals = ts.map((t) => t.primal);
+    if (ts.every((t) => t.tangent === null)) return new JvpTracer(this, rule.fun(...primals), null);
+    const [y, residuals] = rule.fwd(...primals);
+    // bwd(res, ·) = Jᵀ is linear, so its own vjp with cotangent t is J·t: the forward tangent.
+    const { pullback } = vjpCore((c) => rule.bwd(residuals, c[0]!), [zerosLike(y)]);
+    const [dy] = pullback(ts.map((t) => instantiate(t.tangent, t.primal)));
+    return new JvpTracer(this, y, dy!);
+  }
+}
+
+export function jvpCore(f: FlatFunction, primals: Tensor[], tangents: Tensor[]): { outputs: Tensor[]; tangents: Tensor[] } {
+  return withTrace(
+    (level) => new JvpTrace(level),
+    (trace) => {
+      const xs = primals.map((p, i) => new JvpTracer(trace, p, tangents[i]!));
+      const ys = f(xs);
+      const outputs: Tensor[] = [];
+      const outTangents: Tensor[] = [];
+      for (const y of ys) {
+        if (y instanceof JvpTracer && y.trace === trace) {
+          outputs.push(y.primal);
+          outTangents.push(instantiate(y.tangent, y.primal));
+        } else {
+          outputs.push(y);
+          outTangents.push(zerosLike(y));
+        }
+      }
+      return { outputs, tangents: outTangents };
+    },
+  );
+}
+
+// ── reverse mode ───────────────────────────────────────────────────────────────────────────
+
+class VjpTracer extends Tracer {
+  constructor(
+    readonly trace: VjpTrace,
+    readonly primal: Tensor,
+    /** Index of this value's cotangent slot; -1 for values that do not depend on the inputs. */
+    readonly slot: number,
+  ) {
+    super(primal);
+  }
+  concrete(): Tensor {
+    return this.primal instanceof Tracer ? this.primal.concrete() : this.primal;
+  }
+}
+
+interface TapeEntry {
+  readonly out: number;
+  readonly inputs: readonly number[];
+  readonly backward: (ct: Tensor) => Zeroable[];
+  readonly what: string;
+  readonly inputShapes: readonly Tensor[];
+}
+
+class VjpTrace extends Trace {
+  readonly name = "jit (reverse)";
+  readonly tape: TapeEntry[] = [];
+  slots = 0;
+
+  constant(value: Tensor): Tracer {
+    return new VjpTracer(this, value, -1);
+  }
+
+  input(value: Tensor): VjpTracer {
+    return new VjpTracer(this, value, this.slots++);
+  }
+
+  private record(y: Tensor, inputs: VjpTracer[], what: string, backward: (ct: Tensor) => Zeroable[]): VjpTracer {
+    if (!isFloat(y.dtype) || inputs.every((t) => t.slot < 0)) return new VjpTracer(this, y, -1);
+    const out = this.slots++;
+    this.tape.push({ out, inputs: inputs.map((t) => t.slot), backward, what, inputShapes: inputs.map((t) => t.primal) });
+    return new VjpTracer(this, y, out);
+  }
+
+  processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>): Tracer {
+    const ts = inputs as VjpTracer[];
+    const primals = ts.map((t) => t.primal);
+    const y = bind(prim, primals, params);
+    if (config.debugNans) checkNans(`jit: forward pass of ${prim}`, primals, y);
+    if (prim === "stopGradient") return new VjpTracer(this, y, -1);
+    return this.record(y, ts, prim, (ct) => (VJP_RULES[prim] as VjpRule<P>)(ct, primals, params, y));
+  }
+
+  override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    const ts = inputs as VjpTracer[];
+    const primals = ts.map((t) => t.primal);
+    if (ts.every((t) => t.slot < 0)) return new VjpTracer(this, rule.fun(...primals), -1);
+    const [y, residuals] = rule.fwd(...primals);
+    return this.record(y, ts, "customVjp", (ct) => rule.bwd(residuals, ct));
+  }
+
+  override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
+    const ts = inputs as VjpTracer[];
+    const primals = ts.map((t) => t.primal);
+    const y = rule.fun(...primals);
+    if (ts.every((t) => t.slot < 0)) return new VjpTracer(this, y, -1);
+    // t ↦ jvp(primals, t) is linear (J·t); its vjp with cotangent ȳ is Jᵀ·ȳ.
+    return this.record(y, ts, "customJvp", (ct) => {
+      const { pullback } = vjpCore((t) => [rule.jvp(primals, t)[1]], primals.map(zerosLike));
+      return pullback([ct]);
+    });
+  }
+}
+
+function accumulate(cts: Zeroable[], slot: number, value: Tensor): void {
+  const previous = cts[slot];
+  cts[slot] = previous == null ? value : add(previous, value);
+}
+
+export function vjpCore(f: FlatFunction, primals: Tensor[]): { outputs: Tensor[]; pullback: (cotangents: Tensor[]) => Tensor[] } {
+  return withTrace(
+    (level) => new VjpTrace(level),
+    (trace) => {
+      const xs = primals.map((p) => trace.input(p));
+      const ys = f(xs);
+      const outSlots = ys.map((y) => (y instanceof VjpTracer && y.trace === trace ? y.slot : -1));
+      const outputs = ys.map((y) => (y instanceof VjpTracer && y.trace === trace ? y.primal : y));
+      const tape = trace.tape;
+      const slots = trace.slots;
+      const pullback = (cotangents: Tensor[]): Tensor[] => {
+        const cts: Zeroable[] = new Array<Zeroable>(slots).fill(null);
+        outSlots.forEach((slot, i) => {
+          if (slot >= 0) accumulate(cts, slot, cotangents[i]!);
+        });
+        for (let e = tape.length - 1; e >= 0; e--) {
+          const entry = tape[e]!;
+          const ct = cts[entry.out];
+          if (ct == null) continue;
+          cts[entry.out] = null;
+          const grads = entry.backward(ct);
+          entry.inputs.forEach((slot, i) => {
+            const g = grads[i];
+            if (slot < 0 || g == null) return;
+            if (config.debugNans) checkNans(`jit: backward pass of ${entry.what}`, [ct], g);
+            accumulate(cts, slot, g.dtype === entry.inputShapes[i]!.dtype ? g : bind("cast", [g], { dtype: entry.inputShapes[i]!.dtype }));
+          });
+        }
+        return primals.map((p, i) => cts[i] ?? zeros(p.shape, p.dtype));
+      };
+      return { outputs, pullback };
+    },
+  );
+}
+
+export const interpretiveCore: EngineCore = { name: "jit", jvp: jvpCore, vjp: vjpCore };
+
+/** The interpretive engine: evaluates eagerly, or runs on tracers of an enclosing transformation. */
+export const interpreter = defineEngine(interpretiveCore);
