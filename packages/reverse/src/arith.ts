@@ -1,0 +1,126 @@
+/**
+ * The arithmetic the backward pass is written with. Each helper is an ir op, so a backward pass
+ * run on tracers of an enclosing transformation is itself recorded and differentiable (that is
+ * how reverse-over-reverse works). When every operand is a concrete float tensor of the same
+ * shape (or a scalar against a tensor), the helper runs its loop directly over the typed arrays
+ * instead of going through `bind`, which is what makes small gradients cheap. The loops compute
+ * exactly what ir's eager kernels compute.
+ */
+import * as ir from "@chainrule/ir";
+import { Tensor, Tracer, type DType, type Shape } from "@chainrule/ir";
+
+type FloatArray = Float64Array | Float32Array;
+
+function allocate(dtype: DType, size: number): FloatArray {
+  return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+}
+
+function isFloat(dtype: DType): boolean {
+  return dtype === "float64" || dtype === "float32";
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * How two concrete operands can take the direct loop: 1 = same shape, 2 = b is a scalar that
+ * broadcasts into a, 3 = a is a scalar that broadcasts into b, 0 = use the ir op.
+ */
+function layout(a: Tensor, b: Tensor): number {
+  if (a instanceof Tracer || b instanceof Tracer || a.dtype !== b.dtype || !isFloat(a.dtype)) return 0;
+  if (sameShape(a.shape, b.shape)) return 1;
+  if (b.shape.length <= a.shape.length && b.size === 1) return 2;
+  if (a.shape.length <= b.shape.length && a.size === 1) return 3;
+  return 0;
+}
+
+export function add(a: Tensor, b: Tensor): Tensor {
+  const kind = layout(a, b);
+  if (kind === 0) return ir.add(a, b);
+  const x = a.data, y = b.data;
+  if (kind === 1) {
+    const out = allocate(a.dtype, x.length);
+    for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
+    return new Tensor(a.dtype, a.shape, out);
+  }
+  return kind === 2 ? addScalar(a, y[0]!) : addScalar(b, x[0]!);
+}
+
+export function sub(a: Tensor, b: Tensor): Tensor {
+  const kind = layout(a, b);
+  if (kind !== 1) return ir.sub(a, b);
+  const x = a.data, y = b.data;
+  const out = allocate(a.dtype, x.length);
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! - y[i]!;
+  return new Tensor(a.dtype, a.shape, out);
+}
+
+export function mul(a: Tensor, b: Tensor): Tensor {
+  const kind = layout(a, b);
+  if (kind === 0) return ir.mul(a, b);
+  const x = a.data, y = b.data;
+  if (kind === 1) {
+    const out = allocate(a.dtype, x.length);
+    for (let i = 0; i < out.length; i++) out[i] = x[i]! * y[i]!;
+    return new Tensor(a.dtype, a.shape, out);
+  }
+  return kind === 2 ? scale(a, y[0]!) : scale(b, x[0]!);
+}
+
+export function div(a: Tensor, b: Tensor): Tensor {
+  const kind = layout(a, b);
+  if (kind !== 1) return ir.div(a, b);
+  const x = a.data, y = b.data;
+  const out = allocate(a.dtype, x.length);
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! / y[i]!;
+  return new Tensor(a.dtype, a.shape, out);
+}
+
+export function neg(a: Tensor): Tensor {
+  if (a instanceof Tracer || !isFloat(a.dtype)) return ir.neg(a);
+  const x = a.data;
+  const out = allocate(a.dtype, x.length);
+  for (let i = 0; i < out.length; i++) out[i] = -x[i]!;
+  return new Tensor(a.dtype, a.shape, out);
+}
+
+/** a · c for a JS number c (c takes a's dtype). */
+export function scale(a: Tensor, c: number): Tensor {
+  if (a instanceof Tracer || !isFloat(a.dtype)) return ir.mul(a, c);
+  const x = a.data;
+  const out = allocate(a.dtype, x.length);
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! * c;
+  return new Tensor(a.dtype, a.shape, out);
+}
+
+/** a + c for a JS number c (c takes a's dtype). */
+export function addScalar(a: Tensor, c: number): Tensor {
+  if (a instanceof Tracer || !isFloat(a.dtype)) return ir.add(a, c);
+  const x = a.data;
+  const out = allocate(a.dtype, x.length);
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! + c;
+  return new Tensor(a.dtype, a.shape, out);
+}
+
+/**
+ * Undoes broadcasting: sums `ct` over the axes along which a value of `shape` was broadcast, so
+ * the result has `shape` again (the transpose of `broadcastTo`).
+ */
+export function unbroadcast(ct: Tensor, shape: Shape): Tensor {
+  if (sameShape(ct.shape, shape)) return ct;
+  const lead = ct.shape.length - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < ct.shape.length; i++) {
+    if (i < lead || (shape[i - lead] === 1 && ct.shape[i] !== 1)) axes.push(i);
+  }
+  const summed = axes.length === 0 ? ct : ir.sum(ct, axes);
+  return ir.reshape(summed, shape as number[]);
+}
+
+/** Zeros shaped like a value, for inputs the backward pass did not reach. */
+export function zerosLike(shape: Shape, dtype: DType): Tensor {
+  return ir.zeros(shape as number[], dtype);
+}

@@ -1,0 +1,4 @@
+import { describeConformance } from "@chainrule/conformance";
+import { engine } from "./index.js";
+
+describeConformance(engine);

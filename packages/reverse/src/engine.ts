@@ -1,0 +1,173 @@
+/**
+ * The reverse-mode engine: `defineEngine` over a flat `vjp` (the tape) and a flat `jvp` obtained
+ * from it, plus a lean `grad`/`valueAndGrad` for the common case of plain arguments.
+ *
+ * - vjp: native (record the tape, sweep it backward).
+ * - jvp: the double-vjp trick. The pullback ct ↦ Jᵀct is linear in ct, so differentiating it in
+ *   reverse mode (a second tape, recorded while the first pullback runs on tracer cotangents)
+ *   and pulling the tangent back through that gives (Jᵀ)ᵀ·t = J·t.
+ * - jacobian: rows from pullbacks (one backward sweep per output element).
+ * - hessian: reverse-over-reverse (the jacobian, by rows, of the gradient).
+ * - hvp: reverse-over-reverse, H·v = pullback of the gradient map applied to v (H is symmetric).
+ */
+import {
+  ArgumentError,
+  defineEngine,
+  DTypeError,
+  flatten,
+  formatShape,
+  scalar,
+  ShapeError,
+  Tensor,
+  Tracer,
+  withTrace,
+  zeros,
+  type AnyFunction,
+  type Argnums,
+  type Engine,
+  type EngineCore,
+  type FlatFunction,
+} from "@chainrule/ir";
+import { makeTrace, outputSlot, primalOf, reverseVjp, type ReverseTrace } from "./tape.js";
+import { describeValue } from "./describe.js";
+
+function isFloat(t: Tensor): boolean {
+  return t.dtype === "float64" || t.dtype === "float32";
+}
+
+const core: EngineCore = {
+  name: "reverse",
+  jacobianMode: "reverse",
+  vjp(f: FlatFunction, primals: Tensor[]) {
+    const { outputs, pullback } = reverseVjp(f, primals);
+    return { outputs, pullback };
+  },
+  jvp(f: FlatFunction, primals: Tensor[], tangents: Tensor[]) {
+    const { outputs, pullback } = reverseVjp(f, primals);
+    // differentiate the (linear) pullback at zero cotangents, then pull the tangents back through it
+    const seeds = outputs.map((o) => zeros(o.shape as number[], o.dtype));
+    const transposed = reverseVjp((cts) => pullback(cts), seeds);
+    return { outputs, tangents: transposed.pullback(tangents) };
+  },
+};
+
+const generic = defineEngine(core);
+
+// ── the lean path for grad / valueAndGrad ──────────────────────────────────────────────────
+// Taken when every differentiated argument is a JS number or a float Tensor (not a pytree) and
+// argnums is valid; anything else goes to the generic implementation, which also produces every
+// error message, so the two paths cannot disagree on what is an error.
+
+function isLeaf(value: unknown): boolean {
+  return typeof value === "number" || (value instanceof Tensor && isFloat(value));
+}
+
+function leafTensor(value: unknown): Tensor {
+  return typeof value === "number" ? scalar(value) : (value as Tensor);
+}
+
+/** The indices in `argnums` if the lean path applies, else undefined. */
+function leanArgnums(argnums: unknown, args: readonly unknown[]): readonly number[] | undefined {
+  const n = args.length;
+  if (typeof argnums === "number") {
+    if (!Number.isInteger(argnums) || argnums < 0 || argnums >= n || !isLeaf(args[argnums])) return undefined;
+    return [argnums];
+  }
+  if (!Array.isArray(argnums) || argnums.length === 0) return undefined;
+  for (let i = 0; i < argnums.length; i++) {
+    const a = argnums[i] as unknown;
+    if (typeof a !== "number" || !Number.isInteger(a) || a < 0 || a >= n || !isLeaf(args[a])) return undefined;
+    for (let j = 0; j < i; j++) if (argnums[j] === a) return undefined;
+  }
+  return argnums as readonly number[];
+}
+
+/** The scalar output of f, as defineEngine checks it (same messages). */
+function scalarOutput(op: string, result: unknown): { value: Tensor; wasNumber: boolean } {
+  if (result instanceof Tensor && result.shape.length === 0 && isFloat(result)) return { value: result, wasNumber: false };
+  if (typeof result === "number") return { value: scalar(result), wasNumber: true };
+  const { leaves } = flatten(result, op, "f's result");
+  if (leaves.length !== 1 || (typeof leaves[0] !== "number" && leaves[0]!.shape.length !== 0)) {
+    const got = leaves.length === 1 ? `shape ${formatShape((leaves[0] as Tensor).shape)}` : `${leaves.length} outputs`;
+    throw new ShapeError(`${op}: expected f to return a scalar, got ${got}`);
+  }
+  const leaf = leaves[0]!;
+  const value = typeof leaf === "number" ? scalar(leaf) : leaf;
+  if (!isFloat(value)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${value.dtype}`);
+  return { value, wasNumber: typeof leaf === "number" };
+}
+
+/** A concrete scalar becomes a JS number when wanted; tracers stay tensors. */
+function asNumberIf(value: Tensor, wanted: boolean): Tensor | number {
+  return wanted && value.shape.length === 0 && !(value instanceof Tracer) ? value.data[0]! : value;
+}
+
+function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], single: boolean, args: unknown[]): [unknown, unknown] {
+  const k = nums.length;
+  const copy = args.slice();
+  let result: unknown;
+  const trace: ReverseTrace = withTrace(makeTrace, (t) => {
+    for (let i = 0; i < k; i++) copy[nums[i]!] = t.input(leafTensor(args[nums[i]!]));
+    result = f(...copy);
+    return t;
+  });
+  const out = scalarOutput(op, result);
+  const slot = outputSlot(trace, out.value);
+  const value = primalOf(trace, out.value);
+  let allNumbers = true;
+  for (let i = 0; i < k; i++) if (typeof args[nums[i]!] !== "number") allNumbers = false;
+  const wanted = new Array<number>(k);
+  for (let i = 0; i < k; i++) wanted[i] = i;
+  const adjoints = trace.backward([slot], [scalar(1, value.dtype)], wanted);
+  const grads = new Array<unknown>(k);
+  for (let i = 0; i < k; i++) {
+    const arg = args[nums[i]!];
+    const x = leafTensor(arg);
+    const g = adjoints[i] ?? zeros(x.shape as number[], x.dtype);
+    grads[i] = asNumberIf(g, typeof arg === "number");
+  }
+  return [asNumberIf(value, allNumbers || out.wasNumber), single ? grads[0] : grads];
+}
+
+function valueAndGradFor(op: "grad" | "valueAndGrad", f: AnyFunction, argnums: Argnums): (...args: unknown[]) => [unknown, unknown] {
+  const fallback =
+    op === "grad"
+      ? ((...args: unknown[]) => [undefined, (generic.grad(f, argnums as 0) as AnyFunction)(...args)] as [unknown, unknown])
+      : (generic.valueAndGrad(f, argnums as 0) as (...args: unknown[]) => [unknown, unknown]);
+  const single = typeof argnums === "number";
+  return (...args: unknown[]) => {
+    const nums = typeof f === "function" ? leanArgnums(argnums, args) : undefined;
+    return nums === undefined ? fallback(...args) : leanValueAndGrad(op, f, nums, single, args);
+  };
+}
+
+/** The reverse-mode `Engine` (name "reverse"). */
+export const engine: Engine = {
+  ...generic,
+  grad: ((f: AnyFunction, argnums: Argnums = 0) => {
+    const both = valueAndGradFor("grad", f, argnums);
+    return (...args: unknown[]) => both(...args)[1];
+  }) as Engine["grad"],
+  valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => valueAndGradFor("valueAndGrad", f, argnums)) as Engine["valueAndGrad"],
+  hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
+    if (typeof f !== "function") throw new ArgumentError(`hvp: expected a function, got ${describeValue(f)}`);
+    if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
+    if (!Array.isArray(tangents)) throw new ArgumentError(`hvp: expected tangents as an array of arguments, got ${describeValue(tangents)}`);
+    const all = primals.map((_, i) => i);
+    const gradient = engine.grad(f, all) as AnyFunction;
+    // H·v = (∇²f)ᵀ·v: the pullback of the gradient map (reverse over reverse)
+    const [, pullback] = generic.vjp(gradient, ...(primals as never[]));
+    try {
+      return pullback(tangents as never);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith("vjp pullback: ")) {
+        error.message = error.message.replace("vjp pullback: ", "hvp: ").replace("a cotangent", "tangents");
+      }
+      throw error;
+    }
+  }) as Engine["hvp"],
+};
+
+export const { grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } = engine;
+
+export { core as reverseCore };

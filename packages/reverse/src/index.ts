@@ -1,0 +1,7 @@
+/**
+ * @chainrule/reverse — reverse-mode automatic differentiation with a tape (Wengert list),
+ * define-by-run, no `eval`. Implements the `Engine` interface of @chainrule/ir.
+ */
+export { engine, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } from "./engine.js";
+export { traceBackward, tapeRows, formatTape, type TapeRow, type TraceOptions } from "./learn.js";
+export { VJP_RULES, type VjpRule, type VjpNode, type Saves } from "./rules.js";

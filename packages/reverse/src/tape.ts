@@ -1,0 +1,289 @@
+/**
+ * The tape. A `ReverseTrace` is pushed for one transformation call; every primitive applied to
+ * its tracers runs at once on the primal values (define-by-run) and, when its output is a float
+ * that depends on a differentiated input, is appended to the tape (a Wengert list) with what its
+ * rule saves. `backward` then visits the tape once, last entry first, accumulating adjoints (a
+ * value used twice receives both contributions).
+ */
+import {
+  bind,
+  bindCustomJvp,
+  castTo,
+  checkNans,
+  config,
+  evalPrimitive,
+  Tracer,
+  withTrace,
+  type Aval,
+  type CustomJvpRule,
+  type CustomVjpRule,
+  type DType,
+  type Params,
+  type Primitive,
+  type Shape,
+  Trace,
+  Tensor,
+} from "@chainrule/ir";
+import { add, zerosLike } from "./arith.js";
+import { needsBit, VJP_RULES, type Saves, type VjpNode, type VjpRule } from "./rules.js";
+
+/** A value inside a reverse transformation: its primal (a value of the level below) and its tape slot. */
+export class ReverseTracer extends Tracer {
+  readonly trace: ReverseTrace;
+  /** The value itself, one level down (a Tensor, or a tracer of an enclosing transformation). */
+  readonly primal: Tensor;
+  /** Slot in the adjoint array, or -1 for a constant (nothing to differentiate). */
+  readonly id: number;
+
+  constructor(trace: ReverseTrace, primal: Tensor, id: number) {
+    super(primal);
+    this.trace = trace;
+    this.primal = primal;
+    this.id = id;
+  }
+
+  concrete(): Tensor {
+    const p = this.primal;
+    return p instanceof Tracer ? p.concrete() : p;
+  }
+}
+
+/** A backward rule made at run time (custom rules): cotangent of each input from the output's. */
+type CustomBackward = (ct: Tensor) => (Tensor | null | undefined)[];
+
+/** One tape entry. */
+export class TapeNode implements VjpNode<Primitive> {
+  readonly op: string;
+  readonly rule: VjpRule<Primitive> | null;
+  readonly custom: CustomBackward | null;
+  readonly params: Params<Primitive>;
+  /** Adjoint slots of the inputs (-1: constant). */
+  readonly ids: readonly number[];
+  readonly x: readonly Tensor[];
+  readonly y: Tensor | null;
+  readonly dtype: DType;
+  readonly out: number;
+  readonly needs: number;
+  private readonly shapes: readonly Shape[] | null;
+
+  constructor(
+    op: string,
+    rule: VjpRule<Primitive> | null,
+    custom: CustomBackward | null,
+    params: Params<Primitive>,
+    ids: readonly number[],
+    needs: number,
+    x: readonly Tensor[],
+    shapes: readonly Shape[] | null,
+    y: Tensor | null,
+    dtype: DType,
+    out: number,
+  ) {
+    this.op = op;
+    this.rule = rule;
+    this.custom = custom;
+    this.params = params;
+    this.ids = ids;
+    this.needs = needs;
+    this.x = x;
+    this.shapes = shapes;
+    this.y = y;
+    this.dtype = dtype;
+    this.out = out;
+  }
+
+  get arity(): number {
+    return this.ids.length;
+  }
+
+  shape(i: number): Shape {
+    return this.shapes === null ? this.x[i]!.shape : this.shapes[i]!;
+  }
+}
+
+const EMPTY: readonly Tensor[] = [];
+const NO_PARAMS = {} as Params<Primitive>;
+
+function savesInputs(saves: Saves): boolean {
+  return saves === "inputs" || saves === "inputs and output";
+}
+
+function savesOutput(saves: Saves): boolean {
+  return saves === "output" || saves === "inputs and output";
+}
+
+function isFloat(dtype: DType): boolean {
+  return dtype === "float64" || dtype === "float32";
+}
+
+/** Observes each chain-rule term of a backward pass (for the learner's trace). */
+export type TermObserver = (fromSlot: number, toSlot: number, term: Tensor) => void;
+
+export class ReverseTrace extends Trace {
+  readonly name = "reverse";
+  readonly nodes: TapeNode[] = [];
+  /** Number of adjoint slots handed out (inputs and recorded outputs). */
+  slots = 0;
+  /** Keep every input and output on the tape whatever the rules save (the learner's trace). */
+  keepAll = false;
+
+  /** A differentiated input: a fresh slot. */
+  input(primal: Tensor): ReverseTracer {
+    return new ReverseTracer(this, primal, this.slots++);
+  }
+
+  constant(value: Tensor): ReverseTracer {
+    return new ReverseTracer(this, value, -1);
+  }
+
+  processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
+    const n = inputs.length;
+    const primals = new Array<Tensor>(n);
+    let lifted = false;
+    let needs = 0;
+    for (let i = 0; i < n; i++) {
+      const t = inputs[i] as ReverseTracer;
+      const p = t.primal;
+      primals[i] = p;
+      if (p instanceof Tracer) lifted = true;
+      if (t.id >= 0) needs |= needsBit(i);
+    }
+    // the primal: evaluated now, at the level below (eagerly when it is concrete)
+    const value = lifted ? bind(prim, primals, params) : evalPrimitive(prim, primals, params, out);
+    if (config.debugNans) checkNans(`reverse: ${prim}`, primals, value);
+    const rule = VJP_RULES[prim] as VjpRule<Primitive>;
+    if (needs === 0 || rule.vjp === null || !isFloat(out.dtype)) return new ReverseTracer(this, value, -1);
+    const ids = new Array<number>(n);
+    for (let i = 0; i < n; i++) ids[i] = (inputs[i] as ReverseTracer).id;
+    const keepX = this.keepAll || savesInputs(rule.saves);
+    let shapes: Shape[] | null = null;
+    if (!keepX) {
+      shapes = new Array<Shape>(n);
+      for (let i = 0; i < n; i++) shapes[i] = primals[i]!.shape;
+    }
+    const slot = this.slots++;
+    this.nodes.push(
+      new TapeNode(prim, rule, null, params as Params<Primitive>, ids, needs, keepX ? primals : EMPTY, shapes, this.keepAll || savesOutput(rule.saves) ? value : null, out.dtype, slot),
+    );
+    return new ReverseTracer(this, value, slot);
+  }
+
+  /** Records an entry whose backward pass is `backward` (custom rules). */
+  private recordCustom(op: string, inputs: Tracer[], value: Tensor, backward: CustomBackward): Tracer {
+    let needs = 0;
+    const ids = inputs.map((t, i) => {
+      const id = (t as ReverseTracer).id;
+      if (id >= 0) needs |= needsBit(i);
+      return id;
+    });
+    if (needs === 0 || !isFloat(value.dtype)) return new ReverseTracer(this, value, -1);
+    const slot = this.slots++;
+    const shapes = inputs.map((t) => t.shape);
+    const x = this.keepAll ? inputs.map((t) => (t as ReverseTracer).primal) : EMPTY;
+    this.nodes.push(new TapeNode(op, null, backward, NO_PARAMS, ids, needs, x, shapes, this.keepAll ? value : null, value.dtype, slot));
+    return new ReverseTracer(this, value, slot);
+  }
+
+  /** customVjp: the forward pass runs `fwd` on the primals; the tape entry calls `bwd` with its residuals. */
+  override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    const primals = inputs.map((t) => (t as ReverseTracer).primal);
+    const [value, residuals] = rule.fwd(...primals);
+    if (config.debugNans) checkNans("reverse: customVjp", primals, value);
+    return this.recordCustom("customVjp", inputs, value, (ct) => {
+      const cts = rule.bwd(residuals, ct);
+      if (!Array.isArray(cts) || cts.length !== inputs.length) {
+        throw new TypeError(`customVjp: expected bwd to return ${inputs.length} cotangents (one per argument), got ${Array.isArray(cts) ? cts.length : typeof cts}`);
+      }
+      return cts;
+    });
+  }
+
+  /**
+   * customJvp: the primal goes through the level below (which may apply the rule itself); the
+   * reverse rule is the transpose of the user's linear jvp, obtained by running the jvp with
+   * tangents that are fresh tracers of a nested reverse trace and pulling back through it.
+   */
+  override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
+    const primals = inputs.map((t) => (t as ReverseTracer).primal);
+    const value = bindCustomJvp(rule, primals);
+    if (config.debugNans) checkNans("reverse: customJvp", primals, value);
+    if (!inputs.some((t) => (t as ReverseTracer).id >= 0) || !isFloat(value.dtype)) return new ReverseTracer(this, value, -1);
+    const { pullback } = reverseVjp((tangents) => {
+      const result = rule.jvp(primals, tangents);
+      if (!Array.isArray(result) || result.length !== 2 || !(result[1] instanceof Tensor)) {
+        throw new TypeError("customJvp: expected the jvp rule to return [primal output, tangent output]");
+      }
+      return [result[1]];
+    }, primals.map((p) => zerosLike(p.shape, p.dtype)));
+    return this.recordCustom("customJvp", inputs, value, (ct) => pullback([ct]));
+  }
+
+  /**
+   * The backward sweep: seeds the given slots, then visits the tape once in reverse. Returns the
+   * adjoint of each requested slot (undefined when nothing reached it).
+   */
+  backward(seedSlots: readonly number[], seeds: readonly Tensor[], wanted: readonly number[], observe?: TermObserver, keep = false): (Tensor | undefined)[] {
+    const adjoints = new Array<Tensor | undefined>(this.slots);
+    for (let i = 0; i < seedSlots.length; i++) {
+      const slot = seedSlots[i]!;
+      if (slot < 0) continue;
+      const previous = adjoints[slot];
+      adjoints[slot] = previous === undefined ? seeds[i]! : add(previous, seeds[i]!);
+    }
+    const debug = config.debugNans;
+    const nodes = this.nodes;
+    for (let k = nodes.length - 1; k >= 0; k--) {
+      const node = nodes[k]!;
+      const ct = adjoints[node.out];
+      if (ct === undefined) continue;
+      if (!keep) adjoints[node.out] = undefined;
+      const cts = node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, node, node.needs);
+      const ids = node.ids;
+      for (let i = 0; i < ids.length; i++) {
+        const slot = ids[i]!;
+        const term = cts[i];
+        if (slot < 0 || term === null || term === undefined) continue;
+        if (debug) checkNans(`reverse: backward pass of ${node.op}`, node.y === null ? [ct, ...node.x] : [ct, ...node.x, node.y], term);
+        if (observe !== undefined) observe(node.out, slot, term);
+        const previous = adjoints[slot];
+        adjoints[slot] = previous === undefined ? term : add(previous, term);
+      }
+    }
+    return wanted.map((slot) => (slot < 0 ? undefined : adjoints[slot]));
+  }
+}
+
+/** Makes the trace for a level (a module-level function: no closure per call). */
+export function makeTrace(level: number): ReverseTrace {
+  return new ReverseTrace(level);
+}
+
+/** The primal of an output and its adjoint slot (-1 when it does not depend on the inputs of `trace`). */
+export function outputSlot(trace: ReverseTrace, value: Tensor): number {
+  return value instanceof ReverseTracer && value.trace === trace ? value.id : -1;
+}
+
+export function primalOf(trace: ReverseTrace, value: Tensor): Tensor {
+  return value instanceof ReverseTracer && value.trace === trace ? value.primal : value;
+}
+
+/** Reverse mode on flat lists of tensors: the core of the engine (see EngineCore.vjp). */
+export function reverseVjp(
+  f: (inputs: Tensor[]) => Tensor[],
+  primals: Tensor[],
+): { outputs: Tensor[]; pullback: (cotangents: Tensor[]) => Tensor[]; trace: ReverseTrace; slots: number[] } {
+  let results: Tensor[] = [];
+  const trace = withTrace(makeTrace, (t) => {
+    results = f(primals.map((p) => t.input(p)));
+    return t;
+  });
+  const slots = results.map((r) => outputSlot(trace, r));
+  const outputs = results.map((r) => primalOf(trace, r));
+  const inputSlots = primals.map((_, i) => i);
+  const pullback = (cotangents: Tensor[]): Tensor[] => {
+    const seeds = cotangents.map((ct, i) => (ct.dtype === outputs[i]!.dtype || !isFloat(outputs[i]!.dtype) ? ct : castTo(ct, outputs[i]!.dtype)));
+    const adjoints = trace.backward(slots, seeds, inputSlots);
+    return adjoints.map((a, i) => a ?? zerosLike(primals[i]!.shape, primals[i]!.dtype));
+  };
+  return { outputs, pullback, trace, slots };
+}
