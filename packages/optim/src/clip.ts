@@ -1,0 +1,74 @@
+/**
+ * Gradient clipping on pytrees (torch.nn.utils.clip_grad_norm_ / clip_grad_value_), as pure
+ * functions and as an optimizer wrapper.
+ */
+import { ArgumentError } from "@chainrule/ir";
+import { checkNonNegative, flattenGrads, flattenParams, rebuild } from "./leaves.js";
+import type { Objective, Optimizer, OptimizerState, StepResult, UpdateOptions } from "./optimizer.js";
+
+function gradLeaves(op: string, grads: unknown) {
+  // grads play the role of params here: their own structure is the reference
+  const flat = flattenParams(op, grads);
+  return { flat, values: flattenGrads(op, grads, flat) };
+}
+
+/** The global L2 norm ‖g‖ = √(Σ over all leaves and elements of g²). */
+export function globalNorm(grads: unknown): number {
+  const { values } = gradLeaves("globalNorm", grads);
+  let sum = 0;
+  for (const v of values) for (let k = 0; k < v.length; k++) sum += v[k]! * v[k]!;
+  return Math.sqrt(sum);
+}
+
+/**
+ * Scales all gradients by min(1, maxNorm / (‖g‖ + 1e-6)) (torch clip_grad_norm_), so that their
+ * global L2 norm is at most `maxNorm`. Returns new grads of the same structure.
+ */
+export function clipByGlobalNorm<G>(grads: G, maxNorm: number): G {
+  const op = "clipByGlobalNorm";
+  const limit = checkNonNegative(op, "maxNorm", maxNorm);
+  const { flat, values } = gradLeaves(op, grads);
+  let sum = 0;
+  for (const v of values) for (let k = 0; k < v.length; k++) sum += v[k]! * v[k]!;
+  const coefficient = limit / (Math.sqrt(sum) + 1e-6);
+  if (coefficient >= 1) return grads;
+  return rebuild<G>(flat, values.map((v) => Array.from(v, (x) => x * coefficient)));
+}
+
+/** Clamps every gradient element to [−maxValue, maxValue] (torch clip_grad_value_). */
+export function clipByValue<G>(grads: G, maxValue: number): G {
+  const op = "clipByValue";
+  const limit = checkNonNegative(op, "maxValue", maxValue);
+  const { flat, values } = gradLeaves(op, grads);
+  return rebuild<G>(flat, values.map((v) => Array.from(v, (x) => Math.min(limit, Math.max(-limit, x)))));
+}
+
+export interface ClipOptions {
+  readonly maxNorm?: number;
+  readonly maxValue?: number;
+}
+
+/** An optimizer that clips the gradients (by value, then by global norm) before `inner` sees them. */
+export function withClipping<S extends OptimizerState>(inner: Optimizer<S>, options: ClipOptions): Optimizer<S> {
+  if (options.maxNorm === undefined && options.maxValue === undefined) {
+    throw new ArgumentError("withClipping: expected maxNorm and/or maxValue, got neither");
+  }
+  if (inner.name === "lbfgs") throw new ArgumentError("withClipping: expected a first-order optimizer, got lbfgs (its line search needs true gradients)");
+  const clip = (grads: unknown): unknown => {
+    let g = grads;
+    if (options.maxValue !== undefined) g = clipByValue(g, options.maxValue);
+    if (options.maxNorm !== undefined) g = clipByGlobalNorm(g, options.maxNorm);
+    return g;
+  };
+  return {
+    name: inner.name,
+    init: (params) => inner.init(params),
+    update: (grads, state, params, updateOptions?: UpdateOptions) => inner.update(clip(grads), state, params, updateOptions),
+    step<P>(objective: Objective<P>, state: S, params: P, updateOptions?: UpdateOptions): StepResult<P, S> {
+      return inner.step((p: P) => {
+        const { loss, grads } = objective(p);
+        return { loss, grads: clip(grads) };
+      }, state, params, updateOptions);
+    },
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * The functional optimizer contract (in the spirit of optax): `init(params) → state` and
+ * `update(grads, state, params) → { params, state }` over pytrees of Tensors and numbers.
+ * State is plain data (numbers, arrays, objects): `JSON.parse(JSON.stringify(state))` gives a
+ * state that continues bit-identically.
+ */
+import { ArgumentError } from "@chainrule/ir";
+import { checkNonNegative, describeValue, flattenGrads, flattenParams, rebuild, rounder, type FlatTree } from "./leaves.js";
+import type { Schedule } from "./schedules.js";
+
+/** Plain JSON data. */
+export type Json = number | string | boolean | null | readonly Json[] | { readonly [key: string]: Json };
+
+/** Every optimizer state names its optimizer and counts the updates applied so far. */
+export interface OptimizerState {
+  readonly optimizer: string;
+  readonly step: number;
+  readonly [key: string]: Json;
+}
+
+/** A learning rate: a number, or a schedule giving the rate at each step (0 for the first update). */
+export type LearningRate = number | Schedule;
+
+export interface UpdateOptions {
+  /** Overrides the optimizer's learning rate for this update (what `minimize`'s `schedule` does). */
+  readonly lr?: number;
+}
+
+/** Loss and gradient at a point: what `step` asks the objective for. */
+export interface Evaluation {
+  readonly loss: number;
+  readonly grads: unknown;
+}
+
+export type Objective<P> = (params: P) => Evaluation;
+
+export interface StepResult<P, S> {
+  readonly params: P;
+  readonly state: S;
+  /** The loss at the params the step started from. */
+  readonly loss: number;
+  /** The gradient at the params the step started from. */
+  readonly grads: unknown;
+  /** How many times the objective was evaluated. */
+  readonly evaluations: number;
+  /** True when the optimizer decided it has converged and left the params unchanged. */
+  readonly done: boolean;
+}
+
+export interface Optimizer<S extends OptimizerState = OptimizerState> {
+  readonly name: string;
+  /** Fresh state for these params. */
+  init(params: unknown): S;
+  /** One update from the gradient at `params`. Pure: neither `state` nor `params` is modified. */
+  update<P>(grads: unknown, state: S, params: P, options?: UpdateOptions): { params: P; state: S };
+  /**
+   * Closure style: evaluate the objective at `params` (and, for line searches, at trial points),
+   * then update. `minimize` drives every optimizer through this.
+   */
+  step<P>(objective: Objective<P>, state: S, params: P, options?: UpdateOptions): StepResult<P, S>;
+}
+
+export function checkLearningRate(op: string, lr: unknown): LearningRate {
+  if (typeof lr === "function") return lr as Schedule;
+  return checkNonNegative(op, "lr", lr);
+}
+
+/** The learning rate of this update: the override, else the schedule at `step`, else the constant. */
+export function currentLearningRate(op: string, lr: LearningRate, step: number, options: UpdateOptions | undefined): number {
+  if (options?.lr !== undefined) return checkNonNegative(op, "lr", options.lr);
+  if (typeof lr === "number") return lr;
+  const value = lr(step);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new ArgumentError(`${op}: expected the lr schedule to give a finite number ≥ 0 at step ${step}, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+export function checkState(op: string, name: string, state: unknown): asserts state is OptimizerState {
+  const s = state as { optimizer?: unknown; step?: unknown } | null;
+  if (s === null || typeof s !== "object" || s.optimizer !== name || typeof s.step !== "number" || !Number.isInteger(s.step) || s.step < 0) {
+    const got = s !== null && typeof s === "object" && typeof s.optimizer === "string" ? `a state of ${s.optimizer}` : describeValue(state);
+    throw new ArgumentError(`${op}: expected a ${name} state (from ${name}(…).init or a saved one), got ${got}`);
+  }
+}
+
+// ── elementwise optimizers (everything but L-BFGS) ────────────────────────────────────────────
+
+/** First-order state: per-leaf buffers, flat row-major, one array per param leaf. */
+export interface ElementwiseState extends OptimizerState {
+  readonly slots: { readonly [name: string]: readonly (readonly number[])[] };
+}
+
+export interface LeafContext {
+  /** The param's values and its gradient. */
+  readonly p: ArrayLike<number>;
+  readonly g: ArrayLike<number>;
+  /** This leaf's buffers (fresh copies, to be updated in place), by slot name. */
+  readonly slots: { readonly [name: string]: number[] };
+  /** Learning rate of this update, and t = step + 1 (1 for the first update). */
+  readonly lr: number;
+  readonly t: number;
+  /** Rounding to the param's storage precision (identity for float64): rules apply it to what they store. */
+  readonly round: (x: number) => number;
+}
+
+export interface ElementwiseSpec {
+  readonly name: string;
+  readonly lr: LearningRate;
+  /** Buffer names and the value they start at. */
+  readonly slots: readonly { readonly name: string; readonly initial: number }[];
+  /** New values of one param leaf; also writes the leaf's buffers in `context.slots`. */
+  readonly leaf: (context: LeafContext) => ArrayLike<number>;
+}
+
+function checkSlots(op: string, spec: ElementwiseSpec, state: ElementwiseState, flat: FlatTree): void {
+  const slots = state.slots as Record<string, unknown> | undefined;
+  for (const { name } of spec.slots) {
+    const slot = slots?.[name];
+    const ok =
+      Array.isArray(slot) &&
+      slot.length === flat.leaves.length &&
+      slot.every((buffer: unknown, i) => Array.isArray(buffer) && buffer.length === flat.leaves[i]!.values.length);
+    if (!ok) {
+      const sizes = flat.leaves.map((l) => l.values.length).join(", ");
+      throw new ArgumentError(`${op}: expected the state's ${name} buffers to match the params (${flat.leaves.length} leaves of sizes ${sizes}), got buffers of another shape — was the state made for other params?`);
+    }
+  }
+}
+
+/** Builds an `Optimizer` from an elementwise update rule. */
+export function elementwise(spec: ElementwiseSpec): Optimizer<ElementwiseState> {
+  const name = spec.name;
+  const update = <P>(grads: unknown, state: ElementwiseState, params: P, options?: UpdateOptions): { params: P; state: ElementwiseState } => {
+    const op = `${name}.update`;
+    checkState(op, name, state);
+    const flat = flattenParams(op, params);
+    const g = flattenGrads(op, grads, flat);
+    checkSlots(op, spec, state, flat);
+    const lr = currentLearningRate(op, spec.lr, state.step, options);
+    const nextSlots: Record<string, number[][]> = {};
+    for (const { name: slot } of spec.slots) nextSlots[slot] = [];
+    const values = flat.leaves.map((leaf, i) => {
+      const slots: Record<string, number[]> = {};
+      for (const { name: slot } of spec.slots) {
+        const copy = state.slots[slot]![i]!.slice();
+        slots[slot] = copy;
+        nextSlots[slot]!.push(copy);
+      }
+      const round = rounder(leaf.dtype);
+      return spec.leaf({ p: leaf.values, g: g[i]!, slots, lr, t: state.step + 1, round });
+    });
+    return { params: rebuild<P>(flat, values), state: { optimizer: name, step: state.step + 1, slots: nextSlots } };
+  };
+  return {
+    name,
+    init(params: unknown): ElementwiseState {
+      const flat = flattenParams(`${name}.init`, params);
+      const slots: Record<string, number[][]> = {};
+      for (const { name: slot, initial } of spec.slots) {
+        slots[slot] = flat.leaves.map((leaf) => new Array<number>(leaf.values.length).fill(rounder(leaf.dtype)(initial)));
+      }
+      return { optimizer: name, step: 0, slots };
+    },
+    update,
+    step<P>(objective: Objective<P>, state: ElementwiseState, params: P, options?: UpdateOptions): StepResult<P, ElementwiseState> {
+      const { loss, grads } = objective(params);
+      const next = update(grads, state, params, options);
+      return { ...next, loss, grads, evaluations: 1, done: false };
+    },
+  };
+}
