@@ -7,6 +7,7 @@
 import {
   abs,
   add,
+  astype,
   bind,
   broadcastedAxes,
   cos,
@@ -84,7 +85,7 @@ function tieWeights(a: Tensor, b: Tensor, full: boolean): [Tensor, Tensor] {
   const tie = full ? 1 : 0.5;
   const wa = where(greater(a, b), 1, where(equal(a, b), tie, 0));
   const wb = where(less(a, b), 1, where(equal(a, b), tie, 0));
-  return [wa, wb];
+  return [astype(wa, a.dtype), astype(wb, a.dtype)];
 }
 
 // ── forward mode ───────────────────────────────────────────────────────────────────────────
