@@ -1,0 +1,216 @@
+/**
+ * Dual numbers, vector mode. A `DualTracer` carries a primal (a value of the level below: a
+ * concrete Tensor, or a tracer of an enclosing transformation) and `k` tangent directions stacked
+ * in one tensor of shape `[k, ...shape]` — or `null`, the symbolic zero that constants carry, so
+ * work on constants is skipped. The `DualTrace` interprets each primitive: it computes the primal
+ * once, then all k tangents with the primitive's rule (rules.ts), or with a typed-array kernel
+ * (fast.ts) when everything is concrete.
+ */
+import {
+  bind,
+  bindCustomJvp,
+  checkNans,
+  config,
+  concat,
+  evalPrimitive,
+  formatShape,
+  matmul,
+  reshape,
+  Tensor,
+  Trace,
+  Tracer,
+  transpose,
+  zeros,
+  type Aval,
+  type CustomJvpRule,
+  type CustomVjpRule,
+  type Params,
+  type Primitive,
+} from "@chainrule/ir";
+import { FAST_RULES } from "./fast.js";
+import { JVP_RULES, type Tangent } from "./rules.js";
+
+/** A forward-mode value: primal plus k stacked tangents (`null` = all zero). */
+export class DualTracer extends Tracer {
+  constructor(
+    readonly trace: DualTrace,
+    /** The value, at the level below this trace. */
+    readonly primal: Tensor,
+    /** Tangents of shape `[k, ...primal.shape]`, or `null` for zero. */
+    readonly tangent: Tangent,
+  ) {
+    super(primal);
+  }
+
+  concrete(): Tensor {
+    const p = this.primal;
+    return p instanceof Tracer ? p.concrete() : p;
+  }
+}
+
+/** Called after each interpreted operation (the learner's trace uses it). */
+export type Recorder = (op: string, inputs: readonly DualTracer[], output: DualTracer, params: unknown) => void;
+
+function internal(message: string): Error {
+  return new Error(`internal: forward: ${message}`);
+}
+
+export class DualTrace extends Trace {
+  readonly name = "forward";
+  /** Number of tangent directions carried by every tracer of this trace. */
+  readonly k: number;
+  /** Whether concrete operands may use the typed-array kernels of fast.ts. */
+  readonly fast: boolean;
+  recorder: Recorder | undefined;
+
+  constructor(level: number, k: number, fast = true) {
+    super(level);
+    this.k = k;
+    this.fast = fast;
+  }
+
+  constant(value: Tensor): DualTracer {
+    return new DualTracer(this, value, null);
+  }
+
+  processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
+    const n = inputs.length;
+    const primals = new Array<Tensor>(n);
+    const tangents = new Array<Tangent>(n);
+    let anyTangent = false;
+    let concrete = true;
+    for (let i = 0; i < n; i++) {
+      const x = inputs[i] as DualTracer;
+      const p = x.primal;
+      const t = x.tangent;
+      primals[i] = p;
+      tangents[i] = t;
+      if (p instanceof Tracer) concrete = false;
+      if (t !== null) {
+        anyTangent = true;
+        if (t instanceof Tracer) concrete = false;
+      }
+    }
+    let result: DualTracer;
+    if (!anyTangent) {
+      // constants only: no tangent work at all
+      const y = concrete ? evalPrimitive(prim, primals, params, out) : bind(prim, primals, params);
+      result = new DualTracer(this, y, null);
+    } else {
+      const fast = concrete && this.fast ? FAST_RULES[prim] : undefined;
+      const pair = fast === undefined ? undefined : fast(primals, tangents, out, this.k);
+      if (pair !== undefined) {
+        result = new DualTracer(this, pair[0], pair[1]);
+      } else {
+        const y = concrete ? evalPrimitive(prim, primals, params, out) : bind(prim, primals, params);
+        const dy = JVP_RULES[prim](primals, tangents, params, y, this.k);
+        result = new DualTracer(this, y, dy);
+      }
+      const dy = result.tangent;
+      if (dy !== null) checkTangentShape(prim, dy, this.k, out);
+    }
+    if (config.debugNans) this.checkNans(prim, primals, tangents, result);
+    if (this.recorder !== undefined) this.recorder(prim, inputs as DualTracer[], result, params);
+    return result;
+  }
+
+  private checkNans(prim: string, primals: Tensor[], tangents: Tangent[], result: DualTracer): void {
+    const primal = result.primal;
+    if (!(primal instanceof Tracer)) checkNans(`forward: ${prim}`, primals.filter((p) => !(p instanceof Tracer)), primal);
+    const tangent = result.tangent;
+    if (tangent !== null && !(tangent instanceof Tracer)) {
+      const given = [...primals, ...tangents.filter((t): t is Tensor => t !== null)].filter((t) => !(t instanceof Tracer));
+      checkNans(`forward: tangent of ${prim}`, given, tangent);
+    }
+  }
+
+  /** customJvp: the user's rule, applied to each of the k directions. */
+  override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
+    const duals = inputs as DualTracer[];
+    const primals = duals.map((x) => x.primal);
+    const y = bindCustomJvp(rule, primals);
+    let result: DualTracer;
+    if (duals.every((x) => x.tangent === null)) {
+      result = new DualTracer(this, y, null);
+    } else {
+      const columns: Tensor[] = [];
+      for (let j = 0; j < this.k; j++) {
+        const dxs = duals.map((x) => direction(x, j));
+        const pair = rule.jvp(primals, dxs);
+        if (!Array.isArray(pair) || pair.length !== 2 || !(pair[1] instanceof Tensor)) {
+          throw new TypeError("customJvp: expected the jvp rule to return [primalOut, tangentOut], got " + String(pair));
+        }
+        const dy = pair[1];
+        if (dy.rank !== y.rank || dy.shape.some((d, i) => d !== y.shape[i])) {
+          throw new TypeError(`customJvp: expected a tangent of shape ${formatShape(y.shape)} from the jvp rule, got ${formatShape(dy.shape)}`);
+        }
+        columns.push(reshape(dy.dtype === y.dtype ? dy : bind("cast", [dy], { dtype: y.dtype }), [1, ...y.shape]));
+      }
+      result = new DualTracer(this, y, columns.length === 1 ? columns[0]! : concat(columns, 0));
+    }
+    if (this.recorder !== undefined) this.recorder("customJvp", duals, result, {});
+    return result;
+  }
+
+  /**
+   * customVjp: forward mode needs J·t but the rule gives cotangent ↦ Jᵀ·cotangent. Since `bwd` is
+   * linear in the cotangent, row i of J is `bwd(residuals, eᵢ)`: one `bwd` call per output
+   * element (cost = output size), then every tangent direction is one matrix product.
+   */
+  override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    const duals = inputs as DualTracer[];
+    const primals = duals.map((x) => x.primal);
+    const pair = rule.fwd(...primals);
+    if (!Array.isArray(pair) || pair.length !== 2 || !(pair[0] instanceof Tensor)) {
+      throw new TypeError("customVjp: expected fwd to return [output, residuals], got " + String(pair));
+    }
+    const [y, residuals] = pair;
+    let result: DualTracer;
+    if (duals.every((x) => x.tangent === null)) {
+      result = new DualTracer(this, y, null);
+    } else {
+      const m = y.size;
+      // rows[l][i] = ∂y_i/∂x_l as a tensor of x_l's shape
+      const rows: Tensor[][] = duals.map(() => []);
+      for (let i = 0; i < m; i++) {
+        const e = zeros(y.shape, y.dtype);
+        e.data[i] = 1;
+        const cts = rule.bwd(residuals, e);
+        if (!Array.isArray(cts) || cts.length !== duals.length) {
+          throw new TypeError(`customVjp: expected bwd to return ${duals.length} cotangents (one per argument), got ${Array.isArray(cts) ? cts.length : String(cts)}`);
+        }
+        cts.forEach((ct, l) => rows[l]!.push(ct));
+      }
+      let dy: Tensor | undefined;
+      duals.forEach((x, l) => {
+        if (x.tangent === null) return;
+        const size = x.primal.size;
+        // J_l: [size, m]; tangents [k, size] · J_l → [k, m]
+        const jl = transpose(reshape(concat(rows[l]!.map((r) => reshape(r, [1, size])), 0), [m, size]), [1, 0]);
+        const term = matmul(reshape(x.tangent, [this.k, size]), jl);
+        dy = dy === undefined ? term : bind("add", [dy, term], {});
+      });
+      result = new DualTracer(this, y, reshape(dy!, [this.k, ...y.shape]));
+    }
+    if (this.recorder !== undefined) this.recorder("customVjp", duals, result, {});
+    return result;
+  }
+}
+
+/** Direction j of a dual's tangents, shaped like its primal (zeros for a symbolic zero). */
+function direction(x: DualTracer, j: number): Tensor {
+  const p = x.primal;
+  if (x.tangent === null) return zeros(p.shape, p.dtype);
+  const begin = [j, ...p.shape.map(() => 0)];
+  const end = [j + 1, ...p.shape];
+  return reshape(bind("slice", [x.tangent], { begin, end }), p.shape);
+}
+
+function checkTangentShape(prim: string, t: Tensor, k: number, out: Aval): void {
+  const shape = t.shape;
+  let ok = shape.length === out.shape.length + 1 && shape[0] === k && t.dtype === out.dtype;
+  for (let i = 0; ok && i < out.shape.length; i++) ok = shape[i + 1] === out.shape[i];
+  if (!ok) {
+    throw internal(`tangent of ${prim} has type ${t.dtype}${formatShape(shape)}, expected ${out.dtype}${formatShape([k, ...out.shape])}`);
+  }
+}

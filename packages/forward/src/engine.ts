@@ -1,0 +1,265 @@
+/**
+ * The forward-mode engine. `jvp` is native: one pass carries the tangent beside each value.
+ * `vjp`, `grad` and `jacobian` build the Jacobian by chunked columns: ⌈n/k⌉ passes over the n
+ * input elements, each pass carrying k directions (the primal is computed once per pass).
+ * Everything else (pytrees, argnums, numbers in → numbers out, errors) comes from `defineEngine`;
+ * `grad`/`valueAndGrad` have a lean path for JS-number arguments (W1) with the same semantics.
+ */
+import {
+  add,
+  ArgumentError,
+  bind,
+  castTo,
+  concat,
+  defineEngine,
+  DTypeError,
+  formatShape,
+  isFloat,
+  matmul,
+  mul,
+  reshape,
+  ShapeError,
+  Tensor,
+  Tracer,
+  withTrace,
+  zeros,
+  type AnyFunction,
+  type Argnums,
+  type Engine,
+  type EngineCore,
+  type FlatFunction,
+} from "@chainrule/ir";
+import { DualTrace, DualTracer } from "./dual.js";
+
+export interface ForwardOptions {
+  /**
+   * Tangent directions carried per pass (vector mode) when building gradients and Jacobians:
+   * n inputs cost ⌈n / chunkSize⌉ passes. Default: `DEFAULT_CHUNK_SIZE`.
+   */
+  readonly chunkSize?: number;
+  /** Use the typed-array kernels for concrete elementwise ops (default true; false = rules only, for testing). */
+  readonly fastKernels?: boolean;
+}
+
+/** Chosen from the chunk-size curve of the W2 gradient at n = 1000 (see README). */
+export const DEFAULT_CHUNK_SIZE = 64;
+
+export interface ForwardEngine extends Engine {
+  /** Directions per pass used by grad/vjp/jacobian/hessian. */
+  readonly chunkSize: number;
+}
+
+/** One forward pass carrying `k` directions: the primal outputs and their stacked tangents. */
+export function forwardPass(
+  f: FlatFunction,
+  primals: readonly Tensor[],
+  seeds: readonly (Tensor | null)[],
+  k: number,
+  fast = true,
+): { outputs: Tensor[]; tangents: (Tensor | null)[] } {
+  return withTrace(
+    (level) => new DualTrace(level, k, fast),
+    (trace) => {
+      const inputs = primals.map((p, i) => new DualTracer(trace, p, seeds[i] ?? null));
+      const outs = f(inputs);
+      const outputs: Tensor[] = [];
+      const tangents: (Tensor | null)[] = [];
+      for (const o of outs) {
+        if (o instanceof DualTracer && o.trace === trace) {
+          outputs.push(o.primal);
+          tangents.push(o.tangent);
+        } else {
+          outputs.push(o);
+          tangents.push(null);
+        }
+      }
+      return { outputs, tangents };
+    },
+  );
+}
+
+function isZero(t: Tensor): boolean {
+  if (t instanceof Tracer) return false;
+  const data = t.data;
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) return false;
+  return true;
+}
+
+function checkChunkSize(value: unknown): number {
+  if (value === undefined) return DEFAULT_CHUNK_SIZE;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+    throw new ArgumentError(`createEngine: expected chunkSize to be a positive integer, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Creates a forward-mode engine; `chunkSize` sets the directions carried per pass. */
+export function createEngine(options: ForwardOptions = {}): ForwardEngine {
+  const chunkSize = checkChunkSize(options.chunkSize);
+  const fast = options.fastKernels ?? true;
+
+  const core: EngineCore = {
+    name: "forward",
+    // rows of the Jacobian come from the (already built) Jacobian, see vjp below
+    jacobianMode: "reverse",
+
+    jvp(f, primals, tangents) {
+      const seeds = primals.map((p, i) => {
+        let t = tangents[i]!;
+        if (isZero(t)) return null;
+        if (t.dtype !== p.dtype) t = castTo(t, p.dtype);
+        return reshape(t, [1, ...p.shape]);
+      });
+      const pass = forwardPass(f, primals, seeds, 1, fast);
+      return {
+        outputs: pass.outputs,
+        tangents: pass.outputs.map((y, o) => {
+          const t = pass.tangents[o];
+          return t === null || t === undefined ? zeros(y.shape, y.dtype) : reshape(t, y.shape);
+        }),
+      };
+    },
+
+    vjp(f, primals) {
+      const sizes = primals.map((p) => p.size);
+      const total = sizes.reduce((a, b) => a + b, 0);
+      const k = Math.max(1, Math.min(chunkSize, total));
+      let outputs: Tensor[] | undefined;
+      const columns: Tensor[][] = [];
+      for (let start = 0; start < total || outputs === undefined; start += k) {
+        const width = Math.min(k, total - start);
+        let offset = 0;
+        const seeds = primals.map((p, l) => {
+          const n = sizes[l]!;
+          const lo = Math.max(start, offset);
+          const hi = Math.min(start + width, offset + n);
+          let seed: Tensor | null = null;
+          if (lo < hi) {
+            seed = zeros([width, ...p.shape], p.dtype);
+            for (let g = lo; g < hi; g++) seed.data[(g - start) * n + (g - offset)] = 1;
+          }
+          offset += n;
+          return seed;
+        });
+        const pass = forwardPass(f, primals, seeds, Math.max(width, 0), fast);
+        if (outputs === undefined) {
+          outputs = pass.outputs;
+          outputs.forEach(() => columns.push([]));
+        }
+        if (width > 0) pass.tangents.forEach((t, o) => columns[o]!.push(t ?? zeros([width, ...outputs![o]!.shape], outputs![o]!.dtype)));
+      }
+      const outs = outputs;
+      // jacobians[o]: [total, outSize], row g = ∂y_o/∂x_g
+      const jacobians = outs.map((y, o) => {
+        const parts = columns[o]!;
+        if (parts.length === 0) return zeros([0, y.size], y.dtype);
+        const stacked = parts.length === 1 ? parts[0]! : concat(parts, 0);
+        return reshape(stacked, [total, y.size]);
+      });
+      const pullback = (cotangents: Tensor[]): Tensor[] => {
+        let g: Tensor | undefined;
+        for (let o = 0; o < outs.length; o++) {
+          const term = contract(jacobians[o]!, cotangents[o]!, total, outs[o]!.size);
+          g = g === undefined ? term : add(g, term);
+        }
+        let offset = 0;
+        return primals.map((p, l) => {
+          const n = sizes[l]!;
+          const piece = g === undefined ? zeros(p.shape, p.dtype) : reshape(bind("slice", [g], { begin: [offset], end: [offset + n] }), p.shape);
+          offset += n;
+          return piece.dtype === p.dtype ? piece : castTo(piece, p.dtype);
+        });
+      };
+      return { outputs: outs, pullback };
+    },
+  };
+
+  const base = defineEngine(core);
+
+  /**
+   * grad/valueAndGrad when every differentiated argument is a JS number (and f returns a
+   * scalar Tensor or a number): one pass with one direction per argument, no pytree plumbing.
+   * Returns undefined to hand over to the general path.
+   */
+  function lean(op: string, f: AnyFunction, argnums: Argnums, args: unknown[]): [unknown, unknown] | undefined {
+    if (typeof f !== "function") return undefined;
+    const single = typeof argnums === "number";
+    const nums = single ? [argnums] : argnums;
+    if (!Array.isArray(nums) || nums.length === 0 || nums.length > chunkSize) return undefined;
+    const n = nums.length;
+    for (let j = 0; j < n; j++) {
+      const a = nums[j];
+      if (!Number.isInteger(a) || a < 0 || a >= args.length || typeof args[a] !== "number") return undefined;
+      for (let i = 0; i < j; i++) if (nums[i] === a) return undefined;
+    }
+    const result = withTrace(
+      (level) => new DualTrace(level, n, fast),
+      (trace) => {
+        const call = args.slice();
+        for (let j = 0; j < n; j++) {
+          const seed = new Float64Array(n);
+          seed[j] = 1;
+          const value = new Float64Array(1);
+          value[0] = args[nums[j]!] as number;
+          call[nums[j]!] = new DualTracer(trace, new Tensor("float64", [], value), new Tensor("float64", [n], seed));
+        }
+        const out: unknown = f(...call);
+        if (typeof out === "number") return [out, null] as const;
+        if (!(out instanceof Tensor)) return undefined;
+        if (out.rank !== 0) throw new ShapeError(`${op}: expected f to return a scalar, got shape ${formatShape(out.shape)}`);
+        if (!isFloat(out.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${out.dtype}`);
+        if (out instanceof DualTracer && out.trace === trace) return [out.primal, out.tangent] as const;
+        return out instanceof Tracer ? undefined : ([out, null] as const);
+      },
+    );
+    if (result === undefined) return undefined;
+    const [value, tangent] = result;
+    if (value instanceof Tracer || tangent instanceof Tracer) return undefined;
+    const v = typeof value === "number" ? value : value.data[0]!;
+    const t = tangent === null ? undefined : tangent.data;
+    const grads = nums.map((_, j) => (t === undefined ? 0 : t[j]!));
+    return [v, single ? grads[0] : grads];
+  }
+
+  const engine: ForwardEngine = {
+    ...base,
+    name: "forward",
+    chunkSize,
+    grad: ((f: AnyFunction, argnums: Argnums = 0) => {
+      const slow = base.grad(f, argnums);
+      return (...args: unknown[]) => {
+        const r = lean("grad", f, argnums, args);
+        return r === undefined ? (slow as AnyFunction)(...args) : r[1];
+      };
+    }) as Engine["grad"],
+    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
+      const slow = base.valueAndGrad(f, argnums);
+      return (...args: unknown[]) => lean("valueAndGrad", f, argnums, args) ?? (slow as AnyFunction)(...args);
+    }) as Engine["valueAndGrad"],
+  };
+  return engine;
+}
+
+/** Σᵢ J[g, i]·ct[i] for every input element g: the pullback of one output. */
+function contract(jacobian: Tensor, cotangent: Tensor, total: number, outSize: number): Tensor {
+  let ct = cotangent;
+  if (ct.dtype !== jacobian.dtype) ct = castTo(ct, jacobian.dtype);
+  if (outSize === 1) return mul(reshape(jacobian, [total]), reshape(ct, []));
+  if (!(jacobian instanceof Tracer) && !(ct instanceof Tracer)) {
+    // concrete: skip zero cotangent entries (a basis cotangent, as jacobian() sends, costs O(total))
+    const jd = jacobian.data;
+    const cd = ct.data;
+    const out = new Float64Array(total);
+    for (let i = 0; i < outSize; i++) {
+      const c = cd[i]!;
+      if (c === 0) continue;
+      for (let g = 0; g < total; g++) out[g] = out[g]! + jd[g * outSize + i]! * c;
+    }
+    const t = new Tensor("float64", [total], out);
+    return jacobian.dtype === "float64" ? t : castTo(t, jacobian.dtype);
+  }
+  return reshape(matmul(jacobian, reshape(ct, [outSize, 1])), [total]);
+}
+
+/** The default forward-mode engine (chunk size `DEFAULT_CHUNK_SIZE`). */
+export const engine: ForwardEngine = createEngine();

@@ -1,0 +1,165 @@
+/**
+ * Typed-array tangent kernels for elementwise primitives when every operand is concrete (the
+ * innermost level: plain numbers flowing). They compute exactly what the rules in rules.ts
+ * compute, in one loop over the k stacked directions, without creating intermediate tensors —
+ * this keeps the per-operation overhead of scalar code small (W1). Binary ops take the fast path
+ * when each operand is full-size or a single element; other broadcasts use the generic rule.
+ */
+import { evalPrimitive, sizeOf, Tensor, type Aval, type Primitive, type TypedArray } from "@chainrule/ir";
+import type { Tangent } from "./rules.js";
+
+/** Returns [primal, tangent] or undefined when the generic rule should run instead. */
+export type FastRule = (x: readonly Tensor[], dx: readonly Tangent[], out: Aval, k: number) => [Tensor, Tensor] | undefined;
+
+function allocate(dtype: Aval["dtype"], size: number): TypedArray {
+  return dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
+}
+
+/** t · f with 0 · ±∞ = 0 · NaN = 0 (the NaN-safe product of rules.ts `scale`). */
+function safe(t: number, f: number): number {
+  const v = t * f;
+  return v === v ? v : t === 0 ? 0 : v;
+}
+
+type UnaryFactor = (x: TypedArray, y: TypedArray, f: Float64Array) => void;
+
+function unaryFast(prim: Primitive, factor: UnaryFactor): FastRule {
+  return (x, dx, out, k) => {
+    if (out.dtype !== "float64" && out.dtype !== "float32") return undefined;
+    const input = x[0]!;
+    const y = evalPrimitive(prim, [input], {} as never, out);
+    const n = input.size;
+    const f = new Float64Array(n);
+    factor(input.data, y.data, f);
+    const t = dx[0]!.data;
+    const r = allocate(out.dtype, k * n);
+    for (let j = 0, o = 0; j < k; j++) for (let i = 0; i < n; i++, o++) r[o] = safe(t[o]!, f[i]!);
+    return [y, new Tensor(out.dtype, [k, ...out.shape], r)];
+  };
+}
+
+type BinaryFactors = (a: TypedArray, sa: number, b: TypedArray, sb: number, y: TypedArray, n: number) => [TypedArray, number, TypedArray, number];
+
+/**
+ * A binary rule: `factors` gives, per output element, the derivative with respect to each
+ * operand as (array, stride); `undefined` factors mean ±1 (add/sub).
+ */
+function binaryFast(prim: Primitive, factors: BinaryFactors | undefined, signB = 1): FastRule {
+  return (x, dx, out, k) => {
+    if (out.dtype !== "float64" && out.dtype !== "float32") return undefined;
+    const a = x[0]!;
+    const b = x[1]!;
+    const n = sizeOf(out.shape);
+    const na = a.size;
+    const nb = b.size;
+    if ((na !== n && na !== 1) || (nb !== n && nb !== 1)) return undefined;
+    const y = evalPrimitive(prim, [a, b], {} as never, out);
+    const sa = na === 1 ? 0 : 1;
+    const sb = nb === 1 ? 0 : 1;
+    const ta = dx[0] === null ? undefined : dx[0]!.data;
+    const tb = dx[1] === null ? undefined : dx[1]!.data;
+    const r = allocate(out.dtype, k * n);
+    if (factors === undefined) {
+      for (let j = 0, o = 0; j < k; j++) {
+        const ja = j * na;
+        const jb = j * nb;
+        if (ta !== undefined && tb !== undefined) for (let i = 0; i < n; i++, o++) r[o] = ta[ja + i * sa]! + signB * tb[jb + i * sb]!;
+        else if (ta !== undefined) for (let i = 0; i < n; i++, o++) r[o] = ta[ja + i * sa]!;
+        else for (let i = 0; i < n; i++, o++) r[o] = signB * tb![jb + i * sb]!;
+      }
+    } else {
+      const [fa, sfa, fb, sfb] = factors(a.data, sa, b.data, sb, y.data, n);
+      for (let j = 0, o = 0; j < k; j++) {
+        const ja = j * na;
+        const jb = j * nb;
+        if (ta !== undefined && tb !== undefined) {
+          for (let i = 0; i < n; i++, o++) r[o] = safe(ta[ja + i * sa]!, fa[i * sfa]!) + safe(tb[jb + i * sb]!, fb[i * sfb]!);
+        } else if (ta !== undefined) {
+          for (let i = 0; i < n; i++, o++) r[o] = safe(ta[ja + i * sa]!, fa[i * sfa]!);
+        } else {
+          for (let i = 0; i < n; i++, o++) r[o] = safe(tb![jb + i * sb]!, fb[i * sfb]!);
+        }
+      }
+    }
+    return [y, new Tensor(out.dtype, [k, ...out.shape], r)];
+  };
+}
+
+/** Weights of maximum (sign 1) or minimum (sign −1): 1 where a wins, ½ at a tie, 0 where it loses. */
+function extremumFactors(sign: 1 | -1): BinaryFactors {
+  return (a, sa, b, sb, _y, n) => {
+    const fa = new Float64Array(n);
+    const fb = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = a[i * sa]!;
+      const v = b[i * sb]!;
+      const w = sign * (u - v) > 0 ? 1 : u === v ? 0.5 : 0;
+      fa[i] = w;
+      fb[i] = 1 - w;
+    }
+    return [fa, 1, fb, 1];
+  };
+}
+
+/** Only elementwise primitives have a fast kernel; every other primitive always uses its rule. */
+export const FAST_RULES: Partial<Record<Primitive, FastRule>> = {
+  neg: (x, dx, out, k) => {
+    if (out.dtype !== "float64" && out.dtype !== "float32") return undefined;
+    const y = evalPrimitive("neg", [x[0]!], {}, out);
+    const t = dx[0]!.data;
+    const r = allocate(out.dtype, t.length);
+    for (let i = 0; i < t.length; i++) r[i] = -t[i]!;
+    return [y, new Tensor(out.dtype, [k, ...out.shape], r)];
+  },
+  exp: unaryFast("exp", (_x, y, f) => f.set(y)),
+  log: unaryFast("log", (x, _y, f) => {
+    for (let i = 0; i < f.length; i++) f[i] = 1 / x[i]!;
+  }),
+  log1p: unaryFast("log1p", (x, _y, f) => {
+    for (let i = 0; i < f.length; i++) f[i] = 1 / (x[i]! + 1);
+  }),
+  expm1: unaryFast("expm1", (_x, y, f) => {
+    for (let i = 0; i < f.length; i++) f[i] = y[i]! + 1;
+  }),
+  sin: unaryFast("sin", (x, _y, f) => {
+    for (let i = 0; i < f.length; i++) f[i] = Math.cos(x[i]!);
+  }),
+  cos: unaryFast("cos", (x, _y, f) => {
+    for (let i = 0; i < f.length; i++) f[i] = -Math.sin(x[i]!);
+  }),
+  tanh: unaryFast("tanh", (_x, y, f) => {
+    for (let i = 0; i < f.length; i++) f[i] = 1 - y[i]! * y[i]!;
+  }),
+  sqrt: unaryFast("sqrt", (_x, y, f) => {
+    for (let i = 0; i < f.length; i++) f[i] = 0.5 / y[i]!;
+  }),
+  abs: unaryFast("abs", (x, _y, f) => {
+    for (let i = 0; i < f.length; i++) f[i] = Math.sign(x[i]!);
+  }),
+  add: binaryFast("add", undefined, 1),
+  sub: binaryFast("sub", undefined, -1),
+  mul: binaryFast("mul", (a, sa, b, sb) => [b, sb, a, sa]),
+  div: binaryFast("div", (_a, _sa, b, sb, y, n) => {
+    const fa = new Float64Array(n);
+    const fb = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = b[i * sb]!;
+      fa[i] = 1 / v;
+      fb[i] = -(y[i]! / v);
+    }
+    return [fa, 1, fb, 1];
+  }),
+  pow: binaryFast("pow", (a, sa, b, sb, y, n) => {
+    const fa = new Float64Array(n);
+    const fb = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const u = a[i * sa]!;
+      const v = b[i * sb]!;
+      fa[i] = v === 0 ? 0 : v * Math.pow(u, v - 1);
+      fb[i] = Math.log(u === 0 ? 1 : u) * y[i]!;
+    }
+    return [fa, 1, fb, 1];
+  }),
+  maximum: binaryFast("maximum", extremumFactors(1)),
+  minimum: binaryFast("minimum", extremumFactors(-1)),
+};

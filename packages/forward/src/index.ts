@@ -1,0 +1,12 @@
+/**
+ * @chainrule/forward — forward-mode automatic differentiation with dual numbers: each value
+ * carries its tangent(s) beside it while the function runs as plain JavaScript. Vector mode
+ * (k directions per pass), safe nesting (hessian, hvp, grad∘grad∘grad), no eval.
+ */
+import { engine } from "./engine.js";
+
+export { engine, createEngine, DEFAULT_CHUNK_SIZE, type ForwardEngine, type ForwardOptions } from "./engine.js";
+export { traceForward, formatForwardTrace, type ForwardTrace, type ForwardStep, type Direction, type TraceOptions } from "./learner.js";
+export { JVP_RULES, type JvpRule, type Tangent } from "./rules.js";
+
+export const { grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } = engine;
