@@ -6,7 +6,7 @@
  */
 import { ArgumentError } from "@chainrule/ir";
 import { checkNonNegative, flattenGrads, flattenParams, rebuild, type FlatTree } from "./leaves.js";
-import { checkState, currentLearningRate, type LearningRate, type Objective, type Optimizer, type OptimizerState, type StepResult, type UpdateOptions } from "./optimizer.js";
+import { checkState, currentLearningRate, plainBuffer, type LearningRate, type Objective, type Optimizer, type OptimizerState, type StepResult, type UpdateOptions } from "./optimizer.js";
 
 export interface LbfgsOptions {
   /** Step length (default 1). */
@@ -340,14 +340,21 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
       if (maxAbs(direction) * Math.abs(t) <= toleranceChange) break;
       if (Math.abs(loss - prevLoss) < toleranceChange) break;
     }
+    const plain = (v: ArrayLike<number>, what: string): number[] => {
+      const out = Array.from(v);
+      plainBuffer(op, out, what);
+      return out;
+    };
+    const scalars = [t, hDiag, ...ro, ...(prevLoss === null || Number.isNaN(prevLoss) ? [] : [prevLoss])];
+    plain(scalars, "the step length, hDiag, ro or the previous loss");
     return result(!moved, {
-      direction: d === null ? null : Array.from(d),
-      stepLength: t,
-      oldDirs: oldDirs.map((v) => Array.from(v)),
-      oldSteps: oldSteps.map((v) => Array.from(v)),
+      direction: d === null ? null : plain(d, "the direction"),
+      stepLength: t === 0 ? 0 : t,
+      oldDirs: oldDirs.map((v) => plain(v, "the history")),
+      oldSteps: oldSteps.map((v) => plain(v, "the history")),
       ro,
       hDiag,
-      prevGrad: prevGrad === null ? null : Array.from(prevGrad),
+      prevGrad: prevGrad === null ? null : plain(prevGrad, "the previous gradient"),
       prevLoss,
     }, iterations);
   }

@@ -4,7 +4,7 @@
  * State is plain data (numbers, arrays, objects): `JSON.parse(JSON.stringify(state))` gives a
  * state that continues bit-identically.
  */
-import { ArgumentError } from "@chainrule/ir";
+import { ArgumentError, NanError } from "@chainrule/ir";
 import { checkNonNegative, describeValue, flattenGrads, flattenParams, rebuild, rounder, type FlatTree } from "./leaves.js";
 import type { Schedule } from "./schedules.js";
 
@@ -113,6 +113,18 @@ export interface ElementwiseSpec {
   readonly leaf: (context: LeafContext) => ArrayLike<number>;
 }
 
+/**
+ * Keeps a buffer JSON-exact: −0 becomes +0 (JSON has no −0; the sign of a zero buffer never changes
+ * a param), and a non-finite value (overflow) is an error rather than a state JSON cannot hold.
+ */
+export function plainBuffer(op: string, buffer: number[], where: string): void {
+  for (let k = 0; k < buffer.length; k++) {
+    const v = buffer[k]!;
+    if (v === 0) buffer[k] = 0;
+    else if (!Number.isFinite(v)) throw new NanError(`${op}: expected the optimizer state to stay finite, got ${v} in ${where} (element ${k}) — gradients too large?`);
+  }
+}
+
 function checkSlots(op: string, spec: ElementwiseSpec, state: ElementwiseState, flat: FlatTree): void {
   const slots = state.slots as Record<string, unknown> | undefined;
   for (const { name } of spec.slots) {
@@ -148,7 +160,9 @@ export function elementwise(spec: ElementwiseSpec): Optimizer<ElementwiseState> 
         nextSlots[slot]!.push(copy);
       }
       const round = rounder(leaf.dtype);
-      return spec.leaf({ p: leaf.values, g: g[i]!, slots, lr, t: state.step + 1, round });
+      const out = spec.leaf({ p: leaf.values, g: g[i]!, slots, lr, t: state.step + 1, round });
+      for (const [slot, buffer] of Object.entries(slots)) plainBuffer(op, buffer, `${slot} at ${leaf.path}`);
+      return out;
     });
     return { params: rebuild<P>(flat, values), state: { optimizer: name, step: state.step + 1, slots: nextSlots } };
   };
