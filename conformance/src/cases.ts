@@ -16,6 +16,7 @@ export type Feature =
   | "controlFlow"
   | "errors"
   | "conventions"
+  | "debugNans"
   | "randomGraphs";
 
 /** How a tracing engine treats data-dependent control flow on traced values. */

@@ -3,11 +3,12 @@ import type { Engine } from "@chainrule/ir";
 import { describe, it } from "vitest";
 import { basicCases } from "./basic.js";
 import { makeContext, skipReason, type Case, type CaseResult, type ConformanceOptions } from "./cases.js";
+import { groupCases } from "./groups.js";
 import { opCases } from "./optable.js";
 
 /** Every case of the suite, in order. */
 export function allCases(): Case[] {
-  return [...basicCases, ...opCases()];
+  return [...basicCases, ...opCases(), ...groupCases()];
 }
 
 function selected(options: ConformanceOptions): Case[] {

@@ -33,6 +33,8 @@ import {
   withTrace,
   zeros,
   ones,
+  config,
+  checkNans,
   isFloat,
   type Aval,
   type CustomJvpRule,
@@ -191,7 +193,12 @@ class DualTrace extends Trace {
     const xs = inputs.map((t) => (t as DualTracer).primal);
     const ts = inputs.map((t) => (t as DualTracer).tangent);
     const y = bind(prim, xs, params);
-    return new DualTracer(this, y, (this.rules[prim] as JvpRule<P>)(xs, ts, y, params, out));
+    const t = (this.rules[prim] as JvpRule<P>)(xs, ts, y, params, out);
+    if (config.debugNans) {
+      checkNans(`ref-forward: ${prim}`, xs, y);
+      checkNans(`ref-forward: tangent of ${prim}`, [...xs, ...ts], t);
+    }
+    return new DualTracer(this, y, t);
   }
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     if (this.fault === "ignoreCustomJvp") return rule.fun(...inputs);
@@ -375,8 +382,14 @@ class TapeTrace extends Trace {
   processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>): Tracer {
     const xs = inputs.map((t) => (t as TapeTracer).primal);
     const y = bind(prim, xs, params);
+    if (config.debugNans) checkNans(`ref-reverse: ${prim}`, xs, y);
     const rule = this.rules[prim] as VjpRule<P>;
-    return this.newVariable(y, { inputs: inputs.map((t) => (t as TapeTracer).id), backward: (g) => rule(g, xs, y, params) });
+    const backward = (g: Tensor) => {
+      const cts = rule(g, xs, y, params);
+      if (config.debugNans) cts.forEach((c) => c && checkNans(`ref-reverse: backward pass of ${prim}`, [g, ...xs], c));
+      return cts;
+    };
+    return this.newVariable(y, { inputs: inputs.map((t) => (t as TapeTracer).id), backward });
   }
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const xs = inputs.map((t) => (t as TapeTracer).primal);

@@ -1,0 +1,482 @@
+/**
+ * Cases beyond the per-op table: nesting, numeric conventions, differentiation control, pytrees
+ * and JS numbers, control flow and errors.
+ */
+import * as ir from "@chainrule/ir";
+import { ChainruleError, Tensor, tensor, type Engine } from "@chainrule/ir";
+import { checkGrads, finiteDifference, loose, type LooseEngine } from "./checkgrads.js";
+import type { Case, Context, ControlFlow } from "./cases.js";
+import { ConformanceError, expectClose } from "./expect.js";
+import { dotAll, flat, treeValues, values } from "./tree.js";
+
+type Fn = (x: Tensor) => Tensor;
+
+function num(what: string, v: unknown): number {
+  if (typeof v !== "number") throw new ConformanceError(`${what}: expected a JS number (a number in gives a number out), got ${describeResult(v)}`);
+  return v;
+}
+
+function describeResult(v: unknown): string {
+  if (v instanceof Tensor) return v.toString();
+  if (Array.isArray(v)) return `[${v.map(describeResult).join(", ")}]`;
+  if (v !== null && typeof v === "object") return `{${Object.entries(v).map(([k, x]) => `${k}: ${describeResult(x)}`).join(", ")}}`;
+  return String(v);
+}
+
+function close(what: string, got: unknown, expected: number, rtol = 1e-10, atol = 1e-12): void {
+  expectClose(what, num(what, got), expected, rtol, atol);
+}
+
+/** grad applied `n` times to a scalar function of a JS number. */
+function gradN(e: LooseEngine, f: Fn, n: number): (x: number) => unknown {
+  let g: (x: never) => unknown = f as never;
+  for (let i = 0; i < n; i++) g = e.grad(g) as never;
+  return g as (x: number) => unknown;
+}
+
+// ── nesting ────────────────────────────────────────────────────────────────────────────────
+
+interface ThirdDerivative {
+  readonly name: string;
+  readonly f: Fn;
+  readonly d3: (x: number) => number;
+  readonly at: number;
+}
+
+const THIRD: ThirdDerivative[] = [
+  { name: "sin", f: ir.sin, d3: (x) => -Math.cos(x), at: 0.7 },
+  { name: "cos", f: ir.cos, d3: (x) => Math.sin(x), at: 0.7 },
+  { name: "exp", f: ir.exp, d3: (x) => Math.exp(x), at: 0.4 },
+  { name: "tanh", f: ir.tanh, d3: (x) => { const t = Math.tanh(x); return -2 * (1 - t * t) * (1 - 3 * t * t); }, at: 0.6 },
+  { name: "log", f: ir.log, d3: (x) => 2 / x ** 3, at: 1.3 },
+  { name: "sqrt", f: ir.sqrt, d3: (x) => (3 / 8) * x ** -2.5, at: 1.7 },
+  { name: "pow(x, 3.5)", f: (x) => ir.pow(x, 3.5), d3: (x) => 3.5 * 2.5 * 1.5 * x ** 0.5, at: 1.2 },
+  { name: "pow(2, x)", f: (x) => ir.pow(2, x), d3: (x) => Math.LN2 ** 3 * 2 ** x, at: 0.9 },
+  { name: "reciprocal", f: ir.reciprocal, d3: (x) => -6 / x ** 4, at: 1.5 },
+  { name: "x⁴ (mul)", f: (x) => ir.mul(ir.mul(x, x), ir.mul(x, x)), d3: (x) => 24 * x, at: 0.8 },
+  { name: "log1p", f: ir.log1p, d3: (x) => 2 / (1 + x) ** 3, at: 0.5 },
+  { name: "expm1", f: ir.expm1, d3: (x) => Math.exp(x), at: 0.3 },
+  { name: "sigmoid", f: ir.sigmoid, d3: (x) => { const s = 1 / (1 + Math.exp(-x)); return s * (1 - s) * (1 - 6 * s + 6 * s * s); }, at: 0.4 },
+];
+
+function nestingCases(): Case[] {
+  const cases: Case[] = [];
+  for (const t of THIRD) {
+    cases.push({
+      group: "nesting",
+      name: `grad(grad(grad(${t.name}))) = closed form at ${t.at}`,
+      features: ["order3"],
+      run: ({ engine }) => close(`grad³(${t.name})(${t.at})`, gradN(loose(engine), t.f, 3)(t.at), t.d3(t.at), 1e-9, 1e-12),
+    });
+  }
+  cases.push({
+    group: "nesting",
+    name: "third derivatives by every mix of jvp and grad (fwd-over-rev-over-rev, rev-over-fwd, fwd³) agree with the closed form",
+    features: ["order3"],
+    run: ({ engine }) => {
+      const e = loose(engine);
+      for (const t of THIRD.slice(0, 5)) {
+        const x = t.at;
+        const want = t.d3(x);
+        const g2 = gradN(e, t.f, 2);
+        close(`jvp(grad(grad(${t.name})))`, e.jvp(g2, [x], [1])[1], want, 1e-9, 1e-12);
+        const d1 = (y: Tensor) => e.jvp(t.f, [y], [1])[1] as Tensor;
+        close(`grad(grad(jvp(${t.name})))`, gradN(e, d1, 2)(x), want, 1e-9, 1e-12);
+        const d2 = (y: Tensor) => e.jvp(d1, [y], [1])[1] as Tensor;
+        close(`jvp(jvp(jvp(${t.name})))`, e.jvp(d2, [x], [1])[1], want, 1e-9, 1e-12);
+        const gj = (y: Tensor) => e.grad(d1)(y) as Tensor;
+        close(`jvp(grad(jvp(${t.name})))`, e.jvp(gj, [x], [1])[1], want, 1e-9, 1e-12);
+      }
+    },
+  });
+  cases.push({
+    group: "nesting",
+    name: "perturbation confusion: d/dx [x · (d/dy (x + y))(1)] at x = 1 is 1 (grad, jvp, and mixed)",
+    run: ({ engine }) => {
+      const e = loose(engine);
+      const viaGrad = (x: Tensor) => ir.mul(x, e.grad((y: Tensor) => ir.add(x, y))(1) as number);
+      close("grad(x ↦ x·grad(y ↦ x + y)(1))(1)", e.grad(viaGrad)(1), 1);
+      const viaJvp = (x: Tensor) => ir.mul(x, e.jvp((y: Tensor) => ir.add(x, y), [1], [1])[1] as number);
+      close("jvp(x ↦ x·jvp(y ↦ x + y, [1], [1]))", e.jvp(viaJvp, [1], [1])[1], 1);
+      close("grad(x ↦ x·jvp(y ↦ x + y))(1)", e.grad(viaJvp)(1), 1);
+      close("jvp(x ↦ x·grad(y ↦ x + y)(1))", e.jvp(viaGrad, [1], [1])[1], 1);
+    },
+  });
+  cases.push({
+    group: "nesting",
+    name: "perturbation confusion (Siskind–Pearlmutter): d/dx [x · (d/dy (x·y))(2)] at x = 1 is 2",
+    run: ({ engine }) => {
+      const e = loose(engine);
+      const f = (x: Tensor) => ir.mul(x, e.grad((y: Tensor) => ir.mul(x, y))(2) as Tensor);
+      close("grad(x ↦ x·grad(y ↦ x·y)(2))(1)", e.grad(f)(1), 2);
+      const g = (x: Tensor) => ir.mul(x, e.jvp((y: Tensor) => ir.mul(x, y), [2], [1])[1] as Tensor);
+      close("jvp(x ↦ x·jvp(y ↦ x·y))", e.jvp(g, [1], [1])[1], 2);
+    },
+  });
+  cases.push({
+    group: "nesting",
+    name: "grad of a function that calls grad: d/dx [d/dy sin(x·y)]|y=x = cos(x²) − 2x² sin(x²)",
+    run: ({ engine }) => {
+      const e = loose(engine);
+      const inner = (x: Tensor) => e.grad((y: Tensor) => ir.sin(ir.mul(x, y)))(x) as Tensor;
+      const x = 0.7;
+      close("grad(x ↦ grad(y ↦ sin(xy))(x))(0.7)", e.grad(inner)(x), Math.cos(x * x) - 2 * x * x * Math.sin(x * x));
+      const v = tensor([0.3, -0.5, 0.8]);
+      const innerV = (w: Tensor) => ir.sum(ir.mul(e.grad((u: Tensor) => ir.sum(ir.sin(ir.mul(w, u))))(w) as Tensor, w));
+      checkGrads(engine, innerV, [v], { order: 1 });
+    },
+  });
+  cases.push({
+    group: "nesting",
+    name: "hessian of a vector function through a closed-over outer value, and hvp against hessian",
+    features: ["hessian"],
+    run: ({ engine }) => {
+      const e = loose(engine);
+      const x = tensor([0.3, -0.4, 0.9]);
+      const f = (v: Tensor) => ir.sum(ir.mul(ir.tanh(v), ir.mul(v, v)));
+      const H = e.hessian(f)(x) as Tensor;
+      const v = tensor([1, 0.5, -2]);
+      const hv = e.hvp(f, [x], [v]) as Tensor[];
+      const h = values(H);
+      const want = [0, 1, 2].map((r) => h[r * 3]! * 1 + h[r * 3 + 1]! * 0.5 + h[r * 3 + 2]! * -2);
+      expectClose("hvp vs hessian·v", hv[0], want, 1e-9, 1e-12);
+      // diagonal closed form: d²/dv² [tanh(v) v²] = 2 tanh + 4v sech² − 2v² tanh sech²
+      const diag = values(x).map((a) => { const t = Math.tanh(a); const s = 1 - t * t; return 2 * t + 4 * a * s - 2 * a * a * t * s; });
+      expectClose("hessian diagonal vs closed form", [h[0], h[4], h[8]], Array.from(diag), 1e-9, 1e-12);
+      expectClose("hessian off-diagonal is zero", [h[1], h[2], h[3], h[5], h[6], h[7]], [0, 0, 0, 0, 0, 0], 0, 1e-12);
+    },
+  });
+  return cases;
+}
+
+// ── conventions (BRIEF.md) ─────────────────────────────────────────────────────────────────
+
+function conventionCases(): Case[] {
+  const c = (name: string, run: (e: LooseEngine, ctx: Context) => void): Case => ({ group: "conventions", name, features: ["conventions"], run: (ctx) => run(loose(ctx.engine), ctx) });
+  return [
+    c("relu'(0) = 0 (grad, jvp, vector)", (e) => {
+      close("grad(relu)(0)", e.grad(ir.relu)(0), 0);
+      close("jvp(relu, [0], [1])", e.jvp(ir.relu, [0], [1])[1], 0);
+      expectClose("grad(sum∘relu)([-1, 0, 2])", e.grad((x: Tensor) => ir.sum(ir.relu(x)))(tensor([-1, 0, 2])), [0, 0, 1], 0, 0);
+    }),
+    c("abs'(0) = 0 (sign(0) = 0), abs'(±x) = ±1", (e) => {
+      close("grad(abs)(0)", e.grad(ir.abs)(0), 0);
+      close("jvp(abs, [0], [1])", e.jvp(ir.abs, [0], [1])[1], 0);
+      expectClose("grad(sum∘abs)([-2, 0, 3])", e.grad((x: Tensor) => ir.sum(ir.abs(x)))(tensor([-2, 0, 3])), [-1, 0, 1], 0, 0);
+      close("grad(sign)(0)", e.grad(ir.sign)(0), 0);
+    }),
+    c("maximum/minimum tie: ½ to each side (grad and jvp, broadcast tie)", (e) => {
+      expectClose("grad(maximum, [0, 1])(1, 1)", e.grad(ir.maximum, [0, 1])(1, 1), [0.5, 0.5], 0, 0);
+      expectClose("grad(minimum, [0, 1])(1, 1)", e.grad(ir.minimum, [0, 1])(1, 1), [0.5, 0.5], 0, 0);
+      close("jvp(maximum, [2, 2], [1, 0])", e.jvp(ir.maximum, [2, 2], [1, 0])[1], 0.5);
+      close("jvp(minimum, [2, 2], [0, 1])", e.jvp(ir.minimum, [2, 2], [0, 1])[1], 0.5);
+      const [gx, gy] = e.grad((x: Tensor, y: Tensor) => ir.sum(ir.maximum(x, y)), [0, 1])(tensor([1, 0, 2]), 1) as [Tensor, number];
+      expectClose("grad of sum(maximum([1, 0, 2], 1)) w.r.t. x", gx, [0.5, 0, 1], 0, 0);
+      close("… w.r.t. the broadcast scalar 1", gy, 1.5);
+    }),
+    c("reduce-max/min with k ties: g/k to each tied element (grad and jvp)", (e) => {
+      expectClose("grad(max)([1, 3, 3, 2])", e.grad((x: Tensor) => ir.max(x))(tensor([1, 3, 3, 2])), [0, 0.5, 0.5, 0], 0, 1e-15);
+      expectClose("grad(max)([5, 5, 5])", e.grad((x: Tensor) => ir.max(x))(tensor([5, 5, 5])), [1 / 3, 1 / 3, 1 / 3], 1e-15, 1e-15);
+      expectClose("grad(min)([2, 1, 1])", e.grad((x: Tensor) => ir.min(x))(tensor([2, 1, 1])), [0, 0.5, 0.5], 0, 1e-15);
+      const w = tensor([1, 10]);
+      expectClose(
+        "grad(sum(max(x, axis 1)·[1, 10]))([[1, 1], [0, 2]])",
+        e.grad((x: Tensor) => ir.sum(ir.mul(ir.max(x, 1), w)))(tensor([[1, 1], [0, 2]])),
+        [[0.5, 0.5], [0, 10]],
+        0,
+        1e-15,
+      );
+      expectClose("jvp(max, [[3, 3, 1]], [[1, 0, 7]])", e.jvp((x: Tensor) => ir.max(x), [tensor([3, 3, 1])], [tensor([1, 0, 7])])[1], 0.5, 0, 1e-15);
+    }),
+    c("sqrt'(0) = +∞", (e) => {
+      close("grad(sqrt)(0)", e.grad(ir.sqrt)(0), Infinity);
+      close("jvp(sqrt, [0], [1])", e.jvp(ir.sqrt, [0], [1])[1], Infinity);
+    }),
+    c("0 · ∞ in a backward pass is NaN", (e) => {
+      const f = (x: Tensor) => ir.mul(ir.sqrt(x), 0);
+      const g = e.grad(f)(0);
+      if (typeof g !== "number" || !Number.isNaN(g)) throw new ConformanceError(`grad(x ↦ sqrt(x)·0)(0): expected NaN (0 · ∞), got ${describeResult(g)}`);
+    }),
+    c("clip passes the gradient at its boundaries (PyTorch's clamp)", (e) => {
+      expectClose("grad(sum∘clip(·, -1, 1))([-1, 1, 2, 0])", e.grad((x: Tensor) => ir.sum(ir.clip(x, -1, 1)))(tensor([-1, 1, 2, 0])), [1, 1, 0, 1], 0, 0);
+    }),
+    c("float64 by default: gradients of float64 inputs are float64, of JS numbers are numbers", (e) => {
+      const g = e.grad((x: Tensor) => ir.sum(ir.mul(x, x)))(tensor([1, 2]));
+      if (!(g instanceof Tensor) || g.dtype !== "float64") throw new ConformanceError(`grad of a float64 input: expected a float64 Tensor, got ${describeResult(g)}`);
+      close("grad(x ↦ x·x)(3)", e.grad((x: Tensor) => ir.mul(x, x))(3), 6);
+    }),
+    c("NaN-debug mode names the op where a NaN first appears", (e) => {
+      const f = (x: Tensor) => ir.log(ir.sub(x, 2));
+      let caught: unknown;
+      try {
+        ir.withDebugNans(() => e.grad(f)(1));
+      } catch (error) {
+        caught = error;
+      }
+      if (!(caught instanceof ChainruleError) || caught.code !== "NAN" || !/log/.test(caught.message)) {
+        throw new ConformanceError(`grad(x ↦ log(x − 2))(1) with config.debugNans: expected a NanError naming log, got ${caught === undefined ? "no error" : String(caught)}`);
+      }
+    }),
+  ].map((k) => (k.name.startsWith("NaN-debug") ? { ...k, features: ["conventions", "debugNans"] as const } : k));
+}
+
+// ── differentiation control ────────────────────────────────────────────────────────────────
+
+function controlCases(): Case[] {
+  return [
+    {
+      group: "stopGradient, customJvp, customVjp",
+      name: "stopGradient: zero derivative in grad, jvp, jacobian and at second order",
+      run: ({ engine }) => {
+        const e = loose(engine);
+        const f = (x: Tensor) => ir.mul(x, ir.stopGradient(x));
+        close("grad(x ↦ x·sg(x))(3)", e.grad(f)(3), 3);
+        close("jvp(x ↦ x·sg(x), [3], [1])", e.jvp(f, [3], [1])[1], 3);
+        close("grad(grad(x ↦ sg(x)·x³))(2)", gradN(e, (x) => ir.mul(ir.stopGradient(x), ir.mul(x, ir.mul(x, x))), 2)(2), 2 * 6 * 2);
+        expectClose("jacobian(sg)([1, 2])", e.jacobian((x: Tensor) => ir.stopGradient(x))(tensor([1, 2])), [[0, 0], [0, 0]], 0, 0);
+        close("grad(sg)(1)", e.grad(ir.stopGradient)(1), 0);
+      },
+    },
+    {
+      group: "stopGradient, customJvp, customVjp",
+      name: "customJvp: the rule is used (not the function's own derivative) in grad and jvp, with several arguments",
+      features: ["customJvp"],
+      run: ({ engine }) => {
+        const e = loose(engine);
+        const f = ir.customJvp((x) => ir.sin(x), ([x], [t]) => [ir.sin(x!), ir.mul(t!, 10)]);
+        close("jvp(customJvp(sin, 10·t))", e.jvp(f, [0.3], [1])[1], 10);
+        close("grad(customJvp(sin, 10·t))", e.grad(f)(0.3), 10);
+        const g = ir.customJvp((x, y) => ir.mul(x, y), ([x, y], [tx, ty]) => [ir.mul(x!, y!), ir.add(ir.mul(tx!, 3), ir.mul(ty!, 5))]);
+        expectClose("grad(customJvp(x·y, 3tx + 5ty), [0, 1])", e.grad(g, [0, 1])(2, 4), [3, 5], 0, 1e-14);
+        const v = ir.customJvp((x) => ir.exp(x), ([x], [t]) => { const y = ir.exp(x!); return [y, ir.mul(t!, ir.mul(y, 2))]; });
+        expectClose("grad(sum∘customJvp(exp, 2y·t)) on a vector", e.grad((x: Tensor) => ir.sum(v(x)))(tensor([0, 1])), [2, 2 * Math.E], 1e-14, 1e-14);
+      },
+    },
+    {
+      group: "stopGradient, customJvp, customVjp",
+      name: "customJvp: the rule is differentiated for second order (grad of grad)",
+      features: ["customJvp"],
+      run: ({ engine }) => {
+        const e = loose(engine);
+        const v = ir.customJvp((x) => ir.exp(x), ([x], [t]) => { const y = ir.exp(x!); return [y, ir.mul(t!, ir.mul(y, 2))]; });
+        close("grad(grad(customJvp(exp, 2y·t)))(0.5)", gradN(e, v, 2)(0.5), 2 * Math.exp(0.5), 1e-12, 1e-14);
+      },
+    },
+    {
+      group: "stopGradient, customJvp, customVjp",
+      name: "customVjp: bwd is used in grad and vjp, residuals reach bwd, forward mode transposes it",
+      features: ["customVjp"],
+      run: ({ engine }) => {
+        const e = loose(engine);
+        const f = ir.customVjp((x) => ir.sin(x), (x) => [ir.sin(x), x] as [Tensor, Tensor], (_res, g) => [ir.mul(g, 7)]);
+        close("grad(customVjp(sin, bwd 7g))", e.grad(f)(0.3), 7);
+        close("jvp(customVjp(sin, bwd 7g))", e.jvp(f, [0.3], [1])[1], 7);
+        const h = ir.customVjp((x, y) => ir.mul(x, y), (x, y) => [ir.mul(x, y), [x, y]] as [Tensor, Tensor[]], (_r, g) => [ir.mul(g, 2), ir.mul(g, 3)]);
+        expectClose("grad(customVjp(x·y, bwd [2g, 3g]), [0, 1])", e.grad(h, [0, 1])(5, 6), [2, 3], 0, 1e-14);
+        const withRes = ir.customVjp((x) => ir.sin(x), (x) => [ir.sin(x), ir.cos(x)] as [Tensor, Tensor], (c, g) => [ir.mul(g, c)]);
+        const x = tensor([0.1, 0.7, -1.2]);
+        expectClose("grad(sum∘customVjp(sin, residual cos))", e.grad((t: Tensor) => ir.sum(withRes(t)))(x), Array.from(values(x)).map(Math.cos), 1e-14, 1e-14);
+        const [, pb] = e.vjp(withRes, x);
+        expectClose("vjp(customVjp(sin, residual cos))([1, 2, 3])", pb(tensor([1, 2, 3])), [Array.from(values(x)).map((a, i) => (i + 1) * Math.cos(a))], 1e-14, 1e-14);
+      },
+    },
+  ];
+}
+
+// ── pytrees, JS numbers, argnums ───────────────────────────────────────────────────────────
+
+function pytreeCases(): Case[] {
+  const c = (name: string, run: (e: LooseEngine, engine: Engine) => void): Case => ({ group: "pytrees, JS numbers, argnums", name, features: ["pytrees"], run: (ctx) => run(loose(ctx.engine), ctx.engine) });
+  return [
+    c("a JS number in gives a JS number out (grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp)", (e) => {
+      const f = (x: Tensor) => ir.mul(x, ir.mul(x, x));
+      close("grad", e.grad(f)(2), 12);
+      const [v, g] = e.valueAndGrad(f)(2) as [unknown, unknown];
+      close("valueAndGrad value", v, 8);
+      close("valueAndGrad gradient", g, 12);
+      const [y, t] = e.jvp(f, [2], [1]);
+      close("jvp primal", y, 8);
+      close("jvp tangent", t, 12);
+      const [y2, pb] = e.vjp(f, 2);
+      close("vjp primal", y2, 8);
+      const ct = pb(1);
+      if (!Array.isArray(ct) || ct.length !== 1) throw new ConformanceError(`vjp pullback: expected one cotangent per primal, got ${describeResult(ct)}`);
+      close("vjp cotangent", ct[0], 12);
+      close("jacobian", e.jacobian(f)(2), 12);
+      close("hessian", e.hessian(f)(2), 12);
+      const hv = e.hvp(f, [2], [1]) as unknown[];
+      close("hvp", hv[0], 12);
+    }),
+    c("argnums as a number and as an array (in the given order)", (e) => {
+      const f = (x: Tensor, y: Tensor, z: Tensor) => ir.mul(ir.mul(x, ir.mul(y, y)), ir.exp(z));
+      close("grad(f, 1)", e.grad(f, 1)(2, 3, 0), 2 * 2 * 3);
+      const g = e.grad(f, [2, 0])(2, 3, 0) as unknown[];
+      if (!Array.isArray(g) || g.length !== 2) throw new ConformanceError(`grad(f, [2, 0]): expected an array of 2 gradients, got ${describeResult(g)}`);
+      close("grad(f, [2, 0])[0] (w.r.t. z)", g[0], 18);
+      close("grad(f, [2, 0])[1] (w.r.t. x)", g[1], 9);
+      const gv = e.grad(f, [1])(2, 3, 0) as unknown[];
+      if (!Array.isArray(gv) || gv.length !== 1) throw new ConformanceError(`grad(f, [1]): expected an array of 1 gradient, got ${describeResult(gv)}`);
+      close("grad(f, [1])[0]", gv[0], 12);
+      const J = e.jacobian((x: Tensor, y: Tensor) => ir.mul(x, y), [0, 1])(tensor([1, 2]), 3) as unknown[];
+      expectClose("jacobian(x·y, [0, 1])", J, [[[3, 0], [0, 3]], [1, 2]], 0, 1e-14);
+    }),
+    c("nested objects and arrays of parameters: gradients mirror the structure (numbers stay numbers) and match finite differences", (e, engine) => {
+      const params = { w: tensor([[0.5, -0.3], [0.2, 0.8]]), b: tensor([0.1, -0.2]), extra: [0.7, { c: tensor([1.5, -0.5, 0.25]) }] };
+      const xs = tensor([[1, 2], [-1, 0.5], [0.3, -0.7]]);
+      type P = typeof params;
+      const loss = (p: P, x: Tensor) => {
+        const h = ir.tanh(ir.add(ir.matmul(x, p.w), p.b));
+        const extra = p.extra as unknown as [Tensor, { c: Tensor }];
+        return ir.add(ir.mul(ir.sum(ir.mul(h, h)), extra[0]), ir.sum(ir.mul(extra[1].c, extra[1].c)));
+      };
+      const g = e.grad(loss)(params, xs) as P;
+      const got = g as unknown as { w: unknown; b: unknown; extra: unknown[] };
+      if (!(got.w instanceof Tensor) || got.w.shape.join() !== "2,2" || !(got.b instanceof Tensor) || !Array.isArray(got.extra) || typeof got.extra[0] !== "number" || !((got.extra[1] as { c: unknown }).c instanceof Tensor)) {
+        throw new ConformanceError(`grad of a pytree: expected {w: Tensor[2,2], b: Tensor[2], extra: [number, {c: Tensor[3]}]}, got ${describeResult(g)}`);
+      }
+      const [value, g2] = e.valueAndGrad(loss)(params, xs) as [unknown, unknown];
+      close("valueAndGrad value", value instanceof Tensor ? value.item() : value, (loss(params, xs) as Tensor).item());
+      expectClose("valueAndGrad gradient vs grad", g2, g, 1e-12, 1e-14);
+      const x = flat([params]);
+      const rng = new ir.Random(5);
+      const u = x.leaves.map((l) => values(typeof l === "number" ? rng.normal([]) : rng.normal(l.shape)));
+      const fd = finiteDifference((p: P) => loss(p, xs), x, u, 1e-3)[0]!;
+      expectClose("⟨grad, u⟩ vs finite difference", [dotAll(flat(g).leaves.map(values), u)], [fd], 1e-7, 1e-9);
+      checkGrads(engine, (p: P) => loss(p, xs), [params], { order: 2 });
+    }),
+    c("jvp and vjp with pytree primals, tangents and outputs", (e) => {
+      const f = (p: { a: Tensor; b: Tensor[] }) => ({ s: ir.mul(p.a, p.b[0]!), t: [ir.sin(p.b[1]!)] });
+      const primals = { a: tensor([1, 2]), b: [tensor(3), tensor([0.5, 0.25])] };
+      const tangents = { a: tensor([1, 0]), b: [tensor(2), tensor([1, 1])] };
+      const [y, t] = e.jvp(f, [primals], [tangents]) as [{ s: Tensor; t: Tensor[] }, { s: Tensor; t: Tensor[] }];
+      if (!(y.s instanceof Tensor) || !Array.isArray(t.t)) throw new ConformanceError(`jvp with pytree output: expected {s, t: [..]}, got ${describeResult(t)}`);
+      expectClose("jvp tangent", t, { s: [1 * 3 + 1 * 2, 0 * 3 + 2 * 2], t: [[Math.cos(0.5), Math.cos(0.25)]] }, 1e-14, 1e-14);
+      const [, pb] = e.vjp(f, primals);
+      const ct = pb({ s: tensor([1, 1]), t: [tensor([1, 0])] }) as [{ a: Tensor; b: Tensor[] }];
+      expectClose("vjp cotangent", ct, [{ a: [3, 3], b: [3, [Math.cos(0.5), 0]] }], 1e-14, 1e-14);
+    }),
+    c("non-differentiated arguments (an int32 tensor) pass through grad", (e) => {
+      const idx = tensor([2, 0], { dtype: "int32" });
+      const f = (x: Tensor, i: Tensor) => ir.sum(ir.mul(ir.take(x, i), tensor([1, 10])));
+      expectClose("grad(f, 0)(x, int indices)", e.grad(f, 0)(tensor([1, 2, 3]), idx), [10, 0, 1], 0, 0);
+    }),
+  ];
+}
+
+// ── control flow ───────────────────────────────────────────────────────────────────────────
+
+function controlFlowCases(): Case[] {
+  /** Runs `call`; a correct value passes, an error passes only if the engine declared "throws" and it is a ConcretizationError. */
+  const attempt = (mode: ControlFlow, what: string, call: () => unknown, expected: unknown) => {
+    let result: unknown;
+    try {
+      result = call();
+    } catch (error) {
+      if (mode === "throws" && error instanceof ChainruleError && error.code === "CONCRETIZATION") return;
+      throw error;
+    }
+    expectClose(`${what} (control flow declared "${mode}")`, result, expected, 1e-12, 1e-14);
+  };
+  const branch = (x: Tensor) => (x.item() > 0 ? ir.sin(x) : ir.mul(ir.cos(x), 3));
+  const loop = (x: Tensor) => {
+    let y: Tensor = x;
+    while (y.item() < 10) y = ir.mul(y, 2);
+    return y;
+  };
+  return [
+    {
+      group: "control flow",
+      name: "data-dependent if: correct on both branches, the same grad function reused alternately (never stale)",
+      features: ["controlFlow"],
+      run: ({ engine, controlFlow }) => {
+        const g = loose(engine).grad(branch);
+        for (const x of [1, -1, 0.5, -2, 1]) attempt(controlFlow, `grad(branch)(${x})`, () => g(x), x > 0 ? Math.cos(x) : -3 * Math.sin(x));
+        for (const x of [0.7, -0.7]) attempt(controlFlow, `jvp(branch, [${x}])`, () => loose(engine).jvp(branch, [x], [1])[1], x > 0 ? Math.cos(x) : -3 * Math.sin(x));
+      },
+    },
+    {
+      group: "control flow",
+      name: "data-dependent loop: the number of iterations follows the input (grad of doubling-until-10)",
+      features: ["controlFlow"],
+      run: ({ engine, controlFlow }) => {
+        const g = loose(engine).grad(loop);
+        for (const [x, d] of [[1.5, 8], [3, 4], [0.5, 32], [3, 4], [11, 1]] as const) attempt(controlFlow, `grad(loop)(${x})`, () => g(x), d);
+      },
+    },
+    {
+      group: "control flow",
+      name: "branches on shapes and on where(...) are correct in every engine",
+      run: ({ engine }) => {
+        const e = loose(engine);
+        const byShape = (x: Tensor) => (x.shape[0]! > 2 ? ir.sum(ir.mul(x, x)) : ir.sum(ir.sin(x)));
+        expectClose("grad(shape branch)([1, 2, 3])", e.grad(byShape)(tensor([1, 2, 3])), [2, 4, 6], 1e-14, 1e-14);
+        expectClose("grad(shape branch)([1, 2])", e.grad(byShape)(tensor([1, 2])), [Math.cos(1), Math.cos(2)], 1e-14, 1e-14);
+        const sel = (x: Tensor) => ir.sum(ir.where(ir.greater(x, 0), ir.mul(x, x), ir.neg(x)));
+        expectClose("grad(where branch)([-1, 2])", e.grad(sel)(tensor([-1, 2])), [-1, 4], 1e-14, 1e-14);
+        expectClose("grad(where branch)([3, -4])", e.grad(sel)(tensor([3, -4])), [6, -1], 1e-14, 1e-14);
+      },
+    },
+  ];
+}
+
+// ── errors ─────────────────────────────────────────────────────────────────────────────────
+
+function expectError(what: string, call: () => unknown, code: string, pattern: RegExp): void {
+  let caught: unknown;
+  try {
+    call();
+  } catch (error) {
+    caught = error;
+  }
+  if (caught === undefined) throw new ConformanceError(`${what}: expected a ${code} error, got no error`);
+  if (!(caught instanceof ChainruleError) || caught.code !== code || !pattern.test(caught.message)) {
+    const got = caught instanceof ChainruleError ? `${caught.name} (${caught.code}): ${caught.message}` : String(caught);
+    throw new ConformanceError(`${what}: expected a ${code} error matching ${pattern}, got ${got}`);
+  }
+}
+
+function errorCases(): Case[] {
+  const c = (name: string, run: (e: LooseEngine) => void): Case => ({ group: "errors", name, features: ["errors"], run: (ctx) => run(loose(ctx.engine)) });
+  const v2 = () => tensor([1, 2]);
+  const v3 = () => tensor([1, 2, 3]);
+  return [
+    c("a shape mismatch inside f surfaces as ir's ShapeError naming the op (grad, jvp, vjp)", (e) => {
+      const f = (x: Tensor) => ir.sum(ir.add(x, v3()));
+      expectError("grad(x ↦ sum(x + [3 values]))([2 values])", () => e.grad(f)(v2()), "SHAPE", /^add: expected/);
+      expectError("jvp of the same", () => e.jvp(f, [v2()], [v2()]), "SHAPE", /^add: expected/);
+      expectError("vjp of the same", () => e.vjp(f, v2()), "SHAPE", /^add: expected/);
+      const m = (x: Tensor) => ir.sum(ir.matmul(x, tensor([[1, 2]])));
+      expectError("grad(matmul with mismatched inner dims)", () => e.grad(m)(tensor([[1, 2, 3]])), "SHAPE", /^matmul: expected/);
+    }),
+    c("grad of a non-scalar function is a ShapeError", (e) => {
+      expectError("grad(x ↦ x·2)([1, 2])", () => e.grad((x: Tensor) => ir.mul(x, 2))(v2()), "SHAPE", /^grad: expected f to return a scalar/);
+    }),
+    c("bad arguments: a non-function, argnums out of range, int inputs to differentiate", (e) => {
+      expectError("grad(42)", () => e.grad(42 as never)(1), "ARGUMENT", /^grad: expected a function/);
+      expectError("grad(f, 3) with 2 arguments", () => e.grad((x: Tensor, y: Tensor) => ir.mul(x, y), 3)(1, 2), "ARGUMENT", /^grad: expected argnums/);
+      expectError("grad(f)(int32 tensor)", () => e.grad((x: Tensor) => ir.sum(x))(tensor([1, 2], { dtype: "int32" })), "DTYPE", /^grad: expected float inputs/);
+      expectError("grad(f)(a string)", () => e.grad((x: Tensor) => x)("x" as never), "ARGUMENT", /^grad: expected/);
+    }),
+    c("jvp tangents and vjp cotangents of the wrong shape or structure", (e) => {
+      const f = (x: Tensor) => ir.mul(x, 2);
+      expectError("jvp with a tangent of the wrong shape", () => e.jvp(f, [v2()], [v3()]), "SHAPE", /^jvp: expected tangents/);
+      expectError("jvp with tangents of the wrong structure", () => e.jvp(f, [v2()], [v2(), v2()]), "ARGUMENT", /^jvp: expected tangents/);
+      const [, pb] = e.vjp(f, v2());
+      expectError("vjp pullback with a cotangent of the wrong shape", () => pb(v3()), "SHAPE", /^vjp pullback: expected/);
+    }),
+    c("a tracer that escapes its transformation is rejected when used later", (e) => {
+      let leaked: Tensor | undefined;
+      e.grad((x: Tensor) => {
+        leaked = x;
+        return ir.mul(x, x);
+      })(1);
+      expectError("using a leaked tracer", () => ir.add(leaked!, 1), "ESCAPED_TRACER", /expected values of active transformations/);
+    }),
+  ];
+}
+
+export function groupCases(): Case[] {
+  return [...nestingCases(), ...conventionCases(), ...controlCases(), ...pytreeCases(), ...controlFlowCases(), ...errorCases()];
+}
+
+export { treeValues };
