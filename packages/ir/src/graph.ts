@@ -281,7 +281,7 @@ export function validateGraph(graph: Graph): void {
       fail(`node ${node.id} (${node.op}) is inconsistent: ${(error as Error).message}`);
     }
     if (!shapesEqual(out.shape, node.shape) || out.dtype !== node.dtype) {
-      fail(`expected node ${node.id} (${node.op}) to declare ${SHORT_DTYPE[out.dtype]}${formatShape(out.shape)}, got ${node.dtype}${formatShape(node.shape)}`);
+      fail(`expected node ${node.id} (${node.op}) to declare ${SHORT_DTYPE[out.dtype]}${formatShape(out.shape)}, got ${SHORT_DTYPE[node.dtype]}${formatShape(node.shape)}`);
     }
     define("node", node);
   }
