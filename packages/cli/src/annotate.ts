@@ -56,13 +56,13 @@ function toNumber(value: Tensor | number): number {
   return typeof value === "number" ? value : value.item();
 }
 
-function annotation(numbers: NodeNumbers | undefined, id: number, bar: string): string | undefined {
+function annotation(numbers: NodeNumbers | undefined, id: number): string | undefined {
   if (!numbers) return undefined;
   const value = numbers.values.get(id);
   const adjoint = numbers.adjoints?.get(id);
   const parts: string[] = [];
-  if (value !== undefined) parts.push(`= ${formatNumber(value)}`);
-  if (adjoint !== undefined) parts.push(`${bar} = ${formatNumber(adjoint)}`);
+  if (value !== undefined) parts.push(`value ${formatNumber(value)}`);
+  if (adjoint !== undefined) parts.push(`adjoint ${formatNumber(adjoint)}`);
   return parts.length > 0 ? parts.join(", ") : undefined;
 }
 
@@ -78,7 +78,7 @@ export function annotatedDot(graph: Graph, numbers: NodeNumbers, title = "graph"
   const names = valueNames(graph);
   const lines = [`digraph ${JSON.stringify(title)} {`, "  rankdir=LR;", '  node [fontname="Helvetica"];'];
   const label = (base: string, id: number) => {
-    const extra = annotation(numbers, id, `grad`);
+    const extra = annotation(numbers, id);
     return escapeDot(extra ? `${base}\n${extra.replace(", ", "\n")}` : base);
   };
   for (const i of graph.inputs) lines.push(`  n${i.id} [label="${label(names.get(i.id)!, i.id)}", shape=ellipse];`);
@@ -100,7 +100,7 @@ export function annotatedMermaid(graph: Graph, numbers: NodeNumbers): string {
   const names = valueNames(graph);
   const quote = (s: string) => `"${s.replace(/"/g, "#quot;")}"`;
   const label = (base: string, id: number) => {
-    const extra = annotation(numbers, id, "grad");
+    const extra = annotation(numbers, id);
     return quote(extra ? `${base}<br/>${extra.replace(", ", "<br/>")}` : base);
   };
   const lines = ["flowchart LR"];
@@ -117,10 +117,10 @@ export function annotatedMermaid(graph: Graph, numbers: NodeNumbers): string {
   return lines.join("\n");
 }
 
-/** Labels for `graphToAscii`: `[= 5, grad = 1]`. */
+/** Labels for `graphToAscii`: `[value 5, adjoint 1]`. */
 export function asciiLabels(numbers: NodeNumbers): (id: number) => string | undefined {
   return (id) => {
-    const extra = annotation(numbers, id, "grad");
+    const extra = annotation(numbers, id);
     return extra ? `[${extra}]` : undefined;
   };
 }

@@ -46,6 +46,13 @@ export function formatNumber(value: number, digits = 6): string {
   return text;
 }
 
+/** Columns a string takes in a terminal: code points, without ANSI codes and combining marks. */
+export function displayWidth(text: string): number {
+  let width = 0;
+  for (const ch of stripAnsi(text)) if (!/\p{M}/u.test(ch)) width++;
+  return width;
+}
+
 export type Align = "left" | "right";
 
 /**
@@ -53,9 +60,9 @@ export type Align = "left" | "right";
  * are measured without them). Columns are separated by two spaces.
  */
 export function table(header: readonly string[], rows: readonly (readonly string[])[], align: readonly Align[], style: Style): string {
-  const widths = header.map((h, c) => Math.max(stripAnsi(h).length, ...rows.map((r) => stripAnsi(r[c] ?? "").length)));
+  const widths = header.map((h, c) => Math.max(displayWidth(h), ...rows.map((r) => displayWidth(r[c] ?? ""))));
   const pad = (cell: string, c: number): string => {
-    const gap = " ".repeat(widths[c]! - stripAnsi(cell).length);
+    const gap = " ".repeat(widths[c]! - displayWidth(cell));
     return align[c] === "right" ? gap + cell : cell + gap;
   };
   const line = (cells: readonly string[]) => cells.map((cell, c) => pad(cell, c)).join("  ").trimEnd();

@@ -37,14 +37,23 @@ describe("chainrule graph", () => {
     expect(svg).toContain("v4 = mul");
   });
 
-  it("annotates nodes with values (and adjoints once an engine computes them) with --at", async () => {
+  it("annotates nodes with values and adjoints with --at", async () => {
     const ascii = (await cli("graph", SEED, "--format", "ascii", "--at", "x=3,y=2")).stdout;
-    expect(ascii).toMatch(/^v4 = mul {2}\[= 5\b/);
-    expect(ascii).toMatch(/v2 = add {2}\[= 5\b/);
-    expect(ascii).toMatch(/v3 = sub {2}\[= 1\b/);
+    expect(ascii.split("\n").slice(0, 4)).toEqual([
+      "v4 = mul  [value 5, adjoint 1]",
+      "├── v2 = add  [value 5, adjoint 1]",
+      "│   ├── x  [value 3, adjoint 6]",
+      "│   └── y  [value 2, adjoint -4]",
+    ]);
+    expect(ascii).toContain("└── v3 = sub  [value 1, adjoint 5]");
+    const text = (await cli("graph", SEED, "--at", "x=3,y=2")).stdout;
+    expect(text).toMatch(/^x +input +3 +6$/m);
+    expect(text).toMatch(/^y +input +2 +-4$/m);
+    expect(text).toMatch(/^v4 +mul +5 +1$/m);
     const svg = await cli("graph", SEED, "--format", "svg", "--at", "x=3", "--at", "y=2");
     expectWellFormedSvg(svg.stdout);
-    expect(svg.stdout).toContain("= 5");
+    expect(svg.stdout).toContain("adjoint 6");
+    expect(svg.stdout).toContain("adjoint &#45;4");
   });
 
   it("rejects bad input with exit code 2 and a clear message", async () => {

@@ -1,5 +1,7 @@
 import type { Command } from "../context.js";
+import { explainCommand } from "./explain.js";
+import { gradCommand } from "./grad.js";
 import { graphCommand } from "./graph.js";
 
 /** Every command, in the order `--help` lists them. */
-export const COMMANDS: readonly Command[] = [graphCommand];
+export const COMMANDS: readonly Command[] = [explainCommand, graphCommand, gradCommand];
