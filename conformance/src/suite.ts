@@ -3,12 +3,13 @@ import type { Engine } from "@chainrule/ir";
 import { describe, it } from "vitest";
 import { basicCases } from "./basic.js";
 import { makeContext, skipReason, type Case, type CaseResult, type ConformanceOptions } from "./cases.js";
+import { graphCases } from "./graphs.js";
 import { groupCases } from "./groups.js";
 import { opCases } from "./optable.js";
 
 /** Every case of the suite, in order. */
 export function allCases(): Case[] {
-  return [...basicCases, ...opCases(), ...groupCases()];
+  return [...basicCases, ...opCases(), ...groupCases(), ...graphCases()];
 }
 
 function selected(options: ConformanceOptions): Case[] {

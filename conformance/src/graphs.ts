@@ -1,0 +1,210 @@
+/**
+ * Random well-shaped graphs (fast-check). A program — input shapes and a list of steps, each
+ * picking an op and operands by index — is traced into an ir `Graph` (plain data, tens to
+ * hundreds of nodes) mixing elementwise ops, broadcasting, reductions, reshape/transpose/slice,
+ * concat, gather and matmul. Every step keeps values inside the domains of the ops that follow:
+ * log, sqrt, pow and div only see arguments shifted away from their singularities, values stay
+ * bounded, and ops with kinks (abs, relu, maximum, max) are left to the per-op table and the
+ * convention tests. The graph runs under any engine through `toFunction`.
+ */
+import * as ir from "@chainrule/ir";
+import { graphToText, Random, Tensor, toFunction, traceWith, type Graph } from "@chainrule/ir";
+import fc from "fast-check";
+import { checkGrads, loose } from "./checkgrads.js";
+import type { Case, Context } from "./cases.js";
+import { ConformanceError, expectClose } from "./expect.js";
+
+export interface Step {
+  readonly op: number;
+  readonly a: number;
+  readonly b: number;
+  readonly p: number;
+}
+
+export interface Program {
+  readonly inputs: readonly number[];
+  readonly steps: readonly Step[];
+  readonly seed: number;
+}
+
+export const INPUT_SHAPES: readonly (readonly number[])[] = [[], [3], [4], [2, 3], [3, 2], [2, 1, 3], [1, 4], [2, 2, 2]];
+const MAX_SIZE = 48;
+
+type Unit = (a: Tensor, pick: (filter: (t: Tensor) => boolean) => Tensor | undefined, p: number, rng: Random) => Tensor | undefined;
+
+const axisOf = (t: Tensor, p: number) => p % t.rank;
+
+function mask(shape: readonly number[], rng: Random): Tensor {
+  const n = shape.reduce((x, y) => x * y, 1);
+  return new Tensor("bool", shape.slice(), Uint8Array.from({ length: n }, () => (rng.nextFloat() < 0.5 ? 1 : 0)));
+}
+
+function broadcastable(a: Tensor): (t: Tensor) => boolean {
+  return (t) => {
+    try {
+      return ir.broadcastShapes("graph", a.shape, t.shape).reduce((x, y) => x * y, 1) <= MAX_SIZE;
+    } catch {
+      return false;
+    }
+  };
+}
+
+function swapLast(t: Tensor): Tensor {
+  return ir.transpose(t, t.shape.map((_, i) => (i === t.rank - 2 ? t.rank - 1 : i === t.rank - 1 ? t.rank - 2 : i)));
+}
+
+/** The op vocabulary: each unit returns undefined when it does not apply to its operand. */
+export const UNITS: readonly (readonly [string, Unit])[] = [
+  ["sin", (a) => ir.sin(a)],
+  ["cos", (a) => ir.cos(a)],
+  ["tanh", (a) => ir.tanh(a)],
+  ["sigmoid", (a) => ir.sigmoid(a)],
+  ["neg", (a) => ir.neg(a)],
+  ["exp∘tanh", (a) => ir.exp(ir.tanh(a))],
+  ["log(1.5 + tanh)", (a) => ir.log(ir.add(ir.tanh(a), 1.5))],
+  ["sqrt(a² + 0.5)", (a) => ir.sqrt(ir.add(ir.square(a), 0.5))],
+  ["log1p(a²)", (a) => ir.log1p(ir.square(a))],
+  ["expm1(tanh/2)", (a) => ir.expm1(ir.mul(ir.tanh(a), 0.5))],
+  ["pow(sigmoid a + 0.5, tanh b)", (a, pick) => { const b = pick(broadcastable(a)) ?? a; return ir.pow(ir.add(ir.sigmoid(a), 0.5), ir.tanh(b)); }],
+  ["(a + b)/2", (a, pick) => { const b = pick(broadcastable(a)); return b && ir.mul(ir.add(a, b), 0.5); }],
+  ["(a − b)/2", (a, pick) => { const b = pick(broadcastable(a)); return b && ir.mul(ir.sub(a, b), 0.5); }],
+  ["tanh(a)·b", (a, pick) => { const b = pick(broadcastable(a)); return b && ir.mul(ir.tanh(a), b); }],
+  ["a / (b² + 1)", (a, pick) => { const b = pick(broadcastable(a)); return b && ir.div(a, ir.add(ir.square(b), 1)); }],
+  ["where(mask, a, b)", (a, pick, _p, rng) => { const b = pick(broadcastable(a)); return b && ir.where(mask(ir.broadcastShapes("where", a.shape, b.shape), rng), a, b); }],
+  ["mean(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.mean(a, axisOf(a, p)))],
+  ["sum(axis, keepdims)/n", (a, _pick, p) => (a.rank === 0 ? undefined : ir.div(ir.sum(a, axisOf(a, p), true), a.shape[axisOf(a, p)]!))],
+  ["logsumexp(axis) − log n", (a, _pick, p) => (a.rank === 0 ? undefined : ir.sub(ir.logsumexp(a, axisOf(a, p)), Math.log(a.shape[axisOf(a, p)]!)))],
+  ["variance(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.variance(a, axisOf(a, p)))],
+  ["softmax(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.softmax(a, axisOf(a, p)))],
+  ["reshape", (a, _pick, p) => {
+    const n = a.size;
+    const options = [[n], [1, n], [n, 1], ...(n % 2 === 0 ? [[2, n / 2], [n / 2, 2]] : []), ...(n % 3 === 0 ? [[3, n / 3]] : []), ...(n % 4 === 0 ? [[2, 2, n / 4]] : [])];
+    return ir.reshape(a, options[p % options.length]!);
+  }],
+  ["transpose", (a, _pick, p) => {
+    if (a.rank < 2) return undefined;
+    const perm = a.shape.map((_, i) => i);
+    const i = p % a.rank;
+    const j = (i + 1 + (p >> 3) % (a.rank - 1)) % a.rank;
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+    return ir.transpose(a, perm);
+  }],
+  ["slice", (a, _pick, p) => {
+    const axis = a.shape.findIndex((d, i) => d >= 2 && i >= p % Math.max(a.rank, 1));
+    const ax = axis >= 0 ? axis : a.shape.findIndex((d) => d >= 2);
+    if (ax < 0) return undefined;
+    const dim = a.shape[ax]!;
+    const begin = a.shape.map(() => 0);
+    const end = a.shape.slice();
+    begin[ax] = p % (dim - 1);
+    end[ax] = begin[ax]! + 1 + ((p >> 2) % (dim - begin[ax]!));
+    return ir.slice(a, begin, end);
+  }],
+  ["expandDims", (a, _pick, p) => (a.rank >= 4 ? undefined : ir.expandDims(a, p % (a.rank + 1)))],
+  ["broadcastTo [2, …]", (a) => (a.rank >= 4 || a.size * 2 > MAX_SIZE ? undefined : ir.broadcastTo(a, [2, ...a.shape]))],
+  ["concat(a, tanh a)", (a, _pick, p) => (a.rank === 0 || a.size * 2 > MAX_SIZE ? undefined : ir.concat([a, ir.tanh(a)], axisOf(a, p)))],
+  ["take (repeated indices)", (a, _pick, p, rng) => {
+    if (a.rank === 0) return undefined;
+    const axis = axisOf(a, p);
+    const dim = a.shape[axis]!;
+    const count = 1 + (p % 4);
+    if ((a.size / dim) * count > MAX_SIZE) return undefined;
+    const idx = Int32Array.from({ length: count }, () => Math.floor(rng.nextFloat() * dim));
+    return ir.take(a, new Tensor("int32", [count], idx), axis);
+  }],
+  ["matmul(a, W const)", (a, _pick, p, rng) => {
+    if (a.rank === 0) return undefined;
+    const k = a.shape[a.rank - 1]!;
+    const n = 1 + (p % 3);
+    if ((a.size / k) * n > MAX_SIZE) return undefined;
+    return ir.matmul(a, rng.uniform([k, n], { low: -1 / k, high: 1 / k }));
+  }],
+  ["gram: a·aᵀ / k", (a) => {
+    if (a.rank < 2) return undefined;
+    const m = a.shape[a.rank - 2]!;
+    if ((a.size / a.shape[a.rank - 1]!) * m > MAX_SIZE) return undefined;
+    return ir.div(ir.matmul(a, swapLast(a)), a.shape[a.rank - 1]!);
+  }],
+  ["matmul(a, b)/k", (a, pick) => {
+    if (a.rank < 1) return undefined;
+    const k = a.shape[a.rank - 1]!;
+    const b = pick((t) => t.rank === 2 && t.shape[0] === k && (a.size / k) * t.shape[1]! <= MAX_SIZE);
+    return b && ir.div(ir.matmul(a, b), k);
+  }],
+];
+
+/** Builds the program's function on tensors (used to trace the graph). */
+function programFunction(program: Program): (...xs: Tensor[]) => [Tensor, Tensor] {
+  return (...xs) => {
+    const rng = new Random(program.seed);
+    const pool: Tensor[] = [...xs];
+    for (const step of program.steps) {
+      const a = pool[step.a % pool.length]!;
+      const pick = (filter: (t: Tensor) => boolean) => {
+        const candidates = pool.filter(filter);
+        return candidates.length === 0 ? undefined : candidates[step.b % candidates.length];
+      };
+      const unit = UNITS[step.op % UNITS.length]![1];
+      const out = unit(a, pick, step.p, rng);
+      if (out !== undefined && out.size > 0 && out.size <= MAX_SIZE) pool.push(out);
+    }
+    // every value reaches the outputs, so no node goes unchecked
+    const total = pool.reduce<Tensor>((s, t) => ir.add(s, ir.mean(t)), ir.scalar(0));
+    return [pool[pool.length - 1]!, total];
+  };
+}
+
+export function programInputs(program: Program): Tensor[] {
+  const rng = new Random(program.seed ^ 0x5bd1e995);
+  return program.inputs.map((i) => rng.uniform(INPUT_SHAPES[i % INPUT_SHAPES.length]!, { low: -2, high: 2 }));
+}
+
+/** The program as an ir Graph (plain data). */
+export function buildGraph(program: Program): Graph {
+  const inputs = programInputs(program);
+  return traceWith({ names: inputs.map((_, i) => `x${i}`), name: "random graph" }, programFunction(program) as never, ...inputs);
+}
+
+const stepArb = fc.record({ op: fc.nat({ max: 1023 }), a: fc.nat({ max: 1023 }), b: fc.nat({ max: 1023 }), p: fc.nat({ max: 1023 }) });
+
+/** fast-check arbitrary of programs with `minSteps`..`maxSteps` steps. */
+export function programArbitrary(minSteps = 8, maxSteps = 48): fc.Arbitrary<Program> {
+  return fc.record({
+    inputs: fc.array(fc.nat({ max: INPUT_SHAPES.length - 1 }), { minLength: 1, maxLength: 3 }),
+    steps: fc.array(stepArb, { minLength: minSteps, maxLength: maxSteps }),
+    seed: fc.nat({ max: 0x7fffffff }),
+  });
+}
+
+/** Checks one graph on one engine: primal = eager evaluation, jvp vs FD, vjp dot-product test. */
+export function checkGraph(ctx: Context, graph: Graph, inputs: readonly Tensor[]): void {
+  const f = toFunction(graph);
+  const eager = f(...inputs);
+  const [y] = loose(ctx.engine).vjp(f, ...inputs);
+  expectClose("primal vs eager evaluation of the graph", y, eager, 1e-10, 1e-12);
+  checkGrads(ctx.engine, f, inputs, { order: 1, seed: ctx.seed });
+}
+
+export function graphCases(): Case[] {
+  return [
+    {
+      group: "random graphs",
+      name: "random well-shaped graphs (fast-check; CHAINRULE_GRAPHS sets how many): primal, jvp vs FD, vjp dot-product test",
+      features: ["randomGraphs"],
+      timeout: 600_000,
+      run: (ctx) => {
+        fc.assert(
+          fc.property(programArbitrary(), (program) => {
+            const graph = buildGraph(program);
+            try {
+              checkGraph(ctx, graph, programInputs(program));
+            } catch (error) {
+              throw new ConformanceError(`${(error as Error).message}\non the graph (${graph.nodes.length} nodes):\n${graphToText(graph)}`);
+            }
+          }),
+          { numRuns: ctx.graphs, seed: ctx.seed, endOnFailure: false },
+        );
+      },
+    },
+  ];
+}
