@@ -1,0 +1,124 @@
+/**
+ * Measurements that need a fresh process, run by the harness as children (children.ts):
+ *
+ *   child.ts memory IMPL N DTYPE   peak memory of one W2 gradient (n = N) of implementation IMPL
+ *   child.ts compile NODES         JIT compile time of a generated function of NODES primitives
+ *
+ * Each prints one JSON line on stdout.
+ *
+ * Memory method: the process loads one implementation and builds its inputs; then, for each
+ * measured call, it collects garbage twice (`--expose-gc`), resets the kernel's peak-RSS mark
+ * (`echo 5 > /proc/self/clear_refs`, Linux ≥ 4.0), reads VmRSS, runs one gradient and reads
+ * VmHWM. The peak is VmHWM − VmRSS-before: every page the call touched beyond what was resident
+ * (V8 heap, typed-array stores, wasm memory growth), garbage not yet collected included. The
+ * first call (which traces/compiles/fills caches) is reported apart from the median of the next
+ * three ("steady").
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { tensor, trace } from "@chainrule/ir";
+import { asSegments, compareSegments } from "./check.js";
+import type { FloatDType } from "./data.js";
+import { discoverEngines, generatedChain } from "./impls/chainrule.js";
+import { loadImplementations } from "./registry.js";
+import { median } from "./stats.js";
+import { isUnsupported, rosenbrockVariants } from "./workloads.js";
+
+function statusKiB(field: "VmRSS" | "VmHWM"): number | undefined {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(readFileSync("/proc/self/status", "utf8"));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function resetPeak(): boolean {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function collect(): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("child: run with --expose-gc");
+  gc();
+  gc();
+}
+
+/** Bytes of peak growth over the resident set during `f` (undefined where /proc is missing). */
+async function peakDuring(f: () => unknown): Promise<{ bytes?: number; result: unknown }> {
+  collect();
+  const canReset = resetPeak();
+  const before = statusKiB("VmRSS");
+  const result = await f();
+  const peak = statusKiB("VmHWM");
+  if (!canReset || before === undefined || peak === undefined) return { result };
+  return { bytes: Math.max(0, peak - before) * 1024, result };
+}
+
+async function memory(implId: string, n: number, dtype: FloatDType): Promise<object> {
+  const loaded = await loadImplementations((id) => id === implId);
+  const impl = loaded.implementations.find((i) => i.id === implId);
+  if (impl === undefined) return { absent: loaded.absent.find((a) => a.id === implId)?.reason ?? `no implementation ${implId}` };
+  const variant = rosenbrockVariants(n, dtype, ["grad"])[0]!;
+  const built = await impl.build(variant);
+  if (isUnsupported(built)) return { unsupported: built.unsupported };
+  await built.case.prepare?.();
+  const first = await peakDuring(() => built.case.run());
+  const check = compareSegments(asSegments(first.result), variant.expected, variant.tolerance);
+  if (!check.ok) return { failed: check.message };
+  const later: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const m = await peakDuring(() => built.case.run());
+    if (m.bytes !== undefined) later.push(m.bytes);
+  }
+  const heap = process.memoryUsage();
+  return {
+    firstBytes: first.bytes,
+    steadyBytes: later.length > 0 ? median(later) : undefined,
+    baselineRssBytes: (statusKiB("VmRSS") ?? 0) * 1024,
+    heapUsedBytes: heap.heapUsed,
+    arrayBuffersBytes: heap.arrayBuffers,
+    method: later.length > 0 ? "VmHWM after clear_refs" : "unavailable (no /proc/self/clear_refs)",
+  };
+}
+
+async function compile(nodes: number): Promise<object> {
+  const jit = (await discoverEngines()).find((e) => e.id === "jit");
+  if (jit?.engine === undefined) return { absent: jit?.absent ?? "no jit package" };
+  const f = generatedChain(nodes);
+  const x = tensor(Float64Array.from({ length: 8 }, (_, i) => 0.1 * (i + 1)));
+  const graphNodes = trace(f, x).nodes.length;
+  const g = jit.engine.grad(f);
+  const start = performance.now();
+  g(x);
+  const firstMs = performance.now() - start;
+  const later: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    g(x);
+    later.push(performance.now() - t);
+  }
+  const steadyMs = median(later);
+  return { graphNodes, firstMs, steadyMs, compileMs: firstMs - steadyMs, method: "grad(f): first call − median of 5 later calls" };
+}
+
+async function main(): Promise<void> {
+  const [mode, ...args] = process.argv.slice(2);
+  let out: object;
+  try {
+    if (mode === "memory") out = await memory(args[0]!, Number(args[1]), args[2] as FloatDType);
+    else if (mode === "compile") out = await compile(Number(args[0]));
+    else out = { failed: `child: expected mode memory or compile, got ${String(mode)}` };
+  } catch (error) {
+    out = { failed: `threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`.split("\n")[0]!.slice(0, 300) };
+  }
+  process.stdout.write(`\n${JSON.stringify(out)}\n`);
+  process.exit(0);
+}
+
+await main();

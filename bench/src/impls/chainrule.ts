@@ -1,0 +1,247 @@
+/**
+ * chainrule's engines as implementations. Engines are discovered at run time: an engine package
+ * that does not exist (yet), is not installed, fails to import or exports no `engine` is listed
+ * with the reason instead of a figure. They are imported by name through the workspace; run with
+ * `tsx --conditions=@chainrule/source` they load from their TypeScript sources (no build).
+ */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import {
+  add,
+  crossEntropy,
+  matmul,
+  mul,
+  sin,
+  slice,
+  sub,
+  sum,
+  tanh,
+  tensor,
+  type Engine,
+  type Tensor,
+} from "@chainrule/ir";
+import { mlpSegments } from "../reference.js";
+import type { Built, Implementation, MlpVariant, Unsupported, Variant } from "../workloads.js";
+
+export const ENGINE_IDS = ["forward", "reverse", "jit"] as const;
+export type EngineId = (typeof ENGINE_IDS)[number];
+
+/** An engine package: loaded, or absent with the reason. */
+export interface EnginePackage {
+  readonly id: EngineId;
+  readonly packageName: string;
+  readonly module?: Record<string, unknown>;
+  readonly engine?: Engine;
+  readonly version?: string;
+  readonly absent?: string;
+}
+
+const packagesDir = fileURLToPath(new URL("../../../packages/", import.meta.url));
+
+function isEngine(value: unknown): value is Engine {
+  if (value === null || typeof value !== "object") return false;
+  const e = value as Record<string, unknown>;
+  return ["grad", "valueAndGrad", "jvp", "vjp"].every((name) => typeof e[name] === "function");
+}
+
+function message(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0]!.slice(0, 200);
+}
+
+/** Finds which engine packages exist and load. */
+export async function discoverEngines(): Promise<EnginePackage[]> {
+  const found: EnginePackage[] = [];
+  for (const id of ENGINE_IDS) {
+    const packageName = `@chainrule/${id}`;
+    if (!existsSync(`${packagesDir}${id}/package.json`)) {
+      found.push({ id, packageName, absent: `packages/${id} does not exist` });
+      continue;
+    }
+    let module: Record<string, unknown>;
+    try {
+      module = (await import(packageName)) as Record<string, unknown>;
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      const reason =
+        code === "ERR_MODULE_NOT_FOUND" && message(error).includes(packageName)
+          ? `${packageName} is not installed as a dependency of bench (add it to bench/package.json, then npm run setup)`
+          : `import failed: ${message(error)}`;
+      found.push({ id, packageName, absent: reason });
+      continue;
+    }
+    let version: string | undefined;
+    try {
+      const pkg = (await import(`${packageName}/package.json`, { with: { type: "json" } })) as { default: { version?: string } };
+      version = pkg.default.version;
+    } catch {
+      version = undefined;
+    }
+    const engine = module["engine"];
+    if (!isEngine(engine)) {
+      found.push({ id, packageName, module, absent: `${packageName} exports no \`engine\` implementing Engine (grad, valueAndGrad, jvp, vjp)` });
+      continue;
+    }
+    found.push({ id, packageName, module, engine, ...(version === undefined ? {} : { version }) });
+  }
+  return found;
+}
+
+// ── the workloads written with ir ops ────────────────────────────────────────────────────────
+
+/** W1: f(x, y) = (x + y)(x − y). */
+export const seedFunction = (x: Tensor | number, y: Tensor | number): Tensor => mul(add(x, y), sub(x, y));
+
+/** W2: Σᵢ 100(xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)², with slices. */
+export function rosenbrockIr(x: Tensor): Tensor {
+  const n = x.shape[0]!;
+  const head = slice(x, [0], [n - 1]);
+  const tail = slice(x, [1]);
+  const t = sub(tail, mul(head, head));
+  const u = sub(1, head);
+  return sum(add(mul(100, mul(t, t)), mul(u, u)));
+}
+
+export interface MlpParams {
+  w1: Tensor;
+  b1: Tensor;
+  w2: Tensor;
+  b2: Tensor;
+}
+
+/** W3: mean softmax cross-entropy of the tanh MLP. */
+export function mlpLoss(params: MlpParams, x: Tensor, labels: Tensor): Tensor {
+  const hidden = tanh(add(matmul(x, params.w1), params.b1));
+  return crossEntropy(add(matmul(hidden, params.w2), params.b2), labels);
+}
+
+function mlpTensors(variant: MlpVariant): { params: MlpParams; x: Tensor; labels: Tensor } {
+  const { batch: B, inputs: D, hidden: H, classes: O } = variant.input;
+  const i = variant.input;
+  return {
+    params: {
+      w1: tensor(i.w1, { shape: [D, H] }),
+      b1: tensor(i.b1, { shape: [H] }),
+      w2: tensor(i.w2, { shape: [H, O] }),
+      b2: tensor(i.b2, { shape: [O] }),
+    },
+    x: tensor(i.x, { shape: [B, D] }),
+    labels: tensor(i.labels, { shape: [B] }),
+  };
+}
+
+/** One SGD step with any engine's valueAndGrad; the update uses eager ir ops. */
+function mlpTrainer(engine: Engine, variant: MlpVariant): Built {
+  const { params: initial, x, labels } = mlpTensors(variant);
+  const lossAndGrad = engine.valueAndGrad(mlpLoss, 0);
+  const lr = variant.input.learningRate;
+  let params = initial;
+  const step = (): number => {
+    const [loss, grads] = lossAndGrad(params, x, labels) as [Tensor, MlpParams];
+    params = {
+      w1: sub(params.w1, mul(lr, grads.w1)),
+      b1: sub(params.b1, mul(lr, grads.b1)),
+      w2: sub(params.w2, mul(lr, grads.w2)),
+      b2: sub(params.b2, mul(lr, grads.b2)),
+    };
+    return loss.item();
+  };
+  const result = () => {
+    const [loss, g] = lossAndGrad(initial, x, labels) as [Tensor, MlpParams];
+    return mlpSegments({ loss: loss.item(), w1: g.w1.data, b1: g.b1.data, w2: g.w2.data, b2: g.b2.data });
+  };
+  return { case: { run: step }, result };
+}
+
+/** Forward mode pays one pass per `chunkSize` inputs: gradients over this many inputs are not timed. */
+export const FORWARD_GRADIENT_LIMIT = 20_000;
+
+/** An engine's implementation (grad, jvp, training step; primal only when the package compiles one). */
+export function engineImplementation(pkg: EnginePackage & { engine: Engine }, options: { label?: string; idSuffix?: string; engine?: Engine } = {}): Implementation {
+  const engine = options.engine ?? pkg.engine;
+  const compile = typeof pkg.module?.["jit"] === "function" ? (pkg.module["jit"] as (f: (...args: never[]) => unknown) => (...args: unknown[]) => unknown) : undefined;
+  return {
+    id: `${pkg.id}${options.idSuffix ?? ""}`,
+    label: options.label ?? `chainrule ${pkg.id}`,
+    group: "chainrule",
+    build(variant: Variant): Built | Unsupported {
+      switch (variant.workload) {
+        case "W1": {
+          const g = engine.grad(seedFunction, [0, 1]);
+          const run = () => g(variant.x, variant.y);
+          return { case: { run }, result: run };
+        }
+        case "W2": {
+          const { input, kind } = variant;
+          const x = tensor(input.x);
+          if (kind === "primal") {
+            if (compile === undefined) return { unsupported: "primal is eager ir (row “chainrule eager ir”)", quiet: true };
+            const f = compile(rosenbrockIr);
+            const run = () => (f(x) as Tensor).item();
+            return { case: { run }, result: run };
+          }
+          if (kind === "grad") {
+            if (pkg.id === "forward" && input.n > FORWARD_GRADIENT_LIMIT) {
+              return { unsupported: `forward mode costs ⌈n / chunk⌉ passes of O(n): O(n²) for n = ${input.n.toLocaleString("en-US")}` };
+            }
+            const g = engine.grad(rosenbrockIr);
+            const run = () => (g(x) as Tensor).data;
+            return { case: { run }, result: run };
+          }
+          const v = tensor(input.v);
+          const run = () => {
+            const [y, dy] = engine.jvp(rosenbrockIr, [x], [v]) as [Tensor, Tensor];
+            return [y.item(), dy.item()];
+          };
+          return { case: { run }, result: run };
+        }
+        case "W3": {
+          if (pkg.id === "forward") return { unsupported: "forward mode needs one pass per chunk of the 101,770 parameters" };
+          return mlpTrainer(engine, variant);
+        }
+        case "W4": {
+          if (compile === undefined) return { unsupported: "primal is eager ir (row “chainrule eager ir”)", quiet: true };
+          const a = tensor(variant.input.a, { shape: [variant.input.size, variant.input.size] });
+          const b = tensor(variant.input.b, { shape: [variant.input.size, variant.input.size] });
+          const f = compile((p: Tensor, q: Tensor) => matmul(p, q));
+          const run = () => (f(a, b) as Tensor).data;
+          return { case: { run }, result: run };
+        }
+      }
+    },
+  };
+}
+
+/** The primal through eager ir (what forward and reverse run for a plain call). */
+export const eagerIr: Implementation = {
+  id: "eager",
+  label: "chainrule eager ir",
+  group: "chainrule",
+  build(variant: Variant): Built | Unsupported {
+    if (variant.workload === "W2" && variant.kind === "primal") {
+      const x = tensor(variant.input.x);
+      const run = () => rosenbrockIr(x).item();
+      return { case: { run }, result: run };
+    }
+    if (variant.workload === "W4") {
+      const n = variant.input.size;
+      const a = tensor(variant.input.a, { shape: [n, n] });
+      const b = tensor(variant.input.b, { shape: [n, n] });
+      const run = () => matmul(a, b).data;
+      return { case: { run }, result: run };
+    }
+    return { unsupported: "eager ir computes no derivatives", quiet: true };
+  },
+};
+
+/** A chain of `nodes` primitives on an 8-vector: sin, ·1.001, +0.25 in turn, then a sum. */
+export function generatedChain(nodes: number): (x: Tensor) => Tensor {
+  return (x: Tensor) => {
+    let y = x;
+    for (let k = 0; k < nodes - 1; k++) {
+      const r = k % 3;
+      y = r === 0 ? sin(y) : r === 1 ? mul(y, 1.001) : add(y, 0.25);
+    }
+    return sum(y);
+  };
+}

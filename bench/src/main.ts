@@ -1,0 +1,203 @@
+/**
+ * The benchmark harness. `npm run bench` (root) runs everything and writes bench/RESULTS.md;
+ * `npm run bench -- --quick` is a < 1 minute smoke run that writes nothing.
+ *
+ * Options: --quick, --no-write, --only=W1,W3 (workloads), --impl=hand,reverse,… (implementation
+ * ids), --skip-extras (no chunk curve, compile times or memory).
+ */
+import { writeFileSync } from "node:fs";
+import type { Engine } from "@chainrule/ir";
+import { fileURLToPath } from "node:url";
+import { runChild } from "./children.js";
+import { engineImplementation } from "./impls/chainrule.js";
+import { loadImplementations } from "./registry.js";
+import { derivativeRatioTable, machine, machineLine, markdownTable, summaryTable, variantTable } from "./report.js";
+import { runVariant, type Row } from "./run.js";
+import { formatBytes, formatTime } from "./stats.js";
+import type { TimingOptions } from "./timing.js";
+import { matmulVariant, mlpVariant, rosenbrockVariants, seedVariant, type Variant } from "./workloads.js";
+import { handWritten } from "./impls/hand.js";
+
+const argv = process.argv.slice(2);
+const quick = argv.includes("--quick");
+const write = !quick && !argv.includes("--no-write");
+const skipExtras = argv.includes("--skip-extras");
+const listArg = (name: string): string[] | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(",");
+const onlyWorkloads = listArg("only");
+const onlyImpls = listArg("impl");
+const known = new Set(["--quick", "--no-write", "--skip-extras"]);
+for (const a of argv) {
+  if (!known.has(a) && !a.startsWith("--only=") && !a.startsWith("--impl=")) {
+    console.error(`bench: unknown option ${a}; options: --quick --no-write --skip-extras --only=W1,W2,W3,W4 --impl=hand,forward,reverse,jit,tfjs-cpu,tfjs-wasm,jax,jax-jit`);
+    process.exit(2);
+  }
+}
+
+const timing: TimingOptions = quick
+  ? { warmupMs: 25, warmupCalls: 2, sampleMs: 4, rounds: 5, caseBudgetMs: 40, minRounds: 3 }
+  : { warmupMs: 150, warmupCalls: 5, sampleMs: 25, rounds: 15, caseBudgetMs: 500, minRounds: 5 };
+
+const started = Date.now();
+const log = (text: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${text}`);
+const out: string[] = [];
+const emit = (text: string) => {
+  console.log(`${text}\n`);
+  out.push(text);
+};
+
+const m = machine();
+log(`${quick ? "quick" : "full"} run · ${machineLine(m)}`);
+const loaded = await loadImplementations(onlyImpls === undefined ? undefined : (id) => onlyImpls.includes(id) || id === "hand");
+const { implementations: impls, absent, engines, versions } = loaded;
+
+emit(`# chainrule benchmarks${quick ? " (quick mode: few rounds, indicative only)" : ""}`);
+emit(
+  [
+    `- date: ${m.date}`,
+    `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, one process`,
+    `- commit: ${m.commit}`,
+    `- packages: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `- implementations: ${impls.map((i) => i.label).join("; ")}`,
+    ...absent.map((a) => `- **absent: ${a.label}** — ${a.reason}`),
+    `- timing: per workload, every implementation is checked against the hand-written answer, warmed up (≥ ${timing.warmupMs} ms), then sampled in ${timing.rounds} interleaved rounds (rotated order; fewer, ≥ ${timing.minRounds}, for slow cases) of ≈ ${timing.sampleMs} ms each; medians and min–max over rounds; ratios are median / hand-written median (× > 1 is slower)`,
+  ].join("\n"),
+);
+
+// ── W1–W4 ────────────────────────────────────────────────────────────────────────────────────
+
+const wanted = (w: string) => onlyWorkloads === undefined || onlyWorkloads.includes(w);
+const variants: (() => Variant[])[] = [];
+if (wanted("W1")) variants.push(() => [seedVariant()]);
+if (wanted("W2")) {
+  for (const n of [1000, 100_000]) for (const dtype of ["float64", "float32"] as const) variants.push(() => rosenbrockVariants(n, dtype));
+}
+if (wanted("W3")) variants.push(() => [mlpVariant()]);
+if (wanted("W4")) for (const dtype of ["float32", "float64"] as const) variants.push(() => [matmulVariant(256, dtype)]);
+
+const all = new Map<string, Row[]>();
+for (const make of variants) {
+  for (const variant of make()) {
+    log(variant.title);
+    const rows = await runVariant(variant, impls, timing);
+    all.set(variant.key, rows);
+    emit(variantTable(rows));
+  }
+}
+
+if (wanted("W2")) {
+  const columns = [
+    { n: "1e3", dtype: "f64" },
+    { n: "1e3", dtype: "f32" },
+    { n: "1e5", dtype: "f64" },
+    { n: "1e5", dtype: "f32" },
+  ];
+  emit(`### W2 grad/primal (each implementation's gradient over its own primal; engines without a compiled primal over eager ir)\n\n${derivativeRatioTable(all, "grad", columns)}`);
+  emit(`### W2 jvp/primal\n\n${derivativeRatioTable(all, "jvp", columns)}`);
+}
+
+// ── forward engine: chunk-size curve ─────────────────────────────────────────────────────────
+
+const forward = engines.find((e) => e.id === "forward");
+if (!skipExtras && wanted("W2") && (onlyImpls === undefined || onlyImpls.includes("forward"))) {
+  const createEngine = forward?.module?.["createEngine"];
+  if (forward?.engine === undefined) {
+    emit(`### forward chunk-size curve\n\nnot measured: ${forward?.absent ?? "no forward package"}`);
+  } else if (typeof createEngine !== "function") {
+    emit("### forward chunk-size curve\n\nnot measured: @chainrule/forward exports no createEngine({ chunkSize })");
+  } else {
+    const n = 1000;
+    const sizes = quick ? [1, 16, 64] : [1, 2, 4, 8, 16, 32, 64, 128, 256, 1000];
+    log(`forward chunk-size curve, W2 grad n=${n}: ${sizes.join(", ")}`);
+    const variant = rosenbrockVariants(n, "float64", ["grad"])[0]!;
+    const make = createEngine as (options: { chunkSize: number }) => Engine;
+    const pkg = { ...forward, engine: forward.engine };
+    const curveImpls = sizes.map((chunkSize) =>
+      engineImplementation(pkg, { engine: make({ chunkSize }), label: `forward, chunkSize ${chunkSize}`, idSuffix: `-chunk${chunkSize}` }),
+    );
+    const rows = await runVariant(variant, [handWritten, ...curveImpls], timing);
+    emit(`### forward chunk-size curve: W2 grad, n = ${n}, float64 (passes = ⌈${n} / chunkSize⌉)\n\n${variantTable(rows).split("\n").slice(2).join("\n")}`);
+  }
+}
+
+// ── jit: compile time ────────────────────────────────────────────────────────────────────────
+
+const jit = engines.find((e) => e.id === "jit");
+if (!skipExtras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
+  const title = "### JIT compile time (grad of a generated chain of N primitives: sin, ·c, +c in turn, then sum, on an 8-vector)";
+  if (jit?.engine === undefined) {
+    emit(`${title}\n\nnot measured: ${jit?.absent ?? "no jit package"}`);
+  } else {
+    const sizes = quick ? [1000] : [1000, 10_000, 100_000];
+    const body: string[][] = [];
+    for (const nodes of sizes) {
+      log(`jit compile time, ${nodes} nodes (child process)`);
+      const r = runChild(["compile", String(nodes)], quick ? 30_000 : 150_000);
+      const v = r.value ?? {};
+      if (!r.ok || v["failed"] !== undefined || v["absent"] !== undefined) {
+        body.push([String(nodes), "", "", "", String(r.error ?? v["failed"] ?? v["absent"])]);
+      } else {
+        body.push([
+          String(nodes),
+          String(v["graphNodes"]),
+          formatTime(Number(v["compileMs"])),
+          formatTime(Number(v["steadyMs"])),
+          String(v["method"]),
+        ]);
+      }
+    }
+    emit(`${title}\n\n${markdownTable(["N", "primal graph nodes", "compile (first call − later call)", "later call", "method / error"], body)}`);
+  }
+}
+
+// ── peak memory of the W2 n = 1e5 gradient ───────────────────────────────────────────────────
+
+if (!skipExtras && wanted("W2")) {
+  const n = 100_000;
+  const ids = quick ? ["hand", "reverse"] : ["hand", "forward", "reverse", "jit", "tfjs-cpu", "tfjs-wasm", "jax", "jax-jit"];
+  const labels = new Map([...impls.map((i) => [i.id, i.label] as const), ...absent.map((a) => [a.id, a.label] as const)]);
+  const body: string[][] = [];
+  for (const id of ids) {
+    if (onlyImpls !== undefined && !onlyImpls.includes(id)) continue;
+    const label = labels.get(id) ?? id;
+    const reason = absent.find((a) => a.id === id)?.reason;
+    if (reason !== undefined) {
+      body.push([label, "", "", "", `absent: ${reason}`]);
+      continue;
+    }
+    const dtype = id.startsWith("tfjs") ? "float32" : "float64";
+    log(`peak memory of W2 grad n=${n} ${dtype}: ${id} (child process)`);
+    const r = runChild(["memory", id, String(n), dtype], quick ? 30_000 : 120_000);
+    const v = r.value ?? {};
+    const problem = r.error ?? v["failed"] ?? v["unsupported"] ?? v["absent"];
+    if (problem !== undefined) {
+      body.push([label, dtype, "", "", String(problem)]);
+      continue;
+    }
+    const bytes = (key: string) => (typeof v[key] === "number" ? formatBytes(v[key] as number) : "n/a");
+    body.push([label, dtype, bytes("firstBytes"), bytes("steadyBytes"), `baseline RSS ${bytes("baselineRssBytes")}`]);
+  }
+  emit(
+    `### Peak memory of one W2 gradient, n = ${n.toLocaleString("en-US")} (input ${formatBytes(n * 8)} in f64)\n\n` +
+      "Each implementation in a fresh child process (`--expose-gc`): gc twice, reset the kernel's peak-RSS mark (`/proc/self/clear_refs` ← 5), run one gradient, peak = VmHWM − VmRSS before the call (every page the call touched: V8 heap, typed arrays, wasm memory; uncollected garbage included). First call (traces/compiles) apart from the median of the next three.\n\n" +
+      markdownTable(["implementation", "dtype", "peak, first call", "peak, steady", "note"], body),
+  );
+}
+
+// ── summary ──────────────────────────────────────────────────────────────────────────────────
+
+const columns = [
+  ...impls.filter((i) => i.id !== "eager" && i.id !== "hand-unrolled").map((i) => ({ id: i.id, label: i.id === "hand" ? "hand-written" : i.label.replace("chainrule ", "") })),
+];
+const summary = `## Summary\n\n${machineLine(m)}\n\n${summaryTable(all, columns)}\n\nW1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s.${
+  absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""
+}`;
+emit(summary);
+
+if (write) {
+  const path = fileURLToPath(new URL("../RESULTS.md", import.meta.url));
+  const [title, ...rest] = out;
+  writeFileSync(path, `${[title, summary, ...rest.filter((s) => s !== summary)].join("\n\n")}\n`);
+  log(`wrote ${path}`);
+}
+log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+process.exit(0);

@@ -1,0 +1,130 @@
+/**
+ * The workload variants (BENCHMARKS.md W1–W4) with their inputs and expected answers, and the
+ * interface every implementation (hand-written, chainrule engine, peer) offers for them.
+ */
+import type { Segments } from "./check.js";
+import { matmulInput, mlpInput, rosenbrockInput, type FloatDType, type MatmulInput, type MlpInput, type RosenbrockInput } from "./data.js";
+import { expectedRosenbrock, matmulReference, mlpReference, mlpSegments } from "./reference.js";
+import type { Case } from "./timing.js";
+
+export type WorkloadId = "W1" | "W2" | "W3" | "W4";
+
+interface VariantBase {
+  /** Unique, e.g. `W2 grad n=1e5 f64`. */
+  readonly key: string;
+  readonly workload: WorkloadId;
+  /** Human title for tables. */
+  readonly title: string;
+  /** max |actual − expected| ≤ tolerance · max |expected|, per output. */
+  readonly tolerance: number;
+  readonly expected: Segments;
+}
+
+export interface SeedVariant extends VariantBase {
+  readonly workload: "W1";
+  readonly kind: "grad";
+  readonly x: number;
+  readonly y: number;
+}
+
+export interface RosenbrockVariant extends VariantBase {
+  readonly workload: "W2";
+  readonly kind: "primal" | "grad" | "jvp";
+  readonly input: RosenbrockInput;
+}
+
+export interface MlpVariant extends VariantBase {
+  readonly workload: "W3";
+  readonly kind: "step";
+  readonly input: MlpInput;
+}
+
+export interface MatmulVariant extends VariantBase {
+  readonly workload: "W4";
+  readonly kind: "matmul";
+  readonly input: MatmulInput;
+  /** 2n³. */
+  readonly flops: number;
+}
+
+export type Variant = SeedVariant | RosenbrockVariant | MlpVariant | MatmulVariant;
+
+/** A case ready to time, and the call whose answer is checked first. */
+export interface Built {
+  readonly case: Case;
+  /** The answer to check (for W3: loss and gradients at the initial parameters). */
+  readonly result: () => unknown;
+}
+
+/** Why an implementation does not run a variant (shown in the table). */
+export interface Unsupported {
+  readonly unsupported: string;
+  /** Leave the row out of the table (e.g. a baseline with nothing to unroll). */
+  readonly quiet?: boolean;
+}
+
+export interface Implementation {
+  /** Stable id (`reverse`, `tfjs-wasm`, …). */
+  readonly id: string;
+  /** Row label. */
+  readonly label: string;
+  readonly group: "hand-written" | "chainrule" | "peer";
+  build(variant: Variant): Built | Unsupported | Promise<Built | Unsupported>;
+}
+
+export function isUnsupported(value: Built | Unsupported): value is Unsupported {
+  return "unsupported" in value;
+}
+
+export const TOLERANCE: Record<FloatDType, number> = { float64: 1e-9, float32: 2e-3 };
+
+const SHORT: Record<FloatDType, string> = { float64: "f64", float32: "f32" };
+
+function exponent(n: number): string {
+  const e = Math.log10(n);
+  return Number.isInteger(e) ? `1e${e}` : String(n);
+}
+
+export function seedVariant(): SeedVariant {
+  return { key: "W1 grad", workload: "W1", kind: "grad", title: "W1 grad of (x+y)(x−y) at (3,2), JS numbers", tolerance: 1e-12, x: 3, y: 2, expected: [[6, -4]] };
+}
+
+export function rosenbrockVariants(n: number, dtype: FloatDType, kinds: readonly ("primal" | "grad" | "jvp")[] = ["grad", "primal", "jvp"]): RosenbrockVariant[] {
+  const input = rosenbrockInput(n, dtype);
+  const expected = expectedRosenbrock(input);
+  return kinds.map((kind) => ({
+    key: `W2 ${kind} n=${exponent(n)} ${SHORT[dtype]}`,
+    workload: "W2",
+    kind,
+    title: `W2 Rosenbrock ${kind}, n = ${n.toLocaleString("en-US")}, ${dtype}`,
+    tolerance: TOLERANCE[dtype],
+    input,
+    expected: expected[kind],
+  }));
+}
+
+export function mlpVariant(input: MlpInput = mlpInput()): MlpVariant {
+  return {
+    key: "W3 step f32",
+    workload: "W3",
+    kind: "step",
+    title: `W3 MLP ${input.inputs}-${input.hidden}-${input.classes} training step, batch ${input.batch}, float32`,
+    tolerance: TOLERANCE.float32,
+    input,
+    expected: mlpSegments(mlpReference(input)),
+  };
+}
+
+export function matmulVariant(size: number, dtype: FloatDType): MatmulVariant {
+  const input = matmulInput(size, dtype);
+  return {
+    key: `W4 matmul ${SHORT[dtype]}`,
+    workload: "W4",
+    kind: "matmul",
+    title: `W4 matmul ${size}×${size}×${size}, ${dtype}`,
+    tolerance: dtype === "float64" ? 1e-12 : 1e-5,
+    input,
+    expected: matmulReference(input),
+    flops: 2 * size ** 3,
+  };
+}
