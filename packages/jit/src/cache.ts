@@ -1,0 +1,81 @@
+/** Compile-cache bookkeeping: global statistics and compile events with their reasons. */
+
+export interface CompileEvent {
+  /** Which transformation compiled: "grad", "jvp", "jit", … */
+  readonly transform: string;
+  /** Why: "first call", or "signature changed: <before> → <after>". */
+  readonly reason: string;
+  readonly signature: string;
+  /** Traced graph size and size after optimization. */
+  readonly nodes: number;
+  readonly optimizedNodes: number;
+  /** Milliseconds spent tracing + optimizing + generating + building the function. */
+  readonly milliseconds: number;
+}
+
+export interface CompileStats {
+  /** Graphs compiled (cache misses). */
+  compiles: number;
+  /** Calls answered by an already compiled function. */
+  cacheHits: number;
+  /** Calls run by the interpreter (on tracers of an enclosing transformation, or in NaN-debug mode). */
+  interpreted: number;
+  /** Entries dropped because a function's cache exceeded its size limit. */
+  evictions: number;
+  /** The most recent compile events (at most 100). */
+  readonly events: CompileEvent[];
+}
+
+export const stats: CompileStats = { compiles: 0, cacheHits: 0, interpreted: 0, evictions: 0, events: [] };
+
+const listeners = new Set<(event: CompileEvent) => void>();
+
+/** The JIT's counters; `events` lists recent compiles with the reason for each. */
+export function compileStats(): Readonly<CompileStats> {
+  return stats;
+}
+
+export function resetCompileStats(): void {
+  stats.compiles = 0;
+  stats.cacheHits = 0;
+  stats.interpreted = 0;
+  stats.evictions = 0;
+  stats.events.length = 0;
+}
+
+/** Calls `listener` on every compile (returns an unsubscribe function): makes recompilation storms visible. */
+export function onCompile(listener: (event: CompileEvent) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function recordCompile(event: CompileEvent): void {
+  stats.compiles++;
+  stats.events.push(event);
+  if (stats.events.length > 100) stats.events.shift();
+  for (const l of listeners) l(event);
+}
+
+/** Per-function cache: signature key → entry, bounded. */
+export class SignatureCache<E> {
+  private readonly entries = new Map<string, E>();
+  lastSignature: string | undefined;
+  constructor(readonly limit = 64) {}
+
+  get(key: string): E | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, entry: E): void {
+    if (this.entries.size >= this.limit) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+      stats.evictions++;
+    }
+    this.entries.set(key, entry);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,736 @@
+/**
+ * Code generation: an optimized `Program` becomes the source of a JavaScript function.
+ *
+ * - Rank-0 values are plain JS number locals (no typed arrays): a scalar graph compiles to
+ *   straight-line arithmetic.
+ * - Elementwise nodes of one shape are fused into a single loop (operands broadcast by strides);
+ *   a full reduction (sum/max over all axes) of a fused value accumulates inside that loop.
+ * - slice, pad, transpose, broadcastTo and reshape are lazy views: a consumer loop reads through
+ *   them by index arithmetic, so they never copy unless a kernel needs contiguous data.
+ * - Intermediate arrays come from a pool allocated once per compiled function and reused by
+ *   liveness; only the returned outputs are allocated per call.
+ *
+ * Security: the source contains only identifiers generated here (from integer ids), numbers
+ * formatted here (`formatNumber`), op comments from the fixed primitive set and fixed helper text.
+ */
+import {
+  BINARY_PRIMITIVES, COMPARISON_PRIMITIVES, UNARY_PRIMITIVES, PRIMITIVES, shapesEqual, sizeOf,
+  type DType, type Params, type Primitive, type Tensor,
+} from "@chainrule/ir";
+import { uniformValue, type PNode, type Program } from "./optimize.js";
+
+// ── safe formatting ────────────────────────────────────────────────────────────────────────
+
+const NUMERIC = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/;
+
+/** A JS number as source text: every value round-trips; negatives are parenthesized. */
+export function formatNumber(v: number): string {
+  if (typeof v !== "number") throw new Error("internal: formatNumber expected a number");
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "Infinity";
+  if (v === -Infinity) return "(-Infinity)";
+  if (Object.is(v, -0)) return "(-0)";
+  const text = String(v);
+  if (!NUMERIC.test(text)) throw new Error(`internal: unexpected number text`);
+  return v < 0 ? `(${text})` : text;
+}
+
+/** A non-negative integer as source text (sizes, strides, offsets). */
+function int(v: number): string {
+  if (!Number.isSafeInteger(v)) throw new Error("internal: expected a safe integer");
+  return v < 0 ? `(${String(v)})` : String(v);
+}
+
+function ident(prefix: string, id: number): string {
+  if (!Number.isSafeInteger(id) || id < 0) throw new Error("internal: expected a non-negative integer id");
+  return `${prefix}${id}`;
+}
+
+const PRIMITIVE_SET = new Set<string>(PRIMITIVES);
+function opName(op: Primitive): string {
+  if (!PRIMITIVE_SET.has(op)) throw new Error("internal: unknown op");
+  return op;
+}
+
+export const ARRAY_CTOR: Record<DType, string> = { float64: "Float64Array", float32: "Float32Array", int32: "Int32Array", bool: "Uint8Array" };
+
+// ── elementwise expressions ────────────────────────────────────────────────────────────────
+
+const ELEMENTWISE = new Set<Primitive>([...UNARY_PRIMITIVES, ...BINARY_PRIMITIVES, ...COMPARISON_PRIMITIVES, "where", "cast", "stopGradient"]);
+const VIEWS = new Set<Primitive>(["slice", "pad", "transpose", "broadcastTo", "reshape"]);
+
+const MATH: Partial<Record<Primitive, string>> = {
+  exp: "Math.exp", log: "Math.log", log1p: "Math.log1p", expm1: "Math.expm1", sin: "Math.sin", cos: "Math.cos",
+  tanh: "Math.tanh", sqrt: "Math.sqrt", abs: "Math.abs", sign: "Math.sign",
+};
+const INFIX: Partial<Record<Primitive, string>> = { add: "+", sub: "-", mul: "*", div: "/" };
+const COMPARE: Partial<Record<Primitive, string>> = { greater: ">", greaterEqual: ">=", less: "<", lessEqual: "<=", equal: "===", notEqual: "!==" };
+
+/** One elementwise op on operand expressions (locals or literals), rounded to the output dtype. */
+export function elementwise(op: Primitive, args: readonly string[], inDtype: DType, outDtype: DType, params: Params): string {
+  const [a, b, c] = args;
+  const f32 = outDtype === "float32";
+  const i32 = outDtype === "int32";
+  const round = (e: string) => (f32 ? `Math.fround(${e})` : e);
+  switch (op) {
+    case "neg":
+      return i32 ? `((-${a}) | 0)` : `(-${a})`;
+    case "abs":
+      return i32 ? `(Math.abs(${a}) | 0)` : `Math.abs(${a})`;
+    case "sign":
+      return `Math.sign(${a})`;
+    case "add":
+    case "sub":
+      return i32 ? `((${a} ${INFIX[op]} ${b}) | 0)` : round(`(${a} ${INFIX[op]} ${b})`);
+    case "mul":
+      return i32 ? `Math.imul(${a}, ${b})` : round(`(${a} * ${b})`);
+    case "div":
+      return round(`(${a} / ${b})`);
+    case "pow":
+      return round(`Math.pow(${a}, ${b})`);
+    case "maximum":
+      return `(${a} !== ${a} || ${b} !== ${b} ? NaN : ${a} > ${b} ? ${a} : ${b})`;
+    case "minimum":
+      return `(${a} !== ${a} || ${b} !== ${b} ? NaN : ${a} < ${b} ? ${a} : ${b})`;
+    case "where":
+      return `(${a} !== 0 ? ${b} : ${c})`;
+    case "stopGradient":
+      return a!;
+    case "cast": {
+      const to = (params as { dtype: DType }).dtype;
+      if (to === "float64" || to === inDtype) return a!;
+      if (to === "float32") return `Math.fround(${a})`;
+      if (to === "int32") return `(${a} | 0)`;
+      return `(${a} !== 0 ? 1 : 0)`;
+    }
+    default: {
+      const compare = COMPARE[op];
+      if (compare !== undefined) return `(${a} ${compare} ${b} ? 1 : 0)`;
+      const fn = MATH[op];
+      if (fn !== undefined) return round(`${fn}(${a})`);
+      throw new Error(`internal: ${op} is not elementwise`);
+    }
+  }
+}
+
+// ── locations of values ────────────────────────────────────────────────────────────────────
+
+interface Buf {
+  readonly dtype: DType;
+  readonly size: number;
+  /** Returned to the caller: allocated per call, never pooled. */
+  readonly output: boolean;
+  name: string;
+  def: number;
+  lastUse: number;
+}
+
+interface Num {
+  kind: "num";
+  expr: string;
+}
+interface Arr {
+  kind: "arr";
+  name: string;
+  shape: number[];
+  dtype: DType;
+  /** null for inputs and constants (not ours to reuse). */
+  buf: Buf | null;
+  constant: boolean;
+}
+/** Index of base dim m = (from ≥ 0 ? d[from] : 0) + offset, in the view's own dims d. */
+interface DimMap {
+  from: number;
+  offset: number;
+}
+/** Elements with lo ≤ d[dim] < hi are read; others are zero (padding). */
+interface Cond {
+  dim: number;
+  lo: number;
+  hi: number;
+}
+interface View {
+  kind: "view";
+  shape: number[];
+  dtype: DType;
+  base: Arr | null;
+  scalar: string;
+  dims: DimMap[];
+  conds: Cond[];
+}
+type Loc = Num | Arr | View;
+
+function stridesOf(shape: readonly number[]): number[] {
+  const strides = new Array<number>(shape.length);
+  let s = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = s;
+    s *= shape[i]!;
+  }
+  return strides;
+}
+
+function asView(loc: Loc, shape: number[], dtype: DType): View {
+  if (loc.kind === "view") return loc;
+  if (loc.kind === "num") return { kind: "view", shape, dtype, base: null, scalar: loc.expr, dims: [], conds: [] };
+  return { kind: "view", shape: loc.shape, dtype, base: loc, scalar: "", dims: loc.shape.map((_, i) => ({ from: i, offset: 0 })), conds: [] };
+}
+
+/**
+ * Composes a view with a transform to `shape`: `map[j]` says where the inner view's dim j comes
+ * from in the new dims; `conds` are new padding conditions on the new dims.
+ */
+function compose(inner: View, shape: number[], map: DimMap[], conds: Cond[]): View {
+  const dims = inner.dims.map((d) => {
+    if (d.from < 0) return d;
+    const m = map[d.from]!;
+    return { from: m.from, offset: d.offset + m.offset };
+  });
+  const out: Cond[] = [...conds];
+  let zero = false;
+  for (const c of inner.conds) {
+    const m = map[c.dim]!;
+    if (m.from < 0) {
+      if (!(c.lo <= m.offset && m.offset < c.hi)) zero = true;
+    } else out.push({ dim: m.from, lo: c.lo - m.offset, hi: c.hi - m.offset });
+  }
+  if (zero) return { kind: "view", shape, dtype: inner.dtype, base: null, scalar: "0", dims: [], conds: [] };
+  return { kind: "view", shape, dtype: inner.dtype, base: inner.base, scalar: inner.scalar, dims, conds: out };
+}
+
+function broadcastMap(from: readonly number[], to: readonly number[]): DimMap[] {
+  const lead = to.length - from.length;
+  return from.map((d, j) => (d === 1 && to[lead + j] !== 1 ? { from: -1, offset: 0 } : { from: lead + j, offset: 0 }));
+}
+
+function viewTo(loc: Loc, from: number[], dtype: DType, to: number[]): View {
+  const v = asView(loc, from, dtype);
+  return shapesEqual(from, to) ? v : compose(v, to, broadcastMap(from, to), []);
+}
+
+/** Is the view just its base array, laid out contiguously in the view's shape? */
+function isContiguous(v: View): Arr | undefined {
+  if (v.base === null || v.conds.length > 0) return undefined;
+  if (!shapesEqual(v.base.shape, v.shape)) return undefined;
+  return v.dims.every((d, i) => d.from === i && d.offset === 0) ? v.base : undefined;
+}
+
+// ── schedule ───────────────────────────────────────────────────────────────────────────────
+
+interface Group {
+  shape: number[];
+  members: PNode[];
+  reduce: Set<number>;
+  sealed: boolean;
+  materialized: Set<number>;
+}
+
+export interface GenerateOptions {
+  /** Embed constants as literals (standalone module) instead of taking them from `K`. */
+  inlineConstants?: boolean;
+  /** Builds the return statement's expression from the flat output expressions (default: an array). */
+  ret?: (outputs: string[]) => string;
+  /** Disable elementwise fusion (each node its own loop): for tests of the fusion pass. */
+  fuse?: boolean;
+  /** Disable buffer reuse (every intermediate its own buffer): for tests of the liveness pass. */
+  reuse?: boolean;
+}
+
+export interface Generated {
+  /** Factory body: takes (K, rt_error) and returns the compiled function. */
+  source: string;
+  /** Constant arrays referenced as K[i] (empty when inlined). */
+  constants: Tensor[];
+  /** Pooled intermediate buffers and their total bytes (for stats). */
+  pooledBytes: number;
+  fusedLoops: number;
+}
+
+export function generate(p: Program, options: GenerateOptions = {}): Generated {
+  const fuse = options.fuse !== false;
+  const nodes = p.nodes;
+  const isOutput = new Set(p.outputs);
+
+  // pass 1: fusion groups
+  const groupOf = new Map<number, Group>();
+  const groups: Group[] = [];
+  const order = new Map(nodes.map((n, i) => [n.id, i]));
+  const seal = (id: number, consumer: Group | undefined) => {
+    const g = groupOf.get(id);
+    if (g === undefined || g === consumer) return;
+    g.sealed = true;
+    if (!g.reduce.has(id)) g.materialized.add(id);
+  };
+  for (const n of nodes) {
+    const rank = n.shape.length;
+    const reduceAll =
+      (n.op === "reduceSum" || n.op === "reduceMax") && rank === 0 && (n.params as { axes: number[] }).axes.length > 0;
+    if (ELEMENTWISE.has(n.op) && rank > 0) {
+      for (const id of n.inputs) {
+        const g = groupOf.get(id);
+        if (g?.reduce.has(id)) g.sealed = true;
+      }
+      let join: Group | undefined;
+      if (fuse) {
+        for (const id of n.inputs) {
+          const g = groupOf.get(id);
+          if (g === undefined || g.sealed || !shapesEqual(g.shape, n.shape) || g === join) continue;
+          if (join === undefined) join = g;
+          else {
+            // two open groups of one shape are independent (a dependency would have sealed one): merge
+            const merged = [...join.members, ...g.members].sort((x, y) => order.get(x.id)! - order.get(y.id)!);
+            join.members = merged;
+            for (const m of g.members) groupOf.set(m.id, join);
+            for (const r of g.reduce) join.reduce.add(r);
+            for (const r of g.materialized) join.materialized.add(r);
+            g.members = [];
+          }
+        }
+      }
+      for (const id of n.inputs) seal(id, join);
+      if (join === undefined) {
+        join = { shape: n.shape, members: [], reduce: new Set(), sealed: false, materialized: new Set() };
+        groups.push(join);
+      }
+      join.members.push(n);
+      groupOf.set(n.id, join);
+    } else if (reduceAll) {
+      const id = n.inputs[0]!;
+      const g = groupOf.get(id);
+      let join: Group | undefined;
+      if (fuse && g !== undefined && !g.sealed && !g.reduce.has(id)) join = g;
+      seal(id, join);
+      if (join === undefined) {
+        const shape = (
+          nodes.find((m) => m.id === id)?.shape ?? p.constants.get(id)?.shape ?? p.inputs.find((i) => i.id === id)!.shape
+        ) as number[];
+        join = { shape: shape.slice(), members: [], reduce: new Set(), sealed: false, materialized: new Set() };
+        groups.push(join);
+      }
+      join.members.push(n);
+      join.reduce.add(n.id);
+      groupOf.set(n.id, join);
+    } else {
+      for (const id of n.inputs) seal(id, undefined);
+    }
+  }
+  for (const id of p.outputs) seal(id, undefined);
+  const lastMember = new Map<Group, PNode>();
+  for (const g of groups) if (g.members.length > 0) lastMember.set(g, g.members[g.members.length - 1]!);
+  if (!fuse) for (const g of groups) for (const m of g.members) if (!g.reduce.has(m.id)) g.materialized.add(m.id);
+
+  // pass 2: steps, with locations
+  const steps: (() => string)[] = [];
+  const bufs: Buf[] = [];
+  const loc = new Map<number, Loc>();
+  const constants: Tensor[] = [];
+  const preamble: string[] = [];
+  let fusedLoops = 0;
+  const newBuf = (dtype: DType, size: number, output: boolean): Buf => {
+    const b: Buf = { dtype, size, output, name: "", def: steps.length, lastUse: steps.length };
+    bufs.push(b);
+    return b;
+  };
+  /** The array's name in source; pooled buffers get theirs after liveness analysis (placeholder until then). */
+  const ref = (a: Arr): string => (a.buf === null ? a.name : `\u0000${bufs.indexOf(a.buf)}\u0001`);
+  const use = (l: Loc) => {
+    const base = l.kind === "arr" ? l : l.kind === "view" ? l.base : null;
+    if (base?.buf) base.buf.lastUse = Math.max(base.buf.lastUse, steps.length);
+  };
+  let hoisted = 0;
+  const hoist = (text: string): string => {
+    const name = ident("S", hoisted++);
+    preamble.push(`const ${name} = ${text};`);
+    return name;
+  };
+
+  p.inputs.forEach((input, k) => {
+    const name = ident("x", k);
+    loc.set(input.id, input.shape.length === 0 ? { kind: "num", expr: name } : { kind: "arr", name, shape: input.shape, dtype: input.dtype, buf: null, constant: false });
+  });
+  for (const [id, t] of p.constants) {
+    const shape = t.shape.slice();
+    const u = uniformValue(t);
+    if (t.rank === 0) loc.set(id, { kind: "num", expr: formatNumber(t.data[0]!) });
+    else if (u !== undefined) loc.set(id, { kind: "view", shape, dtype: t.dtype, base: null, scalar: formatNumber(u), dims: [], conds: [] });
+    else {
+      const name = ident("K", constants.length);
+      if (options.inlineConstants) preamble.push(`const ${name} = new ${ARRAY_CTOR[t.dtype]}([${Array.from(t.data, formatNumber).join(", ")}]);`);
+      else preamble.push(`const ${name} = K[${int(constants.length)}];`);
+      constants.push(t);
+      loc.set(id, { kind: "arr", name, shape, dtype: t.dtype, buf: null, constant: true });
+    }
+  }
+  const avalOf = (id: number): { shape: number[]; dtype: DType } => {
+    const n = nodes.find((m) => m.id === id);
+    if (n) return n;
+    const c = p.constants.get(id);
+    if (c) return { shape: c.shape.slice(), dtype: c.dtype };
+    return p.inputs.find((i) => i.id === id)!;
+  };
+  const avals = new Map<number, { shape: number[]; dtype: DType }>();
+  for (const i of p.inputs) avals.set(i.id, i);
+  for (const [id, c] of p.constants) avals.set(id, { shape: c.shape.slice(), dtype: c.dtype });
+  for (const n of nodes) avals.set(n.id, n);
+  void avalOf;
+
+  /** Emits one loop over `shape` computing `members` (elementwise + full reductions) from their operands. */
+  const emitLoop = (shape: number[], members: PNode[], reduce: Set<number>, stores: Map<number, Buf>, comment: string, extraLoads?: Map<number, View>) => {
+    const size = sizeOf(shape);
+    const rank = shape.length;
+    const memberIds = new Set(members.map((m) => m.id));
+    const operands = new Map<number, View>(extraLoads);
+    for (const m of members) {
+      for (const id of m.inputs) {
+        if (memberIds.has(id) || operands.has(id)) continue;
+        const l = loc.get(id)!;
+        const a = avals.get(id)!;
+        use(l);
+        operands.set(id, viewTo(l, a.shape, a.dtype, shape));
+      }
+    }
+    // loop mode: flat when every operand is contiguous in this shape
+    const strides = stridesOf(shape);
+    const info = [...operands].map(([id, v]) => {
+      let constant = 0;
+      const coef = new Array<number>(rank).fill(0);
+      if (v.base !== null) {
+        const bs = stridesOf(v.base.shape);
+        v.dims.forEach((d, m) => {
+          constant += bs[m]! * d.offset;
+          if (d.from >= 0) coef[d.from]! += bs[m]!;
+        });
+      }
+      const flat = v.conds.length === 0 && (v.base === null || coef.every((c, k) => c === strides[k] || shape[k] === 1));
+      return { id, v, constant, coef, flat };
+    });
+    const mode = rank === 1 ? "rank1" : info.every((o) => o.flat) ? "flat" : "nested";
+    const dimVar = (k: number) => (mode === "rank1" ? "i" : ident("d", k));
+    const loadOf = (o: (typeof info)[number]): string => {
+      let load: string;
+      if (o.v.base === null) load = o.v.scalar;
+      else if (mode !== "nested" && o.flat) load = `${ref(o.v.base)}[${o.constant === 0 ? "i" : `i + ${int(o.constant)}`}]`;
+      else {
+        const terms = o.coef.flatMap((c, k) => (c === 0 || shape[k] === 1 ? [] : [c === 1 ? dimVar(k) : `${int(c)} * ${dimVar(k)}`]));
+        if (o.constant !== 0 || terms.length === 0) terms.push(int(o.constant));
+        load = `${ref(o.v.base)}[${terms.join(" + ")}]`;
+      }
+      if (o.v.conds.length === 0) return load;
+      const conds = o.v.conds.map((c) => `${dimVar(c.dim)} >= ${int(c.lo)} && ${dimVar(c.dim)} < ${int(c.hi)}`);
+      return `(${conds.join(" && ")} ? ${load} : 0)`;
+    };
+    const body: string[] = [];
+    const names = new Map<number, string>();
+    for (const o of info) {
+      const l = loadOf(o);
+      if (o.v.base === null && o.v.conds.length === 0) names.set(o.id, l);
+      else {
+        const name = o.id < 0 ? "src" : ident("a", o.id);
+        body.push(`const ${name} = ${l};`);
+        names.set(o.id, name);
+      }
+    }
+    const before: string[] = [];
+    for (const m of members) {
+      if (reduce.has(m.id)) {
+        const acc = ident("v", m.id);
+        const x = names.get(m.inputs[0]!)!;
+        if (m.op === "reduceSum") {
+          before.push(`let ${acc} = 0;`);
+          body.push(m.dtype === "float32" ? `${acc} = Math.fround(${acc} + ${x});` : m.dtype === "int32" ? `${acc} = (${acc} + ${x}) | 0;` : `${acc} += ${x};`);
+        } else {
+          before.push(`let ${acc} = ${m.dtype === "int32" ? "-2147483648" : "-Infinity"};`);
+          body.push(`if (${x} > ${acc} || ${x} !== ${x}) ${acc} = ${x};`);
+        }
+        loc.set(m.id, { kind: "num", expr: acc });
+        continue;
+      }
+      const t = m.id < 0 ? "tc" : ident("t", m.id);
+      const inDtype = avals.get(m.inputs[m.op === "where" ? 1 : 0]!)!.dtype;
+      body.push(`const ${t} = ${elementwise(m.op, m.inputs.map((id) => names.get(id)!), inDtype, m.dtype, m.params)}; // ${opName(m.op)}`);
+      names.set(m.id, t);
+      const buf = stores.get(m.id);
+      if (buf !== undefined) body.push(`\u0000${bufs.indexOf(buf)}\u0001[i] = ${t};`);
+    }
+    fusedLoops++;
+    const render = () => {
+      const fill = (line: string) => line;
+      const lines = [`// ${comment}`, ...before];
+      if (mode === "nested") {
+        let open = "";
+        shape.forEach((d, k) => (open += `for (let ${ident("d", k)} = 0; ${ident("d", k)} < ${int(d)}; ${ident("d", k)}++) `));
+        lines.push("{", "let i = 0;", `${open}{`, ...body.map((l) => `  ${fill(l)}`), "  i++;", "}", "}");
+      } else {
+        lines.push(`for (let i = 0; i < ${int(size)}; i++) {`, ...body.map((l) => `  ${fill(l)}`), "}");
+      }
+      return lines.join("\n");
+    };
+    steps.push(render);
+  };
+
+  /** A contiguous array holding `l` (copying views). */
+  const materialize = (l: Loc, shape: number[], dtype: DType, output = false): Arr => {
+    if (l.kind === "arr" && !output) return l;
+    if (l.kind === "view" && !output) {
+      const c = isContiguous(l);
+      if (c) return c;
+    }
+    const buf = newBuf(dtype, sizeOf(shape), output);
+    const arr: Arr = { kind: "arr", name: "", shape, dtype, buf, constant: false };
+    if (l.kind === "num") {
+      use(l);
+      steps.push(() => `${ref(arr)}[0] = ${l.expr};`);
+      return arr;
+    }
+    use(l);
+    const v = asView(l, shape, dtype);
+    const copy: PNode = { id: -1, op: "stopGradient", inputs: [-2], params: {}, shape, dtype };
+    const fakeId = -2;
+    emitLoop(shape, [{ ...copy, id: -3, inputs: [fakeId] }], new Set(), new Map([[-3, buf]]), "copy", new Map([[fakeId, v]]));
+    avals.delete(-3);
+    return arr;
+  };
+  avals.set(-2, { shape: [], dtype: "float64" });
+
+  const kernelOut = (n: PNode, output: boolean): { arr: Arr; finish: () => void } => {
+    const buf = newBuf(n.dtype, Math.max(1, sizeOf(n.shape)), output && n.shape.length > 0);
+    const arr: Arr = { kind: "arr", name: "", shape: n.shape, dtype: n.dtype, buf, constant: false };
+    return {
+      arr,
+      finish: () => {
+        if (n.shape.length === 0) {
+          const name = ident("v", n.id);
+          buf.lastUse = steps.length;
+          steps.push(() => `const ${name} = ${ref(arr)}[0];`);
+          loc.set(n.id, { kind: "num", expr: name });
+        } else loc.set(n.id, arr);
+      },
+    };
+  };
+  const nameOf = (a: Arr) => () => ref(a);
+
+  for (const n of nodes) {
+    const g = groupOf.get(n.id);
+    if (g !== undefined) {
+      if (lastMember.get(g) !== n) continue;
+      const stores = new Map<number, Buf>();
+      for (const m of g.members) {
+        if (!g.materialized.has(m.id)) continue;
+        const buf = newBuf(m.dtype, sizeOf(m.shape), isOutput.has(m.id));
+        stores.set(m.id, buf);
+      }
+      emitLoop(g.shape, g.members, g.reduce, stores, `fused: ${g.members.map((m) => `${ident("v", m.id)} = ${opName(m.op)}`).join(", ")}`);
+      for (const [id, buf] of stores) loc.set(id, { kind: "arr", name: "", shape: g.shape, dtype: buf.dtype, buf, constant: false });
+      continue;
+    }
+    const ins = n.inputs.map((id) => loc.get(id)!);
+    const inAvals = n.inputs.map((id) => avals.get(id)!);
+    const comment = `// ${ident("v", n.id)}: ${opName(n.op)}`;
+    if (n.shape.length === 0 && ELEMENTWISE.has(n.op)) {
+      ins.forEach(use);
+      const exprs = ins.map((l) => (l as Num).expr);
+      const name = ident("v", n.id);
+      const text = `const ${name} = ${elementwise(n.op, exprs, inAvals[n.op === "where" ? 1 : 0]!.dtype, n.dtype, n.params)}; ${comment}`;
+      steps.push(() => text);
+      loc.set(n.id, { kind: "num", expr: name });
+      continue;
+    }
+    if (VIEWS.has(n.op) || ((n.op === "reduceSum" || n.op === "reduceMax") && (n.params as { axes: number[] }).axes.length === 0)) {
+      const x = ins[0]!;
+      const xa = inAvals[0]!;
+      if (n.op === "reduceSum" || n.op === "reduceMax") {
+        loc.set(n.id, x);
+        continue;
+      }
+      if (n.shape.length === 0) {
+        const arr = materialize(x, xa.shape, xa.dtype);
+        use(arr);
+        const name = ident("v", n.id);
+        const get = nameOf(arr);
+        steps.push(() => `const ${name} = ${get()}[0]; ${comment}`);
+        loc.set(n.id, { kind: "num", expr: name });
+        continue;
+      }
+      if (n.op === "reshape") {
+        if (x.kind === "view" && x.base === null && x.conds.length === 0) loc.set(n.id, { ...x, shape: n.shape });
+        else if (x.kind === "num") loc.set(n.id, { kind: "view", shape: n.shape, dtype: n.dtype, base: null, scalar: x.expr, dims: [], conds: [] });
+        else {
+          const arr = materialize(x, xa.shape, xa.dtype);
+          loc.set(n.id, { ...arr, shape: n.shape });
+        }
+        continue;
+      }
+      const v = asView(x, xa.shape, xa.dtype);
+      let out: View;
+      if (n.op === "broadcastTo") out = compose(v, n.shape, broadcastMap(xa.shape, n.shape), []);
+      else if (n.op === "slice") out = compose(v, n.shape, (n.params as { begin: number[] }).begin.map((b, j) => ({ from: j, offset: b })), []);
+      else if (n.op === "pad") {
+        const low = (n.params as { low: number[] }).low;
+        const map = low.map((l, j) => ({ from: j, offset: -l }));
+        const conds = low.flatMap((l, j) => (l === 0 && xa.shape[j]! + l === n.shape[j] ? [] : [{ dim: j, lo: l, hi: l + xa.shape[j]! }]));
+        out = compose(v, n.shape, map, conds);
+      } else {
+        const perm = (n.params as { perm: number[] }).perm;
+        const map = new Array<DimMap>(perm.length);
+        perm.forEach((q, k) => (map[q] = { from: k, offset: 0 }));
+        out = compose(v, n.shape, map, []);
+      }
+      loc.set(n.id, out);
+      continue;
+    }
+    // kernels on contiguous inputs
+    const arrs = ins.map((l, i) => materialize(l, inAvals[i]!.shape, inAvals[i]!.dtype));
+    arrs.forEach(use);
+    const names = arrs.map(nameOf);
+    const { arr, finish } = kernelOut(n, isOutput.has(n.id));
+    const out = nameOf(arr);
+    const xs = inAvals[0]!.shape;
+    const around = (shape: readonly number[], axis: number, length = 1) =>
+      [sizeOf(shape.slice(0, axis)), sizeOf(shape.slice(axis, axis + length)), sizeOf(shape.slice(axis + length))] as const;
+    switch (n.op) {
+      case "reduceSum":
+      case "reduceMax": {
+        const axes = (n.params as { axes: number[] }).axes;
+        const shapeName = hoist(`[${xs.map(int).join(", ")}]`);
+        const maskName = hoist(`[${xs.map((_, i) => (axes.includes(i) ? "1" : "0")).join(", ")}]`);
+        steps.push(() => `rt_reduce(${names[0]!()}, ${shapeName}, ${maskName}, ${out()}, ${n.op === "reduceMax"}); ${comment}`);
+        break;
+      }
+      case "argmax": {
+        const [o, l, inner] = around(xs, (n.params as { axis: number }).axis);
+        steps.push(() => `rt_argmax(${names[0]!()}, ${int(o)}, ${int(l)}, ${int(inner)}, ${out()}); ${comment}`);
+        break;
+      }
+      case "concat": {
+        const axis = (n.params as { axis: number }).axis;
+        const [outer, , inner] = around(n.shape, axis);
+        const rowLength = n.shape[axis]! * inner;
+        let column = 0;
+        const calls: (() => string)[] = [];
+        inAvals.forEach((a, i) => {
+          const block = a.shape[axis]! * inner;
+          const col = column;
+          calls.push(() => `rt_concat(${out()}, ${names[i]!()}, ${int(outer)}, ${int(block)}, ${int(rowLength)}, ${int(col)});`);
+          column += block;
+        });
+        steps.push(() => [comment, ...calls.map((c) => c())].join("\n"));
+        break;
+      }
+      case "gather": {
+        const [o, l, inner] = around(xs, (n.params as { axis: number }).axis);
+        steps.push(() => `rt_gather(${names[0]!()}, ${names[1]!()}, ${int(o)}, ${int(l)}, ${int(inner)}, ${out()}); ${comment}`);
+        break;
+      }
+      case "scatterAdd": {
+        const { axis, size } = n.params as { axis: number; size: number };
+        const [o, , inner] = around(xs, axis, inAvals[1]!.shape.length);
+        steps.push(() => `rt_scatterAdd(${names[0]!()}, ${names[1]!()}, ${int(o)}, ${int(size)}, ${int(inner)}, ${out()}); ${comment}`);
+        break;
+      }
+      case "matmul": {
+        const r = n.shape.length;
+        const m = n.shape[r - 2]!;
+        const nn = n.shape[r - 1]!;
+        const k = xs[xs.length - 1]!;
+        const batch = n.shape.slice(0, -2);
+        // operands broadcast over the batch axes
+        const a = materialize(viewTo(ins[0]!, inAvals[0]!.shape, n.dtype, [...batch, m, k]), [...batch, m, k], n.dtype);
+        const b = materialize(viewTo(ins[1]!, inAvals[1]!.shape, n.dtype, [...batch, k, nn]), [...batch, k, nn], n.dtype);
+        use(a);
+        use(b);
+        const an = nameOf(a);
+        const bn = nameOf(b);
+        steps.push(() => `rt_matmul(${an()}, ${bn()}, ${out()}, ${int(sizeOf(batch))}, ${int(m)}, ${int(k)}, ${int(nn)}); ${comment}`);
+        break;
+      }
+      default:
+        throw new Error(`internal: no code generator for ${n.op}`);
+    }
+    finish();
+  }
+
+  // outputs
+  const lateNames = new Map<number, () => string>();
+  const outExprs: string[] = [];
+  for (const id of p.outputs) {
+    const l = loc.get(id)!;
+    const a = avals.get(id)!;
+    if (l.kind === "num") {
+      outExprs.push(l.expr);
+      continue;
+    }
+    if (l.kind === "arr" && (l.buf === null ? !l.constant : l.buf.output)) {
+      const get = nameOf(l);
+      outExprs.push("\u0001" + outExprs.length);
+      lateNames.set(outExprs.length - 1, get);
+      continue;
+    }
+    if (l.kind === "arr" && l.constant) {
+      outExprs.push(`${ref(l)}.slice()`);
+      continue;
+    }
+    const arr = materialize(l, a.shape, a.dtype, true);
+    const get = nameOf(arr);
+    outExprs.push("\u0001" + outExprs.length);
+    lateNames.set(outExprs.length - 1, get);
+  }
+
+  // buffer assignment by liveness
+  let pooledBytes = 0;
+  const free = new Map<string, string[]>();
+  const active: Buf[] = [];
+  let pooled = 0;
+  const reuse = options.reuse !== false;
+  const sorted = bufs.map((b, i) => [b, i] as const).sort((x, y) => x[0].def - y[0].def || x[1] - y[1]);
+  for (const [b, i] of sorted) {
+    if (b.output) {
+      b.name = ident("o", i);
+      continue;
+    }
+    for (let j = active.length - 1; j >= 0; j--) {
+      const a = active[j]!;
+      if (a.lastUse < b.def) {
+        active.splice(j, 1);
+        const key = `${a.dtype}:${a.size}`;
+        if (reuse) (free.get(key) ?? free.set(key, []).get(key)!).push(a.name);
+      }
+    }
+    const key = `${b.dtype}:${b.size}`;
+    const reused = free.get(key)?.pop();
+    if (reused !== undefined) b.name = reused;
+    else {
+      b.name = ident("B", pooled++);
+      pooledBytes += b.size * (b.dtype === "float64" ? 8 : b.dtype === "bool" ? 1 : 4);
+      preamble.push(`const ${b.name} = new ${ARRAY_CTOR[b.dtype]}(${int(b.size)});`);
+    }
+    active.push(b);
+  }
+
+  const body: string[] = [];
+  const declared = new Set<string>();
+  for (const s of steps) {
+    let text = s();
+    // per-call output buffers are declared where they are first written
+    for (const b of bufs) {
+      if (b.output && !declared.has(b.name) && text.includes(`\u0000${bufs.indexOf(b)}\u0001`)) {
+        declared.add(b.name);
+        text = `const ${b.name} = new ${ARRAY_CTOR[b.dtype]}(${int(b.size)});\n${text}`;
+      }
+    }
+    body.push(text);
+  }
+  const finalOut = outExprs.map((e, k) => (e.startsWith("\u0001") ? lateNames.get(k)!() : e));
+  const ret = options.ret ? options.ret(finalOut) : `[${finalOut.join(", ")}]`;
+  const params = p.inputs.map((_, k) => ident("x", k)).join(", ");
+  const resolve = (text: string) => text.replace(/\u0000(\d+)\u0001/g, (_, k: string) => bufs[Number(k)]!.name);
+  const source = resolve([
+    `"use strict";`,
+    ...preamble,
+    `return function compiled(${params}) {`,
+    ...body.flatMap((b) => b.split("\n").map((l) => `  ${l}`)),
+    `  return ${ret};`,
+    `};`,
+  ].join("\n"));
+  return { source, constants, pooledBytes, fusedLoops };
+}
+

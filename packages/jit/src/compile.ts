@@ -1,0 +1,86 @@
+/**
+ * Compiling a graph: optimize, generate source, build the function with `new Function`.
+ * Compiled functions take one argument per graph input (a JS number for rank-0 inputs, the
+ * typed-array data otherwise) and return the flat outputs the same way.
+ */
+import { ArgumentError, Tensor, type Aval, type Graph } from "@chainrule/ir";
+import { generate, type GenerateOptions } from "./codegen.js";
+import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
+import { RUNTIME_HELPERS, RUNTIME_SOURCE } from "./runtime.js";
+
+export type RawFunction = (...inputs: (number | Tensor["data"])[]) => unknown;
+
+export interface CompiledGraph {
+  /** The generated function (flat inputs → flat outputs, or the `ret` expression). */
+  readonly run: RawFunction;
+  /** The generated JavaScript (the body of the factory that returns `run`). */
+  readonly source: string;
+  readonly inputs: readonly Aval[];
+  readonly outputs: readonly Aval[];
+  readonly nodeCount: number;
+  readonly optimizedNodeCount: number;
+  readonly pooledBytes: number;
+  readonly fusedLoops: number;
+}
+
+export interface CompileOptions extends GenerateOptions {
+  optimize?: OptimizeOptions | false;
+}
+
+function runtimeFor(source: string): string {
+  // include only helpers the program calls (rt_index and rt_error come with gather/scatterAdd)
+  return RUNTIME_HELPERS.some((h) => source.includes(`${h}(`)) ? RUNTIME_SOURCE : "";
+}
+
+function rtError(message: string): Error {
+  return new ArgumentError(String(message));
+}
+
+export function programSource(p: Program, options: CompileOptions = {}): ReturnType<typeof generate> & { full: string } {
+  const generated = generate(p, options);
+  const full = `${runtimeFor(generated.source)}\n${generated.source}`;
+  return { ...generated, full };
+}
+
+export function compileGraph(graph: Graph, options: CompileOptions = {}): CompiledGraph {
+  const program = toProgram(graph);
+  if (options.optimize !== false) optimize(program, options.optimize);
+  const generated = programSource(program, options);
+  const factory = new Function("K", "rt_error", generated.full) as (k: unknown[], e: (m: string) => Error) => RawFunction;
+  const run = factory(generated.constants.map((t) => t.data), rtError);
+  const avalOf = (id: number): Aval => {
+    const n = program.nodes.find((m) => m.id === id);
+    if (n) return { shape: n.shape, dtype: n.dtype };
+    const c = program.constants.get(id);
+    if (c) return { shape: c.shape, dtype: c.dtype };
+    return program.inputs.find((i) => i.id === id)!;
+  };
+  return {
+    run,
+    source: generated.full.trim(),
+    inputs: graph.inputs.map((i) => ({ shape: i.shape, dtype: i.dtype })),
+    outputs: program.outputs.map(avalOf),
+    nodeCount: graph.nodes.length,
+    optimizedNodeCount: program.nodes.length,
+    pooledBytes: generated.pooledBytes,
+    fusedLoops: generated.fusedLoops,
+  };
+}
+
+/** Runs a compiled graph on tensors (shapes and dtypes as compiled), returning tensors. */
+export function runCompiled(c: CompiledGraph, inputs: readonly Tensor[]): Tensor[] {
+  const raw = c.run(...inputs.map((t, i) => (c.inputs[i]!.shape.length === 0 ? t.data[0]! : t.data))) as unknown[];
+  return raw.map((v, i) => {
+    const a = c.outputs[i]!;
+    if (typeof v === "number") {
+      const t = new Tensor(a.dtype, [], allocate(a.dtype, 1));
+      t.data[0] = v;
+      return t;
+    }
+    return new Tensor(a.dtype, a.shape, v as Tensor["data"]);
+  });
+}
+
+function allocate(dtype: Aval["dtype"], n: number): Tensor["data"] {
+  return dtype === "float64" ? new Float64Array(n) : dtype === "float32" ? new Float32Array(n) : dtype === "int32" ? new Int32Array(n) : new Uint8Array(n);
+}

@@ -1,0 +1,403 @@
+/**
+ * The JIT engine: each transformation traces `(dynamic leaves) => interpreter.T(f)(...)` to a
+ * graph (so the graph already contains the derivative), optimizes it, compiles it with
+ * `new Function`, and caches it by the structure, shapes and dtypes of the arguments.
+ *
+ * When called on tracers of an enclosing transformation (or while one is active), it does not
+ * compile: it runs the interpreter on them, so transformations nest to any order and the
+ * outermost call compiles one graph.
+ */
+import {
+  ArgumentError, config, currentTrace, flatten, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
+  type AnyFunction, type Argnums, type Engine, type Graph, type TreeDef,
+} from "@chainrule/ir";
+import { interpreter } from "./ad.js";
+import { recordCompile, SignatureCache, stats } from "./cache.js";
+import { compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
+
+export type Kind = "jit" | "grad" | "valueAndGrad" | "jacobian" | "hessian" | "jvp" | "hvp" | "vjpValue" | "vjpPullback";
+
+/** What a compiled entry needs to turn raw outputs into the result tree. */
+interface Entry {
+  readonly compiled: CompiledGraph;
+  readonly outTree: TreeDef;
+  /** Per output leaf: return a JS number (true) or a Tensor. */
+  readonly mask: readonly boolean[];
+  readonly dynamic: readonly number[];
+}
+
+/** Output leaves of f, recorded while tracing: which were JS numbers, which rank 0. */
+interface FRecord {
+  num: boolean[];
+  rank0: boolean[];
+}
+
+function recordOutputs(f: AnyFunction, rec: FRecord): AnyFunction {
+  return (...args: unknown[]) => {
+    const out = f(...args);
+    const { leaves } = flatten(out, "jit", "f's result");
+    rec.num = leaves.map((l) => typeof l === "number");
+    rec.rank0 = leaves.map((l) => typeof l === "number" || l.rank === 0);
+    return out;
+  };
+}
+
+/** How the interpreter is applied for each kind (on the rebuilt arguments). */
+function apply(kind: Kind, f: AnyFunction, argnums: Argnums, args: unknown[]): unknown {
+  switch (kind) {
+    case "jit":
+    case "vjpValue":
+      return f(...args);
+    case "grad":
+      return interpreter.grad(f, argnums)(...args);
+    case "valueAndGrad":
+      return interpreter.valueAndGrad(f, argnums)(...args);
+    case "jacobian":
+      return interpreter.jacobian(f, argnums)(...args);
+    case "hessian":
+      return interpreter.hessian(f, argnums)(...args);
+    case "jvp":
+      return interpreter.jvp(f, args[0] as never, args[1] as never);
+    case "hvp":
+      return interpreter.hvp(f, args[0] as never, args[1] as never);
+    case "vjpPullback": {
+      const [primals, ct] = args as [unknown[], unknown];
+      return interpreter.vjp(f, ...(primals as never[]))[1](ct as never);
+    }
+  }
+}
+
+/** Number-in → number-out rules of `defineEngine`, per output leaf. */
+function outputMask(kind: Kind, inNum: boolean[], inRank0: boolean[], rec: FRecord, outCount: number): boolean[] {
+  const all = inNum.length > 0 && inNum.every(Boolean);
+  switch (kind) {
+    case "jit":
+    case "vjpValue":
+      return kind === "jit" ? rec.num : rec.num.map((n, i) => (all || n) && rec.rank0[i]!);
+    case "grad":
+    case "vjpPullback":
+      return inNum;
+    case "valueAndGrad":
+      return [all || rec.num[0] === true, ...inNum];
+    case "jvp": {
+      const m = rec.num.map((n, i) => (all || n) && rec.rank0[i]!);
+      return [...m, ...m];
+    }
+    case "hvp":
+      return inRank0.map((r) => all && r);
+    case "jacobian": {
+      const out: boolean[] = [];
+      rec.num.forEach((n, o) => inNum.forEach((w) => out.push(w && (all || n) && rec.rank0[o]!)));
+      return out;
+    }
+    case "hessian": {
+      const out: boolean[] = [];
+      inRank0.forEach((r) => inNum.forEach((w) => out.push(w && all && r)));
+      return out.length === outCount ? out : new Array<boolean>(outCount).fill(false);
+    }
+  }
+}
+
+export interface JitOptions extends CompileOptions {
+  /** Maximum compiled signatures kept per function (default 64). */
+  cacheSize?: number;
+  /** jit only: argument positions treated as static (their JS numbers are baked in; a new value recompiles). */
+  staticArgnums?: readonly number[];
+}
+
+function treeKey(def: TreeDef): string {
+  switch (def.kind) {
+    case "number":
+      return "n";
+    case "tensor":
+      return "t";
+    case "none":
+      return def.value === null ? "N" : "U";
+    case "array":
+      return `[${def.children.map(treeKey).join(",")}]`;
+    case "object":
+      return `{${def.keys.map((k, i) => `${JSON.stringify(k)}:${treeKey(def.children[i]!)}`).join(",")}}`;
+  }
+}
+
+function leafKey(leaf: number | Tensor, dynamic: boolean): string {
+  if (typeof leaf === "number") return dynamic ? "number" : `static ${Object.is(leaf, -0) ? "-0" : String(leaf)}`;
+  return `${leaf.dtype}[${leaf.shape.join(",")}]`;
+}
+
+/** The cached compiled form of one transformation of one function. */
+class Compiled {
+  readonly cache: SignatureCache<Entry>;
+  /** Scalar fast path: all arguments JS numbers, all results JS numbers. */
+  fast: ((...xs: number[]) => unknown) | undefined;
+  fastArity = -1;
+
+  constructor(
+    readonly kind: Kind,
+    readonly f: AnyFunction,
+    readonly argnums: Argnums,
+    readonly options: JitOptions,
+  ) {
+    this.cache = new SignatureCache(options.cacheSize ?? 64);
+  }
+
+  /** Which argument positions are differentiated (their number leaves are dynamic). */
+  private diffPositions(args: readonly unknown[]): Set<number> | "all" {
+    switch (this.kind) {
+      case "grad":
+      case "valueAndGrad":
+      case "jacobian":
+      case "hessian": {
+        const a = this.argnums;
+        return new Set(typeof a === "number" ? [a] : Array.isArray(a) ? a : []);
+      }
+      case "jit": {
+        const s = new Set(this.options.staticArgnums ?? []);
+        return new Set(args.map((_, i) => i).filter((i) => !s.has(i)));
+      }
+      default:
+        return "all";
+    }
+  }
+
+  call(args: unknown[]): unknown {
+    if (config.debugNans || currentTrace() !== undefined) {
+      stats.interpreted++;
+      return apply(this.kind, this.f, this.argnums, args);
+    }
+    const positions = this.diffPositions(args);
+    // flatten per argument so we know which leaves belong to which position
+    const leaves: (number | Tensor)[] = [];
+    const dynamic: number[] = [];
+    let key = "";
+    const defs: TreeDef[] = [];
+    for (let a = 0; a < args.length; a++) {
+      const { leaves: ls, def } = flatten(args[a], this.kind, `args[${a}]`);
+      defs.push(def);
+      const diff = positions === "all" || positions.has(a);
+      key += treeKey(def) + ":";
+      for (const leaf of ls) {
+        if (leaf instanceof Tracer) {
+          stats.interpreted++;
+          return apply(this.kind, this.f, this.argnums, args);
+        }
+        const isDynamic = diff || typeof leaf !== "number";
+        if (isDynamic) dynamic.push(leaves.length);
+        key += leafKey(leaf, isDynamic) + ";";
+        leaves.push(leaf);
+      }
+      key += "|";
+    }
+    // the differentiated leaves, for the number-in → number-out rules
+    const inNum: boolean[] = [];
+    const inRank0: boolean[] = [];
+    const diffArgs: unknown[] =
+      this.kind === "jit" ? [] :
+      this.kind === "vjpValue" ? args :
+      this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback" ? [args[0]] :
+      (typeof this.argnums === "number" ? [this.argnums] : Array.isArray(this.argnums) ? (this.argnums as number[]) : []).map((a) => args[a]);
+    for (const tree of diffArgs) {
+      for (const leaf of flatten(tree, this.kind, "args").leaves) {
+        inNum.push(typeof leaf === "number");
+        inRank0.push(typeof leaf === "number" || leaf.rank === 0);
+      }
+    }
+    let entry = this.cache.get(key);
+    if (entry === undefined) {
+      entry = this.compile(args, defs, leaves, dynamic, inNum, inRank0, key);
+    } else stats.cacheHits++;
+    const inputs = entry.dynamic.map((i) => {
+      const leaf = leaves[i]!;
+      return typeof leaf === "number" ? leaf : leaf.rank === 0 ? leaf.data[0]! : leaf.data;
+    });
+    const raw = entry.compiled.run(...inputs) as unknown[];
+    return unflatten(entry.outTree, raw.map((v, i) => wrapOutput(v, entry!.compiled.outputs[i]!, entry!.mask[i]!)));
+  }
+
+  private compile(args: unknown[], defs: TreeDef[], leaves: (number | Tensor)[], dynamic: number[], inNum: boolean[], inRank0: boolean[], key: string): Entry {
+    const started = performance.now();
+    const rec: FRecord = { num: [], rank0: [] };
+    const fw = recordOutputs(this.f, rec);
+    const traced = dynamic.map((i) => {
+      const leaf = leaves[i]!;
+      return typeof leaf === "number" ? scalar(leaf) : leaf;
+    });
+    const graph: Graph = traceWith(
+      { name: `jit(${this.kind})` },
+      ((xs: Tensor[]) => {
+        const all = leaves.slice() as unknown[];
+        dynamic.forEach((i, j) => (all[i] = xs[j]));
+        let k = 0;
+        const rebuilt = defs.map((def) => {
+          const n = countLeaves(def);
+          const tree = unflatten(def, all.slice(k, k + n));
+          k += n;
+          return tree;
+        });
+        return apply(this.kind, fw, this.argnums, rebuilt);
+      }) as never,
+      traced,
+    );
+    const mask = outputMask(this.kind, inNum, inRank0, rec, graph.outputs.length);
+    const compiled = compileGraph(graph, this.options);
+    const entry: Entry = { compiled, outTree: graph.outTree, mask, dynamic };
+    this.cache.set(key, entry);
+    const signature = describeSignature(key);
+    recordCompile({
+      transform: this.kind,
+      reason: this.cache.lastSignature === undefined ? "first call" : `signature changed: ${describeSignature(this.cache.lastSignature)} → ${signature}`,
+      signature,
+      nodes: compiled.nodeCount,
+      optimizedNodes: compiled.optimizedNodeCount,
+      milliseconds: performance.now() - started,
+    });
+    this.cache.lastSignature = key;
+    // scalar fast path: every argument a dynamic JS number and every result a JS number
+    if (this.fast === undefined && leaves.every((l) => typeof l === "number") && dynamic.length === leaves.length && args.every((a) => typeof a === "number") && mask.every(Boolean) && literalTree(graph.outTree)) {
+      const fast = compileGraph(graph, { ...this.options, ret: (outs) => treeLiteral(graph.outTree, outs) });
+      this.fast = fast.run as (...xs: number[]) => unknown;
+      this.fastArity = args.length;
+    }
+    return entry;
+  }
+
+  /** The source of the most recently compiled graph. */
+  get source(): string | undefined {
+    return this.lastSource;
+  }
+  lastSource: string | undefined;
+}
+
+function countLeaves(def: TreeDef): number {
+  return def.kind === "number" || def.kind === "tensor" ? 1 : def.kind === "none" ? 0 : def.children.reduce((n, c) => n + countLeaves(c), 0);
+}
+
+function literalTree(def: TreeDef): boolean {
+  return def.kind === "number" || def.kind === "tensor" || (def.kind === "array" && def.children.every(literalTree));
+}
+
+function treeLiteral(def: TreeDef, outs: string[]): string {
+  let k = 0;
+  const build = (d: TreeDef): string => (d.kind === "array" ? `[${d.children.map(build).join(", ")}]` : outs[k++]!);
+  return build(def);
+}
+
+function describeSignature(key: string): string {
+  return `(${key
+    .split("|")
+    .filter((s) => s.length > 0)
+    .map((arg) => arg.slice(arg.indexOf(":") + 1).split(";").filter(Boolean).join(", "))
+    .join("; ")})`;
+}
+
+function wrapOutput(v: unknown, aval: CompiledGraph["outputs"][number], asNumber: boolean): unknown {
+  if (typeof v === "number") {
+    if (asNumber) return v;
+    return scalar(v, aval.dtype);
+  }
+  return new Tensor(aval.dtype, aval.shape, v as Tensor["data"]);
+}
+
+// ── public transformations ─────────────────────────────────────────────────────────────────
+
+export interface CompiledFunction<F extends AnyFunction = AnyFunction> {
+  (...args: Parameters<F>): ReturnType<F>;
+  /** Generated JavaScript of the most recent compile (undefined before the first call). */
+  readonly source: string | undefined;
+  /** Number of compiled signatures in this function's cache. */
+  readonly cacheSize: number;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return typeof value === "number" ? `number ${value}` : typeof value === "function" ? "a function" : typeof value;
+}
+
+function checkFunction(op: string, f: unknown): void {
+  if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
+}
+
+function wrap(c: Compiled): CompiledFunction {
+  const fn = function (this: unknown, ...args: unknown[]) {
+    const fast = c.fast;
+    if (fast !== undefined && args.length === c.fastArity) {
+      let numbers = true;
+      for (let i = 0; i < args.length; i++) if (typeof args[i] !== "number") numbers = false;
+      if (numbers && currentTrace() === undefined && !config.debugNans) {
+        stats.cacheHits++;
+        return fast(...(args as number[]));
+      }
+    }
+    return c.call(args);
+  } as CompiledFunction;
+  Object.defineProperty(fn, "source", { get: () => lastSourceOf(c) });
+  Object.defineProperty(fn, "cacheSize", { get: () => c.cache.size });
+  return fn;
+}
+
+function lastSourceOf(c: Compiled): string | undefined {
+  const key = c.cache.lastSignature;
+  return key === undefined ? undefined : c.cache.get(key)?.compiled.source;
+}
+
+/** Compiles `f` for plain evaluation (cached per argument signature). */
+export function jit<F extends AnyFunction>(f: F, options: JitOptions = {}): CompiledFunction<F> {
+  checkFunction("jit", f);
+  return wrap(new Compiled("jit", f, 0, options)) as CompiledFunction<F>;
+}
+
+function transform(kind: Kind, op: string) {
+  return (f: AnyFunction, argnums: Argnums = 0, options: JitOptions = {}) => {
+    checkFunction(op, f);
+    return wrap(new Compiled(kind, f, argnums, options));
+  };
+}
+
+// direct-call transformations cache per function
+const perFunction = new WeakMap<AnyFunction, Map<Kind, Compiled>>();
+function compiledFor(kind: Kind, f: AnyFunction): Compiled {
+  let byKind = perFunction.get(f);
+  if (byKind === undefined) perFunction.set(f, (byKind = new Map()));
+  let c = byKind.get(kind);
+  if (c === undefined) byKind.set(kind, (c = new Compiled(kind, f, 0, {})));
+  return c;
+}
+
+export const grad = transform("grad", "grad") as Engine["grad"];
+export const valueAndGrad = transform("valueAndGrad", "valueAndGrad") as Engine["valueAndGrad"];
+export const jacobian = transform("jacobian", "jacobian") as Engine["jacobian"];
+export const hessian = transform("hessian", "hessian") as Engine["hessian"];
+
+export const jvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
+  checkFunction("jvp", f);
+  if (!Array.isArray(primals) || !Array.isArray(tangents)) {
+    throw new ArgumentError(`jvp: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`);
+  }
+  return compiledFor("jvp", f).call([primals, tangents]);
+}) as Engine["jvp"];
+
+export const hvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
+  checkFunction("hvp", f);
+  if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
+  return compiledFor("hvp", f).call([primals, tangents]);
+}) as Engine["hvp"];
+
+export const vjp = ((f: AnyFunction, ...primals: unknown[]) => {
+  checkFunction("vjp", f);
+  if (config.debugNans || currentTrace() !== undefined || flatten(primals, "vjp", "primals").leaves.some((l) => l instanceof Tracer)) {
+    stats.interpreted++;
+    return interpreter.vjp(f, ...(primals as never[]));
+  }
+  // validate the primals as the interpreter would (errors match), then compile value and pullback
+  const value = compiledFor("vjpValue", f).call(primals);
+  const pull = compiledFor("vjpPullback", f);
+  const pullback = (cotangent: unknown) => {
+    // shape/structure errors come from the interpreter's own checks, run once per new signature
+    return pull.call([primals, cotangent]);
+  };
+  return [value, pullback];
+}) as Engine["vjp"];
+
+/** The JIT as an `Engine` (same semantics as every chainrule engine). */
+export const engine: Engine = { name: "jit", specVersion: SPEC_VERSION, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp };

@@ -1,0 +1,195 @@
+/**
+ * Graph optimizations, each preserving results exactly (tested in optimize.test.ts):
+ * constant folding, algebraic simplification, common-subexpression elimination and
+ * dead-code elimination. They work on `Program`, a mutable copy of an ir `Graph`.
+ */
+import { evalPrimitive, shapesEqual, type DType, type Graph, type Params, type Primitive, type Tensor } from "@chainrule/ir";
+
+export interface PNode {
+  id: number;
+  op: Primitive;
+  inputs: number[];
+  params: Params;
+  shape: number[];
+  dtype: DType;
+}
+
+export interface Program {
+  inputs: { id: number; shape: number[]; dtype: DType }[];
+  constants: Map<number, Tensor>;
+  nodes: PNode[];
+  outputs: number[];
+}
+
+export interface OptimizeOptions {
+  dce?: boolean;
+  cse?: boolean;
+  fold?: boolean;
+  simplify?: boolean;
+}
+
+export function toProgram(graph: Graph): Program {
+  return {
+    inputs: graph.inputs.map((i) => ({ id: i.id, shape: i.shape.slice(), dtype: i.dtype })),
+    constants: new Map(graph.constants.map((c) => [c.id, c.value])),
+    nodes: graph.nodes.map((n) => ({ id: n.id, op: n.op, inputs: n.inputs.slice(), params: n.params, shape: n.shape.slice(), dtype: n.dtype })),
+    outputs: graph.outputs.slice(),
+  };
+}
+
+/** The single value of a constant whose elements are all equal (bitwise for NaN/−0), else undefined. */
+export function uniformValue(t: Tensor): number | undefined {
+  const data = t.data;
+  if (data.length === 0) return undefined;
+  const first = data[0]!;
+  for (let i = 1; i < data.length; i++) if (!Object.is(data[i], first)) return undefined;
+  return first;
+}
+
+/** Folds nodes whose inputs are all constants, when that does not grow data (broadcasts stay lazy). */
+function fold(p: Program): boolean {
+  let changed = false;
+  const kept: PNode[] = [];
+  let nextId = Math.max(0, ...p.constants.keys()) + 1;
+  void nextId;
+  for (const n of p.nodes) {
+    const ins = n.inputs.map((id) => p.constants.get(id));
+    const size = n.shape.reduce((a, b) => a * b, 1);
+    if (ins.every((t) => t !== undefined) && ins.every((t) => size <= Math.max(1, t!.size)) && n.op !== "gather" && n.op !== "scatterAdd") {
+      p.constants.set(n.id, evalPrimitive(n.op, ins as Tensor[], n.params, { shape: n.shape, dtype: n.dtype }));
+      changed = true;
+    } else kept.push(n);
+  }
+  p.nodes = kept;
+  return changed;
+}
+
+/** x·1, x/1, x+0, x−0, neg(neg x), identity layout ops, cast to the same type, stopGradient (derivatives are already in the graph). */
+function simplify(p: Program): boolean {
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const replace = new Map<number, number>();
+  const resolve = (id: number): number => {
+    let r = id;
+    while (replace.has(r)) r = replace.get(r)!;
+    return r;
+  };
+  const shapeOf = (id: number): readonly number[] | undefined => byId.get(id)?.shape ?? p.constants.get(id)?.shape ?? p.inputs.find((i) => i.id === id)?.shape;
+  const constIs = (id: number, v: number): boolean => {
+    const c = p.constants.get(id);
+    return c !== undefined && uniformValue(c) === v;
+  };
+  let changed = false;
+  for (const n of p.nodes) {
+    n.inputs = n.inputs.map(resolve);
+    const [a, b] = n.inputs;
+    const same = (id: number | undefined) => id !== undefined && shapesEqual(shapeOf(id) ?? [-1], n.shape);
+    let to: number | undefined;
+    switch (n.op) {
+      case "mul":
+        if (constIs(b!, 1) && same(a)) to = a;
+        else if (constIs(a!, 1) && same(b)) to = b;
+        break;
+      case "div":
+        if (constIs(b!, 1) && same(a)) to = a;
+        break;
+      case "add":
+        // x + 0 = x except for x = −0 (−0 + 0 = +0): only adding −0 is exact; +0 is kept
+        if (constIs(b!, -0) && same(a)) to = a;
+        else if (constIs(a!, -0) && same(b)) to = b;
+        break;
+      case "sub":
+        if (constIs(b!, 0) && same(a)) to = a;
+        break;
+      case "neg": {
+        const inner = byId.get(a!);
+        if (inner?.op === "neg") to = inner.inputs[0];
+        break;
+      }
+      case "reshape": {
+        const inner = byId.get(a!);
+        if (same(a)) to = a;
+        else if (inner?.op === "reshape") {
+          n.inputs = [inner.inputs[0]!];
+          changed = true;
+        }
+        break;
+      }
+      case "broadcastTo":
+      case "slice":
+      case "pad":
+      case "transpose":
+        if (same(a) && (n.op !== "transpose" || (n.params as { perm: number[] }).perm.every((q, i) => q === i))) to = a;
+        break;
+      case "cast":
+        if (byId.get(a!)?.dtype === n.dtype || p.constants.get(a!)?.dtype === n.dtype || p.inputs.find((i) => i.id === a)?.dtype === n.dtype) to = a;
+        break;
+      case "stopGradient":
+        to = a;
+        break;
+      default:
+        break;
+    }
+    if (to !== undefined) {
+      replace.set(n.id, resolve(to));
+      changed = true;
+    }
+  }
+  if (replace.size > 0) {
+    p.nodes = p.nodes.filter((n) => !replace.has(n.id));
+    p.outputs = p.outputs.map(resolve);
+  }
+  return changed;
+}
+
+/** Merges nodes with the same op, params and inputs, and equal scalar constants. */
+function cse(p: Program): boolean {
+  const replace = new Map<number, number>();
+  const scalars = new Map<string, number>();
+  for (const [id, c] of p.constants) {
+    if (c.size !== 1) continue;
+    const v = c.data[0]!;
+    const key = `${c.dtype}|${c.shape.join(",")}|${Object.is(v, -0) ? "-0" : String(v)}`;
+    const known = scalars.get(key);
+    if (known === undefined) scalars.set(key, id);
+    else replace.set(id, known);
+  }
+  const seen = new Map<string, number>();
+  for (const n of p.nodes) {
+    n.inputs = n.inputs.map((id) => replace.get(id) ?? id);
+    const key = `${n.op}|${n.inputs.join(",")}|${JSON.stringify(n.params)}|${n.dtype}|${n.shape.join(",")}`;
+    const known = seen.get(key);
+    if (known === undefined) seen.set(key, n.id);
+    else replace.set(n.id, known);
+  }
+  if (replace.size === 0) return false;
+  p.nodes = p.nodes.filter((n) => !replace.has(n.id));
+  for (const id of replace.keys()) p.constants.delete(id);
+  p.outputs = p.outputs.map((id) => replace.get(id) ?? id);
+  return true;
+}
+
+/** Removes nodes and constants no output depends on. */
+function dce(p: Program): boolean {
+  const live = new Set(p.outputs);
+  for (let i = p.nodes.length - 1; i >= 0; i--) {
+    const n = p.nodes[i]!;
+    if (live.has(n.id)) for (const id of n.inputs) live.add(id);
+  }
+  const before = p.nodes.length + p.constants.size;
+  p.nodes = p.nodes.filter((n) => live.has(n.id));
+  for (const id of [...p.constants.keys()]) if (!live.has(id)) p.constants.delete(id);
+  return p.nodes.length + p.constants.size !== before;
+}
+
+export function optimize(p: Program, options: OptimizeOptions = {}): Program {
+  const { dce: doDce = true, cse: doCse = true, fold: doFold = true, simplify: doSimplify = true } = options;
+  for (let round = 0; round < 4; round++) {
+    let changed = false;
+    if (doFold) changed = fold(p) || changed;
+    if (doSimplify) changed = simplify(p) || changed;
+    if (doCse) changed = cse(p) || changed;
+    if (doDce) changed = dce(p) || changed;
+    if (!changed) break;
+  }
+  return p;
+}

@@ -1,0 +1,91 @@
+/**
+ * Helper kernels used by generated code for the ops that are not fused into elementwise loops.
+ * This is fixed source text written here (never built from graph data); generated code calls
+ * these functions with numbers and identifiers it formatted itself. The same text is embedded
+ * in modules written by `emitModule`, which is why it is a string and not TypeScript.
+ */
+export const RUNTIME_SOURCE = String.raw`
+function rt_reduce(x, shape, reduced, out, isMax) {
+  const rank = shape.length;
+  out.fill(isMax ? -Infinity : 0);
+  if (isMax && out instanceof Int32Array) out.fill(-2147483648);
+  const outStrides = [];
+  let s = 1;
+  for (let a = rank - 1; a >= 0; a--) { if (!reduced[a]) { outStrides[a] = s; s *= shape[a]; } else outStrides[a] = 0; }
+  const index = new Array(rank).fill(0);
+  let o = 0;
+  const n = x.length;
+  for (let i = 0; i < n; i++) {
+    const v = x[i];
+    if (isMax) { if (v > out[o] || v !== v) out[o] = v; } else out[o] += v;
+    for (let a = rank - 1; a >= 0; a--) {
+      index[a]++;
+      o += outStrides[a];
+      if (index[a] < shape[a]) break;
+      o -= outStrides[a] * shape[a];
+      index[a] = 0;
+    }
+  }
+}
+function rt_argmax(x, outer, length, inner, out) {
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let best = 0;
+      let bestValue = x[o * length * inner + j];
+      for (let i = 1; i < length && bestValue === bestValue; i++) {
+        const v = x[(o * length + i) * inner + j];
+        if (v > bestValue || v !== v) { best = i; bestValue = v; }
+      }
+      out[o * inner + j] = best;
+    }
+  }
+}
+function rt_concat(out, x, outer, block, rowLength, column) {
+  for (let o = 0; o < outer; o++) out.set(x.subarray(o * block, (o + 1) * block), o * rowLength + column);
+}
+function rt_index(op, index, size) {
+  const i = index < 0 ? index + size : index;
+  if (!(i >= 0 && i < size)) throw rt_error(op + ": expected indices in [" + (-size) + ", " + (size - 1) + "], got " + index);
+  return i;
+}
+function rt_gather(x, idx, outer, length, inner, out) {
+  const m = idx.length;
+  for (let j = 0; j < m; j++) {
+    const source = rt_index("take", idx[j], length);
+    for (let o = 0; o < outer; o++) {
+      const from = (o * length + source) * inner;
+      const to = (o * m + j) * inner;
+      for (let k = 0; k < inner; k++) out[to + k] = x[from + k];
+    }
+  }
+}
+function rt_scatterAdd(u, idx, outer, size, inner, out) {
+  out.fill(0);
+  const m = idx.length;
+  for (let j = 0; j < m; j++) {
+    const target = rt_index("scatterAdd", idx[j], size);
+    for (let o = 0; o < outer; o++) {
+      const from = (o * m + j) * inner;
+      const to = (o * size + target) * inner;
+      for (let k = 0; k < inner; k++) out[to + k] += u[from + k];
+    }
+  }
+}
+function rt_matmul(a, b, out, batches, m, k, n) {
+  out.fill(0);
+  for (let t = 0; t < batches; t++) {
+    const aBase = t * m * k, bBase = t * k * n, cBase = t * m * n;
+    for (let i = 0; i < m; i++) {
+      const cRow = cBase + i * n;
+      for (let p = 0; p < k; p++) {
+        const aip = a[aBase + i * k + p];
+        const bRow = bBase + p * n;
+        for (let j = 0; j < n; j++) out[cRow + j] += aip * b[bRow + j];
+      }
+    }
+  }
+}
+`;
+
+/** Names of the helpers, for including only those a program uses. */
+export const RUNTIME_HELPERS = ["rt_reduce", "rt_argmax", "rt_concat", "rt_index", "rt_gather", "rt_scatterAdd", "rt_matmul"] as const;
