@@ -1,0 +1,9 @@
+/** The engines, by name, for examples that run the same code through each. */
+import type { Engine } from "@chainrule/ir";
+import { engine as forward } from "@chainrule/forward";
+import { engine as reverse } from "@chainrule/reverse";
+
+export const ENGINES: readonly { readonly name: string; readonly engine: Engine }[] = [
+  { name: "forward", engine: forward },
+  { name: "reverse", engine: reverse },
+];
