@@ -27,7 +27,7 @@ import {
   type Params,
   type Primitive,
 } from "@chainrule/ir";
-import { FAST_RULES } from "./fast.js";
+import { FAST_RULES, scalarFast } from "./fast.js";
 import { JVP_RULES, type Tangent } from "./rules.js";
 
 /** A forward-mode value: primal plus k stacked tangents (`null` = all zero). */
@@ -62,11 +62,14 @@ export class DualTrace extends Trace {
   /** Whether concrete operands may use the typed-array kernels of fast.ts. */
   readonly fast: boolean;
   recorder: Recorder | undefined;
+  /** `[k]`: the shape of a scalar's tangents (shared). */
+  private readonly scalarTangentShape: readonly number[];
 
   constructor(level: number, k: number, fast = true) {
     super(level);
     this.k = k;
     this.fast = fast;
+    this.scalarTangentShape = [k];
   }
 
   constant(value: Tensor): DualTracer {
@@ -97,8 +100,13 @@ export class DualTrace extends Trace {
       const y = concrete ? evalPrimitive(prim, primals, params, out) : bind(prim, primals, params);
       result = new DualTracer(this, y, null);
     } else {
-      const fast = concrete && this.fast ? FAST_RULES[prim] : undefined;
-      const pair = fast === undefined ? undefined : fast(primals, tangents, out, this.k);
+      let pair: [Tensor, Tensor] | undefined;
+      if (concrete && this.fast) {
+        if (out.shape.length === 0 && out.dtype === "float64" && primals[0]!.dtype === "float64") {
+          pair = scalarFast(prim, primals, tangents, this.k, this.scalarTangentShape);
+        }
+        if (pair === undefined) pair = FAST_RULES[prim]?.(primals, tangents, out, this.k, params as never);
+      }
       if (pair !== undefined) {
         result = new DualTracer(this, pair[0], pair[1]);
       } else {

@@ -179,46 +179,59 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
   /**
    * grad/valueAndGrad when every differentiated argument is a JS number (and f returns a
    * scalar Tensor or a number): one pass with one direction per argument, no pytree plumbing.
-   * Returns undefined to hand over to the general path.
+   * Built once per grad(f, argnums); its call returns undefined to hand over to the general path
+   * (which also produces every error message).
    */
-  function lean(op: string, f: AnyFunction, argnums: Argnums, args: unknown[]): [unknown, unknown] | undefined {
+  function lean(op: string, f: AnyFunction, argnums: Argnums): ((args: unknown[]) => [unknown, unknown] | undefined) | undefined {
     if (typeof f !== "function") return undefined;
     const single = typeof argnums === "number";
-    const nums = single ? [argnums] : argnums;
-    if (!Array.isArray(nums) || nums.length === 0 || nums.length > chunkSize) return undefined;
+    const nums: number[] = single ? [argnums] : Array.isArray(argnums) ? argnums.slice() : [];
     const n = nums.length;
+    if (n === 0 || n > chunkSize) return undefined;
     for (let j = 0; j < n; j++) {
-      const a = nums[j];
-      if (!Number.isInteger(a) || a < 0 || a >= args.length || typeof args[a] !== "number") return undefined;
+      const a = nums[j]!;
+      if (!Number.isInteger(a) || a < 0) return undefined;
       for (let i = 0; i < j; i++) if (nums[i] === a) return undefined;
     }
-    const result = withTrace(
-      (level) => new DualTrace(level, n, fast),
-      (trace) => {
-        const call = args.slice();
-        for (let j = 0; j < n; j++) {
-          const seed = new Float64Array(n);
-          seed[j] = 1;
-          const value = new Float64Array(1);
-          value[0] = args[nums[j]!] as number;
-          call[nums[j]!] = new DualTracer(trace, new Tensor("float64", [], value), new Tensor("float64", [n], seed));
-        }
-        const out: unknown = f(...call);
-        if (typeof out === "number") return [out, null] as const;
-        if (!(out instanceof Tensor)) return undefined;
-        if (out.rank !== 0) throw new ShapeError(`${op}: expected f to return a scalar, got shape ${formatShape(out.shape)}`);
-        if (!isFloat(out.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${out.dtype}`);
-        if (out instanceof DualTracer && out.trace === trace) return [out.primal, out.tangent] as const;
-        return out instanceof Tracer ? undefined : ([out, null] as const);
-      },
-    );
-    if (result === undefined) return undefined;
-    const [value, tangent] = result;
-    if (value instanceof Tracer || tangent instanceof Tracer) return undefined;
-    const v = typeof value === "number" ? value : value.data[0]!;
-    const t = tangent === null ? undefined : tangent.data;
-    const grads = nums.map((_, j) => (t === undefined ? 0 : t[j]!));
-    return [v, single ? grads[0] : grads];
+    // the seeds (rows of the identity) are immutable, so every call shares them
+    const seeds = nums.map((_, j) => {
+      const seed = new Float64Array(n);
+      seed[j] = 1;
+      return new Tensor("float64", [n], seed);
+    });
+    const scalarShape: number[] = [];
+    return (args) => {
+      for (let j = 0; j < n; j++) {
+        const a = nums[j]!;
+        if (a >= args.length || typeof args[a] !== "number") return undefined;
+      }
+      const result = withTrace(
+        (level) => new DualTrace(level, n, fast),
+        (trace) => {
+          const call = args.slice();
+          for (let j = 0; j < n; j++) {
+            const value = new Float64Array(1);
+            value[0] = args[nums[j]!] as number;
+            call[nums[j]!] = new DualTracer(trace, new Tensor("float64", scalarShape, value), seeds[j]!);
+          }
+          const out: unknown = f(...call);
+          if (typeof out === "number") return [out, null] as const;
+          if (!(out instanceof Tensor)) return undefined;
+          if (out.rank !== 0) throw new ShapeError(`${op}: expected f to return a scalar, got shape ${formatShape(out.shape)}`);
+          if (!isFloat(out.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${out.dtype}`);
+          if (out instanceof DualTracer && out.trace === trace) return [out.primal, out.tangent] as const;
+          return out instanceof Tracer ? undefined : ([out, null] as const);
+        },
+      );
+      if (result === undefined) return undefined;
+      const [value, tangent] = result;
+      if (value instanceof Tracer || tangent instanceof Tracer) return undefined;
+      const v = typeof value === "number" ? value : value.data[0]!;
+      if (single) return [v, tangent === null ? 0 : tangent.data[0]!];
+      const grads = new Array<number>(n);
+      for (let j = 0; j < n; j++) grads[j] = tangent === null ? 0 : tangent.data[j]!;
+      return [v, grads];
+    };
   }
 
   const engine: ForwardEngine = {
@@ -226,15 +239,19 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
     name: "forward",
     chunkSize,
     grad: ((f: AnyFunction, argnums: Argnums = 0) => {
-      const slow = base.grad(f, argnums);
+      const slow = base.grad(f, argnums) as AnyFunction;
+      const quick = lean("grad", f, argnums);
+      if (quick === undefined) return slow;
       return (...args: unknown[]) => {
-        const r = lean("grad", f, argnums, args);
-        return r === undefined ? (slow as AnyFunction)(...args) : r[1];
+        const r = quick(args);
+        return r === undefined ? slow(...args) : r[1];
       };
     }) as Engine["grad"],
     valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
-      const slow = base.valueAndGrad(f, argnums);
-      return (...args: unknown[]) => lean("valueAndGrad", f, argnums, args) ?? (slow as AnyFunction)(...args);
+      const slow = base.valueAndGrad(f, argnums) as AnyFunction;
+      const quick = lean("valueAndGrad", f, argnums);
+      if (quick === undefined) return slow;
+      return (...args: unknown[]) => quick(args) ?? slow(...args);
     }) as Engine["valueAndGrad"],
   };
   return engine;

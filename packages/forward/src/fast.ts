@@ -9,7 +9,7 @@ import { evalPrimitive, sizeOf, Tensor, type Aval, type Primitive, type TypedArr
 import type { Tangent } from "./rules.js";
 
 /** Returns [primal, tangent] or undefined when the generic rule should run instead. */
-export type FastRule = (x: readonly Tensor[], dx: readonly Tangent[], out: Aval, k: number) => [Tensor, Tensor] | undefined;
+export type FastRule = (x: readonly Tensor[], dx: readonly Tangent[], out: Aval, k: number, params: never) => [Tensor, Tensor] | undefined;
 
 function allocate(dtype: Aval["dtype"], size: number): TypedArray {
   return dtype === "float32" ? new Float32Array(size) : new Float64Array(size);
@@ -59,7 +59,17 @@ function binaryFast(prim: Primitive, factors: BinaryFactors | undefined, signB =
     const ta = dx[0] === null ? undefined : dx[0]!.data;
     const tb = dx[1] === null ? undefined : dx[1]!.data;
     const r = allocate(out.dtype, k * n);
-    if (factors === undefined) {
+    if (sa === 1 && sb === 1 && ta !== undefined && tb !== undefined) {
+      // the common case: two full operands, both with tangents
+      const m = k * n;
+      if (factors === undefined) {
+        if (signB === 1) for (let o = 0; o < m; o++) r[o] = ta[o]! + tb[o]!;
+        else for (let o = 0; o < m; o++) r[o] = ta[o]! - tb[o]!;
+      } else {
+        const [fa, , fb] = factors(a.data, sa, b.data, sb, y.data, n);
+        for (let j = 0, o = 0; j < k; j++) for (let i = 0; i < n; i++, o++) r[o] = safe(ta[o]!, fa[i]!) + safe(tb[o]!, fb[i]!);
+      }
+    } else if (factors === undefined) {
       for (let j = 0, o = 0; j < k; j++) {
         const ja = j * na;
         const jb = j * nb;
@@ -101,7 +111,19 @@ function extremumFactors(sign: 1 | -1): BinaryFactors {
   };
 }
 
-/** Only elementwise primitives have a fast kernel; every other primitive always uses its rule. */
+/** Σ over trailing axes of `[rows, inner]` data: one sum per row. */
+function rowSums(t: TypedArray, rows: number, inner: number, r: TypedArray): void {
+  for (let j = 0, o = 0; j < rows; j++) {
+    let acc = 0;
+    for (let i = 0; i < inner; i++, o++) acc += t[o]!;
+    r[j] = acc;
+  }
+}
+
+/**
+ * Elementwise primitives, plus reduceSum over trailing axes and slices along the first axis
+ * (Rosenbrock-like code); every other primitive, or another layout, always uses its rule.
+ */
 export const FAST_RULES: Partial<Record<Primitive, FastRule>> = {
   neg: (x, dx, out, k) => {
     if (out.dtype !== "float64" && out.dtype !== "float32") return undefined;
@@ -161,5 +183,79 @@ export const FAST_RULES: Partial<Record<Primitive, FastRule>> = {
     return [fa, 1, fb, 1];
   }),
   maximum: binaryFast("maximum", extremumFactors(1)),
+  // Σ over trailing axes: each of the k·outer rows of the tangent is summed
+  reduceSum: (x, dx, out, k, params: { axes: number[] }) => {
+    const input = x[0]!;
+    const rank = input.rank;
+    const axes = params.axes;
+    if (out.dtype !== "float64" && out.dtype !== "float32") return undefined;
+    for (let i = 0; i < axes.length; i++) if (axes[i] !== rank - axes.length + i) return undefined;
+    const y = evalPrimitive("reduceSum", [input], params, out);
+    const inner = input.size / Math.max(1, y.size) || 0;
+    const rows = k * y.size;
+    const r = allocate(out.dtype, rows);
+    if (inner > 0) rowSums(dx[0]!.data, rows, inner, r);
+    return [y, new Tensor(out.dtype, [k, ...out.shape], r)];
+  },
+  // a slice of the first axis only: one contiguous block per direction
+  slice: (x, dx, out, k, params: { begin: number[]; end: number[] }) => {
+    const input = x[0]!;
+    const shape = input.shape;
+    for (let i = 1; i < shape.length; i++) if (params.begin[i] !== 0 || params.end[i] !== shape[i]) return undefined;
+    if (shape.length === 0) return undefined;
+    const y = evalPrimitive("slice", [input], params, out);
+    const size = input.size;
+    const inner = size / shape[0]! || 0;
+    const from = params.begin[0]! * inner;
+    const to = params.end[0]! * inner;
+    const m = to - from;
+    const t = dx[0]!.data;
+    const r = t instanceof Float32Array ? new Float32Array(k * m) : new Float64Array(k * m);
+    for (let j = 0; j < k; j++) r.set(t.subarray(j * size + from, j * size + to), j * m);
+    return [y, new Tensor(out.dtype, [k, ...out.shape], r)];
+  },
   minimum: binaryFast("minimum", extremumFactors(-1)),
 };
+
+const SCALAR_SHAPE: readonly number[] = Object.freeze([]) as readonly number[];
+
+/**
+ * float64 scalars (W1's case): the primal and the k tangents in one switch, no intermediate
+ * arrays. Returns undefined for primitives it does not cover.
+ */
+export function scalarFast(prim: Primitive, x: readonly Tensor[], dx: readonly Tangent[], k: number, tangentShape: readonly number[]): [Tensor, Tensor] | undefined {
+  const a = x[0]!.data[0]!;
+  let y: number;
+  let fa: number;
+  let fb = 0;
+  if (x.length === 1) {
+    switch (prim) {
+      case "neg": y = -a; fa = -1; break;
+      case "exp": y = Math.exp(a); fa = y; break;
+      case "log": y = Math.log(a); fa = 1 / a; break;
+      case "sin": y = Math.sin(a); fa = Math.cos(a); break;
+      case "cos": y = Math.cos(a); fa = -Math.sin(a); break;
+      case "tanh": y = Math.tanh(a); fa = 1 - y * y; break;
+      case "sqrt": y = Math.sqrt(a); fa = 0.5 / y; break;
+      default: return undefined;
+    }
+  } else {
+    const b = x[1]!.data[0]!;
+    switch (prim) {
+      case "add": y = a + b; fa = 1; fb = 1; break;
+      case "sub": y = a - b; fa = 1; fb = -1; break;
+      case "mul": y = a * b; fa = b; fb = a; break;
+      case "div": y = a / b; fa = 1 / b; fb = -(y / b); break;
+      default: return undefined;
+    }
+  }
+  const value = new Float64Array(1);
+  value[0] = y;
+  const r = new Float64Array(k);
+  const ta = dx[0] === null ? undefined : dx[0]!.data;
+  const tb = dx.length > 1 && dx[1] !== null ? dx[1]!.data : undefined;
+  if (ta !== undefined && tb !== undefined) for (let j = 0; j < k; j++) r[j] = safe(ta[j]!, fa) + safe(tb[j]!, fb);
+  else if (ta !== undefined) for (let j = 0; j < k; j++) r[j] = safe(ta[j]!, fa);
+  else for (let j = 0; j < k; j++) r[j] = safe(tb![j]!, fb);
+  return [new Tensor("float64", SCALAR_SHAPE, value), new Tensor("float64", tangentShape, r)];
+}

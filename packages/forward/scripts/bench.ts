@@ -1,0 +1,80 @@
+// Quick benchmarks of the forward engine (medians of many repetitions after warm-up).
+// Run from the repository root:
+//   examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/forward/scripts/bench.ts [w1|w2|chunks]
+import { add, mul, scalar, slice, square, sub, sum, Tensor, type TensorLike } from "@chainrule/ir";
+import { createEngine, engine } from "../src/index.js";
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Median time per call in ns over `samples` batches of `batch` calls. */
+function time(fn: () => unknown, batch: number, samples = 21, warm = 3): number {
+  for (let i = 0; i < warm * batch; i++) fn();
+  const out: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < batch; i++) fn();
+    out.push(Number(process.hrtime.bigint() - t0) / batch);
+  }
+  return median(out);
+}
+
+const which = process.argv[2] ?? "all";
+
+// W1: grad of (x + y)(x − y) at (3, 2), numbers in and out
+if (which === "all" || which === "w1") {
+  const f = (x: TensorLike, y: TensorLike) => mul(add(x, y), sub(x, y));
+  const g = engine.grad(f, [0, 1]);
+  console.log("W1 check", g(3, 2));
+  const ns = time(() => g(3, 2), 20000);
+  const hand = time(() => [2 * 3, -2 * 2], 200000);
+  console.log(`W1 grad: ${(ns / 1000).toFixed(2)} µs per call (hand-written ${hand.toFixed(1)} ns)`);
+}
+
+/** Extended Rosenbrock written with slices: Σ 100(x[i+1] − x[i]²)² + (1 − x[i])². */
+function rosenbrock(x: Tensor): Tensor {
+  const n = x.shape[0]!;
+  const head = slice(x, [0], [n - 1]);
+  const tail = slice(x, [1], [n]);
+  return sum(add(mul(100, square(sub(tail, square(head)))), square(sub(1, head))));
+}
+
+function randomVector(n: number): Tensor {
+  const data = new Float64Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    data[i] = (s / 2147483648) * 2 - 1;
+  }
+  return new Tensor("float64", [n], data);
+}
+
+if (which === "all" || which === "w2") {
+  const n = 100_000;
+  const x = randomVector(n);
+  const v = randomVector(n);
+  const primal = time(() => rosenbrock(x), 20, 31);
+  const jvp = time(() => engine.jvp(rosenbrock, [x], [v]), 20, 31);
+  console.log(`W2 n=1e5: primal ${(primal / 1000).toFixed(0)} µs, jvp ${(jvp / 1000).toFixed(0)} µs, jvp/primal ${(jvp / primal).toFixed(2)}`);
+}
+
+if (which === "all" || which === "chunks") {
+  const n = 1000;
+  const x = randomVector(n);
+  const primal = time(() => rosenbrock(x), 200, 21);
+  console.log(`W2 n=1e3 primal ${(primal / 1000).toFixed(1)} µs`);
+  const reference = engine.grad(rosenbrock)(x) as Tensor;
+  for (const k of [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]) {
+    const e = createEngine({ chunkSize: k });
+    const g = e.grad(rosenbrock);
+    const got = g(x) as Tensor;
+    let err = 0;
+    for (let i = 0; i < n; i++) err = Math.max(err, Math.abs(got.data[i]! - reference.data[i]!));
+    const reps = k < 8 ? 1 : 3;
+    const ns = time(() => g(x), reps, k < 8 ? 5 : 11, 1);
+    console.log(`chunk ${String(k).padStart(4)}: grad ${(ns / 1e6).toFixed(2)} ms (${Math.ceil(n / k)} passes, grad/primal ${(ns / primal).toFixed(0)}, max diff ${err})`);
+  }
+}
+void scalar;
