@@ -331,3 +331,9 @@ it("exports an Engine named reverse", () => {
   expect(engine.specVersion).toBe(ir.SPEC_VERSION);
   for (const key of ["grad", "valueAndGrad", "jvp", "vjp", "jacobian", "hessian", "hvp"] as const) expect(typeof engine[key]).toBe("function");
 });
+
+// no-eval.test.ts reruns this file under --disallow-code-generation-from-strings and sets this
+// variable, so the run proves the flag was in force where the engine ran.
+it.runIf(process.env.CHAINRULE_EXPECT_NO_EVAL === "1")("runs where code generation from strings is disallowed", () => {
+  expect(() => new Function("return 1")).toThrow(EvalError);
+});
