@@ -23,6 +23,7 @@ import {
   type Engine,
   type Tensor,
 } from "@chainrule/ir";
+import { compileStats, engine as jit, resetCompileStats } from "@chainrule/jit";
 import { engine as reverse } from "@chainrule/reverse";
 import { describe, expect, it } from "vitest";
 import { adagrad, adam, adamw, cosineAnnealing, lbfgs, minimize, rmsprop, sgd, type MinimizeOptions, type Optimizer, type OptimizerState } from "./index.js";
@@ -30,6 +31,7 @@ import { adagrad, adam, adamw, cosineAnnealing, lbfgs, minimize, rmsprop, sgd, t
 const ENGINES: [string, Engine][] = [
   ["forward", forward],
   ["reverse", reverse],
+  ["jit", jit],
 ];
 
 const quiet = { quiet: true } as const;
@@ -167,4 +169,15 @@ describe("engines agree", () => {
       expect(Math.abs(ra.params[1] - rb.params[1])).toBeLessThan(1e-10);
     });
   }
+});
+
+describe("minimize with the jit engine", () => {
+  it("compiles the loss's valueAndGrad once and reuses it on every step", () => {
+    resetCompileStats();
+    const result = minimize(quadratic, quadStart(), { engine: jit, optimizer: adam({ lr: 0.1 }), steps: 40, quiet: true });
+    expect(result.evaluations).toBe(41);
+    const stats = compileStats();
+    expect(stats.compiles).toBe(1);
+    expect(stats.cacheHits).toBe(40);
+  });
 });
