@@ -15,6 +15,7 @@ describe("example commands", () => {
     const { stdout } = await run("src/seed.ts");
     expect(stdout).toContain("forward  f(3, 2) = 5   ∇f = [6, -4]");
     expect(stdout).toContain("reverse  f(3, 2) = 5   ∇f = [6, -4]");
+    expect(stdout).toContain("jit      f(3, 2) = 5   ∇f = [6, -4]");
     expect(stdout).toContain("largest disagreement between engines: 0");
   });
 

@@ -1,0 +1,60 @@
+import type { Tensor } from "@chainrule/ir";
+import { jit, valueAndGrad } from "@chainrule/jit";
+import { choice, expressionArgument, parsePoint, UsageError, type Command } from "../context.js";
+import { formatNumber } from "../format.js";
+
+const PARTS = ["both", "value", "grad"] as const;
+
+/** The JIT's generated JavaScript for `fn` (value) and for its value and gradient, compiled at `point`. */
+export function generatedCode(fn: (...args: Tensor[]) => Tensor, point: readonly number[]): { value: string; valueAndGrad: string; results: { value: number; gradient: number[] } } {
+  const compiledValue = jit(fn);
+  compiledValue(...(point as unknown as Tensor[]));
+  const argnums = point.map((_, i) => i);
+  const compiledGrad = valueAndGrad(fn, argnums) as unknown as ((...args: number[]) => [number, number[]]) & { source: string | undefined };
+  const [value, gradient] = compiledGrad(...point);
+  return {
+    value: compiledValue.source ?? "",
+    valueAndGrad: compiledGrad.source ?? "",
+    results: { value: Number(value), gradient: gradient.map(Number) },
+  };
+}
+
+export const codegenCommand: Command = {
+  name: "codegen",
+  summary: "print the JavaScript the JIT generates for the value and for value + gradient",
+  usage: "chainrule codegen EXPR [--part both|value|grad] [--at x=3,y=2]",
+  options: {
+    part: { type: "string", short: "p", value: "PART", description: "both (default), value (f only) or grad (f and its gradient)" },
+    at: { type: "string", multiple: true, value: "x=3,y=2", description: "also run the compiled code at this point and print the numbers (default: compile at 1, 1, …)" },
+  },
+  examples: ['chainrule codegen "(x + y) * (x - y)"', 'chainrule codegen "x * sin(y)" --part grad --at x=3,y=2'],
+  details: "The JIT traces the expression to a graph, differentiates the graph, optimizes it and emits\nJavaScript; inputs are x0, x1, … in the order of the variables.",
+  async run(context) {
+    const part = choice("codegen", "part", context.values["part"], PARTS, "both");
+    const expression = expressionArgument(context, "codegen");
+    if (expression.variables.length === 0) throw new UsageError("codegen: expected an expression with at least one variable");
+    const given = parsePoint("codegen", context.values["at"] as string[] | undefined, expression.variables, false);
+    const point = given ?? expression.variables.map(() => 1);
+    const code = generatedCode(expression.fn as (...args: Tensor[]) => Tensor, point);
+    const { style, print } = context;
+    const inputs = expression.variables.map((v, i) => `x${i} = ${v}`).join(", ");
+    print(style.bold(`// f(${expression.variables.join(", ")}) = ${expression.source}`));
+    print(style.dim(`// inputs: ${inputs}`));
+    if (part !== "grad") {
+      print();
+      print(style.dim("// value: returns [f]"));
+      print(code.value);
+    }
+    if (part !== "value") {
+      print();
+      print(style.dim(`// value and gradient: returns [f, ${expression.variables.map((v) => `∂f/∂${v}`).join(", ")}]`));
+      print(code.valueAndGrad);
+    }
+    if (given) {
+      print();
+      const at = expression.variables.map((v, i) => `${v} = ${formatNumber(point[i]!)}`).join(", ");
+      const grads = expression.variables.map((v, i) => `∂f/∂${v} = ${formatNumber(code.results.gradient[i]!)}`).join(", ");
+      print(style.dim(`// at ${at}: f = ${formatNumber(code.results.value)}, ${grads}`));
+    }
+  },
+};
