@@ -4,11 +4,11 @@
  * engine's two flat primitives: `jvp` and `vjp` on lists of tensors. Engines may override any
  * transformation with a faster one; the semantics stay these.
  */
-import { isFloat } from "./dtype.js";
+import { isFloat, type TypedArray } from "./dtype.js";
 import { ArgumentError, describeValue, DTypeError, ShapeError } from "./errors.js";
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
-import { scalar, Tensor } from "./tensor.js";
+import { scalar, Tensor, type NestedArray } from "./tensor.js";
 import { Tracer } from "./trace.js";
 import { ones, zeros } from "./tensor.js";
 import { reshape, stack } from "./ops.js";
@@ -27,7 +27,11 @@ export type Input<T> = T extends Tensor
   ? Tensor | number
   : T extends number
     ? number
-    : T extends readonly unknown[]
+    : // nested number arrays and typed arrays (as in ops' `TensorLike` parameters) stay as they are;
+      // mapping the recursive NestedArray would never end (TS2589 on e.g. `grad(grad(sin))`)
+      T extends NestedArray | TypedArray
+      ? T
+      : T extends readonly unknown[]
       ? { [K in keyof T]: Input<T[K]> }
       : T extends object
         ? { [K in keyof T]: Input<T[K]> }
