@@ -33,6 +33,8 @@ export interface ConformanceOptions {
   readonly seed?: number;
   /** Only run groups whose name is in this list (default all). */
   readonly groups?: readonly string[];
+  /** Only run cases whose name matches (e.g. /^tanh/ to debug one op). */
+  readonly match?: RegExp;
 }
 
 export interface Context {

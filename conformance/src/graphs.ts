@@ -202,7 +202,7 @@ export function graphCases(): Case[] {
               throw new ConformanceError(`${(error as Error).message}\non the graph (${graph.nodes.length} nodes):\n${graphToText(graph)}`);
             }
           }),
-          { numRuns: ctx.graphs, seed: ctx.seed, endOnFailure: false },
+          { numRuns: ctx.graphs, seed: ctx.seed, includeErrorInReport: true },
         );
       },
     },

@@ -7,3 +7,14 @@ export { checkGrads, finiteDifference, GradCheckError, type CheckGradsOptions, t
 export { describeConformance, runConformance, allCases } from "./suite.js";
 export { type Case, type CaseResult, type ConformanceOptions, type ControlFlow, type Context, type Feature } from "./cases.js";
 export { ConformanceError } from "./expect.js";
+export {
+  compareEngines,
+  defaultComparisonCases,
+  formatDisagreement,
+  type CompareOptions,
+  type ComparisonCase,
+  type ComparisonReport,
+  type Disagreement,
+} from "./compare.js";
+export { buildGraph, programArbitrary, programInputs, checkGraph, type Program, type Step } from "./graphs.js";
+export { opRows, type OpRow } from "./optable.js";

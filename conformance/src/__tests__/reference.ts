@@ -40,6 +40,7 @@ import {
   type CustomJvpRule,
   type CustomVjpRule,
   type Engine,
+  type EngineCore,
   type FlatFunction,
   type Params,
   type Primitive,
@@ -238,8 +239,12 @@ function forwardJvp(fault: Fault, rules: { [P in Primitive]: JvpRule<P> }, f: Fl
 
 /** Forward-mode reference engine; its vjp transposes a full Jacobian built column by column. */
 export function forwardEngine(fault: Fault = "none"): Engine {
+  return defineEngine(forwardCore(fault));
+}
+
+export function forwardCore(fault: Fault = "none"): EngineCore {
   const rules = jvpRules(fault);
-  return defineEngine({
+  return {
     name: fault === "none" ? "ref-forward" : `ref-forward[${fault}]`,
     jacobianMode: "forward",
     jvp: (f, primals, tangents) => forwardJvp(fault, rules, f, primals, tangents),
@@ -264,7 +269,7 @@ export function forwardEngine(fault: Fault = "none"): Engine {
         });
       return { outputs, pullback };
     },
-  });
+  };
 }
 
 // ── reverse mode ───────────────────────────────────────────────────────────────────────────
@@ -453,8 +458,19 @@ function reverseVjp(rules: { [P in Primitive]: VjpRule<P> }, f: FlatFunction, pr
 
 /** Reverse-mode (tape) reference engine; its jvp contracts Jacobian rows from the pullback. */
 export function reverseEngine(fault: Fault = "none"): Engine {
+  return defineEngine(reverseCore(fault));
+}
+
+/** jvp from the (correct) forward engine, vjp from the reverse engine with `fault`: independent modes. */
+export function hybridEngine(fault: Fault = "none"): Engine {
+  const forward = forwardCore();
+  const reverse = reverseCore(fault);
+  return defineEngine({ name: `ref-hybrid[${fault}]`, jvp: forward.jvp, vjp: reverse.vjp });
+}
+
+export function reverseCore(fault: Fault = "none"): EngineCore {
   const rules = vjpRules(fault);
-  return defineEngine({
+  return {
     name: fault === "none" ? "ref-reverse" : `ref-reverse[${fault}]`,
     jacobianMode: "reverse",
     vjp: (f, primals) => reverseVjp(rules, f, primals),
@@ -475,7 +491,7 @@ export function reverseEngine(fault: Fault = "none"): Engine {
       });
       return { outputs, tangents: tangentsOut };
     },
-  });
+  };
 }
 
 export { abs, ones };
