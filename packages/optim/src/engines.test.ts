@@ -18,6 +18,7 @@ import {
   Random,
   square,
   sub,
+  sum,
   tanh,
   tensor,
   type Engine,
@@ -108,6 +109,17 @@ for (const [name, engine] of ENGINES) {
         const result = train(quadratic, quadStart(), { engine, optimizer: make(), steps });
         expect(distanceToMinimum(result.params), label).toBeLessThan(1e-6);
         expect(result.loss, label).toBeCloseTo(-0.5 * (1 + 5.5 - 0.25), 10); // f(x*) = −½ bᵀx*
+      }
+    });
+    it("float32 params stay float32 through training", () => {
+      const target = tensor([1, -2, 0.5], { dtype: "float32" });
+      const loss = (w: Tensor) => sum(square(sub(w, target)));
+      const optimizers: Optimizer<OptimizerState>[] = [adam({ lr: cosineAnnealing({ init: 0.1, steps: 300 }) }), lbfgs({ lineSearch: "strongWolfe" })];
+      for (const optimizer of optimizers) {
+        const result = train(loss, tensor([0, 0, 0], { dtype: "float32" }), { engine, optimizer, steps: optimizer.name === "lbfgs" ? 3 : 300 });
+        expect(result.params.dtype).toBe("float32");
+        expect(result.params.data).toBeInstanceOf(Float32Array);
+        Array.from(result.params.data).forEach((v, i) => expect(Math.abs(v - target.data[i]!), optimizer.name).toBeLessThan(1e-4));
       }
     });
     it("lbfgs (strong Wolfe): Rosenbrock from (−1.2, 1) to within 1e-8 of (1, 1) in ≤ 100 iterations", () => {
