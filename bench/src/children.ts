@@ -13,13 +13,14 @@ export interface ChildResult {
   readonly ms: number;
 }
 
-export function runChild(args: readonly string[], timeoutMs: number): ChildResult {
+export function runChild(args: readonly string[], timeoutMs: number, env: Record<string, string> = {}): ChildResult {
   const start = Date.now();
   const result = spawnSync(process.execPath, [...process.execArgv, "--expose-gc", childPath, ...args], {
     encoding: "utf8",
     timeout: timeoutMs,
     maxBuffer: 16 * 1024 * 1024,
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
   });
   const ms = Date.now() - start;
   if (result.error !== undefined && (result.error as { code?: string }).code === "ETIMEDOUT") {

@@ -34,7 +34,7 @@ for (const a of argv) {
 }
 
 const timing: TimingOptions = quick
-  ? { warmupMs: 25, warmupCalls: 2, sampleMs: 4, rounds: 5, caseBudgetMs: 40, minRounds: 3 }
+  ? { warmupMs: 10, warmupCalls: 1, sampleMs: 3, rounds: 3, caseBudgetMs: 20, minRounds: 2 }
   : { warmupMs: 150, warmupCalls: 5, sampleMs: 25, rounds: 15, caseBudgetMs: 500, minRounds: 5 };
 
 const started = Date.now();
@@ -68,11 +68,14 @@ emit(
 const wanted = (w: string) => onlyWorkloads === undefined || onlyWorkloads.includes(w);
 const variants: (() => Variant[])[] = [];
 if (wanted("W1")) variants.push(() => [seedVariant()]);
+// quick mode: every workload and code path, fewer variants (no n = 1e5 float32, no W4 float64)
 if (wanted("W2")) {
-  for (const n of [1000, 100_000]) for (const dtype of ["float64", "float32"] as const) variants.push(() => rosenbrockVariants(n, dtype));
+  for (const n of [1000, 100_000]) {
+    for (const dtype of ["float64", "float32"] as const) if (!(quick && n > 1000 && dtype === "float32")) variants.push(() => rosenbrockVariants(n, dtype));
+  }
 }
 if (wanted("W3")) variants.push(() => [mlpVariant()]);
-if (wanted("W4")) for (const dtype of ["float32", "float64"] as const) variants.push(() => [matmulVariant(256, dtype)]);
+if (wanted("W4")) for (const dtype of quick ? (["float32"] as const) : (["float32", "float64"] as const)) variants.push(() => [matmulVariant(256, dtype)]);
 
 const all = new Map<string, Row[]>();
 for (const make of variants) {
@@ -106,7 +109,7 @@ if (!skipExtras && wanted("W2") && (onlyImpls === undefined || onlyImpls.include
     emit("### forward chunk-size curve\n\nnot measured: @chainrule/forward exports no createEngine({ chunkSize })");
   } else {
     const n = 1000;
-    const sizes = quick ? [1, 16, 64] : [1, 2, 4, 8, 16, 32, 64, 128, 256, 1000];
+    const sizes = quick ? [16, 64] : [1, 2, 4, 8, 16, 32, 64, 128, 256, 1000];
     log(`forward chunk-size curve, W2 grad n=${n}: ${sizes.join(", ")}`);
     const variant = rosenbrockVariants(n, "float64", ["grad"])[0]!;
     const make = createEngine as (options: { chunkSize: number }) => Engine;
@@ -123,33 +126,44 @@ if (!skipExtras && wanted("W2") && (onlyImpls === undefined || onlyImpls.include
 
 const jit = engines.find((e) => e.id === "jit");
 if (!skipExtras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
-  const title = "### JIT compile time (grad of a generated chain of N primitives: sin, ·c, +c in turn, then sum, on an 8-vector)";
+  const title = "### JIT compile time (a generated chain of N primitives: sin, ·c, +c in turn, then sum, on an 8-vector)";
   if (jit?.engine === undefined) {
     emit(`${title}\n\nnot measured: ${jit?.absent ?? "no jit package"}`);
   } else {
     const sizes = quick ? [1000] : [1000, 10_000, 100_000];
     const body: string[][] = [];
+    const num = (v: unknown) => (typeof v === "number" ? v : undefined);
+    const ms = (v: unknown) => (num(v) === undefined ? "—" : formatTime(num(v)!));
     for (const nodes of sizes) {
       log(`jit compile time, ${nodes} nodes (child process)`);
       const r = runChild(["compile", String(nodes)], quick ? 30_000 : 150_000);
       const v = r.value ?? {};
-      if (!r.ok || v["failed"] !== undefined || v["absent"] !== undefined) {
-        body.push([String(nodes), "", "", "", String(r.error ?? v["failed"] ?? v["absent"])]);
-      } else {
-        body.push([
-          String(nodes),
-          String(v["graphNodes"]),
-          formatTime(Number(v["compileMs"])),
-          formatTime(Number(v["steadyMs"])),
-          String(v["method"]),
-        ]);
+      const problem = r.error ?? v["failed"] ?? v["absent"];
+      if (!r.ok || problem !== undefined) {
+        body.push([String(nodes), "", "", "", "", "", String(problem)]);
+        continue;
       }
+      body.push([
+        String(nodes),
+        `${String(v["graphNodes"])} → ${String(v["compileGraphOptimizedNodes"] ?? "?")}`,
+        ms(v["compileGraphMs"]),
+        v["gradNodes"] === undefined ? "—" : `${String(v["gradNodes"])} → ${String(v["gradOptimizedNodes"])}`,
+        ms(v["gradCompileMs"]),
+        ms(v["gradFirstCallMinusLaterMs"]),
+        ms(v["steadyMs"]),
+      ]);
     }
-    emit(`${title}\n\n${markdownTable(["N", "primal graph nodes", "compile (first call − later call)", "later call", "method / error"], body)}`);
+    emit(
+      `${title}\n\nEach N in a fresh child process. compileGraph: @chainrule/jit's graph compiler (optimize, generate, \`new Function\`) on the traced primal graph. grad: the first call of \`grad(f)\` traces, differentiates and compiles (time from the package's onCompile event; also first call − later call).\n\n` +
+        markdownTable(["N", "primal nodes (traced → optimized)", "compileGraph(primal)", "grad graph nodes (traced → optimized)", "grad compile (onCompile)", "grad first − later call", "grad later call"], body),
+    );
   }
 }
 
 // ── peak memory of the W2 n = 1e5 gradient ───────────────────────────────────────────────────
+
+/** glibc: large blocks by mmap and returned on free, so the resident set follows live buffers. */
+const MEMORY_CHILD_ENV = { MALLOC_MMAP_THRESHOLD_: "65536", MALLOC_TRIM_THRESHOLD_: "0" };
 
 if (!skipExtras && wanted("W2")) {
   const n = 100_000;
@@ -166,7 +180,7 @@ if (!skipExtras && wanted("W2")) {
     }
     const dtype = id.startsWith("tfjs") ? "float32" : "float64";
     log(`peak memory of W2 grad n=${n} ${dtype}: ${id} (child process)`);
-    const r = runChild(["memory", id, String(n), dtype], quick ? 30_000 : 120_000);
+    const r = runChild(["memory", id, String(n), dtype], quick ? 30_000 : 120_000, MEMORY_CHILD_ENV);
     const v = r.value ?? {};
     const problem = r.error ?? v["failed"] ?? v["unsupported"] ?? v["absent"];
     if (problem !== undefined) {
@@ -178,7 +192,7 @@ if (!skipExtras && wanted("W2")) {
   }
   emit(
     `### Peak memory of one W2 gradient, n = ${n.toLocaleString("en-US")} (input ${formatBytes(n * 8)} in f64)\n\n` +
-      "Each implementation in a fresh child process (`--expose-gc`): gc twice, reset the kernel's peak-RSS mark (`/proc/self/clear_refs` ← 5), run one gradient, peak = VmHWM − VmRSS before the call (every page the call touched: V8 heap, typed arrays, wasm memory; uncollected garbage included). First call (traces/compiles) apart from the median of the next three.\n\n" +
+      "Each implementation in a fresh child process (`--expose-gc`, glibc `MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=0` so freed large buffers leave the resident set instead of being silently reused): gc twice, reset the kernel's peak-RSS mark (`/proc/self/clear_refs` ← 5), run one gradient, peak = VmHWM − VmRSS before the call (every page the call touched: V8 heap, typed arrays, wasm memory; uncollected garbage included; the hand-written figure is exactly its output array). First call (traces/compiles) apart from the median of the next three (steady). WebAssembly memory never shrinks, so the peers' steady figures count only what their wasm heap had to grow by after the first call.\n\n" +
       markdownTable(["implementation", "dtype", "peak, first call", "peak, steady", "note"], body),
   );
 }

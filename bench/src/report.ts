@@ -108,7 +108,16 @@ export function summaryTable(all: ReadonlyMap<string, readonly Row[]>, implIds: 
     }
     return show(find(`W2 grad n=${n} f64`, id), () => "—");
   };
-  const rate = (key: string) => (id: string) => show(find(key, id), (r) => (r.variant.workload === "W4" ? significant(r.variant.flops / (r.summary!.median * 1e6)) : formatTime(r.summary!.median)));
+  const rateOf = (r: Row) => (r.variant.workload === "W4" ? significant(r.variant.flops / (r.summary!.median * 1e6)) : formatTime(r.summary!.median));
+  const rate = (key: string) => (id: string) => {
+    const row = find(key, id);
+    // forward and reverse run a primal through eager ir: show that figure, marked
+    if (row === undefined && (id === "forward" || id === "reverse")) {
+      const eager = find(key, "eager");
+      if (eager?.status === "ok") return `${rateOf(eager)} (eager ir)`;
+    }
+    return show(row, rateOf);
+  };
   const lines: [string, (id: string) => string][] = [
     ["W1 grad (per call)", time("W1 grad")],
     ["W2 n=1e3 grad (f64; × hand-written)", ratio("W2 grad n=1e3 f64", "W2 grad n=1e3 f32")],
