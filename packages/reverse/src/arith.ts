@@ -37,6 +37,38 @@ function layout(a: Tensor, b: Tensor): number {
   return 0;
 }
 
+/**
+ * The primal of an elementwise primitive on concrete float operands by a direct loop, or
+ * undefined when the operands need ir's general kernel (other dtypes, general broadcasting).
+ */
+export function fastPrimal(prim: string, inputs: readonly Tensor[]): Tensor | undefined {
+  switch (prim) {
+    case "add":
+    case "sub":
+    case "mul":
+    case "div": {
+      const a = inputs[0]!, b = inputs[1]!;
+      const kind = layout(a, b);
+      if (kind === 0) return undefined;
+      const x = a.data, y = b.data;
+      const n = kind === 3 ? y.length : x.length;
+      const out = allocate(a.dtype, n);
+      const sa = kind === 3 ? 0 : 1, sb = kind === 2 ? 0 : 1;
+      if (prim === "add") for (let i = 0; i < n; i++) out[i] = x[i * sa]! + y[i * sb]!;
+      else if (prim === "sub") for (let i = 0; i < n; i++) out[i] = x[i * sa]! - y[i * sb]!;
+      else if (prim === "mul") for (let i = 0; i < n; i++) out[i] = x[i * sa]! * y[i * sb]!;
+      else for (let i = 0; i < n; i++) out[i] = x[i * sa]! / y[i * sb]!;
+      return new Tensor(a.dtype, kind === 3 ? b.shape : a.shape, out);
+    }
+    case "neg": {
+      const a = inputs[0]!;
+      return isFloat(a.dtype) ? neg(a) : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
 export function add(a: Tensor, b: Tensor): Tensor {
   const kind = layout(a, b);
   if (kind === 0) return ir.add(a, b);
@@ -94,6 +126,25 @@ export function scale(a: Tensor, c: number): Tensor {
   const out = allocate(a.dtype, x.length);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! * c;
   return new Tensor(a.dtype, a.shape, out);
+}
+
+/** a · b · c in one pass (c a JS number), e.g. 2·ct·x for the rule of x·x. */
+export function mulScaled(a: Tensor, b: Tensor, c: number): Tensor {
+  if (layout(a, b) !== 1) return ir.mul(ir.mul(a, b), c);
+  const x = a.data, y = b.data;
+  const out = allocate(a.dtype, x.length);
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! * y[i]! * c;
+  return new Tensor(a.dtype, a.shape, out);
+}
+
+/** A concrete scalar broadcast to `shape` (the rule of a full sum), or undefined when not applicable. */
+export function fillLike(ct: Tensor, shape: Shape): Tensor | undefined {
+  if (ct instanceof Tracer || ct.shape.length !== 0 || !isFloat(ct.dtype)) return undefined;
+  let size = 1;
+  for (const d of shape) size *= d;
+  const out = allocate(ct.dtype, size);
+  out.fill(ct.data[0]!);
+  return new Tensor(ct.dtype, shape, out);
 }
 
 /** a + c for a JS number c (c takes a's dtype). */

@@ -51,6 +51,7 @@ const ROWS: Row[] = [
   { prims: ["add"], name: "add", fn: (x, y) => ir.add(x, y), shapes: BINARY_SHAPES },
   { prims: ["sub"], name: "sub", fn: (x, y) => ir.sub(x, y), shapes: BINARY_SHAPES },
   { prims: ["mul"], name: "mul", fn: (x, y) => ir.mul(x, y), shapes: BINARY_SHAPES },
+  { prims: ["mul"], name: "x · x (one value used twice)", fn: (x) => ir.mul(ir.mul(x, x), ir.sin(x)), shapes: [[[]], [[3]], [[2, 3]]] },
   { prims: ["div"], name: "div", fn: (x, y) => ir.div(x, y), shapes: BINARY_SHAPES, low: 0.5, high: 2 },
   { prims: ["pow"], name: "pow", fn: (x, y) => ir.pow(x, y), shapes: BINARY_SHAPES, low: 0.5, high: 2 },
   { prims: ["maximum"], name: "maximum", fn: (x, y) => ir.maximum(x, y), shapes: BINARY_SHAPES, distinct: true, firstOrderOnly: true },

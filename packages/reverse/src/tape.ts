@@ -24,7 +24,7 @@ import {
   Trace,
   Tensor,
 } from "@chainrule/ir";
-import { add, zerosLike } from "./arith.js";
+import { add, fastPrimal, zerosLike } from "./arith.js";
 import { needsBit, VJP_RULES, type Saves, type VjpNode, type VjpRule } from "./rules.js";
 
 /** A value inside a reverse transformation: its primal (a value of the level below) and its tape slot. */
@@ -96,6 +96,11 @@ export class TapeNode implements VjpNode<Primitive> {
     return this.ids.length;
   }
 
+  same(i: number, j: number): boolean {
+    const a = this.ids[i]!;
+    return a >= 0 && a === this.ids[j];
+  }
+
   shape(i: number): Shape {
     return this.shapes === null ? this.x[i]!.shape : this.shapes[i]!;
   }
@@ -149,7 +154,7 @@ export class ReverseTrace extends Trace {
       if (t.id >= 0) needs |= needsBit(i);
     }
     // the primal: evaluated now, at the level below (eagerly when it is concrete)
-    const value = lifted ? bind(prim, primals, params) : evalPrimitive(prim, primals, params, out);
+    const value = lifted ? bind(prim, primals, params) : (fastPrimal(prim, primals) ?? evalPrimitive(prim, primals, params, out));
     if (config.debugNans) checkNans(`reverse: ${prim}`, primals, value);
     const rule = VJP_RULES[prim] as VjpRule<Primitive>;
     if (needs === 0 || rule.vjp === null || !isFloat(out.dtype)) return new ReverseTracer(this, value, -1);
