@@ -121,6 +121,16 @@ describe("minimize", () => {
     expect(second.state).toEqual(straight.state);
     expect([...first.losses, ...second.losses.slice(1)]).toEqual(straight.losses);
   });
+  it("a schedule continues from the saved state's update count on resume", () => {
+    const schedule = stepDecay({ init: 0.1, stepSize: 5, gamma: 0.5 });
+    const opts = { engine: quadraticEngine, schedule, progress: silent };
+    const straight = minimize(quadratic, tensor([0, 0, 0]), { ...opts, optimizer: sgd({ lr: 1, momentum: 0.5 }), steps: 12 });
+    const first = minimize(quadratic, tensor([0, 0, 0]), { ...opts, optimizer: sgd({ lr: 1, momentum: 0.5 }), steps: 7 });
+    const seen: (number | undefined)[] = [];
+    const second = minimize(quadratic, first.params, { ...opts, optimizer: sgd({ lr: 1, momentum: 0.5 }), steps: 5, state: first.state, onStep: ({ step, lr }) => void seen.push(step, lr) });
+    expect(seen).toEqual([7, 0.05, 8, 0.05, 9, 0.05, 10, 0.025, 11, 0.025]);
+    expect(Array.from(second.params.data)).toEqual(Array.from(straight.params.data));
+  });
   it("bad options", () => {
     const engine = quadraticEngine;
     expect(() => minimize(quadratic, tensor([0]), { engine: {} as never, optimizer: sgd({ lr: 1 }), steps: 1 })).toThrow("minimize: expected options.engine to implement Engine (valueAndGrad), got an object");

@@ -11,7 +11,7 @@ import { formatLoss, ProgressBar, type ProgressStream } from "./progress.js";
 import type { Schedule } from "./schedules.js";
 
 export interface StepInfo<P, S> {
-  /** 0 for the first update. */
+  /** The optimizer's update count before this update (0 for the first; it continues on resume). */
   readonly step: number;
   /** The loss before this update, and the learning rate it used (undefined: the optimizer's own). */
   readonly loss: number;
@@ -27,7 +27,7 @@ export interface MinimizeOptions<P, S extends OptimizerState> {
   readonly optimizer: Optimizer<S>;
   /** Maximum number of optimizer steps. */
   readonly steps: number;
-  /** Learning rate per step (overrides the optimizer's lr). */
+  /** Learning rate at each update count `state.step` (overrides the optimizer's lr; continues on resume). */
   readonly schedule?: Schedule;
   /** Stop when the loss changes by at most this between two consecutive steps. */
   readonly tolerance?: number;
@@ -160,7 +160,9 @@ export function minimize<P, S extends OptimizerState>(loss: (params: P) => unkno
   };
 
   for (let k = 0; k < steps; k++) {
-    const lr = options.schedule?.(k);
+    // the schedule follows the optimizer's update count, so a resumed run continues it
+    const updates = state.step;
+    const lr = options.schedule?.(updates);
     stepStart = current;
     stepState = state;
     const before = lastGood;
@@ -196,7 +198,7 @@ export function minimize<P, S extends OptimizerState>(loss: (params: P) => unkno
     current = result.params;
     state = result.state;
     bar.update({ step: k + 1, steps, loss: result.loss });
-    if (options.onStep?.({ step: k, loss: result.loss, lr, params: current, state }) === false) {
+    if (options.onStep?.({ step: updates, loss: result.loss, lr, params: current, state }) === false) {
       return finish("callback", `minimize: onStep stopped training after step ${k}`, undefined, k + 1);
     }
   }
