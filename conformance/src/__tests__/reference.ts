@@ -35,6 +35,7 @@ import {
   ones,
   config,
   checkNans,
+  ConcretizationError,
   isFloat,
   type Aval,
   type CustomJvpRule,
@@ -67,7 +68,9 @@ export type Fault =
   /** reverse: matmul's cotangent for b uses a instead of aᵀ (only right for square symmetric a) */
   | "matmulTranspose"
   /** forward: customJvp rules are ignored (the function is differentiated instead) */
-  | "ignoreCustomJvp";
+  | "ignoreCustomJvp"
+  /** forward: behaves like a tracing engine — reading a tracer's value throws ConcretizationError (not a fault) */
+  | "tracing";
 
 function keepShape(shape: readonly number[], axes: readonly number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
@@ -102,6 +105,7 @@ class DualTracer extends Tracer {
     super(primal);
   }
   concrete(): Tensor {
+    if (this.trace.fault === "tracing") throw new ConcretizationError("ref-forward: cannot read a traced value; use where(cond, a, b)");
     return this.primal instanceof Tracer ? this.primal.concrete() : this.primal;
   }
 }
