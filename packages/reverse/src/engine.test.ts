@@ -50,7 +50,10 @@ describe("the seed f(x, y) = (x + y)(x − y) at (3, 2)", () => {
     const table = formatTape(rows);
     expect(table.split("\n")[0]).toMatch(/^node\s+op\s+inputs\s+value\s+adjoint\s+terms$/);
     expect(table).toMatch(/^f\s+mul\s+a, b\s+5\s+1\s+\(seed\)$/m);
-    expect(table).toMatch(/^x\s+input\s+3\s+6\s+b: 5, a: 1$/m);
+    expect(table).toMatch(/^x\s+input\s+3\s+6\s+a: 1, b: 5$/m);
+    // each term is (source adjoint) · (local partial): ȳ gets b̄ · ∂b/∂y = 5 · (−1)
+    expect(byName.y!.terms.map((t) => t.partial)).toEqual([1, -1]);
+    expect(byName.b!.terms[0]!.partial).toBe(5); // ∂f/∂b = a = 5
   });
 
   it("the learner's trace names inputs, shows constants and unreached nodes", () => {

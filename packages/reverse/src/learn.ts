@@ -24,10 +24,20 @@ export interface TapeRow {
   readonly value: number | Tensor;
   /** ∂f/∂node; 0 (or zeros) when the output does not depend on the node. */
   readonly adjoint: number | Tensor;
-  /** The chain-rule contributions that were summed into the adjoint, by the node they came from. */
-  readonly terms: readonly { readonly from: string; readonly value: number | Tensor }[];
+  /**
+   * The chain-rule contributions summed into the adjoint, in tape order of the node they came
+   * from: `value` = (that node's adjoint) · `partial`, where `partial` is the local derivative
+   * ∂from/∂node (given for scalars whose source adjoint is non-zero).
+   */
+  readonly terms: readonly TapeTerm[];
   /** True for the output row, whose adjoint is the seed 1. */
   readonly isOutput: boolean;
+}
+
+export interface TapeTerm {
+  readonly from: string;
+  readonly value: number | Tensor;
+  readonly partial?: number;
 }
 
 export interface TraceOptions {
@@ -83,9 +93,18 @@ export function tapeRows(f: (...args: Tensor[]) => Tensor, args: readonly (numbe
     names[node.out] = node.out === out ? (options.outputName ?? "f") : (NODE_LETTERS[letter++] ?? `v${node.out}`);
   }
 
-  const terms: { from: string; value: number | Tensor }[][] = names.map(() => []);
+  const raw: { from: number; term: Tensor }[][] = names.map(() => []);
   const all = names.map((_, i) => i);
-  const adjoints = trace.backward([out], [scalar(1, outValue.dtype)], all, (from, to, term) => terms[to]!.push({ from: names[from]!, value: show(term) }), true);
+  const adjoints = trace.backward([out], [scalar(1, outValue.dtype)], all, (from, to, term) => raw[to]!.push({ from, term }), true);
+  const terms: TapeTerm[][] = raw.map((list) =>
+    list
+      .sort((p, q) => p.from - q.from)
+      .map(({ from, term }) => {
+        const source = adjoints[from];
+        const scalarSource = source !== undefined && source.shape.length === 0 && term.shape.length === 0 && source.data[0] !== 0;
+        return scalarSource ? { from: names[from]!, value: show(term), partial: term.data[0]! / source.data[0]! } : { from: names[from]!, value: show(term) };
+      }),
+  );
   const adjointOf = (slot: number, like: Tensor): number | Tensor => {
     const a = adjoints[slot];
     return a !== undefined ? show(a) : show(zeros(like.shape as number[], like.dtype));
