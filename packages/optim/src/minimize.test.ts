@@ -98,6 +98,16 @@ describe("minimize", () => {
     // the state returned matches the params returned: resuming continues from step 1
     expect(result.state.step).toBe(1);
   });
+  it("a NaN right after the last update returns the params before it", () => {
+    // sgd lr 0.6 on x² − log x from 0.25: x₁ = 2.35 is fine, x₂ < 0 is only evaluated for the final loss
+    const engine = handEngine((x: number) => 2 * x - 1 / x);
+    const result = minimize((x: number) => sub(square(x), log(x)), 0.25, { engine, optimizer: sgd({ lr: 0.6 }), steps: 2, progress: silent });
+    expect(result.stopReason).toBe("nonFinite");
+    expect(result.message).toMatch(/^minimize: loss is NaN at step 2 \(after the last update\); returned the params of step 1 \(loss /);
+    expect(result.params).toBeCloseTo(2.35, 14);
+    expect(result.steps).toBe(1);
+    expect(result.state.step).toBe(1);
+  });
   it("a non-finite gradient at a finite loss stops the same way", () => {
     const engine = handEngine((x: number) => (x > 2 ? Number.POSITIVE_INFINITY : 2 * x - 6));
     const result = minimize((x: number) => square(sub(x, 3)), 0, { engine, optimizer: sgd({ lr: 0.4 }), steps: 10, progress: silent });
@@ -111,6 +121,9 @@ describe("minimize", () => {
     expect(result.stopReason).toBe("nonFinite");
     expect(result.message).toBe("minimize: loss is NaN at step 0 (the initial params); nothing to train from");
     expect(result.params).toBe(1);
+    const none = minimize(() => Number.NaN, 1, { engine, optimizer: sgd({ lr: 1 }), steps: 0, progress: silent });
+    expect(none.message).toBe("minimize: loss is NaN at step 0 (the initial params); nothing to train from");
+    expect(none.steps).toBe(0);
   });
   it("resuming from a saved state and params continues bit-identically", () => {
     const straight = minimize(quadratic, tensor([0, 0, 0]), { engine: quadraticEngine, optimizer: adam({ lr: 0.05 }), steps: 20, progress: silent });

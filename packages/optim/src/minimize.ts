@@ -148,9 +148,12 @@ export function minimize<P, S extends OptimizerState>(loss: (params: P) => unkno
       } catch (error) {
         if (!(error instanceof NonFinite)) throw error;
         const good = lastGood ?? { params: current, state, loss: Number.NaN };
-        const text = `minimize: ${error.what} at step ${applied} (after the last update); returned the params of step ${applied - 1} (loss ${formatLoss(good.loss)})`;
+        const text =
+          lastGood === undefined
+            ? `minimize: ${error.what} at step 0 (the initial params); nothing to train from`
+            : `minimize: ${error.what} at step ${applied} (after the last update); returned the params of step ${applied - 1} (loss ${formatLoss(good.loss)})`;
         bar.finish(text);
-        return { params: good.params, state: good.state, loss: good.loss, losses, steps: applied - 1, evaluations, stopReason: "nonFinite", message: text };
+        return { params: good.params, state: good.state, loss: good.loss, losses, steps: Math.max(0, applied - 1), evaluations, stopReason: "nonFinite", message: text };
       }
       losses.push(result.loss);
     }
