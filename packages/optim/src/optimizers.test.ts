@@ -190,6 +190,40 @@ describe("lbfgs (torch.optim.LBFGS) by hand", () => {
     expect(state.ro[0]).toBeCloseTo(6 / 7, 14);
     expect(state.hDiag).toBeCloseTo(7 / 15, 14);
   });
+  describe("strong-Wolfe line search on f(x) = (x − 3)² from 0 (g = −6, d = 6, gᵀd = −36, first t = min(1, 1/6)·lr)", () => {
+    const objective = (x: number) => ({ loss: (x - 3) ** 2, grads: 2 * (x - 3) });
+    const oneStep = (lr: number) => {
+      const opt = lbfgs({ lineSearch: "strongWolfe", lr, maxIter: 1 });
+      return opt.step(objective, opt.init(0), 0);
+    };
+    it("accept: t = 1/6 gives x = 1, f = 4, gᵀd = −24 and |−24| ≤ 0.9·36", () => {
+      const r = oneStep(1);
+      expect(r.params).toBeCloseTo(1, 15);
+      expect(r.evaluations).toBe(2);
+      expect(r.state.stepLength).toBeCloseTo(1 / 6, 15);
+    });
+    it("bracket and zoom: t = 10/6 overshoots (f = 49 > 9), the cubic through (0, 9, −36), (5/3, 49, 84) has its minimum at t = ½", () => {
+      // d₁ = −36 + 84 − 3(9 − 49)/(0 − 5/3) = −24, d₂ = √(576 + 3024) = 60, t = 5/3 − 5/3·(84 + 60 + 24)/(84 + 36 + 120) = ½
+      const r = oneStep(10);
+      expect(r.params).toBeCloseTo(3, 14);
+      expect(r.evaluations).toBe(3);
+      expect(r.state.stepLength).toBeCloseTo(0.5, 14);
+    });
+    it("extrapolate: t = 1/60 is too short (|gᵀd| = 34.8 > 32.4, still descending): the next trial is clamped to 10t = 1/6", () => {
+      const r = oneStep(0.1);
+      expect(r.params).toBeCloseTo(1, 14);
+      expect(r.evaluations).toBe(3);
+      expect(r.state.stepLength).toBeCloseTo(1 / 6, 14);
+    });
+    it("second iteration: y = 2, s = 1, H₀ = ½, d = 2 reaches x = 3 exactly", () => {
+      const opt = lbfgs({ lineSearch: "strongWolfe" });
+      const r = opt.step(objective, opt.init(0), 0);
+      expect(r.params).toBe(3);
+      expect(r.state.iterations).toBe(2);
+      expect(r.evaluations).toBe(3);
+      expect(r.state.hDiag).toBe(0.5);
+    });
+  });
   it("history size bounds the curvature pairs kept", () => {
     const opt = lbfgs({ historySize: 2 });
     let p = 3;
