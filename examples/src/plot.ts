@@ -22,7 +22,7 @@ export function lineChartSvg(values: readonly number[], options: LineChartOption
   if (values.length === 0) throw new Error("lineChartSvg: expected at least one value, got none");
   const ys = values.map((v) => (logY ? Math.log10(v) : v));
   if (ys.some((y) => !Number.isFinite(y))) throw new Error(`lineChartSvg: expected finite${logY ? " positive" : ""} values`);
-  const margin = { left: 64, right: 16, top: title ? 36 : 16, bottom: 44 };
+  const margin = { left: 76, right: 16, top: title ? 36 : 16, bottom: 44 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   let lo = Math.min(...ys);
@@ -47,8 +47,8 @@ export function lineChartSvg(values: readonly number[], options: LineChartOption
     parts.push(`<text x="${margin.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${escapeXml(tickLabel(logY ? 10 ** y : y))}</text>`);
   }
   for (let k = 0; k <= 4; k++) {
-    const i = Math.round(((n - 1) * k) / 4);
-    parts.push(`<text x="${sx(i).toFixed(2)}" y="${height - margin.bottom + 16}" text-anchor="middle">${i}</text>`);
+    const label = Math.round((n * k) / 4);
+    parts.push(`<text x="${sx(Math.min(label, n - 1)).toFixed(2)}" y="${height - margin.bottom + 16}" text-anchor="middle">${label}</text>`);
   }
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
   parts.push(`<polyline fill="none" stroke="#2563eb" stroke-width="1.5" points="${points}"/>`);

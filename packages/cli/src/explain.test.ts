@@ -45,8 +45,8 @@ describe("chainrule explain", () => {
       ["f", "mul", "a, b", "5", "1", "seed: ∂f/∂f = 1"],
       ["b", "sub", "x, y", "1", "5", `${bar("f")}·∂f/∂b = 1·5`],
       ["a", "add", "x, y", "5", "1", `${bar("f")}·∂f/∂a = 1·1`],
-      ["y", "input", "2", "-4", `${bar("b")}·∂b/∂y + ${bar("a")}·∂a/∂y = 5·(-1) + 1·1`],
-      ["x", "input", "3", "6", `${bar("b")}·∂b/∂x + ${bar("a")}·∂a/∂x = 5·1 + 1·1`],
+      ["y", "input", "2", "-4", `${bar("a")}·∂a/∂y + ${bar("b")}·∂b/∂y = 1·1 + 5·(-1)`],
+      ["x", "input", "3", "6", `${bar("a")}·∂a/∂x + ${bar("b")}·∂b/∂x = 1·1 + 5·1`],
     ]);
     expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("Gradient (reverse engine): f = 5, ∂f/∂x = 6, ∂f/∂y = -4");
   });

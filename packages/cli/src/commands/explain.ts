@@ -35,7 +35,8 @@ function chainRuleTerms(row: TapeRow, adjoints: ReadonlyMap<string, number | Ten
     .map((t) => {
       const upstream = adjoints.get(t.from);
       if (typeof t.value === "number" && typeof upstream === "number" && upstream !== 0 && Number.isFinite(upstream)) {
-        const local = t.value / upstream;
+        // the engine gives the local partial ∂from/∂node; older traces only the term
+        const local = t.partial ?? t.value / upstream;
         const text = formatNumber(local);
         return `${formatNumber(upstream)}·${local < 0 ? `(${text})` : text}`;
       }

@@ -1,0 +1,61 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { XMLValidator } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { extractSnippets, runSnippets } from "./doc-snippets.js";
+
+const docs = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs");
+const root = join(docs, "..");
+
+describe("extractSnippets", () => {
+  it("pairs each ts block with the text block right after it", () => {
+    const md = ["# t", "```ts", "a()", "```", "", "```text", "out", "```", "```ts", "b()", "```", "prose", "```text", "not b's", "```"].join("\n");
+    expect(extractSnippets(md)).toEqual([
+      { line: 2, code: "a()", expected: "out" },
+      { line: 9, code: "b()", expected: undefined },
+    ]);
+  });
+});
+
+describe.each(["tutorial.md", "choosing-an-engine.md"])("docs/%s", (page) => {
+  it("runs every snippet and prints what the page says", async () => {
+    const { snippets, outputs } = await runSnippets(join(docs, page));
+    expect(snippets.length).toBeGreaterThan(0);
+    snippets.forEach((snippet, i) => {
+      if (snippet.expected === undefined) return;
+      expect(outputs[i]!.trimEnd(), `output of the snippet at ${page}:${snippet.line}`).toBe(snippet.expected.trimEnd());
+    });
+  }, 60_000);
+});
+
+describe("docs", () => {
+  it("links only to files that exist", () => {
+    for (const page of ["README.md", "tutorial.md", "choosing-an-engine.md"]) {
+      const text = readFileSync(join(docs, page), "utf8");
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^https?:/.test(target!)) continue;
+        expect(existsSync(join(docs, target!)), `${page} links to ${target}`).toBe(true);
+      }
+    }
+  });
+
+  it("the tutorial's graph image is well-formed SVG", () => {
+    const svg = readFileSync(join(docs, "images", "seed-graph.svg"), "utf8");
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(svg).toMatch(/<svg[\s>]/);
+  });
+
+  it("the API reference has a page for every published package (regenerate: pnpm --filter @chainrule/examples run docs:api)", () => {
+    const published = ["packages", "conformance"]
+      .flatMap((dir) => (dir === "conformance" ? [join(root, dir)] : readdirSync(join(root, dir)).map((d) => join(root, dir, d))))
+      .filter((dir) => existsSync(join(dir, "package.json")) && existsSync(join(dir, "src", "index.ts")))
+      .map((dir) => JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name: string; private?: boolean })
+      .filter((pkg) => !pkg.private)
+      .map((pkg) => pkg.name);
+    expect(published).toContain("@chainrule/ir");
+    for (const name of published) {
+      expect(existsSync(join(docs, "api", `${name}.md`)), `docs/api/${name}.md`).toBe(true);
+    }
+  });
+});
