@@ -61,20 +61,30 @@ if (which === "all" || which === "w2") {
 }
 
 if (which === "all" || which === "chunks") {
+  // round-robin over chunk sizes so that load changes hit every size alike; median per size
   const n = 1000;
   const x = randomVector(n);
   const primal = time(() => rosenbrock(x), 200, 21);
   console.log(`W2 n=1e3 primal ${(primal / 1000).toFixed(1)} µs`);
+  const sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000];
   const reference = engine.grad(rosenbrock)(x) as Tensor;
-  for (const k of [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000]) {
-    const e = createEngine({ chunkSize: k });
-    const g = e.grad(rosenbrock);
-    const got = g(x) as Tensor;
-    let err = 0;
-    for (let i = 0; i < n; i++) err = Math.max(err, Math.abs(got.data[i]! - reference.data[i]!));
-    const reps = k < 8 ? 1 : 3;
-    const ns = time(() => g(x), reps, k < 8 ? 5 : 11, 1);
-    console.log(`chunk ${String(k).padStart(4)}: grad ${(ns / 1e6).toFixed(2)} ms (${Math.ceil(n / k)} passes, grad/primal ${(ns / primal).toFixed(0)}, max diff ${err})`);
+  const grads = sizes.map((k) => createEngine({ chunkSize: k }).grad(rosenbrock));
+  const samples: number[][] = sizes.map(() => []);
+  grads.forEach((g) => g(x));
+  const rounds = Number(process.env.ROUNDS ?? 9);
+  for (let r = 0; r < rounds; r++) {
+    grads.forEach((g, i) => {
+      const t0 = process.hrtime.bigint();
+      g(x);
+      samples[i]!.push(Number(process.hrtime.bigint() - t0));
+    });
   }
+  sizes.forEach((k, i) => {
+    const got = grads[i]!(x) as Tensor;
+    let err = 0;
+    for (let j = 0; j < n; j++) err = Math.max(err, Math.abs(got.data[j]! - reference.data[j]!));
+    const ns = median(samples[i]!);
+    const min = Math.min(...samples[i]!);
+    console.log(`| ${k} | ${Math.ceil(n / k)} | ${(ns / 1e6).toFixed(1)} | ${(min / 1e6).toFixed(1)} | ${(ns / primal).toFixed(0)} | ${err} |`);
+  });
 }
-void scalar;

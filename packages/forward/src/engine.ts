@@ -34,7 +34,8 @@ import { DualTrace, DualTracer } from "./dual.js";
 export interface ForwardOptions {
   /**
    * Tangent directions carried per pass (vector mode) when building gradients and Jacobians:
-   * n inputs cost ⌈n / chunkSize⌉ passes. Default: `DEFAULT_CHUNK_SIZE`.
+   * n inputs cost ⌈n / k⌉ passes with k = min(chunkSize, n, ⌊TANGENT_BUDGET / n⌋) (so at least
+   * 1). Default: `DEFAULT_CHUNK_SIZE`.
    */
   readonly chunkSize?: number;
   /** Use the typed-array kernels for concrete elementwise ops (default true; false = rules only, for testing). */
@@ -42,7 +43,13 @@ export interface ForwardOptions {
 }
 
 /** Chosen from the chunk-size curve of the W2 gradient at n = 1000 (see README). */
-export const DEFAULT_CHUNK_SIZE = 64;
+export const DEFAULT_CHUNK_SIZE = 32;
+
+/**
+ * Upper bound on k·n (tangent elements of an input-sized value in one pass): with many inputs
+ * the chunk shrinks so that one pass never holds more than ~16 MB per such value.
+ */
+export const TANGENT_BUDGET = 1 << 21;
 
 export interface ForwardEngine extends Engine {
   /** Directions per pass used by grad/vjp/jacobian/hessian. */
@@ -123,7 +130,7 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
     vjp(f, primals) {
       const sizes = primals.map((p) => p.size);
       const total = sizes.reduce((a, b) => a + b, 0);
-      const k = Math.max(1, Math.min(chunkSize, total));
+      const k = Math.max(1, Math.min(chunkSize, total, Math.floor(TANGENT_BUDGET / Math.max(1, total))));
       let outputs: Tensor[] | undefined;
       const columns: Tensor[][] = [];
       for (let start = 0; start < total || outputs === undefined; start += k) {

@@ -5,7 +5,7 @@
  */
 import { engine } from "./engine.js";
 
-export { engine, createEngine, DEFAULT_CHUNK_SIZE, type ForwardEngine, type ForwardOptions } from "./engine.js";
+export { engine, createEngine, DEFAULT_CHUNK_SIZE, TANGENT_BUDGET, type ForwardEngine, type ForwardOptions } from "./engine.js";
 export { traceForward, formatForwardTrace, type ForwardTrace, type ForwardStep, type Direction, type TraceOptions } from "./learner.js";
 export { JVP_RULES, type JvpRule, type Tangent } from "./rules.js";
 
