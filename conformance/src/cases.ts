@@ -29,6 +29,8 @@ export interface ConformanceOptions {
   readonly controlFlow?: ControlFlow;
   /** Number of random graphs (default: env CHAINRULE_GRAPHS, else 25). */
   readonly graphs?: number;
+  /** Derivative order checked on random graphs (default: env CHAINRULE_GRAPH_ORDER, else 1). */
+  readonly graphOrder?: number;
   /** Seed for random directions and graphs (default: env CHAINRULE_SEED, else 1). */
   readonly seed?: number;
   /** Only run groups whose name is in this list (default all). */
@@ -42,6 +44,7 @@ export interface Context {
   readonly options: ConformanceOptions;
   readonly seed: number;
   readonly graphs: number;
+  readonly graphOrder: number;
   readonly controlFlow: ControlFlow;
 }
 
@@ -77,6 +80,7 @@ export function makeContext(engine: Engine, options: ConformanceOptions = {}): C
     options,
     seed: options.seed ?? envNumber("CHAINRULE_SEED") ?? 1,
     graphs: options.graphs ?? envNumber("CHAINRULE_GRAPHS") ?? 25,
+    graphOrder: options.graphOrder ?? envNumber("CHAINRULE_GRAPH_ORDER") ?? 1,
     controlFlow: options.controlFlow ?? "define-by-run",
   };
 }

@@ -10,7 +10,8 @@
 import * as ir from "@chainrule/ir";
 import { graphToText, Random, Tensor, toFunction, traceWith, type Graph } from "@chainrule/ir";
 import fc from "fast-check";
-import { checkGrads, loose } from "./checkgrads.js";
+import { checkGrads, finiteDifference, loose } from "./checkgrads.js";
+import { dotAll, flat, values } from "./tree.js";
 import type { Case, Context } from "./cases.js";
 import { ConformanceError, expectClose } from "./expect.js";
 
@@ -176,20 +177,33 @@ export function programArbitrary(minSteps = 8, maxSteps = 48): fc.Arbitrary<Prog
   });
 }
 
-/** Checks one graph on one engine: primal = eager evaluation, jvp vs FD, vjp dot-product test. */
-export function checkGraph(ctx: Context, graph: Graph, inputs: readonly Tensor[]): void {
+/**
+ * Checks one graph on one engine: primal = eager evaluation, jvp vs FD and the vjp dot-product
+ * test (to `order`), and grad/valueAndGrad of the scalar output against FD.
+ */
+export function checkGraph(ctx: Context, graph: Graph, inputs: readonly Tensor[], order = 1): void {
+  const e = loose(ctx.engine);
   const f = toFunction(graph);
   const eager = f(...inputs);
-  const [y] = loose(ctx.engine).vjp(f, ...inputs);
+  const [y] = e.vjp(f, ...inputs);
   expectClose("primal vs eager evaluation of the graph", y, eager, 1e-10, 1e-12);
-  checkGrads(ctx.engine, f, inputs, { order: 1, seed: ctx.seed });
+  checkGrads(ctx.engine, f, inputs, { order, seed: ctx.seed });
+  const s = (...xs: Tensor[]) => (f(...xs) as Tensor[])[1]!;
+  const all = inputs.map((_, i) => i);
+  const [value, g] = e.valueAndGrad(s, all)(...inputs) as [Tensor, Tensor[]];
+  expectClose("valueAndGrad's value vs eager evaluation", value, (eager as Tensor[])[1], 1e-10, 1e-12);
+  expectClose("grad vs valueAndGrad's gradient", e.grad(s, all)(...inputs), g, 1e-10, 1e-12);
+  const rng = new Random(ctx.seed + 17);
+  const u = inputs.map((x) => values(rng.normal(x.shape)));
+  const fd = finiteDifference(s, flat(inputs), u, 1e-3)[0]!;
+  expectClose("⟨grad, u⟩ vs finite difference of the scalar output", [dotAll(g.map(values), u)], [fd], 1e-6, 1e-8);
 }
 
 export function graphCases(): Case[] {
   return [
     {
       group: "random graphs",
-      name: "random well-shaped graphs (fast-check; CHAINRULE_GRAPHS sets how many): primal, jvp vs FD, vjp dot-product test",
+      name: "random well-shaped graphs (fast-check; CHAINRULE_GRAPHS sets how many): primal = eager, jvp vs FD, vjp dot-product test, grad/valueAndGrad vs FD",
       features: ["randomGraphs"],
       timeout: 600_000,
       run: (ctx) => {
@@ -197,7 +211,7 @@ export function graphCases(): Case[] {
           fc.property(programArbitrary(), (program) => {
             const graph = buildGraph(program);
             try {
-              checkGraph(ctx, graph, programInputs(program));
+              checkGraph(ctx, graph, programInputs(program), ctx.graphOrder);
             } catch (error) {
               throw new ConformanceError(`${(error as Error).message}\non the graph (${graph.nodes.length} nodes):\n${graphToText(graph)}`);
             }

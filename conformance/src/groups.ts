@@ -344,6 +344,13 @@ function pytreeCases(): Case[] {
       expectClose("⟨grad, u⟩ vs finite difference", [dotAll(flat(g).leaves.map(values), u)], [fd], 1e-7, 1e-9);
       checkGrads(engine, (p: P) => loss(p, xs), [params], { order: 2 });
     }),
+    c("hessian and jacobian with an argnums array: nested blocks [[Hxx, Hxy], [Hyx, Hyy]]", (e) => {
+      const f = (x: Tensor, y: Tensor) => ir.mul(ir.mul(x, x), y);
+      const H = e.hessian(f, [0, 1])(3, 2);
+      expectClose("hessian(x²y, [0, 1])(3, 2)", H, [[4, 6], [6, 0]], 1e-12, 1e-12);
+      const Hv = e.hessian((v: Tensor) => ir.sum(ir.mul(ir.mul(v, v), v)))(tensor([1, 2]));
+      expectClose("hessian(sum(v³))([1, 2])", Hv, [[6, 0], [0, 12]], 1e-12, 1e-12);
+    }),
     c("jvp and vjp with pytree primals, tangents and outputs", (e) => {
       const f = (p: { a: Tensor; b: Tensor[] }) => ({ s: ir.mul(p.a, p.b[0]!), t: [ir.sin(p.b[1]!)] });
       const primals = { a: tensor([1, 2]), b: [tensor(3), tensor([0.5, 0.25])] };
@@ -475,8 +482,43 @@ function errorCases(): Case[] {
   ];
 }
 
+// ── ops without a derivative, casts ───────────────────────────────────────────────────────
+
+function nonDifferentiableCases(): Case[] {
+  const c = (name: string, run: (e: LooseEngine) => void): Case => ({ group: "comparisons, argmax, oneHot, casts", name, run: (ctx) => run(loose(ctx.engine)) });
+  const x = () => tensor([0.5, -1.5, 2.5, -0.25]);
+  return [
+    c("comparisons under a transformation: same masks as eager, zero derivative through them", (e) => {
+      for (const [name, op] of [["greater", ir.greater], ["greaterEqual", ir.greaterEqual], ["less", ir.less], ["lessEqual", ir.lessEqual], ["equal", ir.equal], ["notEqual", ir.notEqual]] as const) {
+        const f = (t: Tensor) => ir.sum(ir.mul(t, ir.astype(op(t, 0.5), "float64")));
+        const mask = Array.from(values(ir.astype(op(x(), 0.5), "float64")));
+        expectClose(`grad(sum(x·${name}(x, 0.5)))`, e.grad(f)(x()), mask, 0, 0);
+        const [y] = e.vjp((t: Tensor) => ir.astype(op(t, 0.5), "float64"), x());
+        expectClose(`${name} primal under vjp`, y, mask, 0, 0);
+      }
+    }),
+    c("argmax and oneHot under a transformation: the picked element gets the gradient", (e) => {
+      const f = (t: Tensor) => ir.mul(ir.take(t, ir.argmax(t)), 3);
+      expectClose("grad(3·x[argmax x])", e.grad(f)(x()), [0, 0, 3, 0], 0, 0);
+      const g = (t: Tensor) => ir.sum(ir.mul(t, ir.oneHot(ir.argmax(t), 4)));
+      expectClose("grad(sum(x·oneHot(argmax x)))", e.grad(g)(x()), [0, 0, 1, 0], 0, 0);
+      const m = tensor([[1, 5, 2], [7, 0, 3]]);
+      const [y] = e.vjp((t: Tensor) => ir.astype(ir.argmax(t, 1), "float64"), m);
+      expectClose("argmax(axis 1) primal under vjp", y, [1, 0], 0, 0);
+    }),
+    c("casts: float64 → float32 → float64 passes the gradient (rounded), float32 gradients stay float32", (e) => {
+      const f = (t: Tensor) => ir.sum(ir.mul(ir.astype(ir.astype(t, "float32"), "float64"), tensor([1, 2, 3, 4])));
+      expectClose("grad through a float32 round trip", e.grad(f)(x()), [1, 2, 3, 4], 0, 0);
+      const x32 = ir.astype(x(), "float32");
+      const g = e.grad((t: Tensor) => ir.sum(ir.mul(t, t)))(x32);
+      if (!(g instanceof Tensor) || g.dtype !== "float32") throw new ConformanceError(`grad of a float32 input: expected a float32 Tensor, got ${describeResult(g)}`);
+      expectClose("grad(sum(x²)) in float32", g, Array.from(values(x32)).map((v) => 2 * v), 1e-7, 1e-7);
+    }),
+  ];
+}
+
 export function groupCases(): Case[] {
-  return [...nestingCases(), ...conventionCases(), ...controlCases(), ...pytreeCases(), ...controlFlowCases(), ...errorCases()];
+  return [...nestingCases(), ...conventionCases(), ...controlCases(), ...pytreeCases(), ...controlFlowCases(), ...errorCases(), ...nonDifferentiableCases()];
 }
 
 export { treeValues };
