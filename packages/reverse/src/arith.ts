@@ -41,8 +41,29 @@ function layout(a: Tensor, b: Tensor): number {
  * The primal of an elementwise primitive on concrete float operands by a direct loop, or
  * undefined when the operands need ir's general kernel (other dtypes, general broadcasting).
  */
-export function fastPrimal(prim: string, inputs: readonly Tensor[]): Tensor | undefined {
+export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unknown): Tensor | undefined {
   switch (prim) {
+    case "slice": {
+      const { begin, end } = params as { begin: number[]; end: number[] };
+      return fastSlice(inputs[0]!, begin, end);
+    }
+    case "pad": {
+      const { low, high } = params as { low: number[]; high: number[] };
+      return fastPad(inputs[0]!, low, high);
+    }
+    case "reduceSum": {
+      const x = inputs[0]!;
+      const { axes } = params as { axes: number[] };
+      if (x instanceof Tracer || !isFloat(x.dtype) || axes.length !== x.shape.length) return undefined;
+      // the eager kernel's order of summation, rounding to float32 at each step like it does
+      const data = x.data;
+      let total = 0;
+      if (x.dtype === "float32") for (let i = 0; i < data.length; i++) total = Math.fround(total + data[i]!);
+      else for (let i = 0; i < data.length; i++) total += data[i]!;
+      const out = allocate(x.dtype, 1);
+      out[0] = total;
+      return new Tensor(x.dtype, [], out);
+    }
     case "add":
     case "sub":
     case "mul":
@@ -154,6 +175,35 @@ export function addScalar(a: Tensor, c: number): Tensor {
   const out = allocate(a.dtype, x.length);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! + c;
   return new Tensor(a.dtype, a.shape, out);
+}
+
+/** Size of the axes after the first (a row of the leading axis). */
+function rowSize(shape: Shape): number {
+  let size = 1;
+  for (let i = 1; i < shape.length; i++) size *= shape[i]!;
+  return size;
+}
+
+/** x[begin:end] when only the leading axis is cut (one contiguous block), else undefined. */
+export function fastSlice(x: Tensor, begin: readonly number[], end: readonly number[]): Tensor | undefined {
+  if (x instanceof Tracer || !isFloat(x.dtype) || x.shape.length === 0) return undefined;
+  for (let i = 1; i < x.shape.length; i++) if (begin[i] !== 0 || end[i] !== x.shape[i]) return undefined;
+  const row = rowSize(x.shape);
+  const shape = x.shape.slice();
+  shape[0] = end[0]! - begin[0]!;
+  return new Tensor(x.dtype, shape, x.data.slice(begin[0]! * row, end[0]! * row));
+}
+
+/** Zero padding when only the leading axis is padded (one contiguous copy), else undefined. */
+export function fastPad(x: Tensor, low: readonly number[], high: readonly number[]): Tensor | undefined {
+  if (x instanceof Tracer || !isFloat(x.dtype) || x.shape.length === 0) return undefined;
+  for (let i = 1; i < x.shape.length; i++) if (low[i] !== 0 || high[i] !== 0) return undefined;
+  const row = rowSize(x.shape);
+  const shape = x.shape.slice();
+  shape[0] = x.shape[0]! + low[0]! + high[0]!;
+  const out = allocate(x.dtype, shape[0] * row);
+  out.set(x.data as FloatArray, low[0]! * row);
+  return new Tensor(x.dtype, shape, out);
 }
 
 /**

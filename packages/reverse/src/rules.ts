@@ -7,7 +7,7 @@
  */
 import * as ir from "@chainrule/ir";
 import { bind, shapesEqual, type DType, type Params, type Primitive, type Shape, type Tensor } from "@chainrule/ir";
-import { add, addScalar, div, fillLike, mul, mulScaled, neg, scale, sub, unbroadcast } from "./arith.js";
+import { add, addScalar, div, fastPad, fastSlice, fillLike, mul, mulScaled, neg, scale, sub, unbroadcast } from "./arith.js";
 
 /** What a tape entry keeps for its backward pass (input shapes are always kept). */
 export type Saves = "nothing" | "inputs" | "output" | "inputs and output";
@@ -192,7 +192,8 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
     vjp: (ct, n) => {
       const { begin, end } = n.params;
       const shape = n.shape(0);
-      return [bind("pad", [ct], { low: begin.slice(), high: shape.map((d, i) => d - end[i]!) })];
+      const high = shape.map((d, i) => d - end[i]!);
+      return [fastPad(ct, begin, high) ?? bind("pad", [ct], { low: begin.slice(), high })];
     },
   },
   // d pad(x) = pad(dx): the cotangent is sliced back out
@@ -201,7 +202,8 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
     vjp: (ct, n) => {
       const { low } = n.params;
       const shape = n.shape(0);
-      return [bind("slice", [ct], { begin: low.slice(), end: shape.map((d, i) => low[i]! + d) })];
+      const end = shape.map((d, i) => low[i]! + d);
+      return [fastSlice(ct, low, end) ?? bind("slice", [ct], { begin: low.slice(), end })];
     },
   },
   // d concat(x₁, …) = concat(dx₁, …): each input gets its slice of the cotangent

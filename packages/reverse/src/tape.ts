@@ -154,7 +154,7 @@ export class ReverseTrace extends Trace {
       if (t.id >= 0) needs |= needsBit(i);
     }
     // the primal: evaluated now, at the level below (eagerly when it is concrete)
-    const value = lifted ? bind(prim, primals, params) : (fastPrimal(prim, primals) ?? evalPrimitive(prim, primals, params, out));
+    const value = lifted ? bind(prim, primals, params) : (fastPrimal(prim, primals, params) ?? evalPrimitive(prim, primals, params, out));
     if (config.debugNans) checkNans(`reverse: ${prim}`, primals, value);
     const rule = VJP_RULES[prim] as VjpRule<Primitive>;
     if (needs === 0 || rule.vjp === null || !isFloat(out.dtype)) return new ReverseTracer(this, value, -1);
