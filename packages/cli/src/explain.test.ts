@@ -71,6 +71,22 @@ describe("chainrule explain", () => {
     expect(r.stdout).toContain("∂f/∂a = 3, ∂f/∂b = 2, ∂f/∂c = 1");
   });
 
+  it("skips the comparison inside relu on the tape but keeps both tables consistent", async () => {
+    const r = await cli("explain", "relu(x) * y", "--at", "x=2,y=3");
+    const forward = cells(section(r.stdout, "Forward mode"));
+    expect(forward.at(-1)).toEqual(["f", "mul", "a, y", "6", "3", "2"]);
+    expect(forward.find((row) => row[1] === "greater")!.slice(3)).toEqual(["true", "—", "—"]);
+    const reverse = cells(section(r.stdout, "Reverse mode"));
+    expect(reverse.map((row) => [row[0], row[1]])).toEqual([["f", "mul"], ["a", "where"], ["y", "input"], ["x", "input"]]);
+    expect(r.stdout).toContain("∂f/∂x = 3, ∂f/∂y = 2");
+  });
+
+  it("explains a constant expression without --at", async () => {
+    const r = await cli("explain", "2 * 3");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("f = 6 (a constant: nothing to differentiate)");
+  });
+
   it("colors only when asked (or on a TTY)", async () => {
     expect((await cli("explain", SEED, "--at", "x=3,y=2")).stdout).not.toContain("\u001b[");
     expect((await cli("explain", SEED, "--at", "x=3,y=2", "--color")).stdout).toContain("\u001b[");

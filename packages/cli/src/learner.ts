@@ -20,6 +20,7 @@ export interface ForwardRow {
 
 type Fn = (...args: Tensor[]) => Tensor;
 
+/** A number as is; a boolean or an array as text (tables print strings unchanged). */
 function scalarOrText(value: NestedArray): number | Tensor {
   return typeof value === "number" ? value : (JSON.stringify(value) as unknown as Tensor);
 }
@@ -77,13 +78,21 @@ export function forwardRows(fn: Fn, point: readonly number[], variables: readonl
   const constants = new Map<string, string>();
   for (const step of trace.steps) if (step.op === "constant") constants.set(step.name, typeof step.value === "number" ? String(step.value) : "const");
   const computed = trace.steps.filter((s) => s.op !== "input" && s.op !== "constant");
-  const reverseNodes = reverse?.filter((r) => r.op !== "input");
   const rename = new Map<string, string>(placeholders.map((p, i) => [p, variables[i]!]));
-  if (reverseNodes && reverseNodes.length === computed.length && reverseNodes.every((r, i) => r.op === computed[i]!.op)) {
-    computed.forEach((s, i) => rename.set(s.name, reverseNodes[i]!.node));
-  } else {
-    const fresh = nodeNames(variables, outputName(variables));
-    computed.forEach((s) => rename.set(s.name, s.name === trace.output ? outputName(variables) : fresh()));
+  // Match forward's steps to the reverse tape's nodes in order (the tape skips non-differentiable
+  // steps such as comparisons); unmatched steps get fresh names that clash with nothing.
+  const reverseNodes = reverse?.filter((r) => r.op !== "input") ?? [];
+  const used = new Set(reverseNodes.map((r) => r.node));
+  const nextName = nodeNames([...variables, ...used], outputName(variables));
+  let k = 0;
+  for (const step of computed) {
+    const match = reverseNodes[k];
+    if (match && match.op === step.op) {
+      rename.set(step.name, match.node);
+      k++;
+    } else {
+      rename.set(step.name, step.name === trace.output ? outputName(variables) : nextName());
+    }
   }
   const nameOf = (name: string) => constants.get(name) ?? rename.get(name) ?? name;
   return trace.steps
@@ -93,7 +102,8 @@ export function forwardRows(fn: Fn, point: readonly number[], variables: readonl
       op: s.op,
       inputs: s.inputs.map(nameOf),
       value: scalarOrText(s.value),
-      tangents: s.tangents.map(scalarOrText),
+      // a comparison's boolean result has no tangent
+      tangents: typeof s.value === "boolean" ? s.tangents.map(() => "—" as unknown as Tensor) : s.tangents.map(scalarOrText),
       isOutput: s.name === trace.output,
     }));
 }

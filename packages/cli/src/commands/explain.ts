@@ -7,8 +7,8 @@ import { formatNumber, table, type Style } from "../format.js";
 
 const MODES = ["both", "forward", "reverse"] as const;
 
-function cell(value: number | Tensor): string {
-  return typeof value === "number" ? formatNumber(value) : value.toString();
+function cell(value: number | Tensor | string): string {
+  return typeof value === "number" ? formatNumber(value) : typeof value === "string" ? value : value.toString();
 }
 
 /** The forward-mode table: one row per value, with its tangent along each input direction. */
@@ -84,11 +84,11 @@ export const explainCommand: Command = {
     const mode = choice("explain", "mode", context.values["mode"], MODES, "both");
     const engineName: EngineName = choice("explain", "engine", context.values["engine"], ENGINE_NAMES, "reverse");
     const expression = expressionArgument(context, "explain");
-    const point = parsePoint("explain", context.values["at"] as string[] | undefined, expression.variables, true)!;
+    const point = parsePoint("explain", context.values["at"] as string[] | undefined, expression.variables, expression.variables.length > 0) ?? [];
     const { style, print } = context;
     const at = expression.variables.map((v, i) => `${v} = ${formatNumber(point[i]!)}`).join(", ");
     const fn = expression.fn as (...args: Tensor[]) => Tensor;
-    print(`${style.bold(`f(${expression.variables.join(", ")}) = ${expression.source}`)}   at ${at}`);
+    print(`${style.bold(`f(${expression.variables.join(", ")}) = ${expression.source}`)}${at ? `   at ${at}` : ""}`);
     if (expression.variables.length === 0) {
       print(`f = ${formatNumber(toNumber(fn()))} (a constant: nothing to differentiate)`);
       return;
