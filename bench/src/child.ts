@@ -108,31 +108,46 @@ async function compile(nodes: number): Promise<object> {
   // 1. the package's graph compiler on the primal graph, when it exports one
   const compileGraph = module["compileGraph"];
   if (typeof compileGraph === "function") {
-    const start = performance.now();
-    const compiled = (compileGraph as (g: typeof graph) => { optimizedNodeCount?: number })(graph);
-    out["compileGraphMs"] = performance.now() - start;
-    out["compileGraphOptimizedNodes"] = compiled.optimizedNodeCount;
+    try {
+      const start = performance.now();
+      const compiled = (compileGraph as (g: typeof graph) => { optimizedNodeCount?: number })(graph);
+      out["compileGraphMs"] = performance.now() - start;
+      out["compileGraphOptimizedNodes"] = compiled.optimizedNodeCount;
+    } catch (error) {
+      out["compileGraphError"] = errorText(error);
+    }
   }
   // 2. grad(f): trace + differentiate + optimize + generate, on the first call
   const events: CompileEventLike[] = [];
   const onCompile = module["onCompile"];
   const unsubscribe = typeof onCompile === "function" ? (onCompile as (l: (e: CompileEventLike) => void) => () => void)((e) => events.push(e)) : undefined;
-  const g = jit.engine.grad(f);
-  const start = performance.now();
-  g(x);
-  const firstMs = performance.now() - start;
-  unsubscribe?.();
-  const later: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const t = performance.now();
+  try {
+    const g = jit.engine.grad(f);
+    const start = performance.now();
     g(x);
-    later.push(performance.now() - t);
+    const firstMs = performance.now() - start;
+    const later: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      g(x);
+      later.push(performance.now() - t);
+    }
+    const steadyMs = median(later);
+    Object.assign(out, { firstMs, steadyMs, gradFirstCallMinusLaterMs: firstMs - steadyMs });
+  } catch (error) {
+    out["gradError"] = errorText(error);
+  } finally {
+    unsubscribe?.();
   }
-  const steadyMs = median(later);
-  Object.assign(out, { firstMs, steadyMs, gradFirstCallMinusLaterMs: firstMs - steadyMs });
-  const event = events[events.length - 1];
+  const event = events[0];
   if (event !== undefined) Object.assign(out, { gradNodes: event.nodes, gradOptimizedNodes: event.optimizedNodes, gradCompileMs: event.milliseconds });
   return out;
+}
+
+function errorText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  const where = error instanceof Error ? /\n\s+at (?:\S+ )?\(?([^()\s]+\/(?:packages|bench)\/[^()\s]+)\)?/.exec(error.stack ?? "")?.[1] : undefined;
+  return `${text.split("\n")[0]!.slice(0, 200)}${where === undefined ? "" : ` (at ${where.replace(/^.*\/(packages|bench)\//, "$1/")})`}`;
 }
 
 async function main(): Promise<void> {
@@ -143,7 +158,7 @@ async function main(): Promise<void> {
     else if (mode === "compile") out = await compile(Number(args[0]));
     else out = { failed: `child: expected mode memory or compile, got ${String(mode)}` };
   } catch (error) {
-    out = { failed: `threw ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`.split("\n")[0]!.slice(0, 300) };
+    out = { failed: `threw ${errorText(error)}` };
   }
   process.stdout.write(`\n${JSON.stringify(out)}\n`);
   process.exit(0);

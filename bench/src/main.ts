@@ -35,7 +35,7 @@ for (const a of argv) {
 
 const timing: TimingOptions = quick
   ? { warmupMs: 10, warmupCalls: 1, sampleMs: 3, rounds: 3, caseBudgetMs: 20, minRounds: 2 }
-  : { warmupMs: 150, warmupCalls: 5, sampleMs: 25, rounds: 15, caseBudgetMs: 500, minRounds: 5 };
+  : { warmupMs: 150, warmupCalls: 2, sampleMs: 25, rounds: 21, caseBudgetMs: 700, minRounds: 5 };
 
 const started = Date.now();
 const log = (text: string) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${text}`);
@@ -143,14 +143,15 @@ if (!skipExtras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
         body.push([String(nodes), "", "", "", "", "", String(problem)]);
         continue;
       }
+      const gradError = v["gradError"] === undefined ? undefined : `FAILED: ${String(v["gradError"])}`;
       body.push([
         String(nodes),
         `${String(v["graphNodes"])} → ${String(v["compileGraphOptimizedNodes"] ?? "?")}`,
-        ms(v["compileGraphMs"]),
+        v["compileGraphError"] === undefined ? ms(v["compileGraphMs"]) : `FAILED: ${String(v["compileGraphError"])}`,
         v["gradNodes"] === undefined ? "—" : `${String(v["gradNodes"])} → ${String(v["gradOptimizedNodes"])}`,
-        ms(v["gradCompileMs"]),
-        ms(v["gradFirstCallMinusLaterMs"]),
-        ms(v["steadyMs"]),
+        gradError ?? ms(v["gradCompileMs"]),
+        gradError === undefined ? ms(v["gradFirstCallMinusLaterMs"]) : "",
+        gradError === undefined ? ms(v["steadyMs"]) : "",
       ]);
     }
     emit(
