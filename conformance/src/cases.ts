@@ -53,8 +53,8 @@ export interface Case {
   readonly name: string;
   /** Skipped (with the declared reason) when any of these features is declared unsupported. */
   readonly features?: readonly Feature[];
-  /** Per-test timeout for vitest (ms). */
-  readonly timeout?: number;
+  /** Per-test timeout for vitest (ms), default 60 s. */
+  readonly timeout?: number | ((ctx: Context) => number);
   readonly run: (ctx: Context) => void;
 }
 

@@ -205,7 +205,8 @@ export function graphCases(): Case[] {
       group: "random graphs",
       name: "random well-shaped graphs (fast-check; CHAINRULE_GRAPHS sets how many): primal = eager, jvp vs FD, vjp dot-product test, grad/valueAndGrad vs FD",
       features: ["randomGraphs"],
-      timeout: 600_000,
+      // deep mode: allow half a second per graph (and order 2 four times as much)
+      timeout: (ctx) => 60_000 + ctx.graphs * 500 * ctx.graphOrder ** 2,
       run: (ctx) => {
         fc.assert(
           fc.property(programArbitrary(), (program) => {

@@ -31,7 +31,7 @@ export function describeConformance(engine: Engine, options: ConformanceOptions 
         for (const c of cases.filter((k) => k.group === group)) {
           const reason = skipReason(c, options);
           if (reason !== undefined) it.skip(`${c.name} [skipped: ${reason}]`, () => {});
-          else it(c.name, () => c.run(ctx), c.timeout ?? 60_000);
+          else it(c.name, () => c.run(ctx), typeof c.timeout === "function" ? c.timeout(ctx) : (c.timeout ?? 60_000));
         }
       });
     }

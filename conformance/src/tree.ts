@@ -78,7 +78,7 @@ export function axpy(x: FlatTree, t: number, v: readonly Float64Array[]): unknow
   );
 }
 
-/** Random normal directions, one array per leaf, scaled to unit RMS overall. */
+/** Standard normal directions, one array per leaf. */
 export function randomDirections(like: readonly Leaf[], rng: Random): Float64Array[] {
   return like.map((leaf) => {
     const n = values(leaf).length;
@@ -113,9 +113,11 @@ export interface Mismatch {
 }
 
 /**
- * Compares `got` to `expected` with `|got − expected| ≤ atol + rtol·max(|expected|_∞, |got|_∞)`
- * (a norm-wise relative tolerance, robust to entries near zero), NaN equal to NaN and ±∞ equal
- * only to the same infinity. Returns the worst offending element, or undefined.
+ * Compares `got` to `expected` element by element with
+ * `|gotᵢ − expectedᵢ| ≤ atol + rtol·max(|expectedᵢ|, |gotᵢ|, 0.01·scale)`, where `scale` is the
+ * largest finite magnitude in either array (so entries far below the others are not held to a
+ * tighter bound than rounding allows), NaN equal to NaN and ±∞ equal only to the same infinity.
+ * Returns the worst offending element, or undefined.
  */
 export function compare(got: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number): Mismatch | undefined {
   if (got.length !== expected.length) {
@@ -126,11 +128,12 @@ export function compare(got: ArrayLike<number>, expected: ArrayLike<number>, rto
     if (Number.isFinite(expected[i]!)) scale = Math.max(scale, Math.abs(expected[i]!));
     if (Number.isFinite(got[i]!)) scale = Math.max(scale, Math.abs(got[i]!));
   }
-  const tolerance = atol + rtol * scale;
   let worst: Mismatch | undefined;
   for (let i = 0; i < got.length; i++) {
     const g = got[i]!;
     const e = expected[i]!;
+    const magnitude = Math.max(Number.isFinite(e) ? Math.abs(e) : 0, Number.isFinite(g) ? Math.abs(g) : 0, 0.01 * scale);
+    const tolerance = atol + rtol * magnitude;
     let error: number;
     if (Number.isNaN(e) || Number.isNaN(g)) error = Number.isNaN(e) && Number.isNaN(g) ? 0 : Infinity;
     else if (!Number.isFinite(e) || !Number.isFinite(g)) error = e === g ? 0 : Infinity;
