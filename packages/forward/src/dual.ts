@@ -77,6 +77,11 @@ export class DualTrace extends Trace {
   }
 
   processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
+    if (out.shape.length === 0 && out.dtype === "float64" && this.fast && this.recorder === undefined && !config.debugNans) {
+      // scalar code (W1): straight from the duals, nothing else to do
+      const pair = scalarFast(prim, inputs as DualTracer[], this.k, this.scalarTangentShape);
+      if (pair !== undefined) return new DualTracer(this, pair[0], pair[1]);
+    }
     const n = inputs.length;
     const primals = new Array<Tensor>(n);
     const tangents = new Array<Tangent>(n);
@@ -102,9 +107,7 @@ export class DualTrace extends Trace {
     } else {
       let pair: [Tensor, Tensor] | undefined;
       if (concrete && this.fast) {
-        if (out.shape.length === 0 && out.dtype === "float64" && primals[0]!.dtype === "float64") {
-          pair = scalarFast(prim, primals, tangents, this.k, this.scalarTangentShape);
-        }
+        if (out.shape.length === 0 && out.dtype === "float64") pair = scalarFast(prim, inputs as DualTracer[], this.k, this.scalarTangentShape);
         if (pair === undefined) pair = FAST_RULES[prim]?.(primals, tangents, out, this.k, params as never);
       }
       if (pair !== undefined) {

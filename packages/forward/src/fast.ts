@@ -5,7 +5,7 @@
  * this keeps the per-operation overhead of scalar code small (W1). Binary ops take the fast path
  * when each operand is full-size or a single element; other broadcasts use the generic rule.
  */
-import { evalPrimitive, sizeOf, Tensor, type Aval, type Primitive, type TypedArray } from "@chainrule/ir";
+import { evalPrimitive, sizeOf, Tensor, Tracer, type Aval, type Primitive, type TypedArray } from "@chainrule/ir";
 import type { Tangent } from "./rules.js";
 
 /** Returns [primal, tangent] or undefined when the generic rule should run instead. */
@@ -220,15 +220,27 @@ export const FAST_RULES: Partial<Record<Primitive, FastRule>> = {
 const SCALAR_SHAPE: readonly number[] = Object.freeze([]) as readonly number[];
 
 /**
- * float64 scalars (W1's case): the primal and the k tangents in one switch, no intermediate
- * arrays. Returns undefined for primitives it does not cover.
+ * float64 scalars (W1's case): the primal and the k tangents in one switch, straight from the
+ * dual inputs, no intermediate arrays. Returns undefined for anything else (tracer primals or
+ * tangents, other dtypes, primitives it does not cover, no tangent at all).
  */
-export function scalarFast(prim: Primitive, x: readonly Tensor[], dx: readonly Tangent[], k: number, tangentShape: readonly number[]): [Tensor, Tensor] | undefined {
-  const a = x[0]!.data[0]!;
+export function scalarFast(
+  prim: Primitive,
+  inputs: readonly { readonly primal: Tensor; readonly tangent: Tangent }[],
+  k: number,
+  tangentShape: readonly number[],
+): [Tensor, Tensor] | undefined {
+  const n = inputs.length;
+  if (n > 2) return undefined;
+  const xa = inputs[0]!;
+  if (xa.primal instanceof Tracer || xa.primal.dtype !== "float64" || xa.tangent instanceof Tracer) return undefined;
+  const a = xa.primal.data[0]!;
+  const ta = xa.tangent === null ? undefined : xa.tangent.data;
+  let tb: TypedArray | undefined;
   let y: number;
   let fa: number;
   let fb = 0;
-  if (x.length === 1) {
+  if (n === 1) {
     switch (prim) {
       case "neg": y = -a; fa = -1; break;
       case "exp": y = Math.exp(a); fa = y; break;
@@ -240,7 +252,10 @@ export function scalarFast(prim: Primitive, x: readonly Tensor[], dx: readonly T
       default: return undefined;
     }
   } else {
-    const b = x[1]!.data[0]!;
+    const xb = inputs[1]!;
+    if (xb.primal instanceof Tracer || xb.tangent instanceof Tracer) return undefined;
+    const b = xb.primal.data[0]!;
+    tb = xb.tangent === null ? undefined : xb.tangent.data;
     switch (prim) {
       case "add": y = a + b; fa = 1; fb = 1; break;
       case "sub": y = a - b; fa = 1; fb = -1; break;
@@ -249,11 +264,10 @@ export function scalarFast(prim: Primitive, x: readonly Tensor[], dx: readonly T
       default: return undefined;
     }
   }
+  if (ta === undefined && tb === undefined) return undefined;
   const value = new Float64Array(1);
   value[0] = y;
   const r = new Float64Array(k);
-  const ta = dx[0] === null ? undefined : dx[0]!.data;
-  const tb = dx.length > 1 && dx[1] !== null ? dx[1]!.data : undefined;
   if (ta !== undefined && tb !== undefined) for (let j = 0; j < k; j++) r[j] = safe(ta[j]!, fa) + safe(tb[j]!, fb);
   else if (ta !== undefined) for (let j = 0; j < k; j++) r[j] = safe(ta[j]!, fa);
   else for (let j = 0; j < k; j++) r[j] = safe(tb![j]!, fb);
