@@ -2,7 +2,8 @@
 // unsupported variants are n/a, correct ones are timed (no assertions on the times).
 import { describe, expect, it } from "vitest";
 import { handWritten } from "./impls/hand.js";
-import { eagerIr } from "./impls/chainrule.js";
+import { tensor, type Engine, type Tensor } from "@chainrule/ir";
+import { eagerIr, engineImplementation, type EnginePackage } from "./impls/chainrule.js";
 import { runVariant } from "./run.js";
 import { timeInterleaved, type TimingOptions } from "./timing.js";
 import { matmulVariant, rosenbrockVariants, seedVariant, type Implementation } from "./workloads.js";
@@ -68,6 +69,25 @@ describe("runVariant", () => {
       const rows = await runVariant(matmulVariant(6, dtype), [handWritten, eagerIr], fast);
       expect(rows.map((r) => `${r.status} ${r.note}`)).toEqual([expect.stringMatching(/^ok/), expect.stringMatching(/^ok/)]);
     }
+  });
+});
+
+describe("engine adapter", () => {
+  it("a chainrule engine whose gradient is wrong is FAILED; a right one is timed", async () => {
+    const [variant] = rosenbrockVariants(10, "float64", ["grad"]);
+    const closedForm = (scale: number) =>
+      ({
+        name: "fake",
+        specVersion: 1,
+        grad: () => (x: Tensor) => tensor(rosenbrockGrad64(x.data as Float64Array).map((g) => g * scale)),
+      }) as unknown as Engine;
+    const pkg = (engine: Engine): EnginePackage & { engine: Engine } => ({ id: "reverse", packageName: "@chainrule/reverse", engine });
+    const rows = await runVariant(
+      variant!,
+      [handWritten, engineImplementation(pkg(closedForm(1)), { idSuffix: "-right" }), engineImplementation(pkg(closedForm(2)), { idSuffix: "-wrong" })],
+      fast,
+    );
+    expect(rows.map((r) => `${r.impl.id} ${r.status}`)).toEqual(["hand ok", "reverse-right ok", "reverse-wrong FAILED"]);
   });
 });
 

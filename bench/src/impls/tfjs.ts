@@ -92,9 +92,10 @@ function tfImplementation(tf: Tf, backend: TfBackend): Implementation {
         case "W1": {
           const g = tf.grads(seed);
           const run = () => {
-            const out = g([tf.scalar(variant.x), tf.scalar(variant.y)]);
+            const inputs = [tf.scalar(variant.x), tf.scalar(variant.y)];
+            const out = g(inputs);
             const values = [out[0]!.dataSync()[0]!, out[1]!.dataSync()[0]!];
-            tf.dispose(out);
+            tf.dispose([...inputs, ...out]);
             return values;
           };
           return { case: { prepare, run }, result: run };
