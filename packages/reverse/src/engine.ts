@@ -12,6 +12,7 @@
  */
 import {
   ArgumentError,
+  config,
   defineEngine,
   DTypeError,
   flatten,
@@ -28,6 +29,7 @@ import {
   type EngineCore,
   type FlatFunction,
 } from "@chainrule/ir";
+import { scalarBackward } from "./scalar.js";
 import { makeTrace, outputSlot, primalOf, reverseVjp, type ReverseTrace } from "./tape.js";
 import { describeValue } from "./describe.js";
 
@@ -105,9 +107,11 @@ function asNumberIf(value: Tensor, wanted: boolean): Tensor | number {
 function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], single: boolean, args: unknown[]): [unknown, unknown] {
   const k = nums.length;
   const copy = args.slice();
+  const inputs = new Array<Tensor>(k);
+  for (let i = 0; i < k; i++) inputs[i] = leafTensor(args[nums[i]!]);
   let result: unknown;
   const trace: ReverseTrace = withTrace(makeTrace, (t) => {
-    for (let i = 0; i < k; i++) copy[nums[i]!] = t.input(leafTensor(args[nums[i]!]));
+    for (let i = 0; i < k; i++) copy[nums[i]!] = t.input(inputs[i]!);
     result = f(...copy);
     return t;
   });
@@ -116,15 +120,23 @@ function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], s
   const value = primalOf(trace, out.value);
   let allNumbers = true;
   for (let i = 0; i < k; i++) if (typeof args[nums[i]!] !== "number") allNumbers = false;
-  const wanted = new Array<number>(k);
-  for (let i = 0; i < k; i++) wanted[i] = i;
-  const adjoints = trace.backward([slot], [scalar(1, value.dtype)], wanted);
   const grads = new Array<unknown>(k);
-  for (let i = 0; i < k; i++) {
-    const arg = args[nums[i]!];
-    const x = leafTensor(arg);
-    const g = adjoints[i] ?? zeros(x.shape as number[], x.dtype);
-    grads[i] = asNumberIf(g, typeof arg === "number");
+  if (trace.scalarTape && value.dtype === "float64" && !config.debugNans) {
+    // numbers all the way: no tensor is allocated by the backward sweep
+    const adjoints = scalarBackward(trace.nodes, trace.slots, slot, k);
+    for (let i = 0; i < k; i++) {
+      const a = adjoints[i];
+      const x = inputs[i]!;
+      grads[i] = a === undefined ? asNumberIf(zeros(x.shape as number[], x.dtype), typeof args[nums[i]!] === "number") : typeof args[nums[i]!] === "number" ? a : scalar(a);
+    }
+  } else {
+    const wanted = new Array<number>(k);
+    for (let i = 0; i < k; i++) wanted[i] = i;
+    const adjoints = trace.backward([slot], [scalar(1, value.dtype)], wanted);
+    for (let i = 0; i < k; i++) {
+      const x = inputs[i]!;
+      grads[i] = asNumberIf(adjoints[i] ?? zeros(x.shape as number[], x.dtype), typeof args[nums[i]!] === "number");
+    }
   }
   return [asNumberIf(value, allNumbers || out.wasNumber), single ? grads[0] : grads];
 }

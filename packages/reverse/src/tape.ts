@@ -25,6 +25,7 @@ import {
   Tensor,
 } from "@chainrule/ir";
 import { add, fastPrimal, zerosLike } from "./arith.js";
+import { SCALAR_PRIMITIVES } from "./scalar.js";
 import { needsBit, VJP_RULES, type Saves, type VjpNode, type VjpRule } from "./rules.js";
 
 /** A value inside a reverse transformation: its primal (a value of the level below) and its tape slot. */
@@ -131,6 +132,8 @@ export class ReverseTrace extends Trace {
   slots = 0;
   /** Keep every input and output on the tape whatever the rules save (the learner's trace). */
   keepAll = false;
+  /** True while every entry is a rank-0 float64 primitive on concrete values (see scalar.ts). */
+  scalarTape = true;
 
   /** A differentiated input: a fresh slot. */
   input(primal: Tensor): ReverseTracer {
@@ -166,6 +169,7 @@ export class ReverseTrace extends Trace {
       shapes = new Array<Shape>(n);
       for (let i = 0; i < n; i++) shapes[i] = primals[i]!.shape;
     }
+    if (this.scalarTape && (lifted || out.dtype !== "float64" || out.shape.length !== 0 || !SCALAR_PRIMITIVES.has(prim))) this.scalarTape = false;
     const slot = this.slots++;
     this.nodes.push(
       new TapeNode(prim, rule, null, params as Params<Primitive>, ids, needs, keepX ? primals : EMPTY, shapes, this.keepAll || savesOutput(rule.saves) ? value : null, out.dtype, slot),
@@ -182,6 +186,7 @@ export class ReverseTrace extends Trace {
       return id;
     });
     if (needs === 0 || !isFloat(value.dtype)) return new ReverseTracer(this, value, -1);
+    this.scalarTape = false;
     const slot = this.slots++;
     const shapes = inputs.map((t) => t.shape);
     const x = this.keepAll ? inputs.map((t) => (t as ReverseTracer).primal) : EMPTY;
