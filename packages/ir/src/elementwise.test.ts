@@ -181,6 +181,8 @@ describe("comparison and selection", () => {
     expectTensor(clip([[-2, 5]], [0, 1], 2), [[0, 2]]);
     expectTensor(clip(i32([-2, 5]), 0, 3), [0, 3], { dtype: "int32" });
     expectTensor(clip(f32([-2, 5]), 0, 3), [0, 3], { dtype: "float32" });
+    expectTensor(clip([-1, 0.5, 2], 1, 0), [0, 0, 0]); // low > high: high wins, as min(max(x, low), high) in NumPy
+    expectTensor(clip([0, 1, 2], 1, 1), [1, 1, 1]);
   });
 });
 

@@ -52,7 +52,11 @@ describe("crossEntropy", () => {
     expectError(() => crossEntropy([[0, 0]], [[1, 0, 0]]), ShapeError, "crossEntropy: expected labels of shape [1] (class indices) or [1,2] (probabilities), got [1,3]");
     expectError(() => crossEntropy(1, 0), ShapeError, "crossEntropy: expected logits of rank ≥ 1 (classes on the last axis), got a scalar");
     expectError(() => crossEntropy([[0, 0]], ["a"] as never), ArgumentError, 'crossEntropy: expected numbers, booleans or nested arrays of them, got string "a" at values[0]');
-    expectError(() => crossEntropy([[0, 0]], [0.5]), DTypeError, "oneHot: expected integer indices, got 0.5");
+    expectError(() => crossEntropy([[0, 0]], [0.5]), DTypeError, "crossEntropy: expected integer class indices, got 0.5");
+    expectError(() => crossEntropy([[0, 0]], [true]), DTypeError, "crossEntropy: expected integer class indices, got bool");
+    // regression: an out-of-range label silently contributed 0 to the loss
+    expectError(() => crossEntropy([[0, 0]], [2]), ArgumentError, "crossEntropy: expected class indices in [0, 1], got 2");
+    expectError(() => crossEntropy([[0, 0], [0, 0]], tensor([0, -1], { dtype: "int32" })), ArgumentError, "crossEntropy: expected class indices in [0, 1], got -1");
   });
 });
 

@@ -89,10 +89,14 @@ export function relu(x: TensorLike): Tensor {
   return where(greater(t, 0), t, 0);
 }
 
-/** Clamps to [low, high]; like PyTorch's clamp the gradient is 1 inside, boundaries included. */
+/**
+ * min(max(x, low), high), like NumPy (so `high` wins when low > high); like PyTorch's clamp the
+ * gradient with respect to x is 1 inside, boundaries included.
+ */
 export function clip(x: TensorLike, low: TensorLike, high: TensorLike): Tensor {
   const [t, lo, hi] = toOperands("clip", [x, low, high]);
-  return where(less(t!, lo!), lo!, where(greater(t!, hi!), hi!, t!));
+  const raised = where(less(t!, lo!), lo!, t!);
+  return where(greater(raised, hi!), hi!, raised);
 }
 
 export function astype(x: TensorLike, dtype: DType): Tensor {
