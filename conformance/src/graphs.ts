@@ -3,9 +3,10 @@
  * picking an op and operands by index — is traced into an ir `Graph` (plain data, tens to
  * hundreds of nodes) mixing elementwise ops, broadcasting, reductions, reshape/transpose/slice,
  * concat, gather and matmul. Every step keeps values inside the domains of the ops that follow:
- * log, sqrt, pow and div only see arguments shifted away from their singularities, values stay
- * bounded, and ops with kinks (abs, relu, maximum, max) are left to the per-op table and the
- * convention tests. The graph runs under any engine through `toFunction`.
+ * log, sqrt, pow and div only see arguments shifted away from their singularities; values stay
+ * bounded (no step squares a magnitude: products go through tanh first), so finite differences
+ * stay accurate; ops with kinks (abs, relu, maximum, max) are left to the per-op table and the
+ * convention cases. The graph runs under any engine through `toFunction`.
  */
 import * as ir from "@chainrule/ir";
 import { graphToText, Random, Tensor, toFunction, traceWith, type Graph } from "@chainrule/ir";
@@ -75,7 +76,7 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
   ["mean(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.mean(a, axisOf(a, p)))],
   ["sum(axis, keepdims)/n", (a, _pick, p) => (a.rank === 0 ? undefined : ir.div(ir.sum(a, axisOf(a, p), true), a.shape[axisOf(a, p)]!))],
   ["logsumexp(axis) − log n", (a, _pick, p) => (a.rank === 0 ? undefined : ir.sub(ir.logsumexp(a, axisOf(a, p)), Math.log(a.shape[axisOf(a, p)]!)))],
-  ["variance(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.variance(a, axisOf(a, p)))],
+  ["variance(tanh a, axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.variance(ir.tanh(a), axisOf(a, p)))],
   ["softmax(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.softmax(a, axisOf(a, p)))],
   ["reshape", (a, _pick, p) => {
     const n = a.size;
@@ -120,17 +121,18 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
     if ((a.size / k) * n > MAX_SIZE) return undefined;
     return ir.matmul(a, rng.uniform([k, n], { low: -1 / k, high: 1 / k }));
   }],
-  ["gram: a·aᵀ / k", (a) => {
+  ["gram: t·tᵀ / k with t = tanh a", (a) => {
     if (a.rank < 2) return undefined;
     const m = a.shape[a.rank - 2]!;
     if ((a.size / a.shape[a.rank - 1]!) * m > MAX_SIZE) return undefined;
-    return ir.div(ir.matmul(a, swapLast(a)), a.shape[a.rank - 1]!);
+    const t = ir.tanh(a);
+    return ir.div(ir.matmul(t, swapLast(t)), a.shape[a.rank - 1]!);
   }],
-  ["matmul(a, b)/k", (a, pick) => {
+  ["matmul(tanh a, b)/k", (a, pick) => {
     if (a.rank < 1) return undefined;
     const k = a.shape[a.rank - 1]!;
     const b = pick((t) => t.rank === 2 && t.shape[0] === k && (a.size / k) * t.shape[1]! <= MAX_SIZE);
-    return b && ir.div(ir.matmul(a, b), k);
+    return b && ir.div(ir.matmul(ir.tanh(a), b), k);
   }],
 ];
 
