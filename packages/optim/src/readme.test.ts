@@ -1,7 +1,9 @@
 /** The README's example, as written there (plus its data), and its save/resume snippet. */
 import { add, argmax, crossEntropy, matmul, randomNormal, randomUniform, tanh, tensor, zeros, type Tensor } from "@chainrule/ir";
 import { engine } from "@chainrule/reverse";
-import { expect, it } from "vitest";
+import { expect, it, vi } from "vitest";
+
+vi.setConfig({ testTimeout: 120_000 });
 import { adam, cosineAnnealing, minimize, treeFromJSON, treeToJSON } from "./index.js";
 
 it("README: training a model in ten lines, then saving and resuming", () => {
