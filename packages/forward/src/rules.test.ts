@@ -212,6 +212,35 @@ describe("JVP rules vs central finite differences", () => {
     });
   }
 
+  describe("order 3: grad(grad(grad(op))) vs finite differences of the second derivative", () => {
+    const scalarOps: [string, (x: Tensor) => Tensor, number][] = [
+      ["exp", (x) => exp(x), 0.3],
+      ["log", (x) => log(x), 1.3],
+      ["log1p", (x) => log1p(x), 0.4],
+      ["expm1", (x) => expm1(x), 0.2],
+      ["sin", (x) => sin(x), 0.7],
+      ["cos", (x) => cos(x), 0.7],
+      ["tanh", (x) => tanh(x), 0.4],
+      ["sqrt", (x) => sqrt(x), 1.7],
+      ["div", (x) => div(mul(x, x), add(x, 2)), 0.6],
+      ["pow (both sides)", (x) => pow(add(x, 1), x), 0.8],
+      ["maximum", (x) => maximum(mul(x, x), sin(x)), 0.9],
+      ["matmul", (x) => sum(matmul(reshape(mul(x, tensor([1, 2])), [1, 2]), reshape(sin(mul(x, tensor([3, 4]))), [2, 1]))), 0.5],
+    ];
+    for (const { label, engine } of variants) {
+      for (const [name, op, at] of scalarOps) {
+        it(`${name} (${label})`, () => {
+          const f = (x: Tensor) => op(x);
+          const second = engine.grad(engine.grad(f)) as (x: number) => number;
+          const third = (engine.grad(engine.grad(engine.grad(f))) as (x: number) => number)(at);
+          const eps = 1e-4;
+          const fd = (second(at + eps) - second(at - eps)) / (2 * eps);
+          expect(Math.abs(third - fd)).toBeLessThanOrEqual(1e-5 * (1 + Math.abs(fd)));
+        });
+      }
+    }
+  });
+
   it("float32 inputs give float32 tangents", () => {
     const x = tensor([0.5, 1, 2], { dtype: "float32" });
     for (const { engine } of variants) {
