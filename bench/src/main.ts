@@ -6,6 +6,7 @@
  * ids), --skip-extras (no chunk curve, compile times or memory).
  */
 import { writeFileSync } from "node:fs";
+import { getPriority, loadavg } from "node:os";
 import type { Engine } from "@chainrule/ir";
 import { fileURLToPath } from "node:url";
 import { runChild } from "./children.js";
@@ -56,6 +57,7 @@ emit(
     `- date: ${m.date}`,
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, one process`,
     `- commit: ${m.commit}`,
+    `- load average at start (1/5/15 min): ${loadavg().map((l) => l.toFixed(2)).join(" / ")} on ${m.cores} cores (the machine is shared: other processes compete for the CPU); this process ran at nice ${getPriority()}`,
     `- packages: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
     `- implementations: ${impls.map((i) => i.label).join("; ")}`,
     ...absent.map((a) => `- **absent: ${a.label}** — ${a.reason}`),
@@ -203,7 +205,7 @@ if (!skipExtras && wanted("W2")) {
 const columns = [
   ...impls.filter((i) => i.id !== "eager" && i.id !== "hand-unrolled").map((i) => ({ id: i.id, label: i.id === "hand" ? "hand-written" : i.label.replace("chainrule ", "") })),
 ];
-const summary = `## Summary\n\n${machineLine(m)}\n\n${summaryTable(all, columns)}\n\nW1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s.${
+const summary = `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n${summaryTable(all, columns)}\n\nW1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s.${
   absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""
 }`;
 emit(summary);
