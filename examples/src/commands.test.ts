@@ -26,4 +26,4 @@ describe("example commands", () => {
     expect(a).toBeDefined();
     expect(b).toBeDefined();
   });
-}, 30_000);
+}, 120_000);

@@ -26,7 +26,7 @@ describe.each(["tutorial.md", "choosing-an-engine.md"])("docs/%s", (page) => {
       if (snippet.expected === undefined) return;
       expect(outputs[i]!.trimEnd(), `output of the snippet at ${page}:${snippet.line}`).toBe(snippet.expected.trimEnd());
     });
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("docs", () => {

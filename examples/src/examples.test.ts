@@ -63,4 +63,4 @@ describe("examples", () => {
     expect(hvp).toEqual(viaHessian.map((v) => expect.closeTo(v, 9)));
     expect(hvp[0]).toBeCloseTo(1410, 9);
   });
-});
+}, 60_000); // generous: CI runs every package's tests at once on 2 cores

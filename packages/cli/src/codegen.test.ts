@@ -31,4 +31,4 @@ describe("chainrule codegen", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("expected --part to be one of both, value, grad");
   });
-});
+}, 60_000); // generous: CI runs every package's tests at once on 2 cores

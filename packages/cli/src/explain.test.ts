@@ -102,7 +102,7 @@ describe("chainrule explain", () => {
     expect((await cli("explain", SEED, "--at", "x=3,y=2", "--mode", "sideways")).code).toBe(2);
     expect((await cli("explain", SEED, "--at", "x=3,y=2", "--engine", "tensorflow")).stderr).toContain("expected --engine to be one of forward, reverse, jit");
   });
-});
+}, 60_000); // generous: CI runs every package's tests at once on 2 cores
 
 describe("chainrule grad", () => {
   it("prints value and gradient from every engine and the largest disagreement", async () => {
@@ -123,7 +123,7 @@ describe("chainrule grad", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('got "theano"');
   });
-});
+}, 60_000); // generous: CI runs every package's tests at once on 2 cores
 
 describe("the chainrule executable (child process)", () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -141,4 +141,4 @@ describe("the chainrule executable (child process)", () => {
     expect(error.stderr).toContain("  x + * y\n      ^");
     expect(error.stdout).toBe("");
   });
-}, 30_000);
+}, 120_000);

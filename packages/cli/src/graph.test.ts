@@ -82,4 +82,4 @@ describe("chainrule graph", () => {
     expect(r.stdout).toContain("Examples:");
     expect((await cli("--help")).stdout).toContain("Commands:");
   });
-});
+}, 60_000); // generous: CI runs every package's tests at once on 2 cores
