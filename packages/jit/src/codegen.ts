@@ -52,6 +52,11 @@ function opName(op: Primitive): string {
   return op;
 }
 
+/** Above this many rank-0 values, they are kept in a register array `R` instead of locals. */
+const SPILL_THRESHOLD = 2000;
+/** At most this many nodes per fused loop (keeps loop bodies and their locals bounded). */
+const MAX_GROUP = 256;
+
 export const ARRAY_CTOR: Record<DType, string> = { float64: "Float64Array", float32: "Float32Array", int32: "Int32Array", bool: "Uint8Array" };
 
 // ── elementwise expressions ────────────────────────────────────────────────────────────────
@@ -116,6 +121,7 @@ export function elementwise(op: Primitive, args: readonly string[], inDtype: DTy
 // ── locations of values ────────────────────────────────────────────────────────────────────
 
 interface Buf {
+  readonly index: number;
   readonly dtype: DType;
   readonly size: number;
   /** Returned to the caller: allocated per call, never pooled. */
@@ -251,6 +257,25 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   const nodes = p.nodes;
   const isOutput = new Set(p.outputs);
 
+  const avals = new Map<number, { shape: number[]; dtype: DType }>();
+  for (const i of p.inputs) avals.set(i.id, i);
+  for (const [id, c] of p.constants) avals.set(id, { shape: c.shape.slice(), dtype: c.dtype });
+  for (const n of nodes) avals.set(n.id, n);
+
+  // Huge graphs: rank-0 values live in a register array instead of JS locals (a function with
+  // tens of thousands of locals overflows the stack frame), and fused loops are capped.
+  const scalarCount = nodes.reduce((k, n) => k + (n.shape.length === 0 ? 1 : 0), 0);
+  const spill = scalarCount > SPILL_THRESHOLD || nodes.length > SPILL_THRESHOLD * 2;
+  /** Declares a rank-0 value: returns [declaration keyword + name, the name to read it by]. */
+  const scalarSlot = (id: number, mutable = false): [string, string] => {
+    if (spill) {
+      const r = `R[${int(id)}]`;
+      return [r, r];
+    }
+    const name = ident("v", id);
+    return [`${mutable ? "let" : "const"} ${name}`, name];
+  };
+
   // pass 1: fusion groups
   const groupOf = new Map<number, Group>();
   const groups: Group[] = [];
@@ -275,6 +300,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         for (const id of n.inputs) {
           const g = groupOf.get(id);
           if (g === undefined || g.sealed || !shapesEqual(g.shape, n.shape) || g === join) continue;
+          if (g.members.length + (join?.members.length ?? 0) >= MAX_GROUP) continue;
           if (join === undefined) join = g;
           else {
             // two open groups of one shape are independent (a dependency would have sealed one): merge
@@ -298,12 +324,10 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       const id = n.inputs[0]!;
       const g = groupOf.get(id);
       let join: Group | undefined;
-      if (fuse && g !== undefined && !g.sealed && !g.reduce.has(id)) join = g;
+      if (fuse && g !== undefined && !g.sealed && !g.reduce.has(id) && g.members.length < MAX_GROUP) join = g;
       seal(id, join);
       if (join === undefined) {
-        const shape = (
-          nodes.find((m) => m.id === id)?.shape ?? p.constants.get(id)?.shape ?? p.inputs.find((i) => i.id === id)!.shape
-        ) as number[];
+        const shape = avals.get(id)!.shape;
         join = { shape: shape.slice(), members: [], reduce: new Set(), sealed: false, materialized: new Set() };
         groups.push(join);
       }
@@ -327,12 +351,12 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   const preamble: string[] = [];
   let fusedLoops = 0;
   const newBuf = (dtype: DType, size: number, output: boolean): Buf => {
-    const b: Buf = { dtype, size, output, name: "", def: steps.length, lastUse: steps.length };
+    const b: Buf = { index: bufs.length, dtype, size, output, name: "", def: steps.length, lastUse: steps.length };
     bufs.push(b);
     return b;
   };
   /** The array's name in source; pooled buffers get theirs after liveness analysis (placeholder until then). */
-  const ref = (a: Arr): string => (a.buf === null ? a.name : `\u0000${bufs.indexOf(a.buf)}\u0001`);
+  const ref = (a: Arr): string => (a.buf === null ? a.name : `\u0000${a.buf.index}\u0001`);
   const use = (l: Loc) => {
     const base = l.kind === "arr" ? l : l.kind === "view" ? l.base : null;
     if (base?.buf) base.buf.lastUse = Math.max(base.buf.lastUse, steps.length);
@@ -361,18 +385,6 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       loc.set(id, { kind: "arr", name, shape, dtype: t.dtype, buf: null, constant: true });
     }
   }
-  const avalOf = (id: number): { shape: number[]; dtype: DType } => {
-    const n = nodes.find((m) => m.id === id);
-    if (n) return n;
-    const c = p.constants.get(id);
-    if (c) return { shape: c.shape.slice(), dtype: c.dtype };
-    return p.inputs.find((i) => i.id === id)!;
-  };
-  const avals = new Map<number, { shape: number[]; dtype: DType }>();
-  for (const i of p.inputs) avals.set(i.id, i);
-  for (const [id, c] of p.constants) avals.set(id, { shape: c.shape.slice(), dtype: c.dtype });
-  for (const n of nodes) avals.set(n.id, n);
-  void avalOf;
 
   /** Emits one loop over `shape` computing `members` (elementwise + full reductions) from their operands. */
   const emitLoop = (shape: number[], members: PNode[], reduce: Set<number>, stores: Map<number, Buf>, comment: string, extraLoads?: Map<number, View>) => {
@@ -433,13 +445,13 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     const before: string[] = [];
     for (const m of members) {
       if (reduce.has(m.id)) {
-        const acc = ident("v", m.id);
+        const [declare, acc] = scalarSlot(m.id, true);
         const x = names.get(m.inputs[0]!)!;
         if (m.op === "reduceSum") {
-          before.push(`let ${acc} = 0;`);
+          before.push(`${declare} = 0;`);
           body.push(m.dtype === "float32" ? `${acc} = Math.fround(${acc} + ${x});` : m.dtype === "int32" ? `${acc} = (${acc} + ${x}) | 0;` : `${acc} += ${x};`);
         } else {
-          before.push(`let ${acc} = ${m.dtype === "int32" ? "-2147483648" : "-Infinity"};`);
+          before.push(`${declare} = ${m.dtype === "int32" ? "-2147483648" : "-Infinity"};`);
           body.push(`if (${x} > ${acc} || ${x} !== ${x}) ${acc} = ${x};`);
         }
         loc.set(m.id, { kind: "num", expr: acc });
@@ -450,18 +462,18 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       body.push(`const ${t} = ${elementwise(m.op, m.inputs.map((id) => names.get(id)!), inDtype, m.dtype, m.params)}; // ${opName(m.op)}`);
       names.set(m.id, t);
       const buf = stores.get(m.id);
-      if (buf !== undefined) body.push(`\u0000${bufs.indexOf(buf)}\u0001[i] = ${t};`);
+      if (buf !== undefined) body.push(`\u0000${buf.index}\u0001[i] = ${t};`);
     }
     fusedLoops++;
     const render = () => {
       const fill = (line: string) => line;
-      const lines = [`// ${comment}`, ...before];
+      const lines = [`// ${comment}`, before.join("\n")];
       if (mode === "nested") {
         let open = "";
         shape.forEach((d, k) => (open += `for (let ${ident("d", k)} = 0; ${ident("d", k)} < ${int(d)}; ${ident("d", k)}++) `));
-        lines.push("{", "let i = 0;", `${open}{`, ...body.map((l) => `  ${fill(l)}`), "  i++;", "}", "}");
+        lines.push("{", "let i = 0;", `${open}{`, body.map((l) => `  ${fill(l)}`).join("\n"), "  i++;", "}", "}");
       } else {
-        lines.push(`for (let i = 0; i < ${int(size)}; i++) {`, ...body.map((l) => `  ${fill(l)}`), "}");
+        lines.push(`for (let i = 0; i < ${int(size)}; i++) {`, body.map((l) => `  ${fill(l)}`).join("\n"), "}");
       }
       return lines.join("\n");
     };
@@ -499,9 +511,9 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       arr,
       finish: () => {
         if (n.shape.length === 0) {
-          const name = ident("v", n.id);
+          const [declare, name] = scalarSlot(n.id);
           buf.lastUse = steps.length;
-          steps.push(() => `const ${name} = ${ref(arr)}[0];`);
+          steps.push(() => `${declare} = ${ref(arr)}[0];`);
           loc.set(n.id, { kind: "num", expr: name });
         } else loc.set(n.id, arr);
       },
@@ -529,8 +541,8 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     if (n.shape.length === 0 && ELEMENTWISE.has(n.op)) {
       ins.forEach(use);
       const exprs = ins.map((l) => (l as Num).expr);
-      const name = ident("v", n.id);
-      const text = `const ${name} = ${elementwise(n.op, exprs, inAvals[n.op === "where" ? 1 : 0]!.dtype, n.dtype, n.params)}; ${comment}`;
+      const [declare, name] = scalarSlot(n.id);
+      const text = `${declare} = ${elementwise(n.op, exprs, inAvals[n.op === "where" ? 1 : 0]!.dtype, n.dtype, n.params)}; ${comment}`;
       steps.push(() => text);
       loc.set(n.id, { kind: "num", expr: name });
       continue;
@@ -545,9 +557,9 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       if (n.shape.length === 0) {
         const arr = materialize(x, xa.shape, xa.dtype);
         use(arr);
-        const name = ident("v", n.id);
+        const [declare, name] = scalarSlot(n.id);
         const get = nameOf(arr);
-        steps.push(() => `const ${name} = ${get()}[0]; ${comment}`);
+        steps.push(() => `${declare} = ${get()}[0]; ${comment}`);
         loc.set(n.id, { kind: "num", expr: name });
         continue;
       }
@@ -684,7 +696,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   const sorted = bufs.map((b, i) => [b, i] as const).sort((x, y) => x[0].def - y[0].def || x[1] - y[1]);
   for (const [b, i] of sorted) {
     if (b.output) {
-      b.name = ident("o", i);
+      b.name = spill ? `O[${int(i)}]` : ident("o", i);
       continue;
     }
     for (let j = active.length - 1; j >= 0; j--) {
@@ -707,27 +719,47 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   }
 
   const body: string[] = [];
-  const declared = new Set<string>();
-  for (const s of steps) {
-    let text = s();
-    // per-call output buffers are declared where they are first written
-    for (const b of bufs) {
-      if (b.output && !declared.has(b.name) && text.includes(`\u0000${bufs.indexOf(b)}\u0001`)) {
-        declared.add(b.name);
-        text = `const ${b.name} = new ${ARRAY_CTOR[b.dtype]}(${int(b.size)});\n${text}`;
-      }
+  const outputsAt = new Map<number, Buf[]>();
+  for (const b of bufs) if (b.output) (outputsAt.get(b.def) ?? outputsAt.set(b.def, []).get(b.def)!).push(b);
+  steps.forEach((s, k) => {
+    // per-call output buffers are declared just before the step that first writes them
+    for (const b of outputsAt.get(k) ?? []) body.push(`${spill ? "" : "const "}${b.name} = new ${ARRAY_CTOR[b.dtype]}(${int(b.size)});`);
+    body.push(s());
+  });
+  if (spill) {
+    // huge programs: the body is split into functions so no single frame holds too many locals
+    // (every value crossing a boundary lives in R, a pooled buffer or O)
+    preamble.push("const O = [];");
+    const calls: string[] = [];
+    let chunk: string[] = [];
+    let weight = 0;
+    const flush = () => {
+      if (chunk.length === 0) return;
+      const name = ident("part", calls.length);
+      preamble.push(`function ${name}(${p.inputs.map((_, k) => ident("x", k)).join(", ")}) {\n${chunk.join("\n")}\n}`);
+      calls.push(`${name}(${p.inputs.map((_, k) => ident("x", k)).join(", ")});`);
+      chunk = [];
+      weight = 0;
+    };
+    for (const text of body) {
+      chunk.push(text);
+      weight += text.split("\n").length;
+      if (weight > 2000) flush();
     }
-    body.push(text);
+    flush();
+    body.length = 0;
+    body.push(...calls);
   }
   const finalOut = outExprs.map((e, k) => (e.startsWith("\u0001") ? lateNames.get(k)!() : e));
   const ret = options.ret ? options.ret(finalOut) : `[${finalOut.join(", ")}]`;
   const params = p.inputs.map((_, k) => ident("x", k)).join(", ");
+  if (spill) preamble.push(`const R = new Float64Array(${int(nodes.reduce((m, n) => Math.max(m, n.id), 0) + 1)});`);
   const resolve = (text: string) => text.replace(/\u0000(\d+)\u0001/g, (_, k: string) => bufs[Number(k)]!.name);
   const source = resolve([
     `"use strict";`,
     ...preamble,
     `return function compiled(${params}) {`,
-    ...body.flatMap((b) => b.split("\n").map((l) => `  ${l}`)),
+    body.join("\n"),
     `  return ${ret};`,
     `};`,
   ].join("\n"));

@@ -48,8 +48,9 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
   const generated = programSource(program, options);
   const factory = new Function("K", "rt_error", generated.full) as (k: unknown[], e: (m: string) => Error) => RawFunction;
   const run = factory(generated.constants.map((t) => t.data), rtError);
+  const byId = new Map(program.nodes.map((n) => [n.id, n]));
   const avalOf = (id: number): Aval => {
-    const n = program.nodes.find((m) => m.id === id);
+    const n = byId.get(id);
     if (n) return { shape: n.shape, dtype: n.dtype };
     const c = program.constants.get(id);
     if (c) return { shape: c.shape, dtype: c.dtype };

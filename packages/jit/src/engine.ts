@@ -8,7 +8,7 @@
  * outermost call compiles one graph.
  */
 import {
-  ArgumentError, config, currentTrace, flatten, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
+  ArgumentError, config, flatten, nextLevel, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
   type AnyFunction, type Argnums, type Engine, type Graph, type TreeDef,
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
@@ -130,7 +130,8 @@ class Compiled {
   readonly cache: SignatureCache<Entry>;
   /** Scalar fast path: all arguments JS numbers, all results JS numbers. */
   fast: ((...xs: number[]) => unknown) | undefined;
-  fastArity = -1;
+  /** Set by `wrap`: installs the scalar fast path once it exists. */
+  onFast: ((fast: (...xs: number[]) => unknown, arity: number) => void) | undefined;
 
   constructor(
     readonly kind: Kind,
@@ -161,7 +162,7 @@ class Compiled {
   }
 
   call(args: unknown[]): unknown {
-    if (config.debugNans || currentTrace() !== undefined) {
+    if (config.debugNans || nextLevel() !== 1) {
       stats.interpreted++;
       return apply(this.kind, this.f, this.argnums, args);
     }
@@ -256,7 +257,7 @@ class Compiled {
     if (this.fast === undefined && leaves.every((l) => typeof l === "number") && dynamic.length === leaves.length && args.every((a) => typeof a === "number") && mask.every(Boolean) && literalTree(graph.outTree)) {
       const fast = compileGraph(graph, { ...this.options, ret: (outs) => treeLiteral(graph.outTree, outs) });
       this.fast = fast.run as (...xs: number[]) => unknown;
-      this.fastArity = args.length;
+      this.onFast?.(this.fast, args.length);
     }
     return entry;
   }
@@ -318,18 +319,32 @@ function checkFunction(op: string, f: unknown): void {
   if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
 }
 
+/**
+ * A dispatcher specialised to `arity` JS-number arguments: checks them without allocating (and
+ * that no transformation is active and NaN-debug is off) and calls the compiled scalar function
+ * directly; anything else goes to the general path.
+ */
+function makeDispatcher(fast: (...xs: number[]) => unknown, arity: number, slow: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  const params = Array.from({ length: arity }, (_, i) => `a${i}`);
+  const checks = params.map((p) => ` && typeof ${p} === "number"`).join("");
+  const source = `"use strict"; return function dispatch(${params.join(", ")}) {
+  if (arguments.length === ${arity}${checks} && nextLevel() === 1 && !config.debugNans) {
+    stats.cacheHits++;
+    return fast(${params.join(", ")});
+  }
+  return slow.apply(null, arguments);
+};`;
+  return new Function("fast", "slow", "nextLevel", "config", "stats", source)(fast, slow, nextLevel, config, stats) as (...args: unknown[]) => unknown;
+}
+
 function wrap(c: Compiled): CompiledFunction {
-  const fn = function (this: unknown, ...args: unknown[]) {
-    const fast = c.fast;
-    if (fast !== undefined && args.length === c.fastArity) {
-      let numbers = true;
-      for (let i = 0; i < args.length; i++) if (typeof args[i] !== "number") numbers = false;
-      if (numbers && currentTrace() === undefined && !config.debugNans) {
-        stats.cacheHits++;
-        return fast(...(args as number[]));
-      }
-    }
-    return c.call(args);
+  const slow = (...args: unknown[]) => c.call(args);
+  let dispatch: (...args: unknown[]) => unknown = slow;
+  c.onFast = (fast, arity) => {
+    dispatch = makeDispatcher(fast, arity, slow);
+  };
+  const fn = function (...args: unknown[]) {
+    return dispatch(...args);
   } as CompiledFunction;
   Object.defineProperty(fn, "source", { get: () => lastSourceOf(c) });
   Object.defineProperty(fn, "cacheSize", { get: () => c.cache.size });
@@ -385,7 +400,7 @@ export const hvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) =>
 
 export const vjp = ((f: AnyFunction, ...primals: unknown[]) => {
   checkFunction("vjp", f);
-  if (config.debugNans || currentTrace() !== undefined || flatten(primals, "vjp", "primals").leaves.some((l) => l instanceof Tracer)) {
+  if (config.debugNans || nextLevel() !== 1 || flatten(primals, "vjp", "primals").leaves.some((l) => l instanceof Tracer)) {
     stats.interpreted++;
     return interpreter.vjp(f, ...(primals as never[]));
   }

@@ -50,8 +50,6 @@ export function uniformValue(t: Tensor): number | undefined {
 function fold(p: Program): boolean {
   let changed = false;
   const kept: PNode[] = [];
-  let nextId = Math.max(0, ...p.constants.keys()) + 1;
-  void nextId;
   for (const n of p.nodes) {
     const ins = n.inputs.map((id) => p.constants.get(id));
     const size = n.shape.reduce((a, b) => a * b, 1);
@@ -67,16 +65,20 @@ function fold(p: Program): boolean {
 /** x·1, x/1, x+0, x−0, neg(neg x), identity layout ops, cast to the same type, stopGradient (derivatives are already in the graph). */
 function simplify(p: Program): boolean {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const inputs = new Map(p.inputs.map((i) => [i.id, i]));
   const replace = new Map<number, number>();
   const resolve = (id: number): number => {
     let r = id;
     while (replace.has(r)) r = replace.get(r)!;
     return r;
   };
-  const shapeOf = (id: number): readonly number[] | undefined => byId.get(id)?.shape ?? p.constants.get(id)?.shape ?? p.inputs.find((i) => i.id === id)?.shape;
+  const shapeOf = (id: number): readonly number[] | undefined => byId.get(id)?.shape ?? p.constants.get(id)?.shape ?? inputs.get(id)?.shape;
+  const uniform = new Map<number, number | undefined>();
   const constIs = (id: number, v: number): boolean => {
     const c = p.constants.get(id);
-    return c !== undefined && uniformValue(c) === v;
+    if (c === undefined) return false;
+    if (!uniform.has(id)) uniform.set(id, uniformValue(c));
+    return Object.is(uniform.get(id), v) || (v !== 0 && uniform.get(id) === v);
   };
   let changed = false;
   for (const n of p.nodes) {
@@ -121,7 +123,7 @@ function simplify(p: Program): boolean {
         if (same(a) && (n.op !== "transpose" || (n.params as { perm: number[] }).perm.every((q, i) => q === i))) to = a;
         break;
       case "cast":
-        if (byId.get(a!)?.dtype === n.dtype || p.constants.get(a!)?.dtype === n.dtype || p.inputs.find((i) => i.id === a)?.dtype === n.dtype) to = a;
+        if (byId.get(a!)?.dtype === n.dtype || p.constants.get(a!)?.dtype === n.dtype || inputs.get(a!)?.dtype === n.dtype) to = a;
         break;
       case "stopGradient":
         to = a;
@@ -156,7 +158,8 @@ function cse(p: Program): boolean {
   const seen = new Map<string, number>();
   for (const n of p.nodes) {
     n.inputs = n.inputs.map((id) => replace.get(id) ?? id);
-    const key = `${n.op}|${n.inputs.join(",")}|${JSON.stringify(n.params)}|${n.dtype}|${n.shape.join(",")}`;
+    // op, inputs and params determine the result (shape and dtype included)
+    const key = `${n.op}|${n.inputs.join(",")}|${Object.keys(n.params).length === 0 ? "" : JSON.stringify(n.params)}`;
     const known = seen.get(key);
     if (known === undefined) seen.set(key, n.id);
     else replace.set(n.id, known);
@@ -183,12 +186,13 @@ function dce(p: Program): boolean {
 
 export function optimize(p: Program, options: OptimizeOptions = {}): Program {
   const { dce: doDce = true, cse: doCse = true, fold: doFold = true, simplify: doSimplify = true } = options;
-  for (let round = 0; round < 4; round++) {
+  // fold → simplify → CSE → DCE; another round only when simplification or CSE exposed more
+  for (let round = 0; round < 3; round++) {
     let changed = false;
     if (doFold) changed = fold(p) || changed;
     if (doSimplify) changed = simplify(p) || changed;
     if (doCse) changed = cse(p) || changed;
-    if (doDce) changed = dce(p) || changed;
+    if (doDce) dce(p);
     if (!changed) break;
   }
   return p;
