@@ -1,5 +1,5 @@
 import { allocate, assertDType, type DType } from "./dtype.js";
-import { ArgumentError } from "./errors.js";
+import { ArgumentError, describeValue } from "./errors.js";
 import { checkShape, sizeOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -72,6 +72,7 @@ export class Random {
 
   uniform(shape: readonly number[], options: { low?: number; high?: number; dtype?: DType } = {}): Tensor {
     const { low = 0, high = 1, dtype = "float64" } = options;
+    checkFinite("randomUniform", { low, high });
     const checked = checkShape("randomUniform", shape);
     const data = allocate(assertDType("randomUniform", dtype), sizeOf(checked));
     for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * this.nextFloat();
@@ -80,10 +81,17 @@ export class Random {
 
   normal(shape: readonly number[], options: { mean?: number; std?: number; dtype?: DType } = {}): Tensor {
     const { mean = 0, std = 1, dtype = "float64" } = options;
+    checkFinite("randomNormal", { mean, std });
     const checked = checkShape("randomNormal", shape);
     const data = allocate(assertDType("randomNormal", dtype), sizeOf(checked));
     for (let i = 0; i < data.length; i++) data[i] = mean + std * this.nextNormal();
     return new Tensor(dtype, checked, data);
+  }
+}
+
+function checkFinite(op: string, values: Record<string, unknown>): void {
+  for (const [name, v] of Object.entries(values)) {
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`${op}: expected a finite number ${name}, got ${describeValue(v)}`);
   }
 }
 
