@@ -26,6 +26,7 @@ import {
   type CustomVjpRule,
   type Params,
   type Primitive,
+  withTrace,
 } from "@chainrule/ir";
 import { FAST_RULES, scalarFast } from "./fast.js";
 import { JVP_RULES, type Tangent } from "./rules.js";
@@ -65,10 +66,14 @@ export class DualTrace extends Trace {
   /** `[k]`: the shape of a scalar's tangents (shared). */
   private readonly scalarTangentShape: readonly number[];
 
-  constructor(level: number, k: number, fast = true) {
+  /** Chunk size for the Jacobian rows that a customVjp rule needs. */
+  readonly chunkSize: number;
+
+  constructor(level: number, k: number, fast = true, chunkSize = 32) {
     super(level);
     this.k = k;
     this.fast = fast;
+    this.chunkSize = chunkSize;
     this.scalarTangentShape = [k];
   }
 
@@ -164,9 +169,11 @@ export class DualTrace extends Trace {
   }
 
   /**
-   * customVjp: forward mode needs J·t but the rule gives cotangent ↦ Jᵀ·cotangent. Since `bwd` is
-   * linear in the cotangent, row i of J is `bwd(residuals, eᵢ)`: one `bwd` call per output
-   * element (cost = output size), then every tangent direction is one matrix product.
+   * customVjp: forward mode needs J·t but the rule gives cotangent ↦ Jᵀ·cotangent. `bwd` is linear
+   * in the cotangent, so its tangent along a basis cotangent eᵢ is bwd(residuals, eᵢ) = row i of J:
+   * `bwd` runs on a dual cotangent carrying a chunk of basis directions, which builds the rows of
+   * J in ⌈m / chunkSize⌉ `bwd` calls for an output of m elements; then every tangent direction
+   * is one matrix product with J.
    */
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const duals = inputs as DualTracer[];
@@ -181,31 +188,77 @@ export class DualTrace extends Trace {
       result = new DualTracer(this, y, null);
     } else {
       const m = y.size;
-      // rows[l][i] = ∂y_i/∂x_l as a tensor of x_l's shape
-      const rows: Tensor[][] = duals.map(() => []);
-      for (let i = 0; i < m; i++) {
-        const e = zeros(y.shape, y.dtype);
-        e.data[i] = 1;
-        const cts = rule.bwd(residuals, e);
-        if (!Array.isArray(cts) || cts.length !== duals.length) {
-          throw new TypeError(`customVjp: expected bwd to return ${duals.length} cotangents (one per argument), got ${Array.isArray(cts) ? cts.length : String(cts)}`);
+      const chunk = Math.max(1, Math.min(this.chunkSize, m));
+      const bwd = ([ct]: Tensor[]): Tensor[] => {
+        const cts = rule.bwd(residuals, ct!);
+        if (!Array.isArray(cts) || cts.length !== duals.length || !cts.every((c) => c instanceof Tensor)) {
+          throw new TypeError(
+            `customVjp: expected bwd to return ${duals.length} cotangents (one Tensor per argument), got ${Array.isArray(cts) ? `${cts.length} values` : String(cts)}`,
+          );
         }
-        cts.forEach((ct, l) => rows[l]!.push(ct));
+        return cts;
+      };
+      // rows[l]: pieces of ∂y/∂x_l, each [width, ...x_l.shape] (row i = bwd(eᵢ) for x_l)
+      const rows: Tensor[][] = duals.map(() => []);
+      for (let start = 0; start < m; start += chunk) {
+        const width = Math.min(chunk, m - start);
+        const seed = zeros([width, ...y.shape], y.dtype);
+        for (let j = 0; j < width; j++) seed.data[j * m + start + j] = 1;
+        const pass = forwardPass(bwd, [zeros(y.shape, y.dtype)], [seed], width, this.fast, this.chunkSize);
+        pass.tangents.forEach((t, l) => {
+          const x = duals[l]!.primal;
+          rows[l]!.push(t ?? zeros([width, ...x.shape], x.dtype));
+        });
       }
       let dy: Tensor | undefined;
       duals.forEach((x, l) => {
         if (x.tangent === null) return;
         const size = x.primal.size;
-        // J_l: [size, m]; tangents [k, size] · J_l → [k, m]
-        const jl = transpose(reshape(concat(rows[l]!.map((r) => reshape(r, [1, size])), 0), [m, size]), [1, 0]);
-        const term = matmul(reshape(x.tangent, [this.k, size]), jl);
+        // J_l: [m, size]; tangents [k, size] · J_lᵀ → [k, m]
+        const pieces = rows[l]!;
+        const jl = reshape(pieces.length === 1 ? pieces[0]! : concat(pieces, 0), [m, size]);
+        let tl = reshape(x.tangent, [this.k, size]);
+        if (jl.dtype !== tl.dtype) tl = bind("cast", [tl], { dtype: jl.dtype });
+        const term = matmul(tl, transpose(jl, [1, 0]));
         dy = dy === undefined ? term : bind("add", [dy, term], {});
       });
-      result = new DualTracer(this, y, reshape(dy!, [this.k, ...y.shape]));
+      let out = reshape(dy!, [this.k, ...y.shape]);
+      if (out.dtype !== y.dtype) out = bind("cast", [out], { dtype: y.dtype });
+      result = new DualTracer(this, y, out);
     }
     if (this.recorder !== undefined) this.recorder("customVjp", duals, result, {});
     return result;
   }
+}
+
+/** One forward pass carrying `k` directions: the primal outputs and their stacked tangents. */
+export function forwardPass(
+  f: (inputs: Tensor[]) => Tensor[],
+  primals: readonly Tensor[],
+  seeds: readonly (Tensor | null)[],
+  k: number,
+  fast = true,
+  chunkSize = 32,
+): { outputs: Tensor[]; tangents: (Tensor | null)[] } {
+  return withTrace(
+    (level) => new DualTrace(level, k, fast, chunkSize),
+    (trace) => {
+      const inputs = primals.map((p, i) => new DualTracer(trace, p, seeds[i] ?? null));
+      const outs = f(inputs);
+      const outputs: Tensor[] = [];
+      const tangents: (Tensor | null)[] = [];
+      for (const o of outs) {
+        if (o instanceof DualTracer && o.trace === trace) {
+          outputs.push(o.primal);
+          tangents.push(o.tangent);
+        } else {
+          outputs.push(o);
+          tangents.push(null);
+        }
+      }
+      return { outputs, tangents };
+    },
+  );
 }
 
 /** Direction j of a dual's tangents, shaped like its primal (zeros for a symbolic zero). */

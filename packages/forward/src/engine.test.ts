@@ -243,7 +243,7 @@ describe("custom rules", () => {
     expect(Math.abs(grad(grad(f))(1) as number)).toBe(0);
   });
 
-  it("customVjp is transposed: one bwd call per output element", () => {
+  it("customVjp is transposed: bwd on a dual cotangent gives the rows of J, a chunk per call", () => {
     let calls = 0;
     // f(a, b) = a·b elementwise, with a bwd that scales by 10 to prove it is used
     const f = customVjp(
@@ -258,7 +258,23 @@ describe("custom rules", () => {
     const b = tensor([3, 4]);
     const [, t] = jvp(f, [a, b], [tensor([1, 0]), tensor([0, 1])]) as [Tensor, Tensor];
     expect(t.toArray()).toEqual([30, 2]);
+    expect(calls).toBe(1);
+    calls = 0;
+    const [, t1] = createEngine({ chunkSize: 1 }).jvp(f, [a, b], [tensor([1, 0]), tensor([0, 1])]) as [Tensor, Tensor];
+    expect(t1.toArray()).toEqual([30, 2]);
     expect(calls).toBe(2);
+    // nested: the transposed rule is differentiated again (d²/dx² of x·x through the rule)
+    const sq = customVjp(
+      (x: Tensor) => mul(x, x),
+      (x: Tensor) => [mul(x, x), x] as [Tensor, Tensor],
+      (x, ct) => [mul(mul(ct, x), 2)],
+    );
+    expect(grad(grad(sq))(3)).toBe(2);
+    const h = hessian((v: Tensor) => sum(sq(v)))(tensor([1, 2])) as Tensor;
+    expect(h.toArray()).toEqual([
+      [2, 0],
+      [0, 2],
+    ]);
     expect(grad((x: TensorLike, y: TensorLike) => f(x, y), [0, 1])(3, 4)).toEqual([40, 3]);
     // a bwd returning the wrong number of cotangents is reported
     const bad = customVjp((x: Tensor) => x, (x: Tensor) => [x, null], () => []);

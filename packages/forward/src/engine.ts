@@ -29,7 +29,7 @@ import {
   type EngineCore,
   type FlatFunction,
 } from "@chainrule/ir";
-import { DualTrace, DualTracer } from "./dual.js";
+import { DualTrace, DualTracer, forwardPass } from "./dual.js";
 
 export interface ForwardOptions {
   /**
@@ -54,35 +54,6 @@ export const TANGENT_BUDGET = 1 << 21;
 export interface ForwardEngine extends Engine {
   /** Directions per pass used by grad/vjp/jacobian/hessian. */
   readonly chunkSize: number;
-}
-
-/** One forward pass carrying `k` directions: the primal outputs and their stacked tangents. */
-export function forwardPass(
-  f: FlatFunction,
-  primals: readonly Tensor[],
-  seeds: readonly (Tensor | null)[],
-  k: number,
-  fast = true,
-): { outputs: Tensor[]; tangents: (Tensor | null)[] } {
-  return withTrace(
-    (level) => new DualTrace(level, k, fast),
-    (trace) => {
-      const inputs = primals.map((p, i) => new DualTracer(trace, p, seeds[i] ?? null));
-      const outs = f(inputs);
-      const outputs: Tensor[] = [];
-      const tangents: (Tensor | null)[] = [];
-      for (const o of outs) {
-        if (o instanceof DualTracer && o.trace === trace) {
-          outputs.push(o.primal);
-          tangents.push(o.tangent);
-        } else {
-          outputs.push(o);
-          tangents.push(null);
-        }
-      }
-      return { outputs, tangents };
-    },
-  );
 }
 
 function isZero(t: Tensor): boolean {
@@ -117,7 +88,7 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
         if (t.dtype !== p.dtype) t = castTo(t, p.dtype);
         return reshape(t, [1, ...p.shape]);
       });
-      const pass = forwardPass(f, primals, seeds, 1, fast);
+      const pass = forwardPass(f, primals, seeds, 1, fast, chunkSize);
       return {
         outputs: pass.outputs,
         tangents: pass.outputs.map((y, o) => {
@@ -148,7 +119,7 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
           offset += n;
           return seed;
         });
-        const pass = forwardPass(f, primals, seeds, Math.max(width, 0), fast);
+        const pass = forwardPass(f, primals, seeds, Math.max(width, 0), fast, chunkSize);
         if (outputs === undefined) {
           outputs = pass.outputs;
           outputs.forEach(() => columns.push([]));
@@ -213,7 +184,7 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
         if (a >= args.length || typeof args[a] !== "number") return undefined;
       }
       const result = withTrace(
-        (level) => new DualTrace(level, n, fast),
+        (level) => new DualTrace(level, n, fast, chunkSize),
         (trace) => {
           const call = args.slice();
           for (let j = 0; j < n; j++) {
