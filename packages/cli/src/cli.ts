@@ -1,5 +1,5 @@
 /** `chainrule COMMAND …`: argument parsing, per-command help, errors and exit codes. */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { ChainruleError } from "@chainrule/ir";
 import { contextFor, UsageError, type CliIO, type Command, type OptionSpec } from "./context.js";
@@ -141,4 +141,5 @@ export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): 
   }
 }
 
-export const VERSION = "0.1.0";
+/** This package's version, read from its package.json (one level above both src/ and dist/). */
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;

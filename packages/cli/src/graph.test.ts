@@ -81,5 +81,12 @@ describe("chainrule graph", () => {
     expect(r.stdout).toContain("Usage: chainrule graph EXPR");
     expect(r.stdout).toContain("Examples:");
     expect((await cli("--help")).stdout).toContain("Commands:");
+    expect((await cli("--version")).stdout).toMatch(/^\d+\.\d+\.\d+/);
+    for (const command of ["explain", "grad", "codegen"]) {
+      const help = await cli(command, "--help");
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: chainrule ${command} EXPR`);
+      expect(help.stdout).toContain(`Examples:\n  chainrule ${command} "`);
+    }
   });
 }, 60_000); // generous: CI runs every package's tests at once on 2 cores
