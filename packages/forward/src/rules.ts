@@ -80,7 +80,7 @@ export function scale(dx: Tensor, f: Tensor): Tensor {
 }
 
 /** Σ of the terms `lift(dx) · factor` of a broadcasting binary op, as `[k, ...y.shape]`. */
-function binaryTangent(x: readonly Tensor[], dx: readonly Tangent[], y: Tensor, k: number, factors: (Tensor | number | undefined)[]): Tangent {
+function binaryTangent(dx: readonly Tangent[], y: Tensor, k: number, factors: (Tensor | number | undefined)[]): Tangent {
   let total: Tensor | undefined;
   for (let i = 0; i < 2; i++) {
     const t = dx[i];
@@ -90,7 +90,6 @@ function binaryTangent(x: readonly Tensor[], dx: readonly Tangent[], y: Tensor, 
     const term = f === undefined ? lifted : typeof f === "number" ? (f === -1 ? neg(lifted) : mul(lifted, f)) : scale(lifted, f);
     total = total === undefined ? term : add(total, term);
   }
-  void x;
   return total === undefined ? null : expand(total, k, y.shape);
 }
 
@@ -131,28 +130,28 @@ export const JVP_RULES: { [P in Primitive]: JvpRule<P> } = {
   // d sign(x) = 0
   sign: zero,
   // d(a + b) = da + db
-  add: (x, dx, _p, y, k) => binaryTangent(x, dx, y, k, [undefined, undefined]),
+  add: (_x, dx, _p, y, k) => binaryTangent(dx, y, k, [undefined, undefined]),
   // d(a − b) = da − db
-  sub: (x, dx, _p, y, k) => binaryTangent(x, dx, y, k, [undefined, -1]),
+  sub: (_x, dx, _p, y, k) => binaryTangent(dx, y, k, [undefined, -1]),
   // d(a·b) = da·b + a·db
-  mul: ([a, b], dx, _p, y, k) => binaryTangent([a!, b!], dx, y, k, [b!, a!]),
+  mul: ([a, b], dx, _p, y, k) => binaryTangent(dx, y, k, [b!, a!]),
   // d(a/b) = da/b − db·(a/b)/b
-  div: ([a, b], dx, _p, y, k) => binaryTangent([a!, b!], dx, y, k, [dx[0] ? div(1, b!) : undefined, dx[1] ? neg(div(y, b!)) : undefined]),
+  div: ([a, b], dx, _p, y, k) => binaryTangent(dx, y, k, [dx[0] ? div(1, b!) : undefined, dx[1] ? neg(div(y, b!)) : undefined]),
   // d(aᵇ) = b·aᵇ⁻¹ da + log(a)·aᵇ db   (b = 0 gives 0 for da; a = 0 gives 0 for db, as JAX)
   pow: ([a, b], dx, _p, y, k) =>
-    binaryTangent([a!, b!], dx, y, k, [
+    binaryTangent(dx, y, k, [
       dx[0] ? where(equal(b!, 0), 0, mul(b!, pow(a!, sub(b!, 1)))) : undefined,
       dx[1] ? mul(log(where(equal(a!, 0), 1, a!)), y) : undefined,
     ]),
   // d max(a, b) = w·da + (1 − w)·db, w = 1 if a > b, ½ if a = b, 0 otherwise
   maximum: ([a, b], dx, _p, y, k) => {
     const w = winnerWeight(greater(a!, b!), equal(a!, b!), y.dtype);
-    return binaryTangent([a!, b!], dx, y, k, [w, sub(1, w)]);
+    return binaryTangent(dx, y, k, [w, sub(1, w)]);
   },
   // d min(a, b) = w·da + (1 − w)·db, w = 1 if a < b, ½ if a = b, 0 otherwise
   minimum: ([a, b], dx, _p, y, k) => {
     const w = winnerWeight(less(a!, b!), equal(a!, b!), y.dtype);
-    return binaryTangent([a!, b!], dx, y, k, [w, sub(1, w)]);
+    return binaryTangent(dx, y, k, [w, sub(1, w)]);
   },
   // comparisons are piecewise constant: zero tangent
   greater: zero,
