@@ -59,9 +59,10 @@ describe("examples", () => {
   });
 
   it("Hessian-vector product equals the full Hessian times v", () => {
-    const { hvp, viaHessian } = rosenbrockHvp([1.2, 0.8, -0.5, 1], [1, 0, -1, 0.5]);
-    // by hand: H of Rosenbrock at this x, times v
+    const { hvp, forwardHvp, viaHessian } = rosenbrockHvp([1.2, 0.8, -0.5, 1], [1, 0, -1, 0.5]);
     expect(hvp).toEqual(viaHessian.map((v) => expect.closeTo(v, 9)));
+    expect(forwardHvp).toEqual(viaHessian.map((v) => expect.closeTo(v, 9)));
+    // by hand: (H v)₀ = (1200x₀² − 400x₁ + 2)·v₀ − 400x₀·v₁ = (1728 − 320 + 2)·1 − 0 = 1410
     expect(hvp[0]).toBeCloseTo(1410, 9);
   });
 }, 60_000); // generous: CI runs every package's tests at once on 2 cores
