@@ -15,6 +15,8 @@ import { writeFileSync } from "node:fs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "out");
+/** A path relative to the repository root, where `npm run demo` is started. */
+const fromRoot = (file) => relative(join(here, ".."), file);
 mkdirSync(out, { recursive: true });
 const tty = Boolean(process.stdout.isTTY);
 const heading = (text) => console.log(`\n${tty ? `\u001b[1m${text}\u001b[22m` : text}\n${"─".repeat(text.length)}`);
@@ -34,11 +36,12 @@ let code = await runCli(["explain", SEED, "--at", "x=3,y=2"]);
 if (code !== 0) process.exit(code);
 
 heading("3. The computational graph (chainrule graph)");
+console.log("(the graph names values by their ids: v2, v3, v4 are a, b, f of the tables above)\n");
 code = await runCli(["graph", SEED, "--format", "ascii", "--at", "x=3,y=2"]);
 const svgFile = join(out, "seed-graph.svg");
 code ||= await runCli(["graph", SEED, "--format", "svg", "--at", "x=3,y=2", "-o", svgFile], { stderr: () => {} });
 if (code !== 0) process.exit(code);
-console.log(`\nthe same graph as SVG (Graphviz in WebAssembly): ${relative(process.cwd(), svgFile)}`);
+console.log(`\nthe same graph as SVG (Graphviz in WebAssembly): ${fromRoot(svgFile)}`);
 
 heading("4. Training: an MLP on two spirals with Adam");
 const bar = progressBar(MLP_DEFAULTS.steps, "training");
@@ -47,7 +50,7 @@ bar.done(`loss ${result.losses.at(-1).toFixed(4)}`);
 const curve = join(out, "mlp-loss.svg");
 writeFileSync(curve, lossCurveSvg(result.losses));
 console.log(`accuracy: ${(100 * result.accuracy).toFixed(1)}% on the training points, ${(100 * result.testAccuracy).toFixed(1)}% on fresh points`);
-console.log(`loss curve written to ${relative(process.cwd(), curve)}`);
+console.log(`loss curve written to ${fromRoot(curve)}`);
 
 console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: docs/tutorial.md, or try`);
 console.log(`  pnpm --filter @chainrule/examples run chainrule explain "sin(x) * exp(y)" --at x=0.5,y=1`);
