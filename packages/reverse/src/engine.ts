@@ -123,7 +123,7 @@ function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], s
   const grads = new Array<unknown>(k);
   if (trace.scalarTape && value.dtype === "float64" && !config.debugNans) {
     // numbers all the way: no tensor is allocated by the backward sweep
-    const adjoints = scalarBackward(trace.nodes, trace.slots, slot, k);
+    const adjoints = scalarBackward(trace.nodes, trace.slots, slot);
     for (let i = 0; i < k; i++) {
       const a = adjoints[i];
       const x = inputs[i]!;

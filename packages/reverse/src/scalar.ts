@@ -81,10 +81,10 @@ function step(node: TapeNode, ct: number, adjoints: (number | undefined)[]): voi
 }
 
 /**
- * Sweeps a scalar tape from `seedSlot` (adjoint 1) and returns the adjoints of slots
- * 0..count−1 (undefined where nothing reached).
+ * Sweeps a scalar tape from `seedSlot` (adjoint 1) and returns the adjoint of every slot
+ * (undefined where nothing reached; the inputs are the first slots).
  */
-export function scalarBackward(nodes: readonly TapeNode[], slots: number, seedSlot: number, count: number): (number | undefined)[] {
+export function scalarBackward(nodes: readonly TapeNode[], slots: number, seedSlot: number): (number | undefined)[] {
   const adjoints = new Array<number | undefined>(slots);
   if (seedSlot >= 0) adjoints[seedSlot] = 1;
   for (let k = nodes.length - 1; k >= 0; k--) {
@@ -92,6 +92,5 @@ export function scalarBackward(nodes: readonly TapeNode[], slots: number, seedSl
     const ct = adjoints[node.out];
     if (ct !== undefined) step(node, ct, adjoints);
   }
-  adjoints.length = count;
   return adjoints;
 }

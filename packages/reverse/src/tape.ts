@@ -122,6 +122,14 @@ function isFloat(dtype: DType): boolean {
   return dtype === "float64" || dtype === "float32";
 }
 
+/** Per primitive: its rule, what the tape keeps for it, and whether the scalar sweep covers it. */
+const RULE_INFO = Object.fromEntries(
+  (Object.keys(VJP_RULES) as Primitive[]).map((prim) => {
+    const rule = VJP_RULES[prim] as VjpRule<Primitive>;
+    return [prim, { rule, keepX: savesInputs(rule.saves), keepY: savesOutput(rule.saves), scalar: SCALAR_PRIMITIVES.has(prim) }];
+  }),
+) as Record<Primitive, { rule: VjpRule<Primitive>; keepX: boolean; keepY: boolean; scalar: boolean }>;
+
 /** Observes each chain-rule term of a backward pass (for the learner's trace). */
 export type TermObserver = (fromSlot: number, toSlot: number, term: Tensor) => void;
 
@@ -147,6 +155,7 @@ export class ReverseTrace extends Trace {
   processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
     const n = inputs.length;
     const primals = new Array<Tensor>(n);
+    const ids = new Array<number>(n);
     let lifted = false;
     let needs = 0;
     for (let i = 0; i < n; i++) {
@@ -154,25 +163,25 @@ export class ReverseTrace extends Trace {
       const p = t.primal;
       primals[i] = p;
       if (p instanceof Tracer) lifted = true;
-      if (t.id >= 0) needs |= needsBit(i);
+      const id = t.id;
+      ids[i] = id;
+      if (id >= 0) needs |= needsBit(i);
     }
     // the primal: evaluated now, at the level below (eagerly when it is concrete)
     const value = lifted ? bind(prim, primals, params) : (fastPrimal(prim, primals, params) ?? evalPrimitive(prim, primals, params, out));
     if (config.debugNans) checkNans(`reverse: ${prim}`, primals, value);
-    const rule = VJP_RULES[prim] as VjpRule<Primitive>;
-    if (needs === 0 || rule.vjp === null || !isFloat(out.dtype)) return new ReverseTracer(this, value, -1);
-    const ids = new Array<number>(n);
-    for (let i = 0; i < n; i++) ids[i] = (inputs[i] as ReverseTracer).id;
-    const keepX = this.keepAll || savesInputs(rule.saves);
+    const info = RULE_INFO[prim];
+    if (needs === 0 || info.rule.vjp === null || !isFloat(out.dtype)) return new ReverseTracer(this, value, -1);
+    const keepX = this.keepAll || info.keepX;
     let shapes: Shape[] | null = null;
     if (!keepX) {
       shapes = new Array<Shape>(n);
       for (let i = 0; i < n; i++) shapes[i] = primals[i]!.shape;
     }
-    if (this.scalarTape && (lifted || out.dtype !== "float64" || out.shape.length !== 0 || !SCALAR_PRIMITIVES.has(prim))) this.scalarTape = false;
+    if (this.scalarTape && (lifted || !info.scalar || out.dtype !== "float64" || out.shape.length !== 0)) this.scalarTape = false;
     const slot = this.slots++;
     this.nodes.push(
-      new TapeNode(prim, rule, null, params as Params<Primitive>, ids, needs, keepX ? primals : EMPTY, shapes, this.keepAll || savesOutput(rule.saves) ? value : null, out.dtype, slot),
+      new TapeNode(prim, info.rule, null, params as Params<Primitive>, ids, needs, keepX ? primals : EMPTY, shapes, this.keepAll || info.keepY ? value : null, out.dtype, slot),
     );
     return new ReverseTracer(this, value, slot);
   }
