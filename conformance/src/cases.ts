@@ -14,6 +14,7 @@ export type Feature =
   | "customVjp"
   | "pytrees"
   | "controlFlow"
+  | "closures"
   | "errors"
   | "conventions"
   | "debugNans"

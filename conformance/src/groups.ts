@@ -412,6 +412,29 @@ function controlFlowCases(): Case[] {
     },
     {
       group: "control flow",
+      name: "closed-over values that change between calls are seen (a JS number and a Tensor; grad, valueAndGrad, jvp reused)",
+      features: ["closures"],
+      run: ({ engine, controlFlow }) => {
+        const e = loose(engine);
+        let scale = 2;
+        const f = (x: Tensor) => ir.mul(ir.mul(x, x), scale);
+        const g = e.grad(f);
+        const vg = e.valueAndGrad(f);
+        let weights = tensor([1, 2]);
+        const h = (x: Tensor) => ir.sum(ir.mul(ir.sin(x), weights));
+        const gh = e.grad(h);
+        for (const k of [2, 3, -1]) {
+          scale = k;
+          attempt(controlFlow, `grad(x ↦ ${k}·x²)(1.5) after the closed-over number changed to ${k}`, () => g(1.5), 3 * k);
+          attempt(controlFlow, `valueAndGrad(x ↦ ${k}·x²)(1.5)`, () => vg(1.5), [2.25 * k, 3 * k]);
+          attempt(controlFlow, `jvp(x ↦ ${k}·x², [1.5], [1])`, () => e.jvp(f, [1.5], [1])[1], 3 * k);
+          weights = tensor([k, 1]);
+          attempt(controlFlow, `grad(x ↦ sum(sin x · w))([0, 0]) after the closed-over Tensor changed to [${k}, 1]`, () => gh(tensor([0, 0])), [k, 1]);
+        }
+      },
+    },
+    {
+      group: "control flow",
       name: "branches on shapes and on where(...) are correct in every engine",
       run: ({ engine }) => {
         const e = loose(engine);
