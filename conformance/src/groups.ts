@@ -478,6 +478,16 @@ function errorCases(): Case[] {
       const m = (x: Tensor) => ir.sum(ir.matmul(x, tensor([[1, 2]])));
       expectError("grad(matmul with mismatched inner dims)", () => e.grad(m)(tensor([[1, 2, 3]])), "SHAPE", /^matmul: expected/);
     }),
+    c("a transformation reused with new shapes re-checks them (no cached shapes, no garbage)", (e) => {
+      const f = (x: Tensor, y: Tensor) => ir.sum(ir.mul(x, y));
+      const g = e.grad(f, [0, 1]);
+      expectClose("grad(sum(x·y), [0, 1])([1, 2], [3, 4])", g(v2(), tensor([3, 4])), [[3, 4], [1, 2]], 0, 0);
+      expectError("the same grad function on [2 values] and [3 values]", () => g(v2(), v3()), "SHAPE", /^mul: expected/);
+      expectClose("… and on [3 values] twice", g(v3(), v3()), [[1, 2, 3], [1, 2, 3]], 0, 0);
+      const m = e.grad((a: Tensor, b: Tensor) => ir.sum(ir.matmul(a, b)));
+      m(tensor([[1, 2]]), tensor([[1], [2]]));
+      expectError("the same grad(matmul) with mismatched inner dims", () => m(tensor([[1, 2]]), tensor([[1, 2, 3]])), "SHAPE", /^matmul: expected/);
+    }),
     c("grad of a non-scalar function is a ShapeError", (e) => {
       expectError("grad(x ↦ x·2)([1, 2])", () => e.grad((x: Tensor) => ir.mul(x, 2))(v2()), "SHAPE", /^grad: expected f to return a scalar/);
     }),
@@ -491,6 +501,7 @@ function errorCases(): Case[] {
       const f = (x: Tensor) => ir.mul(x, 2);
       expectError("jvp with a tangent of the wrong shape", () => e.jvp(f, [v2()], [v3()]), "SHAPE", /^jvp: expected tangents/);
       expectError("jvp with tangents of the wrong structure", () => e.jvp(f, [v2()], [v2(), v2()]), "ARGUMENT", /^jvp: expected tangents/);
+      expectError("jvp with primals that are not an array", () => e.jvp(f, v2() as never, [v2()]), "ARGUMENT", /^jvp: expected primals and tangents as arrays/);
       const [, pb] = e.vjp(f, v2());
       expectError("vjp pullback with a cotangent of the wrong shape", () => pb(v3()), "SHAPE", /^vjp pullback: expected/);
     }),
