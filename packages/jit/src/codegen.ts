@@ -72,9 +72,9 @@ const INFIX: Partial<Record<Primitive, string>> = { add: "+", sub: "-", mul: "*"
 const COMPARE: Partial<Record<Primitive, string>> = { greater: ">", greaterEqual: ">=", less: "<", lessEqual: "<=", equal: "===", notEqual: "!==" };
 
 /** One elementwise op on operand expressions (locals or literals), rounded to the output dtype. */
-export function elementwise(op: Primitive, args: readonly string[], inDtype: DType, outDtype: DType, params: Params): string {
+export function elementwise(op: Primitive, args: readonly string[], inDtype: DType, outDtype: DType, params: Params, exactFloat32 = true): string {
   const [a, b, c] = args;
-  const f32 = outDtype === "float32";
+  const f32 = outDtype === "float32" && exactFloat32;
   const i32 = outDtype === "int32";
   const round = (e: string) => (f32 ? `Math.fround(${e})` : e);
   switch (op) {
@@ -240,6 +240,12 @@ export interface GenerateOptions {
   fuse?: boolean;
   /** Disable buffer reuse (every intermediate its own buffer): for tests of the liveness pass. */
   reuse?: boolean;
+  /**
+   * Round every float32 operation to float32 (Math.fround), exactly like the eager kernels.
+   * Default false: float32 chains are computed in float64 and rounded when stored or returned
+   * (at least as accurate, and several times faster).
+   */
+  exactFloat32?: boolean;
 }
 
 export interface Generated {
@@ -254,6 +260,7 @@ export interface Generated {
 
 export function generate(p: Program, options: GenerateOptions = {}): Generated {
   const fuse = options.fuse !== false;
+  const exact32 = options.exactFloat32 === true;
   const nodes = p.nodes;
   const isOutput = new Set(p.outputs);
 
@@ -418,62 +425,88 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     });
     const mode = rank === 1 ? "rank1" : info.every((o) => o.flat) ? "flat" : "nested";
     const dimVar = (k: number) => (mode === "rank1" ? "i" : ident("d", k));
-    const loadOf = (o: (typeof info)[number]): string => {
+    /** Segment [start, end) of a rank-1 loop in which every padding condition has a known value. */
+    type Segment = readonly [number, number];
+    const loadOf = (o: (typeof info)[number], seg: Segment | null): string => {
       let load: string;
       if (o.v.base === null) load = o.v.scalar;
       else if (mode !== "nested" && o.flat) load = `${ref(o.v.base)}[${o.constant === 0 ? "i" : `i + ${int(o.constant)}`}]`;
       else {
         const terms = o.coef.flatMap((c, k) => (c === 0 || shape[k] === 1 ? [] : [c === 1 ? dimVar(k) : `${int(c)} * ${dimVar(k)}`]));
         if (o.constant !== 0 || terms.length === 0) terms.push(int(o.constant));
-        load = `${ref(o.v.base)}[${terms.join(" + ")}]`;
+        load = `${ref(o.v.base)}[${terms.join(" + ")}]`.replace(/ \+ \((-\d+)\)\]$/, (_, k: string) => ` - ${k.slice(1)}]`);
       }
-      if (o.v.conds.length === 0) return load;
-      const conds = o.v.conds.map((c) => `${dimVar(c.dim)} >= ${int(c.lo)} && ${dimVar(c.dim)} < ${int(c.hi)}`);
-      return `(${conds.join(" && ")} ? ${load} : 0)`;
+      const conds: string[] = [];
+      for (const c of o.v.conds) {
+        if (seg !== null) {
+          if (seg[0] >= c.lo && seg[1] <= c.hi) continue;
+          if (seg[1] <= c.lo || seg[0] >= c.hi) return "0";
+        }
+        const d = dimVar(c.dim);
+        if (c.lo > 0) conds.push(`${d} >= ${int(c.lo)}`);
+        if (c.hi < shape[c.dim]!) conds.push(`${d} < ${int(c.hi)}`);
+      }
+      return conds.length === 0 ? load : `(${conds.join(" && ")} ? ${load} : 0)`;
     };
-    const body: string[] = [];
-    const names = new Map<number, string>();
-    for (const o of info) {
-      const l = loadOf(o);
-      if (o.v.base === null && o.v.conds.length === 0) names.set(o.id, l);
-      else {
-        const name = o.id < 0 ? "src" : ident("a", o.id);
-        body.push(`const ${name} = ${l};`);
-        names.set(o.id, name);
-      }
-    }
     const before: string[] = [];
     for (const m of members) {
-      if (reduce.has(m.id)) {
-        const [declare, acc] = scalarSlot(m.id, true);
-        const x = names.get(m.inputs[0]!)!;
-        if (m.op === "reduceSum") {
-          before.push(`${declare} = 0;`);
-          body.push(m.dtype === "float32" ? `${acc} = Math.fround(${acc} + ${x});` : m.dtype === "int32" ? `${acc} = (${acc} + ${x}) | 0;` : `${acc} += ${x};`);
-        } else {
-          before.push(`${declare} = ${m.dtype === "int32" ? "-2147483648" : "-Infinity"};`);
-          body.push(`if (${x} > ${acc} || ${x} !== ${x}) ${acc} = ${x};`);
-        }
-        loc.set(m.id, { kind: "num", expr: acc });
-        continue;
-      }
-      const t = m.id < 0 ? "tc" : ident("t", m.id);
-      const inDtype = avals.get(m.inputs[m.op === "where" ? 1 : 0]!)!.dtype;
-      body.push(`const ${t} = ${elementwise(m.op, m.inputs.map((id) => names.get(id)!), inDtype, m.dtype, m.params)}; // ${opName(m.op)}`);
-      names.set(m.id, t);
-      const buf = stores.get(m.id);
-      if (buf !== undefined) body.push(`\u0000${buf.index}\u0001[i] = ${t};`);
+      if (!reduce.has(m.id)) continue;
+      const [declare, acc] = scalarSlot(m.id, true);
+      before.push(m.op === "reduceSum" ? `${declare} = 0;` : `${declare} = ${m.dtype === "int32" ? "-2147483648" : "-Infinity"};`);
+      loc.set(m.id, { kind: "num", expr: acc });
     }
+    const makeBody = (seg: Segment | null): string[] => {
+      const body: string[] = [];
+      const names = new Map<number, string>();
+      for (const o of info) {
+        const l = loadOf(o, seg);
+        if (o.v.base === null || l === "0") names.set(o.id, l);
+        else {
+          const name = o.id < 0 ? "src" : ident("a", o.id);
+          body.push(`const ${name} = ${l};`);
+          names.set(o.id, name);
+        }
+      }
+      for (const m of members) {
+        if (reduce.has(m.id)) {
+          const acc = (loc.get(m.id) as Num).expr;
+          const x = names.get(m.inputs[0]!)!;
+          if (m.op === "reduceSum") {
+            body.push(m.dtype === "float32" && exact32 ? `${acc} = Math.fround(${acc} + ${x});` : m.dtype === "int32" ? `${acc} = (${acc} + ${x}) | 0;` : `${acc} += ${x};`);
+          } else body.push(`if (${x} > ${acc} || ${x} !== ${x}) ${acc} = ${x};`);
+          continue;
+        }
+        const t = m.id < 0 ? "tc" : ident("t", m.id);
+        const inDtype = avals.get(m.inputs[m.op === "where" ? 1 : 0]!)!.dtype;
+        body.push(`const ${t} = ${elementwise(m.op, m.inputs.map((id) => names.get(id)!), inDtype, m.dtype, m.params, exact32)}; // ${opName(m.op)}`);
+        names.set(m.id, t);
+        const buf = stores.get(m.id);
+        if (buf !== undefined) body.push(`\u0000${buf.index}\u0001[i] = ${t};`);
+      }
+      return body;
+    };
+    // rank-1 loops with padding are split where conditions change, so no element tests a bound
+    let segments: Segment[] | null = null;
+    if (mode === "rank1" && info.some((o) => o.v.conds.length > 0)) {
+      const cuts = new Set<number>([0, size]);
+      for (const o of info) for (const c of o.v.conds) for (const b of [c.lo, c.hi]) if (b > 0 && b < size) cuts.add(b);
+      const sorted = [...cuts].sort((x, y) => x - y);
+      if (sorted.length <= 9) segments = sorted.slice(1).map((e, k) => [sorted[k]!, e] as const);
+    }
+    const bodies = segments === null ? [makeBody(null)] : segments.map(makeBody);
     fusedLoops++;
     const render = () => {
-      const fill = (line: string) => line;
       const lines = [`// ${comment}`, before.join("\n")];
       if (mode === "nested") {
         let open = "";
         shape.forEach((d, k) => (open += `for (let ${ident("d", k)} = 0; ${ident("d", k)} < ${int(d)}; ${ident("d", k)}++) `));
-        lines.push("{", "let i = 0;", `${open}{`, body.map((l) => `  ${fill(l)}`).join("\n"), "  i++;", "}", "}");
+        lines.push("{", "let i = 0;", `${open}{`, bodies[0]!.map((l) => `  ${l}`).join("\n"), "  i++;", "}", "}");
+      } else if (segments === null) {
+        lines.push(`for (let i = 0; i < ${int(size)}; i++) {`, bodies[0]!.map((l) => `  ${l}`).join("\n"), "}");
       } else {
-        lines.push(`for (let i = 0; i < ${int(size)}; i++) {`, body.map((l) => `  ${fill(l)}`).join("\n"), "}");
+        segments.forEach(([start, end], k) => {
+          lines.push(`for (let i = ${int(start)}; i < ${int(end)}; i++) {`, bodies[k]!.map((l) => `  ${l}`).join("\n"), "}");
+        });
       }
       return lines.join("\n");
     };
@@ -542,7 +575,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       ins.forEach(use);
       const exprs = ins.map((l) => (l as Num).expr);
       const [declare, name] = scalarSlot(n.id);
-      const text = `${declare} = ${elementwise(n.op, exprs, inAvals[n.op === "where" ? 1 : 0]!.dtype, n.dtype, n.params)}; ${comment}`;
+      const text = `${declare} = ${elementwise(n.op, exprs, inAvals[n.op === "where" ? 1 : 0]!.dtype, n.dtype, n.params, exact32)}; ${comment}`;
       steps.push(() => text);
       loc.set(n.id, { kind: "num", expr: name });
       continue;
@@ -668,7 +701,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     const l = loc.get(id)!;
     const a = avals.get(id)!;
     if (l.kind === "num") {
-      outExprs.push(l.expr);
+      outExprs.push(a.dtype === "float32" && !exact32 ? `Math.fround(${l.expr})` : l.expr);
       continue;
     }
     if (l.kind === "arr" && (l.buf === null ? !l.constant : l.buf.output)) {
