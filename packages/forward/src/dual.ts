@@ -140,7 +140,11 @@ export class DualTrace extends Trace {
     }
   }
 
-  /** customJvp: the user's rule, applied to each of the k directions. */
+  /**
+   * customJvp: the user's rule is linear in the tangents, so one call gives all k directions:
+   * it runs on dual tangents (zeros carrying the k stacked directions) in a nested pass, and the
+   * tangent of its tangent output is the k output tangents.
+   */
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     const duals = inputs as DualTracer[];
     const primals = duals.map((x) => x.primal);
@@ -149,9 +153,7 @@ export class DualTrace extends Trace {
     if (duals.every((x) => x.tangent === null)) {
       result = new DualTracer(this, y, null);
     } else {
-      const columns: Tensor[] = [];
-      for (let j = 0; j < this.k; j++) {
-        const dxs = duals.map((x) => direction(x, j));
+      const apply = (dxs: Tensor[]): Tensor[] => {
         const pair = rule.jvp(primals, dxs);
         if (!Array.isArray(pair) || pair.length !== 2 || !(pair[1] instanceof Tensor)) {
           throw new TypeError("customJvp: expected the jvp rule to return [primalOut, tangentOut], got " + String(pair));
@@ -160,9 +162,13 @@ export class DualTrace extends Trace {
         if (dy.rank !== y.rank || dy.shape.some((d, i) => d !== y.shape[i])) {
           throw new TypeError(`customJvp: expected a tangent of shape ${formatShape(y.shape)} from the jvp rule, got ${formatShape(dy.shape)}`);
         }
-        columns.push(reshape(dy.dtype === y.dtype ? dy : bind("cast", [dy], { dtype: y.dtype }), [1, ...y.shape]));
-      }
-      result = new DualTracer(this, y, columns.length === 1 ? columns[0]! : concat(columns, 0));
+        return [dy];
+      };
+      const zerosLike = primals.map((p) => zeros(p.shape, p.dtype));
+      const pass = forwardPass(apply, zerosLike, duals.map((x) => x.tangent), this.k, this.fast, this.chunkSize);
+      let dy = pass.tangents[0] ?? null;
+      if (dy !== null && dy.dtype !== y.dtype) dy = bind("cast", [dy], { dtype: y.dtype });
+      result = new DualTracer(this, y, dy);
     }
     if (this.recorder !== undefined) this.recorder("customJvp", duals, result, {});
     return result;
@@ -259,15 +265,6 @@ export function forwardPass(
       return { outputs, tangents };
     },
   );
-}
-
-/** Direction j of a dual's tangents, shaped like its primal (zeros for a symbolic zero). */
-function direction(x: DualTracer, j: number): Tensor {
-  const p = x.primal;
-  if (x.tangent === null) return zeros(p.shape, p.dtype);
-  const begin = [j, ...p.shape.map(() => 0)];
-  const end = [j + 1, ...p.shape];
-  return reshape(bind("slice", [x.tangent], { begin, end }), p.shape);
 }
 
 function checkTangentShape(prim: string, t: Tensor, k: number, out: Aval): void {

@@ -235,10 +235,24 @@ describe("conventions", () => {
 describe("custom rules", () => {
   it("customJvp uses the rule (also in vector mode and when nested)", () => {
     // a "wrong" rule proves the rule is used: d f = 3·dx instead of cos x dx
-    const f = customJvp((x: Tensor) => sin(x), ([x], [dx]) => [sin(x!), mul(dx!, mul(3, cos(sub(x!, x!))))]);
+    let calls = 0;
+    const f = customJvp(
+      (x: Tensor) => sin(x),
+      ([x], [dx]) => {
+        calls++;
+        return [sin(x!), mul(dx!, mul(3, cos(sub(x!, x!))))];
+      },
+    );
     expect(grad(f)(1)).toBe(3);
+    calls = 0;
     const g = grad((v: Tensor) => sum(f(v)))(tensor([1, 2, 3])) as Tensor;
     expect(g.toArray()).toEqual([3, 3, 3]);
+    // linear in the tangents: one call carries all three directions
+    expect(calls).toBe(1);
+    // two arguments, one without a tangent
+    const h = customJvp((a: Tensor, b: Tensor) => mul(a, b), ([a, b], [da, db]) => [mul(a!, b!), add(mul(da!, b!), mul(a!, db!))]);
+    expect(grad((x: TensorLike) => h(x, tensor(5)))(2)).toBe(5);
+    expect(grad(h, [0, 1])(2, 5)).toEqual([5, 2]);
     // nested: the rule's own ops are differentiated — d/dx 3·cos(x − x) = 0
     expect(Math.abs(grad(grad(f))(1) as number)).toBe(0);
   });
