@@ -30,6 +30,7 @@ import {
 import { fastPrimal } from "../arith.js";
 import { needsBit, VJP_RULES, type VjpNode, type VjpRule } from "../rules.js";
 import { reverseVjp } from "../tape.js";
+import { backward as runBackward, type BackwardOptions } from "./backward.js";
 import { AutogradError } from "./errors.js";
 
 // ── grad mode ──────────────────────────────────────────────────────────────────────────────
@@ -354,6 +355,20 @@ export class Variable extends Tracer {
   /** The name of the recorded op that produced this value (PyTorch's grad_fn), or null. */
   get gradFn(): string | null {
     return this.node === null ? null : this.node.op;
+  }
+
+  /**
+   * Computes the gradient of this value with respect to every leaf that requires grad and adds it
+   * to their `.grad`: `loss.backward()` for a scalar, `y.backward(gradient)` otherwise (the
+   * gradient of something with respect to y, y's shape). Frees the graph unless `retainGraph`.
+   */
+  backward(gradient?: Tensor | number | BackwardOptions, options?: BackwardOptions): void {
+    if (gradient !== null && typeof gradient === "object" && !(gradient instanceof Tensor)) {
+      if (options !== undefined) throw new AutogradError("ARGUMENT", "backward: expected (gradient, options) or (options), got two options objects");
+      runBackward(this, undefined, gradient);
+    } else {
+      runBackward(this, gradient, options ?? {});
+    }
   }
 
   /** A new leaf with the same value that does not require grad (torch's detach()). */

@@ -1,0 +1,287 @@
+/**
+ * The backward pass of imperative autograd. It collects the nodes reachable from the outputs,
+ * visits them newest first (a topological order, and the reverse engine's tape order, so the
+ * adjoints are summed in the same order as `grad` sums them) and applies each node's VJP rule:
+ * the same rule table as the functional engine. Without createGraph the sweep runs on the saved
+ * concrete values with recording off; with createGraph the rules run on the variables
+ * themselves with recording on, so the gradients are variables that can be differentiated again.
+ */
+import { add, castTo, checkNans, config, formatShape, ones, scalar, Tensor, Tracer, type Primitive, type Shape } from "@chainrule/ir";
+import type { VjpNode } from "../rules.js";
+import { AutogradError } from "./errors.js";
+import { enableGrad, GradNode, noGrad, plain, Variable, type GradHook } from "./variable.js";
+
+export interface BackwardOptions {
+  /** Keep the graph for another backward pass (PyTorch's retain_graph; default: createGraph). */
+  readonly retainGraph?: boolean;
+  /** Record the backward pass itself, so the gradients can be differentiated (default false). */
+  readonly createGraph?: boolean;
+  /** Accumulate only into these leaves (default: every leaf that requires grad). */
+  readonly inputs?: readonly Variable[];
+}
+
+export interface GradientsOptions {
+  /** One gradient per output (required for non-scalar outputs). */
+  readonly gradOutputs?: readonly (Tensor | number | undefined)[];
+  readonly retainGraph?: boolean;
+  readonly createGraph?: boolean;
+  /** Return null for an input the outputs do not depend on (default: that is an error). */
+  readonly allowUnused?: boolean;
+}
+
+const EMPTY: readonly Tensor[] = [];
+
+function checkOptions(op: string, options: unknown): { retainGraph: boolean; createGraph: boolean } {
+  if (options === null || typeof options !== "object" || options instanceof Tensor || Array.isArray(options)) {
+    throw new AutogradError("ARGUMENT", `${op}: expected an options object, got ${options instanceof Tensor ? options.describe() : typeof options}`);
+  }
+  const { retainGraph, createGraph } = options as BackwardOptions;
+  for (const [name, value] of [["retainGraph", retainGraph], ["createGraph", createGraph]] as const) {
+    if (value !== undefined && typeof value !== "boolean") throw new AutogradError("ARGUMENT", `${op}: expected options.${name} to be a boolean, got ${typeof value}`);
+  }
+  const create = createGraph ?? false;
+  return { createGraph: create, retainGraph: retainGraph ?? create };
+}
+
+function checkRoot(op: string, root: unknown, index: number, count: number): Variable {
+  const where = count > 1 ? ` (output ${index})` : "";
+  if (!(root instanceof Variable)) {
+    const got = root instanceof Tracer ? root.describe() : root instanceof Tensor ? `a plain ${root.describe()}` : typeof root;
+    throw new AutogradError("NO_GRAD", `${op}: expected a variable computed from variables that require grad${where}, got ${got}`);
+  }
+  if (!root.requiresGrad) {
+    throw new AutogradError(
+      "NO_GRAD",
+      `${op}: expected a value that requires grad${where}, got ${root.describe()}: none of the values it was computed from requires grad ` +
+        `(make the leaves with parameter(…) or variable(…, { requiresGrad: true })), or it was computed inside noGrad or from detach()`,
+    );
+  }
+  return root;
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** The seed of one output: the given gradient (checked, cast to the output's dtype), or 1 for a scalar. */
+function seedFor(op: string, root: Variable, gradient: unknown, createGraph: boolean, index: number, count: number): Tensor {
+  const where = count > 1 ? ` for output ${index}` : "";
+  if (gradient === undefined || gradient === null) {
+    if (root.shape.length !== 0) {
+      throw new AutogradError(
+        "NOT_SCALAR",
+        `${op}: expected a scalar output or a gradient${where}, got an output of shape ${formatShape(root.shape)} and no gradient: ` +
+          `reduce it to a scalar first (sum(…), mean(…)), or pass the gradient of something with respect to it, of shape ${formatShape(root.shape)} (backward(ones(…)) sums it)`,
+      );
+    }
+    return ones([], root.dtype);
+  }
+  let seed: Tensor;
+  if (typeof gradient === "number") seed = scalar(gradient, root.dtype);
+  else if (gradient instanceof Tensor && (!(gradient instanceof Tracer) || gradient instanceof Variable)) seed = gradient;
+  else {
+    const got = gradient instanceof Tracer ? gradient.describe() : typeof gradient;
+    throw new AutogradError("ARGUMENT", `${op}: expected the gradient${where} to be a Tensor or a number, got ${got}`);
+  }
+  if (!sameShape(seed.shape, root.shape)) {
+    throw new AutogradError("ARGUMENT", `${op}: expected a gradient${where} of shape ${formatShape(root.shape)} (the output's), got shape ${formatShape(seed.shape)}`);
+  }
+  if (!createGraph) seed = plain(seed);
+  return seed.dtype === root.dtype ? seed : castTo(seed, root.dtype);
+}
+
+function runHooks(hooks: readonly GradHook[], grad: Tensor, owner: string): Tensor {
+  let g = grad;
+  for (const hook of hooks.slice()) {
+    const result = hook(g);
+    if (result === undefined) continue;
+    if (!(result instanceof Tensor) || !sameShape(result.shape, g.shape)) {
+      throw new AutogradError("ARGUMENT", `hook: expected a hook on ${owner} to return nothing or a gradient of shape ${formatShape(g.shape)}, got ${result instanceof Tensor ? `shape ${formatShape(result.shape)}` : typeof result}`);
+    }
+    g = result;
+  }
+  return g;
+}
+
+function freedError(op: string, node: GradNode): AutogradError {
+  return new AutogradError(
+    "GRAPH_FREED",
+    `${op}: expected a graph that has not been freed, got a second backward pass through ${node.describe()}, whose saved values the first ` +
+      `backward() freed: pass { retainGraph: true } to the first backward() to keep the graph for another pass, or recompute the forward pass`,
+  );
+}
+
+function checkVersions(op: string, node: GradNode): void {
+  const versions = node.versions;
+  if (versions === null) return;
+  for (let i = 0; i < versions.length; i++) {
+    const v = node.inputs[i]!;
+    if (v.version !== versions[i]) {
+      throw new AutogradError(
+        "MODIFIED",
+        `${op}: expected the values saved for the backward pass of ${node.describe()} to be unchanged, got ${v.label()} (input ${i}) assigned a new value ` +
+          `after the forward pass used it (version ${v.version}, saved at version ${versions[i]}): call backward() before optimizer.step() or before ` +
+          `assigning to it, or recompute the forward pass`,
+      );
+    }
+  }
+}
+
+/** The rule's view of a node when the backward pass is recorded: inputs and output as variables. */
+function graphView(node: GradNode): VjpNode<Primitive> {
+  return {
+    params: node.params,
+    x: node.versions !== null ? (node.inputs as Variable[]) : EMPTY,
+    y: node.y !== null ? new Variable(node.y, true, node) : null,
+    dtype: node.dtype,
+    arity: node.arity,
+    shape: (i) => node.shape(i),
+    same: (i, j) => node.same(i, j),
+  };
+}
+
+interface SweepResult {
+  /** Summed gradient of each leaf reached, in the order they were first reached. */
+  readonly leaves: Map<Variable, Tensor>;
+  /** Gradient of each node asked for (non-leaf inputs of `gradients`, retained values). */
+  readonly captured: Map<GradNode, Tensor>;
+}
+
+function sweep(op: string, roots: readonly Variable[], seeds: readonly Tensor[], createGraph: boolean, retainGraph: boolean, capture: ReadonlySet<GradNode> | null): SweepResult {
+  const adjoints = new Map<GradNode, Tensor>();
+  const leaves = new Map<Variable, Tensor>();
+  const captured = new Map<GradNode, Tensor>();
+  const accumulate = (v: Variable, term: Tensor): void => {
+    if (v.node !== null) {
+      const previous = adjoints.get(v.node);
+      adjoints.set(v.node, previous === undefined ? term : add(previous, term));
+    } else {
+      const previous = leaves.get(v);
+      leaves.set(v, previous === undefined ? term : add(previous, term));
+    }
+  };
+  for (let i = 0; i < roots.length; i++) accumulate(roots[i]!, seeds[i]!);
+
+  // every node reachable from the outputs, newest first
+  const nodes: GradNode[] = [];
+  const seen = new Set<GradNode>();
+  const stack: GradNode[] = [];
+  for (const root of roots) {
+    if (root.node !== null && !seen.has(root.node)) {
+      seen.add(root.node);
+      stack.push(root.node);
+    }
+  }
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    nodes.push(node);
+    for (const input of node.inputs) {
+      const next = input?.node;
+      if (next !== null && next !== undefined && input!.requiresGrad && !seen.has(next)) {
+        seen.add(next);
+        stack.push(next);
+      }
+    }
+  }
+  nodes.sort((a, b) => b.seq - a.seq);
+
+  const debug = config.debugNans;
+  for (const node of nodes) {
+    let ct = adjoints.get(node);
+    if (ct === undefined) continue;
+    adjoints.delete(node);
+    if (node.freed) throw freedError(op, node);
+    if (node.hooks !== null && node.hooks.length > 0) ct = runHooks(node.hooks, ct, `a ${node.op} output`);
+    if (node.retained !== null || capture?.has(node) === true) captured.set(node, ct);
+    checkVersions(op, node);
+    const cts = node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, createGraph ? graphView(node) : node, node.needs);
+    const inputs = node.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const v = inputs[i];
+      const term = cts[i];
+      if (v === null || v === undefined || !v.requiresGrad || term === null || term === undefined) continue;
+      const value = createGraph ? term : plain(term);
+      if (debug) checkNans(`imperative: backward pass of ${node.op}`, node.y === null ? [plain(ct), ...node.x] : [plain(ct), ...node.x, node.y], plain(value));
+      accumulate(v, value);
+    }
+    if (!retainGraph) node.release();
+  }
+  return { leaves, captured };
+}
+
+function accumulateInto(v: Variable, g: Tensor, createGraph: boolean): void {
+  const previous = v.grad;
+  const total = previous === null ? g : add(previous, g);
+  v.grad = createGraph ? total : plain(total);
+}
+
+/**
+ * Computes the gradient of `outputs` (seeded with `gradients`, or 1 for scalars) with respect to
+ * every leaf that requires grad, and adds it to the leaves' `.grad` (torch.autograd.backward).
+ */
+export function backward(outputs: Variable | readonly Variable[], gradients?: Tensor | number | readonly (Tensor | number | undefined)[], options: BackwardOptions = {}): void {
+  const op = "backward";
+  const roots = Array.isArray(outputs) ? (outputs as readonly unknown[]) : [outputs];
+  const grads: readonly unknown[] = gradients === undefined ? [] : Array.isArray(gradients) ? gradients : [gradients];
+  if (Array.isArray(outputs) && gradients !== undefined && grads.length !== roots.length) {
+    throw new AutogradError("ARGUMENT", `${op}: expected one gradient per output (${roots.length}), got ${grads.length}`);
+  }
+  const { retainGraph, createGraph } = checkOptions(op, options);
+  let only: Set<Variable> | null = null;
+  if (options.inputs !== undefined) {
+    if (!Array.isArray(options.inputs)) throw new AutogradError("ARGUMENT", `${op}: expected options.inputs to be an array of variables, got ${typeof options.inputs}`);
+    only = new Set(options.inputs.map((v, i) => checkRoot(`${op} (options.inputs[${i}])`, v, 0, 1)));
+  }
+  const checked = roots.map((r, i) => checkRoot(op, r, i, roots.length));
+  const seeds = checked.map((r, i) => seedFor(op, r, grads[i], createGraph, i, roots.length));
+  const run = (): void => {
+    const { leaves, captured } = sweep(op, checked, seeds, createGraph, retainGraph, null);
+    for (const [leaf, g] of leaves) {
+      if (only !== null && !only.has(leaf)) continue;
+      const hooked = leaf.hooks !== null && leaf.hooks.length > 0 ? runHooks(leaf.hooks, g, leaf.label()) : g;
+      accumulateInto(leaf, hooked, createGraph);
+    }
+    for (const [node, g] of captured) {
+      const v = node.retained;
+      if (v !== null && (only === null || only.has(v))) accumulateInto(v, g, createGraph);
+    }
+  };
+  if (createGraph) enableGrad(run);
+  else noGrad(run);
+}
+
+/**
+ * The gradients of `outputs` with respect to `inputs`, returned instead of accumulated in
+ * `.grad` (torch.autograd.grad). With `createGraph` they are variables that can be
+ * differentiated again (gradient penalties, higher derivatives).
+ */
+export function gradients(outputs: Variable | readonly Variable[], inputs: Variable | readonly Variable[], options: GradientsOptions = {}): (Tensor | null)[] {
+  const op = "gradients";
+  const roots = Array.isArray(outputs) ? (outputs as readonly unknown[]) : [outputs];
+  const targets = (Array.isArray(inputs) ? (inputs as readonly unknown[]) : [inputs]).map((v, i) => checkRoot(`${op} (inputs[${i}])`, v, 0, 1));
+  const { retainGraph, createGraph } = checkOptions(op, options);
+  const grads = options.gradOutputs ?? [];
+  if (options.gradOutputs !== undefined && grads.length !== roots.length) {
+    throw new AutogradError("ARGUMENT", `${op}: expected one gradOutput per output (${roots.length}), got ${grads.length}`);
+  }
+  const checked = roots.map((r, i) => checkRoot(op, r, i, roots.length));
+  const seeds = checked.map((r, i) => seedFor(op, r, grads[i], createGraph, i, roots.length));
+  const capture = new Set<GradNode>();
+  for (const t of targets) if (t.node !== null) capture.add(t.node);
+  const run = (): (Tensor | null)[] => {
+    const { leaves, captured } = sweep(op, checked, seeds, createGraph, retainGraph, capture);
+    return targets.map((t, i) => {
+      let g = t.node === null ? leaves.get(t) : captured.get(t.node);
+      if (g === undefined) {
+        if (options.allowUnused === true) return null;
+        throw new AutogradError(
+          "ARGUMENT",
+          `${op}: expected every input to be used in computing the outputs, got ${t.label()} (inputs[${i}]) unused: pass { allowUnused: true } to get null for it`,
+        );
+      }
+      if (t.node === null && t.hooks !== null && t.hooks.length > 0) g = runHooks(t.hooks, g, t.label());
+      return createGraph ? g : plain(g);
+    });
+  };
+  return createGraph ? enableGrad(run) : noGrad(run);
+}
