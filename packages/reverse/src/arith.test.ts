@@ -1,7 +1,7 @@
 /** The direct loops compute exactly (bitwise) what ir's eager kernels compute. */
 import { evalPrimitive, inferAval, Random, Tensor, type DType, type Primitive } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
-import { fastPad, fastPrimal, fastSlice, fillLike, mulScaled } from "./arith.js";
+import { fastPad, fastPrimal, fastSlice, fillLike, matmulNN, matmulNT, matmulTN, mulScaled } from "./arith.js";
 
 const rng = new Random(5);
 const random = (shape: number[], dtype: DType = "float64") => rng.normal(shape, { dtype });
@@ -40,6 +40,21 @@ describe.each(["float64", "float32"] as const)("direct loops in %s", (dtype) => 
     const long = random([1001], dtype);
     same(fastPrimal("reduceSum", [long], { axes: [0] })!, reference("reduceSum", [long], { axes: [0] }));
     same(fastPrimal("reduceSum", [x], { axes: [0, 1] })!, reference("reduceSum", [x], { axes: [0, 1] }));
+  });
+
+  it("matrix products A·B, A·Bᵀ and Aᵀ·B", () => {
+    const t = (x: Tensor) => reference("transpose", [x], { perm: [1, 0] });
+    for (const [m, k, n] of [[1, 1, 1], [3, 4, 5], [7, 9, 6], [5, 13, 2], [8, 8, 8]] as const) {
+      const a = random([m, k], dtype);
+      const b = random([k, n], dtype);
+      same(matmulNN(a, b)!, reference("matmul", [a, b], {}));
+      const bt = random([n, k], dtype);
+      same(matmulNT(a, bt)!, reference("matmul", [a, t(bt)], {}));
+      const c = random([m, n], dtype);
+      same(matmulTN(a, c)!, reference("matmul", [t(a), c], {}));
+    }
+    expect(matmulNN(random([2, 2, 3], dtype), random([3, 2], dtype))).toBeUndefined();
+    expect(matmulNN(random([2, 3], dtype), random([2, 3], dtype))).toBeUndefined();
   });
 
   it("mulScaled and fillLike", () => {

@@ -85,6 +85,8 @@ export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unkn
       const a = inputs[0]!;
       return isFloat(a.dtype) ? neg(a) : undefined;
     }
+    case "matmul":
+      return matmulNN(inputs[0]!, inputs[1]!);
     default:
       return undefined;
   }
@@ -224,4 +226,133 @@ export function unbroadcast(ct: Tensor, shape: Shape): Tensor {
 /** Zeros shaped like a value, for inputs the backward pass did not reach. */
 export function zerosLike(shape: Shape, dtype: DType): Tensor {
   return ir.zeros(shape as number[], dtype);
+}
+
+// ── matrix products ────────────────────────────────────────────────────────────────────────
+// Rank-2 products of concrete float matrices of one dtype (anything else: undefined, and the
+// caller uses ir's matmul). Each output element accumulates its products in the same order as
+// ir's i-k-j kernel — with float32 rounding after every step, as the kernel's Float32Array
+// stores do — so the results are bitwise those of ir's kernel; the loops are unrolled by four
+// over the summed index, which saves loads and stores of the output.
+
+function matrices(a: Tensor, b: Tensor): boolean {
+  return !(a instanceof Tracer) && !(b instanceof Tracer) && a.dtype === b.dtype && isFloat(a.dtype) && a.shape.length === 2 && b.shape.length === 2;
+}
+
+/** A·B for A [m, k], B [k, n]. */
+export function matmulNN(a: Tensor, b: Tensor): Tensor | undefined {
+  if (!matrices(a, b) || a.shape[1] !== b.shape[0]) return undefined;
+  const m = a.shape[0]!, k = a.shape[1]!, n = b.shape[1]!;
+  const A = a.data, B = b.data;
+  const C = allocate(a.dtype, m * n);
+  const f32 = a.dtype === "float32";
+  for (let i = 0; i < m; i++) {
+    const c0 = i * n;
+    let p = 0;
+    for (; p + 3 < k; p += 4) {
+      const a0 = A[i * k + p]!, a1 = A[i * k + p + 1]!, a2 = A[i * k + p + 2]!, a3 = A[i * k + p + 3]!;
+      const r0 = p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      if (f32) {
+        for (let j = 0; j < n; j++) {
+          let c = C[c0 + j]!;
+          c = Math.fround(c + a0 * B[r0 + j]!);
+          c = Math.fround(c + a1 * B[r1 + j]!);
+          c = Math.fround(c + a2 * B[r2 + j]!);
+          C[c0 + j] = Math.fround(c + a3 * B[r3 + j]!);
+        }
+      } else {
+        for (let j = 0; j < n; j++) C[c0 + j] = C[c0 + j]! + a0 * B[r0 + j]! + a1 * B[r1 + j]! + a2 * B[r2 + j]! + a3 * B[r3 + j]!;
+      }
+    }
+    for (; p < k; p++) {
+      const ap = A[i * k + p]!;
+      const r = p * n;
+      for (let j = 0; j < n; j++) C[c0 + j] = C[c0 + j]! + ap * B[r + j]!;
+    }
+  }
+  return new Tensor(a.dtype, [m, n], C);
+}
+
+/** A·Bᵀ for A [m, n], B [k, n] (the cotangent of matmul's first operand). */
+export function matmulNT(a: Tensor, b: Tensor): Tensor | undefined {
+  if (!matrices(a, b) || a.shape[1] !== b.shape[1]) return undefined;
+  const m = a.shape[0]!, n = a.shape[1]!, k = b.shape[0]!;
+  const A = a.data, B = b.data;
+  const C = allocate(a.dtype, m * k);
+  const f32 = a.dtype === "float32";
+  for (let i = 0; i < m; i++) {
+    const ai = i * n;
+    let p = 0;
+    // four outputs at once: independent sums, each in order over j
+    for (; p + 3 < k; p += 4) {
+      const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      if (f32) {
+        for (let j = 0; j < n; j++) {
+          const x = A[ai + j]!;
+          s0 = Math.fround(s0 + x * B[b0 + j]!);
+          s1 = Math.fround(s1 + x * B[b1 + j]!);
+          s2 = Math.fround(s2 + x * B[b2 + j]!);
+          s3 = Math.fround(s3 + x * B[b3 + j]!);
+        }
+      } else {
+        for (let j = 0; j < n; j++) {
+          const x = A[ai + j]!;
+          s0 += x * B[b0 + j]!;
+          s1 += x * B[b1 + j]!;
+          s2 += x * B[b2 + j]!;
+          s3 += x * B[b3 + j]!;
+        }
+      }
+      C[i * k + p] = s0;
+      C[i * k + p + 1] = s1;
+      C[i * k + p + 2] = s2;
+      C[i * k + p + 3] = s3;
+    }
+    for (; p < k; p++) {
+      const bp = p * n;
+      let s = 0;
+      if (f32) for (let j = 0; j < n; j++) s = Math.fround(s + A[ai + j]! * B[bp + j]!);
+      else for (let j = 0; j < n; j++) s += A[ai + j]! * B[bp + j]!;
+      C[i * k + p] = s;
+    }
+  }
+  return new Tensor(a.dtype, [m, k], C);
+}
+
+/** Aᵀ·B for A [m, k], B [m, n] (the cotangent of matmul's second operand). */
+export function matmulTN(a: Tensor, b: Tensor): Tensor | undefined {
+  if (!matrices(a, b) || a.shape[0] !== b.shape[0]) return undefined;
+  const m = a.shape[0]!, k = a.shape[1]!, n = b.shape[1]!;
+  const A = a.data, B = b.data;
+  const C = allocate(a.dtype, k * n);
+  const f32 = a.dtype === "float32";
+  let i = 0;
+  for (; i + 3 < m; i += 4) {
+    const r0 = i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+    for (let p = 0; p < k; p++) {
+      const a0 = A[i * k + p]!, a1 = A[(i + 1) * k + p]!, a2 = A[(i + 2) * k + p]!, a3 = A[(i + 3) * k + p]!;
+      const c0 = p * n;
+      if (f32) {
+        for (let j = 0; j < n; j++) {
+          let c = C[c0 + j]!;
+          c = Math.fround(c + a0 * B[r0 + j]!);
+          c = Math.fround(c + a1 * B[r1 + j]!);
+          c = Math.fround(c + a2 * B[r2 + j]!);
+          C[c0 + j] = Math.fround(c + a3 * B[r3 + j]!);
+        }
+      } else {
+        for (let j = 0; j < n; j++) C[c0 + j] = C[c0 + j]! + a0 * B[r0 + j]! + a1 * B[r1 + j]! + a2 * B[r2 + j]! + a3 * B[r3 + j]!;
+      }
+    }
+  }
+  for (; i < m; i++) {
+    const r = i * n;
+    for (let p = 0; p < k; p++) {
+      const ap = A[i * k + p]!;
+      const c0 = p * n;
+      for (let j = 0; j < n; j++) C[c0 + j] = C[c0 + j]! + ap * B[r + j]!;
+    }
+  }
+  return new Tensor(a.dtype, [k, n], C);
 }

@@ -7,7 +7,7 @@
  */
 import * as ir from "@chainrule/ir";
 import { bind, shapesEqual, type DType, type Params, type Primitive, type Shape, type Tensor } from "@chainrule/ir";
-import { add, addScalar, div, fastPad, fastSlice, fillLike, mul, mulScaled, neg, scale, sub, unbroadcast } from "./arith.js";
+import { add, addScalar, div, fastPad, fastSlice, fillLike, matmulNT, matmulTN, mul, mulScaled, neg, scale, sub, unbroadcast } from "./arith.js";
 
 /** What a tape entry keeps for its backward pass (input shapes are always kept). */
 export type Saves = "nothing" | "inputs" | "output" | "inputs and output";
@@ -236,8 +236,8 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
   matmul: {
     saves: "inputs",
     vjp: (ct, { x }, needs) => [
-      needs & 1 ? unbroadcast(bind("matmul", [ct, swapLast(x[1]!)], {}), x[0]!.shape) : null,
-      needs & 2 ? unbroadcast(bind("matmul", [swapLast(x[0]!), ct], {}), x[1]!.shape) : null,
+      needs & 1 ? (matmulNT(ct, x[1]!) ?? unbroadcast(bind("matmul", [ct, swapLast(x[1]!)], {}), x[0]!.shape)) : null,
+      needs & 2 ? (matmulTN(x[0]!, ct) ?? unbroadcast(bind("matmul", [swapLast(x[0]!), ct], {}), x[1]!.shape)) : null,
     ],
   },
   // d stopGradient(x) = 0

@@ -1,0 +1,195 @@
+/**
+ * A small module system in the shape of torch.nn: a `Module` owns `Parameter`s and sub-modules
+ * (found on its own properties, in the order they were assigned), `parameters()` lists them for
+ * an optimizer, `stateDict()`/`loadStateDict()` save and restore their values by path
+ * ("0.weight"). `Linear`, `Sequential` and the activations are enough for an MLP that reads like
+ * its PyTorch twin.
+ */
+import { add, formatShape, matmul, Random, relu, sigmoid, tanh, Tensor, Tracer, transpose, type DType } from "@chainrule/ir";
+import { AutogradError } from "../imperative/errors.js";
+import { Parameter } from "../imperative/variable.js";
+
+export abstract class Module {
+  /** The computation (torch's forward). */
+  abstract forward(input: Tensor): Tensor;
+
+  /** Sub-modules and parameters on own properties, in assignment order, with their names. */
+  private children(): [string, Module | Parameter][] {
+    const out: [string, Module | Parameter][] = [];
+    for (const [key, value] of Object.entries(this)) {
+      if (value instanceof Parameter || value instanceof Module) out.push([key, value]);
+      else if (Array.isArray(value)) value.forEach((v, i) => (v instanceof Parameter || v instanceof Module) && out.push([`${key}.${i}`, v]));
+    }
+    return out;
+  }
+
+  /** Every parameter with its path ("0.weight"), in the order they were assigned, each once. */
+  namedParameters(prefix = ""): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Parameter>();
+    for (const [key, child] of this.children()) {
+      const name = prefix === "" ? key : `${prefix}.${key}`;
+      const found: [string, Parameter][] = child instanceof Parameter ? [[name, child]] : child.namedParameters(name);
+      for (const [path, p] of found) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        if (p.name === undefined) p.name = path;
+        out.push([path, p]);
+      }
+    }
+    return out;
+  }
+
+  /** Every parameter (each once), for an optimizer: `new Adam(model.parameters(), { lr })`. */
+  parameters(): Parameter[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** The parameters' current values by path: a plain object of Tensors (a pytree). */
+  stateDict(): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
+    for (const [name, p] of this.namedParameters()) out[name] = p.value;
+    return out;
+  }
+
+  /** Assigns saved values by path; every parameter must be present with its shape and dtype. */
+  loadStateDict(state: Readonly<Record<string, Tensor>>): void {
+    if (state === null || typeof state !== "object") throw new AutogradError("ARGUMENT", `loadStateDict: expected an object of tensors by parameter path, got ${state === null ? "null" : typeof state}`);
+    const named = this.namedParameters();
+    const known = new Set(named.map(([name]) => name));
+    const unexpected = Object.keys(state).filter((k) => !known.has(k));
+    const missing = named.filter(([name]) => !(name in state)).map(([name]) => name);
+    if (unexpected.length > 0 || missing.length > 0) {
+      throw new AutogradError(
+        "ARGUMENT",
+        `loadStateDict: expected exactly the keys ${[...known].join(", ")}, got${missing.length > 0 ? ` missing ${missing.join(", ")}` : ""}${unexpected.length > 0 ? ` unexpected ${unexpected.join(", ")}` : ""}`,
+      );
+    }
+    // check everything before assigning anything
+    for (const [name, p] of named) {
+      const value = state[name];
+      if (!(value instanceof Tensor) || value instanceof Tracer || value.dtype !== p.dtype || !sameShape(value.shape, p.shape)) {
+        const got = value instanceof Tensor ? `${value.dtype}${formatShape(value.shape)}` : typeof value;
+        throw new AutogradError("ARGUMENT", `loadStateDict: expected ${name} to be a ${p.dtype}${formatShape(p.shape)} tensor, got ${got}`);
+      }
+    }
+    for (const [name, p] of named) p.value = state[name]!;
+  }
+
+  /** Forgets every parameter's gradient. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.grad = null;
+  }
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+// ── initialization ─────────────────────────────────────────────────────────────────────────
+
+let globalRandom = new Random(0);
+
+/** Seeds the generator modules use when given no `rng` (torch.manual_seed). */
+export function manualSeed(seed: number): void {
+  globalRandom = new Random(seed);
+}
+
+export interface LinearOptions {
+  /** Add a bias (default true). */
+  readonly bias?: boolean;
+  /** Generator for the initial values (default: the one seeded by `manualSeed`). */
+  readonly rng?: Random;
+  readonly dtype?: DType;
+}
+
+function checkFeatures(op: string, name: string, n: unknown): number {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new AutogradError("ARGUMENT", `${op}: expected ${name} to be an integer ≥ 1, got ${String(n)}`);
+  return n;
+}
+
+/**
+ * y = x·Wᵀ + b, W of shape [out, in] and b of shape [out], both initialized uniformly in
+ * ±1/√in (torch.nn.Linear's default initialization).
+ */
+export class Linear extends Module {
+  readonly weight: Parameter;
+  readonly bias: Parameter | null;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    super();
+    this.inFeatures = checkFeatures("Linear", "inFeatures", inFeatures);
+    this.outFeatures = checkFeatures("Linear", "outFeatures", outFeatures);
+    const rng = options.rng ?? globalRandom;
+    const bound = 1 / Math.sqrt(inFeatures);
+    const dtype = options.dtype ?? "float64";
+    this.weight = new Parameter(rng.uniform([outFeatures, inFeatures], { low: -bound, high: bound, dtype }));
+    this.bias = options.bias === false ? null : new Parameter(rng.uniform([outFeatures], { low: -bound, high: bound, dtype }));
+  }
+
+  forward(input: Tensor): Tensor {
+    const last = input.shape[input.shape.length - 1];
+    if (input.shape.length === 0 || last !== this.inFeatures) {
+      throw new AutogradError("ARGUMENT", `Linear.forward: expected an input whose last axis has ${this.inFeatures} features, got shape ${formatShape(input.shape)}`);
+    }
+    const y = matmul(input, transpose(this.weight));
+    return this.bias === null ? y : add(y, this.bias);
+  }
+}
+
+/** Applies its modules in order (torch.nn.Sequential); parameters are named "0.weight", "1.bias", … */
+export class Sequential extends Module {
+  readonly layers: readonly Module[];
+
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((m, i) => {
+      if (!(m instanceof Module)) throw new AutogradError("ARGUMENT", `Sequential: expected modules, got ${typeof m} at position ${i}`);
+    });
+    this.layers = layers;
+  }
+
+  forward(input: Tensor): Tensor {
+    let x = input;
+    for (const layer of this.layers) x = layer.forward(x);
+    return x;
+  }
+
+  /** Parameters are named by position ("0.weight"), like torch. */
+  override namedParameters(prefix = ""): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Parameter>();
+    this.layers.forEach((layer, i) => {
+      for (const [path, p] of layer.namedParameters(prefix === "" ? `${i}` : `${prefix}.${i}`)) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([path, p]);
+      }
+    });
+    return out;
+  }
+}
+
+/** tanh, elementwise. */
+export class Tanh extends Module {
+  forward(input: Tensor): Tensor {
+    return tanh(input);
+  }
+}
+
+/** max(x, 0), elementwise (gradient 0 at 0). */
+export class ReLU extends Module {
+  forward(input: Tensor): Tensor {
+    return relu(input);
+  }
+}
+
+/** 1 / (1 + e⁻ˣ), elementwise (computed stably). */
+export class Sigmoid extends Module {
+  forward(input: Tensor): Tensor {
+    return sigmoid(input);
+  }
+}
+
