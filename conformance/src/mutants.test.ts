@@ -3,7 +3,7 @@
  * and the suite's checks — run programmatically — must catch every one. The correct reference
  * engines must pass the same checks (so a catch is not noise).
  */
-import { exp, matmul, scalar, tanh, tensor, type Engine } from "@chainrule/ir";
+import { astype, exp, matmul, scalar, tanh, tensor, type Engine } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { checkGrads, compareEngines, formatDisagreement, GradCheckError, runConformance, type ConformanceOptions } from "./index.js";
 import { forwardEngine, hybridEngine, reverseEngine, type Fault } from "./__tests__/reference.js";
@@ -66,6 +66,12 @@ describe("checkGrads", () => {
   it("passes on a correct engine, to order 3, for pytrees", () => {
     const f = (p: { a: ReturnType<typeof tensor>; b: number[] }) => tanh(p.a);
     expect(() => checkGrads(reverseEngine(), f, [{ a: tensor([0.1, -0.4]), b: [] }], { order: 3 })).not.toThrow();
+  });
+
+  it("float32 arguments get float32-sized default tolerances (and still catch a wrong derivative)", () => {
+    const x = [astype(tensor([0.3, -0.7, 1.1]), "float32")];
+    expect(() => checkGrads(reverseEngine(), tanh, x)).not.toThrow();
+    expect(() => checkGrads(forwardEngine("tanhDerivative"), tanh, x)).toThrow(GradCheckError);
   });
 
   it("reports mode, order, argument and size of the error", () => {
