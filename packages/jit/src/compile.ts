@@ -3,7 +3,7 @@
  * Compiled functions take one argument per graph input (a JS number for rank-0 inputs, the
  * typed-array data otherwise) and return the flat outputs the same way.
  */
-import { ArgumentError, Tensor, type Aval, type Graph } from "@chainrule/ir";
+import { ArgumentError, Tensor, validateGraph, type Aval, type Graph } from "@chainrule/ir";
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
 import { RUNTIME_HELPERS, RUNTIME_SOURCE } from "./runtime.js";
@@ -42,7 +42,9 @@ export function programSource(p: Program, options: CompileOptions = {}): ReturnT
   return { ...generated, full };
 }
 
+/** Compiles a graph (validated first: graphs may come from JSON or be built by hand). */
 export function compileGraph(graph: Graph, options: CompileOptions = {}): CompiledGraph {
+  validateGraph(graph);
   const program = toProgram(graph);
   if (options.optimize !== false) optimize(program, options.optimize);
   const generated = programSource(program, options);

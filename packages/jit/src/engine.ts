@@ -166,6 +166,11 @@ class Compiled {
       stats.interpreted++;
       return apply(this.kind, this.f, this.argnums, args);
     }
+    const quick = this.quickEntry(args);
+    if (quick !== undefined) {
+      stats.cacheHits++;
+      return this.run(quick, args);
+    }
     const positions = this.diffPositions(args);
     // flatten per argument so we know which leaves belong to which position
     const leaves: (number | Tensor)[] = [];
@@ -207,16 +212,81 @@ class Compiled {
     if (entry === undefined) {
       entry = this.compile(args, defs, leaves, dynamic, inNum, inRank0, key);
     } else stats.cacheHits++;
-    const inputs = entry.dynamic.map((i) => {
-      const leaf = leaves[i]!;
-      return typeof leaf === "number" ? leaf : leaf.rank === 0 ? leaf.data[0]! : leaf.data;
-    });
-    const raw = entry.compiled.run(...inputs) as unknown[];
-    return unflatten(entry.outTree, raw.map((v, i) => wrapOutput(v, entry!.compiled.outputs[i]!, entry!.mask[i]!)));
+    // remember flat signatures (every argument a Tensor or a number) for the quick check
+    this.last = args.every((a) => typeof a === "number" || a instanceof Tensor) ? { entry, args: args.slice() as (number | Tensor)[] } : undefined;
+    return this.run(entry, leaves);
   }
 
-  private compile(args: unknown[], defs: TreeDef[], leaves: (number | Tensor)[], dynamic: number[], inNum: boolean[], inRank0: boolean[], key: string): Entry {
-    const started = performance.now();
+  /** The last call's entry if `args` is flat and matches it (same dtypes/shapes, same static numbers). */
+  private last: { entry: Entry; args: (number | Tensor)[] } | undefined;
+  private quickEntry(args: unknown[]): Entry | undefined {
+    const last = this.last;
+    if (last === undefined || last.args.length !== args.length) return undefined;
+    const dynamic = last.entry.dynamic;
+    let d = 0;
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      const b = last.args[i]!;
+      if (typeof b === "number") {
+        if (typeof a !== "number") return undefined;
+        const isDynamic = dynamic[d] === i;
+        if (isDynamic) d++;
+        else if (!Object.is(a, b)) return undefined;
+      } else {
+        if (!(a instanceof Tensor) || a instanceof Tracer || a.dtype !== b.dtype || a.shape.length !== b.shape.length) return undefined;
+        for (let k = 0; k < a.shape.length; k++) if (a.shape[k] !== b.shape[k]) return undefined;
+        d++;
+      }
+    }
+    return last.entry;
+  }
+
+  private run(entry: Entry, leaves: readonly unknown[]): unknown {
+    const dynamic = entry.dynamic;
+    const inputs = new Array<number | Tensor["data"]>(dynamic.length);
+    for (let j = 0; j < dynamic.length; j++) {
+      const leaf = leaves[dynamic[j]!] as number | Tensor;
+      inputs[j] = typeof leaf === "number" ? leaf : leaf.rank === 0 ? leaf.data[0]! : leaf.data;
+    }
+    const raw = entry.compiled.run(...inputs) as unknown[];
+    const outputs = entry.compiled.outputs;
+    if (entry.outTree.kind === "number" || entry.outTree.kind === "tensor") return wrapOutput(raw[0], outputs[0]!, entry.mask[0]!);
+    return unflatten(entry.outTree, raw.map((v, i) => wrapOutput(v, outputs[i]!, entry.mask[i]!)));
+  }
+
+  /** Traces the transformation at `args` (concrete): the graph and how to read its outputs. */
+  traceAt(args: unknown[]): { graph: Graph; mask: boolean[]; dynamic: number[]; leaves: (number | Tensor)[] } {
+    const positions = this.diffPositions(args);
+    const leaves: (number | Tensor)[] = [];
+    const dynamic: number[] = [];
+    const defs: TreeDef[] = [];
+    args.forEach((arg, a) => {
+      const { leaves: ls, def } = flatten(arg, this.kind, `args[${a}]`);
+      defs.push(def);
+      const diff = positions === "all" || positions.has(a);
+      for (const leaf of ls) {
+        if (diff || typeof leaf !== "number") dynamic.push(leaves.length);
+        leaves.push(leaf);
+      }
+    });
+    const diffArgs: unknown[] =
+      this.kind === "jit" ? [] :
+      this.kind === "vjpValue" ? args :
+      this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback" ? [args[0]] :
+      (typeof this.argnums === "number" ? [this.argnums] : (this.argnums as number[])).map((a) => args[a]);
+    const inNum: boolean[] = [];
+    const inRank0: boolean[] = [];
+    for (const tree of diffArgs) {
+      for (const leaf of flatten(tree, this.kind, "args").leaves) {
+        inNum.push(typeof leaf === "number");
+        inRank0.push(typeof leaf === "number" || leaf.rank === 0);
+      }
+    }
+    const { graph, mask } = this.traceGraph(defs, leaves, dynamic, inNum, inRank0);
+    return { graph, mask, dynamic, leaves };
+  }
+
+  private traceGraph(defs: TreeDef[], leaves: (number | Tensor)[], dynamic: number[], inNum: boolean[], inRank0: boolean[]): { graph: Graph; mask: boolean[] } {
     const rec: FRecord = { num: [], rank0: [] };
     const fw = recordOutputs(this.f, rec);
     const traced = dynamic.map((i) => {
@@ -239,7 +309,12 @@ class Compiled {
       }) as never,
       traced,
     );
-    const mask = outputMask(this.kind, inNum, inRank0, rec, graph.outputs.length);
+    return { graph, mask: outputMask(this.kind, inNum, inRank0, rec, graph.outputs.length) };
+  }
+
+  private compile(args: unknown[], defs: TreeDef[], leaves: (number | Tensor)[], dynamic: number[], inNum: boolean[], inRank0: boolean[], key: string): Entry {
+    const started = performance.now();
+    const { graph, mask } = this.traceGraph(defs, leaves, dynamic, inNum, inRank0);
     const compiled = compileGraph(graph, this.options);
     const entry: Entry = { compiled, outTree: graph.outTree, mask, dynamic };
     this.cache.set(key, entry);
@@ -415,4 +490,6 @@ export const vjp = ((f: AnyFunction, ...primals: unknown[]) => {
 }) as Engine["vjp"];
 
 /** The JIT as an `Engine` (same semantics as every chainrule engine). */
+export { Compiled, literalTree, treeLiteral };
+
 export const engine: Engine = { name: "jit", specVersion: SPEC_VERSION, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp };

@@ -6,3 +6,4 @@ export { engine, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp, jit, type
 export { compileStats, resetCompileStats, onCompile, type CompileStats, type CompileEvent } from "./cache.js";
 export { compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
 export { interpreter } from "./ad.js";
+export { emitModule, type EmitOptions, type EmitKind } from "./emit.js";
