@@ -792,7 +792,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     `"use strict";`,
     ...preamble,
     `return function compiled(${params}) {`,
-    body.join("\n"),
+    body.join("\n").replace(/^/gm, "  "),
     `  return ${ret};`,
     `};`,
   ].join("\n"));
