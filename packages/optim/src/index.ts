@@ -20,3 +20,4 @@ export { globalNorm, clipByGlobalNorm, clipByValue, withClipping, type ClipOptio
 export { minimize, type MinimizeOptions, type MinimizeResult, type StepInfo, type StopReason } from "./minimize.js";
 export { renderProgress, formatLoss, type ProgressStream, type ProgressInfo } from "./progress.js";
 export { treeToJSON, treeFromJSON } from "./serialize.js";
+export { StatefulOptimizer, SGD, Adam, AdamW, RMSprop, Adagrad, LBFGS, type ParameterLike, type OptimizerStateDict, type Closure } from "./stateful.js";
