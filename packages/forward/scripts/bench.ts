@@ -1,7 +1,7 @@
 // Quick benchmarks of the forward engine (medians of many repetitions after warm-up).
 // Run from the repository root:
 //   examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/forward/scripts/bench.ts [w1|w2|chunks]
-import { add, mul, scalar, slice, square, sub, sum, Tensor, type TensorLike } from "@chainrule/ir";
+import { add, linspace, mul, reshape, scalar, sin, slice, square, sub, sum, Tensor, type TensorLike } from "@chainrule/ir";
 import { createEngine, engine } from "../src/index.js";
 
 function median(xs: number[]): number {
@@ -100,4 +100,14 @@ if (which === "all" || which === "chunks") {
     const min = Math.min(...samples[i]!);
     console.log(`| ${k} | ${Math.ceil(n / k)} | ${(ns / 1e6).toFixed(1)} | ${(min / 1e6).toFixed(1)} | ${(ns / primal).toFixed(0)} | ${err} |`);
   });
+}
+
+// Few inputs, many outputs (forward mode's case): the Jacobian of p ↦ 2 sin(t pᵀ), t ∈ [0, 1]^10000
+if (which === "all" || which === "jacobian") {
+  const grid = reshape(linspace(0, 1, 10_000), [10_000, 1]);
+  const f = (p: Tensor) => mul(sin(mul(grid, reshape(p, [1, 2]))), 2);
+  const p = new Tensor("float64", [2], Float64Array.from([0.3, 0.7]));
+  const primal = time(() => f(p), 5, 11, 1);
+  const jac = time(() => engine.jacobian(f)(p), 3, 11, 1);
+  console.log(`jacobian [10000,2] of 2 inputs: ${(jac / 1e6).toFixed(2)} ms (primal ${(primal / 1e6).toFixed(2)} ms, ratio ${(jac / primal).toFixed(1)})`);
 }

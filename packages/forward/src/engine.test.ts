@@ -160,6 +160,38 @@ describe("chunking", () => {
     ]);
   });
 
+  it("jacobian over pytrees, argnums arrays and numbers matches jvp columns", () => {
+    const f = (p: { a: Tensor; b: number }, c: number) => ({ u: mul(sin(p.a), c), v: [mul(p.b, c)] });
+    const p = { a: tensor([0.1, 0.2, 0.3]), b: 2 };
+    for (const e of [engine, createEngine({ chunkSize: 2 })]) {
+      const j = e.jacobian(f, [0, 1])(p, 3) as { u: [{ a: Tensor; b: Tensor }, Tensor]; v: [[{ a: Tensor; b: Tensor }, Tensor]] };
+      expect(j.u[0].a.shape).toEqual([3, 3]);
+      (j.u[0].a.toArray() as number[][]).forEach((row, i) => row.forEach((val, c) => close(val, i === c ? 3 * Math.cos(p.a.data[i]!) : 0)));
+      expect(j.u[0].b.shape).toEqual([3]);
+      expect(j.u[0].b.toArray()).toEqual([0, 0, 0]);
+      (j.u[1].toArray() as number[]).forEach((val, i) => close(val, Math.sin(p.a.data[i]!)));
+      // numbers come back as numbers only when every input or that output was a number
+      expect(j.v[0][0].b.item()).toBe(3);
+      expect(j.v[0][1].item()).toBe(2);
+      expect(j.v[0][0].a.toArray()).toEqual([0, 0, 0]);
+    }
+    // a single argnum gives the block itself; float32 inputs give float32 blocks
+    const j32 = jacobian((x: Tensor) => mul(x, 2))(tensor([1, 2], { dtype: "float32" })) as Tensor;
+    expect(j32.dtype).toBe("float32");
+    expect(j32.toArray()).toEqual([
+      [2, 0],
+      [0, 2],
+    ]);
+  });
+
+  it("jacobian errors come from the standard plumbing", () => {
+    expect(() => jacobian(seed, 5)(3, 2)).toThrow(/argnums/);
+    expect(() => jacobian((x: Tensor) => x)(tensor([1, 2], { dtype: "int32" }))).toThrow(/jacobian: expected float inputs/);
+    const untyped = jacobian as (f: unknown) => (x: number) => unknown;
+    expect(() => untyped(() => "no")(1)).toThrow(/^jacobian: expected numbers, Tensors/);
+    expect(jacobian((x: TensorLike, y: TensorLike) => mul(x, y), [0, 1])(3, 2)).toEqual([2, 3]);
+  });
+
   it("rejects a bad chunk size", () => {
     expect(() => createEngine({ chunkSize: 0 })).toThrow(ArgumentError);
     expect(() => createEngine({ chunkSize: 1.5 })).toThrow(/chunkSize/);

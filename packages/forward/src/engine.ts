@@ -30,6 +30,7 @@ import {
   type FlatFunction,
 } from "@chainrule/ir";
 import { DualTrace, DualTracer, forwardPass } from "./dual.js";
+import { chunkedJacobian } from "./jacobian.js";
 
 export interface ForwardOptions {
   /**
@@ -50,6 +51,14 @@ export const DEFAULT_CHUNK_SIZE = 32;
  * the chunk shrinks so that one pass never holds more than ~16 MB per such value.
  */
 export const TANGENT_BUDGET = 1 << 21;
+
+/** Outputs of a function and, per output, its Jacobian as `[n, outSize]` (n input elements). */
+export interface Columns {
+  readonly outputs: Tensor[];
+  readonly jacobians: Tensor[];
+  readonly sizes: number[];
+  readonly total: number;
+}
 
 export interface ForwardEngine extends Engine {
   /** Directions per pass used by grad/vjp/jacobian/hessian. */
@@ -76,6 +85,48 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
   const chunkSize = checkChunkSize(options.chunkSize);
   const fast = options.fastKernels ?? true;
 
+  /**
+   * The Jacobian by chunked columns: ⌈n/k⌉ forward passes over the n input elements. Returns the
+   * outputs and, per output, J as `[n, outSize]` (row g = ∂y/∂x_g).
+   */
+  function columnsOf(f: FlatFunction, primals: readonly Tensor[]): Columns {
+    const sizes = primals.map((p) => p.size);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const k = Math.max(1, Math.min(chunkSize, total, Math.floor(TANGENT_BUDGET / Math.max(1, total))));
+    let outputs: Tensor[] | undefined;
+    const columns: Tensor[][] = [];
+    for (let start = 0; start < total || outputs === undefined; start += k) {
+      const width = Math.min(k, total - start);
+      let offset = 0;
+      const seeds = primals.map((p, l) => {
+        const n = sizes[l]!;
+        const lo = Math.max(start, offset);
+        const hi = Math.min(start + width, offset + n);
+        let seed: Tensor | null = null;
+        if (lo < hi) {
+          seed = zeros([width, ...p.shape], p.dtype);
+          for (let g = lo; g < hi; g++) seed.data[(g - start) * n + (g - offset)] = 1;
+        }
+        offset += n;
+        return seed;
+      });
+      const pass = forwardPass(f, primals, seeds, Math.max(width, 0), fast, chunkSize);
+      if (outputs === undefined) {
+        outputs = pass.outputs;
+        outputs.forEach(() => columns.push([]));
+      }
+      if (width > 0) pass.tangents.forEach((t, o) => columns[o]!.push(t ?? zeros([width, ...outputs![o]!.shape], outputs![o]!.dtype)));
+    }
+    const outs = outputs;
+    const jacobians = outs.map((y, o) => {
+      const parts = columns[o]!;
+      if (parts.length === 0) return zeros([0, y.size], y.dtype);
+      const stacked = parts.length === 1 ? parts[0]! : concat(parts, 0);
+      return reshape(stacked, [total, y.size]);
+    });
+    return { outputs: outs, jacobians, sizes, total };
+  }
+
   const core: EngineCore = {
     name: "forward",
     // rows of the Jacobian come from the (already built) Jacobian, see vjp below
@@ -99,41 +150,7 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
     },
 
     vjp(f, primals) {
-      const sizes = primals.map((p) => p.size);
-      const total = sizes.reduce((a, b) => a + b, 0);
-      const k = Math.max(1, Math.min(chunkSize, total, Math.floor(TANGENT_BUDGET / Math.max(1, total))));
-      let outputs: Tensor[] | undefined;
-      const columns: Tensor[][] = [];
-      for (let start = 0; start < total || outputs === undefined; start += k) {
-        const width = Math.min(k, total - start);
-        let offset = 0;
-        const seeds = primals.map((p, l) => {
-          const n = sizes[l]!;
-          const lo = Math.max(start, offset);
-          const hi = Math.min(start + width, offset + n);
-          let seed: Tensor | null = null;
-          if (lo < hi) {
-            seed = zeros([width, ...p.shape], p.dtype);
-            for (let g = lo; g < hi; g++) seed.data[(g - start) * n + (g - offset)] = 1;
-          }
-          offset += n;
-          return seed;
-        });
-        const pass = forwardPass(f, primals, seeds, Math.max(width, 0), fast, chunkSize);
-        if (outputs === undefined) {
-          outputs = pass.outputs;
-          outputs.forEach(() => columns.push([]));
-        }
-        if (width > 0) pass.tangents.forEach((t, o) => columns[o]!.push(t ?? zeros([width, ...outputs![o]!.shape], outputs![o]!.dtype)));
-      }
-      const outs = outputs;
-      // jacobians[o]: [total, outSize], row g = ∂y_o/∂x_g
-      const jacobians = outs.map((y, o) => {
-        const parts = columns[o]!;
-        if (parts.length === 0) return zeros([0, y.size], y.dtype);
-        const stacked = parts.length === 1 ? parts[0]! : concat(parts, 0);
-        return reshape(stacked, [total, y.size]);
-      });
+      const { outputs: outs, jacobians, sizes, total } = columnsOf(f, primals);
       const pullback = (cotangents: Tensor[]): Tensor[] => {
         let g: Tensor | undefined;
         for (let o = 0; o < outs.length; o++) {
@@ -225,6 +242,12 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
         return r === undefined ? slow(...args) : r[1];
       };
     }) as Engine["grad"],
+    // Jacobians from the stored columns directly (the base engine would pull back one basis
+    // cotangent per output element: costly for the many-outputs case forward mode is for)
+    jacobian: ((f: AnyFunction, argnums: Argnums = 0) => {
+      const slow = base.jacobian(f, argnums) as AnyFunction;
+      return (...args: unknown[]) => chunkedJacobian(f, argnums, args, columnsOf, () => slow(...args));
+    }) as Engine["jacobian"],
     valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
       const slow = base.valueAndGrad(f, argnums) as AnyFunction;
       const quick = lean("valueAndGrad", f, argnums);
