@@ -17,7 +17,7 @@ export interface BackwardOptions {
   /** Record the backward pass itself, so the gradients can be differentiated (default false). */
   readonly createGraph?: boolean;
   /** Accumulate only into these leaves (default: every leaf that requires grad). */
-  readonly inputs?: readonly Variable[];
+  readonly inputs?: readonly Tensor[];
 }
 
 export interface GradientsOptions {
@@ -218,8 +218,10 @@ function accumulateInto(v: Variable, g: Tensor, createGraph: boolean): void {
 /**
  * Computes the gradient of `outputs` (seeded with `gradients`, or 1 for scalars) with respect to
  * every leaf that requires grad, and adds it to the leaves' `.grad` (torch.autograd.backward).
+ * `backward(loss)` is `loss.backward()` for a loss typed as ir's `Tensor`; anything that is not a
+ * variable requiring grad is refused with an error saying why.
  */
-export function backward(outputs: Variable | readonly Variable[], gradients?: Tensor | number | readonly (Tensor | number | undefined)[], options: BackwardOptions = {}): void {
+export function backward(outputs: Tensor | readonly Tensor[], gradients?: Tensor | number | readonly (Tensor | number | undefined)[], options: BackwardOptions = {}): void {
   const op = "backward";
   const roots = Array.isArray(outputs) ? (outputs as readonly unknown[]) : [outputs];
   const grads: readonly unknown[] = gradients === undefined ? [] : Array.isArray(gradients) ? gradients : [gradients];
@@ -255,7 +257,7 @@ export function backward(outputs: Variable | readonly Variable[], gradients?: Te
  * `.grad` (torch.autograd.grad). With `createGraph` they are variables that can be
  * differentiated again (gradient penalties, higher derivatives).
  */
-export function gradients(outputs: Variable | readonly Variable[], inputs: Variable | readonly Variable[], options: GradientsOptions = {}): (Tensor | null)[] {
+export function gradients(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradientsOptions = {}): (Tensor | null)[] {
   const op = "gradients";
   const roots = Array.isArray(outputs) ? (outputs as readonly unknown[]) : [outputs];
   const targets = (Array.isArray(inputs) ? (inputs as readonly unknown[]) : [inputs]).map((v, i) => checkRoot(`${op} (inputs[${i}])`, v, 0, 1));

@@ -468,3 +468,8 @@ export class Parameter extends Variable {
 export function parameter(value: Tensor, options: { readonly name?: string } = {}): Parameter {
   return new Parameter(value, options.name);
 }
+
+/** True for a variable (a value recorded by imperative autograd): narrows ir's `Tensor` type. */
+export function isVariable(value: unknown): value is Variable {
+  return value instanceof Variable;
+}
