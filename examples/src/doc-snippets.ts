@@ -5,8 +5,8 @@
 import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { format, promisify } from "node:util";
 
 export interface Snippet {
   /** 1-based line of the opening fence. */
@@ -43,23 +43,49 @@ export function extractSnippets(markdown: string): Snippet[] {
 
 const MARKER = "@@chainrule-doc-snippet@@";
 
-/** Runs the snippets of `markdownFile` as one module (tsx, against the sources) and returns each block's output. */
-export async function runSnippets(markdownFile: string): Promise<{ snippets: Snippet[]; outputs: string[] }> {
+function moduleSource(markdownFile: string, snippets: readonly Snippet[]): string {
+  return snippets.map((s, i) => `// ${basename(markdownFile)}:${s.line}\nconsole.log(${JSON.stringify(`${MARKER}${i}`)});\n${s.code}\n`).join("\n");
+}
+
+function splitOutputs(stdout: string, count: number): string[] {
+  const outputs: string[] = new Array<string>(count).fill("");
+  stdout
+    .split(MARKER)
+    .slice(1)
+    .forEach((part, i) => (outputs[i] = part.slice(part.indexOf("\n") + 1)));
+  return outputs;
+}
+
+const examplesDir = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+/**
+ * Runs the snippets of `markdownFile` as one module and returns each block's output. By default
+ * the module is imported in this process (the caller's loader must handle TypeScript, as Vitest's
+ * and tsx's do) with `console.log` captured; `{ childProcess: true }` runs it with tsx instead.
+ */
+export async function runSnippets(markdownFile: string, options: { childProcess?: boolean } = {}): Promise<{ snippets: Snippet[]; outputs: string[] }> {
   const snippets = extractSnippets(readFileSync(markdownFile, "utf8"));
-  const examples = join(dirname(fileURLToPath(import.meta.url)), "..");
-  const dir = join(examples, ".tmp");
+  const dir = join(examplesDir, ".tmp");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${basename(markdownFile, ".md")}-${process.pid}.mts`);
-  const source = snippets.map((s, i) => `// ${basename(markdownFile)}:${s.line}\nconsole.log(${JSON.stringify(`${MARKER}${i}`)});\n${s.code}\n`).join("\n");
-  writeFileSync(file, source);
+  const file = join(dir, `${basename(markdownFile, ".md")}-${process.pid}-${Date.now()}.ts`);
+  writeFileSync(file, moduleSource(markdownFile, snippets));
   try {
-    const tsx = join(examples, "node_modules", ".bin", "tsx");
-    const { stdout } = await promisify(execFile)(tsx, ["--conditions=@chainrule/source", file], { cwd: examples, env: { ...process.env, NO_COLOR: "1" } });
-    const outputs: string[] = snippets.map(() => "");
-    for (const [i, part] of stdout.split(MARKER).slice(1).map((p, i) => [i, p] as const)) {
-      outputs[i] = part.slice(part.indexOf("\n") + 1);
+    if (options.childProcess) {
+      const tsx = join(examplesDir, "node_modules", ".bin", "tsx");
+      const { stdout } = await promisify(execFile)(tsx, ["--conditions=@chainrule/source", file], { cwd: examplesDir, env: { ...process.env, NO_COLOR: "1" } });
+      return { snippets, outputs: splitOutputs(stdout, snippets.length) };
     }
-    return { snippets, outputs };
+    let stdout = "";
+    const log = console.log;
+    console.log = (...args: unknown[]) => {
+      stdout += `${format(...args)}\n`;
+    };
+    try {
+      await import(pathToFileURL(file).href);
+    } finally {
+      console.log = log;
+    }
+    return { snippets, outputs: splitOutputs(stdout, snippets.length) };
   } finally {
     rmSync(file, { force: true });
   }

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { XMLValidator } from "fast-xml-parser";
@@ -15,6 +16,21 @@ describe("extractSnippets", () => {
       { line: 2, code: "a()", expected: "out" },
       { line: 9, code: "b()", expected: undefined },
     ]);
+  });
+});
+
+describe("runSnippets", () => {
+  it("catches a page whose printed output differs from what it says", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chainrule-doc-"));
+    const page = join(dir, "page.md");
+    writeFileSync(page, ["```ts", "console.log(1 + 1);", "```", "", "```text", "3", "```", "```ts", "console.log([6, -4]);", "```"].join("\n"));
+    try {
+      const { snippets, outputs } = await runSnippets(page);
+      expect(snippets[0]!.expected).toBe("3");
+      expect(outputs).toEqual(["2\n", "[ 6, -4 ]\n"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

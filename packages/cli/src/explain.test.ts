@@ -100,6 +100,11 @@ describe("chainrule explain", () => {
     expect(badNumber.code).toBe(2);
     expect(badNumber.stderr).toContain('expected a finite number for x in --at, got "three"');
     expect((await cli("explain", SEED, "--at", "x=3,y=2", "--mode", "sideways")).code).toBe(2);
+    const spaced = await cli("explain", SEED, "--at", "x=3", "y=2");
+    expect(spaced.code).toBe(2);
+    expect(spaced.stderr).toContain('unexpected "y=2" after the expression; give all values to one --at, separated by commas');
+    const unquoted = await cli("explain", "x", "+", "y", "--at", "x=1,y=2");
+    expect(unquoted.stderr).toContain("expected one expression (quote it), got 3 arguments");
     expect((await cli("explain", SEED, "--at", "x=3,y=2", "--engine", "tensorflow")).stderr).toContain("expected --engine to be one of forward, reverse, jit");
   });
 }, 60_000); // generous: CI runs every package's tests at once on 2 cores
