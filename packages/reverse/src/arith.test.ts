@@ -1,7 +1,9 @@
 /** The direct loops compute exactly (bitwise) what ir's eager kernels compute. */
 import { evalPrimitive, inferAval, Random, Tensor, type DType, type Primitive } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
-import { fastPad, fastPrimal, fastSlice, fillLike, matmulNN, matmulNT, matmulTN, mulScaled } from "./arith.js";
+import * as ir from "@chainrule/ir";
+import { fastPad, fastPrimal, fastSlice, fillLike, inSlab, matmulNN, matmulNT, matmulTN, mulScaled } from "./arith.js";
+import { grad, jvp, valueAndGrad, vjp } from "./engine.js";
 
 const rng = new Random(5);
 const random = (shape: number[], dtype: DType = "float64") => rng.normal(shape, { dtype });
@@ -63,5 +65,32 @@ describe.each(["float64", "float32"] as const)("direct loops in %s", (dtype) => 
     same(mulScaled(a, b, 2), reference("mul", [reference("mul", [a, b], {}), new Tensor(dtype, [], dtype === "float64" ? Float64Array.of(2) : Float32Array.of(2))], {}));
     const c = random([], dtype);
     same(fillLike(c, [2, 3])!, reference("broadcastTo", [c], { shape: [2, 3] }));
+  });
+});
+
+describe("slab allocation", () => {
+  it("mid-sized temporaries come from slabs; results handed back never do", () => {
+    const x = random([1000]);
+    expect(inSlab(fastPrimal("add", [x, x], {})!)).toBe(true);
+    expect(inSlab(fastPrimal("add", [random([4]), random([4])], {})!)).toBe(false); // small: on the V8 heap
+    expect(inSlab(fastPrimal("add", [random([20000]), random([20000])], {})!)).toBe(false); // large: own buffer
+    const f = (t: Tensor) => ir.sum(ir.mul(ir.sin(ir.mul(t, t)), t));
+    const g = grad(f)(x) as Tensor;
+    expect(inSlab(g)).toBe(false);
+    const [value, gv] = valueAndGrad((t: Tensor) => ir.mul(t, t))(random([])) as [Tensor, Tensor];
+    expect(inSlab(value) || inSlab(gv)).toBe(false);
+    const [out, pullback] = vjp((t: Tensor) => ir.mul(ir.exp(t), t), x);
+    expect(inSlab(out as Tensor)).toBe(false);
+    expect(inSlab((pullback(ir.ones([1000])) as Tensor[])[0]!)).toBe(false);
+    const [primal, tangent] = jvp((t: Tensor) => ir.mul(t, t), [x], [x]) as [Tensor, Tensor];
+    expect(inSlab(primal) || inSlab(tangent)).toBe(false);
+  });
+
+  it("slab-backed values are independent: later allocations do not disturb earlier results", () => {
+    const x = random([500]);
+    const a = fastPrimal("mul", [x, x], {})!;
+    const copy = Array.from(a.data);
+    for (let i = 0; i < 200; i++) fastPrimal("add", [x, x], {});
+    expect(Array.from(a.data)).toEqual(copy);
   });
 });

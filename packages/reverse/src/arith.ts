@@ -11,8 +11,43 @@ import { Tensor, Tracer, type DType, type Shape } from "@chainrule/ir";
 
 type FloatArray = Float64Array | Float32Array;
 
+// ── allocation ─────────────────────────────────────────────────────────────────────────────
+// A fresh ArrayBuffer costs microseconds for mid-sized arrays (an off-heap, zeroed backing store
+// plus external-memory accounting), far more than the loop that fills it. Results from 64 bytes
+// to 64 KiB are therefore carved, in order, out of 512 KiB slabs that are never reused: a slab
+// is freed by the garbage collector once no view on it is alive, and a fresh slab is zeroed like
+// any new buffer. Values handed back to the caller are copied out (`detach`), so a kept gradient
+// never pins a slab.
+
+const SLAB_BYTES = 1 << 19;
+const SMALL_BYTES = 64;
+const LARGE_BYTES = 1 << 16;
+let slab: ArrayBuffer | null = null;
+let slabOffset = 0;
+
 function allocate(dtype: DType, size: number): FloatArray {
-  return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+  const f64 = dtype === "float64";
+  const bytes = size * (f64 ? 8 : 4);
+  if (bytes <= SMALL_BYTES || bytes > LARGE_BYTES) return f64 ? new Float64Array(size) : new Float32Array(size);
+  if (slab === null || slabOffset + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  const out = f64 ? new Float64Array(slab, slabOffset, size) : new Float32Array(slab, slabOffset, size);
+  slabOffset += (bytes + 7) & ~7;
+  return out;
+}
+
+/** Whether a tensor's data lives in a slab. */
+export function inSlab(t: Tensor): boolean {
+  if (t instanceof Tracer) return false;
+  const data = t.data;
+  return data.buffer.byteLength === SLAB_BYTES && data.byteLength < SLAB_BYTES;
+}
+
+/** A tensor safe to hand to the caller: slab data is copied into its own buffer. */
+export function detach(t: Tensor): Tensor {
+  return inSlab(t) ? new Tensor(t.dtype, t.shape, t.data.slice()) : t;
 }
 
 function isFloat(dtype: DType): boolean {
@@ -193,7 +228,9 @@ export function fastSlice(x: Tensor, begin: readonly number[], end: readonly num
   const row = rowSize(x.shape);
   const shape = x.shape.slice();
   shape[0] = end[0]! - begin[0]!;
-  return new Tensor(x.dtype, shape, x.data.slice(begin[0]! * row, end[0]! * row));
+  const out = allocate(x.dtype, shape[0] * row);
+  out.set((x.data as FloatArray).subarray(begin[0]! * row, end[0]! * row));
+  return new Tensor(x.dtype, shape, out);
 }
 
 /** Zero padding when only the leading axis is padded (one contiguous copy), else undefined. */

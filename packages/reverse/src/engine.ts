@@ -29,6 +29,7 @@ import {
   type EngineCore,
   type FlatFunction,
 } from "@chainrule/ir";
+import { detach } from "./arith.js";
 import { scalarBackward } from "./scalar.js";
 import { makeTrace, outputSlot, primalOf, reverseVjp, type ReverseTrace } from "./tape.js";
 import { describeValue } from "./describe.js";
@@ -135,10 +136,10 @@ function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], s
     const adjoints = trace.backward([slot], [scalar(1, value.dtype)], wanted);
     for (let i = 0; i < k; i++) {
       const x = inputs[i]!;
-      grads[i] = asNumberIf(adjoints[i] ?? zeros(x.shape as number[], x.dtype), typeof args[nums[i]!] === "number");
+      grads[i] = asNumberIf(detach(adjoints[i] ?? zeros(x.shape as number[], x.dtype)), typeof args[nums[i]!] === "number");
     }
   }
-  return [asNumberIf(value, allNumbers || out.wasNumber), single ? grads[0] : grads];
+  return [asNumberIf(detach(value), allNumbers || out.wasNumber), single ? grads[0] : grads];
 }
 
 function valueAndGradFor(op: "grad" | "valueAndGrad", f: AnyFunction, argnums: Argnums): (...args: unknown[]) => [unknown, unknown] {

@@ -10,6 +10,7 @@
  *   f     mul    a, b    5      1        (seed)
  */
 import { ArgumentError, isFloat, scalar, Tensor, withTrace, zeros } from "@chainrule/ir";
+import { detach } from "./arith.js";
 import { makeTrace, outputSlot, primalOf, type ReverseTrace } from "./tape.js";
 import { describeValue } from "./describe.js";
 
@@ -50,7 +51,7 @@ export interface TraceOptions {
 const NODE_LETTERS = "abcdeghklmnpqrstuv";
 
 function show(t: Tensor): number | Tensor {
-  return t.shape.length === 0 ? t.data[0]! : t;
+  return t.shape.length === 0 ? t.data[0]! : detach(t);
 }
 
 function constantName(t: Tensor | undefined): string {

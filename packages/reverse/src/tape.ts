@@ -24,7 +24,7 @@ import {
   Trace,
   Tensor,
 } from "@chainrule/ir";
-import { add, fastPrimal, zerosLike } from "./arith.js";
+import { add, detach, fastPrimal, zerosLike } from "./arith.js";
 import { SCALAR_PRIMITIVES } from "./scalar.js";
 import { needsBit, VJP_RULES, type Saves, type VjpNode, type VjpRule } from "./rules.js";
 
@@ -297,12 +297,12 @@ export function reverseVjp(
     return t;
   });
   const slots = results.map((r) => outputSlot(trace, r));
-  const outputs = results.map((r) => primalOf(trace, r));
+  const outputs = results.map((r) => detach(primalOf(trace, r)));
   const inputSlots = primals.map((_, i) => i);
   const pullback = (cotangents: Tensor[]): Tensor[] => {
     const seeds = cotangents.map((ct, i) => (ct.dtype === outputs[i]!.dtype || !isFloat(outputs[i]!.dtype) ? ct : castTo(ct, outputs[i]!.dtype)));
     const adjoints = trace.backward(slots, seeds, inputSlots);
-    return adjoints.map((a, i) => a ?? zerosLike(primals[i]!.shape, primals[i]!.dtype));
+    return adjoints.map((a, i) => (a === undefined ? zerosLike(primals[i]!.shape, primals[i]!.dtype) : detach(a)));
   };
   return { outputs, pullback, trace, slots };
 }

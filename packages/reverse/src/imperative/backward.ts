@@ -230,21 +230,24 @@ export function backward(outputs: Tensor | readonly Tensor[], gradients?: Tensor
   }
   const { retainGraph, createGraph } = checkOptions(op, options);
   let only: Set<Variable> | null = null;
+  /** Non-leaf values named in options.inputs: their gradient goes to their `.grad` for this pass. */
+  const named = new Map<GradNode, Variable>();
   if (options.inputs !== undefined) {
     if (!Array.isArray(options.inputs)) throw new AutogradError("ARGUMENT", `${op}: expected options.inputs to be an array of variables, got ${typeof options.inputs}`);
     only = new Set(options.inputs.map((v, i) => checkRoot(`${op} (options.inputs[${i}])`, v, 0, 1)));
+    for (const v of only) if (v.node !== null) named.set(v.node, v);
   }
   const checked = roots.map((r, i) => checkRoot(op, r, i, roots.length));
   const seeds = checked.map((r, i) => seedFor(op, r, grads[i], createGraph, i, roots.length));
   const run = (): void => {
-    const { leaves, captured } = sweep(op, checked, seeds, createGraph, retainGraph, null);
+    const { leaves, captured } = sweep(op, checked, seeds, createGraph, retainGraph, named.size > 0 ? new Set(named.keys()) : null);
     for (const [leaf, g] of leaves) {
       if (only !== null && !only.has(leaf)) continue;
       const hooked = leaf.hooks !== null && leaf.hooks.length > 0 ? runHooks(leaf.hooks, g, leaf.label()) : g;
       accumulateInto(leaf, hooked, createGraph);
     }
     for (const [node, g] of captured) {
-      const v = node.retained;
+      const v = named.get(node) ?? node.retained;
       if (v !== null && (only === null || only.has(v))) accumulateInto(v, g, createGraph);
     }
   };

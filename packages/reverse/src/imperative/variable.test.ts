@@ -86,9 +86,11 @@ describe("recording and backward", () => {
     expect(b.grad!.item()).toBe(2);
     a.zeroGrad();
     b.zeroGrad();
-    V(mul(a, b)).backward({ inputs: [b] });
+    const ab = V(mul(a, b));
+    V(mul(ab, 3)).backward({ inputs: [b, ab] });
     expect(a.grad).toBeNull();
-    expect(b.grad!.item()).toBe(2);
+    expect(b.grad!.item()).toBe(6);
+    expect(ab.grad!.item()).toBe(3); // a non-leaf named in inputs gets its gradient, as in torch
   });
 
   it("retainGrad keeps a non-leaf gradient", () => {
@@ -148,6 +150,7 @@ describe("noGrad, enableGrad, detach", () => {
     expect(isGradEnabled()).toBe(true);
     const z = noGrad(() => enableGrad(() => V(mul(w, 2))));
     expect(z.requiresGrad).toBe(true);
+    expect(reason(() => noGrad(async () => 1)).message).toContain("expected a synchronous function");
   });
 
   it("detach cuts the graph: gradient flows only through the attached path", () => {

@@ -42,26 +42,31 @@ export function isGradEnabled(): boolean {
   return gradEnabled;
 }
 
-function withGradMode<R>(enabled: boolean, body: () => R): R {
+function withGradMode<R>(op: string, enabled: boolean, body: () => R): R {
   const previous = gradEnabled;
   gradEnabled = enabled;
+  let result: R;
   try {
-    return body();
+    result = body();
   } finally {
     gradEnabled = previous;
   }
+  if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
+    throw new AutogradError("ARGUMENT", `${op}: expected a synchronous function, got one that returned a Promise (the mode would not cover what runs after its first await): call ${op} inside the async function instead`);
+  }
+  return result;
 }
 
 /** Runs `body` with recording off (torch.no_grad): results do not require grad. */
 export function noGrad<R>(body: () => R): R {
   if (typeof body !== "function") throw new AutogradError("ARGUMENT", `noGrad: expected a function, got ${typeof body}`);
-  return withGradMode(false, body);
+  return withGradMode("noGrad", false, body);
 }
 
 /** Runs `body` with recording on, also inside `noGrad` (torch.enable_grad). */
 export function enableGrad<R>(body: () => R): R {
   if (typeof body !== "function") throw new AutogradError("ARGUMENT", `enableGrad: expected a function, got ${typeof body}`);
-  return withGradMode(true, body);
+  return withGradMode("enableGrad", true, body);
 }
 
 // ── the graph ──────────────────────────────────────────────────────────────────────────────
@@ -236,7 +241,7 @@ class ImperativeTrace extends Trace {
    */
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     const vars = inputs as Variable[];
-    const value = plain(withGradMode(false, () => rule.fun(...vars)));
+    const value = plain(withGradMode("customJvp", false, () => rule.fun(...vars)));
     if (config.debugNans) checkNans("imperative: customJvp", vars.map((v) => v.value), value);
     if (!gradEnabled || !vars.some((v) => v.requiresGrad) || !isFloat(value.dtype)) return new Variable(value, false, null);
     const { pullback } = reverseVjp((tangents) => {
