@@ -7,6 +7,7 @@
  * themselves with recording on, so the gradients are variables that can be differentiated again.
  */
 import { add, castTo, checkNans, config, formatShape, ones, scalar, Tensor, Tracer, type Primitive, type Shape } from "@chainrule/ir";
+import { detach as copyOut } from "../arith.js";
 import type { VjpNode } from "../rules.js";
 import { AutogradError } from "./errors.js";
 import { enableGrad, GradNode, noGrad, plain, Variable, type GradHook } from "./variable.js";
@@ -212,7 +213,8 @@ function sweep(op: string, roots: readonly Variable[], seeds: readonly Tensor[],
 function accumulateInto(v: Variable, g: Tensor, createGraph: boolean): void {
   const previous = v.grad;
   const total = previous === null ? g : add(previous, g);
-  v.grad = createGraph ? total : plain(total);
+  // a kept gradient gets its own buffer (the engine carves temporaries out of shared slabs)
+  v.grad = createGraph ? total : copyOut(plain(total));
 }
 
 /**
@@ -285,7 +287,7 @@ export function gradients(outputs: Tensor | readonly Tensor[], inputs: Tensor | 
         );
       }
       if (t.node === null && t.hooks !== null && t.hooks.length > 0) g = runHooks(t.hooks, g, t.label());
-      return createGraph ? g : plain(g);
+      return createGraph ? g : copyOut(plain(g));
     });
   };
   return createGraph ? enableGrad(run) : noGrad(run);
