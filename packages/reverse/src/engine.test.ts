@@ -258,6 +258,19 @@ describe("custom rules", () => {
     expect(grad((a: Tensor, b: Tensor) => ir.sum(mulRule(a, b)), [0, 1])(tensor([1, 2]), 3).map((g: unknown) => (g instanceof Tensor ? g.toArray() : g))).toEqual([[3, 3], 3]);
   });
 
+  it("bad custom rules get clear errors; number cotangents are accepted", () => {
+    const badArity = customVjp((x: Tensor) => x, (x: Tensor) => [x, null], () => []);
+    expect(() => looseGrad(badArity)(1)).toThrow(/^customVjp: expected bwd to return 1 cotangent\(s\), one per argument, got an array of length 0$/);
+    const badShape = customVjp((x: Tensor) => ir.sum(x), (x: Tensor) => [ir.sum(x), null], () => [tensor([1, 2, 3])]);
+    expect(() => looseGrad(badShape)(tensor([1, 2]))).toThrow(/^customVjp: expected bwd's cotangent 0 to be a Tensor of shape \[2\], got shape \[3\]$/);
+    const badFwd = customVjp((x: Tensor) => x, (() => 3) as never, () => [ir.scalar(1)]);
+    expect(() => looseGrad(badFwd)(1)).toThrow(/^customVjp: expected fwd to return \[output Tensor, residuals\]/);
+    const numbers = customVjp((x: Tensor) => ir.mul(x, 2), (x: Tensor) => [ir.mul(x, 2), null], (() => [7]) as never);
+    expect(looseGrad(numbers)(1)).toBe(7);
+    const badJvp = customJvp((x: Tensor) => x, (() => 1) as never);
+    expect(() => looseGrad(badJvp)(1)).toThrow(/^customJvp: expected the jvp rule to return \[primal output, tangent output Tensor\]/);
+  });
+
   it("stopGradient gives zero", () => {
     expect(grad((x: Tensor) => ir.mul(ir.stopGradient(x), x))(3)).toBe(3);
   });

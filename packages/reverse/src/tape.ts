@@ -6,12 +6,17 @@
  * value used twice receives both contributions).
  */
 import {
+  ArgumentError,
   bind,
   bindCustomJvp,
   castTo,
   checkNans,
   config,
   evalPrimitive,
+  formatShape,
+  scalar,
+  ShapeError,
+  shapesEqual,
   Tracer,
   withTrace,
   type Aval,
@@ -25,6 +30,7 @@ import {
   Tensor,
 } from "@chainrule/ir";
 import { add, detach, fastPrimal, zerosLike } from "./arith.js";
+import { describeValue } from "./describe.js";
 import { SCALAR_PRIMITIVES } from "./scalar.js";
 import { needsBit, VJP_RULES, type Saves, type VjpNode, type VjpRule } from "./rules.js";
 
@@ -206,14 +212,28 @@ export class ReverseTrace extends Trace {
   /** customVjp: the forward pass runs `fwd` on the primals; the tape entry calls `bwd` with its residuals. */
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const primals = inputs.map((t) => (t as ReverseTracer).primal);
-    const [value, residuals] = rule.fwd(...primals);
+    const forward = rule.fwd(...primals);
+    if (!Array.isArray(forward) || forward.length !== 2 || !(forward[0] instanceof Tensor)) {
+      throw new ArgumentError(`customVjp: expected fwd to return [output Tensor, residuals], got ${describeValue(forward)}`);
+    }
+    const [value, residuals] = forward as [Tensor, unknown];
     if (config.debugNans) checkNans("reverse: customVjp", primals, value);
     return this.recordCustom("customVjp", inputs, value, (ct) => {
-      const cts = rule.bwd(residuals, ct);
+      const cts: unknown = rule.bwd(residuals, ct);
       if (!Array.isArray(cts) || cts.length !== inputs.length) {
-        throw new TypeError(`customVjp: expected bwd to return ${inputs.length} cotangents (one per argument), got ${Array.isArray(cts) ? cts.length : typeof cts}`);
+        throw new ArgumentError(`customVjp: expected bwd to return ${inputs.length} cotangent(s), one per argument, got ${describeValue(cts)}`);
       }
-      return cts;
+      return cts.map((c: unknown, i) => {
+        const input = inputs[i]!;
+        const tensor = typeof c === "number" ? scalar(c, input.dtype) : c;
+        if (tensor === null || tensor === undefined) return null;
+        if (!(tensor instanceof Tensor) || !shapesEqual(tensor.shape, input.shape)) {
+          throw new ShapeError(
+            `customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ${tensor instanceof Tensor ? `shape ${formatShape(tensor.shape)}` : describeValue(tensor)}`,
+          );
+        }
+        return tensor;
+      });
     });
   }
 
@@ -230,7 +250,7 @@ export class ReverseTrace extends Trace {
     const { pullback } = reverseVjp((tangents) => {
       const result = rule.jvp(primals, tangents);
       if (!Array.isArray(result) || result.length !== 2 || !(result[1] instanceof Tensor)) {
-        throw new TypeError("customJvp: expected the jvp rule to return [primal output, tangent output]");
+        throw new ArgumentError(`customJvp: expected the jvp rule to return [primal output, tangent output Tensor], got ${describeValue(result)}`);
       }
       return [result[1]];
     }, primals.map((p) => zerosLike(p.shape, p.dtype)));
