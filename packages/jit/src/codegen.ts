@@ -129,6 +129,10 @@ interface Buf {
   name: string;
   def: number;
   lastUse: number;
+  /** Loads that read the buffer (loads inlined by recomputation do not count). */
+  reads: number;
+  /** Written only by fused-loop stores, which are dropped when nothing reads the buffer. */
+  droppable: boolean;
 }
 
 interface Num {
@@ -222,6 +226,15 @@ function isContiguous(v: View): Arr | undefined {
 }
 
 // ── schedule ───────────────────────────────────────────────────────────────────────────────
+
+/** A fused loop's stored value that readers may recompute instead of loading. */
+interface Producer {
+  shape: number[];
+  members: PNode[];
+  memberIds: Set<number>;
+  operands: Map<number, View>;
+  member: number;
+}
 
 interface Group {
   shape: number[];
@@ -358,15 +371,19 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   const preamble: string[] = [];
   let fusedLoops = 0;
   const newBuf = (dtype: DType, size: number, output: boolean): Buf => {
-    const b: Buf = { index: bufs.length, dtype, size, output, name: "", def: steps.length, lastUse: steps.length };
+    const b: Buf = { index: bufs.length, dtype, size, output, name: "", def: steps.length, lastUse: steps.length, reads: 0, droppable: false };
     bufs.push(b);
     return b;
   };
+  const producers = new Map<Buf, Producer>();
   /** The array's name in source; pooled buffers get theirs after liveness analysis (placeholder until then). */
   const ref = (a: Arr): string => (a.buf === null ? a.name : `\u0000${a.buf.index}\u0001`);
   const use = (l: Loc) => {
     const base = l.kind === "arr" ? l : l.kind === "view" ? l.base : null;
-    if (base?.buf) base.buf.lastUse = Math.max(base.buf.lastUse, steps.length);
+    if (base?.buf) {
+      base.buf.lastUse = Math.max(base.buf.lastUse, steps.length);
+      base.buf.reads++;
+    }
   };
   let hoisted = 0;
   const hoist = (text: string): string => {
@@ -404,13 +421,12 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         if (memberIds.has(id) || operands.has(id)) continue;
         const l = loc.get(id)!;
         const a = avals.get(id)!;
-        use(l);
         operands.set(id, viewTo(l, a.shape, a.dtype, shape));
       }
     }
     // loop mode: flat when every operand is contiguous in this shape
     const strides = stridesOf(shape);
-    const info = [...operands].map(([id, v]) => {
+    const analyze = (id: number, v: View) => {
       let constant = 0;
       const coef = new Array<number>(rank).fill(0);
       if (v.base !== null) {
@@ -422,15 +438,41 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       }
       const flat = v.conds.length === 0 && (v.base === null || coef.every((c, k) => c === strides[k] || shape[k] === 1));
       return { id, v, constant, coef, flat };
-    });
+    };
+    const info = [...operands].map(([id, v]) => analyze(id, v));
     const mode = rank === 1 ? "rank1" : info.every((o) => o.flat) ? "flat" : "nested";
     const dimVar = (k: number) => (mode === "rank1" ? "i" : ident("d", k));
     /** Segment [start, end) of a rank-1 loop in which every padding condition has a known value. */
     type Segment = readonly [number, number];
-    const loadOf = (o: (typeof info)[number], seg: Segment | null): string => {
+    // rank-1 loops with padding are split where conditions change, so no element tests a bound
+    let segments: Segment[] | null = null;
+    if (mode === "rank1" && info.some((o) => o.v.conds.length > 0)) {
+      const cuts = new Set<number>([0, size]);
+      for (const o of info) for (const c of o.v.conds) for (const b of [c.lo, c.hi]) if (b > 0 && b < size) cuts.add(b);
+      const sorted = [...cuts].sort((x, y) => x - y);
+      if (sorted.length <= 9) segments = sorted.slice(1).map((e, k) => [sorted[k]!, e] as const);
+    }
+    // Producer inlining: a rank-1 operand read through a view of another loop's stored value is
+    // recomputed here at the shifted index instead of loaded (saves the store, the buffer and,
+    // when every reader inlines, the producing loop itself).
+    const inlined = new Map<number, Producer>();
+    if (mode === "rank1" && segments !== null) {
+      for (const o of info) {
+        const prod = o.v.base?.buf ? producers.get(o.v.base.buf) : undefined;
+        if (prod === undefined || prod.shape.length !== 1) continue;
+        const resolved = segments.every((seg) => o.v.conds.every((c) => (seg[0] >= c.lo && seg[1] <= c.hi) || seg[1] <= c.lo || seg[0] >= c.hi));
+        if (resolved && o.v.dims.length === 1 && o.v.dims[0]!.from === 0) inlined.set(o.id, prod);
+      }
+    }
+    for (const o of info) {
+      const prod = inlined.get(o.id);
+      if (prod === undefined) use(o.v);
+      else for (const v of prod.operands.values()) use(v);
+    }
+    const loadOf = (o: { v: View; constant: number; coef: number[]; flat: boolean }, seg: Segment | null): string => {
       let load: string;
       if (o.v.base === null) load = o.v.scalar;
-      else if (mode !== "nested" && o.flat) load = `${ref(o.v.base)}[${o.constant === 0 ? "i" : `i + ${int(o.constant)}`}]`;
+      else if (mode !== "nested" && o.flat) load = `${ref(o.v.base)}[${o.constant === 0 ? "i" : o.constant < 0 ? `i - ${int(-o.constant)}` : `i + ${int(o.constant)}`}]`;
       else {
         const terms = o.coef.flatMap((c, k) => (c === 0 || shape[k] === 1 ? [] : [c === 1 ? dimVar(k) : `${int(c)} * ${dimVar(k)}`]));
         if (o.constant !== 0 || terms.length === 0) terms.push(int(o.constant));
@@ -448,6 +490,36 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       }
       return conds.length === 0 ? load : `(${conds.join(" && ")} ? ${load} : 0)`;
     };
+    /** Emits the producer's computation of its member at index i + shift; returns the local holding it. */
+    const inlineMember = (prod: Producer, shift: number, seg: Segment | null, tag: number, body: string[]): string => {
+      const needed = new Set<number>([prod.member]);
+      for (let k = prod.members.length - 1; k >= 0; k--) {
+        const m = prod.members[k]!;
+        if (needed.has(m.id)) for (const id of m.inputs) if (prod.memberIds.has(id)) needed.add(id);
+      }
+      const names = new Map<number, string>();
+      const suffix = `_${int(tag)}`;
+      for (const m of prod.members) {
+        if (!needed.has(m.id)) continue;
+        const args = m.inputs.map((id) => {
+          const known = names.get(id);
+          if (known !== undefined) return known;
+          const ov = prod.operands.get(id)!;
+          const shifted = compose(ov, shape, [{ from: 0, offset: shift }], []);
+          const load = loadOf(analyze(id, shifted), seg);
+          if (shifted.base === null) return load;
+          const name = `${ident("a", id)}${suffix}`;
+          body.push(`const ${name} = ${load};`);
+          names.set(id, name);
+          return name;
+        });
+        const t = `${ident("t", m.id)}${suffix}`;
+        const inDtype = avals.get(m.inputs[m.op === "where" ? 1 : 0]!)!.dtype;
+        body.push(`const ${t} = ${elementwise(m.op, args, inDtype, m.dtype, m.params, exact32)}; // ${opName(m.op)} (recomputed)`);
+        names.set(m.id, t);
+      }
+      return names.get(prod.member)!;
+    };
     const before: string[] = [];
     for (const m of members) {
       if (!reduce.has(m.id)) continue;
@@ -459,6 +531,12 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       const body: string[] = [];
       const names = new Map<number, string>();
       for (const o of info) {
+        const prod = inlined.get(o.id);
+        if (prod !== undefined) {
+          const live = o.v.conds.every((c) => seg !== null && seg[0] >= c.lo && seg[1] <= c.hi);
+          names.set(o.id, live ? inlineMember(prod, o.v.dims[0]!.offset, seg, o.id, body) : "0");
+          continue;
+        }
         const l = loadOf(o, seg);
         if (o.v.base === null || l === "0") names.set(o.id, l);
         else {
@@ -485,17 +563,22 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       }
       return body;
     };
-    // rank-1 loops with padding are split where conditions change, so no element tests a bound
-    let segments: Segment[] | null = null;
-    if (mode === "rank1" && info.some((o) => o.v.conds.length > 0)) {
-      const cuts = new Set<number>([0, size]);
-      for (const o of info) for (const c of o.v.conds) for (const b of [c.lo, c.hi]) if (b > 0 && b < size) cuts.add(b);
-      const sorted = [...cuts].sort((x, y) => x - y);
-      if (sorted.length <= 9) segments = sorted.slice(1).map((e, k) => [sorted[k]!, e] as const);
-    }
     const bodies = segments === null ? [makeBody(null)] : segments.map(makeBody);
     fusedLoops++;
+    const memberIds2 = new Set(members.map((m) => m.id));
+    for (const [id, buf] of stores) {
+      buf.droppable = true;
+      if (id >= 0 && !buf.output) producers.set(buf, { shape, members, memberIds: memberIds2, operands, member: id });
+    }
     const render = () => {
+      // stores nobody reads (every reader recomputed the value) are dropped, and the loop with them
+      const dead = (line: string) => {
+        const m = /^\u0000(\d+)\u0001\[i\] = /.exec(line);
+        const b = m === null ? undefined : bufs[Number(m[1])]!;
+        return b !== undefined && b.droppable && b.reads === 0 && !b.output;
+      };
+      for (const b of bodies) for (let k = b.length - 1; k >= 0; k--) if (dead(b[k]!)) b.splice(k, 1);
+      if (reduce.size === 0 && [...stores.values()].every((b) => b.droppable && b.reads === 0 && !b.output)) return `// ${comment}: every value recomputed by its readers`;
       const lines = [`// ${comment}`, before.join("\n")];
       if (mode === "nested") {
         let open = "";
@@ -740,6 +823,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         if (reuse) (free.get(key) ?? free.set(key, []).get(key)!).push(a.name);
       }
     }
+    if (b.reads === 0 && b.droppable) continue; // never read: its stores in a fused loop were dropped
     const key = `${b.dtype}:${b.size}`;
     const reused = free.get(key)?.pop();
     if (reused !== undefined) b.name = reused;

@@ -9,7 +9,7 @@
  */
 import {
   ArgumentError, config, flatten, nextLevel, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
-  type AnyFunction, type Argnums, type Engine, type Graph, type TreeDef,
+  type AnyFunction, type Argnums, type Engine, type GradientOf, type Graph, type Inputs, type JacobianTree, type Output, type TreeDef,
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
 import { recordCompile, SignatureCache, stats } from "./cache.js";
@@ -454,10 +454,29 @@ function compiledFor(kind: Kind, f: AnyFunction): Compiled {
   return c;
 }
 
-export const grad = transform("grad", "grad") as Engine["grad"];
-export const valueAndGrad = transform("valueAndGrad", "valueAndGrad") as Engine["valueAndGrad"];
-export const jacobian = transform("jacobian", "jacobian") as Engine["jacobian"];
-export const hessian = transform("hessian", "hessian") as Engine["hessian"];
+/** A compiled transformation also exposes its generated code and cache size. */
+export type Inspectable<T> = T & { readonly source: string | undefined; readonly cacheSize: number };
+
+export const grad = transform("grad", "grad") as <F extends AnyFunction, const A extends Argnums = 0>(
+  f: F,
+  argnums?: A,
+  options?: JitOptions,
+) => Inspectable<(...args: Inputs<F>) => GradientOf<F, A>>;
+export const valueAndGrad = transform("valueAndGrad", "valueAndGrad") as <F extends AnyFunction, const A extends Argnums = 0>(
+  f: F,
+  argnums?: A,
+  options?: JitOptions,
+) => Inspectable<(...args: Inputs<F>) => [Output<F>, GradientOf<F, A>]>;
+export const jacobian = transform("jacobian", "jacobian") as <F extends AnyFunction>(
+  f: F,
+  argnums?: Argnums,
+  options?: JitOptions,
+) => Inspectable<(...args: Inputs<F>) => JacobianTree>;
+export const hessian = transform("hessian", "hessian") as <F extends AnyFunction>(
+  f: F,
+  argnums?: Argnums,
+  options?: JitOptions,
+) => Inspectable<(...args: Inputs<F>) => JacobianTree>;
 
 export const jvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
   checkFunction("jvp", f);

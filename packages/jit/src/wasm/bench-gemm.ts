@@ -1,0 +1,45 @@
+// GEMM speed (not a test): medians of many reps after warm-up.
+// Run from the repo root: examples/node_modules/.bin/tsx packages/jit/src/wasm/bench-gemm.ts [filter]
+import { ArenaPlan } from "./arena.js";
+import { wasmFeatures } from "./features.js";
+import { gemmFunction, gemmKey, gemmScratchBytes, type GemmSpec } from "./gemm.js";
+import { instantiate, kernelModule } from "./kernels.js";
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+export function gemmGflops(spec: GemmSpec, reps = 101): number {
+  const { m, n, k, dtype } = spec;
+  const size = dtype === "float32" ? 4 : 8;
+  const plan = new ArenaPlan();
+  const a = plan.reserve(m * k * size), b = plan.reserve(k * n * size), c = plan.reserve(m * n * size);
+  const scratch = plan.reserve(gemmScratchBytes(spec));
+  const arena = plan.create(false);
+  const gemm = instantiate(kernelModule(gemmKey(spec), false, () => [gemmFunction(spec)]), arena.memory)["gemm"]!;
+  const A = dtype === "float32" ? arena.f32(a, m * k) : arena.f64(a, m * k);
+  const B = dtype === "float32" ? arena.f32(b, k * n) : arena.f64(b, k * n);
+  for (let i = 0; i < A.length; i++) A[i] = Math.sin(i);
+  for (let i = 0; i < B.length; i++) B[i] = Math.cos(i);
+  for (let w = 0; w < 30; w++) gemm(a, b, c, scratch);
+  const times: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    gemm(a, b, c, scratch);
+    times.push(performance.now() - t0);
+  }
+  return (2 * m * n * k) / (median(times) * 1e6);
+}
+
+const filter = process.argv[2] ?? "";
+console.log("features", JSON.stringify(wasmFeatures()));
+for (const dtype of ["float32", "float64"] as const) {
+  for (const [label, extra] of [["AB", {}], ["AB packA", { packA: true }], ["AtB", { transA: true }], ["ABt", { transB: true }]] as const) {
+    for (const rows of (process.argv[3] ?? "4").split(",").map(Number)) {
+      const name = `${dtype} ${label} rows=${rows}`;
+      if (!name.includes(filter)) continue;
+      console.log(name, "256^3", gemmGflops({ dtype, m: 256, n: 256, k: 256, rows, ...extra }).toFixed(1), "GFLOP/s");
+    }
+  }
+}

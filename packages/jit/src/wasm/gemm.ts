@@ -1,0 +1,285 @@
+/**
+ * Shape-specialised GEMM kernels in WebAssembly SIMD: C = op(A)·op(B) with op = identity or
+ * transpose, row-major, batched, strides baked in as constants.
+ *
+ * Register-blocked micro-tiles of `rows` rows × 2 vectors (4×8 for f32x4, 4×4 for f64x2): 8
+ * accumulators, 2 B vectors and 1 splatted A value — 11 of V8's 16 vector registers. Column
+ * remainders use a 1-vector tile, then scalar code; row remainders reuse the tiles with fewer rows.
+ * The k loop is not unrolled by hand (V8 does better). Each column panel of B (k × 2 vectors) is
+ * packed contiguously into a 16-byte-aligned scratch area first, so its reads are sequential and
+ * stay in L1 across all row tiles (row strides of 2–4 KiB otherwise map a panel onto a few cache
+ * sets). Aᵀ·B only changes A's strides; A·Bᵀ packs from the transposed layout.
+ * With `fma`, multiply-add uses relaxed SIMD `relaxed_madd` (only where the host validates it).
+ */
+import type { FuncDef, Instr, ValType } from "./module.js";
+
+export type KernelDtype = "float32" | "float64";
+
+export interface GemmSpec {
+  readonly dtype: KernelDtype;
+  /** C is m × n; the inner dimension is k. */
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** A is stored as [k, m] (Aᵀ·B). */
+  readonly transA?: boolean;
+  /** B is stored as [n, k] (A·Bᵀ): packed into the scratch area first. */
+  readonly transB?: boolean;
+  /** Row strides in elements (defaults: contiguous). */
+  readonly lda?: number;
+  readonly ldb?: number;
+  readonly ldc?: number;
+  /** Matrices in the batch and the element stride between them (0 broadcasts one matrix). */
+  readonly batch?: number;
+  readonly batchA?: number;
+  readonly batchB?: number;
+  readonly batchC?: number;
+  /** Add into C instead of overwriting it. */
+  readonly accumulate?: boolean;
+  /** Use relaxed-SIMD fused multiply-add. */
+  readonly fma?: boolean;
+  /** Pack A into row blocks first (default: when A is transposed). */
+  readonly packA?: boolean;
+  /** Rows per micro-tile (default 4). */
+  readonly rows?: number;
+}
+
+/**
+ * Bytes of scratch (16-byte aligned) a spec needs: one packed panel of B (k × 2 vectors), then,
+ * when A is packed, A as blocks of `rows` rows.
+ */
+export function gemmScratchBytes(input: GemmSpec): number {
+  const spec = normalize(input);
+  const packA = spec.packA ?? spec.transA;
+  const size = spec.dtype === "float32" ? 4 : 8;
+  return spec.k * 32 + (packA ? Math.ceil(spec.m / spec.rows) * spec.rows * spec.k * size : 0);
+}
+
+/** A stable key for caching compiled kernels. */
+export function gemmKey(spec: GemmSpec): string {
+  const s = normalize(spec);
+  return `gemm:${s.dtype}:${s.m}x${s.n}x${s.k}:${s.transA ? "T" : "N"}${s.transB ? "T" : "N"}:${s.lda},${s.ldb},${s.ldc}:${s.batch}/${s.batchA},${s.batchB},${s.batchC}:${s.accumulate ? "acc" : ""}:${s.fma ? "fma" : ""}:${s.rows}:${s.packA ?? ""}`;
+}
+
+type Normal = Required<Omit<GemmSpec, "packA">> & { packA?: boolean };
+
+function normalize(spec: GemmSpec): Normal {
+  const { m, n, k } = spec;
+  for (const [what, v] of [["m", m], ["n", n], ["k", k]] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`internal: gemm expected a size ${what} ≥ 0, got ${v}`);
+  }
+  const transA = spec.transA ?? false;
+  const transB = spec.transB ?? false;
+  return {
+    dtype: spec.dtype, m, n, k, transA, transB,
+    lda: spec.lda ?? (transA ? m : k),
+    ldb: spec.ldb ?? (transB ? k : n),
+    ldc: spec.ldc ?? n,
+    batch: spec.batch ?? 1,
+    batchA: spec.batchA ?? m * k,
+    batchB: spec.batchB ?? k * n,
+    batchC: spec.batchC ?? m * n,
+    accumulate: spec.accumulate ?? false,
+    fma: spec.fma ?? false,
+    rows: spec.rows ?? 4,
+    ...(spec.packA === undefined ? {} : { packA: spec.packA }),
+  };
+}
+
+/** The kernel as a function `(a, b, c, scratch)` of byte addresses. */
+export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
+  const spec = normalize(input);
+  const { dtype, m, n, k } = spec;
+  const f32 = dtype === "float32";
+  const size = f32 ? 4 : 8;
+  const lanes = 16 / size;
+  const vecOp = f32 ? "f32x4" : "f64x2";
+  const scalarType: ValType = f32 ? "f32" : "f64";
+  const splat = f32 ? "v128.load32_splat" : "v128.load64_splat";
+  const scalarLoad = f32 ? "f32.load" : "f64.load";
+  const scalarStore = f32 ? "f32.store" : "f64.store";
+  const sAdd = f32 ? "f32.add" : "f64.add";
+  const sMul = f32 ? "f32.mul" : "f64.mul";
+  const align = f32 ? 2 : 3;
+  const ROWS = spec.rows;
+  if (!(ROWS >= 1 && ROWS <= 6)) throw new Error("internal: gemm rows per tile must be 1..6");
+  // element strides of A(i, p), and of B's rows (after packing when transposed)
+  const packA = spec.packA ?? spec.transA;
+  // element strides of A(i, p) as the tiles read it (packed: blocks of ROWS rows, [k][ROWS] each)
+  const aRow = packA ? 1 : spec.transA ? 1 : spec.lda;
+  const aCol = packA ? ROWS : spec.transA ? spec.lda : 1;
+  const ldc = spec.ldc;
+
+  // params: a=0, b=1, c=2, scratch=3; i32 locals 4..10; v128 acc 11..(13+2*ROWS), b ×2, a ×1; scalars after
+  const A = 0, B = 1, C = 2, SCRATCH = 3, I0 = 4, J0 = 5, END = 6, APTR = 7, BPTR = 8, CPTR = 9, BATCH = 10;
+  const ACC = 11;
+  const BV = ACC + 2 * ROWS;
+  const AV = BV + 2;
+  const SACC = AV + 1;
+  const SA = SACC + 3 * ROWS;
+  const locals: ValType[] = [
+    ...Array<ValType>(7).fill("i32"),
+    ...Array<ValType>(2 * ROWS + 3).fill("v128"),
+    ...Array<ValType>(3 * ROWS + 1).fill(scalarType),
+  ];
+  const body: Instr[] = [];
+  const emit = (...instrs: Instr[]) => body.push(...instrs);
+  const madd = (acc: number, x: Instr[], y: Instr[]) => {
+    if (spec.fma) emit(...x, ...y, ["local.get", acc], [`${vecOp}.relaxed_madd`], ["local.set", acc]);
+    else emit(["local.get", acc], ...x, ...y, [`${vecOp}.mul`], [`${vecOp}.add`], ["local.set", acc]);
+  };
+
+  const W = 2 * lanes; // panel width (columns)
+  /**
+   * One tile at rows i0..i0+rows (I0), columns j0.. (J0): `vecs` vectors of `lanes` columns read
+   * from the packed panel at SCRATCH (row stride `vecs * 16` bytes), or (vecs = 0) `scalars`
+   * single columns read from B itself.
+   */
+  const tile = (rows: number, vecs: number, scalars: number) => {
+    const vector = vecs > 0;
+    const count = rows * (vector ? vecs : scalars);
+    const bStep = vector ? vecs * 16 : (spec.transB ? 1 : spec.ldb) * size;
+    const bCol = (spec.transB ? spec.ldb : 1) * size;
+    for (let t = 0; t < count; t++) {
+      if (vector) emit(["v128.const", vecOp, 0], ["local.set", ACC + t]);
+      else emit([f32 ? "f32.const" : "f64.const", 0], ["local.set", SACC + t]);
+    }
+    if (k > 0) {
+      if (packA) emit(["local.get", SCRATCH], ["i32.const", k * 32], ["i32.add"], ["local.get", I0], ["i32.const", k * size], ["i32.mul"], ["i32.add"], ["local.set", APTR]);
+      else emit(["local.get", A], ["local.get", I0], ["i32.const", aRow * size], ["i32.mul"], ["i32.add"], ["local.set", APTR]);
+      if (vector) emit(["local.get", SCRATCH], ["local.tee", BPTR]);
+      else emit(["local.get", B], ["local.get", J0], ["i32.const", bCol], ["i32.mul"], ["i32.add"], ["local.tee", BPTR]);
+      emit(["i32.const", k * bStep], ["i32.add"], ["local.set", END]);
+      emit(["loop"]);
+      if (vector) {
+        for (let v = 0; v < vecs; v++) emit(["local.get", BPTR], ["v128.load", v * 16, 4], ["local.set", BV + v]);
+        for (let r = 0; r < rows; r++) {
+          emit(["local.get", APTR], [splat, r * aRow * size, align], ["local.set", AV]);
+          for (let v = 0; v < vecs; v++) madd(ACC + r * vecs + v, [["local.get", AV]], [["local.get", BV + v]]);
+        }
+      } else {
+        for (let r = 0; r < rows; r++) {
+          emit(["local.get", APTR], [scalarLoad, r * aRow * size, align], ["local.set", SA]);
+          for (let s = 0; s < scalars; s++) {
+            const acc = SACC + r * scalars + s;
+            emit(["local.get", acc], ["local.get", SA], ["local.get", BPTR], [scalarLoad, s * bCol, align], [sMul], [sAdd], ["local.set", acc]);
+          }
+        }
+      }
+      if (aCol !== 0) emit(["local.get", APTR], ["i32.const", aCol * size], ["i32.add"], ["local.set", APTR]);
+      emit(["local.get", BPTR], ["i32.const", bStep], ["i32.add"], ["local.tee", BPTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+    }
+    emit(["local.get", C], ["local.get", I0], ["i32.const", ldc], ["i32.mul"], ["local.get", J0], ["i32.add"], ["i32.const", size], ["i32.mul"], ["i32.add"], ["local.set", CPTR]);
+    for (let r = 0; r < rows; r++) {
+      if (vector) {
+        for (let v = 0; v < vecs; v++) {
+          const offset = (r * ldc + v * lanes) * size;
+          emit(["local.get", CPTR]);
+          if (spec.accumulate) emit(["local.get", CPTR], ["v128.load", offset, 0], ["local.get", ACC + r * vecs + v], [`${vecOp}.add`]);
+          else emit(["local.get", ACC + r * vecs + v]);
+          emit(["v128.store", offset, 0]);
+        }
+      } else {
+        for (let s = 0; s < scalars; s++) {
+          const offset = (r * ldc + s) * size;
+          emit(["local.get", CPTR]);
+          if (spec.accumulate) emit(["local.get", CPTR], [scalarLoad, offset, align], ["local.get", SACC + r * scalars + s], [sAdd]);
+          else emit(["local.get", SACC + r * scalars + s]);
+          emit([scalarStore, offset, align]);
+        }
+      }
+    }
+  };
+
+  /** Packs B's columns J0..J0+width into the panel at SCRATCH: panel[p*width + jj] = B(p, J0+jj). */
+  const pack = (width: number) => {
+    if (k === 0) return;
+    emit(["local.get", SCRATCH], ["local.set", BPTR]);
+    if (!spec.transB) {
+      // rows of B are contiguous: one or two vector copies per p
+      emit(["local.get", B], ["local.get", J0], ["i32.const", size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
+      emit(["i32.const", k * spec.ldb * size], ["i32.add"], ["local.set", END], ["loop"]);
+      for (let v = 0; v < width / lanes; v++) emit(["local.get", BPTR], ["local.get", APTR], ["v128.load", v * 16, 0], ["v128.store", v * 16, 4]);
+      emit(["local.get", BPTR], ["i32.const", width * size], ["i32.add"], ["local.set", BPTR]);
+      emit(["local.get", APTR], ["i32.const", spec.ldb * size], ["i32.add"], ["local.tee", APTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+    } else {
+      // B stored [n, k]: B(p, j) = b[j*ldb + p]; walk p, gather `width` columns
+      emit(["local.get", B], ["local.get", J0], ["i32.const", spec.ldb * size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
+      emit(["i32.const", k * size], ["i32.add"], ["local.set", END], ["loop"]);
+      for (let jj = 0; jj < width; jj++) emit(["local.get", BPTR], ["local.get", APTR], [scalarLoad, jj * spec.ldb * size, align], [scalarStore, jj * size, align]);
+      emit(["local.get", BPTR], ["i32.const", width * size], ["i32.add"], ["local.set", BPTR]);
+      emit(["local.get", APTR], ["i32.const", size], ["i32.add"], ["local.tee", APTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+    }
+  };
+
+  const fullCols = Math.floor(n / W) * W;
+  const restVec = n - fullCols >= lanes ? lanes : 0;
+  const restScalar = n - fullCols - restVec;
+  const fullRows = Math.floor(m / ROWS) * ROWS;
+  const restRows = m - fullRows;
+  /** Every row tile for the column panel at J0: the packed panel stays in L1 across rows. */
+  const column = (vecs: number, scalars: number) => {
+    if (vecs > 0) pack(vecs * lanes);
+    if (fullRows > 0) {
+      emit(["i32.const", 0], ["local.set", I0], ["loop"]);
+      tile(ROWS, vecs, scalars);
+      emit(["local.get", I0], ["i32.const", ROWS], ["i32.add"], ["local.tee", I0], ["i32.const", fullRows], ["i32.lt_u"], ["br_if", 0], ["end"]);
+    }
+    if (restRows > 0) {
+      emit(["i32.const", fullRows], ["local.set", I0]);
+      tile(restRows, vecs, scalars);
+    }
+  };
+  /** Packs A's rows I0..I0+rows as [k][ROWS] at SCRATCH + k*32 + I0*k*size. */
+  const packBlock = (rows: number) => {
+    emit(["local.get", SCRATCH], ["i32.const", k * 32], ["i32.add"], ["local.get", I0], ["i32.const", k * size], ["i32.mul"], ["i32.add"], ["local.set", CPTR]);
+    if (spec.transA) emit(["local.get", A], ["local.get", I0], ["i32.const", size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
+    else emit(["local.get", A], ["local.get", I0], ["i32.const", spec.lda * size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
+    const pStep = (spec.transA ? spec.lda : 1) * size;
+    const rStep = (spec.transA ? 1 : spec.lda) * size;
+    emit(["i32.const", k * pStep], ["i32.add"], ["local.set", END], ["loop"]);
+    let r = 0;
+    if (spec.transA) {
+      for (; (r + lanes) <= rows; r += lanes) emit(["local.get", CPTR], ["local.get", APTR], ["v128.load", r * size, 0], ["v128.store", r * size, 0]);
+    }
+    for (; r < rows; r++) emit(["local.get", CPTR], ["local.get", APTR], [scalarLoad, r * rStep, align], [scalarStore, r * size, align]);
+    emit(["local.get", CPTR], ["i32.const", ROWS * size], ["i32.add"], ["local.set", CPTR]);
+    emit(["local.get", APTR], ["i32.const", pStep], ["i32.add"], ["local.tee", APTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+  };
+  const batch = spec.batch;
+  if (m > 0 && n > 0 && batch > 0) {
+    emit(["i32.const", 0], ["local.set", BATCH], ["loop"]);
+    if (packA && k > 0) {
+      if (fullRows > 0) {
+        emit(["i32.const", 0], ["local.set", I0], ["loop"]);
+        packBlock(ROWS);
+        emit(["local.get", I0], ["i32.const", ROWS], ["i32.add"], ["local.tee", I0], ["i32.const", fullRows], ["i32.lt_u"], ["br_if", 0], ["end"]);
+      }
+      if (restRows > 0) {
+        emit(["i32.const", fullRows], ["local.set", I0]);
+        packBlock(restRows);
+      }
+    }
+    if (fullCols > 0) {
+      emit(["i32.const", 0], ["local.set", J0], ["loop"]);
+      column(2, 0);
+      emit(["local.get", J0], ["i32.const", W], ["i32.add"], ["local.tee", J0], ["i32.const", fullCols], ["i32.lt_u"], ["br_if", 0], ["end"]);
+    }
+    if (restVec > 0) {
+      emit(["i32.const", fullCols], ["local.set", J0]);
+      column(1, 0);
+    }
+    if (restScalar > 0) {
+      emit(["i32.const", fullCols + restVec], ["local.set", J0]);
+      column(0, restScalar);
+    }
+    const bump = (local: number, stride: number) => {
+      if (stride !== 0) emit(["local.get", local], ["i32.const", stride * size], ["i32.add"], ["local.set", local]);
+    };
+    bump(A, spec.batchA);
+    bump(B, spec.batchB);
+    bump(C, spec.batchC);
+    emit(["local.get", BATCH], ["i32.const", 1], ["i32.add"], ["local.tee", BATCH], ["i32.const", batch], ["i32.lt_u"], ["br_if", 0], ["end"]);
+  }
+  return { name, params: ["i32", "i32", "i32", "i32"], results: [], locals, body };
+}

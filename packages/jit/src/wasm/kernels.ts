@@ -1,0 +1,57 @@
+/**
+ * Compiling and instantiating generated kernels. Modules are cached by the key of what they
+ * compute (and whether their memory is shared): the same kernel compiles once per process and is
+ * instantiated per memory. A module that fails to validate is an internal error, never a silent
+ * fallback to JavaScript.
+ */
+import { wasmApi, type WasmMemory, type WasmModule } from "./api.js";
+import { encodeModule, printWat, type FuncDef, type ModuleDef } from "./module.js";
+
+/** Pages of 64 KiB a memory may grow to (imports declare this maximum, so any memory fits). */
+export const MAX_PAGES = 16384;
+
+const modules = new Map<string, WasmModule>();
+
+function moduleDef(funcs: readonly FuncDef[], shared: boolean): ModuleDef {
+  return { memory: shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1 }, funcs };
+}
+
+/** The compiled module for `key` (built by `build` on a cache miss). */
+export function kernelModule(key: string, shared: boolean, build: () => readonly FuncDef[]): WasmModule {
+  const full = `${shared ? "S" : "U"}|${key}`;
+  let module = modules.get(full);
+  if (module === undefined) {
+    if (wasmApi === undefined) throw new Error("internal: WebAssembly kernels requested but WebAssembly is unavailable");
+    const def = moduleDef(build(), shared);
+    const bytes = encodeModule(def);
+    if (!wasmApi.validate(bytes)) {
+      throw new Error(`internal: generated WebAssembly kernel ${key} does not validate:\n${printWat(def).slice(0, 4000)}`);
+    }
+    module = new wasmApi.Module(bytes);
+    modules.set(full, module);
+  }
+  return module;
+}
+
+/** The WAT text of a kernel (for debugging and documentation). */
+export function kernelWat(funcs: readonly FuncDef[], shared = false): string {
+  return printWat(moduleDef(funcs, shared));
+}
+
+export type KernelFn = (...args: number[]) => void;
+
+/** Instantiates `module` on `memory` and returns its exported functions. */
+export function instantiate(module: WasmModule, memory: WasmMemory): Record<string, KernelFn> {
+  const instance = new wasmApi!.Instance(module, { env: { memory } });
+  return instance.exports as Record<string, KernelFn>;
+}
+
+/** Number of distinct kernel modules compiled in this process. */
+export function kernelModuleCount(): number {
+  return modules.size;
+}
+
+/** Drops compiled modules (tests). */
+export function clearKernelModules(): void {
+  modules.clear();
+}
