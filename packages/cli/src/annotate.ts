@@ -71,7 +71,8 @@ function constantLabel(graph: Graph, id: number): string {
   return c.value.size === 1 ? formatNumber(c.value.data[0]!) : `constant ${c.value.describe()}`;
 }
 
-const escapeDot = (text: string) => text.replace(/["\\]/g, (c) => `\\${c}`);
+/** A DOT string body: quotes and backslashes escaped, line breaks as DOT's `\\n` escape. */
+const escapeDot = (text: string) => text.replace(/["\\]/g, (c) => `\\${c}`).replace(/\n/g, "\\n");
 
 /** Graphviz DOT with each value's number and adjoint in its label (adjoints on the edges' targets). */
 export function annotatedDot(graph: Graph, numbers: NodeNumbers, title = "graph"): string {
