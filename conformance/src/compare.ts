@@ -6,7 +6,9 @@
 import { Random, Tensor, type Engine, type Graph, type GraphNode } from "@chainrule/ir";
 import { evalGraph, toFunction } from "@chainrule/ir";
 import fc from "fast-check";
+import { describe, it } from "vitest";
 import { loose } from "./checkgrads.js";
+import { ConformanceError } from "./expect.js";
 import { buildGraph, programArbitrary, programInputs } from "./graphs.js";
 import { opRows } from "./optable.js";
 import { compare, flat, rebuild, treeValues, values, withValues } from "./tree.js";
@@ -166,4 +168,23 @@ export function compareEngines(engines: readonly Engine[], options: CompareOptio
 /** One line per disagreement, for test failures and logs. */
 export function formatDisagreement(d: Disagreement): string {
   return `${d.case}${d.node ? ` at node ${d.node}` : ""}: ${d.between[0]} and ${d.between[1]} disagree on the ${d.quantity} (element ${d.index}: ${d.values[0]} vs ${d.values[1]}, error ${d.error.toExponential(2)})`;
+}
+
+/**
+ * Registers the comparison as vitest tests, one per case, so a failure names the op (or graph
+ * node) and the two engines that disagree. For a package that depends on several engines.
+ */
+export function describeComparison(engines: readonly Engine[], options: CompareOptions = {}): void {
+  const seed = options.seed ?? 1;
+  const rtol = options.rtol ?? 1e-9;
+  const atol = options.atol ?? 1e-11;
+  const cases = options.cases ?? defaultComparisonCases(seed, options.graphs ?? 10);
+  describe(`cross-engine: ${engines.map((e) => e.name).join(" vs ")} vs eager`, () => {
+    for (const c of cases) {
+      it(c.name, () => {
+        const d = compareCase(engines, c, seed, rtol, atol);
+        if (d) throw new ConformanceError(formatDisagreement(d));
+      });
+    }
+  });
 }

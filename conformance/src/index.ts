@@ -9,6 +9,7 @@ export { type Case, type CaseResult, type ConformanceOptions, type ControlFlow, 
 export { ConformanceError } from "./expect.js";
 export {
   compareEngines,
+  describeComparison,
   defaultComparisonCases,
   formatDisagreement,
   type CompareOptions,
