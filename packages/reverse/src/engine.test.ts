@@ -337,6 +337,10 @@ describe("NaN-debug mode", () => {
     expect(withDebugNans(() => grad(f)(4))).toBe(0);
   });
 
+  it("jvp (double vjp) does not trip on its own seed: sqrt at 0 gives +∞ tangent", () => {
+    expect(withDebugNans(() => jvp(ir.sqrt, [0], [1]))).toEqual([0, Infinity]);
+  });
+
   it("stays quiet when NaN comes in", () => {
     expect(withDebugNans(() => looseGrad(ir.exp)(NaN))).toBeNaN();
   });

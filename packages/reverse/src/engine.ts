@@ -17,6 +17,7 @@ import {
   DTypeError,
   flatten,
   formatShape,
+  ones,
   scalar,
   ShapeError,
   Tensor,
@@ -47,8 +48,9 @@ const core: EngineCore = {
   },
   jvp(f: FlatFunction, primals: Tensor[], tangents: Tensor[]) {
     const { outputs, pullback } = reverseVjp(f, primals);
-    // differentiate the (linear) pullback at zero cotangents, then pull the tangents back through it
-    const seeds = outputs.map((o) => zeros(o.shape as number[], o.dtype));
+    // differentiate the (linear) pullback, then pull the tangents back through it; linearity means
+    // any point will do: ones rather than zeros keep 0/0 out of NaN-debug's sight (sqrt at 0)
+    const seeds = outputs.map((o) => ones(o.shape as number[], o.dtype));
     const transposed = reverseVjp((cts) => pullback(cts), seeds);
     return { outputs, tangents: transposed.pullback(tangents) };
   },
