@@ -195,7 +195,7 @@ function sweep(op: string, roots: readonly Variable[], seeds: readonly Tensor[],
     if (node.hooks !== null && node.hooks.length > 0) ct = runHooks(node.hooks, ct, `a ${node.op} output`);
     if (node.retained !== null || capture?.has(node) === true) captured.set(node, ct);
     checkVersions(op, node);
-    const cts = node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, node, node.needs);
+    const cts = node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, createGraph ? graphView(node) : node, node.needs);
     const inputs = node.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const v = inputs[i];
