@@ -7,7 +7,7 @@ import { ChainruleError, Tensor, tensor, type Engine } from "@chainrule/ir";
 import { checkGrads, finiteDifference, loose, type LooseEngine } from "./checkgrads.js";
 import type { Case, Context, ControlFlow } from "./cases.js";
 import { ConformanceError, expectClose } from "./expect.js";
-import { dotAll, flat, treeValues, values } from "./tree.js";
+import { dotAll, flat, values } from "./tree.js";
 
 type Fn = (x: Tensor) => Tensor;
 
@@ -555,4 +555,3 @@ export function groupCases(): Case[] {
   return [...nestingCases(), ...conventionCases(), ...controlCases(), ...pytreeCases(), ...controlFlowCases(), ...errorCases(), ...nonDifferentiableCases()];
 }
 
-export { treeValues };

@@ -3,7 +3,7 @@
  * and the suite's checks — run programmatically — must catch every one. The correct reference
  * engines must pass the same checks (so a catch is not noise).
  */
-import { astype, exp, matmul, scalar, tanh, tensor, type Engine } from "@chainrule/ir";
+import { add, astype, exp, matmul, mul, scalar, tanh, tensor, type Engine } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { checkGrads, compareEngines, formatDisagreement, GradCheckError, runConformance, type ConformanceOptions } from "./index.js";
 import { forwardEngine, hybridEngine, reverseEngine, type Fault } from "./__tests__/reference.js";
@@ -77,7 +77,7 @@ describe("checkGrads", () => {
   it("reports mode, order, argument and size of the error", () => {
     let error: unknown;
     try {
-      checkGrads(forwardEngine("tanhDerivative"), (x: never, y: never) => tanh(x), [scalar(0.5), scalar(0.1)], { modes: ["forward"] });
+      checkGrads(forwardEngine("tanhDerivative"), (x: never, y: never) => add(mul(y, 2), tanh(x)), [scalar(0.5), scalar(0.1)], { modes: ["forward"] });
     } catch (e) {
       error = e;
     }

@@ -5,7 +5,6 @@
  * can show that the suite catches every one of them.
  */
 import {
-  abs,
   add,
   astype,
   bind,
@@ -32,7 +31,6 @@ import {
   where,
   withTrace,
   zeros,
-  ones,
   config,
   checkNans,
   ConcretizationError,
@@ -498,4 +496,3 @@ export function reverseCore(fault: Fault = "none"): EngineCore {
   };
 }
 
-export { abs, ones };
