@@ -3,8 +3,8 @@
 // noGrad, zeroGrad. With LEAK=1 every loss is kept alive with its graph (retainGraph), which the
 // test uses to show the measurement detects growth.
 import { crossEntropy, mul, Random, sub, tensor } from "@chainrule/ir";
-import { noGrad, type Variable } from "../src/imperative/index.ts";
-import { Linear, manualSeed, Sequential, Tanh } from "../src/nn/index.ts";
+import { noGrad, type Variable } from "../src/imperative/index.js";
+import { Linear, manualSeed, Sequential, Tanh } from "../src/nn/index.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --expose-gc");
