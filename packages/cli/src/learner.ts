@@ -12,17 +12,18 @@ export interface ForwardRow {
   readonly node: string;
   readonly op: string;
   readonly inputs: readonly string[];
-  readonly value: number | Tensor;
-  /** The tangent along each input direction (∂node/∂variable). */
-  readonly tangents: readonly (number | Tensor)[];
+  /** A number, or text for booleans and non-scalars. */
+  readonly value: number | string;
+  /** The tangent along each input direction (∂node/∂variable); "—" for booleans. */
+  readonly tangents: readonly (number | string)[];
   readonly isOutput: boolean;
 }
 
 type Fn = (...args: Tensor[]) => Tensor;
 
-/** A number as is; a boolean or an array as text (tables print strings unchanged). */
-function scalarOrText(value: NestedArray): number | Tensor {
-  return typeof value === "number" ? value : (JSON.stringify(value) as unknown as Tensor);
+/** A number as is; a boolean or an array as text. */
+function scalarOrText(value: NestedArray): number | string {
+  return typeof value === "number" ? value : JSON.stringify(value);
 }
 
 const LETTERS = "abcdeghkmnpqrstuvw";
@@ -103,7 +104,7 @@ export function forwardRows(fn: Fn, point: readonly number[], variables: readonl
       inputs: s.inputs.map(nameOf),
       value: scalarOrText(s.value),
       // a comparison's boolean result has no tangent
-      tangents: typeof s.value === "boolean" ? s.tangents.map(() => "—" as unknown as Tensor) : s.tangents.map(scalarOrText),
+      tangents: typeof s.value === "boolean" ? s.tangents.map(() => "—") : s.tangents.map(scalarOrText),
       isOutput: s.name === trace.output,
     }));
 }
