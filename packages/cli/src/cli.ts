@@ -54,7 +54,7 @@ export function commandHelp(command: Command): string {
     "",
     "Expressions: numbers, named variables, + - * / ^ (right-associative), unary minus, parentheses,",
     "and sin cos tan exp log sqrt tanh abs relu sigmoid max(a, b) min(a, b). Quote the expression;",
-    'put -- before an expression that starts with "-".',
+    `one that starts with "-" goes after the options and --: ${PROGRAM} ${command.name} --at x=2 -- "-x^2".`,
   );
   return parts.join("\n");
 }
@@ -113,7 +113,7 @@ export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): 
     });
   } catch (error) {
     const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, "") : String(error);
-    const hint = rest.some((a) => /^-[^-]/.test(a) && a.length > 2) ? ' (an expression starting with "-"? put -- before it)' : "";
+    const hint = rest.some((a) => /^-[^-]/.test(a) && a.length > 2) ? ` (an expression starting with "-"? put it last, after --: ${PROGRAM} ${name} --at x=2 -- "-x^2")` : "";
     sinks.stderr(`${PROGRAM} ${name}: ${message}${hint}\n${PROGRAM} ${name} --help shows the options\n`);
     return 2;
   }

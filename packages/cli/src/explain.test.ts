@@ -103,6 +103,10 @@ describe("chainrule explain", () => {
     const spaced = await cli("explain", SEED, "--at", "x=3", "y=2");
     expect(spaced.code).toBe(2);
     expect(spaced.stderr).toContain('unexpected "y=2" after the expression; give all values to one --at, separated by commas');
+    const negative = await cli("explain", "-x^2", "--at", "x=2");
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain('put it last, after --: chainrule explain --at x=2 -- "-x^2"');
+    expect((await cli("explain", "--at", "x=2", "--", "-x^2")).stdout).toContain("∂f/∂x = -4");
     const unquoted = await cli("explain", "x", "+", "y", "--at", "x=1,y=2");
     expect(unquoted.stderr).toContain("expected one expression (quote it), got 3 arguments");
     expect((await cli("explain", SEED, "--at", "x=3,y=2", "--engine", "tensorflow")).stderr).toContain("expected --engine to be one of forward, reverse, jit");

@@ -62,7 +62,7 @@ export function reverseTable(rows: readonly TapeRow[], style: Style): string {
 
 export const explainCommand: Command = {
   name: "explain",
-  summary: "show forward mode (values and tangents) and reverse mode (adjoints and their chain-rule terms) step by step",
+  summary: "forward mode (values, tangents) and reverse mode (adjoints, chain-rule terms) step by step",
   usage: "chainrule explain EXPR --at x=3,y=2 [--mode both|forward|reverse] [--engine forward|reverse|jit]",
   options: {
     at: { type: "string", multiple: true, value: "x=3,y=2", description: "the point (required): a value for every variable" },
@@ -75,8 +75,8 @@ export const explainCommand: Command = {
     'chainrule explain "x^2 + 3*x*y" --at x=1,y=2 --mode forward --engine jit',
   ],
   details: [
-    "Forward mode runs the function once per input direction with a tangent (a directional",
-    "derivative) carried beside every value: the tangent column for x is ∂value/∂x.",
+    "Forward mode carries a tangent (a directional derivative) beside every value, one per input",
+    "direction (the engine runs them all in one vector-mode pass): the column for x is ∂value/∂x.",
     "Reverse mode records the values, then sweeps backward from the output: the adjoint of a value",
     "is ∂f/∂value, the sum of one chain-rule term per use of that value.",
   ].join("\n"),
