@@ -187,7 +187,7 @@ function dce(p: Program): boolean {
 export function optimize(p: Program, options: OptimizeOptions = {}): Program {
   const { dce: doDce = true, cse: doCse = true, fold: doFold = true, simplify: doSimplify = true } = options;
   // fold → simplify → CSE → DCE; another round only when simplification or CSE exposed more
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < 2; round++) {
     let changed = false;
     if (doFold) changed = fold(p) || changed;
     if (doSimplify) changed = simplify(p) || changed;
