@@ -12,6 +12,7 @@
  */
 import {
   ArgumentError,
+  ChainruleError,
   config,
   defineEngine,
   DTypeError,
@@ -170,13 +171,15 @@ export const engine: Engine = {
     if (!Array.isArray(tangents)) throw new ArgumentError(`hvp: expected tangents as an array of arguments, got ${describeValue(tangents)}`);
     const all = primals.map((_, i) => i);
     const gradient = engine.grad(f, all) as AnyFunction;
-    // H·v = (∇²f)ᵀ·v: the pullback of the gradient map (reverse over reverse)
-    const [, pullback] = generic.vjp(gradient, ...(primals as never[]));
     try {
+      // H·v = (∇²f)ᵀ·v: the pullback of the gradient map (reverse over reverse)
+      const [, pullback] = generic.vjp(gradient, ...(primals as never[]));
       return pullback(tangents as never);
     } catch (error) {
-      if (error instanceof Error && error.message.startsWith("vjp pullback: ")) {
-        error.message = error.message.replace("vjp pullback: ", "hvp: ").replace("a cotangent", "tangents");
+      // errors of the inner transformations speak for hvp, as defineEngine's do
+      if (error instanceof ChainruleError) {
+        const prefix = /^(vjp pullback|vjp|grad): /.exec(error.message);
+        if (prefix !== null) error.message = `hvp: ${error.message.slice(prefix[0].length).replace("a cotangent", "tangents")}`;
       }
       throw error;
     }
