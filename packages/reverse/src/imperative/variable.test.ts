@@ -278,6 +278,20 @@ describe("custom rules and the functional engine", () => {
     expect(gradients(V(g!), x)[0]!.item()).toBeCloseTo(6 * 1.5, 14);
   });
 
+  it("custom rules that return the wrong things are named errors", () => {
+    const x = p([1, 2]);
+    const badShape = customVjp((t: Tensor) => mul(t, 2), (t: Tensor) => [mul(t, 2), null], () => [tensor([1, 2, 3])]);
+    expect(() => V(sum(badShape(x))).backward()).toThrow(/customVjp: expected bwd's cotangent 0 to be a Tensor of shape \[2\], got shape \[3\]/);
+    const badArity = customVjp((t: Tensor) => mul(t, 2), (t: Tensor) => [mul(t, 2), null], () => []);
+    expect(() => V(sum(badArity(x))).backward()).toThrow(/customVjp: expected bwd to return 1 cotangent\(s\)/);
+    const badFwd = customVjp((t: Tensor) => mul(t, 2), () => 3 as never, () => [null as never]);
+    expect(() => badFwd(x)).toThrow(/customVjp: expected fwd to return \[output Tensor, residuals\]/);
+    const numberCt = customVjp((t: Tensor) => mul(t, 2), (t: Tensor) => [mul(t, 2), null], () => [2 as never]);
+    const s = p(1);
+    V(numberCt(s)).backward();
+    expect(s.grad!.item()).toBe(2);
+  });
+
   it("customJvp: transposed rule, and second order through its coefficients", () => {
     const f = customJvp(
       (x: Tensor) => sin(x),

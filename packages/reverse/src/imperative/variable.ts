@@ -15,6 +15,9 @@ import {
   config,
   evalPrimitive,
   formatShape,
+  scalar,
+  ShapeError,
+  shapesEqual,
   Tensor,
   Tracer,
   Trace,
@@ -28,6 +31,7 @@ import {
   type Shape,
 } from "@chainrule/ir";
 import { fastPrimal } from "../arith.js";
+import { describeValue } from "../describe.js";
 import { needsBit, VJP_RULES, type VjpNode, type VjpRule } from "../rules.js";
 import { reverseVjp } from "../tape.js";
 import { backward as runBackward, type BackwardOptions } from "./backward.js";
@@ -220,16 +224,28 @@ class ImperativeTrace extends Trace {
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const vars = inputs as Variable[];
     if (!gradEnabled || !vars.some((v) => v.requiresGrad)) return new Variable(plain(rule.fun(...vars)), false, null);
-    const [output, residuals] = rule.fwd(...vars);
+    const forward: unknown = rule.fwd(...vars);
+    if (!Array.isArray(forward) || forward.length !== 2 || !(forward[0] instanceof Tensor)) {
+      throw new AutogradError("ARGUMENT", `customVjp: expected fwd to return [output Tensor, residuals], got ${describeValue(forward)}`);
+    }
+    const [output, residuals] = forward as [Tensor, unknown];
     const value = plain(output);
     if (config.debugNans) checkNans("imperative: customVjp", vars.map((v) => v.value), value);
     if (!isFloat(value.dtype)) return new Variable(value, false, null);
     const backward: CustomBackward = (ct) => {
-      const cts = rule.bwd(residuals, ct);
+      const cts: unknown = rule.bwd(residuals, ct);
       if (!Array.isArray(cts) || cts.length !== vars.length) {
-        throw new TypeError(`customVjp: expected bwd to return ${vars.length} cotangents (one per argument), got ${Array.isArray(cts) ? cts.length : typeof cts}`);
+        throw new AutogradError("ARGUMENT", `customVjp: expected bwd to return ${vars.length} cotangent(s), one per argument, got ${describeValue(cts)}`);
       }
-      return cts;
+      return cts.map((c: unknown, i) => {
+        const input = vars[i]!;
+        const t = typeof c === "number" ? scalar(c, input.dtype) : c;
+        if (t === null || t === undefined) return null;
+        if (!(t instanceof Tensor) || !shapesEqual(t.shape, input.shape)) {
+          throw new ShapeError(`customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ${t instanceof Tensor ? `shape ${formatShape(t.shape)}` : describeValue(t)}`);
+        }
+        return t;
+      });
     };
     return this.recordCustom("customVjp", vars, value, backward);
   }
@@ -247,7 +263,7 @@ class ImperativeTrace extends Trace {
     const { pullback } = reverseVjp((tangents) => {
       const result = rule.jvp(vars, tangents);
       if (!Array.isArray(result) || result.length !== 2 || !(result[1] instanceof Tensor)) {
-        throw new TypeError("customJvp: expected the jvp rule to return [primal output, tangent output]");
+        throw new AutogradError("ARGUMENT", `customJvp: expected the jvp rule to return [primal output, tangent output Tensor], got ${describeValue(result)}`);
       }
       return [result[1]];
     }, vars.map((v) => zeros(v.shape as number[], v.dtype)));
