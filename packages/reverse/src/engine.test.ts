@@ -320,6 +320,9 @@ describe("errors", () => {
     const [, pullback] = vjp(seed, 3, 2);
     expect(() => pullback([1, 2] as never)).toThrow(/^vjp pullback: expected a cotangent/);
     expect(() => looseHvp(3, [1], [1])).toThrow(/^hvp: expected a function/);
+    const vector = (x: Tensor) => ir.mul(x, tensor([1, 2]));
+    expect(messageOf(() => looseHvp(vector, [1], [1]))).toBe(messageOf(() => (reference.hvp as unknown as (...a: unknown[]) => unknown)(vector, [1], [1])));
+    expect(messageOf(() => looseHvp(vector, [1], [1]))).toMatch(/^hvp: expected f to return a scalar/);
   });
 });
 
