@@ -25,5 +25,9 @@ export default defineConfig({
   test: {
     environment: "node",
     include: ["src/**/*.test.ts", "test/**/*.test.ts"],
+    // Property tests and training checks take seconds; on a loaded 2-core machine (turbo runs
+    // packages in parallel) the 5 s default times out tests that are merely slow.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 });
