@@ -216,7 +216,7 @@ export function graphCases(): Case[] {
             try {
               checkGraph(ctx, graph, programInputs(program), ctx.graphOrder);
             } catch (error) {
-              throw new ConformanceError(`${(error as Error).message}\non the graph (${graph.nodes.length} nodes):\n${graphToText(graph)}`);
+              throw new ConformanceError(`${(error as Error).name}: ${(error as Error).message}\non the graph (${graph.nodes.length} nodes):\n${graphToText(graph)}`);
             }
           }),
           { numRuns: ctx.graphs, seed: ctx.seed, includeErrorInReport: true },
