@@ -27,7 +27,6 @@ export function reduceFunction(spec: ReduceSpec, name = "reduce"): FuncDef {
   const size = f32 ? 4 : 8;
   const lanes = 16 / size;
   const V = f32 ? "f32x4" : "f64x2";
-  const S = f32 ? "f32" : "f64";
   const align = f32 ? 2 : 3;
   const splat = f32 ? "v128.load32_splat" : "v128.load64_splat";
   const storeLane = f32 ? "v128.store32_lane" : "v128.store64_lane";
@@ -81,7 +80,6 @@ export function reduceFunction(spec: ReduceSpec, name = "reduce"): FuncDef {
       column(false);
     }
   }
-  void S;
   emit(["local.get", O], ["i32.const", 1], ["i32.add"], ["local.tee", O], ["i32.const", outer], ["i32.lt_u"], ["br_if", 0], ["end"]);
   return { name, params: ["i32", "i32"], results: [], locals, body };
 }

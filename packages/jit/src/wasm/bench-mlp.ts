@@ -1,0 +1,42 @@
+// W3 MLP training step on kernels (not a test): medians of many reps after warm-up.
+// Run from the repo root: examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/jit/src/wasm/bench-mlp.ts
+import { add, crossEntropy, matmul, mul, sub, tanh, tensor, traceWith, type Tensor } from "@chainrule/ir";
+import { interpreter } from "../ad.js";
+import { compileGraph } from "../compile.js";
+import { optimize, toProgram } from "../optimize.js";
+import { compileKernelProgram } from "./program.js";
+
+const loss = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor) =>
+  crossEntropy(add(matmul(tanh(add(matmul(x, w1), b1)), w2), b2), labels);
+const step = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor) => {
+  const [l, g] = interpreter.valueAndGrad(loss, [0, 1, 2, 3])(w1, b1, w2, b2, x, labels) as [Tensor, Tensor[]];
+  return [l, ...[w1, b1, w2, b2].map((p, i) => sub(p, mul(0.01, g[i]!)))];
+};
+const f32 = (shape: number[], seed: number) => tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + seed) * 0.05), { shape });
+const args = [f32([784, 128], 1), f32([128], 2), f32([128, 10], 3), f32([10], 4), f32([64, 784], 5), tensor(Int32Array.from({ length: 64 }, (_, i) => i % 10), { shape: [64] })];
+const graph = traceWith({}, ((xs: Tensor[]) => step(...(xs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]))) as never, args);
+const raw = args.map((a) => a.data);
+
+function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+function time(run: () => unknown, reps = 301): { median: number; p10: number } {
+  for (let i = 0; i < 50; i++) run();
+  const ts: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    run();
+    ts.push(performance.now() - t0);
+  }
+  ts.sort((a, b) => a - b);
+  return { median: median(ts), p10: ts[Math.floor(ts.length / 10)]! };
+}
+const js = compileGraph(graph);
+const k1 = compileKernelProgram(optimize(toProgram(graph)));
+const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2 });
+console.log(k1.source);
+for (const [name, f] of [["generated JS", () => js.run(...raw)], ["kernels, 1 thread", () => k1.run(...raw)], [`kernels, ${k2.threads} threads`, () => k2.run(...raw)]] as const) {
+  const t = time(f);
+  console.log(`W3 step ${name}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`);
+}

@@ -1,0 +1,420 @@
+/**
+ * Running a whole optimized program on WebAssembly kernels, for programs whose work is matrix
+ * products (the JIT hands over a program when it contains a large enough matmul; everything
+ * else keeps the generated JavaScript).
+ *
+ * Every value lives in one WebAssembly memory per compiled program (resident across calls):
+ * inputs are copied in (`set`), outputs are copied out (`slice`), nothing else moves. Steps:
+ * - matmul → a GEMM kernel; a transpose of the last two axes feeding it is folded into the
+ *   kernel (Aᵀ·B, A·Bᵀ) instead of copied; batched operands use a batch stride (0 broadcasts);
+ * - chains of float elementwise ops of one shape → one fused SIMD kernel (operands broadcast as
+ *   rows, columns or scalars, e.g. a bias), storing only the values read elsewhere;
+ * - sums and maxima over a contiguous block of axes → a reduction kernel;
+ * - reshape is free (an alias), broadcastTo and transpose are folded into their consumers;
+ * - anything else (comparisons, where, gather, f64 transcendentals, …) runs the ir reference
+ *   kernel on views of the memory (correct for every op; allocates, so it is meant for the small
+ *   side computations of a training step).
+ */
+import { evalPrimitive, sizeOf, Tensor, type DType, type Params } from "@chainrule/ir";
+import type { PNode, Program } from "../optimize.js";
+import { Arena, ArenaPlan, bytesOf } from "./arena.js";
+import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
+import { wasmFeatures } from "./features.js";
+import { gemmFunction, gemmKey, gemmScratchBytes, type GemmSpec, type KernelDtype } from "./gemm.js";
+import { instantiate, kernelModule, kernelModuleCount, type KernelFn } from "./kernels.js";
+import type { FuncDef } from "./module.js";
+import { reduceFunction, reduceKey } from "./reduce.js";
+import { ThreadPool, threadPool } from "./threads.js";
+
+export interface KernelProgramOptions {
+  /** Threads for large kernels: 1 or 2 (2 needs shared memory; otherwise 1 with the same results). */
+  readonly threads?: number;
+  /** Use relaxed-SIMD FMA in GEMM where the host validates it (default true). */
+  readonly fma?: boolean;
+}
+
+export interface KernelProgram {
+  /** Flat inputs (numbers for rank 0, typed arrays otherwise) → flat outputs, like generated code. */
+  readonly run: (...inputs: unknown[]) => unknown[];
+  /** A readable listing of the steps. */
+  readonly source: string;
+  /** Bytes of WebAssembly memory the program keeps. */
+  readonly bytes: number;
+  /** Number of kernel steps (the rest are reference steps). */
+  readonly kernelSteps: number;
+  /** Threads the large kernels actually use. */
+  readonly threads: number;
+}
+
+/** Smallest matmul (m·n·k) that makes a program worth running on kernels. */
+export const MIN_MATMUL_WORK = 4096;
+/** Smallest GEMM (m·n·k) split across two threads. */
+export const MIN_PARALLEL_WORK = 1 << 18;
+
+/** Whether the JIT should hand this program to the kernels: a float matmul of real size. */
+export function wantsKernels(p: Program): boolean {
+  if (!wasmFeatures().simd) return false;
+  return p.nodes.some((n) => n.op === "matmul" && isFloat(n.dtype) && matmulWork(n, p) >= MIN_MATMUL_WORK);
+}
+
+function isFloat(d: DType): d is KernelDtype {
+  return d === "float32" || d === "float64";
+}
+
+function isFloatNode(n: PNode): n is PNode & { dtype: KernelDtype } {
+  return isFloat(n.dtype);
+}
+
+function matmulWork(n: PNode, p: Program): number {
+  const a = p.nodes.find((x) => x.id === n.inputs[0]) ?? p.inputs.find((x) => x.id === n.inputs[0]) ?? p.constants.get(n.inputs[0]!);
+  const k = a === undefined ? 1 : a.shape[a.shape.length - 1]!;
+  return sizeOf(n.shape) * k;
+}
+
+interface Slot {
+  readonly at: number;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+}
+
+interface Group {
+  readonly shape: number[];
+  readonly dtype: KernelDtype;
+  readonly members: PNode[];
+  sealed: boolean;
+}
+
+type StepBuilder = (arena: Arena, kernel: (key: string, build: () => FuncDef) => KernelFn) => { run: () => void; warm?: () => void };
+
+const MAX_GROUP = 48;
+
+export function compileKernelProgram(p: Program, options: KernelProgramOptions = {}): KernelProgram {
+  const features = wasmFeatures();
+  if (!features.simd) throw new Error("internal: WebAssembly SIMD kernels requested but unavailable");
+  const fma = options.fma !== false && features.relaxedFma;
+  const pool: ThreadPool | undefined = (options.threads ?? 1) >= 2 && features.sharedMemory ? threadPool() : undefined;
+  const threads = pool ? 2 : 1;
+
+  const plan = new ArenaPlan();
+  const slots = new Map<number, Slot>();
+  const avals = new Map<number, { shape: readonly number[]; dtype: DType }>();
+  for (const i of p.inputs) avals.set(i.id, i);
+  for (const [id, c] of p.constants) avals.set(id, { shape: c.shape, dtype: c.dtype });
+  for (const n of p.nodes) avals.set(n.id, n);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const consumers = new Map<number, PNode[]>();
+  for (const n of p.nodes) for (const id of n.inputs) (consumers.get(id) ?? consumers.set(id, []).get(id)!).push(n);
+  const outputs = new Set(p.outputs);
+  const steps: StepBuilder[] = [];
+  const listing: string[] = [];
+  let kernelSteps = 0;
+
+  const alloc = (id: number, dtype: DType, shape: readonly number[]): Slot => {
+    const slot = { at: plan.reserve(bytesOf(dtype, Math.max(1, sizeOf(shape)))), dtype, shape };
+    slots.set(id, slot);
+    return slot;
+  };
+  const inputSlots = p.inputs.map((i) => alloc(i.id, i.dtype, i.shape));
+  const constantFills: [Slot, Tensor][] = [];
+  for (const [id, c] of p.constants) constantFills.push([alloc(id, c.dtype, c.shape), c]);
+
+  /** Values computed lazily (transpose, broadcastTo): folded into consumers, or copied on demand. */
+  const lazy = new Map<number, PNode>();
+  const slotOf = (id: number): Slot => {
+    const s = slots.get(id);
+    if (s !== undefined) return s;
+    const n = lazy.get(id);
+    if (n === undefined) throw new Error(`internal: value ${id} has no location`);
+    reference(n);
+    return slots.get(id)!;
+  };
+
+  /** A reference step: the ir kernel on views of the memory, its result copied into the node's slot. */
+  const reference = (n: PNode) => {
+    const ins = n.inputs.map(slotOf);
+    const out = alloc(n.id, n.dtype, n.shape);
+    listing.push(`v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [reference, ${n.dtype}${JSON.stringify(n.shape)}]`);
+    steps.push((arena) => {
+      const tensors = ins.map((s) => new Tensor(s.dtype, s.shape.slice(), arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape)))));
+      const target = arena.view(out.dtype as never, out.at, Math.max(1, sizeOf(out.shape)));
+      const aval = { shape: n.shape, dtype: n.dtype };
+      return {
+        run: () => {
+          const r = evalPrimitive(n.op, tensors, n.params as Params, aval);
+          target.set(r.data);
+        },
+      };
+    });
+  };
+
+  // ── pass 1: elementwise groups ─────────────────────────────────────────────────────────────
+  const groupOf = new Map<number, Group>();
+  /** The kind of operand `id` (resolving broadcastTo) in iteration `shape`, or undefined. */
+  const sourceOf = (id: number): number => {
+    const n = byId.get(id);
+    return n !== undefined && n.op === "broadcastTo" ? sourceOf(n.inputs[0]!) : id;
+  };
+  const kindIn = (id: number, shape: readonly number[]): OperandKind | undefined => {
+    const s = avals.get(sourceOf(id))!.shape;
+    const r = shape.length;
+    if (s.length > r) return undefined;
+    const padded = [...Array<number>(r - s.length).fill(1), ...s];
+    if (padded.every((d) => d === 1)) return "scalar";
+    if (padded.every((d, i) => d === shape[i])) return "full";
+    const lead = padded.slice(0, -1);
+    if (padded[r - 1] === shape[r - 1] && lead.every((d) => d === 1)) return "row";
+    if (padded[r - 1] === 1 && lead.every((d, i) => d === shape[i])) return "col";
+    return undefined;
+  };
+  const uniformConstant = (id: number): number | undefined => {
+    const c = p.constants.get(sourceOf(id));
+    if (c === undefined || c.size === 0) return undefined;
+    const v = c.data[0]!;
+    for (let i = 1; i < c.size; i++) if (!Object.is(c.data[i], v)) return undefined;
+    return v;
+  };
+  const elementwiseOk = (n: PNode): n is PNode & { dtype: KernelDtype } =>
+    isFloat(n.dtype) && n.shape.length > 0 && sizeOf(n.shape) > 0 && ewSupports(n.op, n.dtype) &&
+    n.inputs.every((id) => avals.get(id)!.dtype === n.dtype && (kindIn(id, n.shape) !== undefined || uniformConstant(id) !== undefined));
+  for (const n of p.nodes) {
+    if (elementwiseOk(n)) {
+      let join: Group | undefined;
+      for (const id of n.inputs) {
+        const g = groupOf.get(id);
+        if (g === undefined || g.sealed) continue;
+        if (join === undefined && g.dtype === n.dtype && g.shape.length === n.shape.length && g.shape.every((d, i) => d === n.shape[i]) && g.members.length < MAX_GROUP) join = g;
+        else if (g !== join) g.sealed = true;
+      }
+      if (join === undefined) {
+        join = { shape: n.shape, dtype: n.dtype, members: [], sealed: false };
+      }
+      join.members.push(n);
+      groupOf.set(n.id, join);
+    } else {
+      for (const id of n.inputs) {
+        const g = groupOf.get(id);
+        if (g !== undefined) g.sealed = true;
+      }
+    }
+  }
+
+  // ── pass 2: steps ──────────────────────────────────────────────────────────────────────────
+  let scratchBytes = 0;
+  for (const n of p.nodes) {
+    const g = groupOf.get(n.id);
+    if (g !== undefined) {
+      if (g.members[g.members.length - 1] === n) emitGroup(g);
+      continue;
+    }
+    switch (n.op) {
+      case "reshape": {
+        const s = slotOf(n.inputs[0]!);
+        slots.set(n.id, { at: s.at, dtype: s.dtype, shape: n.shape });
+        continue;
+      }
+      case "stopGradient": {
+        const s = slotOf(n.inputs[0]!);
+        slots.set(n.id, s);
+        continue;
+      }
+      case "transpose":
+      case "broadcastTo":
+        lazy.set(n.id, n);
+        continue;
+      case "matmul":
+        if (isFloatNode(n) && emitMatmul(n)) continue;
+        break;
+      case "reduceSum":
+      case "reduceMax":
+        if (isFloatNode(n) && emitReduce(n)) continue;
+        break;
+      default:
+        break;
+    }
+    reference(n);
+  }
+  const outputSlots = p.outputs.map(slotOf);
+
+  function emitGroup(g: Group): void {
+    const members = new Set(g.members.map((m) => m.id));
+    const operands: number[] = [];
+    const kinds: OperandKind[] = [];
+    const refOf = (id: number): EwRef => {
+      if (members.has(id)) return { node: g.members.findIndex((m) => m.id === id) };
+      const u = uniformConstant(id);
+      if (u !== undefined) return { constant: u };
+      const src = sourceOf(id);
+      let k = operands.indexOf(src);
+      if (k < 0) {
+        k = operands.push(src) - 1;
+        kinds.push(kindIn(id, g.shape)!);
+      }
+      return { operand: k };
+    };
+    const nodes = g.members.map((m) => ({ op: m.op as EwOp, args: m.inputs.map(refOf) }));
+    const stores: number[] = [];
+    g.members.forEach((m, j) => {
+      if (outputs.has(m.id) || (consumers.get(m.id) ?? []).some((c) => !members.has(c.id))) stores.push(j);
+    });
+    const flat = kinds.every((k) => k === "full" || k === "scalar");
+    const inner = flat ? sizeOf(g.shape) : g.shape[g.shape.length - 1]!;
+    const outer = flat ? 1 : sizeOf(g.shape) / inner;
+    const spec: EwSpec = { dtype: g.dtype, outer, inner, operands: kinds, nodes, stores };
+    const ins = operands.map(slotOf);
+    const outs = stores.map((j) => alloc(g.members[j]!.id, g.dtype, g.shape));
+    kernelSteps++;
+    listing.push(`${outs.map((_, s) => `v${g.members[stores[s]!]!.id}`).join(", ")} = fused ${g.dtype}${JSON.stringify(g.shape)} [${g.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] [wasm]`);
+    const args = [...ins.map((s) => s.at), ...outs.map((s) => s.at)];
+    steps.push((_arena, kernel) => {
+      const f = kernel(ewKey(spec), () => ewFunction(spec, "k"));
+      return { run: () => f(...args), warm: () => f(...args) };
+    });
+  }
+
+  /** The slot and transposition of a matmul operand (a transpose of the last two axes is folded). */
+  function operand(id: number): { slot: Slot; transposed: boolean } {
+    const t = lazy.get(id);
+    if (t !== undefined && t.op === "transpose" && !slots.has(id)) {
+      const perm = (t.params as { perm: number[] }).perm;
+      const r = perm.length;
+      if (r >= 2 && perm.every((q, i) => (i < r - 2 ? q === i : i === r - 2 ? q === r - 1 : q === r - 2))) {
+        return { slot: slotOf(t.inputs[0]!), transposed: true };
+      }
+    }
+    return { slot: slotOf(id), transposed: false };
+  }
+
+  function emitMatmul(n: PNode & { dtype: KernelDtype }): boolean {
+    const r = n.shape.length;
+    const batchShape = n.shape.slice(0, -2);
+    const batch = sizeOf(batchShape);
+    const m = n.shape[r - 2]!, nn = n.shape[r - 1]!;
+    const A = operand(n.inputs[0]!), B = operand(n.inputs[1]!);
+    const aShape = avals.get(n.inputs[0]!)!.shape, bShape = avals.get(n.inputs[1]!)!.shape;
+    const k = aShape[aShape.length - 1]!;
+    const stride = (shape: readonly number[], per: number): number | undefined => {
+      const b = shape.slice(0, -2);
+      if (sizeOf(b) === 1) return batch === 1 ? per : 0;
+      const padded = [...Array<number>(batchShape.length - b.length).fill(1), ...b];
+      return padded.every((d, i) => d === batchShape[i]) ? per : undefined;
+    };
+    const batchA = stride(aShape, m * k), batchB = stride(bShape, k * nn);
+    if (batchA === undefined || batchB === undefined) return false;
+    const out = alloc(n.id, n.dtype, n.shape);
+    const base: GemmSpec = { dtype: n.dtype, m, n: nn, k, transA: A.transposed, transB: B.transposed, batch, batchA, batchB, batchC: m * nn, fma };
+    const parallel = pool !== undefined && batch === 1 && m >= 8 && m * nn * k >= MIN_PARALLEL_WORK;
+    kernelSteps++;
+    listing.push(`v${n.id} = gemm ${n.dtype} ${batch > 1 ? `${batch}×` : ""}${m}×${nn}×${k} ${A.transposed ? "Aᵀ" : "A"}·${B.transposed ? "Bᵀ" : "B"}${fma ? " fma" : ""}${parallel ? " 2 threads" : ""} [wasm]`);
+    if (!parallel) {
+      scratchBytes = Math.max(scratchBytes, gemmScratchBytes(base));
+      steps.push((_arena, kernel) => {
+        const f = kernel(gemmKey(base), () => gemmFunction(base, "k"));
+        return { run: () => f(A.slot.at, B.slot.at, out.at, scratchAt), warm: () => f(A.slot.at, B.slot.at, out.at, scratchAt) };
+      });
+      return true;
+    }
+    // two threads: rows [0, h) here and [h, m) on the worker; each packs its own panels
+    const size = n.dtype === "float32" ? 4 : 8;
+    const h = Math.ceil(m / 2 / 4) * 4;
+    const part = (rows: number): GemmSpec => ({ ...base, m: rows, lda: A.transposed ? m : k, ldc: nn });
+    const top = part(h), bottom = part(m - h);
+    scratchBytes = Math.max(scratchBytes, gemmScratchBytes(top), gemmScratchBytes(bottom));
+    const aOff = (A.transposed ? h : h * k) * size;
+    steps.push((arena, kernel) => {
+      const f = kernel(gemmKey(top), () => gemmFunction(top, "k"));
+      const g = kernel(gemmKey(bottom), () => gemmFunction(bottom, "k"));
+      const job = pool!.job(arena, kernelModuleFor(bottom), "k", [A.slot.at + aOff, B.slot.at, out.at + h * nn * size, scratch2At]);
+      return {
+        run: () => {
+          const started = job.start();
+          f(A.slot.at, B.slot.at, out.at, scratchAt);
+          if (started) job.finish();
+          else g(A.slot.at + aOff, B.slot.at, out.at + h * nn * size, scratch2At);
+        },
+        warm: () => {
+          f(A.slot.at, B.slot.at, out.at, scratchAt);
+          g(A.slot.at + aOff, B.slot.at, out.at + h * nn * size, scratch2At);
+        },
+      };
+    });
+    return true;
+  }
+
+  function emitReduce(n: PNode & { dtype: KernelDtype }): boolean {
+    const axes = [...(n.params as { axes: number[] }).axes].sort((x, y) => x - y);
+    const x = n.inputs[0]!;
+    if (axes.length === 0) {
+      slots.set(n.id, { ...slotOf(x), shape: n.shape });
+      return true;
+    }
+    if (!axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1)) return false;
+    const shape = avals.get(x)!.shape;
+    const outer = sizeOf(shape.slice(0, axes[0]!));
+    const mid = sizeOf(shape.slice(axes[0]!, axes[axes.length - 1]! + 1));
+    const inner = sizeOf(shape.slice(axes[axes.length - 1]! + 1));
+    const src = slotOf(x);
+    const out = alloc(n.id, n.dtype, n.shape);
+    const spec = { dtype: n.dtype, op: n.op === "reduceSum" ? "sum" : "max", outer, mid, inner } as const;
+    kernelSteps++;
+    listing.push(`v${n.id} = ${spec.op} ${n.dtype} ${outer}×[${mid}]×${inner} of v${x} [wasm]`);
+    steps.push((_arena, kernel) => {
+      const f = kernel(reduceKey(spec), () => reduceFunction(spec, "k"));
+      return { run: () => f(src.at, out.at), warm: () => f(src.at, out.at) };
+    });
+    return true;
+  }
+
+  // scratch for GEMM panels (one area per thread), then the memory
+  const scratchAt = plan.reserve(scratchBytes);
+  const scratch2At = pool ? plan.reserve(scratchBytes) : 0;
+  const shared = pool !== undefined;
+  const arena = plan.create(shared);
+  for (const [slot, c] of constantFills) arena.view(slot.dtype as never, slot.at, Math.max(1, c.size)).set(c.data);
+
+  const instances = new Map<string, KernelFn>();
+  const fresh = new Set<string>();
+  function kernelModuleFor(spec: GemmSpec) {
+    return kernelModule(gemmKey(spec), shared, () => [gemmFunction(spec, "k")]);
+  }
+  const kernel = (key: string, build: () => FuncDef): KernelFn => {
+    let f = instances.get(key);
+    if (f === undefined) {
+      const before = kernelModuleCount();
+      const module = kernelModule(key, shared, () => [build()]);
+      if (kernelModuleCount() > before) fresh.add(key);
+      f = instantiate(module, arena.memory)["k"]!;
+      instances.set(key, f);
+    }
+    return f;
+  };
+  const built = steps.map((s) => s(arena, kernel));
+  const runs = built.map((b) => b.run);
+  // warm-up: a new kernel first runs on V8's baseline compiler; a few calls get it optimized
+  if (fresh.size > 0) for (let w = 0; w < 3; w++) for (const b of built) b.warm?.();
+
+  const inputViews = inputSlots.map((s) => arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
+  const inputRank0 = inputSlots.map((s) => s.shape.length === 0);
+  const outputViews = outputSlots.map((s) => arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
+  const outputRank0 = outputSlots.map((s) => s.shape.length === 0);
+  const outputEmpty = outputSlots.map((s) => sizeOf(s.shape) === 0);
+  const run = (...xs: unknown[]): unknown[] => {
+    for (let j = 0; j < inputViews.length; j++) {
+      const v = inputViews[j]!;
+      if (inputRank0[j]) v[0] = xs[j] as number;
+      else v.set(xs[j] as ArrayLike<number>);
+    }
+    for (let s = 0; s < runs.length; s++) runs[s]!();
+    const out = new Array<unknown>(outputViews.length);
+    for (let j = 0; j < outputViews.length; j++) {
+      const v = outputViews[j]!;
+      out[j] = outputRank0[j] ? v[0] : outputEmpty[j] ? v.slice(0, 0) : v.slice();
+    }
+    return out;
+  };
+  const source = [
+    `// WebAssembly kernels: ${kernelSteps} kernel steps, ${steps.length - kernelSteps} reference steps, ${(arena.memory.buffer.byteLength / 1024).toFixed(0)} KiB${shared ? " shared" : ""}, ${threads} thread${threads > 1 ? "s" : ""}${fma ? ", relaxed-SIMD FMA" : ""}`,
+    ...listing.map((l) => `// ${l}`),
+    `// outputs: ${p.outputs.map((o) => `v${o}`).join(", ")}`,
+  ].join("\n");
+  return { run, source, bytes: arena.memory.buffer.byteLength, kernelSteps, threads };
+}

@@ -1,0 +1,163 @@
+/**
+ * A second thread for large kernels: one worker (Node `worker_threads`) that instantiates the same
+ * kernel modules on the same shared `WebAssembly.Memory` and runs jobs the main thread posts in a
+ * shared control block. Synchronisation spins briefly, then sleeps in `Atomics.wait` (a wait/notify
+ * round trip alone costs 40–80 µs here, which would ruin small kernels); a sleeping side is woken
+ * with `Atomics.notify` only when it announced that it sleeps.
+ *
+ * Where shared memory or workers are unavailable (a browser page without cross-origin isolation,
+ * or no `worker_threads`), `threadPool()` returns undefined and kernels run on one thread with the
+ * same results (the split is by rows: every element is computed by the same code either way).
+ */
+import type { WasmModule } from "./api.js";
+import type { Arena } from "./arena.js";
+
+type WorkerLike = {
+  postMessage(message: unknown): void;
+  unref(): void;
+  on(event: "error" | "exit", listener: (e: unknown) => void): void;
+};
+type WorkerThreads = { Worker: new (code: string, options: { eval: true; workerData: unknown }) => WorkerLike };
+
+/** `node:worker_threads`, when this runtime has it. */
+const workerThreads: WorkerThreads | undefined = await (async () => {
+  try {
+    const specifier = "node:worker_threads";
+    return (await import(/* @vite-ignore */ specifier)) as WorkerThreads;
+  } catch {
+    return undefined;
+  }
+})();
+
+// control block (Int32 indices)
+const REQUEST = 0; // incremented by the main thread per command
+const DONE = 1; // set to the request number by the worker when finished
+const JOB = 2; // instance index, or −1: register (a message is waiting)
+const ARGS = 3; // four i32 arguments
+const WORKER_SLEEPS = 8;
+const MAIN_SLEEPS = 9;
+const FAILED = 10;
+/** Spin iterations before sleeping (a few tens of µs). */
+const SPIN = 20000;
+
+const WORKER_SOURCE = String.raw`
+const { parentPort, workerData, receiveMessageOnPort } = require("node:worker_threads");
+const ctl = new Int32Array(workerData.control);
+const kernels = [];
+let seen = 0;
+for (;;) {
+  let spins = 0;
+  while (Atomics.load(ctl, ${REQUEST}) === seen) {
+    if (++spins > ${SPIN}) {
+      Atomics.store(ctl, ${WORKER_SLEEPS}, 1);
+      Atomics.wait(ctl, ${REQUEST}, seen);
+      Atomics.store(ctl, ${WORKER_SLEEPS}, 0);
+      spins = 0;
+    }
+  }
+  seen = Atomics.load(ctl, ${REQUEST});
+  const job = Atomics.load(ctl, ${JOB});
+  try {
+    if (job === -1) {
+      let message;
+      while ((message = receiveMessageOnPort(parentPort)) === undefined) {}
+      const { module, memory, name, index } = message.message;
+      kernels[index] = new WebAssembly.Instance(module, { env: { memory } }).exports[name];
+    } else {
+      kernels[job](ctl[${ARGS}], ctl[${ARGS + 1}], ctl[${ARGS + 2}], ctl[${ARGS + 3}]);
+    }
+  } catch (e) {
+    Atomics.store(ctl, ${FAILED}, 1);
+  }
+  Atomics.store(ctl, ${DONE}, seen);
+  if (Atomics.load(ctl, ${MAIN_SLEEPS}) === 1) Atomics.notify(ctl, ${DONE});
+}
+`;
+
+export interface Job {
+  /** Posts the job to the worker; false when the worker is busy (the caller runs it itself). */
+  start(): boolean;
+  /** Waits until the posted job is done. */
+  finish(): void;
+}
+
+export class ThreadPool {
+  private readonly ctl: Int32Array;
+  private readonly worker: WorkerLike;
+  private kernels = 0;
+  private busy = false;
+  private request = 0;
+
+  constructor(threads: WorkerThreads) {
+    const control = new SharedArrayBuffer(64);
+    this.ctl = new Int32Array(control);
+    this.worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { control } });
+    this.worker.unref();
+  }
+
+  /** Sends a command and waits for the worker (spinning, then sleeping). */
+  private wait(request: number): void {
+    const ctl = this.ctl;
+    let spins = 0;
+    while (Atomics.load(ctl, DONE) !== request) {
+      if (++spins > SPIN) {
+        Atomics.store(ctl, MAIN_SLEEPS, 1);
+        if (Atomics.load(ctl, DONE) !== request) Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 50);
+        Atomics.store(ctl, MAIN_SLEEPS, 0);
+        spins = 0;
+      }
+    }
+    if (Atomics.load(ctl, FAILED) !== 0) throw new Error("internal: a WebAssembly kernel failed on the worker thread");
+  }
+
+  private post(): number {
+    const ctl = this.ctl;
+    const request = ++this.request;
+    Atomics.store(ctl, REQUEST, request);
+    if (Atomics.load(ctl, WORKER_SLEEPS) === 1) Atomics.notify(ctl, REQUEST);
+    return request;
+  }
+
+  /** Registers `module`'s export `name` on the arena's (shared) memory with the worker. */
+  job(arena: Arena, module: WasmModule, name: string, args: readonly number[]): Job {
+    if (!arena.shared) throw new Error("internal: threads need a shared memory");
+    const index = this.kernels++;
+    this.worker.postMessage({ module, memory: arena.memory, name, index });
+    Atomics.store(this.ctl, JOB, -1);
+    this.wait(this.post());
+    let request = 0;
+    return {
+      start: () => {
+        if (this.busy) return false;
+        this.busy = true;
+        const ctl = this.ctl;
+        Atomics.store(ctl, JOB, index);
+        for (let i = 0; i < 4; i++) Atomics.store(ctl, ARGS + i, args[i] ?? 0);
+        request = this.post();
+        return true;
+      },
+      finish: () => {
+        try {
+          this.wait(request);
+        } finally {
+          this.busy = false;
+        }
+      },
+    };
+  }
+}
+
+let pool: ThreadPool | undefined | null = null;
+
+/** The process's worker (created on first use), or undefined without workers or shared memory. */
+export function threadPool(): ThreadPool | undefined {
+  if (pool === null) {
+    pool = workerThreads !== undefined && typeof SharedArrayBuffer === "function" && typeof Atomics.wait === "function" ? new ThreadPool(workerThreads) : undefined;
+  }
+  return pool;
+}
+
+/** Whether two threads are possible here (workers and shared memory). */
+export function threadsAvailable(): boolean {
+  return workerThreads !== undefined && typeof SharedArrayBuffer === "function";
+}
