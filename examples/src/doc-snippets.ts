@@ -41,6 +41,44 @@ export function extractSnippets(markdown: string): Snippet[] {
   return snippets;
 }
 
+/** A `chainrule` command shown in a ```sh block, with the ```text block after it (its expected stdout). */
+export interface CommandSnippet {
+  readonly line: number;
+  /** The arguments after `chainrule`. */
+  readonly argv: string[];
+  readonly expected: string | undefined;
+}
+
+const CLI_PREFIX = /^(?:pnpm --filter @chainrule\/examples run chainrule|npx chainrule|chainrule) (.*)$/;
+
+/** Splits a shell command line on spaces, honoring double and single quotes (no escapes). */
+export function shellSplit(text: string): string[] {
+  const words: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (const m of text.matchAll(re)) words.push(m[1] ?? m[2] ?? m[3]!);
+  return words;
+}
+
+/** The one-line ```sh blocks that run `chainrule`, each with the ```text block right after it (if any). */
+export function extractCommands(markdown: string): CommandSnippet[] {
+  const lines = markdown.split("\n");
+  const out: CommandSnippet[] = [];
+  for (let i = 0; i + 2 < lines.length; i++) {
+    if (lines[i] !== "```sh" || lines[i + 2] !== "```") continue;
+    const match = CLI_PREFIX.exec(lines[i + 1]!);
+    if (!match) continue;
+    let j = i + 3;
+    while (j < lines.length && lines[j]!.trim() === "") j++;
+    let expected: string | undefined;
+    if (lines[j] === "```text") {
+      const end = lines.indexOf("```", j + 1);
+      expected = lines.slice(j + 1, end).join("\n");
+    }
+    out.push({ line: i + 1, argv: shellSplit(match[1]!), expected });
+  }
+  return out;
+}
+
 const MARKER = "@@chainrule-doc-snippet@@";
 
 function moduleSource(markdownFile: string, snippets: readonly Snippet[]): string {

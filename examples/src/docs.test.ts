@@ -4,7 +4,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { extractSnippets, runSnippets } from "./doc-snippets.js";
+import { runCli } from "@chainrule/cli";
+import { extractCommands, extractSnippets, runSnippets, shellSplit } from "./doc-snippets.js";
 
 const docs = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "docs");
 const root = join(docs, "..");
@@ -43,6 +44,23 @@ describe.each(["tutorial.md", "choosing-an-engine.md"])("docs/%s", (page) => {
       expect(outputs[i]!.trimEnd(), `output of the snippet at ${page}:${snippet.line}`).toBe(snippet.expected.trimEnd());
     });
   }, 120_000);
+});
+
+describe("chainrule commands shown in the docs", () => {
+  it("splits a command line like a shell", () => {
+    expect(shellSplit(`explain "(x + y) * (x - y)" --at x=3,y=2 'a b'`)).toEqual(["explain", "(x + y) * (x - y)", "--at", "x=3,y=2", "a b"]);
+  });
+
+  it.each(["tutorial.md", "choosing-an-engine.md"])("%s: every command runs, and prints the output shown under it", async (page) => {
+    const commands = extractCommands(readFileSync(join(docs, page), "utf8"));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) {
+      let stdout = "";
+      const code = await runCli(command.argv, { stdout: (t) => (stdout += t), stderr: () => {}, color: false, writeFile: () => {} });
+      expect(code, `exit code of the command at ${page}:${command.line}`).toBe(0);
+      if (command.expected !== undefined) expect(stdout.trimEnd(), `output of the command at ${page}:${command.line}`).toBe(command.expected.trimEnd());
+    }
+  });
 });
 
 describe("docs", () => {
