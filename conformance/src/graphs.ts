@@ -201,27 +201,42 @@ export function checkGraph(ctx: Context, graph: Graph, inputs: readonly Tensor[]
   expectClose("⟨grad, u⟩ vs finite difference of the scalar output", [dotAll(g.map(values), u)], [fd], 1e-6, 1e-8);
 }
 
+function graphCase(name: string, runs: (ctx: Context) => number, order: (ctx: Context) => number, seedOffset: number): Case {
+  return {
+    group: "random graphs",
+    name,
+    features: ["randomGraphs"],
+    // deep mode: allow half a second per graph and order
+    timeout: (ctx) => 60_000 + runs(ctx) * 500 * order(ctx) ** 2,
+    run: (ctx) => {
+      fc.assert(
+        fc.property(programArbitrary(), (program) => {
+          const graph = buildGraph(program);
+          try {
+            checkGraph(ctx, graph, programInputs(program), order(ctx));
+          } catch (error) {
+            throw new ConformanceError(`${(error as Error).name}: ${(error as Error).message}\non the graph (${graph.nodes.length} nodes):\n${graphToText(graph)}`);
+          }
+        }),
+        { numRuns: runs(ctx), seed: ctx.seed + seedOffset, includeErrorInReport: true },
+      );
+    },
+  };
+}
+
 export function graphCases(): Case[] {
   return [
-    {
-      group: "random graphs",
-      name: "random well-shaped graphs (fast-check; CHAINRULE_GRAPHS sets how many): primal = eager, jvp vs FD, vjp dot-product test, grad/valueAndGrad vs FD",
-      features: ["randomGraphs"],
-      // deep mode: allow half a second per graph (and order 2 four times as much)
-      timeout: (ctx) => 60_000 + ctx.graphs * 500 * ctx.graphOrder ** 2,
-      run: (ctx) => {
-        fc.assert(
-          fc.property(programArbitrary(), (program) => {
-            const graph = buildGraph(program);
-            try {
-              checkGraph(ctx, graph, programInputs(program), ctx.graphOrder);
-            } catch (error) {
-              throw new ConformanceError(`${(error as Error).name}: ${(error as Error).message}\non the graph (${graph.nodes.length} nodes):\n${graphToText(graph)}`);
-            }
-          }),
-          { numRuns: ctx.graphs, seed: ctx.seed, includeErrorInReport: true },
-        );
-      },
-    },
+    graphCase(
+      "random well-shaped graphs (fast-check; CHAINRULE_GRAPHS sets how many): primal = eager, jvp vs FD, vjp dot-product test, grad/valueAndGrad vs FD",
+      (ctx) => ctx.graphs,
+      (ctx) => ctx.graphOrder,
+      0,
+    ),
+    graphCase(
+      "random well-shaped graphs at second order (a fifth as many): jvp and vjp of the derivatives, nested",
+      (ctx) => Math.max(1, Math.ceil(ctx.graphs / 5)),
+      (ctx) => Math.max(2, ctx.graphOrder),
+      1,
+    ),
   ];
 }
