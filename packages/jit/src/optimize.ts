@@ -51,14 +51,22 @@ function fold(p: Program): boolean {
   let changed = false;
   const kept: PNode[] = [];
   for (const n of p.nodes) {
-    const ins = n.inputs.map((id) => p.constants.get(id));
-    const size = n.shape.reduce((a, b) => a * b, 1);
-    if (ins.every((t) => t !== undefined) && ins.every((t) => size <= Math.max(1, t!.size)) && n.op !== "gather" && n.op !== "scatterAdd") {
-      p.constants.set(n.id, evalPrimitive(n.op, ins as Tensor[], n.params, { shape: n.shape, dtype: n.dtype }));
+    let foldable = n.op !== "gather" && n.op !== "scatterAdd";
+    let largest = 1;
+    for (let k = 0; foldable && k < n.inputs.length; k++) {
+      const t = p.constants.get(n.inputs[k]!);
+      if (t === undefined) foldable = false;
+      else largest = Math.max(largest, t.size);
+    }
+    let size = 1;
+    for (const d of n.shape) size *= d;
+    if (foldable && size <= largest) {
+      const ins = n.inputs.map((id) => p.constants.get(id)!);
+      p.constants.set(n.id, evalPrimitive(n.op, ins, n.params, { shape: n.shape, dtype: n.dtype }));
       changed = true;
     } else kept.push(n);
   }
-  p.nodes = kept;
+  if (changed) p.nodes = kept;
   return changed;
 }
 
@@ -82,8 +90,9 @@ function simplify(p: Program): boolean {
   };
   let changed = false;
   for (const n of p.nodes) {
-    n.inputs = n.inputs.map(resolve);
-    const [a, b] = n.inputs;
+    if (replace.size > 0) n.inputs = n.inputs.map(resolve);
+    const a = n.inputs[0];
+    const b = n.inputs[1];
     const same = (id: number | undefined) => id !== undefined && shapesEqual(shapeOf(id) ?? [-1], n.shape);
     let to: number | undefined;
     switch (n.op) {
@@ -157,9 +166,13 @@ function cse(p: Program): boolean {
   }
   const seen = new Map<string, number>();
   for (const n of p.nodes) {
-    n.inputs = n.inputs.map((id) => replace.get(id) ?? id);
+    if (replace.size > 0) n.inputs = n.inputs.map((id) => replace.get(id) ?? id);
     // op, inputs and params determine the result (shape and dtype included)
-    const key = `${n.op}|${n.inputs.join(",")}|${Object.keys(n.params).length === 0 ? "" : JSON.stringify(n.params)}`;
+    let key = n.op + "|" + n.inputs.join(",");
+    for (const _ in n.params) {
+      key += "|" + JSON.stringify(n.params);
+      break;
+    }
     const known = seen.get(key);
     if (known === undefined) seen.set(key, n.id);
     else replace.set(n.id, known);
@@ -186,14 +199,17 @@ function dce(p: Program): boolean {
 
 export function optimize(p: Program, options: OptimizeOptions = {}): Program {
   const { dce: doDce = true, cse: doCse = true, fold: doFold = true, simplify: doSimplify = true } = options;
-  // fold → simplify → CSE → DCE; another round only when simplification or CSE exposed more
-  for (let round = 0; round < 2; round++) {
-    let changed = false;
-    if (doFold) changed = fold(p) || changed;
-    if (doSimplify) changed = simplify(p) || changed;
-    if (doCse) changed = cse(p) || changed;
+  // fold → simplify → CSE → DCE; simplification can expose new common subexpressions (and
+  // folding only ever finds constants the tracer did not already fold), so one more
+  // simplify → CSE → DCE round runs only when the first simplification changed something
+  if (doFold) fold(p);
+  const simplified = doSimplify && simplify(p);
+  if (doCse) cse(p);
+  if (doDce) dce(p);
+  if (simplified) {
+    simplify(p);
+    if (doCse) cse(p);
     if (doDce) dce(p);
-    if (!changed) break;
   }
   return p;
 }
