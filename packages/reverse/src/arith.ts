@@ -42,7 +42,10 @@ function allocate(dtype: DType, size: number): FloatArray {
 export function inSlab(t: Tensor): boolean {
   if (t instanceof Tracer) return false;
   const data = t.data;
-  return data.buffer.byteLength === SLAB_BYTES && data.byteLength < SLAB_BYTES;
+  const bytes = data.byteLength;
+  // never touch `.buffer` of a small array: that would make V8 materialize an ArrayBuffer for it
+  if (bytes <= SMALL_BYTES || bytes > LARGE_BYTES) return false;
+  return data.buffer.byteLength === SLAB_BYTES;
 }
 
 /** A tensor safe to hand to the caller: slab data is copied into its own buffer. */

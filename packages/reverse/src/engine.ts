@@ -145,15 +145,16 @@ function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], s
   return [asNumberIf(detach(value), allNumbers || out.wasNumber), single ? grads[0] : grads];
 }
 
-function valueAndGradFor(op: "grad" | "valueAndGrad", f: AnyFunction, argnums: Argnums): (...args: unknown[]) => [unknown, unknown] {
+/** `[value, gradient]` of f at an argument list: the lean path when it applies, else defineEngine's. */
+function valueAndGradFor(op: "grad" | "valueAndGrad", f: AnyFunction, argnums: Argnums): (args: unknown[]) => [unknown, unknown] {
   const fallback =
     op === "grad"
-      ? ((...args: unknown[]) => [undefined, (generic.grad(f, argnums as 0) as AnyFunction)(...args)] as [unknown, unknown])
-      : (generic.valueAndGrad(f, argnums as 0) as (...args: unknown[]) => [unknown, unknown]);
+      ? (args: unknown[]) => [undefined, (generic.grad(f, argnums as 0) as AnyFunction)(...args)] as [unknown, unknown]
+      : (args: unknown[]) => (generic.valueAndGrad(f, argnums as 0) as AnyFunction)(...args) as [unknown, unknown];
   const single = typeof argnums === "number";
-  return (...args: unknown[]) => {
+  return (args) => {
     const nums = typeof f === "function" ? leanArgnums(argnums, args) : undefined;
-    return nums === undefined ? fallback(...args) : leanValueAndGrad(op, f, nums, single, args);
+    return nums === undefined ? fallback(args) : leanValueAndGrad(op, f, nums, single, args);
   };
 }
 
@@ -162,9 +163,12 @@ export const engine: Engine = {
   ...generic,
   grad: ((f: AnyFunction, argnums: Argnums = 0) => {
     const both = valueAndGradFor("grad", f, argnums);
-    return (...args: unknown[]) => both(...args)[1];
+    return (...args: unknown[]) => both(args)[1];
   }) as Engine["grad"],
-  valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => valueAndGradFor("valueAndGrad", f, argnums)) as Engine["valueAndGrad"],
+  valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
+    const both = valueAndGradFor("valueAndGrad", f, argnums);
+    return (...args: unknown[]) => both(args);
+  }) as Engine["valueAndGrad"],
   hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
     if (typeof f !== "function") throw new ArgumentError(`hvp: expected a function, got ${describeValue(f)}`);
     if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);

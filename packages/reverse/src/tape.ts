@@ -72,6 +72,7 @@ export class TapeNode implements VjpNode<Primitive> {
   readonly out: number;
   readonly needs: number;
   private readonly shapes: readonly Shape[] | null;
+  private readonly outShape: Shape;
 
   constructor(
     op: string,
@@ -85,7 +86,9 @@ export class TapeNode implements VjpNode<Primitive> {
     y: Tensor | null,
     dtype: DType,
     out: number,
+    outShape: Shape,
   ) {
+    this.outShape = outShape;
     this.op = op;
     this.rule = rule;
     this.custom = custom;
@@ -109,7 +112,8 @@ export class TapeNode implements VjpNode<Primitive> {
   }
 
   shape(i: number): Shape {
-    return this.shapes === null ? this.x[i]!.shape : this.shapes[i]!;
+    // no shapes and no inputs kept: every input had the output's shape
+    return this.shapes !== null ? this.shapes[i]! : this.x.length > 0 ? this.x[i]!.shape : this.outShape;
   }
 }
 
@@ -181,13 +185,19 @@ export class ReverseTrace extends Trace {
     const keepX = this.keepAll || info.keepX;
     let shapes: Shape[] | null = null;
     if (!keepX) {
-      shapes = new Array<Shape>(n);
-      for (let i = 0; i < n; i++) shapes[i] = primals[i]!.shape;
+      // input shapes are kept only when some differs from the output's (broadcasting, reductions, …)
+      for (let i = 0; i < n; i++) {
+        if (!shapesEqual(primals[i]!.shape, out.shape)) {
+          shapes = new Array<Shape>(n);
+          for (let j = 0; j < n; j++) shapes[j] = primals[j]!.shape;
+          break;
+        }
+      }
     }
     if (this.scalarTape && (lifted || !info.scalar || out.dtype !== "float64" || out.shape.length !== 0)) this.scalarTape = false;
     const slot = this.slots++;
     this.nodes.push(
-      new TapeNode(prim, info.rule, null, params as Params<Primitive>, ids, needs, keepX ? primals : EMPTY, shapes, this.keepAll || info.keepY ? value : null, out.dtype, slot),
+      new TapeNode(prim, info.rule, null, params as Params<Primitive>, ids, needs, keepX ? primals : EMPTY, shapes, this.keepAll || info.keepY ? value : null, out.dtype, slot, out.shape),
     );
     return new ReverseTracer(this, value, slot);
   }
@@ -205,7 +215,7 @@ export class ReverseTrace extends Trace {
     const slot = this.slots++;
     const shapes = inputs.map((t) => t.shape);
     const x = this.keepAll ? inputs.map((t) => (t as ReverseTracer).primal) : EMPTY;
-    this.nodes.push(new TapeNode(op, null, backward, NO_PARAMS, ids, needs, x, shapes, this.keepAll ? value : null, value.dtype, slot));
+    this.nodes.push(new TapeNode(op, null, backward, NO_PARAMS, ids, needs, x, shapes, this.keepAll ? value : null, value.dtype, slot, value.shape));
     return new ReverseTracer(this, value, slot);
   }
 
