@@ -213,12 +213,15 @@ class Compiled {
       entry = this.compile(args, defs, leaves, dynamic, inNum, inRank0, key);
     } else stats.cacheHits++;
     // remember flat signatures (every argument a Tensor or a number) for the quick check
-    this.last = args.every((a) => typeof a === "number" || a instanceof Tensor) ? { entry, args: args.slice() as (number | Tensor)[] } : undefined;
+    // (only dtypes and shapes are kept, never the tensors' data)
+    this.last = args.every((a) => typeof a === "number" || a instanceof Tensor)
+      ? { entry, args: (args as (number | Tensor)[]).map((a) => (typeof a === "number" ? a : { dtype: a.dtype, shape: a.shape })) }
+      : undefined;
     return this.run(entry, leaves);
   }
 
   /** The last call's entry if `args` is flat and matches it (same dtypes/shapes, same static numbers). */
-  private last: { entry: Entry; args: (number | Tensor)[] } | undefined;
+  private last: { entry: Entry; args: (number | { dtype: Tensor["dtype"]; shape: Tensor["shape"] })[] } | undefined;
   private quickEntry(args: unknown[]): Entry | undefined {
     const last = this.last;
     if (last === undefined || last.args.length !== args.length) return undefined;

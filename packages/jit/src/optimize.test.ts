@@ -97,6 +97,29 @@ describe("optimizations preserve results", () => {
     }
   });
 
+  it("rank-1 stencils (slices and pads of fused values, recomputed by their readers) and their gradients", { timeout: 60_000 }, () => {
+    const x = tensor([0.5, -1, 2, 0, 1.5, -0.25, 3, -2]);
+    for (let seed = 1; seed <= 30; seed++) {
+      const random = rng(seed);
+      const f = (v: Tensor) => {
+        let y = ir.tanh(ir.mul(v, 0.5));
+        for (let k = 0; k < 3; k++) {
+          const lo = 1 + Math.floor(random() * 2);
+          const a = ir.slice(y, [0], [-lo]);
+          const b = ir.slice(y, [lo]);
+          const z = ir.add(ir.mul(a, ir.sin(b)), ir.mul(b, b));
+          y = ir.add(ir.pad(z, [lo], [0]) as Tensor, ir.pad(ir.exp(z), [0], [lo]) as Tensor);
+        }
+        return ir.sum(y);
+      };
+      const gf = (v: Tensor) => interpreter.grad(f)(v) as Tensor;
+      checkAll(trace(f as never, x), [x]);
+      const graph = trace(gf as never, x);
+      checkAll(graph, [x]);
+      if (seed === 1) expect(compileGraph(graph).source).toContain("(recomputed)");
+    }
+  });
+
   it("float32 with exactFloat32 matches the eager kernels bit for bit; the default is within f32 rounding", { timeout: 60_000 }, () => {
     const x = tensor([[0.5, -1, 2, 0], [1.5, -0.25, 3, -2], [0.1, 0.2, -0.3, 4]], { dtype: "float32" });
     const y = tensor([0.3, -0.7, 1.1, 0], { dtype: "float32" });
