@@ -40,3 +40,10 @@ for (const [name, f] of [["generated JS", () => js.run(...raw)], ["kernels, 1 th
   const t = time(f);
   console.log(`W3 step ${name}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`);
 }
+if (process.argv.includes("--profile")) {
+  const kp = compileKernelProgram(optimize(toProgram(graph)), { profile: true });
+  for (let i = 0; i < 300; i++) kp.run(...raw);
+  kp.profile();
+  for (let i = 0; i < 1000; i++) kp.run(...raw);
+  console.log("median per step over 1000 steps:\n" + kp.profile());
+}

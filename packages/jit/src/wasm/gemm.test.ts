@@ -66,6 +66,9 @@ describe("wasm GEMM kernels", () => {
       }
       expect(check({ dtype, m: 9, n: 10, k: 7, accumulate: true })).toBeLessThanOrEqual(tol);
       expect(check({ dtype, m: 9, n: 10, k: 7, accumulate: true, transA: true, batch: 2 })).toBeLessThanOrEqual(tol);
+      for (const [rows, vecs] of [[2, 4], [3, 3], [4, 3], [3, 1], [6, 2]] as const) {
+        for (const transB of [false, true]) expect(check({ dtype, m: 13, n: 29, k: 9, rows, vecs, transB })).toBeLessThanOrEqual(tol);
+      }
       for (let rows = 1; rows <= 6; rows++) {
         for (const packA of [false, true]) for (const transA of [false, true]) expect(check({ dtype, m: 13, n: 19, k: 9, rows, packA, transA })).toBeLessThanOrEqual(tol);
       }

@@ -42,6 +42,8 @@ export interface GemmSpec {
   readonly packA?: boolean;
   /** Rows per micro-tile (default 4). */
   readonly rows?: number;
+  /** Vectors per micro-tile row (default 2). */
+  readonly vecs?: number;
 }
 
 /**
@@ -52,13 +54,17 @@ export function gemmScratchBytes(input: GemmSpec): number {
   const spec = normalize(input);
   const packA = spec.packA ?? spec.transA;
   const size = spec.dtype === "float32" ? 4 : 8;
-  return spec.k * 32 + (packA ? Math.ceil(spec.m / spec.rows) * spec.rows * spec.k * size : 0);
+  return panelBytes(spec) + (packA ? Math.ceil(spec.m / spec.rows) * spec.rows * spec.k * size : 0);
+}
+
+function panelBytes(spec: Normal): number {
+  return spec.k * 16 * spec.vecs;
 }
 
 /** A stable key for caching compiled kernels. */
 export function gemmKey(spec: GemmSpec): string {
   const s = normalize(spec);
-  return `gemm:${s.dtype}:${s.m}x${s.n}x${s.k}:${s.transA ? "T" : "N"}${s.transB ? "T" : "N"}:${s.lda},${s.ldb},${s.ldc}:${s.batch}/${s.batchA},${s.batchB},${s.batchC}:${s.accumulate ? "acc" : ""}:${s.fma ? "fma" : ""}:${s.rows}:${s.packA ?? ""}`;
+  return `gemm:${s.dtype}:${s.m}x${s.n}x${s.k}:${s.transA ? "T" : "N"}${s.transB ? "T" : "N"}:${s.lda},${s.ldb},${s.ldc}:${s.batch}/${s.batchA},${s.batchB},${s.batchC}:${s.accumulate ? "acc" : ""}:${s.fma ? "fma" : ""}:${s.rows}x${s.vecs}:${s.packA ?? ""}`;
 }
 
 type Normal = Required<Omit<GemmSpec, "packA">> & { packA?: boolean };
@@ -82,6 +88,7 @@ function normalize(spec: GemmSpec): Normal {
     accumulate: spec.accumulate ?? false,
     fma: spec.fma ?? false,
     rows: spec.rows ?? 4,
+    vecs: spec.vecs ?? 2,
     ...(spec.packA === undefined ? {} : { packA: spec.packA }),
   };
 }
@@ -113,13 +120,15 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
   // params: a=0, b=1, c=2, scratch=3; i32 locals 4..10; v128 acc 11..(13+2*ROWS), b ×2, a ×1; scalars after
   const A = 0, B = 1, C = 2, SCRATCH = 3, I0 = 4, J0 = 5, END = 6, APTR = 7, BPTR = 8, CPTR = 9, BATCH = 10;
   const ACC = 11;
-  const BV = ACC + 2 * ROWS;
-  const AV = BV + 2;
+  const VECS = spec.vecs;
+  if (!(VECS >= 1 && VECS <= 4 && ROWS * VECS <= 12)) throw new Error("internal: gemm tiles hold at most 12 accumulators");
+  const BV = ACC + VECS * ROWS;
+  const AV = BV + VECS;
   const SACC = AV + 1;
   const SA = SACC + 3 * ROWS;
   const locals: ValType[] = [
     ...Array<ValType>(7).fill("i32"),
-    ...Array<ValType>(2 * ROWS + 3).fill("v128"),
+    ...Array<ValType>(VECS * ROWS + VECS + 1).fill("v128"),
     ...Array<ValType>(3 * ROWS + 1).fill(scalarType),
   ];
   const body: Instr[] = [];
@@ -129,13 +138,14 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     else emit(["local.get", acc], ...x, ...y, [`${vecOp}.mul`], [`${vecOp}.add`], ["local.set", acc]);
   };
 
-  const W = 2 * lanes; // panel width (columns)
+  const W = VECS * lanes; // panel width (columns)
+  const PANEL = panelBytes(spec);
   /**
    * One tile at rows i0..i0+rows (I0), columns j0.. (J0): `vecs` vectors of `lanes` columns read
    * from the packed panel at SCRATCH (row stride `vecs * 16` bytes), or (vecs = 0) `scalars`
    * single columns read from B itself.
    */
-  const tile = (rows: number, vecs: number, scalars: number) => {
+  const tile = (rows: number, vecs: number, scalars: number, valid = lanes) => {
     const vector = vecs > 0;
     const count = rows * (vector ? vecs : scalars);
     const bStep = vector ? vecs * 16 : (spec.transB ? 1 : spec.ldb) * size;
@@ -145,7 +155,7 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
       else emit([f32 ? "f32.const" : "f64.const", 0], ["local.set", SACC + t]);
     }
     if (k > 0) {
-      if (packA) emit(["local.get", SCRATCH], ["i32.const", k * 32], ["i32.add"], ["local.get", I0], ["i32.const", k * size], ["i32.mul"], ["i32.add"], ["local.set", APTR]);
+      if (packA) emit(["local.get", SCRATCH], ["i32.const", PANEL], ["i32.add"], ["local.get", I0], ["i32.const", k * size], ["i32.mul"], ["i32.add"], ["local.set", APTR]);
       else emit(["local.get", A], ["local.get", I0], ["i32.const", aRow * size], ["i32.mul"], ["i32.add"], ["local.set", APTR]);
       if (vector) emit(["local.get", SCRATCH], ["local.tee", BPTR]);
       else emit(["local.get", B], ["local.get", J0], ["i32.const", bCol], ["i32.mul"], ["i32.add"], ["local.tee", BPTR]);
@@ -174,6 +184,11 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
       if (vector) {
         for (let v = 0; v < vecs; v++) {
           const offset = (r * ldc + v * lanes) * size;
+          if (v === vecs - 1 && valid < lanes) {
+            // a zero-padded partial vector: store only its valid lanes
+            for (let l = 0; l < valid; l++) emit(["local.get", CPTR], ["local.get", ACC + r * vecs + v], [f32 ? "v128.store32_lane" : "v128.store64_lane", offset + l * size, align, l]);
+            continue;
+          }
           emit(["local.get", CPTR]);
           if (spec.accumulate) emit(["local.get", CPTR], ["v128.load", offset, 0], ["local.get", ACC + r * vecs + v], [`${vecOp}.add`]);
           else emit(["local.get", ACC + r * vecs + v]);
@@ -192,10 +207,19 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
   };
 
   /** Packs B's columns J0..J0+width into the panel at SCRATCH: panel[p*width + jj] = B(p, J0+jj). */
-  const pack = (width: number) => {
+  const pack = (width: number, valid = width) => {
     if (k === 0) return;
     emit(["local.get", SCRATCH], ["local.set", BPTR]);
-    if (!spec.transB) {
+    if (valid < width) {
+      // partial panel: zero padding, then the valid columns one by one
+      const colStep = (spec.transB ? spec.ldb : 1) * size, pStep = (spec.transB ? 1 : spec.ldb) * size;
+      emit(["local.get", B], ["local.get", J0], ["i32.const", colStep], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
+      emit(["i32.const", k * pStep], ["i32.add"], ["local.set", END], ["loop"]);
+      for (let v = 0; v < width / lanes; v++) emit(["local.get", BPTR], ["v128.const", vecOp, 0], ["v128.store", v * 16, 4]);
+      for (let jj = 0; jj < valid; jj++) emit(["local.get", BPTR], ["local.get", APTR], [scalarLoad, jj * colStep, align], [scalarStore, jj * size, align]);
+      emit(["local.get", BPTR], ["i32.const", width * size], ["i32.add"], ["local.set", BPTR]);
+      emit(["local.get", APTR], ["i32.const", pStep], ["i32.add"], ["local.tee", APTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+    } else if (!spec.transB) {
       // rows of B are contiguous: one or two vector copies per p
       emit(["local.get", B], ["local.get", J0], ["i32.const", size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
       emit(["i32.const", k * spec.ldb * size], ["i32.add"], ["local.set", END], ["loop"]);
@@ -213,26 +237,28 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
   };
 
   const fullCols = Math.floor(n / W) * W;
-  const restVec = n - fullCols >= lanes ? lanes : 0;
-  const restScalar = n - fullCols - restVec;
+  const restVecs = Math.floor((n - fullCols) / lanes);
+  const restScalar = n - fullCols - restVecs * lanes;
+  // the last < lanes columns: a zero-padded vector tile (scalar code when accumulating)
+  const padded = restScalar > 0 && !spec.accumulate;
   const fullRows = Math.floor(m / ROWS) * ROWS;
   const restRows = m - fullRows;
   /** Every row tile for the column panel at J0: the packed panel stays in L1 across rows. */
-  const column = (vecs: number, scalars: number) => {
-    if (vecs > 0) pack(vecs * lanes);
+  const column = (vecs: number, scalars: number, valid = lanes) => {
+    if (vecs > 0) pack(vecs * lanes, (vecs - 1) * lanes + valid);
     if (fullRows > 0) {
       emit(["i32.const", 0], ["local.set", I0], ["loop"]);
-      tile(ROWS, vecs, scalars);
+      tile(ROWS, vecs, scalars, valid);
       emit(["local.get", I0], ["i32.const", ROWS], ["i32.add"], ["local.tee", I0], ["i32.const", fullRows], ["i32.lt_u"], ["br_if", 0], ["end"]);
     }
     if (restRows > 0) {
       emit(["i32.const", fullRows], ["local.set", I0]);
-      tile(restRows, vecs, scalars);
+      tile(restRows, vecs, scalars, valid);
     }
   };
   /** Packs A's rows I0..I0+rows as [k][ROWS] at SCRATCH + k*32 + I0*k*size. */
   const packBlock = (rows: number) => {
-    emit(["local.get", SCRATCH], ["i32.const", k * 32], ["i32.add"], ["local.get", I0], ["i32.const", k * size], ["i32.mul"], ["i32.add"], ["local.set", CPTR]);
+    emit(["local.get", SCRATCH], ["i32.const", PANEL], ["i32.add"], ["local.get", I0], ["i32.const", k * size], ["i32.mul"], ["i32.add"], ["local.set", CPTR]);
     if (spec.transA) emit(["local.get", A], ["local.get", I0], ["i32.const", size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
     else emit(["local.get", A], ["local.get", I0], ["i32.const", spec.lda * size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
     const pStep = (spec.transA ? spec.lda : 1) * size;
@@ -262,16 +288,17 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     }
     if (fullCols > 0) {
       emit(["i32.const", 0], ["local.set", J0], ["loop"]);
-      column(2, 0);
+      column(VECS, 0);
       emit(["local.get", J0], ["i32.const", W], ["i32.add"], ["local.tee", J0], ["i32.const", fullCols], ["i32.lt_u"], ["br_if", 0], ["end"]);
     }
-    if (restVec > 0) {
+    if (restVecs > 0) {
       emit(["i32.const", fullCols], ["local.set", J0]);
-      column(1, 0);
+      column(restVecs, 0);
     }
     if (restScalar > 0) {
-      emit(["i32.const", fullCols + restVec], ["local.set", J0]);
-      column(0, restScalar);
+      emit(["i32.const", fullCols + restVecs * lanes], ["local.set", J0]);
+      if (padded) column(1, 0, restScalar);
+      else column(0, restScalar);
     }
     const bump = (local: number, stride: number) => {
       if (stride !== 0) emit(["local.get", local], ["i32.const", stride * size], ["i32.add"], ["local.set", local]);

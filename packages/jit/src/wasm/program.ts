@@ -31,6 +31,8 @@ export interface KernelProgramOptions {
   readonly threads?: number;
   /** Use relaxed-SIMD FMA in GEMM where the host validates it (default true). */
   readonly fma?: boolean;
+  /** Time every step (for `profile()`; slows calls a little). */
+  readonly profile?: boolean;
 }
 
 export interface KernelProgram {
@@ -44,6 +46,8 @@ export interface KernelProgram {
   readonly kernelSteps: number;
   /** Threads the large kernels actually use. */
   readonly threads: number;
+  /** With `profile`: median µs per step (listing order), input and output copies, since the last report. */
+  profile(): string;
 }
 
 /** Smallest matmul (m·n·k) that makes a program worth running on kernels. */
@@ -388,7 +392,16 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     return f;
   };
   const built = steps.map((s) => s(arena, kernel));
-  const runs = built.map((b) => b.run);
+  const samples: number[][] = Array.from({ length: built.length + 2 }, () => []);
+  const runs = built.map((b, i) => {
+    if (!options.profile) return b.run;
+    const r = b.run;
+    return () => {
+      const t0 = performance.now();
+      r();
+      samples[i]!.push(performance.now() - t0);
+    };
+  });
   // warm-up: a new kernel first runs on V8's baseline compiler; a few calls get it optimized
   if (fresh.size > 0) for (let w = 0; w < 3; w++) for (const b of built) b.warm?.();
 
@@ -398,17 +411,22 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   const outputRank0 = outputSlots.map((s) => s.shape.length === 0);
   const outputEmpty = outputSlots.map((s) => sizeOf(s.shape) === 0);
   const run = (...xs: unknown[]): unknown[] => {
+    const t0 = options.profile ? performance.now() : 0;
     for (let j = 0; j < inputViews.length; j++) {
       const v = inputViews[j]!;
       if (inputRank0[j]) v[0] = xs[j] as number;
       else v.set(xs[j] as ArrayLike<number>);
     }
+    const t1 = options.profile ? performance.now() : 0;
+    if (options.profile) samples[built.length]!.push(t1 - t0);
     for (let s = 0; s < runs.length; s++) runs[s]!();
+    const t2 = options.profile ? performance.now() : 0;
     const out = new Array<unknown>(outputViews.length);
     for (let j = 0; j < outputViews.length; j++) {
       const v = outputViews[j]!;
       out[j] = outputRank0[j] ? v[0] : outputEmpty[j] ? v.slice(0, 0) : v.slice();
     }
+    if (options.profile) samples[built.length + 1]!.push(performance.now() - t2);
     return out;
   };
   const source = [
@@ -416,5 +434,11 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     ...listing.map((l) => `// ${l}`),
     `// outputs: ${p.outputs.map((o) => `v${o}`).join(", ")}`,
   ].join("\n");
-  return { run, source, bytes: arena.memory.buffer.byteLength, kernelSteps, threads };
+  const profile = () => {
+    const median = (xs: number[]) => (xs.length === 0 ? 0 : xs.slice().sort((a, b) => a - b)[xs.length >> 1]!);
+    const text = [...listing, "input copies", "output copies"].map((l, i) => `${(median(samples[i]!) * 1000).toFixed(1).padStart(8)} µs  ${l}`).join("\n");
+    for (const s of samples) s.length = 0;
+    return text;
+  };
+  return { run, source, bytes: arena.memory.buffer.byteLength, kernelSteps, threads, profile };
 }
