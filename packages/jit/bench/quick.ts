@@ -1,5 +1,5 @@
 // Quick self-measurement (not the shared harness): medians of many reps, hand-written baselines in the same run.
-// Run (from the repo root): examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/jit/bench/quick.ts
+// Run (from the repo root; without the condition it measures the built dist/ after `pnpm -r build`): examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/jit/bench/quick.ts
 import { add, mul, slice, sub, sum, tensor, Tensor } from "@chainrule/ir";
 import { grad, jit, compileStats } from "@chainrule/jit";
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   add, ConcretizationError, cos, exp, greater, matmul, mul, sin, sub, sum, tanh, tensor, where, type Tensor,
 } from "@chainrule/ir";
+import * as ir from "@chainrule/ir";
 import { compileStats, engine, grad, hessian, interpreter, jacobian, jit, jvp, onCompile, resetCompileStats, valueAndGrad, vjp, hvp, type CompileEvent } from "./index.js";
 
 const seed = (x: Tensor, y: Tensor) => mul(add(x, y), sub(x, y));
@@ -77,6 +78,18 @@ describe("jit engine", () => {
     expect(() => grad(branchy)(1)).toThrow(/where\(/);
     const selected = grad((x: Tensor) => sum(where(greater(x, 0), sin(x), cos(x))));
     expect((selected(tensor([1, -1])) as Tensor).toArray()).toEqual([Math.cos(1), -Math.sin(-1)]);
+  });
+
+  it("jit evaluates with the same results as eager ops; staticArgnums bakes JS numbers in", () => {
+    const f = (x: Tensor, k: number) => sum(mul(tanh(x), k));
+    const x = tensor([0.5, -1, 2]);
+    const eager = (f(x, 3) as Tensor).item();
+    const dynamic = jit(f);
+    expect((dynamic(x, 3) as Tensor).item()).toBe(eager);
+    const fixed = jit((x: Tensor, n: number) => ir.slice(x, [n]), { staticArgnums: [1] });
+    expect((fixed(x, 1) as Tensor).toArray()).toEqual([-1, 2]);
+    expect((fixed(x, 2) as Tensor).toArray()).toEqual([2]);
+    expect(fixed.cacheSize).toBe(2);
   });
 
   it("static (non-differentiated) number arguments are part of the signature", () => {
