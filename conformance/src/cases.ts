@@ -28,7 +28,7 @@ export interface ConformanceOptions {
   readonly skip?: Partial<Record<Feature, string>>;
   /** Default "define-by-run"; a tracing engine declares "retrace" or "throws". */
   readonly controlFlow?: ControlFlow;
-  /** Number of random graphs (default: env CHAINRULE_GRAPHS, else 25). */
+  /** Number of random graphs (default: env CHAINRULE_GRAPHS, else 100). */
   readonly graphs?: number;
   /** Derivative order checked on random graphs (default: env CHAINRULE_GRAPH_ORDER, else 1). */
   readonly graphOrder?: number;
@@ -80,7 +80,7 @@ export function makeContext(engine: Engine, options: ConformanceOptions = {}): C
     engine,
     options,
     seed: options.seed ?? envNumber("CHAINRULE_SEED") ?? 1,
-    graphs: options.graphs ?? envNumber("CHAINRULE_GRAPHS") ?? 25,
+    graphs: options.graphs ?? envNumber("CHAINRULE_GRAPHS") ?? 100,
     graphOrder: options.graphOrder ?? envNumber("CHAINRULE_GRAPH_ORDER") ?? 1,
     controlFlow: options.controlFlow ?? "define-by-run",
   };
