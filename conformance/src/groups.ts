@@ -264,6 +264,23 @@ function controlCases(): Case[] {
     },
     {
       group: "stopGradient, customJvp, customVjp",
+      name: "custom rules at second order in every mix of modes (residuals of customVjp are differentiated; customJvp rules too)",
+      features: ["customJvp", "customVjp"],
+      run: ({ engine }) => {
+        const e = loose(engine);
+        const f = ir.customVjp((x) => ir.sin(x), (x) => [ir.sin(x), ir.cos(x)] as [Tensor, Tensor], (c, g) => [ir.mul(g, c)]);
+        const want = -Math.sin(0.5);
+        close("grad(grad(customVjp(sin, residual cos)))(0.5)", e.grad(e.grad(f))(0.5), want, 1e-12, 1e-14);
+        close("jvp(grad(customVjp(sin, residual cos)))", e.jvp(e.grad(f), [0.5], [1])[1], want, 1e-12, 1e-14);
+        close("grad(jvp(customVjp(sin, residual cos)))", e.grad((x: Tensor) => e.jvp(f, [x], [1])[1] as Tensor)(0.5), want, 1e-12, 1e-14);
+        expectClose("hessian(sum∘customVjp(sin, residual cos))([0.5, 1])", e.hessian((x: Tensor) => ir.sum(f(x)))(tensor([0.5, 1])), [[want, 0], [0, -Math.sin(1)]], 1e-12, 1e-14);
+        const h = ir.customJvp((x) => ir.exp(x), ([x], [t]) => { const y = ir.exp(x!); return [y, ir.mul(t!, ir.mul(y, 2))]; });
+        close("jvp(grad(customJvp(exp, 2y·t)))", e.jvp(e.grad(h), [0.5], [1])[1], 2 * Math.exp(0.5), 1e-12, 1e-14);
+        close("grad(jvp(customJvp(exp, 2y·t)))", e.grad((x: Tensor) => e.jvp(h, [x], [1])[1] as Tensor)(0.5), 2 * Math.exp(0.5), 1e-12, 1e-14);
+      },
+    },
+    {
+      group: "stopGradient, customJvp, customVjp",
       name: "customVjp: bwd is used in grad and vjp, residuals reach bwd, forward mode transposes it",
       features: ["customVjp"],
       run: ({ engine }) => {
