@@ -82,6 +82,13 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
     expectTensor(h, [6, 0]);
   });
 
+  it("hvp: a JS number leaf among tensor leaves gives a JS number (the result mirrors the primals)", () => {
+    const f = (p: { w: Tensor; s: Tensor }) => mul(sum(mul(p.w, p.w)), p.s);
+    const [hv] = toy.hvp(f, [{ w: tensor([1, 2]), s: 3 }], [{ w: tensor([1, 0]), s: 1 }]) as unknown as [{ w: Tensor; s: unknown }];
+    expectTensor(hv.w, [8, 4]); // ∂²/∂w² · [1, 0] + ∂²/∂w∂s · 1 = [6, 0] + [2, 4]
+    expect(hv.s).toBe(2); // ∂²/∂s∂w · [1, 0] = 2·w₀
+  });
+
   it("nests to third order without perturbation confusion", () => {
     const fourth = (x: Tensor) => mul(mul(x, x), mul(x, x));
     expect(toy.grad(toy.grad(toy.grad(fourth)))(2)).toBe(48); // 24x

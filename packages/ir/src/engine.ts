@@ -364,7 +364,11 @@ export function defineEngine(core: EngineCore): Engine {
       if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
       const all = primals.map((_, i) => i);
       const g = (...args: unknown[]) => valueAndGradImpl("hvp", f, all, args)[1];
-      return jvpImpl(g, primals, tangents)[1];
+      const result = jvpImpl(g, primals, tangents)[1];
+      // the result mirrors the primals: a JS number leaf among tensors gives a JS number
+      const wasNumber = flatten(primals, "hvp", "primals").leaves.map((l) => typeof l === "number");
+      const out = flatten(result, "hvp", "result");
+      return unflatten(out.def, out.leaves.map((l, i) => (typeof l === "number" ? l : asNumberIf(l, wasNumber[i] === true))));
     }) as Engine["hvp"],
   };
   return engine;
