@@ -368,6 +368,25 @@ function pytreeCases(): Case[] {
       const Hv = e.hessian((v: Tensor) => ir.sum(ir.mul(ir.mul(v, v), v)))(tensor([1, 2]));
       expectClose("hessian(sum(v³))([1, 2])", Hv, [[6, 0], [0, 12]], 1e-12, 1e-12);
     }),
+    c("hvp and jacobian with pytrees: hvp matches finite differences of grad; jacobian mirrors output and input structures", (e) => {
+      const params = { w: tensor([0.4, -0.3]), s: 0.7 };
+      type P = typeof params;
+      const loss = (p: P) => ir.mul(ir.sum(ir.tanh(ir.mul(p.w, p.w))), ir.exp(p.s as unknown as Tensor));
+      const v = { w: tensor([1, -2]), s: 0.5 };
+      const hv = e.hvp(loss, [params], [v]) as [P];
+      const got = hv[0] as unknown as { w: unknown; s: unknown };
+      if (!(got.w instanceof Tensor) || typeof got.s !== "number") throw new ConformanceError(`hvp with a pytree: expected [{w: Tensor, s: number}], got ${describeResult(hv)}`);
+      const grad = (p: P) => e.grad(loss)(p);
+      const x = flat([params]);
+      const fd = finiteDifference(grad, x, flat([v]).leaves.map(values), 1e-3);
+      expectClose("hvp vs finite differences of grad", hv[0], Array.from(fd), 1e-7, 1e-9);
+      const f = (p: P) => ({ a: ir.mul(p.w, p.s as unknown as Tensor), b: ir.sum(p.w) });
+      const J = e.jacobian(f)(params) as { a: { w: Tensor; s: Tensor }; b: { w: Tensor; s: unknown } };
+      if (!(J.a?.w instanceof Tensor) || J.a.w.shape.join() !== "2,2" || !(J.a.s instanceof Tensor) || J.a.s.shape.join() !== "2" || !(J.b?.w instanceof Tensor) || J.b.w.shape.join() !== "2") {
+        throw new ConformanceError(`jacobian of {a: f64[2], b: f64[]} w.r.t. {w: f64[2], s: number}: expected {a: {w: [2,2], s: [2]}, b: {w: [2], s}}, got ${describeResult(J)}`);
+      }
+      expectClose("jacobian blocks", [J.a.w, J.a.s, J.b.w, J.b.s], [[[0.7, 0], [0, 0.7]], [0.4, -0.3], [1, 1], 0], 1e-14, 1e-14);
+    }),
     c("jvp and vjp with pytree primals, tangents and outputs", (e) => {
       const f = (p: { a: Tensor; b: Tensor[] }) => ({ s: ir.mul(p.a, p.b[0]!), t: [ir.sin(p.b[1]!)] });
       const primals = { a: tensor([1, 2]), b: [tensor(3), tensor([0.5, 0.25])] };
