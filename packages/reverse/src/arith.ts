@@ -14,14 +14,14 @@ type FloatArray = Float64Array | Float32Array;
 // ── allocation ─────────────────────────────────────────────────────────────────────────────
 // A fresh ArrayBuffer costs microseconds for mid-sized arrays (an off-heap, zeroed backing store
 // plus external-memory accounting), far more than the loop that fills it. Results from 64 bytes
-// to 64 KiB are therefore carved, in order, out of 512 KiB slabs that are never reused: a slab
+// to 32 KiB are therefore carved, in order, out of 128 KiB slabs that are never reused: a slab
 // is freed by the garbage collector once no view on it is alive, and a fresh slab is zeroed like
 // any new buffer. Values handed back to the caller are copied out (`detach`), so a kept gradient
 // never pins a slab.
 
-const SLAB_BYTES = 1 << 19;
+const SLAB_BYTES = 1 << 17;
 const SMALL_BYTES = 64;
-const LARGE_BYTES = 1 << 16;
+const LARGE_BYTES = 1 << 15;
 let slab: ArrayBuffer | null = null;
 let slabOffset = 0;
 
