@@ -386,6 +386,10 @@ function pytreeCases(): Case[] {
         throw new ConformanceError(`jacobian of {a: f64[2], b: f64[]} w.r.t. {w: f64[2], s: number}: expected {a: {w: [2,2], s: [2]}, b: {w: [2], s}}, got ${describeResult(J)}`);
       }
       expectClose("jacobian blocks", [J.a.w, J.a.s, J.b.w, J.b.s], [[[0.7, 0], [0, 0.7]], [0.4, -0.3], [1, 1], 0], 1e-14, 1e-14);
+      const [, pullback] = e.vjp(loss, params);
+      const [ct] = pullback(1) as [{ w: unknown; s: unknown }];
+      if (!(ct.w instanceof Tensor) || typeof ct.s !== "number") throw new ConformanceError(`vjp pullback with a pytree: expected [{w: Tensor, s: number}], got ${describeResult([ct])}`);
+      expectClose("vjp pullback vs grad", ct, e.grad(loss)(params), 1e-14, 1e-14);
     }),
     c("jvp and vjp with pytree primals, tangents and outputs", (e) => {
       const f = (p: { a: Tensor; b: Tensor[] }) => ({ s: ir.mul(p.a, p.b[0]!), t: [ir.sin(p.b[1]!)] });
