@@ -1,5 +1,6 @@
 /**
- * A second thread for large kernels: one worker (Node `worker_threads`) that instantiates the same
+ * A second thread for large kernels: one worker (Node `worker_threads`, found with
+ * `process.getBuiltinModule`, so no import ties the package to Node) that instantiates the same
  * kernel modules on the same shared `WebAssembly.Memory` and runs jobs the main thread posts in a
  * shared control block. Synchronisation spins briefly, then sleeps in `Atomics.wait` (a wait/notify
  * round trip alone costs 40–80 µs here, which would ruin small kernels); a sleeping side is woken
@@ -19,11 +20,11 @@ type WorkerLike = {
 };
 type WorkerThreads = { Worker: new (code: string, options: { eval: true; workerData: unknown }) => WorkerLike };
 
-/** `node:worker_threads`, when this runtime has it. */
-const workerThreads: WorkerThreads | undefined = await (async () => {
+/** `node:worker_threads`, when this runtime has it (Node ≥ 20.16: `process.getBuiltinModule`). */
+const workerThreads: WorkerThreads | undefined = (() => {
   try {
-    const specifier = "node:worker_threads";
-    return (await import(/* @vite-ignore */ specifier)) as WorkerThreads;
+    const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+    return typeof get === "function" ? (get("node:worker_threads") as WorkerThreads | undefined) : undefined;
   } catch {
     return undefined;
   }

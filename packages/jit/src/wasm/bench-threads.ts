@@ -1,0 +1,25 @@
+// matmul 256³ through kernel programs on one and two threads (not a test).
+// Run from the repo root: examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/jit/src/wasm/bench-threads.ts
+import { matmul, tensor, traceWith, type Tensor } from "@chainrule/ir";
+import { optimize, toProgram } from "../optimize.js";
+import { compileKernelProgram } from "./program.js";
+
+for (const dtype of ["float32", "float64"] as const) {
+  const n = 256;
+  const make = (seed: number) => tensor(dtype === "float32" ? Float32Array.from({ length: n * n }, (_, i) => Math.sin(i + seed)) : Float64Array.from({ length: n * n }, (_, i) => Math.sin(i + seed)), { shape: [n, n] });
+  const a = make(1), b = make(2);
+  const graph = traceWith({}, ((xs: Tensor[]) => matmul(xs[0]!, xs[1]!)) as never, [a, b]);
+  for (const threads of [1, 2]) {
+    const k = compileKernelProgram(optimize(toProgram(graph)), { threads });
+    for (let i = 0; i < 30; i++) k.run(a.data, b.data);
+    const ts: number[] = [];
+    for (let r = 0; r < 201; r++) {
+      const t0 = performance.now();
+      k.run(a.data, b.data);
+      ts.push(performance.now() - t0);
+    }
+    ts.sort((x, y) => x - y);
+    const gf = (t: number) => ((2 * n ** 3) / (t * 1e6)).toFixed(1);
+    console.log(`${dtype} 256³ (copies in and out included), ${k.threads} thread(s): ${gf(ts[100]!)} GFLOP/s median, ${gf(ts[20]!)} at p10`);
+  }
+}
