@@ -323,13 +323,17 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
           if (g.members.length + (join?.members.length ?? 0) >= MAX_GROUP) continue;
           if (join === undefined) join = g;
           else {
-            // two open groups of one shape are independent (a dependency would have sealed one): merge
-            const merged = [...join.members, ...g.members].sort((x, y) => order.get(x.id)! - order.get(y.id)!);
-            join.members = merged;
-            for (const m of g.members) groupOf.set(m.id, join);
-            for (const r of g.reduce) join.reduce.add(r);
-            for (const r of g.materialized) join.materialized.add(r);
-            g.members = [];
+            // two open groups of one shape are independent (a dependency would have sealed one):
+            // merge the smaller into the larger (members are put back in order when emitted)
+            const [big, small] = join.members.length >= g.members.length ? [join, g] : [g, join];
+            for (const m of small.members) {
+              big.members.push(m);
+              groupOf.set(m.id, big);
+            }
+            for (const r of small.reduce) big.reduce.add(r);
+            for (const r of small.materialized) big.materialized.add(r);
+            small.members = [];
+            join = big;
           }
         }
       }
@@ -360,7 +364,11 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   }
   for (const id of p.outputs) seal(id, undefined);
   const lastMember = new Map<Group, PNode>();
-  for (const g of groups) if (g.members.length > 0) lastMember.set(g, g.members[g.members.length - 1]!);
+  for (const g of groups) {
+    if (g.members.length === 0) continue;
+    g.members.sort((x, y) => order.get(x.id)! - order.get(y.id)!);
+    lastMember.set(g, g.members[g.members.length - 1]!);
+  }
   if (!fuse) for (const g of groups) for (const m of g.members) if (!g.reduce.has(m.id)) g.materialized.add(m.id);
 
   // pass 2: steps, with locations
@@ -573,6 +581,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     const render = () => {
       // stores nobody reads (every reader recomputed the value) are dropped, and the loop with them
       const dead = (line: string) => {
+        if (line.charCodeAt(0) !== 0) return false;
         const m = /^\u0000(\d+)\u0001\[i\] = /.exec(line);
         const b = m === null ? undefined : bufs[Number(m[1])]!;
         return b !== undefined && b.droppable && b.reads === 0 && !b.output;

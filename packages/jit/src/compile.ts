@@ -45,6 +45,11 @@ export function programSource(p: Program, options: CompileOptions = {}): ReturnT
 /** Compiles a graph (validated first: graphs may come from JSON or be built by hand). */
 export function compileGraph(graph: Graph, options: CompileOptions = {}): CompiledGraph {
   validateGraph(graph);
+  return compileTrusted(graph, options);
+}
+
+/** Compiles a graph this package traced itself (already valid by construction). */
+export function compileTrusted(graph: Graph, options: CompileOptions = {}): CompiledGraph {
   const program = toProgram(graph);
   if (options.optimize !== false) optimize(program, options.optimize);
   const generated = programSource(program, options);

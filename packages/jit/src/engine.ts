@@ -13,7 +13,7 @@ import {
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
 import { recordCompile, SignatureCache, stats } from "./cache.js";
-import { compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
+import { compileTrusted as compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
 
 export type Kind = "jit" | "grad" | "valueAndGrad" | "jacobian" | "hessian" | "jvp" | "hvp" | "vjpValue" | "vjpPullback";
 
