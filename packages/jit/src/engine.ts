@@ -84,7 +84,8 @@ function outputMask(kind: Kind, inNum: boolean[], inRank0: boolean[], rec: FReco
       return [...m, ...m];
     }
     case "hvp":
-      return inRank0.map((r) => all && r);
+      // the result mirrors the primals: number leaves stay numbers
+      return inNum.map((n, i) => n || (all && inRank0[i]!));
     case "jacobian": {
       const out: boolean[] = [];
       rec.num.forEach((n, o) => inNum.forEach((w) => out.push(w && (all || n) && rec.rank0[o]!)));
