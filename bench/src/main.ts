@@ -51,6 +51,18 @@ log(`${quick ? "quick" : "full"} run · ${machineLine(m)}`);
 const loaded = await loadImplementations(onlyImpls === undefined ? undefined : (id) => onlyImpls.includes(id) || id === "hand");
 const { implementations: impls, absent, engines, versions } = loaded;
 
+/** The jit package's WebAssembly kernel settings, when it reports them (threads matter for the comparison). */
+function jitKernelLine(): string[] {
+  const info = engines.find((e) => e.id === "jit")?.module?.["kernelInfo"];
+  if (typeof info !== "function") return [];
+  try {
+    const value = (info as () => { simd?: boolean; threads?: boolean; config?: Record<string, unknown> })();
+    return [`- @chainrule/jit kernels: ${JSON.stringify(value.config ?? value)} (SIMD ${String(value.simd)}, threads available ${String(value.threads)})`];
+  } catch (error) {
+    return [`- @chainrule/jit kernelInfo() threw: ${String(error)}`];
+  }
+}
+
 emit(`# chainrule benchmarks${quick ? " (quick mode: few rounds, indicative only)" : ""}`);
 emit(
   [
@@ -61,6 +73,7 @@ emit(
     `- packages: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
     `- implementations: ${impls.map((i) => i.label).join("; ")}`,
     ...absent.map((a) => `- **absent: ${a.label}** — ${a.reason}`),
+    ...jitKernelLine(),
     `- timing: per workload, every implementation is checked against the hand-written answer, warmed up (≥ ${timing.warmupMs} ms), then sampled in ${timing.rounds} interleaved rounds (rotated order; fewer, ≥ ${timing.minRounds}, for slow cases) of ≈ ${timing.sampleMs} ms each; medians and min–max over rounds; ratios are median / hand-written median (× > 1 is slower)`,
   ].join("\n"),
 );
