@@ -341,11 +341,6 @@ class Compiled {
     return entry;
   }
 
-  /** The source of the most recently compiled graph. */
-  get source(): string | undefined {
-    return this.lastSource;
-  }
-  lastSource: string | undefined;
 }
 
 function countLeaves(def: TreeDef): number {
