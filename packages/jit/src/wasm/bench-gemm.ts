@@ -4,6 +4,10 @@ import { ArenaPlan } from "./arena.js";
 import { wasmFeatures } from "./features.js";
 import { gemmFunction, gemmKey, gemmScratchBytes, type GemmSpec } from "./gemm.js";
 import { instantiate, kernelModule } from "./kernels.js";
+import { setFlagsFromString } from "node:v8";
+
+// --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles
+if (process.argv.includes("--fma")) setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -34,16 +38,19 @@ export function gemmGflops(spec: GemmSpec, reps = 101): { median: number; best10
   return { median: (2 * m * n * k) / (median(times) * 1e6), best10: (2 * m * n * k) / (times[Math.floor(times.length / 10)]! * 1e6) };
 }
 
-const filter = process.argv[2] ?? "";
+const positional = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const shape = process.argv.find((a) => a.startsWith("--shape="))?.slice(8).split("x").map(Number);
+const filter = positional[0] ?? "";
 console.log("features", JSON.stringify(wasmFeatures()));
 for (const dtype of ["float32", "float64"] as const) {
-  for (const [label, extra] of [["AB", {}], ["AB packA", { packA: true }], ["AtB", { transA: true }], ["ABt", { transB: true }]] as const) {
-    for (const tile of (process.argv[3] ?? "4x2").split(",")) {
+  for (const [label, extra] of [["AB", {}], ["AB packA", { packA: true }], ["AtB", { transA: true }], ["AtB nopack", { transA: true, packA: false }], ["ABt", { transB: true }]] as const) {
+    for (const tile of (positional[1] ?? "4x2").split(",")) {
       const [rows, vecs] = tile.split("x").map(Number) as [number, number];
       const name = `${dtype} ${label} tile=${rows}x${vecs}`;
       if (!name.includes(filter)) continue;
-      const r = gemmGflops({ dtype, m: 256, n: 256, k: 256, rows, vecs, ...extra });
-      console.log(name, "256^3", r.median.toFixed(1), "GFLOP/s median,", r.best10.toFixed(1), "at p10");
+      const [m, n, k] = shape ?? [256, 256, 256];
+      const r = gemmGflops({ dtype, m: m!, n: n!, k: k!, rows, vecs, fma: wasmFeatures().relaxedFma, ...extra });
+      console.log(name, `${m}×${n}×${k}`, r.median.toFixed(1), "GFLOP/s median,", r.best10.toFixed(1), "at p10");
     }
   }
 }

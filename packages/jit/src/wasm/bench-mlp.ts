@@ -5,6 +5,10 @@ import { interpreter } from "../ad.js";
 import { compileGraph } from "../compile.js";
 import { optimize, toProgram } from "../optimize.js";
 import { compileKernelProgram } from "./program.js";
+import { setFlagsFromString } from "node:v8";
+
+// --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles
+if (process.argv.includes("--fma")) setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 const loss = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor) =>
   crossEntropy(add(matmul(tanh(add(matmul(x, w1), b1)), w2), b2), labels);
@@ -33,15 +37,16 @@ function time(run: () => unknown, reps = 301): { median: number; p10: number } {
   return { median: median(ts), p10: ts[Math.floor(ts.length / 10)]! };
 }
 const js = compileGraph(graph);
-const k1 = compileKernelProgram(optimize(toProgram(graph)));
-const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2 });
+const fma = process.argv.includes("--fma");
+const k1 = compileKernelProgram(optimize(toProgram(graph)), { fma });
+const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2, fma });
 console.log(k1.source);
 for (const [name, f] of [["generated JS", () => js.run(...raw)], ["kernels, 1 thread", () => k1.run(...raw)], [`kernels, ${k2.threads} threads`, () => k2.run(...raw)]] as const) {
   const t = time(f);
   console.log(`W3 step ${name}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`);
 }
 if (process.argv.includes("--profile")) {
-  const kp = compileKernelProgram(optimize(toProgram(graph)), { profile: true });
+  const kp = compileKernelProgram(optimize(toProgram(graph)), { profile: true, fma });
   for (let i = 0; i < 300; i++) kp.run(...raw);
   kp.profile();
   for (let i = 0; i < 1000; i++) kp.run(...raw);

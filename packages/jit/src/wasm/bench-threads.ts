@@ -3,6 +3,10 @@
 import { matmul, tensor, traceWith, type Tensor } from "@chainrule/ir";
 import { optimize, toProgram } from "../optimize.js";
 import { compileKernelProgram } from "./program.js";
+import { setFlagsFromString } from "node:v8";
+
+// --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles
+if (process.argv.includes("--fma")) setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 for (const dtype of ["float32", "float64"] as const) {
   const n = 256;

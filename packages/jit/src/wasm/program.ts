@@ -11,7 +11,9 @@
  *   rows, columns or scalars, e.g. a bias), storing only the values read elsewhere;
  * - sums and maxima over a contiguous block of axes → a reduction kernel;
  * - reshape is free (an alias), broadcastTo and transpose are folded into their consumers;
- * - anything else (comparisons, where, gather, f64 transcendentals, …) runs the ir reference
+ * - other elementwise ops (comparisons, where, casts, f64 transcendentals) → a JavaScript loop
+ *   built from the code generator's expressions, on views of the memory;
+ * - anything else (gather, scatterAdd, concat, pad, slice, argmax, …) runs the ir reference
  *   kernel on views of the memory (correct for every op; allocates, so it is meant for the small
  *   side computations of a training step).
  */
@@ -22,6 +24,7 @@ import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type
 import { wasmFeatures } from "./features.js";
 import { gemmFunction, gemmKey, gemmScratchBytes, type GemmSpec, type KernelDtype } from "./gemm.js";
 import { instantiate, kernelModule, kernelModuleCount, type KernelFn } from "./kernels.js";
+import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
 import { reduceFunction, reduceKey } from "./reduce.js";
 import { ThreadPool, threadPool } from "./threads.js";
@@ -112,6 +115,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   const steps: StepBuilder[] = [];
   const listing: string[] = [];
   let kernelSteps = 0;
+  let jsSteps = 0;
 
   const alloc = (id: number, dtype: DType, shape: readonly number[]): Slot => {
     const slot = { at: plan.reserve(bytesOf(dtype, Math.max(1, sizeOf(shape)))), dtype, shape };
@@ -233,6 +237,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
         if (isFloatNode(n) && emitReduce(n)) continue;
         break;
       default:
+        if (JS_ELEMENTWISE.has(n.op) && emitJsElementwise(n)) continue;
         break;
     }
     reference(n);
@@ -273,6 +278,30 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
       const f = kernel(ewKey(spec), () => ewFunction(spec, "k"));
       return { run: () => f(...args), warm: () => f(...args) };
     });
+  }
+
+  /** A small elementwise op the SIMD kernels do not take: a JavaScript loop on views of the memory. */
+  function emitJsElementwise(n: PNode): boolean {
+    const shape = n.shape;
+    const kinds = n.inputs.map((id) => (shape.length === 0 ? "scalar" : kindIn(id, shape)));
+    if (kinds.some((k) => k === undefined)) return false;
+    const ks = kinds as OperandKind[];
+    const flat = ks.every((k) => k === "full" || k === "scalar");
+    const total = sizeOf(shape);
+    const inner = shape.length === 0 ? 1 : flat ? total : shape[shape.length - 1]!;
+    const outer = inner === 0 ? 0 : total / inner;
+    const inDtype = avals.get(n.inputs[n.op === "where" ? 1 : 0]!)!.dtype;
+    const loop = jsElementwiseLoop(n.op, ks, inDtype, n.dtype, n.params as Params, outer, inner);
+    const ins = n.inputs.map((id) => slotOf(sourceOf(id)));
+    const out = alloc(n.id, n.dtype, shape);
+    jsSteps++;
+    listing.push(`v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [js, ${n.dtype}${JSON.stringify(shape)}]`);
+    steps.push((arena) => {
+      const views = ins.map((s) => arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
+      const target = arena.view(out.dtype as never, out.at, Math.max(1, total));
+      return { run: () => loop(target, ...views) };
+    });
+    return true;
   }
 
   /** The slot and transposition of a matmul operand (a transpose of the last two axes is folded). */
@@ -430,7 +459,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     return out;
   };
   const source = [
-    `// WebAssembly kernels: ${kernelSteps} kernel steps, ${steps.length - kernelSteps} reference steps, ${(arena.memory.buffer.byteLength / 1024).toFixed(0)} KiB${shared ? " shared" : ""}, ${threads} thread${threads > 1 ? "s" : ""}${fma ? ", relaxed-SIMD FMA" : ""}`,
+    `// WebAssembly kernels: ${kernelSteps} kernel steps, ${jsSteps} JavaScript loops, ${steps.length - kernelSteps - jsSteps} reference steps, ${(arena.memory.buffer.byteLength / 1024).toFixed(0)} KiB${shared ? " shared" : ""}, ${threads} thread${threads > 1 ? "s" : ""}${fma ? ", relaxed-SIMD FMA" : ""}`,
     ...listing.map((l) => `// ${l}`),
     `// outputs: ${p.outputs.map((o) => `v${o}`).join(", ")}`,
   ].join("\n");

@@ -1,0 +1,38 @@
+// Relaxed-SIMD FMA is behind a flag in Node 20: this file turns the flag on for its own process
+// (vitest runs each test file in its own fork) and checks detection and the FMA GEMM kernels.
+import { setFlagsFromString } from "node:v8";
+import { describe, expect, it } from "vitest";
+
+setFlagsFromString("--experimental-wasm-relaxed-simd");
+
+describe("relaxed-SIMD FMA", () => {
+  it("is detected when the host validates it, and FMA GEMM kernels agree with the reference", async () => {
+    const { wasmFeatures } = await import("./features.js");
+    const { ArenaPlan } = await import("./arena.js");
+    const { gemmFunction, gemmKey, gemmScratchBytes } = await import("./gemm.js");
+    const { instantiate, kernelModule } = await import("./kernels.js");
+    expect(wasmFeatures().relaxedFma).toBe(true);
+    for (const dtype of ["float32", "float64"] as const) {
+      for (const [m, n, k, transA, transB] of [[9, 13, 17, false, false], [33, 10, 64, true, false], [5, 7, 3, false, true], [1, 1, 1, false, false]] as const) {
+        const spec = { dtype, m, n, k, transA, transB, fma: true };
+        const size = dtype === "float32" ? 4 : 8;
+        const plan = new ArenaPlan();
+        const a = plan.reserve(m * k * size), b = plan.reserve(k * n * size), c = plan.reserve(m * n * size), s = plan.reserve(gemmScratchBytes(spec));
+        const arena = plan.create(false);
+        const A = dtype === "float32" ? arena.f32(a, m * k) : arena.f64(a, m * k);
+        const B = dtype === "float32" ? arena.f32(b, k * n) : arena.f64(b, k * n);
+        A.forEach((_, i) => (A[i] = Math.sin(i + 1)));
+        B.forEach((_, i) => (B[i] = Math.cos(i + 2)));
+        instantiate(kernelModule(gemmKey(spec), false, () => [gemmFunction(spec)]), arena.memory)["gemm"]!(a, b, c, s);
+        const C = dtype === "float32" ? arena.f32(c, m * n) : arena.f64(c, m * n);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let sum = 0;
+            for (let p = 0; p < k; p++) sum += (transA ? A[p * m + i]! : A[i * k + p]!) * (transB ? B[j * k + p]! : B[p * n + j]!);
+            expect(Math.abs(C[i * n + j]! - sum)).toBeLessThanOrEqual((dtype === "float32" ? 1e-5 : 1e-13) * (1 + Math.abs(sum)));
+          }
+        }
+      }
+    }
+  });
+});
