@@ -8,7 +8,7 @@
  * outermost call compiles one graph.
  */
 import {
-  ArgumentError, config, flatten, nextLevel, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
+  ArgumentError, ConcretizationError, config, flatten, nextLevel, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
   type AnyFunction, type Argnums, type Engine, type GradientOf, type Graph, type Inputs, type JacobianTree, type Output, type TreeDef,
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
@@ -318,7 +318,13 @@ class Compiled {
 
   private compile(args: unknown[], defs: TreeDef[], leaves: (number | Tensor)[], dynamic: number[], inNum: boolean[], inRank0: boolean[], key: string): Entry {
     const started = performance.now();
-    const { graph, mask } = this.traceGraph(defs, leaves, dynamic, inNum, inRank0);
+    let traced: { graph: Graph; mask: boolean[] };
+    try {
+      traced = this.traceGraph(defs, leaves, dynamic, inNum, inRank0);
+    } catch (error) {
+      throw withPlace(error);
+    }
+    const { graph, mask } = traced;
     const compiled = compileGraph(graph, this.options);
     const entry: Entry = { compiled, outTree: graph.outTree, mask, dynamic };
     this.cache.set(key, entry);
@@ -341,6 +347,22 @@ class Compiled {
     return entry;
   }
 
+}
+
+/**
+ * A ConcretizationError raised while tracing gets the place in the user's code that read the
+ * traced value (the first stack frame outside chainrule), so the message says where to use where().
+ */
+function withPlace(error: unknown): unknown {
+  if (!(error instanceof ConcretizationError) || error.message.includes(" (read at ")) return error;
+  const frames = (error.stack ?? "").split("\n").slice(1);
+  const library = /[\\/](packages[\\/](ir|jit)|@chainrule[\\/](ir|jit))[\\/](src|dist)[\\/]/;
+  const user = frames.find((line) => /\bat\b/.test(line) && (!library.test(line) || line.includes(".test.")));
+  if (user === undefined) return error;
+  const place = user.trim().replace(/^at\s+/, "");
+  const wrapped = new ConcretizationError(`${error.message} (read at ${place})`);
+  wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${frames.join("\n")}`;
+  return wrapped;
 }
 
 function countLeaves(def: TreeDef): number {
