@@ -506,7 +506,9 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         if (needed.has(m.id)) for (const id of m.inputs) if (prod.memberIds.has(id)) needed.add(id);
       }
       const names = new Map<number, string>();
-      const suffix = `_${int(tag)}`;
+      // tags are operand ids, which are negative for synthetic operands: spell the sign as "m"
+      if (!Number.isSafeInteger(tag)) throw new Error("internal: expected an integer tag");
+      const suffix = tag < 0 ? `_m${-tag}` : `_${tag}`;
       for (const m of prod.members) {
         if (!needed.has(m.id)) continue;
         const args = m.inputs.map((id) => {
