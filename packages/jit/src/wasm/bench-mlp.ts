@@ -5,6 +5,7 @@ import { interpreter } from "../ad.js";
 import { compileGraph } from "../compile.js";
 import { optimize, toProgram } from "../optimize.js";
 import { compileKernelProgram } from "./program.js";
+import { threadStats } from "./threads.js";
 import { setFlagsFromString } from "node:v8";
 
 // --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles
@@ -43,6 +44,7 @@ const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2, fma })
 console.log(k1.source);
 for (const [name, f] of [["generated JS", () => js.run(...raw)], ["kernels, 1 thread", () => k1.run(...raw)], [`kernels, ${k2.threads} threads`, () => k2.run(...raw)]] as const) {
   const t = time(f);
+  if (name.includes("threads")) console.log(`  worker jobs: ${threadStats.posted} posted, ${threadStats.withdrawn} taken back (worker not started)`);
   console.log(`W3 step ${name}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`);
 }
 if (process.argv.includes("--profile")) {

@@ -3,6 +3,7 @@
 import { matmul, tensor, traceWith, type Tensor } from "@chainrule/ir";
 import { optimize, toProgram } from "../optimize.js";
 import { compileKernelProgram } from "./program.js";
+import { threadStats } from "./threads.js";
 import { setFlagsFromString } from "node:v8";
 
 // --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles
@@ -14,7 +15,7 @@ for (const dtype of ["float32", "float64"] as const) {
   const a = make(1), b = make(2);
   const graph = traceWith({}, ((xs: Tensor[]) => matmul(xs[0]!, xs[1]!)) as never, [a, b]);
   for (const threads of [1, 2]) {
-    const k = compileKernelProgram(optimize(toProgram(graph)), { threads });
+    const k = compileKernelProgram(optimize(toProgram(graph)), { threads, profile: process.argv.includes("--profile") });
     for (let i = 0; i < 30; i++) k.run(a.data, b.data);
     const ts: number[] = [];
     for (let r = 0; r < 201; r++) {
@@ -24,6 +25,8 @@ for (const dtype of ["float32", "float64"] as const) {
     }
     ts.sort((x, y) => x - y);
     const gf = (t: number) => ((2 * n ** 3) / (t * 1e6)).toFixed(1);
+    if (process.argv.includes("--profile")) console.log(k.profile());
+    if (threads > 1) console.log(`  worker jobs: ${threadStats.posted} posted, ${threadStats.withdrawn} taken back (worker not started)`);
     console.log(`${dtype} 256³ (copies in and out included), ${k.threads} thread(s): ${gf(ts[100]!)} GFLOP/s median, ${gf(ts[20]!)} at p10`);
   }
 }

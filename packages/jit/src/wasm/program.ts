@@ -335,7 +335,10 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     if (batchA === undefined || batchB === undefined) return false;
     const out = alloc(n.id, n.dtype, n.shape);
     const base: GemmSpec = { dtype: n.dtype, m, n: nn, k, transA: A.transposed, transB: B.transposed, batch, batchA, batchB, batchC: m * nn, fma };
-    const parallel = pool !== undefined && batch === 1 && m >= 8 && m * nn * k >= MIN_PARALLEL_WORK;
+    // blocks of 2 panels of columns for two threads
+    const cols = 4 * (n.dtype === "float32" ? 4 : 2);
+    const blocks = Math.floor(nn / cols);
+    const parallel = pool !== undefined && batch === 1 && blocks >= 2 && m * nn * k >= MIN_PARALLEL_WORK;
     kernelSteps++;
     listing.push(`v${n.id} = gemm ${n.dtype} ${batch > 1 ? `${batch}×` : ""}${m}×${nn}×${k} ${A.transposed ? "Aᵀ" : "A"}·${B.transposed ? "Bᵀ" : "B"}${fma ? " fma" : ""}${parallel ? " 2 threads" : ""} [wasm]`);
     if (!parallel) {
@@ -346,27 +349,36 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
       });
       return true;
     }
-    // two threads: rows [0, h) here and [h, m) on the worker; each packs its own panels
+    // two threads: blocks of columns taken from a shared counter (each packs its own panels of B)
     const size = n.dtype === "float32" ? 4 : 8;
-    const h = Math.ceil(m / 2 / 4) * 4;
-    const part = (rows: number): GemmSpec => ({ ...base, m: rows, lda: A.transposed ? m : k, ldc: nn });
-    const top = part(h), bottom = part(m - h);
-    scratchBytes = Math.max(scratchBytes, gemmScratchBytes(top), gemmScratchBytes(bottom));
-    const aOff = (A.transposed ? h : h * k) * size;
+    const ldb = B.transposed ? k : nn;
+    const block: GemmSpec = { ...base, n: cols, ldb, ldc: nn, packA: false };
+    const rest = nn - blocks * cols;
+    const tail: GemmSpec = { ...block, n: rest };
+    const bStep = (B.transposed ? cols * k : cols) * size, cStep = cols * size;
+    scratchBytes = Math.max(scratchBytes, gemmScratchBytes(block), gemmScratchBytes(tail));
     steps.push((arena, kernel) => {
-      const f = kernel(gemmKey(top), () => gemmFunction(top, "k"));
-      const g = kernel(gemmKey(bottom), () => gemmFunction(bottom, "k"));
-      const job = pool!.job(arena, kernelModuleFor(bottom), "k", [A.slot.at + aOff, B.slot.at, out.at + h * nn * size, scratch2At]);
+      const f = kernel(gemmKey(block), () => gemmFunction(block, "k"));
+      const g = rest > 0 ? kernel(gemmKey(tail), () => gemmFunction(tail, "k")) : undefined;
+      const a = A.slot.at, b = B.slot.at, c = out.at;
+      const job = pool!.job(arena, kernelModuleFor(block), "k", [a, b, c, scratch2At, bStep, cStep, blocks]);
+      const all = () => {
+        for (let i = 0; i < blocks; i++) f(a, b + i * bStep, c + i * cStep, scratchAt);
+      };
+      const last = () => g?.(a, b + blocks * bStep, c + blocks * cStep, scratchAt);
       return {
         run: () => {
-          const started = job.start();
-          f(A.slot.at, B.slot.at, out.at, scratchAt);
-          if (started) job.finish();
-          else g(A.slot.at + aOff, B.slot.at, out.at + h * nn * size, scratch2At);
+          if (!job.start()) all();
+          else {
+            let i: number;
+            while ((i = job.next()) < blocks) f(a, b + i * bStep, c + i * cStep, scratchAt);
+            job.finish();
+          }
+          last();
         },
         warm: () => {
-          f(A.slot.at, B.slot.at, out.at, scratchAt);
-          g(A.slot.at + aOff, B.slot.at, out.at + h * nn * size, scratch2At);
+          all();
+          last();
         },
       };
     });

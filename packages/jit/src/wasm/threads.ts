@@ -34,12 +34,14 @@ const workerThreads: WorkerThreads | undefined = (() => {
 const REQUEST = 0; // incremented by the main thread per command
 const DONE = 1; // set to the request number by the worker when finished
 const JOB = 2; // instance index, or −1: register (a message is waiting)
-const ARGS = 3; // four i32 arguments
-const WORKER_SLEEPS = 8;
-const MAIN_SLEEPS = 9;
-const FAILED = 10;
-/** Spin iterations before sleeping (a few tens of µs). */
-const SPIN = 20000;
+const ARGS = 3; // kernel arguments a, b, c, scratch, then the b and c steps per block and the block count
+const WORKER_SLEEPS = 10;
+const MAIN_SLEEPS = 11;
+const FAILED = 12;
+const CLAIM = 13; // the posted request's number while unclaimed; −number once claimed (by either side)
+const NEXT = 14; // the next block to take (both threads take blocks until none is left)
+/** Microseconds a side spins before sleeping. */
+const SPIN_MICROSECONDS = 100;
 
 const WORKER_SOURCE = String.raw`
 const { parentPort, workerData, receiveMessageOnPort } = require("node:worker_threads");
@@ -47,16 +49,22 @@ const ctl = new Int32Array(workerData.control);
 const kernels = [];
 let seen = 0;
 for (;;) {
+  let started = performance.now();
   let spins = 0;
   while (Atomics.load(ctl, ${REQUEST}) === seen) {
-    if (++spins > ${SPIN}) {
+    if ((++spins & 255) === 0 && performance.now() - started > ${SPIN_MICROSECONDS / 1000}) {
       Atomics.store(ctl, ${WORKER_SLEEPS}, 1);
       Atomics.wait(ctl, ${REQUEST}, seen);
       Atomics.store(ctl, ${WORKER_SLEEPS}, 0);
-      spins = 0;
+      started = performance.now();
     }
   }
   seen = Atomics.load(ctl, ${REQUEST});
+  // claim the request; the main thread may have claimed it first (then it runs the job itself)
+  if (Atomics.compareExchange(ctl, ${CLAIM}, seen, -seen) !== seen) {
+    Atomics.store(ctl, ${DONE}, seen);
+    continue;
+  }
   const job = Atomics.load(ctl, ${JOB});
   try {
     if (job === -1) {
@@ -65,7 +73,11 @@ for (;;) {
       const { module, memory, name, index } = message.message;
       kernels[index] = new WebAssembly.Instance(module, { env: { memory } }).exports[name];
     } else {
-      kernels[job](ctl[${ARGS}], ctl[${ARGS + 1}], ctl[${ARGS + 2}], ctl[${ARGS + 3}]);
+      const f = kernels[job];
+      const a = ctl[${ARGS}], b = ctl[${ARGS + 1}], c = ctl[${ARGS + 2}], s = ctl[${ARGS + 3}];
+      const bStep = ctl[${ARGS + 4}], cStep = ctl[${ARGS + 5}], count = ctl[${ARGS + 6}];
+      let i;
+      while ((i = Atomics.add(ctl, ${NEXT}, 1)) < count) f(a, b + i * bStep, c + i * cStep, s);
     }
   } catch (e) {
     Atomics.store(ctl, ${FAILED}, 1);
@@ -75,12 +87,24 @@ for (;;) {
 }
 `;
 
+/**
+ * A kernel over `count` blocks: block i is `kernel(a, b + i·bStep, c + i·cStep, scratch)`. Both
+ * threads take blocks from a shared counter, so a late or descheduled worker just takes fewer.
+ */
 export interface Job {
-  /** Posts the job to the worker; false when the worker is busy (the caller runs it itself). */
+  /** Posts the job to the worker; false when the worker is busy (the caller runs every block). */
   start(): boolean;
-  /** Waits until the posted job is done. */
-  finish(): void;
+  /** After a successful `start()`: the next block index for the main thread (≥ count: none left). */
+  next(): number;
+  /**
+   * After `start()`: true once the worker has done the job; false when the worker had not begun
+   * it (asleep, or descheduled on a busy machine) — the job is withdrawn and the caller runs it.
+   */
+  finish(): boolean;
 }
+
+/** Jobs posted to the worker, and how many of them it had not begun when the main thread took them back. */
+export const threadStats = { posted: 0, withdrawn: 0 };
 
 export class ThreadPool {
   private readonly ctl: Int32Array;
@@ -90,22 +114,24 @@ export class ThreadPool {
   private request = 0;
 
   constructor(threads: WorkerThreads) {
-    const control = new SharedArrayBuffer(64);
+    const control = new SharedArrayBuffer(128);
     this.ctl = new Int32Array(control);
     this.worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { control } });
     this.worker.unref();
   }
 
-  /** Sends a command and waits for the worker (spinning, then sleeping). */
+  /** Waits until the worker has finished `request` (spinning, then sleeping). */
   private wait(request: number): void {
     const ctl = this.ctl;
+    let started = performance.now();
     let spins = 0;
-    while (Atomics.load(ctl, DONE) !== request) {
-      if (++spins > SPIN) {
+    let done: number;
+    while ((done = Atomics.load(ctl, DONE)) < request) {
+      if ((++spins & 255) === 0 && performance.now() - started > SPIN_MICROSECONDS / 1000) {
         Atomics.store(ctl, MAIN_SLEEPS, 1);
-        if (Atomics.load(ctl, DONE) !== request) Atomics.wait(ctl, DONE, Atomics.load(ctl, DONE), 50);
+        Atomics.wait(ctl, DONE, done, 50);
         Atomics.store(ctl, MAIN_SLEEPS, 0);
-        spins = 0;
+        started = performance.now();
       }
     }
     if (Atomics.load(ctl, FAILED) !== 0) throw new Error("internal: a WebAssembly kernel failed on the worker thread");
@@ -114,13 +140,14 @@ export class ThreadPool {
   private post(): number {
     const ctl = this.ctl;
     const request = ++this.request;
+    Atomics.store(ctl, CLAIM, request);
     Atomics.store(ctl, REQUEST, request);
     if (Atomics.load(ctl, WORKER_SLEEPS) === 1) Atomics.notify(ctl, REQUEST);
     return request;
   }
 
   /** Registers `module`'s export `name` on the arena's (shared) memory with the worker. */
-  job(arena: Arena, module: WasmModule, name: string, args: readonly number[]): Job {
+  job(arena: Arena, module: WasmModule, name: string, args: readonly [a: number, b: number, c: number, scratch: number, bStep: number, cStep: number, count: number]): Job {
     if (!arena.shared) throw new Error("internal: threads need a shared memory");
     const index = this.kernels++;
     this.worker.postMessage({ module, memory: arena.memory, name, index });
@@ -133,13 +160,22 @@ export class ThreadPool {
         this.busy = true;
         const ctl = this.ctl;
         Atomics.store(ctl, JOB, index);
-        for (let i = 0; i < 4; i++) Atomics.store(ctl, ARGS + i, args[i] ?? 0);
+        for (let i = 0; i < 7; i++) Atomics.store(ctl, ARGS + i, args[i]!);
+        Atomics.store(ctl, NEXT, 0);
         request = this.post();
+        threadStats.posted++;
         return true;
       },
+      next: () => Atomics.add(this.ctl, NEXT, 1),
       finish: () => {
         try {
+          // not begun yet: withdraw it (the caller computes it; same code, same results)
+          if (Atomics.compareExchange(this.ctl, CLAIM, request, -request) === request) {
+            threadStats.withdrawn++;
+            return false;
+          }
           this.wait(request);
+          return true;
         } finally {
           this.busy = false;
         }
