@@ -96,7 +96,8 @@ export function nextLevel(): number {
 
 /** The innermost active trace, if any. */
 export function currentTrace(): Trace | undefined {
-  return stack[stack.length - 1];
+  // reading index -1 of an empty array takes V8's slow path (a property lookup), so check first
+  return stack.length === 0 ? undefined : stack[stack.length - 1];
 }
 
 /**
