@@ -29,6 +29,10 @@ export class ArenaPlan {
   get bytes(): number {
     return this.end;
   }
+  /** Whether the reserved bytes fit one memory. */
+  get fits(): boolean {
+    return this.end <= MAX_PAGES * 65536;
+  }
   /** Creates the memory (shared when asked and possible). */
   create(shared: boolean): Arena {
     const pages = Math.max(1, Math.ceil(this.end / 65536));

@@ -39,8 +39,8 @@ function time(run: () => unknown, reps = 301): { median: number; p10: number } {
 }
 const js = compileGraph(graph);
 const fma = process.argv.includes("--fma");
-const k1 = compileKernelProgram(optimize(toProgram(graph)), { fma });
-const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2, fma });
+const k1 = compileKernelProgram(optimize(toProgram(graph)), { fma })!;
+const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2, fma })!;
 console.log(k1.source);
 for (const [name, f] of [["generated JS", () => js.run(...raw)], ["kernels, 1 thread", () => k1.run(...raw)], [`kernels, ${k2.threads} threads`, () => k2.run(...raw)]] as const) {
   const t = time(f);
@@ -48,9 +48,20 @@ for (const [name, f] of [["generated JS", () => js.run(...raw)], ["kernels, 1 th
   console.log(`W3 step ${name}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`);
 }
 if (process.argv.includes("--profile")) {
-  const kp = compileKernelProgram(optimize(toProgram(graph)), { profile: true, fma });
+  const kp = compileKernelProgram(optimize(toProgram(graph)), { profile: true, fma })!;
   for (let i = 0; i < 300; i++) kp.run(...raw);
   kp.profile();
   for (let i = 0; i < 1000; i++) kp.run(...raw);
   console.log("median per step over 1000 steps:\n" + kp.profile());
+}
+{
+  // compile time of the kernel program (kernel modules already cached by the runs above, and not)
+  const { clearKernelModules } = await import("./kernels.js");
+  const t0 = performance.now();
+  compileKernelProgram(optimize(toProgram(graph)), { fma });
+  const t1 = performance.now();
+  clearKernelModules();
+  compileKernelProgram(optimize(toProgram(graph)), { fma });
+  const t2 = performance.now();
+  console.log(`compile (optimize + plan + instantiate): ${(t1 - t0).toFixed(1)} ms with cached modules, ${(t2 - t1).toFixed(1)} ms building every module anew (incl. warm-up)`);
 }

@@ -15,7 +15,7 @@ for (const dtype of ["float32", "float64"] as const) {
   const a = make(1), b = make(2);
   const graph = traceWith({}, ((xs: Tensor[]) => matmul(xs[0]!, xs[1]!)) as never, [a, b]);
   for (const threads of [1, 2]) {
-    const k = compileKernelProgram(optimize(toProgram(graph)), { threads, profile: process.argv.includes("--profile") });
+    const k = compileKernelProgram(optimize(toProgram(graph)), { threads, profile: process.argv.includes("--profile") })!;
     for (let i = 0; i < 30; i++) k.run(a.data, b.data);
     const ts: number[] = [];
     for (let r = 0; r < 201; r++) {

@@ -11,6 +11,8 @@ import { encodeModule, printWat, type FuncDef, type ModuleDef } from "./module.j
 export const MAX_PAGES = 16384;
 
 const modules = new Map<string, WasmModule>();
+/** Compiled modules kept (least recently compiled dropped first; instances keep theirs alive). */
+const MODULE_CACHE_LIMIT = 2000;
 
 function moduleDef(funcs: readonly FuncDef[], shared: boolean): ModuleDef {
   return { memory: shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1 }, funcs };
@@ -28,6 +30,7 @@ export function kernelModule(key: string, shared: boolean, build: () => readonly
       throw new Error(`internal: generated WebAssembly kernel ${key} does not validate:\n${printWat(def).slice(0, 4000)}`);
     }
     module = new wasmApi.Module(bytes);
+    if (modules.size >= MODULE_CACHE_LIMIT) modules.delete(modules.keys().next().value as string);
     modules.set(full, module);
   }
   return module;

@@ -25,8 +25,8 @@ function both(f: Fn, args: Tensor[], viaJs = false): { js: unknown[]; kernels: u
   const eager = f(...args);
   const js = viaJs ? (compileGraph(graph).run(...raw) as unknown[]) : (Array.isArray(eager) ? eager : [eager]).map((t) => (t.rank === 0 ? t.item() : t.data));
   const program = optimize(toProgram(graph));
-  const k1 = compileKernelProgram(program);
-  const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2 });
+  const k1 = compileKernelProgram(program)!;
+  const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2 })!;
   const kernels = k1.run(...raw);
   // twice: resident buffers must not leak state between calls
   const again = k1.run(...raw);

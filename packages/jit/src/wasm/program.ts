@@ -95,7 +95,11 @@ type StepBuilder = (arena: Arena, kernel: (key: string, build: () => FuncDef) =>
 
 const MAX_GROUP = 48;
 
-export function compileKernelProgram(p: Program, options: KernelProgramOptions = {}): KernelProgram {
+/**
+ * The program on kernels; undefined only when its values do not fit one WebAssembly memory
+ * (1 GiB here), where the generated JavaScript runs it instead.
+ */
+export function compileKernelProgram(p: Program, options: KernelProgramOptions = {}): KernelProgram | undefined {
   const features = wasmFeatures();
   if (!features.simd) throw new Error("internal: WebAssembly SIMD kernels requested but unavailable");
   const fma = options.fma !== false && features.relaxedFma;
@@ -412,6 +416,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   // scratch for GEMM panels (one area per thread), then the memory
   const scratchAt = plan.reserve(scratchBytes);
   const scratch2At = pool ? plan.reserve(scratchBytes) : 0;
+  if (!plan.fits) return undefined;
   const shared = pool !== undefined;
   const arena = plan.create(shared);
   for (const [slot, c] of constantFills) arena.view(slot.dtype as never, slot.at, Math.max(1, c.size)).set(c.data);
