@@ -48,7 +48,7 @@ for (const [name, f] of [["generated JS", () => js.run(...raw)], ["kernels, 1 th
   console.log(`W3 step ${name}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`);
 }
 if (process.argv.includes("--profile")) {
-  const kp = compileKernelProgram(optimize(toProgram(graph)), { profile: true, fma })!;
+  const kp = compileKernelProgram(optimize(toProgram(graph)), { profile: true, fma, threads: process.argv.includes("--two") ? 2 : 1 })!;
   for (let i = 0; i < 300; i++) kp.run(...raw);
   kp.profile();
   for (let i = 0; i < 1000; i++) kp.run(...raw);

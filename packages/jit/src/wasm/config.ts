@@ -4,7 +4,7 @@
  */
 import type { Program } from "../optimize.js";
 import { wasmFeatures, type WasmFeatures } from "./features.js";
-import { compileKernelProgram, type KernelProgram } from "./program.js";
+import { compileKernelProgram, kernelStats, type KernelProgram } from "./program.js";
 import { threadsAvailable } from "./threads.js";
 
 export interface KernelConfig {
@@ -38,11 +38,13 @@ export interface KernelInfo extends WasmFeatures {
   /** Workers and shared memory are available, so `threads: 2` runs two threads. */
   readonly threads: boolean;
   readonly config: Readonly<KernelConfig>;
+  /** Programs compiled onto kernels so far in this process. */
+  readonly programs: number;
 }
 
 /** What the host supports and the current settings. */
 export function kernelInfo(): KernelInfo {
-  return { ...wasmFeatures(), threads: wasmFeatures().sharedMemory && threadsAvailable(), config: { ...current } };
+  return { ...wasmFeatures(), threads: wasmFeatures().sharedMemory && threadsAvailable(), config: { ...current }, programs: kernelStats.programs };
 }
 
 export interface KernelOptions {

@@ -53,6 +53,9 @@ export interface KernelProgram {
   profile(): string;
 }
 
+/** Kernel programs compiled in this process. */
+export const kernelStats = { programs: 0 };
+
 /** Smallest matmul (m·n·k) that makes a program worth running on kernels. */
 export const MIN_MATMUL_WORK = 4096;
 /** Smallest GEMM (m·n·k) split across two threads. */
@@ -480,6 +483,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     ...listing.map((l) => `// ${l}`),
     `// outputs: ${p.outputs.map((o) => `v${o}`).join(", ")}`,
   ].join("\n");
+  kernelStats.programs++;
   const profile = () => {
     const median = (xs: number[]) => (xs.length === 0 ? 0 : xs.slice().sort((a, b) => a - b)[xs.length >> 1]!);
     const text = [...listing, "input copies", "output copies"].map((l, i) => `${(median(samples[i]!) * 1000).toFixed(1).padStart(8)} µs  ${l}`).join("\n");
