@@ -1,6 +1,7 @@
 /**
  * The benchmark harness. `npm run bench` (root) runs everything and writes bench/RESULTS.md;
- * `npm run bench -- --quick` is a < 1 minute smoke run that writes nothing.
+ * `npm run bench -- --quick` is a < 1 minute smoke run that writes nothing. The run exits 1 when
+ * any implementation gave a wrong answer or crashed (its row says FAILED), after printing everything.
  *
  * Options: --quick, --no-write, --only=W1,W3 (workloads), --impl=hand,reverse,… (implementation
  * ids), --skip-extras (no chunk curve, compile times or memory).
@@ -93,10 +94,13 @@ if (wanted("W3")) variants.push(() => [mlpVariant()]);
 if (wanted("W4")) for (const dtype of quick ? (["float32"] as const) : (["float32", "float64"] as const)) variants.push(() => [matmulVariant(256, dtype)]);
 
 const all = new Map<string, Row[]>();
+/** Wrong answers and crashes: the run exits 1 when there are any (a CI smoke test catches them). */
+const failures: string[] = [];
 for (const make of variants) {
   for (const variant of make()) {
     log(variant.title);
     const rows = await runVariant(variant, impls, timing);
+    failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `${variant.key}: ${r.impl.label}: ${r.note}`));
     all.set(variant.key, rows);
     emit(variantTable(rows));
   }
@@ -133,6 +137,7 @@ if (!skipExtras && wanted("W2") && (onlyImpls === undefined || onlyImpls.include
       engineImplementation(pkg, { engine: make({ chunkSize }), label: `forward, chunkSize ${chunkSize}`, idSuffix: `-chunk${chunkSize}` }),
     );
     const rows = await runVariant(variant, [handWritten, ...curveImpls], timing);
+    failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `chunk curve: ${r.impl.label}: ${r.note}`));
     emit(`### forward chunk-size curve: W2 grad, n = ${n}, float64 (passes = ⌈${n} / chunkSize⌉)\n\n${variantTable(rows).split("\n").slice(2).join("\n")}`);
   }
 }
@@ -230,4 +235,8 @@ if (write) {
   log(`wrote ${path}`);
 }
 log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+if (failures.length > 0) {
+  console.error(`bench: ${failures.length} FAILED (wrong answer or crash):\n  ${failures.join("\n  ")}`);
+  process.exit(1);
+}
 process.exit(0);
