@@ -45,6 +45,70 @@ export function ewKey(spec: EwSpec): string {
   return `ew:${spec.dtype}:${spec.outer}x${spec.inner}:${spec.operands.join(",")}:${spec.nodes.map((n) => `${n.op}(${n.args.map(refs).join(",")})`).join(";")}:${spec.stores.join(",")}`;
 }
 
+/** Temporary v128 locals, reused by each node (`reset` before a node). */
+export interface Temporaries {
+  v128(): number;
+  reset(): void;
+}
+
+export function temporaries(allocate: () => number): Temporaries {
+  const temps: number[] = [];
+  let used = 0;
+  return {
+    v128: () => {
+      if (used === temps.length) temps.push(allocate());
+      return temps[used++]!;
+    },
+    reset: () => {
+      used = 0;
+    },
+  };
+}
+
+/**
+ * The vector code of `nodes`: operand values in `opVals` locals, results left in `nodeVals`
+ * locals (shared by the elementwise kernels and GEMM epilogues).
+ */
+export function ewNodes(nodes: EwSpec["nodes"], dtype: KernelDtype, opVals: readonly number[], nodeVals: readonly number[], scratch: Temporaries): Instr[] {
+  const V = dtype === "float32" ? "f32x4" : "f64x2";
+  const out: Instr[] = [];
+  const ref = (r: EwRef): Instr[] => {
+    if ("operand" in r) return [["local.get", opVals[r.operand]!]];
+    if ("node" in r) return [["local.get", nodeVals[r.node]!]];
+    return [["v128.const", V, r.constant]];
+  };
+  nodes.forEach((node, j) => {
+    if (!ewSupports(node.op, dtype)) throw new Error(`internal: elementwise kernel cannot compute ${node.op} in ${dtype}`);
+    if (node.args.length !== (UNARY.has(node.op) ? 1 : 2)) throw new Error(`internal: elementwise ${node.op} expects ${UNARY.has(node.op) ? 1 : 2} arguments`);
+    scratch.reset();
+    const [a, b] = node.args;
+    switch (node.op) {
+      case "exp":
+      case "log":
+      case "tanh":
+      case "sigmoid": {
+        const x = scratch.v128();
+        out.push(...ref(a!), ["local.set", x], ...MATH32[node.op as Math32](x, scratch));
+        break;
+      }
+      case "neg":
+      case "abs":
+      case "sqrt":
+        out.push(...ref(a!), [`${V}.${node.op}`]);
+        break;
+      case "maximum":
+      case "minimum":
+        // wasm min/max propagate NaN like the JavaScript kernels
+        out.push(...ref(a!), ...ref(b!), [`${V}.${node.op === "maximum" ? "max" : "min"}`]);
+        break;
+      default:
+        out.push(...ref(a!), ...ref(b!), [`${V}.${node.op}`]);
+    }
+    out.push(["local.set", nodeVals[j]!]);
+  });
+  return out;
+}
+
 /** The kernel as a function of byte addresses: operands first, then one per store. */
 export function ewFunction(spec: EwSpec, name = "ew"): FuncDef {
   const { dtype, outer, inner } = spec;
@@ -66,56 +130,11 @@ export function ewFunction(spec: EwSpec, name = "ew"): FuncDef {
   const ROWOFF = local("i32"); // byte offset of the row start (outer * inner * size)
   const opVals = spec.operands.map(() => local("v128"));
   const nodeVals = spec.nodes.map(() => local("v128"));
-  const temps: number[] = [];
-  let tempUsed = 0;
-  const scratch = {
-    v128: () => {
-      if (tempUsed === temps.length) temps.push(local("v128"));
-      return temps[tempUsed++]!;
-    },
-  };
-  for (const node of spec.nodes) {
-    if (!ewSupports(node.op, dtype)) throw new Error(`internal: elementwise kernel cannot compute ${node.op} in ${dtype}`);
-    if (node.args.length !== (UNARY.has(node.op) ? 1 : 2)) throw new Error(`internal: elementwise ${node.op} expects ${UNARY.has(node.op) ? 1 : 2} arguments`);
-  }
+  const scratch = temporaries(() => local("v128"));
   const body: Instr[] = [];
   const emit = (...xs: Instr[]) => body.push(...xs);
 
-  const ref = (r: EwRef): Instr[] => {
-    if ("operand" in r) return [["local.get", opVals[r.operand]!]];
-    if ("node" in r) return [["local.get", nodeVals[r.node]!]];
-    return [["v128.const", V, r.constant]];
-  };
-  /** The vector code of every node, leaving values in nodeVals. */
-  const compute = () => {
-    spec.nodes.forEach((node, j) => {
-      tempUsed = 0;
-      const [a, b] = node.args;
-      switch (node.op) {
-        case "exp":
-        case "log":
-        case "tanh":
-        case "sigmoid": {
-          const x = scratch.v128();
-          emit(...ref(a!), ["local.set", x], ...MATH32[node.op as Math32](x, scratch));
-          break;
-        }
-        case "neg":
-        case "abs":
-        case "sqrt":
-          emit(...ref(a!), [`${V}.${node.op}`]);
-          break;
-        case "maximum":
-        case "minimum":
-          // wasm min/max propagate NaN like the JavaScript kernels
-          emit(...ref(a!), ...ref(b!), [`${V}.${node.op === "maximum" ? "max" : "min"}`]);
-          break;
-        default:
-          emit(...ref(a!), ...ref(b!), [`${V}.${node.op}`]);
-      }
-      emit(["local.set", nodeVals[j]!]);
-    });
-  };
+  const compute = () => emit(...ewNodes(spec.nodes, dtype, opVals, nodeVals, scratch));
   /** Loads operands of kind `kinds` for the current position (vector or one splatted element). */
   const load = (kinds: readonly OperandKind[], whole: boolean) => {
     spec.operands.forEach((kind, k) => {

@@ -83,3 +83,61 @@ describe("wasm GEMM kernels", () => {
     });
   }
 });
+
+describe("GEMM epilogues (elementwise work fused into the stores)", () => {
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`${dtype}: bias + activation and an update, laid out like C, with column blocks and partial vectors`, () => {
+      for (const [m, n, k, transA, transB] of [[5, 7, 3, false, false], [9, 13, 17, true, false], [8, 16, 8, false, true], [1, 1, 1, false, false], [33, 21, 10, true, true]] as const) {
+        const size = dtype === "float32" ? 4 : 8;
+        const plan = new ArenaPlan();
+        const a = plan.reserve(m * k * size, 16), b = plan.reserve(k * n * size, 16);
+        const full = plan.reserve(m * n * size, 16), row = plan.reserve(n * size, 16), col = plan.reserve(m * size, 16), sc = plan.reserve(size, 16);
+        const out1 = plan.reserve(m * n * size, 16), out2 = plan.reserve(m * n * size, 16);
+        const c = plan.reserve(m * n * size, 16);
+        const spec: GemmSpec = {
+          dtype, m, n, k, transA, transB,
+          epilogue: {
+            cBase: c,
+            operands: [{ kind: "product", at: 0 }, { kind: "row", at: row }, { kind: "full", at: full }, { kind: "col", at: col }, { kind: "scalar", at: sc }],
+            nodes: [
+              { op: "add", args: [{ operand: 0 }, { operand: 1 }] },
+              ...(dtype === "float32" ? [{ op: "tanh" as const, args: [{ node: 0 }] }] : [{ op: "abs" as const, args: [{ node: 0 }] }]),
+              { op: "mul", args: [{ operand: 0 }, { constant: 0.5 }] },
+              { op: "sub", args: [{ operand: 2 }, { node: 2 }] },
+              { op: "add", args: [{ node: 3 }, { operand: 3 }] },
+              { op: "mul", args: [{ node: 4 }, { operand: 4 }] },
+            ],
+            stores: [{ node: 1, at: out1 }, { node: 5, at: out2 }],
+          },
+        };
+        const scratch = plan.reserve(gemmScratchBytes(spec));
+        const arena = plan.create(false);
+        const view = (at: number, count: number) => (dtype === "float32" ? arena.f32(at, count) : arena.f64(at, count));
+        const fill = (at: number, count: number, seed: number) => {
+          const v = view(at, count);
+          for (let i = 0; i < count; i++) v[i] = Math.sin(i * 0.7 + seed) * 0.5;
+          return v;
+        };
+        const A = fill(a, m * k, 1), B = fill(b, k * n, 2), F = fill(full, m * n, 3), R = fill(row, n, 4), Co = fill(col, m, 5), S = fill(sc, 1, 6);
+        view(c, m * n).fill(12345);
+        instantiate(kernelModule(gemmKey(spec), false, () => [gemmFunction(spec)]), arena.memory)["gemm"]!(a, b, c, scratch);
+        const O1 = view(out1, m * n), O2 = view(out2, m * n);
+        const round = dtype === "float32" ? Math.fround : (x: number) => x;
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let p = 0;
+            for (let q = 0; q < k; q++) p += (transA ? A[q * m + i]! : A[i * k + q]!) * (transB ? B[j * k + q]! : B[q * n + j]!);
+            const t = p + R[j]!;
+            const w1 = dtype === "float32" ? Math.tanh(t) : Math.abs(t);
+            const w2 = (F[i * n + j]! - 0.5 * p + Co[i]!) * S[0]!;
+            const tol = dtype === "float32" ? 1e-5 : 1e-13;
+            expect(Math.abs(O1[i * n + j]! - round(w1))).toBeLessThanOrEqual(tol * (1 + Math.abs(w1)));
+            expect(Math.abs(O2[i * n + j]! - round(w2))).toBeLessThanOrEqual(tol * (1 + Math.abs(w2)));
+          }
+        }
+        // the product itself is not stored
+        expect(view(c, m * n).every((x) => x === 12345)).toBe(true);
+      }
+    });
+  }
+});

@@ -11,7 +11,22 @@
  * sets). Aᵀ·B only changes A's strides; A·Bᵀ packs from the transposed layout.
  * With `fma`, multiply-add uses relaxed SIMD `relaxed_madd` (only where the host validates it).
  */
+import { ewKey, ewNodes, temporaries, type EwSpec, type OperandKind } from "./elementwise.js";
 import type { FuncDef, Instr, ValType } from "./module.js";
+
+/**
+ * Elementwise work fused into the GEMM's stores (bias + activation, an optimizer update): the
+ * product is operand kind "product"; other operands are read at baked byte addresses laid out
+ * like C ("full", row stride ldc), as a row of n ("row"), one value per row ("col") or a
+ * "scalar". The product itself is not stored; `stores` are written laid out like C.
+ */
+export interface GemmEpilogue {
+  /** Byte address of the whole C (column blocks pass C shifted by whole columns). */
+  readonly cBase: number;
+  readonly operands: readonly { readonly kind: OperandKind | "product"; readonly at: number }[];
+  readonly nodes: EwSpec["nodes"];
+  readonly stores: readonly { readonly node: number; readonly at: number }[];
+}
 
 export type KernelDtype = "float32" | "float64";
 
@@ -44,6 +59,8 @@ export interface GemmSpec {
   readonly rows?: number;
   /** Vectors per micro-tile row (default 2). */
   readonly vecs?: number;
+  /** Elementwise epilogue instead of storing C (batch 1, not accumulating). */
+  readonly epilogue?: GemmEpilogue;
 }
 
 /**
@@ -57,6 +74,12 @@ export function gemmScratchBytes(input: GemmSpec): number {
   return panelBytes(spec) + (packA ? Math.ceil(spec.m / spec.rows) * spec.rows * spec.k * size : 0);
 }
 
+function epilogueKey(e: GemmEpilogue, dtype: KernelDtype): string {
+  const ops = e.operands.map((o) => `${o.kind}@${o.at}`).join(",");
+  const spec: EwSpec = { dtype, outer: 0, inner: 0, operands: [], nodes: e.nodes, stores: [] };
+  return `${e.cBase}|${ops}|${ewKey(spec)}|${e.stores.map((t) => `${t.node}@${t.at}`).join(",")}`;
+}
+
 function panelBytes(spec: Normal): number {
   return spec.k * 16 * spec.vecs;
 }
@@ -64,10 +87,10 @@ function panelBytes(spec: Normal): number {
 /** A stable key for caching compiled kernels. */
 export function gemmKey(spec: GemmSpec): string {
   const s = normalize(spec);
-  return `gemm:${s.dtype}:${s.m}x${s.n}x${s.k}:${s.transA ? "T" : "N"}${s.transB ? "T" : "N"}:${s.lda},${s.ldb},${s.ldc}:${s.batch}/${s.batchA},${s.batchB},${s.batchC}:${s.accumulate ? "acc" : ""}:${s.fma ? "fma" : ""}:${s.rows}x${s.vecs}:${s.packA ?? ""}`;
+  return `gemm:${s.dtype}:${s.m}x${s.n}x${s.k}:${s.transA ? "T" : "N"}${s.transB ? "T" : "N"}:${s.lda},${s.ldb},${s.ldc}:${s.batch}/${s.batchA},${s.batchB},${s.batchC}:${s.accumulate ? "acc" : ""}:${s.fma ? "fma" : ""}:${s.rows}x${s.vecs}:${s.packA ?? ""}${s.epilogue ? `:epilogue ${epilogueKey(s.epilogue, s.dtype)}` : ""}`;
 }
 
-type Normal = Required<Omit<GemmSpec, "packA">> & { packA?: boolean };
+type Normal = Required<Omit<GemmSpec, "packA" | "epilogue">> & { packA?: boolean; epilogue?: GemmEpilogue };
 
 function normalize(spec: GemmSpec): Normal {
   const { m, n, k } = spec;
@@ -90,6 +113,7 @@ function normalize(spec: GemmSpec): Normal {
     rows: spec.rows ?? 4,
     vecs: spec.vecs ?? 2,
     ...(spec.packA === undefined ? {} : { packA: spec.packA }),
+    ...(spec.epilogue === undefined ? {} : { epilogue: spec.epilogue }),
   };
 }
 
@@ -131,11 +155,51 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     ...Array<ValType>(VECS * ROWS + VECS + 1).fill("v128"),
     ...Array<ValType>(3 * ROWS + 1).fill(scalarType),
   ];
+  const epi = spec.epilogue;
+  if (epi !== undefined && (spec.accumulate || spec.batch !== 1)) throw new Error("internal: a GEMM epilogue needs batch 1 and no accumulation");
+  const local = () => {
+    locals.push("v128");
+    return 4 + locals.length - 1;
+  };
+  const epiOps = epi ? epi.operands.map(() => local()) : [];
+  const epiNodes = epi ? epi.nodes.map(() => local()) : [];
+  const epiTemps = temporaries(local);
+  const epiCode = epi ? ewNodes(epi.nodes, dtype, epiOps, epiNodes, epiTemps) : [];
   const body: Instr[] = [];
   const emit = (...instrs: Instr[]) => body.push(...instrs);
   const madd = (acc: number, x: Instr[], y: Instr[]) => {
     if (spec.fma) emit(...x, ...y, ["local.get", acc], [`${vecOp}.relaxed_madd`], ["local.set", acc]);
     else emit(["local.get", acc], ...x, ...y, [`${vecOp}.mul`], [`${vecOp}.add`], ["local.set", acc]);
+  };
+
+  /** The epilogue for accumulator (r, v) of the tile at (I0, J0); C element address in CPTR + offset. */
+  const epilogueStore = (r: number, v: number, vecs: number, offset: number, valid: number) => {
+    epi!.operands.forEach((o, k) => {
+      switch (o.kind) {
+        case "product":
+          emit(["local.get", ACC + r * vecs + v]);
+          break;
+        case "full":
+          emit(["local.get", CPTR], ["i32.const", o.at - epi!.cBase], ["i32.add"], ["v128.load", offset, 0]);
+          break;
+        case "row":
+          emit(["local.get", C], ["i32.const", o.at - epi!.cBase], ["i32.add"], ["local.get", J0], ["i32.const", size], ["i32.mul"], ["i32.add"], ["v128.load", v * 16, 0]);
+          break;
+        case "col":
+          emit(["local.get", I0], ["i32.const", size], ["i32.mul"], ["i32.const", o.at], ["i32.add"], [splat, r * size, align]);
+          break;
+        case "scalar":
+          emit(["i32.const", o.at], [splat, 0, align]);
+          break;
+      }
+      emit(["local.set", epiOps[k]!]);
+    });
+    emit(...epiCode);
+    for (const t of epi!.stores) {
+      const delta: Instr[] = [["local.get", CPTR], ["i32.const", t.at - epi!.cBase], ["i32.add"]];
+      if (valid === lanes) emit(...delta, ["local.get", epiNodes[t.node]!], ["v128.store", offset, 0]);
+      else for (let l = 0; l < valid; l++) emit(...delta, ["local.get", epiNodes[t.node]!], [f32 ? "v128.store32_lane" : "v128.store64_lane", offset + l * size, align, l]);
+    }
   };
 
   const W = VECS * lanes; // panel width (columns)
@@ -184,6 +248,10 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
       if (vector) {
         for (let v = 0; v < vecs; v++) {
           const offset = (r * ldc + v * lanes) * size;
+          if (epi !== undefined) {
+            epilogueStore(r, v, vecs, offset, v === vecs - 1 ? valid : lanes);
+            continue;
+          }
           if (v === vecs - 1 && valid < lanes) {
             // a zero-padded partial vector: store only its valid lanes
             for (let l = 0; l < valid; l++) emit(["local.get", CPTR], ["local.get", ACC + r * vecs + v], [f32 ? "v128.store32_lane" : "v128.store64_lane", offset + l * size, align, l]);

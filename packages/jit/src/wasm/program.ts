@@ -22,7 +22,7 @@ import type { PNode, Program } from "../optimize.js";
 import { Arena, ArenaPlan, bytesOf } from "./arena.js";
 import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
 import { wasmFeatures } from "./features.js";
-import { gemmFunction, gemmKey, gemmScratchBytes, type GemmSpec, type KernelDtype } from "./gemm.js";
+import { gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
 import { instantiate, kernelModule, kernelModuleCount, type KernelFn } from "./kernels.js";
 import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
@@ -125,7 +125,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   let jsSteps = 0;
 
   const alloc = (id: number, dtype: DType, shape: readonly number[]): Slot => {
-    const slot = { at: plan.reserve(bytesOf(dtype, Math.max(1, sizeOf(shape)))), dtype, shape };
+    // 16 spare bytes: a partial vector at the end of a row may read (never write) past it
+    const slot = { at: plan.reserve(bytesOf(dtype, Math.max(1, sizeOf(shape))), 16), dtype, shape };
     slots.set(id, slot);
     return slot;
   };
@@ -213,12 +214,32 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     }
   }
 
+  // ── GEMM epilogues: a group consuming a (rank-2) matmul's only uses runs in the GEMM's stores ──
+  const order = new Map<number, number>();
+  p.nodes.forEach((n, i) => order.set(n.id, i));
+  const epilogueOf = new Map<number, Group>();
+  const fusedGroups = new Set<Group>();
+  for (const n of p.nodes) {
+    if (n.op !== "matmul" || !isFloat(n.dtype) || n.shape.length !== 2 || outputs.has(n.id)) continue;
+    const uses = consumers.get(n.id) ?? [];
+    const g = uses.length > 0 ? groupOf.get(uses[0]!.id) : undefined;
+    if (g === undefined || fusedGroups.has(g) || !uses.every((u) => groupOf.get(u.id) === g)) continue;
+    if (g.dtype !== n.dtype || g.shape.length !== 2 || g.shape[0] !== n.shape[0] || g.shape[1] !== n.shape[1]) continue;
+    const members = new Set(g.members.map((m) => m.id));
+    const at = order.get(n.id)!;
+    // every other operand must exist when the GEMM runs
+    const ready = g.members.every((m) => m.inputs.every((id) => id === n.id || members.has(id) || uniformConstant(id) !== undefined || (order.get(sourceOf(id)) ?? -1) < at));
+    if (!ready) continue;
+    epilogueOf.set(n.id, g);
+    fusedGroups.add(g);
+  }
+
   // ── pass 2: steps ──────────────────────────────────────────────────────────────────────────
   let scratchBytes = 0;
   for (const n of p.nodes) {
     const g = groupOf.get(n.id);
     if (g !== undefined) {
-      if (g.members[g.members.length - 1] === n) emitGroup(g);
+      if (g.members[g.members.length - 1] === n && !fusedGroups.has(g)) emitGroup(g);
       continue;
     }
     switch (n.op) {
@@ -251,11 +272,20 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   }
   const outputSlots = p.outputs.map(slotOf);
 
-  function emitGroup(g: Group): void {
+  /** A group's operands (value ids, broadcast kinds), nodes and stored members; `product` is the fused GEMM's value. */
+  function planGroup(g: Group, product?: number) {
     const members = new Set(g.members.map((m) => m.id));
     const operands: number[] = [];
     const kinds: OperandKind[] = [];
     const refOf = (id: number): EwRef => {
+      if (id === product) {
+        let k = operands.indexOf(-1);
+        if (k < 0) {
+          k = operands.push(-1) - 1;
+          kinds.push("full");
+        }
+        return { operand: k };
+      }
       if (members.has(id)) return { node: g.members.findIndex((m) => m.id === id) };
       const u = uniformConstant(id);
       if (u !== undefined) return { constant: u };
@@ -272,6 +302,11 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     g.members.forEach((m, j) => {
       if (outputs.has(m.id) || (consumers.get(m.id) ?? []).some((c) => !members.has(c.id))) stores.push(j);
     });
+    return { operands, kinds, nodes, stores };
+  }
+
+  function emitGroup(g: Group): void {
+    const { operands, kinds, nodes, stores } = planGroup(g);
     const flat = kinds.every((k) => k === "full" || k === "scalar");
     const inner = flat ? sizeOf(g.shape) : g.shape[g.shape.length - 1]!;
     const outer = flat ? 1 : sizeOf(g.shape) / inner;
@@ -340,8 +375,24 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     };
     const batchA = stride(aShape, m * k), batchB = stride(bShape, k * nn);
     if (batchA === undefined || batchB === undefined) return false;
-    const out = alloc(n.id, n.dtype, n.shape);
-    const base: GemmSpec = { dtype: n.dtype, m, n: nn, k, transA: A.transposed, transB: B.transposed, batch, batchA, batchB, batchC: m * nn, fma };
+    const fused = epilogueOf.get(n.id);
+    let epilogue: GemmEpilogue | undefined;
+    let out: Slot;
+    if (fused !== undefined) {
+      // the product is not stored: C's addresses only place the epilogue's operands (C at 0)
+      const plan = planGroup(fused, n.id);
+      const ins = plan.operands.map((id) => (id === -1 ? undefined : slotOf(id)));
+      const outs = plan.stores.map((j) => alloc(fused.members[j]!.id, fused.dtype, fused.shape));
+      epilogue = {
+        cBase: 0,
+        operands: plan.kinds.map((kind, i) => (plan.operands[i] === -1 ? { kind: "product" as const, at: 0 } : { kind, at: ins[i]!.at })),
+        nodes: plan.nodes,
+        stores: plan.stores.map((node, s) => ({ node, at: outs[s]!.at })),
+      };
+      out = { at: 0, dtype: n.dtype, shape: n.shape };
+      listing.push(`${outs.map((_, s) => `v${fused.members[plan.stores[s]!]!.id}`).join(", ")} = epilogue of v${n.id} [${fused.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] (below)`);
+    } else out = alloc(n.id, n.dtype, n.shape);
+    const base: GemmSpec = { dtype: n.dtype, m, n: nn, k, transA: A.transposed, transB: B.transposed, batch, batchA, batchB, batchC: m * nn, fma, ...(epilogue ? { epilogue } : {}) };
     // blocks of 2 panels of columns for two threads
     const cols = 4 * (n.dtype === "float32" ? 4 : 2);
     const blocks = Math.floor(nn / cols);
