@@ -5,3 +5,23 @@
 export { engine, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } from "./engine.js";
 export { traceBackward, tapeRows, formatTape, type TapeRow, type TraceOptions } from "./learn.js";
 export { VJP_RULES, type VjpRule, type VjpNode, type Saves } from "./rules.js";
+export {
+  Variable,
+  Parameter,
+  variable,
+  parameter,
+  isVariable,
+  noGrad,
+  enableGrad,
+  isGradEnabled,
+  backward,
+  gradients,
+  AutogradError,
+  type AutogradReason,
+  type VariableOptions,
+  type GradHook,
+  type HookHandle,
+  type BackwardOptions,
+  type GradientsOptions,
+} from "./imperative/index.js";
+export { Module, Linear, Sequential, Tanh, ReLU, Sigmoid, manualSeed, type LinearOptions } from "./nn/index.js";
