@@ -92,6 +92,19 @@ describe("programs on WebAssembly kernels agree with the JavaScript code generat
       expect(r.threads).toEqual(r.kernels);
     });
   }
+  it("a GEMM epilogue waits for operands whose group finishes later (regression: fast-check seed 7)", () => {
+    // u = exp(v) starts a group that z joins after the matmul; y = m + u is the matmul's epilogue
+    const f: Fn = (x, w, v) => {
+      const u = exp(v!);
+      const m = matmul(x!, w!);
+      const z = mul(u, 2);
+      const y = add(m, u);
+      return [y, z];
+    };
+    const r = both(f, [seededTensor([8, 8], "float32", 1), seededTensor([8, 8], "float32", 2), seededTensor([8], "float32", 3)]);
+    expect(r.source).not.toMatch(/epilogue/); // u is not ready when the GEMM runs
+    expect(maxError(r.js, r.kernels)).toBeLessThanOrEqual(1e-6);
+  });
   it("the MLP training step (784-128-10, batch 64, float32) matches, on one thread and two", () => {
     const loss = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor) =>
       crossEntropy(add(matmul(tanh(add(matmul(x, w1), b1)), w2), b2), labels);

@@ -219,6 +219,13 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   p.nodes.forEach((n, i) => order.set(n.id, i));
   const epilogueOf = new Map<number, Group>();
   const fusedGroups = new Set<Group>();
+  const fusedInto = new Map<Group, number>();
+  /** The position in `p.nodes` after which a value exists (−1: inputs and constants). */
+  const emittedAt = (id: number): number => {
+    const g = groupOf.get(id);
+    if (g !== undefined) return fusedInto.get(g) ?? order.get(g.members[g.members.length - 1]!.id)!;
+    return order.get(id) ?? -1;
+  };
   for (const n of p.nodes) {
     if (n.op !== "matmul" || !isFloat(n.dtype) || n.shape.length !== 2 || outputs.has(n.id)) continue;
     const uses = consumers.get(n.id) ?? [];
@@ -227,11 +234,12 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     if (g.dtype !== n.dtype || g.shape.length !== 2 || g.shape[0] !== n.shape[0] || g.shape[1] !== n.shape[1]) continue;
     const members = new Set(g.members.map((m) => m.id));
     const at = order.get(n.id)!;
-    // every other operand must exist when the GEMM runs
-    const ready = g.members.every((m) => m.inputs.every((id) => id === n.id || members.has(id) || uniformConstant(id) !== undefined || (order.get(sourceOf(id)) ?? -1) < at));
+    // every other operand must exist when the GEMM runs (a group's values exist once the group ran)
+    const ready = g.members.every((m) => m.inputs.every((id) => id === n.id || members.has(id) || uniformConstant(id) !== undefined || emittedAt(sourceOf(id)) < at));
     if (!ready) continue;
     epilogueOf.set(n.id, g);
     fusedGroups.add(g);
+    fusedInto.set(g, at);
   }
 
   // ── pass 2: steps ──────────────────────────────────────────────────────────────────────────
