@@ -57,7 +57,6 @@ export interface KernelOptions {
 /** The kernel program for `p`, or undefined when the generated JavaScript should run it. */
 export function kernelProgramFor(p: Program, options: KernelOptions): KernelProgram | undefined {
   if (options.kernels === false || (options.kernels === undefined && !current.enabled)) return undefined;
-  if (!wasmFeatures().simd) return undefined;
   const min = current.minMatmulWork;
   const avals = new Map<number, readonly number[]>();
   for (const i of p.inputs) avals.set(i.id, i.shape);
@@ -69,5 +68,7 @@ export function kernelProgramFor(p: Program, options: KernelOptions): KernelProg
     return n.shape.reduce((x, y) => x * y, 1) * a[a.length - 1]! >= min;
   });
   if (!worth && !current.everyProgram) return undefined;
+  // detected on the first program that wants kernels (small programs never pay for it)
+  if (!wasmFeatures().simd) return undefined;
   return compileKernelProgram(p, { threads: options.threads ?? current.threads, fma: current.fma });
 }
