@@ -7,6 +7,7 @@ import { ArgumentError, Tensor, validateGraph, type Aval, type Graph } from "@ch
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
 import { RUNTIME_HELPERS, RUNTIME_SOURCE } from "./runtime.js";
+import { kernelProgramFor, type KernelOptions } from "./wasm/config.js";
 
 export type RawFunction = (...inputs: (number | Tensor["data"])[]) => unknown;
 
@@ -23,7 +24,7 @@ export interface CompiledGraph {
   readonly fusedLoops: number;
 }
 
-export interface CompileOptions extends GenerateOptions {
+export interface CompileOptions extends GenerateOptions, KernelOptions {
   optimize?: OptimizeOptions | false;
 }
 
@@ -52,6 +53,20 @@ export function compileGraph(graph: Graph, options: CompileOptions = {}): Compil
 export function compileTrusted(graph: Graph, options: CompileOptions = {}): CompiledGraph {
   const program = toProgram(graph);
   if (options.optimize !== false) optimize(program, options.optimize);
+  // matmul-heavy programs run on WebAssembly SIMD kernels (wasm/): same inputs and outputs
+  const kernels = options.ret === undefined ? kernelProgramFor(program, options) : undefined;
+  if (kernels !== undefined) {
+    return {
+      run: kernels.run as RawFunction,
+      source: kernels.source,
+      inputs: graph.inputs.map((i) => ({ shape: i.shape, dtype: i.dtype })),
+      outputs: program.outputs.map((id) => outputAval(program, id)),
+      nodeCount: graph.nodes.length,
+      optimizedNodeCount: program.nodes.length,
+      pooledBytes: kernels.bytes,
+      fusedLoops: 0,
+    };
+  }
   const generated = programSource(program, options);
   const factory = new Function("K", "rt_error", generated.full) as (k: unknown[], e: (m: string) => Error) => RawFunction;
   const run = factory(generated.constants.map((t) => t.data), rtError);
@@ -73,6 +88,14 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
     pooledBytes: generated.pooledBytes,
     fusedLoops: generated.fusedLoops,
   };
+}
+
+function outputAval(program: Program, id: number): Aval {
+  const n = program.nodes.find((x) => x.id === id);
+  if (n) return { shape: n.shape, dtype: n.dtype };
+  const c = program.constants.get(id);
+  if (c) return { shape: c.shape, dtype: c.dtype };
+  return program.inputs.find((i) => i.id === id)!;
 }
 
 /** Runs a compiled graph on tensors (shapes and dtypes as compiled), returning tensors. */

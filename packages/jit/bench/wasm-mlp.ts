@@ -1,11 +1,11 @@
 // W3 MLP training step on kernels (not a test): medians of many reps after warm-up.
-// Run from the repo root: examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/jit/src/wasm/bench-mlp.ts
+// Run from the repo root: examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/jit/bench/wasm-mlp.ts
 import { add, crossEntropy, matmul, mul, sub, tanh, tensor, traceWith, type Tensor } from "@chainrule/ir";
-import { interpreter } from "../ad.js";
-import { compileGraph } from "../compile.js";
-import { optimize, toProgram } from "../optimize.js";
-import { compileKernelProgram } from "./program.js";
-import { threadStats } from "./threads.js";
+import { interpreter } from "../src/ad.js";
+import { compileGraph } from "../src/compile.js";
+import { optimize, toProgram } from "../src/optimize.js";
+import { compileKernelProgram } from "../src/wasm/program.js";
+import { threadStats } from "../src/wasm/threads.js";
 import { setFlagsFromString } from "node:v8";
 
 // --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles
@@ -37,7 +37,7 @@ function time(run: () => unknown, reps = 301): { median: number; p10: number } {
   ts.sort((a, b) => a - b);
   return { median: median(ts), p10: ts[Math.floor(ts.length / 10)]! };
 }
-const js = compileGraph(graph);
+const js = compileGraph(graph, { kernels: false });
 const fma = process.argv.includes("--fma");
 const k1 = compileKernelProgram(optimize(toProgram(graph)), { fma })!;
 const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2, fma })!;
@@ -56,7 +56,7 @@ if (process.argv.includes("--profile")) {
 }
 {
   // compile time of the kernel program (kernel modules already cached by the runs above, and not)
-  const { clearKernelModules } = await import("./kernels.js");
+  const { clearKernelModules } = await import("../src/wasm/kernels.js");
   const t0 = performance.now();
   compileKernelProgram(optimize(toProgram(graph)), { fma });
   const t1 = performance.now();
@@ -64,4 +64,16 @@ if (process.argv.includes("--profile")) {
   compileKernelProgram(optimize(toProgram(graph)), { fma });
   const t2 = performance.now();
   console.log(`compile (optimize + plan + instantiate): ${(t1 - t0).toFixed(1)} ms with cached modules, ${(t2 - t1).toFixed(1)} ms building every module anew (incl. warm-up)`);
+}
+{
+  // the same step through the public API: jit(step) with Tensors in and out (kernels on by default)
+  const { jit, configureKernels } = await import("../src/index.js");
+  const stepTensors = (...xs: Tensor[]) => step(...(xs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]));
+  for (const threads of [1, 2]) {
+    configureKernels({ threads });
+    const f = jit(stepTensors);
+    const t = time(() => f(...args));
+    console.log(`W3 step via jit(step), ${threads} thread${threads > 1 ? "s" : ""}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`);
+  }
+  configureKernels();
 }

@@ -1,9 +1,9 @@
 // matmul 256³ through kernel programs on one and two threads (not a test).
-// Run from the repo root: examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/jit/src/wasm/bench-threads.ts
+// Run from the repo root: examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/jit/bench/wasm-threads.ts
 import { matmul, tensor, traceWith, type Tensor } from "@chainrule/ir";
-import { optimize, toProgram } from "../optimize.js";
-import { compileKernelProgram } from "./program.js";
-import { threadStats } from "./threads.js";
+import { optimize, toProgram } from "../src/optimize.js";
+import { compileKernelProgram } from "../src/wasm/program.js";
+import { threadStats } from "../src/wasm/threads.js";
 import { setFlagsFromString } from "node:v8";
 
 // --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles
