@@ -115,7 +115,6 @@ export function ewFunction(spec: EwSpec, name = "ew"): FuncDef {
   const f32 = dtype === "float32";
   const size = f32 ? 4 : 8;
   const lanes = 16 / size;
-  const V = f32 ? "f32x4" : "f64x2";
   const splat = f32 ? "v128.load32_splat" : "v128.load64_splat";
   const storeLane = f32 ? "v128.store32_lane" : "v128.store64_lane";
   const nOps = spec.operands.length;

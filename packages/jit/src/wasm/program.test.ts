@@ -4,7 +4,8 @@ import { interpreter } from "../ad.js";
 import { compileGraph } from "../compile.js";
 import { optimize, toProgram } from "../optimize.js";
 import { wasmFeatures } from "./features.js";
-import { compileKernelProgram, wantsKernels } from "./program.js";
+import { kernelProgramFor } from "./config.js";
+import { compileKernelProgram } from "./program.js";
 
 type Fn = (...xs: Tensor[]) => Tensor | Tensor[];
 
@@ -115,7 +116,7 @@ describe("programs on WebAssembly kernels agree with the JavaScript code generat
     const labels = tensor(Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10), { shape: [64] });
     const args = [seededTensor([784, 128], "float32", 1), seededTensor([128], "float32", 2), seededTensor([128, 10], "float32", 3), seededTensor([10], "float32", 4), seededTensor([64, 784], "float32", 5), labels];
     const graph = traceWith({}, ((xs: Tensor[]) => step(...xs)) as never, args);
-    expect(wantsKernels(optimize(toProgram(graph)))).toBe(true);
+    expect(kernelProgramFor(optimize(toProgram(graph)), {})).toBeDefined();
     const r = both(step, args, true);
     expect(maxError(r.js, r.kernels)).toBeLessThanOrEqual(1e-5);
     expect(r.threads).toEqual(r.kernels);

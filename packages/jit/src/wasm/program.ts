@@ -56,16 +56,8 @@ export interface KernelProgram {
 /** Kernel programs compiled in this process. */
 export const kernelStats = { programs: 0 };
 
-/** Smallest matmul (m·n·k) that makes a program worth running on kernels. */
-export const MIN_MATMUL_WORK = 4096;
 /** Smallest GEMM (m·n·k) split across two threads. */
 export const MIN_PARALLEL_WORK = 1 << 18;
-
-/** Whether the JIT should hand this program to the kernels: a float matmul of real size. */
-export function wantsKernels(p: Program): boolean {
-  if (!wasmFeatures().simd) return false;
-  return p.nodes.some((n) => n.op === "matmul" && isFloat(n.dtype) && matmulWork(n, p) >= MIN_MATMUL_WORK);
-}
 
 function isFloat(d: DType): d is KernelDtype {
   return d === "float32" || d === "float64";
@@ -73,12 +65,6 @@ function isFloat(d: DType): d is KernelDtype {
 
 function isFloatNode(n: PNode): n is PNode & { dtype: KernelDtype } {
   return isFloat(n.dtype);
-}
-
-function matmulWork(n: PNode, p: Program): number {
-  const a = p.nodes.find((x) => x.id === n.inputs[0]) ?? p.inputs.find((x) => x.id === n.inputs[0]) ?? p.constants.get(n.inputs[0]!);
-  const k = a === undefined ? 1 : a.shape[a.shape.length - 1]!;
-  return sizeOf(n.shape) * k;
 }
 
 interface Slot {
