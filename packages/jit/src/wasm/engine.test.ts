@@ -45,7 +45,7 @@ describe("the JIT runs matmul-heavy programs on WebAssembly kernels", () => {
       // a second call reuses the compiled kernels and resident buffers
       const again = fast(...args) as Tensor[];
       again.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(a[i]!.data)));
-    });
+    }, 60_000);
   }
   it("grad through batched and transposed matmuls, f64, agrees with kernels off and the process switch", () => {
     const f = (a: Tensor, b: Tensor) => sum(tanh(matmul(matmul(a, b), b)));

@@ -124,5 +124,5 @@ describe("programs on WebAssembly kernels agree with the JavaScript code generat
     // every matmul ran as a kernel, transposes folded (no reference transpose or matmul)
     expect(r.source).not.toMatch(/= (matmul|transpose)\(.*\[reference/);
     expect(r.source).toMatch(/Aᵀ·B/);
-  });
+  }, 60_000);
 });

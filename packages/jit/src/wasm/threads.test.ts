@@ -46,5 +46,5 @@ describe("two threads", () => {
       }
     }
     expect(threadStats.posted - posted).toBe(180);
-  });
+  }, 60_000);
 });
