@@ -16,6 +16,7 @@ import type { Arena } from "./arena.js";
 type WorkerLike = {
   postMessage(message: unknown): void;
   unref(): void;
+  terminate(): Promise<number>;
   on(event: "error" | "exit", listener: (e: unknown) => void): void;
 };
 type WorkerThreads = { Worker: new (code: string, options: { eval: true; workerData: unknown }) => WorkerLike };
@@ -68,10 +69,18 @@ for (;;) {
   const job = Atomics.load(ctl, ${JOB});
   try {
     if (job === -1) {
-      let message;
-      while ((message = receiveMessageOnPort(parentPort)) === undefined) {}
-      const { module, memory, name, index } = message.message;
-      kernels[index] = new WebAssembly.Instance(module, { env: { memory } }).exports[name];
+      // messages in order: drops of collected programs' kernels, then the registration
+      for (;;) {
+        const message = receiveMessageOnPort(parentPort);
+        if (message === undefined) continue;
+        const m = message.message;
+        if (m.drop !== undefined) {
+          kernels[m.drop] = undefined;
+          continue;
+        }
+        kernels[m.index] = new WebAssembly.Instance(m.module, { env: { memory: m.memory } }).exports[m.name];
+        break;
+      }
     } else {
       const f = kernels[job];
       const a = ctl[${ARGS}], b = ctl[${ARGS + 1}], c = ctl[${ARGS + 2}], s = ctl[${ARGS + 3}];
@@ -103,21 +112,49 @@ export interface Job {
   finish(): boolean;
 }
 
-/** Jobs posted to the worker, and how many of them it had not begun when the main thread took them back. */
-export const threadStats = { posted: 0, withdrawn: 0 };
+/**
+ * Jobs posted to the worker, how many of them it had not begun when the main thread took them
+ * back, and how many times the worker was replaced (to free collected programs' memories).
+ */
+export const threadStats = { posted: 0, withdrawn: 0, restarts: 0 };
+
+/** Collected programs whose kernels the worker still holds before it is replaced (freeing them). */
+const RESTART_AFTER_DROPS = 16;
 
 export class ThreadPool {
-  private readonly ctl: Int32Array;
-  private readonly worker: WorkerLike;
+  private ctl: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private worker: WorkerLike | undefined;
+  /** Bumped each time a new worker starts; kernels registered with an older one re-register. */
+  private generation = 0;
   private kernels = 0;
   private busy = false;
   private request = 0;
+  private drops = 0;
+  /**
+   * A collected program's kernels are dropped by the worker too. The worker never allocates, so
+   * its isolate never collects garbage: after a number of drops it is replaced (terminating it
+   * frees the shared memories it held), and live jobs register again with the new one.
+   */
+  private readonly dropped = new FinalizationRegistry<{ index: number; generation: number }>((held) => {
+    if (held.generation !== this.generation) return;
+    this.drops++;
+    this.worker?.postMessage({ drop: held.index });
+  });
 
-  constructor(threads: WorkerThreads) {
+  constructor(private readonly threads: WorkerThreads) {
+    this.startWorker();
+  }
+
+  private startWorker(): void {
     const control = new SharedArrayBuffer(128);
     this.ctl = new Int32Array(control);
-    this.worker = new threads.Worker(WORKER_SOURCE, { eval: true, workerData: { control } });
-    this.worker.unref();
+    const worker = new this.threads.Worker(WORKER_SOURCE, { eval: true, workerData: { control } });
+    worker.unref();
+    this.worker = worker;
+    this.generation++;
+    this.kernels = 0;
+    this.request = 0;
+    this.drops = 0;
   }
 
   /** Waits until the worker has finished `request` (spinning, then sleeping). */
@@ -146,20 +183,35 @@ export class ThreadPool {
     return request;
   }
 
-  /** Registers `module`'s export `name` on the arena's (shared) memory with the worker. */
-  job(arena: Arena, module: WasmModule, name: string, args: readonly [a: number, b: number, c: number, scratch: number, bStep: number, cStep: number, count: number]): Job {
-    if (!arena.shared) throw new Error("internal: threads need a shared memory");
+  /** Instantiates `module`'s export `name` on `memory` in the worker (waits for it). */
+  private register(module: WasmModule, memory: Arena["memory"], name: string): number {
     const index = this.kernels++;
-    this.worker.postMessage({ module, memory: arena.memory, name, index });
+    this.worker!.postMessage({ module, memory, name, index });
     Atomics.store(this.ctl, JOB, -1);
     this.wait(this.post());
+    return index;
+  }
+
+  /** A job running `module`'s export `name` on the arena's (shared) memory. */
+  job(arena: Arena, module: WasmModule, name: string, args: readonly [a: number, b: number, c: number, scratch: number, bStep: number, cStep: number, count: number]): Job {
+    if (!arena.shared) throw new Error("internal: threads need a shared memory");
+    if (this.drops >= RESTART_AFTER_DROPS && !this.busy) {
+      void this.worker?.terminate();
+      this.startWorker();
+      threadStats.restarts++;
+    }
+    const held = { index: this.register(module, arena.memory, name), generation: this.generation };
     let request = 0;
-    return {
+    const job: Job = {
       start: () => {
         if (this.busy) return false;
+        if (held.generation !== this.generation) {
+          held.index = this.register(module, arena.memory, name);
+          held.generation = this.generation;
+        }
         this.busy = true;
         const ctl = this.ctl;
-        Atomics.store(ctl, JOB, index);
+        Atomics.store(ctl, JOB, held.index);
         for (let i = 0; i < 7; i++) Atomics.store(ctl, ARGS + i, args[i]!);
         Atomics.store(ctl, NEXT, 0);
         request = this.post();
@@ -181,6 +233,8 @@ export class ThreadPool {
         }
       },
     };
+    this.dropped.register(job, held);
+    return job;
   }
 }
 
