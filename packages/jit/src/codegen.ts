@@ -632,7 +632,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   avals.set(-2, { shape: [], dtype: "float64" });
 
   const kernelOut = (n: PNode, output: boolean): { arr: Arr; finish: () => void } => {
-    const buf = newBuf(n.dtype, Math.max(1, sizeOf(n.shape)), output && n.shape.length > 0);
+    const buf = newBuf(n.dtype, sizeOf(n.shape), output && n.shape.length > 0);
     const arr: Arr = { kind: "arr", name: "", shape: n.shape, dtype: n.dtype, buf, constant: false };
     return {
       arr,

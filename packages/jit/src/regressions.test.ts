@@ -12,3 +12,15 @@ describe("regressions", () => {
     expect(Array.from(h.data, (v) => v + 0)).toEqual([-Math.sin(0.1), 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 });
+
+describe("empty results", () => {
+  // The code generator allocated at least one element for every kernel output, so a matmul with
+  // an empty result came back with data of length 1 for shape [0, 4].
+  it("a matmul with an empty result has empty data", async () => {
+    const { matmul, ones, zeros } = await import("@chainrule/ir");
+    const { jit } = await import("./index.js");
+    const out = jit((a: Tensor, b: Tensor) => matmul(a, b))(zeros([0, 3]), ones([3, 4])) as Tensor;
+    expect(out.shape).toEqual([0, 4]);
+    expect(out.data.length).toBe(0);
+  });
+});
