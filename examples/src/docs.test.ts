@@ -46,6 +46,25 @@ describe.each(["tutorial.md", "choosing-an-engine.md"])("docs/%s", (page) => {
   }, 120_000);
 });
 
+describe("the root README", () => {
+  it("runs every snippet and prints what the README says", async () => {
+    const { snippets, outputs } = await runSnippets(join(root, "README.md"));
+    expect(snippets.filter((s) => s.expected !== undefined).length).toBeGreaterThanOrEqual(4);
+    snippets.forEach((snippet, i) => {
+      if (snippet.expected === undefined) return;
+      expect(outputs[i]!.trimEnd(), `output of the snippet at README.md:${snippet.line}`).toBe(snippet.expected.trimEnd());
+    });
+  }, 120_000);
+
+  it("links only to files that exist", () => {
+    const text = readFileSync(join(root, "README.md"), "utf8");
+    for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+      if (/^https?:/.test(target!)) continue;
+      expect(existsSync(join(root, target!)), `README.md links to ${target}`).toBe(true);
+    }
+  });
+});
+
 describe("chainrule commands shown in the docs", () => {
   it("splits a command line like a shell", () => {
     expect(shellSplit(`explain "(x + y) * (x - y)" --at x=3,y=2 'a b'`)).toEqual(["explain", "(x + y) * (x - y)", "--at", "x=3,y=2", "a b"]);
