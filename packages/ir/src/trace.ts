@@ -63,15 +63,17 @@ export interface CustomVjpRule {
  * whose inputs all belong to this trace. Custom rules default to inlining the function.
  */
 export abstract class Trace {
+  // `declare` + assignment, not class fields: see Tensor (one trace is made per transformation call)
   /** Nesting depth, 1 for the outermost transformation. */
-  readonly level: number;
+  declare readonly level: number;
   /** False once the transformation that pushed this trace has returned. */
-  active = true;
+  declare active: boolean;
   /** Short name for messages, e.g. "reverse", "forward", "jit". */
   abstract readonly name: string;
 
   constructor(level: number) {
     this.level = level;
+    this.active = true;
   }
 
   abstract constant(value: Tensor): Tracer;
