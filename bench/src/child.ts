@@ -5,6 +5,9 @@
  *   child.ts compile NODES         JIT compile time of a generated function of NODES primitives:
  *                                  @chainrule/jit's compileGraph on the traced primal graph, and
  *                                  the first grad call (its onCompile event, and first − later call)
+ *   child.ts w1 IMPL TIMING        W1 of implementation IMPL with nothing else loaded or run in the
+ *                                  process (TIMING: the parent's TimingOptions as JSON): the same
+ *                                  check and timing as the in-process W1 row
  *
  * Each prints one JSON line on stdout.
  *
@@ -25,7 +28,8 @@ import { discoverEngines, generatedChain } from "./impls/chainrule.js";
 import { loadImplementations } from "./registry.js";
 import { median } from "./stats.js";
 import { expectedRosenbrock } from "./reference.js";
-import { isUnsupported, TOLERANCE, type RosenbrockVariant } from "./workloads.js";
+import { timeInterleaved, type TimingOptions } from "./timing.js";
+import { isUnsupported, seedVariant, TOLERANCE, type RosenbrockVariant } from "./workloads.js";
 
 function statusKiB(field: "VmRSS" | "VmHWM"): number | undefined {
   try {
@@ -89,6 +93,25 @@ async function memory(implId: string, n: number, dtype: FloatDType): Promise<obj
     baselineRssBytes: (statusKiB("VmRSS") ?? 0) * 1024,
     method: later.length > 0 ? "VmHWM after clear_refs" : "unavailable (no /proc/self/clear_refs)",
   };
+}
+
+/**
+ * W1 with only `implId` loaded: engines share @chainrule/ir's classes and call sites, so what the
+ * other engines did in the same process can change this one's speed (V8 inline caches).
+ */
+async function w1Alone(implId: string, timing: TimingOptions): Promise<object> {
+  const loaded = await loadImplementations((id) => id === implId);
+  const impl = loaded.implementations.find((i) => i.id === implId);
+  if (impl === undefined) return { absent: loaded.absent.find((a) => a.id === implId)?.reason ?? `no implementation ${implId}` };
+  const variant = seedVariant();
+  const built = await impl.build(variant);
+  if (isUnsupported(built)) return { unsupported: built.unsupported };
+  await built.case.prepare?.();
+  const check = compareSegments(asSegments(await built.result()), variant.expected, variant.tolerance);
+  if (!check.ok) return { failed: `wrong answer: ${check.message}` };
+  const [timed] = await timeInterleaved([built.case], timing);
+  if (timed === undefined || timed.error !== undefined) return { failed: `threw while timed: ${timed?.error ?? "no timing"}` };
+  return { summary: timed.summary, reps: timed.reps, note: `max rel. error ${check.relativeError.toExponential(1)}` };
 }
 
 interface CompileEventLike {
@@ -156,7 +179,8 @@ async function main(): Promise<void> {
   try {
     if (mode === "memory") out = await memory(args[0]!, Number(args[1]), args[2] as FloatDType);
     else if (mode === "compile") out = await compile(Number(args[0]));
-    else out = { failed: `child: expected mode memory or compile, got ${String(mode)}` };
+    else if (mode === "w1") out = await w1Alone(args[0]!, JSON.parse(args[1]!) as TimingOptions);
+    else out = { failed: `child: expected mode memory, compile or w1, got ${String(mode)}` };
   } catch (error) {
     out = { failed: `threw ${errorText(error)}` };
   }

@@ -15,7 +15,7 @@ import { engineImplementation } from "./impls/chainrule.js";
 import { loadImplementations } from "./registry.js";
 import { derivativeRatioTable, machine, machineLine, markdownTable, summaryTable, variantTable } from "./report.js";
 import { runVariant, type Row } from "./run.js";
-import { formatBytes, formatTime } from "./stats.js";
+import { formatBytes, formatTime, type Summary } from "./stats.js";
 import type { TimingOptions } from "./timing.js";
 import { matmulVariant, mlpVariant, rosenbrockVariants, seedVariant, type Variant } from "./workloads.js";
 import { handWritten } from "./impls/hand.js";
@@ -103,6 +103,33 @@ for (const make of variants) {
     failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `${variant.key}: ${r.impl.label}: ${r.note}`));
     all.set(variant.key, rows);
     emit(variantTable(rows));
+  }
+}
+
+// ── W1 with each engine alone in a fresh process ─────────────────────────────────────────────
+// In the rows above every engine shares one process (and @chainrule/ir's classes and call sites)
+// with the others; here each runs with nothing else loaded, so both figures are visible.
+
+if (wanted("W1")) {
+  const inProcess = all.get("W1 grad") ?? [];
+  const rows: Row[] = [];
+  for (const impl of impls) {
+    if (impl.id !== "hand" && impl.group !== "chainrule") continue;
+    const base = inProcess.find((r) => r.impl.id === impl.id);
+    if (base === undefined) continue;
+    log(`W1 grad, ${impl.id} alone (child process)`);
+    const r = runChild(["w1", impl.id, JSON.stringify(timing)], quick ? 60_000 : 120_000);
+    const v = r.value ?? {};
+    const problem = r.error ?? v["failed"] ?? v["absent"];
+    if (v["unsupported"] !== undefined) rows.push({ variant: base.variant, impl, status: "n/a", note: String(v["unsupported"]) });
+    else if (problem !== undefined || v["summary"] === undefined) rows.push({ variant: base.variant, impl, status: "FAILED", note: String(problem ?? "no timing") });
+    else rows.push({ variant: base.variant, impl, status: "ok", summary: v["summary"] as Summary, reps: Number(v["reps"]), note: String(v["note"]) });
+  }
+  if (rows.length > 0) {
+    failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `W1 alone: ${r.impl.label}: ${r.note}`));
+    all.set("W1 grad alone", rows);
+    const table = variantTable(rows).split("\n").slice(2).join("\n");
+    emit(`### W1 grad, each implementation alone in a fresh child process\n\nSame check and timing as above, but the process loads and runs only that implementation (the rows above share one process with every other implementation of the run).\n\n${table}`);
   }
 }
 

@@ -120,6 +120,7 @@ export function summaryTable(all: ReadonlyMap<string, readonly Row[]>, implIds: 
   };
   const lines: [string, (id: string) => string][] = [
     ["W1 grad (per call)", time("W1 grad")],
+    ["W1 grad, engine alone in its process", time("W1 grad alone")],
     ["W2 n=1e3 grad (f64; × hand-written)", ratio("W2 grad n=1e3 f64", "W2 grad n=1e3 f32")],
     ["W2 n=1e5 grad (f64; × hand-written)", ratio("W2 grad n=1e5 f64", "W2 grad n=1e5 f32")],
     ["W2 grad/primal n=1e5", perPrimal("1e5")],
@@ -153,7 +154,7 @@ export function machine(): Machine {
   let commit = "unknown";
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "packages", "bench"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", ":/packages", ":/bench"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     if (dirty !== "") commit += " (+ uncommitted changes in packages/ or bench/)";
   } catch {
     // not a git checkout
