@@ -11,6 +11,7 @@ export {
   ConcretizationError,
   GraphError,
   NanError,
+  describeValue,
   type ErrorCode,
 } from "./errors.js";
 export { type Shape, broadcastShapes, sizeOf, formatShape, shapesEqual, normalizeAxes, normalizeAxis, broadcastedAxes } from "./shape.js";

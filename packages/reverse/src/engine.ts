@@ -11,6 +11,7 @@
  * - hvp: reverse-over-reverse, H·v = pullback of the gradient map applied to v (H is symmetric).
  */
 import {
+  describeValue,
   ArgumentError,
   ChainruleError,
   config,
@@ -34,7 +35,6 @@ import {
 import { detach } from "./arith.js";
 import { scalarBackward } from "./scalar.js";
 import { makeTrace, outputSlot, primalOf, reverseVjp, type ReverseTrace } from "./tape.js";
-import { describeValue } from "./describe.js";
 
 function isFloat(t: Tensor): boolean {
   return t.dtype === "float64" || t.dtype === "float32";

@@ -9,10 +9,9 @@
  *   b     sub    x, y    1      5        f: 5
  *   f     mul    a, b    5      1        (seed)
  */
-import { ArgumentError, isFloat, scalar, Tensor, withTrace, zeros } from "@chainrule/ir";
+import { describeValue, ArgumentError, isFloat, scalar, Tensor, withTrace, zeros } from "@chainrule/ir";
 import { detach } from "./arith.js";
 import { makeTrace, outputSlot, primalOf, type ReverseTrace } from "./tape.js";
-import { describeValue } from "./describe.js";
 
 /** One row of the tape. Values are JS numbers for scalars, Tensors otherwise. */
 export interface TapeRow {

@@ -6,6 +6,7 @@
  * value used twice receives both contributions).
  */
 import {
+  describeValue,
   ArgumentError,
   bind,
   bindCustomJvp,
@@ -30,7 +31,6 @@ import {
   Tensor,
 } from "@chainrule/ir";
 import { add, detach, fastPrimal, zerosLike } from "./arith.js";
-import { describeValue } from "./describe.js";
 import { SCALAR_PRIMITIVES } from "./scalar.js";
 import { needsBit, VJP_RULES, type Saves, type VjpNode, type VjpRule } from "./rules.js";
 

@@ -11,6 +11,7 @@
  * do); that bumps the leaf's version, and a backward pass that needs the old value reports it.
  */
 import {
+  describeValue,
   checkNans,
   config,
   evalPrimitive,
@@ -31,7 +32,6 @@ import {
   type Shape,
 } from "@chainrule/ir";
 import { fastPrimal } from "../arith.js";
-import { describeValue } from "../describe.js";
 import { needsBit, VJP_RULES, type VjpNode, type VjpRule } from "../rules.js";
 import { reverseVjp } from "../tape.js";
 import { backward as runBackward, type BackwardOptions } from "./backward.js";
