@@ -502,6 +502,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   const inputViews = inputSlots.map((s) => arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
   const inputRank0 = inputSlots.map((s) => s.shape.length === 0);
   const outputViews = outputSlots.map((s) => arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
+  const outputCtors = outputViews.map((v) => v.constructor as new (from: ArrayLike<number>) => typeof v);
   const outputRank0 = outputSlots.map((s) => s.shape.length === 0);
   const outputEmpty = outputSlots.map((s) => sizeOf(s.shape) === 0);
   const run = (...xs: unknown[]): unknown[] => {
@@ -518,7 +519,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const out = new Array<unknown>(outputViews.length);
     for (let j = 0; j < outputViews.length; j++) {
       const v = outputViews[j]!;
-      out[j] = outputRank0[j] ? v[0] : outputEmpty[j] ? v.slice(0, 0) : v.slice();
+      // the typed-array constructor copies a same-typed view ~2× faster than slice() (V8 12, 400 KB)
+      out[j] = outputRank0[j] ? v[0] : outputEmpty[j] ? v.slice(0, 0) : new outputCtors[j]!(v);
     }
     if (options.profile) samples[built.length + 1]!.push(performance.now() - t2);
     return out;
@@ -531,7 +533,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   kernelStats.programs++;
   const profile = () => {
     const median = (xs: number[]) => (xs.length === 0 ? 0 : xs.slice().sort((a, b) => a - b)[xs.length >> 1]!);
-    const text = [...listing, "input copies", "output copies"].map((l, i) => `${(median(samples[i]!) * 1000).toFixed(1).padStart(8)} µs  ${l}`).join("\n");
+    // epilogue lines ("… (below)") run inside the GEMM step listed after them: no step of their own
+    const stepLines = listing.filter((l) => !l.endsWith("(below)"));
+    const text = [...stepLines, "input copies", "output copies"].map((l, i) => `${(median(samples[i]!) * 1000).toFixed(1).padStart(8)} µs  ${l}`).join("\n");
     for (const s of samples) s.length = 0;
     return text;
   };
