@@ -35,4 +35,37 @@ describe("relaxed-SIMD FMA", () => {
       }
     }
   });
+  it("two threads (float64 FMA uses 3×3 tiles, so blocks of 12 columns) agree bit for bit with one, and with the reference", async () => {
+    const { matmul, tanh, tensor, traceWith, transpose } = await import("@chainrule/ir");
+    const { optimize, toProgram } = await import("../optimize.js");
+    const { compileKernelProgram } = await import("./program.js");
+    type T = import("@chainrule/ir").Tensor;
+    for (const dtype of ["float64", "float32"] as const) {
+      for (const [m, n, k, transA, transB] of [[70, 131, 90, false, false], [65, 77, 96, true, false], [64, 50, 100, false, true]] as const) {
+        const fill = (length: number, g: (i: number) => number) => {
+          const out = dtype === "float32" ? new Float32Array(length) : new Float64Array(length);
+          for (let i = 0; i < length; i++) out[i] = g(i);
+          return out;
+        };
+        const a = tensor(fill(m * k, (i) => Math.sin(i * 0.13 + 1)), { shape: transA ? [k, m] : [m, k] });
+        const b = tensor(fill(k * n, (i) => Math.cos(i * 0.07 + 2)), { shape: transB ? [n, k] : [k, n] });
+        const f = (x: T, y: T) => tanh(matmul(transA ? transpose(x) : x, transB ? transpose(y) : y));
+        const graph = traceWith({}, ((xs: T[]) => f(xs[0]!, xs[1]!)) as never, [a, b]);
+        const one = compileKernelProgram(optimize(toProgram(graph)), { threads: 1 })!;
+        const two = compileKernelProgram(optimize(toProgram(graph)), { threads: 2 })!;
+        expect(one.source).toMatch(/FMA/);
+        expect(two.source).toMatch(/2 threads/);
+        const want = one.run(a.data, b.data)[0] as Float64Array;
+        expect(two.run(a.data, b.data)[0]).toEqual(want);
+        const A = a.data, B = b.data;
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let sum = 0;
+            for (let p = 0; p < k; p++) sum += (transA ? A[p * m + i]! : A[i * k + p]!) * (transB ? B[j * k + p]! : B[p * n + j]!);
+            expect(Math.abs(want[i * n + j]! - Math.tanh(sum))).toBeLessThanOrEqual(dtype === "float32" ? 1e-5 : 1e-12);
+          }
+        }
+      }
+    }
+  }, 60_000);
 });

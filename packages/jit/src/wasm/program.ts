@@ -22,7 +22,7 @@ import type { PNode, Program } from "../optimize.js";
 import { Arena, ArenaPlan, bytesOf } from "./arena.js";
 import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
 import { wasmFeatures } from "./features.js";
-import { gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
+import { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
 import { instantiate, kernelModule, kernelModuleCount, type KernelFn } from "./kernels.js";
 import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
@@ -388,7 +388,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     } else out = alloc(n.id, n.dtype, n.shape);
     const base: GemmSpec = { dtype: n.dtype, m, n: nn, k, transA: A.transposed, transB: B.transposed, batch, batchA, batchB, batchC: m * nn, fma, ...(epilogue ? { epilogue } : {}) };
     // blocks of 2 panels of columns for two threads
-    const cols = 4 * (n.dtype === "float32" ? 4 : 2);
+    const cols = 2 * defaultTile(n.dtype, fma).vecs * (n.dtype === "float32" ? 4 : 2);
     const blocks = Math.floor(nn / cols);
     const parallel = pool !== undefined && batch === 1 && blocks >= 2 && m * nn * k >= MIN_PARALLEL_WORK;
     kernelSteps++;
