@@ -2,7 +2,7 @@
  * Graphs of an expression, and the same graphs annotated with each value's number and adjoint
  * (∂output/∂value) at a point.
  */
-import { add, bind, scalar, traceWith, valueNames, zeros } from "@chainrule/ir";
+import { add, bind, scalar, traceWith, zeros } from "@chainrule/ir";
 import type { Engine, Graph, Tensor } from "@chainrule/ir";
 import type { CompiledExpression } from "./compile.js";
 import { formatNumber } from "./format.js";
@@ -56,72 +56,29 @@ function toNumber(value: Tensor | number): number {
   return typeof value === "number" ? value : value.item();
 }
 
-function annotation(numbers: NodeNumbers | undefined, id: number): string | undefined {
-  if (!numbers) return undefined;
+/** `value 5\nadjoint 1` for the value with graph id `id` (adjoint only when one was computed). */
+function annotation(numbers: NodeNumbers, id: number): string | undefined {
   const value = numbers.values.get(id);
   const adjoint = numbers.adjoints?.get(id);
   const parts: string[] = [];
   if (value !== undefined) parts.push(`value ${formatNumber(value)}`);
   if (adjoint !== undefined) parts.push(`adjoint ${formatNumber(adjoint)}`);
-  return parts.length > 0 ? parts.join(", ") : undefined;
+  return parts.length > 0 ? parts.join("\n") : undefined;
 }
 
-function constantLabel(graph: Graph, id: number): string {
-  const c = graph.constants.find((k) => k.id === id)!;
-  return c.value.size === 1 ? formatNumber(c.value.data[0]!) : `constant ${c.value.describe()}`;
-}
-
-/** A DOT string body: quotes and backslashes escaped, line breaks as DOT's `\\n` escape. */
-const escapeDot = (text: string) => text.replace(/["\\]/g, (c) => `\\${c}`).replace(/\n/g, "\\n");
-
-/** Graphviz DOT with each value's number and adjoint in its label (adjoints on the edges' targets). */
-export function annotatedDot(graph: Graph, numbers: NodeNumbers, title = "graph"): string {
-  const names = valueNames(graph);
-  const lines = [`digraph ${JSON.stringify(title)} {`, "  rankdir=LR;", '  node [fontname="Helvetica"];'];
-  const label = (base: string, id: number) => {
-    const extra = annotation(numbers, id);
-    return escapeDot(extra ? `${base}\n${extra.replace(", ", "\n")}` : base);
-  };
-  for (const i of graph.inputs) lines.push(`  n${i.id} [label="${label(names.get(i.id)!, i.id)}", shape=ellipse];`);
-  for (const c of graph.constants) lines.push(`  n${c.id} [label="${escapeDot(constantLabel(graph, c.id))}", shape=ellipse, style=dashed];`);
-  for (const n of graph.nodes) {
-    lines.push(`  n${n.id} [label="${label(`${names.get(n.id)} = ${n.op}`, n.id)}", shape=box];`);
-    for (const i of n.inputs) lines.push(`  n${i} -> n${n.id};`);
-  }
-  graph.outputs.forEach((o, k) => {
-    lines.push(`  out${k} [label="output ${k}", shape=plaintext];`);
-    lines.push(`  n${o} -> out${k};`);
-  });
-  lines.push("}");
-  return lines.join("\n");
-}
-
-/** Mermaid flowchart with numbers and adjoints in the node labels. */
-export function annotatedMermaid(graph: Graph, numbers: NodeNumbers): string {
-  const names = valueNames(graph);
-  const quote = (s: string) => `"${s.replace(/"/g, "#quot;")}"`;
-  const label = (base: string, id: number) => {
-    const extra = annotation(numbers, id);
-    return quote(extra ? `${base}<br/>${extra.replace(", ", "<br/>")}` : base);
-  };
-  const lines = ["flowchart LR"];
-  for (const i of graph.inputs) lines.push(`  n${i.id}([${label(names.get(i.id)!, i.id)}])`);
-  for (const c of graph.constants) lines.push(`  n${c.id}([${quote(constantLabel(graph, c.id))}])`);
-  for (const n of graph.nodes) {
-    lines.push(`  n${n.id}[${label(`${names.get(n.id)} = ${n.op}`, n.id)}]`);
-    for (const i of n.inputs) lines.push(`  n${i} --> n${n.id}`);
-  }
-  graph.outputs.forEach((o, k) => {
-    lines.push(`  out${k}((${quote(`out ${k}`)}))`);
-    lines.push(`  n${o} --> out${k}`);
-  });
-  return lines.join("\n");
+/**
+ * `annotate` for ir's `graphToDot`/`graphToMermaid`: value and adjoint on lines of their own, for
+ * inputs and nodes (a constant's label already shows its value).
+ */
+export function nodeAnnotations(graph: Graph, numbers: NodeNumbers): (id: number) => string | undefined {
+  const constants = new Set(graph.constants.map((c) => c.id));
+  return (id) => (constants.has(id) ? undefined : annotation(numbers, id));
 }
 
 /** Labels for `graphToAscii`: `[value 5, adjoint 1]`. */
 export function asciiLabels(numbers: NodeNumbers): (id: number) => string | undefined {
   return (id) => {
     const extra = annotation(numbers, id);
-    return extra ? `[${extra}]` : undefined;
+    return extra ? `[${extra.replace("\n", ", ")}]` : undefined;
   };
 }

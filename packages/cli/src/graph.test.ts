@@ -50,6 +50,12 @@ describe("chainrule graph", () => {
     expect(text).toMatch(/^x +input +3 +6$/m);
     expect(text).toMatch(/^y +input +2 +-4$/m);
     expect(text).toMatch(/^v4 +mul +5 +1$/m);
+    const dot = (await cli("graph", SEED, "--format", "dot", "--at", "x=3,y=2")).stdout;
+    expect(dot).toContain('  n1 [label="y: f64[]\\nvalue 2\\nadjoint -4", shape=ellipse];');
+    expect(dot).toContain('  n3 [label="v3 = sub\\nf64[]\\nvalue 1\\nadjoint 5", shape=box];');
+    const mermaid = (await cli("graph", "2*x + 1", "--format", "mermaid", "--at", "x=3")).stdout;
+    expect(mermaid.split("\n").slice(1, 4)).toEqual(['  n0(["x: f64[]<br/>value 3<br/>adjoint 2"])', '  n1(["2"])', '  n3(["1"])']);
+    expect(mermaid).toContain('  n4["v4 = add<br/>value 7<br/>adjoint 1"]');
     const svg = await cli("graph", SEED, "--format", "svg", "--at", "x=3", "--at", "y=2");
     expectWellFormedSvg(svg.stdout);
     expect(svg.stdout).toContain("adjoint 6");

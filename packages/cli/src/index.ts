@@ -4,6 +4,6 @@
  */
 export { parseExpression, variablesOf, formatExpression, caretExcerpt, ExpressionError, FUNCTIONS, type Expr, type FunctionName, type BinaryOperator } from "./parse.js";
 export { compileExpression, type CompiledExpression, type ExpressionFunction } from "./compile.js";
-export { expressionGraph, nodeNumbers, annotatedDot, annotatedMermaid, asciiLabels, type NodeNumbers } from "./annotate.js";
+export { expressionGraph, nodeNumbers, nodeAnnotations, asciiLabels, type NodeNumbers } from "./annotate.js";
 export { renderSvg } from "./svg.js";
 export { runCli, type CliIO } from "./cli.js";

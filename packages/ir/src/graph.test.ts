@@ -234,6 +234,27 @@ describe("printing", () => {
     );
   });
 
+  it("DOT and Mermaid: annotate adds lines under a value's label (inputs, constants, nodes), escaped", () => {
+    const shared = trace((x: Tensor) => add(x, 1), 3);
+    const note = (id: number) => (id === 0 ? 'x is "3"\nsecond line' : id === 1 ? "one" : id === 2 ? "4" : undefined);
+    expect(graphToDot(shared, { annotate: note }).split("\n").slice(3, 6)).toEqual([
+      '  n0 [label="x0: f64[]\\nx is \\"3\\"\\nsecond line", shape=ellipse];',
+      '  n1 [label="1\\none", shape=ellipse, style=dashed];',
+      '  n2 [label="v2 = add\\nf64[]\\n4", shape=box];',
+    ]);
+    expect(graphToMermaid(shared, { annotate: note }).split("\n").slice(1, 4)).toEqual([
+      '  n0(["x0: f64[]<br/>x is #quot;3#quot;<br/>second line"])',
+      '  n1(["1<br/>one"])',
+      '  n2["v2 = add<br/>4"]',
+    ]);
+    // no annotation (undefined or "") leaves the plain output unchanged
+    const g = traceWith({ names: ["x", "y"] }, seed, 3, 2);
+    for (const annotate of [() => undefined, () => ""]) {
+      expect(graphToDot(g, { annotate, title: "t" })).toBe(graphToDot(g, { title: "t" }));
+      expect(graphToMermaid(g, { annotate })).toBe(graphToMermaid(g));
+    }
+  });
+
   it("ASCII: an expression tree per output; shared nodes drawn once", () => {
     expect(graphToAscii(model())).toBe(
       ["v5 = reduceSum", "└── v4 = mul", "    ├── v2 = matmul", "    │   ├── x", "    │   └── w", "    └── 2", "3"].join("\n"),

@@ -54,15 +54,29 @@ function escapeLabel(text: string): string {
   return text.replace(/["\\]/g, (c) => `\\${c}`);
 }
 
+/** Options of `graphToDot` and `graphToMermaid`. */
+export interface GraphDrawOptions {
+  /**
+   * Extra text for the label of the value with graph id `id` (an input, constant or node), shown
+   * on its own line(s) under the usual label; a `\n` in it starts a new line. `undefined` or `""`
+   * adds nothing. The CLI's `graph --at` passes each value's number and adjoint at a point.
+   */
+  readonly annotate?: (id: number) => string | undefined;
+}
+
 /** Graphviz DOT: inputs and constants as ellipses, ops as boxes, edges in data-flow direction. */
-export function graphToDot(graph: Graph, options: { title?: string } = {}): string {
+export function graphToDot(graph: Graph, options: GraphDrawOptions & { title?: string } = {}): string {
   const names = valueNames(graph);
+  // "\\n" is DOT's line break inside a label
+  const label = (id: number, base: string) => {
+    const extra = options.annotate?.(id);
+    return escapeLabel(extra ? `${base}\n${extra}` : base).replace(/\n/g, "\\n");
+  };
   const lines = [`digraph ${JSON.stringify(options.title ?? "graph")} {`, "  rankdir=LR;", '  node [fontname="Helvetica"];'];
-  for (const i of graph.inputs) lines.push(`  n${i.id} [label="${escapeLabel(`${names.get(i.id)}: ${typeOf(i)}`)}", shape=ellipse];`);
-  for (const c of graph.constants) lines.push(`  n${c.id} [label="${escapeLabel(constantText(graph, c.id))}", shape=ellipse, style=dashed];`);
+  for (const i of graph.inputs) lines.push(`  n${i.id} [label="${label(i.id, `${names.get(i.id)}: ${typeOf(i)}`)}", shape=ellipse];`);
+  for (const c of graph.constants) lines.push(`  n${c.id} [label="${label(c.id, constantText(graph, c.id))}", shape=ellipse, style=dashed];`);
   for (const n of graph.nodes) {
-    // "\\n" is DOT's line break inside a label
-    lines.push(`  n${n.id} [label="${escapeLabel(`${names.get(n.id)} = ${n.op}${formatParams(n.params)}`)}\\n${typeOf(n)}", shape=box];`);
+    lines.push(`  n${n.id} [label="${label(n.id, `${names.get(n.id)} = ${n.op}${formatParams(n.params)}\n${typeOf(n)}`)}", shape=box];`);
     for (const i of n.inputs) lines.push(`  n${i} -> n${n.id};`);
   }
   graph.outputs.forEach((o, k) => {
@@ -73,15 +87,19 @@ export function graphToDot(graph: Graph, options: { title?: string } = {}): stri
   return lines.join("\n");
 }
 
-/** Mermaid flowchart (left to right). */
-export function graphToMermaid(graph: Graph): string {
+/** Mermaid flowchart (left to right); annotation lines joined with `<br/>`. */
+export function graphToMermaid(graph: Graph, options: GraphDrawOptions = {}): string {
   const names = valueNames(graph);
-  const quote = (s: string) => `"${s.replace(/"/g, "#quot;")}"`;
+  const quote = (s: string) => `"${s.replace(/"/g, "#quot;").replace(/\n/g, "<br/>")}"`;
+  const label = (id: number, base: string) => {
+    const extra = options.annotate?.(id);
+    return quote(extra ? `${base}\n${extra}` : base);
+  };
   const lines = ["flowchart LR"];
-  for (const i of graph.inputs) lines.push(`  n${i.id}([${quote(`${names.get(i.id)}: ${typeOf(i)}`)}])`);
-  for (const c of graph.constants) lines.push(`  n${c.id}([${quote(constantText(graph, c.id))}])`);
+  for (const i of graph.inputs) lines.push(`  n${i.id}([${label(i.id, `${names.get(i.id)}: ${typeOf(i)}`)}])`);
+  for (const c of graph.constants) lines.push(`  n${c.id}([${label(c.id, constantText(graph, c.id))}])`);
   for (const n of graph.nodes) {
-    lines.push(`  n${n.id}[${quote(`${names.get(n.id)} = ${n.op}`)}]`);
+    lines.push(`  n${n.id}[${label(n.id, `${names.get(n.id)} = ${n.op}`)}]`);
     for (const i of n.inputs) lines.push(`  n${i} --> n${n.id}`);
   }
   graph.outputs.forEach((o, k) => {

@@ -1,5 +1,5 @@
 import { graphToAscii, graphToDot, graphToMermaid, graphToText, valueNames } from "@chainrule/ir";
-import { annotatedDot, annotatedMermaid, asciiLabels, expressionGraph, nodeNumbers, type NodeNumbers } from "../annotate.js";
+import { asciiLabels, expressionGraph, nodeAnnotations, nodeNumbers, type NodeNumbers } from "../annotate.js";
 import { choice, expressionArgument, parsePoint, UsageError, type Command } from "../context.js";
 import { adjointEngine } from "../engines.js";
 import { formatNumber, makeStyle, table } from "../format.js";
@@ -48,6 +48,7 @@ export const graphCommand: Command = {
     const toFile = typeof context.values["output"] === "string";
     const style = toFile ? makeStyle(false) : context.style;
     const title = expression.source;
+    const annotated = numbers ? { annotate: nodeAnnotations(graph, numbers) } : {};
     let output: string;
     switch (format) {
       case "text":
@@ -57,13 +58,13 @@ export const graphCommand: Command = {
         output = graphToAscii(graph, numbers ? asciiLabels(numbers) : undefined);
         break;
       case "dot":
-        output = numbers ? annotatedDot(graph, numbers, title) : graphToDot(graph, { title });
+        output = graphToDot(graph, { title, ...annotated });
         break;
       case "mermaid":
-        output = numbers ? annotatedMermaid(graph, numbers) : graphToMermaid(graph);
+        output = graphToMermaid(graph, annotated);
         break;
       case "svg":
-        output = await renderSvg(numbers ? annotatedDot(graph, numbers, title) : graphToDot(graph, { title }));
+        output = await renderSvg(graphToDot(graph, { title, ...annotated }));
         break;
     }
     const file = context.values["output"];
