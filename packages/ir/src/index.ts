@@ -81,7 +81,7 @@ export {
   validateGraph,
 } from "./graph.js";
 export { graphToJSON, serializeGraph, parseGraph, GRAPH_FORMAT, GRAPH_FORMAT_VERSION } from "./json.js";
-export { graphToText, graphToDot, graphToMermaid, graphToAscii, valueNames, type GraphDrawOptions } from "./print.js";
+export { graphToText, graphToDot, graphToMermaid, graphToAscii, valueNames, type GraphDrawOptions, type DotOptions } from "./print.js";
 export { config, withDebugNans, checkNans, type Config } from "./config.js";
 export {
   type Engine,

@@ -64,8 +64,14 @@ export interface GraphDrawOptions {
   readonly annotate?: (id: number) => string | undefined;
 }
 
+/** Options of `graphToDot`. */
+export interface DotOptions extends GraphDrawOptions {
+  /** The digraph's name (default `"graph"`). */
+  readonly title?: string;
+}
+
 /** Graphviz DOT: inputs and constants as ellipses, ops as boxes, edges in data-flow direction. */
-export function graphToDot(graph: Graph, options: GraphDrawOptions & { title?: string } = {}): string {
+export function graphToDot(graph: Graph, options: DotOptions = {}): string {
   const names = valueNames(graph);
   // "\\n" is DOT's line break inside a label
   const label = (id: number, base: string) => {
