@@ -387,7 +387,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
       listing.push(`${outs.map((_, s) => `v${fused.members[plan.stores[s]!]!.id}`).join(", ")} = epilogue of v${n.id} [${fused.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] (below)`);
     } else out = alloc(n.id, n.dtype, n.shape);
     const base: GemmSpec = { dtype: n.dtype, m, n: nn, k, transA: A.transposed, transB: B.transposed, batch, batchA, batchB, batchC: m * nn, fma, ...(epilogue ? { epilogue } : {}) };
-    // blocks of 2 panels of columns for two threads
+    // blocks of 2 panels of columns for two threads (1 panel, or 16 blocks, measured no faster)
     const cols = 2 * defaultTile(n.dtype, fma).vecs * (n.dtype === "float32" ? 4 : 2);
     const blocks = Math.floor(nn / cols);
     const parallel = pool !== undefined && batch === 1 && blocks >= 2 && m * nn * k >= MIN_PARALLEL_WORK;
@@ -463,7 +463,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
 
   // scratch for GEMM panels (one area per thread), then the memory
   const scratchAt = plan.reserve(scratchBytes);
-  const scratch2At = pool ? plan.reserve(scratchBytes) : 0;
+  const scratch2At = pool ? plan.reserve(scratchBytes, 0, 128) : 0;
   if (!plan.fits) return undefined;
   const shared = pool !== undefined;
   const arena = plan.create(shared);
