@@ -16,6 +16,8 @@ export interface CompiledGraph {
   readonly run: RawFunction;
   /** The generated JavaScript (the body of the factory that returns `run`). */
   readonly source: string;
+  /** On WebAssembly kernels: the WAT text of the kernels (for debugging). */
+  readonly wat?: () => string;
   readonly inputs: readonly Aval[];
   readonly outputs: readonly Aval[];
   readonly nodeCount: number;
@@ -59,6 +61,7 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
     return {
       run: kernels.run as RawFunction,
       source: kernels.source,
+      wat: kernels.wat,
       inputs: graph.inputs.map((i) => ({ shape: i.shape, dtype: i.dtype })),
       outputs: program.outputs.map((id) => outputAval(program, id)),
       nodeCount: graph.nodes.length,

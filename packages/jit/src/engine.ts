@@ -403,6 +403,11 @@ export interface CompiledFunction<F extends AnyFunction = AnyFunction> {
   readonly source: string | undefined;
   /** Number of compiled signatures in this function's cache. */
   readonly cacheSize: number;
+  /**
+   * The WebAssembly text (WAT) of the kernels the most recent compile runs on, each headed by
+   * its cache key; undefined when it runs as generated JavaScript (or before the first call).
+   */
+  readonly wat: string | undefined;
 }
 
 function describeValue(value: unknown): string {
@@ -444,12 +449,17 @@ function wrap(c: Compiled): CompiledFunction {
   } as CompiledFunction;
   Object.defineProperty(fn, "source", { get: () => lastSourceOf(c) });
   Object.defineProperty(fn, "cacheSize", { get: () => c.cache.size });
+  Object.defineProperty(fn, "wat", { get: () => lastCompiledOf(c)?.wat?.() });
   return fn;
 }
 
-function lastSourceOf(c: Compiled): string | undefined {
+function lastCompiledOf(c: Compiled): CompiledGraph | undefined {
   const key = c.cache.lastSignature;
-  return key === undefined ? undefined : c.cache.get(key)?.compiled.source;
+  return key === undefined ? undefined : c.cache.get(key)?.compiled;
+}
+
+function lastSourceOf(c: Compiled): string | undefined {
+  return lastCompiledOf(c)?.source;
 }
 
 /** Compiles `f` for plain evaluation (cached per argument signature). */
@@ -476,7 +486,7 @@ function compiledFor(kind: Kind, f: AnyFunction): Compiled {
 }
 
 /** A compiled transformation also exposes its generated code and cache size. */
-export type Inspectable<T> = T & { readonly source: string | undefined; readonly cacheSize: number };
+export type Inspectable<T> = T & { readonly source: string | undefined; readonly cacheSize: number; readonly wat: string | undefined };
 
 export const grad = transform("grad", "grad") as <F extends AnyFunction, const A extends Argnums = 0>(
   f: F,

@@ -41,6 +41,13 @@ describe("the JIT runs matmul-heavy programs on WebAssembly kernels", () => {
       const b = plain(...args) as Tensor[];
       expect(fast.source).toMatch(/^\/\/ WebAssembly kernels/);
       expect(plain.source).not.toMatch(/WebAssembly/);
+      // the kernels print as WebAssembly text, one module per kernel, headed by its cache key
+      const wat = fast.wat!;
+      expect(wat).toMatch(/^;; gemm:float32:64x\d+x784:/m); // x·w1 (column blocks on two threads)
+      expect(wat.match(/^\(module/gm)!.length).toBeGreaterThan(4);
+      expect(wat).toMatch(/f32x4\.(mul|relaxed_madd)/);
+      expect(wat).toMatch(/\(import "env" "memory" \(memory \d+( \d+ shared)?\)\)/);
+      expect(plain.wat).toBeUndefined();
       a.forEach((t, i) => close(t, b[i]!, 2e-5));
       // a second call reuses the compiled kernels and resident buffers
       const again = fast(...args) as Tensor[];

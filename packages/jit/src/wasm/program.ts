@@ -23,7 +23,7 @@ import { Arena, ArenaPlan, bytesOf } from "./arena.js";
 import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
 import { wasmFeatures } from "./features.js";
 import { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
-import { instantiate, kernelModule, kernelModuleCount, type KernelFn } from "./kernels.js";
+import { instantiate, kernelModule, kernelModuleCount, kernelWat, type KernelFn } from "./kernels.js";
 import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
 import { reduceFunction, reduceKey } from "./reduce.js";
@@ -43,6 +43,8 @@ export interface KernelProgram {
   readonly run: (...inputs: unknown[]) => unknown[];
   /** A readable listing of the steps. */
   readonly source: string;
+  /** The WebAssembly text (WAT) of every kernel the program runs, each headed by its cache key. */
+  wat(): string;
   /** Bytes of WebAssembly memory the program keeps. */
   readonly bytes: number;
   /** Number of kernel steps (the rest are reference steps). */
@@ -474,9 +476,11 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   function kernelModuleFor(spec: GemmSpec) {
     return kernelModule(gemmKey(spec), shared, () => [gemmFunction(spec, "k")]);
   }
+  const builders = new Map<string, () => FuncDef>();
   const kernel = (key: string, build: () => FuncDef): KernelFn => {
     let f = instances.get(key);
     if (f === undefined) {
+      builders.set(key, build);
       const before = kernelModuleCount();
       const module = kernelModule(key, shared, () => [build()]);
       if (kernelModuleCount() > before) fresh.add(key);
@@ -539,5 +543,6 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     for (const s of samples) s.length = 0;
     return text;
   };
-  return { run, source, bytes: arena.memory.buffer.byteLength, kernelSteps, threads, profile };
+  const wat = () => [...builders].map(([key, build]) => `;; ${key}\n${kernelWat([build()], shared)}`).join("\n\n");
+  return { run, source, wat, bytes: arena.memory.buffer.byteLength, kernelSteps, threads, profile };
 }
