@@ -8,6 +8,15 @@
  *   child.ts w1 IMPL TIMING        W1 of implementation IMPL with nothing else loaded or run in the
  *                                  process (TIMING: the parent's TimingOptions as JSON): the same
  *                                  check and timing as the in-process W1 row
+ *   child.ts kernels SPEC TIMING IDS
+ *                                  the jit kernel rows of this process (impls/jit-kernels.ts) among
+ *                                  IDS (comma-separated) on the W3/W4 variant SPEC (JSON VariantSpec),
+ *                                  checked and timed like in-process rows; started with
+ *                                  --experimental-wasm-relaxed-simd these are the FMA rows. Reports
+ *                                  the flag and kernelInfo().relaxedFma either way.
+ *   child.ts peak LOOPS OPTIONS    the SIMD ceiling loops LOOPS (comma-separated: add, mul, mul+add,
+ *                                  fma) of peak.ts on one thread and on two at once, with OPTIONS
+ *                                  (JSON PeakOptions)
  *
  * Each prints one JSON line on stdout.
  *
@@ -23,13 +32,18 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { tensor, trace } from "@chainrule/ir";
 import { asSegments, compareSegments } from "./check.js";
+import { toChildRow } from "./children.js";
+import { fmaInEffect, jitKernelApi, jitKernelImplementations } from "./impls/jit-kernels.js";
+import { FMA_FLAG } from "./impls/jit-program.js";
+import { measurePeaks, type PeakLoop, type PeakOptions } from "./peak.js";
+import { runVariant } from "./run.js";
 import { rosenbrockInput, type FloatDType } from "./data.js";
 import { discoverEngines, generatedChain } from "./impls/chainrule.js";
 import { loadImplementations } from "./registry.js";
 import { median } from "./stats.js";
 import { expectedRosenbrock } from "./reference.js";
 import { timeInterleaved, type TimingOptions } from "./timing.js";
-import { isUnsupported, seedVariant, TOLERANCE, type RosenbrockVariant } from "./workloads.js";
+import { isUnsupported, seedVariant, TOLERANCE, variantOf, type RosenbrockVariant, type VariantSpec } from "./workloads.js";
 
 function statusKiB(field: "VmRSS" | "VmHWM"): number | undefined {
   try {
@@ -114,6 +128,35 @@ async function w1Alone(implId: string, timing: TimingOptions): Promise<object> {
   return { summary: timed.summary, reps: timed.reps, note: `max rel. error ${check.relativeError.toExponential(1)}` };
 }
 
+/**
+ * The jit kernel rows this process has (with FMA when it is in effect here) among `ids`, on one
+ * W3/W4 variant. The answer says whether the FMA flag was given and what the jit detected.
+ */
+async function kernels(spec: VariantSpec, timing: TimingOptions, ids: readonly string[]): Promise<object> {
+  const jit = (await discoverEngines()).find((e) => e.id === "jit");
+  const flag = process.execArgv.includes(FMA_FLAG);
+  if (jit?.engine === undefined) return { flag, absent: jit?.absent ?? "no jit package" };
+  const api = jitKernelApi(jit);
+  if (api === undefined) return { flag, absent: "@chainrule/jit exports no jit and kernelInfo" };
+  const info = api.kernelInfo();
+  const state = { flag, relaxedFma: info.relaxedFma, fmaSetting: info.config.fma, node: process.version };
+  const impls = jitKernelImplementations({ ...jit, engine: jit.engine }).filter((i) => ids.includes(i.id));
+  if (impls.length === 0) {
+    const why = !fmaInEffect(api)
+      ? `kernelInfo().relaxedFma is ${String(info.relaxedFma)} and the kernels' fma setting is ${String(info.config.fma)} in a child ${flag ? `started with ${FMA_FLAG}` : `without ${FMA_FLAG}`} (Node ${process.version})`
+      : `none of ${ids.join(", ")} is a kernel row of this process`;
+    return { ...state, unsupported: why };
+  }
+  const rows = await runVariant(variantOf(spec), impls, timing);
+  return { ...state, rows: rows.map(toChildRow) };
+}
+
+/** The ceiling loops on one thread, then on two at once. */
+async function peak(loops: readonly PeakLoop[], options: PeakOptions): Promise<object> {
+  const peaks = [...(await measurePeaks(loops, options)), ...(await measurePeaks(loops, { ...options, threads: 2 }))];
+  return { flag: process.execArgv.includes(FMA_FLAG), peaks };
+}
+
 interface CompileEventLike {
   readonly nodes?: number;
   readonly optimizedNodes?: number;
@@ -180,7 +223,9 @@ async function main(): Promise<void> {
     if (mode === "memory") out = await memory(args[0]!, Number(args[1]), args[2] as FloatDType);
     else if (mode === "compile") out = await compile(Number(args[0]));
     else if (mode === "w1") out = await w1Alone(args[0]!, JSON.parse(args[1]!) as TimingOptions);
-    else out = { failed: `child: expected mode memory, compile or w1, got ${String(mode)}` };
+    else if (mode === "kernels") out = await kernels(JSON.parse(args[0]!) as VariantSpec, JSON.parse(args[1]!) as TimingOptions, args[2]!.split(","));
+    else if (mode === "peak") out = await peak(args[0]!.split(",") as PeakLoop[], JSON.parse(args[1]!) as PeakOptions);
+    else out = { failed: `child: expected mode memory, compile, w1, kernels or peak, got ${String(mode)}` };
   } catch (error) {
     out = { failed: `threw ${errorText(error)}` };
   }

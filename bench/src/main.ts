@@ -5,19 +5,25 @@
  *
  * Options: --quick, --no-write, --only=W1,W3 (workloads), --impl=hand,reverse,… (implementation
  * ids), --skip-extras (no chunk curve, compile times or memory).
+ *
+ * The jit's WebAssembly kernel rows (W3 whole step jitted, W4): `jit-1t`, `jit-2t` in this
+ * process, `jit-fma-1t`, `jit-fma-2t` in a child started with --experimental-wasm-relaxed-simd
+ * (impls/jit-kernels.ts), and the SIMD ceiling they are read against (peak.ts).
  */
 import { writeFileSync } from "node:fs";
 import { getPriority, loadavg } from "node:os";
 import type { Engine } from "@chainrule/ir";
 import { fileURLToPath } from "node:url";
-import { runChild } from "./children.js";
+import { fromChildRow, runChild, type ChildRow } from "./children.js";
 import { engineImplementation } from "./impls/chainrule.js";
+import { ALL_JIT_KERNEL_IDS, FMA_FLAG, JIT_FMA_IDS, kernelLabel, kernelRowSettings } from "./impls/jit-program.js";
+import { measurePeaks, type Peak, type PeakOptions } from "./peak.js";
 import { loadImplementations } from "./registry.js";
-import { derivativeRatioTable, machine, machineLine, markdownTable, summaryTable, variantTable } from "./report.js";
+import { ceilingShareTable, derivativeRatioTable, kernelSummaryTable, machine, machineLine, markdownTable, peakTable, summaryTable, variantTable } from "./report.js";
 import { runVariant, type Row } from "./run.js";
 import { formatBytes, formatTime, type Summary } from "./stats.js";
 import type { TimingOptions } from "./timing.js";
-import { matmulVariant, mlpVariant, rosenbrockVariants, seedVariant, type Variant } from "./workloads.js";
+import { matmulVariant, mlpVariant, rosenbrockVariants, seedVariant, specOf, type Variant } from "./workloads.js";
 import { handWritten } from "./impls/hand.js";
 
 const argv = process.argv.slice(2);
@@ -30,7 +36,7 @@ const onlyImpls = listArg("impl");
 const known = new Set(["--quick", "--no-write", "--skip-extras"]);
 for (const a of argv) {
   if (!known.has(a) && !a.startsWith("--only=") && !a.startsWith("--impl=")) {
-    console.error(`bench: unknown option ${a}; options: --quick --no-write --skip-extras --only=W1,W2,W3,W4 --impl=hand,forward,reverse,jit,tfjs-cpu,tfjs-wasm,jax,jax-jit`);
+    console.error(`bench: unknown option ${a}; options: --quick --no-write --skip-extras --only=W1,W2,W3,W4 --impl=hand,forward,reverse,jit,${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit`);
     process.exit(2);
   }
 }
@@ -84,14 +90,39 @@ emit(
 const wanted = (w: string) => onlyWorkloads === undefined || onlyWorkloads.includes(w);
 const variants: (() => Variant[])[] = [];
 if (wanted("W1")) variants.push(() => [seedVariant()]);
-// quick mode: every workload and code path, fewer variants (no n = 1e5 float32, no W4 float64)
+// quick mode: every workload and code path, fewer variants (no n = 1e5 float32)
 if (wanted("W2")) {
   for (const n of [1000, 100_000]) {
     for (const dtype of ["float64", "float32"] as const) if (!(quick && n > 1000 && dtype === "float32")) variants.push(() => rosenbrockVariants(n, dtype));
   }
 }
 if (wanted("W3")) variants.push(() => [mlpVariant()]);
-if (wanted("W4")) for (const dtype of quick ? (["float32"] as const) : (["float32", "float64"] as const)) variants.push(() => [matmulVariant(256, dtype)]);
+if (wanted("W4")) for (const dtype of ["float32", "float64"] as const) variants.push(() => [matmulVariant(256, dtype)]);
+
+// ── the jit's kernel rows with relaxed-SIMD FMA: a child started with the flag ───────────────
+
+const fmaIds = JIT_FMA_IDS.filter((id) => onlyImpls === undefined || onlyImpls.includes(id));
+const jitLoaded = engines.some((e) => e.id === "jit" && e.engine !== undefined);
+/** This process already runs the FMA rows (it was started with the flag): no child needed. */
+const fmaInProcess = impls.some((i) => kernelRowSettings(i.id)?.fma === true);
+const FMA_CHILD_NOTE = `Rows “FMA flag”: measured in a child process started with \`${FMA_FLAG}\` (relaxed SIMD is behind that flag in Node 20) right after the rows above, with the same check and timing, interleaved with each other only; × hand-written is against this table's hand-written median.`;
+
+/** The FMA rows of `variant` from the flagged child (n/a rows with the reason when FMA is not in effect there). */
+function fmaRows(variant: Variant): Row[] {
+  if (fmaIds.length === 0 || !jitLoaded || fmaInProcess || (variant.workload !== "W3" && variant.workload !== "W4")) return [];
+  log(`${variant.key}: jit with FMA (child process, ${FMA_FLAG})`);
+  const r = runChild(["kernels", JSON.stringify(specOf(variant)), JSON.stringify(timing), fmaIds.join(",")], quick ? 60_000 : 180_000, {}, [FMA_FLAG]);
+  const v = r.value ?? {};
+  const rows = v["rows"] as ChildRow[] | undefined;
+  if (rows !== undefined) return rows.map((row) => fromChildRow(row, variant));
+  const problem = r.error ?? v["failed"] ?? v["absent"];
+  return fmaIds.map((id) => {
+    const settings = kernelRowSettings(id)!;
+    const impl = { id, label: kernelLabel(settings.threads, true), group: "chainrule" as const, build: () => ({ unsupported: "child process" }) };
+    if (problem === undefined && v["unsupported"] !== undefined) return { variant, impl, status: "n/a" as const, note: String(v["unsupported"]) };
+    return { variant, impl, status: "FAILED" as const, note: `FMA child: ${String(problem ?? "no rows")}` };
+  });
+}
 
 const all = new Map<string, Row[]>();
 /** Wrong answers and crashes: the run exits 1 when there are any (a CI smoke test catches them). */
@@ -99,10 +130,12 @@ const failures: string[] = [];
 for (const make of variants) {
   for (const variant of make()) {
     log(variant.title);
-    const rows = await runVariant(variant, impls, timing);
-    failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `${variant.key}: ${r.impl.label}: ${r.note}`));
+    const inProcess = await runVariant(variant, impls, timing);
+    const fromChild = fmaRows(variant);
+    const rows = [...inProcess, ...fromChild];
+    failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `${variant.key}: ${r.label ?? r.impl.label}: ${r.note}`));
     all.set(variant.key, rows);
-    emit(variantTable(rows));
+    emit(`${variantTable(rows)}${fromChild.length > 0 ? `\n\n${FMA_CHILD_NOTE}` : ""}`);
   }
 }
 
@@ -142,6 +175,28 @@ if (wanted("W2")) {
   ];
   emit(`### W2 grad/primal (each implementation's gradient over its own primal; engines without a compiled primal over eager ir)\n\n${derivativeRatioTable(all, "grad", columns)}`);
   emit(`### W2 jvp/primal\n\n${derivativeRatioTable(all, "jvp", columns)}`);
+}
+
+// ── what this core issues: the SIMD ceiling the GEMM rows are read against ───────────────────
+
+let peaks: Peak[] = [];
+const kernelColumnsWanted = onlyImpls === undefined || onlyImpls.some((id) => id === "jit" || ALL_JIT_KERNEL_IDS.includes(id) || id === "tfjs-wasm" || id.startsWith("jax"));
+if ((wanted("W3") || wanted("W4")) && kernelColumnsWanted) {
+  const peakOptions: PeakOptions = quick ? { iterations: 300_000, reps: 9 } : { iterations: 2_000_000, reps: 41 };
+  log("SIMD ceiling: add, mul, mul+add loops on 1 and 2 threads (this process); FMA loop (child process)");
+  peaks = [...(await measurePeaks(["add", "mul", "mul+add"], peakOptions)), ...(await measurePeaks(["mul+add"], { ...peakOptions, threads: 2 }))];
+  const r = runChild(["peak", "fma", JSON.stringify(peakOptions)], quick ? 30_000 : 120_000, {}, [FMA_FLAG]);
+  const childPeaks = r.value?.["peaks"] as Peak[] | undefined;
+  if (childPeaks !== undefined) peaks.push(...childPeaks);
+  else peaks.push(...(["f32x4", "f64x2"] as const).map((dtype) => ({ dtype, loop: "fma" as const, threads: 1, error: `child: ${String(r.error ?? r.value?.["failed"] ?? "no answer")}` })));
+  const w4Ids = [...impls.map((i) => i.id), ...fmaIds].filter((id) => id.startsWith("jit-") || id === "tfjs-wasm" || id === "jax" || id === "jax-jit");
+  emit(
+    "### What this core issues (same run)\n\n" +
+      "The 128-bit WebAssembly SIMD ceiling, measured in this run: loops of independent accumulators kept in registers (no memory traffic but L1 loads of the tile's operands), medians after warm-up (`src/peak.ts`). The GEMM 4×2 tile loop issues exactly what a register-blocked GEMM's inner loop issues (2 vector loads, 4 splat loads, 8 multiply-adds per iteration): what the GEMM kernels can reach at best, without FMA or with it. On 2 threads the same loop runs on this thread and a worker at once (per round, both threads' flops over the span from the first start to the last end): on a shared machine it shows how much of the second core was free. The FMA loops run in a child started with `" + FMA_FLAG + "`.\n\n" +
+      `${peakTable(peaks, (p) => (p.loop === "fma" ? " (child with the flag)" : ""))}\n\n` +
+      "W4 rows (256³) as a share of that ceiling: threads × the one-core tile loop, with FMA for the FMA rows and mul + add for every other row (this process has no relaxed SIMD; the peers run one thread under Node). The `jit` row follows the package's default settings and is left out (its explicit twin is `jit-1t`).\n\n" +
+      ceilingShareTable(all, peaks, w4Ids),
+  );
 }
 
 // ── forward engine: chunk-size curve ─────────────────────────────────────────────────────────
@@ -248,11 +303,20 @@ if (!skipExtras && wanted("W2")) {
 // ── summary ──────────────────────────────────────────────────────────────────────────────────
 
 const columns = [
-  ...impls.filter((i) => i.id !== "eager" && i.id !== "hand-unrolled").map((i) => ({ id: i.id, label: i.id === "hand" ? "hand-written" : i.label.replace("chainrule ", "") })),
+  ...impls
+    .filter((i) => i.id !== "eager" && i.id !== "hand-unrolled" && !ALL_JIT_KERNEL_IDS.includes(i.id))
+    .map((i) => ({ id: i.id, label: i.id === "hand" ? "hand-written" : i.label.replace("chainrule ", "") })),
 ];
+// the jit's kernel rows (in-process and FMA child) beside the peers they are held against
+const kernelColumns = [...ALL_JIT_KERNEL_IDS, "tfjs-wasm", "jax-jit"]
+  .map((id) => ({ id, label: [...all.values()].flat().find((r) => r.impl.id === id)?.impl.label.replace("chainrule ", "") }))
+  .filter((c): c is { id: string; label: string } => c.label !== undefined);
+const kernelSummary = kernelColumns.some((c) => ALL_JIT_KERNEL_IDS.includes(c.id))
+  ? `\n\n### @chainrule/jit on WebAssembly kernels, against issue 10's targets\n\n${kernelSummaryTable(all, peaks, kernelColumns)}\n\nW3 here: the jit rows compile the whole step (valueAndGrad + SGD update) in one \`jit\`, like jax-js jit; tfjs wasm runs eagerly. Share of the SIMD ceiling: the GEMM's GFLOP/s over threads × what one core issues (section “What this core issues”), with FMA for the FMA columns. ✓/✗: the issue's target for that thread count met or not. FMA columns: a child process started with \`${FMA_FLAG}\`.`
+  : "";
 const summary = `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n${summaryTable(all, columns)}\n\nW1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s.${
-  absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""
-}`;
+  columns.some((c) => c.id === "jit") ? " W3 jit: valueAndGrad jitted, the SGD update in eager ir (as for reverse); the whole step jitted is in the next table." : ""
+}${absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""}${kernelSummary}`;
 emit(summary);
 
 if (write) {

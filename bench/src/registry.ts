@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { handWritten, handWrittenUnrolled } from "./impls/hand.js";
 import { discoverEngines, eagerIr, engineImplementation, type EnginePackage } from "./impls/chainrule.js";
+import { jitKernelImplementations } from "./impls/jit-kernels.js";
 import { loadTfjs, type TfBackend } from "./impls/tfjs.js";
 import { loadJax } from "./impls/jax.js";
 import type { Implementation } from "./workloads.js";
@@ -50,7 +51,8 @@ export function installedVersion(name: string): string | undefined {
 
 /**
  * Loads the implementations whose id passes `wanted` (all by default). Ids: hand, hand-unrolled,
- * eager, forward, reverse, jit, tfjs-cpu, tfjs-wasm, jax, jax-jit.
+ * eager, forward, reverse, jit, jit-1t, jit-2t (jit-fma-1t, jit-fma-2t instead where relaxed-SIMD
+ * FMA is in effect in this process: see impls/jit-kernels.ts), tfjs-cpu, tfjs-wasm, jax, jax-jit.
  */
 export async function loadImplementations(wanted: (id: string) => boolean = () => true): Promise<Loaded> {
   const implementations: Implementation[] = [];
@@ -69,6 +71,11 @@ export async function loadImplementations(wanted: (id: string) => boolean = () =
     }
     if (pkg.version !== undefined) versions[pkg.packageName] = pkg.version;
     implementations.push(engineImplementation({ ...pkg, engine: pkg.engine }));
+  }
+  // the jit's WebAssembly kernels with explicit settings (after the engines: W3/W4 only)
+  for (const pkg of engines) {
+    if (pkg.engine === undefined) continue;
+    implementations.push(...jitKernelImplementations({ ...pkg, engine: pkg.engine }).filter((i) => wanted(i.id)));
   }
 
   const backends = (["cpu", "wasm"] as TfBackend[]).filter((b) => wanted(`tfjs-${b}`));

@@ -12,6 +12,8 @@ export type RowStatus = "ok" | "FAILED" | "n/a";
 export interface Row {
   readonly variant: Variant;
   readonly impl: Implementation;
+  /** The row's label when the build gave one (else the implementation's). */
+  readonly label?: string;
   readonly status: RowStatus;
   /** ok: the timing; absent otherwise. */
   readonly summary?: Summary;
@@ -32,17 +34,19 @@ export async function runVariant(variant: Variant, impls: readonly Implementatio
   for (const impl of impls) {
     let status: RowStatus = "FAILED";
     let note: string;
+    let label: string | undefined;
     try {
       const built = await impl.build(variant);
       if (isUnsupported(built)) {
         rows.push(built.quiet === true ? undefined : { variant, impl, status: "n/a", note: built.unsupported });
         continue;
       }
+      label = built.label;
       await built.case.prepare?.();
       const outcome = compareSegments(asSegments(await built.result()), variant.expected, variant.tolerance);
       if (outcome.ok) {
         status = "ok";
-        note = `max rel. error ${outcome.relativeError.toExponential(1)}`;
+        note = `max rel. error ${outcome.relativeError.toExponential(1)}${built.facts === undefined ? "" : `; ${built.facts()}`}`;
         toTime.push({ index: rows.length, case: built.case, note });
       } else {
         note = `wrong answer: ${outcome.message}`;
@@ -50,7 +54,7 @@ export async function runVariant(variant: Variant, impls: readonly Implementatio
     } catch (error) {
       note = `threw ${errorText(error)}`;
     }
-    rows.push({ variant, impl, status, note });
+    rows.push({ variant, impl, status, note, ...(label === undefined ? {} : { label }) });
   }
   const timed = await timeInterleaved(
     toTime.map((t) => t.case),

@@ -54,6 +54,10 @@ export interface Built {
   readonly case: Case;
   /** The answer to check (for W3: loss and gradients at the initial parameters). */
   readonly result: () => unknown;
+  /** The row's label for this variant when it says more than the implementation's (what exactly runs). */
+  readonly label?: string;
+  /** Facts about what was built, read after the check and shown beside it (e.g. the kernel settings in effect). */
+  readonly facts?: () => string;
 }
 
 /** Why an implementation does not run a variant (shown in the table). */
@@ -127,4 +131,19 @@ export function matmulVariant(size: number, dtype: FloatDType): MatmulVariant {
     expected: matmulReference(input),
     flops: 2 * size ** 3,
   };
+}
+
+/** A W3 or W4 variant described in JSON (what a child process is told to build). */
+export type VariantSpec =
+  | { readonly workload: "W3"; readonly batch: number; readonly inputs: number; readonly hidden: number; readonly classes: number }
+  | { readonly workload: "W4"; readonly size: number; readonly dtype: FloatDType };
+
+export function specOf(variant: MlpVariant | MatmulVariant): VariantSpec {
+  if (variant.workload === "W4") return { workload: "W4", size: variant.input.size, dtype: variant.input.dtype };
+  const { batch, inputs, hidden, classes } = variant.input;
+  return { workload: "W3", batch, inputs, hidden, classes };
+}
+
+export function variantOf(spec: VariantSpec): MlpVariant | MatmulVariant {
+  return spec.workload === "W4" ? matmulVariant(spec.size, spec.dtype) : mlpVariant(mlpInput(spec.batch, spec.inputs, spec.hidden, spec.classes));
 }

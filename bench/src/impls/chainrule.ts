@@ -21,6 +21,7 @@ import {
   type Tensor,
 } from "@chainrule/ir";
 import { mlpSegments } from "../reference.js";
+import { programFact } from "./jit-program.js";
 import type { Built, Implementation, MlpVariant, Unsupported, Variant } from "../workloads.js";
 
 export const ENGINE_IDS = ["forward", "reverse", "jit"] as const;
@@ -115,7 +116,7 @@ export function mlpLoss(params: MlpParams, x: Tensor, labels: Tensor): Tensor {
   return crossEntropy(add(matmul(hidden, params.w2), params.b2), labels);
 }
 
-function mlpTensors(variant: MlpVariant): { params: MlpParams; x: Tensor; labels: Tensor } {
+export function mlpTensors(variant: MlpVariant): { params: MlpParams; x: Tensor; labels: Tensor } {
   const { batch: B, inputs: D, hidden: H, classes: O } = variant.input;
   const i = variant.input;
   return {
@@ -131,7 +132,7 @@ function mlpTensors(variant: MlpVariant): { params: MlpParams; x: Tensor; labels
 }
 
 /** One SGD step with any engine's valueAndGrad; the update uses eager ir ops. */
-function mlpTrainer(engine: Engine, variant: MlpVariant): Built {
+function mlpTrainer(engine: Engine, variant: MlpVariant, label?: string): Built {
   const { params: initial, x, labels } = mlpTensors(variant);
   const lossAndGrad = engine.valueAndGrad(mlpLoss, 0);
   const lr = variant.input.learningRate;
@@ -150,7 +151,7 @@ function mlpTrainer(engine: Engine, variant: MlpVariant): Built {
     const [loss, g] = lossAndGrad(initial, x, labels) as [Tensor, MlpParams];
     return mlpSegments({ loss: loss.item(), w1: g.w1.data, b1: g.b1.data, w2: g.w2.data, b2: g.b2.data });
   };
-  return { case: { run: step }, result };
+  return { case: { run: step }, result, ...(label === undefined ? {} : { label }) };
 }
 
 /** Forward mode pays one pass per `chunkSize` inputs: gradients over this many inputs are not timed. */
@@ -197,7 +198,8 @@ export function engineImplementation(pkg: EnginePackage & { engine: Engine }, op
         }
         case "W3": {
           if (pkg.id === "forward") return { unsupported: "forward mode needs one pass per chunk of the 101,770 parameters" };
-          return mlpTrainer(engine, variant);
+          // a package that compiles: only valueAndGrad is compiled here (the whole step jitted is jit-kernels.ts)
+          return mlpTrainer(engine, variant, compile === undefined ? undefined : `${options.label ?? `chainrule ${pkg.id}`}, valueAndGrad jitted, SGD update in eager ir`);
         }
         case "W4": {
           if (compile === undefined) return { unsupported: "primal is eager ir (row “chainrule eager ir”)", quiet: true };
@@ -205,7 +207,9 @@ export function engineImplementation(pkg: EnginePackage & { engine: Engine }, op
           const b = tensor(variant.input.b, { shape: [variant.input.size, variant.input.size] });
           const f = compile((p: Tensor, q: Tensor) => matmul(p, q));
           const run = () => (f(a, b) as Tensor).data;
-          return { case: { run }, result: run };
+          // with the package's default kernel settings; say which ones the program used
+          const source = () => (f as { source?: string }).source;
+          return { case: { run }, result: run, ...(pkg.id === "jit" ? { facts: () => programFact(source()) } : {}) };
         }
       }
     },

@@ -1,0 +1,111 @@
+/**
+ * @chainrule/jit on its WebAssembly SIMD kernels with explicit settings: one and two threads, and
+ * (in a child process started with `--experimental-wasm-relaxed-simd`, see child.ts `kernels`)
+ * relaxed-SIMD FMA. Only the workloads with a large matmul run on kernels:
+ *
+ * - W3: the whole training step in one `jit(...)`: valueAndGrad of the loss and the SGD update,
+ *   returning [loss, new params] (the way jax-js's jit row compiles it). The answer checked is the
+ *   loss and the gradient the timed function applied, (p − p′) / lr, from the initial parameters.
+ * - W4: `jit((a, b) => matmul(a, b), { threads })`.
+ *
+ * W1 and W2 run the same generated JavaScript as the `jit` row (no matmul, no kernels): not repeated.
+ *
+ * Ids: `jit-1t`, `jit-2t`; where FMA is in effect in the process (relaxed SIMD validates and the
+ * kernels' `fma` setting is on) `jit-fma-1t`, `jit-fma-2t` instead, so a label never claims a
+ * setting the kernels did not use; `facts` reads the compiled program's own header to confirm it.
+ */
+import { matmul, mul, sub, tensor, type Engine, type Tensor } from "@chainrule/ir";
+import type * as JitPackage from "@chainrule/jit";
+import { mlpSegments } from "../reference.js";
+import type { Built, Implementation, MatmulVariant, MlpVariant, Unsupported, Variant } from "../workloads.js";
+import { mlpLoss, mlpTensors, type EnginePackage, type MlpParams } from "./chainrule.js";
+import { kernelId, kernelLabel, kernelSettings, programFact } from "./jit-program.js";
+
+/** What the kernel rows use of @chainrule/jit. */
+export type JitKernelApi = Pick<typeof JitPackage, "jit" | "kernelInfo">;
+
+/** The package's `jit` and `kernelInfo`, when it exports both. */
+export function jitKernelApi(pkg: EnginePackage): JitKernelApi | undefined {
+  const m = pkg.module;
+  if (pkg.id !== "jit" || typeof m?.["jit"] !== "function" || typeof m["kernelInfo"] !== "function") return undefined;
+  return m as unknown as JitKernelApi;
+}
+
+/** Relaxed-SIMD FMA is in effect for kernels compiled in this process. */
+export function fmaInEffect(api: JitKernelApi): boolean {
+  const info = api.kernelInfo();
+  return info.relaxedFma && info.config.fma;
+}
+
+/** The rows' facts: the settings the compiled program reports; throws when they contradict the label. */
+function settingsFact(source: () => string | undefined, threads: number, fma: boolean): () => string {
+  return () => {
+    const s = kernelSettings(source());
+    if (s !== undefined && (s.threads !== threads || s.fma !== fma)) {
+      throw new Error(`the row is labelled ${threads} thread(s)${fma ? " with FMA" : ""}, but the compiled program runs ${s.threads}${s.fma ? " with FMA" : " without FMA"}`);
+    }
+    return programFact(source());
+  };
+}
+
+/** W3: one SGD step compiled whole: valueAndGrad of the loss and the update in one `jit`. */
+export function wholeStepTrainer(engine: Engine, api: JitKernelApi, variant: MlpVariant, threads: number, fma: boolean, label: string): Built {
+  const { params: initial, x, labels } = mlpTensors(variant);
+  const lr = variant.input.learningRate;
+  const lossAndGrad = engine.valueAndGrad(mlpLoss, 0);
+  const update = (p: Tensor, g: Tensor) => sub(p, mul(lr, g));
+  const step = api.jit(
+    (p: MlpParams, xs: Tensor, ys: Tensor): [Tensor, MlpParams] => {
+      const [loss, g] = lossAndGrad(p, xs, ys) as [Tensor, MlpParams];
+      return [loss, { w1: update(p.w1, g.w1), b1: update(p.b1, g.b1), w2: update(p.w2, g.w2), b2: update(p.b2, g.b2) }];
+    },
+    { threads },
+  );
+  let params = initial;
+  const run = (): number => {
+    const [loss, next] = step(params, x, labels);
+    params = next;
+    return loss.item();
+  };
+  const result = () => {
+    const [loss, next] = step(initial, x, labels);
+    // the gradient the step applied, from p′ = p − lr·g (float32 rounding of p′ costs ~1e-5 relative here)
+    const applied = (k: keyof MlpParams) => {
+      const before = initial[k].data;
+      const after = next[k].data;
+      return Float64Array.from(before, (p, j) => (p - after[j]!) / lr);
+    };
+    return mlpSegments({ loss: loss.item(), w1: applied("w1"), b1: applied("b1"), w2: applied("w2"), b2: applied("b2") });
+  };
+  return { case: { run }, result, label, facts: settingsFact(() => step.source, threads, fma) };
+}
+
+/** W4: the matmul compiled with explicit threads. */
+export function kernelMatmul(api: JitKernelApi, variant: MatmulVariant, threads: number, fma: boolean): Built {
+  const n = variant.input.size;
+  const a = tensor(variant.input.a, { shape: [n, n] });
+  const b = tensor(variant.input.b, { shape: [n, n] });
+  const f = api.jit((p: Tensor, q: Tensor) => matmul(p, q), { threads });
+  const run = () => f(a, b).data;
+  return { case: { run }, result: run, facts: settingsFact(() => f.source, threads, fma) };
+}
+
+/** The kernel rows of this process: 1 and 2 threads, with FMA when it is in effect here. */
+export function jitKernelImplementations(pkg: EnginePackage & { engine: Engine }): Implementation[] {
+  const api = jitKernelApi(pkg);
+  if (api === undefined) return [];
+  const fma = fmaInEffect(api);
+  return [1, 2].map((threads): Implementation => {
+    return {
+      id: kernelId(threads, fma),
+      label: kernelLabel(threads, fma),
+      group: "chainrule",
+      build(variant: Variant): Built | Unsupported {
+        if (variant.workload === "W1" || variant.workload === "W2") return { unsupported: "no matmul: the same generated JavaScript as the “chainrule jit” row", quiet: true };
+        if (threads > 1 && !api.kernelInfo().threads) return { unsupported: "kernelInfo().threads is false (no workers or shared memory): the kernels would run one thread" };
+        if (variant.workload === "W3") return wholeStepTrainer(pkg.engine, api, variant, threads, fma, kernelLabel(threads, fma, "whole step jitted, "));
+        return kernelMatmul(api, variant, threads, fma);
+      },
+    };
+  });
+}
