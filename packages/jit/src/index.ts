@@ -7,4 +7,4 @@ export { compileStats, resetCompileStats, onCompile, type CompileStats, type Com
 export { compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
 export { interpreter } from "./ad.js";
 export { emitModule, type EmitOptions, type EmitKind } from "./emit.js";
-export { configureKernels, kernelInfo, type KernelConfig, type KernelInfo, type KernelOptions } from "./wasm/config.js";
+export { configureKernels, kernelInfo, startThreads, type KernelConfig, type KernelInfo, type KernelOptions } from "./wasm/config.js";

@@ -3,9 +3,9 @@
  * threads })`) override them. Kernels are on by default where WebAssembly SIMD is available.
  */
 import type { Program } from "../optimize.js";
-import { wasmFeatures, type WasmFeatures } from "./features.js";
+import { kernelsUnavailable, wasmFeatures, type WasmFeatures } from "./features.js";
 import { compileKernelProgram, kernelStats, type KernelProgram } from "./program.js";
-import { threadsAvailable } from "./threads.js";
+import { threadPool, threadsReady, threadStats, threadsUnavailable } from "./threads.js";
 
 export interface KernelConfig {
   /** Run matmul-heavy programs on WebAssembly SIMD kernels (false: generated JavaScript only). */
@@ -35,16 +35,58 @@ export function configureKernels(patch?: Partial<KernelConfig>): KernelConfig {
 }
 
 export interface KernelInfo extends WasmFeatures {
+  /** Why the kernels are off here (no WebAssembly, compilation refused by a CSP, no SIMD); absent when they are on. */
+  readonly kernelsUnavailable?: string;
   /** Workers and shared memory are available, so `threads: 2` runs two threads. */
   readonly threads: boolean;
+  /** Why `threads: 2` runs one thread here (e.g. a page that is not cross-origin isolated); absent when two are possible. */
+  readonly threadsUnavailable?: string;
+  /** The second thread runs now (after `await startThreads()`, or once a two-thread program's worker started). */
+  readonly threadsReady: boolean;
+  /** Jobs posted to the worker, withdrawn before it began them, blocks it ran, and worker restarts. */
+  readonly threadStats: { readonly posted: number; readonly withdrawn: number; readonly workerBlocks: number; readonly restarts: number };
   readonly config: Readonly<KernelConfig>;
   /** Programs compiled onto kernels so far in this process. */
   readonly programs: number;
 }
 
-/** What the host supports and the current settings. */
+/** Why `threads: 2` cannot run two threads here, or undefined. */
+function twoThreadsUnavailable(): string | undefined {
+  const kernels = kernelsUnavailable();
+  if (kernels !== undefined) return `the WebAssembly kernels are unavailable (${kernels})`;
+  const platform = threadsUnavailable();
+  if (platform !== undefined) return platform;
+  if (!wasmFeatures().sharedMemory) return "this WebAssembly cannot create a shared memory";
+  return undefined;
+}
+
+/** What the host supports, why something is unavailable, and the current settings. */
 export function kernelInfo(): KernelInfo {
-  return { ...wasmFeatures(), threads: wasmFeatures().sharedMemory && threadsAvailable(), config: { ...current }, programs: kernelStats.programs };
+  const kernels = kernelsUnavailable();
+  const threads = twoThreadsUnavailable();
+  return {
+    ...wasmFeatures(),
+    ...(kernels !== undefined ? { kernelsUnavailable: kernels } : {}),
+    threads: threads === undefined,
+    ...(threads !== undefined ? { threadsUnavailable: threads } : {}),
+    threadsReady: threads === undefined && threadsReady(),
+    threadStats: { ...threadStats },
+    config: { ...current },
+    programs: kernelStats.programs,
+  };
+}
+
+/**
+ * Starts the second thread for `threads: 2` now and resolves true once it runs; false where two
+ * threads are unavailable (`kernelInfo().threadsUnavailable` says why) or when it did not start
+ * within `timeoutMs`. In a browser the worker cannot start before the page's main thread yields:
+ * until then (and until it holds a program's kernels) two-thread programs run on one thread, so
+ * `await startThreads()` before a synchronous loop. It does not change the `threads` setting.
+ */
+export function startThreads(timeoutMs = 10_000): Promise<boolean> {
+  if (twoThreadsUnavailable() !== undefined) return Promise.resolve(false);
+  const pool = threadPool();
+  return pool === undefined ? Promise.resolve(false) : pool.whenReady(timeoutMs);
 }
 
 export interface KernelOptions {

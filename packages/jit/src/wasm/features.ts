@@ -15,15 +15,24 @@ export interface WasmFeatures {
   readonly sharedMemory: boolean;
 }
 
+/** Why the first probe that validated could not be compiled (a CSP refusing WebAssembly). */
+let compileRefusal: string | undefined;
+
 function validates(funcs: FuncDef[], shared = false): boolean {
   if (wasmApi === undefined) return false;
+  let bytes: Uint8Array;
   try {
-    const bytes = encodeModule({ memory: shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1 }, funcs });
+    bytes = encodeModule({ memory: shared ? { initial: 1, maximum: 1, shared: true } : { initial: 1 }, funcs });
     if (!wasmApi.validate(bytes)) return false;
+  } catch {
+    return false;
+  }
+  try {
     // compiling also proves code generation is allowed (CSP `wasm-unsafe-eval`)
     new wasmApi.Module(bytes);
     return true;
-  } catch {
+  } catch (e) {
+    compileRefusal ??= e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     return false;
   }
 }
@@ -44,6 +53,7 @@ const probe = (op: "f32x4.relaxed_madd" | "f32x4.add"): FuncDef => ({
 });
 
 let detected: WasmFeatures | undefined;
+let unavailable: string | undefined;
 
 /** Detected once; `override` lets tests force a feature off (never on). */
 export function wasmFeatures(): WasmFeatures {
@@ -59,6 +69,20 @@ export function wasmFeatures(): WasmFeatures {
       }
     }
     detected = { simd, relaxedFma: simd && validates([probe("f32x4.relaxed_madd")]), sharedMemory };
+    if (!simd) {
+      unavailable =
+        wasmApi === undefined
+          ? "no WebAssembly in this runtime"
+          : compileRefusal !== undefined
+            ? `compiling WebAssembly was refused (${compileRefusal}): a Content-Security-Policy must allow 'wasm-unsafe-eval'`
+            : "this WebAssembly has no 128-bit SIMD";
+    }
   }
   return detected;
+}
+
+/** Why the kernels are unavailable here (no WebAssembly, compilation refused, no SIMD), or undefined. */
+export function kernelsUnavailable(): string | undefined {
+  wasmFeatures();
+  return unavailable;
 }

@@ -1,6 +1,7 @@
 import { matmul, tanh, tensor, traceWith, transpose, type Tensor } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { optimize, toProgram } from "../optimize.js";
+import { kernelInfo, startThreads } from "./config.js";
 import { wasmFeatures } from "./features.js";
 import { compileKernelProgram } from "./program.js";
 import { threadsAvailable, threadStats } from "./threads.js";
@@ -20,6 +21,14 @@ describe("two threads", () => {
   it("are available here (workers and shared memory), so the two-thread path is what runs", () => {
     expect(wasmFeatures().sharedMemory && threadsAvailable()).toBe(true);
   });
+  it("startThreads() resolves true once the worker runs; kernelInfo() reports two threads and no reasons", async () => {
+    expect(await startThreads()).toBe(true);
+    const info = kernelInfo();
+    expect(info.threads).toBe(true);
+    expect(info.threadsReady).toBe(true);
+    expect(info.threadsUnavailable).toBeUndefined();
+    expect(info.kernelsUnavailable).toBeUndefined();
+  });
   it("give bit-identical results to one thread over many interleaved calls of several programs", () => {
     const cases = [
       { f: (a: Tensor, b: Tensor) => matmul(a, b), m: 70, n: 130, k: 90, dtype: "float32" as const },
@@ -35,7 +44,7 @@ describe("two threads", () => {
       expect(two.source).toMatch(/2 threads/);
       return { one, two, a, b };
     });
-    const posted = threadStats.posted;
+    const posted = threadStats.posted, blocks = threadStats.workerBlocks;
     for (let r = 0; r < 60; r++) {
       for (const { one, two, a, b } of built) {
         // fresh inputs each round: stale data on either thread would show
@@ -46,5 +55,7 @@ describe("two threads", () => {
       }
     }
     expect(threadStats.posted - posted).toBe(180);
+    // the worker ran some of the blocks (it spins between the back-to-back jobs)
+    expect(threadStats.workerBlocks).toBeGreaterThan(blocks);
   }, 60_000);
 });

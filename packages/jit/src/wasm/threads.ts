@@ -1,25 +1,51 @@
 /**
- * A second thread for large kernels: one worker (Node `worker_threads`, found with
- * `process.getBuiltinModule`, so no import ties the package to Node) that instantiates the same
- * kernel modules on the same shared `WebAssembly.Memory` and runs jobs the main thread posts in a
- * shared control block. Synchronisation spins briefly, then sleeps in `Atomics.wait` (a wait/notify
- * round trip alone costs 40–80 µs here, which would ruin small kernels); a sleeping side is woken
- * with `Atomics.notify` only when it announced that it sleeps.
+ * A second thread for large kernels: one worker that instantiates the same kernel modules on the
+ * same shared `WebAssembly.Memory` and runs jobs the main thread posts in a shared control block.
+ *
+ * - Node: `worker_threads` (found with `process.getBuiltinModule`, so no import ties the package to
+ *   Node), the worker source evaluated as a string. Registering a kernel is synchronous: the worker
+ *   takes the message with `receiveMessageOnPort` while the main thread waits. Synchronisation spins
+ *   briefly, then sleeps in `Atomics.wait` (a wait/notify round trip alone costs 40–80 µs here, which
+ *   would ruin small kernels); a sleeping side is woken with `Atomics.notify` only when it announced
+ *   that it sleeps.
+ * - Browsers: a Web Worker from a Blob URL of a classic script (a Content-Security-Policy must allow
+ *   `worker-src blob:`), on a cross-origin-isolated page (SharedArrayBuffer). The main thread may
+ *   not `Atomics.wait` and a worker cannot take messages synchronously, so: the worker starts only
+ *   after the page's main thread yields and announces itself in the control block; registering a
+ *   kernel posts a message that the worker takes on its own event loop (it leaves its spin loop
+ *   when the control block says mail is waiting); until the worker is ready and has the kernel,
+ *   `start()` returns false and the main thread runs every block. The main thread only ever waits
+ *   (spinning) for a job the worker has claimed, which needs nothing from the main thread's event
+ *   loop, so no deadlock is possible; the spin is bounded all the same (a worker killed mid-job).
  *
  * Where shared memory or workers are unavailable (a browser page without cross-origin isolation,
- * or no `worker_threads`), `threadPool()` returns undefined and kernels run on one thread with the
- * same results (the split is by rows: every element is computed by the same code either way).
+ * a CSP without `worker-src blob:`, no `worker_threads`), kernels run on one thread with the same
+ * results (the split is by blocks: every element is computed by the same code either way), and
+ * `threadsUnavailable()` says why.
  */
 import type { WasmModule } from "./api.js";
 import type { Arena } from "./arena.js";
 
-type WorkerLike = {
+type NodeWorker = {
   postMessage(message: unknown): void;
   unref(): void;
   terminate(): Promise<number>;
-  on(event: "error" | "exit", listener: (e: unknown) => void): void;
+  on(event: "error" | "exit" | "online", listener: (e: unknown) => void): void;
 };
-type WorkerThreads = { Worker: new (code: string, options: { eval: true; workerData: unknown }) => WorkerLike };
+type WorkerThreads = { Worker: new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker };
+
+/** The parts of a browser `Worker` used here. */
+interface WebWorker {
+  postMessage(message: unknown): void;
+  terminate(): void;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onerror: ((event: { message?: string; preventDefault?: () => void }) => void) | null;
+}
+interface WebApis {
+  Worker: new (url: string, options?: { name?: string }) => WebWorker;
+  Blob: new (parts: string[], options: { type: string }) => unknown;
+  createObjectURL(blob: unknown): string;
+}
 
 /** `node:worker_threads`, when this runtime has it (Node ≥ 20.16: `process.getBuiltinModule`). */
 const workerThreads: WorkerThreads | undefined = (() => {
@@ -31,20 +57,51 @@ const workerThreads: WorkerThreads | undefined = (() => {
   }
 })();
 
+/** Web Workers from Blob URLs (browsers), when there is no `worker_threads`. */
+const webApis: WebApis | undefined = (() => {
+  if (workerThreads !== undefined) return undefined;
+  const g = globalThis as { Worker?: unknown; Blob?: unknown; URL?: { createObjectURL?: unknown } };
+  const url = g.URL;
+  if (typeof g.Worker !== "function" || typeof g.Blob !== "function" || typeof url?.createObjectURL !== "function") return undefined;
+  return {
+    Worker: g.Worker as WebApis["Worker"],
+    Blob: g.Blob as WebApis["Blob"],
+    createObjectURL: (blob) => (url.createObjectURL as (b: unknown) => string).call(url, blob),
+  };
+})();
+
 // control block (Int32 indices)
 const REQUEST = 0; // incremented by the main thread per command
 const DONE = 1; // set to the request number by the worker when finished
-const JOB = 2; // instance index, or −1: register (a message is waiting)
+const JOB = 2; // instance index, or −1: register (a message is waiting; Node)
 const ARGS = 3; // kernel arguments a, b, c, scratch, then the b and c steps per block and the block count
 const WORKER_SLEEPS = 10;
 const MAIN_SLEEPS = 11;
 const FAILED = 12;
 const CLAIM = 13; // the posted request's number while unclaimed; −number once claimed (by either side)
 const NEXT = 14; // the next block to take (both threads take blocks until none is left)
+const TAKEN = 15; // blocks the worker ran of the request it last finished
+const READY = 16; // browsers: 1 once the worker runs
+const MAIL = 17; // browsers: messages posted to the worker
+const MAIL_DONE = 18; // browsers: messages the worker has handled (in order)
+const WAKE = 19; // browsers: bumped on every request and message (what a sleeping worker waits on)
 /** Microseconds a side spins before sleeping. */
 const SPIN_MICROSECONDS = 100;
+/** Browsers: a main thread spinning this long on a job the worker claimed gives up on the worker. */
+const LOST_AFTER_MS = 10_000;
 
-const WORKER_SOURCE = String.raw`
+/** Runs the blocks of the posted job `job` (both workers: the same code). */
+const RUN_BLOCKS = String.raw`
+      const f = kernels[job];
+      const a = ctl[${ARGS}], b = ctl[${ARGS + 1}], c = ctl[${ARGS + 2}], s = ctl[${ARGS + 3}];
+      const bStep = ctl[${ARGS + 4}], cStep = ctl[${ARGS + 5}], count = ctl[${ARGS + 6}];
+      let i;
+      while ((i = Atomics.add(ctl, ${NEXT}, 1)) < count) {
+        f(a, b + i * bStep, c + i * cStep, s);
+        taken++;
+      }`;
+
+const NODE_WORKER_SOURCE = String.raw`
 const { parentPort, workerData, receiveMessageOnPort } = require("node:worker_threads");
 const ctl = new Int32Array(workerData.control);
 const kernels = [];
@@ -67,6 +124,7 @@ for (;;) {
     continue;
   }
   const job = Atomics.load(ctl, ${JOB});
+  let taken = 0;
   try {
     if (job === -1) {
       // messages in order: drops of collected programs' kernels, then the registration
@@ -81,19 +139,75 @@ for (;;) {
         kernels[m.index] = new WebAssembly.Instance(m.module, { env: { memory: m.memory } }).exports[m.name];
         break;
       }
-    } else {
-      const f = kernels[job];
-      const a = ctl[${ARGS}], b = ctl[${ARGS + 1}], c = ctl[${ARGS + 2}], s = ctl[${ARGS + 3}];
-      const bStep = ctl[${ARGS + 4}], cStep = ctl[${ARGS + 5}], count = ctl[${ARGS + 6}];
-      let i;
-      while ((i = Atomics.add(ctl, ${NEXT}, 1)) < count) f(a, b + i * bStep, c + i * cStep, s);
+    } else {${RUN_BLOCKS}
     }
   } catch (e) {
     Atomics.store(ctl, ${FAILED}, 1);
   }
+  Atomics.store(ctl, ${TAKEN}, taken);
   Atomics.store(ctl, ${DONE}, seen);
   if (Atomics.load(ctl, ${MAIN_SLEEPS}) === 1) Atomics.notify(ctl, ${DONE});
 }
+`;
+
+/**
+ * The browser worker: messages (the control block first, then kernel registrations and drops in
+ * order) are taken on its event loop; between them it serves jobs in a spin-then-wait loop that it
+ * leaves whenever the control block says a message is waiting. It never waits for the main thread.
+ */
+const BROWSER_WORKER_SOURCE = String.raw`"use strict";
+let ctl;
+const kernels = [];
+let seen = 0;
+let handled = 0;
+function serve() {
+  for (;;) {
+    let started = performance.now();
+    let spins = 0;
+    for (;;) {
+      const wake = Atomics.load(ctl, ${WAKE});
+      if (Atomics.load(ctl, ${MAIL}) !== handled) return; // take the messages on the event loop
+      if (Atomics.load(ctl, ${REQUEST}) !== seen) break;
+      if ((++spins & 255) === 0 && performance.now() - started > ${SPIN_MICROSECONDS / 1000}) {
+        Atomics.store(ctl, ${WORKER_SLEEPS}, 1);
+        Atomics.wait(ctl, ${WAKE}, wake);
+        Atomics.store(ctl, ${WORKER_SLEEPS}, 0);
+        started = performance.now();
+      }
+    }
+    seen = Atomics.load(ctl, ${REQUEST});
+    // claim the request; the main thread may have claimed it first (then it runs the job itself)
+    if (Atomics.compareExchange(ctl, ${CLAIM}, seen, -seen) !== seen) {
+      Atomics.store(ctl, ${DONE}, seen);
+      continue;
+    }
+    const job = Atomics.load(ctl, ${JOB});
+    let taken = 0;
+    try {${RUN_BLOCKS}
+    } catch (e) {
+      Atomics.store(ctl, ${FAILED}, 1);
+    }
+    Atomics.store(ctl, ${TAKEN}, taken);
+    Atomics.store(ctl, ${DONE}, seen);
+  }
+}
+onmessage = (event) => {
+  const m = event.data;
+  if (m.control !== undefined) {
+    ctl = new Int32Array(m.control);
+    Atomics.store(ctl, ${READY}, 1);
+    postMessage("ready");
+  } else {
+    try {
+      if (m.drop !== undefined) kernels[m.drop] = undefined;
+      else kernels[m.index] = new WebAssembly.Instance(m.module, { env: { memory: m.memory } }).exports[m.name];
+    } catch (e) {
+      Atomics.store(ctl, ${FAILED}, 1);
+    }
+    Atomics.store(ctl, ${MAIL_DONE}, ++handled);
+  }
+  if (Atomics.load(ctl, ${MAIL}) === handled) serve();
+};
 `;
 
 /**
@@ -101,7 +215,10 @@ for (;;) {
  * threads take blocks from a shared counter, so a late or descheduled worker just takes fewer.
  */
 export interface Job {
-  /** Posts the job to the worker; false when the worker is busy (the caller runs every block). */
+  /**
+   * Posts the job to the worker; false when the worker is busy, or (browsers) not running yet or
+   * not yet holding this kernel — then the caller runs every block.
+   */
   start(): boolean;
   /** After a successful `start()`: the next block index for the main thread (≥ count: none left). */
   next(): number;
@@ -114,61 +231,162 @@ export interface Job {
 
 /**
  * Jobs posted to the worker, how many of them it had not begun when the main thread took them
- * back, and how many times the worker was replaced (to free collected programs' memories).
+ * back, blocks the worker ran, and how many times the worker was replaced (to free collected
+ * programs' memories).
  */
-export const threadStats = { posted: 0, withdrawn: 0, restarts: 0 };
+export const threadStats = { posted: 0, withdrawn: 0, workerBlocks: 0, restarts: 0 };
 
 /** Collected programs whose kernels the worker still holds before it is replaced (freeing them). */
 const RESTART_AFTER_DROPS = 16;
 
+interface Held {
+  index: number;
+  generation: number;
+  /** Browsers: the message number that registered the kernel (usable once the worker handled it). */
+  mail: number;
+}
+
 export class ThreadPool {
   private ctl: Int32Array<ArrayBufferLike> = new Int32Array(0);
-  private worker: WorkerLike | undefined;
+  private worker: NodeWorker | undefined;
+  private web: WebWorker | undefined;
+  /** Browsers: the worker script's Blob URL (one per pool, reused by restarts). */
+  private scriptUrl: string | undefined;
   /** Bumped each time a new worker starts; kernels registered with an older one re-register. */
   private generation = 0;
   private kernels = 0;
   private busy = false;
   private request = 0;
   private drops = 0;
+  /** Browsers: messages posted to the current worker. */
+  private mail = 0;
+  /** Node: the worker has come online. */
+  private online = false;
+  private readonly waiters = new Set<(ok: boolean) => void>();
+  /** Why the worker cannot be used (it failed to start, or stopped); undefined while usable. */
+  failed: string | undefined;
   /**
    * A collected program's kernels are dropped by the worker too. The worker never allocates, so
    * its isolate never collects garbage: after a number of drops it is replaced (terminating it
    * frees the shared memories it held), and live jobs register again with the new one.
    */
-  private readonly dropped = new FinalizationRegistry<{ index: number; generation: number }>((held) => {
-    if (held.generation !== this.generation) return;
+  private readonly dropped = new FinalizationRegistry<Held>((held) => {
+    if (held.generation !== this.generation || this.failed !== undefined) return;
     this.drops++;
-    this.worker?.postMessage({ drop: held.index });
+    if (this.web !== undefined) this.sendMail({ drop: held.index });
+    else this.worker?.postMessage({ drop: held.index });
   });
 
-  constructor(private readonly threads: WorkerThreads) {
+  /** Throws when the worker cannot even be created (browsers: `new Worker` threw). */
+  constructor(
+    private readonly threads: WorkerThreads | undefined,
+    private readonly webWorkers: WebApis | undefined,
+  ) {
     this.startWorker();
+  }
+
+  private get browser(): boolean {
+    return this.webWorkers !== undefined;
   }
 
   private startWorker(): void {
     const control = new SharedArrayBuffer(128);
     this.ctl = new Int32Array(control);
-    const worker = new this.threads.Worker(WORKER_SOURCE, { eval: true, workerData: { control } });
-    worker.unref();
-    this.worker = worker;
-    this.generation++;
+    const generation = ++this.generation;
     this.kernels = 0;
     this.request = 0;
     this.drops = 0;
+    this.mail = 0;
+    this.online = false;
+    if (this.webWorkers !== undefined) {
+      const web = this.webWorkers;
+      this.scriptUrl ??= web.createObjectURL(new web.Blob([BROWSER_WORKER_SOURCE], { type: "text/javascript" }));
+      const worker = new web.Worker(this.scriptUrl, { name: "chainrule-jit" });
+      worker.onmessage = (e) => {
+        if (generation === this.generation && e.data === "ready") this.settle(true);
+      };
+      worker.onerror = (e) => {
+        e.preventDefault?.();
+        if (generation !== this.generation) return;
+        const ready = Atomics.load(this.ctl, READY) === 1;
+        this.fail(
+          ready
+            ? `the worker thread failed${e.message ? ` (${e.message})` : ""}`
+            : `the worker thread could not start${e.message ? ` (${e.message})` : ""}: a Content-Security-Policy must allow workers from blob: URLs (worker-src blob:)`,
+        );
+      };
+      worker.postMessage({ control });
+      this.web = worker;
+      return;
+    }
+    const worker = new this.threads!.Worker(NODE_WORKER_SOURCE, { eval: true, workerData: { control } });
+    worker.unref();
+    worker.on("online", () => {
+      if (generation !== this.generation) return;
+      this.online = true;
+      this.settle(true);
+    });
+    this.worker = worker;
   }
 
-  /** Waits until the worker has finished `request` (spinning, then sleeping). */
+  /** Whether the worker runs now (browsers: it announced itself; Node: it came online). */
+  get ready(): boolean {
+    if (this.failed !== undefined) return false;
+    return this.browser ? Atomics.load(this.ctl, READY) === 1 : this.online;
+  }
+
+  /** Resolves true once the worker runs, false if it fails or `timeoutMs` passes first. */
+  whenReady(timeoutMs: number): Promise<boolean> {
+    if (this.failed !== undefined) return Promise.resolve(false);
+    if (this.ready) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.waiters.add(done);
+    });
+  }
+
+  private settle(ok: boolean): void {
+    for (const w of [...this.waiters]) w(ok);
+  }
+
+  /** Gives up on the worker for good (one thread from now on, same results). */
+  private fail(reason: string): void {
+    this.failed ??= reason;
+    try {
+      this.web?.terminate();
+    } catch {
+      // already gone
+    }
+    this.settle(false);
+  }
+
+  /** Waits until the worker has finished `request` (Node: spinning, then sleeping; browsers: spinning, bounded). */
   private wait(request: number): void {
     const ctl = this.ctl;
     let started = performance.now();
     let spins = 0;
     let done: number;
-    while ((done = Atomics.load(ctl, DONE)) < request) {
-      if ((++spins & 255) === 0 && performance.now() - started > SPIN_MICROSECONDS / 1000) {
-        Atomics.store(ctl, MAIN_SLEEPS, 1);
-        Atomics.wait(ctl, DONE, done, 50);
-        Atomics.store(ctl, MAIN_SLEEPS, 0);
-        started = performance.now();
+    if (this.browser) {
+      // the main thread of a page may not Atomics.wait; the worker claimed the job, so it is running it
+      while (Atomics.load(ctl, DONE) < request) {
+        if ((++spins & 4095) === 0 && performance.now() - started > LOST_AFTER_MS) {
+          this.fail(`the worker thread stopped responding (a job it had claimed did not finish within ${LOST_AFTER_MS / 1000} s)`);
+          throw new Error(`jit: ${this.failed!}; the WebAssembly kernels run on one thread from now on`);
+        }
+      }
+    } else {
+      while ((done = Atomics.load(ctl, DONE)) < request) {
+        if ((++spins & 255) === 0 && performance.now() - started > SPIN_MICROSECONDS / 1000) {
+          Atomics.store(ctl, MAIN_SLEEPS, 1);
+          Atomics.wait(ctl, DONE, done, 50);
+          Atomics.store(ctl, MAIN_SLEEPS, 0);
+          started = performance.now();
+        }
       }
     }
     if (Atomics.load(ctl, FAILED) !== 0) throw new Error("internal: a WebAssembly kernel failed on the worker thread");
@@ -179,36 +397,63 @@ export class ThreadPool {
     const request = ++this.request;
     Atomics.store(ctl, CLAIM, request);
     Atomics.store(ctl, REQUEST, request);
-    if (Atomics.load(ctl, WORKER_SLEEPS) === 1) Atomics.notify(ctl, REQUEST);
+    if (this.browser) this.wake();
+    else if (Atomics.load(ctl, WORKER_SLEEPS) === 1) Atomics.notify(ctl, REQUEST);
     return request;
   }
 
-  /** Instantiates `module`'s export `name` on `memory` in the worker (waits for it). */
-  private register(module: WasmModule, memory: Arena["memory"], name: string): number {
+  /** Browsers: wakes a worker sleeping on WAKE (it re-reads REQUEST and MAIL). */
+  private wake(): void {
+    const ctl = this.ctl;
+    Atomics.add(ctl, WAKE, 1);
+    if (Atomics.load(ctl, WORKER_SLEEPS) === 1) Atomics.notify(ctl, WAKE);
+  }
+
+  /** Browsers: posts a message the worker takes on its event loop (it leaves its spin loop for it). */
+  private sendMail(message: unknown): number {
+    this.web!.postMessage(message);
+    Atomics.store(this.ctl, MAIL, ++this.mail);
+    this.wake();
+    return this.mail;
+  }
+
+  /**
+   * Instantiates `module`'s export `name` on `memory` in the worker. Node: waits for it.
+   * Browsers: returns at once; the kernel is usable once the worker handled message `mail`.
+   */
+  private register(module: WasmModule, memory: Arena["memory"], name: string): Held {
     const index = this.kernels++;
+    if (this.browser) return { index, generation: this.generation, mail: this.sendMail({ module, memory, name, index }) };
     this.worker!.postMessage({ module, memory, name, index });
     Atomics.store(this.ctl, JOB, -1);
     this.wait(this.post());
-    return index;
+    return { index, generation: this.generation, mail: 0 };
   }
 
   /** A job running `module`'s export `name` on the arena's (shared) memory. */
   job(arena: Arena, module: WasmModule, name: string, args: readonly [a: number, b: number, c: number, scratch: number, bStep: number, cStep: number, count: number]): Job {
     if (!arena.shared) throw new Error("internal: threads need a shared memory");
-    if (this.drops >= RESTART_AFTER_DROPS && !this.busy) {
-      void this.worker?.terminate();
+    const browser = this.browser;
+    if (this.drops >= RESTART_AFTER_DROPS && !this.busy && this.failed === undefined) {
+      if (browser) this.web?.terminate();
+      else void this.worker?.terminate();
       this.startWorker();
       threadStats.restarts++;
     }
-    const held = { index: this.register(module, arena.memory, name), generation: this.generation };
+    const held: Held = this.failed === undefined ? this.register(module, arena.memory, name) : { index: -1, generation: -1, mail: 0 };
     let request = 0;
     const job: Job = {
       start: () => {
         if (this.busy) return false;
-        if (held.generation !== this.generation) {
-          held.index = this.register(module, arena.memory, name);
-          held.generation = this.generation;
+        if (browser) {
+          if (this.failed !== undefined) return false;
+          if (Atomics.load(this.ctl, FAILED) !== 0) throw new Error("internal: a WebAssembly kernel failed on the worker thread");
         }
+        if (held.generation !== this.generation) {
+          Object.assign(held, this.register(module, arena.memory, name));
+        }
+        // browsers: not before the worker runs and holds this kernel (the caller runs every block)
+        if (browser && (Atomics.load(this.ctl, READY) === 0 || Atomics.load(this.ctl, MAIL_DONE) < held.mail)) return false;
         this.busy = true;
         const ctl = this.ctl;
         Atomics.store(ctl, JOB, held.index);
@@ -227,28 +472,63 @@ export class ThreadPool {
             return false;
           }
           this.wait(request);
+          threadStats.workerBlocks += Atomics.load(this.ctl, TAKEN);
           return true;
         } finally {
           this.busy = false;
         }
       },
     };
-    this.dropped.register(job, held);
+    if (held.generation === this.generation) this.dropped.register(job, held);
     return job;
   }
 }
 
 let pool: ThreadPool | undefined | null = null;
+/** Why creating the worker failed (browsers: `new Worker` threw), once it did. */
+let creationFailure: string | undefined;
 
-/** The process's worker (created on first use), or undefined without workers or shared memory. */
-export function threadPool(): ThreadPool | undefined {
-  if (pool === null) {
-    pool = workerThreads !== undefined && typeof SharedArrayBuffer === "function" && typeof Atomics.wait === "function" ? new ThreadPool(workerThreads) : undefined;
+/** Why this runtime cannot run a second thread at all (before any worker is tried). */
+function platformReason(): string | undefined {
+  if (typeof SharedArrayBuffer !== "function") {
+    return (globalThis as { crossOriginIsolated?: unknown }).crossOriginIsolated === false
+      ? "SharedArrayBuffer is unavailable: the page is not cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)"
+      : "SharedArrayBuffer is unavailable in this runtime";
   }
-  return pool;
+  if (workerThreads === undefined && webApis === undefined) return "no workers in this runtime (neither node:worker_threads nor Web Workers with Blob URLs)";
+  return undefined;
 }
 
-/** Whether two threads are possible here (workers and shared memory). */
+/**
+ * The process's (or page's) worker, created on first use; undefined without workers or shared
+ * memory, or once the worker failed (programs compiled later use one thread).
+ */
+export function threadPool(): ThreadPool | undefined {
+  if (pool === null) {
+    if (platformReason() !== undefined || (workerThreads !== undefined && typeof Atomics.wait !== "function")) pool = undefined;
+    else {
+      try {
+        pool = new ThreadPool(workerThreads, webApis);
+      } catch (e) {
+        creationFailure = `the worker thread could not be created (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`;
+        pool = undefined;
+      }
+    }
+  }
+  return pool === undefined || pool.failed !== undefined ? undefined : pool;
+}
+
+/** Why two threads are unavailable here, or undefined when they are possible (or running). */
+export function threadsUnavailable(): string | undefined {
+  return platformReason() ?? creationFailure ?? (pool ? pool.failed : undefined);
+}
+
+/** Whether two threads are possible here (workers and shared memory, and no worker failed). */
 export function threadsAvailable(): boolean {
-  return workerThreads !== undefined && typeof SharedArrayBuffer === "function";
+  return threadsUnavailable() === undefined;
+}
+
+/** Whether the worker runs now (it is created by the first two-thread program or `startThreads`). */
+export function threadsReady(): boolean {
+  return pool ? pool.ready : false;
 }

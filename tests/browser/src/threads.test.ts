@@ -1,0 +1,166 @@
+/**
+ * @chainrule/jit's WebAssembly kernels and Web Worker threads in headless Chromium (Debian's
+ * /usr/bin/chromium: this test fails, never skips, when it is missing). The page is bundled from
+ * the TypeScript sources with Vite and served on 127.0.0.1 with and without cross-origin isolation
+ * and under several Content-Security-Policies. Any console error or uncaught page error that a
+ * test did not expect fails it.
+ */
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundlePage, launchChromium, openPage, requireChromium, serve, type OpenPage, type Variant } from "./harness.js";
+
+let browser: Browser | undefined;
+let base = "";
+const cleanups: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  requireChromium();
+  const bundle = await bundlePage();
+  cleanups.push(bundle.dispose);
+  const server = await serve(bundle.script);
+  cleanups.push(server.close);
+  base = server.url;
+  browser = await launchChromium();
+  cleanups.push(() => browser!.close());
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+/** Opens `variant`, runs `body`, then fails on console/page errors other than `expected` ones. */
+async function onPage(variant: Variant, body: (p: OpenPage) => Promise<void>, expected: RegExp[] = [], on: Browser = browser!): Promise<void> {
+  const p = await openPage(on, base, variant);
+  try {
+    await body(p);
+    // let late errors (a worker failing asynchronously) arrive before checking
+    await p.page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 50)));
+    expect(p.errors.filter((e) => !expected.some((x) => x.test(e)))).toEqual([]);
+  } finally {
+    await p.close();
+  }
+}
+
+/** Two threads on a page that can have them: bit-identical to one thread, correct, and the worker ran. */
+async function twoThreadsRun(p: OpenPage): Promise<void> {
+  const info = await p.call("info");
+  expect(info.crossOriginIsolated).toBe(true);
+  expect(info.simd).toBe(true);
+  expect(info.sharedMemory).toBe(true);
+  expect(info.threadsUnavailable).toBeUndefined();
+  expect(info.threads).toBe(true);
+  expect(await p.call("startThreads", 20_000)).toBe(true);
+  expect((await p.call("info")).threadsReady).toBe(true);
+  for (const dtype of ["float32", "float64"] as const) {
+    const r = await p.call("matmul", 256, dtype, 2, 200, 3);
+    expect(r.source).toMatch(/2 threads/);
+    expect(r.bitIdentical).toBe(true);
+    expect(r.errorVsReference).toBeLessThanOrEqual(dtype === "float32" ? 1e-5 : 1e-13);
+    // the worker claimed jobs and ran blocks (posted > withdrawn), so this fails if it never ran
+    expect(r.stats.posted).toBeGreaterThan(r.stats.withdrawn);
+    expect(r.stats.workerBlocks).toBeGreaterThan(0);
+  }
+  const mlp = await p.call("mlp", 2, 200, 3);
+  expect(mlp.source).toMatch(/^\/\/ WebAssembly kernels: .*2 threads/);
+  expect(mlp.bitIdentical).toBe(true);
+  expect(mlp.errorVsReference).toBeLessThanOrEqual(1e-5);
+  expect(mlp.stats.posted).toBeGreaterThan(mlp.stats.withdrawn);
+  expect(mlp.stats.workerBlocks).toBeGreaterThan(0);
+}
+
+/** `threads: 2` where two threads are unavailable: one thread, the same results. */
+async function oneThreadRun(p: OpenPage): Promise<void> {
+  expect(await p.call("startThreads", 5_000)).toBe(false);
+  const info = await p.call("info");
+  expect(info.threads).toBe(false);
+  expect(info.threadsReady).toBe(false);
+  for (const dtype of ["float32", "float64"] as const) {
+    const r = await p.call("matmul", 256, dtype, 2, 3, 3);
+    expect(r.source).toMatch(/1 thread\b/);
+    expect(r.bitIdentical).toBe(true);
+    expect(r.errorVsReference).toBeLessThanOrEqual(dtype === "float32" ? 1e-5 : 1e-13);
+    expect(r.stats).toEqual({ posted: 0, withdrawn: 0, workerBlocks: 0 });
+  }
+  const mlp = await p.call("mlp", 2, 3, 3);
+  expect(mlp.bitIdentical).toBe(true);
+  expect(mlp.errorVsReference).toBeLessThanOrEqual(1e-5);
+  expect(mlp.stats).toEqual({ posted: 0, withdrawn: 0, workerBlocks: 0 });
+}
+
+describe("@chainrule/jit in headless Chromium", () => {
+  it("a cross-origin isolated page runs two threads (a Web Worker): bit-identical to one thread, correct, and the worker ran blocks", async () => {
+    await onPage("isolated", twoThreadsRun);
+  }, 60_000);
+
+  it("a CSP allowing 'unsafe-eval', 'wasm-unsafe-eval' and worker-src blob: runs two threads too; before the worker started, the main thread ran every block", async () => {
+    await onPage("cspAllowing", async (p) => {
+      // first thing on the page, in one task: the worker cannot be running yet
+      const cold = await p.call("coldStart");
+      expect(cold.readyBefore).toBe(false);
+      expect(cold.source).toMatch(/2 threads/);
+      expect(cold.bitIdentical).toBe(true);
+      await twoThreadsRun(p);
+    });
+  }, 60_000);
+
+  it("a page without cross-origin isolation: threads unavailable with the reason, threads: 2 gives the same results on one thread", async () => {
+    await onPage("plain", async (p) => {
+      const info = await p.call("info");
+      expect(info.crossOriginIsolated).toBe(false);
+      expect(info.simd).toBe(true);
+      expect(info.threadsUnavailable).toMatch(/not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+      await oneThreadRun(p);
+    });
+  }, 60_000);
+
+  it("a CSP forbidding workers from blob: URLs: the worker cannot start, threads unavailable with the reason, same results on one thread", async () => {
+    await onPage(
+      "cspNoBlobWorker",
+      async (p) => {
+        expect((await p.call("info")).threads).toBe(true); // possible until the worker is tried
+        await oneThreadRun(p);
+        expect((await p.call("info")).threadsUnavailable).toMatch(/could not start.*worker-src blob:/);
+      },
+      [/Creating a worker from 'blob:.*violates the following Content Security Policy directive/],
+    );
+  }, 60_000);
+
+  it("a CSP without 'unsafe-eval' or 'wasm-unsafe-eval': kernels unavailable with the reason; jit needs eval, the interpreter computes the step", async () => {
+    await onPage("cspStrict", async (p) => {
+      const info = await p.call("info");
+      expect(info.simd).toBe(false);
+      expect(info.kernelsUnavailable).toMatch(/compiling WebAssembly was refused.*'wasm-unsafe-eval'/);
+      expect(info.threads).toBe(false);
+      expect(info.threadsUnavailable).toMatch(/kernels are unavailable/);
+      expect(await p.call("startThreads", 1_000)).toBe(false);
+      const r = await p.call("mlpWithoutEval");
+      // Chromium treats 'unsafe-eval' as allowing WebAssembly too, so a page where `new Function`
+      // works always has the kernels: without eval the JIT cannot generate code at all
+      expect(r.jitError).toMatch(/EvalError.*'unsafe-eval'/);
+      expect(r.interpreterError).toBeLessThanOrEqual(1e-5);
+    });
+  }, 60_000);
+
+  it("without WebAssembly (V8 jitless, as in lockdown modes): kernels unavailable with the reason, the generated JavaScript gives the results", async () => {
+    const noWasm = await launchChromium(["--js-flags=--jitless"]);
+    try {
+      await onPage(
+        "isolated",
+        async (p) => {
+          const info = await p.call("info");
+          expect(info.simd).toBe(false);
+          expect(info.kernelsUnavailable).toBe("no WebAssembly in this runtime");
+          expect(info.threadsUnavailable).toMatch(/kernels are unavailable/);
+          const r = await p.call("mlpDefaultPath");
+          expect(r.source).not.toMatch(/WebAssembly/);
+          expect(r.errorVsJs).toBe(0);
+          expect(r.errorVsReference).toBeLessThanOrEqual(1e-4);
+        },
+        [],
+        noWasm,
+      );
+    } finally {
+      await noWasm.close();
+    }
+  }, 60_000);
+});
