@@ -13,7 +13,8 @@ const childPath = fileURLToPath(new URL("./child.ts", import.meta.url));
 
 /** Flags that let Node run child.ts from TypeScript with @chainrule/* from their sources. */
 function loaderFlags(): string[] {
-  if (process.execArgv.some((a) => a.includes("tsx"))) return process.execArgv;
+  // tsx's CLI starts Node with `--import …/tsx/dist/loader.mjs` (and its preflight)
+  if (process.execArgv.some((a) => /[/\\]tsx[/\\]dist[/\\]loader\.mjs$/.test(a) || a === "tsx")) return process.execArgv;
   const loader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   return ["--import", loader, "--conditions=@chainrule/source"];
 }

@@ -90,6 +90,21 @@ export function kernelMatmul(api: JitKernelApi, variant: MatmulVariant, threads:
   return { case: { run }, result: run, facts: settingsFact(() => f.source, threads, fma) };
 }
 
+/**
+ * Before the check and the timing of a two-thread row: the jit's second thread is running (the
+ * package's `startThreads()`, where it has one; otherwise the warm-up starts it), so no sample
+ * runs on one thread while the worker boots.
+ */
+function secondThreadStarted(api: JitKernelApi): () => Promise<void> {
+  let started = false;
+  return async () => {
+    const start = (api as { startThreads?: (timeoutMs?: number) => Promise<boolean> }).startThreads;
+    if (started || start === undefined) return;
+    started = await start(30_000);
+    if (!started) throw new Error("startThreads() did not start the second thread within 30 s");
+  };
+}
+
 /** The kernel rows of this process: 1 and 2 threads, with FMA when it is in effect here. */
 export function jitKernelImplementations(pkg: EnginePackage & { engine: Engine }): Implementation[] {
   const api = jitKernelApi(pkg);
@@ -102,9 +117,13 @@ export function jitKernelImplementations(pkg: EnginePackage & { engine: Engine }
       group: "chainrule",
       build(variant: Variant): Built | Unsupported {
         if (variant.workload === "W1" || variant.workload === "W2") return { unsupported: "no matmul: the same generated JavaScript as the “chainrule jit” row", quiet: true };
-        if (threads > 1 && !api.kernelInfo().threads) return { unsupported: "kernelInfo().threads is false (no workers or shared memory): the kernels would run one thread" };
-        if (variant.workload === "W3") return wholeStepTrainer(pkg.engine, api, variant, threads, fma, kernelLabel(threads, fma, "whole step jitted, "));
-        return kernelMatmul(api, variant, threads, fma);
+        const info = api.kernelInfo();
+        if (threads > 1 && !info.threads) {
+          const why = (info as { threadsUnavailable?: string }).threadsUnavailable ?? "no workers or shared memory";
+          return { unsupported: `kernelInfo().threads is false (${why}): the kernels would run one thread` };
+        }
+        const built = variant.workload === "W3" ? wholeStepTrainer(pkg.engine, api, variant, threads, fma, kernelLabel(threads, fma, "whole step jitted, ")) : kernelMatmul(api, variant, threads, fma);
+        return threads > 1 ? { ...built, case: { ...built.case, prepare: secondThreadStarted(api) } } : built;
       },
     };
   });
