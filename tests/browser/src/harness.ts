@@ -16,9 +16,13 @@ import type { PageApi } from "./page.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
+export function chromiumInstalled(): boolean {
+  return existsSync(CHROMIUM);
+}
+
 /** Fails (never skips) when Debian's Chromium is missing, saying how to install it. */
 export function requireChromium(): void {
-  if (!existsSync(CHROMIUM)) {
+  if (!chromiumInstalled()) {
     throw new Error(
       `the browser tests need Debian's Chromium at ${CHROMIUM}, which is missing: install it with ` +
         "`apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium` (as root; .ci/run does this)",

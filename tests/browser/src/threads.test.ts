@@ -7,14 +7,15 @@
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundlePage, launchChromium, openPage, requireChromium, serve, type OpenPage, type Variant } from "./harness.js";
+import { bundlePage, chromiumInstalled, launchChromium, openPage, requireChromium, serve, type OpenPage, type Variant } from "./harness.js";
 
 let browser: Browser | undefined;
 let base = "";
 const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
-  requireChromium();
+  // without Chromium every test below fails with the message that says how to install it
+  if (!chromiumInstalled()) return;
   const bundle = await bundlePage();
   cleanups.push(bundle.dispose);
   const server = await serve(bundle.script);
@@ -29,8 +30,9 @@ afterAll(async () => {
 });
 
 /** Opens `variant`, runs `body`, then fails on console/page errors other than `expected` ones. */
-async function onPage(variant: Variant, body: (p: OpenPage) => Promise<void>, expected: RegExp[] = [], on: Browser = browser!): Promise<void> {
-  const p = await openPage(on, base, variant);
+async function onPage(variant: Variant, body: (p: OpenPage) => Promise<void>, expected: RegExp[] = [], on?: Browser): Promise<void> {
+  requireChromium();
+  const p = await openPage(on ?? browser!, base, variant);
   try {
     await body(p);
     // let late errors (a worker failing asynchronously) arrive before checking
@@ -88,6 +90,10 @@ async function oneThreadRun(p: OpenPage): Promise<void> {
 }
 
 describe("@chainrule/jit in headless Chromium", () => {
+  it("Debian's Chromium is installed at /usr/bin/chromium", () => {
+    requireChromium();
+  });
+
   it("a cross-origin isolated page runs two threads (a Web Worker): bit-identical to one thread, correct, and the worker ran blocks", async () => {
     await onPage("isolated", twoThreadsRun);
   }, 60_000);
@@ -142,6 +148,7 @@ describe("@chainrule/jit in headless Chromium", () => {
   }, 60_000);
 
   it("without WebAssembly (V8 jitless, as in lockdown modes): kernels unavailable with the reason, the generated JavaScript gives the results", async () => {
+    requireChromium();
     const noWasm = await launchChromium(["--js-flags=--jitless"]);
     try {
       await onPage(
