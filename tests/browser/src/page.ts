@@ -197,7 +197,44 @@ function coldStart(): { readyBefore: boolean; bitIdentical: boolean; source: str
   return { readyBefore, bitIdentical: r.bitIdentical, source: r.source, posted: r.stats.posted };
 }
 
+/**
+ * Many two-thread programs compiled (registrations while the worker serves) and dropped: after
+ * enough are collected the worker is replaced (it never collects garbage itself), the new one
+ * starts only after the page yields, and a live program keeps one-thread results throughout and
+ * uses the new worker once it runs. Needs Chromium started with --js-flags=--expose-gc.
+ */
+async function churn(): Promise<{ bitIdentical: boolean; restarts: number; restartedReady: boolean; workerBlocks: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error("churn: expected gc() (--js-flags=--expose-gc)");
+  const mm = (x: Tensor, y: Tensor) => matmul(x, y);
+  const a = seeded([96, 96], "float32", 3), b = seeded([96, 96], "float32", 4);
+  const live = jit(mm, { threads: 2 });
+  const want = jit(mm, { threads: 1 })(a, b) as Tensor;
+  const same = () => sameBits((live(a, b) as Tensor).data as Float32Array, want.data as Float32Array);
+  const before = kernelInfo().threadStats;
+  let bitIdentical = same();
+  for (let round = 0; round < 4 && kernelInfo().threadStats.restarts === before.restarts; round++) {
+    for (let i = 0; i < 20; i++) {
+      const n = 80 + (i % 3);
+      const f = jit(mm, { threads: 2 });
+      const x = seeded([n, n], "float32", i);
+      bitIdentical &&= sameBits((f(x, x) as Tensor).data as Float32Array, (jit(mm, { threads: 1 })(x, x) as Tensor).data as Float32Array);
+    }
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // finalizers run: the worker drops their kernels
+    jit(mm, { threads: 2 })(a, b); // a new program: the worker may be replaced now
+    bitIdentical &&= same();
+  }
+  const restarts = kernelInfo().threadStats.restarts - before.restarts;
+  const restartedReady = await startThreads(20_000);
+  const blocks = kernelInfo().threadStats.workerBlocks;
+  for (let r = 0; r < 200 && kernelInfo().threadStats.workerBlocks === blocks; r++) bitIdentical &&= same();
+  bitIdentical &&= same();
+  return { bitIdentical, restarts, restartedReady, workerBlocks: kernelInfo().threadStats.workerBlocks - blocks };
+}
+
 const api = {
+  churn,
   coldStart,
   /** kernelInfo() plus what the page itself reports. */
   info: () => ({ ...kernelInfo(), crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ?? false }),

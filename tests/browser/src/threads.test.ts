@@ -21,7 +21,7 @@ beforeAll(async () => {
   const server = await serve(bundle.script);
   cleanups.push(server.close);
   base = server.url;
-  browser = await launchChromium();
+  browser = await launchChromium(["--js-flags=--expose-gc"]);
   cleanups.push(() => browser!.close());
 }, 120_000);
 
@@ -106,6 +106,17 @@ describe("@chainrule/jit in headless Chromium", () => {
       expect(cold.source).toMatch(/2 threads/);
       expect(cold.bitIdentical).toBe(true);
       await twoThreadsRun(p);
+    });
+  }, 60_000);
+
+  it("collected two-thread programs get the worker replaced; a live program keeps its results and uses the new worker once it runs", async () => {
+    await onPage("isolated", async (p) => {
+      expect(await p.call("startThreads", 20_000)).toBe(true);
+      const r = await p.call("churn");
+      expect(r.bitIdentical).toBe(true);
+      expect(r.restarts).toBeGreaterThan(0);
+      expect(r.restartedReady).toBe(true);
+      expect(r.workerBlocks).toBeGreaterThan(0);
     });
   }, 60_000);
 

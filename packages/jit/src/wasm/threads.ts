@@ -277,16 +277,16 @@ export class ThreadPool {
     else this.worker?.postMessage({ drop: held.index });
   });
 
+  /** A Web Worker (browsers), not a `worker_threads` worker. */
+  private readonly browser: boolean;
+
   /** Throws when the worker cannot even be created (browsers: `new Worker` threw). */
   constructor(
     private readonly threads: WorkerThreads | undefined,
     private readonly webWorkers: WebApis | undefined,
   ) {
+    this.browser = webWorkers !== undefined;
     this.startWorker();
-  }
-
-  private get browser(): boolean {
-    return this.webWorkers !== undefined;
   }
 
   private startWorker(): void {
@@ -312,7 +312,7 @@ export class ThreadPool {
         this.fail(
           ready
             ? `the worker thread failed${e.message ? ` (${e.message})` : ""}`
-            : `the worker thread could not start${e.message ? ` (${e.message})` : ""}: a Content-Security-Policy must allow workers from blob: URLs (worker-src blob:)`,
+            : `the worker thread could not start${e.message ? ` (${e.message})` : ""}: workers from blob: URLs are refused (a Content-Security-Policy needs worker-src blob:)`,
         );
       };
       worker.postMessage({ control });
