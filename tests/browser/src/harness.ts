@@ -69,10 +69,15 @@ export const VARIANTS = {
   cspAllowing: { ...ISOLATED, "Content-Security-Policy": "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'; worker-src blob:" },
   /** Isolated, and a CSP that allows eval and WebAssembly but not workers from blob: URLs. */
   cspNoBlobWorker: { ...ISOLATED, "Content-Security-Policy": "script-src 'self' 'unsafe-eval' 'wasm-unsafe-eval'" },
+  /** Isolated, but the `Worker` constructor throws (as where a browser or extension forbids workers). */
+  workerThrows: ISOLATED,
 } as const;
 export type Variant = keyof typeof VARIANTS;
 
-const HTML = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>chainrule browser test</title><script type="module" src="page.js"></script></head><body></body></html>`;
+const html = (variant: Variant) =>
+  `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>chainrule browser test</title>${
+    variant === "workerThrows" ? `<script>Worker = class { constructor() { throw new DOMException("workers are forbidden here", "SecurityError"); } };</script>` : ""
+  }<script type="module" src="page.js"></script></head><body></body></html>`;
 
 /** Serves the bundle on 127.0.0.1 (a random port); returns its base URL. */
 export async function serve(script: string): Promise<{ url: string; close: () => Promise<void> }> {
@@ -85,7 +90,7 @@ export async function serve(script: string): Promise<{ url: string; close: () =>
     }
     const headers = { ...VARIANTS[variant], "Cache-Control": "no-store" };
     if (match[2] !== undefined) res.writeHead(200, { ...headers, "Content-Type": "text/javascript; charset=utf-8" }).end(script);
-    else res.writeHead(200, { ...headers, "Content-Type": "text/html; charset=utf-8" }).end(HTML);
+    else res.writeHead(200, { ...headers, "Content-Type": "text/html; charset=utf-8" }).end(html(variant));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

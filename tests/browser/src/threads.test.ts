@@ -142,6 +142,13 @@ describe("@chainrule/jit in headless Chromium", () => {
     );
   }, 60_000);
 
+  it("where the Worker constructor throws: threads unavailable with the reason, same results on one thread, no error", async () => {
+    await onPage("workerThrows", async (p) => {
+      await oneThreadRun(p);
+      expect((await p.call("info")).threadsUnavailable).toMatch(/could not be created \(SecurityError: workers are forbidden here\)/);
+    });
+  }, 60_000);
+
   it("a CSP without 'unsafe-eval' or 'wasm-unsafe-eval': kernels unavailable with the reason; jit needs eval, the interpreter computes the step", async () => {
     await onPage("cspStrict", async (p) => {
       const info = await p.call("info");
