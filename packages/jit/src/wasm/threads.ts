@@ -85,8 +85,13 @@ const READY = 16; // browsers: 1 once the worker runs
 const MAIL = 17; // browsers: messages posted to the worker
 const MAIL_DONE = 18; // browsers: messages the worker has handled (in order)
 const WAKE = 19; // browsers: bumped on every request and message (what a sleeping worker waits on)
-/** Microseconds a side spins before sleeping. */
-const SPIN_MICROSECONDS = 100;
+/**
+ * Microseconds a side spins before sleeping. Long enough that the worker is still awake when a
+ * training loop's next step arrives (copies and JavaScript between steps): in the W3 MLP loop on
+ * two threads, 100 µs let it fall asleep before each step (0.66 ms a step), 300–1000 µs did not
+ * (0.61 ms).
+ */
+const SPIN_MICROSECONDS = 500;
 /** Browsers: a main thread spinning this long on a job the worker claimed gives up on the worker. */
 const LOST_AFTER_MS = 10_000;
 
