@@ -40,11 +40,15 @@ const EXP_P = [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-
 export function exp32(x: number, s: Scratch): Instr[] {
   const xc = s.v128(), n = s.v128(), r = s.v128(), z = s.v128(), ni = s.v128();
   return [
-    // clamp (NaN propagates through min/max): below −104 the result rounds to 0, above 89 to +∞
-    get(x), c(89), ["f32x4.min"], c(-104), ["f32x4.max"], set(xc),
-    // n = round(x / ln 2); r = x − n·ln 2 (ln 2 split in two for exactness)
-    get(xc), c(1.44269504088896341), ["f32x4.mul"], ["f32x4.nearest"], tee(n),
-    ["i32x4.trunc_sat_f32x4_s"], set(ni),
+    // clamp: below −104 the result rounds to 0, above 89 to +∞. pmin/pmax (one instruction each,
+    // unlike min/max) keep their first operand when a comparison is false, so NaN propagates
+    get(x), c(89), ["f32x4.pmin"], c(-104), ["f32x4.pmax"], set(xc),
+    // n = round(x / ln 2), to nearest even: adding 1.5·2²³ leaves the integer in the low mantissa
+    // bits (exact for |n| < 2²²), whose bits minus those of 1.5·2²³ are n as an int32
+    get(xc), c(1.44269504088896341), ["f32x4.mul"], c(12582912), ["f32x4.add"], tee(ni),
+    c(12582912), ["f32x4.sub"], set(n),
+    get(ni), ci(0x4b400000), ["i32x4.sub"], set(ni),
+    // r = x − n·ln 2 (ln 2 split in two for exactness)
     get(xc), get(n), c(0.693359375), ["f32x4.mul"], ["f32x4.sub"], get(n), c(-2.12194440e-4), ["f32x4.mul"], ["f32x4.sub"], set(r),
     get(r), get(r), ["f32x4.mul"], set(z),
     // e^r = 1 + r + r²·p(r)

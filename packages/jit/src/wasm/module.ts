@@ -118,6 +118,8 @@ const OPS = {
   "f32x4.mul": { code: [0xfd, 230], imm: "none" },
   "f32x4.div": { code: [0xfd, 231], imm: "none" },
   "f32x4.min": { code: [0xfd, 232], imm: "none" },
+  "f32x4.pmin": { code: [0xfd, 234], imm: "none" },
+  "f32x4.pmax": { code: [0xfd, 235], imm: "none" },
   "f32x4.max": { code: [0xfd, 233], imm: "none" },
   "f64x2.abs": { code: [0xfd, 236], imm: "none" },
   "f64x2.neg": { code: [0xfd, 237], imm: "none" },
