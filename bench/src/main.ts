@@ -6,9 +6,10 @@
  * Options: --quick, --no-write, --only=W1,W3 (workloads), --impl=hand,reverse,… (implementation
  * ids), --skip-extras (no chunk curve, compile times or memory).
  *
- * The jit's WebAssembly kernel rows (W3 whole step jitted, W4): `jit-1t`, `jit-2t` in this
- * process, `jit-fma-1t`, `jit-fma-2t` in a child started with --experimental-wasm-relaxed-simd
- * (impls/jit-kernels.ts), and the SIMD ceiling they are read against (peak.ts).
+ * The jit's WebAssembly kernel rows (W3 whole step jitted, W4): `jit-1t`, `jit-2t` in a child
+ * process that loads only the jit, `jit-fma-1t`, `jit-fma-2t` in a child started with
+ * --experimental-wasm-relaxed-simd (impls/jit-kernels.ts), and the SIMD ceiling they are read
+ * against (peak.ts).
  */
 import { writeFileSync } from "node:fs";
 import { getPriority, loadavg } from "node:os";
@@ -16,7 +17,7 @@ import type { Engine } from "@chainrule/ir";
 import { fileURLToPath } from "node:url";
 import { fromChildRow, runChild, type ChildRow } from "./children.js";
 import { engineImplementation } from "./impls/chainrule.js";
-import { ALL_JIT_KERNEL_IDS, FMA_FLAG, JIT_FMA_IDS, kernelLabel, kernelRowSettings } from "./impls/jit-program.js";
+import { ALL_JIT_KERNEL_IDS, FMA_FLAG, JIT_FMA_IDS, JIT_KERNEL_IDS, kernelLabel, kernelRowSettings } from "./impls/jit-program.js";
 import { measurePeaks, type Peak, type PeakOptions } from "./peak.js";
 import { loadImplementations } from "./registry.js";
 import { ceilingShareTable, derivativeRatioTable, kernelSummaryTable, machine, machineLine, markdownTable, peakTable, summaryTable, variantTable } from "./report.js";
@@ -56,7 +57,14 @@ const emit = (text: string) => {
 const m = machine();
 log(`${quick ? "quick" : "full"} run · ${machineLine(m)}`);
 const loaded = await loadImplementations(onlyImpls === undefined ? undefined : (id) => onlyImpls.includes(id) || id === "hand");
-const { implementations: impls, absent, engines, versions } = loaded;
+const { absent, engines, versions } = loaded;
+/**
+ * Implementations run in this process: every one but the jit's kernel rows, which run in child
+ * processes of their own (below): a second thread shares its core with whatever else a process
+ * does (V8's background GC and compiler threads, busy with the garbage of tfjs and the others
+ * here), and a worker preempted in the middle of a block stalls the whole step.
+ */
+const impls = loaded.implementations.filter((i) => kernelRowSettings(i.id) === undefined);
 
 /** The jit package's WebAssembly kernel settings, when it reports them (threads matter for the comparison). */
 function jitKernelLine(): string[] {
@@ -99,28 +107,36 @@ if (wanted("W2")) {
 if (wanted("W3")) variants.push(() => [mlpVariant()]);
 if (wanted("W4")) for (const dtype of ["float32", "float64"] as const) variants.push(() => [matmulVariant(256, dtype)]);
 
-// ── the jit's kernel rows with relaxed-SIMD FMA: a child started with the flag ───────────────
+// ── the jit's kernel rows: a child loading only the jit, and one started with the FMA flag ──
 
+const kernelIds = JIT_KERNEL_IDS.filter((id) => onlyImpls === undefined || onlyImpls.includes(id));
 const fmaIds = JIT_FMA_IDS.filter((id) => onlyImpls === undefined || onlyImpls.includes(id));
 const jitLoaded = engines.some((e) => e.id === "jit" && e.engine !== undefined);
-/** This process already runs the FMA rows (it was started with the flag): no child needed. */
-const fmaInProcess = impls.some((i) => kernelRowSettings(i.id)?.fma === true);
-const FMA_CHILD_NOTE = `Rows “FMA flag”: measured in a child process started with \`${FMA_FLAG}\` (relaxed SIMD is behind that flag in Node 20) right after the rows above, with the same check and timing, interleaved with each other only; × hand-written is against this table's hand-written median.`;
+const KERNEL_CHILD_NOTE = `Rows “chainrule jit, N thread(s)”: each measured alone in a child process that loads only @chainrule/jit (“FMA flag”: started with \`${FMA_FLAG}\`, relaxed SIMD is behind that flag in Node 20), right after the rows above, with the same check and timing but a 2 s warm-up (a fresh process first compiles the kernels' optimized tier on background threads, which takes the second core from the worker): samples back to back, as in a training loop. Interleaved with other rows, a second thread's worker falls asleep between samples and shares its core with whatever else the process does (V8's GC threads), so the first step after a pause costs ≈ 0.2–0.3 ms more and a preempted worker stalls a step. × hand-written is against this table's hand-written median.`;
 
-/** The FMA rows of `variant` from the flagged child (n/a rows with the reason when FMA is not in effect there). */
-function fmaRows(variant: Variant): Row[] {
-  if (fmaIds.length === 0 || !jitLoaded || fmaInProcess || (variant.workload !== "W3" && variant.workload !== "W4")) return [];
-  log(`${variant.key}: jit with FMA (child process, ${FMA_FLAG})`);
-  const r = runChild(["kernels", JSON.stringify(specOf(variant)), JSON.stringify(timing), fmaIds.join(",")], quick ? 60_000 : 180_000, {}, [FMA_FLAG]);
+/**
+ * A fresh process's first second or so includes V8 compiling the kernels' optimized tier on
+ * background threads, which takes the second core from the worker (steps with multi-millisecond
+ * stalls): the kernel children warm up 2 s, as a training loop is past that after a few thousand
+ * steps.
+ */
+const kernelTiming = quick ? timing : { ...timing, warmupMs: Math.max(timing.warmupMs, 2000) };
+
+/** The kernel rows `ids` of `variant` from a child (with `flags`); n/a or FAILED rows with the reason when it has none. */
+function kernelChildRows(variant: Variant, ids: readonly string[], flags: readonly string[]): Row[] {
+  if (ids.length === 0 || !jitLoaded || (variant.workload !== "W3" && variant.workload !== "W4")) return [];
+  const fma = flags.includes(FMA_FLAG);
+  log(`${variant.key}: jit kernels (child process${fma ? `, ${FMA_FLAG}` : ""})`);
+  const r = runChild(["kernels", JSON.stringify(specOf(variant)), JSON.stringify(kernelTiming), ids.join(",")], quick ? 60_000 : 180_000, {}, flags);
   const v = r.value ?? {};
   const rows = v["rows"] as ChildRow[] | undefined;
   if (rows !== undefined) return rows.map((row) => fromChildRow(row, variant));
   const problem = r.error ?? v["failed"] ?? v["absent"];
-  return fmaIds.map((id) => {
+  return ids.map((id) => {
     const settings = kernelRowSettings(id)!;
-    const impl = { id, label: kernelLabel(settings.threads, true), group: "chainrule" as const, build: () => ({ unsupported: "child process" }) };
+    const impl = { id, label: kernelLabel(settings.threads, settings.fma), group: "chainrule" as const, build: () => ({ unsupported: "child process" }) };
     if (problem === undefined && v["unsupported"] !== undefined) return { variant, impl, status: "n/a" as const, note: String(v["unsupported"]) };
-    return { variant, impl, status: "FAILED" as const, note: `FMA child: ${String(problem ?? "no rows")}` };
+    return { variant, impl, status: "FAILED" as const, note: `kernel child: ${String(problem ?? "no rows")}` };
   });
 }
 
@@ -131,11 +147,12 @@ for (const make of variants) {
   for (const variant of make()) {
     log(variant.title);
     const inProcess = await runVariant(variant, impls, timing);
-    const fromChild = fmaRows(variant);
+    // each kernel row alone in its child: a second thread's worker sleeps while other rows run
+    const fromChild = [...kernelIds.flatMap((id) => kernelChildRows(variant, [id], [])), ...fmaIds.flatMap((id) => kernelChildRows(variant, [id], [FMA_FLAG]))];
     const rows = [...inProcess, ...fromChild];
     failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `${variant.key}: ${r.label ?? r.impl.label}: ${r.note}`));
     all.set(variant.key, rows);
-    emit(`${variantTable(rows)}${fromChild.length > 0 ? `\n\n${FMA_CHILD_NOTE}` : ""}`);
+    emit(`${variantTable(rows)}${fromChild.length > 0 ? `\n\n${KERNEL_CHILD_NOTE}` : ""}`);
   }
 }
 
@@ -189,7 +206,7 @@ if ((wanted("W3") || wanted("W4")) && kernelColumnsWanted) {
   const childPeaks = r.value?.["peaks"] as Peak[] | undefined;
   if (childPeaks !== undefined) peaks.push(...childPeaks);
   else peaks.push(...(["f32x4", "f64x2"] as const).map((dtype) => ({ dtype, loop: "fma" as const, threads: 1, error: `child: ${String(r.error ?? r.value?.["failed"] ?? "no answer")}` })));
-  const w4Ids = [...impls.map((i) => i.id), ...fmaIds].filter((id) => id.startsWith("jit-") || id === "tfjs-wasm" || id === "jax" || id === "jax-jit");
+  const w4Ids = [...impls.map((i) => i.id), ...kernelIds, ...fmaIds].filter((id) => id.startsWith("jit-") || id === "tfjs-wasm" || id === "jax" || id === "jax-jit");
   emit(
     "### What this core issues (same run)\n\n" +
       "The 128-bit WebAssembly SIMD ceiling, measured in this run: loops of independent accumulators kept in registers (no memory traffic but L1 loads of the tile's operands), after a warm-up of ≥ 150 ms (`src/peak.ts`); the fastest call is the ceiling (other processes only slow a loop down), the median beside it. The GEMM 4×2 tile loop issues exactly what a register-blocked GEMM's inner loop issues (2 vector loads, 4 splat loads, 8 multiply-adds per iteration): what the GEMM kernels can reach at best, without FMA or with it. On 2 threads the same loop runs on this thread and a worker at once (per round, both threads' flops over the span from the first start to the last end): on a shared machine it shows how much of the second core was free. The FMA loops run in a child started with `" + FMA_FLAG + "`.\n\n" +
