@@ -38,10 +38,10 @@ describe("jit kernel rows", () => {
   it("compile the whole W3 step and pass the check with the gradient it applied, on 1 and 2 threads", async () => {
     const rows = await runVariant(tinyMlp(), [handWritten, ...impls], fast);
     expect(rows.map((r) => `${r.impl.id} ${r.status}`)).toEqual(["hand ok", `${ids[0]} ok`, `${ids[1]} ok`]);
-    expect(rows[1]!.label).toBe(`chainrule jit, whole step jitted, ${fma ? "FMA flag, " : ""}1 thread`);
+    expect(rows[1]!.label).toBe(`chainrule jit, whole step jitted, params donated, ${fma ? "FMA flag, " : ""}1 thread`);
     expect(rows[1]!.note).toMatch(/^max rel\. error [^;]*; kernels: 1 thread/);
     expect(rows[1]!.note.endsWith(kernels(1))).toBe(true);
-    expect(rows[2]!.label).toBe(`chainrule jit, whole step jitted, ${fma ? "FMA flag, " : ""}2 threads`);
+    expect(rows[2]!.label).toBe(`chainrule jit, whole step jitted, params donated, ${fma ? "FMA flag, " : ""}2 threads`);
     expect(rows[2]!.note.endsWith(kernels(2))).toBe(true);
   });
 

@@ -50,7 +50,9 @@ function settingsFact(source: () => string | undefined, threads: number, fma: bo
 
 /** W3: one SGD step compiled whole: valueAndGrad of the loss and the update in one `jit`. */
 export function wholeStepTrainer(engine: Engine, api: JitKernelApi, variant: MlpVariant, threads: number, fma: boolean, label: string): Built {
-  const { params: initial, x, labels } = mlpTensors(variant);
+  const { x, labels } = mlpTensors(variant);
+  // the parameters are donated (each step consumes them, as jax-js's step does): the new ones are
+  // written into their buffers, no new arrays per step
   const lr = variant.input.learningRate;
   const lossAndGrad = engine.valueAndGrad(mlpLoss, 0);
   const update = (p: Tensor, g: Tensor) => sub(p, mul(lr, g));
@@ -59,21 +61,23 @@ export function wholeStepTrainer(engine: Engine, api: JitKernelApi, variant: Mlp
       const [loss, g] = lossAndGrad(p, xs, ys) as [Tensor, MlpParams];
       return [loss, { w1: update(p.w1, g.w1), b1: update(p.b1, g.b1), w2: update(p.w2, g.w2), b2: update(p.b2, g.b2) }];
     },
-    { threads },
+    { threads, donate: [0] },
   );
-  let params = initial;
+  let params = mlpTensors(variant).params;
   const run = (): number => {
     const [loss, next] = step(params, x, labels);
     params = next;
     return loss.item();
   };
   const result = () => {
-    const [loss, next] = step(initial, x, labels);
+    // the step consumes what it is given: a fresh copy of the initial parameters, read before
+    const given = mlpTensors(variant).params;
+    const before = { w1: Float64Array.from(given.w1.data), b1: Float64Array.from(given.b1.data), w2: Float64Array.from(given.w2.data), b2: Float64Array.from(given.b2.data) };
+    const [loss, next] = step(given, x, labels);
     // the gradient the step applied, from p′ = p − lr·g (float32 rounding of p′ costs ~1e-5 relative here)
     const applied = (k: keyof MlpParams) => {
-      const before = initial[k].data;
       const after = next[k].data;
-      return Float64Array.from(before, (p, j) => (p - after[j]!) / lr);
+      return before[k].map((p, j) => (p - after[j]!) / lr);
     };
     return mlpSegments({ loss: loss.item(), w1: applied("w1"), b1: applied("b1"), w2: applied("w2"), b2: applied("b2") });
   };
@@ -122,7 +126,7 @@ export function jitKernelImplementations(pkg: EnginePackage & { engine: Engine }
           const why = (info as { threadsUnavailable?: string }).threadsUnavailable ?? "no workers or shared memory";
           return { unsupported: `kernelInfo().threads is false (${why}): the kernels would run one thread` };
         }
-        const built = variant.workload === "W3" ? wholeStepTrainer(pkg.engine, api, variant, threads, fma, kernelLabel(threads, fma, "whole step jitted, ")) : kernelMatmul(api, variant, threads, fma);
+        const built = variant.workload === "W3" ? wholeStepTrainer(pkg.engine, api, variant, threads, fma, kernelLabel(threads, fma, "whole step jitted, params donated, ")) : kernelMatmul(api, variant, threads, fma);
         return threads > 1 ? { ...built, case: { ...built.case, prepare: secondThreadStarted(api) } } : built;
       },
     };

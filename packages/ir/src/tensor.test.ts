@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { expectError, expectTensor } from "./__tests__/helpers.js";
-import { ArgumentError, DTypeError, ShapeError, Tensor, arange, eye, full, linspace, ones, scalar, tensor, zeros } from "./index.js";
+import { ArgumentError, DTypeError, ShapeError, Tensor, add, arange, eye, full, linspace, ones, reshape, scalar, tensor, zeros } from "./index.js";
 
 describe("tensor()", () => {
   it("makes a float64 scalar from a number and bool from a boolean", () => {
@@ -163,5 +163,25 @@ describe("reading tensors", () => {
     values[0] = 5;
     expect(t).toBeInstanceOf(Tensor);
     expect(t.toArray()).toEqual([1, 2]);
+  });
+});
+
+describe("a tensor whose buffer was detached", () => {
+  it("throws a clear error on read (and so does every op), instead of reading as empty", () => {
+    const t = tensor([1, 2, 3, 4], { dtype: "float32" });
+    const alias = reshape(t, [2, 2]); // shares the buffer
+    structuredClone(t.data.buffer, { transfer: [t.data.buffer as ArrayBuffer] });
+    expect(() => t.data).toThrow(/data: expected a tensor with readable data, got float32\[4\] whose buffer was detached: it was donated to a compiled call \(jit\(f, \{ donate \}\)\) or transferred/);
+    expect(() => alias.toArray()).toThrow(/float32\[2,2\] whose buffer was detached/);
+    expect(() => add(t, 1)).toThrow(ArgumentError);
+    expect(t.shape).toEqual([4]);
+    const s = scalar(2);
+    structuredClone(s.data.buffer, { transfer: [s.data.buffer as ArrayBuffer] });
+    expect(() => s.item()).toThrow(/whose buffer was detached/);
+  });
+
+  it("empty tensors still read as empty", () => {
+    expect(tensor([], { dtype: "float64" }).data.length).toBe(0);
+    expect(zeros([0, 3]).data.length).toBe(0);
   });
 });

@@ -29,9 +29,14 @@ export class Tensor {
     this.storage = data;
   }
 
-  /** The row-major element data. */
+  /**
+   * The row-major element data. Throws when its buffer was detached (donated to a compiled call
+   * with `jit(f, { donate })`, or transferred), rather than reading as empty.
+   */
   get data(): TypedArray {
-    return this.storage!;
+    const data = this.storage!;
+    if (data.length === 0 && this.size !== 0) throw detached(this);
+    return data;
   }
 
   get rank(): number {
@@ -295,4 +300,11 @@ export function eye(n: number, m: number = n, dtype: DType = "float64"): Tensor 
   const data = allocate(assertDType("eye", dtype), n * m);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return new Tensor(dtype, shape, data);
+}
+
+/** The error for reading a tensor whose buffer was detached (donated or transferred). */
+function detached(t: Tensor): ArgumentError {
+  return new ArgumentError(
+    `data: expected a tensor with readable data, got ${t.dtype}${formatShape(t.shape)} whose buffer was detached: it was donated to a compiled call (jit(f, { donate })) or transferred, and can no longer be read`,
+  );
 }

@@ -18,6 +18,8 @@ export interface CompiledGraph {
   readonly source: string;
   /** On WebAssembly kernels: the WAT text of the kernels (for debugging). */
   readonly wat?: () => string;
+  /** On WebAssembly kernels: `run`, writing output j into `into[j]` where given (donated buffers). */
+  readonly runInto?: (inputs: readonly unknown[], into: readonly (ArrayLike<number> | undefined)[]) => unknown[];
   readonly inputs: readonly Aval[];
   readonly outputs: readonly Aval[];
   readonly nodeCount: number;
@@ -62,6 +64,7 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
       run: kernels.run as RawFunction,
       source: kernels.source,
       wat: kernels.wat,
+      runInto: kernels.runInto,
       inputs: graph.inputs.map((i) => ({ shape: i.shape, dtype: i.dtype })),
       outputs: program.outputs.map((id) => outputAval(program, id)),
       nodeCount: graph.nodes.length,

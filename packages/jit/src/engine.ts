@@ -24,6 +24,8 @@ interface Entry {
   /** Per output leaf: return a JS number (true) or a Tensor. */
   readonly mask: readonly boolean[];
   readonly dynamic: readonly number[];
+  /** `jit(f, { donate })` on kernels: output `output` is written into the buffer of leaf `leaf`. */
+  readonly donation?: readonly { readonly output: number; readonly leaf: number }[];
 }
 
 /** Output leaves of f, recorded while tracing: which were JS numbers, which rank 0. */
@@ -104,6 +106,77 @@ export interface JitOptions extends CompileOptions {
   cacheSize?: number;
   /** jit only: argument positions treated as static (their JS numbers are baked in; a new value recompiles). */
   staticArgnums?: readonly number[];
+  /**
+   * jit only: argument positions whose tensors each call consumes, like JAX's `donate_argnums`.
+   * An output with the dtype and size of a donated tensor is written into that tensor's buffer
+   * instead of a new array (whose fresh pages cost page faults), and the donated tensor, with any
+   * tensor sharing its buffer (a reshape of it), can no longer be read: reading it throws. For
+   * `params = step(params, batch)` with `{ donate: [0] }`. Only programs on WebAssembly kernels
+   * reuse buffers (like JAX, donation is a hint): elsewhere the donated tensors stay valid.
+   */
+  donate?: readonly number[];
+}
+
+/** Leaves in a tree definition. */
+function leafCount(def: TreeDef): number {
+  switch (def.kind) {
+    case "number":
+    case "tensor":
+      return 1;
+    case "none":
+      return 0;
+    case "array":
+    case "object":
+      return def.children.reduce((n, c) => n + leafCount(c), 0);
+  }
+}
+
+/**
+ * Which outputs go into which donated tensors' buffers: each output (a tensor of rank ≥ 1) takes
+ * the first unused donated tensor of its dtype and size.
+ */
+function donationPlan(donate: readonly number[], defs: readonly TreeDef[], leaves: readonly (number | Tensor)[], outputs: CompiledGraph["outputs"], mask: readonly boolean[]): Entry["donation"] {
+  const candidates: number[] = [];
+  let i = 0;
+  defs.forEach((def, a) => {
+    for (let n = leafCount(def); n > 0; n--, i++) {
+      const leaf = leaves[i];
+      if (donate.includes(a) && leaf instanceof Tensor && leaf.rank > 0 && leaf.size > 0) candidates.push(i);
+    }
+  });
+  const plan: { output: number; leaf: number }[] = [];
+  outputs.forEach((aval, output) => {
+    if (mask[output] || aval.shape.length === 0) return;
+    const size = aval.shape.reduce((x, y) => x * y, 1);
+    const k = candidates.findIndex((c) => (leaves[c] as Tensor).dtype === aval.dtype && (leaves[c] as Tensor).size === size);
+    if (k < 0) return;
+    plan.push({ output, leaf: candidates[k]! });
+    candidates.splice(k, 1);
+  });
+  return plan.length > 0 ? plan : undefined;
+}
+
+/**
+ * Moves the donated leaves' buffers to new typed arrays (detaching the tensors' own views, so
+ * reading a donated tensor throws) and returns the outputs' targets; the inputs read the moved
+ * arrays. A buffer a tensor does not own whole, a shared one, or one another input of this call
+ * also reads is not donated.
+ */
+function takeDonated(donation: NonNullable<Entry["donation"]>, leaves: readonly unknown[], dynamic: readonly number[], inputs: unknown[], outputs: number): (ArrayLike<number> | undefined)[] {
+  const into = new Array<ArrayLike<number> | undefined>(outputs);
+  // every leaf's buffer, read before any is moved
+  const buffers = leaves.map((l) => (l instanceof Tensor ? l.data.buffer : undefined));
+  for (const { output, leaf } of donation) {
+    const data = (leaves[leaf] as Tensor).data;
+    const buffer = data.buffer;
+    if (!(buffer instanceof ArrayBuffer) || data.byteOffset !== 0 || data.byteLength !== buffer.byteLength) continue;
+    if (buffers.some((other, i) => i !== leaf && other === buffer)) continue;
+    const moved = structuredClone(buffer, { transfer: [buffer] });
+    const fresh = new (data.constructor as new (b: ArrayBuffer) => typeof data)(moved);
+    inputs[dynamic.indexOf(leaf)] = fresh;
+    into[output] = fresh;
+  }
+  return into;
 }
 
 function treeKey(def: TreeDef): string {
@@ -252,8 +325,9 @@ class Compiled {
       const leaf = leaves[dynamic[j]!] as number | Tensor;
       inputs[j] = typeof leaf === "number" ? leaf : leaf.rank === 0 ? leaf.data[0]! : leaf.data;
     }
-    const raw = entry.compiled.run(...inputs) as unknown[];
     const outputs = entry.compiled.outputs;
+    const donation = entry.donation;
+    const raw = (donation === undefined ? entry.compiled.run(...inputs) : entry.compiled.runInto!(inputs, takeDonated(donation, leaves, dynamic, inputs, outputs.length))) as unknown[];
     if (entry.outTree.kind === "number" || entry.outTree.kind === "tensor") return wrapOutput(raw[0], outputs[0]!, entry.mask[0]!);
     return unflatten(entry.outTree, raw.map((v, i) => wrapOutput(v, outputs[i]!, entry.mask[i]!)));
   }
@@ -326,7 +400,9 @@ class Compiled {
     }
     const { graph, mask } = traced;
     const compiled = compileGraph(graph, this.options);
-    const entry: Entry = { compiled, outTree: graph.outTree, mask, dynamic };
+    const donate = this.kind === "jit" ? this.options.donate : undefined;
+    const donation = donate !== undefined && compiled.runInto !== undefined ? donationPlan(donate, defs, leaves, compiled.outputs, mask) : undefined;
+    const entry: Entry = { compiled, outTree: graph.outTree, mask, dynamic, ...(donation === undefined ? {} : { donation }) };
     this.cache.set(key, entry);
     const signature = describeSignature(key);
     recordCompile({
@@ -465,6 +541,10 @@ function lastSourceOf(c: Compiled): string | undefined {
 /** Compiles `f` for plain evaluation (cached per argument signature). */
 export function jit<F extends AnyFunction>(f: F, options: JitOptions = {}): CompiledFunction<F> {
   checkFunction("jit", f);
+  const donate: unknown = options.donate;
+  if (donate !== undefined && !(Array.isArray(donate) && donate.every((a) => Number.isInteger(a) && a >= 0))) {
+    throw new ArgumentError(`jit: expected donate to be an array of argument positions (integers ≥ 0), got ${describeValue(donate)}`);
+  }
   return wrap(new Compiled("jit", f, 0, options)) as CompiledFunction<F>;
 }
 

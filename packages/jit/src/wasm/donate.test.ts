@@ -1,0 +1,82 @@
+import { ArgumentError, add, crossEntropy, matmul, mul, reshape, sub, tanh, tensor, type Tensor } from "@chainrule/ir";
+import { describe, expect, it } from "vitest";
+import { jit, valueAndGrad } from "../index.js";
+
+type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor };
+
+function seeded(shape: number[], seed: number): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5), { shape });
+}
+
+const params = (): Params => ({ w1: seeded([64, 32], 1), b1: seeded([32], 2), w2: seeded([32, 10], 3), b2: seeded([10], 4) });
+const x = seeded([16, 64], 5);
+const labels = tensor(Int32Array.from({ length: 16 }, (_, i) => (i * 3) % 10), { shape: [16] });
+const loss = (p: Params, xs: Tensor, ys: Tensor) => crossEntropy(add(matmul(tanh(add(matmul(xs, p.w1), p.b1)), p.w2), p.b2), ys);
+const lossAndGrad = valueAndGrad(loss);
+const sgd = (p: Params, xs: Tensor, ys: Tensor): [Tensor, Params] => {
+  const [l, g] = lossAndGrad(p, xs, ys) as [Tensor, Params];
+  const u = (k: keyof Params) => sub(p[k], mul(0.1, g[k]));
+  return [l, { w1: u("w1"), b1: u("b1"), w2: u("w2"), b2: u("b2") }];
+};
+const bits = (t: Tensor) => Array.from(t.data);
+
+describe("jit(f, { donate }): outputs written into the donated tensors' buffers", () => {
+  for (const threads of [1, 2]) {
+    it(`a training loop gives bit-identical results to no donation, reusing the buffers (${threads} thread${threads > 1 ? "s" : ""})`, () => {
+      const plain = jit(sgd, { threads });
+      const donating = jit(sgd, { threads, donate: [0] });
+      let p = params();
+      let q = params();
+      for (let s = 0; s < 4; s++) {
+        const [l1, next1] = plain(p, x, labels);
+        const before = q;
+        const buffers = Object.values(before).map((t) => t.data.buffer);
+        const [l2, next2] = donating(q, x, labels);
+        expect(donating.source).toMatch(/^\/\/ WebAssembly kernels/);
+        expect(l2.item()).toBe(l1.item());
+        for (const k of ["w1", "b1", "w2", "b2"] as const) expect(bits(next2[k])).toEqual(bits(next1[k]));
+        // the donated tensors are consumed: their buffers now hold the new parameters
+        for (const t of Object.values(before)) expect(() => t.data).toThrow(/whose buffer was detached: it was donated to a compiled call/);
+        for (const t of Object.values(next2)) expect(buffers).not.toContain(t.data.buffer);
+        expect(x.data.length).toBe(16 * 64); // not donated: untouched
+        p = next1;
+        q = next2;
+      }
+    }, 60_000);
+  }
+
+  it("a tensor sharing a donated buffer (a reshape of it) is consumed too and throws when read", () => {
+    const f = jit(sgd, { donate: [0] });
+    const p = params();
+    const view = reshape(p.w1, [32, 64]);
+    f(p, x, labels);
+    expect(() => view.toArray()).toThrow(ArgumentError);
+    expect(() => f(p, x, labels)).toThrow(/float32\[64,32\] whose buffer was detached/);
+  });
+
+  it("a buffer another argument of the call also reads is not donated", () => {
+    const f = jit((p: Params, w1Again: Tensor, xs: Tensor, ys: Tensor) => sgd({ ...p, w1: add(p.w1, mul(0, w1Again)) }, xs, ys), { donate: [0] });
+    const p = params();
+    const [, next] = f(p, p.w1, x, labels);
+    expect(p.w1.data.length).toBe(64 * 32); // shared with argument 1: kept
+    expect(() => p.b1.data).toThrow(/detached/); // owned by p alone: donated
+    expect(next.w1.data.length).toBe(64 * 32);
+  });
+
+  it("donated tensors that match no output, and programs that run as JavaScript, keep their tensors valid", () => {
+    const odd = jit((p: Params, extra: Tensor, xs: Tensor, ys: Tensor) => sgd(p, xs, ys), { donate: [1] });
+    const extra = seeded([7, 3], 9);
+    odd(params(), extra, x, labels);
+    expect(extra.data.length).toBe(21);
+    const small = jit((a: Tensor) => mul(a, 2), { donate: [0] }); // no matmul: generated JavaScript
+    const a = seeded([5], 1);
+    expect(bits(small(a))).toEqual(bits(a).map((v) => Math.fround(v * 2)));
+    expect(a.data.length).toBe(5);
+  });
+
+  it("rejects a donate option that is not a list of argument positions", () => {
+    expect(() => jit(sgd, { donate: [-1] })).toThrow(/jit: expected donate to be an array of argument positions \(integers ≥ 0\), got an array of length 1/);
+    expect(() => jit(sgd, { donate: 0 as never })).toThrow(ArgumentError);
+  });
+});
