@@ -51,6 +51,8 @@ async function twoThreadsRun(p: OpenPage): Promise<void> {
   expect(info.sharedMemory).toBe(true);
   expect(info.threadsUnavailable).toBeUndefined();
   expect(info.threads).toBe(true);
+  // relaxed SIMD ships in Chromium (Chrome ≥ 114): the kernels use FMA here without any flag
+  expect(info.relaxedFma).toBe(true);
   expect(await p.call("startThreads", 20_000)).toBe(true);
   expect((await p.call("info")).threadsReady).toBe(true);
   for (const dtype of ["float32", "float64"] as const) {
@@ -63,7 +65,7 @@ async function twoThreadsRun(p: OpenPage): Promise<void> {
     expect(r.stats.workerBlocks).toBeGreaterThan(0);
   }
   const mlp = await p.call("mlp", 2, 200, 3);
-  expect(mlp.source).toMatch(/^\/\/ WebAssembly kernels: .*2 threads/);
+  expect(mlp.source).toMatch(/^\/\/ WebAssembly kernels: .*2 threads, relaxed-SIMD FMA/);
   expect(mlp.bitIdentical).toBe(true);
   expect(mlp.errorVsReference).toBeLessThanOrEqual(1e-5);
   expect(mlp.stats.posted).toBeGreaterThan(mlp.stats.withdrawn);
