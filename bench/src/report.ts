@@ -157,7 +157,7 @@ export function machine(): Machine {
   let commit = "unknown";
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", ":/packages", ":/bench"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", ":/packages", ":/bench", ":(top,exclude)bench/RESULTS.md"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     if (dirty !== "") commit += " (+ uncommitted changes in packages/ or bench/)";
   } catch {
     // not a git checkout
