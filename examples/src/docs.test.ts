@@ -35,7 +35,7 @@ describe("runSnippets", () => {
   });
 });
 
-describe.each(["tutorial.md", "choosing-an-engine.md"])("docs/%s", (page) => {
+describe.each(["tutorial.md", "choosing-an-engine.md", "wasm-kernels.md"])("docs/%s", (page) => {
   it("runs every snippet and prints what the page says", async () => {
     const { snippets, outputs } = await runSnippets(join(docs, page));
     expect(snippets.length).toBeGreaterThan(0);
