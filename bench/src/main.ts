@@ -4,12 +4,14 @@
  * any implementation gave a wrong answer or crashed (its row says FAILED), after printing everything.
  *
  * Options: --quick, --no-write, --only=W1,W3 (workloads), --impl=hand,reverse,… (implementation
- * ids), --skip-extras (no chunk curve, compile times or memory).
+ * ids), --skip-extras (no chunk curve, compile times, memory or headless Chromium), --only-browser
+ * (only the headless-Chromium section, for the workloads of --only; writes nothing).
  *
  * The jit's WebAssembly kernel rows (W3 whole step jitted, W4): `jit-1t`, `jit-2t` in a child
  * process that loads only the jit, `jit-fma-1t`, `jit-fma-2t` in a child started with
  * --experimental-wasm-relaxed-simd (impls/jit-kernels.ts), and the SIMD ceiling they are read
- * against (peak.ts).
+ * against (peak.ts). The headless-Chromium section (src/browser/) runs the W3/W4 kernel rows in a
+ * cross-origin isolated page (Web Worker second thread, relaxed-SIMD FMA on by default).
  */
 import { writeFileSync } from "node:fs";
 import { getPriority, loadavg } from "node:os";
@@ -26,18 +28,23 @@ import { formatBytes, formatTime, type Summary } from "./stats.js";
 import type { TimingOptions } from "./timing.js";
 import { matmulVariant, mlpVariant, rosenbrockVariants, seedVariant, specOf, type Variant } from "./workloads.js";
 import { handWritten } from "./impls/hand.js";
+import { BROWSER_TITLE, browserSection } from "./browser/section.js";
+import { measureInBrowser } from "./browser/session.js";
 
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
-const write = !quick && !argv.includes("--no-write");
+const onlyBrowser = argv.includes("--only-browser");
+const write = !quick && !onlyBrowser && !argv.includes("--no-write");
 const skipExtras = argv.includes("--skip-extras");
+/** The chunk curve, compile times and memory (the headless-Chromium section has its own condition). */
+const extras = !skipExtras && !onlyBrowser;
 const listArg = (name: string): string[] | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(",");
 const onlyWorkloads = listArg("only");
 const onlyImpls = listArg("impl");
-const known = new Set(["--quick", "--no-write", "--skip-extras"]);
+const known = new Set(["--quick", "--no-write", "--skip-extras", "--only-browser"]);
 for (const a of argv) {
   if (!known.has(a) && !a.startsWith("--only=") && !a.startsWith("--impl=")) {
-    console.error(`bench: unknown option ${a}; options: --quick --no-write --skip-extras --only=W1,W2,W3,W4 --impl=hand,forward,reverse,jit,${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit`);
+    console.error(`bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4 --impl=hand,forward,reverse,jit,${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium (the headless-Chromium section)`);
     process.exit(2);
   }
 }
@@ -56,7 +63,7 @@ const emit = (text: string) => {
 
 const m = machine();
 log(`${quick ? "quick" : "full"} run · ${machineLine(m)}`);
-const loaded = await loadImplementations(onlyImpls === undefined ? undefined : (id) => onlyImpls.includes(id) || id === "hand");
+const loaded = await loadImplementations(onlyBrowser ? (id) => id === "hand" : onlyImpls === undefined ? undefined : (id) => onlyImpls.includes(id) || id === "hand");
 const { absent, engines, versions } = loaded;
 /**
  * Implementations run in this process: every one but the jit's kernel rows, which run in child
@@ -97,15 +104,18 @@ emit(
 
 const wanted = (w: string) => onlyWorkloads === undefined || onlyWorkloads.includes(w);
 const variants: (() => Variant[])[] = [];
-if (wanted("W1")) variants.push(() => [seedVariant()]);
-// quick mode: every workload and code path, fewer variants (no n = 1e5 float32)
-if (wanted("W2")) {
-  for (const n of [1000, 100_000]) {
-    for (const dtype of ["float64", "float32"] as const) if (!(quick && n > 1000 && dtype === "float32")) variants.push(() => rosenbrockVariants(n, dtype));
+// --only-browser: no in-process or child rows
+if (!onlyBrowser) {
+  if (wanted("W1")) variants.push(() => [seedVariant()]);
+  // quick mode: every workload and code path, fewer variants (no n = 1e5 float32)
+  if (wanted("W2")) {
+    for (const n of [1000, 100_000]) {
+      for (const dtype of ["float64", "float32"] as const) if (!(quick && n > 1000 && dtype === "float32")) variants.push(() => rosenbrockVariants(n, dtype));
+    }
   }
+  if (wanted("W3")) variants.push(() => [mlpVariant()]);
+  if (wanted("W4")) for (const dtype of ["float32", "float64"] as const) variants.push(() => [matmulVariant(256, dtype)]);
 }
-if (wanted("W3")) variants.push(() => [mlpVariant()]);
-if (wanted("W4")) for (const dtype of ["float32", "float64"] as const) variants.push(() => [matmulVariant(256, dtype)]);
 
 // ── the jit's kernel rows: a child loading only the jit, and one started with the FMA flag ──
 
@@ -183,7 +193,7 @@ if (wanted("W1")) {
   }
 }
 
-if (wanted("W2")) {
+if (wanted("W2") && !onlyBrowser) {
   const columns = [
     { n: "1e3", dtype: "f64" },
     { n: "1e3", dtype: "f32" },
@@ -198,7 +208,7 @@ if (wanted("W2")) {
 
 let peaks: Peak[] = [];
 const kernelColumnsWanted = onlyImpls === undefined || onlyImpls.some((id) => id === "jit" || ALL_JIT_KERNEL_IDS.includes(id) || id === "tfjs-wasm" || id.startsWith("jax"));
-if ((wanted("W3") || wanted("W4")) && kernelColumnsWanted) {
+if ((wanted("W3") || wanted("W4")) && kernelColumnsWanted && !onlyBrowser) {
   const peakOptions: PeakOptions = quick ? { iterations: 300_000, reps: 9 } : { iterations: 2_000_000, reps: 41 };
   log("SIMD ceiling: add, mul, mul+add loops on 1 and 2 threads (this process); FMA loop (child process)");
   peaks = [...(await measurePeaks(["add", "mul", "mul+add"], peakOptions)), ...(await measurePeaks(["mul+add"], { ...peakOptions, threads: 2 }))];
@@ -216,10 +226,25 @@ if ((wanted("W3") || wanted("W4")) && kernelColumnsWanted) {
   );
 }
 
+// ── the jit in headless Chromium: a Web Worker as the second thread, relaxed-SIMD FMA by default ──
+
+if ((wanted("W3") || wanted("W4")) && (onlyBrowser || (!skipExtras && (onlyImpls === undefined || onlyImpls.includes("chromium"))))) {
+  const browserVariants = [...(wanted("W3") ? [mlpVariant()] : []), ...(wanted("W4") ? [matmulVariant(256, "float32"), matmulVariant(256, "float64")] : [])];
+  // each row alone, warmed up 2 s like the kernel children (V8 tiers the kernels up in the background)
+  const result = await measureInBrowser(browserVariants, { timing: kernelTiming, rowTimeoutMs: quick ? 60_000 : 180_000, log });
+  if (result.status === "FAILED") {
+    const rows = result.rows.flatMap((v) => v.rows.filter((r) => r.status === "FAILED").map((r) => `headless Chromium: ${v.variant.key}: ${r.label ?? r.impl.label}: ${r.note}`));
+    failures.push(...(rows.length > 0 ? rows : [`headless Chromium: ${result.reason ?? result.pageErrors.join("; ")}`]));
+  } else if (result.status === "n/a") {
+    log(`${BROWSER_TITLE.replace(/^#+ /, "")}: n/a (${result.reason ?? ""})`);
+  }
+  emit(browserSection(result, kernelTiming));
+}
+
 // ── forward engine: chunk-size curve ─────────────────────────────────────────────────────────
 
 const forward = engines.find((e) => e.id === "forward");
-if (!skipExtras && wanted("W2") && (onlyImpls === undefined || onlyImpls.includes("forward"))) {
+if (extras && wanted("W2") && (onlyImpls === undefined || onlyImpls.includes("forward"))) {
   const createEngine = forward?.module?.["createEngine"];
   if (forward?.engine === undefined) {
     emit(`### forward chunk-size curve\n\nnot measured: ${forward?.absent ?? "no forward package"}`);
@@ -244,7 +269,7 @@ if (!skipExtras && wanted("W2") && (onlyImpls === undefined || onlyImpls.include
 // ── jit: compile time ────────────────────────────────────────────────────────────────────────
 
 const jit = engines.find((e) => e.id === "jit");
-if (!skipExtras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
+if (extras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
   const title = "### JIT compile time (a generated chain of N primitives: sin, ·c, +c in turn, then sum, on an 8-vector)";
   if (jit?.engine === undefined) {
     emit(`${title}\n\nnot measured: ${jit?.absent ?? "no jit package"}`);
@@ -285,7 +310,7 @@ if (!skipExtras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
 /** glibc: large blocks by mmap and returned on free, so the resident set follows live buffers. */
 const MEMORY_CHILD_ENV = { MALLOC_MMAP_THRESHOLD_: "65536", MALLOC_TRIM_THRESHOLD_: "0" };
 
-if (!skipExtras && wanted("W2")) {
+if (extras && wanted("W2")) {
   const n = 100_000;
   const ids = quick ? ["hand", "reverse"] : ["hand", "forward", "reverse", "jit", "tfjs-cpu", "tfjs-wasm", "jax", "jax-jit"];
   const labels = new Map([...impls.map((i) => [i.id, i.label] as const), ...absent.map((a) => [a.id, a.label] as const)]);
@@ -331,10 +356,10 @@ const kernelColumns = [...ALL_JIT_KERNEL_IDS, "tfjs-wasm", "jax-jit"]
 const kernelSummary = kernelColumns.some((c) => ALL_JIT_KERNEL_IDS.includes(c.id))
   ? `\n\n### @chainrule/jit on WebAssembly kernels, against issue 10's targets\n\n${kernelSummaryTable(all, peaks, kernelColumns)}\n\nW3 here: the jit rows compile the whole step (valueAndGrad + SGD update) in one \`jit\`, like jax-js jit; tfjs wasm runs eagerly. Share of the SIMD ceiling: the GEMM's median GFLOP/s over threads × what one core issues (the GEMM-tile loop's fastest call, section “What this core issues”), with FMA for the FMA columns: where a target is missed, this says whether the kernel or the core falls short (and the two-thread loop there, whether the second core was free). ✓/✗: the issue's target for that thread count met or not. FMA columns: a child process started with \`${FMA_FLAG}\`.`
   : "";
-const summary = `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n${summaryTable(all, columns)}\n\nW1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s.${
+const summary = onlyBrowser ? "" : `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n${summaryTable(all, columns)}\n\nW1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s.${
   columns.some((c) => c.id === "jit") ? " W3 jit: valueAndGrad jitted, the SGD update in eager ir (as for reverse); the whole step jitted is in the next table." : ""
 }${absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""}${kernelSummary}`;
-emit(summary);
+if (!onlyBrowser) emit(summary);
 
 if (write) {
   const path = fileURLToPath(new URL("../RESULTS.md", import.meta.url));

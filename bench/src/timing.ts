@@ -3,9 +3,9 @@
  * calls per sample, then sampled in rounds: each round takes one sample of every implementation,
  * in an order rotated from round to round, so that a noisy neighbour on the shared machine hits
  * them all alike. A sample is the mean time of its calls; the report is the median over rounds
- * and the min–max spread.
+ * and the min–max spread. Uses the global `performance` (Node and browsers: the browser page runs
+ * this file too).
  */
-import { performance } from "node:perf_hooks";
 import { summarize, type Summary } from "./stats.js";
 
 /** One implementation of one workload, ready to time. */

@@ -8,14 +8,12 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   add,
-  crossEntropy,
   matmul,
   mul,
   sin,
   slice,
   sub,
   sum,
-  tanh,
   tensor,
   type Engine,
   type Tensor,
@@ -103,33 +101,8 @@ export function rosenbrockIr(x: Tensor): Tensor {
   return sum(add(mul(100, mul(t, t)), mul(u, u)));
 }
 
-export interface MlpParams {
-  w1: Tensor;
-  b1: Tensor;
-  w2: Tensor;
-  b2: Tensor;
-}
-
-/** W3: mean softmax cross-entropy of the tanh MLP. */
-export function mlpLoss(params: MlpParams, x: Tensor, labels: Tensor): Tensor {
-  const hidden = tanh(add(matmul(x, params.w1), params.b1));
-  return crossEntropy(add(matmul(hidden, params.w2), params.b2), labels);
-}
-
-export function mlpTensors(variant: MlpVariant): { params: MlpParams; x: Tensor; labels: Tensor } {
-  const { batch: B, inputs: D, hidden: H, classes: O } = variant.input;
-  const i = variant.input;
-  return {
-    params: {
-      w1: tensor(i.w1, { shape: [D, H] }),
-      b1: tensor(i.b1, { shape: [H] }),
-      w2: tensor(i.w2, { shape: [H, O] }),
-      b2: tensor(i.b2, { shape: [O] }),
-    },
-    x: tensor(i.x, { shape: [B, D] }),
-    labels: tensor(i.labels, { shape: [B] }),
-  };
-}
+export { mlpLoss, mlpTensors, type MlpParams } from "./mlp-model.js";
+import { mlpLoss, mlpTensors, type MlpParams } from "./mlp-model.js";
 
 /** One SGD step with any engine's valueAndGrad; the update uses eager ir ops. */
 function mlpTrainer(engine: Engine, variant: MlpVariant, label?: string): Built {

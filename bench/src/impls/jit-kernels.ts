@@ -18,7 +18,8 @@ import { matmul, mul, sub, tensor, type Engine, type Tensor } from "@chainrule/i
 import type * as JitPackage from "@chainrule/jit";
 import { mlpSegments } from "../reference.js";
 import type { Built, Implementation, MatmulVariant, MlpVariant, Unsupported, Variant } from "../workloads.js";
-import { mlpLoss, mlpTensors, type EnginePackage, type MlpParams } from "./chainrule.js";
+import type { EnginePackage } from "./chainrule.js";
+import { mlpLoss, mlpTensors, type MlpParams } from "./mlp-model.js";
 import { kernelId, kernelLabel, kernelSettings, programFact } from "./jit-program.js";
 
 /** What the kernel rows use of @chainrule/jit. */
