@@ -110,6 +110,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   for (const n of p.nodes) for (const id of n.inputs) (consumers.get(id) ?? consumers.set(id, []).get(id)!).push(n);
   const outputs = new Set(p.outputs);
   const steps: StepBuilder[] = [];
+  /** Set once the outputs are known: new output arrays, allocated and their pages touched (below). */
+  let prepareOutputs: () => void = () => {};
   const listing: string[] = [];
   let kernelSteps = 0;
   let jsSteps = 0;
@@ -426,6 +428,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
         run: () => {
           if (!job.start()) all();
           else {
+            // the worker is taking blocks: the output arrays' page faults overlap with its work
+            prepareOutputs();
             let i: number;
             while ((i = job.next()) < blocks) f(a, b + i * bStep, c + i * cStep, scratchAt);
             job.finish();
@@ -513,7 +517,27 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   const outputEmpty = outputSlots.map((s) => sizeOf(s.shape) === 0);
   const run = (...xs: unknown[]): unknown[] => runInto(xs, undefined);
   /** `run`, writing output j into `into[j]` where given (same typed-array type and length). */
+  /**
+   * New arrays for this call's outputs (none given by the caller), with one element per 4 KiB page
+   * written: a new array's pages are fresh from the OS (~0.1 ms of page faults per 256 KiB in a
+   * training loop). A two-thread GEMM calls this once the worker is taking blocks, so the faults
+   * overlap with its work; the copies out then land in mapped pages.
+   */
+  let prepared: (ArrayLike<number> | undefined)[] | undefined;
+  let given: readonly (ArrayLike<number> | undefined)[] | undefined;
+  prepareOutputs = () => {
+    if (prepared !== undefined) return;
+    prepared = outputViews.map((v, j) => {
+      if (outputRank0[j] || outputEmpty[j] || given?.[j] !== undefined) return undefined;
+      const fresh = new (outputCtors[j] as unknown as new (length: number) => typeof v)(v.length);
+      const stride = 4096 / fresh.BYTES_PER_ELEMENT;
+      for (let i = 0; i < fresh.length; i += stride) fresh[i] = 0;
+      return fresh;
+    });
+  };
   const runInto = (xs: readonly unknown[], into: readonly (ArrayLike<number> | undefined)[] | undefined): unknown[] => {
+    prepared = undefined;
+    given = into;
     const t0 = options.profile ? performance.now() : 0;
     for (let j = 0; j < inputViews.length; j++) {
       const v = inputViews[j]!;
@@ -530,13 +554,15 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
       // a given buffer (donated): set() into memory in use; otherwise a new array. The typed-array
       // constructor copies a same-typed view ~2× faster than slice() (V8 12, 400 KB), but a new
       // array's pages are fresh from the OS: ~0.1 ms per 256 KB of page faults in a training loop
-      const target = into?.[j] as typeof v | undefined;
+      const target = (into?.[j] ?? prepared?.[j]) as typeof v | undefined;
       if (target !== undefined) {
         target.set(v);
         out[j] = target;
       } else out[j] = outputRank0[j] ? v[0] : outputEmpty[j] ? v.slice(0, 0) : new outputCtors[j]!(v);
     }
     if (options.profile) samples[built.length + 1]!.push(performance.now() - t2);
+    prepared = undefined;
+    given = undefined;
     return out;
   };
   const source = [
