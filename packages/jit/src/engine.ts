@@ -14,6 +14,7 @@ import {
 import { interpreter } from "./ad.js";
 import { recordCompile, SignatureCache, stats } from "./cache.js";
 import { compileTrusted as compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
+import { checkKernelSettings } from "./wasm/config.js";
 
 export type Kind = "jit" | "grad" | "valueAndGrad" | "jacobian" | "hessian" | "jvp" | "hvp" | "vjpValue" | "vjpPullback";
 
@@ -541,6 +542,7 @@ function lastSourceOf(c: Compiled): string | undefined {
 /** Compiles `f` for plain evaluation (cached per argument signature). */
 export function jit<F extends AnyFunction>(f: F, options: JitOptions = {}): CompiledFunction<F> {
   checkFunction("jit", f);
+  checkKernelOptions("jit", options);
   const donate: unknown = options.donate;
   if (donate !== undefined && !(Array.isArray(donate) && donate.every((a) => Number.isInteger(a) && a >= 0))) {
     throw new ArgumentError(`jit: expected donate to be an array of argument positions (integers ≥ 0), got ${describeValue(donate)}`);
@@ -548,9 +550,16 @@ export function jit<F extends AnyFunction>(f: F, options: JitOptions = {}): Comp
   return wrap(new Compiled("jit", f, 0, options)) as CompiledFunction<F>;
 }
 
+/** The per-function kernel options (`threads`, `kernels`) of `op`, checked. */
+function checkKernelOptions(op: string, options: JitOptions): void {
+  checkKernelSettings(op, options as Record<string, unknown>, ["threads"]);
+  if (options.kernels !== undefined && typeof options.kernels !== "boolean") throw new ArgumentError(`${op}: expected kernels to be a boolean, got ${describeValue(options.kernels)}`);
+}
+
 function transform(kind: Kind, op: string) {
   return (f: AnyFunction, argnums: Argnums = 0, options: JitOptions = {}) => {
     checkFunction(op, f);
+    checkKernelOptions(op, options);
     return wrap(new Compiled(kind, f, argnums, options));
   };
 }

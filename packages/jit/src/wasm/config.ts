@@ -2,6 +2,7 @@
  * Process-wide settings of the WebAssembly kernels; per-function options (`jit(f, { kernels,
  * threads })`) override them. Kernels are on by default where WebAssembly SIMD is available.
  */
+import { ArgumentError } from "@chainrule/ir";
 import type { Program } from "../optimize.js";
 import { kernelsUnavailable, wasmFeatures, type WasmFeatures } from "./features.js";
 import { compileKernelProgram, kernelStats, type KernelProgram } from "./program.js";
@@ -10,7 +11,7 @@ import { threadPool, threadsReady, threadStats, threadsUnavailable } from "./thr
 export interface KernelConfig {
   /** Run matmul-heavy programs on WebAssembly SIMD kernels (false: generated JavaScript only). */
   enabled: boolean;
-  /** Threads for large kernels, 1 or 2 (2 needs workers and shared memory; else 1, same results). */
+  /** Threads for large kernels: 1, or 2 or more for two (2 needs workers and shared memory; else 1, same results). */
   threads: number;
   /** Use relaxed-SIMD FMA where the host validates it. */
   fma: boolean;
@@ -23,14 +24,38 @@ export interface KernelConfig {
 const DEFAULTS: KernelConfig = { enabled: true, threads: 1, fma: true, minMatmulWork: 4096, everyProgram: false };
 const current: KernelConfig = { ...DEFAULTS };
 
+function describe(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : typeof value === "object" && value !== null ? (Array.isArray(value) ? "an array" : "an object") : String(value);
+}
+
+/** What each kernel setting accepts (the error message names it). */
+const SETTING_CHECKS: { readonly [K in keyof KernelConfig]: readonly [accepts: (v: unknown) => boolean, expected: string] } = {
+  enabled: [(v) => typeof v === "boolean", "a boolean"],
+  threads: [(v) => Number.isInteger(v) && (v as number) >= 1, "an integer ≥ 1 (two are used at most)"],
+  fma: [(v) => typeof v === "boolean", "a boolean"],
+  minMatmulWork: [(v) => Number.isInteger(v) && (v as number) >= 0, "an integer ≥ 0"],
+  everyProgram: [(v) => typeof v === "boolean", "a boolean"],
+};
+
+/** Throws an ArgumentError naming `op` and the setting when `settings` holds a value it does not accept. */
+export function checkKernelSettings(op: string, settings: Record<string, unknown>, keys: readonly (keyof KernelConfig)[]): void {
+  for (const key of Object.keys(settings)) {
+    const value = settings[key];
+    if (value === undefined) continue;
+    if (!(keys as readonly string[]).includes(key)) {
+      if (op === "configureKernels") throw new ArgumentError(`configureKernels: expected settings among ${keys.join(", ")}, got ${JSON.stringify(key)}`);
+      continue;
+    }
+    const [accepts, expected] = SETTING_CHECKS[key as keyof KernelConfig];
+    if (!accepts(value)) throw new ArgumentError(`${op}: expected ${key} to be ${expected}, got ${describe(value)}`);
+  }
+}
+
 /** Changes the kernel settings (returns the previous ones); `configureKernels()` restores defaults. */
 export function configureKernels(patch?: Partial<KernelConfig>): KernelConfig {
+  if (patch !== undefined) checkKernelSettings("configureKernels", patch as Record<string, unknown>, Object.keys(DEFAULTS) as (keyof KernelConfig)[]);
   const before = { ...current };
   Object.assign(current, patch === undefined ? DEFAULTS : patch);
-  if (!Number.isInteger(current.threads) || current.threads < 1) {
-    Object.assign(current, before);
-    throw new RangeError(`configureKernels: expected threads ≥ 1, got ${String(patch?.threads)}`);
-  }
   return before;
 }
 
