@@ -95,6 +95,19 @@ const SPIN_MICROSECONDS = 500;
 /** Browsers: a main thread spinning this long on a job the worker claimed gives up on the worker. */
 const LOST_AFTER_MS = 10_000;
 
+/**
+ * Claims the posted request inside a worker's loop (both workers: the same code): the main thread
+ * may have claimed it first (then it runs the job itself, and the worker marks it done).
+ */
+const CLAIM_REQUEST = String.raw`
+    seen = Atomics.load(ctl, ${REQUEST});
+    if (Atomics.compareExchange(ctl, ${CLAIM}, seen, -seen) !== seen) {
+      Atomics.store(ctl, ${DONE}, seen);
+      continue;
+    }
+    const job = Atomics.load(ctl, ${JOB});
+    let taken = 0;`;
+
 /** Runs the blocks of the posted job `job` (both workers: the same code). */
 const RUN_BLOCKS = String.raw`
       const f = kernels[job];
@@ -122,14 +135,7 @@ for (;;) {
       started = performance.now();
     }
   }
-  seen = Atomics.load(ctl, ${REQUEST});
-  // claim the request; the main thread may have claimed it first (then it runs the job itself)
-  if (Atomics.compareExchange(ctl, ${CLAIM}, seen, -seen) !== seen) {
-    Atomics.store(ctl, ${DONE}, seen);
-    continue;
-  }
-  const job = Atomics.load(ctl, ${JOB});
-  let taken = 0;
+${CLAIM_REQUEST}
   try {
     if (job === -1) {
       // messages in order: drops of collected programs' kernels, then the registration
@@ -180,14 +186,7 @@ function serve() {
         started = performance.now();
       }
     }
-    seen = Atomics.load(ctl, ${REQUEST});
-    // claim the request; the main thread may have claimed it first (then it runs the job itself)
-    if (Atomics.compareExchange(ctl, ${CLAIM}, seen, -seen) !== seen) {
-      Atomics.store(ctl, ${DONE}, seen);
-      continue;
-    }
-    const job = Atomics.load(ctl, ${JOB});
-    let taken = 0;
+${CLAIM_REQUEST}
     try {${RUN_BLOCKS}
     } catch (e) {
       Atomics.store(ctl, ${FAILED}, 1);
