@@ -817,7 +817,36 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   // buffer assignment by liveness
   let pooledBytes = 0;
   const free = new Map<string, string[]>();
+  // buffers in use, a min-heap by last use: a gradient program keeps ~n forward values alive, so a
+  // linear scan per buffer was quadratic (5 ms of a 2,000-node program's 11 ms of codegen)
   const active: Buf[] = [];
+  const activate = (b: Buf) => {
+    let i = active.push(b) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (active[parent]!.lastUse <= b.lastUse) break;
+      active[i] = active[parent]!;
+      i = parent;
+    }
+    active[i] = b;
+  };
+  const release = (): Buf => {
+    const top = active[0]!;
+    const last = active.pop()!;
+    if (active.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= active.length) break;
+        const c = l + 1 < active.length && active[l + 1]!.lastUse < active[l]!.lastUse ? l + 1 : l;
+        if (active[c]!.lastUse >= last.lastUse) break;
+        active[i] = active[c]!;
+        i = c;
+      }
+      active[i] = last;
+    }
+    return top;
+  };
   let pooled = 0;
   const reuse = options.reuse !== false;
   const sorted = bufs.map((b, i) => [b, i] as const).sort((x, y) => x[0].def - y[0].def || x[1] - y[1]);
@@ -826,13 +855,10 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       b.name = spill ? `O[${int(i)}]` : ident("o", i);
       continue;
     }
-    for (let j = active.length - 1; j >= 0; j--) {
-      const a = active[j]!;
-      if (a.lastUse < b.def) {
-        active.splice(j, 1);
-        const key = `${a.dtype}:${a.size}`;
-        if (reuse) (free.get(key) ?? free.set(key, []).get(key)!).push(a.name);
-      }
+    while (active.length > 0 && active[0]!.lastUse < b.def) {
+      const a = release();
+      const key = `${a.dtype}:${a.size}`;
+      if (reuse) (free.get(key) ?? free.set(key, []).get(key)!).push(a.name);
     }
     if (b.reads === 0 && b.droppable) continue; // never read: its stores in a fused loop were dropped
     const key = `${b.dtype}:${b.size}`;
@@ -843,7 +869,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       pooledBytes += b.size * (b.dtype === "float64" ? 8 : b.dtype === "bool" ? 1 : 4);
       preamble.push(`const ${b.name} = new ${ARRAY_CTOR[b.dtype]}(${int(b.size)});`);
     }
-    active.push(b);
+    activate(b);
   }
 
   const body: string[] = [];
