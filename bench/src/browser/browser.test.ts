@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { mlpInput } from "../data.js";
 import type { TimingOptions } from "../timing.js";
 import { matmulVariant, mlpVariant } from "../workloads.js";
-import { CHROMIUM, chromiumInstalled } from "./chromium.js";
+import { CHROMIUM, chromiumInstalled, INSTALL_CHROMIUM } from "@chainrule/browser-tests/chromium";
 import { browserSection } from "./section.js";
 import { measureInBrowser } from "./session.js";
 
@@ -15,7 +15,7 @@ const fast: TimingOptions = { warmupMs: 1, warmupCalls: 1, sampleMs: 0.5, rounds
 const tiny = () => [mlpVariant(mlpInput(16, 64, 32, 5)), matmulVariant(24, "float32"), matmulVariant(24, "float64")];
 
 function requireChromium(): void {
-  if (!chromiumInstalled()) throw new Error(`these tests need Debian's Chromium at ${CHROMIUM}: apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium`);
+  if (!chromiumInstalled()) throw new Error(`these tests need Debian's Chromium at ${CHROMIUM}: ${INSTALL_CHROMIUM}`);
 }
 
 describe("headless Chromium section", () => {

@@ -10,8 +10,9 @@ import { fromChildRow, type ChildRow } from "../children.js";
 import type { Row } from "../run.js";
 import type { TimingOptions } from "../timing.js";
 import { specOf, type MatmulVariant, type MlpVariant } from "../workloads.js";
-import { bundlePage } from "./bundle.js";
-import { CHROMIUM, chromiumInstalled, INSTALL_CHROMIUM, launchChromium } from "./chromium.js";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bundleModule, CHROMIUM, chromiumInstalled, INSTALL_CHROMIUM, launchChromium } from "@chainrule/browser-tests/chromium";
 import type { BenchPageApi, BrowserRowSpec, PageInfo } from "./protocol.js";
 import { browserRowId, browserRowLabel, browserRowSpecs } from "./rows.js";
 import { servePage } from "./server.js";
@@ -71,10 +72,10 @@ export async function measureInBrowser(variants: readonly (MlpVariant | MatmulVa
   const pageErrors: string[] = [];
   try {
     log("headless Chromium: bundling the page (Vite)");
-    const script = await bundlePage();
+    const script = await bundleModule(join(dirname(fileURLToPath(import.meta.url)), "page.ts"));
     const server = await servePage(script);
     cleanups.push(server.close);
-    const browser: Browser = await launchChromium(executable);
+    const browser: Browser = await launchChromium([], executable);
     cleanups.push(() => browser.close());
     const page = await (await browser.newContext()).newPage();
     page.on("console", (m) => {

@@ -3,56 +3,26 @@
  * dist build), serving it on 127.0.0.1 under several header sets, and Debian's Chromium driven by
  * playwright-core (never a downloaded browser).
  */
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
-import { build, defaultClientConditions } from "vite";
+import type { Browser, Page } from "playwright-core";
+import { bundleModule, CHROMIUM, chromiumInstalled, INSTALL_CHROMIUM } from "./chromium.js";
 import type { PageApi } from "./page.js";
 
-export const CHROMIUM = "/usr/bin/chromium";
-
-export function chromiumInstalled(): boolean {
-  return existsSync(CHROMIUM);
-}
+export { chromiumInstalled, launchChromium } from "./chromium.js";
 
 /** Fails (never skips) when Debian's Chromium is missing, saying how to install it. */
 export function requireChromium(): void {
   if (!chromiumInstalled()) {
-    throw new Error(
-      `the browser tests need Debian's Chromium at ${CHROMIUM}, which is missing: install it with ` +
-        "`apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium` (as root; .ci/run does this)",
-    );
+    throw new Error(`the browser tests need Debian's Chromium at ${CHROMIUM}, which is missing: install it with \`${INSTALL_CHROMIUM}\` (as root; .ci/run does this)`);
   }
 }
 
-/** Bundles page.ts with Vite's build API into a temporary folder; returns the folder. */
-export async function bundlePage(): Promise<{ dir: string; script: string; dispose: () => Promise<void> }> {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const dir = await mkdtemp(join(tmpdir(), "chainrule-browser-"));
-  await build({
-    configFile: false,
-    root: here,
-    logLevel: "warn",
-    publicDir: false,
-    // the packages' TypeScript sources, as in every package's tests
-    resolve: { conditions: ["@chainrule/source", ...defaultClientConditions] },
-    build: {
-      outDir: dir,
-      emptyOutDir: true,
-      minify: false,
-      sourcemap: false,
-      target: "es2022",
-      reportCompressedSize: false,
-      lib: { entry: join(here, "page.ts"), formats: ["es"], fileName: () => "page.js" },
-    },
-  });
-  const script = await readFile(join(dir, "page.js"), "utf8");
-  return { dir, script, dispose: () => rm(dir, { recursive: true, force: true }) };
+/** Bundles page.ts (the test page). */
+export function bundlePage(): Promise<string> {
+  return bundleModule(join(dirname(fileURLToPath(import.meta.url)), "page.ts"));
 }
 
 const ISOLATED = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
@@ -95,16 +65,6 @@ export async function serve(script: string): Promise<{ url: string; close: () =>
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-/** Launches Debian's Chromium headless with the flags this machine needs (closed network). */
-export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
-  requireChromium();
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", ...extraArgs],
-  });
 }
 
 export interface OpenPage {

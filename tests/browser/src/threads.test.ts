@@ -16,9 +16,7 @@ const cleanups: (() => Promise<unknown>)[] = [];
 beforeAll(async () => {
   // without Chromium every test below fails with the message that says how to install it
   if (!chromiumInstalled()) return;
-  const bundle = await bundlePage();
-  cleanups.push(bundle.dispose);
-  const server = await serve(bundle.script);
+  const server = await serve(await bundlePage());
   cleanups.push(server.close);
   base = server.url;
   browser = await launchChromium(["--js-flags=--expose-gc"]);
