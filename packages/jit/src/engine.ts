@@ -8,7 +8,7 @@
  * outermost call compiles one graph.
  */
 import {
-  ArgumentError, ConcretizationError, config, flatten, nextLevel, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
+  ArgumentError, ConcretizationError, config, flatten, leafCount, nextLevel, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
   type AnyFunction, type Argnums, type Engine, type GradientOf, type Graph, type Inputs, type JacobianTree, type Output, type TreeDef,
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
@@ -116,20 +116,6 @@ export interface JitOptions extends CompileOptions {
    * reuse buffers (like JAX, donation is a hint): elsewhere the donated tensors stay valid.
    */
   donate?: readonly number[];
-}
-
-/** Leaves in a tree definition. */
-function leafCount(def: TreeDef): number {
-  switch (def.kind) {
-    case "number":
-    case "tensor":
-      return 1;
-    case "none":
-      return 0;
-    case "array":
-    case "object":
-      return def.children.reduce((n, c) => n + leafCount(c), 0);
-  }
 }
 
 /**
