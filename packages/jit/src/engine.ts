@@ -8,7 +8,7 @@
  * outermost call compiles one graph.
  */
 import {
-  ArgumentError, ConcretizationError, config, flatten, leafCount, nextLevel, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
+  ArgumentError, ConcretizationError, config, describeValue, flatten, leafCount, nextLevel, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
   type AnyFunction, type Argnums, type Engine, type GradientOf, type Graph, type Inputs, type JacobianTree, type Output, type TreeDef,
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
@@ -471,12 +471,6 @@ export interface CompiledFunction<F extends AnyFunction = AnyFunction> {
    * its cache key; undefined when it runs as generated JavaScript (or before the first call).
    */
   readonly wat: string | undefined;
-}
-
-function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  return typeof value === "number" ? `number ${value}` : typeof value === "function" ? "a function" : typeof value;
 }
 
 function checkFunction(op: string, f: unknown): void {

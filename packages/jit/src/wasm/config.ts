@@ -2,7 +2,7 @@
  * Process-wide settings of the WebAssembly kernels; per-function options (`jit(f, { kernels,
  * threads })`) override them. Kernels are on by default where WebAssembly SIMD is available.
  */
-import { ArgumentError } from "@chainrule/ir";
+import { ArgumentError, describeValue } from "@chainrule/ir";
 import type { Program } from "../optimize.js";
 import { kernelsUnavailable, wasmFeatures, type WasmFeatures } from "./features.js";
 import { compileKernelProgram, kernelStats, type KernelProgram } from "./program.js";
@@ -24,10 +24,6 @@ export interface KernelConfig {
 const DEFAULTS: KernelConfig = { enabled: true, threads: 1, fma: true, minMatmulWork: 4096, everyProgram: false };
 const current: KernelConfig = { ...DEFAULTS };
 
-function describe(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : typeof value === "object" && value !== null ? (Array.isArray(value) ? "an array" : "an object") : String(value);
-}
-
 /** What each kernel setting accepts (the error message names it). */
 const SETTING_CHECKS: { readonly [K in keyof KernelConfig]: readonly [accepts: (v: unknown) => boolean, expected: string] } = {
   enabled: [(v) => typeof v === "boolean", "a boolean"],
@@ -47,7 +43,7 @@ export function checkKernelSettings(op: string, settings: Record<string, unknown
       continue;
     }
     const [accepts, expected] = SETTING_CHECKS[key as keyof KernelConfig];
-    if (!accepts(value)) throw new ArgumentError(`${op}: expected ${key} to be ${expected}, got ${describe(value)}`);
+    if (!accepts(value)) throw new ArgumentError(`${op}: expected ${key} to be ${expected}, got ${describeValue(value)}`);
   }
 }
 

@@ -80,13 +80,13 @@ describe("the JIT runs matmul-heavy programs on WebAssembly kernels", () => {
     expect(compileStats().compiles).toBeGreaterThan(0);
   });
   it("bad settings are errors naming the setting", () => {
-    expect(() => configureKernels({ threads: 0 })).toThrow(/configureKernels: expected threads to be an integer ≥ 1 \(two are used at most\), got 0/);
-    expect(() => configureKernels({ fma: "yes" as never })).toThrow(/configureKernels: expected fma to be a boolean, got "yes"/);
-    expect(() => configureKernels({ minMatmulWork: -5 })).toThrow(/configureKernels: expected minMatmulWork to be an integer ≥ 0, got -5/);
+    expect(() => configureKernels({ threads: 0 })).toThrow(/configureKernels: expected threads to be an integer ≥ 1 \(two are used at most\), got number 0/);
+    expect(() => configureKernels({ fma: "yes" as never })).toThrow(/configureKernels: expected fma to be a boolean, got string "yes"/);
+    expect(() => configureKernels({ minMatmulWork: -5 })).toThrow(/configureKernels: expected minMatmulWork to be an integer ≥ 0, got number -5/);
     expect(() => configureKernels({ thread: 2 } as never)).toThrow(/configureKernels: expected settings among enabled, threads, fma, minMatmulWork, everyProgram, got "thread"/);
     expect(kernelInfo().config.threads).toBe(1); // a refused patch changes nothing
     const f = (a: Tensor, b: Tensor) => matmul(a, b);
-    expect(() => jit(f, { threads: 2.5 })).toThrow(/jit: expected threads to be an integer ≥ 1 \(two are used at most\), got 2.5/);
+    expect(() => jit(f, { threads: 2.5 })).toThrow(/jit: expected threads to be an integer ≥ 1 \(two are used at most\), got number 2.5/);
     expect(() => jit(f, { threads: -1 })).toThrow(ArgumentError);
     expect(() => jit(f, { kernels: "yes" as never })).toThrow(/jit: expected kernels to be a boolean, got/);
     expect(() => grad((a: Tensor) => sum(f(a, a)), 0, { threads: 0 })).toThrow(/grad: expected threads to be an integer ≥ 1/);
