@@ -49,7 +49,9 @@ const result = trainMlp({ onStep: (step, loss) => bar.update(step + 1, `loss ${l
 bar.done(`loss ${result.losses.at(-1).toFixed(4)}`);
 const curve = join(out, "mlp-loss.svg");
 writeFileSync(curve, lossCurveSvg(result.losses));
-console.log(`accuracy: ${(100 * result.accuracy).toFixed(1)}% on the training points, ${(100 * result.testAccuracy).toFixed(1)}% on fresh points`);
+console.log(
+  `accuracy: ${(100 * result.accuracy).toFixed(1)}% on the training points, ${(100 * result.testAccuracy).toFixed(1)}% on fresh points`,
+);
 console.log(`loss curve written to ${fromRoot(curve)}`);
 
 console.log(`\ndone in ${((performance.now() - started) / 1000).toFixed(1)} s. Next: docs/tutorial.md, or try`);

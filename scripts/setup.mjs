@@ -32,7 +32,8 @@ const command = dashdash === -1 ? [] : argv.slice(dashdash + 1);
 const noInstall = flags.includes("--no-install");
 const printPath = flags.includes("--print-path");
 const unknown = flags.filter((f) => f !== "--no-install" && f !== "--print-path");
-if (unknown.length > 0) fail(`unknown option(s) ${unknown.join(" ")}; usage: node scripts/setup.mjs [--no-install] [--print-path] [-- CMD ARGS...]`);
+if (unknown.length > 0)
+  fail(`unknown option(s) ${unknown.join(" ")}; usage: node scripts/setup.mjs [--no-install] [--print-path] [-- CMD ARGS...]`);
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const match = /^pnpm@(\d+\.\d+\.\d+)$/.exec(pkg.packageManager ?? "");
@@ -92,11 +93,9 @@ function ensurePnpm() {
     return true;
   }
   log(`pnpm on PATH is ${onPath ?? "missing"}, want ${wanted}: installing pnpm@${wanted} into .tools/ with npm`);
-  const r = run(
-    "npm",
-    ["install", "--global", "--prefix", toolsDir, `pnpm@${wanted}`, "--no-audit", "--no-fund", "--loglevel=error"],
-    { stdio: ["ignore", "inherit", "inherit"] },
-  );
+  const r = run("npm", ["install", "--global", "--prefix", toolsDir, `pnpm@${wanted}`, "--no-audit", "--no-fund", "--loglevel=error"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   if (r.status !== 0) fail(`npm install pnpm@${wanted} into .tools/ failed (exit ${r.status ?? r.signal})`);
   const got = versionOf(localPnpm);
   if (got !== wanted) fail(`.tools/ pnpm reports version ${got ?? "nothing"}, want ${wanted}`);

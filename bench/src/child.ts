@@ -87,7 +87,15 @@ async function memory(implId: string, n: number, dtype: FloatDType): Promise<obj
   if (impl === undefined) return { absent: loaded.absent.find((a) => a.id === implId)?.reason ?? `no implementation ${implId}` };
   // the expected answer is computed after the measurements, so its arrays are not resident slack
   const input = rosenbrockInput(n, dtype);
-  const variant: RosenbrockVariant = { key: "memory", workload: "W2", kind: "grad", title: "memory", tolerance: TOLERANCE[dtype], input, expected: [] };
+  const variant: RosenbrockVariant = {
+    key: "memory",
+    workload: "W2",
+    kind: "grad",
+    title: "memory",
+    tolerance: TOLERANCE[dtype],
+    input,
+    expected: [],
+  };
   const built = await impl.build(variant);
   if (isUnsupported(built)) return { unsupported: built.unsupported };
   await built.case.prepare?.();
@@ -186,7 +194,8 @@ async function compile(nodes: number): Promise<object> {
   // 2. grad(f): trace + differentiate + optimize + generate, on the first call
   const events: CompileEventLike[] = [];
   const onCompile = module["onCompile"];
-  const unsubscribe = typeof onCompile === "function" ? (onCompile as (l: (e: CompileEventLike) => void) => () => void)((e) => events.push(e)) : undefined;
+  const unsubscribe =
+    typeof onCompile === "function" ? (onCompile as (l: (e: CompileEventLike) => void) => () => void)((e) => events.push(e)) : undefined;
   try {
     const g = jit.engine.grad(f);
     const start = performance.now();
@@ -206,13 +215,15 @@ async function compile(nodes: number): Promise<object> {
     unsubscribe?.();
   }
   const event = events[0];
-  if (event !== undefined) Object.assign(out, { gradNodes: event.nodes, gradOptimizedNodes: event.optimizedNodes, gradCompileMs: event.milliseconds });
+  if (event !== undefined)
+    Object.assign(out, { gradNodes: event.nodes, gradOptimizedNodes: event.optimizedNodes, gradCompileMs: event.milliseconds });
   return out;
 }
 
 function errorText(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  const where = error instanceof Error ? /\n\s+at (?:\S+ )?\(?([^()\s]+\/(?:packages|bench)\/[^()\s]+)\)?/.exec(error.stack ?? "")?.[1] : undefined;
+  const where =
+    error instanceof Error ? /\n\s+at (?:\S+ )?\(?([^()\s]+\/(?:packages|bench)\/[^()\s]+)\)?/.exec(error.stack ?? "")?.[1] : undefined;
   return `${text.split("\n")[0]!.slice(0, 200)}${where === undefined ? "" : ` (at ${where.replace(/^.*\/(packages|bench)\//, "$1/")})`}`;
 }
 
@@ -223,7 +234,8 @@ async function main(): Promise<void> {
     if (mode === "memory") out = await memory(args[0]!, Number(args[1]), args[2] as FloatDType);
     else if (mode === "compile") out = await compile(Number(args[0]));
     else if (mode === "w1") out = await w1Alone(args[0]!, JSON.parse(args[1]!) as TimingOptions);
-    else if (mode === "kernels") out = await kernels(JSON.parse(args[0]!) as VariantSpec, JSON.parse(args[1]!) as TimingOptions, args[2]!.split(","));
+    else if (mode === "kernels")
+      out = await kernels(JSON.parse(args[0]!) as VariantSpec, JSON.parse(args[1]!) as TimingOptions, args[2]!.split(","));
     else if (mode === "peak") out = await peak(args[0]!.split(",") as PeakLoop[], JSON.parse(args[1]!) as PeakOptions);
     else out = { failed: `child: expected mode memory, compile, w1, kernels or peak, got ${String(mode)}` };
   } catch (error) {

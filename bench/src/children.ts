@@ -28,7 +28,12 @@ export interface ChildResult {
   readonly ms: number;
 }
 
-export function runChild(args: readonly string[], timeoutMs: number, env: Record<string, string> = {}, nodeFlags: readonly string[] = []): ChildResult {
+export function runChild(
+  args: readonly string[],
+  timeoutMs: number,
+  env: Record<string, string> = {},
+  nodeFlags: readonly string[] = [],
+): ChildResult {
   const start = Date.now();
   const result = spawnSync(process.execPath, [...loaderFlags(), "--expose-gc", ...nodeFlags, childPath, ...args], {
     encoding: "utf8",
@@ -41,7 +46,12 @@ export function runChild(args: readonly string[], timeoutMs: number, env: Record
   if (result.error !== undefined && (result.error as { code?: string }).code === "ETIMEDOUT") {
     return { ok: false, error: `timed out after ${Math.round(timeoutMs / 1000)} s`, ms };
   }
-  if (result.signal !== null) return { ok: false, error: `killed by ${result.signal}${result.signal === "SIGTERM" ? ` (timeout ${Math.round(timeoutMs / 1000)} s)` : ""}`, ms };
+  if (result.signal !== null)
+    return {
+      ok: false,
+      error: `killed by ${result.signal}${result.signal === "SIGTERM" ? ` (timeout ${Math.round(timeoutMs / 1000)} s)` : ""}`,
+      ms,
+    };
   const lines = (result.stdout ?? "").trim().split("\n");
   const last = lines[lines.length - 1] ?? "";
   try {

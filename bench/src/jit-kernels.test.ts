@@ -14,11 +14,25 @@ import { measurePeaks, type Peak } from "./peak.js";
 import { ceilingShareTable, kernelSummaryTable, shareOfCeiling } from "./report.js";
 import { runVariant, type Row } from "./run.js";
 import type { TimingOptions } from "./timing.js";
-import { matmulVariant, mlpVariant, rosenbrockVariants, seedVariant, specOf, type Implementation, type MlpVariant, type Variant } from "./workloads.js";
+import {
+  matmulVariant,
+  mlpVariant,
+  rosenbrockVariants,
+  seedVariant,
+  specOf,
+  type Implementation,
+  type MlpVariant,
+  type Variant,
+} from "./workloads.js";
 import { mlpInput } from "./data.js";
 
 const fast: TimingOptions = { warmupMs: 1, warmupCalls: 1, sampleMs: 0.5, rounds: 2, caseBudgetMs: 5, minRounds: 2 };
-const jit: EnginePackage & { engine: typeof jitPackage.engine } = { id: "jit", packageName: "@chainrule/jit", module: jitPackage as unknown as Record<string, unknown>, engine: jitPackage.engine };
+const jit: EnginePackage & { engine: typeof jitPackage.engine } = {
+  id: "jit",
+  packageName: "@chainrule/jit",
+  module: jitPackage as unknown as Record<string, unknown>,
+  engine: jitPackage.engine,
+};
 /** 16·64·32 and 24³ are above the kernels' threshold (m·n·k ≥ 4096). */
 const tinyMlp = () => mlpVariant(mlpInput(16, 64, 32, 5));
 
@@ -31,8 +45,13 @@ describe("jit kernel rows", () => {
 
   it("are jit-1t and jit-2t where relaxed SIMD is off (jit-fma-… where FMA is in effect)", () => {
     expect(fma).toBe(jitPackage.kernelInfo().relaxedFma);
-    const labels = fma ? ["chainrule jit, FMA flag, 1 thread", "chainrule jit, FMA flag, 2 threads"] : ["chainrule jit, 1 thread", "chainrule jit, 2 threads"];
-    expect(impls.map((i) => [i.id, i.label])).toEqual([[ids[0], labels[0]], [ids[1], labels[1]]]);
+    const labels = fma
+      ? ["chainrule jit, FMA flag, 1 thread", "chainrule jit, FMA flag, 2 threads"]
+      : ["chainrule jit, 1 thread", "chainrule jit, 2 threads"];
+    expect(impls.map((i) => [i.id, i.label])).toEqual([
+      [ids[0], labels[0]],
+      [ids[1], labels[1]],
+    ]);
   });
 
   it("compile the whole W3 step and pass the check with the gradient it applied, on 1 and 2 threads", async () => {
@@ -57,7 +76,12 @@ describe("jit kernel rows", () => {
         };
       }) as typeof jitPackage.engine.valueAndGrad,
     };
-    const wrong: Implementation = { id: "doubled", label: "doubled", group: "chainrule", build: (v) => wholeStepTrainer(doubled, jitPackage, v as MlpVariant, 1, false, "doubled") };
+    const wrong: Implementation = {
+      id: "doubled",
+      label: "doubled",
+      group: "chainrule",
+      build: (v) => wholeStepTrainer(doubled, jitPackage, v as MlpVariant, 1, false, "doubled"),
+    };
     const rows = await runVariant(tinyMlp(), [wrong], fast);
     expect(rows[0]!.status).toBe("FAILED");
     expect(rows[0]!.note).toMatch(/wrong answer: output 1\[/);
@@ -88,7 +112,8 @@ describe("jit kernel rows", () => {
 describe("what a compiled program ran", () => {
   it("reads the kernel header of .source", () => {
     const one = "// WebAssembly kernels: 21 kernel steps, 7 JavaScript loops, 0 reference steps, 1280 KiB, 1 thread\n// v6 = gemm";
-    const two = "x\n// WebAssembly kernels: 3 kernel steps, 0 JavaScript loops, 0 reference steps, 1152 KiB shared, 2 threads, relaxed-SIMD FMA\n";
+    const two =
+      "x\n// WebAssembly kernels: 3 kernel steps, 0 JavaScript loops, 0 reference steps, 1152 KiB shared, 2 threads, relaxed-SIMD FMA\n";
     expect(kernelSettings(one)).toEqual({ threads: 1, fma: false });
     expect(kernelSettings(two)).toEqual({ threads: 2, fma: true });
     expect(programFact(two)).toBe("kernels: 2 threads, FMA");
@@ -123,13 +148,19 @@ describe("the FMA child", () => {
     expect(typeof v["relaxedFma"]).toBe("boolean");
     // Node 20 has relaxed SIMD only behind the flag: no FMA rows, and the reason
     expect(v["rows"] !== undefined).toBe(v["relaxedFma"]);
-    if (v["rows"] === undefined) expect(String(v["unsupported"])).toMatch(/kernelInfo\(\)\.relaxedFma is false .* without --experimental-wasm-relaxed-simd/);
+    if (v["rows"] === undefined)
+      expect(String(v["unsupported"])).toMatch(/kernelInfo\(\)\.relaxedFma is false .* without --experimental-wasm-relaxed-simd/);
   });
 
   it("measures the FMA ceiling loop on one and two threads", () => {
     const r = runChild(["peak", "fma", JSON.stringify({ iterations: 20_000, reps: 3 })], 120_000, {}, [FMA_FLAG]);
     const peaks = r.value?.["peaks"] as Peak[];
-    expect(peaks.map((p) => `${p.dtype} ${p.loop} ${p.threads} ${p.gflops! > 0}`)).toEqual(["f32x4 fma 1 true", "f64x2 fma 1 true", "f32x4 fma 2 true", "f64x2 fma 2 true"]);
+    expect(peaks.map((p) => `${p.dtype} ${p.loop} ${p.threads} ${p.gflops! > 0}`)).toEqual([
+      "f32x4 fma 1 true",
+      "f64x2 fma 1 true",
+      "f32x4 fma 2 true",
+      "f64x2 fma 2 true",
+    ]);
   });
 });
 
@@ -167,12 +198,31 @@ describe("the SIMD ceiling and the kernel summary", () => {
     summary: { median, min: median, max: median, count: 3 },
   });
   const all = new Map<string, Row[]>([
-    ["W4 matmul f32", [row(v4, "jit-1t", "chainrule jit, 1 thread", 1), row(v4, "jit-2t", "chainrule jit, 2 threads", 0.5), row(v4, "jit-fma-1t", "chainrule jit, FMA flag, 1 thread", 0.8), row(v4, "jit", "chainrule jit", 1)]],
-    ["W3 step f32", [row(w3, "jit-1t", "chainrule jit, 1 thread", 0.7), row(w3, "jit-2t", "chainrule jit, 2 threads", 0.6), row(w3, "jax-jit", "jax-js jit", 1.6)]],
+    [
+      "W4 matmul f32",
+      [
+        row(v4, "jit-1t", "chainrule jit, 1 thread", 1),
+        row(v4, "jit-2t", "chainrule jit, 2 threads", 0.5),
+        row(v4, "jit-fma-1t", "chainrule jit, FMA flag, 1 thread", 0.8),
+        row(v4, "jit", "chainrule jit", 1),
+      ],
+    ],
+    [
+      "W3 step f32",
+      [
+        row(w3, "jit-1t", "chainrule jit, 1 thread", 0.7),
+        row(w3, "jit-2t", "chainrule jit, 2 threads", 0.6),
+        row(w3, "jax-jit", "jax-js jit", 1.6),
+      ],
+    ],
   ]);
 
   it("reads a GEMM row as a share of threads × the one-core tile loop, FMA rows against the FMA loop", () => {
-    const share = (id: string) => shareOfCeiling(all.get("W4 matmul f32")!.find((r) => r.impl.id === id), peaks);
+    const share = (id: string) =>
+      shareOfCeiling(
+        all.get("W4 matmul f32")!.find((r) => r.impl.id === id),
+        peaks,
+      );
     expect(share("jit-1t")).toBeCloseTo(33.554432 / 40, 6);
     expect(share("jit-2t")).toBeCloseTo(67.108864 / 80, 6);
     expect(share("jit-fma-1t")).toBeCloseTo(41.94304 / 50, 6);

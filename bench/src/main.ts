@@ -22,7 +22,17 @@ import { engineImplementation } from "./impls/chainrule.js";
 import { ALL_JIT_KERNEL_IDS, FMA_FLAG, JIT_FMA_IDS, JIT_KERNEL_IDS, kernelLabel, kernelRowSettings } from "./impls/jit-program.js";
 import { measurePeaks, type Peak, type PeakOptions } from "./peak.js";
 import { loadImplementations } from "./registry.js";
-import { ceilingShareTable, derivativeRatioTable, kernelSummaryTable, machine, machineLine, markdownTable, peakTable, summaryTable, variantTable } from "./report.js";
+import {
+  ceilingShareTable,
+  derivativeRatioTable,
+  kernelSummaryTable,
+  machine,
+  machineLine,
+  markdownTable,
+  peakTable,
+  summaryTable,
+  variantTable,
+} from "./report.js";
 import { runVariant, type Row } from "./run.js";
 import { formatBytes, formatTime, type Summary } from "./stats.js";
 import type { TimingOptions } from "./timing.js";
@@ -38,13 +48,19 @@ const write = !quick && !onlyBrowser && !argv.includes("--no-write");
 const skipExtras = argv.includes("--skip-extras");
 /** The chunk curve, compile times and memory (the headless-Chromium section has its own condition). */
 const extras = !skipExtras && !onlyBrowser;
-const listArg = (name: string): string[] | undefined => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3).split(",");
+const listArg = (name: string): string[] | undefined =>
+  argv
+    .find((a) => a.startsWith(`--${name}=`))
+    ?.slice(name.length + 3)
+    .split(",");
 const onlyWorkloads = listArg("only");
 const onlyImpls = listArg("impl");
 const known = new Set(["--quick", "--no-write", "--skip-extras", "--only-browser"]);
 for (const a of argv) {
   if (!known.has(a) && !a.startsWith("--only=") && !a.startsWith("--impl=")) {
-    console.error(`bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4 --impl=hand,forward,reverse,jit,${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium (the headless-Chromium section)`);
+    console.error(
+      `bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4 --impl=hand,forward,reverse,jit,${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium (the headless-Chromium section)`,
+    );
     process.exit(2);
   }
 }
@@ -63,7 +79,9 @@ const emit = (text: string) => {
 
 const m = machine();
 log(`${quick ? "quick" : "full"} run · ${machineLine(m)}`);
-const loaded = await loadImplementations(onlyBrowser ? (id) => id === "hand" : onlyImpls === undefined ? undefined : (id) => onlyImpls.includes(id) || id === "hand");
+const loaded = await loadImplementations(
+  onlyBrowser ? (id) => id === "hand" : onlyImpls === undefined ? undefined : (id) => onlyImpls.includes(id) || id === "hand",
+);
 const { absent, engines, versions } = loaded;
 /**
  * Implementations run in this process: every one but the jit's kernel rows, which run in child
@@ -79,7 +97,9 @@ function jitKernelLine(): string[] {
   if (typeof info !== "function") return [];
   try {
     const value = (info as () => { simd?: boolean; threads?: boolean; config?: Record<string, unknown> })();
-    return [`- @chainrule/jit kernels: ${JSON.stringify(value.config ?? value)} (SIMD ${String(value.simd)}, threads available ${String(value.threads)})`];
+    return [
+      `- @chainrule/jit kernels: ${JSON.stringify(value.config ?? value)} (SIMD ${String(value.simd)}, threads available ${String(value.threads)})`,
+    ];
   } catch (error) {
     return [`- @chainrule/jit kernelInfo() threw: ${String(error)}`];
   }
@@ -91,8 +111,14 @@ emit(
     `- date: ${m.date}`,
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}, one process`,
     `- commit: ${m.commit}`,
-    `- load average at start (1/5/15 min): ${loadavg().map((l) => l.toFixed(2)).join(" / ")} on ${m.cores} cores (the machine is shared: other processes compete for the CPU); this process ran at nice ${getPriority()}`,
-    `- packages: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(", ")}`,
+    `- load average at start (1/5/15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(
+        " / ",
+      )} on ${m.cores} cores (the machine is shared: other processes compete for the CPU); this process ran at nice ${getPriority()}`,
+    `- packages: ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
     `- implementations: ${impls.map((i) => i.label).join("; ")}`,
     ...absent.map((a) => `- **absent: ${a.label}** — ${a.reason}`),
     ...jitKernelLine(),
@@ -110,7 +136,8 @@ if (!onlyBrowser) {
   // quick mode: every workload and code path, fewer variants (no n = 1e5 float32)
   if (wanted("W2")) {
     for (const n of [1000, 100_000]) {
-      for (const dtype of ["float64", "float32"] as const) if (!(quick && n > 1000 && dtype === "float32")) variants.push(() => rosenbrockVariants(n, dtype));
+      for (const dtype of ["float64", "float32"] as const)
+        if (!(quick && n > 1000 && dtype === "float32")) variants.push(() => rosenbrockVariants(n, dtype));
     }
   }
   if (wanted("W3")) variants.push(() => [mlpVariant()]);
@@ -137,15 +164,26 @@ function kernelChildRows(variant: Variant, ids: readonly string[], flags: readon
   if (ids.length === 0 || !jitLoaded || (variant.workload !== "W3" && variant.workload !== "W4")) return [];
   const fma = flags.includes(FMA_FLAG);
   log(`${variant.key}: jit kernels (child process${fma ? `, ${FMA_FLAG}` : ""})`);
-  const r = runChild(["kernels", JSON.stringify(specOf(variant)), JSON.stringify(kernelTiming), ids.join(",")], quick ? 60_000 : 180_000, {}, flags);
+  const r = runChild(
+    ["kernels", JSON.stringify(specOf(variant)), JSON.stringify(kernelTiming), ids.join(",")],
+    quick ? 60_000 : 180_000,
+    {},
+    flags,
+  );
   const v = r.value ?? {};
   const rows = v["rows"] as ChildRow[] | undefined;
   if (rows !== undefined) return rows.map((row) => fromChildRow(row, variant));
   const problem = r.error ?? v["failed"] ?? v["absent"];
   return ids.map((id) => {
     const settings = kernelRowSettings(id)!;
-    const impl = { id, label: kernelLabel(settings.threads, settings.fma), group: "chainrule" as const, build: () => ({ unsupported: "child process" }) };
-    if (problem === undefined && v["unsupported"] !== undefined) return { variant, impl, status: "n/a" as const, note: String(v["unsupported"]) };
+    const impl = {
+      id,
+      label: kernelLabel(settings.threads, settings.fma),
+      group: "chainrule" as const,
+      build: () => ({ unsupported: "child process" }),
+    };
+    if (problem === undefined && v["unsupported"] !== undefined)
+      return { variant, impl, status: "n/a" as const, note: String(v["unsupported"]) };
     return { variant, impl, status: "FAILED" as const, note: `kernel child: ${String(problem ?? "no rows")}` };
   });
 }
@@ -158,7 +196,10 @@ for (const make of variants) {
     log(variant.title);
     const inProcess = await runVariant(variant, impls, timing);
     // each kernel row alone in its child: a second thread's worker sleeps while other rows run
-    const fromChild = [...kernelIds.flatMap((id) => kernelChildRows(variant, [id], [])), ...fmaIds.flatMap((id) => kernelChildRows(variant, [id], [FMA_FLAG]))];
+    const fromChild = [
+      ...kernelIds.flatMap((id) => kernelChildRows(variant, [id], [])),
+      ...fmaIds.flatMap((id) => kernelChildRows(variant, [id], [FMA_FLAG])),
+    ];
     const rows = [...inProcess, ...fromChild];
     failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `${variant.key}: ${r.label ?? r.impl.label}: ${r.note}`));
     all.set(variant.key, rows);
@@ -182,14 +223,25 @@ if (wanted("W1")) {
     const v = r.value ?? {};
     const problem = r.error ?? v["failed"] ?? v["absent"];
     if (v["unsupported"] !== undefined) rows.push({ variant: base.variant, impl, status: "n/a", note: String(v["unsupported"]) });
-    else if (problem !== undefined || v["summary"] === undefined) rows.push({ variant: base.variant, impl, status: "FAILED", note: String(problem ?? "no timing") });
-    else rows.push({ variant: base.variant, impl, status: "ok", summary: v["summary"] as Summary, reps: Number(v["reps"]), note: String(v["note"]) });
+    else if (problem !== undefined || v["summary"] === undefined)
+      rows.push({ variant: base.variant, impl, status: "FAILED", note: String(problem ?? "no timing") });
+    else
+      rows.push({
+        variant: base.variant,
+        impl,
+        status: "ok",
+        summary: v["summary"] as Summary,
+        reps: Number(v["reps"]),
+        note: String(v["note"]),
+      });
   }
   if (rows.length > 0) {
     failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `W1 alone: ${r.impl.label}: ${r.note}`));
     all.set("W1 grad alone", rows);
     const table = variantTable(rows).split("\n").slice(2).join("\n");
-    emit(`### W1 grad, each implementation alone in a fresh child process\n\nSame check and timing as above, but the process loads and runs only that implementation (the rows above share one process with every other implementation of the run).\n\n${table}`);
+    emit(
+      `### W1 grad, each implementation alone in a fresh child process\n\nSame check and timing as above, but the process loads and runs only that implementation (the rows above share one process with every other implementation of the run).\n\n${table}`,
+    );
   }
 }
 
@@ -200,26 +252,45 @@ if (wanted("W2") && !onlyBrowser) {
     { n: "1e5", dtype: "f64" },
     { n: "1e5", dtype: "f32" },
   ];
-  emit(`### W2 grad/primal (each implementation's gradient over its own primal; engines without a compiled primal over eager ir)\n\n${derivativeRatioTable(all, "grad", columns)}`);
+  emit(
+    `### W2 grad/primal (each implementation's gradient over its own primal; engines without a compiled primal over eager ir)\n\n${derivativeRatioTable(all, "grad", columns)}`,
+  );
   emit(`### W2 jvp/primal\n\n${derivativeRatioTable(all, "jvp", columns)}`);
 }
 
 // ── what this core issues: the SIMD ceiling the GEMM rows are read against ───────────────────
 
 let peaks: Peak[] = [];
-const kernelColumnsWanted = onlyImpls === undefined || onlyImpls.some((id) => id === "jit" || ALL_JIT_KERNEL_IDS.includes(id) || id === "tfjs-wasm" || id.startsWith("jax"));
+const kernelColumnsWanted =
+  onlyImpls === undefined ||
+  onlyImpls.some((id) => id === "jit" || ALL_JIT_KERNEL_IDS.includes(id) || id === "tfjs-wasm" || id.startsWith("jax"));
 if ((wanted("W3") || wanted("W4")) && kernelColumnsWanted && !onlyBrowser) {
   const peakOptions: PeakOptions = quick ? { iterations: 300_000, reps: 9 } : { iterations: 2_000_000, reps: 41 };
   log("SIMD ceiling: add, mul, mul+add loops on 1 and 2 threads (this process); FMA loop (child process)");
-  peaks = [...(await measurePeaks(["add", "mul", "mul+add"], peakOptions)), ...(await measurePeaks(["mul+add"], { ...peakOptions, threads: 2 }))];
+  peaks = [
+    ...(await measurePeaks(["add", "mul", "mul+add"], peakOptions)),
+    ...(await measurePeaks(["mul+add"], { ...peakOptions, threads: 2 })),
+  ];
   const r = runChild(["peak", "fma", JSON.stringify(peakOptions)], quick ? 30_000 : 120_000, {}, [FMA_FLAG]);
   const childPeaks = r.value?.["peaks"] as Peak[] | undefined;
   if (childPeaks !== undefined) peaks.push(...childPeaks);
-  else peaks.push(...(["f32x4", "f64x2"] as const).map((dtype) => ({ dtype, loop: "fma" as const, threads: 1, error: `child: ${String(r.error ?? r.value?.["failed"] ?? "no answer")}` })));
-  const w4Ids = [...impls.map((i) => i.id), ...kernelIds, ...fmaIds].filter((id) => id.startsWith("jit-") || id === "tfjs-wasm" || id === "jax" || id === "jax-jit");
+  else
+    peaks.push(
+      ...(["f32x4", "f64x2"] as const).map((dtype) => ({
+        dtype,
+        loop: "fma" as const,
+        threads: 1,
+        error: `child: ${String(r.error ?? r.value?.["failed"] ?? "no answer")}`,
+      })),
+    );
+  const w4Ids = [...impls.map((i) => i.id), ...kernelIds, ...fmaIds].filter(
+    (id) => id.startsWith("jit-") || id === "tfjs-wasm" || id === "jax" || id === "jax-jit",
+  );
   emit(
     "### What this core issues (same run)\n\n" +
-      "The 128-bit WebAssembly SIMD ceiling, measured in this run: loops of independent accumulators kept in registers (no memory traffic but L1 loads of the tile's operands), after a warm-up of ≥ 150 ms (`src/peak.ts`); the fastest call is the ceiling (other processes only slow a loop down), the median beside it. The GEMM 4×2 tile loop issues exactly what a register-blocked GEMM's inner loop issues (2 vector loads, 4 splat loads, 8 multiply-adds per iteration): what the GEMM kernels can reach at best, without FMA or with it. On 2 threads the same loop runs on this thread and a worker at once (per round, both threads' flops over the span from the first start to the last end): on a shared machine it shows how much of the second core was free. The FMA loops run in a child started with `" + FMA_FLAG + "`.\n\n" +
+      "The 128-bit WebAssembly SIMD ceiling, measured in this run: loops of independent accumulators kept in registers (no memory traffic but L1 loads of the tile's operands), after a warm-up of ≥ 150 ms (`src/peak.ts`); the fastest call is the ceiling (other processes only slow a loop down), the median beside it. The GEMM 4×2 tile loop issues exactly what a register-blocked GEMM's inner loop issues (2 vector loads, 4 splat loads, 8 multiply-adds per iteration): what the GEMM kernels can reach at best, without FMA or with it. On 2 threads the same loop runs on this thread and a worker at once (per round, both threads' flops over the span from the first start to the last end): on a shared machine it shows how much of the second core was free. The FMA loops run in a child started with `" +
+      FMA_FLAG +
+      "`.\n\n" +
       `${peakTable(peaks, (p) => (p.loop === "fma" ? " (child with the flag)" : ""))}\n\n` +
       "W4 rows (256³, medians) as a share of that ceiling: threads × the one-core tile loop's fastest call, with FMA for the FMA rows and mul + add for every other row (this process has no relaxed SIMD; the peers run one thread under Node). The `jit` row follows the package's default settings and is left out (its explicit twin is `jit-1t`).\n\n" +
       ceilingShareTable(all, peaks, w4Ids),
@@ -229,11 +300,16 @@ if ((wanted("W3") || wanted("W4")) && kernelColumnsWanted && !onlyBrowser) {
 // ── the jit in headless Chromium: a Web Worker as the second thread, relaxed-SIMD FMA by default ──
 
 if ((wanted("W3") || wanted("W4")) && (onlyBrowser || (!skipExtras && (onlyImpls === undefined || onlyImpls.includes("chromium"))))) {
-  const browserVariants = [...(wanted("W3") ? [mlpVariant()] : []), ...(wanted("W4") ? [matmulVariant(256, "float32"), matmulVariant(256, "float64")] : [])];
+  const browserVariants = [
+    ...(wanted("W3") ? [mlpVariant()] : []),
+    ...(wanted("W4") ? [matmulVariant(256, "float32"), matmulVariant(256, "float64")] : []),
+  ];
   // each row alone, warmed up 2 s like the kernel children (V8 tiers the kernels up in the background)
   const result = await measureInBrowser(browserVariants, { timing: kernelTiming, rowTimeoutMs: quick ? 60_000 : 180_000, log });
   if (result.status === "FAILED") {
-    const rows = result.rows.flatMap((v) => v.rows.filter((r) => r.status === "FAILED").map((r) => `headless Chromium: ${v.variant.key}: ${r.label ?? r.impl.label}: ${r.note}`));
+    const rows = result.rows.flatMap((v) =>
+      v.rows.filter((r) => r.status === "FAILED").map((r) => `headless Chromium: ${v.variant.key}: ${r.label ?? r.impl.label}: ${r.note}`),
+    );
     failures.push(...(rows.length > 0 ? rows : [`headless Chromium: ${result.reason ?? result.pageErrors.join("; ")}`]));
   } else if (result.status === "n/a") {
     log(`${BROWSER_TITLE.replace(/^#+ /, "")}: n/a (${result.reason ?? ""})`);
@@ -262,7 +338,9 @@ if (extras && wanted("W2") && (onlyImpls === undefined || onlyImpls.includes("fo
     );
     const rows = await runVariant(variant, [handWritten, ...curveImpls], timing);
     failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `chunk curve: ${r.impl.label}: ${r.note}`));
-    emit(`### forward chunk-size curve: W2 grad, n = ${n}, float64 (passes = ⌈${n} / chunkSize⌉)\n\n${variantTable(rows).split("\n").slice(2).join("\n")}`);
+    emit(
+      `### forward chunk-size curve: W2 grad, n = ${n}, float64 (passes = ⌈${n} / chunkSize⌉)\n\n${variantTable(rows).split("\n").slice(2).join("\n")}`,
+    );
   }
 }
 
@@ -300,7 +378,18 @@ if (extras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
     }
     emit(
       `${title}\n\nEach N in a fresh child process. compileGraph: @chainrule/jit's graph compiler (optimize, generate, \`new Function\`) on the traced primal graph. grad: the first call of \`grad(f)\` traces, differentiates and compiles (time from the package's onCompile event; also first call − later call).\n\n` +
-        markdownTable(["N", "primal nodes (traced → optimized)", "compileGraph(primal)", "grad graph nodes (traced → optimized)", "grad compile (onCompile)", "grad first − later call", "grad later call"], body),
+        markdownTable(
+          [
+            "N",
+            "primal nodes (traced → optimized)",
+            "compileGraph(primal)",
+            "grad graph nodes (traced → optimized)",
+            "grad compile (onCompile)",
+            "grad first − later call",
+            "grad later call",
+          ],
+          body,
+        ),
     );
   }
 }
@@ -351,14 +440,24 @@ const columns = [
 ];
 // the jit's kernel rows (in-process and FMA child) beside the peers they are held against
 const kernelColumns = [...ALL_JIT_KERNEL_IDS, "tfjs-wasm", "jax-jit"]
-  .map((id) => ({ id, label: [...all.values()].flat().find((r) => r.impl.id === id)?.impl.label.replace("chainrule ", "") }))
+  .map((id) => ({
+    id,
+    label: [...all.values()]
+      .flat()
+      .find((r) => r.impl.id === id)
+      ?.impl.label.replace("chainrule ", ""),
+  }))
   .filter((c): c is { id: string; label: string } => c.label !== undefined);
 const kernelSummary = kernelColumns.some((c) => ALL_JIT_KERNEL_IDS.includes(c.id))
   ? `\n\n### @chainrule/jit on WebAssembly kernels, against issue 10's targets\n\n${kernelSummaryTable(all, peaks, kernelColumns)}\n\nW3 here: the jit rows compile the whole step (valueAndGrad + SGD update) in one \`jit\`, like jax-js jit; tfjs wasm runs eagerly. Share of the SIMD ceiling: the GEMM's median GFLOP/s over threads × what one core issues (the GEMM-tile loop's fastest call, section “What this core issues”), with FMA for the FMA columns: where a target is missed, this says whether the kernel or the core falls short (and the two-thread loop there, whether the second core was free). ✓/✗: the issue's target for that thread count met or not. FMA columns: a child process started with \`${FMA_FLAG}\`.`
   : "";
-const summary = onlyBrowser ? "" : `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n${summaryTable(all, columns)}\n\nW1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s.${
-  columns.some((c) => c.id === "jit") ? " W3 jit: valueAndGrad jitted, the SGD update in eager ir (as for reverse); the whole step jitted is in the next table." : ""
-}${absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""}${kernelSummary}`;
+const summary = onlyBrowser
+  ? ""
+  : `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n${summaryTable(all, columns)}\n\nW1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s.${
+      columns.some((c) => c.id === "jit")
+        ? " W3 jit: valueAndGrad jitted, the SGD update in eager ir (as for reverse); the whole step jitted is in the next table."
+        : ""
+    }${absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""}${kernelSummary}`;
 if (!onlyBrowser) emit(summary);
 
 if (write) {

@@ -40,7 +40,8 @@ export function peakLoop(loop: PeakLoop, dtype: PeakDType): { def: FuncDef; flop
   const locals: ValType[] = Array<ValType>(NACC + 3).fill("v128");
   const body: Instr[] = [];
   const e = (...x: Instr[]) => body.push(...x);
-  const loadB = () => e(["local.get", 1], ["v128.load", 16, 4], ["local.set", B0], ["local.get", 1], ["v128.load", 32, 4], ["local.set", B0 + 1]);
+  const loadB = () =>
+    e(["local.get", 1], ["v128.load", 16, 4], ["local.set", B0], ["local.get", 1], ["v128.load", 32, 4], ["local.set", B0 + 1]);
   for (let t = 0; t < NACC; t++) e(["local.get", 1], ["v128.load", 0, 4], ["local.set", ACC + t]);
   loadB();
   e(["loop"]);
@@ -145,14 +146,22 @@ function waitFor(ctl: Int32Array, value: number, ms: number): void {
 }
 
 /** One loop on this thread and a worker at once: per round, both threads' flops over the span from the first start to the last end. */
-async function twoThreads(compiled: { run: Run; bytes: Uint8Array; flopsPerIter: number }, dtype: PeakDType, iterations: number, rounds: number): Promise<number[]> {
+async function twoThreads(
+  compiled: { run: Run; bytes: Uint8Array; flopsPerIter: number },
+  dtype: PeakDType,
+  iterations: number,
+  rounds: number,
+): Promise<number[]> {
   const { Worker } = (await import("node:worker_threads")) as unknown as { Worker: WorkerCtor };
   const control = new SharedArrayBuffer(8);
   const times = new SharedArrayBuffer(8 * 2 * (rounds + 1));
   const ctl = new Int32Array(control);
   const at = new Float64Array(times);
   ctl[1] = -1;
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { control, times, bytes: compiled.bytes, f32: dtype === "f32x4", iterations, rounds } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { control, times, bytes: compiled.bytes, f32: dtype === "f32x4", iterations, rounds },
+  });
   try {
     warmUp(compiled.run, iterations);
     waitFor(ctl, 0, 30_000);

@@ -40,7 +40,10 @@ describe("W1 and W2 baselines", () => {
     for (let i = 0; i < x.length; i++) expect(g[i]).toBeCloseTo(centralDifference(rosenbrock64, x, i), 4);
     const [f, df] = rosenbrockJvp64(x, v);
     expect(f).toBe(rosenbrock64(x));
-    expect(df).toBeCloseTo(g.reduce((s, gi, i) => s + gi * v[i]!, 0), 10);
+    expect(df).toBeCloseTo(
+      g.reduce((s, gi, i) => s + gi * v[i]!, 0),
+      10,
+    );
   });
 
   it("float32 versions agree with float64 on the same points", () => {
@@ -56,7 +59,12 @@ describe("W3 reference and hand-written MLP", () => {
   const input = mlpInput(3, 5, 4, 3);
 
   it("reference gradients match finite differences of the reference loss", () => {
-    const params = { w1: Float64Array.from(input.w1), b1: Float64Array.from(input.b1), w2: Float64Array.from(input.w2), b2: Float64Array.from(input.b2) };
+    const params = {
+      w1: Float64Array.from(input.w1),
+      b1: Float64Array.from(input.b1),
+      w2: Float64Array.from(input.w2),
+      b2: Float64Array.from(input.b2),
+    };
     const g = mlpReference(input, params);
     for (const name of ["w1", "b1", "w2", "b2"] as const) {
       for (let i = 0; i < params[name].length; i++) {
@@ -88,8 +96,14 @@ describe("W4 and matmul kernels", () => {
         const expected = matmulReference(input);
         const kernels =
           dtype === "float64"
-            ? [matmulIkj64(input.a as Float64Array, input.b as Float64Array, size, size, size), matmulUnrolled64(input.a as Float64Array, input.b as Float64Array, size, size, size)]
-            : [matmulIkj32(input.a as Float32Array, input.b as Float32Array, size, size, size), matmulUnrolled32(input.a as Float32Array, input.b as Float32Array, size, size, size)];
+            ? [
+                matmulIkj64(input.a as Float64Array, input.b as Float64Array, size, size, size),
+                matmulUnrolled64(input.a as Float64Array, input.b as Float64Array, size, size, size),
+              ]
+            : [
+                matmulIkj32(input.a as Float32Array, input.b as Float32Array, size, size, size),
+                matmulUnrolled32(input.a as Float32Array, input.b as Float32Array, size, size, size),
+              ];
         for (const c of kernels) expect(compareSegments([c], expected, 1e-6).message).toBe("");
       }
     }
@@ -102,7 +116,8 @@ describe("W4 and matmul kernels", () => {
     const a = Float32Array.from(uniform(r * m, -1, 1, 1));
     const b = Float32Array.from(uniform(r * n, -1, 1, 2));
     const expected = new Float64Array(m * n);
-    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let q = 0; q < r; q++) expected[i * n + j] = expected[i * n + j]! + a[q * m + i]! * b[q * n + j]!;
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) for (let q = 0; q < r; q++) expected[i * n + j] = expected[i * n + j]! + a[q * m + i]! * b[q * n + j]!;
     expect(compareSegments([gemmTN32(a, b, new Float32Array(m * n), r, m, n)], [expected], 1e-6).ok).toBe(true);
     expect(compareSegments([gemmTNUnrolled32(a, b, new Float32Array(m * n), r, m, n)], [expected], 1e-6).ok).toBe(true);
     // (Aᵀ)·(Bᵀ)ᵀ through gemmNT: rows of Aᵀ dotted with rows of Bᵀ

@@ -73,7 +73,13 @@ export function mlpReference(
 }
 
 /** The MLP check's segments, in the order every implementation reports them: loss, dW1, db1, dW2, db2. */
-export function mlpSegments(g: { loss: number; w1: ArrayLike<number>; b1: ArrayLike<number>; w2: ArrayLike<number>; b2: ArrayLike<number> }): Segments {
+export function mlpSegments(g: {
+  loss: number;
+  w1: ArrayLike<number>;
+  b1: ArrayLike<number>;
+  w2: ArrayLike<number>;
+  b2: ArrayLike<number>;
+}): Segments {
   return [[g.loss], g.w1, g.b1, g.w2, g.b2];
 }
 

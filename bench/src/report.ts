@@ -10,9 +10,9 @@ import { formatRatio, formatSpread, formatTime, significant } from "./stats.js";
 import type { Variant } from "./workloads.js";
 
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const escape = (cell: string) => cell.replaceAll("|", "\\|").replaceAll("\n", " ");
-  const lines = [`| ${header.map(escape).join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
-  for (const row of rows) lines.push(`| ${row.map(escape).join(" | ")} |`);
+  const escapeCell = (cell: string) => cell.replaceAll("|", "\\|").replaceAll("\n", " ");
+  const lines = [`| ${header.map(escapeCell).join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
+  for (const row of rows) lines.push(`| ${row.map(escapeCell).join(" | ")} |`);
   return lines.join("\n");
 }
 
@@ -57,7 +57,11 @@ export function variantTable(rows: readonly Row[]): string {
 }
 
 /** `grad/primal` or `jvp/primal` per implementation; each implementation's primal is its own, or eager ir for engines without one. */
-export function derivativeRatioTable(all: ReadonlyMap<string, readonly Row[]>, kind: "grad" | "jvp", columns: readonly { n: string; dtype: string }[]): string {
+export function derivativeRatioTable(
+  all: ReadonlyMap<string, readonly Row[]>,
+  kind: "grad" | "jvp",
+  columns: readonly { n: string; dtype: string }[],
+): string {
   const labels = new Map<string, string>();
   for (const rows of all.values()) for (const r of rows) labels.set(r.impl.id, r.impl.label);
   const cell = (implId: string, n: string, dtype: string): string => {
@@ -72,7 +76,9 @@ export function derivativeRatioTable(all: ReadonlyMap<string, readonly Row[]>, k
     if (!Number.isFinite(ratio)) return "—";
     return `${formatRatio(ratio)}${own === undefined && isEngine ? " (eager primal)" : ""}`;
   };
-  const ids = [...labels.keys()].filter((id) => columns.some((c) => all.get(`W2 ${kind} n=${c.n} ${c.dtype}`)?.some((r) => r.impl.id === id)));
+  const ids = [...labels.keys()].filter((id) =>
+    columns.some((c) => all.get(`W2 ${kind} n=${c.n} ${c.dtype}`)?.some((r) => r.impl.id === id)),
+  );
   const header = ["implementation", ...columns.map((c) => `n=${c.n} ${c.dtype}`)];
   return markdownTable(
     header,
@@ -105,13 +111,16 @@ export function summaryTable(all: ReadonlyMap<string, readonly Row[]>, implIds: 
       const grad = find(`W2 grad n=${n} ${dtype}`, id);
       if (grad?.status !== "ok") continue;
       const primals = all.get(`W2 primal n=${n} ${dtype}`) ?? [];
-      const primal = primals.find((r) => r.impl.id === id && r.status === "ok") ?? (grad.impl.group === "chainrule" ? primals.find((r) => r.impl.id === "eager" && r.status === "ok") : undefined);
+      const primal =
+        primals.find((r) => r.impl.id === id && r.status === "ok") ??
+        (grad.impl.group === "chainrule" ? primals.find((r) => r.impl.id === "eager" && r.status === "ok") : undefined);
       const q = ratioTo(grad, primal);
       if (Number.isFinite(q)) return `${significant(q, 2)}${dtype === "f32" ? " (f32)" : ""}`;
     }
     return show(find(`W2 grad n=${n} f64`, id), () => "—");
   };
-  const rateOf = (r: Row) => (r.variant.workload === "W4" ? significant(r.variant.flops / (r.summary!.median * 1e6)) : formatTime(r.summary!.median));
+  const rateOf = (r: Row) =>
+    r.variant.workload === "W4" ? significant(r.variant.flops / (r.summary!.median * 1e6)) : formatTime(r.summary!.median);
   const rate = (key: string) => (id: string) => {
     const row = find(key, id);
     // forward and reverse run a primal through eager ir: show that figure, marked
@@ -157,7 +166,10 @@ export function machine(): Machine {
   let commit = "unknown";
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", ":/packages", ":/bench", ":(top,exclude)bench/RESULTS.md"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", ":/packages", ":/bench", ":(top,exclude)bench/RESULTS.md"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     if (dirty !== "") commit += " (+ uncommitted changes in packages/ or bench/)";
   } catch {
     // not a git checkout
@@ -185,7 +197,9 @@ export function machineLine(m: Machine): string {
  * on a shared machine that moves, so it is shown beside, not used as the denominator.)
  */
 export function ceilingOf(peaks: readonly Peak[], dtype: FloatDType, fma: boolean, threads = 1): number | undefined {
-  const one = peaks.find((p) => p.dtype === (dtype === "float32" ? "f32x4" : "f64x2") && p.loop === (fma ? "fma" : "mul+add") && p.threads === 1)?.best;
+  const one = peaks.find(
+    (p) => p.dtype === (dtype === "float32" ? "f32x4" : "f64x2") && p.loop === (fma ? "fma" : "mul+add") && p.threads === 1,
+  )?.best;
   return one === undefined ? undefined : threads * one;
 }
 
@@ -217,7 +231,12 @@ export function peakTable(peaks: readonly Peak[], where: (p: Peak) => string = (
   };
   return markdownTable(
     ["loop (registers only)", "threads", "f32x4 GFLOP/s: fastest call (median)", "f64x2 GFLOP/s: fastest call (median)"],
-    kinds.map((k) => [`${LOOP_LABELS[k.loop]}${where(k)}`, k.threads === 1 ? "1" : `${k.threads} at once (this thread + a worker: what both cores gave together then)`, cell(k, "f32x4"), cell(k, "f64x2")]),
+    kinds.map((k) => [
+      `${LOOP_LABELS[k.loop]}${where(k)}`,
+      k.threads === 1 ? "1" : `${k.threads} at once (this thread + a worker: what both cores gave together then)`,
+      cell(k, "f32x4"),
+      cell(k, "f64x2"),
+    ]),
   );
 }
 
@@ -253,7 +272,10 @@ export function ceilingShareTable(all: ReadonlyMap<string, readonly Row[]>, peak
     });
     body.push([first.impl.label, `${settings.threads}${settings.fma ? ", FMA" : ""}`, ...cells]);
   }
-  return markdownTable(["implementation", "threads", "f32 GFLOP/s", "share of ceiling (f32)", "f64 GFLOP/s", "share of ceiling (f64)"], body);
+  return markdownTable(
+    ["implementation", "threads", "f32 GFLOP/s", "share of ceiling (f32)", "f64 GFLOP/s", "share of ceiling (f64)"],
+    body,
+  );
 }
 
 /** Issue 10's targets (bench/, same run), by figure and thread count. */
@@ -272,7 +294,11 @@ export const KERNEL_TARGETS = {
  * The jit's kernel rows beside the peers with issue 10's targets: W3 whole step, W4 GFLOP/s and
  * share of the SIMD ceiling. A kernel cell with a target for its thread count is marked ✓ or ✗.
  */
-export function kernelSummaryTable(all: ReadonlyMap<string, readonly Row[]>, peaks: readonly Peak[], columns: readonly { id: string; label: string }[]): string {
+export function kernelSummaryTable(
+  all: ReadonlyMap<string, readonly Row[]>,
+  peaks: readonly Peak[],
+  columns: readonly { id: string; label: string }[],
+): string {
   const find = (key: string, id: string) => all.get(key)?.find((r) => r.impl.id === id);
   const status = (row: Row | undefined) => (row === undefined ? "—" : row.status === "ok" ? undefined : row.status);
   const mark = (id: string, targets: Record<number, number>, value: number, atLeast: boolean) => {

@@ -61,7 +61,11 @@ describe("runVariant", () => {
 
   it("the hand-written W2 gradient and eager ir's primal and matmul pass their checks", async () => {
     const [grad, primal] = rosenbrockVariants(10, "float64", ["grad", "primal"]);
-    const gradRows = await runVariant(grad!, [handWritten, fake("closed-form", () => rosenbrockGrad64(grad!.input.x as Float64Array))], fast);
+    const gradRows = await runVariant(
+      grad!,
+      [handWritten, fake("closed-form", () => rosenbrockGrad64(grad!.input.x as Float64Array))],
+      fast,
+    );
     expect(gradRows.map((r) => r.status)).toEqual(["ok", "ok"]);
     const primalRows = await runVariant(primal!, [handWritten, eagerIr], fast);
     expect(primalRows.map((r) => r.status)).toEqual(["ok", "ok"]);
@@ -84,7 +88,11 @@ describe("engine adapter", () => {
     const pkg = (engine: Engine): EnginePackage & { engine: Engine } => ({ id: "reverse", packageName: "@chainrule/reverse", engine });
     const rows = await runVariant(
       variant!,
-      [handWritten, engineImplementation(pkg(closedForm(1)), { idSuffix: "-right" }), engineImplementation(pkg(closedForm(2)), { idSuffix: "-wrong" })],
+      [
+        handWritten,
+        engineImplementation(pkg(closedForm(1)), { idSuffix: "-right" }),
+        engineImplementation(pkg(closedForm(2)), { idSuffix: "-wrong" }),
+      ],
       fast,
     );
     expect(rows.map((r) => `${r.impl.id} ${r.status}`)).toEqual(["hand ok", "reverse-right ok", "reverse-wrong FAILED"]);
@@ -94,13 +102,7 @@ describe("engine adapter", () => {
 describe("timeInterleaved", () => {
   it("takes one sample per round of every case and runs async cases", async () => {
     const counts = [0, 0];
-    const timed = await timeInterleaved(
-      [
-        { run: () => counts[0]!++ },
-        { run: async () => counts[1]!++, async: true },
-      ],
-      fast,
-    );
+    const timed = await timeInterleaved([{ run: () => counts[0]!++ }, { run: async () => counts[1]!++, async: true }], fast);
     expect(timed.length).toBe(2);
     for (const t of timed) {
       expect(t.error).toBeUndefined();

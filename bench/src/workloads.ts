@@ -90,10 +90,23 @@ function exponent(n: number): string {
 }
 
 export function seedVariant(): SeedVariant {
-  return { key: "W1 grad", workload: "W1", kind: "grad", title: "W1 grad of (x+y)(x−y) at (3,2), JS numbers", tolerance: 1e-12, x: 3, y: 2, expected: [[6, -4]] };
+  return {
+    key: "W1 grad",
+    workload: "W1",
+    kind: "grad",
+    title: "W1 grad of (x+y)(x−y) at (3,2), JS numbers",
+    tolerance: 1e-12,
+    x: 3,
+    y: 2,
+    expected: [[6, -4]],
+  };
 }
 
-export function rosenbrockVariants(n: number, dtype: FloatDType, kinds: readonly ("primal" | "grad" | "jvp")[] = ["grad", "primal", "jvp"]): RosenbrockVariant[] {
+export function rosenbrockVariants(
+  n: number,
+  dtype: FloatDType,
+  kinds: readonly ("primal" | "grad" | "jvp")[] = ["grad", "primal", "jvp"],
+): RosenbrockVariant[] {
   const input = rosenbrockInput(n, dtype);
   const expected = expectedRosenbrock(input);
   return kinds.map((kind) => ({
@@ -145,5 +158,7 @@ export function specOf(variant: MlpVariant | MatmulVariant): VariantSpec {
 }
 
 export function variantOf(spec: VariantSpec): MlpVariant | MatmulVariant {
-  return spec.workload === "W4" ? matmulVariant(spec.size, spec.dtype) : mlpVariant(mlpInput(spec.batch, spec.inputs, spec.hidden, spec.classes));
+  return spec.workload === "W4"
+    ? matmulVariant(spec.size, spec.dtype)
+    : mlpVariant(mlpInput(spec.batch, spec.inputs, spec.hidden, spec.classes));
 }

@@ -71,7 +71,8 @@ function envNumber(name: string): number | undefined {
   const raw = typeof process !== "undefined" ? process.env[name] : undefined;
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`conformance: expected ${name} to be a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new RangeError(`conformance: expected ${name} to be a non-negative integer, got ${JSON.stringify(raw)}`);
   return n;
 }
 

@@ -59,7 +59,7 @@ export class GradCheckError extends Error {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the widest function type, as TypeScript's Parameters<F> constraint needs
 type Fn = (...args: any[]) => any;
 
 /** The Engine interface without its call-site generics (the checker works on any function). */
@@ -92,7 +92,14 @@ function orderName(order: number): string {
 }
 
 function fail(kind: CheckKind, order: number, argument: string, what: string, error: number, tolerance: number, context: string): never {
-  const mode = kind === "forward" ? "forward mode (jvp vs finite differences)" : kind === "reverse" ? "reverse mode (vjp dot-product test against jvp)" : kind === "primal" ? "primal (vs direct evaluation)" : "shapes";
+  const mode =
+    kind === "forward"
+      ? "forward mode (jvp vs finite differences)"
+      : kind === "reverse"
+        ? "reverse mode (vjp dot-product test against jvp)"
+        : kind === "primal"
+          ? "primal (vs direct evaluation)"
+          : "shapes";
   throw new GradCheckError(
     `checkGrads: ${mode} failed at ${orderName(order)} order, argument ${argument}${context}: ${what} (error ${fmt(error)} > tolerance ${fmt(tolerance)})`,
     kind,
@@ -105,7 +112,10 @@ function fail(kind: CheckKind, order: number, argument: string, what: string, er
 
 /** A tree like `x` whose leaves hold `dirs`. */
 function treeOf(x: FlatTree, dirs: readonly Float64Array[]): unknown {
-  return rebuild(x.def, x.leaves.map((leaf, i) => withValues(leaf, dirs[i]!)));
+  return rebuild(
+    x.def,
+    x.leaves.map((leaf, i) => withValues(leaf, dirs[i]!)),
+  );
 }
 
 function callFlat(f: Fn, args: unknown): unknown {
@@ -128,7 +138,15 @@ function oneLeaf(dirs: readonly Float64Array[], keep: number): Float64Array[] {
   return dirs.map((d, i) => (i === keep ? d : new Float64Array(d.length)));
 }
 
-function checkForward(engine: LooseEngine, f: Fn, args: readonly unknown[], order: number, o: Resolved, rng: Random, context: string): void {
+function checkForward(
+  engine: LooseEngine,
+  f: Fn,
+  args: readonly unknown[],
+  order: number,
+  o: Resolved,
+  rng: Random,
+  context: string,
+): void {
   const x = flat(args, "args");
   const paths = leafPaths(x.def);
   const dirs = randomDirections(x.leaves, rng);
@@ -140,7 +158,16 @@ function checkForward(engine: LooseEngine, f: Fn, args: readonly unknown[], orde
   if (order === 1) {
     const direct = treeValues(callFlat(f, args));
     const bad = compare(treeValues(y), direct, o.rtol, o.atol);
-    if (bad) fail("primal", order, "(all)", `jvp's primal output ${fmt(bad.got)} vs f(...args) ${fmt(bad.expected)} at output element ${bad.index}`, bad.error, bad.tolerance, context);
+    if (bad)
+      fail(
+        "primal",
+        order,
+        "(all)",
+        `jvp's primal output ${fmt(bad.got)} vs f(...args) ${fmt(bad.expected)} at output element ${bad.index}`,
+        bad.error,
+        bad.tolerance,
+        context,
+      );
   }
   const bad = compare(t, fd, o.rtol, o.atol);
   if (!bad) return;
@@ -148,16 +175,41 @@ function checkForward(engine: LooseEngine, f: Fn, args: readonly unknown[], orde
   for (let i = 0; i < x.leaves.length && x.leaves.length > 1; i++) {
     const r = run(oneLeaf(dirs, i));
     const b = compare(r.t, r.fd, o.rtol, o.atol);
-    if (b) fail("forward", order, paths[i]!, `tangent ${fmt(b.got)} vs finite difference ${fmt(b.expected)} at output element ${b.index}`, b.error, b.tolerance, context);
+    if (b)
+      fail(
+        "forward",
+        order,
+        paths[i]!,
+        `tangent ${fmt(b.got)} vs finite difference ${fmt(b.expected)} at output element ${b.index}`,
+        b.error,
+        b.tolerance,
+        context,
+      );
   }
-  fail("forward", order, x.leaves.length === 1 ? paths[0]! : "(all jointly)", `tangent ${fmt(bad.got)} vs finite difference ${fmt(bad.expected)} at output element ${bad.index}`, bad.error, bad.tolerance, context);
+  fail(
+    "forward",
+    order,
+    x.leaves.length === 1 ? paths[0]! : "(all jointly)",
+    `tangent ${fmt(bad.got)} vs finite difference ${fmt(bad.expected)} at output element ${bad.index}`,
+    bad.error,
+    bad.tolerance,
+    context,
+  );
 }
 
 function shapeString(leaf: unknown): string {
   return leaf instanceof Tensor ? `[${leaf.shape.join(", ")}]` : typeof leaf === "number" ? "number" : String(leaf);
 }
 
-function checkReverse(engine: LooseEngine, f: Fn, args: readonly unknown[], order: number, o: Resolved, rng: Random, context: string): void {
+function checkReverse(
+  engine: LooseEngine,
+  f: Fn,
+  args: readonly unknown[],
+  order: number,
+  o: Resolved,
+  rng: Random,
+  context: string,
+): void {
   const x = flat(args, "args");
   const paths = leafPaths(x.def);
   const [y, pullback] = engine.vjp(f, ...args);
@@ -165,14 +217,30 @@ function checkReverse(engine: LooseEngine, f: Fn, args: readonly unknown[], orde
   const w = randomDirections(yFlat.leaves, rng);
   const ct = flat(pullback(treeOf(yFlat, w)), "cotangents");
   if (ct.leaves.length !== x.leaves.length) {
-    fail("shape", order, "(all)", `the pullback returned ${ct.leaves.length} cotangent leaves for ${x.leaves.length} argument leaves`, Infinity, 0, context);
+    fail(
+      "shape",
+      order,
+      "(all)",
+      `the pullback returned ${ct.leaves.length} cotangent leaves for ${x.leaves.length} argument leaves`,
+      Infinity,
+      0,
+      context,
+    );
   }
   ct.leaves.forEach((c, i) => {
     const xi = x.leaves[i]!;
     const want = typeof xi === "number" ? [] : xi.shape;
     const got = typeof c === "number" ? [] : c.shape;
     if (want.length !== got.length || want.some((d, k) => d !== got[k])) {
-      fail("shape", order, paths[i]!, `the cotangent has shape ${shapeString(c)}, expected the argument's shape ${shapeString(xi)}`, Infinity, 0, context);
+      fail(
+        "shape",
+        order,
+        paths[i]!,
+        `the cotangent has shape ${shapeString(c)}, expected the argument's shape ${shapeString(xi)}`,
+        Infinity,
+        0,
+        context,
+      );
     }
   });
   const ctValues = ct.leaves.map(values);
@@ -188,12 +256,30 @@ function checkReverse(engine: LooseEngine, f: Fn, args: readonly unknown[], orde
   if (!bad) return;
   for (let i = 0; i < x.leaves.length && x.leaves.length > 1; i++) {
     const b = test(oneLeaf(u, i));
-    if (b) fail("reverse", order, paths[i]!, `⟨vjp(w), u⟩ = ${fmt(b.got)} but ⟨w, jvp(u)⟩ = ${fmt(b.expected)}`, b.error, b.tolerance, context);
+    if (b)
+      fail("reverse", order, paths[i]!, `⟨vjp(w), u⟩ = ${fmt(b.got)} but ⟨w, jvp(u)⟩ = ${fmt(b.expected)}`, b.error, b.tolerance, context);
   }
-  fail("reverse", order, x.leaves.length === 1 ? paths[0]! : "(all jointly)", `⟨vjp(w), u⟩ = ${fmt(bad.got)} but ⟨w, jvp(u)⟩ = ${fmt(bad.expected)}`, bad.error, bad.tolerance, context);
+  fail(
+    "reverse",
+    order,
+    x.leaves.length === 1 ? paths[0]! : "(all jointly)",
+    `⟨vjp(w), u⟩ = ${fmt(bad.got)} but ⟨w, jvp(u)⟩ = ${fmt(bad.expected)}`,
+    bad.error,
+    bad.tolerance,
+    context,
+  );
 }
 
-function checkRecursive(engine: LooseEngine, f: Fn, args: readonly unknown[], order: number, max: number, o: Resolved, rng: Random, context: string): void {
+function checkRecursive(
+  engine: LooseEngine,
+  f: Fn,
+  args: readonly unknown[],
+  order: number,
+  max: number,
+  o: Resolved,
+  rng: Random,
+  context: string,
+): void {
   if (o.modes.includes("forward")) checkForward(engine, f, args, order, o, rng, context);
   if (o.modes.includes("reverse")) checkReverse(engine, f, args, order, o, rng, context);
   if (order >= max) return;

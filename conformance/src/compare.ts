@@ -3,7 +3,7 @@
  * and on the eager reference; reports, per case, the first pair that disagrees beyond tolerance —
  * and for a graph the first node where they part.
  */
-import { Random, Tensor, type Engine, type Graph, type GraphNode } from "@chainrule/ir";
+import { Random, type Tensor, type Engine, type Graph, type GraphNode } from "@chainrule/ir";
 import { evalGraph, toFunction } from "@chainrule/ir";
 import fc from "fast-check";
 import { describe, it } from "vitest";
@@ -13,7 +13,7 @@ import { buildGraph, programArbitrary, programInputs } from "./graphs.js";
 import { opRows } from "./optable.js";
 import { compare, flat, rebuild, treeValues, values, withValues } from "./tree.js";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the widest function type, as TypeScript's Parameters<F> constraint needs
 type Fn = (...args: any[]) => any;
 
 export interface ComparisonCase {
@@ -62,7 +62,11 @@ export function defaultComparisonCases(seed = 1, graphs = 10): ComparisonCase[] 
   for (const row of opRows()) {
     for (const shapes of row.shapes) {
       const rng = new Random(seed);
-      cases.push({ name: `${row.name} ${shapes.map((s) => `[${s.join(",")}]`).join(" ")}`, fn: row.fn, args: shapes.map((s, i) => row.domain[i]!(s, rng)) });
+      cases.push({
+        name: `${row.name} ${shapes.map((s) => `[${s.join(",")}]`).join(" ")}`,
+        fn: row.fn,
+        args: shapes.map((s, i) => row.domain[i]!(s, rng)),
+      });
     }
   }
   fc.sample(programArbitrary(), { numRuns: graphs, seed }).forEach((program, k) => {
@@ -81,7 +85,10 @@ interface Measured {
 function randomLike(tree: unknown, seed: number): unknown {
   const x = flat(tree);
   const rng = new Random(seed);
-  return rebuild(x.def, x.leaves.map((leaf) => withValues(leaf, values(typeof leaf === "number" ? rng.normal([]) : rng.normal(leaf.shape)))));
+  return rebuild(
+    x.def,
+    x.leaves.map((leaf) => withValues(leaf, values(typeof leaf === "number" ? rng.normal([]) : rng.normal(leaf.shape)))),
+  );
 }
 
 function measure(engine: Engine, f: Fn, args: readonly unknown[], seed: number): Measured {
@@ -93,12 +100,27 @@ function measure(engine: Engine, f: Fn, args: readonly unknown[], seed: number):
   return { primal: treeValues(y), tangent: treeValues(t), cotangent: treeValues(pullback(w)) };
 }
 
-function firstDifference(name: string, a: [string, Measured], b: [string, Measured], rtol: number, atol: number, node?: string): Disagreement | undefined {
+function firstDifference(
+  name: string,
+  a: [string, Measured],
+  b: [string, Measured],
+  rtol: number,
+  atol: number,
+  node?: string,
+): Disagreement | undefined {
   for (const quantity of ["primal", "tangent", "cotangent"] as const) {
     const bad = compare(a[1][quantity], b[1][quantity], rtol, atol);
     if (bad) {
       const label = quantity === "primal" ? "primal" : quantity === "tangent" ? "jvp tangent" : "vjp cotangent";
-      return { case: name, ...(node ? { node } : {}), between: [a[0], b[0]], quantity: label, index: bad.index, values: [bad.got, bad.expected], error: bad.error };
+      return {
+        case: name,
+        ...(node ? { node } : {}),
+        between: [a[0], b[0]],
+        quantity: label,
+        index: bad.index,
+        values: [bad.got, bad.expected],
+        error: bad.error,
+      };
     }
   }
   return undefined;
@@ -121,7 +143,16 @@ function compareCase(engines: readonly Engine[], c: ComparisonCase, seed: number
     const measured: [string, Measured][] = engines.map((engine) => [engine.name, measure(engine, fn, args, seed)]);
     for (const [name, m] of measured) {
       const bad = compare(m.primal, eager, rtol, atol);
-      if (bad) return { case: c.name, ...(node ? { node } : {}), between: [name, "eager"], quantity: "primal", index: bad.index, values: [bad.got, bad.expected], error: bad.error };
+      if (bad)
+        return {
+          case: c.name,
+          ...(node ? { node } : {}),
+          between: [name, "eager"],
+          quantity: "primal",
+          index: bad.index,
+          values: [bad.got, bad.expected],
+          error: bad.error,
+        };
     }
     for (let i = 0; i < measured.length; i++) {
       for (let j = i + 1; j < measured.length; j++) {

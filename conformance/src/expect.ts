@@ -22,7 +22,9 @@ export function expectClose(what: string, got: unknown, expected: unknown, rtol 
   if (g.length !== e.length) throw new ConformanceError(`${what}: expected ${e.length} values, got ${g.length}`);
   const bad = compare(g, e, rtol, atol);
   if (bad) {
-    throw new ConformanceError(`${what}: element ${bad.index} is ${fmt(bad.got)}, expected ${fmt(bad.expected)} (error ${fmt(bad.error)} > tolerance ${fmt(bad.tolerance)})`);
+    throw new ConformanceError(
+      `${what}: element ${bad.index} is ${fmt(bad.got)}, expected ${fmt(bad.expected)} (error ${fmt(bad.error)} > tolerance ${fmt(bad.tolerance)})`,
+    );
   }
 }
 

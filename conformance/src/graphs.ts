@@ -38,7 +38,11 @@ const axisOf = (t: Tensor, p: number) => p % t.rank;
 
 function mask(shape: readonly number[], rng: Random): Tensor {
   const n = shape.reduce((x, y) => x * y, 1);
-  return new Tensor("bool", shape.slice(), Uint8Array.from({ length: n }, () => (rng.nextFloat() < 0.5 ? 1 : 0)));
+  return new Tensor(
+    "bool",
+    shape.slice(),
+    Uint8Array.from({ length: n }, () => (rng.nextFloat() < 0.5 ? 1 : 0)),
+  );
 }
 
 function broadcastable(a: Tensor): (t: Tensor) => boolean {
@@ -52,7 +56,10 @@ function broadcastable(a: Tensor): (t: Tensor) => boolean {
 }
 
 function swapLast(t: Tensor): Tensor {
-  return ir.transpose(t, t.shape.map((_, i) => (i === t.rank - 2 ? t.rank - 1 : i === t.rank - 1 ? t.rank - 2 : i)));
+  return ir.transpose(
+    t,
+    t.shape.map((_, i) => (i === t.rank - 2 ? t.rank - 1 : i === t.rank - 1 ? t.rank - 2 : i)),
+  );
 }
 
 /** The op vocabulary: each unit returns undefined when it does not apply to its operand. */
@@ -67,73 +74,145 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
   ["sqrt(a² + 0.5)", (a) => ir.sqrt(ir.add(ir.square(a), 0.5))],
   ["log1p(a²)", (a) => ir.log1p(ir.square(a))],
   ["expm1(tanh/2)", (a) => ir.expm1(ir.mul(ir.tanh(a), 0.5))],
-  ["pow(sigmoid a + 0.5, tanh b)", (a, pick) => { const b = pick(broadcastable(a)) ?? a; return ir.pow(ir.add(ir.sigmoid(a), 0.5), ir.tanh(b)); }],
-  ["(a + b)/2", (a, pick) => { const b = pick(broadcastable(a)); return b && ir.mul(ir.add(a, b), 0.5); }],
-  ["(a − b)/2", (a, pick) => { const b = pick(broadcastable(a)); return b && ir.mul(ir.sub(a, b), 0.5); }],
-  ["tanh(a)·b", (a, pick) => { const b = pick(broadcastable(a)); return b && ir.mul(ir.tanh(a), b); }],
-  ["a / (b² + 1)", (a, pick) => { const b = pick(broadcastable(a)); return b && ir.div(a, ir.add(ir.square(b), 1)); }],
-  ["where(mask, a, b)", (a, pick, _p, rng) => { const b = pick(broadcastable(a)); return b && ir.where(mask(ir.broadcastShapes("where", a.shape, b.shape), rng), a, b); }],
+  [
+    "pow(sigmoid a + 0.5, tanh b)",
+    (a, pick) => {
+      const b = pick(broadcastable(a)) ?? a;
+      return ir.pow(ir.add(ir.sigmoid(a), 0.5), ir.tanh(b));
+    },
+  ],
+  [
+    "(a + b)/2",
+    (a, pick) => {
+      const b = pick(broadcastable(a));
+      return b && ir.mul(ir.add(a, b), 0.5);
+    },
+  ],
+  [
+    "(a − b)/2",
+    (a, pick) => {
+      const b = pick(broadcastable(a));
+      return b && ir.mul(ir.sub(a, b), 0.5);
+    },
+  ],
+  [
+    "tanh(a)·b",
+    (a, pick) => {
+      const b = pick(broadcastable(a));
+      return b && ir.mul(ir.tanh(a), b);
+    },
+  ],
+  [
+    "a / (b² + 1)",
+    (a, pick) => {
+      const b = pick(broadcastable(a));
+      return b && ir.div(a, ir.add(ir.square(b), 1));
+    },
+  ],
+  [
+    "where(mask, a, b)",
+    (a, pick, _p, rng) => {
+      const b = pick(broadcastable(a));
+      return b && ir.where(mask(ir.broadcastShapes("where", a.shape, b.shape), rng), a, b);
+    },
+  ],
   ["mean(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.mean(a, axisOf(a, p)))],
   ["sum(axis, keepdims)/n", (a, _pick, p) => (a.rank === 0 ? undefined : ir.div(ir.sum(a, axisOf(a, p), true), a.shape[axisOf(a, p)]!))],
-  ["logsumexp(axis) − log n", (a, _pick, p) => (a.rank === 0 ? undefined : ir.sub(ir.logsumexp(a, axisOf(a, p)), Math.log(a.shape[axisOf(a, p)]!)))],
+  [
+    "logsumexp(axis) − log n",
+    (a, _pick, p) => (a.rank === 0 ? undefined : ir.sub(ir.logsumexp(a, axisOf(a, p)), Math.log(a.shape[axisOf(a, p)]!))),
+  ],
   ["variance(tanh a, axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.variance(ir.tanh(a), axisOf(a, p)))],
   ["softmax(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.softmax(a, axisOf(a, p)))],
-  ["reshape", (a, _pick, p) => {
-    const n = a.size;
-    const options = [[n], [1, n], [n, 1], ...(n % 2 === 0 ? [[2, n / 2], [n / 2, 2]] : []), ...(n % 3 === 0 ? [[3, n / 3]] : []), ...(n % 4 === 0 ? [[2, 2, n / 4]] : [])];
-    return ir.reshape(a, options[p % options.length]!);
-  }],
-  ["transpose", (a, _pick, p) => {
-    if (a.rank < 2) return undefined;
-    const perm = a.shape.map((_, i) => i);
-    const i = p % a.rank;
-    const j = (i + 1 + (p >> 3) % (a.rank - 1)) % a.rank;
-    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
-    return ir.transpose(a, perm);
-  }],
-  ["slice", (a, _pick, p) => {
-    const axis = a.shape.findIndex((d, i) => d >= 2 && i >= p % Math.max(a.rank, 1));
-    const ax = axis >= 0 ? axis : a.shape.findIndex((d) => d >= 2);
-    if (ax < 0) return undefined;
-    const dim = a.shape[ax]!;
-    const begin = a.shape.map(() => 0);
-    const end = a.shape.slice();
-    begin[ax] = p % (dim - 1);
-    end[ax] = begin[ax]! + 1 + ((p >> 2) % (dim - begin[ax]!));
-    return ir.slice(a, begin, end);
-  }],
+  [
+    "reshape",
+    (a, _pick, p) => {
+      const n = a.size;
+      const options = [
+        [n],
+        [1, n],
+        [n, 1],
+        ...(n % 2 === 0
+          ? [
+              [2, n / 2],
+              [n / 2, 2],
+            ]
+          : []),
+        ...(n % 3 === 0 ? [[3, n / 3]] : []),
+        ...(n % 4 === 0 ? [[2, 2, n / 4]] : []),
+      ];
+      return ir.reshape(a, options[p % options.length]!);
+    },
+  ],
+  [
+    "transpose",
+    (a, _pick, p) => {
+      if (a.rank < 2) return undefined;
+      const perm = a.shape.map((_, i) => i);
+      const i = p % a.rank;
+      const j = (i + 1 + ((p >> 3) % (a.rank - 1))) % a.rank;
+      [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+      return ir.transpose(a, perm);
+    },
+  ],
+  [
+    "slice",
+    (a, _pick, p) => {
+      const axis = a.shape.findIndex((d, i) => d >= 2 && i >= p % Math.max(a.rank, 1));
+      const ax = axis >= 0 ? axis : a.shape.findIndex((d) => d >= 2);
+      if (ax < 0) return undefined;
+      const dim = a.shape[ax]!;
+      const begin = a.shape.map(() => 0);
+      const end = a.shape.slice();
+      begin[ax] = p % (dim - 1);
+      end[ax] = begin[ax]! + 1 + ((p >> 2) % (dim - begin[ax]!));
+      return ir.slice(a, begin, end);
+    },
+  ],
   ["expandDims", (a, _pick, p) => (a.rank >= 4 ? undefined : ir.expandDims(a, p % (a.rank + 1)))],
   ["broadcastTo [2, …]", (a) => (a.rank >= 4 || a.size * 2 > MAX_SIZE ? undefined : ir.broadcastTo(a, [2, ...a.shape]))],
   ["concat(a, tanh a)", (a, _pick, p) => (a.rank === 0 || a.size * 2 > MAX_SIZE ? undefined : ir.concat([a, ir.tanh(a)], axisOf(a, p)))],
-  ["take (repeated indices)", (a, _pick, p, rng) => {
-    if (a.rank === 0) return undefined;
-    const axis = axisOf(a, p);
-    const dim = a.shape[axis]!;
-    const count = 1 + (p % 4);
-    if ((a.size / dim) * count > MAX_SIZE) return undefined;
-    const idx = Int32Array.from({ length: count }, () => Math.floor(rng.nextFloat() * dim));
-    return ir.take(a, new Tensor("int32", [count], idx), axis);
-  }],
-  ["matmul(a, W const)", (a, _pick, p, rng) => {
-    if (a.rank === 0) return undefined;
-    const k = a.shape[a.rank - 1]!;
-    const n = 1 + (p % 3);
-    if ((a.size / k) * n > MAX_SIZE) return undefined;
-    return ir.matmul(a, rng.uniform([k, n], { low: -1 / k, high: 1 / k }));
-  }],
-  ["gram: t·tᵀ / k with t = tanh a", (a) => {
-    if (a.rank < 2) return undefined;
-    const m = a.shape[a.rank - 2]!;
-    if ((a.size / a.shape[a.rank - 1]!) * m > MAX_SIZE) return undefined;
-    const t = ir.tanh(a);
-    return ir.div(ir.matmul(t, swapLast(t)), a.shape[a.rank - 1]!);
-  }],
-  ["matmul(tanh a, b)/k", (a, pick) => {
-    if (a.rank < 1) return undefined;
-    const k = a.shape[a.rank - 1]!;
-    const b = pick((t) => t.rank === 2 && t.shape[0] === k && (a.size / k) * t.shape[1]! <= MAX_SIZE);
-    return b && ir.div(ir.matmul(ir.tanh(a), b), k);
-  }],
+  [
+    "take (repeated indices)",
+    (a, _pick, p, rng) => {
+      if (a.rank === 0) return undefined;
+      const axis = axisOf(a, p);
+      const dim = a.shape[axis]!;
+      const count = 1 + (p % 4);
+      if ((a.size / dim) * count > MAX_SIZE) return undefined;
+      const idx = Int32Array.from({ length: count }, () => Math.floor(rng.nextFloat() * dim));
+      return ir.take(a, new Tensor("int32", [count], idx), axis);
+    },
+  ],
+  [
+    "matmul(a, W const)",
+    (a, _pick, p, rng) => {
+      if (a.rank === 0) return undefined;
+      const k = a.shape[a.rank - 1]!;
+      const n = 1 + (p % 3);
+      if ((a.size / k) * n > MAX_SIZE) return undefined;
+      return ir.matmul(a, rng.uniform([k, n], { low: -1 / k, high: 1 / k }));
+    },
+  ],
+  [
+    "gram: t·tᵀ / k with t = tanh a",
+    (a) => {
+      if (a.rank < 2) return undefined;
+      const m = a.shape[a.rank - 2]!;
+      if ((a.size / a.shape[a.rank - 1]!) * m > MAX_SIZE) return undefined;
+      const t = ir.tanh(a);
+      return ir.div(ir.matmul(t, swapLast(t)), a.shape[a.rank - 1]!);
+    },
+  ],
+  [
+    "matmul(tanh a, b)/k",
+    (a, pick) => {
+      if (a.rank < 1) return undefined;
+      const k = a.shape[a.rank - 1]!;
+      const b = pick((t) => t.rank === 2 && t.shape[0] === k && (a.size / k) * t.shape[1]! <= MAX_SIZE);
+      return b && ir.div(ir.matmul(ir.tanh(a), b), k);
+    },
+  ],
 ];
 
 /** Builds the program's function on tensors (used to trace the graph). */
@@ -215,7 +294,9 @@ function graphCase(name: string, runs: (ctx: Context) => number, order: (ctx: Co
           try {
             checkGraph(ctx, graph, programInputs(program), order(ctx));
           } catch (error) {
-            throw new ConformanceError(`${(error as Error).name}: ${(error as Error).message}\non the graph (${graph.nodes.length} nodes):\n${graphToText(graph)}`);
+            throw new ConformanceError(
+              `${(error as Error).name}: ${(error as Error).message}\non the graph (${graph.nodes.length} nodes):\n${graphToText(graph)}`,
+            );
           }
         }),
         { numRuns: runs(ctx), seed: ctx.seed + seedOffset, includeErrorInReport: true },

@@ -5,7 +5,7 @@
  */
 export { checkGrads, finiteDifference, GradCheckError, type CheckGradsOptions, type CheckKind, type Mode } from "./checkgrads.js";
 export { describeConformance, runConformance, allCases } from "./suite.js";
-export { type Case, type CaseResult, type ConformanceOptions, type ControlFlow, type Context, type Feature } from "./cases.js";
+export type { Case, CaseResult, ConformanceOptions, ControlFlow, Context, Feature } from "./cases.js";
 export { ConformanceError } from "./expect.js";
 export {
   compareEngines,

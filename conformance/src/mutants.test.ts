@@ -27,7 +27,12 @@ const MUTANTS: Mutant[] = [
   { fault: "expNotDifferentiable", make: forwardEngine, where: { groups: ["nesting"] }, caughtBy: /grad\(grad\(grad\(exp\)\)\)/ },
   { fault: "perturbationConfusion", make: forwardEngine, where: { groups: ["nesting"] }, caughtBy: /perturbation confusion/ },
   { fault: "ignoreCustomJvp", make: forwardEngine, where: { groups: ["stopGradient, customJvp, customVjp"] }, caughtBy: /customJvp/ },
-  { fault: "dropBroadcastReduction", make: reverseEngine, where: { groups: ["per-op"], match: /^add / }, caughtBy: /^add .*f64\[2,3\], f64\[3\]/ },
+  {
+    fault: "dropBroadcastReduction",
+    make: reverseEngine,
+    where: { groups: ["per-op"], match: /^add / },
+    caughtBy: /^add .*f64\[2,3\], f64\[3\]/,
+  },
   { fault: "maximumTieFull", make: reverseEngine, where: { groups: ["conventions"] }, caughtBy: /maximum\/minimum tie/ },
   { fault: "reduceMaxTieFull", make: reverseEngine, where: { groups: ["conventions"] }, caughtBy: /reduce-max\/min with k ties/ },
   { fault: "absZeroOne", make: reverseEngine, where: { groups: ["conventions"] }, caughtBy: /abs'\(0\) = 0/ },
@@ -40,7 +45,10 @@ describe("every mutant engine is caught", () => {
     it(`${m.make(m.fault).name} fails ${m.where.groups!.join(", ")}${m.where.match ? ` ${m.where.match}` : ""}`, () => {
       const bad = failures(m.make(m.fault), m.where);
       const names = bad.map((b) => b.name);
-      expect(names.some((n) => m.caughtBy.test(n)), `caught by: ${names.join(" | ")}`).toBe(true);
+      expect(
+        names.some((n) => m.caughtBy.test(n)),
+        `caught by: ${names.join(" | ")}`,
+      ).toBe(true);
     });
   }
 
@@ -77,7 +85,9 @@ describe("checkGrads", () => {
   it("reports mode, order, argument and size of the error", () => {
     let error: unknown;
     try {
-      checkGrads(forwardEngine("tanhDerivative"), (x: never, y: never) => add(mul(y, 2), tanh(x)), [scalar(0.5), scalar(0.1)], { modes: ["forward"] });
+      checkGrads(forwardEngine("tanhDerivative"), (x: never, y: never) => add(mul(y, 2), tanh(x)), [scalar(0.5), scalar(0.1)], {
+        modes: ["forward"],
+      });
     } catch (e) {
       error = e;
     }
@@ -107,10 +117,29 @@ describe("checkGrads", () => {
 
   it("the reverse-mode dot-product test catches a vjp fault when jvp and vjp are independent", () => {
     const f = (a: never, b: never) => matmul(a, b);
-    const args = [tensor([[1, 2, 0.5], [3, 4, -1]]), tensor([[0.5, -1], [2, 0.25], [1, 1]])];
+    const args = [
+      tensor([
+        [1, 2, 0.5],
+        [3, 4, -1],
+      ]),
+      tensor([
+        [0.5, -1],
+        [2, 0.25],
+        [1, 1],
+      ]),
+    ];
     expect(() => checkGrads(hybridEngine(), f, args)).not.toThrow();
     expect(() => checkGrads(hybridEngine("matmulTranspose"), f, args, { modes: ["forward"] })).not.toThrow();
-    const square = [tensor([[1, 2], [3, 4]]), tensor([[0.5, -1], [2, 0.25]])];
+    const square = [
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]),
+      tensor([
+        [0.5, -1],
+        [2, 0.25],
+      ]),
+    ];
     let error: unknown;
     try {
       checkGrads(hybridEngine("matmulTranspose"), f, square, { modes: ["reverse"] });
@@ -119,7 +148,9 @@ describe("checkGrads", () => {
     }
     expect(error).toBeInstanceOf(GradCheckError);
     expect((error as GradCheckError).kind).toBe("reverse");
-    expect((error as GradCheckError).message).toMatch(/reverse mode \(vjp dot-product test against jvp\) failed at first order, argument args\[1\]/);
+    expect((error as GradCheckError).message).toMatch(
+      /reverse mode \(vjp dot-product test against jvp\) failed at first order, argument args\[1\]/,
+    );
   });
 });
 

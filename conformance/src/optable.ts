@@ -37,7 +37,10 @@ export interface OpRow {
 
 // ── domains ────────────────────────────────────────────────────────────────────────────────
 
-const uniform = (lo: number, hi: number): Gen => (shape, rng) => rng.uniform(shape, { low: lo, high: hi });
+const uniform =
+  (lo: number, hi: number): Gen =>
+  (shape, rng) =>
+    rng.uniform(shape, { low: lo, high: hi });
 const map = (shape: Shape, rng: Random, f: (u: number, i: number) => number): Tensor => {
   const t = rng.uniform(shape);
   for (let i = 0; i < t.data.length; i++) t.data[i] = f(t.data[i]!, i);
@@ -54,15 +57,18 @@ const halfGrid: Gen = (shape, rng) => map(shape, rng, (u) => Math.floor(u * 8 - 
 /** Distinct values (a shuffled ramp with spacing 0.3): reductions to the max never tie. */
 const distinct: Gen = (shape, rng) => {
   const t = rng.uniform(shape);
-  const order = Array.from(t.data as ArrayLike<number>).map((u, i) => [u, i] as const).sort((a, b) => a[0] - b[0]);
+  const order = Array.from(t.data as ArrayLike<number>)
+    .map((u, i) => [u, i] as const)
+    .sort((a, b) => a[0] - b[0]);
   order.forEach(([, i], rank) => (t.data[i] = rank * 0.3 - 1 + rng.nextFloat() * 0.05));
   return t;
 };
 /** Away from the clip bounds ±0.5. */
-const awayFromBounds: Gen = (shape, rng) => map(shape, rng, (u) => {
-  const x = u * 3 - 1.5;
-  return Math.abs(Math.abs(x) - 0.5) < 0.1 ? x + 0.25 : x;
-});
+const awayFromBounds: Gen = (shape, rng) =>
+  map(shape, rng, (u) => {
+    const x = u * 3 - 1.5;
+    return Math.abs(Math.abs(x) - 0.5) < 0.1 ? x + 0.25 : x;
+  });
 
 // ── shapes ─────────────────────────────────────────────────────────────────────────────────
 
@@ -70,25 +76,52 @@ const UNARY: Shape[][] = [[[]], [[5]], [[2, 3]], [[2, 1, 3]]];
 const BINARY: Shape[][] = [
   [[], []],
   [[4], [4]],
-  [[2, 3], [2, 3]],
+  [
+    [2, 3],
+    [2, 3],
+  ],
   [[2, 3], [3]],
-  [[2, 1], [1, 3]],
+  [
+    [2, 1],
+    [1, 3],
+  ],
   [[], [2, 3]],
-  [[2, 1, 3], [4, 1]],
+  [
+    [2, 1, 3],
+    [4, 1],
+  ],
 ];
 const MATRIX: Shape[][] = [[[5]], [[2, 3]], [[2, 3, 2]]];
 
 function bool(shape: Shape): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return new Tensor("bool", shape.slice(), Uint8Array.from({ length: n }, (_, i) => (i * 7 + 3) % 3 === 0 ? 1 : 0));
+  return new Tensor(
+    "bool",
+    shape.slice(),
+    Uint8Array.from({ length: n }, (_, i) => ((i * 7 + 3) % 3 === 0 ? 1 : 0)),
+  );
 }
 
 function broadcast(a: Shape, b: Shape): Shape {
   return ir.broadcastShapes("test", a, b);
 }
 
-const unary = (name: string, fn: OpFn, domain: Gen, primitive = true, extra: Partial<OpRow> = {}): OpRow => ({ name, primitive, fn, domain: [domain], shapes: UNARY, ...extra });
-const binary = (name: string, fn: OpFn, a: Gen, b: Gen, primitive = true, extra: Partial<OpRow> = {}): OpRow => ({ name, primitive, fn, domain: [a, b], shapes: BINARY, ...extra });
+const unary = (name: string, fn: OpFn, domain: Gen, primitive = true, extra: Partial<OpRow> = {}): OpRow => ({
+  name,
+  primitive,
+  fn,
+  domain: [domain],
+  shapes: UNARY,
+  ...extra,
+});
+const binary = (name: string, fn: OpFn, a: Gen, b: Gen, primitive = true, extra: Partial<OpRow> = {}): OpRow => ({
+  name,
+  primitive,
+  fn,
+  domain: [a, b],
+  shapes: BINARY,
+  ...extra,
+});
 
 /** The table. Ops without a derivative (comparisons, argmax, oneHot) are checked in their own cases. */
 export function opRows(): OpRow[] {
@@ -117,7 +150,24 @@ export function opRows(): OpRow[] {
     binary("pow", ir.pow, positive, uniform(-1.5, 1.5)),
     binary("maximum", ir.maximum, quarterGrid, halfGrid),
     binary("minimum", ir.minimum, quarterGrid, halfGrid),
-    { name: "where(c, a, b)", primitive: true, fn: (a, b) => ir.where(bool(broadcast(a!.shape, b!.shape)), a!, b!), domain: [anyReal, anyReal], shapes: [[[], []], [[2, 3], [2, 3]], [[2, 3], [3]], [[2, 1], [1, 3]]] },
+    {
+      name: "where(c, a, b)",
+      primitive: true,
+      fn: (a, b) => ir.where(bool(broadcast(a!.shape, b!.shape)), a!, b!),
+      domain: [anyReal, anyReal],
+      shapes: [
+        [[], []],
+        [
+          [2, 3],
+          [2, 3],
+        ],
+        [[2, 3], [3]],
+        [
+          [2, 1],
+          [1, 3],
+        ],
+      ],
+    },
     { name: "sum()", primitive: true, fn: (x) => ir.sum(x!), domain: [anyReal], shapes: MATRIX },
     { name: "sum(axis 0)", primitive: true, fn: (x) => ir.sum(x!, 0), domain: [anyReal], shapes: MATRIX },
     { name: "sum(axis -1, keepdims)", primitive: true, fn: (x) => ir.sum(x!, -1, true), domain: [anyReal], shapes: MATRIX },
@@ -133,25 +183,146 @@ export function opRows(): OpRow[] {
     { name: "softmax(axis -1)", primitive: false, fn: (x) => ir.softmax(x!), domain: [anyReal], shapes: MATRIX },
     { name: "softmax(axis 0)", primitive: false, fn: (x) => ir.softmax(x!, 0), domain: [anyReal], shapes: [[[2, 3]]] },
     { name: "logSoftmax(axis -1)", primitive: false, fn: (x) => ir.logSoftmax(x!), domain: [anyReal], shapes: MATRIX },
-    { name: "crossEntropy(logits, class indices)", primitive: false, fn: (z) => ir.crossEntropy(z!, tensor(z!.shape[0] === 2 ? [2, 0] : [1, 0, 2], { dtype: "int32" })), domain: [anyReal], shapes: [[[2, 3]], [[3, 4]]] },
-    { name: "crossEntropy(logits, probabilities)", primitive: false, fn: (z, p) => ir.crossEntropy(z!, p!), domain: [anyReal, uniform(0, 1)], shapes: [[[2, 3], [2, 3]]] },
-    { name: "mse", primitive: false, fn: (p, t) => ir.mse(p!, t!), domain: [anyReal, anyReal], shapes: [[[4], [4]], [[2, 3], [2, 3]]] },
+    {
+      name: "crossEntropy(logits, class indices)",
+      primitive: false,
+      fn: (z) => ir.crossEntropy(z!, tensor(z!.shape[0] === 2 ? [2, 0] : [1, 0, 2], { dtype: "int32" })),
+      domain: [anyReal],
+      shapes: [[[2, 3]], [[3, 4]]],
+    },
+    {
+      name: "crossEntropy(logits, probabilities)",
+      primitive: false,
+      fn: (z, p) => ir.crossEntropy(z!, p!),
+      domain: [anyReal, uniform(0, 1)],
+      shapes: [
+        [
+          [2, 3],
+          [2, 3],
+        ],
+      ],
+    },
+    {
+      name: "mse",
+      primitive: false,
+      fn: (p, t) => ir.mse(p!, t!),
+      domain: [anyReal, anyReal],
+      shapes: [
+        [[4], [4]],
+        [
+          [2, 3],
+          [2, 3],
+        ],
+      ],
+    },
     { name: "reshape(-1)", primitive: true, fn: (x) => ir.reshape(x!, [-1]), domain: [anyReal], shapes: [[[2, 3]], [[2, 1, 3]]] },
     { name: "reshape([3, 2])", primitive: true, fn: (x) => ir.reshape(x!, [3, 2]), domain: [anyReal], shapes: [[[2, 3]], [[6]]] },
     { name: "transpose()", primitive: true, fn: (x) => ir.transpose(x!), domain: [anyReal], shapes: [[[2, 3]], [[2, 3, 2]]] },
     { name: "transpose([1, 0, 2])", primitive: true, fn: (x) => ir.transpose(x!, [1, 0, 2]), domain: [anyReal], shapes: [[[2, 3, 2]]] },
-    { name: "broadcastTo([2, 3])", primitive: true, fn: (x) => ir.broadcastTo(x!, [2, 3]), domain: [anyReal], shapes: [[[]], [[3]], [[2, 1]], [[1, 3]]] },
+    {
+      name: "broadcastTo([2, 3])",
+      primitive: true,
+      fn: (x) => ir.broadcastTo(x!, [2, 3]),
+      domain: [anyReal],
+      shapes: [[[]], [[3]], [[2, 1]], [[1, 3]]],
+    },
     { name: "expandDims(1)", primitive: false, fn: (x) => ir.expandDims(x!, 1), domain: [anyReal], shapes: [[[2, 3]], [[4]]] },
     { name: "squeeze()", primitive: false, fn: (x) => ir.squeeze(x!), domain: [anyReal], shapes: [[[2, 1, 3]], [[1, 4]]] },
-    { name: "slice([0, 1], [2, -1])", primitive: true, fn: (x) => ir.slice(x!, [0, 1], [2, -1]), domain: [anyReal], shapes: [[[2, 4]], [[3, 3]]] },
+    {
+      name: "slice([0, 1], [2, -1])",
+      primitive: true,
+      fn: (x) => ir.slice(x!, [0, 1], [2, -1]),
+      domain: [anyReal],
+      shapes: [[[2, 4]], [[3, 3]]],
+    },
     { name: "slice([-2], [undefined])", primitive: true, fn: (x) => ir.slice(x!, [-2]), domain: [anyReal], shapes: [[[5]]] },
-    { name: "concat(axis 0)", primitive: true, fn: (a, b) => ir.concat([a!, b!], 0), domain: [anyReal, anyReal], shapes: [[[2], [3]], [[1, 3], [2, 3]]] },
-    { name: "concat(axis 1)", primitive: true, fn: (a, b) => ir.concat([a!, b!], 1), domain: [anyReal, anyReal], shapes: [[[2, 1], [2, 3]]] },
-    { name: "stack(axis 1)", primitive: false, fn: (a, b) => ir.stack([a!, b!], 1), domain: [anyReal, anyReal], shapes: [[[3], [3]], [[2, 2], [2, 2]]] },
-    { name: "take(x, [2, 0, 2], axis 0) (repeated indices)", primitive: true, fn: (x) => ir.take(x!, [2, 0, 2], 0), domain: [anyReal], shapes: [[[3]], [[3, 2]]] },
+    {
+      name: "concat(axis 0)",
+      primitive: true,
+      fn: (a, b) => ir.concat([a!, b!], 0),
+      domain: [anyReal, anyReal],
+      shapes: [
+        [[2], [3]],
+        [
+          [1, 3],
+          [2, 3],
+        ],
+      ],
+    },
+    {
+      name: "concat(axis 1)",
+      primitive: true,
+      fn: (a, b) => ir.concat([a!, b!], 1),
+      domain: [anyReal, anyReal],
+      shapes: [
+        [
+          [2, 1],
+          [2, 3],
+        ],
+      ],
+    },
+    {
+      name: "stack(axis 1)",
+      primitive: false,
+      fn: (a, b) => ir.stack([a!, b!], 1),
+      domain: [anyReal, anyReal],
+      shapes: [
+        [[3], [3]],
+        [
+          [2, 2],
+          [2, 2],
+        ],
+      ],
+    },
+    {
+      name: "take(x, [2, 0, 2], axis 0) (repeated indices)",
+      primitive: true,
+      fn: (x) => ir.take(x!, [2, 0, 2], 0),
+      domain: [anyReal],
+      shapes: [[[3]], [[3, 2]]],
+    },
     { name: "take(x, [[1, -1]], axis 1)", primitive: true, fn: (x) => ir.take(x!, [[1, 2]], 1), domain: [anyReal], shapes: [[[2, 3]]] },
-    { name: "matmul", primitive: true, fn: ir.matmul, domain: [anyReal, anyReal], shapes: [[[2, 3], [3, 2]], [[2, 2, 3], [2, 3, 2]], [[2, 2, 3], [3, 2]], [[2, 1, 2, 2], [3, 2, 2]], [[3], [3, 2]], [[2, 3], [3]], [[3], [3]]] },
-    { name: "dot", primitive: false, fn: ir.dot, domain: [anyReal, anyReal], shapes: [[[3], [3]], [[2, 3], [3, 2]], [[], [3]]] },
+    {
+      name: "matmul",
+      primitive: true,
+      fn: ir.matmul,
+      domain: [anyReal, anyReal],
+      shapes: [
+        [
+          [2, 3],
+          [3, 2],
+        ],
+        [
+          [2, 2, 3],
+          [2, 3, 2],
+        ],
+        [
+          [2, 2, 3],
+          [3, 2],
+        ],
+        [
+          [2, 1, 2, 2],
+          [3, 2, 2],
+        ],
+        [[3], [3, 2]],
+        [[2, 3], [3]],
+        [[3], [3]],
+      ],
+    },
+    {
+      name: "dot",
+      primitive: false,
+      fn: ir.dot,
+      domain: [anyReal, anyReal],
+      shapes: [
+        [[3], [3]],
+        [
+          [2, 3],
+          [3, 2],
+        ],
+        [[], [3]],
+      ],
+    },
     { name: "outer", primitive: false, fn: ir.outer, domain: [anyReal, anyReal], shapes: [[[3], [2]]] },
     // a smooth composite mixing many ops, as a model would
     {
@@ -201,7 +372,12 @@ function checkRow(ctx: Context, row: OpRow, shapes: readonly Shape[]): void {
     throw new ConformanceError(`${row.name}: expected jvp's primal output to be a Tensor ${reference.typeString()}, got ${String(yJ)}`);
   }
   const order = orderOf(row, shapes);
-  checkGrads(ctx.engine, row.fn, args, { order, seed: ctx.seed, ...(row.rtol ? { rtol: row.rtol } : {}), ...(row.atol ? { atol: row.atol } : {}) });
+  checkGrads(ctx.engine, row.fn, args, {
+    order,
+    seed: ctx.seed,
+    ...(row.rtol ? { rtol: row.rtol } : {}),
+    ...(row.atol ? { atol: row.atol } : {}),
+  });
 }
 
 /** grad, valueAndGrad, vjp, jacobian, hessian and hvp agree with each other and with finite differences. */
@@ -224,7 +400,9 @@ function checkTransforms(ctx: Context, row: OpRow, shapes: readonly Shape[]): vo
   args.forEach((x, i) => {
     const gi = g[i]!;
     if (!(gi instanceof Tensor) || gi.shape.join() !== x.shape.join()) {
-      throw new ConformanceError(`${row.name}: expected the gradient for argument ${i} to have shape [${x.shape.join(", ")}], got ${String(gi)}`);
+      throw new ConformanceError(
+        `${row.name}: expected the gradient for argument ${i} to have shape [${x.shape.join(", ")}], got ${String(gi)}`,
+      );
     }
     const gOne = e.grad(s, i)(...args) as Tensor;
     expectClose(`${row.name}: grad(f, ${i}) vs grad(f, [0..${n - 1}])[${i}]`, gOne, gi, rtol, atol);
@@ -249,10 +427,11 @@ function checkTransforms(ctx: Context, row: OpRow, shapes: readonly Shape[]): vo
     const uv = u[i]!;
     const jtw = new Float64Array(k);
     const ju = new Float64Array(m);
-    for (let r = 0; r < m; r++) for (let c = 0; c < k; c++) {
-      jtw[c] = jtw[c]! + jv[r * k + c]! * wv[r]!;
-      ju[r] = ju[r]! + jv[r * k + c]! * uv[c]!;
-    }
+    for (let r = 0; r < m; r++)
+      for (let c = 0; c < k; c++) {
+        jtw[c] = jtw[c]! + jv[r * k + c]! * wv[r]!;
+        ju[r] = ju[r]! + jv[r * k + c]! * uv[c]!;
+      }
     expectClose(`${row.name}: jacobian(f, ${i})ᵀ·w vs the gradient`, jtw, values(g[i]!), 1e-9, 1e-11);
     const tangents = args.map((b, l) => (l === i ? new Tensor("float64", b.shape.slice(), Float64Array.from(uv)) : ir.zeros(b.shape)));
     const [, t] = e.jvp(row.fn, args, tangents);
@@ -286,7 +465,12 @@ function checkHessian(ctx: Context, row: OpRow, shapes: readonly Shape[]): void 
   expectClose(`${row.name}: hvp (argument 0) vs hessian·v`, values(hvp[0]!), Hv, 1e-8, 1e-10);
   // hessian·v against finite differences of the engine's gradient
   const grad0 = (...xs: Tensor[]) => e.grad(s, 0)(...xs) as Tensor;
-  const fd = finiteDifference(grad0, flat(args), args.map((b, l) => (l === 0 ? v : new Float64Array(b.size))), 1e-3);
+  const fd = finiteDifference(
+    grad0,
+    flat(args),
+    args.map((b, l) => (l === 0 ? v : new Float64Array(b.size))),
+    1e-3,
+  );
   expectClose(`${row.name}: hessian·v vs finite differences of grad`, Hv, fd, 1e-6, 1e-8);
 }
 
@@ -300,12 +484,14 @@ function checkFloat32(ctx: Context, row: OpRow, shapes: readonly Shape[]): void 
   const w32 = ir.astype(w, "float32");
   const s = (...xs: Tensor[]) => ir.sum(ir.mul(row.fn(...xs), xs[0]!.dtype === "float32" ? w32 : w));
   const [y] = e.vjp(row.fn, ...args32);
-  if (!(y instanceof Tensor) || y.dtype !== "float32") throw new ConformanceError(`${row.name}: expected a float32 output for float32 inputs, got ${String(y)}`);
+  if (!(y instanceof Tensor) || y.dtype !== "float32")
+    throw new ConformanceError(`${row.name}: expected a float32 output for float32 inputs, got ${String(y)}`);
   expectClose(`${row.name}: float32 primal vs the float32 eager reference`, y, reference, 1e-6, 1e-6);
   const all = args32.map((_, i) => i);
   const g32 = e.grad(s, all)(...args32) as Tensor[];
   g32.forEach((g, i) => {
-    if (!(g instanceof Tensor) || g.dtype !== "float32") throw new ConformanceError(`${row.name}: expected a float32 gradient for float32 argument ${i}, got ${String(g)}`);
+    if (!(g instanceof Tensor) || g.dtype !== "float32")
+      throw new ConformanceError(`${row.name}: expected a float32 gradient for float32 argument ${i}, got ${String(g)}`);
   });
   const g64 = e.grad(s, all)(...args64) as Tensor[];
   expectClose(`${row.name}: float32 gradient vs float64 gradient`, g32, g64, 1e-3, 1e-4);
@@ -324,10 +510,24 @@ export function opCases(): Case[] {
         ...(order >= 3 ? { features: ["order3" as const] } : {}),
         run: (ctx) => checkRow(ctx, row, shapes),
       });
-      cases.push({ group: "per-op transformations", name: `${label}: grad, valueAndGrad, vjp, jacobian agree with each other and FD`, run: (ctx) => checkTransforms(ctx, row, shapes) });
-      cases.push({ group: "per-op hessian", name: `${label}: hessian symmetric, = hvp, = FD of grad`, features: ["hessian"], run: (ctx) => checkHessian(ctx, row, shapes) });
+      cases.push({
+        group: "per-op transformations",
+        name: `${label}: grad, valueAndGrad, vjp, jacobian agree with each other and FD`,
+        run: (ctx) => checkTransforms(ctx, row, shapes),
+      });
+      cases.push({
+        group: "per-op hessian",
+        name: `${label}: hessian symmetric, = hvp, = FD of grad`,
+        features: ["hessian"],
+        run: (ctx) => checkHessian(ctx, row, shapes),
+      });
       if (row.float32 !== false && k === Math.min(1, row.shapes.length - 1)) {
-        cases.push({ group: "per-op float32", name: `${row.name} f32${shapeLabel(shapes).replace(/f64/g, "")}: float32 in, float32 out, gradient ≈ float64 gradient`, features: ["float32"], run: (ctx) => checkFloat32(ctx, row, shapes) });
+        cases.push({
+          group: "per-op float32",
+          name: `${row.name} f32${shapeLabel(shapes).replace(/f64/g, "")}: float32 in, float32 out, gradient ≈ float64 gradient`,
+          features: ["float32"],
+          run: (ctx) => checkFloat32(ctx, row, shapes),
+        });
       }
     });
   }

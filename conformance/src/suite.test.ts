@@ -1,4 +1,4 @@
-import { type Engine } from "@chainrule/ir";
+import type { Engine } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { allCases, runConformance } from "./index.js";
 import { forwardEngine, reverseEngine } from "./__tests__/reference.js";
@@ -14,7 +14,10 @@ function staleEngine(inner: Engine): Engine {
       return (...args: unknown[]) => {
         const key = JSON.stringify(args.map((a) => (typeof a === "number" ? "number" : (a as { shape?: number[] }).shape)));
         let byShape = cache.get(f);
-        if (!byShape) cache.set(f, (byShape = new Map()));
+        if (!byShape) {
+          byShape = new Map();
+          cache.set(f, byShape);
+        }
         if (!byShape.has(key)) byShape.set(key, g(...args));
         return byShape.get(key);
       };
@@ -24,7 +27,10 @@ function staleEngine(inner: Engine): Engine {
 
 describe("describeConformance / runConformance options", () => {
   it("declared skips are reported as skipped with their reason, never run", () => {
-    const results = runConformance(forwardEngine(), { groups: ["stopGradient, customJvp, customVjp"], skip: { customVjp: "not implemented yet" } });
+    const results = runConformance(forwardEngine(), {
+      groups: ["stopGradient, customJvp, customVjp"],
+      skip: { customVjp: "not implemented yet" },
+    });
     const skipped = results.filter((r) => r.status === "skip");
     expect(skipped.length).toBeGreaterThan(0);
     for (const r of skipped) {

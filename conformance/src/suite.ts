@@ -14,7 +14,9 @@ export function allCases(): Case[] {
 
 function selected(options: ConformanceOptions): Case[] {
   const groups = options.groups;
-  return allCases().filter((c) => (groups === undefined || groups.includes(c.group)) && (options.match === undefined || options.match.test(c.name)));
+  return allCases().filter(
+    (c) => (groups === undefined || groups.includes(c.group)) && (options.match === undefined || options.match.test(c.name)),
+  );
 }
 
 /**

@@ -2,7 +2,7 @@
  * Numeric helpers on pytrees of numbers and tensors, all in float64 and all eager (plain loops on
  * typed arrays — never engine ops — so the checker cannot share a bug with what it checks).
  */
-import { flatten, Random, Tensor, unflatten, type TreeDef } from "@chainrule/ir";
+import { flatten, type Random, Tensor, unflatten, type TreeDef } from "@chainrule/ir";
 
 export type Leaf = number | Tensor;
 

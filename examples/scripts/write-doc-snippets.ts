@@ -14,5 +14,8 @@ for (const page of readdirSync(docs).filter((f) => f.endsWith(".md"))) {
   const snippets = extractSnippets(readFileSync(join(docs, page), "utf8"));
   if (snippets.length === 0) continue;
   const source = snippets.map((s) => `// docs/${page}:${s.line}\n${s.code}\n`).join("\n");
-  writeFileSync(join(out, page.replace(/\.md$/, ".ts")), `// Generated from docs/${page} by scripts/write-doc-snippets.ts: do not edit.\n${source}`);
+  writeFileSync(
+    join(out, page.replace(/\.md$/, ".ts")),
+    `// Generated from docs/${page} by scripts/write-doc-snippets.ts: do not edit.\n${source}`,
+  );
 }

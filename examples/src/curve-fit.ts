@@ -19,7 +19,13 @@ export const TRUE_CURVE = { a: 3, b: 1.5, c: 0.5 } as const;
 
 const num = (v: Tensor | number): number => (typeof v === "number" ? v : v.item());
 
-export function fitCurve(options: { points?: number; steps?: number; seed?: number; engine?: Engine } = {}): { a: number; b: number; c: number; loss: number; evaluations: number } {
+export function fitCurve(options: { points?: number; steps?: number; seed?: number; engine?: Engine } = {}): {
+  a: number;
+  b: number;
+  c: number;
+  loss: number;
+  evaluations: number;
+} {
   const { points = 50, steps = 10, seed = 2, engine = reverse } = options;
   const random = new Random(seed);
   const x = linspace(0, 4, points);

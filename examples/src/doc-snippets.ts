@@ -35,7 +35,12 @@ export function extractSnippets(markdown: string): Snippet[] {
   blocks.forEach((block, k) => {
     if (block.lang !== "ts") return;
     const next = blocks[k + 1];
-    const between = next ? lines.slice(block.line + block.body.split("\n").length + 1, next.line - 1).join("").trim() : "x";
+    const between = next
+      ? lines
+          .slice(block.line + block.body.split("\n").length + 1, next.line - 1)
+          .join("")
+          .trim()
+      : "x";
     snippets.push({ line: block.line, code: block.body, expected: next?.lang === "text" && between === "" ? next.body : undefined });
   });
   return snippets;
@@ -82,7 +87,9 @@ export function extractCommands(markdown: string): CommandSnippet[] {
 const MARKER = "@@chainrule-doc-snippet@@";
 
 function moduleSource(markdownFile: string, snippets: readonly Snippet[]): string {
-  return snippets.map((s, i) => `// ${basename(markdownFile)}:${s.line}\nconsole.log(${JSON.stringify(`${MARKER}${i}`)});\n${s.code}\n`).join("\n");
+  return snippets
+    .map((s, i) => `// ${basename(markdownFile)}:${s.line}\nconsole.log(${JSON.stringify(`${MARKER}${i}`)});\n${s.code}\n`)
+    .join("\n");
 }
 
 function splitOutputs(stdout: string, count: number): string[] {
@@ -101,7 +108,10 @@ const examplesDir = join(dirname(fileURLToPath(import.meta.url)), "..");
  * the module is imported in this process (the caller's loader must handle TypeScript, as Vitest's
  * and tsx's do) with `console.log` captured; `{ childProcess: true }` runs it with tsx instead.
  */
-export async function runSnippets(markdownFile: string, options: { childProcess?: boolean } = {}): Promise<{ snippets: Snippet[]; outputs: string[] }> {
+export async function runSnippets(
+  markdownFile: string,
+  options: { childProcess?: boolean } = {},
+): Promise<{ snippets: Snippet[]; outputs: string[] }> {
   const snippets = extractSnippets(readFileSync(markdownFile, "utf8"));
   const dir = join(examplesDir, ".tmp");
   mkdirSync(dir, { recursive: true });
@@ -110,7 +120,10 @@ export async function runSnippets(markdownFile: string, options: { childProcess?
   try {
     if (options.childProcess) {
       const tsx = join(examplesDir, "node_modules", ".bin", "tsx");
-      const { stdout } = await promisify(execFile)(tsx, ["--conditions=@chainrule/source", file], { cwd: examplesDir, env: { ...process.env, NO_COLOR: "1" } });
+      const { stdout } = await promisify(execFile)(tsx, ["--conditions=@chainrule/source", file], {
+        cwd: examplesDir,
+        env: { ...process.env, NO_COLOR: "1" },
+      });
       return { snippets, outputs: splitOutputs(stdout, snippets.length) };
     }
     let stdout = "";

@@ -12,7 +12,23 @@ const root = join(docs, "..");
 
 describe("extractSnippets", () => {
   it("pairs each ts block with the text block right after it", () => {
-    const md = ["# t", "```ts", "a()", "```", "", "```text", "out", "```", "```ts", "b()", "```", "prose", "```text", "not b's", "```"].join("\n");
+    const md = [
+      "# t",
+      "```ts",
+      "a()",
+      "```",
+      "",
+      "```text",
+      "out",
+      "```",
+      "```ts",
+      "b()",
+      "```",
+      "prose",
+      "```text",
+      "not b's",
+      "```",
+    ].join("\n");
     expect(extractSnippets(md)).toEqual([
       { line: 2, code: "a()", expected: "out" },
       { line: 9, code: "b()", expected: undefined },
@@ -24,7 +40,10 @@ describe("runSnippets", () => {
   it("catches a page whose printed output differs from what it says", async () => {
     const dir = mkdtempSync(join(tmpdir(), "chainrule-doc-"));
     const page = join(dir, "page.md");
-    writeFileSync(page, ["```ts", "console.log(1 + 1);", "```", "", "```text", "3", "```", "```ts", "console.log([6, -4]);", "```"].join("\n"));
+    writeFileSync(
+      page,
+      ["```ts", "console.log(1 + 1);", "```", "", "```text", "3", "```", "```ts", "console.log([6, -4]);", "```"].join("\n"),
+    );
     try {
       const { snippets, outputs } = await runSnippets(page);
       expect(snippets[0]!.expected).toBe("3");
@@ -67,7 +86,13 @@ describe("the root README", () => {
 
 describe("chainrule commands shown in the docs", () => {
   it("splits a command line like a shell", () => {
-    expect(shellSplit(`explain "(x + y) * (x - y)" --at x=3,y=2 'a b'`)).toEqual(["explain", "(x + y) * (x - y)", "--at", "x=3,y=2", "a b"]);
+    expect(shellSplit(`explain "(x + y) * (x - y)" --at x=3,y=2 'a b'`)).toEqual([
+      "explain",
+      "(x + y) * (x - y)",
+      "--at",
+      "x=3,y=2",
+      "a b",
+    ]);
   });
 
   it.each(["tutorial.md", "choosing-an-engine.md"])("%s: every command runs, and prints the output shown under it", async (page) => {
@@ -77,7 +102,8 @@ describe("chainrule commands shown in the docs", () => {
       let stdout = "";
       const code = await runCli(command.argv, { stdout: (t) => (stdout += t), stderr: () => {}, color: false, writeFile: () => {} });
       expect(code, `exit code of the command at ${page}:${command.line}`).toBe(0);
-      if (command.expected !== undefined) expect(stdout.trimEnd(), `output of the command at ${page}:${command.line}`).toBe(command.expected.trimEnd());
+      if (command.expected !== undefined)
+        expect(stdout.trimEnd(), `output of the command at ${page}:${command.line}`).toBe(command.expected.trimEnd());
     }
   });
 });

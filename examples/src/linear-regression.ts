@@ -22,7 +22,9 @@ export interface RegressionResult {
 
 const num = (v: Tensor | number): number => (typeof v === "number" ? v : v.item());
 
-export function linearRegression(options: { points?: number; steps?: number; lr?: number; batch?: number; seed?: number; engine?: Engine } = {}): RegressionResult {
+export function linearRegression(
+  options: { points?: number; steps?: number; lr?: number; batch?: number; seed?: number; engine?: Engine } = {},
+): RegressionResult {
   const { points = 200, steps = 200, lr = 0.1, batch = 20, seed = 1, engine = reverse } = options;
   const random = new Random(seed);
   const xs = Array.from({ length: points }, () => 2 * random.nextFloat() - 1);

@@ -109,7 +109,9 @@ export function main(argv: readonly string[] = process.argv.slice(2)): void {
   const file = join(dirname(fileURLToPath(import.meta.url)), "..", "out", "mlp-loss.svg");
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, lossCurveSvg(result.losses));
-  console.log(`accuracy on two spirals: ${(100 * result.accuracy).toFixed(1)}% training, ${(100 * result.testAccuracy).toFixed(1)}% on fresh points`);
+  console.log(
+    `accuracy on two spirals: ${(100 * result.accuracy).toFixed(1)}% training, ${(100 * result.testAccuracy).toFixed(1)}% on fresh points`,
+  );
   console.log(`loss curve: ${file}`);
 }
 

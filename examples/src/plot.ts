@@ -44,18 +44,24 @@ export function lineChartSvg(values: readonly number[], options: LineChartOption
     const y = lo + ((hi - lo) * k) / 4;
     const py = sy(y).toFixed(2);
     parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${py}" y2="${py}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${margin.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${escapeXml(tickLabel(logY ? 10 ** y : y))}</text>`);
+    parts.push(
+      `<text x="${margin.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${escapeXml(tickLabel(logY ? 10 ** y : y))}</text>`,
+    );
   }
   for (let k = 0; k <= 4; k++) {
     const label = Math.round((n * k) / 4);
-    parts.push(`<text x="${sx(Math.min(label, n - 1)).toFixed(2)}" y="${height - margin.bottom + 16}" text-anchor="middle">${label}</text>`);
+    parts.push(
+      `<text x="${sx(Math.min(label, n - 1)).toFixed(2)}" y="${height - margin.bottom + 16}" text-anchor="middle">${label}</text>`,
+    );
   }
   parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999"/>`);
   parts.push(`<polyline fill="none" stroke="#2563eb" stroke-width="1.5" points="${points}"/>`);
   parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(xLabel)}</text>`);
   if (yLabel) {
-    parts.push(`<text transform="translate(14 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}${logY ? " (log scale)" : ""}</text>`);
+    parts.push(
+      `<text transform="translate(14 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}${logY ? " (log scale)" : ""}</text>`,
+    );
   }
   parts.push("</svg>");
-  return parts.join("\n") + "\n";
+  return `${parts.join("\n")}\n`;
 }

@@ -52,12 +52,16 @@ describe("PyTorch-style MLP", () => {
 });
 
 function memory(env: Record<string, string>): { steps: number; growth: number; kept: number; loss: number } {
-  const run = spawnSync(process.execPath, ["--expose-gc", "--conditions=@chainrule/source", "--import", "tsx", "src/pytorch-style-memory.ts"], {
-    cwd: examplesDir,
-    encoding: "utf8",
-    timeout: 170_000,
-    env: { ...process.env, ...env },
-  });
+  const run = spawnSync(
+    process.execPath,
+    ["--expose-gc", "--conditions=@chainrule/source", "--import", "tsx", "src/pytorch-style-memory.ts"],
+    {
+      cwd: examplesDir,
+      encoding: "utf8",
+      timeout: 170_000,
+      env: { ...process.env, ...env },
+    },
+  );
   expect(run.stderr).toBe("");
   expect(run.status).toBe(0);
   return JSON.parse(run.stdout) as { steps: number; growth: number; kept: number; loss: number };

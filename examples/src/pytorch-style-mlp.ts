@@ -55,7 +55,8 @@ export function trainPytorchStyle(options: PytorchStyleOptions = {}): PytorchSty
 export function trainFunctional(options: PytorchStyleOptions = {}): { params: Record<string, Tensor>; losses: number[] } {
   const { pointsPerClass, hidden, steps, lr, seed } = { ...PYTORCH_STYLE_DEFAULTS, ...options };
   const { x, labels } = twoSpirals(pointsPerClass, { seed });
-  const linear = (p: Record<string, Tensor>, layer: number, h: Tensor): Tensor => add(matmul(h, transpose(p[`${layer}.weight`]!)), p[`${layer}.bias`]!);
+  const linear = (p: Record<string, Tensor>, layer: number, h: Tensor): Tensor =>
+    add(matmul(h, transpose(p[`${layer}.weight`]!)), p[`${layer}.bias`]!);
   const loss = (p: Record<string, Tensor>): Tensor => crossEntropy(linear(p, 4, tanh(linear(p, 2, tanh(linear(p, 0, x))))), labels);
   const result = minimize(loss, makeModel(hidden, seed).stateDict(), { engine, optimizer: adam({ lr }), steps, quiet: true });
   return { params: result.params, losses: result.losses };
@@ -64,7 +65,9 @@ export function trainFunctional(options: PytorchStyleOptions = {}): { params: Re
 export function main(): void {
   const steps = Number(process.env.STEPS ?? PYTORCH_STYLE_DEFAULTS.steps);
   const { losses, accuracy } = trainPytorchStyle({ steps });
-  console.log(`PyTorch-style MLP on two spirals: loss ${losses[0]!.toFixed(4)} → ${losses.at(-1)!.toFixed(4)} in ${steps} steps, training accuracy ${(100 * accuracy).toFixed(1)}%`);
+  console.log(
+    `PyTorch-style MLP on two spirals: loss ${losses[0]!.toFixed(4)} → ${losses.at(-1)!.toFixed(4)} in ${steps} steps, training accuracy ${(100 * accuracy).toFixed(1)}%`,
+  );
 }
 
 if (isMain(import.meta.url)) main();

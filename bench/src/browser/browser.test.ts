@@ -41,7 +41,8 @@ describe("headless Chromium section", () => {
       for (const row of v.rows) {
         expect(row.note).toMatch(/^max rel\. error /);
         expect(row.summary?.count).toBeGreaterThanOrEqual(2);
-        if (row.impl.id !== "hand") expect(row.note.endsWith(row.impl.id.endsWith("2t") ? "kernels: 2 threads, FMA" : "kernels: 1 thread, FMA")).toBe(true);
+        if (row.impl.id !== "hand")
+          expect(row.note.endsWith(row.impl.id.endsWith("2t") ? "kernels: 2 threads, FMA" : "kernels: 1 thread, FMA")).toBe(true);
       }
     }
     expect(r.rows[0]!.rows[0]!.label).toBe("chainrule jit in Chromium, whole step jitted, params donated, FMA, 1 thread");
@@ -54,7 +55,13 @@ describe("headless Chromium section", () => {
     requireChromium();
     const r = await measureInBrowser([mlpVariant(mlpInput(16, 64, 32, 5)), matmulVariant(24, "float32")], {
       timing: fast,
-      rows: (v) => (v.workload === "W3" ? [{ kind: "jit", threads: 2, wrong: true }] : [{ kind: "hand", threads: 1, wrong: true }, { kind: "jit", threads: 1 }]),
+      rows: (v) =>
+        v.workload === "W3"
+          ? [{ kind: "jit", threads: 2, wrong: true }]
+          : [
+              { kind: "hand", threads: 1, wrong: true },
+              { kind: "jit", threads: 1 },
+            ],
     });
     expect(r.status).toBe("FAILED");
     const [w3, w4] = r.rows;
@@ -69,6 +76,8 @@ describe("headless Chromium section", () => {
   it("without the browser the section is n/a and says how to install it", async () => {
     const r = await measureInBrowser(tiny(), { timing: fast, chromium: "/nonexistent/chromium" });
     expect(r.status).toBe("n/a");
-    expect(browserSection(r, fast)).toMatch(/n\/a: Debian's Chromium is not installed at \/nonexistent\/chromium; install it with `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium`/);
+    expect(browserSection(r, fast)).toMatch(
+      /n\/a: Debian's Chromium is not installed at \/nonexistent\/chromium; install it with `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium`/,
+    );
   });
 });

@@ -13,7 +13,16 @@ import { handWritten } from "../impls/hand.js";
 import { fmaInEffect, kernelMatmul, wholeStepTrainer } from "../impls/jit-kernels.js";
 import { runVariant } from "../run.js";
 import type { TimingOptions } from "../timing.js";
-import { isUnsupported, variantOf, type Built, type Implementation, type MatmulVariant, type MlpVariant, type Variant, type VariantSpec } from "../workloads.js";
+import {
+  isUnsupported,
+  variantOf,
+  type Built,
+  type Implementation,
+  type MatmulVariant,
+  type MlpVariant,
+  type Variant,
+  type VariantSpec,
+} from "../workloads.js";
 import { browserRowId, browserRowLabel } from "./rows.js";
 import type { BenchPageApi, BrowserRowSpec, PageInfo } from "./protocol.js";
 
@@ -22,7 +31,10 @@ const variants = new Map<string, Variant>();
 function variantFor(spec: VariantSpec): Variant {
   const key = JSON.stringify(spec);
   let v = variants.get(key);
-  if (v === undefined) variants.set(key, (v = variantOf(spec)));
+  if (v === undefined) {
+    v = variantOf(spec);
+    variants.set(key, v);
+  }
   return v;
 }
 
@@ -39,16 +51,27 @@ function jitRow(threads: 1 | 2): Implementation {
     label: browserRowLabel({ kind: "jit", threads }, fma),
     group: "chainrule",
     build(variant: Variant): Built {
-      if (variant.workload !== "W3" && variant.workload !== "W4") throw new Error(`the browser rows run W3 and W4, got ${variant.workload}`);
+      if (variant.workload !== "W3" && variant.workload !== "W4")
+        throw new Error(`the browser rows run W3 and W4, got ${variant.workload}`);
       const built =
         variant.workload === "W3"
-          ? wholeStepTrainer(jitPackage.engine, jitPackage, variant as MlpVariant, threads, fma, browserRowLabel({ kind: "jit", threads }, fma, "whole step jitted, params donated, "))
+          ? wholeStepTrainer(
+              jitPackage.engine,
+              jitPackage,
+              variant as MlpVariant,
+              threads,
+              fma,
+              browserRowLabel({ kind: "jit", threads }, fma, "whole step jitted, params donated, "),
+            )
           : kernelMatmul(jitPackage, variant as MatmulVariant, threads, fma);
       if (threads === 1) return built;
       // the Node side awaited startThreads() before the first two-thread row: the worker must be running
       const prepare = () => {
         const info = jitPackage.kernelInfo();
-        if (!info.threadsReady) throw new Error(`the second thread is not running (kernelInfo().threads ${String(info.threads)}${info.threadsUnavailable === undefined ? "" : `: ${info.threadsUnavailable}`})`);
+        if (!info.threadsReady)
+          throw new Error(
+            `the second thread is not running (kernelInfo().threads ${String(info.threads)}${info.threadsUnavailable === undefined ? "" : `: ${info.threadsUnavailable}`})`,
+          );
       };
       return { ...built, case: { ...built.case, prepare } };
     },

@@ -22,7 +22,9 @@ function infoLines(r: BrowserResult): string[] {
       `- page: crossOriginIsolated ${String(i.crossOriginIsolated)}; kernelInfo(): simd ${String(i.simd)}, relaxedFma ${String(i.relaxedFma)}, sharedMemory ${String(i.sharedMemory)}, threads ${String(i.threads)}${i.threadsUnavailable === undefined ? "" : ` (${i.threadsUnavailable})`}, threadsReady ${String(i.threadsReady)}${i.kernelsUnavailable === undefined ? "" : `, kernelsUnavailable: ${i.kernelsUnavailable}`}; config ${JSON.stringify(i.config)}`,
     );
     const s = i.threadStats;
-    lines.push(`- second thread over the run: startThreads() ${r.startThreads === undefined ? "not called" : String(r.startThreads)}; jobs posted ${s.posted}, withdrawn ${s.withdrawn}, blocks the worker ran ${s.workerBlocks}, restarts ${s.restarts}`);
+    lines.push(
+      `- second thread over the run: startThreads() ${r.startThreads === undefined ? "not called" : String(r.startThreads)}; jobs posted ${s.posted}, withdrawn ${s.withdrawn}, blocks the worker ran ${s.workerBlocks}, restarts ${s.restarts}`,
+    );
   }
   for (const e of r.pageErrors) lines.push(`- **${e}**`);
   return lines;

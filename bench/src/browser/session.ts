@@ -44,8 +44,19 @@ export interface BrowserResult {
 }
 
 /** Calls `chainruleBench[name](...args)` in the page, failing after `timeoutMs`. */
-function call<K extends keyof BenchPageApi>(page: Page, timeoutMs: number, name: K, ...args: Parameters<BenchPageApi[K]>): Promise<Awaited<ReturnType<BenchPageApi[K]>>> {
-  const run = page.evaluate(([n, a]) => (globalThis as unknown as { chainruleBench: Record<string, (...xs: unknown[]) => unknown> }).chainruleBench[n as string]!(...(a as unknown[])), [name, args] as const);
+function call<K extends keyof BenchPageApi>(
+  page: Page,
+  timeoutMs: number,
+  name: K,
+  ...args: Parameters<BenchPageApi[K]>
+): Promise<Awaited<ReturnType<BenchPageApi[K]>>> {
+  const run = page.evaluate(
+    ([n, a]) =>
+      (globalThis as unknown as { chainruleBench: Record<string, (...xs: unknown[]) => unknown> }).chainruleBench[n as string]!(
+        ...(a as unknown[]),
+      ),
+    [name, args] as const,
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${name} took longer than ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
@@ -65,7 +76,13 @@ function notMeasured(variant: MlpVariant | MatmulVariant, spec: BrowserRowSpec, 
 
 export async function measureInBrowser(variants: readonly (MlpVariant | MatmulVariant)[], options: BrowserOptions): Promise<BrowserResult> {
   const executable = options.chromium ?? CHROMIUM;
-  if (!chromiumInstalled(executable)) return { status: "n/a", reason: `Debian's Chromium is not installed at ${executable}; install it with \`${INSTALL_CHROMIUM}\` (as root)`, rows: [], pageErrors: [] };
+  if (!chromiumInstalled(executable))
+    return {
+      status: "n/a",
+      reason: `Debian's Chromium is not installed at ${executable}; install it with \`${INSTALL_CHROMIUM}\` (as root)`,
+      rows: [],
+      pageErrors: [],
+    };
   const log = options.log ?? (() => {});
   const rowTimeoutMs = options.rowTimeoutMs ?? 180_000;
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -83,10 +100,14 @@ export async function measureInBrowser(variants: readonly (MlpVariant | MatmulVa
     });
     page.on("pageerror", (e) => pageErrors.push(`page error: ${e.name}: ${e.message}`));
     await page.goto(server.url);
-    await page.waitForFunction(() => (globalThis as { chainruleBench?: unknown }).chainruleBench !== undefined, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => (globalThis as { chainruleBench?: unknown }).chainruleBench !== undefined, undefined, {
+      timeout: 30_000,
+    });
     const infoBefore = await call(page, 10_000, "info");
     const fma = infoBefore.relaxedFma && infoBefore.config["fma"] === true;
-    let threadsProblem: string | undefined = infoBefore.crossOriginIsolated ? undefined : "the page is not cross-origin isolated (no SharedArrayBuffer)";
+    let threadsProblem: string | undefined = infoBefore.crossOriginIsolated
+      ? undefined
+      : "the page is not cross-origin isolated (no SharedArrayBuffer)";
     let started: boolean | undefined;
     const out: { variant: MlpVariant | MatmulVariant; rows: Row[] }[] = [];
     for (const variant of variants) {

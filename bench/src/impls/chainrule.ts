@@ -6,18 +6,7 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import {
-  add,
-  matmul,
-  mul,
-  sin,
-  slice,
-  sub,
-  sum,
-  tensor,
-  type Engine,
-  type Tensor,
-} from "@chainrule/ir";
+import { add, matmul, mul, sin, slice, sub, sum, tensor, type Engine, type Tensor } from "@chainrule/ir";
 import { mlpSegments } from "../reference.js";
 import { programFact } from "./jit-program.js";
 import type { Built, Implementation, MlpVariant, Unsupported, Variant } from "../workloads.js";
@@ -78,7 +67,12 @@ export async function discoverEngines(): Promise<EnginePackage[]> {
     }
     const engine = module["engine"];
     if (!isEngine(engine)) {
-      found.push({ id, packageName, module, absent: `${packageName} exports no \`engine\` implementing Engine (grad, valueAndGrad, jvp, vjp)` });
+      found.push({
+        id,
+        packageName,
+        module,
+        absent: `${packageName} exports no \`engine\` implementing Engine (grad, valueAndGrad, jvp, vjp)`,
+      });
       continue;
     }
     found.push({ id, packageName, module, engine, ...(version === undefined ? {} : { version }) });
@@ -131,9 +125,15 @@ function mlpTrainer(engine: Engine, variant: MlpVariant, label?: string): Built 
 export const FORWARD_GRADIENT_LIMIT = 20_000;
 
 /** An engine's implementation (grad, jvp, training step; primal only when the package compiles one). */
-export function engineImplementation(pkg: EnginePackage & { engine: Engine }, options: { label?: string; idSuffix?: string; engine?: Engine } = {}): Implementation {
+export function engineImplementation(
+  pkg: EnginePackage & { engine: Engine },
+  options: { label?: string; idSuffix?: string; engine?: Engine } = {},
+): Implementation {
   const engine = options.engine ?? pkg.engine;
-  const compile = typeof pkg.module?.["jit"] === "function" ? (pkg.module["jit"] as (f: (...args: never[]) => unknown) => (...args: unknown[]) => unknown) : undefined;
+  const compile =
+    typeof pkg.module?.["jit"] === "function"
+      ? (pkg.module["jit"] as (f: (...args: never[]) => unknown) => (...args: unknown[]) => unknown)
+      : undefined;
   return {
     id: `${pkg.id}${options.idSuffix ?? ""}`,
     label: options.label ?? `chainrule ${pkg.id}`,
@@ -172,7 +172,11 @@ export function engineImplementation(pkg: EnginePackage & { engine: Engine }, op
         case "W3": {
           if (pkg.id === "forward") return { unsupported: "forward mode needs one pass per chunk of the 101,770 parameters" };
           // a package that compiles: only valueAndGrad is compiled here (the whole step jitted is jit-kernels.ts)
-          return mlpTrainer(engine, variant, compile === undefined ? undefined : `${options.label ?? `chainrule ${pkg.id}`}, valueAndGrad jitted, SGD update in eager ir`);
+          return mlpTrainer(
+            engine,
+            variant,
+            compile === undefined ? undefined : `${options.label ?? `chainrule ${pkg.id}`}, valueAndGrad jitted, SGD update in eager ir`,
+          );
         }
         case "W4": {
           if (compile === undefined) return { unsupported: "primal is eager ir (row “chainrule eager ir”)", quiet: true };

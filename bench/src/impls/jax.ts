@@ -36,7 +36,13 @@ export async function loadJax(version?: string): Promise<JaxLoad> {
     };
   } catch (error) {
     const reason = `failed to start: ${String(error)}`;
-    return { implementations: [], absent: [{ id: "jax", label, reason }, { id: "jax-jit", label: `${label}, jit`, reason }] };
+    return {
+      implementations: [],
+      absent: [
+        { id: "jax", label, reason },
+        { id: "jax-jit", label: `${label}, jit`, reason },
+      ],
+    };
   }
 }
 
@@ -101,7 +107,10 @@ function jaxImplementation(jax: Jax, useJit: boolean, baseLabel: string): Implem
           const loss = (p: Params, xs: JArray, ys: JArray): JArray => {
             const h = np.tanh(np.matmul(xs, p.w1).add(p.b1));
             const logp = nn.logSoftmax(np.matmul(h, p.w2).add(p.b2), -1);
-            return logp.mul(ys).sum().mul(-1 / B);
+            return logp
+              .mul(ys)
+              .sum()
+              .mul(-1 / B);
           };
           const lossAndGrad = jax.valueAndGrad(loss) as unknown as (p: Params, xs: JArray, ys: JArray) => [JArray, Params];
           const step = wrap((p: Params, xs: JArray, ys: JArray): [JArray, Params] => {

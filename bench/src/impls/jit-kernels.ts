@@ -43,14 +43,23 @@ function settingsFact(source: () => string | undefined, threads: number, fma: bo
   return () => {
     const s = kernelSettings(source());
     if (s !== undefined && (s.threads !== threads || s.fma !== fma)) {
-      throw new Error(`the row is labelled ${threads} thread(s)${fma ? " with FMA" : ""}, but the compiled program runs ${s.threads}${s.fma ? " with FMA" : " without FMA"}`);
+      throw new Error(
+        `the row is labelled ${threads} thread(s)${fma ? " with FMA" : ""}, but the compiled program runs ${s.threads}${s.fma ? " with FMA" : " without FMA"}`,
+      );
     }
     return programFact(source());
   };
 }
 
 /** W3: one SGD step compiled whole: valueAndGrad of the loss and the update in one `jit`. */
-export function wholeStepTrainer(engine: Engine, api: JitKernelApi, variant: MlpVariant, threads: number, fma: boolean, label: string): Built {
+export function wholeStepTrainer(
+  engine: Engine,
+  api: JitKernelApi,
+  variant: MlpVariant,
+  threads: number,
+  fma: boolean,
+  label: string,
+): Built {
   const { x, labels } = mlpTensors(variant);
   // the parameters are donated (each step consumes them, as jax-js's step does): the new ones are
   // written into their buffers, no new arrays per step
@@ -73,7 +82,12 @@ export function wholeStepTrainer(engine: Engine, api: JitKernelApi, variant: Mlp
   const result = () => {
     // the step consumes what it is given: a fresh copy of the initial parameters, read before
     const given = mlpTensors(variant).params;
-    const before = { w1: Float64Array.from(given.w1.data), b1: Float64Array.from(given.b1.data), w2: Float64Array.from(given.w2.data), b2: Float64Array.from(given.b2.data) };
+    const before = {
+      w1: Float64Array.from(given.w1.data),
+      b1: Float64Array.from(given.b1.data),
+      w2: Float64Array.from(given.w2.data),
+      b2: Float64Array.from(given.b2.data),
+    };
     const [loss, next] = step(given, x, labels);
     // the gradient the step applied, from p′ = p − lr·g (float32 rounding of p′ costs ~1e-5 relative here)
     const applied = (k: keyof MlpParams) => {
@@ -121,13 +135,17 @@ export function jitKernelImplementations(pkg: EnginePackage & { engine: Engine }
       label: kernelLabel(threads, fma),
       group: "chainrule",
       build(variant: Variant): Built | Unsupported {
-        if (variant.workload === "W1" || variant.workload === "W2") return { unsupported: "no matmul: the same generated JavaScript as the “chainrule jit” row", quiet: true };
+        if (variant.workload === "W1" || variant.workload === "W2")
+          return { unsupported: "no matmul: the same generated JavaScript as the “chainrule jit” row", quiet: true };
         const info = api.kernelInfo();
         if (threads > 1 && !info.threads) {
           const why = (info as { threadsUnavailable?: string }).threadsUnavailable ?? "no workers or shared memory";
           return { unsupported: `kernelInfo().threads is false (${why}): the kernels would run one thread` };
         }
-        const built = variant.workload === "W3" ? wholeStepTrainer(pkg.engine, api, variant, threads, fma, kernelLabel(threads, fma, "whole step jitted, params donated, ")) : kernelMatmul(api, variant, threads, fma);
+        const built =
+          variant.workload === "W3"
+            ? wholeStepTrainer(pkg.engine, api, variant, threads, fma, kernelLabel(threads, fma, "whole step jitted, params donated, "))
+            : kernelMatmul(api, variant, threads, fma);
         return threads > 1 ? { ...built, case: { ...built.case, prepare: secondThreadStarted(api) } } : built;
       },
     };

@@ -35,5 +35,7 @@ export function kernelSettings(source: string | undefined): { threads: number; f
 /** What a compiled function runs, from its `.source`: "kernels: 2 threads, FMA" or "generated JavaScript". */
 export function programFact(source: string | undefined): string {
   const s = kernelSettings(source);
-  return s === undefined ? "generated JavaScript, no kernels" : `kernels: ${s.threads} thread${s.threads > 1 ? "s" : ""}${s.fma ? ", FMA" : ", no FMA"}`;
+  return s === undefined
+    ? "generated JavaScript, no kernels"
+    : `kernels: ${s.threads} thread${s.threads > 1 ? "s" : ""}${s.fma ? ", FMA" : ", no FMA"}`;
 }

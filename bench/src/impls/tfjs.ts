@@ -24,10 +24,12 @@ export interface TfjsLoad {
 async function importTf(): Promise<Tf> {
   const original = console.log;
   const originalWarn = console.warn;
-  const quiet = (write: (...a: unknown[]) => void) => (...args: unknown[]) => {
-    if (args.some((a) => typeof a === "string" && (a.includes("tfjs-node") || a.includes("===="))) || args.length === 0) return;
-    write(...args);
-  };
+  const quiet =
+    (write: (...a: unknown[]) => void) =>
+    (...args: unknown[]) => {
+      if (args.some((a) => typeof a === "string" && (a.includes("tfjs-node") || a.includes("===="))) || args.length === 0) return;
+      write(...args);
+    };
   console.log = quiet(original);
   console.warn = quiet(originalWarn);
   try {
@@ -59,7 +61,11 @@ export async function loadTfjs(backends: readonly TfBackend[] = ["cpu", "wasm"])
       await tf.ready();
       implementations.push(tfImplementation(tf, backend));
     } catch (error) {
-      absent.push({ id: `tfjs-${backend}`, label: `tfjs ${tf.version_core} ${backend}`, reason: `backend failed to start: ${String(error)}` });
+      absent.push({
+        id: `tfjs-${backend}`,
+        label: `tfjs ${tf.version_core} ${backend}`,
+        reason: `backend failed to start: ${String(error)}`,
+      });
     }
   }
   return { implementations, absent, version: tf.version_core };

@@ -21,7 +21,10 @@ describe("the comparison can fail", () => {
       name: "doubled",
       vjp: ((f: never, ...primals: never[]) => {
         const [value, pullback] = (reverse.vjp as (...a: unknown[]) => [unknown, (ct: unknown) => unknown[]])(f, ...primals);
-        return [value, (ct: unknown) => pullback(ct).map((g) => mapTree(g, (leaf) => (typeof leaf === "number" ? 2 * leaf : mul(leaf, 2))))];
+        return [
+          value,
+          (ct: unknown) => pullback(ct).map((g) => mapTree(g, (leaf) => (typeof leaf === "number" ? 2 * leaf : mul(leaf, 2)))),
+        ];
       }) as typeof reverse.vjp,
     };
     const report = compareEngines([forward, doubled], { graphs: 0 });

@@ -112,12 +112,18 @@ type JvpRule<P extends Primitive> = (xs: Tensor[], ts: Tensor[], y: Tensor, para
 
 function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
   const zero: JvpRule<Primitive> = (_xs, _ts, _y, _p, out) => zerosOf(out);
-  const same = <P extends Primitive>(prim: P): JvpRule<P> => (_xs, ts, _y, params) => bind(prim, ts, params);
+  const same =
+    <P extends Primitive>(prim: P): JvpRule<P> =>
+    (_xs, ts, _y, params) =>
+      bind(prim, ts, params);
   return {
     // d(−x) = −dx
     neg: (_x, [t]) => neg(t!),
     // d exp x = exp x · dx
-    exp: ([x], [t], y) => (fault === "expNotDifferentiable" ? mul(t!, new Tensor(x!.dtype, x!.shape.slice(), Float64Array.from(y.data as ArrayLike<number>))) : mul(t!, y)),
+    exp: ([x], [t], y) =>
+      fault === "expNotDifferentiable"
+        ? mul(t!, new Tensor(x!.dtype, x!.shape.slice(), Float64Array.from(y.data as ArrayLike<number>)))
+        : mul(t!, y),
     // d log x = dx / x
     log: ([x], [t]) => div(t!, x!),
     // d log1p x = dx / (1 + x)
@@ -153,7 +159,12 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
       const [wb, wa] = tieWeights(a!, b!, false);
       return add(mul(ta!, wa), mul(tb!, wb));
     },
-    greater: zero, greaterEqual: zero, less: zero, lessEqual: zero, equal: zero, notEqual: zero,
+    greater: zero,
+    greaterEqual: zero,
+    less: zero,
+    lessEqual: zero,
+    equal: zero,
+    notEqual: zero,
     // d where(c, a, b) = where(c, da, db)
     where: ([c], [, ta, tb]) => where(c!, ta!, tb!),
     cast: (_x, [t], _y, params, out) => (isFloat(params.dtype) ? bind("cast", [t!], params) : zerosOf(out)),
@@ -205,7 +216,10 @@ class DualTrace extends Trace {
   }
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     if (this.fault === "ignoreCustomJvp") return rule.fun(...inputs);
-    const [y, t] = rule.jvp(inputs.map((d) => (d as DualTracer).primal), inputs.map((d) => (d as DualTracer).tangent));
+    const [y, t] = rule.jvp(
+      inputs.map((d) => (d as DualTracer).primal),
+      inputs.map((d) => (d as DualTracer).tangent),
+    );
     return new DualTracer(this, y, t);
   }
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
@@ -298,7 +312,9 @@ type VjpRule<P extends Primitive> = (g: Tensor, xs: Tensor[], y: Tensor, params:
 
 function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
   const none: VjpRule<Primitive> = (_g, xs) => xs.map(() => undefined);
-  const unary = <P extends Primitive>(d: (x: Tensor, y: Tensor) => Tensor): VjpRule<P> => (g, [x], y) => [mul(g, d(x!, y))];
+  const unary =
+    <P extends Primitive>(d: (x: Tensor, y: Tensor) => Tensor): VjpRule<P> =>
+    (g, [x], y) => [mul(g, d(x!, y))];
   return {
     neg: (g) => [neg(g)],
     exp: unary((_x, y) => y),
@@ -316,10 +332,7 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     sub: (g, [a, b]) => [unbroadcast(g, a!.shape), unbroadcast(neg(g), b!.shape)],
     mul: (g, [a, b]) => [unbroadcast(mul(g, b!), a!.shape), unbroadcast(mul(g, a!), b!.shape)],
     div: (g, [a, b], y) => [unbroadcast(div(g, b!), a!.shape), unbroadcast(neg(mul(g, div(y, b!))), b!.shape)],
-    pow: (g, [a, b], y) => [
-      unbroadcast(mul(g, mul(b!, pow(a!, sub(b!, 1)))), a!.shape),
-      unbroadcast(mul(g, mul(y, log(a!))), b!.shape),
-    ],
+    pow: (g, [a, b], y) => [unbroadcast(mul(g, mul(b!, pow(a!, sub(b!, 1)))), a!.shape), unbroadcast(mul(g, mul(y, log(a!))), b!.shape)],
     maximum: (g, [a, b]) => {
       const [wa, wb] = tieWeights(a!, b!, fault === "maximumTieFull");
       return [unbroadcast(mul(g, wa), a!.shape), unbroadcast(mul(g, wb), b!.shape)];
@@ -328,7 +341,12 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
       const [wb, wa] = tieWeights(a!, b!, fault === "maximumTieFull");
       return [unbroadcast(mul(g, wa), a!.shape), unbroadcast(mul(g, wb), b!.shape)];
     },
-    greater: none, greaterEqual: none, less: none, lessEqual: none, equal: none, notEqual: none,
+    greater: none,
+    greaterEqual: none,
+    less: none,
+    lessEqual: none,
+    equal: none,
+    notEqual: none,
     where: (g, [c, a, b]) => [undefined, unbroadcast(where(c!, g, 0), a!.shape), unbroadcast(where(c!, 0, g), b!.shape)],
     cast: (g, [x]) => [isFloat(x!.dtype) ? bind("cast", [g], { dtype: x!.dtype }) : undefined],
     reduceSum: (g, [x], _y, { axes }) => [bind("broadcastTo", [reshape(g, keepShape(x!.shape, axes))], { shape: x!.shape.slice() })],
@@ -361,7 +379,8 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     gather: (g, [x, idx], _y, { axis }) => [bind("scatterAdd", [g, idx!], { axis, size: x!.shape[axis]! }), undefined],
     scatterAdd: (g, [, idx], _y, { axis }) => [bind("gather", [g, idx!], { axis }), undefined],
     matmul: (g, [a, b]) => {
-      const swap = (t: Tensor) => bind("transpose", [t], { perm: t.shape.map((_, i) => (i === t.rank - 2 ? t.rank - 1 : i === t.rank - 1 ? t.rank - 2 : i)) });
+      const swap = (t: Tensor) =>
+        bind("transpose", [t], { perm: t.shape.map((_, i) => (i === t.rank - 2 ? t.rank - 1 : i === t.rank - 1 ? t.rank - 2 : i)) });
       const ga = bind("matmul", [g, swap(b!)], {});
       const gb = bind("matmul", [fault === "matmulTranspose" ? a! : swap(a!), g], {});
       return [unbroadcast(ga, a!.shape), unbroadcast(gb, b!.shape)];
@@ -495,4 +514,3 @@ export function reverseCore(fault: Fault = "none"): EngineCore {
     },
   };
 }
-

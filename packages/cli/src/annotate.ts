@@ -9,7 +9,11 @@ import { formatNumber } from "./format.js";
 
 /** The graph of a compiled expression, inputs named after its variables (traced at zeros: shapes only). */
 export function expressionGraph(expression: CompiledExpression): Graph {
-  return traceWith({ names: expression.variables, name: "chainrule graph" }, expression.fn as (...a: never[]) => unknown, ...expression.variables.map(() => 0));
+  return traceWith(
+    { names: expression.variables, name: "chainrule graph" },
+    expression.fn as (...a: never[]) => unknown,
+    ...expression.variables.map(() => 0),
+  );
 }
 
 export interface NodeNumbers {
@@ -29,7 +33,15 @@ export function nodeNumbers(graph: Graph, point: readonly number[], engine?: Eng
   const env = new Map<number, Tensor>();
   graph.inputs.forEach((input, i) => env.set(input.id, inputs[i]!));
   for (const c of graph.constants) env.set(c.id, c.value);
-  for (const node of graph.nodes) env.set(node.id, bind(node.op, node.inputs.map((id) => env.get(id)!), node.params));
+  for (const node of graph.nodes)
+    env.set(
+      node.id,
+      bind(
+        node.op,
+        node.inputs.map((id) => env.get(id)!),
+        node.params,
+      ),
+    );
   for (const [id, t] of env) values.set(id, t.size === 1 ? t.item() : Number.NaN);
   if (!engine) return { values };
 
@@ -39,7 +51,11 @@ export function nodeNumbers(graph: Graph, point: readonly number[], engine?: Eng
     graph.inputs.forEach((input, i) => e.set(input.id, add(inputs[i]!, probes[i]!)));
     for (const c of graph.constants) e.set(c.id, c.value);
     graph.nodes.forEach((node, k) => {
-      const out = bind(node.op, node.inputs.map((id) => e.get(id)!), node.params);
+      const out = bind(
+        node.op,
+        node.inputs.map((id) => e.get(id)!),
+        node.params,
+      );
       e.set(node.id, add(out, probes[graph.inputs.length + k]!));
     });
     return e.get(graph.outputs[0]!)!;

@@ -94,7 +94,9 @@ export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): 
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    sinks.stderr(`${PROGRAM}: unknown command ${JSON.stringify(name)}; expected one of ${COMMANDS.map((c) => c.name).join(", ")} (${PROGRAM} --help)\n`);
+    sinks.stderr(
+      `${PROGRAM}: unknown command ${JSON.stringify(name)}; expected one of ${COMMANDS.map((c) => c.name).join(", ")} (${PROGRAM} --help)\n`,
+    );
     return 2;
   }
   const options = { ...command.options, ...COMMON_OPTIONS };
@@ -113,7 +115,9 @@ export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): 
     });
   } catch (error) {
     const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, "") : String(error);
-    const hint = rest.some((a) => /^-[^-]/.test(a) && a.length > 2) ? ` (an expression starting with "-"? put it last, after --: ${PROGRAM} ${name} --at x=2 -- "-x^2")` : "";
+    const hint = rest.some((a) => /^-[^-]/.test(a) && a.length > 2)
+      ? ` (an expression starting with "-"? put it last, after --: ${PROGRAM} ${name} --at x=2 -- "-x^2")`
+      : "";
     sinks.stderr(`${PROGRAM} ${name}: ${message}${hint}\n${PROGRAM} ${name} --help shows the options\n`);
     return 2;
   }
@@ -142,4 +146,5 @@ export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): 
 }
 
 /** This package's version, read from its package.json (one level above both src/ and dist/). */
-export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
+  .version;

@@ -18,7 +18,6 @@ describe("chainrule codegen", () => {
     const r = await cli("codegen", "x * sin(y)", "--part", "grad");
     expect(r.stdout).not.toContain("// value: returns [f]");
     const source = r.stdout.slice(r.stdout.indexOf('"use strict"'));
-    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- test only: run the printed code
     const compiled = new Function(source)() as (x: number, y: number) => number[];
     const [f, dx, dy] = compiled(3, 2);
     expect(f).toBeCloseTo(3 * Math.sin(2), 14);

@@ -60,9 +60,13 @@ export function expressionArgument(context: CommandContext, command: string, var
   if (source === undefined) throw new UsageError(`${command}: expected an expression, e.g. chainrule ${command} "(x + y) * (x - y)"`);
   if (extra.length > 0) {
     if (extra.every((e) => /^[A-Za-z_]\w*=/.test(e))) {
-      throw new UsageError(`${command}: unexpected ${extra.map((e) => JSON.stringify(e)).join(" ")} after the expression; give all values to one --at, separated by commas: --at x=3,y=2`);
+      throw new UsageError(
+        `${command}: unexpected ${extra.map((e) => JSON.stringify(e)).join(" ")} after the expression; give all values to one --at, separated by commas: --at x=3,y=2`,
+      );
     }
-    throw new UsageError(`${command}: expected one expression (quote it), got ${context.positionals.length} arguments: ${context.positionals.map((p) => JSON.stringify(p)).join(" ")}`);
+    throw new UsageError(
+      `${command}: expected one expression (quote it), got ${context.positionals.length} arguments: ${context.positionals.map((p) => JSON.stringify(p)).join(" ")}`,
+    );
   }
   try {
     return compileExpression(source, variables);
@@ -76,11 +80,18 @@ export function expressionArgument(context: CommandContext, command: string, var
  * `--at x=3,y=2` (repeatable: `--at x=3 --at y=2`) as a map from name to number, checked against
  * the expression's variables: every variable needs a value and every value a variable.
  */
-export function parsePoint(command: string, raw: readonly string[] | undefined, variables: readonly string[], required: boolean): number[] | undefined {
+export function parsePoint(
+  command: string,
+  raw: readonly string[] | undefined,
+  variables: readonly string[],
+  required: boolean,
+): number[] | undefined {
   if (raw === undefined || raw.length === 0) {
     if (!required) return undefined;
     const example = variables.map((v, i) => `${v}=${i + 1}`).join(",") || "x=1";
-    throw new UsageError(`${command}: expected --at with a value for each variable (${variables.join(", ") || "none"}), e.g. --at ${example}`);
+    throw new UsageError(
+      `${command}: expected --at with a value for each variable (${variables.join(", ") || "none"}), e.g. --at ${example}`,
+    );
   }
   const given = new Map<string, number>();
   for (const part of raw.flatMap((r) => r.split(","))) {
@@ -98,7 +109,9 @@ export function parsePoint(command: string, raw: readonly string[] | undefined, 
   }
   const unknown = [...given.keys()].filter((name) => !variables.includes(name));
   if (unknown.length > 0) {
-    throw new UsageError(`${command}: --at names ${unknown.join(", ")}, which the expression does not use (its variables: ${variables.join(", ") || "none"})`);
+    throw new UsageError(
+      `${command}: --at names ${unknown.join(", ")}, which the expression does not use (its variables: ${variables.join(", ") || "none"})`,
+    );
   }
   const missing = variables.filter((v) => !given.has(v));
   if (missing.length > 0) throw new UsageError(`${command}: expected a value for ${missing.join(", ")} in --at`);

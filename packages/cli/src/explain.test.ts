@@ -77,7 +77,12 @@ describe("chainrule explain", () => {
     expect(forward.at(-1)).toEqual(["f", "mul", "a, y", "6", "3", "2"]);
     expect(forward.find((row) => row[1] === "greater")!.slice(3)).toEqual(["true", "—", "—"]);
     const reverse = cells(section(r.stdout, "Reverse mode"));
-    expect(reverse.map((row) => [row[0], row[1]])).toEqual([["f", "mul"], ["a", "where"], ["y", "input"], ["x", "input"]]);
+    expect(reverse.map((row) => [row[0], row[1]])).toEqual([
+      ["f", "mul"],
+      ["a", "where"],
+      ["y", "input"],
+      ["x", "input"],
+    ]);
     expect(r.stdout).toContain("∂f/∂x = 3, ∂f/∂y = 2");
   });
 
@@ -109,7 +114,9 @@ describe("chainrule explain", () => {
     expect((await cli("explain", "--at", "x=2", "--", "-x^2")).stdout).toContain("∂f/∂x = -4");
     const unquoted = await cli("explain", "x", "+", "y", "--at", "x=1,y=2");
     expect(unquoted.stderr).toContain("expected one expression (quote it), got 3 arguments");
-    expect((await cli("explain", SEED, "--at", "x=3,y=2", "--engine", "tensorflow")).stderr).toContain("expected --engine to be one of forward, reverse, jit");
+    expect((await cli("explain", SEED, "--at", "x=3,y=2", "--engine", "tensorflow")).stderr).toContain(
+      "expected --engine to be one of forward, reverse, jit",
+    );
   });
 }, 60_000); // generous: CI runs every package's tests at once on 2 cores
 
@@ -137,7 +144,10 @@ describe("chainrule grad", () => {
 describe("the chainrule executable (child process)", () => {
   const root = join(dirname(fileURLToPath(import.meta.url)), "..");
   const tsx = join(root, "node_modules", ".bin", "tsx");
-  const run = (...args: string[]) => promisify(execFile)(tsx, ["--conditions=@chainrule/source", join(root, "src", "bin.ts"), ...args], { env: { ...process.env, NO_COLOR: "1" } });
+  const run = (...args: string[]) =>
+    promisify(execFile)(tsx, ["--conditions=@chainrule/source", join(root, "src", "bin.ts"), ...args], {
+      env: { ...process.env, NO_COLOR: "1" },
+    });
 
   it("explains the seed and exits 0", async () => {
     const { stdout } = await run("explain", SEED, "--at", "x=3,y=2");

@@ -33,7 +33,7 @@ export function makeStyle(color: boolean): Style {
 
 /** Removes ANSI escape sequences. */
 export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes this removes
   return text.replace(/\u001b\[[0-9;]*m/g, "");
 }
 
@@ -65,7 +65,11 @@ export function table(header: readonly string[], rows: readonly (readonly string
     const gap = " ".repeat(widths[c]! - displayWidth(cell));
     return align[c] === "right" ? gap + cell : cell + gap;
   };
-  const line = (cells: readonly string[]) => cells.map((cell, c) => pad(cell, c)).join("  ").trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, c) => pad(cell, c))
+      .join("  ")
+      .trimEnd();
   const out = [style.bold(line(header)), style.dim(widths.map((w) => "─".repeat(w)).join("  ")), ...rows.map(line)];
   return out.join("\n");
 }

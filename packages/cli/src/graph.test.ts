@@ -16,7 +16,15 @@ describe("chainrule graph", () => {
     const r = await cli("graph", SEED);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
-      ["graph(x: f64[], y: f64[]) {", "  v2: f64[] = add(x, y)", "  v3: f64[] = sub(x, y)", "  v4: f64[] = mul(v2, v3)", "  return v4", "}", ""].join("\n"),
+      [
+        "graph(x: f64[], y: f64[]) {",
+        "  v2: f64[] = add(x, y)",
+        "  v3: f64[] = sub(x, y)",
+        "  v4: f64[] = mul(v2, v3)",
+        "  return v4",
+        "}",
+        "",
+      ].join("\n"),
     );
   });
 

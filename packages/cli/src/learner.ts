@@ -75,9 +75,15 @@ export function reverseRows(fn: Fn, point: readonly number[], variables: readonl
 /** The forward-mode rows, one direction per variable, named like `reverseRows`. */
 export function forwardRows(fn: Fn, point: readonly number[], variables: readonly string[], reverse?: readonly TapeRow[]): ForwardRow[] {
   const placeholders = variables.map((_, i) => `#${i}`);
-  const trace = traceForward(fn as (...args: never[]) => unknown, point, variables.map((_, i) => i), { names: placeholders });
+  const trace = traceForward(
+    fn as (...args: never[]) => unknown,
+    point,
+    variables.map((_, i) => i),
+    { names: placeholders },
+  );
   const constants = new Map<string, string>();
-  for (const step of trace.steps) if (step.op === "constant") constants.set(step.name, typeof step.value === "number" ? String(step.value) : "const");
+  for (const step of trace.steps)
+    if (step.op === "constant") constants.set(step.name, typeof step.value === "number" ? String(step.value) : "const");
   const computed = trace.steps.filter((s) => s.op !== "input" && s.op !== "constant");
   const rename = new Map<string, string>(placeholders.map((p, i) => [p, variables[i]!]));
   // Match forward's steps to the reverse tape's nodes in order (the tape skips non-differentiable

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { compileExpression, ExpressionError, formatExpression, parseExpression, variablesOf } from "./index.js";
 
-const value = (source: string, ...args: number[]) => compileExpression(source).fn(...args).item();
+const value = (source: string, ...args: number[]) =>
+  compileExpression(source)
+    .fn(...args)
+    .item();
 
 describe("parseExpression", () => {
   it("parses the seed and finds its variables in order", () => {
@@ -41,7 +44,7 @@ describe("parseExpression", () => {
     ["sin x", 'sin is a function: expected "(" after it', 5],
     ["x y", "expected an operator or the end of the expression, got the name y", 3],
     ["x + y)", 'unexpected ")" with no matching "("', 6],
-    ["", "expected a number, a variable, a function call or \"(\", got the end of the expression", 1],
+    ["", 'expected a number, a variable, a function call or "(", got the end of the expression', 1],
     ["2x", 'unexpected "x" after the number 2', 2],
     ["x × y", 'unexpected character "×" (use *)', 3],
   ];

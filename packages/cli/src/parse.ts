@@ -112,7 +112,7 @@ function describeToken(token: Token): string {
 }
 
 function isFunctionName(name: string): name is FunctionName {
-  return Object.prototype.hasOwnProperty.call(FUNCTIONS, name);
+  return Object.hasOwn(FUNCTIONS, name);
 }
 
 /** Parses an expression; throws `ExpressionError` (with a caret excerpt) on bad input. */

@@ -43,7 +43,9 @@ if (which === "all" || which === "w1") {
   const x = scalar(3);
   const y = scalar(2);
   const eager = time(() => f(x, y), 20000);
-  console.log(`W1 grad: ${(ns / 1000).toFixed(2)} µs per call (hand-written ${hand.toFixed(1)} ns; eager f alone ${(eager / 1000).toFixed(2)} µs)`);
+  console.log(
+    `W1 grad: ${(ns / 1000).toFixed(2)} µs per call (hand-written ${hand.toFixed(1)} ns; eager f alone ${(eager / 1000).toFixed(2)} µs)`,
+  );
 }
 
 /** Extended Rosenbrock written with slices: Σ 100(x[i+1] − x[i]²)² + (1 − x[i])². */
@@ -70,7 +72,9 @@ if (which === "all" || which === "w2") {
   const v = randomVector(n);
   const primal = time(() => rosenbrock(x), 20, 31);
   const jvp = time(() => engine.jvp(rosenbrock, [x], [v]), 20, 31);
-  console.log(`W2 n=1e5: primal ${(primal / 1000).toFixed(0)} µs, jvp ${(jvp / 1000).toFixed(0)} µs, jvp/primal ${(jvp / primal).toFixed(2)}`);
+  console.log(
+    `W2 n=1e5: primal ${(primal / 1000).toFixed(0)} µs, jvp ${(jvp / 1000).toFixed(0)} µs, jvp/primal ${(jvp / primal).toFixed(2)}`,
+  );
 }
 
 if (which === "all" || which === "chunks") {
@@ -98,7 +102,9 @@ if (which === "all" || which === "chunks") {
     for (let j = 0; j < n; j++) err = Math.max(err, Math.abs(got.data[j]! - reference.data[j]!));
     const ns = median(samples[i]!);
     const min = Math.min(...samples[i]!);
-    console.log(`| ${k} | ${Math.ceil(n / k)} | ${(ns / 1e6).toFixed(1)} | ${(min / 1e6).toFixed(1)} | ${(ns / primal).toFixed(0)} | ${err} |`);
+    console.log(
+      `| ${k} | ${Math.ceil(n / k)} | ${(ns / 1e6).toFixed(1)} | ${(min / 1e6).toFixed(1)} | ${(ns / primal).toFixed(0)} | ${err} |`,
+    );
   });
 }
 
@@ -109,5 +115,7 @@ if (which === "all" || which === "jacobian") {
   const p = new Tensor("float64", [2], Float64Array.from([0.3, 0.7]));
   const primal = time(() => f(p), 5, 11, 1);
   const jac = time(() => engine.jacobian(f)(p), 3, 11, 1);
-  console.log(`jacobian [10000,2] of 2 inputs: ${(jac / 1e6).toFixed(2)} ms (primal ${(primal / 1e6).toFixed(2)} ms, ratio ${(jac / primal).toFixed(1)})`);
+  console.log(
+    `jacobian [10000,2] of 2 inputs: ${(jac / 1e6).toFixed(2)} ms (primal ${(primal / 1e6).toFixed(2)} ms, ratio ${(jac / primal).toFixed(1)})`,
+  );
 }

@@ -112,7 +112,8 @@ export class DualTrace extends Trace {
     } else {
       let pair: [Tensor, Tensor] | undefined;
       if (concrete && this.fast) {
-        if (out.shape.length === 0 && out.dtype === "float64") pair = scalarFast(prim, inputs as DualTracer[], this.k, this.scalarTangentShape);
+        if (out.shape.length === 0 && out.dtype === "float64")
+          pair = scalarFast(prim, inputs as DualTracer[], this.k, this.scalarTangentShape);
         if (pair === undefined) pair = FAST_RULES[prim]?.(primals, tangents, out, this.k, params as never);
       }
       if (pair !== undefined) {
@@ -132,7 +133,12 @@ export class DualTrace extends Trace {
 
   private checkNans(prim: string, primals: Tensor[], tangents: Tangent[], result: DualTracer): void {
     const primal = result.primal;
-    if (!(primal instanceof Tracer)) checkNans(`forward: ${prim}`, primals.filter((p) => !(p instanceof Tracer)), primal);
+    if (!(primal instanceof Tracer))
+      checkNans(
+        `forward: ${prim}`,
+        primals.filter((p) => !(p instanceof Tracer)),
+        primal,
+      );
     const tangent = result.tangent;
     if (tangent !== null && !(tangent instanceof Tracer)) {
       const given = [...primals, ...tangents.filter((t): t is Tensor => t !== null)].filter((t) => !(t instanceof Tracer));
@@ -156,16 +162,25 @@ export class DualTrace extends Trace {
       const apply = (dxs: Tensor[]): Tensor[] => {
         const pair = rule.jvp(primals, dxs);
         if (!Array.isArray(pair) || pair.length !== 2 || !(pair[1] instanceof Tensor)) {
-          throw new TypeError("customJvp: expected the jvp rule to return [primalOut, tangentOut], got " + String(pair));
+          throw new TypeError(`customJvp: expected the jvp rule to return [primalOut, tangentOut], got ${String(pair)}`);
         }
         const dy = pair[1];
         if (dy.rank !== y.rank || dy.shape.some((d, i) => d !== y.shape[i])) {
-          throw new TypeError(`customJvp: expected a tangent of shape ${formatShape(y.shape)} from the jvp rule, got ${formatShape(dy.shape)}`);
+          throw new TypeError(
+            `customJvp: expected a tangent of shape ${formatShape(y.shape)} from the jvp rule, got ${formatShape(dy.shape)}`,
+          );
         }
         return [dy];
       };
       const zerosLike = primals.map((p) => zeros(p.shape, p.dtype));
-      const pass = forwardPass(apply, zerosLike, duals.map((x) => x.tangent), this.k, this.fast, this.chunkSize);
+      const pass = forwardPass(
+        apply,
+        zerosLike,
+        duals.map((x) => x.tangent),
+        this.k,
+        this.fast,
+        this.chunkSize,
+      );
       let dy = pass.tangents[0] ?? null;
       if (dy !== null && dy.dtype !== y.dtype) dy = bind("cast", [dy], { dtype: y.dtype });
       result = new DualTracer(this, y, dy);
@@ -186,7 +201,7 @@ export class DualTrace extends Trace {
     const primals = duals.map((x) => x.primal);
     const pair = rule.fwd(...primals);
     if (!Array.isArray(pair) || pair.length !== 2 || !(pair[0] instanceof Tensor)) {
-      throw new TypeError("customVjp: expected fwd to return [output, residuals], got " + String(pair));
+      throw new TypeError(`customVjp: expected fwd to return [output, residuals], got ${String(pair)}`);
     }
     const [y, residuals] = pair;
     let result: DualTracer;

@@ -92,7 +92,12 @@ describe("higher order by nesting", () => {
       (h.toArray() as number[][]).forEach((row, i) => row.forEach((v, j) => close(v, want[i]![j]!)));
       const v = tensor([1, -2, 0.5]);
       const hv = (e.hvp(f, [x], [v]) as Tensor[])[0]!;
-      hv.data.forEach((got, i) => close(got, want[i]!.reduce((s, hij, j) => s + hij * v.data[j]!, 0)));
+      hv.data.forEach((got, i) =>
+        close(
+          got,
+          want[i]!.reduce((s, hij, j) => s + hij * v.data[j]!, 0),
+        ),
+      );
     }
   });
 
@@ -152,7 +157,16 @@ describe("chunking", () => {
       expect(j.shape).toEqual([3, 3]);
       (j.toArray() as number[][]).forEach((row, i) => row.forEach((val, c) => close(val, i === c ? 2 * Math.cos(v.data[i]!) : 0)));
     }
-    const wide = jacobian((a: Tensor) => matmul(tensor([[1, 2], [3, 4], [5, 6]]), a))(tensor([1, 1])) as Tensor;
+    const wide = jacobian((a: Tensor) =>
+      matmul(
+        tensor([
+          [1, 2],
+          [3, 4],
+          [5, 6],
+        ]),
+        a,
+      ),
+    )(tensor([1, 1])) as Tensor;
     expect(wide.toArray()).toEqual([
       [1, 2],
       [3, 4],
@@ -282,7 +296,10 @@ describe("custom rules", () => {
     // linear in the tangents: one call carries all three directions
     expect(calls).toBe(1);
     // two arguments, one without a tangent
-    const h = customJvp((a: Tensor, b: Tensor) => mul(a, b), ([a, b], [da, db]) => [mul(a!, b!), add(mul(da!, b!), mul(a!, db!))]);
+    const h = customJvp(
+      (a: Tensor, b: Tensor) => mul(a, b),
+      ([a, b], [da, db]) => [mul(a!, b!), add(mul(da!, b!), mul(a!, db!))],
+    );
     expect(grad((x: TensorLike) => h(x, tensor(5)))(2)).toBe(5);
     expect(grad(h, [0, 1])(2, 5)).toEqual([5, 2]);
     // nested: the rule's own ops are differentiated — d/dx 3·cos(x − x) = 0
@@ -323,7 +340,11 @@ describe("custom rules", () => {
     ]);
     expect(grad((x: TensorLike, y: TensorLike) => f(x, y), [0, 1])(3, 4)).toEqual([40, 3]);
     // a bwd returning the wrong number of cotangents is reported
-    const bad = customVjp((x: Tensor) => x, (x: Tensor) => [x, null], () => []);
+    const bad = customVjp(
+      (x: Tensor) => x,
+      (x: Tensor) => [x, null],
+      () => [],
+    );
     expect(() => grad(bad)(1)).toThrow(/expected bwd to return 1 cotangents/);
   });
 });

@@ -160,7 +160,8 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
         let offset = 0;
         return primals.map((p, l) => {
           const n = sizes[l]!;
-          const piece = g === undefined ? zeros(p.shape, p.dtype) : reshape(bind("slice", [g], { begin: [offset], end: [offset + n] }), p.shape);
+          const piece =
+            g === undefined ? zeros(p.shape, p.dtype) : reshape(bind("slice", [g], { begin: [offset], end: [offset + n] }), p.shape);
           offset += n;
           return piece.dtype === p.dtype ? piece : castTo(piece, p.dtype);
         });

@@ -38,7 +38,14 @@ function unaryFast(prim: Primitive, factor: UnaryFactor): FastRule {
   };
 }
 
-type BinaryFactors = (a: TypedArray, sa: number, b: TypedArray, sb: number, y: TypedArray, n: number) => [TypedArray, number, TypedArray, number];
+type BinaryFactors = (
+  a: TypedArray,
+  sa: number,
+  b: TypedArray,
+  sb: number,
+  y: TypedArray,
+  n: number,
+) => [TypedArray, number, TypedArray, number];
 
 /**
  * A binary rule: `factors` gives, per output element, the derivative with respect to each
@@ -177,7 +184,7 @@ export const FAST_RULES: Partial<Record<Primitive, FastRule>> = {
     for (let i = 0; i < n; i++) {
       const u = a[i * sa]!;
       const v = b[i * sb]!;
-      fa[i] = v === 0 ? 0 : v * Math.pow(u, v - 1);
+      fa[i] = v === 0 ? 0 : v * u ** (v - 1);
       fb[i] = Math.log(u === 0 ? 1 : u) * y[i]!;
     }
     return [fa, 1, fb, 1];
@@ -242,14 +249,36 @@ export function scalarFast(
   let fb = 0;
   if (n === 1) {
     switch (prim) {
-      case "neg": y = -a; fa = -1; break;
-      case "exp": y = Math.exp(a); fa = y; break;
-      case "log": y = Math.log(a); fa = 1 / a; break;
-      case "sin": y = Math.sin(a); fa = Math.cos(a); break;
-      case "cos": y = Math.cos(a); fa = -Math.sin(a); break;
-      case "tanh": y = Math.tanh(a); fa = 1 - y * y; break;
-      case "sqrt": y = Math.sqrt(a); fa = 0.5 / y; break;
-      default: return undefined;
+      case "neg":
+        y = -a;
+        fa = -1;
+        break;
+      case "exp":
+        y = Math.exp(a);
+        fa = y;
+        break;
+      case "log":
+        y = Math.log(a);
+        fa = 1 / a;
+        break;
+      case "sin":
+        y = Math.sin(a);
+        fa = Math.cos(a);
+        break;
+      case "cos":
+        y = Math.cos(a);
+        fa = -Math.sin(a);
+        break;
+      case "tanh":
+        y = Math.tanh(a);
+        fa = 1 - y * y;
+        break;
+      case "sqrt":
+        y = Math.sqrt(a);
+        fa = 0.5 / y;
+        break;
+      default:
+        return undefined;
     }
   } else {
     const xb = inputs[1]!;
@@ -257,11 +286,28 @@ export function scalarFast(
     const b = xb.primal.data[0]!;
     tb = xb.tangent === null ? undefined : xb.tangent.data;
     switch (prim) {
-      case "add": y = a + b; fa = 1; fb = 1; break;
-      case "sub": y = a - b; fa = 1; fb = -1; break;
-      case "mul": y = a * b; fa = b; fb = a; break;
-      case "div": y = a / b; fa = 1 / b; fb = -(y / b); break;
-      default: return undefined;
+      case "add":
+        y = a + b;
+        fa = 1;
+        fb = 1;
+        break;
+      case "sub":
+        y = a - b;
+        fa = 1;
+        fb = -1;
+        break;
+      case "mul":
+        y = a * b;
+        fa = b;
+        fb = a;
+        break;
+      case "div":
+        y = a / b;
+        fa = 1 / b;
+        fb = -(y / b);
+        break;
+      default:
+        return undefined;
     }
   }
   if (ta === undefined && tb === undefined) return undefined;

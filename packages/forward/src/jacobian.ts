@@ -4,7 +4,19 @@
  * columns. Anything unusual (bad arguments, non-float leaves) is handed to the base engine's
  * jacobian, which reports it with the standard message.
  */
-import { bind, flatten, isFloat, reshape, scalar, Tensor, Tracer, unflatten, type Argnums, type FlatFunction, type TreeDef } from "@chainrule/ir";
+import {
+  bind,
+  flatten,
+  isFloat,
+  reshape,
+  scalar,
+  type Tensor,
+  Tracer,
+  unflatten,
+  type Argnums,
+  type FlatFunction,
+  type TreeDef,
+} from "@chainrule/ir";
 import type { Columns } from "./engine.js";
 
 type AnyFunction = (...args: never[]) => unknown;
@@ -30,7 +42,7 @@ export function chunkedJacobian(
   const defs: TreeDef[] = [];
   const counts: number[] = [];
   for (const a of nums) {
-    let flat;
+    let flat: ReturnType<typeof flatten>;
     try {
       flat = flatten(args[a], op, `args[${a}]`);
     } catch {

@@ -65,7 +65,12 @@ function toTensor(op: string, value: unknown, path: string): Tensor {
  * Runs `f(...args)` in forward mode and records every operation. `f` takes numbers or Tensors
  * (no nested pytrees) and returns one Tensor.
  */
-export function traceForward(f: (...args: never[]) => unknown, args: readonly unknown[], direction: Direction, options: TraceOptions = {}): ForwardTrace {
+export function traceForward(
+  f: (...args: never[]) => unknown,
+  args: readonly unknown[],
+  direction: Direction,
+  options: TraceOptions = {},
+): ForwardTrace {
   const op = "traceForward";
   if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
   if (!Array.isArray(args)) throw new ArgumentError(`${op}: expected args as an array, got ${describeValue(args)}`);
@@ -79,7 +84,9 @@ export function traceForward(f: (...args: never[]) => unknown, args: readonly un
         throw new ArgumentError(`${op}: expected a direction index in [0, ${primals.length - 1}], got ${describeValue(index)}`);
       }
       if (primals[index]!.size !== 1) {
-        throw new ArgumentError(`${op}: expected argument ${index} to be a scalar to use it as a direction, got ${primals[index]!.describe()}; pass { tangents } instead`);
+        throw new ArgumentError(
+          `${op}: expected argument ${index} to be a scalar to use it as a direction, got ${primals[index]!.describe()}; pass { tangents } instead`,
+        );
       }
       return primals.map((p, i) => {
         const t = new Tensor(p.dtype, p.shape, new (p.dtype === "float32" ? Float32Array : Float64Array)(p.size));
@@ -171,6 +178,10 @@ export function formatForwardTrace(trace: ForwardTrace): string {
   ]);
   const header = ["name", "op", "value", "tangent"];
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c]!)).join("  ").trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((v, c) => v.padEnd(widths[c]!))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
 }

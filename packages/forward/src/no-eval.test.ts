@@ -4,7 +4,10 @@ import { describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const run = (flags: string[]) =>
-  spawnSync(process.execPath, [...flags, "--import", "tsx", "--conditions=@chainrule/source", "scripts/no-eval.ts"], { cwd: root, encoding: "utf8" });
+  spawnSync(process.execPath, [...flags, "--import", "tsx", "--conditions=@chainrule/source", "scripts/no-eval.ts"], {
+    cwd: root,
+    encoding: "utf8",
+  });
 
 describe("no eval / new Function", () => {
   it("every transformation works under --disallow-code-generation-from-strings", () => {

@@ -72,7 +72,10 @@ const binaryShapes: number[][][] = [
   [[3], [3]],
   [[2, 3], [3]],
   [[3], [2, 3]],
-  [[2, 1], [1, 3]],
+  [
+    [2, 1],
+    [1, 3],
+  ],
   [[], [2, 3]],
 ];
 
@@ -81,7 +84,8 @@ const unary = (name: string, fn: Fn, low = -2, high = 2, extra: Partial<Case> = 
   for (const shape of unaryShapes) cases.push({ name: `${name} ${JSON.stringify(shape)}`, shapes: [shape], fn, low, high, ...extra });
 };
 const binary = (name: string, fn: Fn, low = -2, high = 2, extra: Partial<Case> = {}) => {
-  for (const [a, b] of binaryShapes) cases.push({ name: `${name} ${JSON.stringify(a)}·${JSON.stringify(b)}`, shapes: [a!, b!], fn, low, high, ...extra });
+  for (const [a, b] of binaryShapes)
+    cases.push({ name: `${name} ${JSON.stringify(a)}·${JSON.stringify(b)}`, shapes: [a!, b!], fn, low, high, ...extra });
 };
 
 unary("neg", (x) => neg(x));
@@ -125,18 +129,51 @@ cases.push(
   { name: "slice axis 0", shapes: [[5]], fn: (x) => mul(slice(x!, [1], [4]), slice(x!, [0], [3])) },
   { name: "slice inner axis", shapes: [[3, 4]], fn: (x) => sin(slice(x!, [1, 1], [3, 3])) },
   { name: "pad", shapes: [[2, 3]], fn: (x) => pad(sin(x!), [1, 0], [0, 2]) },
-  { name: "concat", shapes: [[2, 2], [2, 3]], fn: (a, b) => concat([sin(a!), b!, tensor([[7], [8]])], 1) },
+  {
+    name: "concat",
+    shapes: [
+      [2, 2],
+      [2, 3],
+    ],
+    fn: (a, b) => concat([sin(a!), b!, tensor([[7], [8]])], 1),
+  },
   { name: "gather", shapes: [[4, 2]], fn: (x) => take(sin(x!), tensor([3, 0, 0, 2], { dtype: "int32" }), 0) },
   {
     name: "scatterAdd",
     shapes: [[3, 2]],
     fn: (u) => bind("scatterAdd", [mul(u!, u!), tensor([1, 0, 1], { dtype: "int32" })], { axis: 0, size: 4 }),
   },
-  { name: "matmul", shapes: [[2, 3], [3, 4]], fn: (a, b) => matmul(a!, b!) },
-  { name: "matmul batched", shapes: [[2, 2, 3], [3, 2]], fn: (a, b) => matmul(a!, b!) },
-  { name: "matmul broadcast batch", shapes: [[2, 3], [4, 3, 2]], fn: (a, b) => matmul(a!, b!) },
+  {
+    name: "matmul",
+    shapes: [
+      [2, 3],
+      [3, 4],
+    ],
+    fn: (a, b) => matmul(a!, b!),
+  },
+  {
+    name: "matmul batched",
+    shapes: [
+      [2, 2, 3],
+      [3, 2],
+    ],
+    fn: (a, b) => matmul(a!, b!),
+  },
+  {
+    name: "matmul broadcast batch",
+    shapes: [
+      [2, 3],
+      [4, 3, 2],
+    ],
+    fn: (a, b) => matmul(a!, b!),
+  },
   { name: "stopGradient", shapes: [[3]], fn: (x) => mul(stopGradient(x!), 2), zero: true, exact: () => [0, 0, 0] },
-  { name: "stopGradient beside a live path", shapes: [[3]], fn: (x) => mul(stopGradient(x!), x!), exact: ([x], [v]) => Array.from(x!.data, (t, i) => t * v!.data[i]!) },
+  {
+    name: "stopGradient beside a live path",
+    shapes: [[3]],
+    fn: (x) => mul(stopGradient(x!), x!),
+    exact: ([x], [v]) => Array.from(x!.data, (t, i) => t * v!.data[i]!),
+  },
 );
 
 function randomInputs(rng: Random, c: Case): Tensor[] {
@@ -196,7 +233,10 @@ describe("JVP rules vs central finite differences", () => {
           const w = rng.normal(y.shape);
           const scalarized = (...inputs: Tensor[]) => sum(mul(c.fn(...inputs), w));
           const chunked = createEngine({ chunkSize: 2, fastKernels: label === "typed-array kernels" });
-          const grads = chunked.grad(scalarized, xs.map((_, i) => i))(...xs) as Tensor[];
+          const grads = chunked.grad(
+            scalarized,
+            xs.map((_, i) => i),
+          )(...xs) as Tensor[];
           let dot = 0;
           grads.forEach((g, i) => g.data.forEach((gv, j) => (dot += gv * vs[i]!.data[j]!)));
           const fdDot = centralDifference(scalarized, xs, vs, 1e-6)[0]!;
@@ -247,7 +287,11 @@ describe("JVP rules vs central finite differences", () => {
       const [y, dy] = engine.jvp((t: Tensor) => mul(sin(t), t), [x], [tensor([1, 1, 1], { dtype: "float32" })]) as [Tensor, Tensor];
       expect(y.dtype).toBe("float32");
       expect(dy.dtype).toBe("float32");
-      expectClose(dy, [0.5, 1, 2].map((v) => Math.sin(v) + v * Math.cos(v)), 1e-6);
+      expectClose(
+        dy,
+        [0.5, 1, 2].map((v) => Math.sin(v) + v * Math.cos(v)),
+        1e-6,
+      );
     }
   });
 

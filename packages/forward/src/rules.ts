@@ -40,7 +40,13 @@ import {
 /** Stacked tangents `[k, ...shape]`, or `null` for a symbolic zero. */
 export type Tangent = Tensor | null;
 
-export type JvpRule<P extends Primitive> = (x: readonly Tensor[], dx: readonly Tangent[], params: Params<P>, y: Tensor, k: number) => Tangent;
+export type JvpRule<P extends Primitive> = (
+  x: readonly Tensor[],
+  dx: readonly Tangent[],
+  params: Params<P>,
+  y: Tensor,
+  k: number,
+) => Tangent;
 
 // ── helpers ────────────────────────────────────────────────────────────────────────────────
 
@@ -58,7 +64,7 @@ export function expand(t: Tensor, k: number, shape: readonly number[]): Tensor {
 
 /** True when every element of `t` is known to be finite (a tracer that cannot be read: unknown). */
 export function knownFinite(t: Tensor): boolean {
-  let data;
+  let data: Tensor["data"];
   try {
     data = t.data;
   } catch (error) {
@@ -136,7 +142,7 @@ export const JVP_RULES: { [P in Primitive]: JvpRule<P> } = {
   // d(a·b) = da·b + a·db
   mul: ([a, b], dx, _p, y, k) => binaryTangent(dx, y, k, [b!, a!]),
   // d(a/b) = da/b − db·(a/b)/b
-  div: ([a, b], dx, _p, y, k) => binaryTangent(dx, y, k, [dx[0] ? div(1, b!) : undefined, dx[1] ? neg(div(y, b!)) : undefined]),
+  div: ([_a, b], dx, _p, y, k) => binaryTangent(dx, y, k, [dx[0] ? div(1, b!) : undefined, dx[1] ? neg(div(y, b!)) : undefined]),
   // d(aᵇ) = b·aᵇ⁻¹ da + log(a)·aᵇ db   (b = 0 gives 0 for da; a = 0 gives 0 for db, as JAX)
   pow: ([a, b], dx, _p, y, k) =>
     binaryTangent(dx, y, k, [

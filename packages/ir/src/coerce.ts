@@ -22,7 +22,14 @@ export function castTo(x: Tensor, dtype: DType): Tensor {
 export function toOperand(op: string, value: unknown): Tensor {
   if (value instanceof Tensor) return value;
   if (typeof value === "number") return scalarOf(value, "float64");
-  if (value === undefined || value === null || typeof value === "string" || typeof value === "function" || typeof value === "symbol" || typeof value === "bigint") {
+  if (
+    value === undefined ||
+    value === null ||
+    typeof value === "string" ||
+    typeof value === "function" ||
+    typeof value === "symbol" ||
+    typeof value === "bigint"
+  ) {
     throw new ArgumentError(`${op}: expected a number, Tensor or nested array, got ${describeValue(value)}`);
   }
   return createTensor(op, value);

@@ -18,7 +18,11 @@ export function customJvp(
     throw new ArgumentError(`customJvp: expected (fun, jvp) functions, got ${describeValue(fun)} and ${describeValue(jvp)}`);
   }
   const rule: CustomJvpRule = { fun, jvp };
-  return (...args) => bindCustomJvp(rule, args.map((a) => toOperand("customJvp", a)));
+  return (...args) =>
+    bindCustomJvp(
+      rule,
+      args.map((a) => toOperand("customJvp", a)),
+    );
 }
 
 /**
@@ -38,5 +42,9 @@ export function customVjp<R>(
     );
   }
   const rule: CustomVjpRule = { fun, fwd, bwd: bwd as CustomVjpRule["bwd"] };
-  return (...args) => bindCustomVjp(rule, args.map((a) => toOperand("customVjp", a)));
+  return (...args) =>
+    bindCustomVjp(
+      rule,
+      args.map((a) => toOperand("customVjp", a)),
+    );
 }

@@ -1,9 +1,43 @@
 import { describe, expect, it } from "vitest";
 import { expectError, expectTensor } from "./__tests__/helpers.js";
 import {
-  ArgumentError, DTypeError, ShapeError,
-  abs, add, astype, clip, cos, div, equal, exp, expm1, greater, greaterEqual, less, lessEqual, log, log1p, maximum, minimum, mul, neg,
-  notEqual, pow, reciprocal, relu, sigmoid, sign, sin, sqrt, square, sub, tan, tanh, tensor, where, zeros,
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  abs,
+  add,
+  astype,
+  clip,
+  cos,
+  div,
+  equal,
+  exp,
+  expm1,
+  greater,
+  greaterEqual,
+  less,
+  lessEqual,
+  log,
+  log1p,
+  maximum,
+  minimum,
+  mul,
+  neg,
+  notEqual,
+  pow,
+  reciprocal,
+  relu,
+  sigmoid,
+  sign,
+  sin,
+  sqrt,
+  square,
+  sub,
+  tan,
+  tanh,
+  tensor,
+  where,
+  zeros,
 } from "./index.js";
 
 const f32 = (v: number[]) => tensor(v, { dtype: "float32" });
@@ -12,14 +46,26 @@ const i32 = (v: number[]) => tensor(v, { dtype: "int32" });
 describe("unary float ops against hand-computed values", () => {
   const x = [0, 0.5, -1];
   const cases: [string, (t: never) => unknown, (v: number) => number][] = [
-    ["exp", exp, Math.exp], ["log", log, Math.log], ["log1p", log1p, Math.log1p], ["expm1", expm1, Math.expm1],
-    ["sin", sin, Math.sin], ["cos", cos, Math.cos], ["tan", tan, Math.tan], ["tanh", tanh, Math.tanh], ["sqrt", sqrt, Math.sqrt],
-    ["reciprocal", reciprocal, (v) => 1 / v], ["sigmoid", sigmoid, (v) => 1 / (1 + Math.exp(-v))],
+    ["exp", exp, Math.exp],
+    ["log", log, Math.log],
+    ["log1p", log1p, Math.log1p],
+    ["expm1", expm1, Math.expm1],
+    ["sin", sin, Math.sin],
+    ["cos", cos, Math.cos],
+    ["tan", tan, Math.tan],
+    ["tanh", tanh, Math.tanh],
+    ["sqrt", sqrt, Math.sqrt],
+    ["reciprocal", reciprocal, (v) => 1 / v],
+    ["sigmoid", sigmoid, (v) => 1 / (1 + Math.exp(-v))],
   ];
   for (const [name, op, ref] of cases) {
     it(`${name} on f64, f32, int32 (promoted to f64), scalars and empty tensors`, () => {
       expectTensor(op(tensor(x) as never), x.map(ref), { dtype: "float64", shape: [3], digits: 14 });
-      expectTensor(op(f32(x) as never), x.map((v) => Math.fround(ref(v))), { dtype: "float32", digits: 6 });
+      expectTensor(
+        op(f32(x) as never),
+        x.map((v) => Math.fround(ref(v))),
+        { dtype: "float32", digits: 6 },
+      );
       expectTensor(op(i32([1, 2]) as never), [ref(1), ref(2)], { dtype: "float64", digits: 14 });
       expectTensor(op(0.5 as never), ref(0.5), { dtype: "float64", shape: [], digits: 14 });
       expectTensor(op(zeros([2, 0]) as never), [[], []], { shape: [2, 0] });
@@ -78,10 +124,36 @@ describe("binary arithmetic", () => {
   });
 
   it("broadcasts by NumPy rules: scalars, size-1 axes, leading axes, empty axes", () => {
-    expectTensor(add([[1], [2]], [10, 20, 30]), [[11, 21, 31], [12, 22, 32]], { shape: [2, 3] });
+    expectTensor(
+      add([[1], [2]], [10, 20, 30]),
+      [
+        [11, 21, 31],
+        [12, 22, 32],
+      ],
+      { shape: [2, 3] },
+    );
     expectTensor(mul(tensor([[1, 2, 3]]), 2), [[2, 4, 6]], { shape: [1, 3] });
     expectTensor(sub(10, [[1, 2]]), [[9, 8]]);
-    expectTensor(add(zeros([2, 1, 3]), tensor([[1, 2, 3], [4, 5, 6]])), [[[1, 2, 3], [4, 5, 6]], [[1, 2, 3], [4, 5, 6]]], { shape: [2, 2, 3] });
+    expectTensor(
+      add(
+        zeros([2, 1, 3]),
+        tensor([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      ),
+      [
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+        [
+          [1, 2, 3],
+          [4, 5, 6],
+        ],
+      ],
+      { shape: [2, 2, 3] },
+    );
     expectTensor(add(zeros([0, 3]), [1, 2, 3]), [], { shape: [0, 3] });
     expectTensor(add(zeros([2, 1]), zeros([1, 0])), [[], []], { shape: [2, 0] });
     expectTensor(add([5], 1), [6], { shape: [1] });
@@ -99,7 +171,11 @@ describe("binary arithmetic", () => {
     expectError(() => mul(1, undefined as never), ArgumentError, "mul: expected a number, Tensor or nested array, got undefined");
     expectError(() => sub(null as never, 1), ArgumentError, "sub: expected a number, Tensor or nested array, got null");
     expectError(() => div((() => 1) as never, 1), ArgumentError, "div: expected a number, Tensor or nested array, got a function");
-    expectError(() => add([[1, 2], [3]], 1), ArgumentError, "add: expected a rectangular nested array, got a ragged array (length 1 at values[1], expected 2)");
+    expectError(
+      () => add([[1, 2], [3]], 1),
+      ArgumentError,
+      "add: expected a rectangular nested array, got a ragged array (length 1 at values[1], expected 2)",
+    );
     expectError(() => exp("x" as never), ArgumentError, 'exp: expected a number, Tensor or nested array, got string "x"');
     expectError(() => neg(undefined as never), ArgumentError, "neg: expected a number, Tensor or nested array, got undefined");
   });
@@ -148,7 +224,11 @@ describe("dtypes and weak typing", () => {
     expectTensor(astype([1.7, -1.7, 0], "int32"), [1, -1, 0], { dtype: "int32" });
     expectTensor(astype([0.5, 0, -2], "bool"), [true, false, true], { dtype: "bool" });
     expectTensor(astype([true], "float32"), [1], { dtype: "float32" });
-    expectError(() => astype([1], "float16" as never), DTypeError, 'astype: expected dtype one of float64, float32, int32, bool, got "float16"');
+    expectError(
+      () => astype([1], "float16" as never),
+      DTypeError,
+      'astype: expected dtype one of float64, float32, int32, bool, got "float16"',
+    );
   });
 });
 
@@ -156,7 +236,14 @@ describe("comparison and selection", () => {
   it("comparisons give bool with broadcasting", () => {
     expectTensor(greater([1, 2, 3], 2), [false, false, true], { dtype: "bool" });
     expectTensor(greaterEqual([1, 2, 3], 2), [false, true, true]);
-    expectTensor(less([[1], [3]], [2, 3]), [[true, true], [false, false]], { shape: [2, 2] });
+    expectTensor(
+      less([[1], [3]], [2, 3]),
+      [
+        [true, true],
+        [false, false],
+      ],
+      { shape: [2, 2] },
+    );
     expectTensor(lessEqual(2, [1, 2, 3]), [false, true, true]);
     expectTensor(equal([1, NaN], [1, NaN]), [true, false]);
     expectTensor(notEqual([1, NaN], [1, NaN]), [false, true]);
@@ -169,7 +256,14 @@ describe("comparison and selection", () => {
 
   it("where selects with three-way broadcasting", () => {
     expectTensor(where([true, false], [1, 2], [10, 20]), [1, 20]);
-    expectTensor(where([[true], [false]], [1, 2], 0), [[1, 2], [0, 0]], { shape: [2, 2] });
+    expectTensor(
+      where([[true], [false]], [1, 2], 0),
+      [
+        [1, 2],
+        [0, 0],
+      ],
+      { shape: [2, 2] },
+    );
     expectTensor(where(true, f32([1]), 2), [1], { dtype: "float32" });
     expectTensor(where([true, false], i32([1, 2]), 7), [1, 7], { dtype: "int32" });
     expectError(() => where([1, 0], 1, 2), DTypeError, "where: expected a bool condition, got float64");

@@ -2,8 +2,24 @@ import { describe, expect, expectTypeOf, it } from "vitest";
 import { expectError, expectTensor } from "./__tests__/helpers.js";
 import { toy, toyCore } from "./__tests__/toy-engine.js";
 import {
-  ArgumentError, ChainruleError, DTypeError, SPEC_VERSION, ShapeError, Tensor, add, customJvp, defineEngine, exp, matmul, mul, sin, stopGradient,
-  sub, sum, tensor, zeros,
+  ArgumentError,
+  ChainruleError,
+  DTypeError,
+  SPEC_VERSION,
+  ShapeError,
+  type Tensor,
+  add,
+  customJvp,
+  defineEngine,
+  exp,
+  matmul,
+  mul,
+  sin,
+  stopGradient,
+  sub,
+  sum,
+  tensor,
+  zeros,
 } from "./index.js";
 
 const seed = (x: Tensor, y: Tensor) => mul(add(x, y), sub(x, y));
@@ -58,11 +74,19 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
 
   it("jacobian has shape out.shape ++ in.shape in every mode, and mirrors structures", () => {
     const square = (x: Tensor) => mul(x, x);
-    const expected = [[2, 0, 0], [0, 4, 0], [0, 0, 6]];
+    const expected = [
+      [2, 0, 0],
+      [0, 4, 0],
+      [0, 0, 6],
+    ];
     for (const mode of ["forward", "reverse", "auto"] as const) {
       const engine = defineEngine({ ...toyCore, jacobianMode: mode });
       expectTensor(engine.jacobian(square)(tensor([1, 2, 3])), expected, { shape: [3, 3] });
-      const m = tensor([[1, 2], [3, 4], [5, 6]]);
+      const m = tensor([
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]);
       expectTensor(engine.jacobian((x: Tensor) => matmul(m, x))(tensor([0, 0])), m.toArray(), { shape: [3, 2] });
       expectTensor(engine.jacobian((x: Tensor) => sum(x))(tensor([[1, 2]])), [[1, 1]], { shape: [1, 2] });
       expectTensor(engine.jacobian((x: Tensor) => mul(x, 2))(zeros([0])), [], { shape: [0, 0] });
@@ -70,13 +94,22 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
       expect(engine.jacobian(seed, [0, 1])(3, 2)).toEqual([6, -4]);
       const tree = engine.jacobian((x: Tensor) => ({ a: sum(x), b: [mul(x, 2)] }))(tensor([1, 2])) as unknown as { a: Tensor; b: Tensor[] };
       expectTensor(tree.a, [1, 1]);
-      expectTensor(tree.b[0], [[2, 0], [0, 2]]);
+      expectTensor(tree.b[0], [
+        [2, 0],
+        [0, 2],
+      ]);
     }
   });
 
   it("hessian and hvp", () => {
-    expectTensor(toy.hessian(cube)(tensor([1, 2])), [[6, 0], [0, 12]]);
-    expect(toy.hessian(seed, [0, 1])(3, 2)).toEqual([[2, 0], [0, -2]]);
+    expectTensor(toy.hessian(cube)(tensor([1, 2])), [
+      [6, 0],
+      [0, 12],
+    ]);
+    expect(toy.hessian(seed, [0, 1])(3, 2)).toEqual([
+      [2, 0],
+      [0, -2],
+    ]);
     expect(toy.hvp(seed, [3, 2], [1, 1])).toEqual([2, -2]);
     const [h] = toy.hvp(cube, [tensor([1, 2])], [tensor([1, 0])]) as unknown as [Tensor];
     expectTensor(h, [6, 0]);
@@ -100,7 +133,10 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
   it("stopGradient and the default (inlining) custom-rule processing", () => {
     expect(toy.grad((x: Tensor) => mul(x, stopGradient(x)))(3)).toBe(3);
     // the toy trace does not override processCustomJvp, so the function itself is differentiated
-    const f = customJvp((x) => exp(x), ([x], [dx]) => [exp(x!), mul(100, dx!)]);
+    const f = customJvp(
+      (x) => exp(x),
+      ([x], [dx]) => [exp(x!), mul(100, dx!)],
+    );
     expect(toy.grad((x: Tensor) => f(x))(0)).toBe(1);
   });
 
@@ -110,23 +146,67 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
     expectError(() => toy.hessian(5 as never), ArgumentError, "hessian: expected a function, got number 5");
     expectError(() => toy.grad(seed, -1 as never), ArgumentError, "grad: expected argnums to be non-negative integers, got -1");
     expectError(() => toy.grad(seed, 0.5 as never), ArgumentError, "grad: expected argnums to be non-negative integers, got 0.5");
-    expectError(() => toy.valueAndGrad(seed, [] as never), ArgumentError, "valueAndGrad: expected argnums to be an argument index or a non-empty array of them, got []");
-    expectError(() => toy.grad(seed, "0" as never), ArgumentError, 'grad: expected argnums to be an argument index or a non-empty array of them, got "0"');
+    expectError(
+      () => toy.valueAndGrad(seed, [] as never),
+      ArgumentError,
+      "valueAndGrad: expected argnums to be an argument index or a non-empty array of them, got []",
+    );
+    expectError(
+      () => toy.grad(seed, "0" as never),
+      ArgumentError,
+      'grad: expected argnums to be an argument index or a non-empty array of them, got "0"',
+    );
     expectError(() => toy.grad(seed, [0, 0]), ArgumentError, "grad: expected distinct argnums, got [0,0]");
-    expectError(() => toy.grad(seed, 2 as never)(3, 2), ArgumentError, "grad: expected argnums in [0, 1] (f was called with 2 arguments), got 2");
-    expectError(() => toy.grad(seed, [0, 5] as never)(3, 2), ArgumentError, "grad: expected argnums in [0, 1] (f was called with 2 arguments), got [0,5]");
-    expectError(() => toy.grad(seed)("3" as never, 2), ArgumentError, 'grad: expected numbers, Tensors, arrays or plain objects, got string "3" at args[0]');
-    expectError(() => toy.grad(seed)(tensor([1], { dtype: "int32" }), 2), DTypeError, "grad: expected float inputs to differentiate, got int32 at args[0]");
+    expectError(
+      () => toy.grad(seed, 2 as never)(3, 2),
+      ArgumentError,
+      "grad: expected argnums in [0, 1] (f was called with 2 arguments), got 2",
+    );
+    expectError(
+      () => toy.grad(seed, [0, 5] as never)(3, 2),
+      ArgumentError,
+      "grad: expected argnums in [0, 1] (f was called with 2 arguments), got [0,5]",
+    );
+    expectError(
+      () => toy.grad(seed)("3" as never, 2),
+      ArgumentError,
+      'grad: expected numbers, Tensors, arrays or plain objects, got string "3" at args[0]',
+    );
+    expectError(
+      () => toy.grad(seed)(tensor([1], { dtype: "int32" }), 2),
+      DTypeError,
+      "grad: expected float inputs to differentiate, got int32 at args[0]",
+    );
     expectError(() => toy.grad((x: Tensor) => mul(x, 2))(tensor([1, 2])), ShapeError, "grad: expected f to return a scalar, got shape [2]");
     expectError(() => toy.grad((x: Tensor) => [x, x])(1), ShapeError, "grad: expected f to return a scalar, got 2 outputs");
-    expectError(() => toy.hessian((x: Tensor) => mul(x, 2))(tensor([1, 2])), ShapeError, "hessian: expected f to return a scalar, got shape [2]");
-    expectError(() => toy.jvp(seed, 3 as never, [1] as never), ArgumentError, "jvp: expected primals and tangents as arrays of arguments, got number 3 and an array of length 1");
-    expectError(() => toy.jvp(seed, [3, 2], [1] as never), ArgumentError, "jvp: expected tangents with the structure [number, number], got [number]");
+    expectError(
+      () => toy.hessian((x: Tensor) => mul(x, 2))(tensor([1, 2])),
+      ShapeError,
+      "hessian: expected f to return a scalar, got shape [2]",
+    );
+    expectError(
+      () => toy.jvp(seed, 3 as never, [1] as never),
+      ArgumentError,
+      "jvp: expected primals and tangents as arrays of arguments, got number 3 and an array of length 1",
+    );
+    expectError(
+      () => toy.jvp(seed, [3, 2], [1] as never),
+      ArgumentError,
+      "jvp: expected tangents with the structure [number, number], got [number]",
+    );
     expectError(() => toy.jvp(cube, [tensor([1, 2])], [tensor([1])]), ShapeError, "jvp: expected tangents leaf 0 of shape [2], got [1]");
     const [, pullback] = toy.vjp(cube, tensor([1, 2]));
-    expectError(() => pullback([1, 2] as never), ArgumentError, "vjp pullback: expected a cotangent with the structure Tensor, got [number, number]");
+    expectError(
+      () => pullback([1, 2] as never),
+      ArgumentError,
+      "vjp pullback: expected a cotangent with the structure Tensor, got [number, number]",
+    );
     expectError(() => pullback(tensor([1, 2])), ShapeError, "vjp pullback: expected a cotangent leaf 0 of shape [], got [2]");
-    expectError(() => toy.hvp(seed, 3 as never, [1] as never), ArgumentError, "hvp: expected primals as an array of arguments, got number 3");
+    expectError(
+      () => toy.hvp(seed, 3 as never, [1] as never),
+      ArgumentError,
+      "hvp: expected primals as an array of arguments, got number 3",
+    );
   });
 
   it("a tracer leaked out of a transformation is refused when used again", () => {

@@ -8,7 +8,7 @@ import { isFloat, type TypedArray } from "./dtype.js";
 import { ArgumentError, describeValue, DTypeError, ShapeError } from "./errors.js";
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
-import { scalar, Tensor, type NestedArray } from "./tensor.js";
+import { scalar, type Tensor, type NestedArray } from "./tensor.js";
 import { Tracer } from "./trace.js";
 import { ones, zeros } from "./tensor.js";
 import { reshape, stack } from "./ops.js";
@@ -16,7 +16,7 @@ import { reshape, stack } from "./ops.js";
 /** Bumped whenever the `Engine` interface changes incompatibly. */
 export const SPEC_VERSION = 1;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: the widest function type, as TypeScript's Parameters<F> constraint needs
 export type AnyFunction = (...args: any[]) => any;
 
 /** Which arguments to differentiate: one index or several. */
@@ -32,10 +32,10 @@ export type Input<T> = T extends Tensor
       T extends NestedArray | TypedArray
       ? T
       : T extends readonly unknown[]
-      ? { [K in keyof T]: Input<T[K]> }
-      : T extends object
         ? { [K in keyof T]: Input<T[K]> }
-        : T;
+        : T extends object
+          ? { [K in keyof T]: Input<T[K]> }
+          : T;
 
 type InputsOf<P extends readonly unknown[]> = { [K in keyof P]: Input<P[K]> };
 export type Inputs<F extends AnyFunction> = InputsOf<Parameters<F>>;
@@ -100,7 +100,9 @@ function normalizeArgnums(op: string, argnums: unknown, count: number): number[]
       throw new ArgumentError(`${op}: expected argnums to be non-negative integers, got ${JSON.stringify(argnums)}`);
     }
     if (a >= count) {
-      throw new ArgumentError(`${op}: expected argnums in [0, ${count - 1}] (f was called with ${count} arguments), got ${JSON.stringify(argnums)}`);
+      throw new ArgumentError(
+        `${op}: expected argnums in [0, ${count - 1}] (f was called with ${count} arguments), got ${JSON.stringify(argnums)}`,
+      );
     }
   }
   if (new Set(list).size !== list.length) throw new ArgumentError(`${op}: expected distinct argnums, got ${JSON.stringify(argnums)}`);
@@ -189,7 +191,14 @@ function checkScalarOutput(op: string, outputs: readonly Tensor[]): void {
   if (!isFloat(outputs[0]!.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${outputs[0]!.dtype}`);
 }
 
-function checkMatching(op: string, what: string, expected: readonly Tensor[], given: readonly Tensor[], defA: TreeDef, defB: TreeDef): void {
+function checkMatching(
+  op: string,
+  what: string,
+  expected: readonly Tensor[],
+  given: readonly Tensor[],
+  defA: TreeDef,
+  defB: TreeDef,
+): void {
   if (!sameStructure(defA, defB)) {
     throw new ArgumentError(`${op}: expected ${what} with the structure ${describeTree(defA)}, got ${describeTree(defB)}`);
   }
@@ -229,7 +238,11 @@ export function defineEngine(core: EngineCore): Engine {
   function prepare(op: string, f: unknown, args: readonly unknown[], argnums: Argnums) {
     checkFunction(op, f);
     const nums = normalizeArgnums(op, argnums, args.length);
-    const flat = flattenInputs(op, nums.map((a) => args[a]), nums.map((a) => `args[${a}]`));
+    const flat = flattenInputs(
+      op,
+      nums.map((a) => args[a]),
+      nums.map((a) => `args[${a}]`),
+    );
     return { nums, flat };
   }
 
@@ -253,16 +266,26 @@ export function defineEngine(core: EngineCore): Engine {
     const op = "jvp";
     checkFunction(op, f);
     if (!Array.isArray(primals) || !Array.isArray(tangents)) {
-      throw new ArgumentError(`jvp: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`);
+      throw new ArgumentError(
+        `jvp: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`,
+      );
     }
     const nums = primals.map((_, i) => i);
-    const flat = flattenInputs(op, primals, nums.map((i) => `primals[${i}]`));
+    const flat = flattenInputs(
+      op,
+      primals,
+      nums.map((i) => `primals[${i}]`),
+    );
     const given = toTensorLeaves(op, tangents, "tangents", flat.tensors);
     checkMatching(op, "tangents", flat.tensors, given.tensors, { kind: "array", children: flat.defs }, given.def);
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
     const result = core.jvp((xs) => outputLeaves(op, f(...substitute(primals, nums, flat, xs)), record), flat.tensors, given.tensors);
     const allNumbers = flat.wasNumber.every(Boolean);
-    const wrap = (values: Tensor[]) => unflatten(record.def!, values.map((v, i) => asNumberIf(v, allNumbers || record.wasNumber[i]!)));
+    const wrap = (values: Tensor[]) =>
+      unflatten(
+        record.def!,
+        values.map((v, i) => asNumberIf(v, allNumbers || record.wasNumber[i]!)),
+      );
     return [wrap(result.outputs), wrap(result.tangents)];
   }
 
@@ -270,11 +293,18 @@ export function defineEngine(core: EngineCore): Engine {
     const op = "vjp";
     checkFunction(op, f);
     const nums = primals.map((_, i) => i);
-    const flat = flattenInputs(op, primals, nums.map((i) => `primals[${i}]`));
+    const flat = flattenInputs(
+      op,
+      primals,
+      nums.map((i) => `primals[${i}]`),
+    );
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
     const { outputs, pullback } = core.vjp((xs) => outputLeaves(op, f(...substitute(primals, nums, flat, xs)), record), flat.tensors);
     const allNumbers = flat.wasNumber.every(Boolean);
-    const value = unflatten(record.def!, outputs.map((v, i) => asNumberIf(v, allNumbers || record.wasNumber[i]!)));
+    const value = unflatten(
+      record.def!,
+      outputs.map((v, i) => asNumberIf(v, allNumbers || record.wasNumber[i]!)),
+    );
     const outDef = record.def!;
     const pull = (cotangent: unknown): unknown[] => {
       const given = toTensorLeaves("vjp pullback", cotangent, "cotangent", outputs);
@@ -298,7 +328,12 @@ export function defineEngine(core: EngineCore): Engine {
     // blocks[outLeaf][inLeaf] has shape out.shape ++ in.shape
     const blocks: Tensor[][] = [];
     if (forward) {
-      if (outputs === undefined) outputs = core.jvp(flatF, inputs, inputs.map((x) => zeros(x.shape, x.dtype))).outputs;
+      if (outputs === undefined)
+        outputs = core.jvp(
+          flatF,
+          inputs,
+          inputs.map((x) => zeros(x.shape, x.dtype)),
+        ).outputs;
       const outs = outputs;
       outs.forEach(() => blocks.push([]));
       inputs.forEach((input, leaf) => {
@@ -325,7 +360,10 @@ export function defineEngine(core: EngineCore): Engine {
     const allNumbers = flat.wasNumber.every(Boolean);
     const finalOutputs = outputs!;
     const perOutput = blocks.map((row, o) => {
-      const byArg = rebuildInputs({ ...flat, wasNumber: flat.wasNumber.map((w) => w && (allNumbers || record.wasNumber[o] === true) && finalOutputs[o]!.rank === 0) }, row);
+      const byArg = rebuildInputs(
+        { ...flat, wasNumber: flat.wasNumber.map((w) => w && (allNumbers || record.wasNumber[o] === true) && finalOutputs[o]!.rank === 0) },
+        row,
+      );
       return typeof argnums === "number" ? byArg[0] : byArg;
     });
     return unflatten(record.def!, perOutput);
@@ -368,7 +406,10 @@ export function defineEngine(core: EngineCore): Engine {
       // the result mirrors the primals: a JS number leaf among tensors gives a JS number
       const wasNumber = flatten(primals, "hvp", "primals").leaves.map((l) => typeof l === "number");
       const out = flatten(result, "hvp", "result");
-      return unflatten(out.def, out.leaves.map((l, i) => (typeof l === "number" ? l : asNumberIf(l, wasNumber[i] === true))));
+      return unflatten(
+        out.def,
+        out.leaves.map((l, i) => (typeof l === "number" ? l : asNumberIf(l, wasNumber[i] === true))),
+      );
     }) as Engine["hvp"],
   };
   return engine;

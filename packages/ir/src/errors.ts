@@ -2,16 +2,7 @@
  * Named error classes with stable `code`s. User-facing messages read
  * `opname: expected …, got …`; broken invariants start with `internal:`.
  */
-export type ErrorCode =
-  | "SHAPE"
-  | "DTYPE"
-  | "ARGUMENT"
-  | "AXIS"
-  | "CONCRETIZATION"
-  | "ESCAPED_TRACER"
-  | "GRAPH"
-  | "NAN"
-  | "INTERNAL";
+export type ErrorCode = "SHAPE" | "DTYPE" | "ARGUMENT" | "AXIS" | "CONCRETIZATION" | "ESCAPED_TRACER" | "GRAPH" | "NAN" | "INTERNAL";
 
 export class ChainruleError extends Error {
   readonly code: ErrorCode;

@@ -1,9 +1,29 @@
 import { describe, expect, it } from "vitest";
 import { expectError, expectTensor } from "./__tests__/helpers.js";
 import {
-  ArgumentError, ConcretizationError, GraphError, Tensor,
-  add, evalGraph, exp, graphToAscii, graphToDot, graphToMermaid, graphToText, matmul, mul, sub, sum, tensor, toFunction, trace, traceWith,
-  validateGraph, valueNames, zeros, type Graph,
+  ArgumentError,
+  ConcretizationError,
+  GraphError,
+  type Tensor,
+  add,
+  evalGraph,
+  exp,
+  graphToAscii,
+  graphToDot,
+  graphToMermaid,
+  graphToText,
+  matmul,
+  mul,
+  sub,
+  sum,
+  tensor,
+  toFunction,
+  trace,
+  traceWith,
+  validateGraph,
+  valueNames,
+  zeros,
+  type Graph,
 } from "./index.js";
 
 const seed = (x: never, y: never) => mul(add(x, y), sub(x, y));
@@ -27,7 +47,10 @@ describe("trace", () => {
       ["mul", [2, 3], {}, [4, 2], "float32"],
       ["reduceSum", [4], { axes: [0, 1] }, [], "float32"],
     ]);
-    expect(g.constants.map((c) => [c.id, c.dtype, c.value.item()])).toEqual([[3, "float32", 2], [6, "float64", 3]]);
+    expect(g.constants.map((c) => [c.id, c.dtype, c.value.item()])).toEqual([
+      [3, "float32", 2],
+      [6, "float64", 3],
+    ]);
     expect(g.outputs).toEqual([5, 6]);
     expect(g.outTree).toEqual({ kind: "object", keys: ["loss", "k"], children: [{ kind: "tensor" }, { kind: "number" }] });
     expect(g.inTree).toEqual({ kind: "array", children: [{ kind: "tensor" }, { kind: "tensor" }] });
@@ -55,14 +78,30 @@ describe("trace", () => {
     expectError(() => trace((x: Tensor) => x.item(), 1), ConcretizationError, message);
     expectError(() => trace((x: Tensor) => (x.toArray() as number) + 1, 1), ConcretizationError, message);
     expectError(() => trace((x: Tensor) => (mul(x, 2).data[0]! > 0 ? x : 0), 1), ConcretizationError, message);
-    expectError(() => traceWith({ name: "jit" }, (x: Tensor) => x.item(), zeros([2])), ConcretizationError, message.replace("trace:", "jit:").replace("f64[]", "f64[2]"));
+    expectError(
+      () => traceWith({ name: "jit" }, (x: Tensor) => x.item(), zeros([2])),
+      ConcretizationError,
+      message.replace("trace:", "jit:").replace("f64[]", "f64[2]"),
+    );
   });
 
   it("rejects bad arguments", () => {
     expectError(() => trace(5 as never), ArgumentError, "trace: expected a function, got number 5");
-    expectError(() => trace((x: never) => x, "s"), ArgumentError, 'trace: expected numbers, Tensors, arrays or plain objects, got string "s" at args[0]');
-    expectError(() => trace(() => "out" as never), ArgumentError, "trace: expected numbers, Tensors, arrays or plain objects, got string \"out\" at f's result");
-    expectError(() => traceWith({ names: ["x y"] }, (x: never) => x, 1), ArgumentError, "trace: expected names to be at most 1 identifiers (one per input leaf), got an array of length 1");
+    expectError(
+      () => trace((x: never) => x, "s"),
+      ArgumentError,
+      'trace: expected numbers, Tensors, arrays or plain objects, got string "s" at args[0]',
+    );
+    expectError(
+      () => trace(() => "out" as never),
+      ArgumentError,
+      'trace: expected numbers, Tensors, arrays or plain objects, got string "out" at f\'s result',
+    );
+    expectError(
+      () => traceWith({ names: ["x y"] }, (x: never) => x, 1),
+      ArgumentError,
+      "trace: expected names to be at most 1 identifiers (one per input leaf), got an array of length 1",
+    );
   });
 
   it("a tracer leaked out of a finished trace is refused", () => {
@@ -99,7 +138,25 @@ describe("evalGraph and toFunction", () => {
     expectTensor(f(10, 4), 84);
     expectTensor(f(tensor(10), 4), 84);
     const m = toFunction(model());
-    const out = m(tensor([[1, 0], [0, 1], [1, 1]], { dtype: "float32" }), tensor([[1, 2, 3], [0, 0, 0], [1, 1, 1], [2, 0, 0]], { dtype: "float32" })) as { loss: Tensor; k: Tensor };
+    const out = m(
+      tensor(
+        [
+          [1, 0],
+          [0, 1],
+          [1, 1],
+        ],
+        { dtype: "float32" },
+      ),
+      tensor(
+        [
+          [1, 2, 3],
+          [0, 0, 0],
+          [1, 1, 1],
+          [2, 0, 0],
+        ],
+        { dtype: "float32" },
+      ),
+    ) as { loss: Tensor; k: Tensor };
     expectTensor(out.loss, 2 * (1 + 3 + 2 + 3 + 0 + 0 + 1 + 1 + 1 + 1 + 2 + 0 + 0 + 0 + 0), { dtype: "float32" });
     expectTensor(out.k, 3);
   });
@@ -113,12 +170,24 @@ describe("evalGraph and toFunction", () => {
     const g = trace(seed, 3, 2);
     const f = toFunction(g);
     expectError(() => evalGraph(g, [tensor(1)]), ArgumentError, "evalGraph: expected 2 inputs, got 1");
-    expectError(() => evalGraph(g, [tensor(1), tensor([1, 2])]), ArgumentError, "evalGraph: expected input 1 of type f64[], got Tensor f64[2]");
+    expectError(
+      () => evalGraph(g, [tensor(1), tensor([1, 2])]),
+      ArgumentError,
+      "evalGraph: expected input 1 of type f64[], got Tensor f64[2]",
+    );
     expectError(() => evalGraph(g, [tensor(1), 2 as never]), ArgumentError, "evalGraph: expected input 1 to be a Tensor, got number 2");
     expectError(() => evalGraph(g, "x" as never), ArgumentError, 'evalGraph: expected an array of input tensors, got string "x"');
     expectError(() => f(1, tensor(2, { dtype: "float32" })), ArgumentError, "evalGraph: expected input 1 of type f64[], got Tensor f32[]");
-    expectError(() => f([1, 2]), ArgumentError, "graph function: expected arguments with the structure [number, number], got [[number, number]]");
-    expectError(() => f(1, 2, 3), ArgumentError, "graph function: expected arguments with the structure [number, number], got [number, number, number]");
+    expectError(
+      () => f([1, 2]),
+      ArgumentError,
+      "graph function: expected arguments with the structure [number, number], got [[number, number]]",
+    );
+    expectError(
+      () => f(1, 2, 3),
+      ArgumentError,
+      "graph function: expected arguments with the structure [number, number], got [number, number, number]",
+    );
   });
 });
 
@@ -136,10 +205,22 @@ describe("validateGraph", () => {
 
   it("names what is wrong", () => {
     expectError(() => validateGraph(null as never), GraphError, "graph: expected a graph object, got null");
-    expectError(() => validateGraph(broken((g) => (g.nodes = {}))), GraphError, "graph: expected inputs, constants, nodes and outputs arrays");
-    expectError(() => validateGraph(broken((g) => (g.nodes = [...good().nodes, 7]))), GraphError, "graph: expected each node to be an object, got number 7");
+    expectError(
+      () => validateGraph(broken((g) => (g.nodes = {}))),
+      GraphError,
+      "graph: expected inputs, constants, nodes and outputs arrays",
+    );
+    expectError(
+      () => validateGraph(broken((g) => (g.nodes = [...good().nodes, 7]))),
+      GraphError,
+      "graph: expected each node to be an object, got number 7",
+    );
     expectError(() => validateGraph(broken((g) => (g.outputs = [9]))), GraphError, "graph: expected outputs to be defined values, got 9");
-    expectError(() => validateGraph(broken((g) => (g.nodes = [...good().nodes].reverse()))), GraphError, "graph: expected node 4 (mul) to use values defined before it, got 2");
+    expectError(
+      () => validateGraph(broken((g) => (g.nodes = [...good().nodes].reverse()))),
+      GraphError,
+      "graph: expected node 4 (mul) to use values defined before it, got 2",
+    );
     expectError(
       () => validateGraph(broken((g) => (g.nodes = good().nodes.map((n) => (n.id === 3 ? { ...n, id: 2 } : n))))),
       GraphError,
@@ -160,8 +241,16 @@ describe("validateGraph", () => {
       GraphError,
       "graph: expected node 4 (mul) params {}, got {axis}",
     );
-    expectError(() => validateGraph(broken((g) => (g.outTree = { kind: "array", children: [] }))), GraphError, "graph: expected outTree with 1 leaves, got 0");
-    expectError(() => validateGraph(broken((g) => (g.inputs = [{ id: 0, shape: [], dtype: "float64", name: "a-b" }, good().inputs[1]]))), GraphError, 'graph: expected input 0 name to be an identifier, got "a-b"');
+    expectError(
+      () => validateGraph(broken((g) => (g.outTree = { kind: "array", children: [] }))),
+      GraphError,
+      "graph: expected outTree with 1 leaves, got 0",
+    );
+    expectError(
+      () => validateGraph(broken((g) => (g.inputs = [{ id: 0, shape: [], dtype: "float64", name: "a-b" }, good().inputs[1]]))),
+      GraphError,
+      'graph: expected input 0 name to be an identifier, got "a-b"',
+    );
   });
 });
 
@@ -179,7 +268,9 @@ describe("printing", () => {
         "}",
       ].join("\n"),
     );
-    expect(graphToText(trace((x: never) => sum(x), zeros([2])))).toBe(["graph(x0: f64[2]) {", "  v1: f64[] = reduceSum(x0) {axes=[0]}", "  return v1", "}"].join("\n"));
+    expect(graphToText(trace((x: never) => sum(x), zeros([2])))).toBe(
+      ["graph(x0: f64[2]) {", "  v1: f64[] = reduceSum(x0) {axes=[0]}", "  return v1", "}"].join("\n"),
+    );
   });
 
   it("DOT: ellipses for inputs/constants, boxes for ops, DOT line breaks in labels", () => {
@@ -264,10 +355,20 @@ describe("printing", () => {
       return mul(s, s);
     }, 1);
     expect(graphToAscii(shared)).toBe(["v3 = mul", "├── v2 = add", "│   ├── x0", "│   └── 1", "└── v2 (above)"].join("\n"));
-    expect(graphToAscii(shared, (id) => (id === 3 ? "= 4" : undefined))).toBe(["v3 = mul  = 4", "├── v2 = add", "│   ├── x0", "│   └── 1", "└── v2 (above)"].join("\n"));
+    expect(graphToAscii(shared, (id) => (id === 3 ? "= 4" : undefined))).toBe(
+      ["v3 = mul  = 4", "├── v2 = add", "│   ├── x0", "│   └── 1", "└── v2 (above)"].join("\n"),
+    );
   });
 
   it("valueNames: inputs by name or x{i}, constants c{id}, nodes v{id}", () => {
-    expect([...valueNames(model()).entries()]).toEqual([[0, "w"], [1, "x"], [3, "c3"], [6, "c6"], [2, "v2"], [4, "v4"], [5, "v5"]]);
+    expect([...valueNames(model()).entries()]).toEqual([
+      [0, "w"],
+      [1, "x"],
+      [3, "c3"],
+      [6, "c6"],
+      [2, "v2"],
+      [4, "v4"],
+      [5, "v5"],
+    ]);
   });
 });

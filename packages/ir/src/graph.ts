@@ -76,7 +76,9 @@ class GraphTrace extends Trace {
 
   newInput(aval: Aval, name?: string): GraphTracer {
     const id = this.nextId++;
-    this.inputs.push(name === undefined ? { id, shape: aval.shape, dtype: aval.dtype } : { id, shape: aval.shape, dtype: aval.dtype, name });
+    this.inputs.push(
+      name === undefined ? { id, shape: aval.shape, dtype: aval.dtype } : { id, shape: aval.shape, dtype: aval.dtype, name },
+    );
     return new GraphTracer(this, id, aval);
   }
 
@@ -130,8 +132,14 @@ export function traceWith(options: TraceOptions, f: (...args: never[]) => unknow
   if (typeof f !== "function") throw new ArgumentError(`${opName}: expected a function, got ${describeValue(f)}`);
   const { leaves, def } = flatten(args, opName, "args");
   if (options.names !== undefined) {
-    if (!Array.isArray(options.names) || options.names.length > leaves.length || !options.names.every((n) => typeof n === "string" && IDENTIFIER.test(n))) {
-      throw new ArgumentError(`${opName}: expected names to be at most ${leaves.length} identifiers (one per input leaf), got ${describeValue(options.names)}`);
+    if (
+      !Array.isArray(options.names) ||
+      options.names.length > leaves.length ||
+      !options.names.every((n) => typeof n === "string" && IDENTIFIER.test(n))
+    ) {
+      throw new ArgumentError(
+        `${opName}: expected names to be at most ${leaves.length} identifiers (one per input leaf), got ${describeValue(options.names)}`,
+      );
     }
   }
   return withTrace(
@@ -172,7 +180,14 @@ export function evalGraph(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
   });
   for (const c of graph.constants) env.set(c.id, c.value);
   for (const node of graph.nodes) {
-    env.set(node.id, bind(node.op, node.inputs.map((id) => env.get(id)!), node.params));
+    env.set(
+      node.id,
+      bind(
+        node.op,
+        node.inputs.map((id) => env.get(id)!),
+        node.params,
+      ),
+    );
   }
   return graph.outputs.map((id) => env.get(id)!);
 }
@@ -183,7 +198,9 @@ export function toFunction(graph: Graph): (...args: unknown[]) => unknown {
   return (...args: unknown[]) => {
     const { leaves, def } = flatten(args, "graph function", "args");
     if (!sameStructure(graph.inTree, def)) {
-      throw new ArgumentError(`graph function: expected arguments with the structure ${describeTree(graph.inTree)}, got ${describeTree(def)}`);
+      throw new ArgumentError(
+        `graph function: expected arguments with the structure ${describeTree(graph.inTree)}, got ${describeTree(def)}`,
+      );
     }
     // a JS number is weakly typed: it takes the dtype of the graph input it stands for
     const tensors = leaves.map((l, i) => (typeof l === "number" ? scalar(l, graph.inputs[i]!.dtype) : l));
@@ -216,7 +233,8 @@ function checkValue(what: string, v: GraphValue): void {
 function checkParams(node: GraphNode): void {
   const kinds = PARAM_KINDS[node.op] as Record<string, string>;
   const params = node.params as unknown;
-  if (params === null || typeof params !== "object" || Array.isArray(params)) fail(`expected node ${node.id} (${node.op}) params to be an object, got ${JSON.stringify(params)}`);
+  if (params === null || typeof params !== "object" || Array.isArray(params))
+    fail(`expected node ${node.id} (${node.op}) params to be an object, got ${JSON.stringify(params)}`);
   const given = Object.keys(params as object);
   const wanted = Object.keys(kinds);
   if (given.length !== wanted.length || !wanted.every((k) => given.includes(k))) {
@@ -231,7 +249,10 @@ function checkParams(node: GraphNode): void {
         : kind === "ints"
           ? Array.isArray(value) && value.length <= 64 && value.every((v) => Number.isSafeInteger(v))
           : isDType(value);
-    if (!ok) fail(`expected node ${node.id} (${node.op}) param ${key} to be ${kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype"}, got ${JSON.stringify(value)}`);
+    if (!ok)
+      fail(
+        `expected node ${node.id} (${node.op}) param ${key} to be ${kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype"}, got ${JSON.stringify(value)}`,
+      );
   }
 }
 
@@ -255,7 +276,12 @@ export function validateGraph(graph: Graph): void {
   }
   for (const c of graph.constants) {
     define("constant", c);
-    if (!(c.value instanceof Tensor) || c.value.dtype !== c.dtype || !shapesEqual(c.value.shape, c.shape) || c.value.data.length !== sizeOf(c.shape)) {
+    if (
+      !(c.value instanceof Tensor) ||
+      c.value.dtype !== c.dtype ||
+      !shapesEqual(c.value.shape, c.shape) ||
+      c.value.data.length !== sizeOf(c.shape)
+    ) {
       fail(`expected constant ${c.id} to hold ${sizeOf(c.shape)} ${c.dtype} values of shape ${formatShape(c.shape)}`);
     }
   }
@@ -266,7 +292,9 @@ export function validateGraph(graph: Graph): void {
     if (!Array.isArray(node.inputs as unknown)) fail(`expected node ${node.id} inputs to be an array`);
     const arity = ARITY[node.op];
     if (arity !== "variadic" ? node.inputs.length !== arity : node.inputs.length === 0) {
-      fail(`expected node ${node.id} (${node.op}) to take ${arity === "variadic" ? "at least one" : arity} inputs, got ${node.inputs.length}`);
+      fail(
+        `expected node ${node.id} (${node.op}) to take ${arity === "variadic" ? "at least one" : arity} inputs, got ${node.inputs.length}`,
+      );
     }
     const avals = node.inputs.map((id) => {
       const aval = defined.get(id);
@@ -281,15 +309,19 @@ export function validateGraph(graph: Graph): void {
       fail(`node ${node.id} (${node.op}) is inconsistent: ${(error as Error).message}`);
     }
     if (!shapesEqual(out.shape, node.shape) || out.dtype !== node.dtype) {
-      fail(`expected node ${node.id} (${node.op}) to declare ${SHORT_DTYPE[out.dtype]}${formatShape(out.shape)}, got ${SHORT_DTYPE[node.dtype]}${formatShape(node.shape)}`);
+      fail(
+        `expected node ${node.id} (${node.op}) to declare ${SHORT_DTYPE[out.dtype]}${formatShape(out.shape)}, got ${SHORT_DTYPE[node.dtype]}${formatShape(node.shape)}`,
+      );
     }
     define("node", node);
   }
   for (const id of graph.outputs) {
     if (!defined.has(id)) fail(`expected outputs to be defined values, got ${JSON.stringify(id)}`);
   }
-  if (leafCount(graph.inTree) !== graph.inputs.length) fail(`expected inTree with ${graph.inputs.length} leaves, got ${leafCount(graph.inTree)}`);
-  if (leafCount(graph.outTree) !== graph.outputs.length) fail(`expected outTree with ${graph.outputs.length} leaves, got ${leafCount(graph.outTree)}`);
+  if (leafCount(graph.inTree) !== graph.inputs.length)
+    fail(`expected inTree with ${graph.inputs.length} leaves, got ${leafCount(graph.inTree)}`);
+  if (leafCount(graph.outTree) !== graph.outputs.length)
+    fail(`expected outTree with ${graph.outputs.length} leaves, got ${leafCount(graph.outTree)}`);
 }
 
 export type { Primitive };

@@ -68,12 +68,13 @@ function only(what: string, v: Record<string, unknown>, keys: readonly string[],
   for (const k of Object.keys(v)) {
     if (!keys.includes(k) && !optional.includes(k)) fail(`unexpected field ${short(k)} in ${what}`);
   }
-  for (const k of keys) if (!Object.prototype.hasOwnProperty.call(v, k)) fail(`expected field ${JSON.stringify(k)} in ${what}`);
+  for (const k of keys) if (!Object.hasOwn(v, k)) fail(`expected field ${JSON.stringify(k)} in ${what}`);
 }
 
 function decodeNumber(v: unknown, dtype: DType, where: string): number {
   if (typeof v === "number") {
-    if (dtype === "int32" && !(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647)) fail(`expected int32 values in ${where}, got ${v}`);
+    if (dtype === "int32" && !(Number.isInteger(v) && v >= -2147483648 && v <= 2147483647))
+      fail(`expected int32 values in ${where}, got ${v}`);
     if (dtype === "bool" && v !== 0 && v !== 1) fail(`expected 0/1 values in ${where}, got ${v}`);
     return v;
   }
@@ -104,7 +105,12 @@ function parseTree(v: unknown, depth = 0): TreeDef {
       return { kind: "array", children: v.children.map((c) => parseTree(c, depth + 1)) };
     case "object": {
       only("a tree definition", v, ["kind", "keys", "children"]);
-      if (!Array.isArray(v.keys) || !v.keys.every((k) => typeof k === "string") || !Array.isArray(v.children) || v.keys.length !== v.children.length) {
+      if (
+        !Array.isArray(v.keys) ||
+        !v.keys.every((k) => typeof k === "string") ||
+        !Array.isArray(v.children) ||
+        v.keys.length !== v.children.length
+      ) {
         fail("expected object tree keys (strings) matching its children");
       }
       if (new Set(v.keys).size !== v.keys.length) fail("expected distinct object tree keys");
@@ -117,10 +123,13 @@ function parseTree(v: unknown, depth = 0): TreeDef {
 
 function parseShape(v: unknown, where: string): number[] {
   if (!Array.isArray(v) || v.length > 64 || !v.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(`expected the shape of ${where} to be at most 64 non-negative integers, got ${Array.isArray(v) && v.length <= 64 ? `[${v.map(short).join(",")}]` : short(v)}`);
+    fail(
+      `expected the shape of ${where} to be at most 64 non-negative integers, got ${Array.isArray(v) && v.length <= 64 ? `[${v.map(short).join(",")}]` : short(v)}`,
+    );
   }
   // per-dimension bound first: a product of huge dimensions could overflow to Infinity (and ×0 to NaN)
-  if (v.some((d) => d > MAX_ELEMENTS) || !(sizeOf(v) <= MAX_ELEMENTS)) fail(`expected ${where} to have at most 2^31 elements, got shape ${JSON.stringify(v)}`);
+  if (v.some((d) => d > MAX_ELEMENTS) || !(sizeOf(v) <= MAX_ELEMENTS))
+    fail(`expected ${where} to have at most 2^31 elements, got shape ${JSON.stringify(v)}`);
   return v.slice();
 }
 

@@ -14,37 +14,100 @@ type Kernel<P extends Primitive> = (inputs: readonly Tensor[], params: Params<P>
 function unaryLoop(op: UnaryPrimitive, x: TypedArray, out: TypedArray): void {
   const n = out.length;
   switch (op) {
-    case "neg": for (let i = 0; i < n; i++) out[i] = -x[i]!; break;
-    case "exp": for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!); break;
-    case "log": for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!); break;
-    case "log1p": for (let i = 0; i < n; i++) out[i] = Math.log1p(x[i]!); break;
-    case "expm1": for (let i = 0; i < n; i++) out[i] = Math.expm1(x[i]!); break;
-    case "sin": for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]!); break;
-    case "cos": for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]!); break;
-    case "tanh": for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!); break;
-    case "sqrt": for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]!); break;
-    case "abs": for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]!); break;
-    case "sign": for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]!); break;
+    case "neg":
+      for (let i = 0; i < n; i++) out[i] = -x[i]!;
+      break;
+    case "exp":
+      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
+      break;
+    case "log":
+      for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!);
+      break;
+    case "log1p":
+      for (let i = 0; i < n; i++) out[i] = Math.log1p(x[i]!);
+      break;
+    case "expm1":
+      for (let i = 0; i < n; i++) out[i] = Math.expm1(x[i]!);
+      break;
+    case "sin":
+      for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]!);
+      break;
+    case "cos":
+      for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]!);
+      break;
+    case "tanh":
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
+      break;
+    case "sqrt":
+      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]!);
+      break;
+    case "abs":
+      for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]!);
+      break;
+    case "sign":
+      for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]!);
+      break;
   }
 }
 
 /** `sa`/`sb` are 1 for a full operand and 0 for a broadcast scalar. */
-function binaryLoop(op: BinaryPrimitive | ComparisonPrimitive, a: TypedArray, sa: number, b: TypedArray, sb: number, out: TypedArray): void {
+function binaryLoop(
+  op: BinaryPrimitive | ComparisonPrimitive,
+  a: TypedArray,
+  sa: number,
+  b: TypedArray,
+  sb: number,
+  out: TypedArray,
+): void {
   const n = out.length;
   switch (op) {
-    case "add": for (let i = 0; i < n; i++) out[i] = a[i * sa]! + b[i * sb]!; break;
-    case "sub": for (let i = 0; i < n; i++) out[i] = a[i * sa]! - b[i * sb]!; break;
-    case "mul": for (let i = 0; i < n; i++) out[i] = a[i * sa]! * b[i * sb]!; break;
-    case "div": for (let i = 0; i < n; i++) out[i] = a[i * sa]! / b[i * sb]!; break;
-    case "pow": for (let i = 0; i < n; i++) out[i] = Math.pow(a[i * sa]!, b[i * sb]!); break;
-    case "maximum": for (let i = 0; i < n; i++) { const x = a[i * sa]!, y = b[i * sb]!; out[i] = x !== x || y !== y ? NaN : x > y ? x : y; } break;
-    case "minimum": for (let i = 0; i < n; i++) { const x = a[i * sa]!, y = b[i * sb]!; out[i] = x !== x || y !== y ? NaN : x < y ? x : y; } break;
-    case "greater": for (let i = 0; i < n; i++) out[i] = a[i * sa]! > b[i * sb]! ? 1 : 0; break;
-    case "greaterEqual": for (let i = 0; i < n; i++) out[i] = a[i * sa]! >= b[i * sb]! ? 1 : 0; break;
-    case "less": for (let i = 0; i < n; i++) out[i] = a[i * sa]! < b[i * sb]! ? 1 : 0; break;
-    case "lessEqual": for (let i = 0; i < n; i++) out[i] = a[i * sa]! <= b[i * sb]! ? 1 : 0; break;
-    case "equal": for (let i = 0; i < n; i++) out[i] = a[i * sa]! === b[i * sb]! ? 1 : 0; break;
-    case "notEqual": for (let i = 0; i < n; i++) out[i] = a[i * sa]! !== b[i * sb]! ? 1 : 0; break;
+    case "add":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! + b[i * sb]!;
+      break;
+    case "sub":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! - b[i * sb]!;
+      break;
+    case "mul":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! * b[i * sb]!;
+      break;
+    case "div":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! / b[i * sb]!;
+      break;
+    case "pow":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! ** b[i * sb]!;
+      break;
+    case "maximum":
+      for (let i = 0; i < n; i++) {
+        const x = a[i * sa]!,
+          y = b[i * sb]!;
+        out[i] = x !== x || y !== y ? NaN : x > y ? x : y;
+      }
+      break;
+    case "minimum":
+      for (let i = 0; i < n; i++) {
+        const x = a[i * sa]!,
+          y = b[i * sb]!;
+        out[i] = x !== x || y !== y ? NaN : x < y ? x : y;
+      }
+      break;
+    case "greater":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! > b[i * sb]! ? 1 : 0;
+      break;
+    case "greaterEqual":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! >= b[i * sb]! ? 1 : 0;
+      break;
+    case "less":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! < b[i * sb]! ? 1 : 0;
+      break;
+    case "lessEqual":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! <= b[i * sb]! ? 1 : 0;
+      break;
+    case "equal":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! === b[i * sb]! ? 1 : 0;
+      break;
+    case "notEqual":
+      for (let i = 0; i < n; i++) out[i] = a[i * sa]! !== b[i * sb]! ? 1 : 0;
+      break;
   }
 }
 
@@ -250,7 +313,13 @@ export const KERNELS: { [P in Primitive]: Kernel<P> } = {
   transpose: ([x], { perm }, out) => {
     const own = stridesOf(x!.shape);
     const data = allocate(out.dtype, x!.size);
-    stridedCopy(x!.data, 0, perm.map((p) => own[p]!), out.shape, data);
+    stridedCopy(
+      x!.data,
+      0,
+      perm.map((p) => own[p]!),
+      out.shape,
+      data,
+    );
     return new Tensor(out.dtype, out.shape, data);
   },
   broadcastTo: ([x], _params, out) => {

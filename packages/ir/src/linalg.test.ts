@@ -9,36 +9,112 @@ function naive(a: number[][], b: number[][]): number[][] {
 
 describe("matmul (NumPy semantics)", () => {
   it("2-D by 2-D against hand values", () => {
-    expectTensor(matmul([[1, 2], [3, 4]], [[5, 6], [7, 8]]), [[19, 22], [43, 50]]);
+    expectTensor(
+      matmul(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [
+          [5, 6],
+          [7, 8],
+        ],
+      ),
+      [
+        [19, 22],
+        [43, 50],
+      ],
+    );
     expectTensor(matmul([[1, 2, 3]], [[1], [1], [1]]), [[6]]);
-    const a = [[1, -2, 3], [0, 4, 5]];
-    const b = [[2, 1], [0, -1], [3, 3]];
+    const a = [
+      [1, -2, 3],
+      [0, 4, 5],
+    ];
+    const b = [
+      [2, 1],
+      [0, -1],
+      [3, 3],
+    ];
     expectTensor(matmul(a, b), naive(a, b));
   });
 
   it("1-D operands are promoted and the added axis removed", () => {
     expectTensor(matmul([1, 2, 3], [4, 5, 6]), 32, { shape: [] });
-    expectTensor(matmul([[1, 2], [3, 4]], [1, 1]), [3, 7], { shape: [2] });
-    expectTensor(matmul([1, 1], [[1, 2], [3, 4]]), [4, 6], { shape: [2] });
-    expectTensor(matmul([1, 1], reshape(arange(8), [2, 2, 2])), [[2, 4], [10, 12]], { shape: [2, 2] });
+    expectTensor(
+      matmul(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [1, 1],
+      ),
+      [3, 7],
+      { shape: [2] },
+    );
+    expectTensor(
+      matmul(
+        [1, 1],
+        [
+          [1, 2],
+          [3, 4],
+        ],
+      ),
+      [4, 6],
+      { shape: [2] },
+    );
+    expectTensor(
+      matmul([1, 1], reshape(arange(8), [2, 2, 2])),
+      [
+        [2, 4],
+        [10, 12],
+      ],
+      { shape: [2, 2] },
+    );
   });
 
   it("batches with broadcasting (no batch copies needed)", () => {
     const a = reshape(arange(12), [2, 2, 3]); // two 2×3 matrices
-    const b = tensor([[1, 0], [0, 1], [1, 1]]);
+    const b = tensor([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
     const out = matmul(a, b);
     expect(out.shape).toEqual([2, 2, 2]);
-    expectTensor(out, [naive([[0, 1, 2], [3, 4, 5]], b.toArray() as number[][]), naive([[6, 7, 8], [9, 10, 11]], b.toArray() as number[][])]);
+    expectTensor(out, [
+      naive(
+        [
+          [0, 1, 2],
+          [3, 4, 5],
+        ],
+        b.toArray() as number[][],
+      ),
+      naive(
+        [
+          [6, 7, 8],
+          [9, 10, 11],
+        ],
+        b.toArray() as number[][],
+      ),
+    ]);
     const c = matmul(zeros([3, 1, 2, 2]), zeros([4, 2, 5]));
     expect(c.shape).toEqual([3, 4, 2, 5]);
-    const left = tensor([[[1, 0], [0, 1]]]); // [1,2,2]
+    const left = tensor([
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    ]); // [1,2,2]
     const right = reshape(arange(8), [2, 2, 2]);
     expectTensor(matmul(left, right), right.toArray());
     expectTensor(matmul(right, left), right.toArray());
   });
 
   it("empty and size-1 dimensions", () => {
-    expectTensor(matmul(zeros([2, 0]), zeros([0, 3])), [[0, 0, 0], [0, 0, 0]]);
+    expectTensor(matmul(zeros([2, 0]), zeros([0, 3])), [
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     expect(matmul(zeros([0, 2]), zeros([2, 3])).shape).toEqual([0, 3]);
     expect(matmul(zeros([0, 2, 2]), zeros([2, 2])).shape).toEqual([0, 2, 2]);
     expectTensor(matmul([[2]], [[3]]), [[6]]);
@@ -69,14 +145,30 @@ describe("matmul (NumPy semantics)", () => {
 describe("dot and outer", () => {
   it("dot: vectors, matrices, scalars", () => {
     expectTensor(dot([1, 2], [3, 4]), 11);
-    expectTensor(dot([[1, 2], [3, 4]], [1, 0]), [1, 3]);
+    expectTensor(
+      dot(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [1, 0],
+      ),
+      [1, 3],
+    );
     expectTensor(dot(2, [1, 2]), [2, 4]);
-    expectError(() => dot(zeros([1, 1, 1]), zeros([1])), ShapeError, "dot: expected operands of rank ≤ 2 (use matmul for batches), got [1,1,1] and [1]");
+    expectError(
+      () => dot(zeros([1, 1, 1]), zeros([1])),
+      ShapeError,
+      "dot: expected operands of rank ≤ 2 (use matmul for batches), got [1,1,1] and [1]",
+    );
     expectError(() => dot([1, 2], [1, 2, 3]), ShapeError, "matmul: expected inner dimensions to match, got [2] and [3]");
   });
 
   it("outer of the flattened operands", () => {
-    expectTensor(outer([1, 2], [3, 4, 5]), [[3, 4, 5], [6, 8, 10]]);
+    expectTensor(outer([1, 2], [3, 4, 5]), [
+      [3, 4, 5],
+      [6, 8, 10],
+    ]);
     expectTensor(outer([[1], [2]], 3), [[3], [6]]);
     expect(outer(zeros([0]), [1, 2]).shape).toEqual([0, 2]);
   });

@@ -1,10 +1,45 @@
 import { describe, expect, it } from "vitest";
 import { expectError } from "./__tests__/helpers.js";
 import {
-  ARITY, ArgumentError, ChainruleError, ConcretizationError, DTYPES, DTypeError, GraphError, NanError, PRIMITIVES, ShapeError, Tensor, Trace, Tracer,
-  bind, broadcastShapes, broadcastedAxes, checkNans, config, currentTrace, findTopTrace, formatShape, inferAval, isFloat, isPrimitive, log,
-  nextLevel, normalizeAxes, normalizeAxis, promoteTypes, raiseAll, shapesEqual, sizeOf, tensor, withDebugNans, withTrace, zeros,
-  type Aval, type Params, type Primitive,
+  ARITY,
+  ArgumentError,
+  ChainruleError,
+  ConcretizationError,
+  DTYPES,
+  DTypeError,
+  GraphError,
+  NanError,
+  PRIMITIVES,
+  ShapeError,
+  Tensor,
+  Trace,
+  Tracer,
+  bind,
+  broadcastShapes,
+  broadcastedAxes,
+  checkNans,
+  config,
+  currentTrace,
+  findTopTrace,
+  formatShape,
+  inferAval,
+  isFloat,
+  isPrimitive,
+  log,
+  nextLevel,
+  normalizeAxes,
+  normalizeAxis,
+  promoteTypes,
+  raiseAll,
+  shapesEqual,
+  sizeOf,
+  tensor,
+  withDebugNans,
+  withTrace,
+  zeros,
+  type Aval,
+  type Params,
+  type Primitive,
 } from "./index.js";
 import { isFloatTensor } from "./ops.js";
 import { describeValue } from "./errors.js";
@@ -29,7 +64,14 @@ class RecordingTrace extends Trace {
   }
   processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
     this.seen.push(`${prim}:${formatShape(out.shape)}`);
-    return new RecordingTracer(this, bind(prim, inputs.map((t) => (t as RecordingTracer).value), params));
+    return new RecordingTracer(
+      this,
+      bind(
+        prim,
+        inputs.map((t) => (t as RecordingTracer).value),
+        params,
+      ),
+    );
   }
 }
 
@@ -89,7 +131,15 @@ describe("interpreter machinery (trace.ts)", () => {
     ).toThrow("boom");
     expect(saved!.active).toBe(false);
     expect(currentTrace()).toBeUndefined();
-    expectError(() => withTrace((l) => new RecordingTrace(l + 1), () => 0), ChainruleError, "internal: trace created at level 2, expected 1");
+    expectError(
+      () =>
+        withTrace(
+          (l) => new RecordingTrace(l + 1),
+          () => 0,
+        ),
+      ChainruleError,
+      "internal: trace created at level 2, expected 1",
+    );
   });
 
   it("shape/dtype checks run before any trace sees a primitive", () => {
@@ -180,7 +230,11 @@ describe("NaN debugging (config.ts)", () => {
   it("withDebugNans switches the flag on and restores it, even on throw", () => {
     expect(config.debugNans).toBe(false);
     expect(withDebugNans(() => config.debugNans)).toBe(true);
-    expect(() => withDebugNans(() => { throw new Error("x"); })).toThrow("x");
+    expect(() =>
+      withDebugNans(() => {
+        throw new Error("x");
+      }),
+    ).toThrow("x");
     expect(config.debugNans).toBe(false);
   });
 

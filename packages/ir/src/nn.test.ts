@@ -1,15 +1,67 @@
 import { describe, expect, it } from "vitest";
 import { expectError, expectTensor } from "./__tests__/helpers.js";
-import { ArgumentError, DTypeError, ShapeError, crossEntropy, customJvp, customVjp, exp, logSoftmax, mse, mul, softmax, stopGradient, sum, tensor, zeros } from "./index.js";
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  crossEntropy,
+  customJvp,
+  customVjp,
+  exp,
+  logSoftmax,
+  mse,
+  mul,
+  softmax,
+  stopGradient,
+  sum,
+  tensor,
+  zeros,
+} from "./index.js";
 
 describe("softmax and logSoftmax", () => {
   it("hand values along the last axis by default, or another (negative) axis", () => {
     const e = Math.E;
     expectTensor(softmax([0, 1]), [1 / (1 + e), e / (1 + e)], { digits: 15 });
-    expectTensor(softmax([[0, 0], [0, Math.log(3)]]), [[0.5, 0.5], [0.25, 0.75]], { digits: 15 });
-    expectTensor(softmax([[0, 0], [0, Math.log(3)]], 0), [[0.5, 0.25], [0.5, 0.75]], { digits: 15 });
+    expectTensor(
+      softmax([
+        [0, 0],
+        [0, Math.log(3)],
+      ]),
+      [
+        [0.5, 0.5],
+        [0.25, 0.75],
+      ],
+      { digits: 15 },
+    );
+    expectTensor(
+      softmax(
+        [
+          [0, 0],
+          [0, Math.log(3)],
+        ],
+        0,
+      ),
+      [
+        [0.5, 0.25],
+        [0.5, 0.75],
+      ],
+      { digits: 15 },
+    );
     expectTensor(logSoftmax([0, 0]), [-Math.log(2), -Math.log(2)], { digits: 15 });
-    expectTensor(logSoftmax([[0, 5], [0, 5]], -2), [[-Math.log(2), -Math.log(2)], [-Math.log(2), -Math.log(2)]], { digits: 15 });
+    expectTensor(
+      logSoftmax(
+        [
+          [0, 5],
+          [0, 5],
+        ],
+        -2,
+      ),
+      [
+        [-Math.log(2), -Math.log(2)],
+        [-Math.log(2), -Math.log(2)],
+      ],
+      { digits: 15 },
+    );
     expectTensor(logSoftmax([[1], [0]], 0), [[1 - Math.log(Math.E + 1)], [-Math.log(Math.E + 1)]], { digits: 15 });
   });
 
@@ -33,7 +85,10 @@ describe("softmax and logSoftmax", () => {
 
 describe("crossEntropy", () => {
   it("with class indices: mean over the batch of −log softmax at the label", () => {
-    const logits = [[0, 0], [0, Math.log(3)]];
+    const logits = [
+      [0, 0],
+      [0, Math.log(3)],
+    ];
     expectTensor(crossEntropy(logits, [0, 1]), (Math.log(2) - Math.log(0.75)) / 2, { digits: 15 });
     expectTensor(crossEntropy([0, 0, 0], 2), Math.log(3), { digits: 15 });
     expectTensor(crossEntropy(logits, tensor([1, 1], { dtype: "int32" })), (Math.log(2) - Math.log(0.75)) / 2, { digits: 15 });
@@ -49,14 +104,33 @@ describe("crossEntropy", () => {
   });
 
   it("rejects mismatched labels", () => {
-    expectError(() => crossEntropy([[0, 0]], [[1, 0, 0]]), ShapeError, "crossEntropy: expected labels of shape [1] (class indices) or [1,2] (probabilities), got [1,3]");
+    expectError(
+      () => crossEntropy([[0, 0]], [[1, 0, 0]]),
+      ShapeError,
+      "crossEntropy: expected labels of shape [1] (class indices) or [1,2] (probabilities), got [1,3]",
+    );
     expectError(() => crossEntropy(1, 0), ShapeError, "crossEntropy: expected logits of rank ≥ 1 (classes on the last axis), got a scalar");
-    expectError(() => crossEntropy([[0, 0]], ["a"] as never), ArgumentError, 'crossEntropy: expected numbers, booleans or nested arrays of them, got string "a" at values[0]');
+    expectError(
+      () => crossEntropy([[0, 0]], ["a"] as never),
+      ArgumentError,
+      'crossEntropy: expected numbers, booleans or nested arrays of them, got string "a" at values[0]',
+    );
     expectError(() => crossEntropy([[0, 0]], [0.5]), DTypeError, "crossEntropy: expected integer class indices, got 0.5");
     expectError(() => crossEntropy([[0, 0]], [true]), DTypeError, "crossEntropy: expected integer class indices, got bool");
     // regression: an out-of-range label silently contributed 0 to the loss
     expectError(() => crossEntropy([[0, 0]], [2]), ArgumentError, "crossEntropy: expected class indices in [0, 1], got 2");
-    expectError(() => crossEntropy([[0, 0], [0, 0]], tensor([0, -1], { dtype: "int32" })), ArgumentError, "crossEntropy: expected class indices in [0, 1], got -1");
+    expectError(
+      () =>
+        crossEntropy(
+          [
+            [0, 0],
+            [0, 0],
+          ],
+          tensor([0, -1], { dtype: "int32" }),
+        ),
+      ArgumentError,
+      "crossEntropy: expected class indices in [0, 1], got -1",
+    );
   });
 });
 
@@ -77,7 +151,10 @@ describe("differentiation control, eagerly", () => {
   });
 
   it("customJvp/customVjp compute fun(...args) eagerly", () => {
-    const f = customJvp((x) => exp(x), ([x], [dx]) => [exp(x!), mul(exp(x!), dx!)]);
+    const f = customJvp(
+      (x) => exp(x),
+      ([x], [dx]) => [exp(x!), mul(exp(x!), dx!)],
+    );
     expectTensor(f(0), 1);
     const g = customVjp(
       (x, y) => mul(x, y),
@@ -89,7 +166,15 @@ describe("differentiation control, eagerly", () => {
   });
 
   it("customJvp/customVjp reject non-functions", () => {
-    expectError(() => customJvp(1 as never, (() => 0) as never), ArgumentError, "customJvp: expected (fun, jvp) functions, got number 1 and a function");
-    expectError(() => customVjp((() => 0) as never, (() => 0) as never, "b" as never), ArgumentError, 'customVjp: expected (fun, fwd, bwd) functions, got a function, a function and string "b"');
+    expectError(
+      () => customJvp(1 as never, (() => 0) as never),
+      ArgumentError,
+      "customJvp: expected (fun, jvp) functions, got number 1 and a function",
+    );
+    expectError(
+      () => customVjp((() => 0) as never, (() => 0) as never, "b" as never),
+      ArgumentError,
+      'customVjp: expected (fun, fwd, bwd) functions, got a function, a function and string "b"',
+    );
   });
 });

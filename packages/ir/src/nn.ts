@@ -3,7 +3,7 @@ import { toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
 import { ArgumentError, DTypeError, ShapeError } from "./errors.js";
 import { Tracer } from "./trace.js";
 import { formatShape, normalizeAxis } from "./shape.js";
-import { Tensor } from "./tensor.js";
+import type { Tensor } from "./tensor.js";
 import { castTo } from "./coerce.js";
 import { div, exp, logsumexp, max, mean, mul, neg, oneHot, square, stopGradient, sub, sum, where } from "./ops.js";
 

@@ -186,7 +186,12 @@ export function logsumexp(x: TensorLike, axis?: Axis, keepdims = false): Tensor 
   const m = empty ? zerosLike(t, keepShape(t.shape, axes)) : stopGradient(max(t, axes, true));
   const shift = where(less(abs(m), Infinity), m, 0);
   const out = add(log(sum(exp(sub(t, shift)), axes, true)), shift);
-  return keepdims ? out : reshape(out, t.shape.filter((_, i) => !axes.includes(i)));
+  return keepdims
+    ? out
+    : reshape(
+        out,
+        t.shape.filter((_, i) => !axes.includes(i)),
+      );
 }
 
 /** Index of the first maximum along `axis` (all elements, flattened, when absent), as int32. */
@@ -194,7 +199,7 @@ export function argmax(x: TensorLike, axis?: number): Tensor {
   let t = toOperand("argmax", x);
   if (t.dtype === "bool") t = castTo(t, "int32");
   if (axis === undefined) {
-    if (t.size === 0) throw new ShapeError("argmax: expected a non-empty tensor, got shape " + formatShape(t.shape));
+    if (t.size === 0) throw new ShapeError(`argmax: expected a non-empty tensor, got shape ${formatShape(t.shape)}`);
     return bind("argmax", [reshape(t, [t.size])], { axis: 0 });
   }
   return bind("argmax", [t], { axis: normalizeAxis("argmax", axis, t.rank) });
@@ -214,7 +219,9 @@ export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
   if (unknown === 1) {
     const known = sizeOf(shape.filter((d) => d !== -1));
     if (known === 0 || t.size % known !== 0) {
-      throw new ShapeError(`reshape: expected a shape compatible with ${t.size} elements (from ${formatShape(t.shape)}), got ${formatShape(shape)}`);
+      throw new ShapeError(
+        `reshape: expected a shape compatible with ${t.size} elements (from ${formatShape(t.shape)}), got ${formatShape(shape)}`,
+      );
     }
     target = shape.map((d) => (d === -1 ? t.size / known : d));
   }
@@ -264,7 +271,10 @@ export function squeeze(x: TensorLike, axis?: Axis): Tensor {
   for (const a of axes) {
     if (t.shape[a] !== 1) throw new ShapeError(`squeeze: expected axis ${a} to have size 1, got shape ${formatShape(t.shape)}`);
   }
-  return reshape(t, t.shape.filter((_, i) => !axes.includes(i)));
+  return reshape(
+    t,
+    t.shape.filter((_, i) => !axes.includes(i)),
+  );
 }
 
 /**
@@ -286,12 +296,16 @@ export function slice(x: TensorLike, begin: readonly number[], end?: readonly (n
     const rawBegin = begin[i];
     const rawEnd = end?.[i] ?? dim;
     if (!Number.isInteger(rawBegin) || !Number.isInteger(rawEnd)) {
-      throw new ArgumentError(`slice: expected integer begin and end on axis ${i}, got ${describeValue(rawBegin)} and ${describeValue(rawEnd)}`);
+      throw new ArgumentError(
+        `slice: expected integer begin and end on axis ${i}, got ${describeValue(rawBegin)} and ${describeValue(rawEnd)}`,
+      );
     }
     const lo = rawBegin! < 0 ? rawBegin! + dim : rawBegin!;
     const hi = rawEnd < 0 ? rawEnd + dim : rawEnd;
     if (lo < 0 || hi > dim || lo > hi) {
-      throw new ArgumentError(`slice: expected ${-dim} ≤ begin ≤ end ≤ ${dim} on axis ${i} of shape ${formatShape(t.shape)}, got begin ${rawBegin}, end ${rawEnd}`);
+      throw new ArgumentError(
+        `slice: expected ${-dim} ≤ begin ≤ end ≤ ${dim} on axis ${i} of shape ${formatShape(t.shape)}, got begin ${rawBegin}, end ${rawEnd}`,
+      );
     }
     b.push(lo);
     e.push(hi);
@@ -306,7 +320,10 @@ export function slice(x: TensorLike, begin: readonly number[], end?: readonly (n
  */
 export function pad(x: TensorLike, low: readonly number[], high: readonly number[] = low): Tensor {
   const t = toOperand("pad", x);
-  for (const [name, list] of [["low", low], ["high", high]] as const) {
+  for (const [name, list] of [
+    ["low", low],
+    ["high", high],
+  ] as const) {
     if (!Array.isArray(list) || list.length !== t.rank || !list.every((v) => Number.isInteger(v) && v >= 0)) {
       throw new ArgumentError(`pad: expected ${name} to be ${t.rank} non-negative integers (one per axis), got ${describeValue(list)}`);
     }
@@ -341,7 +358,10 @@ export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
     }
   }
   const a = normalizeAxis("stack", axis, first.rank + 1);
-  return concat(ts.map((t) => expandDims(t, a)), a);
+  return concat(
+    ts.map((t) => expandDims(t, a)),
+    a,
+  );
 }
 
 function toIndices(op: string, indices: TensorLike): Tensor {
@@ -368,9 +388,14 @@ export function take(x: TensorLike, indices: TensorLike, axis?: number): Tensor 
 
 /** One-hot rows: `out[..., j] = (indices[...] == j)`, shape `indices.shape ++ [depth]`. */
 export function oneHot(indices: TensorLike, depth: number, dtype: DType = "float64"): Tensor {
-  if (!Number.isInteger(depth) || depth < 0) throw new ArgumentError(`oneHot: expected a non-negative integer depth, got ${describeValue(depth)}`);
+  if (!Number.isInteger(depth) || depth < 0)
+    throw new ArgumentError(`oneHot: expected a non-negative integer depth, got ${describeValue(depth)}`);
   const idx = toIndices("oneHot", indices);
-  const classes = new Tensor("int32", [depth], Int32Array.from({ length: depth }, (_, i) => i));
+  const classes = new Tensor(
+    "int32",
+    [depth],
+    Int32Array.from({ length: depth }, (_, i) => i),
+  );
   return castTo(equal(expandDims(idx, -1), classes), assertDType("oneHot", dtype));
 }
 
@@ -391,7 +416,8 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   if (vectorA || vectorB) {
     const k1 = x!.shape[x!.rank - 1];
     const k2 = vectorB ? y!.shape[0] : y!.shape[y!.rank - 2];
-    if (k1 !== k2) throw new ShapeError(`matmul: expected inner dimensions to match, got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`);
+    if (k1 !== k2)
+      throw new ShapeError(`matmul: expected inner dimensions to match, got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`);
   }
   const out = bind("matmul", [vectorA ? reshape(x!, [1, x!.shape[0]!]) : x!, vectorB ? reshape(y!, [y!.shape[0]!, 1]) : y!], {});
   if (!vectorA && !vectorB) return out;
@@ -406,7 +432,9 @@ export function dot(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = toOperands("dot", [a, b]);
   if (x!.rank === 0 || y!.rank === 0) return mul(x!, y!);
   if (x!.rank > 2 || y!.rank > 2) {
-    throw new ShapeError(`dot: expected operands of rank ≤ 2 (use matmul for batches), got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`);
+    throw new ShapeError(
+      `dot: expected operands of rank ≤ 2 (use matmul for batches), got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`,
+    );
   }
   return matmul(x!, y!);
 }

@@ -1,4 +1,4 @@
-import { isFloat, promoteTypes, type DType } from "./dtype.js";
+import { isFloat, type DType } from "./dtype.js";
 import { DTypeError, internalError, ShapeError } from "./errors.js";
 import { broadcastShapes, formatShape, shapesEqual, sizeOf, type Shape } from "./shape.js";
 
@@ -80,11 +80,26 @@ export interface Aval {
 }
 
 export const UNARY_PRIMITIVES = [
-  "neg", "exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "sqrt", "abs", "sign",
+  "neg",
+  "exp",
+  "log",
+  "log1p",
+  "expm1",
+  "sin",
+  "cos",
+  "tanh",
+  "sqrt",
+  "abs",
+  "sign",
 ] as const satisfies readonly Primitive[];
 export const BINARY_PRIMITIVES = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const satisfies readonly Primitive[];
 export const COMPARISON_PRIMITIVES = [
-  "greater", "greaterEqual", "less", "lessEqual", "equal", "notEqual",
+  "greater",
+  "greaterEqual",
+  "less",
+  "lessEqual",
+  "equal",
+  "notEqual",
 ] as const satisfies readonly Primitive[];
 
 export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
@@ -93,18 +108,51 @@ export type ComparisonPrimitive = (typeof COMPARISON_PRIMITIVES)[number];
 
 /** Every primitive name, in a fixed order (the keys of the arity table). */
 export const ARITY: PrimitiveTable<{ [P in Primitive]: number | "variadic" }> = {
-  neg: 1, exp: 1, log: 1, log1p: 1, expm1: 1, sin: 1, cos: 1, tanh: 1, sqrt: 1, abs: 1, sign: 1,
-  add: 2, sub: 2, mul: 2, div: 2, pow: 2, maximum: 2, minimum: 2,
-  greater: 2, greaterEqual: 2, less: 2, lessEqual: 2, equal: 2, notEqual: 2,
-  where: 3, cast: 1, reduceSum: 1, reduceMax: 1, argmax: 1,
-  reshape: 1, transpose: 1, broadcastTo: 1, slice: 1, pad: 1, concat: "variadic",
-  gather: 2, scatterAdd: 2, matmul: 2, stopGradient: 1,
+  neg: 1,
+  exp: 1,
+  log: 1,
+  log1p: 1,
+  expm1: 1,
+  sin: 1,
+  cos: 1,
+  tanh: 1,
+  sqrt: 1,
+  abs: 1,
+  sign: 1,
+  add: 2,
+  sub: 2,
+  mul: 2,
+  div: 2,
+  pow: 2,
+  maximum: 2,
+  minimum: 2,
+  greater: 2,
+  greaterEqual: 2,
+  less: 2,
+  lessEqual: 2,
+  equal: 2,
+  notEqual: 2,
+  where: 3,
+  cast: 1,
+  reduceSum: 1,
+  reduceMax: 1,
+  argmax: 1,
+  reshape: 1,
+  transpose: 1,
+  broadcastTo: 1,
+  slice: 1,
+  pad: 1,
+  concat: "variadic",
+  gather: 2,
+  scatterAdd: 2,
+  matmul: 2,
+  stopGradient: 1,
 };
 
 export const PRIMITIVES = Object.keys(ARITY) as Primitive[];
 
 export function isPrimitive(name: unknown): name is Primitive {
-  return typeof name === "string" && Object.prototype.hasOwnProperty.call(ARITY, name);
+  return typeof name === "string" && Object.hasOwn(ARITY, name);
 }
 
 const INT_UNARY = new Set<Primitive>(["neg", "abs", "sign"]);
@@ -141,23 +189,29 @@ function checkIntList(op: string, name: string, list: unknown, length: number): 
 
 type ShapeRule<P extends Primitive> = (avals: readonly Aval[], params: Params<P>) => Aval;
 
-const unaryRule = (op: UnaryPrimitive): ShapeRule<UnaryPrimitive> => ([x]) => {
-  if (!INT_UNARY.has(op)) requireFloat(op, x!.dtype);
-  else if (x!.dtype === "bool") throw new DTypeError(`${op}: expected a numeric operand, got bool`);
-  return x!;
-};
+const unaryRule =
+  (op: UnaryPrimitive): ShapeRule<UnaryPrimitive> =>
+  ([x]) => {
+    if (!INT_UNARY.has(op)) requireFloat(op, x!.dtype);
+    else if (x!.dtype === "bool") throw new DTypeError(`${op}: expected a numeric operand, got bool`);
+    return x!;
+  };
 
-const binaryRule = (op: BinaryPrimitive): ShapeRule<BinaryPrimitive> => ([a, b]) => {
-  const dtype = a!.dtype === b!.dtype ? a!.dtype : requireSameDtype(op, [a!, b!]);
-  if (dtype === "bool") throw new DTypeError(`${op}: expected numeric operands, got bool`);
-  if ((op === "div" || op === "pow") && !isFloat(dtype)) requireFloat(op, dtype);
-  return { shape: broadcastShapes(op, a!.shape, b!.shape), dtype };
-};
+const binaryRule =
+  (op: BinaryPrimitive): ShapeRule<BinaryPrimitive> =>
+  ([a, b]) => {
+    const dtype = a!.dtype === b!.dtype ? a!.dtype : requireSameDtype(op, [a!, b!]);
+    if (dtype === "bool") throw new DTypeError(`${op}: expected numeric operands, got bool`);
+    if ((op === "div" || op === "pow") && !isFloat(dtype)) requireFloat(op, dtype);
+    return { shape: broadcastShapes(op, a!.shape, b!.shape), dtype };
+  };
 
-const comparisonRule = (op: ComparisonPrimitive): ShapeRule<ComparisonPrimitive> => ([a, b]) => {
-  if (a!.dtype !== b!.dtype) requireSameDtype(op, [a!, b!]);
-  return { shape: broadcastShapes(op, a!.shape, b!.shape), dtype: "bool" };
-};
+const comparisonRule =
+  (op: ComparisonPrimitive): ShapeRule<ComparisonPrimitive> =>
+  ([a, b]) => {
+    if (a!.dtype !== b!.dtype) requireSameDtype(op, [a!, b!]);
+    return { shape: broadcastShapes(op, a!.shape, b!.shape), dtype: "bool" };
+  };
 
 function reduceRule(op: "reduceSum" | "reduceMax"): ShapeRule<"reduceSum" | "reduceMax"> {
   return ([x], { axes }) => {
@@ -218,7 +272,9 @@ export const SHAPE_RULES: { [P in Primitive]: ShapeRule<P> } = {
       throw new ShapeError(`reshape: expected a shape of non-negative integers, got ${JSON.stringify(shape)}`);
     }
     if (sizeOf(shape) !== sizeOf(x!.shape)) {
-      throw new ShapeError(`reshape: expected a shape with ${sizeOf(x!.shape)} elements (from ${formatShape(x!.shape)}), got ${formatShape(shape)}`);
+      throw new ShapeError(
+        `reshape: expected a shape with ${sizeOf(x!.shape)} elements (from ${formatShape(x!.shape)}), got ${formatShape(shape)}`,
+      );
     }
     return { shape: shape.slice(), dtype: x!.dtype };
   },
@@ -269,10 +325,11 @@ export const SHAPE_RULES: { [P in Primitive]: ShapeRule<P> } = {
     }
     let total = 0;
     for (const aval of avals) {
-      const compatible =
-        aval.shape.length === first.shape.length && aval.shape.every((d, i) => i === axis || d === first.shape[i]);
+      const compatible = aval.shape.length === first.shape.length && aval.shape.every((d, i) => i === axis || d === first.shape[i]);
       if (!compatible) {
-        throw new ShapeError(`concat: expected shapes equal except on axis ${axis}, got ${avals.map((a) => formatShape(a.shape)).join(" and ")}`);
+        throw new ShapeError(
+          `concat: expected shapes equal except on axis ${axis}, got ${avals.map((a) => formatShape(a.shape)).join(" and ")}`,
+        );
       }
       total += aval.shape[axis]!;
     }
@@ -329,9 +386,30 @@ export function inferAval<P extends Primitive>(prim: P, avals: readonly Aval[], 
 export type ParamKind = "int" | "ints" | "dtype";
 
 export const PARAM_KINDS: { [P in Primitive]: { [K in keyof Params<P>]-?: ParamKind } } = {
-  neg: {}, exp: {}, log: {}, log1p: {}, expm1: {}, sin: {}, cos: {}, tanh: {}, sqrt: {}, abs: {}, sign: {},
-  add: {}, sub: {}, mul: {}, div: {}, pow: {}, maximum: {}, minimum: {},
-  greater: {}, greaterEqual: {}, less: {}, lessEqual: {}, equal: {}, notEqual: {},
+  neg: {},
+  exp: {},
+  log: {},
+  log1p: {},
+  expm1: {},
+  sin: {},
+  cos: {},
+  tanh: {},
+  sqrt: {},
+  abs: {},
+  sign: {},
+  add: {},
+  sub: {},
+  mul: {},
+  div: {},
+  pow: {},
+  maximum: {},
+  minimum: {},
+  greater: {},
+  greaterEqual: {},
+  less: {},
+  lessEqual: {},
+  equal: {},
+  notEqual: {},
   where: {},
   cast: { dtype: "dtype" },
   reduceSum: { axes: "ints" },

@@ -41,7 +41,8 @@ export function graphToText(graph: Graph): string {
   const names = valueNames(graph);
   const lines: string[] = [];
   lines.push(`graph(${graph.inputs.map((i) => `${names.get(i.id)}: ${typeOf(i)}`).join(", ")}) {`);
-  for (const c of graph.constants) lines.push(`  ${names.get(c.id)}: ${typeOf(c)} = ${c.value.size === 1 ? String(c.value.data[0]) : "constant"}`);
+  for (const c of graph.constants)
+    lines.push(`  ${names.get(c.id)}: ${typeOf(c)} = ${c.value.size === 1 ? String(c.value.data[0]) : "constant"}`);
   for (const n of graph.nodes) {
     lines.push(`  ${names.get(n.id)}: ${typeOf(n)} = ${n.op}(${n.inputs.map((i) => names.get(i)).join(", ")})${formatParams(n.params)}`);
   }
@@ -80,7 +81,8 @@ export function graphToDot(graph: Graph, options: DotOptions = {}): string {
   };
   const lines = [`digraph ${JSON.stringify(options.title ?? "graph")} {`, "  rankdir=LR;", '  node [fontname="Helvetica"];'];
   for (const i of graph.inputs) lines.push(`  n${i.id} [label="${label(i.id, `${names.get(i.id)}: ${typeOf(i)}`)}", shape=ellipse];`);
-  for (const c of graph.constants) lines.push(`  n${c.id} [label="${label(c.id, constantText(graph, c.id))}", shape=ellipse, style=dashed];`);
+  for (const c of graph.constants)
+    lines.push(`  n${c.id} [label="${label(c.id, constantText(graph, c.id))}", shape=ellipse, style=dashed];`);
   for (const n of graph.nodes) {
     lines.push(`  n${n.id} [label="${label(n.id, `${names.get(n.id)} = ${n.op}${formatParams(n.params)}\n${typeOf(n)}`)}", shape=box];`);
     for (const i of n.inputs) lines.push(`  n${i} -> n${n.id};`);

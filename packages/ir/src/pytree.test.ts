@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { expectError } from "./__tests__/helpers.js";
-import { ArgumentError, describeTree, flatten, leafCount, mapTree, numberLeaves, sameStructure, tensor, unflatten, type TreeDef } from "./index.js";
+import {
+  ArgumentError,
+  describeTree,
+  flatten,
+  leafCount,
+  mapTree,
+  numberLeaves,
+  sameStructure,
+  tensor,
+  unflatten,
+  type TreeDef,
+} from "./index.js";
 
 describe("pytrees", () => {
   it("flatten lists leaves depth-first (object keys in insertion order) and unflatten rebuilds", () => {
@@ -41,7 +52,7 @@ describe("pytrees", () => {
     expect(sameStructure(flatten([1]).def, flatten({ 0: 1 }).def)).toBe(false);
   });
 
-  it("keeps a \"__proto__\" key an own property (regression: it replaced the prototype)", () => {
+  it('keeps a "__proto__" key an own property (regression: it replaced the prototype)', () => {
     const def: TreeDef = { kind: "object", keys: ["__proto__"], children: [{ kind: "number" }] };
     const out = unflatten(def, [1]) as Record<string, unknown>;
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
@@ -55,10 +66,26 @@ describe("pytrees", () => {
   });
 
   it("rejects non-tree leaves, cycles and wrong leaf counts with exact messages", () => {
-    expectError(() => flatten({ a: "s" }), ArgumentError, 'flatten: expected numbers, Tensors, arrays or plain objects, got string "s" at args.a');
-    expectError(() => flatten([true], "grad", "args[0]"), ArgumentError, "grad: expected numbers, Tensors, arrays or plain objects, got boolean at args[0][0]");
-    expectError(() => flatten(new Map()), ArgumentError, "flatten: expected numbers, Tensors, arrays or plain objects, got an object ([object Map]) at args");
-    expectError(() => flatten([() => 1]), ArgumentError, "flatten: expected numbers, Tensors, arrays or plain objects, got a function at args[0]");
+    expectError(
+      () => flatten({ a: "s" }),
+      ArgumentError,
+      'flatten: expected numbers, Tensors, arrays or plain objects, got string "s" at args.a',
+    );
+    expectError(
+      () => flatten([true], "grad", "args[0]"),
+      ArgumentError,
+      "grad: expected numbers, Tensors, arrays or plain objects, got boolean at args[0][0]",
+    );
+    expectError(
+      () => flatten(new Map()),
+      ArgumentError,
+      "flatten: expected numbers, Tensors, arrays or plain objects, got an object ([object Map]) at args",
+    );
+    expectError(
+      () => flatten([() => 1]),
+      ArgumentError,
+      "flatten: expected numbers, Tensors, arrays or plain objects, got a function at args[0]",
+    );
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic["self"] = cyclic;
     expectError(() => flatten(cyclic), ArgumentError, "flatten: expected a tree, got a cyclic reference at args.self");

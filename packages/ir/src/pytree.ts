@@ -76,7 +76,9 @@ export function unflatten<T = unknown>(def: TreeDef, leaves: readonly T[]): unkn
       case "object": {
         const out: Record<string, unknown> = {};
         // defineProperty, not assignment: a key "__proto__" must stay an own data property
-        d.keys.forEach((k, i) => Object.defineProperty(out, k, { value: build(d.children[i]!), enumerable: true, writable: true, configurable: true }));
+        d.keys.forEach((k, i) =>
+          Object.defineProperty(out, k, { value: build(d.children[i]!), enumerable: true, writable: true, configurable: true }),
+        );
         return out;
       }
     }

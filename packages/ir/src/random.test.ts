@@ -80,9 +80,25 @@ describe("Random (xoshiro128** seeded by splitmix32)", () => {
   it("rejects bad seeds, shapes and dtypes", () => {
     expectError(() => new Random(1.5), ArgumentError, "Random: expected an integer seed, got 1.5");
     expectError(() => randomNormal([2], { seed: NaN }), ArgumentError, "Random: expected an integer seed, got NaN");
-    expectError(() => randomUniform([-1], { seed: 1 }), ArgumentError, "randomUniform: expected a shape (an array of non-negative integers), got [-1]");
-    expectError(() => randomUniform([2], { seed: 1, low: "0" as never }), ArgumentError, 'randomUniform: expected a finite number low, got string "0"');
-    expectError(() => randomNormal([2], { seed: 1, std: NaN }), ArgumentError, "randomNormal: expected a finite number std, got number NaN");
-    expectError(() => randomNormal([2], { seed: 1, dtype: "half" as never }), DTypeError, 'randomNormal: expected dtype one of float64, float32, int32, bool, got "half"');
+    expectError(
+      () => randomUniform([-1], { seed: 1 }),
+      ArgumentError,
+      "randomUniform: expected a shape (an array of non-negative integers), got [-1]",
+    );
+    expectError(
+      () => randomUniform([2], { seed: 1, low: "0" as never }),
+      ArgumentError,
+      'randomUniform: expected a finite number low, got string "0"',
+    );
+    expectError(
+      () => randomNormal([2], { seed: 1, std: NaN }),
+      ArgumentError,
+      "randomNormal: expected a finite number std, got number NaN",
+    );
+    expectError(
+      () => randomNormal([2], { seed: 1, dtype: "half" as never }),
+      DTypeError,
+      'randomNormal: expected dtype one of float64, float32, int32, bool, got "half"',
+    );
   });
 });

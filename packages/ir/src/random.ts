@@ -91,7 +91,8 @@ export class Random {
 
 function checkFinite(op: string, values: Record<string, unknown>): void {
   for (const [name, v] of Object.entries(values)) {
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new ArgumentError(`${op}: expected a finite number ${name}, got ${describeValue(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new ArgumentError(`${op}: expected a finite number ${name}, got ${describeValue(v)}`);
   }
 }
 
@@ -100,17 +101,11 @@ function rotl(x: number, k: number): number {
 }
 
 /** Uniform samples in [low, high) from a fresh generator seeded with `seed`. */
-export function randomUniform(
-  shape: readonly number[],
-  options: { seed: number; low?: number; high?: number; dtype?: DType },
-): Tensor {
+export function randomUniform(shape: readonly number[], options: { seed: number; low?: number; high?: number; dtype?: DType }): Tensor {
   return new Random(options.seed).uniform(shape, options);
 }
 
 /** Normal samples (mean, std) from a fresh generator seeded with `seed`. */
-export function randomNormal(
-  shape: readonly number[],
-  options: { seed: number; mean?: number; std?: number; dtype?: DType },
-): Tensor {
+export function randomNormal(shape: readonly number[], options: { seed: number; mean?: number; std?: number; dtype?: DType }): Tensor {
   return new Random(options.seed).normal(shape, options);
 }

@@ -17,7 +17,11 @@ describe("README example", () => {
       .map((line) => (/^(const|console)/.test(line) ? line : `results.push(${line.replace(/;$/, "")});`))
       .join("\n");
     const names = Object.keys(ir);
-    new Function(...names, "console", "results", instrumented)(...names.map((n) => (ir as Record<string, unknown>)[n]), { log: (s: string) => logged.push(s) }, results);
+    new Function(...names, "console", "results", instrumented)(
+      ...names.map((n) => (ir as Record<string, unknown>)[n]),
+      { log: (s: string) => logged.push(s) },
+      results,
+    );
     expect(results).toEqual([5, 84]);
     expect(logged[0]).toContain("v2: f64[] = add(x, y)");
     expect(logged[1]!.startsWith("v4 = mul\n├── v2 = add")).toBe(true);

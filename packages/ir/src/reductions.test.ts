@@ -1,8 +1,27 @@
 import { describe, expect, it } from "vitest";
 import { expectError, expectTensor } from "./__tests__/helpers.js";
-import { ArgumentError, DTypeError, ShapeError, argmax, arange, logsumexp, max, mean, min, reshape, sum, tensor, variance, zeros } from "./index.js";
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  argmax,
+  arange,
+  logsumexp,
+  max,
+  mean,
+  min,
+  reshape,
+  sum,
+  tensor,
+  variance,
+  zeros,
+} from "./index.js";
 
-const m = () => tensor([[1, 2, 3], [4, 5, 6]]);
+const m = () =>
+  tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
 const i32 = (v: number[]) => tensor(v, { dtype: "int32" });
 
 describe("sum", () => {
@@ -15,7 +34,11 @@ describe("sum", () => {
     expectTensor(sum(m(), [0, 1]), 21);
     expectTensor(sum(m(), [-1, 0]), 21);
     const t = reshape(arange(24), [2, 3, 4]);
-    expectTensor(sum(t, [0, 2]), [0 + 1 + 2 + 3 + 12 + 13 + 14 + 15, 4 + 5 + 6 + 7 + 16 + 17 + 18 + 19, 8 + 9 + 10 + 11 + 20 + 21 + 22 + 23]);
+    expectTensor(sum(t, [0, 2]), [
+      0 + 1 + 2 + 3 + 12 + 13 + 14 + 15,
+      4 + 5 + 6 + 7 + 16 + 17 + 18 + 19,
+      8 + 9 + 10 + 11 + 20 + 21 + 22 + 23,
+    ]);
   });
 
   it("keepdims keeps reduced axes as size 1", () => {
@@ -29,7 +52,10 @@ describe("sum", () => {
     expectTensor(sum(zeros([2, 0]), 1), [0, 0]);
     expectTensor(sum(zeros([2, 0]), 0), [], { shape: [0] });
     expectTensor(sum(tensor([[7]]), 0), [7]);
-    expectTensor(sum(m(), []), [[1, 2, 3], [4, 5, 6]]);
+    expectTensor(sum(m(), []), [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expectTensor(sum(5), 5);
   });
 
@@ -111,7 +137,11 @@ describe("max and min", () => {
 describe("logsumexp", () => {
   it("hand values and keepdims", () => {
     expectTensor(logsumexp([0, 0]), Math.log(2), { digits: 15 });
-    expectTensor(logsumexp(m(), 1), [Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)), Math.log(Math.exp(4) + Math.exp(5) + Math.exp(6))], { digits: 13 });
+    expectTensor(
+      logsumexp(m(), 1),
+      [Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3)), Math.log(Math.exp(4) + Math.exp(5) + Math.exp(6))],
+      { digits: 13 },
+    );
     expectTensor(logsumexp(m(), -1, true), [[3.40760596444438], [6.40760596444438]], { digits: 13 });
   });
 
@@ -137,9 +167,37 @@ describe("logsumexp", () => {
 describe("argmax", () => {
   it("first maximum along an axis, or of the flattened tensor", () => {
     expectTensor(argmax([1, 3, 3, 2]), 1, { dtype: "int32" });
-    expectTensor(argmax(tensor([[1, 9], [8, 2]])), 1, { dtype: "int32" });
-    expectTensor(argmax(tensor([[1, 9], [8, 2]]), 0), [1, 0], { dtype: "int32" });
-    expectTensor(argmax(tensor([[1, 9], [8, 2]]), -1), [1, 0]);
+    expectTensor(
+      argmax(
+        tensor([
+          [1, 9],
+          [8, 2],
+        ]),
+      ),
+      1,
+      { dtype: "int32" },
+    );
+    expectTensor(
+      argmax(
+        tensor([
+          [1, 9],
+          [8, 2],
+        ]),
+        0,
+      ),
+      [1, 0],
+      { dtype: "int32" },
+    );
+    expectTensor(
+      argmax(
+        tensor([
+          [1, 9],
+          [8, 2],
+        ]),
+        -1,
+      ),
+      [1, 0],
+    );
     expectTensor(argmax([1, NaN, 5]), 1); // NaN counts as the maximum, like NumPy
     expectTensor(argmax([true, false, true]), 0);
     expectTensor(argmax(zeros([0, 3]), 1), [], { shape: [0] });

@@ -1,5 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { add, graphToAscii, graphToDot, graphToMermaid, graphToText, mul, parseGraph, serializeGraph, sub, toFunction, trace, traceWith } from "./index.js";
+import {
+  add,
+  graphToAscii,
+  graphToDot,
+  graphToMermaid,
+  graphToText,
+  mul,
+  parseGraph,
+  serializeGraph,
+  sub,
+  toFunction,
+  trace,
+  traceWith,
+} from "./index.js";
 
 const f = (x: never, y: never) => mul(add(x, y), sub(x, y));
 
@@ -21,7 +34,14 @@ describe("the seed function f(x, y) = (x + y)(x − y)", () => {
   it("prints as text, DOT, Mermaid and ASCII", () => {
     const graph = traceWith({ names: ["x", "y"] }, f, 3, 2);
     expect(graphToText(graph)).toBe(
-      ["graph(x: f64[], y: f64[]) {", "  v2: f64[] = add(x, y)", "  v3: f64[] = sub(x, y)", "  v4: f64[] = mul(v2, v3)", "  return v4", "}"].join("\n"),
+      [
+        "graph(x: f64[], y: f64[]) {",
+        "  v2: f64[] = add(x, y)",
+        "  v3: f64[] = sub(x, y)",
+        "  v4: f64[] = mul(v2, v3)",
+        "  return v4",
+        "}",
+      ].join("\n"),
     );
     const dot = graphToDot(graph);
     expect(dot).toContain("digraph");
@@ -30,7 +50,9 @@ describe("the seed function f(x, y) = (x + y)(x − y)", () => {
     const mermaid = graphToMermaid(graph);
     expect(mermaid.split("\n")[0]).toBe("flowchart LR");
     expect(mermaid).toContain("n2 --> n4");
-    expect(graphToAscii(graph)).toBe(["v4 = mul", "├── v2 = add", "│   ├── x", "│   └── y", "└── v3 = sub", "    ├── x", "    └── y"].join("\n"));
+    expect(graphToAscii(graph)).toBe(
+      ["v4 = mul", "├── v2 = add", "│   ├── x", "│   └── y", "└── v3 = sub", "    ├── x", "    └── y"].join("\n"),
+    );
   });
 
   it("survives a JSON round trip and still computes 5", () => {

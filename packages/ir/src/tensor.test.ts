@@ -1,6 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { expectError, expectTensor } from "./__tests__/helpers.js";
-import { ArgumentError, DTypeError, ShapeError, Tensor, add, arange, eye, full, linspace, ones, reshape, scalar, tensor, zeros } from "./index.js";
+import {
+  ArgumentError,
+  DTypeError,
+  ShapeError,
+  Tensor,
+  add,
+  arange,
+  eye,
+  full,
+  linspace,
+  ones,
+  reshape,
+  scalar,
+  tensor,
+  zeros,
+} from "./index.js";
 
 describe("tensor()", () => {
   it("makes a float64 scalar from a number and bool from a boolean", () => {
@@ -9,7 +24,17 @@ describe("tensor()", () => {
   });
 
   it("infers shapes of nested arrays, including empty and size-1 dimensions", () => {
-    expectTensor(tensor([[1, 2, 3], [4, 5, 6]]), [[1, 2, 3], [4, 5, 6]], { dtype: "float64", shape: [2, 3] });
+    expectTensor(
+      tensor([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { dtype: "float64", shape: [2, 3] },
+    );
     expect(tensor([]).shape).toEqual([0]);
     expect(tensor([[]]).shape).toEqual([1, 0]);
     expect(tensor([[], []]).shape).toEqual([2, 0]);
@@ -23,7 +48,14 @@ describe("tensor()", () => {
   });
 
   it("honours dtype and shape options", () => {
-    expectTensor(tensor([1, 2, 3, 4], { shape: [2, 2] }), [[1, 2], [3, 4]], { shape: [2, 2] });
+    expectTensor(
+      tensor([1, 2, 3, 4], { shape: [2, 2] }),
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { shape: [2, 2] },
+    );
     expectTensor(tensor([1.7, -1.7], { dtype: "int32" }), [1, -1], { dtype: "int32" });
     expectTensor(tensor([0.1], { dtype: "float32" }), [Math.fround(0.1)], { dtype: "float32" });
     expectTensor(tensor(5, { shape: [1, 1] }), [[5]], { shape: [1, 1] });
@@ -40,7 +72,14 @@ describe("tensor()", () => {
     const source = new Float32Array([1, 2, 3, 4]);
     const t = tensor(source, { shape: [2, 2] });
     source[0] = 99;
-    expectTensor(t, [[1, 2], [3, 4]], { dtype: "float32" });
+    expectTensor(
+      t,
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: "float32" },
+    );
     expect(tensor(new Int32Array([1, 2])).dtype).toBe("int32");
     expect(tensor(new Float64Array(0)).shape).toEqual([0]);
     expectTensor(tensor(new Float64Array([1.5, -2.5]), { dtype: "int32" }), [1, -2], { dtype: "int32" });
@@ -49,30 +88,88 @@ describe("tensor()", () => {
   it("copies a Tensor (converting its dtype, reshaping)", () => {
     const a = tensor([1, 2, 3, 4]);
     const b = tensor(a, { dtype: "float32", shape: [2, 2] });
-    expectTensor(b, [[1, 2], [3, 4]], { dtype: "float32" });
+    expectTensor(
+      b,
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: "float32" },
+    );
     expect(b.data).not.toBe(a.data);
   });
 
   it("rejects strings, undefined, ragged arrays and bad options with exact messages", () => {
-    expectError(() => tensor("abc" as never), ArgumentError, 'tensor: expected numbers, booleans or nested arrays of them, got string "abc" at values');
-    expectError(() => tensor(undefined as never), ArgumentError, "tensor: expected numbers, booleans or nested arrays of them, got undefined at values");
-    expectError(() => tensor([1, "2"] as never), ArgumentError, 'tensor: expected numbers, booleans or nested arrays of them, got string "2" at values[1]');
-    expectError(() => tensor([[1, 2], [3]]), ArgumentError, "tensor: expected a rectangular nested array, got a ragged array (length 1 at values[1], expected 2)");
-    expectError(() => tensor([[1], 2] as never), ArgumentError, "tensor: expected a rectangular nested array, got a ragged array (a scalar at values[1] where an array of depth 1 was expected)");
+    expectError(
+      () => tensor("abc" as never),
+      ArgumentError,
+      'tensor: expected numbers, booleans or nested arrays of them, got string "abc" at values',
+    );
+    expectError(
+      () => tensor(undefined as never),
+      ArgumentError,
+      "tensor: expected numbers, booleans or nested arrays of them, got undefined at values",
+    );
+    expectError(
+      () => tensor([1, "2"] as never),
+      ArgumentError,
+      'tensor: expected numbers, booleans or nested arrays of them, got string "2" at values[1]',
+    );
+    expectError(
+      () => tensor([[1, 2], [3]]),
+      ArgumentError,
+      "tensor: expected a rectangular nested array, got a ragged array (length 1 at values[1], expected 2)",
+    );
+    expectError(
+      () => tensor([[1], 2] as never),
+      ArgumentError,
+      "tensor: expected a rectangular nested array, got a ragged array (a scalar at values[1] where an array of depth 1 was expected)",
+    );
     // regression: [1, [2]] used to be read as shape [2, 1]
-    expectError(() => tensor([1, [2]] as never), ArgumentError, "tensor: expected a rectangular nested array, got a ragged array (an array at values[1] where a number was expected)");
-    expectError(() => tensor([[], [1]]), ArgumentError, "tensor: expected a rectangular nested array, got a ragged array (length 1 at values[1], expected 0)");
-    expectError(() => tensor({ a: 1 } as never), ArgumentError, "tensor: expected a number, boolean, nested array, typed array or Tensor, got an object ([object Object])");
-    expectError(() => tensor(new Int16Array(2) as never), ArgumentError, "tensor: expected a number, boolean, nested array, typed array or Tensor, got an object ([object Int16Array])");
+    expectError(
+      () => tensor([1, [2]] as never),
+      ArgumentError,
+      "tensor: expected a rectangular nested array, got a ragged array (an array at values[1] where a number was expected)",
+    );
+    expectError(
+      () => tensor([[], [1]]),
+      ArgumentError,
+      "tensor: expected a rectangular nested array, got a ragged array (length 1 at values[1], expected 0)",
+    );
+    expectError(
+      () => tensor({ a: 1 } as never),
+      ArgumentError,
+      "tensor: expected a number, boolean, nested array, typed array or Tensor, got an object ([object Object])",
+    );
+    expectError(
+      () => tensor(new Int16Array(2) as never),
+      ArgumentError,
+      "tensor: expected a number, boolean, nested array, typed array or Tensor, got an object ([object Int16Array])",
+    );
     expectError(() => tensor([1, 2, 3], { shape: [2, 2] }), ShapeError, "tensor: expected shape [2,2] to match 3 elements, got 4 elements");
-    expectError(() => tensor([1], { shape: [-1] }), ArgumentError, "tensor: expected a shape (an array of non-negative integers), got [-1]");
-    expectError(() => tensor([1], { dtype: "float16" as never }), DTypeError, 'tensor: expected dtype one of float64, float32, int32, bool, got "float16"');
+    expectError(
+      () => tensor([1], { shape: [-1] }),
+      ArgumentError,
+      "tensor: expected a shape (an array of non-negative integers), got [-1]",
+    );
+    expectError(
+      () => tensor([1], { dtype: "float16" as never }),
+      DTypeError,
+      'tensor: expected dtype one of float64, float32, int32, bool, got "float16"',
+    );
   });
 });
 
 describe("creation helpers", () => {
   it("zeros, ones, full", () => {
-    expectTensor(zeros([2, 2]), [[0, 0], [0, 0]], { dtype: "float64" });
+    expectTensor(
+      zeros([2, 2]),
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      { dtype: "float64" },
+    );
     expectTensor(ones([3], "int32"), [1, 1, 1], { dtype: "int32" });
     expectTensor(full([], 7, "float32"), 7, { dtype: "float32", shape: [] });
     expect(zeros([0, 3]).size).toBe(0);
@@ -103,8 +200,18 @@ describe("creation helpers", () => {
   });
 
   it("eye, square and rectangular", () => {
-    expectTensor(eye(2), [[1, 0], [0, 1]]);
-    expectTensor(eye(2, 3, "int32"), [[1, 0, 0], [0, 1, 0]], { dtype: "int32" });
+    expectTensor(eye(2), [
+      [1, 0],
+      [0, 1],
+    ]);
+    expectTensor(
+      eye(2, 3, "int32"),
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+      { dtype: "int32" },
+    );
     expectTensor(eye(0), [], { shape: [0, 0] });
     expectError(() => eye(-1), ArgumentError, "eye: expected a shape (an array of non-negative integers), got [-1,-1]");
   });
@@ -135,7 +242,12 @@ describe("reading tensors", () => {
   });
 
   it("toString is readable and elides long axes", () => {
-    expect(tensor([[1, 2], [3, 4]]).toString()).toBe("Tensor(f64[2,2]) [[1, 2], [3, 4]]");
+    expect(
+      tensor([
+        [1, 2],
+        [3, 4],
+      ]).toString(),
+    ).toBe("Tensor(f64[2,2]) [[1, 2], [3, 4]]");
     expect(tensor(0.1, { dtype: "float32" }).toString()).toBe("Tensor(f32[]) 0.1");
     expect(tensor(1 / 3).toString()).toBe("Tensor(f64[]) 0.333333");
     expect(tensor([NaN, Infinity, -Infinity]).toString()).toBe("Tensor(f64[3]) [NaN, Infinity, -Infinity]");
@@ -171,7 +283,9 @@ describe("a tensor whose buffer was detached", () => {
     const t = tensor([1, 2, 3, 4], { dtype: "float32" });
     const alias = reshape(t, [2, 2]); // shares the buffer
     structuredClone(t.data.buffer, { transfer: [t.data.buffer as ArrayBuffer] });
-    expect(() => t.data).toThrow(/data: expected a tensor with readable data, got float32\[4\] whose buffer was detached: it was donated to a compiled call \(jit\(f, \{ donate \}\)\) or transferred/);
+    expect(() => t.data).toThrow(
+      /data: expected a tensor with readable data, got float32\[4\] whose buffer was detached: it was donated to a compiled call \(jit\(f, \{ donate \}\)\) or transferred/,
+    );
     expect(() => alias.toArray()).toThrow(/float32\[2,2\] whose buffer was detached/);
     expect(() => add(t, 1)).toThrow(ArgumentError);
     expect(t.shape).toEqual([4]);

@@ -20,7 +20,7 @@ export class Tensor {
   declare readonly dtype: DType;
   declare readonly shape: Shape;
   /** @internal storage of concrete tensors; tracers leave it null. */
-  protected declare readonly storage: TypedArray | null;
+  declare protected readonly storage: TypedArray | null;
 
   /** Internal constructor: no validation. Use `tensor()`, `zeros()`, … */
   constructor(dtype: DType, shape: Shape, data: TypedArray | null) {
@@ -155,10 +155,14 @@ function readNested(op: string, values: unknown, flat: number[]): { shape: numbe
   const visit = (value: unknown, path: string, depth: number): void => {
     if (Array.isArray(value)) {
       if (depth === shape.length) {
-        throw new ArgumentError(`${op}: expected a rectangular nested array, got a ragged array (an array at ${path} where a number was expected)`);
+        throw new ArgumentError(
+          `${op}: expected a rectangular nested array, got a ragged array (an array at ${path} where a number was expected)`,
+        );
       }
       if (value.length !== shape[depth]) {
-        throw new ArgumentError(`${op}: expected a rectangular nested array, got a ragged array (length ${value.length} at ${path}, expected ${shape[depth]})`);
+        throw new ArgumentError(
+          `${op}: expected a rectangular nested array, got a ragged array (length ${value.length} at ${path}, expected ${shape[depth]})`,
+        );
       }
       for (let i = 0; i < value.length; i++) visit(value[i], `${path}[${i}]`, depth + 1);
       return;
@@ -167,7 +171,9 @@ function readNested(op: string, values: unknown, flat: number[]): { shape: numbe
       throw new ArgumentError(`${op}: expected numbers, booleans or nested arrays of them, got ${describeValue(value)} at ${path}`);
     }
     if (depth !== shape.length) {
-      throw new ArgumentError(`${op}: expected a rectangular nested array, got a ragged array (a scalar at ${path} where an array of depth ${shape.length - depth} was expected)`);
+      throw new ArgumentError(
+        `${op}: expected a rectangular nested array, got a ragged array (a scalar at ${path} where an array of depth ${shape.length - depth} was expected)`,
+      );
     }
     if (typeof value === "boolean") flat.push(value ? 1 : 0);
     else {
@@ -184,7 +190,8 @@ function convertData(dtype: DType, source: ArrayLike<number>): TypedArray {
   const data = allocate(dtype, source.length);
   if (dtype === "bool") for (let i = 0; i < source.length; i++) data[i] = source[i] !== 0 ? 1 : 0;
   else if (dtype === "int32") for (let i = 0; i < source.length; i++) data[i] = Math.trunc(source[i]!);
-  else if (source instanceof Float64Array || source instanceof Float32Array || source instanceof Int32Array || source instanceof Uint8Array) data.set(source);
+  else if (source instanceof Float64Array || source instanceof Float32Array || source instanceof Int32Array || source instanceof Uint8Array)
+    data.set(source);
   else for (let i = 0; i < source.length; i++) data[i] = source[i]!;
   return data;
 }
@@ -265,7 +272,11 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
     stop = start;
     start = 0;
   }
-  for (const [name, v] of [["start", start], ["stop", stop], ["step", step]] as const) {
+  for (const [name, v] of [
+    ["start", start],
+    ["stop", stop],
+    ["step", step],
+  ] as const) {
     if (typeof v !== "number" || !Number.isFinite(v)) {
       throw new ArgumentError(`arange: expected a finite number ${name}, got ${describeValue(v)}`);
     }
@@ -280,7 +291,10 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
 
 /** `num` evenly spaced values from start to stop, both included. */
 export function linspace(start: number, stop: number, num: number, dtype: DType = "float64"): Tensor {
-  for (const [name, v] of [["start", start], ["stop", stop]] as const) {
+  for (const [name, v] of [
+    ["start", start],
+    ["stop", stop],
+  ] as const) {
     if (typeof v !== "number" || !Number.isFinite(v)) {
       throw new ArgumentError(`linspace: expected a finite number ${name}, got ${describeValue(v)}`);
     }

@@ -19,10 +19,15 @@ export function gemmGflops(spec: GemmSpec, reps = 101): { median: number; best10
   const { m, n, k, dtype } = spec;
   const size = dtype === "float32" ? 4 : 8;
   const plan = new ArenaPlan();
-  const a = plan.reserve(m * k * size), b = plan.reserve(k * n * size), c = plan.reserve(m * n * size);
+  const a = plan.reserve(m * k * size),
+    b = plan.reserve(k * n * size),
+    c = plan.reserve(m * n * size);
   const scratch = plan.reserve(gemmScratchBytes(spec));
   const arena = plan.create(false);
-  const gemm = instantiate(kernelModule(gemmKey(spec), false, () => [gemmFunction(spec)]), arena.memory)["gemm"]!;
+  const gemm = instantiate(
+    kernelModule(gemmKey(spec), false, () => [gemmFunction(spec)]),
+    arena.memory,
+  )["gemm"]!;
   const A = dtype === "float32" ? arena.f32(a, m * k) : arena.f64(a, m * k);
   const B = dtype === "float32" ? arena.f32(b, k * n) : arena.f64(b, k * n);
   for (let i = 0; i < A.length; i++) A[i] = Math.sin(i);
@@ -39,11 +44,21 @@ export function gemmGflops(spec: GemmSpec, reps = 101): { median: number; best10
 }
 
 const positional = process.argv.slice(2).filter((a) => !a.startsWith("--"));
-const shape = process.argv.find((a) => a.startsWith("--shape="))?.slice(8).split("x").map(Number);
+const shape = process.argv
+  .find((a) => a.startsWith("--shape="))
+  ?.slice(8)
+  .split("x")
+  .map(Number);
 const filter = positional[0] ?? "";
 console.log("features", JSON.stringify(wasmFeatures()));
 for (const dtype of ["float32", "float64"] as const) {
-  for (const [label, extra] of [["AB", {}], ["AB packA", { packA: true }], ["AtB", { transA: true }], ["AtB nopack", { transA: true, packA: false }], ["ABt", { transB: true }]] as const) {
+  for (const [label, extra] of [
+    ["AB", {}],
+    ["AB packA", { packA: true }],
+    ["AtB", { transA: true }],
+    ["AtB nopack", { transA: true, packA: false }],
+    ["ABt", { transB: true }],
+  ] as const) {
     for (const tile of (positional[1] ?? "4x2").split(",")) {
       const [rows, vecs] = tile.split("x").map(Number) as [number, number];
       const name = `${dtype} ${label} tile=${rows}x${vecs}`;

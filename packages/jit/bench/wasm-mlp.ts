@@ -17,8 +17,22 @@ const step = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels:
   const [l, g] = interpreter.valueAndGrad(loss, [0, 1, 2, 3])(w1, b1, w2, b2, x, labels) as [Tensor, Tensor[]];
   return [l, ...[w1, b1, w2, b2].map((p, i) => sub(p, mul(0.01, g[i]!)))];
 };
-const f32 = (shape: number[], seed: number) => tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + seed) * 0.05), { shape });
-const args = [f32([784, 128], 1), f32([128], 2), f32([128, 10], 3), f32([10], 4), f32([64, 784], 5), tensor(Int32Array.from({ length: 64 }, (_, i) => i % 10), { shape: [64] })];
+const f32 = (shape: number[], seed: number) =>
+  tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37 + seed) * 0.05),
+    { shape },
+  );
+const args = [
+  f32([784, 128], 1),
+  f32([128], 2),
+  f32([128, 10], 3),
+  f32([10], 4),
+  f32([64, 784], 5),
+  tensor(
+    Int32Array.from({ length: 64 }, (_, i) => i % 10),
+    { shape: [64] },
+  ),
+];
 const graph = traceWith({}, ((xs: Tensor[]) => step(...(xs as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]))) as never, args);
 const raw = args.map((a) => a.data);
 
@@ -42,9 +56,14 @@ const fma = process.argv.includes("--fma");
 const k1 = compileKernelProgram(optimize(toProgram(graph)), { fma })!;
 const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2, fma })!;
 console.log(k1.source);
-for (const [name, f] of [["generated JS", () => js.run(...raw)], ["kernels, 1 thread", () => k1.run(...raw)], [`kernels, ${k2.threads} threads`, () => k2.run(...raw)]] as const) {
+for (const [name, f] of [
+  ["generated JS", () => js.run(...raw)],
+  ["kernels, 1 thread", () => k1.run(...raw)],
+  [`kernels, ${k2.threads} threads`, () => k2.run(...raw)],
+] as const) {
   const t = time(f);
-  if (name.includes("threads")) console.log(`  worker jobs: ${threadStats.posted} posted, ${threadStats.withdrawn} taken back (worker not started)`);
+  if (name.includes("threads"))
+    console.log(`  worker jobs: ${threadStats.posted} posted, ${threadStats.withdrawn} taken back (worker not started)`);
   console.log(`W3 step ${name}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`);
 }
 if (process.argv.includes("--profile")) {
@@ -52,7 +71,7 @@ if (process.argv.includes("--profile")) {
   for (let i = 0; i < 300; i++) kp.run(...raw);
   kp.profile();
   for (let i = 0; i < 1000; i++) kp.run(...raw);
-  console.log("median per step over 1000 steps:\n" + kp.profile());
+  console.log(`median per step over 1000 steps:\n${kp.profile()}`);
 }
 {
   // compile time of the kernel program (kernel modules already cached by the runs above, and not)
@@ -63,7 +82,9 @@ if (process.argv.includes("--profile")) {
   clearKernelModules();
   compileKernelProgram(optimize(toProgram(graph)), { fma });
   const t2 = performance.now();
-  console.log(`compile (optimize + plan + instantiate): ${(t1 - t0).toFixed(1)} ms with cached modules, ${(t2 - t1).toFixed(1)} ms building every module anew (incl. warm-up)`);
+  console.log(
+    `compile (optimize + plan + instantiate): ${(t1 - t0).toFixed(1)} ms with cached modules, ${(t2 - t1).toFixed(1)} ms building every module anew (incl. warm-up)`,
+  );
 }
 {
   // the same step through the public API: jit(step) with Tensors in and out (kernels on by default)
@@ -73,7 +94,9 @@ if (process.argv.includes("--profile")) {
     configureKernels({ threads });
     const f = jit(stepTensors);
     const t = time(() => f(...args));
-    console.log(`W3 step via jit(step), ${threads} thread${threads > 1 ? "s" : ""}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`);
+    console.log(
+      `W3 step via jit(step), ${threads} thread${threads > 1 ? "s" : ""}: median ${t.median.toFixed(3)} ms, p10 ${t.p10.toFixed(3)} ms`,
+    );
   }
   configureKernels();
 }

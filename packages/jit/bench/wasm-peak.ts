@@ -19,5 +19,7 @@ const loops = fma ? (["add", "mul", "mul+add", "fma"] as const) : (["add", "mul"
 const two = process.argv.includes("--two") ? await measurePeaks(loops.slice(2), { threads: 2 }) : [];
 for (const p of [...(await measurePeaks(loops)), ...two]) {
   const label = `${p.loop === "mul+add" || p.loop === "fma" ? `gemm 4×2 ${p.loop}` : `${p.loop} only`}${p.threads > 1 ? `, ${p.threads} threads` : ""}`;
-  console.log(`${p.dtype} ${label.padEnd(34)} ${p.gflops === undefined ? p.error : `${p.gflops.toFixed(1)} GFLOP/s median, ${p.best!.toFixed(1)} fastest call`}`);
+  console.log(
+    `${p.dtype} ${label.padEnd(34)} ${p.gflops === undefined ? p.error : `${p.gflops.toFixed(1)} GFLOP/s median, ${p.best!.toFixed(1)} fastest call`}`,
+  );
 }

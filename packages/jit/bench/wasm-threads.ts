@@ -11,8 +11,15 @@ if (process.argv.includes("--fma")) setFlagsFromString("--experimental-wasm-rela
 
 for (const dtype of ["float32", "float64"] as const) {
   const n = 256;
-  const make = (seed: number) => tensor(dtype === "float32" ? Float32Array.from({ length: n * n }, (_, i) => Math.sin(i + seed)) : Float64Array.from({ length: n * n }, (_, i) => Math.sin(i + seed)), { shape: [n, n] });
-  const a = make(1), b = make(2);
+  const make = (seed: number) =>
+    tensor(
+      dtype === "float32"
+        ? Float32Array.from({ length: n * n }, (_, i) => Math.sin(i + seed))
+        : Float64Array.from({ length: n * n }, (_, i) => Math.sin(i + seed)),
+      { shape: [n, n] },
+    );
+  const a = make(1),
+    b = make(2);
   const graph = traceWith({}, ((xs: Tensor[]) => matmul(xs[0]!, xs[1]!)) as never, [a, b]);
   for (const threads of [1, 2]) {
     const k = compileKernelProgram(optimize(toProgram(graph)), { threads, profile: process.argv.includes("--profile") })!;
@@ -27,6 +34,8 @@ for (const dtype of ["float32", "float64"] as const) {
     const gf = (t: number) => ((2 * n ** 3) / (t * 1e6)).toFixed(1);
     if (process.argv.includes("--profile")) console.log(k.profile());
     if (threads > 1) console.log(`  worker jobs: ${threadStats.posted} posted, ${threadStats.withdrawn} taken back (worker not started)`);
-    console.log(`${dtype} 256³ (copies in and out included), ${k.threads} thread(s): ${gf(ts[100]!)} GFLOP/s median, ${gf(ts[20]!)} at p10`);
+    console.log(
+      `${dtype} 256³ (copies in and out included), ${k.threads} thread(s): ${gf(ts[100]!)} GFLOP/s median, ${gf(ts[20]!)} at p10`,
+    );
   }
 }

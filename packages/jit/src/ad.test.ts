@@ -1,5 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { add, mul, sub, sin, exp, sum, tensor, maximum, max, sqrt, abs, relu, customJvp, customVjp, cos, neg, stopGradient, type Tensor } from "@chainrule/ir";
+import {
+  add,
+  mul,
+  sub,
+  sin,
+  exp,
+  sum,
+  tensor,
+  maximum,
+  max,
+  sqrt,
+  abs,
+  relu,
+  customJvp,
+  customVjp,
+  cos,
+  neg,
+  stopGradient,
+  type Tensor,
+} from "@chainrule/ir";
 import { interpreter as E } from "./ad.js";
 
 describe("interpretive engine", () => {
@@ -23,10 +42,17 @@ describe("interpretive engine", () => {
     expect(E.grad((x: Tensor) => mul(stopGradient(x), x))(3)).toBe(3);
   });
   it("custom rules in both modes", () => {
-    const f = customJvp((x: Tensor) => sin(x), ([x], [t]) => [sin(x!), mul(t!, 2)]);
+    const f = customJvp(
+      (x: Tensor) => sin(x),
+      ([x], [t]) => [sin(x!), mul(t!, 2)],
+    );
     expect(E.grad((x: Tensor) => f(x))(1)).toBe(2);
     expect(E.jvp((x: Tensor) => f(x), [1], [1])[1]).toBe(2);
-    const g = customVjp((x: Tensor) => cos(x), (x: Tensor) => [cos(x), x], (_r: Tensor, ct: Tensor) => [mul(ct, 3)]);
+    const g = customVjp(
+      (x: Tensor) => cos(x),
+      (x: Tensor) => [cos(x), x],
+      (_r: Tensor, ct: Tensor) => [mul(ct, 3)],
+    );
     expect(E.grad((x: Tensor) => g(x))(1)).toBe(3);
     expect(E.jvp((x: Tensor) => g(x), [1], [1])[1]).toBe(3);
     expect(E.hessian((x: Tensor) => sum(mul(x, mul(x, x))))(tensor([1, 2]))).toBeTruthy();

@@ -8,8 +8,24 @@
  * - reverse: `VjpTrace` records a tape of closures over primals; the pullback walks it backwards.
  */
 import {
-  add, bind, checkNans, config, defineEngine, isFloat, Trace, Tracer, withTrace, zeros,
-  type Aval, type CustomJvpRule, type CustomVjpRule, type EngineCore, type FlatFunction, type Params, type Primitive, type Tensor,
+  add,
+  bind,
+  checkNans,
+  config,
+  defineEngine,
+  isFloat,
+  Trace,
+  Tracer,
+  withTrace,
+  zeros,
+  type Aval,
+  type CustomJvpRule,
+  type CustomVjpRule,
+  type EngineCore,
+  type FlatFunction,
+  type Params,
+  type Primitive,
+  type Tensor,
 } from "@chainrule/ir";
 import { JVP_RULES, type JvpRule } from "./jvp-rules.js";
 import { instantiate, zerosLike, type Zeroable } from "./rule-helpers.js";
@@ -45,7 +61,12 @@ class JvpTrace extends Trace {
     const tangents = ts.map((t) => t.tangent);
     if (!isFloat(out.dtype) || tangents.every((t) => t === null)) return new JvpTracer(this, y, null);
     const dy = (JVP_RULES[prim] as JvpRule<P>)(primals, tangents, params, y);
-    if (dy !== null && config.debugNans) checkNans(`jit: tangent of ${prim}`, tangents.filter((t): t is Tensor => t !== null), dy);
+    if (dy !== null && config.debugNans)
+      checkNans(
+        `jit: tangent of ${prim}`,
+        tangents.filter((t): t is Tensor => t !== null),
+        dy,
+      );
     return new JvpTracer(this, y, dy);
   }
 
@@ -53,7 +74,10 @@ class JvpTrace extends Trace {
     const ts = inputs as JvpTracer[];
     const primals = ts.map((t) => t.primal);
     if (ts.every((t) => t.tangent === null)) return new JvpTracer(this, rule.fun(...primals), null);
-    const [y, dy] = rule.jvp(primals, ts.map((t) => instantiate(t.tangent, t.primal)));
+    const [y, dy] = rule.jvp(
+      primals,
+      ts.map((t) => instantiate(t.tangent, t.primal)),
+    );
     return new JvpTracer(this, y, dy);
   }
 

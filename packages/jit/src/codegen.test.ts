@@ -1,5 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { add, evalGraph, mul, slice, sub, sum, tensor, trace, exp, pad, transpose, reshape, matmul, max, concat, take, argmax, broadcastTo, where, greater, type Tensor } from "@chainrule/ir";
+import {
+  add,
+  evalGraph,
+  mul,
+  slice,
+  sub,
+  sum,
+  tensor,
+  trace,
+  exp,
+  pad,
+  transpose,
+  reshape,
+  matmul,
+  max,
+  concat,
+  take,
+  argmax,
+  broadcastTo,
+  where,
+  greater,
+  type Tensor,
+} from "@chainrule/ir";
 import { compileGraph, runCompiled } from "./compile.js";
 import { interpreter } from "./ad.js";
 
@@ -33,8 +55,22 @@ describe("codegen", () => {
     console.log(c.source);
   });
   it("misc kernels", () => {
-    const m = tensor([[1, 2, 3], [4, 5, 6]]);
-    check((m: Tensor) => [transpose(m), exp(reshape(m, [3, 2])), pad(m, [1, 0]) ?? m, max(m, 1), argmax(m, 1), concat([m, m], 1), take(m, tensor([1, 0], { dtype: "int32" }), 1)], m);
+    const m = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    check(
+      (m: Tensor) => [
+        transpose(m),
+        exp(reshape(m, [3, 2])),
+        pad(m, [1, 0]) ?? m,
+        max(m, 1),
+        argmax(m, 1),
+        concat([m, m], 1),
+        take(m, tensor([1, 0], { dtype: "int32" }), 1),
+      ],
+      m,
+    );
     check((m: Tensor) => [matmul(m, transpose(m)), broadcastTo(sum(m, 0), [4, 3]), where(greater(m, 2), m, 0)], m);
   });
 });

@@ -14,8 +14,16 @@
  * formatted here (`formatNumber`), op comments from the fixed primitive set and fixed helper text.
  */
 import {
-  BINARY_PRIMITIVES, COMPARISON_PRIMITIVES, UNARY_PRIMITIVES, PRIMITIVES, shapesEqual, sizeOf,
-  type DType, type Params, type Primitive, type Tensor,
+  BINARY_PRIMITIVES,
+  COMPARISON_PRIMITIVES,
+  UNARY_PRIMITIVES,
+  PRIMITIVES,
+  shapesEqual,
+  sizeOf,
+  type DType,
+  type Params,
+  type Primitive,
+  type Tensor,
 } from "@chainrule/ir";
 import { uniformValue, type PNode, type Program } from "./optimize.js";
 
@@ -57,22 +65,56 @@ const SPILL_THRESHOLD = 2000;
 /** At most this many nodes per fused loop (keeps loop bodies and their locals bounded). */
 const MAX_GROUP = 256;
 
-export const ARRAY_CTOR: Record<DType, string> = { float64: "Float64Array", float32: "Float32Array", int32: "Int32Array", bool: "Uint8Array" };
+export const ARRAY_CTOR: Record<DType, string> = {
+  float64: "Float64Array",
+  float32: "Float32Array",
+  int32: "Int32Array",
+  bool: "Uint8Array",
+};
 
 // ── elementwise expressions ────────────────────────────────────────────────────────────────
 
-const ELEMENTWISE = new Set<Primitive>([...UNARY_PRIMITIVES, ...BINARY_PRIMITIVES, ...COMPARISON_PRIMITIVES, "where", "cast", "stopGradient"]);
+const ELEMENTWISE = new Set<Primitive>([
+  ...UNARY_PRIMITIVES,
+  ...BINARY_PRIMITIVES,
+  ...COMPARISON_PRIMITIVES,
+  "where",
+  "cast",
+  "stopGradient",
+]);
 const VIEWS = new Set<Primitive>(["slice", "pad", "transpose", "broadcastTo", "reshape"]);
 
 const MATH: Partial<Record<Primitive, string>> = {
-  exp: "Math.exp", log: "Math.log", log1p: "Math.log1p", expm1: "Math.expm1", sin: "Math.sin", cos: "Math.cos",
-  tanh: "Math.tanh", sqrt: "Math.sqrt", abs: "Math.abs", sign: "Math.sign",
+  exp: "Math.exp",
+  log: "Math.log",
+  log1p: "Math.log1p",
+  expm1: "Math.expm1",
+  sin: "Math.sin",
+  cos: "Math.cos",
+  tanh: "Math.tanh",
+  sqrt: "Math.sqrt",
+  abs: "Math.abs",
+  sign: "Math.sign",
 };
 const INFIX: Partial<Record<Primitive, string>> = { add: "+", sub: "-", mul: "*", div: "/" };
-const COMPARE: Partial<Record<Primitive, string>> = { greater: ">", greaterEqual: ">=", less: "<", lessEqual: "<=", equal: "===", notEqual: "!==" };
+const COMPARE: Partial<Record<Primitive, string>> = {
+  greater: ">",
+  greaterEqual: ">=",
+  less: "<",
+  lessEqual: "<=",
+  equal: "===",
+  notEqual: "!==",
+};
 
 /** One elementwise op on operand expressions (locals or literals), rounded to the output dtype. */
-export function elementwise(op: Primitive, args: readonly string[], inDtype: DType, outDtype: DType, params: Params, exactFloat32 = true): string {
+export function elementwise(
+  op: Primitive,
+  args: readonly string[],
+  inDtype: DType,
+  outDtype: DType,
+  params: Params,
+  exactFloat32 = true,
+): string {
   const [a, b, c] = args;
   const f32 = outDtype === "float32" && exactFloat32;
   const i32 = outDtype === "int32";
@@ -183,7 +225,15 @@ function stridesOf(shape: readonly number[]): number[] {
 function asView(loc: Loc, shape: number[], dtype: DType): View {
   if (loc.kind === "view") return loc;
   if (loc.kind === "num") return { kind: "view", shape, dtype, base: null, scalar: loc.expr, dims: [], conds: [] };
-  return { kind: "view", shape: loc.shape, dtype, base: loc, scalar: "", dims: loc.shape.map((_, i) => ({ from: i, offset: 0 })), conds: [] };
+  return {
+    kind: "view",
+    shape: loc.shape,
+    dtype,
+    base: loc,
+    scalar: "",
+    dims: loc.shape.map((_, i) => ({ from: i, offset: 0 })),
+    conds: [],
+  };
 }
 
 /**
@@ -308,8 +358,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   };
   for (const n of nodes) {
     const rank = n.shape.length;
-    const reduceAll =
-      (n.op === "reduceSum" || n.op === "reduceMax") && rank === 0 && (n.params as { axes: number[] }).axes.length > 0;
+    const reduceAll = (n.op === "reduceSum" || n.op === "reduceMax") && rank === 0 && (n.params as { axes: number[] }).axes.length > 0;
     if (ELEMENTWISE.has(n.op) && rank > 0) {
       for (const id of n.inputs) {
         const g = groupOf.get(id);
@@ -379,7 +428,17 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   const preamble: string[] = [];
   let fusedLoops = 0;
   const newBuf = (dtype: DType, size: number, output: boolean): Buf => {
-    const b: Buf = { index: bufs.length, dtype, size, output, name: "", def: steps.length, lastUse: steps.length, reads: 0, droppable: false };
+    const b: Buf = {
+      index: bufs.length,
+      dtype,
+      size,
+      output,
+      name: "",
+      def: steps.length,
+      lastUse: steps.length,
+      reads: 0,
+      droppable: false,
+    };
     bufs.push(b);
     return b;
   };
@@ -402,16 +461,23 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
 
   p.inputs.forEach((input, k) => {
     const name = ident("x", k);
-    loc.set(input.id, input.shape.length === 0 ? { kind: "num", expr: name } : { kind: "arr", name, shape: input.shape, dtype: input.dtype, buf: null, constant: false });
+    loc.set(
+      input.id,
+      input.shape.length === 0
+        ? { kind: "num", expr: name }
+        : { kind: "arr", name, shape: input.shape, dtype: input.dtype, buf: null, constant: false },
+    );
   });
   for (const [id, t] of p.constants) {
     const shape = t.shape.slice();
     const u = uniformValue(t);
     if (t.rank === 0) loc.set(id, { kind: "num", expr: formatNumber(t.data[0]!) });
-    else if (u !== undefined) loc.set(id, { kind: "view", shape, dtype: t.dtype, base: null, scalar: formatNumber(u), dims: [], conds: [] });
+    else if (u !== undefined)
+      loc.set(id, { kind: "view", shape, dtype: t.dtype, base: null, scalar: formatNumber(u), dims: [], conds: [] });
     else {
       const name = ident("K", constants.length);
-      if (options.inlineConstants) preamble.push(`const ${name} = new ${ARRAY_CTOR[t.dtype]}([${Array.from(t.data, formatNumber).join(", ")}]);`);
+      if (options.inlineConstants)
+        preamble.push(`const ${name} = new ${ARRAY_CTOR[t.dtype]}([${Array.from(t.data, formatNumber).join(", ")}]);`);
       else preamble.push(`const ${name} = K[${int(constants.length)}];`);
       constants.push(t);
       loc.set(id, { kind: "arr", name, shape, dtype: t.dtype, buf: null, constant: true });
@@ -419,7 +485,14 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   }
 
   /** Emits one loop over `shape` computing `members` (elementwise + full reductions) from their operands. */
-  const emitLoop = (shape: number[], members: PNode[], reduce: Set<number>, stores: Map<number, Buf>, comment: string, extraLoads?: Map<number, View>) => {
+  const emitLoop = (
+    shape: number[],
+    members: PNode[],
+    reduce: Set<number>,
+    stores: Map<number, Buf>,
+    comment: string,
+    extraLoads?: Map<number, View>,
+  ) => {
     const size = sizeOf(shape);
     const rank = shape.length;
     const memberIds = new Set(members.map((m) => m.id));
@@ -468,7 +541,9 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       for (const o of info) {
         const prod = o.v.base?.buf ? producers.get(o.v.base.buf) : undefined;
         if (prod === undefined || prod.shape.length !== 1) continue;
-        const resolved = segments.every((seg) => o.v.conds.every((c) => (seg[0] >= c.lo && seg[1] <= c.hi) || seg[1] <= c.lo || seg[0] >= c.hi));
+        const resolved = segments.every((seg) =>
+          o.v.conds.every((c) => (seg[0] >= c.lo && seg[1] <= c.hi) || seg[1] <= c.lo || seg[0] >= c.hi),
+        );
         if (resolved && o.v.dims.length === 1 && o.v.dims[0]!.from === 0) inlined.set(o.id, prod);
       }
     }
@@ -480,7 +555,8 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     const loadOf = (o: { v: View; constant: number; coef: number[]; flat: boolean }, seg: Segment | null): string => {
       let load: string;
       if (o.v.base === null) load = o.v.scalar;
-      else if (mode !== "nested" && o.flat) load = `${ref(o.v.base)}[${o.constant === 0 ? "i" : o.constant < 0 ? `i - ${int(-o.constant)}` : `i + ${int(o.constant)}`}]`;
+      else if (mode !== "nested" && o.flat)
+        load = `${ref(o.v.base)}[${o.constant === 0 ? "i" : o.constant < 0 ? `i - ${int(-o.constant)}` : `i + ${int(o.constant)}`}]`;
       else {
         const terms = o.coef.flatMap((c, k) => (c === 0 || shape[k] === 1 ? [] : [c === 1 ? dimVar(k) : `${int(c)} * ${dimVar(k)}`]));
         if (o.constant !== 0 || terms.length === 0) terms.push(int(o.constant));
@@ -560,13 +636,28 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
           const acc = (loc.get(m.id) as Num).expr;
           const x = names.get(m.inputs[0]!)!;
           if (m.op === "reduceSum") {
-            body.push(m.dtype === "float32" && exact32 ? `${acc} = Math.fround(${acc} + ${x});` : m.dtype === "int32" ? `${acc} = (${acc} + ${x}) | 0;` : `${acc} += ${x};`);
+            body.push(
+              m.dtype === "float32" && exact32
+                ? `${acc} = Math.fround(${acc} + ${x});`
+                : m.dtype === "int32"
+                  ? `${acc} = (${acc} + ${x}) | 0;`
+                  : `${acc} += ${x};`,
+            );
           } else body.push(`if (${x} > ${acc} || ${x} !== ${x}) ${acc} = ${x};`);
           continue;
         }
         const t = m.id < 0 ? "tc" : ident("t", m.id);
         const inDtype = avals.get(m.inputs[m.op === "where" ? 1 : 0]!)!.dtype;
-        body.push(`const ${t} = ${elementwise(m.op, m.inputs.map((id) => names.get(id)!), inDtype, m.dtype, m.params, exact32)}; // ${opName(m.op)}`);
+        body.push(
+          `const ${t} = ${elementwise(
+            m.op,
+            m.inputs.map((id) => names.get(id)!),
+            inDtype,
+            m.dtype,
+            m.params,
+            exact32,
+          )}; // ${opName(m.op)}`,
+        );
         names.set(m.id, t);
         const buf = stores.get(m.id);
         if (buf !== undefined) body.push(`\u0000${buf.index}\u0001[i] = ${t};`);
@@ -584,12 +675,14 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       // stores nobody reads (every reader recomputed the value) are dropped, and the loop with them
       const dead = (line: string) => {
         if (line.charCodeAt(0) !== 0) return false;
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: \u0000…\u0001 delimit buffer placeholders no source text contains
         const m = /^\u0000(\d+)\u0001\[i\] = /.exec(line);
         const b = m === null ? undefined : bufs[Number(m[1])]!;
-        return b !== undefined && b.droppable && b.reads === 0 && !b.output;
+        return b?.droppable && b.reads === 0 && !b.output;
       };
       for (const b of bodies) for (let k = b.length - 1; k >= 0; k--) if (dead(b[k]!)) b.splice(k, 1);
-      if (reduce.size === 0 && [...stores.values()].every((b) => b.droppable && b.reads === 0 && !b.output)) return `// ${comment}: every value recomputed by its readers`;
+      if (reduce.size === 0 && [...stores.values()].every((b) => b.droppable && b.reads === 0 && !b.output))
+        return `// ${comment}: every value recomputed by its readers`;
       const lines = [`// ${comment}`, before.join("\n")];
       if (mode === "nested") {
         let open = "";
@@ -692,7 +785,8 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       }
       if (n.op === "reshape") {
         if (x.kind === "view" && x.base === null && x.conds.length === 0) loc.set(n.id, { ...x, shape: n.shape });
-        else if (x.kind === "num") loc.set(n.id, { kind: "view", shape: n.shape, dtype: n.dtype, base: null, scalar: x.expr, dims: [], conds: [] });
+        else if (x.kind === "num")
+          loc.set(n.id, { kind: "view", shape: n.shape, dtype: n.dtype, base: null, scalar: x.expr, dims: [], conds: [] });
         else {
           const arr = materialize(x, xa.shape, xa.dtype);
           loc.set(n.id, { ...arr, shape: n.shape });
@@ -702,7 +796,13 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       const v = asView(x, xa.shape, xa.dtype);
       let out: View;
       if (n.op === "broadcastTo") out = compose(v, n.shape, broadcastMap(xa.shape, n.shape), []);
-      else if (n.op === "slice") out = compose(v, n.shape, (n.params as { begin: number[] }).begin.map((b, j) => ({ from: j, offset: b })), []);
+      else if (n.op === "slice")
+        out = compose(
+          v,
+          n.shape,
+          (n.params as { begin: number[] }).begin.map((b, j) => ({ from: j, offset: b })),
+          [],
+        );
       else if (n.op === "pad") {
         const low = (n.params as { low: number[] }).low;
         const map = low.map((l, j) => ({ from: j, offset: -l }));
@@ -800,7 +900,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     }
     if (l.kind === "arr" && (l.buf === null ? !l.constant : l.buf.output)) {
       const get = nameOf(l);
-      outExprs.push("\u0001" + outExprs.length);
+      outExprs.push(`\u0001${outExprs.length}`);
       lateNames.set(outExprs.length - 1, get);
       continue;
     }
@@ -810,7 +910,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     }
     const arr = materialize(l, a.shape, a.dtype, true);
     const get = nameOf(arr);
-    outExprs.push("\u0001" + outExprs.length);
+    outExprs.push(`\u0001${outExprs.length}`);
     lateNames.set(outExprs.length - 1, get);
   }
 
@@ -908,15 +1008,17 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
   const ret = options.ret ? options.ret(finalOut) : `[${finalOut.join(", ")}]`;
   const params = p.inputs.map((_, k) => ident("x", k)).join(", ");
   if (spill) preamble.push(`const R = new Float64Array(${int(nodes.reduce((m, n) => Math.max(m, n.id), 0) + 1)});`);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: \u0000…\u0001 delimit buffer placeholders no source text contains
   const resolve = (text: string) => text.replace(/\u0000(\d+)\u0001/g, (_, k: string) => bufs[Number(k)]!.name);
-  const source = resolve([
-    `"use strict";`,
-    ...preamble,
-    `return function compiled(${params}) {`,
-    body.join("\n").replace(/^/gm, "  "),
-    `  return ${ret};`,
-    `};`,
-  ].join("\n"));
+  const source = resolve(
+    [
+      `"use strict";`,
+      ...preamble,
+      `return function compiled(${params}) {`,
+      body.join("\n").replace(/^/gm, "  "),
+      `  return ${ret};`,
+      `};`,
+    ].join("\n"),
+  );
   return { source, constants, pooledBytes, fusedLoops };
 }
-

@@ -75,7 +75,10 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
   }
   const generated = programSource(program, options);
   const factory = new Function("K", "rt_error", generated.full) as (k: unknown[], e: (m: string) => Error) => RawFunction;
-  const run = factory(generated.constants.map((t) => t.data), rtError);
+  const run = factory(
+    generated.constants.map((t) => t.data),
+    rtError,
+  );
   const byId = new Map(program.nodes.map((n) => [n.id, n]));
   const avalOf = (id: number): Aval => {
     const n = byId.get(id);
@@ -119,5 +122,11 @@ export function runCompiled(c: CompiledGraph, inputs: readonly Tensor[]): Tensor
 }
 
 function allocate(dtype: Aval["dtype"], n: number): Tensor["data"] {
-  return dtype === "float64" ? new Float64Array(n) : dtype === "float32" ? new Float32Array(n) : dtype === "int32" ? new Int32Array(n) : new Uint8Array(n);
+  return dtype === "float64"
+    ? new Float64Array(n)
+    : dtype === "float32"
+      ? new Float32Array(n)
+      : dtype === "int32"
+        ? new Int32Array(n)
+        : new Uint8Array(n);
 }

@@ -27,8 +27,11 @@ describe("emitModule", () => {
     const text = emitModule(seed, [3, 2], { emit: ["value", "grad", "valueAndGrad", "jvp"], argnums: [0, 1] });
     expect(text).not.toMatch(/\bimport\b/);
     expect(text).not.toMatch(/new Function|eval\(/);
-    const out = runIsolated(text, `console.log(JSON.stringify([m.value(3, 2), m.grad(3, 2), m.grad(10, 4), m.valueAndGrad(3, 2), m.jvp(3, 2, 1, 0)]));
-try { new Function("return 1"); console.log("eval allowed"); } catch { }`);
+    const out = runIsolated(
+      text,
+      `console.log(JSON.stringify([m.value(3, 2), m.grad(3, 2), m.grad(10, 4), m.valueAndGrad(3, 2), m.jvp(3, 2, 1, 0)]));
+try { new Function("return 1"); console.log("eval allowed"); } catch { }`,
+    );
     expect(out).toEqual([5, [6, -4], [20, -8], [5, [6, -4]], [5, 6]]);
     expect(jvp(seed, [3, 2], [1, 0])).toEqual([5, 6]);
   });
@@ -37,17 +40,27 @@ try { new Function("return 1"); console.log("eval allowed"); } catch { }`);
     for (const dtype of ["float64", "float32"] as const) {
       const x = tensor([0.5, 1.5, -0.3, 2, 0.1], { dtype });
       const text = emitModule(rosen, [x]);
-      const out = runIsolated(text, `const x = new ${dtype === "float64" ? "Float64Array" : "Float32Array"}([0.5, 1.5, -0.3, 2, 0.1]);
-console.log(JSON.stringify([m.value(x), Array.from(m.grad(x))]));`) as [number, number[]];
+      const out = runIsolated(
+        text,
+        `const x = new ${dtype === "float64" ? "Float64Array" : "Float32Array"}([0.5, 1.5, -0.3, 2, 0.1]);
+console.log(JSON.stringify([m.value(x), Array.from(m.grad(x))]));`,
+      ) as [number, number[]];
       expect(out[0]).toBeCloseTo((jit(rosen)(x) as Tensor).item(), dtype === "float64" ? 10 : 3);
       expect(out[1]).toEqual(Array.from((grad(rosen)(x) as Tensor).data));
     }
-    const w = tensor([[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]);
+    const w = tensor([
+      [0.1, -0.2],
+      [0.3, 0.4],
+      [-0.5, 0.6],
+    ]);
     const mlp = (w: Tensor, x: Tensor) => max(tanh(matmul(x, w)));
     const xs = tensor([[1, 2, 3]]);
     const text = emitModule(mlp, [w, xs], { emit: ["valueAndGrad"] });
-    const out = runIsolated(text, `const r = m.valueAndGrad(new Float64Array([0.1, -0.2, 0.3, 0.4, -0.5, 0.6]), new Float64Array([1, 2, 3]));
-console.log(JSON.stringify([r[0], Array.from(r[1])]));`) as [number, number[]];
+    const out = runIsolated(
+      text,
+      `const r = m.valueAndGrad(new Float64Array([0.1, -0.2, 0.3, 0.4, -0.5, 0.6]), new Float64Array([1, 2, 3]));
+console.log(JSON.stringify([r[0], Array.from(r[1])]));`,
+    ) as [number, number[]];
     const [v, g] = valueAndGrad(mlp)(w, xs) as [Tensor, Tensor];
     expect(out[0]).toBeCloseTo(v.item(), 14);
     expect(out[1]).toEqual(Array.from(g.data));

@@ -37,14 +37,15 @@ function describeLeaf(leaf: number | Tensor): string {
  * a typed array, or (for several) an array of them mirroring the result's structure.
  */
 export function emitModule(f: AnyFunction, exampleArgs: readonly unknown[], options: EmitOptions = {}): string {
-  if (typeof f !== "function") throw new ArgumentError("emitModule: expected a function, got " + typeof f);
+  if (typeof f !== "function") throw new ArgumentError(`emitModule: expected a function, got ${typeof f}`);
   if (!Array.isArray(exampleArgs)) throw new ArgumentError("emitModule: expected the example arguments as an array");
   const emit = options.emit ?? ["value", "grad"];
   const parts: string[] = [];
   let needsRuntime = false;
   const names = new Set<string>();
   for (const kind of emit) {
-    if (!(kind in KINDS)) throw new ArgumentError(`emitModule: expected emit entries among ${Object.keys(KINDS).join(", ")}, got ${JSON.stringify(kind)}`);
+    if (!(kind in KINDS))
+      throw new ArgumentError(`emitModule: expected emit entries among ${Object.keys(KINDS).join(", ")}, got ${JSON.stringify(kind)}`);
     if (names.has(kind)) continue;
     names.add(kind);
     const compiled = new Compiled(KINDS[kind], f, options.argnums ?? 0, {});
@@ -56,7 +57,11 @@ export function emitModule(f: AnyFunction, exampleArgs: readonly unknown[], opti
     const { graph, dynamic, leaves } = compiled.traceAt(args);
     const program = optimize(toProgram(graph));
     const ret = literalTree(graph.outTree) ? (outs: string[]) => treeLiteral(graph.outTree, outs) : undefined;
-    const generated = programSource(program, { inlineConstants: true, ...(ret ? { ret } : {}), exactFloat32: options.exactFloat32 === true });
+    const generated = programSource(program, {
+      inlineConstants: true,
+      ...(ret ? { ret } : {}),
+      exactFloat32: options.exactFloat32 === true,
+    });
     if (generated.full.length > generated.source.length + 1) needsRuntime = true;
     const signature = dynamic.map((i) => describeLeaf(leaves[i]!)).join(", ");
     parts.push(`/** ${kind}(${signature}) */\nexport const ${kind} = (() => {\n${generated.source}\n})();`);
@@ -80,4 +85,3 @@ function mapLeaves(tree: unknown): unknown {
   if (tree !== null && typeof tree === "object") return Object.fromEntries(Object.entries(tree).map(([k, v]) => [k, mapLeaves(v)]));
   return tree;
 }
-

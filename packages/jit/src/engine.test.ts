@@ -1,9 +1,22 @@
 import { describe, expect, it } from "vitest";
-import {
-  add, ConcretizationError, cos, exp, greater, matmul, mul, sin, sub, sum, tanh, tensor, where, type Tensor,
-} from "@chainrule/ir";
+import { add, ConcretizationError, cos, exp, greater, matmul, mul, sin, sub, sum, tanh, tensor, where, type Tensor } from "@chainrule/ir";
 import * as ir from "@chainrule/ir";
-import { compileStats, engine, grad, hessian, interpreter, jacobian, jit, jvp, onCompile, resetCompileStats, valueAndGrad, vjp, hvp, type CompileEvent } from "./index.js";
+import {
+  compileStats,
+  engine,
+  grad,
+  hessian,
+  interpreter,
+  jacobian,
+  jit,
+  jvp,
+  onCompile,
+  resetCompileStats,
+  valueAndGrad,
+  vjp,
+  hvp,
+  type CompileEvent,
+} from "./index.js";
 
 const seed = (x: Tensor, y: Tensor) => mul(add(x, y), sub(x, y));
 
@@ -52,20 +65,38 @@ describe("jit engine", () => {
 
   it("every transformation agrees with the interpreter, including number-in/number-out and pytrees", () => {
     const f = (p: { w: Tensor; b: number }, x: Tensor) => sum(tanh(add(matmul(x, p.w), p.b)));
-    const p = { w: tensor([[0.1, 0.2], [0.3, -0.4]]), b: 0.5 };
+    const p = {
+      w: tensor([
+        [0.1, 0.2],
+        [0.3, -0.4],
+      ]),
+      b: 0.5,
+    };
     const x = tensor([[1, 2]]);
     const cases: [unknown, unknown][] = [
       [grad(f)(p, x), interpreter.grad(f)(p, x)],
       [valueAndGrad(f, [0, 1])(p, x), interpreter.valueAndGrad(f, [0, 1])(p, x)],
       [jacobian((v: Tensor) => mul(v, v))(tensor([1, 2])), interpreter.jacobian((v: Tensor) => mul(v, v))(tensor([1, 2]))],
-      [hessian((a: Tensor, b: Tensor) => mul(mul(a, a), b), [0, 1])(2, 3), interpreter.hessian((a: Tensor, b: Tensor) => mul(mul(a, a), b), [0, 1])(2, 3)],
+      [
+        hessian((a: Tensor, b: Tensor) => mul(mul(a, a), b), [0, 1])(2, 3),
+        interpreter.hessian((a: Tensor, b: Tensor) => mul(mul(a, a), b), [0, 1])(2, 3),
+      ],
       [jvp(seed, [3, 2], [1, 1]), interpreter.jvp(seed, [3, 2], [1, 1])],
-      [hvp((v: Tensor) => sum(mul(v, mul(v, v))), [tensor([1, 2])], [tensor([1, 0])]), interpreter.hvp((v: Tensor) => sum(mul(v, mul(v, v))), [tensor([1, 2])], [tensor([1, 0])])],
+      [
+        hvp((v: Tensor) => sum(mul(v, mul(v, v))), [tensor([1, 2])], [tensor([1, 0])]),
+        interpreter.hvp((v: Tensor) => sum(mul(v, mul(v, v))), [tensor([1, 2])], [tensor([1, 0])]),
+      ],
       [grad(seed, 1)(3, tensor(2)), interpreter.grad(seed, 1)(3, tensor(2))],
       [valueAndGrad(seed)(tensor(3), 2), interpreter.valueAndGrad(seed)(tensor(3), 2)],
     ];
     const plain = (v: unknown): unknown =>
-      v instanceof Object && "toArray" in (v as object) ? { tensor: (v as Tensor).toArray(), dtype: (v as Tensor).dtype } : Array.isArray(v) ? v.map(plain) : v !== null && typeof v === "object" ? Object.fromEntries(Object.entries(v).map(([k, w]) => [k, plain(w)])) : v;
+      v instanceof Object && "toArray" in (v as object)
+        ? { tensor: (v as Tensor).toArray(), dtype: (v as Tensor).dtype }
+        : Array.isArray(v)
+          ? v.map(plain)
+          : v !== null && typeof v === "object"
+            ? Object.fromEntries(Object.entries(v).map(([k, w]) => [k, plain(w)]))
+            : v;
     for (const [got, want] of cases) expect(plain(got)).toEqual(plain(want));
     const [value, pullback] = vjp(seed, 3, 2);
     expect(value).toBe(5);

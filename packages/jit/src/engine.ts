@@ -8,8 +8,28 @@
  * outermost call compiles one graph.
  */
 import {
-  ArgumentError, ConcretizationError, config, describeValue, flatten, leafCount, nextLevel, scalar, SPEC_VERSION, Tensor, Tracer, traceWith, unflatten,
-  type AnyFunction, type Argnums, type Engine, type GradientOf, type Graph, type Inputs, type JacobianTree, type Output, type TreeDef,
+  ArgumentError,
+  ConcretizationError,
+  config,
+  describeValue,
+  flatten,
+  leafCount,
+  nextLevel,
+  scalar,
+  SPEC_VERSION,
+  Tensor,
+  Tracer,
+  traceWith,
+  unflatten,
+  type AnyFunction,
+  type Argnums,
+  type Engine,
+  type GradientOf,
+  type Graph,
+  type Inputs,
+  type JacobianTree,
+  type Output,
+  type TreeDef,
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
 import { recordCompile, SignatureCache, stats } from "./cache.js";
@@ -122,7 +142,13 @@ export interface JitOptions extends CompileOptions {
  * Which outputs go into which donated tensors' buffers: each output (a tensor of rank ≥ 1) takes
  * the first unused donated tensor of its dtype and size.
  */
-function donationPlan(donate: readonly number[], defs: readonly TreeDef[], leaves: readonly (number | Tensor)[], outputs: CompiledGraph["outputs"], mask: readonly boolean[]): Entry["donation"] {
+function donationPlan(
+  donate: readonly number[],
+  defs: readonly TreeDef[],
+  leaves: readonly (number | Tensor)[],
+  outputs: CompiledGraph["outputs"],
+  mask: readonly boolean[],
+): Entry["donation"] {
   const candidates: number[] = [];
   let i = 0;
   defs.forEach((def, a) => {
@@ -149,7 +175,13 @@ function donationPlan(donate: readonly number[], defs: readonly TreeDef[], leave
  * arrays. A buffer a tensor does not own whole, a shared one, or one another input of this call
  * also reads is not donated.
  */
-function takeDonated(donation: NonNullable<Entry["donation"]>, leaves: readonly unknown[], dynamic: readonly number[], inputs: unknown[], outputs: number): (ArrayLike<number> | undefined)[] {
+function takeDonated(
+  donation: NonNullable<Entry["donation"]>,
+  leaves: readonly unknown[],
+  dynamic: readonly number[],
+  inputs: unknown[],
+  outputs: number,
+): (ArrayLike<number> | undefined)[] {
   const into = new Array<ArrayLike<number> | undefined>(outputs);
   // every leaf's buffer, read before any is moved
   const buffers = leaves.map((l) => (l instanceof Tensor ? l.data.buffer : undefined));
@@ -242,7 +274,7 @@ class Compiled {
       const { leaves: ls, def } = flatten(args[a], this.kind, `args[${a}]`);
       defs.push(def);
       const diff = positions === "all" || positions.has(a);
-      key += treeKey(def) + ":";
+      key += `${treeKey(def)}:`;
       for (const leaf of ls) {
         if (leaf instanceof Tracer) {
           stats.interpreted++;
@@ -250,7 +282,7 @@ class Compiled {
         }
         const isDynamic = diff || typeof leaf !== "number";
         if (isDynamic) dynamic.push(leaves.length);
-        key += leafKey(leaf, isDynamic) + ";";
+        key += `${leafKey(leaf, isDynamic)};`;
         leaves.push(leaf);
       }
       key += "|";
@@ -259,10 +291,15 @@ class Compiled {
     const inNum: boolean[] = [];
     const inRank0: boolean[] = [];
     const diffArgs: unknown[] =
-      this.kind === "jit" ? [] :
-      this.kind === "vjpValue" ? args :
-      this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback" ? [args[0]] :
-      (typeof this.argnums === "number" ? [this.argnums] : Array.isArray(this.argnums) ? (this.argnums as number[]) : []).map((a) => args[a]);
+      this.kind === "jit"
+        ? []
+        : this.kind === "vjpValue"
+          ? args
+          : this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback"
+            ? [args[0]]
+            : (typeof this.argnums === "number" ? [this.argnums] : Array.isArray(this.argnums) ? (this.argnums as number[]) : []).map(
+                (a) => args[a],
+              );
     for (const tree of diffArgs) {
       for (const leaf of flatten(tree, this.kind, "args").leaves) {
         inNum.push(typeof leaf === "number");
@@ -314,9 +351,16 @@ class Compiled {
     }
     const outputs = entry.compiled.outputs;
     const donation = entry.donation;
-    const raw = (donation === undefined ? entry.compiled.run(...inputs) : entry.compiled.runInto!(inputs, takeDonated(donation, leaves, dynamic, inputs, outputs.length))) as unknown[];
+    const raw = (
+      donation === undefined
+        ? entry.compiled.run(...inputs)
+        : entry.compiled.runInto!(inputs, takeDonated(donation, leaves, dynamic, inputs, outputs.length))
+    ) as unknown[];
     if (entry.outTree.kind === "number" || entry.outTree.kind === "tensor") return wrapOutput(raw[0], outputs[0]!, entry.mask[0]!);
-    return unflatten(entry.outTree, raw.map((v, i) => wrapOutput(v, outputs[i]!, entry.mask[i]!)));
+    return unflatten(
+      entry.outTree,
+      raw.map((v, i) => wrapOutput(v, outputs[i]!, entry.mask[i]!)),
+    );
   }
 
   /** Traces the transformation at `args` (concrete): the graph and how to read its outputs. */
@@ -335,10 +379,13 @@ class Compiled {
       }
     });
     const diffArgs: unknown[] =
-      this.kind === "jit" ? [] :
-      this.kind === "vjpValue" ? args :
-      this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback" ? [args[0]] :
-      (typeof this.argnums === "number" ? [this.argnums] : (this.argnums as number[])).map((a) => args[a]);
+      this.kind === "jit"
+        ? []
+        : this.kind === "vjpValue"
+          ? args
+          : this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback"
+            ? [args[0]]
+            : (typeof this.argnums === "number" ? [this.argnums] : (this.argnums as number[])).map((a) => args[a]);
     const inNum: boolean[] = [];
     const inRank0: boolean[] = [];
     for (const tree of diffArgs) {
@@ -351,7 +398,13 @@ class Compiled {
     return { graph, mask, dynamic, leaves };
   }
 
-  private traceGraph(defs: TreeDef[], leaves: (number | Tensor)[], dynamic: number[], inNum: boolean[], inRank0: boolean[]): { graph: Graph; mask: boolean[] } {
+  private traceGraph(
+    defs: TreeDef[],
+    leaves: (number | Tensor)[],
+    dynamic: number[],
+    inNum: boolean[],
+    inRank0: boolean[],
+  ): { graph: Graph; mask: boolean[] } {
     const rec: FRecord = { num: [], rank0: [] };
     const fw = recordOutputs(this.f, rec);
     const traced = dynamic.map((i) => {
@@ -377,7 +430,15 @@ class Compiled {
     return { graph, mask: outputMask(this.kind, inNum, inRank0, rec, graph.outputs.length) };
   }
 
-  private compile(args: unknown[], defs: TreeDef[], leaves: (number | Tensor)[], dynamic: number[], inNum: boolean[], inRank0: boolean[], key: string): Entry {
+  private compile(
+    args: unknown[],
+    defs: TreeDef[],
+    leaves: (number | Tensor)[],
+    dynamic: number[],
+    inNum: boolean[],
+    inRank0: boolean[],
+    key: string,
+  ): Entry {
     const started = performance.now();
     let traced: { graph: Graph; mask: boolean[] };
     try {
@@ -388,13 +449,17 @@ class Compiled {
     const { graph, mask } = traced;
     const compiled = compileGraph(graph, this.options);
     const donate = this.kind === "jit" ? this.options.donate : undefined;
-    const donation = donate !== undefined && compiled.runInto !== undefined ? donationPlan(donate, defs, leaves, compiled.outputs, mask) : undefined;
+    const donation =
+      donate !== undefined && compiled.runInto !== undefined ? donationPlan(donate, defs, leaves, compiled.outputs, mask) : undefined;
     const entry: Entry = { compiled, outTree: graph.outTree, mask, dynamic, ...(donation === undefined ? {} : { donation }) };
     this.cache.set(key, entry);
     const signature = describeSignature(key);
     recordCompile({
       transform: this.kind,
-      reason: this.cache.lastSignature === undefined ? "first call" : `signature changed: ${describeSignature(this.cache.lastSignature)} → ${signature}`,
+      reason:
+        this.cache.lastSignature === undefined
+          ? "first call"
+          : `signature changed: ${describeSignature(this.cache.lastSignature)} → ${signature}`,
       signature,
       nodes: compiled.nodeCount,
       optimizedNodes: compiled.optimizedNodeCount,
@@ -402,14 +467,20 @@ class Compiled {
     });
     this.cache.lastSignature = key;
     // scalar fast path: every argument a dynamic JS number and every result a JS number
-    if (this.fast === undefined && leaves.every((l) => typeof l === "number") && dynamic.length === leaves.length && args.every((a) => typeof a === "number") && mask.every(Boolean) && literalTree(graph.outTree)) {
+    if (
+      this.fast === undefined &&
+      leaves.every((l) => typeof l === "number") &&
+      dynamic.length === leaves.length &&
+      args.every((a) => typeof a === "number") &&
+      mask.every(Boolean) &&
+      literalTree(graph.outTree)
+    ) {
       const fast = compileGraph(graph, { ...this.options, ret: (outs) => treeLiteral(graph.outTree, outs) });
       this.fast = fast.run as (...xs: number[]) => unknown;
       this.onFast?.(this.fast, args.length);
     }
     return entry;
   }
-
 }
 
 /**
@@ -429,7 +500,11 @@ function withPlace(error: unknown): unknown {
 }
 
 function countLeaves(def: TreeDef): number {
-  return def.kind === "number" || def.kind === "tensor" ? 1 : def.kind === "none" ? 0 : def.children.reduce((n, c) => n + countLeaves(c), 0);
+  return def.kind === "number" || def.kind === "tensor"
+    ? 1
+    : def.kind === "none"
+      ? 0
+      : def.children.reduce((n, c) => n + countLeaves(c), 0);
 }
 
 function literalTree(def: TreeDef): boolean {
@@ -446,7 +521,13 @@ function describeSignature(key: string): string {
   return `(${key
     .split("|")
     .filter((s) => s.length > 0)
-    .map((arg) => arg.slice(arg.indexOf(":") + 1).split(";").filter(Boolean).join(", "))
+    .map((arg) =>
+      arg
+        .slice(arg.indexOf(":") + 1)
+        .split(";")
+        .filter(Boolean)
+        .join(", "),
+    )
     .join("; ")})`;
 }
 
@@ -482,7 +563,11 @@ function checkFunction(op: string, f: unknown): void {
  * that no transformation is active and NaN-debug is off) and calls the compiled scalar function
  * directly; anything else goes to the general path.
  */
-function makeDispatcher(fast: (...xs: number[]) => unknown, arity: number, slow: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+function makeDispatcher(
+  fast: (...xs: number[]) => unknown,
+  arity: number,
+  slow: (...args: unknown[]) => unknown,
+): (...args: unknown[]) => unknown {
   const params = Array.from({ length: arity }, (_, i) => `a${i}`);
   const checks = params.map((p) => ` && typeof ${p} === "number"`).join("");
   const source = `"use strict"; return function dispatch(${params.join(", ")}) {
@@ -492,7 +577,9 @@ function makeDispatcher(fast: (...xs: number[]) => unknown, arity: number, slow:
   }
   return slow.apply(null, arguments);
 };`;
-  return new Function("fast", "slow", "nextLevel", "config", "stats", source)(fast, slow, nextLevel, config, stats) as (...args: unknown[]) => unknown;
+  return new Function("fast", "slow", "nextLevel", "config", "stats", source)(fast, slow, nextLevel, config, stats) as (
+    ...args: unknown[]
+  ) => unknown;
 }
 
 function wrap(c: Compiled): CompiledFunction {
@@ -501,9 +588,7 @@ function wrap(c: Compiled): CompiledFunction {
   c.onFast = (fast, arity) => {
     dispatch = makeDispatcher(fast, arity, slow);
   };
-  const fn = function (...args: unknown[]) {
-    return dispatch(...args);
-  } as CompiledFunction;
+  const fn = ((...args: unknown[]) => dispatch(...args)) as CompiledFunction;
   Object.defineProperty(fn, "source", { get: () => lastSourceOf(c) });
   Object.defineProperty(fn, "cacheSize", { get: () => c.cache.size });
   Object.defineProperty(fn, "wat", { get: () => lastCompiledOf(c)?.wat?.() });
@@ -533,7 +618,8 @@ export function jit<F extends AnyFunction>(f: F, options: JitOptions = {}): Comp
 /** The per-function kernel options (`threads`, `kernels`) of `op`, checked. */
 function checkKernelOptions(op: string, options: JitOptions): void {
   checkKernelSettings(op, options as Record<string, unknown>, ["threads"]);
-  if (options.kernels !== undefined && typeof options.kernels !== "boolean") throw new ArgumentError(`${op}: expected kernels to be a boolean, got ${describeValue(options.kernels)}`);
+  if (options.kernels !== undefined && typeof options.kernels !== "boolean")
+    throw new ArgumentError(`${op}: expected kernels to be a boolean, got ${describeValue(options.kernels)}`);
 }
 
 function transform(kind: Kind, op: string) {
@@ -548,9 +634,15 @@ function transform(kind: Kind, op: string) {
 const perFunction = new WeakMap<AnyFunction, Map<Kind, Compiled>>();
 function compiledFor(kind: Kind, f: AnyFunction): Compiled {
   let byKind = perFunction.get(f);
-  if (byKind === undefined) perFunction.set(f, (byKind = new Map()));
+  if (byKind === undefined) {
+    byKind = new Map();
+    perFunction.set(f, byKind);
+  }
   let c = byKind.get(kind);
-  if (c === undefined) byKind.set(kind, (c = new Compiled(kind, f, 0, {})));
+  if (c === undefined) {
+    c = new Compiled(kind, f, 0, {});
+    byKind.set(kind, c);
+  }
   return c;
 }
 
@@ -581,7 +673,9 @@ export const hessian = transform("hessian", "hessian") as <F extends AnyFunction
 export const jvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
   checkFunction("jvp", f);
   if (!Array.isArray(primals) || !Array.isArray(tangents)) {
-    throw new ArgumentError(`jvp: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`);
+    throw new ArgumentError(
+      `jvp: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`,
+    );
   }
   return compiledFor("jvp", f).call([primals, tangents]);
 }) as Engine["jvp"];

@@ -2,7 +2,20 @@
  * @chainrule/jit — traces functions to graphs, differentiates them as graphs, optimizes them and
  * compiles them to JavaScript with `new Function`; `emitModule` exports the code as a module.
  */
-export { engine, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp, jit, type CompiledFunction, type Inspectable, type JitOptions } from "./engine.js";
+export {
+  engine,
+  grad,
+  valueAndGrad,
+  jvp,
+  vjp,
+  jacobian,
+  hessian,
+  hvp,
+  jit,
+  type CompiledFunction,
+  type Inspectable,
+  type JitOptions,
+} from "./engine.js";
 export { compileStats, resetCompileStats, onCompile, type CompileStats, type CompileEvent } from "./cache.js";
 export { compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
 export { interpreter } from "./ad.js";

@@ -5,15 +5,35 @@
  * The interpreter calls a rule only when some input tangent is non-zero and the output is float.
  */
 import {
-  add, bind, div, equal, greater, less, log, mul, neg, sign, sub, sum, where, cos, sin, reshape,
-  type Params, type Primitive, type Tensor,
+  add,
+  bind,
+  div,
+  equal,
+  greater,
+  less,
+  log,
+  mul,
+  neg,
+  sign,
+  sub,
+  sum,
+  where,
+  cos,
+  sin,
+  reshape,
+  type Params,
+  type Primitive,
+  type Tensor,
 } from "@chainrule/ir";
 import { expand, instantiate, keepShape, lit, type Zeroable } from "./rule-helpers.js";
 
 export type JvpRule<P extends Primitive> = (x: Tensor[], dx: Zeroable[], params: Params<P>, y: Tensor) => Zeroable;
 
 /** A rule for a unary op whose tangent is `dx · f'(x)`. */
-const unary = (rule: (x: Tensor, dx: Tensor, y: Tensor) => Tensor): JvpRule<Primitive> => (x, dx, _p, y) => rule(x[0]!, dx[0]!, y);
+const unary =
+  (rule: (x: Tensor, dx: Tensor, y: Tensor) => Tensor): JvpRule<Primitive> =>
+  (x, dx, _p, y) =>
+    rule(x[0]!, dx[0]!, y);
 
 const zero: JvpRule<Primitive> = () => null;
 
@@ -110,13 +130,16 @@ export const JVP_RULES: { [P in Primitive]: JvpRule<P> } = {
   broadcastTo: (_x, [dx], params) => bind("broadcastTo", [dx!], params),
   slice: (_x, [dx], params) => bind("slice", [dx!], params),
   pad: (_x, [dx], params) => bind("pad", [dx!], params),
-  concat: (x, dx, params) => bind("concat", dx.map((d, i) => instantiate(d, x[i]!)), params),
+  concat: (x, dx, params) =>
+    bind(
+      "concat",
+      dx.map((d, i) => instantiate(d, x[i]!)),
+      params,
+    ),
   gather: ([, indices], [dx], params) => bind("gather", [dx!, indices!], params),
   scatterAdd: ([, indices], [du], params) => bind("scatterAdd", [du!, indices!], params),
   // d(A·B) = dA·B + A·dB
-  matmul: ([a, b], [da, db], _p, y) =>
-    total(y, da && bind("matmul", [da, b!], {}), db && bind("matmul", [a!, db], {})),
+  matmul: ([a, b], [da, db], _p, y) => total(y, da && bind("matmul", [da, b!], {}), db && bind("matmul", [a!, db], {})),
   // stopGradient: zero derivative
   stopGradient: zero,
 };
-

@@ -32,7 +32,8 @@ function checkAll(graph: Graph, inputs: Tensor[], extra: CompileOptions = {}): v
     // run twice: pooled buffers must not leak state between calls
     const again = runCompiled(compileGraph(graph, { ...options, ...extra }), inputs);
     got.forEach((t, i) => {
-      if (!same(t, want[i]!) || !same(again[i]!, want[i]!)) throw new Error(`${name}: output ${i} differs: ${Array.from(t.data)} vs ${Array.from(want[i]!.data)}`);
+      if (!same(t, want[i]!) || !same(again[i]!, want[i]!))
+        throw new Error(`${name}: output ${i} differs: ${Array.from(t.data)} vs ${Array.from(want[i]!.data)}`);
     });
   }
 }
@@ -56,25 +57,73 @@ function randomProgram(seed: number) {
     for (let k = 0; k < 12; k++) {
       const a = pick(pool);
       const b = pick(pool);
-      const op = pick(["add", "mul", "sub", "div", "tanh", "sin", "exp", "max", "where", "slice", "pad", "transpose", "sum", "neg", "sqrtabs", "cse"]);
+      const op = pick([
+        "add",
+        "mul",
+        "sub",
+        "div",
+        "tanh",
+        "sin",
+        "exp",
+        "max",
+        "where",
+        "slice",
+        "pad",
+        "transpose",
+        "sum",
+        "neg",
+        "sqrtabs",
+        "cse",
+      ]);
       let r: Tensor;
       switch (op) {
-        case "add": r = ir.add(a, b); break;
-        case "mul": r = ir.mul(a, pick([b, ir.tensor(0.5), ir.tensor(1)])); break;
-        case "sub": r = ir.sub(a, b); break;
-        case "div": r = ir.div(a, ir.add(ir.mul(b, b), 1)); break;
-        case "tanh": r = ir.tanh(a); break;
-        case "sin": r = ir.sin(a); break;
-        case "exp": r = ir.exp(ir.tanh(a)); break;
-        case "max": r = ir.maximum(a, b); break;
-        case "where": r = ir.where(ir.greater(a, b), a, ir.neg(b)); break;
-        case "slice": r = ir.pad(ir.slice(a, [1, 0], [3, 3]), [1, 0]) as Tensor; break;
-        case "pad": r = ir.add(ir.slice(ir.concat([a, b], 0), [1, 0], [4, 4]), a); break;
-        case "transpose": r = ir.transpose(ir.transpose(a)); break;
-        case "sum": r = ir.mul(a, ir.sum(b)); break;
-        case "neg": r = ir.neg(ir.neg(a)); break;
-        case "sqrtabs": r = ir.sqrt(ir.abs(a)); break;
-        default: r = ir.add(ir.mul(a, b), ir.mul(a, b));
+        case "add":
+          r = ir.add(a, b);
+          break;
+        case "mul":
+          r = ir.mul(a, pick([b, ir.tensor(0.5), ir.tensor(1)]));
+          break;
+        case "sub":
+          r = ir.sub(a, b);
+          break;
+        case "div":
+          r = ir.div(a, ir.add(ir.mul(b, b), 1));
+          break;
+        case "tanh":
+          r = ir.tanh(a);
+          break;
+        case "sin":
+          r = ir.sin(a);
+          break;
+        case "exp":
+          r = ir.exp(ir.tanh(a));
+          break;
+        case "max":
+          r = ir.maximum(a, b);
+          break;
+        case "where":
+          r = ir.where(ir.greater(a, b), a, ir.neg(b));
+          break;
+        case "slice":
+          r = ir.pad(ir.slice(a, [1, 0], [3, 3]), [1, 0]) as Tensor;
+          break;
+        case "pad":
+          r = ir.add(ir.slice(ir.concat([a, b], 0), [1, 0], [4, 4]), a);
+          break;
+        case "transpose":
+          r = ir.transpose(ir.transpose(a));
+          break;
+        case "sum":
+          r = ir.mul(a, ir.sum(b));
+          break;
+        case "neg":
+          r = ir.neg(ir.neg(a));
+          break;
+        case "sqrtabs":
+          r = ir.sqrt(ir.abs(a));
+          break;
+        default:
+          r = ir.add(ir.mul(a, b), ir.mul(a, b));
       }
       if (r.shape.join() === "3,4") pool.push(r);
     }
@@ -85,7 +134,11 @@ function randomProgram(seed: number) {
 
 describe("optimizations preserve results", () => {
   it("100 random programs and 25 of their gradients, every pass toggled", { timeout: 120_000 }, () => {
-    const x = tensor([[0.5, -1, 2, 0], [1.5, -0.25, 3, -2], [0.1, 0.2, -0.3, 4]]);
+    const x = tensor([
+      [0.5, -1, 2, 0],
+      [1.5, -0.25, 3, -2],
+      [0.1, 0.2, -0.3, 4],
+    ]);
     const y = tensor([0.3, -0.7, 1.1, 0]);
     for (let seed = 1; seed <= 100; seed++) {
       const f = randomProgram(seed);
@@ -121,7 +174,14 @@ describe("optimizations preserve results", () => {
   });
 
   it("float32 with exactFloat32 matches the eager kernels bit for bit; the default is within f32 rounding", { timeout: 60_000 }, () => {
-    const x = tensor([[0.5, -1, 2, 0], [1.5, -0.25, 3, -2], [0.1, 0.2, -0.3, 4]], { dtype: "float32" });
+    const x = tensor(
+      [
+        [0.5, -1, 2, 0],
+        [1.5, -0.25, 3, -2],
+        [0.1, 0.2, -0.3, 4],
+      ],
+      { dtype: "float32" },
+    );
     const y = tensor([0.3, -0.7, 1.1, 0], { dtype: "float32" });
     for (let seed = 1; seed <= 40; seed++) {
       const graph = trace(randomProgram(seed) as never, x, y);
@@ -156,14 +216,20 @@ describe("optimizations preserve results", () => {
   });
 
   it("fusion makes one loop of an elementwise chain with broadcasting; buffers are reused by liveness", () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const chain = (x: Tensor) => ir.sum(ir.tanh(ir.add(ir.mul(x, tensor([1, 2, 3])), ir.sin(x))));
     const fused = compileGraph(trace(chain as never, x));
     expect(fused.fusedLoops).toBe(1);
     expect(fused.pooledBytes).toBe(0);
     expect(compileGraph(trace(chain as never, x), { fuse: false }).fusedLoops).toBeGreaterThan(3);
     // a chain through matmuls: intermediates die young, so few buffers are needed
-    const w = tensor([[0.5, -0.5], [0.25, 1]]);
+    const w = tensor([
+      [0.5, -0.5],
+      [0.25, 1],
+    ]);
     const deep = (w: Tensor) => {
       let h = w;
       for (let k = 0; k < 8; k++) h = ir.tanh(ir.matmul(h, w));
@@ -177,7 +243,10 @@ describe("optimizations preserve results", () => {
   });
 
   it("after the first call nothing is allocated but the returned arrays", () => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const g = (x: Tensor) => interpreter.grad((v: Tensor) => ir.sum(ir.tanh(ir.matmul(v, ir.transpose(v)))))(x) as Tensor;
     const c = compileGraph(trace(g as never, x));
     const body = c.source.slice(c.source.indexOf("return function compiled"));

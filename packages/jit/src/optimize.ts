@@ -32,7 +32,14 @@ export function toProgram(graph: Graph): Program {
   return {
     inputs: graph.inputs.map((i) => ({ id: i.id, shape: i.shape.slice(), dtype: i.dtype })),
     constants: new Map(graph.constants.map((c) => [c.id, c.value])),
-    nodes: graph.nodes.map((n) => ({ id: n.id, op: n.op, inputs: n.inputs.slice(), params: n.params, shape: n.shape.slice(), dtype: n.dtype })),
+    nodes: graph.nodes.map((n) => ({
+      id: n.id,
+      op: n.op,
+      inputs: n.inputs.slice(),
+      params: n.params,
+      shape: n.shape.slice(),
+      dtype: n.dtype,
+    })),
     outputs: graph.outputs.slice(),
   };
 }
@@ -168,9 +175,9 @@ function cse(p: Program): boolean {
   for (const n of p.nodes) {
     if (replace.size > 0) n.inputs = n.inputs.map((id) => replace.get(id) ?? id);
     // op, inputs and params determine the result (shape and dtype included)
-    let key = n.op + "|" + n.inputs.join(",");
+    let key = `${n.op}|${n.inputs.join(",")}`;
     for (const _ in n.params) {
-      key += "|" + JSON.stringify(n.params);
+      key += `|${JSON.stringify(n.params)}`;
       break;
     }
     const known = seen.get(key);

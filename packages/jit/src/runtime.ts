@@ -4,7 +4,7 @@
  * these functions with numbers and identifiers it formatted itself. The same text is embedded
  * in modules written by `emitModule`, which is why it is a string and not TypeScript.
  */
-export const RUNTIME_SOURCE = String.raw`
+export const RUNTIME_SOURCE = `
 function rt_reduce(x, shape, reduced, out, isMax) {
   const rank = shape.length;
   out.fill(isMax ? -Infinity : 0);

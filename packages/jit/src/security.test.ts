@@ -11,6 +11,7 @@ const g = globalThis as { __pwned?: number };
 const PAYLOADS = [
   `x); globalThis.__pwned = 1; (`,
   `"; globalThis.__pwned = 1; "`,
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template-literal payload, as a plain string on purpose
   "`${globalThis.__pwned = 1}`",
   `*/ globalThis.__pwned = 1; /*`,
   `\n globalThis.__pwned = 1; //`,
@@ -36,7 +37,10 @@ function baseGraph(): Record<string, unknown> {
   return {
     format: GRAPH_FORMAT,
     version: GRAPH_FORMAT_VERSION,
-    inputs: [{ id: 0, shape: [2], dtype: "float64", name: "x" }, { id: 1, shape: [], dtype: "float64" }],
+    inputs: [
+      { id: 0, shape: [2], dtype: "float64", name: "x" },
+      { id: 1, shape: [], dtype: "float64" },
+    ],
     constants: [{ id: 2, shape: [2], dtype: "float64", data: [1.5, -2] }],
     nodes: [
       { id: 3, op: "mul", inputs: [0, 2], params: {}, shape: [2], dtype: "float64" },
@@ -69,7 +73,21 @@ function mutate(graph: Record<string, unknown>, random: () => number): void {
   ];
   const nodes = graph.nodes as Record<string, unknown>[];
   const node = pick(nodes);
-  const target = pick(["inputName", "op", "params", "paramValue", "constData", "dtype", "shape", "id", "inputs", "outputs", "treeKey", "treeKind", "format"]);
+  const target = pick([
+    "inputName",
+    "op",
+    "params",
+    "paramValue",
+    "constData",
+    "dtype",
+    "shape",
+    "id",
+    "inputs",
+    "outputs",
+    "treeKey",
+    "treeKind",
+    "format",
+  ]);
   const value = pick(hostile);
   switch (target) {
     case "inputName":
@@ -153,16 +171,32 @@ describe("security: generated code holds only numbers and identifiers the JIT ma
   });
 
   it("extreme constants are formatted exactly (NaN, ±Infinity, −0, subnormals, 1e308)", () => {
-    const values = [Number.NaN, Infinity, -Infinity, -0, 5e-324, -5e-324, 1e308, -1.7976931348623157e308, 0.1, 1 / 3, 123456789012345680000];
+    const values = [
+      Number.NaN,
+      Infinity,
+      -Infinity,
+      -0,
+      5e-324,
+      -5e-324,
+      1e308,
+      -1.7976931348623157e308,
+      0.1,
+      1 / 3,
+      123456789012345680000,
+    ];
     for (const v of values) {
       const graph = baseGraph();
-      (graph.constants as Record<string, unknown>[])[0]!.data = [v, v].map((x) => (Number.isNaN(x) ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : x));
+      (graph.constants as Record<string, unknown>[])[0]!.data = [v, v].map((x) =>
+        Number.isNaN(x) ? "NaN" : x === Infinity ? "Infinity" : x === -Infinity ? "-Infinity" : x,
+      );
       graph.outTree = { kind: "array", children: [{ kind: "tensor" }, { kind: "tensor" }] };
       const parsed = parseGraph(graph);
       const inputs = [new Tensor("float64", [2], new Float64Array([1, -2])), new Tensor("float64", [], new Float64Array([-0]))];
       const got = runCompiled(compileGraph(parsed), inputs).map((t) => Array.from(t.data));
       const want = evalGraph(parsed, inputs).map((t) => Array.from(t.data));
-      expect(got.map((a) => a.map((x) => Object.is(x, -0) ? "-0" : x))).toEqual(want.map((a) => a.map((x) => Object.is(x, -0) ? "-0" : x)));
+      expect(got.map((a) => a.map((x) => (Object.is(x, -0) ? "-0" : x)))).toEqual(
+        want.map((a) => a.map((x) => (Object.is(x, -0) ? "-0" : x))),
+      );
     }
   });
 });

@@ -4,13 +4,34 @@
  * e.g. for integer inputs). Written with ir ops, so an enclosing transformation differentiates
  * the backward pass again (higher orders). Called only for float outputs.
  */
-import { add, bind, cos, div, equal, greater, less, log, mul, neg, reshape, sign, sin, sub, where, type Params, type Primitive, type Tensor } from "@chainrule/ir";
+import {
+  add,
+  bind,
+  cos,
+  div,
+  equal,
+  greater,
+  less,
+  log,
+  mul,
+  neg,
+  reshape,
+  sign,
+  sin,
+  sub,
+  where,
+  type Params,
+  type Primitive,
+  type Tensor,
+} from "@chainrule/ir";
 import { cast, maxWeights } from "./jvp-rules.js";
 import { inversePerm, keepShape, lit, swapLast, unbroadcast, type Zeroable } from "./rule-helpers.js";
 
 export type VjpRule<P extends Primitive> = (ct: Tensor, x: Tensor[], params: Params<P>, y: Tensor) => Zeroable[];
 
-const unary = (rule: (ct: Tensor, x: Tensor, y: Tensor) => Tensor): VjpRule<Primitive> => (ct, x, _p, y) => [rule(ct, x[0]!, y)];
+const unary =
+  (rule: (ct: Tensor, x: Tensor, y: Tensor) => Tensor): VjpRule<Primitive> =>
+  (ct, x, _p, y) => [rule(ct, x[0]!, y)];
 
 const none: VjpRule<Primitive> = (_ct, x) => x.map(() => null);
 
@@ -70,11 +91,7 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
   equal: none,
   notEqual: none,
   // ā = where(c, ȳ, 0), b̄ = where(c, 0, ȳ)
-  where: (ct, [c, a, b]) => [
-    null,
-    unbroadcast(where(c!, ct, lit(0, ct)), a!.shape),
-    unbroadcast(where(c!, lit(0, ct), ct), b!.shape),
-  ],
+  where: (ct, [c, a, b]) => [null, unbroadcast(where(c!, ct, lit(0, ct)), a!.shape), unbroadcast(where(c!, lit(0, ct), ct), b!.shape)],
   // x̄ = cast(ȳ) back to the input's float type (no cotangent for integer inputs)
   cast: (ct, [x]) => [x!.dtype === "float32" || x!.dtype === "float64" ? cast(ct, x!.dtype) : null],
   // x̄ = ȳ broadcast over the summed axes

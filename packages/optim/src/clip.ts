@@ -32,7 +32,10 @@ export function clipByGlobalNorm<G>(grads: G, maxNorm: number): G {
   for (const v of values) for (let k = 0; k < v.length; k++) sum += v[k]! * v[k]!;
   const coefficient = limit / (Math.sqrt(sum) + 1e-6);
   if (coefficient >= 1) return grads;
-  return rebuild<G>(flat, values.map((v) => Array.from(v, (x) => x * coefficient)));
+  return rebuild<G>(
+    flat,
+    values.map((v) => Array.from(v, (x) => x * coefficient)),
+  );
 }
 
 /** Clamps every gradient element to [−maxValue, maxValue] (torch clip_grad_value_). */
@@ -40,7 +43,10 @@ export function clipByValue<G>(grads: G, maxValue: number): G {
   const op = "clipByValue";
   const limit = checkNonNegative(op, "maxValue", maxValue);
   const { flat, values } = gradLeaves(op, grads);
-  return rebuild<G>(flat, values.map((v) => Array.from(v, (x) => Math.min(limit, Math.max(-limit, x)))));
+  return rebuild<G>(
+    flat,
+    values.map((v) => Array.from(v, (x) => Math.min(limit, Math.max(-limit, x)))),
+  );
 }
 
 export interface ClipOptions {
@@ -53,7 +59,8 @@ export function withClipping<S extends OptimizerState>(inner: Optimizer<S>, opti
   if (options.maxNorm === undefined && options.maxValue === undefined) {
     throw new ArgumentError("withClipping: expected maxNorm and/or maxValue, got neither");
   }
-  if (inner.name === "lbfgs") throw new ArgumentError("withClipping: expected a first-order optimizer, got lbfgs (its line search needs true gradients)");
+  if (inner.name === "lbfgs")
+    throw new ArgumentError("withClipping: expected a first-order optimizer, got lbfgs (its line search needs true gradients)");
   const clip = (grads: unknown): unknown => {
     let g = grads;
     if (options.maxValue !== undefined) g = clipByValue(g, options.maxValue);
@@ -65,10 +72,15 @@ export function withClipping<S extends OptimizerState>(inner: Optimizer<S>, opti
     init: (params) => inner.init(params),
     update: (grads, state, params, updateOptions?: UpdateOptions) => inner.update(clip(grads), state, params, updateOptions),
     step<P>(objective: Objective<P>, state: S, params: P, updateOptions?: UpdateOptions): StepResult<P, S> {
-      return inner.step((p: P) => {
-        const { loss, grads } = objective(p);
-        return { loss, grads: clip(grads) };
-      }, state, params, updateOptions);
+      return inner.step(
+        (p: P) => {
+          const { loss, grads } = objective(p);
+          return { loss, grads: clip(grads) };
+        },
+        state,
+        params,
+        updateOptions,
+      );
     },
   };
 }

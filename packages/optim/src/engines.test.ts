@@ -30,7 +30,19 @@ import { describe, expect, it, vi } from "vitest";
 
 // training runs take seconds, more on a loaded machine: no timing assertions, generous timeouts
 vi.setConfig({ testTimeout: 120_000 });
-import { adagrad, adam, adamw, cosineAnnealing, lbfgs, minimize, rmsprop, sgd, type MinimizeOptions, type Optimizer, type OptimizerState } from "./index.js";
+import {
+  adagrad,
+  adam,
+  adamw,
+  cosineAnnealing,
+  lbfgs,
+  minimize,
+  rmsprop,
+  sgd,
+  type MinimizeOptions,
+  type Optimizer,
+  type OptimizerState,
+} from "./index.js";
 
 const ENGINES: [string, Engine][] = [
   ["forward", forward],
@@ -46,7 +58,10 @@ interface Quad {
   w: Tensor;
   c: number;
 }
-const A2 = tensor([[3, 1], [1, 2]]);
+const A2 = tensor([
+  [3, 1],
+  [1, 2],
+]);
 const AC = tensor([0, 0.5]);
 const BW = tensor([1, -2.75]);
 const BC = -0.5;
@@ -61,7 +76,11 @@ const QUADRATIC_RUNS: [string, () => Optimizer<OptimizerState>, number][] = [
   ["sgd nesterov", () => sgd({ lr: 0.05, momentum: 0.9, nesterov: true }), 300],
   ["adam", () => adam({ lr: cosineAnnealing({ init: 0.1, steps: 600 }) }), 600],
   ["adam amsgrad", () => adam({ lr: cosineAnnealing({ init: 0.1, steps: 600 }), amsgrad: true }), 600],
-  ["adamw (weightDecay 0: decay would move the minimum)", () => adamw({ lr: cosineAnnealing({ init: 0.1, steps: 600 }), weightDecay: 0 }), 600],
+  [
+    "adamw (weightDecay 0: decay would move the minimum)",
+    () => adamw({ lr: cosineAnnealing({ init: 0.1, steps: 600 }), weightDecay: 0 }),
+    600,
+  ],
   ["rmsprop", () => rmsprop({ lr: cosineAnnealing({ init: 0.02, steps: 1000 }) }), 1000],
   ["rmsprop centered + momentum", () => rmsprop({ lr: cosineAnnealing({ init: 0.01, steps: 1000 }), centered: true, momentum: 0.5 }), 1000],
   ["adagrad", () => adagrad({ lr: 0.5 }), 500],
@@ -117,9 +136,16 @@ for (const [name, engine] of ENGINES) {
     it("float32 params stay float32 through training", () => {
       const target = tensor([1, -2, 0.5], { dtype: "float32" });
       const loss = (w: Tensor) => sum(square(sub(w, target)));
-      const optimizers: Optimizer<OptimizerState>[] = [adam({ lr: cosineAnnealing({ init: 0.1, steps: 300 }) }), lbfgs({ lineSearch: "strongWolfe" })];
+      const optimizers: Optimizer<OptimizerState>[] = [
+        adam({ lr: cosineAnnealing({ init: 0.1, steps: 300 }) }),
+        lbfgs({ lineSearch: "strongWolfe" }),
+      ];
       for (const optimizer of optimizers) {
-        const result = train(loss, tensor([0, 0, 0], { dtype: "float32" }), { engine, optimizer, steps: optimizer.name === "lbfgs" ? 3 : 300 });
+        const result = train(loss, tensor([0, 0, 0], { dtype: "float32" }), {
+          engine,
+          optimizer,
+          steps: optimizer.name === "lbfgs" ? 3 : 300,
+        });
         expect(result.params.dtype).toBe("float32");
         expect(result.params.data).toBeInstanceOf(Float32Array);
         Array.from(result.params.data).forEach((v, i) => expect(Math.abs(v - target.data[i]!), optimizer.name).toBeLessThan(1e-4));
@@ -143,7 +169,9 @@ for (const [name, engine] of ENGINES) {
       const loss = ({ w, b }: { w: Tensor; b: number }) => mean(log1p(exp(neg(mul(sign, add(matmul(x, w), b))))));
       const result = train(loss, { w: tensor([0, 0]), b: 0 }, { engine, optimizer: sgd({ lr: 0.5, momentum: 0.9 }), steps: 200 });
       const { w, b } = result.params;
-      const correct = labels.filter((label, i) => Math.sign(w.data[0]! * x.data[2 * i]! + w.data[1]! * x.data[2 * i + 1]! + b) === label).length;
+      const correct = labels.filter(
+        (label, i) => Math.sign(w.data[0]! * x.data[2 * i]! + w.data[1]! * x.data[2 * i + 1]! + b) === label,
+      ).length;
       expect(correct / labels.length).toBeGreaterThanOrEqual(0.95);
       expect(result.loss).toBeLessThan(result.losses[0]!);
     });

@@ -6,7 +6,17 @@
  */
 import { ArgumentError } from "@chainrule/ir";
 import { checkNonNegative, flattenGrads, flattenParams, rebuild, type FlatTree } from "./leaves.js";
-import { checkState, currentLearningRate, plainBuffer, type LearningRate, type Objective, type Optimizer, type OptimizerState, type StepResult, type UpdateOptions } from "./optimizer.js";
+import {
+  checkState,
+  currentLearningRate,
+  plainBuffer,
+  type LearningRate,
+  type Objective,
+  type Optimizer,
+  type OptimizerState,
+  type StepResult,
+  type UpdateOptions,
+} from "./optimizer.js";
 
 export interface LbfgsOptions {
   /** Step length (default 1). */
@@ -61,13 +71,22 @@ function sumAbs(a: ArrayLike<number>): number {
 }
 
 /** Minimizer of the cubic interpolating (x1, f1, g1), (x2, f2, g2), clamped to bounds (torch `_cubic_interpolate`). */
-export function cubicInterpolate(x1: number, f1: number, g1: number, x2: number, f2: number, g2: number, bounds?: readonly [number, number]): number {
+export function cubicInterpolate(
+  x1: number,
+  f1: number,
+  g1: number,
+  x2: number,
+  f2: number,
+  g2: number,
+  bounds?: readonly [number, number],
+): number {
   const [lo, hi] = bounds ?? (x1 <= x2 ? [x1, x2] : [x2, x1]);
   const d1 = g1 + g2 - (3 * (f1 - f2)) / (x1 - x2);
   const d2Square = d1 * d1 - g1 * g2;
   if (d2Square >= 0) {
     const d2 = Math.sqrt(d2Square);
-    const minPos = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2)) : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+    const minPos =
+      x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2)) : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
     return Math.min(Math.max(minPos, lo), hi);
   }
   return (lo + hi) / 2;
@@ -109,7 +128,12 @@ function strongWolfe(
   let bracketGtd: number[] = [];
   while (lsIter < maxLs) {
     if (fNew > f + c1 * t * gtd || (lsIter > 1 && fNew >= fPrev)) {
-      [bracket, bracketF, bracketG, bracketGtd] = [[tPrev, t], [fPrev, fNew], [gPrev, gNew], [gtdPrev, gtdNew]];
+      [bracket, bracketF, bracketG, bracketGtd] = [
+        [tPrev, t],
+        [fPrev, fNew],
+        [gPrev, gNew],
+        [gtdPrev, gtdNew],
+      ];
       break;
     }
     if (Math.abs(gtdNew) <= -c2 * gtd) {
@@ -118,7 +142,12 @@ function strongWolfe(
       break;
     }
     if (gtdNew >= 0) {
-      [bracket, bracketF, bracketG, bracketGtd] = [[tPrev, t], [fPrev, fNew], [gPrev, gNew], [gtdPrev, gtdNew]];
+      [bracket, bracketF, bracketG, bracketGtd] = [
+        [tPrev, t],
+        [fPrev, fNew],
+        [gPrev, gNew],
+        [gtdPrev, gtdNew],
+      ];
       break;
     }
     // extrapolate
@@ -133,7 +162,12 @@ function strongWolfe(
     lsIter++;
   }
   if (lsIter === maxLs) {
-    [bracket, bracketF, bracketG, bracketGtd] = [[0, t], [f, fNew], [g, gNew], [gtd, gtdNew]];
+    [bracket, bracketF, bracketG, bracketGtd] = [
+      [0, t],
+      [f, fNew],
+      [g, gNew],
+      [gtd, gtdNew],
+    ];
   }
   // zoom
   let insufficientProgress = false;
@@ -164,7 +198,12 @@ function strongWolfe(
     } else {
       if (Math.abs(gtdNew) <= -c2 * gtd) done = true;
       else if (gtdNew * (bracket[high]! - bracket[low]!) >= 0) {
-        [bracket[high], bracketF[high], bracketG[high], bracketGtd[high]] = [bracket[low]!, bracketF[low]!, bracketG[low]!, bracketGtd[low]!];
+        [bracket[high], bracketF[high], bracketG[high], bracketGtd[high]] = [
+          bracket[low]!,
+          bracketF[low]!,
+          bracketG[low]!,
+          bracketGtd[low]!,
+        ];
       }
       [bracket[low], bracketF[low], bracketG[low], bracketGtd[low]] = [t, fNew, gNew, gtdNew];
     }
@@ -210,12 +249,21 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     throw new ArgumentError(`lbfgs: expected lineSearch "strongWolfe" or null, got ${JSON.stringify(lineSearch)}`);
   }
 
-  function run<P>(op: string, objective: Objective<P>, state: LbfgsState, params: P, iterationLimit: number, updateOptions: UpdateOptions | undefined): StepResult<P, LbfgsState> {
+  function run<P>(
+    op: string,
+    objective: Objective<P>,
+    state: LbfgsState,
+    params: P,
+    iterationLimit: number,
+    updateOptions: UpdateOptions | undefined,
+  ): StepResult<P, LbfgsState> {
     checkState(op, "lbfgs", state);
     const flat = flattenParams(op, params);
     const size = flat.leaves.reduce((n, l) => n + l.values.length, 0);
     if (state.direction !== null && state.direction.length !== size) {
-      throw new ArgumentError(`${op}: expected a state for ${size} parameter elements, got one for ${state.direction.length} — was the state made for other params?`);
+      throw new ArgumentError(
+        `${op}: expected a state for ${size} parameter elements, got one for ${state.direction.length} — was the state made for other params?`,
+      );
     }
     const lrValue = currentLearningRate(op, lr, state.step, updateOptions);
     const x = new Float64Array(size);
@@ -235,7 +283,13 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     let g = first.grad;
     const result = (done: boolean, next: Partial<LbfgsState>, iterations: number): StepResult<P, LbfgsState> => ({
       params: current,
-      state: { ...state, ...next, step: state.step + 1, iterations: state.iterations + iterations, evaluations: state.evaluations + evaluations },
+      state: {
+        ...state,
+        ...next,
+        step: state.step + 1,
+        iterations: state.iterations + iterations,
+        evaluations: state.evaluations + evaluations,
+      },
       loss: first.loss,
       grads: first.grads,
       evaluations,
@@ -309,7 +363,13 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
       if (lineSearch === "strongWolfe") {
         const base = Float64Array.from(x);
         const trial = (step: number) => {
-          const point = rebuild<P>(flat, split(flat, base.map((v, i) => v + step * direction[i]!)));
+          const point = rebuild<P>(
+            flat,
+            split(
+              flat,
+              base.map((v, i) => v + step * direction[i]!),
+            ),
+          );
           const e = evaluateAt(point);
           return { loss: e.loss, grad: e.grad };
         };
@@ -347,27 +407,46 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     };
     const scalars = [t, hDiag, ...ro, ...(prevLoss === null || Number.isNaN(prevLoss) ? [] : [prevLoss])];
     plain(scalars, "the step length, hDiag, ro or the previous loss");
-    return result(!moved, {
-      direction: d === null ? null : plain(d, "the direction"),
-      stepLength: t === 0 ? 0 : t,
-      oldDirs: oldDirs.map((v) => plain(v, "the history")),
-      oldSteps: oldSteps.map((v) => plain(v, "the history")),
-      ro,
-      hDiag,
-      prevGrad: prevGrad === null ? null : plain(prevGrad, "the previous gradient"),
-      prevLoss,
-    }, iterations);
+    return result(
+      !moved,
+      {
+        direction: d === null ? null : plain(d, "the direction"),
+        stepLength: t === 0 ? 0 : t,
+        oldDirs: oldDirs.map((v) => plain(v, "the history")),
+        oldSteps: oldSteps.map((v) => plain(v, "the history")),
+        ro,
+        hDiag,
+        prevGrad: prevGrad === null ? null : plain(prevGrad, "the previous gradient"),
+        prevLoss,
+      },
+      iterations,
+    );
   }
 
   return {
     name: "lbfgs",
     init(params: unknown): LbfgsState {
       flattenParams("lbfgs.init", params);
-      return { optimizer: "lbfgs", step: 0, iterations: 0, evaluations: 0, direction: null, stepLength: 0, oldDirs: [], oldSteps: [], ro: [], hDiag: 1, prevGrad: null, prevLoss: null };
+      return {
+        optimizer: "lbfgs",
+        step: 0,
+        iterations: 0,
+        evaluations: 0,
+        direction: null,
+        stepLength: 0,
+        oldDirs: [],
+        oldSteps: [],
+        ro: [],
+        hDiag: 1,
+        prevGrad: null,
+        prevLoss: null,
+      };
     },
     update<P>(grads: unknown, state: LbfgsState, params: P, updateOptions?: UpdateOptions): { params: P; state: LbfgsState } {
       if (lineSearch !== null) {
-        throw new ArgumentError("lbfgs.update: expected lineSearch null — the strong-Wolfe line search evaluates the loss at trial points; use lbfgs(…).step(objective, …) or minimize");
+        throw new ArgumentError(
+          "lbfgs.update: expected lineSearch null — the strong-Wolfe line search evaluates the loss at trial points; use lbfgs(…).step(objective, …) or minimize",
+        );
       }
       // the loss is unknown here: NaN only feeds torch's loss-change test, which one iteration never reaches
       const { params: next, state: nextState } = run("lbfgs.update", () => ({ loss: Number.NaN, grads }), state, params, 1, updateOptions);

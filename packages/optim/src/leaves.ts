@@ -81,7 +81,11 @@ export function flattenGrads(op: string, grads: unknown, params: FlatTree): Arra
       values = [leaf];
     } else {
       if (!(leaf instanceof Tensor)) throw new ArgumentError(`${op}: expected a number or Tensor at ${path}`);
-      if (leaf.size !== param.values.length || leaf.shape.length !== param.shape.length || leaf.shape.some((d, k) => d !== param.shape[k])) {
+      if (
+        leaf.size !== param.values.length ||
+        leaf.shape.length !== param.shape.length ||
+        leaf.shape.some((d, k) => d !== param.shape[k])
+      ) {
         throw new ShapeError(`${op}: expected a gradient of shape ${formatShape(param.shape)} at ${path}, got ${formatShape(leaf.shape)}`);
       }
       values = leaf.data;
@@ -116,7 +120,9 @@ export function rebuild<P>(flat: FlatTree, values: readonly ArrayLike<number>[])
 /** Checks a learning rate (or any hyperparameter that must be a finite number ≥ 0). */
 export function checkNonNegative(op: string, name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new ArgumentError(`${op}: expected ${name} to be a finite number ≥ 0, got ${typeof value === "number" ? value : JSON.stringify(value) ?? String(value)}`);
+    throw new ArgumentError(
+      `${op}: expected ${name} to be a finite number ≥ 0, got ${typeof value === "number" ? value : (JSON.stringify(value) ?? String(value))}`,
+    );
   }
   return value;
 }
@@ -124,7 +130,10 @@ export function checkNonNegative(op: string, name: string, value: unknown): numb
 /** Checks a hyperparameter in [0, 1) (betas, alpha, …) or [0, 1] when `closed`. */
 export function checkUnit(op: string, name: string, value: unknown, closed = false): number {
   const ok = typeof value === "number" && value >= 0 && (closed ? value <= 1 : value < 1);
-  if (!ok) throw new ArgumentError(`${op}: expected ${name} in [0, 1${closed ? "]" : ")"}, got ${typeof value === "number" ? value : JSON.stringify(value) ?? String(value)}`);
+  if (!ok)
+    throw new ArgumentError(
+      `${op}: expected ${name} in [0, 1${closed ? "]" : ")"}, got ${typeof value === "number" ? value : (JSON.stringify(value) ?? String(value))}`,
+    );
   return value as number;
 }
 

@@ -31,7 +31,12 @@ const silent = { write: () => true, isTTY: false } satisfies ProgressStream;
 
 describe("minimize", () => {
   it("drives a convex quadratic to its minimum and records the loss history", () => {
-    const result = minimize(quadratic, tensor([0, 0, 0]), { engine: quadraticEngine, optimizer: sgd({ lr: 0.1 }), steps: 400, progress: silent });
+    const result = minimize(quadratic, tensor([0, 0, 0]), {
+      engine: quadraticEngine,
+      optimizer: sgd({ lr: 0.1 }),
+      steps: 400,
+      progress: silent,
+    });
     expect(result.stopReason).toBe("steps");
     expect(result.steps).toBe(400);
     expect(result.losses.length).toBe(401); // initial loss, then after each update
@@ -42,12 +47,24 @@ describe("minimize", () => {
     expect(result.evaluations).toBe(401);
   });
   it("stops on tolerance (loss change) and on gradTolerance, returning the params of the last loss", () => {
-    const byLoss = minimize(quadratic, tensor([0, 0, 0]), { engine: quadraticEngine, optimizer: sgd({ lr: 0.1 }), steps: 10_000, tolerance: 1e-12, progress: silent });
+    const byLoss = minimize(quadratic, tensor([0, 0, 0]), {
+      engine: quadraticEngine,
+      optimizer: sgd({ lr: 0.1 }),
+      steps: 10_000,
+      tolerance: 1e-12,
+      progress: silent,
+    });
     expect(byLoss.stopReason).toBe("tolerance");
     expect(byLoss.steps).toBeLessThan(10_000);
     expect(Math.abs(byLoss.losses.at(-1)! - byLoss.losses.at(-2)!)).toBeLessThanOrEqual(1e-12);
     expect(quadratic(byLoss.params).item()).toBe(byLoss.loss);
-    const byGrad = minimize(quadratic, tensor([0, 0, 0]), { engine: quadraticEngine, optimizer: sgd({ lr: 0.1 }), steps: 10_000, gradTolerance: 1e-6, progress: silent });
+    const byGrad = minimize(quadratic, tensor([0, 0, 0]), {
+      engine: quadraticEngine,
+      optimizer: sgd({ lr: 0.1 }),
+      steps: 10_000,
+      gradTolerance: 1e-6,
+      progress: silent,
+    });
     expect(byGrad.stopReason).toBe("gradTolerance");
     const g = Array.from(byGrad.params.data, (v, i) => 2 * C[i]! * (v - T[i]!));
     expect(Math.max(...g.map(Math.abs))).toBeLessThanOrEqual(1e-6);
@@ -66,7 +83,13 @@ describe("minimize", () => {
       },
       progress: silent,
     });
-    expect(seen).toEqual([[0, 0.1], [1, 0.1], [2, 0.05], [3, 0.05], [4, 0.025]]);
+    expect(seen).toEqual([
+      [0, 0.1],
+      [1, 0.1],
+      [2, 0.05],
+      [3, 0.05],
+      [4, 0.025],
+    ]);
     expect(result.stopReason).toBe("callback");
     expect(result.steps).toBe(5);
     expect(result.losses.length).toBe(6);
@@ -81,7 +104,12 @@ describe("minimize", () => {
     expect(["steps", "converged"]).toContain(result.stopReason);
   });
   it("adam reaches Rosenbrock's minimum to 1e-3", () => {
-    const result = minimize(rosenbrock, [-1.2, 1] as [number, number], { engine: rosenbrockEngine, optimizer: adam({ lr: 0.05 }), steps: 2500, progress: silent });
+    const result = minimize(rosenbrock, [-1.2, 1] as [number, number], {
+      engine: rosenbrockEngine,
+      optimizer: adam({ lr: 0.05 }),
+      steps: 2500,
+      progress: silent,
+    });
     const [x, y] = result.params;
     expect(Math.hypot(x - 1, y - 1)).toBeLessThan(1e-3);
   });
@@ -103,7 +131,12 @@ describe("minimize", () => {
   it("a NaN right after the last update returns the params before it", () => {
     // sgd lr 0.6 on x² − log x from 0.25: x₁ = 2.35 is fine, x₂ < 0 is only evaluated for the final loss
     const engine = handEngine((x: number) => 2 * x - 1 / x);
-    const result = minimize((x: number) => sub(square(x), log(x)), 0.25, { engine, optimizer: sgd({ lr: 0.6 }), steps: 2, progress: silent });
+    const result = minimize((x: number) => sub(square(x), log(x)), 0.25, {
+      engine,
+      optimizer: sgd({ lr: 0.6 }),
+      steps: 2,
+      progress: silent,
+    });
     expect(result.stopReason).toBe("nonFinite");
     expect(result.message).toMatch(/^minimize: loss is NaN at step 2 \(after the last update\); returned the params of step 1 \(loss /);
     expect(result.params).toBeCloseTo(2.35, 14);
@@ -128,10 +161,26 @@ describe("minimize", () => {
     expect(none.steps).toBe(0);
   });
   it("resuming from a saved state and params continues bit-identically", () => {
-    const straight = minimize(quadratic, tensor([0, 0, 0]), { engine: quadraticEngine, optimizer: adam({ lr: 0.05 }), steps: 20, progress: silent });
-    const first = minimize(quadratic, tensor([0, 0, 0]), { engine: quadraticEngine, optimizer: adam({ lr: 0.05 }), steps: 8, progress: silent });
+    const straight = minimize(quadratic, tensor([0, 0, 0]), {
+      engine: quadraticEngine,
+      optimizer: adam({ lr: 0.05 }),
+      steps: 20,
+      progress: silent,
+    });
+    const first = minimize(quadratic, tensor([0, 0, 0]), {
+      engine: quadraticEngine,
+      optimizer: adam({ lr: 0.05 }),
+      steps: 8,
+      progress: silent,
+    });
     const saved = JSON.parse(JSON.stringify({ params: treeToJSON(first.params), state: first.state }));
-    const second = minimize(quadratic, treeFromJSON<Tensor>(saved.params), { engine: quadraticEngine, optimizer: adam({ lr: 0.05 }), steps: 12, state: saved.state, progress: silent });
+    const second = minimize(quadratic, treeFromJSON<Tensor>(saved.params), {
+      engine: quadraticEngine,
+      optimizer: adam({ lr: 0.05 }),
+      steps: 12,
+      state: saved.state,
+      progress: silent,
+    });
     expect(Array.from(second.params.data)).toEqual(Array.from(straight.params.data));
     expect(second.state).toEqual(straight.state);
     expect([...first.losses, ...second.losses.slice(1)]).toEqual(straight.losses);
@@ -142,16 +191,30 @@ describe("minimize", () => {
     const straight = minimize(quadratic, tensor([0, 0, 0]), { ...opts, optimizer: sgd({ lr: 1, momentum: 0.5 }), steps: 12 });
     const first = minimize(quadratic, tensor([0, 0, 0]), { ...opts, optimizer: sgd({ lr: 1, momentum: 0.5 }), steps: 7 });
     const seen: (number | undefined)[] = [];
-    const second = minimize(quadratic, first.params, { ...opts, optimizer: sgd({ lr: 1, momentum: 0.5 }), steps: 5, state: first.state, onStep: ({ step, lr }) => void seen.push(step, lr) });
+    const second = minimize(quadratic, first.params, {
+      ...opts,
+      optimizer: sgd({ lr: 1, momentum: 0.5 }),
+      steps: 5,
+      state: first.state,
+      onStep: ({ step, lr }) => void seen.push(step, lr),
+    });
     expect(seen).toEqual([7, 0.05, 8, 0.05, 9, 0.05, 10, 0.025, 11, 0.025]);
     expect(Array.from(second.params.data)).toEqual(Array.from(straight.params.data));
   });
   it("bad options", () => {
     const engine = quadraticEngine;
-    expect(() => minimize(quadratic, tensor([0]), { engine: {} as never, optimizer: sgd({ lr: 1 }), steps: 1 })).toThrow("minimize: expected options.engine to implement Engine (valueAndGrad), got an object");
-    expect(() => minimize(quadratic, tensor([0]), { engine, optimizer: null as never, steps: 1 })).toThrow(/minimize: expected options.optimizer to be an optimizer/);
-    expect(() => minimize(quadratic, tensor([0]), { engine, optimizer: sgd({ lr: 1 }), steps: -1 })).toThrow("minimize: expected options.steps to be an integer ≥ 0, got number -1");
-    expect(() => minimize(quadratic, tensor([0]), { engine, optimizer: sgd({ lr: 1 }), steps: 1, tolerance: -1 })).toThrow("minimize: expected options.tolerance to be a number ≥ 0, got number -1");
+    expect(() => minimize(quadratic, tensor([0]), { engine: {} as never, optimizer: sgd({ lr: 1 }), steps: 1 })).toThrow(
+      "minimize: expected options.engine to implement Engine (valueAndGrad), got an object",
+    );
+    expect(() => minimize(quadratic, tensor([0]), { engine, optimizer: null as never, steps: 1 })).toThrow(
+      /minimize: expected options.optimizer to be an optimizer/,
+    );
+    expect(() => minimize(quadratic, tensor([0]), { engine, optimizer: sgd({ lr: 1 }), steps: -1 })).toThrow(
+      "minimize: expected options.steps to be an integer ≥ 0, got number -1",
+    );
+    expect(() => minimize(quadratic, tensor([0]), { engine, optimizer: sgd({ lr: 1 }), steps: 1, tolerance: -1 })).toThrow(
+      "minimize: expected options.tolerance to be a number ≥ 0, got number -1",
+    );
   });
 });
 
@@ -161,7 +224,13 @@ describe("progress", () => {
     return { chunks, stream: { write: (s: string) => chunks.push(s), isTTY } };
   };
   const run = (progress: ProgressStream, quiet?: boolean) =>
-    minimize(quadratic, tensor([0, 0, 0]), { engine: quadraticEngine, optimizer: sgd({ lr: 0.1 }), steps: 5, progress, ...(quiet === undefined ? {} : { quiet }) });
+    minimize(quadratic, tensor([0, 0, 0]), {
+      engine: quadraticEngine,
+      optimizer: sgd({ lr: 0.1 }),
+      steps: 5,
+      progress,
+      ...(quiet === undefined ? {} : { quiet }),
+    });
 
   it("renderProgress draws a bar, the step count and the loss", () => {
     expect(renderProgress({ step: 5, steps: 10, loss: 0.012345678, width: 10 })).toBe("[█████░░░░░]  5/10  loss 0.012346");

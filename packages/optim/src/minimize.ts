@@ -6,7 +6,7 @@
  */
 import { ArgumentError, flatten, Tensor, type Engine } from "@chainrule/ir";
 import { describeValue, leafPaths } from "./leaves.js";
-import type { Evaluation, Optimizer, OptimizerState } from "./optimizer.js";
+import type { Evaluation, Optimizer, OptimizerState, StepResult } from "./optimizer.js";
 import { formatLoss, ProgressBar, type ProgressStream } from "./progress.js";
 import type { Schedule } from "./schedules.js";
 
@@ -100,16 +100,23 @@ function defaultStream(): ProgressStream | undefined {
 }
 
 /** Minimizes `loss(params)` from `params`; see `MinimizeOptions`. Never mutates `params`. */
-export function minimize<P, S extends OptimizerState>(loss: (params: P) => unknown, params: P, options: MinimizeOptions<P, S>): MinimizeResult<P, S> {
+export function minimize<P, S extends OptimizerState>(
+  loss: (params: P) => unknown,
+  params: P,
+  options: MinimizeOptions<P, S>,
+): MinimizeResult<P, S> {
   if (typeof loss !== "function") throw new ArgumentError(`minimize: expected a loss function, got ${describeValue(loss)}`);
   const { engine, optimizer, steps } = options ?? ({} as MinimizeOptions<P, S>);
   if (engine === null || typeof engine !== "object" || typeof engine.valueAndGrad !== "function") {
     throw new ArgumentError(`minimize: expected options.engine to implement Engine (valueAndGrad), got ${describeValue(engine)}`);
   }
   if (optimizer === null || typeof optimizer !== "object" || typeof optimizer.step !== "function") {
-    throw new ArgumentError(`minimize: expected options.optimizer to be an optimizer (sgd(…), adam(…), …), got ${describeValue(optimizer)}`);
+    throw new ArgumentError(
+      `minimize: expected options.optimizer to be an optimizer (sgd(…), adam(…), …), got ${describeValue(optimizer)}`,
+    );
   }
-  if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`minimize: expected options.steps to be an integer ≥ 0, got ${describeValue(steps)}`);
+  if (!Number.isInteger(steps) || steps < 0)
+    throw new ArgumentError(`minimize: expected options.steps to be an integer ≥ 0, got ${describeValue(steps)}`);
   for (const name of ["tolerance", "gradTolerance"] as const) {
     const value = options[name];
     if (value !== undefined && !(typeof value === "number" && value >= 0)) {
@@ -139,7 +146,12 @@ export function minimize<P, S extends OptimizerState>(loss: (params: P) => unkno
     return { loss: l, grads };
   };
 
-  const finish = (stopReason: StopReason, message: string, final: { params: P; state: S; loss: number } | undefined, applied: number): MinimizeResult<P, S> => {
+  const finish = (
+    stopReason: StopReason,
+    message: string,
+    final: { params: P; state: S; loss: number } | undefined,
+    applied: number,
+  ): MinimizeResult<P, S> => {
     let result = final;
     if (result === undefined) {
       // the returned params have not been evaluated yet: one more evaluation gives their loss
@@ -153,7 +165,16 @@ export function minimize<P, S extends OptimizerState>(loss: (params: P) => unkno
             ? `minimize: ${error.what} at step 0 (the initial params); nothing to train from`
             : `minimize: ${error.what} at step ${applied} (after the last update); returned the params of step ${applied - 1} (loss ${formatLoss(good.loss)})`;
         bar.finish(text);
-        return { params: good.params, state: good.state, loss: good.loss, losses, steps: Math.max(0, applied - 1), evaluations, stopReason: "nonFinite", message: text };
+        return {
+          params: good.params,
+          state: good.state,
+          loss: good.loss,
+          losses,
+          steps: Math.max(0, applied - 1),
+          evaluations,
+          stopReason: "nonFinite",
+          message: text,
+        };
       }
       losses.push(result.loss);
     }
@@ -169,7 +190,7 @@ export function minimize<P, S extends OptimizerState>(loss: (params: P) => unkno
     stepStart = current;
     stepState = state;
     const before = lastGood;
-    let result;
+    let result: StepResult<P, S>;
     try {
       result = optimizer.step(objective, state, current, lr === undefined ? undefined : { lr });
     } catch (error) {
@@ -186,17 +207,36 @@ export function minimize<P, S extends OptimizerState>(loss: (params: P) => unkno
       if (!startFailed) losses.push(good!.loss);
       bar.finish(text);
       const fallback = good ?? { params, state: options.state ?? optimizer.init(params), loss: Number.NaN };
-      return { params: fallback.params, state: fallback.state, loss: fallback.loss, losses, steps: Math.max(0, kept), evaluations, stopReason: "nonFinite", message: text };
+      return {
+        params: fallback.params,
+        state: fallback.state,
+        loss: fallback.loss,
+        losses,
+        steps: Math.max(0, kept),
+        evaluations,
+        stopReason: "nonFinite",
+        message: text,
+      };
     }
     losses.push(result.loss);
     if (options.gradTolerance !== undefined && maxAbsGradient(result.grads) <= options.gradTolerance) {
-      return finish("gradTolerance", `minimize: every gradient element ≤ ${options.gradTolerance} at step ${k}`, { params: current, state, loss: result.loss }, k);
+      return finish(
+        "gradTolerance",
+        `minimize: every gradient element ≤ ${options.gradTolerance} at step ${k}`,
+        { params: current, state, loss: result.loss },
+        k,
+      );
     }
     if (result.done) {
       return finish("converged", `minimize: ${optimizer.name} converged at step ${k}`, { params: current, state, loss: result.loss }, k);
     }
     if (options.tolerance !== undefined && k > 0 && Math.abs(result.loss - losses[k - 1]!) <= options.tolerance) {
-      return finish("tolerance", `minimize: the loss changed by ≤ ${options.tolerance} at step ${k}`, { params: current, state, loss: result.loss }, k);
+      return finish(
+        "tolerance",
+        `minimize: the loss changed by ≤ ${options.tolerance} at step ${k}`,
+        { params: current, state, loss: result.loss },
+        k,
+      );
     }
     current = result.params;
     state = result.state;

@@ -78,7 +78,14 @@ export function currentLearningRate(op: string, lr: LearningRate, step: number, 
 
 export function checkState(op: string, name: string, state: unknown): asserts state is OptimizerState {
   const s = state as { optimizer?: unknown; step?: unknown } | null;
-  if (s === null || typeof s !== "object" || s.optimizer !== name || typeof s.step !== "number" || !Number.isInteger(s.step) || s.step < 0) {
+  if (
+    s === null ||
+    typeof s !== "object" ||
+    s.optimizer !== name ||
+    typeof s.step !== "number" ||
+    !Number.isInteger(s.step) ||
+    s.step < 0
+  ) {
     const got = s !== null && typeof s === "object" && typeof s.optimizer === "string" ? `a state of ${s.optimizer}` : describeValue(state);
     throw new ArgumentError(`${op}: expected a ${name} state (from ${name}(…).init or a saved one), got ${got}`);
   }
@@ -121,7 +128,8 @@ export function plainBuffer(op: string, buffer: number[], where: string): void {
   for (let k = 0; k < buffer.length; k++) {
     const v = buffer[k]!;
     if (v === 0) buffer[k] = 0;
-    else if (!Number.isFinite(v)) throw new NanError(`${op}: expected the optimizer state to stay finite, got ${v} in ${where} (element ${k}) — gradients too large?`);
+    else if (!Number.isFinite(v))
+      throw new NanError(`${op}: expected the optimizer state to stay finite, got ${v} in ${where} (element ${k}) — gradients too large?`);
   }
 }
 
@@ -135,7 +143,9 @@ function checkSlots(op: string, spec: ElementwiseSpec, state: ElementwiseState, 
       slot.every((buffer: unknown, i) => Array.isArray(buffer) && buffer.length === flat.leaves[i]!.values.length);
     if (!ok) {
       const sizes = flat.leaves.map((l) => l.values.length).join(", ");
-      throw new ArgumentError(`${op}: expected the state's ${name} buffers to match the params (${flat.leaves.length} leaves of sizes ${sizes}), got buffers of another shape — was the state made for other params?`);
+      throw new ArgumentError(
+        `${op}: expected the state's ${name} buffers to match the params (${flat.leaves.length} leaves of sizes ${sizes}), got buffers of another shape — was the state made for other params?`,
+      );
     }
   }
 }
@@ -143,7 +153,12 @@ function checkSlots(op: string, spec: ElementwiseSpec, state: ElementwiseState, 
 /** Builds an `Optimizer` from an elementwise update rule. */
 export function elementwise(spec: ElementwiseSpec): Optimizer<ElementwiseState> {
   const name = spec.name;
-  const update = <P>(grads: unknown, state: ElementwiseState, params: P, options?: UpdateOptions): { params: P; state: ElementwiseState } => {
+  const update = <P>(
+    grads: unknown,
+    state: ElementwiseState,
+    params: P,
+    options?: UpdateOptions,
+  ): { params: P; state: ElementwiseState } => {
     const op = `${name}.update`;
     checkState(op, name, state);
     const flat = flattenParams(op, params);

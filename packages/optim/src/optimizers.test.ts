@@ -126,7 +126,11 @@ describe("rmsprop (torch.optim.RMSprop)", () => {
     const b1 = 1 / (Math.sqrt(0.1) + eps);
     const b2 = 0.5 * b1 + 2 / (0.7 + eps);
     const b3 = 0.5 * b2 + 3 / (Math.sqrt(1.341) + eps);
-    expectClose(run(rmsprop({ lr: 0.01, alpha: 0.9, momentum: 0.5 })), [1 - 0.01 * b1, 1 - 0.01 * (b1 + b2), 1 - 0.01 * (b1 + b2 + b3)], 12);
+    expectClose(
+      run(rmsprop({ lr: 0.01, alpha: 0.9, momentum: 0.5 })),
+      [1 - 0.01 * b1, 1 - 0.01 * (b1 + b2), 1 - 0.01 * (b1 + b2 + b3)],
+      12,
+    );
   });
   it("weight decay: g ← g + λθ", () => {
     // λ = 1: d₁ = 2, v = 0.4, p₁ = 1 − 0.01·2/√0.4

@@ -28,7 +28,9 @@ export function sgd(options: SgdOptions): Optimizer<ElementwiseState> {
   const weightDecay = checkNonNegative(op, "weightDecay", options.weightDecay ?? 0);
   const nesterov = options.nesterov ?? false;
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new ArgumentError(`sgd: expected momentum > 0 and dampening = 0 with nesterov, got momentum ${momentum} and dampening ${dampening}`);
+    throw new ArgumentError(
+      `sgd: expected momentum > 0 and dampening = 0 with nesterov, got momentum ${momentum} and dampening ${dampening}`,
+    );
   }
   return elementwise({
     name: "sgd",
@@ -62,7 +64,8 @@ export interface AdamOptions {
 function adamFamily(name: "adam" | "adamw", options: AdamOptions, defaultDecay: number): Optimizer<ElementwiseState> {
   const lr = checkLearningRate(name, options.lr ?? 1e-3);
   const betas = options.betas ?? [0.9, 0.999];
-  if (!Array.isArray(betas) || betas.length !== 2) throw new ArgumentError(`${name}: expected betas as [beta1, beta2], got ${JSON.stringify(betas)}`);
+  if (!Array.isArray(betas) || betas.length !== 2)
+    throw new ArgumentError(`${name}: expected betas as [beta1, beta2], got ${JSON.stringify(betas)}`);
   const beta1 = checkUnit(name, "betas[0]", betas[0]);
   const beta2 = checkUnit(name, "betas[1]", betas[1]);
   const eps = checkNonNegative(name, "eps", options.eps ?? 1e-8);

@@ -7,10 +7,27 @@
 import { add, crossEntropy, matmul, mul, Random, sum, tanh, tensor, transpose, type Tensor } from "@chainrule/ir";
 import { backward, engine, gradients, Linear, manualSeed, Sequential, Tanh, variable } from "@chainrule/reverse";
 import { describe, expect, it } from "vitest";
-import { Adam, adam, cosineAnnealing, LBFGS, lbfgs, minimize, SGD, sgd, treeFromJSON, treeToJSON, type Optimizer, type OptimizerState, type StatefulOptimizer } from "./index.js";
+import {
+  Adam,
+  adam,
+  cosineAnnealing,
+  LBFGS,
+  lbfgs,
+  minimize,
+  SGD,
+  sgd,
+  treeFromJSON,
+  treeToJSON,
+  type Optimizer,
+  type OptimizerState,
+  type StatefulOptimizer,
+} from "./index.js";
 
 const x = new Random(1).normal([24, 3]);
-const labels = tensor(Array.from({ length: 24 }, (_, i) => (i * 7) % 3), { dtype: "int32" });
+const labels = tensor(
+  Array.from({ length: 24 }, (_, i) => (i * 7) % 3),
+  { dtype: "int32" },
+);
 const bits = (t: Tensor): number[] => Array.from(t.data as ArrayLike<number>);
 
 function model(): Sequential {
@@ -23,8 +40,16 @@ const functionalLoss = (p: P): Tensor => crossEntropy(linear(p, 2, tanh(linear(p
 
 const CASES: [string, () => Optimizer<OptimizerState>, (m: Sequential) => StatefulOptimizer][] = [
   ["Adam", () => adam({ lr: 0.02 }), (m) => new Adam(m.parameters(), { lr: 0.02 })],
-  ["Adam + cosine schedule", () => adam({ lr: cosineAnnealing({ init: 0.05, steps: 40 }) }), (m) => new Adam(m.parameters(), { lr: cosineAnnealing({ init: 0.05, steps: 40 }) })],
-  ["SGD nesterov", () => sgd({ lr: 0.1, momentum: 0.9, nesterov: true }), (m) => new SGD(m.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true })],
+  [
+    "Adam + cosine schedule",
+    () => adam({ lr: cosineAnnealing({ init: 0.05, steps: 40 }) }),
+    (m) => new Adam(m.parameters(), { lr: cosineAnnealing({ init: 0.05, steps: 40 }) }),
+  ],
+  [
+    "SGD nesterov",
+    () => sgd({ lr: 0.1, momentum: 0.9, nesterov: true }),
+    (m) => new SGD(m.parameters(), { lr: 0.1, momentum: 0.9, nesterov: true }),
+  ],
 ];
 
 describe("PyTorch-style loop = minimize, bitwise", () => {
@@ -56,7 +81,12 @@ describe("PyTorch-style loop = minimize, bitwise", () => {
       return loss;
     };
     for (let k = 0; k < 3; k++) opt.step(closure);
-    const result = minimize(functionalLoss, model().stateDict(), { engine, optimizer: lbfgs({ lineSearch: "strongWolfe", maxIter: 4 }), steps: 3, quiet: true });
+    const result = minimize(functionalLoss, model().stateDict(), {
+      engine,
+      optimizer: lbfgs({ lineSearch: "strongWolfe", maxIter: 4 }),
+      steps: 3,
+      quiet: true,
+    });
     for (const [key, value] of Object.entries(m.stateDict())) expect(bits(value), key).toEqual(bits(result.params[key]!));
   }, 60_000);
 });

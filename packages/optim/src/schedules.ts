@@ -25,7 +25,10 @@ function checkStep(op: string, step: unknown): number {
 /** lr(t) = value. */
 export function constant(value: number): Schedule {
   const lr = checkNonNegative("constant", "value", value);
-  return (step) => (checkStep("constant", step), lr);
+  return (step) => {
+    checkStep("constant", step);
+    return lr;
+  };
 }
 
 /** torch StepLR: lr(t) = init · gamma^⌊t / stepSize⌋. */
@@ -93,7 +96,8 @@ export function oneCycle(options: OneCycleOptions): Schedule {
   const maxLr = checkNonNegative(op, "maxLr", options.maxLr);
   const total = checkPositiveInteger(op, "totalSteps", options.totalSteps);
   const pctStart = options.pctStart ?? 0.3;
-  if (typeof pctStart !== "number" || !(pctStart > 0 && pctStart < 1)) throw new ArgumentError(`oneCycle: expected pctStart in (0, 1), got ${pctStart}`);
+  if (typeof pctStart !== "number" || !(pctStart > 0 && pctStart < 1))
+    throw new ArgumentError(`oneCycle: expected pctStart in (0, 1), got ${pctStart}`);
   const initial = maxLr / checkNonNegative(op, "divFactor", options.divFactor ?? 25);
   const final = initial / checkNonNegative(op, "finalDivFactor", options.finalDivFactor ?? 1e4);
   const peak = pctStart * total - 1;
@@ -113,7 +117,9 @@ export function join(schedules: readonly Schedule[], boundaries: readonly number
     throw new ArgumentError("join: expected a non-empty array of schedules");
   }
   if (!Array.isArray(boundaries) || boundaries.length !== schedules.length - 1) {
-    throw new ArgumentError(`join: expected ${schedules.length - 1} boundaries for ${schedules.length} schedules, got ${Array.isArray(boundaries) ? boundaries.length : JSON.stringify(boundaries)}`);
+    throw new ArgumentError(
+      `join: expected ${schedules.length - 1} boundaries for ${schedules.length} schedules, got ${Array.isArray(boundaries) ? boundaries.length : JSON.stringify(boundaries)}`,
+    );
   }
   boundaries.forEach((b, i) => {
     if (!Number.isInteger(b) || b <= 0 || (i > 0 && b <= boundaries[i - 1]!)) {
@@ -130,7 +136,8 @@ export function join(schedules: readonly Schedule[], boundaries: readonly number
 
 /** lr(t) = a(t) · b(t) · …: e.g. a warmup factor times a decay. */
 export function product(...schedules: readonly Schedule[]): Schedule {
-  if (schedules.length === 0 || schedules.some((s) => typeof s !== "function")) throw new ArgumentError("product: expected one or more schedules");
+  if (schedules.length === 0 || schedules.some((s) => typeof s !== "function"))
+    throw new ArgumentError("product: expected one or more schedules");
   return (step) => schedules.reduce((lr, s) => lr * s(step), 1);
 }
 

@@ -27,7 +27,9 @@ function decodeNumber(v: unknown, path: string): number {
 export function treeToJSON(tree: unknown): Json {
   const { leaves, def } = flatten(tree, "treeToJSON", "tree");
   const encoded = leaves.map((leaf) =>
-    leaf instanceof Tensor ? { $tensor: leaf.dtype, shape: leaf.shape.slice(), data: Array.from(leaf.data, encodeNumber) } : encodeNumber(leaf),
+    leaf instanceof Tensor
+      ? { $tensor: leaf.dtype, shape: leaf.shape.slice(), data: Array.from(leaf.data, encodeNumber) }
+      : encodeNumber(leaf),
   );
   return unflatten(def, encoded) as Json;
 }
@@ -47,7 +49,10 @@ export function treeFromJSON<T = unknown>(data: Json): T {
       if (typeof dtype !== "string" || !Array.isArray(value.shape) || !Array.isArray(value.data)) {
         throw new ArgumentError(`treeFromJSON: expected { $tensor, shape, data } at ${path}, got ${describeValue(value)}`);
       }
-      const t = tensor(value.data.map((v, i) => decodeNumber(v, `${path}.data[${i}]`)), { shape: value.shape, dtype });
+      const t = tensor(
+        value.data.map((v, i) => decodeNumber(v, `${path}.data[${i}]`)),
+        { shape: value.shape, dtype },
+      );
       if (!isFloat(t.dtype) && t.dtype !== "int32" && t.dtype !== "bool") throw new ArgumentError(`treeFromJSON: unknown dtype at ${path}`);
       return t;
     }

@@ -1,7 +1,19 @@
 /** Optimizer state is plain JSON data, and resuming from a saved state continues bit-identically. */
 import { tensor, type Tensor } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
-import { adagrad, adam, adamw, lbfgs, rmsprop, sgd, treeFromJSON, treeToJSON, type Objective, type Optimizer, type OptimizerState } from "./index.js";
+import {
+  adagrad,
+  adam,
+  adamw,
+  lbfgs,
+  rmsprop,
+  sgd,
+  treeFromJSON,
+  treeToJSON,
+  type Objective,
+  type Optimizer,
+  type OptimizerState,
+} from "./index.js";
 
 interface Params {
   w: Tensor; // float64
@@ -14,7 +26,10 @@ function gradient(p: Params): Params {
   const c = [1, 3, 0.5];
   return {
     w: tensor(Array.from(p.w.data, (v, i) => 2 * c[i]! * (v - 1))),
-    h: tensor(Array.from(p.h.data, (v) => 2 * (v + 2)), { dtype: "float32" }),
+    h: tensor(
+      Array.from(p.h.data, (v) => 2 * (v + 2)),
+      { dtype: "float32" },
+    ),
     b: 4 * (p.b - 3) ** 3,
   };
 }
@@ -72,7 +87,20 @@ describe("state is plain data; save → JSON → resume is bit-identical", () =>
     });
   }
   it("treeToJSON/treeFromJSON round-trip dtypes, shapes, numbers and nesting", () => {
-    const tree = { a: [tensor([[1.5, -0], [1e-300, 3]], { dtype: "float64" }), 2], b: { c: tensor([0.1], { dtype: "float32" }) }, n: null };
+    const tree = {
+      a: [
+        tensor(
+          [
+            [1.5, -0],
+            [1e-300, 3],
+          ],
+          { dtype: "float64" },
+        ),
+        2,
+      ],
+      b: { c: tensor([0.1], { dtype: "float32" }) },
+      n: null,
+    };
     const back = treeFromJSON<typeof tree>(JSON.parse(JSON.stringify(treeToJSON(tree))));
     const t0 = back.a[0] as Tensor;
     expect(t0.shape).toEqual([2, 2]);
@@ -84,6 +112,8 @@ describe("state is plain data; save → JSON → resume is bit-identical", () =>
     const special = treeFromJSON<number[]>(JSON.parse(JSON.stringify(treeToJSON([Number.NaN, -0, -Infinity]))));
     expect(special).toEqual([Number.NaN, -0, -Infinity]);
     expect(Object.is(special[1], -0)).toBe(true);
-    expect(() => treeFromJSON({ $tensor: "float64", shape: [1], data: ["x"] } as never)).toThrow('treeFromJSON: expected a number (or "-0", "NaN", "Infinity", "-Infinity") at tree.data[0], got string "x"');
+    expect(() => treeFromJSON({ $tensor: "float64", shape: [1], data: ["x"] } as never)).toThrow(
+      'treeFromJSON: expected a number (or "-0", "NaN", "Infinity", "-Infinity") at tree.data[0], got string "x"',
+    );
   });
 });

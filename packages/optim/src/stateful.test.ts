@@ -19,7 +19,7 @@ import {
   rmsprop,
   SGD,
   sgd,
-  StatefulOptimizer,
+  type StatefulOptimizer,
   type Objective,
   type Optimizer,
   type OptimizerState,
@@ -33,7 +33,10 @@ const C = [1, 3, 0.5];
 function gradient([w, h, b]: readonly (Tensor | number)[]): Values {
   return [
     tensor(Array.from((w as Tensor).data, (v, i) => 2 * C[i]! * (v - 1))),
-    tensor(Array.from((h as Tensor).data, (v) => 2 * (v + 2)), { dtype: "float32" }),
+    tensor(
+      Array.from((h as Tensor).data, (v) => 2 * (v + 2)),
+      { dtype: "float32" },
+    ),
     4 * ((b as number) - 3) ** 3,
   ];
 }
@@ -52,11 +55,27 @@ function backward(ps: ParameterLike[]): void {
 }
 
 const CASES: [string, () => Optimizer<OptimizerState>, (ps: ParameterLike[]) => StatefulOptimizer][] = [
-  ["SGD momentum nesterov decay", () => sgd({ lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }), (ps) => new SGD(ps, { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-3 })],
-  ["Adam amsgrad", () => adam({ lr: 0.05, amsgrad: true, weightDecay: 1e-2 }), (ps) => new Adam(ps, { lr: 0.05, amsgrad: true, weightDecay: 1e-2 })],
-  ["Adam with a schedule", () => adam({ lr: cosineAnnealing({ init: 0.1, steps: 30 }) }), (ps) => new Adam(ps, { lr: cosineAnnealing({ init: 0.1, steps: 30 }) })],
+  [
+    "SGD momentum nesterov decay",
+    () => sgd({ lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
+    (ps) => new SGD(ps, { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
+  ],
+  [
+    "Adam amsgrad",
+    () => adam({ lr: 0.05, amsgrad: true, weightDecay: 1e-2 }),
+    (ps) => new Adam(ps, { lr: 0.05, amsgrad: true, weightDecay: 1e-2 }),
+  ],
+  [
+    "Adam with a schedule",
+    () => adam({ lr: cosineAnnealing({ init: 0.1, steps: 30 }) }),
+    (ps) => new Adam(ps, { lr: cosineAnnealing({ init: 0.1, steps: 30 }) }),
+  ],
   ["AdamW", () => adamw({ lr: 0.05 }), (ps) => new AdamW(ps, { lr: 0.05 })],
-  ["RMSprop centered momentum", () => rmsprop({ lr: 0.01, centered: true, momentum: 0.5 }), (ps) => new RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.5 })],
+  [
+    "RMSprop centered momentum",
+    () => rmsprop({ lr: 0.01, centered: true, momentum: 0.5 }),
+    (ps) => new RMSprop(ps, { lr: 0.01, centered: true, momentum: 0.5 }),
+  ],
   ["Adagrad", () => adagrad({ lr: 0.1, lrDecay: 0.01 }), (ps) => new Adagrad(ps, { lr: 0.1, lrDecay: 0.01 })],
 ];
 
@@ -115,8 +134,10 @@ describe("stateful optimizers = the functional core, bitwise", () => {
   });
 
   it("lr override applies to the next steps, as setting param_groups[0].lr does", () => {
-    const ps = params(), qs = params();
-    const a = new Adam(ps, { lr: 0.05 }), b = new Adam(qs, { lr: 0.2 });
+    const ps = params(),
+      qs = params();
+    const a = new Adam(ps, { lr: 0.05 }),
+      b = new Adam(qs, { lr: 0.2 });
     a.lr = 0.2;
     for (let k = 0; k < 3; k++) {
       backward(ps);
@@ -132,16 +153,16 @@ describe("stateDict / loadStateDict", () => {
   it("a state saved as JSON continues bit-identically in a new optimizer", () => {
     const ps = params();
     const o = new Adam(ps, { lr: 0.05 });
-    for (let k = 0; k < 5; k++) (backward(ps), o.step());
+    for (let k = 0; k < 5; k++) backward(ps), o.step();
     const saved = JSON.stringify({ values: bits(ps.map((p) => p.value)), optimizer: o.stateDict() });
-    for (let k = 0; k < 5; k++) (backward(ps), o.step());
+    for (let k = 0; k < 5; k++) backward(ps), o.step();
 
     const qs = params();
     const copy = new Adam(qs, { lr: 0.05 });
     expect(copy.stateDict()).toEqual({ optimizer: "adam", state: null });
-    for (let k = 0; k < 5; k++) (backward(qs), copy.step()); // same first five steps
+    for (let k = 0; k < 5; k++) backward(qs), copy.step(); // same first five steps
     copy.loadStateDict(JSON.parse(saved).optimizer);
-    for (let k = 0; k < 5; k++) (backward(qs), copy.step());
+    for (let k = 0; k < 5; k++) backward(qs), copy.step();
     expect(bits(qs.map((p) => p.value))).toEqual(bits(ps.map((p) => p.value)));
   });
 
@@ -151,7 +172,9 @@ describe("stateDict / loadStateDict", () => {
     backward(ps);
     a.step();
     const sgdOpt = new SGD(params(), { lr: 0.1, momentum: 0.9 });
-    expect(() => sgdOpt.loadStateDict(a.stateDict() as never)).toThrow(/expected a sgd state dict \(from stateDict\(\)\), got a state dict of adam/);
+    expect(() => sgdOpt.loadStateDict(a.stateDict() as never)).toThrow(
+      /expected a sgd state dict \(from stateDict\(\)\), got a state dict of adam/,
+    );
     const other = new Adam([{ value: tensor([1, 2]), grad: null }]);
     expect(() => other.loadStateDict(a.stateDict())).toThrow(/buffers to match the parameters \(1 of sizes 2\)/);
   });

@@ -9,8 +9,25 @@
 import { ArgumentError, Tensor } from "@chainrule/ir";
 import { lbfgs, type LbfgsOptions, type LbfgsState } from "./lbfgs.js";
 import { describeValue } from "./leaves.js";
-import { checkState, type ElementwiseState, type Evaluation, type Optimizer, type OptimizerState, type UpdateOptions } from "./optimizer.js";
-import { adagrad, adam, adamw, rmsprop, sgd, type AdagradOptions, type AdamOptions, type RmspropOptions, type SgdOptions } from "./optimizers.js";
+import {
+  checkState,
+  type ElementwiseState,
+  type Evaluation,
+  type Optimizer,
+  type OptimizerState,
+  type UpdateOptions,
+} from "./optimizer.js";
+import {
+  adagrad,
+  adam,
+  adamw,
+  rmsprop,
+  sgd,
+  type AdagradOptions,
+  type AdamOptions,
+  type RmspropOptions,
+  type SgdOptions,
+} from "./optimizers.js";
 
 /** What a stateful optimizer needs of a parameter. */
 export interface ParameterLike {
@@ -55,7 +72,9 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
     list.forEach((p, i) => {
       const value = (p as Partial<ParameterLike> | null)?.value;
       if (p === null || typeof p !== "object" || !(typeof value === "number" || value instanceof Tensor) || !("grad" in p)) {
-        throw new ArgumentError(`${label}: expected parameters with a value (Tensor or number) and a grad field, got ${describeValue(p)} at position ${i}`);
+        throw new ArgumentError(
+          `${label}: expected parameters with a value (Tensor or number) and a grad field, got ${describeValue(p)} at position ${i}`,
+        );
       }
     });
     if (new Set(list).size !== list.length) throw new ArgumentError(`${label}: expected each parameter once, got a parameter listed twice`);
@@ -83,7 +102,9 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
       if (g === null || g === undefined) {
         const name = (p as { name?: unknown }).name;
         const which = typeof name === "string" ? `'${name}' (position ${i})` : `at position ${i}`;
-        throw new ArgumentError(`${op}: expected every parameter to have a gradient, got none for the parameter ${which}: call loss.backward() before step(), or leave parameters the loss does not use out of the optimizer`);
+        throw new ArgumentError(
+          `${op}: expected every parameter to have a gradient, got none for the parameter ${which}: call loss.backward() before step(), or leave parameters the loss does not use out of the optimizer`,
+        );
       }
       return g;
     });
@@ -114,7 +135,8 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
       this.state = next.state;
       return undefined;
     }
-    if (typeof closure !== "function") throw new ArgumentError(`${op}: expected a closure (a function returning the loss) or nothing, got ${describeValue(closure)}`);
+    if (typeof closure !== "function")
+      throw new ArgumentError(`${op}: expected a closure (a function returning the loss) or nothing, got ${describeValue(closure)}`);
     const objective = (point: (Tensor | number)[]): Evaluation => {
       this.assign(point);
       const loss = lossNumber(op, closure());
@@ -136,7 +158,8 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
     const op = `${this.label}.loadStateDict`;
     const d = dict as Partial<OptimizerStateDict<S>> | null;
     if (d === null || typeof d !== "object" || d.optimizer !== this.optimizer.name || d.state === undefined) {
-      const got = d !== null && typeof d === "object" && typeof d.optimizer === "string" ? `a state dict of ${d.optimizer}` : describeValue(dict);
+      const got =
+        d !== null && typeof d === "object" && typeof d.optimizer === "string" ? `a state dict of ${d.optimizer}` : describeValue(dict);
       throw new ArgumentError(`${op}: expected a ${this.optimizer.name} state dict (from stateDict()), got ${got}`);
     }
     if (d.state === null) {
@@ -148,8 +171,14 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
     if (slots !== undefined) {
       const sizes = this.params.map((p) => (typeof p.value === "number" ? 1 : p.value.size));
       for (const [name, buffers] of Object.entries(slots)) {
-        if (!Array.isArray(buffers) || buffers.length !== sizes.length || buffers.some((b, i) => !Array.isArray(b) || b.length !== sizes[i])) {
-          throw new ArgumentError(`${op}: expected the state's ${name} buffers to match the parameters (${sizes.length} of sizes ${sizes.join(", ")}), got buffers of another shape — was it saved for other parameters?`);
+        if (
+          !Array.isArray(buffers) ||
+          buffers.length !== sizes.length ||
+          buffers.some((b, i) => !Array.isArray(b) || b.length !== sizes[i])
+        ) {
+          throw new ArgumentError(
+            `${op}: expected the state's ${name} buffers to match the parameters (${sizes.length} of sizes ${sizes.join(", ")}), got buffers of another shape — was it saved for other parameters?`,
+          );
         }
       }
     }
@@ -199,7 +228,10 @@ export class LBFGS extends StatefulOptimizer<LbfgsState> {
   }
 
   override step(closure?: Closure): number | undefined {
-    if (closure === undefined) throw new ArgumentError("LBFGS.step: expected a closure that zeroes the grads, computes the loss, calls backward() and returns the loss, got none");
+    if (closure === undefined)
+      throw new ArgumentError(
+        "LBFGS.step: expected a closure that zeroes the grads, computes the loss, calls backward() and returns the loss, got none",
+      );
     return super.step(closure);
   }
 }

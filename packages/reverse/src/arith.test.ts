@@ -20,7 +20,14 @@ function same(a: Tensor, b: Tensor): void {
 
 describe.each(["float64", "float32"] as const)("direct loops in %s", (dtype) => {
   it.each(["add", "sub", "mul", "div"] as const)("%s, same shapes and scalar broadcasting", (prim) => {
-    for (const [sa, sb] of [[[5], [5]], [[2, 3], []], [[], [2, 3]], [[4], [1]], [[1], [2, 2]], [[], []]] as number[][][]) {
+    for (const [sa, sb] of [
+      [[5], [5]],
+      [[2, 3], []],
+      [[], [2, 3]],
+      [[4], [1]],
+      [[1], [2, 2]],
+      [[], []],
+    ] as number[][][]) {
       const inputs = [random(sa!, dtype), random(sb!, dtype)];
       same(fastPrimal(prim, inputs, {})!, reference(prim, inputs, {}));
     }
@@ -46,7 +53,13 @@ describe.each(["float64", "float32"] as const)("direct loops in %s", (dtype) => 
 
   it("matrix products A·B, A·Bᵀ and Aᵀ·B", () => {
     const t = (x: Tensor) => reference("transpose", [x], { perm: [1, 0] });
-    for (const [m, k, n] of [[1, 1, 1], [3, 4, 5], [7, 9, 6], [5, 13, 2], [8, 8, 8]] as const) {
+    for (const [m, k, n] of [
+      [1, 1, 1],
+      [3, 4, 5],
+      [7, 9, 6],
+      [5, 13, 2],
+      [8, 8, 8],
+    ] as const) {
       const a = random([m, k], dtype);
       const b = random([k, n], dtype);
       same(matmulNN(a, b)!, reference("matmul", [a, b], {}));
@@ -62,7 +75,14 @@ describe.each(["float64", "float32"] as const)("direct loops in %s", (dtype) => 
   it("mulScaled and fillLike", () => {
     const a = random([4], dtype);
     const b = random([4], dtype);
-    same(mulScaled(a, b, 2), reference("mul", [reference("mul", [a, b], {}), new Tensor(dtype, [], dtype === "float64" ? Float64Array.of(2) : Float32Array.of(2))], {}));
+    same(
+      mulScaled(a, b, 2),
+      reference(
+        "mul",
+        [reference("mul", [a, b], {}), new Tensor(dtype, [], dtype === "float64" ? Float64Array.of(2) : Float32Array.of(2))],
+        {},
+      ),
+    );
     const c = random([], dtype);
     same(fillLike(c, [2, 3])!, reference("broadcastTo", [c], { shape: [2, 3] }));
   });

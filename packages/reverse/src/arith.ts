@@ -106,13 +106,16 @@ export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unkn
     case "sub":
     case "mul":
     case "div": {
-      const a = inputs[0]!, b = inputs[1]!;
+      const a = inputs[0]!,
+        b = inputs[1]!;
       const kind = layout(a, b);
       if (kind === 0) return undefined;
-      const x = a.data, y = b.data;
+      const x = a.data,
+        y = b.data;
       const n = kind === 3 ? y.length : x.length;
       const out = allocate(a.dtype, n);
-      const sa = kind === 3 ? 0 : 1, sb = kind === 2 ? 0 : 1;
+      const sa = kind === 3 ? 0 : 1,
+        sb = kind === 2 ? 0 : 1;
       if (prim === "add") for (let i = 0; i < n; i++) out[i] = x[i * sa]! + y[i * sb]!;
       else if (prim === "sub") for (let i = 0; i < n; i++) out[i] = x[i * sa]! - y[i * sb]!;
       else if (prim === "mul") for (let i = 0; i < n; i++) out[i] = x[i * sa]! * y[i * sb]!;
@@ -133,7 +136,8 @@ export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unkn
 export function add(a: Tensor, b: Tensor): Tensor {
   const kind = layout(a, b);
   if (kind === 0) return ir.add(a, b);
-  const x = a.data, y = b.data;
+  const x = a.data,
+    y = b.data;
   if (kind === 1) {
     const out = allocate(a.dtype, x.length);
     for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
@@ -145,7 +149,8 @@ export function add(a: Tensor, b: Tensor): Tensor {
 export function sub(a: Tensor, b: Tensor): Tensor {
   const kind = layout(a, b);
   if (kind !== 1) return ir.sub(a, b);
-  const x = a.data, y = b.data;
+  const x = a.data,
+    y = b.data;
   const out = allocate(a.dtype, x.length);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! - y[i]!;
   return new Tensor(a.dtype, a.shape, out);
@@ -154,7 +159,8 @@ export function sub(a: Tensor, b: Tensor): Tensor {
 export function mul(a: Tensor, b: Tensor): Tensor {
   const kind = layout(a, b);
   if (kind === 0) return ir.mul(a, b);
-  const x = a.data, y = b.data;
+  const x = a.data,
+    y = b.data;
   if (kind === 1) {
     const out = allocate(a.dtype, x.length);
     for (let i = 0; i < out.length; i++) out[i] = x[i]! * y[i]!;
@@ -166,7 +172,8 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 export function div(a: Tensor, b: Tensor): Tensor {
   const kind = layout(a, b);
   if (kind !== 1) return ir.div(a, b);
-  const x = a.data, y = b.data;
+  const x = a.data,
+    y = b.data;
   const out = allocate(a.dtype, x.length);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! / y[i]!;
   return new Tensor(a.dtype, a.shape, out);
@@ -192,7 +199,8 @@ export function scale(a: Tensor, c: number): Tensor {
 /** a · b · c in one pass (c a JS number), e.g. 2·ct·x for the rule of x·x. */
 export function mulScaled(a: Tensor, b: Tensor, c: number): Tensor {
   if (layout(a, b) !== 1) return ir.mul(ir.mul(a, b), c);
-  const x = a.data, y = b.data;
+  const x = a.data,
+    y = b.data;
   const out = allocate(a.dtype, x.length);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! * y[i]! * c;
   return new Tensor(a.dtype, a.shape, out);
@@ -276,22 +284,38 @@ export function zerosLike(shape: Shape, dtype: DType): Tensor {
 // over the summed index, which saves loads and stores of the output.
 
 function matrices(a: Tensor, b: Tensor): boolean {
-  return !(a instanceof Tracer) && !(b instanceof Tracer) && a.dtype === b.dtype && isFloat(a.dtype) && a.shape.length === 2 && b.shape.length === 2;
+  return (
+    !(a instanceof Tracer) &&
+    !(b instanceof Tracer) &&
+    a.dtype === b.dtype &&
+    isFloat(a.dtype) &&
+    a.shape.length === 2 &&
+    b.shape.length === 2
+  );
 }
 
 /** A·B for A [m, k], B [k, n]. */
 export function matmulNN(a: Tensor, b: Tensor): Tensor | undefined {
   if (!matrices(a, b) || a.shape[1] !== b.shape[0]) return undefined;
-  const m = a.shape[0]!, k = a.shape[1]!, n = b.shape[1]!;
-  const A = a.data, B = b.data;
+  const m = a.shape[0]!,
+    k = a.shape[1]!,
+    n = b.shape[1]!;
+  const A = a.data,
+    B = b.data;
   const C = allocate(a.dtype, m * n);
   const f32 = a.dtype === "float32";
   for (let i = 0; i < m; i++) {
     const c0 = i * n;
     let p = 0;
     for (; p + 3 < k; p += 4) {
-      const a0 = A[i * k + p]!, a1 = A[i * k + p + 1]!, a2 = A[i * k + p + 2]!, a3 = A[i * k + p + 3]!;
-      const r0 = p * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+      const a0 = A[i * k + p]!,
+        a1 = A[i * k + p + 1]!,
+        a2 = A[i * k + p + 2]!,
+        a3 = A[i * k + p + 3]!;
+      const r0 = p * n,
+        r1 = r0 + n,
+        r2 = r1 + n,
+        r3 = r2 + n;
       if (f32) {
         for (let j = 0; j < n; j++) {
           let c = C[c0 + j]!;
@@ -316,8 +340,11 @@ export function matmulNN(a: Tensor, b: Tensor): Tensor | undefined {
 /** A·Bᵀ for A [m, n], B [k, n] (the cotangent of matmul's first operand). */
 export function matmulNT(a: Tensor, b: Tensor): Tensor | undefined {
   if (!matrices(a, b) || a.shape[1] !== b.shape[1]) return undefined;
-  const m = a.shape[0]!, n = a.shape[1]!, k = b.shape[0]!;
-  const A = a.data, B = b.data;
+  const m = a.shape[0]!,
+    n = a.shape[1]!,
+    k = b.shape[0]!;
+  const A = a.data,
+    B = b.data;
   const C = allocate(a.dtype, m * k);
   const f32 = a.dtype === "float32";
   for (let i = 0; i < m; i++) {
@@ -325,8 +352,14 @@ export function matmulNT(a: Tensor, b: Tensor): Tensor | undefined {
     let p = 0;
     // four outputs at once: independent sums, each in order over j
     for (; p + 3 < k; p += 4) {
-      const b0 = p * n, b1 = b0 + n, b2 = b1 + n, b3 = b2 + n;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      const b0 = p * n,
+        b1 = b0 + n,
+        b2 = b1 + n,
+        b3 = b2 + n;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       if (f32) {
         for (let j = 0; j < n; j++) {
           const x = A[ai + j]!;
@@ -363,15 +396,24 @@ export function matmulNT(a: Tensor, b: Tensor): Tensor | undefined {
 /** Aᵀ·B for A [m, k], B [m, n] (the cotangent of matmul's second operand). */
 export function matmulTN(a: Tensor, b: Tensor): Tensor | undefined {
   if (!matrices(a, b) || a.shape[0] !== b.shape[0]) return undefined;
-  const m = a.shape[0]!, k = a.shape[1]!, n = b.shape[1]!;
-  const A = a.data, B = b.data;
+  const m = a.shape[0]!,
+    k = a.shape[1]!,
+    n = b.shape[1]!;
+  const A = a.data,
+    B = b.data;
   const C = allocate(a.dtype, k * n);
   const f32 = a.dtype === "float32";
   let i = 0;
   for (; i + 3 < m; i += 4) {
-    const r0 = i * n, r1 = r0 + n, r2 = r1 + n, r3 = r2 + n;
+    const r0 = i * n,
+      r1 = r0 + n,
+      r2 = r1 + n,
+      r3 = r2 + n;
     for (let p = 0; p < k; p++) {
-      const a0 = A[i * k + p]!, a1 = A[(i + 1) * k + p]!, a2 = A[(i + 2) * k + p]!, a3 = A[(i + 3) * k + p]!;
+      const a0 = A[i * k + p]!,
+        a1 = A[(i + 1) * k + p]!,
+        a2 = A[(i + 2) * k + p]!,
+        a3 = A[(i + 3) * k + p]!;
       const c0 = p * n;
       if (f32) {
         for (let j = 0; j < n; j++) {

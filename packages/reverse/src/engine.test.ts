@@ -57,7 +57,10 @@ describe("the seed f(x, y) = (x + y)(x − y) at (3, 2)", () => {
   });
 
   it("the learner's trace names inputs, shows constants and unreached nodes", () => {
-    const rows = tapeRows((p, q) => ir.add(ir.mul(p, 2), ir.mul(ir.stopGradient(q), 0)), [1, 4], { inputNames: ["p", "q"], outputName: "out" });
+    const rows = tapeRows((p, q) => ir.add(ir.mul(p, 2), ir.mul(ir.stopGradient(q), 0)), [1, 4], {
+      inputNames: ["p", "q"],
+      outputName: "out",
+    });
     expect(rows.map((r) => r.node)).toEqual(["p", "q", "a", "out"]);
     expect(rows[2]!.inputs).toEqual(["p", "2"]);
     expect(rows[1]!.adjoint).toBe(0);
@@ -138,8 +141,18 @@ describe("higher orders and nesting", () => {
 
 describe("pytrees, argnums and numbers", () => {
   const model = (p: { w: Tensor; b: Tensor }, x: Tensor) => ir.sum(ir.square(ir.add(ir.matmul(x, p.w), p.b)));
-  const params = { w: tensor([[1, 2], [3, 4]]), b: tensor([0.5, -0.5]) };
-  const x = tensor([[1, 0], [0, 1], [1, 1]]);
+  const params = {
+    w: tensor([
+      [1, 2],
+      [3, 4],
+    ]),
+    b: tensor([0.5, -0.5]),
+  };
+  const x = tensor([
+    [1, 0],
+    [0, 1],
+    [1, 1],
+  ]);
 
   it("differentiates an object of tensors and mirrors its structure", () => {
     const g = grad(model)(params, x) as { w: Tensor; b: Tensor };
@@ -161,7 +174,7 @@ describe("pytrees, argnums and numbers", () => {
 
   it("outputs that do not depend on the inputs give zero gradients; unused inputs get zeros", () => {
     expect(grad((_x: Tensor) => ir.scalar(3))(1)).toBe(0);
-    expect(grad((x: Tensor, y: Tensor) => ir.mul(y, 2), [0, 1])(1, 5)).toEqual([0, 2]);
+    expect(grad((_x: Tensor, y: Tensor) => ir.mul(y, 2), [0, 1])(1, 5)).toEqual([0, 2]);
     expect(arr(grad((x: Tensor) => ir.sum(ir.stopGradient(x)))(tensor([1, 2])))).toEqual([0, 0]);
     expect(grad((_x: Tensor) => 7)(1)).toBe(0);
     const [pb0] = vjp((x: Tensor) => [ir.mul(x, 2), ir.scalar(1)], 3).slice(1) as unknown as [(ct: unknown) => unknown[]];
@@ -211,7 +224,19 @@ describe("conventions", () => {
     expect(looseGrad(ir.minimum, [0, 1])(2, 2)).toEqual([0.5, 0.5]);
     expect(looseGrad(ir.maximum, [0, 1])(3, 1)).toEqual([1, 0]);
     expect(arr(grad((x: Tensor) => ir.max(x))(tensor([1, 3, 3, 3, 2])))).toEqual([0, 1 / 3, 1 / 3, 1 / 3, 0]);
-    expect(arr(grad((x: Tensor) => ir.sum(ir.max(x, 1)))(tensor([[1, 1], [2, 0]])))).toEqual([[0.5, 0.5], [1, 0]]);
+    expect(
+      arr(
+        grad((x: Tensor) => ir.sum(ir.max(x, 1)))(
+          tensor([
+            [1, 1],
+            [2, 0],
+          ]),
+        ),
+      ),
+    ).toEqual([
+      [0.5, 0.5],
+      [1, 0],
+    ]);
   });
 
   it("0 · ∞ in a backward pass is NaN", () => {
@@ -251,21 +276,51 @@ describe("custom rules", () => {
     expect(looseGrad(looseGrad(softplus))(0.3) as number).toBeCloseTo(s(0.3) * (1 - s(0.3)), 14);
     expect(looseGrad(softplus)(1000)).toBe(1);
     // a rule that differs from the true derivative is honored (it is what the user asked for)
-    const fake = customJvp((x: Tensor) => ir.sin(x), ([x], [dx]) => [ir.sin(x!), ir.mul(dx!, 10)]);
+    const fake = customJvp(
+      (x: Tensor) => ir.sin(x),
+      ([x], [dx]) => [ir.sin(x!), ir.mul(dx!, 10)],
+    );
     expect(looseGrad(fake)(1)).toBe(10);
     // two inputs, broadcasting tangents
-    const mulRule = customJvp((a: Tensor, b: Tensor) => ir.mul(a, b), ([a, b], [da, db]) => [ir.mul(a!, b!), ir.add(ir.mul(da!, b!), ir.mul(a!, db!))]);
-    expect(grad((a: Tensor, b: Tensor) => ir.sum(mulRule(a, b)), [0, 1])(tensor([1, 2]), 3).map((g: unknown) => (g instanceof Tensor ? g.toArray() : g))).toEqual([[3, 3], 3]);
+    const mulRule = customJvp(
+      (a: Tensor, b: Tensor) => ir.mul(a, b),
+      ([a, b], [da, db]) => [ir.mul(a!, b!), ir.add(ir.mul(da!, b!), ir.mul(a!, db!))],
+    );
+    expect(
+      grad((a: Tensor, b: Tensor) => ir.sum(mulRule(a, b)), [0, 1])(tensor([1, 2]), 3).map((g: unknown) =>
+        g instanceof Tensor ? g.toArray() : g,
+      ),
+    ).toEqual([[3, 3], 3]);
   });
 
   it("bad custom rules get clear errors; number cotangents are accepted", () => {
-    const badArity = customVjp((x: Tensor) => x, (x: Tensor) => [x, null], () => []);
-    expect(() => looseGrad(badArity)(1)).toThrow(/^customVjp: expected bwd to return 1 cotangent\(s\), one per argument, got an array of length 0$/);
-    const badShape = customVjp((x: Tensor) => ir.sum(x), (x: Tensor) => [ir.sum(x), null], () => [tensor([1, 2, 3])]);
-    expect(() => looseGrad(badShape)(tensor([1, 2]))).toThrow(/^customVjp: expected bwd's cotangent 0 to be a Tensor of shape \[2\], got shape \[3\]$/);
-    const badFwd = customVjp((x: Tensor) => x, (() => 3) as never, () => [ir.scalar(1)]);
+    const badArity = customVjp(
+      (x: Tensor) => x,
+      (x: Tensor) => [x, null],
+      () => [],
+    );
+    expect(() => looseGrad(badArity)(1)).toThrow(
+      /^customVjp: expected bwd to return 1 cotangent\(s\), one per argument, got an array of length 0$/,
+    );
+    const badShape = customVjp(
+      (x: Tensor) => ir.sum(x),
+      (x: Tensor) => [ir.sum(x), null],
+      () => [tensor([1, 2, 3])],
+    );
+    expect(() => looseGrad(badShape)(tensor([1, 2]))).toThrow(
+      /^customVjp: expected bwd's cotangent 0 to be a Tensor of shape \[2\], got shape \[3\]$/,
+    );
+    const badFwd = customVjp(
+      (x: Tensor) => x,
+      (() => 3) as never,
+      () => [ir.scalar(1)],
+    );
     expect(() => looseGrad(badFwd)(1)).toThrow(/^customVjp: expected fwd to return \[output Tensor, residuals\]/);
-    const numbers = customVjp((x: Tensor) => ir.mul(x, 2), (x: Tensor) => [ir.mul(x, 2), null], (() => [7]) as never);
+    const numbers = customVjp(
+      (x: Tensor) => ir.mul(x, 2),
+      (x: Tensor) => [ir.mul(x, 2), null],
+      (() => [7]) as never,
+    );
     expect(looseGrad(numbers)(1)).toBe(7);
     const badJvp = customJvp((x: Tensor) => x, (() => 1) as never);
     expect(() => looseGrad(badJvp)(1)).toThrow(/^customJvp: expected the jvp rule to return \[primal output, tangent output Tensor\]/);
@@ -289,9 +344,17 @@ describe("errors", () => {
 
   it("the lean grad path throws exactly what defineEngine throws", () => {
     const cases: [string, () => unknown, () => unknown][] = [
-      ["non-scalar output", () => grad((x: Tensor) => ir.mul(x, tensor([1, 2])))(1), () => reference.grad((x: Tensor) => ir.mul(x, tensor([1, 2])))(1)],
+      [
+        "non-scalar output",
+        () => grad((x: Tensor) => ir.mul(x, tensor([1, 2])))(1),
+        () => reference.grad((x: Tensor) => ir.mul(x, tensor([1, 2])))(1),
+      ],
       ["two outputs", () => grad((x: Tensor) => [x, x])(1), () => reference.grad((x: Tensor) => [x, x])(1)],
-      ["int output", () => grad((x: Tensor) => ir.argmax(ir.reshape(x, [1])))(1), () => reference.grad((x: Tensor) => ir.argmax(ir.reshape(x, [1])))(1)],
+      [
+        "int output",
+        () => grad((x: Tensor) => ir.argmax(ir.reshape(x, [1])))(1),
+        () => reference.grad((x: Tensor) => ir.argmax(ir.reshape(x, [1])))(1),
+      ],
       ["argnums out of range", () => grad(seed, 2)(1, 2), () => reference.grad(seed, 2)(1, 2)],
       ["duplicate argnums", () => grad(seed, [0, 0])(1, 2), () => reference.grad(seed, [0, 0])(1, 2)],
       ["int input", () => grad(seed)(tensor([1], { dtype: "int32" }), 2), () => reference.grad(seed)(tensor([1], { dtype: "int32" }), 2)],
@@ -321,7 +384,9 @@ describe("errors", () => {
     expect(() => pullback([1, 2] as never)).toThrow(/^vjp pullback: expected a cotangent/);
     expect(() => looseHvp(3, [1], [1])).toThrow(/^hvp: expected a function/);
     const vector = (x: Tensor) => ir.mul(x, tensor([1, 2]));
-    expect(messageOf(() => looseHvp(vector, [1], [1]))).toBe(messageOf(() => (reference.hvp as unknown as (...a: unknown[]) => unknown)(vector, [1], [1])));
+    expect(messageOf(() => looseHvp(vector, [1], [1]))).toBe(
+      messageOf(() => (reference.hvp as unknown as (...a: unknown[]) => unknown)(vector, [1], [1])),
+    );
     expect(messageOf(() => looseHvp(vector, [1], [1]))).toMatch(/^hvp: expected f to return a scalar/);
   });
 });
@@ -331,7 +396,9 @@ describe("NaN-debug mode", () => {
     const f = (x: Tensor) => ir.sum(ir.log(ir.sub(x, 2)));
     expect(grad(f)(tensor([1, 3]))).toBeDefined(); // off: NaN flows silently
     expect(() => withDebugNans(() => grad(f)(tensor([1, 3])))).toThrow(NanError);
-    expect(() => withDebugNans(() => grad(f)(tensor([1, 3])))).toThrow(/reverse: log produced NaN from non-NaN inputs \(shapes \[2\] → \[2\]\)/);
+    expect(() => withDebugNans(() => grad(f)(tensor([1, 3])))).toThrow(
+      /reverse: log produced NaN from non-NaN inputs \(shapes \[2\] → \[2\]\)/,
+    );
   });
 
   it("names the backward primitive that made a NaN", () => {
@@ -352,7 +419,8 @@ describe("NaN-debug mode", () => {
 it("exports an Engine named reverse", () => {
   expect(engine.name).toBe("reverse");
   expect(engine.specVersion).toBe(ir.SPEC_VERSION);
-  for (const key of ["grad", "valueAndGrad", "jvp", "vjp", "jacobian", "hessian", "hvp"] as const) expect(typeof engine[key]).toBe("function");
+  for (const key of ["grad", "valueAndGrad", "jvp", "vjp", "jacobian", "hessian", "hvp"] as const)
+    expect(typeof engine[key]).toBe("function");
 });
 
 // no-eval.test.ts reruns this file under --disallow-code-generation-from-strings and sets this

@@ -131,7 +131,12 @@ function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], s
     for (let i = 0; i < k; i++) {
       const a = adjoints[i];
       const x = inputs[i]!;
-      grads[i] = a === undefined ? asNumberIf(zeros(x.shape as number[], x.dtype), typeof args[nums[i]!] === "number") : typeof args[nums[i]!] === "number" ? a : scalar(a);
+      grads[i] =
+        a === undefined
+          ? asNumberIf(zeros(x.shape as number[], x.dtype), typeof args[nums[i]!] === "number")
+          : typeof args[nums[i]!] === "number"
+            ? a
+            : scalar(a);
     }
   } else {
     const wanted = new Array<number>(k);
@@ -172,7 +177,8 @@ export const engine: Engine = {
   hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
     if (typeof f !== "function") throw new ArgumentError(`hvp: expected a function, got ${describeValue(f)}`);
     if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
-    if (!Array.isArray(tangents)) throw new ArgumentError(`hvp: expected tangents as an array of arguments, got ${describeValue(tangents)}`);
+    if (!Array.isArray(tangents))
+      throw new ArgumentError(`hvp: expected tangents as an array of arguments, got ${describeValue(tangents)}`);
     const all = primals.map((_, i) => i);
     const gradient = engine.grad(f, all) as AnyFunction;
     try {

@@ -102,7 +102,9 @@ export function tapeRows(f: (...args: Tensor[]) => Tensor, args: readonly (numbe
       .map(({ from, term }) => {
         const source = adjoints[from];
         const scalarSource = source !== undefined && source.shape.length === 0 && term.shape.length === 0 && source.data[0] !== 0;
-        return scalarSource ? { from: names[from]!, value: show(term), partial: term.data[0]! / source.data[0]! } : { from: names[from]!, value: show(term) };
+        return scalarSource
+          ? { from: names[from]!, value: show(term), partial: term.data[0]! / source.data[0]! }
+          : { from: names[from]!, value: show(term) };
       }),
   );
   const adjointOf = (slot: number, like: Tensor): number | Tensor => {
@@ -110,7 +112,15 @@ export function tapeRows(f: (...args: Tensor[]) => Tensor, args: readonly (numbe
     return a !== undefined ? show(a) : show(zeros(like.shape as number[], like.dtype));
   };
 
-  const rows: TapeRow[] = inputs.map((x, i) => ({ node: names[i]!, op: "input", inputs: [], value: show(x), adjoint: adjointOf(i, x), terms: terms[i]!, isOutput: i === out }));
+  const rows: TapeRow[] = inputs.map((x, i) => ({
+    node: names[i]!,
+    op: "input",
+    inputs: [],
+    value: show(x),
+    adjoint: adjointOf(i, x),
+    terms: terms[i]!,
+    isOutput: i === out,
+  }));
   for (const node of trace.nodes) {
     const value = node.y!;
     rows.push({
@@ -131,8 +141,22 @@ export function formatTape(rows: readonly TapeRow[]): string {
   const cell = (v: number | Tensor) => (typeof v === "number" ? String(v) : v.toString());
   const table = [
     ["node", "op", "inputs", "value", "adjoint", "terms"],
-    ...rows.map((r) => [r.node, r.op, r.inputs.join(", "), cell(r.value), cell(r.adjoint), r.terms.length === 0 ? (r.isOutput ? "(seed)" : "") : r.terms.map((t) => `${t.from}: ${cell(t.value)}`).join(", ")]),
+    ...rows.map((r) => [
+      r.node,
+      r.op,
+      r.inputs.join(", "),
+      cell(r.value),
+      cell(r.adjoint),
+      r.terms.length === 0 ? (r.isOutput ? "(seed)" : "") : r.terms.map((t) => `${t.from}: ${cell(t.value)}`).join(", "),
+    ]),
   ];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  return table.map((row) => row.map((v, c) => v.padEnd(widths[c]!)).join("  ").trimEnd()).join("\n");
+  return table
+    .map((row) =>
+      row
+        .map((v, c) => v.padEnd(widths[c]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }

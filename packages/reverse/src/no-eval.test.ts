@@ -51,9 +51,15 @@ describe("no eval", () => {
       cwd: packageDir,
       encoding: "utf8",
       timeout: 120_000,
-      env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${FLAG}`.trim(), CHAINRULE_EXPECT_NO_EVAL: "1", NO_COLOR: "1", FORCE_COLOR: "0" },
+      env: {
+        ...process.env,
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${FLAG}`.trim(),
+        CHAINRULE_EXPECT_NO_EVAL: "1",
+        NO_COLOR: "1",
+        FORCE_COLOR: "0",
+      },
     });
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the ANSI colour codes this removes
     const output = (run.stdout + run.stderr).replace(/\u001b\[[0-9;]*m/g, "");
     expect(output).toMatch(/Test Files\s+3 passed/);
     expect(output).toMatch(/Tests\s+\d+ passed \(\d+\)/);

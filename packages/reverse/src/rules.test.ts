@@ -33,7 +33,20 @@ interface Row {
 
 const idx = (values: number[], shape = [values.length]) => new Tensor("int32", shape, Int32Array.from(values));
 
-const BINARY_SHAPES: number[][][] = [[[], []], [[3], [3]], [[2, 3], [3]], [[2, 1], [1, 3]], [[], [2, 3]], [[4, 1, 2], [3, 1]]];
+const BINARY_SHAPES: number[][][] = [
+  [[], []],
+  [[3], [3]],
+  [[2, 3], [3]],
+  [
+    [2, 1],
+    [1, 3],
+  ],
+  [[], [2, 3]],
+  [
+    [4, 1, 2],
+    [3, 1],
+  ],
+];
 
 const ROWS: Row[] = [
   { prims: ["neg"], name: "neg", fn: (x) => ir.neg(x), shapes: [[[]], [[2, 3]]] },
@@ -64,34 +77,109 @@ const ROWS: Row[] = [
       const d = ir.where(ir.notEqual(x, y), c, ir.where(ir.equal(x, y), x, y));
       return ir.where(ir.greaterEqual(x, -5), ir.where(ir.less(y, 10), d, x), y);
     },
-    shapes: [[[6], [6]], [[2, 3], [3]], [[2, 1], [1, 3]]],
+    shapes: [
+      [[6], [6]],
+      [[2, 3], [3]],
+      [
+        [2, 1],
+        [1, 3],
+      ],
+    ],
     low: -2,
     high: 2,
     distinct: true,
   },
-  { prims: ["cast"], name: "cast f64 → f32 → f64", fn: (x) => ir.astype(ir.mul(ir.astype(x, "float32"), 1), "float64"), shapes: [[[3]]], firstOrderOnly: true, digits: 2 },
+  {
+    prims: ["cast"],
+    name: "cast f64 → f32 → f64",
+    fn: (x) => ir.astype(ir.mul(ir.astype(x, "float32"), 1), "float64"),
+    shapes: [[[3]]],
+    firstOrderOnly: true,
+    digits: 2,
+  },
   { prims: ["reduceSum"], name: "sum over all axes", fn: (x) => ir.sum(ir.mul(x, x)), shapes: [[[2, 3, 4]]] },
   { prims: ["reduceSum"], name: "sum over axes 0 and 2", fn: (x) => ir.sum(ir.mul(x, x), [0, 2]), shapes: [[[2, 3, 4]]] },
   { prims: ["reduceSum"], name: "sum keepdims", fn: (x) => ir.mul(ir.sum(x, 1, true), x), shapes: [[[2, 3]]] },
-  { prims: ["reduceMax"], name: "max over axis 1", fn: (x) => ir.max(ir.mul(x, x), 1), shapes: [[[3, 4]], [[2, 3, 2]]], low: 0.1, high: 3, distinct: true },
+  {
+    prims: ["reduceMax"],
+    name: "max over axis 1",
+    fn: (x) => ir.max(ir.mul(x, x), 1),
+    shapes: [[[3, 4]], [[2, 3, 2]]],
+    low: 0.1,
+    high: 3,
+    distinct: true,
+  },
   { prims: ["reduceMax"], name: "max over all", fn: (x) => ir.max(x), shapes: [[[5]]], distinct: true, firstOrderOnly: true },
   { prims: ["argmax"], name: "take at argmax", fn: (x) => ir.mul(ir.take(x, ir.argmax(x)), x), shapes: [[[5]]], distinct: true },
   { prims: ["reshape"], name: "reshape", fn: (x) => ir.mul(ir.reshape(x, [3, 2]), ir.reshape(x, [3, 2])), shapes: [[[2, 3]]] },
   { prims: ["transpose"], name: "transpose", fn: (x) => ir.mul(ir.transpose(x, [2, 0, 1]), 2), shapes: [[[2, 3, 4]]] },
-  { prims: ["broadcastTo"], name: "broadcastTo", fn: (x) => ir.mul(ir.broadcastTo(x, [4, 2, 3]), ir.reshape(ir.arange(24), [4, 2, 3])), shapes: [[[2, 1]], [[3]], [[]]] },
+  {
+    prims: ["broadcastTo"],
+    name: "broadcastTo",
+    fn: (x) => ir.mul(ir.broadcastTo(x, [4, 2, 3]), ir.reshape(ir.arange(24), [4, 2, 3])),
+    shapes: [[[2, 1]], [[3]], [[]]],
+  },
   { prims: ["slice"], name: "slice", fn: (x) => ir.mul(ir.slice(x, [1, 0], [3, 2]), ir.slice(x, [0, 1], [2, 3])), shapes: [[[3, 3]]] },
   { prims: ["pad"], name: "pad", fn: (x) => ir.mul(ir.pad(x, [1, 0], [2, 1]), ir.pad(ir.mul(x, x), [0, 1], [3, 0])), shapes: [[[2, 3]]] },
-  { prims: ["concat"], name: "concat", fn: (x, y) => ir.mul(ir.concat([x, y, x], 1), ir.concat([y, x, y], 1)), shapes: [[[2, 2], [2, 2]]] },
+  {
+    prims: ["concat"],
+    name: "concat",
+    fn: (x, y) => ir.mul(ir.concat([x, y, x], 1), ir.concat([y, x, y], 1)),
+    shapes: [
+      [
+        [2, 2],
+        [2, 2],
+      ],
+    ],
+  },
   { prims: ["gather"], name: "take (gather) with repeats", fn: (x) => ir.mul(ir.take(x, idx([2, 0, 2, -1]), 1), 3), shapes: [[[2, 3]]] },
   {
     prims: ["scatterAdd"],
     name: "scatterAdd",
-    fn: (u) => ir.mul(bind("scatterAdd", [u, idx([1, 0, 1])], { axis: 0, size: 4 }), bind("scatterAdd", [ir.sin(u), idx([3, 3, 0])], { axis: 0, size: 4 })),
+    fn: (u) =>
+      ir.mul(
+        bind("scatterAdd", [u, idx([1, 0, 1])], { axis: 0, size: 4 }),
+        bind("scatterAdd", [ir.sin(u), idx([3, 3, 0])], { axis: 0, size: 4 }),
+      ),
     shapes: [[[3, 2]]],
   },
-  { prims: ["matmul"], name: "matmul", fn: (a, b) => ir.matmul(a, b), shapes: [[[2, 3], [3, 4]], [[2, 2, 3], [3, 2]], [[3], [3, 2]], [[2, 3], [3]], [[1, 2, 3], [4, 3, 2]]] },
-  { prims: ["matmul"], name: "matmul of a product", fn: (a, b) => ir.matmul(ir.mul(a, a), ir.sin(b)), shapes: [[[2, 3], [3, 2]]] },
-  { prims: ["stopGradient"], name: "stopGradient", fn: (x) => ir.add(ir.mul(ir.stopGradient(x), x), ir.stopGradient(ir.exp(x))), shapes: [[[3]]],
+  {
+    prims: ["matmul"],
+    name: "matmul",
+    fn: (a, b) => ir.matmul(a, b),
+    shapes: [
+      [
+        [2, 3],
+        [3, 4],
+      ],
+      [
+        [2, 2, 3],
+        [3, 2],
+      ],
+      [[3], [3, 2]],
+      [[2, 3], [3]],
+      [
+        [1, 2, 3],
+        [4, 3, 2],
+      ],
+    ],
+  },
+  {
+    prims: ["matmul"],
+    name: "matmul of a product",
+    fn: (a, b) => ir.matmul(ir.mul(a, a), ir.sin(b)),
+    shapes: [
+      [
+        [2, 3],
+        [3, 2],
+      ],
+    ],
+  },
+  {
+    prims: ["stopGradient"],
+    name: "stopGradient",
+    fn: (x) => ir.add(ir.mul(ir.stopGradient(x), x), ir.stopGradient(ir.exp(x))),
+    shapes: [[[3]]],
     // d/dx Σ w·(sg(x)·x + sg(eˣ)) = w·x: the stopped factors are constants
     expected: (w, x) => [ir.mul(w, x!)],
     firstOrderOnly: true,

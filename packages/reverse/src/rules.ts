@@ -7,7 +7,22 @@
  */
 import * as ir from "@chainrule/ir";
 import { bind, shapesEqual, type DType, type Params, type Primitive, type Shape, type Tensor } from "@chainrule/ir";
-import { add, addScalar, div, fastPad, fastSlice, fillLike, matmulNT, matmulTN, mul, mulScaled, neg, scale, sub, unbroadcast } from "./arith.js";
+import {
+  add,
+  addScalar,
+  div,
+  fastPad,
+  fastSlice,
+  fillLike,
+  matmulNT,
+  matmulTN,
+  mul,
+  mulScaled,
+  neg,
+  scale,
+  sub,
+  unbroadcast,
+} from "./arith.js";
 
 /** What a tape entry keeps for its backward pass (input shapes are always kept). */
 export type Saves = "nothing" | "inputs" | "output" | "inputs and output";
@@ -92,16 +107,25 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
   // d(sign x) = 0
   sign: zero,
   // d(x + y) = dx + dy   (summed over broadcast axes)
-  add: { saves: "nothing", vjp: (ct, n, needs) => [needs & 1 ? unbroadcast(ct, n.shape(0)) : null, needs & 2 ? unbroadcast(ct, n.shape(1)) : null] },
+  add: {
+    saves: "nothing",
+    vjp: (ct, n, needs) => [needs & 1 ? unbroadcast(ct, n.shape(0)) : null, needs & 2 ? unbroadcast(ct, n.shape(1)) : null],
+  },
   // d(x − y) = dx − dy
-  sub: { saves: "nothing", vjp: (ct, n, needs) => [needs & 1 ? unbroadcast(ct, n.shape(0)) : null, needs & 2 ? unbroadcast(neg(ct), n.shape(1)) : null] },
+  sub: {
+    saves: "nothing",
+    vjp: (ct, n, needs) => [needs & 1 ? unbroadcast(ct, n.shape(0)) : null, needs & 2 ? unbroadcast(neg(ct), n.shape(1)) : null],
+  },
   // d(x · y) = y dx + x dy   (for x · x: 2x dx, in one pass)
   mul: {
     saves: "inputs",
-    vjp: (ct, n, needs) => n.same(0, 1) && shapesEqual(ct.shape, n.x[0]!.shape) ? [mulScaled(ct, n.x[0]!, 2), null] : [
-      needs & 1 ? unbroadcast(mul(ct, n.x[1]!), n.x[0]!.shape) : null,
-      needs & 2 ? unbroadcast(mul(ct, n.x[0]!), n.x[1]!.shape) : null,
-    ],
+    vjp: (ct, n, needs) =>
+      n.same(0, 1) && shapesEqual(ct.shape, n.x[0]!.shape)
+        ? [mulScaled(ct, n.x[0]!, 2), null]
+        : [
+            needs & 1 ? unbroadcast(mul(ct, n.x[1]!), n.x[0]!.shape) : null,
+            needs & 2 ? unbroadcast(mul(ct, n.x[0]!), n.x[1]!.shape) : null,
+          ],
   },
   // d(x / y) = dx / y − x dy / y²
   div: {
@@ -159,7 +183,9 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
   // d Σ_axes x = Σ_axes dx: the cotangent is broadcast back over the summed axes
   reduceSum: {
     saves: "nothing",
-    vjp: (ct, n) => [fillLike(ct, n.shape(0)) ?? ir.broadcastTo(ir.reshape(ct, keepDims(n.shape(0), n.params.axes)), n.shape(0) as number[])],
+    vjp: (ct, n) => [
+      fillLike(ct, n.shape(0)) ?? ir.broadcastTo(ir.reshape(ct, keepDims(n.shape(0), n.params.axes)), n.shape(0) as number[]),
+    ],
   },
   // d max_axes x = dx at the maximum; k tied maxima get 1/k each
   reduceMax: {

@@ -30,12 +30,24 @@ const CASES: Record<string, Fn> = {
   minimum: (x, y) => ir.minimum(x, y),
 };
 
-const POINTS: [number, number][] = [[0.7, 1.3], [-1.2, 0.4], [2, 2], [0, 3], [0, 0], [-0, 1], [3, 0], [1e-300, -2], [NaN, 1], [Infinity, 2]];
+const POINTS: [number, number][] = [
+  [0.7, 1.3],
+  [-1.2, 0.4],
+  [2, 2],
+  [0, 3],
+  [0, 0],
+  [-0, 1],
+  [3, 0],
+  [1e-300, -2],
+  [NaN, 1],
+  [Infinity, 2],
+];
 
 describe("scalar backward sweep", () => {
   it("covers exactly the primitives listed, and their tapes take the scalar sweep", () => {
     expect([...SCALAR_PRIMITIVES].sort()).toEqual(Object.keys(CASES).sort());
-    for (const f of Object.values(CASES)) expect(reverseVjp(([x, y]) => [f(x!, y!)], [ir.scalar(0.5), ir.scalar(2)]).trace.scalarTape).toBe(true);
+    for (const f of Object.values(CASES))
+      expect(reverseVjp(([x, y]) => [f(x!, y!)], [ir.scalar(0.5), ir.scalar(2)]).trace.scalarTape).toBe(true);
     // a reduction, float32, or a non-scalar value turns it off
     expect(reverseVjp(([x]) => [ir.sum(ir.mul(x!, ir.tensor([1, 2])))], [ir.scalar(1)]).trace.scalarTape).toBe(false);
     expect(reverseVjp(([x]) => [ir.mul(x!, x!)], [ir.scalar(1, "float32")]).trace.scalarTape).toBe(false);
@@ -46,12 +58,17 @@ describe("scalar backward sweep", () => {
     for (const [x, y] of POINTS) {
       const fast = grad(f, [0, 1])(x, y) as number[];
       const slow = tensorPath.grad(f, [0, 1])(x, y) as number[];
-      fast.forEach((g, i) => expect(Object.is(g, slow[i]) || (Number.isNaN(g) && Number.isNaN(slow[i])), `${name} at (${x}, ${y}) input ${i}: ${g} vs ${slow[i]}`).toBe(true));
+      fast.forEach((g, i) =>
+        expect(
+          Object.is(g, slow[i]) || (Number.isNaN(g) && Number.isNaN(slow[i])),
+          `${name} at (${x}, ${y}) input ${i}: ${g} vs ${slow[i]}`,
+        ).toBe(true),
+      );
     }
   });
 
   it("a chain with reuse and unused inputs", () => {
-    const f = (x: Tensor, y: Tensor, z: Tensor) => {
+    const f = (x: Tensor, _y: Tensor, _z: Tensor) => {
       const a = ir.mul(ir.sin(x), x);
       return ir.add(ir.div(a, ir.exp(a)), ir.sub(a, ir.tanh(ir.mul(a, 3))));
     };

@@ -9,8 +9,23 @@ import type { TapeNode } from "./tape.js";
 
 /** Primitives with a scalar case below. */
 export const SCALAR_PRIMITIVES: ReadonlySet<Primitive> = new Set<Primitive>([
-  "neg", "exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "sqrt", "abs",
-  "add", "sub", "mul", "div", "pow", "maximum", "minimum",
+  "neg",
+  "exp",
+  "log",
+  "log1p",
+  "expm1",
+  "sin",
+  "cos",
+  "tanh",
+  "sqrt",
+  "abs",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "maximum",
+  "minimum",
 ]);
 
 const v = (t: Tensor | null | undefined): number => t!.data[0]!;
@@ -27,19 +42,28 @@ function step(node: TapeNode, ct: number, adjoints: (number | undefined)[]): voi
   const x = node.x;
   const needs = node.needs;
   switch (node.op) {
-    case "neg": return accumulate(adjoints, ids[0]!, -ct);
-    case "exp": return accumulate(adjoints, ids[0]!, ct * v(node.y));
-    case "log": return accumulate(adjoints, ids[0]!, ct / v(x[0]));
-    case "log1p": return accumulate(adjoints, ids[0]!, ct / (v(x[0]) + 1));
-    case "expm1": return accumulate(adjoints, ids[0]!, ct * (v(node.y) + 1));
-    case "sin": return accumulate(adjoints, ids[0]!, ct * Math.cos(v(x[0])));
-    case "cos": return accumulate(adjoints, ids[0]!, -(ct * Math.sin(v(x[0]))));
+    case "neg":
+      return accumulate(adjoints, ids[0]!, -ct);
+    case "exp":
+      return accumulate(adjoints, ids[0]!, ct * v(node.y));
+    case "log":
+      return accumulate(adjoints, ids[0]!, ct / v(x[0]));
+    case "log1p":
+      return accumulate(adjoints, ids[0]!, ct / (v(x[0]) + 1));
+    case "expm1":
+      return accumulate(adjoints, ids[0]!, ct * (v(node.y) + 1));
+    case "sin":
+      return accumulate(adjoints, ids[0]!, ct * Math.cos(v(x[0])));
+    case "cos":
+      return accumulate(adjoints, ids[0]!, -(ct * Math.sin(v(x[0]))));
     case "tanh": {
       const y = v(node.y);
       return accumulate(adjoints, ids[0]!, ct * (-(y * y) + 1));
     }
-    case "sqrt": return accumulate(adjoints, ids[0]!, ct / (v(node.y) * 2));
-    case "abs": return accumulate(adjoints, ids[0]!, ct * Math.sign(v(x[0])));
+    case "sqrt":
+      return accumulate(adjoints, ids[0]!, ct / (v(node.y) * 2));
+    case "abs":
+      return accumulate(adjoints, ids[0]!, ct * Math.sign(v(x[0])));
     case "add":
       if (needs & 1) accumulate(adjoints, ids[0]!, ct);
       if (needs & 2) accumulate(adjoints, ids[1]!, ct);
@@ -55,20 +79,23 @@ function step(node: TapeNode, ct: number, adjoints: (number | undefined)[]): voi
       return;
     }
     case "div": {
-      const a = v(x[0]), b = v(x[1]);
+      const a = v(x[0]),
+        b = v(x[1]);
       if (needs & 1) accumulate(adjoints, ids[0]!, ct / b);
       if (needs & 2) accumulate(adjoints, ids[1]!, -((ct * a) / (b * b)));
       return;
     }
     case "pow": {
-      const a = v(x[0]), b = v(x[1]);
-      if (needs & 1) accumulate(adjoints, ids[0]!, ct * (b === 0 ? 0 : b * Math.pow(a, b + -1)));
+      const a = v(x[0]),
+        b = v(x[1]);
+      if (needs & 1) accumulate(adjoints, ids[0]!, ct * (b === 0 ? 0 : b * a ** (b + -1)));
       if (needs & 2) accumulate(adjoints, ids[1]!, ct * (a === 0 ? 0 : v(node.y) * Math.log(a)));
       return;
     }
     case "maximum":
     case "minimum": {
-      const a = v(x[0]), b = v(x[1]);
+      const a = v(x[0]),
+        b = v(x[1]);
       const wins = node.op === "maximum" ? a > b : a < b;
       const toX = ct * ((wins ? 1 : 0) + (a === b ? 1 : 0) * 0.5);
       if (needs & 1) accumulate(adjoints, ids[0]!, toX);

@@ -197,7 +197,20 @@ export class ReverseTrace extends Trace {
     if (this.scalarTape && (lifted || !info.scalar || out.dtype !== "float64" || out.shape.length !== 0)) this.scalarTape = false;
     const slot = this.slots++;
     this.nodes.push(
-      new TapeNode(prim, info.rule, null, params as Params<Primitive>, ids, needs, keepX ? primals : EMPTY, shapes, this.keepAll || info.keepY ? value : null, out.dtype, slot, out.shape),
+      new TapeNode(
+        prim,
+        info.rule,
+        null,
+        params as Params<Primitive>,
+        ids,
+        needs,
+        keepX ? primals : EMPTY,
+        shapes,
+        this.keepAll || info.keepY ? value : null,
+        out.dtype,
+        slot,
+        out.shape,
+      ),
     );
     return new ReverseTracer(this, value, slot);
   }
@@ -215,7 +228,9 @@ export class ReverseTrace extends Trace {
     const slot = this.slots++;
     const shapes = inputs.map((t) => t.shape);
     const x = this.keepAll ? inputs.map((t) => (t as ReverseTracer).primal) : EMPTY;
-    this.nodes.push(new TapeNode(op, null, backward, NO_PARAMS, ids, needs, x, shapes, this.keepAll ? value : null, value.dtype, slot, value.shape));
+    this.nodes.push(
+      new TapeNode(op, null, backward, NO_PARAMS, ids, needs, x, shapes, this.keepAll ? value : null, value.dtype, slot, value.shape),
+    );
     return new ReverseTracer(this, value, slot);
   }
 
@@ -231,7 +246,9 @@ export class ReverseTrace extends Trace {
     return this.recordCustom("customVjp", inputs, value, (ct) => {
       const cts: unknown = rule.bwd(residuals, ct);
       if (!Array.isArray(cts) || cts.length !== inputs.length) {
-        throw new ArgumentError(`customVjp: expected bwd to return ${inputs.length} cotangent(s), one per argument, got ${describeValue(cts)}`);
+        throw new ArgumentError(
+          `customVjp: expected bwd to return ${inputs.length} cotangent(s), one per argument, got ${describeValue(cts)}`,
+        );
       }
       return cts.map((c: unknown, i) => {
         const input = inputs[i]!;
@@ -257,13 +274,18 @@ export class ReverseTrace extends Trace {
     const value = bindCustomJvp(rule, primals);
     if (config.debugNans) checkNans("reverse: customJvp", primals, value);
     if (!inputs.some((t) => (t as ReverseTracer).id >= 0) || !isFloat(value.dtype)) return new ReverseTracer(this, value, -1);
-    const { pullback } = reverseVjp((tangents) => {
-      const result = rule.jvp(primals, tangents);
-      if (!Array.isArray(result) || result.length !== 2 || !(result[1] instanceof Tensor)) {
-        throw new ArgumentError(`customJvp: expected the jvp rule to return [primal output, tangent output Tensor], got ${describeValue(result)}`);
-      }
-      return [result[1]];
-    }, primals.map((p) => zerosLike(p.shape, p.dtype)));
+    const { pullback } = reverseVjp(
+      (tangents) => {
+        const result = rule.jvp(primals, tangents);
+        if (!Array.isArray(result) || result.length !== 2 || !(result[1] instanceof Tensor)) {
+          throw new ArgumentError(
+            `customJvp: expected the jvp rule to return [primal output, tangent output Tensor], got ${describeValue(result)}`,
+          );
+        }
+        return [result[1]];
+      },
+      primals.map((p) => zerosLike(p.shape, p.dtype)),
+    );
     return this.recordCustom("customJvp", inputs, value, (ct) => pullback([ct]));
   }
 
@@ -271,7 +293,13 @@ export class ReverseTrace extends Trace {
    * The backward sweep: seeds the given slots, then visits the tape once in reverse. Returns the
    * adjoint of each requested slot (undefined when nothing reached it).
    */
-  backward(seedSlots: readonly number[], seeds: readonly Tensor[], wanted: readonly number[], observe?: TermObserver, keep = false): (Tensor | undefined)[] {
+  backward(
+    seedSlots: readonly number[],
+    seeds: readonly Tensor[],
+    wanted: readonly number[],
+    observe?: TermObserver,
+    keep = false,
+  ): (Tensor | undefined)[] {
     const adjoints = new Array<Tensor | undefined>(this.slots);
     for (let i = 0; i < seedSlots.length; i++) {
       const slot = seedSlots[i]!;
@@ -330,7 +358,9 @@ export function reverseVjp(
   const outputs = results.map((r) => detach(primalOf(trace, r)));
   const inputSlots = primals.map((_, i) => i);
   const pullback = (cotangents: Tensor[]): Tensor[] => {
-    const seeds = cotangents.map((ct, i) => (ct.dtype === outputs[i]!.dtype || !isFloat(outputs[i]!.dtype) ? ct : castTo(ct, outputs[i]!.dtype)));
+    const seeds = cotangents.map((ct, i) =>
+      ct.dtype === outputs[i]!.dtype || !isFloat(outputs[i]!.dtype) ? ct : castTo(ct, outputs[i]!.dtype),
+    );
     const adjoints = trace.backward(slots, seeds, inputSlots);
     return adjoints.map((a, i) => (a === undefined ? zerosLike(primals[i]!.shape, primals[i]!.dtype) : detach(a)));
   };

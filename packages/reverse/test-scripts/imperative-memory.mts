@@ -16,7 +16,10 @@ let measuring = false;
 manualSeed(0);
 const model = new Sequential(new Linear(2, 16), new Tanh(), new Linear(16, 3));
 const x = new Random(1).normal([32, 2]);
-const labels = tensor(Array.from({ length: 32 }, (_, i) => i % 3), { dtype: "int32" });
+const labels = tensor(
+  Array.from({ length: 32 }, (_, i) => i % 3),
+  { dtype: "int32" },
+);
 let last = 0;
 
 function train(n: number): void {

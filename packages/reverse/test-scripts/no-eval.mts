@@ -15,8 +15,15 @@ const seed = (x: Tensor, y: Tensor) => ir.mul(ir.add(x, y), ir.sub(x, y));
 const cube = (x: Tensor) => ir.mul(x, ir.mul(x, x));
 const vec = (x: Tensor) => ir.sum(ir.mul(ir.sin(x), ir.exp(x)));
 const x = tensor([0.1, 0.2, 0.3]);
-const softplus = customJvp((t: Tensor) => ir.log1p(ir.exp(t)), ([t], [dt]) => [ir.log1p(ir.exp(t!)), ir.mul(ir.sigmoid(t!), dt!)]);
-const clipped = customVjp((t: Tensor) => t, (t: Tensor) => [t, null], (_r: null, ct: Tensor) => [ir.clip(ct, -1, 1)]);
+const softplus = customJvp(
+  (t: Tensor) => ir.log1p(ir.exp(t)),
+  ([t], [dt]) => [ir.log1p(ir.exp(t!)), ir.mul(ir.sigmoid(t!), dt!)],
+);
+const clipped = customVjp(
+  (t: Tensor) => t,
+  (t: Tensor) => [t, null],
+  (_r: null, ct: Tensor) => [ir.clip(ct, -1, 1)],
+);
 const [, pullback] = vjp(seed, 3, 2);
 const result = {
   evalBlocked,

@@ -24,7 +24,8 @@ export function chromiumInstalled(path: string = CHROMIUM): boolean {
  * network) and without the background throttling that would slow a page doing nothing but compute.
  */
 export function launchChromium(extraArgs: readonly string[] = [], path: string = CHROMIUM): Promise<Browser> {
-  if (!chromiumInstalled(path)) throw new Error(`Debian's Chromium is missing at ${path}: install it with \`${INSTALL_CHROMIUM}\` (as root)`);
+  if (!chromiumInstalled(path))
+    throw new Error(`Debian's Chromium is missing at ${path}: install it with \`${INSTALL_CHROMIUM}\` (as root)`);
   return chromium.launch({
     executablePath: path,
     headless: true,

@@ -16,7 +16,9 @@ export { chromiumInstalled, launchChromium } from "./chromium.js";
 /** Fails (never skips) when Debian's Chromium is missing, saying how to install it. */
 export function requireChromium(): void {
   if (!chromiumInstalled()) {
-    throw new Error(`the browser tests need Debian's Chromium at ${CHROMIUM}, which is missing: install it with \`${INSTALL_CHROMIUM}\` (as root; .ci/run does this)`);
+    throw new Error(
+      `the browser tests need Debian's Chromium at ${CHROMIUM}, which is missing: install it with \`${INSTALL_CHROMIUM}\` (as root; .ci/run does this)`,
+    );
   }
 }
 
@@ -46,7 +48,9 @@ export type Variant = keyof typeof VARIANTS;
 
 const html = (variant: Variant) =>
   `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>chainrule browser test</title>${
-    variant === "workerThrows" ? `<script>Worker = class { constructor() { throw new DOMException("workers are forbidden here", "SecurityError"); } };</script>` : ""
+    variant === "workerThrows"
+      ? `<script>Worker = class { constructor() { throw new DOMException("workers are forbidden here", "SecurityError"); } };</script>`
+      : ""
   }<script type="module" src="page.js"></script></head><body></body></html>`;
 
 /** Serves the bundle on 127.0.0.1 (a random port); returns its base URL. */

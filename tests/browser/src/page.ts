@@ -19,7 +19,8 @@ function seeded(shape: number[], dtype: Dtype, seed: number): Tensor {
 /** Both arrays hold exactly the same bytes (bit-identical, NaN payloads and signed zeros included). */
 function sameBits(x: ArrayLike<number> & { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }, y: typeof x): boolean {
   if (x.byteLength !== y.byteLength) return false;
-  const a = new Uint8Array(x.buffer, x.byteOffset, x.byteLength), b = new Uint8Array(y.buffer, y.byteOffset, y.byteLength);
+  const a = new Uint8Array(x.buffer, x.byteOffset, x.byteLength),
+    b = new Uint8Array(y.buffer, y.byteOffset, y.byteLength);
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
@@ -73,7 +74,8 @@ export interface RunReport {
  * first round also against a plain JavaScript float64 product.
  */
 function matmulRun(n: number, dtype: Dtype, threads: number, maxRounds: number, minRounds: number): RunReport {
-  const a = seeded([n, n], dtype, 1), b = seeded([n, n], dtype, 2);
+  const a = seeded([n, n], dtype, 1),
+    b = seeded([n, n], dtype, 2);
   const one = jit((x: Tensor, y: Tensor) => matmul(x, y), { threads: 1 });
   const two = jit((x: Tensor, y: Tensor) => matmul(x, y), { threads });
   const before = kernelInfo().threadStats;
@@ -82,9 +84,11 @@ function matmulRun(n: number, dtype: Dtype, threads: number, maxRounds: number, 
   let rounds = 0;
   while (rounds < maxRounds) {
     a.data[(rounds * 7919) % a.data.length] = rounds * 0.01; // fresh inputs: stale data on either thread would show
-    const want = one(a, b) as Tensor, got = two(a, b) as Tensor;
+    const want = one(a, b) as Tensor,
+      got = two(a, b) as Tensor;
     bitIdentical &&= sameBits(want.data as Float32Array, got.data as Float32Array);
-    if (rounds === 0) errorVsReference = worst(got.data as Float32Array, referenceMatmul(a.data as Float32Array, b.data as Float32Array, n));
+    if (rounds === 0)
+      errorVsReference = worst(got.data as Float32Array, referenceMatmul(a.data as Float32Array, b.data as Float32Array, n));
     rounds++;
     if (rounds >= minRounds && kernelInfo().threadStats.workerBlocks > before.workerBlocks) break;
   }
@@ -107,8 +111,18 @@ function referenceStep(w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor
 }
 
 function mlpArgs() {
-  const labels = tensor(Int32Array.from({ length: 64 }, (_, i) => (i * 3) % 10), { shape: [64] });
-  return [seeded([784, 128], "float32", 1), seeded([128], "float32", 2), seeded([128, 10], "float32", 3), seeded([10], "float32", 4), seeded([64, 784], "float32", 5), labels] as const;
+  const labels = tensor(
+    Int32Array.from({ length: 64 }, (_, i) => (i * 3) % 10),
+    { shape: [64] },
+  );
+  return [
+    seeded([784, 128], "float32", 1),
+    seeded([128], "float32", 2),
+    seeded([128, 10], "float32", 3),
+    seeded([10], "float32", 4),
+    seeded([64, 784], "float32", 5),
+    labels,
+  ] as const;
 }
 
 /** A jitted training step (grad + SGD update in one jit): `threads` threads vs one, bit for bit; vs the interpreter. */
@@ -123,7 +137,8 @@ function mlpRun(threads: number, maxRounds: number, minRounds: number): RunRepor
   const x = args[4];
   while (rounds < maxRounds) {
     x.data[(rounds * 7919) % x.data.length] = rounds * 0.01;
-    const want = one(...args) as Tensor[], got = two(...args) as Tensor[];
+    const want = one(...args) as Tensor[],
+      got = two(...args) as Tensor[];
     bitIdentical &&= want.length === got.length && want.every((t, i) => sameBits(t.data as Float32Array, got[i]!.data as Float32Array));
     if (rounds === 0) {
       const ref = referenceStep(...args);
@@ -151,7 +166,9 @@ function mlpWithoutEval(): { jitError: string; interpreterError: number } {
 
 /** The MLP's loss in plain JavaScript (float64): mean cross-entropy of softmax(tanh(x·w1 + b1)·w2 + b2). */
 function plainLoss(w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor): number {
-  const [batch, inputs] = x.shape as [number, number], hidden = b1.shape[0]!, classes = b2.shape[0]!;
+  const [batch, inputs] = x.shape as [number, number],
+    hidden = b1.shape[0]!,
+    classes = b2.shape[0]!;
   let total = 0;
   for (let r = 0; r < batch; r++) {
     const h = new Float64Array(hidden);
@@ -207,7 +224,8 @@ async function churn(): Promise<{ bitIdentical: boolean; restarts: number; resta
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error("churn: expected gc() (--js-flags=--expose-gc)");
   const mm = (x: Tensor, y: Tensor) => matmul(x, y);
-  const a = seeded([96, 96], "float32", 3), b = seeded([96, 96], "float32", 4);
+  const a = seeded([96, 96], "float32", 3),
+    b = seeded([96, 96], "float32", 4);
   const live = jit(mm, { threads: 2 });
   const want = jit(mm, { threads: 1 })(a, b) as Tensor;
   const same = () => sameBits((live(a, b) as Tensor).data as Float32Array, want.data as Float32Array);

@@ -125,7 +125,9 @@ describe("@chainrule/jit in headless Chromium", () => {
       const info = await p.call("info");
       expect(info.crossOriginIsolated).toBe(false);
       expect(info.simd).toBe(true);
-      expect(info.threadsUnavailable).toMatch(/not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/);
+      expect(info.threadsUnavailable).toMatch(
+        /not cross-origin isolated.*Cross-Origin-Opener-Policy: same-origin.*Cross-Origin-Embedder-Policy: require-corp/,
+      );
       await oneThreadRun(p);
     });
   }, 60_000);

@@ -6,7 +6,10 @@ import { formatNumber } from "../format.js";
 const PARTS = ["both", "value", "grad"] as const;
 
 /** The JIT's generated JavaScript for `fn` (value) and for its value and gradient, compiled at `point`. */
-export function generatedCode(fn: (...args: Tensor[]) => Tensor, point: readonly number[]): { value: string; valueAndGrad: string; results: { value: number; gradient: number[] } } {
+export function generatedCode(
+  fn: (...args: Tensor[]) => Tensor,
+  point: readonly number[],
+): { value: string; valueAndGrad: string; results: { value: number; gradient: number[] } } {
   const compiledValue = jit(fn);
   compiledValue(...(point as unknown as Tensor[]));
   const argnums = point.map((_, i) => i);
@@ -25,10 +28,16 @@ export const codegenCommand: Command = {
   usage: "chainrule codegen EXPR [--part both|value|grad] [--at x=3,y=2]",
   options: {
     part: { type: "string", short: "p", value: "PART", description: "both (default), value (f only) or grad (f and its gradient)" },
-    at: { type: "string", multiple: true, value: "x=3,y=2", description: "also run the compiled code at this point and print the numbers (default: compile at 1, 1, …)" },
+    at: {
+      type: "string",
+      multiple: true,
+      value: "x=3,y=2",
+      description: "also run the compiled code at this point and print the numbers (default: compile at 1, 1, …)",
+    },
   },
   examples: ['chainrule codegen "(x + y) * (x - y)"', 'chainrule codegen "x * sin(y)" --part grad --at x=3,y=2'],
-  details: "The JIT traces the expression to a graph, differentiates the graph, optimizes it and emits\nJavaScript; inputs are x0, x1, … in the order of the variables.",
+  details:
+    "The JIT traces the expression to a graph, differentiates the graph, optimizes it and emits\nJavaScript; inputs are x0, x1, … in the order of the variables.",
   async run(context) {
     const part = choice("codegen", "part", context.values["part"], PARTS, "both");
     const expression = expressionArgument(context, "codegen");

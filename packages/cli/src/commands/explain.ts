@@ -49,15 +49,22 @@ function chainRuleTerms(row: TapeRow, adjoints: ReadonlyMap<string, number | Ten
 /** The reverse-mode table, output first: each adjoint and the chain-rule terms summed into it. */
 export function reverseTable(rows: readonly TapeRow[], style: Style): string {
   const adjoints = new Map(rows.map((r) => [r.node, r.adjoint]));
-  const body = [...rows].reverse().map((r) => [
-    r.isOutput ? style.bold(style.cyan(r.node)) : style.cyan(r.node),
-    r.op,
-    r.inputs.join(", "),
-    cell(r.value),
-    style.magenta(cell(r.adjoint)),
-    style.dim(chainRuleTerms(r, adjoints)),
-  ]);
-  return table(["node", "op", "inputs", "value", "adjoint ∂f/∂node", "= sum over its uses"], body, ["left", "left", "left", "right", "right", "left"], style);
+  const body = [...rows]
+    .reverse()
+    .map((r) => [
+      r.isOutput ? style.bold(style.cyan(r.node)) : style.cyan(r.node),
+      r.op,
+      r.inputs.join(", "),
+      cell(r.value),
+      style.magenta(cell(r.adjoint)),
+      style.dim(chainRuleTerms(r, adjoints)),
+    ]);
+  return table(
+    ["node", "op", "inputs", "value", "adjoint ∂f/∂node", "= sum over its uses"],
+    body,
+    ["left", "left", "left", "right", "right", "left"],
+    style,
+  );
 }
 
 export const explainCommand: Command = {
@@ -67,7 +74,12 @@ export const explainCommand: Command = {
   options: {
     at: { type: "string", multiple: true, value: "x=3,y=2", description: "the point (required): a value for every variable" },
     mode: { type: "string", short: "m", value: "MODE", description: "both (default), forward (tangent table) or reverse (adjoint table)" },
-    engine: { type: "string", short: "e", value: "ENGINE", description: "engine for the final gradient line: reverse (default), forward or jit" },
+    engine: {
+      type: "string",
+      short: "e",
+      value: "ENGINE",
+      description: "engine for the final gradient line: reverse (default), forward or jit",
+    },
   },
   examples: [
     'chainrule explain "(x + y) * (x - y)" --at x=3,y=2',
@@ -84,7 +96,8 @@ export const explainCommand: Command = {
     const mode = choice("explain", "mode", context.values["mode"], MODES, "both");
     const engineName: EngineName = choice("explain", "engine", context.values["engine"], ENGINE_NAMES, "reverse");
     const expression = expressionArgument(context, "explain");
-    const point = parsePoint("explain", context.values["at"] as string[] | undefined, expression.variables, expression.variables.length > 0) ?? [];
+    const point =
+      parsePoint("explain", context.values["at"] as string[] | undefined, expression.variables, expression.variables.length > 0) ?? [];
     const { style, print } = context;
     const at = expression.variables.map((v, i) => `${v} = ${formatNumber(point[i]!)}`).join(", ");
     const fn = expression.fn as (...args: Tensor[]) => Tensor;
@@ -106,10 +119,15 @@ export const explainCommand: Command = {
     }
     const engine = ENGINES[engineName];
     if (!engine) throw new Error(`explain: the ${engineName} engine is not available in this build`);
-    const [value, grads] = engine.valueAndGrad(fn, expression.variables.map((_, i) => i))(...point) as unknown as [Tensor | number, (Tensor | number)[]];
+    const [value, grads] = engine.valueAndGrad(
+      fn,
+      expression.variables.map((_, i) => i),
+    )(...point) as unknown as [Tensor | number, (Tensor | number)[]];
     print();
     const parts = expression.variables.map((v, i) => `∂f/∂${v} = ${style.bold(formatNumber(toNumber(grads[i]!)))}`);
-    print(`${style.bold("Gradient")} ${style.dim(`(${engineName} engine)`)}: f = ${style.bold(formatNumber(toNumber(value)))}, ${parts.join(", ")}`);
+    print(
+      `${style.bold("Gradient")} ${style.dim(`(${engineName} engine)`)}: f = ${style.bold(formatNumber(toNumber(value)))}, ${parts.join(", ")}`,
+    );
   },
 };
 

@@ -28,8 +28,18 @@ export const graphCommand: Command = {
   summary: "draw the computational graph of an expression (text, DOT, Mermaid, SVG, ASCII)",
   usage: "chainrule graph EXPR [--format text|dot|mermaid|svg|ascii] [--at x=3,y=2] [-o FILE]",
   options: {
-    format: { type: "string", short: "f", value: "FORMAT", description: "text (default), dot, mermaid, svg (Graphviz in WebAssembly) or ascii" },
-    at: { type: "string", multiple: true, value: "x=3,y=2", description: "annotate every node with its value and its adjoint ∂out/∂node at this point" },
+    format: {
+      type: "string",
+      short: "f",
+      value: "FORMAT",
+      description: "text (default), dot, mermaid, svg (Graphviz in WebAssembly) or ascii",
+    },
+    at: {
+      type: "string",
+      multiple: true,
+      value: "x=3,y=2",
+      description: "annotate every node with its value and its adjoint ∂out/∂node at this point",
+    },
     output: { type: "string", short: "o", value: "FILE", description: "write to FILE instead of standard output" },
   },
   examples: [

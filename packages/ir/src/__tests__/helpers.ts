@@ -4,7 +4,11 @@ import type { DType } from "../dtype.js";
 import { Tensor, type NestedArray } from "../tensor.js";
 
 /** Asserts a tensor's dtype, shape and values (exactly, or to `digits` decimal places). */
-export function expectTensor(actual: unknown, expected: NestedArray, options: { dtype?: DType; shape?: readonly number[]; digits?: number } = {}): void {
+export function expectTensor(
+  actual: unknown,
+  expected: NestedArray,
+  options: { dtype?: DType; shape?: readonly number[]; digits?: number } = {},
+): void {
   expect(actual).toBeInstanceOf(Tensor);
   const t = actual as Tensor;
   if (options.dtype !== undefined) expect(t.dtype).toBe(options.dtype);

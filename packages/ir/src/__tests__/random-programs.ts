@@ -6,12 +6,37 @@
 import fc from "fast-check";
 import type { DType } from "../dtype.js";
 import {
-  abs, add, astype, broadcastTo, concat, div, exp, greater, matmul, max, maximum, mul, neg, pad, reshape, sin, slice, sqrt, stopGradient, sub, sum,
-  tanh, transpose, where, logsumexp, softmax, take,
+  abs,
+  add,
+  astype,
+  broadcastTo,
+  concat,
+  div,
+  exp,
+  greater,
+  matmul,
+  max,
+  maximum,
+  mul,
+  neg,
+  pad,
+  reshape,
+  sin,
+  slice,
+  sqrt,
+  stopGradient,
+  sub,
+  sum,
+  tanh,
+  transpose,
+  where,
+  logsumexp,
+  softmax,
+  take,
 } from "../index.js";
 import { Random } from "../random.js";
 import { broadcastShapes } from "../shape.js";
-import { Tensor, tensor } from "../tensor.js";
+import { type Tensor, tensor } from "../tensor.js";
 
 export interface InputSpec {
   shape: number[];
@@ -65,26 +90,54 @@ function apply(s: Step, vs: Tensor[]): Tensor {
   const y = vs[s.b % vs.length]!;
   const axis = x.rank > 0 ? s.flag % x.rank : 0;
   switch (s.kind) {
-    case 0: return exp(tanh(x));
-    case 1: return sin(neg(x));
-    case 2: return sqrt(abs(x));
-    case 3: case 4: case 5: case 6: {
+    case 0:
+      return exp(tanh(x));
+    case 1:
+      return sin(neg(x));
+    case 2:
+      return sqrt(abs(x));
+    case 3:
+    case 4:
+    case 5:
+    case 6: {
       const other = broadcastable(x, y) ? y : sum(y);
       return [add, sub, mul, maximum][s.kind - 3]!(x, other);
     }
-    case 7: return div(x, add(abs(broadcastable(x, y) ? y : sum(y)), 1));
-    case 8: return x.rank > 0 ? sum(x, axis, s.flag % 2 === 0) : sum(x);
-    case 9: return x.rank > 0 && x.shape[axis]! > 0 ? max(x, axis - x.rank, s.flag % 2 === 1) : neg(x);
-    case 10: return transpose(x);
-    case 11: return s.flag % 2 ? reshape(x, [-1]) : reshape(x, [...x.shape, 1]);
-    case 12: return x.rank > 0 ? slice(x, x.shape.map((d, i) => (i === axis ? Math.floor(d / 2) : 0))) : x;
-    case 13: return pad(x, x.shape.map((_, i) => (i === axis ? 1 : 0)), x.shape.map(() => s.flag % 2));
-    case 14: return add(x, constantLike(x, s.values));
-    case 15: return where(greater(x, 0), x, constantLike(x, s.values));
-    case 16: return x.rank > 0 ? concat([x, x], axis) : stopGradient(x);
-    case 17: return x.rank === 2 ? matmul(x, transpose(x)) : astype(x, x.dtype === "float32" ? "float64" : "float32");
-    case 18: return x.rank > 0 && x.shape[x.rank - 1]! > 0 ? (s.flag % 2 ? softmax(x) : logsumexp(x, -1)) : broadcastTo(x, [2, ...x.shape]);
-    default: return x.rank > 0 && x.shape[0]! > 0 ? take(x, [0, x.shape[0]! - 1], 0) : mul(x, 2);
+    case 7:
+      return div(x, add(abs(broadcastable(x, y) ? y : sum(y)), 1));
+    case 8:
+      return x.rank > 0 ? sum(x, axis, s.flag % 2 === 0) : sum(x);
+    case 9:
+      return x.rank > 0 && x.shape[axis]! > 0 ? max(x, axis - x.rank, s.flag % 2 === 1) : neg(x);
+    case 10:
+      return transpose(x);
+    case 11:
+      return s.flag % 2 ? reshape(x, [-1]) : reshape(x, [...x.shape, 1]);
+    case 12:
+      return x.rank > 0
+        ? slice(
+            x,
+            x.shape.map((d, i) => (i === axis ? Math.floor(d / 2) : 0)),
+          )
+        : x;
+    case 13:
+      return pad(
+        x,
+        x.shape.map((_, i) => (i === axis ? 1 : 0)),
+        x.shape.map(() => s.flag % 2),
+      );
+    case 14:
+      return add(x, constantLike(x, s.values));
+    case 15:
+      return where(greater(x, 0), x, constantLike(x, s.values));
+    case 16:
+      return x.rank > 0 ? concat([x, x], axis) : stopGradient(x);
+    case 17:
+      return x.rank === 2 ? matmul(x, transpose(x)) : astype(x, x.dtype === "float32" ? "float64" : "float32");
+    case 18:
+      return x.rank > 0 && x.shape[x.rank - 1]! > 0 ? (s.flag % 2 ? softmax(x) : logsumexp(x, -1)) : broadcastTo(x, [2, ...x.shape]);
+    default:
+      return x.rank > 0 && x.shape[0]! > 0 ? take(x, [0, x.shape[0]! - 1], 0) : mul(x, 2);
   }
 }
 

@@ -5,8 +5,27 @@
  * tests use; each is written with ir ops on the level below, so the toy nests (grad of grad).
  */
 import {
-  Tensor, Trace, Tracer, add, bind, cos, withTrace, defineEngine, div, mul, neg, reshape, sin, stack, sub, sum, zeros,
-  type Aval, type EngineCore, type Params, type Primitive,
+  type Tensor,
+  Trace,
+  Tracer,
+  add,
+  bind,
+  cos,
+  withTrace,
+  defineEngine,
+  div,
+  mul,
+  neg,
+  reshape,
+  sin,
+  stack,
+  sub,
+  sum,
+  zeros,
+  type Aval,
+  type EngineCore,
+  type Params,
+  type Primitive,
 } from "../index.js";
 
 class DualTracer extends Tracer {
@@ -25,7 +44,10 @@ class DualTracer extends Tracer {
 
 type JvpRule = (x: Tensor[], dx: Tensor[], y: Tensor, params: never) => Tensor;
 /** Linear primitives apply to the tangent as they do to the value. */
-const linear = (prim: Primitive): JvpRule => (_x, dx, _y, params) => bind(prim, dx, params);
+const linear =
+  (prim: Primitive): JvpRule =>
+  (_x, dx, _y, params) =>
+    bind(prim, dx, params);
 
 // Partial on purpose: a test engine needs rules only for the primitives its tests use.
 const RULES: Partial<Record<Primitive, JvpRule>> = {
@@ -59,8 +81,14 @@ const RULES: Partial<Record<Primitive, JvpRule>> = {
   // d(A·B) = dA·B + A·dB
   matmul: ([a, b], [da, db]) => add(bind("matmul", [da!, b!], {}), bind("matmul", [a!, db!], {})),
   // linear primitives apply to the tangent as they are
-  reduceSum: linear("reduceSum"), reshape: linear("reshape"), broadcastTo: linear("broadcastTo"), transpose: linear("transpose"),
-  slice: linear("slice"), pad: linear("pad"), concat: linear("concat"), cast: linear("cast"),
+  reduceSum: linear("reduceSum"),
+  reshape: linear("reshape"),
+  broadcastTo: linear("broadcastTo"),
+  transpose: linear("transpose"),
+  slice: linear("slice"),
+  pad: linear("pad"),
+  concat: linear("concat"),
+  cast: linear("cast"),
 };
 
 class DualTrace extends Trace {
@@ -95,7 +123,11 @@ export const toyCore: EngineCore = {
     });
   },
   vjp(f, primals) {
-    const outputs = toyCore.jvp(f, primals, primals.map((p) => zeros(p.shape, p.dtype))).outputs;
+    const outputs = toyCore.jvp(
+      f,
+      primals,
+      primals.map((p) => zeros(p.shape, p.dtype)),
+    ).outputs;
     // columns[i][j]: the output tangents along the j-th basis vector of input i
     const columns = primals.map((p, i) =>
       Array.from({ length: p.size }, (_, j) => {
@@ -110,7 +142,9 @@ export const toyCore: EngineCore = {
     const pullback = (cotangents: Tensor[]) =>
       primals.map((p, i) => {
         if (p.size === 0) return zeros(p.shape, p.dtype);
-        const entries = columns[i]!.map((outs) => outs.reduce<Tensor>((acc, t, o) => add(acc, sum(mul(t, cotangents[o]!))), zeros([], p.dtype)));
+        const entries = columns[i]!.map((outs) =>
+          outs.reduce<Tensor>((acc, t, o) => add(acc, sum(mul(t, cotangents[o]!))), zeros([], p.dtype)),
+        );
         return reshape(stack(entries), p.shape);
       });
     return { outputs, pullback };

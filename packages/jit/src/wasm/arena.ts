@@ -45,7 +45,8 @@ export class ArenaPlan {
   /** Creates the memory (shared when asked and possible). */
   create(shared: boolean): Arena {
     const pages = Math.max(1, Math.ceil(this.end / 65536));
-    if (pages > MAX_PAGES) throw new RangeError(`jit: expected at most ${MAX_PAGES * 64} KiB of WebAssembly memory, got ${Math.ceil(this.end / 1024)} KiB`);
+    if (pages > MAX_PAGES)
+      throw new RangeError(`jit: expected at most ${MAX_PAGES * 64} KiB of WebAssembly memory, got ${Math.ceil(this.end / 1024)} KiB`);
     if (wasmApi === undefined) throw new Error("internal: WebAssembly is unavailable");
     const memory = shared ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : new wasmApi.Memory({ initial: pages });
     return new Arena(memory, shared);
@@ -70,6 +71,12 @@ export class Arena {
     return new Uint8Array(this.memory.buffer, at, count);
   }
   view(dtype: ArenaDtype, at: number, count: number): Float32Array | Float64Array | Int32Array | Uint8Array {
-    return dtype === "float32" ? this.f32(at, count) : dtype === "float64" ? this.f64(at, count) : dtype === "int32" ? this.i32(at, count) : this.u8(at, count);
+    return dtype === "float32"
+      ? this.f32(at, count)
+      : dtype === "float64"
+        ? this.f64(at, count)
+        : dtype === "int32"
+          ? this.i32(at, count)
+          : this.u8(at, count);
   }
 }

@@ -39,7 +39,8 @@ export function checkKernelSettings(op: string, settings: Record<string, unknown
     const value = settings[key];
     if (value === undefined) continue;
     if (!(keys as readonly string[]).includes(key)) {
-      if (op === "configureKernels") throw new ArgumentError(`configureKernels: expected settings among ${keys.join(", ")}, got ${JSON.stringify(key)}`);
+      if (op === "configureKernels")
+        throw new ArgumentError(`configureKernels: expected settings among ${keys.join(", ")}, got ${JSON.stringify(key)}`);
       continue;
     }
     const [accepts, expected] = SETTING_CHECKS[key as keyof KernelConfig];
@@ -49,7 +50,8 @@ export function checkKernelSettings(op: string, settings: Record<string, unknown
 
 /** Changes the kernel settings (returns the previous ones); `configureKernels()` restores defaults. */
 export function configureKernels(patch?: Partial<KernelConfig>): KernelConfig {
-  if (patch !== undefined) checkKernelSettings("configureKernels", patch as Record<string, unknown>, Object.keys(DEFAULTS) as (keyof KernelConfig)[]);
+  if (patch !== undefined)
+    checkKernelSettings("configureKernels", patch as Record<string, unknown>, Object.keys(DEFAULTS) as (keyof KernelConfig)[]);
   const before = { ...current };
   Object.assign(current, patch === undefined ? DEFAULTS : patch);
   return before;

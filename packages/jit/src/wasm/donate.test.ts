@@ -6,12 +6,18 @@ type Params = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor };
 
 function seeded(shape: number[], seed: number): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5), { shape });
+  return tensor(
+    Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + seed) * 0.5),
+    { shape },
+  );
 }
 
 const params = (): Params => ({ w1: seeded([64, 32], 1), b1: seeded([32], 2), w2: seeded([32, 10], 3), b2: seeded([10], 4) });
 const x = seeded([16, 64], 5);
-const labels = tensor(Int32Array.from({ length: 16 }, (_, i) => (i * 3) % 10), { shape: [16] });
+const labels = tensor(
+  Int32Array.from({ length: 16 }, (_, i) => (i * 3) % 10),
+  { shape: [16] },
+);
 const loss = (p: Params, xs: Tensor, ys: Tensor) => crossEntropy(add(matmul(tanh(add(matmul(xs, p.w1), p.b1)), p.w2), p.b2), ys);
 const lossAndGrad = valueAndGrad(loss);
 const sgd = (p: Params, xs: Tensor, ys: Tensor): [Tensor, Params] => {
@@ -56,7 +62,9 @@ describe("jit(f, { donate }): outputs written into the donated tensors' buffers"
   });
 
   it("a buffer another argument of the call also reads is not donated", () => {
-    const f = jit((p: Params, w1Again: Tensor, xs: Tensor, ys: Tensor) => sgd({ ...p, w1: add(p.w1, mul(0, w1Again)) }, xs, ys), { donate: [0] });
+    const f = jit((p: Params, w1Again: Tensor, xs: Tensor, ys: Tensor) => sgd({ ...p, w1: add(p.w1, mul(0, w1Again)) }, xs, ys), {
+      donate: [0],
+    });
     const p = params();
     const [, next] = f(p, p.w1, x, labels);
     expect(p.w1.data.length).toBe(64 * 32); // shared with argument 1: kept
@@ -65,7 +73,7 @@ describe("jit(f, { donate }): outputs written into the donated tensors' buffers"
   });
 
   it("donated tensors that match no output, and programs that run as JavaScript, keep their tensors valid", () => {
-    const odd = jit((p: Params, extra: Tensor, xs: Tensor, ys: Tensor) => sgd(p, xs, ys), { donate: [1] });
+    const odd = jit((p: Params, _extra: Tensor, xs: Tensor, ys: Tensor) => sgd(p, xs, ys), { donate: [1] });
     const extra = seeded([7, 3], 9);
     odd(params(), extra, x, labels);
     expect(extra.data.length).toBe(21);
@@ -76,7 +84,9 @@ describe("jit(f, { donate }): outputs written into the donated tensors' buffers"
   });
 
   it("rejects a donate option that is not a list of argument positions", () => {
-    expect(() => jit(sgd, { donate: [-1] })).toThrow(/jit: expected donate to be an array of argument positions \(integers ≥ 0\), got an array of length 1/);
+    expect(() => jit(sgd, { donate: [-1] })).toThrow(
+      /jit: expected donate to be an array of argument positions \(integers ≥ 0\), got an array of length 1/,
+    );
     expect(() => jit(sgd, { donate: 0 as never })).toThrow(ArgumentError);
   });
 });

@@ -4,9 +4,19 @@ import { ewFunction, ewKey, ewSupports, type EwOp, type EwSpec, type OperandKind
 import { instantiate, kernelModule } from "./kernels.js";
 
 const JS: Record<EwOp, (a: number, b: number) => number> = {
-  neg: (a) => -a, abs: Math.abs, sqrt: Math.sqrt, exp: Math.exp, log: Math.log, tanh: Math.tanh, sigmoid: (a) => 1 / (1 + Math.exp(-a)),
-  add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b,
-  maximum: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)), minimum: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)),
+  neg: (a) => -a,
+  abs: Math.abs,
+  sqrt: Math.sqrt,
+  exp: Math.exp,
+  log: Math.log,
+  tanh: Math.tanh,
+  sigmoid: (a) => 1 / (1 + Math.exp(-a)),
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  maximum: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)),
+  minimum: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)),
 };
 
 function count(kind: OperandKind, outer: number, inner: number): number {
@@ -30,7 +40,10 @@ function check(spec: EwSpec): number {
   });
   view(guard, 16 / size).fill(12345);
   for (const o of outs) view(o, outer * inner).fill(NaN);
-  instantiate(kernelModule(ewKey(spec), false, () => [ewFunction(spec)]), arena.memory)["ew"]!(...ops, ...outs);
+  instantiate(
+    kernelModule(ewKey(spec), false, () => [ewFunction(spec)]),
+    arena.memory,
+  )["ew"]!(...ops, ...outs);
   let worst = 0;
   const round = dtype === "float32" ? Math.fround : (v: number) => v;
   for (let o = 0; o < outer; o++) {
@@ -59,9 +72,21 @@ describe("wasm elementwise kernels", () => {
   for (const dtype of ["float32", "float64"] as const) {
     const tol = dtype === "float32" ? 1e-6 : 1e-15;
     it(`${dtype}: every operand kind, sizes with tails, chains with several stores`, () => {
-      for (const [outer, inner] of [[1, 1], [1, 7], [3, 5], [4, 8], [2, 13], [5, 1], [0, 4], [3, 0], [1, 1000]] as const) {
+      for (const [outer, inner] of [
+        [1, 1],
+        [1, 7],
+        [3, 5],
+        [4, 8],
+        [2, 13],
+        [5, 1],
+        [0, 4],
+        [3, 0],
+        [1, 1000],
+      ] as const) {
         const spec: EwSpec = {
-          dtype, outer, inner,
+          dtype,
+          outer,
+          inner,
           operands: ["full", "row", "col", "scalar"],
           nodes: [
             { op: "add", args: [{ operand: 0 }, { operand: 1 }] },
@@ -82,7 +107,10 @@ describe("wasm elementwise kernels", () => {
   }
   it("float32 transcendentals in chains (tanh layer, its derivative, softmax pieces)", () => {
     const spec: EwSpec = {
-      dtype: "float32", outer: 6, inner: 11, operands: ["full", "row", "col"],
+      dtype: "float32",
+      outer: 6,
+      inner: 11,
+      operands: ["full", "row", "col"],
       nodes: [
         { op: "add", args: [{ operand: 0 }, { operand: 1 }] },
         { op: "tanh", args: [{ node: 0 }] },
@@ -101,6 +129,8 @@ describe("wasm elementwise kernels", () => {
     expect(ewSupports("tanh", "float64")).toBe(false);
     expect(ewSupports("tanh", "float32")).toBe(true);
     expect(ewSupports("add", "float64")).toBe(true);
-    expect(() => ewFunction({ dtype: "float64", outer: 1, inner: 4, operands: ["full"], nodes: [{ op: "exp", args: [{ operand: 0 }] }], stores: [0] })).toThrow(/cannot compute exp/);
+    expect(() =>
+      ewFunction({ dtype: "float64", outer: 1, inner: 4, operands: ["full"], nodes: [{ op: "exp", args: [{ operand: 0 }] }], stores: [0] }),
+    ).toThrow(/cannot compute exp/);
   });
 });

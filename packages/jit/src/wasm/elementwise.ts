@@ -41,7 +41,8 @@ export function ewSupports(op: string, dtype: KernelDtype): op is EwOp {
 }
 
 export function ewKey(spec: EwSpec): string {
-  const refs = (r: EwRef) => ("operand" in r ? `o${r.operand}` : "node" in r ? `n${r.node}` : `c${Object.is(r.constant, -0) ? "-0" : r.constant}`);
+  const refs = (r: EwRef) =>
+    "operand" in r ? `o${r.operand}` : "node" in r ? `n${r.node}` : `c${Object.is(r.constant, -0) ? "-0" : r.constant}`;
   return `ew:${spec.dtype}:${spec.outer}x${spec.inner}:${spec.operands.join(",")}:${spec.nodes.map((n) => `${n.op}(${n.args.map(refs).join(",")})`).join(";")}:${spec.stores.join(",")}`;
 }
 
@@ -69,7 +70,13 @@ export function temporaries(allocate: () => number): Temporaries {
  * The vector code of `nodes`: operand values in `opVals` locals, results left in `nodeVals`
  * locals (shared by the elementwise kernels and GEMM epilogues).
  */
-export function ewNodes(nodes: EwSpec["nodes"], dtype: KernelDtype, opVals: readonly number[], nodeVals: readonly number[], scratch: Temporaries): Instr[] {
+export function ewNodes(
+  nodes: EwSpec["nodes"],
+  dtype: KernelDtype,
+  opVals: readonly number[],
+  nodeVals: readonly number[],
+  scratch: Temporaries,
+): Instr[] {
   const V = dtype === "float32" ? "f32x4" : "f64x2";
   const out: Instr[] = [];
   const ref = (r: EwRef): Instr[] => {
@@ -79,7 +86,8 @@ export function ewNodes(nodes: EwSpec["nodes"], dtype: KernelDtype, opVals: read
   };
   nodes.forEach((node, j) => {
     if (!ewSupports(node.op, dtype)) throw new Error(`internal: elementwise kernel cannot compute ${node.op} in ${dtype}`);
-    if (node.args.length !== (UNARY.has(node.op) ? 1 : 2)) throw new Error(`internal: elementwise ${node.op} expects ${UNARY.has(node.op) ? 1 : 2} arguments`);
+    if (node.args.length !== (UNARY.has(node.op) ? 1 : 2))
+      throw new Error(`internal: elementwise ${node.op} expects ${UNARY.has(node.op) ? 1 : 2} arguments`);
     scratch.reset();
     const [a, b] = node.args;
     switch (node.op) {
@@ -139,7 +147,8 @@ export function ewFunction(spec: EwSpec, name = "ew"): FuncDef {
     spec.operands.forEach((kind, k) => {
       if (!kinds.includes(kind)) return;
       if (kind === "scalar") emit(["local.get", k], [splat, 0, f32 ? 2 : 3]);
-      else if (kind === "col") emit(["local.get", k], ["local.get", O], ["i32.const", size], ["i32.mul"], ["i32.add"], [splat, 0, f32 ? 2 : 3]);
+      else if (kind === "col")
+        emit(["local.get", k], ["local.get", O], ["i32.const", size], ["i32.mul"], ["i32.add"], [splat, 0, f32 ? 2 : 3]);
       else {
         emit(["local.get", k], ["local.get", I], ["i32.add"]);
         if (kind === "full") emit(["local.get", ROWOFF], ["i32.add"]);
@@ -166,7 +175,16 @@ export function ewFunction(spec: EwSpec, name = "ew"): FuncDef {
       load(["full", "row"], true);
       compute();
       store(true);
-      emit(["local.get", I], ["i32.const", 16], ["i32.add"], ["local.tee", I], ["i32.const", full * size], ["i32.lt_u"], ["br_if", 0], ["end"]);
+      emit(
+        ["local.get", I],
+        ["i32.const", 16],
+        ["i32.add"],
+        ["local.tee", I],
+        ["i32.const", full * size],
+        ["i32.lt_u"],
+        ["br_if", 0],
+        ["end"],
+      );
     }
     for (let t = full; t < inner; t++) {
       emit(["i32.const", t * size], ["local.set", I]);

@@ -33,8 +33,18 @@ describe("the JIT runs matmul-heavy programs on WebAssembly kernels", () => {
   });
   for (const threads of [1, 2]) {
     it(`a jitted MLP training step (784-128-10, batch 64, f32) matches kernels: false (${threads} thread${threads > 1 ? "s" : ""})`, () => {
-      const labels = tensor(Int32Array.from({ length: 64 }, (_, i) => (i * 3) % 10), { shape: [64] });
-      const args = [seeded([784, 128], "float32", 1), seeded([128], "float32", 2), seeded([128, 10], "float32", 3), seeded([10], "float32", 4), seeded([64, 784], "float32", 5), labels] as const;
+      const labels = tensor(
+        Int32Array.from({ length: 64 }, (_, i) => (i * 3) % 10),
+        { shape: [64] },
+      );
+      const args = [
+        seeded([784, 128], "float32", 1),
+        seeded([128], "float32", 2),
+        seeded([128, 10], "float32", 3),
+        seeded([10], "float32", 4),
+        seeded([64, 784], "float32", 5),
+        labels,
+      ] as const;
       const fast = jit(step, { threads });
       const plain = jit(step, { kernels: false });
       const a = fast(...args) as Tensor[];
@@ -56,7 +66,8 @@ describe("the JIT runs matmul-heavy programs on WebAssembly kernels", () => {
   }
   it("grad through batched and transposed matmuls, f64, agrees with kernels off and the process switch", () => {
     const f = (a: Tensor, b: Tensor) => sum(tanh(matmul(matmul(a, b), b)));
-    const a = seeded([3, 20, 30], "float64", 1), b = seeded([30, 30], "float64", 2);
+    const a = seeded([3, 20, 30], "float64", 1),
+      b = seeded([30, 30], "float64", 2);
     const on = grad(f, [0, 1])(a, b) as Tensor[];
     const off = grad(f, [0, 1], { kernels: false })(a, b) as Tensor[];
     on.forEach((t, i) => close(t, off[i]!, 1e-12));
@@ -80,10 +91,16 @@ describe("the JIT runs matmul-heavy programs on WebAssembly kernels", () => {
     expect(compileStats().compiles).toBeGreaterThan(0);
   });
   it("bad settings are errors naming the setting", () => {
-    expect(() => configureKernels({ threads: 0 })).toThrow(/configureKernels: expected threads to be an integer ≥ 1 \(two are used at most\), got number 0/);
+    expect(() => configureKernels({ threads: 0 })).toThrow(
+      /configureKernels: expected threads to be an integer ≥ 1 \(two are used at most\), got number 0/,
+    );
     expect(() => configureKernels({ fma: "yes" as never })).toThrow(/configureKernels: expected fma to be a boolean, got string "yes"/);
-    expect(() => configureKernels({ minMatmulWork: -5 })).toThrow(/configureKernels: expected minMatmulWork to be an integer ≥ 0, got number -5/);
-    expect(() => configureKernels({ thread: 2 } as never)).toThrow(/configureKernels: expected settings among enabled, threads, fma, minMatmulWork, everyProgram, got "thread"/);
+    expect(() => configureKernels({ minMatmulWork: -5 })).toThrow(
+      /configureKernels: expected minMatmulWork to be an integer ≥ 0, got number -5/,
+    );
+    expect(() => configureKernels({ thread: 2 } as never)).toThrow(
+      /configureKernels: expected settings among enabled, threads, fma, minMatmulWork, everyProgram, got "thread"/,
+    );
     expect(kernelInfo().config.threads).toBe(1); // a refused patch changes nothing
     const f = (a: Tensor, b: Tensor) => matmul(a, b);
     expect(() => jit(f, { threads: 2.5 })).toThrow(/jit: expected threads to be an integer ≥ 1 \(two are used at most\), got number 2.5/);

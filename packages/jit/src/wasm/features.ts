@@ -44,9 +44,16 @@ const probe = (op: "f32x4.relaxed_madd" | "f32x4.add"): FuncDef => ({
   locals: [],
   body: [
     ["local.get", 0],
-    ["local.get", 0], ["v128.load", 0, 4],
-    ["local.get", 0], ["v128.load", 16, 4],
-    ...(op === "f32x4.add" ? [] : ([["local.get", 0], ["v128.load", 32, 4]] as const)),
+    ["local.get", 0],
+    ["v128.load", 0, 4],
+    ["local.get", 0],
+    ["v128.load", 16, 4],
+    ...(op === "f32x4.add"
+      ? []
+      : ([
+          ["local.get", 0],
+          ["v128.load", 32, 4],
+        ] as const)),
     [op],
     ["v128.store", 0, 4],
   ],

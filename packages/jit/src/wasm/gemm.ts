@@ -103,13 +103,22 @@ type Normal = Required<Omit<GemmSpec, "packA" | "epilogue">> & { packA?: boolean
 
 function normalize(spec: GemmSpec): Normal {
   const { m, n, k } = spec;
-  for (const [what, v] of [["m", m], ["n", n], ["k", k]] as const) {
+  for (const [what, v] of [
+    ["m", m],
+    ["n", n],
+    ["k", k],
+  ] as const) {
     if (!Number.isSafeInteger(v) || v < 0) throw new Error(`internal: gemm expected a size ${what} ≥ 0, got ${v}`);
   }
   const transA = spec.transA ?? false;
   const transB = spec.transB ?? false;
   return {
-    dtype: spec.dtype, m, n, k, transA, transB,
+    dtype: spec.dtype,
+    m,
+    n,
+    k,
+    transA,
+    transB,
     lda: spec.lda ?? (transA ? m : k),
     ldb: spec.ldb ?? (transB ? k : n),
     ldc: spec.ldc ?? n,
@@ -151,7 +160,17 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
   const ldc = spec.ldc;
 
   // params: a=0, b=1, c=2, scratch=3; i32 locals 4..10; v128 acc 11..(13+2*ROWS), b ×2, a ×1; scalars after
-  const A = 0, B = 1, C = 2, SCRATCH = 3, I0 = 4, J0 = 5, END = 6, APTR = 7, BPTR = 8, CPTR = 9, BATCH = 10;
+  const A = 0,
+    B = 1,
+    C = 2,
+    SCRATCH = 3,
+    I0 = 4,
+    J0 = 5,
+    END = 6,
+    APTR = 7,
+    BPTR = 8,
+    CPTR = 9,
+    BATCH = 10;
   const ACC = 11;
   const VECS = spec.vecs;
   if (!(VECS >= 1 && VECS <= 4 && ROWS * VECS <= 12)) throw new Error("internal: gemm tiles hold at most 12 accumulators");
@@ -165,7 +184,8 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     ...Array<ValType>(3 * ROWS + 1).fill(scalarType),
   ];
   const epi = spec.epilogue;
-  if (epi !== undefined && (spec.accumulate || spec.batch !== 1)) throw new Error("internal: a GEMM epilogue needs batch 1 and no accumulation");
+  if (epi !== undefined && (spec.accumulate || spec.batch !== 1))
+    throw new Error("internal: a GEMM epilogue needs batch 1 and no accumulation");
   const local = () => {
     locals.push("v128");
     return 4 + locals.length - 1;
@@ -192,7 +212,16 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
           emit(["local.get", CPTR], ["i32.const", o.at - epi!.cBase], ["i32.add"], ["v128.load", offset, 0]);
           break;
         case "row":
-          emit(["local.get", C], ["i32.const", o.at - epi!.cBase], ["i32.add"], ["local.get", J0], ["i32.const", size], ["i32.mul"], ["i32.add"], ["v128.load", v * 16, 0]);
+          emit(
+            ["local.get", C],
+            ["i32.const", o.at - epi!.cBase],
+            ["i32.add"],
+            ["local.get", J0],
+            ["i32.const", size],
+            ["i32.mul"],
+            ["i32.add"],
+            ["v128.load", v * 16, 0],
+          );
           break;
         case "col":
           emit(["local.get", I0], ["i32.const", size], ["i32.mul"], ["i32.const", o.at], ["i32.add"], [splat, r * size, align]);
@@ -207,7 +236,9 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     for (const t of epi!.stores) {
       const delta: Instr[] = [["local.get", CPTR], ["i32.const", t.at - epi!.cBase], ["i32.add"]];
       if (valid === lanes) emit(...delta, ["local.get", epiNodes[t.node]!], ["v128.store", offset, 0]);
-      else for (let l = 0; l < valid; l++) emit(...delta, ["local.get", epiNodes[t.node]!], [f32 ? "v128.store32_lane" : "v128.store64_lane", offset + l * size, align, l]);
+      else
+        for (let l = 0; l < valid; l++)
+          emit(...delta, ["local.get", epiNodes[t.node]!], [f32 ? "v128.store32_lane" : "v128.store64_lane", offset + l * size, align, l]);
     }
   };
 
@@ -228,7 +259,17 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
       else emit([f32 ? "f32.const" : "f64.const", 0], ["local.set", SACC + t]);
     }
     if (k > 0) {
-      if (packA) emit(["local.get", SCRATCH], ["i32.const", PANEL], ["i32.add"], ["local.get", I0], ["i32.const", k * size], ["i32.mul"], ["i32.add"], ["local.set", APTR]);
+      if (packA)
+        emit(
+          ["local.get", SCRATCH],
+          ["i32.const", PANEL],
+          ["i32.add"],
+          ["local.get", I0],
+          ["i32.const", k * size],
+          ["i32.mul"],
+          ["i32.add"],
+          ["local.set", APTR],
+        );
       else emit(["local.get", A], ["local.get", I0], ["i32.const", aRow * size], ["i32.mul"], ["i32.add"], ["local.set", APTR]);
       if (vector) emit(["local.get", SCRATCH], ["local.tee", BPTR]);
       else emit(["local.get", B], ["local.get", J0], ["i32.const", bCol], ["i32.mul"], ["i32.add"], ["local.tee", BPTR]);
@@ -245,14 +286,42 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
           emit(["local.get", APTR], [scalarLoad, r * aRow * size, align], ["local.set", SA]);
           for (let s = 0; s < scalars; s++) {
             const acc = SACC + r * scalars + s;
-            emit(["local.get", acc], ["local.get", SA], ["local.get", BPTR], [scalarLoad, s * bCol, align], [sMul], [sAdd], ["local.set", acc]);
+            emit(
+              ["local.get", acc],
+              ["local.get", SA],
+              ["local.get", BPTR],
+              [scalarLoad, s * bCol, align],
+              [sMul],
+              [sAdd],
+              ["local.set", acc],
+            );
           }
         }
       }
       if (aCol !== 0) emit(["local.get", APTR], ["i32.const", aCol * size], ["i32.add"], ["local.set", APTR]);
-      emit(["local.get", BPTR], ["i32.const", bStep], ["i32.add"], ["local.tee", BPTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+      emit(
+        ["local.get", BPTR],
+        ["i32.const", bStep],
+        ["i32.add"],
+        ["local.tee", BPTR],
+        ["local.get", END],
+        ["i32.lt_u"],
+        ["br_if", 0],
+        ["end"],
+      );
     }
-    emit(["local.get", C], ["local.get", I0], ["i32.const", ldc], ["i32.mul"], ["local.get", J0], ["i32.add"], ["i32.const", size], ["i32.mul"], ["i32.add"], ["local.set", CPTR]);
+    emit(
+      ["local.get", C],
+      ["local.get", I0],
+      ["i32.const", ldc],
+      ["i32.mul"],
+      ["local.get", J0],
+      ["i32.add"],
+      ["i32.const", size],
+      ["i32.mul"],
+      ["i32.add"],
+      ["local.set", CPTR],
+    );
     for (let r = 0; r < rows; r++) {
       if (vector) {
         for (let v = 0; v < vecs; v++) {
@@ -263,7 +332,12 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
           }
           if (v === vecs - 1 && valid < lanes) {
             // a zero-padded partial vector: store only its valid lanes
-            for (let l = 0; l < valid; l++) emit(["local.get", CPTR], ["local.get", ACC + r * vecs + v], [f32 ? "v128.store32_lane" : "v128.store64_lane", offset + l * size, align, l]);
+            for (let l = 0; l < valid; l++)
+              emit(
+                ["local.get", CPTR],
+                ["local.get", ACC + r * vecs + v],
+                [f32 ? "v128.store32_lane" : "v128.store64_lane", offset + l * size, align, l],
+              );
             continue;
           }
           emit(["local.get", CPTR]);
@@ -289,27 +363,58 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     emit(["local.get", SCRATCH], ["local.set", BPTR]);
     if (valid < width) {
       // partial panel: zero padding, then the valid columns one by one
-      const colStep = (spec.transB ? spec.ldb : 1) * size, pStep = (spec.transB ? 1 : spec.ldb) * size;
+      const colStep = (spec.transB ? spec.ldb : 1) * size,
+        pStep = (spec.transB ? 1 : spec.ldb) * size;
       emit(["local.get", B], ["local.get", J0], ["i32.const", colStep], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
       emit(["i32.const", k * pStep], ["i32.add"], ["local.set", END], ["loop"]);
       for (let v = 0; v < width / lanes; v++) emit(["local.get", BPTR], ["v128.const", vecOp, 0], ["v128.store", v * 16, 4]);
-      for (let jj = 0; jj < valid; jj++) emit(["local.get", BPTR], ["local.get", APTR], [scalarLoad, jj * colStep, align], [scalarStore, jj * size, align]);
+      for (let jj = 0; jj < valid; jj++)
+        emit(["local.get", BPTR], ["local.get", APTR], [scalarLoad, jj * colStep, align], [scalarStore, jj * size, align]);
       emit(["local.get", BPTR], ["i32.const", width * size], ["i32.add"], ["local.set", BPTR]);
-      emit(["local.get", APTR], ["i32.const", pStep], ["i32.add"], ["local.tee", APTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+      emit(
+        ["local.get", APTR],
+        ["i32.const", pStep],
+        ["i32.add"],
+        ["local.tee", APTR],
+        ["local.get", END],
+        ["i32.lt_u"],
+        ["br_if", 0],
+        ["end"],
+      );
     } else if (!spec.transB) {
       // rows of B are contiguous: one or two vector copies per p
       emit(["local.get", B], ["local.get", J0], ["i32.const", size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
       emit(["i32.const", k * spec.ldb * size], ["i32.add"], ["local.set", END], ["loop"]);
-      for (let v = 0; v < width / lanes; v++) emit(["local.get", BPTR], ["local.get", APTR], ["v128.load", v * 16, 0], ["v128.store", v * 16, 4]);
+      for (let v = 0; v < width / lanes; v++)
+        emit(["local.get", BPTR], ["local.get", APTR], ["v128.load", v * 16, 0], ["v128.store", v * 16, 4]);
       emit(["local.get", BPTR], ["i32.const", width * size], ["i32.add"], ["local.set", BPTR]);
-      emit(["local.get", APTR], ["i32.const", spec.ldb * size], ["i32.add"], ["local.tee", APTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+      emit(
+        ["local.get", APTR],
+        ["i32.const", spec.ldb * size],
+        ["i32.add"],
+        ["local.tee", APTR],
+        ["local.get", END],
+        ["i32.lt_u"],
+        ["br_if", 0],
+        ["end"],
+      );
     } else {
       // B stored [n, k]: B(p, j) = b[j*ldb + p]; walk p, gather `width` columns
       emit(["local.get", B], ["local.get", J0], ["i32.const", spec.ldb * size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
       emit(["i32.const", k * size], ["i32.add"], ["local.set", END], ["loop"]);
-      for (let jj = 0; jj < width; jj++) emit(["local.get", BPTR], ["local.get", APTR], [scalarLoad, jj * spec.ldb * size, align], [scalarStore, jj * size, align]);
+      for (let jj = 0; jj < width; jj++)
+        emit(["local.get", BPTR], ["local.get", APTR], [scalarLoad, jj * spec.ldb * size, align], [scalarStore, jj * size, align]);
       emit(["local.get", BPTR], ["i32.const", width * size], ["i32.add"], ["local.set", BPTR]);
-      emit(["local.get", APTR], ["i32.const", size], ["i32.add"], ["local.tee", APTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+      emit(
+        ["local.get", APTR],
+        ["i32.const", size],
+        ["i32.add"],
+        ["local.tee", APTR],
+        ["local.get", END],
+        ["i32.lt_u"],
+        ["br_if", 0],
+        ["end"],
+      );
     }
   };
 
@@ -326,7 +431,16 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     if (fullRows > 0) {
       emit(["i32.const", 0], ["local.set", I0], ["loop"]);
       tile(ROWS, vecs, scalars, valid);
-      emit(["local.get", I0], ["i32.const", ROWS], ["i32.add"], ["local.tee", I0], ["i32.const", fullRows], ["i32.lt_u"], ["br_if", 0], ["end"]);
+      emit(
+        ["local.get", I0],
+        ["i32.const", ROWS],
+        ["i32.add"],
+        ["local.tee", I0],
+        ["i32.const", fullRows],
+        ["i32.lt_u"],
+        ["br_if", 0],
+        ["end"],
+      );
     }
     if (restRows > 0) {
       emit(["i32.const", fullRows], ["local.set", I0]);
@@ -335,7 +449,16 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
   };
   /** Packs A's rows I0..I0+rows as [k][ROWS] at SCRATCH + k*32 + I0*k*size. */
   const packBlock = (rows: number) => {
-    emit(["local.get", SCRATCH], ["i32.const", PANEL], ["i32.add"], ["local.get", I0], ["i32.const", k * size], ["i32.mul"], ["i32.add"], ["local.set", CPTR]);
+    emit(
+      ["local.get", SCRATCH],
+      ["i32.const", PANEL],
+      ["i32.add"],
+      ["local.get", I0],
+      ["i32.const", k * size],
+      ["i32.mul"],
+      ["i32.add"],
+      ["local.set", CPTR],
+    );
     if (spec.transA) emit(["local.get", A], ["local.get", I0], ["i32.const", size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
     else emit(["local.get", A], ["local.get", I0], ["i32.const", spec.lda * size], ["i32.mul"], ["i32.add"], ["local.tee", APTR]);
     const pStep = (spec.transA ? spec.lda : 1) * size;
@@ -343,11 +466,21 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     emit(["i32.const", k * pStep], ["i32.add"], ["local.set", END], ["loop"]);
     let r = 0;
     if (spec.transA) {
-      for (; (r + lanes) <= rows; r += lanes) emit(["local.get", CPTR], ["local.get", APTR], ["v128.load", r * size, 0], ["v128.store", r * size, 0]);
+      for (; r + lanes <= rows; r += lanes)
+        emit(["local.get", CPTR], ["local.get", APTR], ["v128.load", r * size, 0], ["v128.store", r * size, 0]);
     }
     for (; r < rows; r++) emit(["local.get", CPTR], ["local.get", APTR], [scalarLoad, r * rStep, align], [scalarStore, r * size, align]);
     emit(["local.get", CPTR], ["i32.const", ROWS * size], ["i32.add"], ["local.set", CPTR]);
-    emit(["local.get", APTR], ["i32.const", pStep], ["i32.add"], ["local.tee", APTR], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+    emit(
+      ["local.get", APTR],
+      ["i32.const", pStep],
+      ["i32.add"],
+      ["local.tee", APTR],
+      ["local.get", END],
+      ["i32.lt_u"],
+      ["br_if", 0],
+      ["end"],
+    );
   };
   const batch = spec.batch;
   if (m > 0 && n > 0 && batch > 0) {
@@ -356,7 +489,16 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
       if (fullRows > 0) {
         emit(["i32.const", 0], ["local.set", I0], ["loop"]);
         packBlock(ROWS);
-        emit(["local.get", I0], ["i32.const", ROWS], ["i32.add"], ["local.tee", I0], ["i32.const", fullRows], ["i32.lt_u"], ["br_if", 0], ["end"]);
+        emit(
+          ["local.get", I0],
+          ["i32.const", ROWS],
+          ["i32.add"],
+          ["local.tee", I0],
+          ["i32.const", fullRows],
+          ["i32.lt_u"],
+          ["br_if", 0],
+          ["end"],
+        );
       }
       if (restRows > 0) {
         emit(["i32.const", fullRows], ["local.set", I0]);
@@ -366,7 +508,16 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     if (fullCols > 0) {
       emit(["i32.const", 0], ["local.set", J0], ["loop"]);
       column(VECS, 0);
-      emit(["local.get", J0], ["i32.const", W], ["i32.add"], ["local.tee", J0], ["i32.const", fullCols], ["i32.lt_u"], ["br_if", 0], ["end"]);
+      emit(
+        ["local.get", J0],
+        ["i32.const", W],
+        ["i32.add"],
+        ["local.tee", J0],
+        ["i32.const", fullCols],
+        ["i32.lt_u"],
+        ["br_if", 0],
+        ["end"],
+      );
     }
     if (restVecs > 0) {
       emit(["i32.const", fullCols], ["local.set", J0]);
@@ -383,7 +534,16 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     bump(A, spec.batchA);
     bump(B, spec.batchB);
     bump(C, spec.batchC);
-    emit(["local.get", BATCH], ["i32.const", 1], ["i32.add"], ["local.tee", BATCH], ["i32.const", batch], ["i32.lt_u"], ["br_if", 0], ["end"]);
+    emit(
+      ["local.get", BATCH],
+      ["i32.const", 1],
+      ["i32.add"],
+      ["local.tee", BATCH],
+      ["i32.const", batch],
+      ["i32.lt_u"],
+      ["br_if", 0],
+      ["end"],
+    );
   }
   return { name, params: ["i32", "i32", "i32", "i32"], results: [], locals, body };
 }

@@ -21,7 +21,15 @@ function int(v: number): string {
 }
 
 /** A loop computing `op` over (outer × inner) from operands of the given kinds. */
-export function jsElementwiseLoop(op: Primitive, kinds: readonly OperandKind[], inDtype: DType, outDtype: DType, params: Params, outer: number, inner: number): Loop {
+export function jsElementwiseLoop(
+  op: Primitive,
+  kinds: readonly OperandKind[],
+  inDtype: DType,
+  outDtype: DType,
+  params: Params,
+  outer: number,
+  inner: number,
+): Loop {
   if (!JS_ELEMENTWISE.has(op)) throw new Error(`internal: ${op} is not elementwise`);
   const names = kinds.map((_, j) => `x${j}`);
   const loads = kinds.map((k, j) => `const ${names[j]} = a${j}[${k === "full" ? "k" : k === "row" ? "i" : k === "col" ? "o" : "0"}];`);

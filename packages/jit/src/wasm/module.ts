@@ -322,7 +322,10 @@ export function printWat(module: ModuleDef): string {
       else if (info.imm === "block" && a !== undefined) text += ` (result ${a})`;
       else if (info.imm === "lane") text += ` ${a}`;
       else if (info.imm === "memlane") text += `${a ? ` offset=${a}` : ""}${b !== undefined ? ` align=${2 ** (b as number)}` : ""} ${c}`;
-      else if (info.imm === "v128") text += ` ${a} ${Array(a === "f64x2" ? 2 : 4).fill(b).join(" ")}`;
+      else if (info.imm === "v128")
+        text += ` ${a} ${Array(a === "f64x2" ? 2 : 4)
+          .fill(b)
+          .join(" ")}`;
       lines.push(`${"  ".repeat(depth)}${text}`);
       if (op === "block" || op === "loop" || op === "if" || op === "else") depth++;
     }

@@ -20,11 +20,17 @@ function seededTensor(shape: number[], dtype: "float32" | "float64", seed: numbe
  * Runs `f` through the kernels (1 and 2 threads) and, as the reference, eagerly through ir's
  * kernels (and through the JavaScript code generator when `viaJs`).
  */
-function both(f: Fn, args: Tensor[], viaJs = false): { js: unknown[]; kernels: unknown[]; threads: unknown[]; source: string; usedThreads: number } {
+function both(
+  f: Fn,
+  args: Tensor[],
+  viaJs = false,
+): { js: unknown[]; kernels: unknown[]; threads: unknown[]; source: string; usedThreads: number } {
   const graph = traceWith({}, ((xs: Tensor[]) => f(...xs)) as never, args);
   const raw = args.map((a) => (a.rank === 0 ? a.data[0]! : a.data));
   const eager = f(...args);
-  const js = viaJs ? (compileGraph(graph, { kernels: false }).run(...raw) as unknown[]) : (Array.isArray(eager) ? eager : [eager]).map((t) => (t.rank === 0 ? t.item() : t.data));
+  const js = viaJs
+    ? (compileGraph(graph, { kernels: false }).run(...raw) as unknown[])
+    : (Array.isArray(eager) ? eager : [eager]).map((t) => (t.rank === 0 ? t.item() : t.data));
   const program = optimize(toProgram(graph));
   const k1 = compileKernelProgram(program)!;
   const k2 = compileKernelProgram(optimize(toProgram(graph)), { threads: 2 })!;
@@ -50,7 +56,17 @@ function maxError(a: unknown[], b: unknown[]): number {
   return worst;
 }
 
-const SHAPES: [number, number, number][] = [[1, 1, 1], [0, 4, 3], [3, 0, 2], [2, 3, 0], [5, 7, 3], [9, 13, 17], [33, 65, 7], [64, 10, 128], [16, 130, 40]];
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [0, 4, 3],
+  [3, 0, 2],
+  [2, 3, 0],
+  [5, 7, 3],
+  [9, 13, 17],
+  [33, 65, 7],
+  [64, 10, 128],
+  [16, 130, 40],
+];
 
 describe("programs on WebAssembly kernels agree with the JavaScript code generator", () => {
   it("the host has SIMD (kernels are tested, not skipped)", () => expect(wasmFeatures().simd).toBe(true));
@@ -58,8 +74,10 @@ describe("programs on WebAssembly kernels agree with the JavaScript code generat
     const tol = dtype === "float32" ? 2e-5 : 1e-12;
     it(`${dtype} matmul A·B, Aᵀ·B, A·Bᵀ, Aᵀ·Bᵀ over odd and degenerate shapes`, () => {
       for (const [m, n, k] of SHAPES) {
-        const a = seededTensor([m, k], dtype, 1), b = seededTensor([k, n], dtype, 2);
-        const at = seededTensor([k, m], dtype, 3), bt = seededTensor([n, k], dtype, 4);
+        const a = seededTensor([m, k], dtype, 1),
+          b = seededTensor([k, n], dtype, 2);
+        const at = seededTensor([k, m], dtype, 3),
+          bt = seededTensor([n, k], dtype, 4);
         const cases: [Fn, Tensor[]][] = [
           [(x, y) => matmul(x!, y!), [a, b]],
           [(x, y) => matmul(transpose(x!), y!), [at, b]],
@@ -75,8 +93,14 @@ describe("programs on WebAssembly kernels agree with the JavaScript code generat
     });
     it(`${dtype} batched matmul (batch 0, 1, 3; one side broadcast)`, () => {
       for (const batch of [0, 1, 3]) {
-        const a = seededTensor([batch, 5, 6], dtype, 1), b = seededTensor([batch, 6, 7], dtype, 2), w = seededTensor([6, 7], dtype, 3);
-        for (const [f, args] of [[(x: Tensor, y: Tensor) => matmul(x, y), [a, b]], [(x: Tensor, y: Tensor) => matmul(x, y), [a, w]], [(x: Tensor, y: Tensor) => matmul(x, transpose(y, [0, 2, 1])), [a, seededTensor([batch, 7, 6], dtype, 5)]]] as [Fn, Tensor[]][]) {
+        const a = seededTensor([batch, 5, 6], dtype, 1),
+          b = seededTensor([batch, 6, 7], dtype, 2),
+          w = seededTensor([6, 7], dtype, 3);
+        for (const [f, args] of [
+          [(x: Tensor, y: Tensor) => matmul(x, y), [a, b]],
+          [(x: Tensor, y: Tensor) => matmul(x, y), [a, w]],
+          [(x: Tensor, y: Tensor) => matmul(x, transpose(y, [0, 2, 1])), [a, seededTensor([batch, 7, 6], dtype, 5)]],
+        ] as [Fn, Tensor[]][]) {
           const r = both(f, args);
           expect(maxError(r.js, r.kernels)).toBeLessThanOrEqual(tol);
         }
@@ -113,8 +137,18 @@ describe("programs on WebAssembly kernels agree with the JavaScript code generat
       const [l, g] = interpreter.valueAndGrad(loss, [0, 1, 2, 3])(w1!, b1!, w2!, b2!, x!, labels!) as [Tensor, Tensor[]];
       return [l, ...[w1!, b1!, w2!, b2!].map((p, i) => sub(p, mul(0.01, g[i]!)))];
     };
-    const labels = tensor(Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10), { shape: [64] });
-    const args = [seededTensor([784, 128], "float32", 1), seededTensor([128], "float32", 2), seededTensor([128, 10], "float32", 3), seededTensor([10], "float32", 4), seededTensor([64, 784], "float32", 5), labels];
+    const labels = tensor(
+      Int32Array.from({ length: 64 }, (_, i) => (i * 7) % 10),
+      { shape: [64] },
+    );
+    const args = [
+      seededTensor([784, 128], "float32", 1),
+      seededTensor([128], "float32", 2),
+      seededTensor([128, 10], "float32", 3),
+      seededTensor([10], "float32", 4),
+      seededTensor([64, 784], "float32", 5),
+      labels,
+    ];
     const graph = traceWith({}, ((xs: Tensor[]) => step(...xs)) as never, args);
     expect(kernelProgramFor(optimize(toProgram(graph)), {})).toBeDefined();
     const r = both(step, args, true);

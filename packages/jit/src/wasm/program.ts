@@ -19,7 +19,7 @@
  */
 import { evalPrimitive, sizeOf, Tensor, type DType, type Params } from "@chainrule/ir";
 import type { PNode, Program } from "../optimize.js";
-import { Arena, ArenaPlan, bytesOf } from "./arena.js";
+import { type Arena, ArenaPlan, bytesOf } from "./arena.js";
 import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
 import { wasmFeatures } from "./features.js";
 import { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
@@ -27,7 +27,7 @@ import { instantiate, kernelModule, kernelModuleCount, kernelWat, type KernelFn 
 import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
 import { reduceFunction, reduceKey } from "./reduce.js";
-import { ThreadPool, threadPool } from "./threads.js";
+import { type ThreadPool, threadPool } from "./threads.js";
 
 export interface KernelProgramOptions {
   /** Threads for large kernels: 1 or 2 (2 needs shared memory; otherwise 1 with the same results). */
@@ -143,7 +143,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const out = alloc(n.id, n.dtype, n.shape);
     listing.push(`v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [reference, ${n.dtype}${JSON.stringify(n.shape)}]`);
     steps.push((arena) => {
-      const tensors = ins.map((s) => new Tensor(s.dtype, s.shape.slice(), arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape)))));
+      const tensors = ins.map(
+        (s) => new Tensor(s.dtype, s.shape.slice(), arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape)))),
+      );
       const target = arena.view(out.dtype as never, out.at, Math.max(1, sizeOf(out.shape)));
       const aval = { shape: n.shape, dtype: n.dtype };
       return {
@@ -182,7 +184,10 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     return v;
   };
   const elementwiseOk = (n: PNode): n is PNode & { dtype: KernelDtype } =>
-    isFloat(n.dtype) && n.shape.length > 0 && sizeOf(n.shape) > 0 && ewSupports(n.op, n.dtype) &&
+    isFloat(n.dtype) &&
+    n.shape.length > 0 &&
+    sizeOf(n.shape) > 0 &&
+    ewSupports(n.op, n.dtype) &&
     n.inputs.every((id) => avals.get(id)!.dtype === n.dtype && (kindIn(id, n.shape) !== undefined || uniformConstant(id) !== undefined));
   for (const n of p.nodes) {
     if (elementwiseOk(n)) {
@@ -190,7 +195,14 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
       for (const id of n.inputs) {
         const g = groupOf.get(id);
         if (g === undefined || g.sealed) continue;
-        if (join === undefined && g.dtype === n.dtype && g.shape.length === n.shape.length && g.shape.every((d, i) => d === n.shape[i]) && g.members.length < MAX_GROUP) join = g;
+        if (
+          join === undefined &&
+          g.dtype === n.dtype &&
+          g.shape.length === n.shape.length &&
+          g.shape.every((d, i) => d === n.shape[i]) &&
+          g.members.length < MAX_GROUP
+        )
+          join = g;
         else if (g !== join) g.sealed = true;
       }
       if (join === undefined) {
@@ -227,7 +239,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const members = new Set(g.members.map((m) => m.id));
     const at = order.get(n.id)!;
     // every other operand must exist when the GEMM runs (a group's values exist once the group ran)
-    const ready = g.members.every((m) => m.inputs.every((id) => id === n.id || members.has(id) || uniformConstant(id) !== undefined || emittedAt(sourceOf(id)) < at));
+    const ready = g.members.every((m) =>
+      m.inputs.every((id) => id === n.id || members.has(id) || uniformConstant(id) !== undefined || emittedAt(sourceOf(id)) < at),
+    );
     if (!ready) continue;
     epilogueOf.set(n.id, g);
     fusedGroups.add(g);
@@ -314,7 +328,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const ins = operands.map(slotOf);
     const outs = stores.map((j) => alloc(g.members[j]!.id, g.dtype, g.shape));
     kernelSteps++;
-    listing.push(`${outs.map((_, s) => `v${g.members[stores[s]!]!.id}`).join(", ")} = fused ${g.dtype}${JSON.stringify(g.shape)} [${g.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] [wasm]`);
+    listing.push(
+      `${outs.map((_, s) => `v${g.members[stores[s]!]!.id}`).join(", ")} = fused ${g.dtype}${JSON.stringify(g.shape)} [${g.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] [wasm]`,
+    );
     const args = [...ins.map((s) => s.at), ...outs.map((s) => s.at)];
     steps.push((_arena, kernel) => {
       const f = kernel(ewKey(spec), () => ewFunction(spec, "k"));
@@ -363,9 +379,12 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const r = n.shape.length;
     const batchShape = n.shape.slice(0, -2);
     const batch = sizeOf(batchShape);
-    const m = n.shape[r - 2]!, nn = n.shape[r - 1]!;
-    const A = operand(n.inputs[0]!), B = operand(n.inputs[1]!);
-    const aShape = avals.get(n.inputs[0]!)!.shape, bShape = avals.get(n.inputs[1]!)!.shape;
+    const m = n.shape[r - 2]!,
+      nn = n.shape[r - 1]!;
+    const A = operand(n.inputs[0]!),
+      B = operand(n.inputs[1]!);
+    const aShape = avals.get(n.inputs[0]!)!.shape,
+      bShape = avals.get(n.inputs[1]!)!.shape;
     const k = aShape[aShape.length - 1]!;
     const stride = (shape: readonly number[], per: number): number | undefined => {
       const b = shape.slice(0, -2);
@@ -373,7 +392,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
       const padded = [...Array<number>(batchShape.length - b.length).fill(1), ...b];
       return padded.every((d, i) => d === batchShape[i]) ? per : undefined;
     };
-    const batchA = stride(aShape, m * k), batchB = stride(bShape, k * nn);
+    const batchA = stride(aShape, m * k),
+      batchB = stride(bShape, k * nn);
     if (batchA === undefined || batchB === undefined) return false;
     const fused = epilogueOf.get(n.id);
     let epilogue: GemmEpilogue | undefined;
@@ -390,15 +410,32 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
         stores: plan.stores.map((node, s) => ({ node, at: outs[s]!.at })),
       };
       out = { at: 0, dtype: n.dtype, shape: n.shape };
-      listing.push(`${outs.map((_, s) => `v${fused.members[plan.stores[s]!]!.id}`).join(", ")} = epilogue of v${n.id} [${fused.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] (below)`);
+      listing.push(
+        `${outs.map((_, s) => `v${fused.members[plan.stores[s]!]!.id}`).join(", ")} = epilogue of v${n.id} [${fused.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] (below)`,
+      );
     } else out = alloc(n.id, n.dtype, n.shape);
-    const base: GemmSpec = { dtype: n.dtype, m, n: nn, k, transA: A.transposed, transB: B.transposed, batch, batchA, batchB, batchC: m * nn, fma, ...(epilogue ? { epilogue } : {}) };
+    const base: GemmSpec = {
+      dtype: n.dtype,
+      m,
+      n: nn,
+      k,
+      transA: A.transposed,
+      transB: B.transposed,
+      batch,
+      batchA,
+      batchB,
+      batchC: m * nn,
+      fma,
+      ...(epilogue ? { epilogue } : {}),
+    };
     // blocks of 2 panels of columns for two threads (1 panel, or 16 blocks, measured no faster)
     const cols = 2 * defaultTile(n.dtype, fma).vecs * (n.dtype === "float32" ? 4 : 2);
     const blocks = Math.floor(nn / cols);
     const parallel = pool !== undefined && batch === 1 && blocks >= 2 && m * nn * k >= MIN_PARALLEL_WORK;
     kernelSteps++;
-    listing.push(`v${n.id} = gemm ${n.dtype} ${batch > 1 ? `${batch}×` : ""}${m}×${nn}×${k} ${A.transposed ? "Aᵀ" : "A"}·${B.transposed ? "Bᵀ" : "B"}${fma ? " fma" : ""}${parallel ? " 2 threads" : ""} [wasm]`);
+    listing.push(
+      `v${n.id} = gemm ${n.dtype} ${batch > 1 ? `${batch}×` : ""}${m}×${nn}×${k} ${A.transposed ? "Aᵀ" : "A"}·${B.transposed ? "Bᵀ" : "B"}${fma ? " fma" : ""}${parallel ? " 2 threads" : ""} [wasm]`,
+    );
     if (!parallel) {
       scratchBytes = Math.max(scratchBytes, gemmScratchBytes(base));
       steps.push((_arena, kernel) => {
@@ -413,12 +450,15 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const block: GemmSpec = { ...base, n: cols, ldb, ldc: nn, packA: false };
     const rest = nn - blocks * cols;
     const tail: GemmSpec = { ...block, n: rest };
-    const bStep = (B.transposed ? cols * k : cols) * size, cStep = cols * size;
+    const bStep = (B.transposed ? cols * k : cols) * size,
+      cStep = cols * size;
     scratchBytes = Math.max(scratchBytes, gemmScratchBytes(block), gemmScratchBytes(tail));
     steps.push((arena, kernel) => {
       const f = kernel(gemmKey(block), () => gemmFunction(block, "k"));
       const g = rest > 0 ? kernel(gemmKey(tail), () => gemmFunction(tail, "k")) : undefined;
-      const a = A.slot.at, b = B.slot.at, c = out.at;
+      const a = A.slot.at,
+        b = B.slot.at,
+        c = out.at;
       const job = pool!.job(arena, kernelModuleFor(block), "k", [a, b, c, scratch2At, bStep, cStep, blocks]);
       const all = () => {
         for (let i = 0; i < blocks; i++) f(a, b + i * bStep, c + i * cStep, scratchAt);
@@ -430,8 +470,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
           else {
             // the worker is taking blocks: the output arrays' page faults overlap with its work
             prepareOutputs();
-            let i: number;
-            while ((i = job.next()) < blocks) f(a, b + i * bStep, c + i * cStep, scratchAt);
+            for (let i = job.next(); i < blocks; i = job.next()) f(a, b + i * bStep, c + i * cStep, scratchAt);
             job.finish();
           }
           last();
@@ -575,7 +614,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const median = (xs: number[]) => (xs.length === 0 ? 0 : xs.slice().sort((a, b) => a - b)[xs.length >> 1]!);
     // epilogue lines ("… (below)") run inside the GEMM step listed after them: no step of their own
     const stepLines = listing.filter((l) => !l.endsWith("(below)"));
-    const text = [...stepLines, "input copies", "output copies"].map((l, i) => `${(median(samples[i]!) * 1000).toFixed(1).padStart(8)} µs  ${l}`).join("\n");
+    const text = [...stepLines, "input copies", "output copies"]
+      .map((l, i) => `${(median(samples[i]!) * 1000).toFixed(1).padStart(8)} µs  ${l}`)
+      .join("\n");
     for (const s of samples) s.length = 0;
     return text;
   };

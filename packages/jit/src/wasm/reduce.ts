@@ -32,7 +32,14 @@ export function reduceFunction(spec: ReduceSpec, name = "reduce"): FuncDef {
   const storeLane = f32 ? "v128.store32_lane" : "v128.store64_lane";
   const init = op === "sum" ? 0 : -Infinity;
   const vop: Instr = [`${V}.${op === "sum" ? "add" : "max"}`];
-  const X = 0, OUT = 1, O = 2, P = 3, END = 4, I = 5, ACC = 6, T = 7;
+  const X = 0,
+    OUT = 1,
+    O = 2,
+    P = 3,
+    END = 4,
+    I = 5,
+    ACC = 6,
+    T = 7;
   const locals: ValType[] = ["i32", "i32", "i32", "i32", "v128", "v128"];
   const body: Instr[] = [];
   const emit = (...xs: Instr[]) => body.push(...xs);
@@ -53,7 +60,11 @@ export function reduceFunction(spec: ReduceSpec, name = "reduce"): FuncDef {
     // lanes: acc = op(acc lane 0, lane 1, …) via splats of each lane
     const lane: Instr = [`${V}.extract_lane` as "f32x4.extract_lane", 0];
     emit(["local.get", ACC], lane, [`${V}.splat` as "f32x4.splat"], ["local.set", T]);
-    for (let l = 1; l < lanes; l++) emit(["local.get", T], ["local.get", ACC], [`${V}.extract_lane` as "f32x4.extract_lane", l], [`${V}.splat` as "f32x4.splat"], vop, ["local.set", T]);
+    for (let l = 1; l < lanes; l++)
+      emit(["local.get", T], ["local.get", ACC], [`${V}.extract_lane` as "f32x4.extract_lane", l], [`${V}.splat` as "f32x4.splat"], vop, [
+        "local.set",
+        T,
+      ]);
     for (let t = full; t < mid; t++) emit(["local.get", T], ["local.get", P], [splat, (t - full) * size, align], vop, ["local.set", T]);
     emit(["local.get", OUT], ["local.get", O], ["i32.const", size], ["i32.mul"], ["i32.add"], ["local.get", T], [storeLane, 0, align, 0]);
   } else {
@@ -62,18 +73,54 @@ export function reduceFunction(spec: ReduceSpec, name = "reduce"): FuncDef {
     const column = (whole: boolean) => {
       emit(["v128.const", V, init], ["local.set", ACC]);
       if (mid > 0) {
-        emit(["local.get", X], ["local.get", O], ["i32.const", mid * inner * size], ["i32.mul"], ["i32.add"], ["local.get", I], ["i32.add"], ["local.tee", P]);
+        emit(
+          ["local.get", X],
+          ["local.get", O],
+          ["i32.const", mid * inner * size],
+          ["i32.mul"],
+          ["i32.add"],
+          ["local.get", I],
+          ["i32.add"],
+          ["local.tee", P],
+        );
         emit(["i32.const", mid * inner * size], ["i32.add"], ["local.set", END], ["loop"]);
         emit(["local.get", ACC], ["local.get", P], whole ? ["v128.load", 0, 0] : [splat, 0, align], vop, ["local.set", ACC]);
-        emit(["local.get", P], ["i32.const", inner * size], ["i32.add"], ["local.tee", P], ["local.get", END], ["i32.lt_u"], ["br_if", 0], ["end"]);
+        emit(
+          ["local.get", P],
+          ["i32.const", inner * size],
+          ["i32.add"],
+          ["local.tee", P],
+          ["local.get", END],
+          ["i32.lt_u"],
+          ["br_if", 0],
+          ["end"],
+        );
       }
-      emit(["local.get", OUT], ["local.get", O], ["i32.const", inner * size], ["i32.mul"], ["i32.add"], ["local.get", I], ["i32.add"], ["local.get", ACC]);
+      emit(
+        ["local.get", OUT],
+        ["local.get", O],
+        ["i32.const", inner * size],
+        ["i32.mul"],
+        ["i32.add"],
+        ["local.get", I],
+        ["i32.add"],
+        ["local.get", ACC],
+      );
       emit(whole ? ["v128.store", 0, 0] : [storeLane, 0, align, 0]);
     };
     if (full > 0) {
       emit(["i32.const", 0], ["local.set", I], ["loop"]);
       column(true);
-      emit(["local.get", I], ["i32.const", 16], ["i32.add"], ["local.tee", I], ["i32.const", full * size], ["i32.lt_u"], ["br_if", 0], ["end"]);
+      emit(
+        ["local.get", I],
+        ["i32.const", 16],
+        ["i32.add"],
+        ["local.tee", I],
+        ["i32.const", full * size],
+        ["i32.lt_u"],
+        ["br_if", 0],
+        ["end"],
+      );
     }
     for (let t = full; t < inner; t++) {
       emit(["i32.const", t * size], ["local.set", I]);

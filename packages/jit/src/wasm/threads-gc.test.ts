@@ -13,9 +13,16 @@ setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
 function program(n: number) {
-  const a = tensor(Float32Array.from({ length: n * n }, (_, i) => Math.sin(i)), { shape: [n, n] });
+  const a = tensor(
+    Float32Array.from({ length: n * n }, (_, i) => Math.sin(i)),
+    { shape: [n, n] },
+  );
   const graph = traceWith({}, ((xs: Tensor[]) => matmul(xs[0]!, xs[1]!)) as never, [a, a]);
-  return { one: compileKernelProgram(optimize(toProgram(graph)), { threads: 1 })!, two: compileKernelProgram(optimize(toProgram(graph)), { threads: 2 })!, a };
+  return {
+    one: compileKernelProgram(optimize(toProgram(graph)), { threads: 1 })!,
+    two: compileKernelProgram(optimize(toProgram(graph)), { threads: 2 })!,
+    a,
+  };
 }
 
 describe("the worker across collected programs", () => {
@@ -25,7 +32,11 @@ describe("the worker across collected programs", () => {
     const want = live.one.run(live.a.data, live.a.data)[0];
     expect(live.two.run(live.a.data, live.a.data)[0]).toEqual(want);
     for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 20; i++) program(80 + (i % 3)).two.run(new Float32Array(6400 + 160 * (i % 3) + (i % 3) ** 2), new Float32Array(6400 + 160 * (i % 3) + (i % 3) ** 2));
+      for (let i = 0; i < 20; i++)
+        program(80 + (i % 3)).two.run(
+          new Float32Array(6400 + 160 * (i % 3) + (i % 3) ** 2),
+          new Float32Array(6400 + 160 * (i % 3) + (i % 3) ** 2),
+        );
       gc();
       await new Promise((resolve) => setTimeout(resolve, 20));
       program(64); // a new program: the worker may be replaced now

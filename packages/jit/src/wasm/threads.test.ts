@@ -36,15 +36,18 @@ describe("two threads", () => {
       { f: (a: Tensor, b: Tensor) => matmul(a, transpose(b)), m: 64, n: 72, k: 100, dtype: "float64" as const },
     ];
     const built = cases.map(({ f, m, n, k, dtype }, c) => {
-      const transA = c === 1, transB = c === 2;
+      const transA = c === 1,
+        transB = c === 2;
       const a = tensor(data(m * k, c, dtype), { shape: transA ? [k, m] : [m, k] });
       const b = tensor(data(k * n, c + 9, dtype), { shape: transB ? [n, k] : [k, n] });
-      const one = program(f, a, b, 1), two = program(f, a, b, 2);
+      const one = program(f, a, b, 1),
+        two = program(f, a, b, 2);
       expect(two.threads).toBe(2);
       expect(two.source).toMatch(/2 threads/);
       return { one, two, a, b };
     });
-    const posted = threadStats.posted, blocks = threadStats.workerBlocks;
+    const posted = threadStats.posted,
+      blocks = threadStats.workerBlocks;
     for (let r = 0; r < 60; r++) {
       for (const { one, two, a, b } of built) {
         // fresh inputs each round: stale data on either thread would show

@@ -99,7 +99,7 @@ const LOST_AFTER_MS = 10_000;
  * Claims the posted request inside a worker's loop (both workers: the same code): the main thread
  * may have claimed it first (then it runs the job itself, and the worker marks it done).
  */
-const CLAIM_REQUEST = String.raw`
+const CLAIM_REQUEST = `
     seen = Atomics.load(ctl, ${REQUEST});
     if (Atomics.compareExchange(ctl, ${CLAIM}, seen, -seen) !== seen) {
       Atomics.store(ctl, ${DONE}, seen);
@@ -109,7 +109,7 @@ const CLAIM_REQUEST = String.raw`
     let taken = 0;`;
 
 /** Runs the blocks of the posted job `job` (both workers: the same code). */
-const RUN_BLOCKS = String.raw`
+const RUN_BLOCKS = `
       const f = kernels[job];
       const a = ctl[${ARGS}], b = ctl[${ARGS + 1}], c = ctl[${ARGS + 2}], s = ctl[${ARGS + 3}];
       const bStep = ctl[${ARGS + 4}], cStep = ctl[${ARGS + 5}], count = ctl[${ARGS + 6}];
@@ -119,7 +119,7 @@ const RUN_BLOCKS = String.raw`
         taken++;
       }`;
 
-const NODE_WORKER_SOURCE = String.raw`
+const NODE_WORKER_SOURCE = `
 const { parentPort, workerData, receiveMessageOnPort } = require("node:worker_threads");
 const ctl = new Int32Array(workerData.control);
 const kernels = [];
@@ -166,7 +166,7 @@ ${CLAIM_REQUEST}
  * order) are taken on its event loop; between them it serves jobs in a spin-then-wait loop that it
  * leaves whenever the control block says a message is waiting. It never waits for the main thread.
  */
-const BROWSER_WORKER_SOURCE = String.raw`"use strict";
+const BROWSER_WORKER_SOURCE = `"use strict";
 let ctl;
 const kernels = [];
 let seen = 0;
@@ -384,7 +384,7 @@ export class ThreadPool {
         }
       }
     } else {
-      while ((done = Atomics.load(ctl, DONE)) < request) {
+      for (done = Atomics.load(ctl, DONE); done < request; done = Atomics.load(ctl, DONE)) {
         if ((++spins & 255) === 0 && performance.now() - started > SPIN_MICROSECONDS / 1000) {
           Atomics.store(ctl, MAIN_SLEEPS, 1);
           Atomics.wait(ctl, DONE, done, 50);
@@ -435,7 +435,12 @@ export class ThreadPool {
   }
 
   /** A job running `module`'s export `name` on the arena's (shared) memory. */
-  job(arena: Arena, module: WasmModule, name: string, args: readonly [a: number, b: number, c: number, scratch: number, bStep: number, cStep: number, count: number]): Job {
+  job(
+    arena: Arena,
+    module: WasmModule,
+    name: string,
+    args: readonly [a: number, b: number, c: number, scratch: number, bStep: number, cStep: number, count: number],
+  ): Job {
     if (!arena.shared) throw new Error("internal: threads need a shared memory");
     const browser = this.browser;
     if (this.drops >= RESTART_AFTER_DROPS && !this.busy && this.failed === undefined) {
@@ -499,7 +504,8 @@ function platformReason(): string | undefined {
       ? "SharedArrayBuffer is unavailable: the page is not cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)"
       : "SharedArrayBuffer is unavailable in this runtime";
   }
-  if (workerThreads === undefined && webApis === undefined) return "no workers in this runtime (neither node:worker_threads nor Web Workers with Blob URLs)";
+  if (workerThreads === undefined && webApis === undefined)
+    return "no workers in this runtime (neither node:worker_threads nor Web Workers with Blob URLs)";
   return undefined;
 }
 

@@ -10,7 +10,7 @@ import { add, castTo, checkNans, config, formatShape, ones, scalar, Tensor, Trac
 import { detach as copyOut } from "../arith.js";
 import type { VjpNode } from "../rules.js";
 import { AutogradError } from "./errors.js";
-import { enableGrad, GradNode, noGrad, plain, Variable, type GradHook } from "./variable.js";
+import { enableGrad, type GradNode, noGrad, plain, Variable, type GradHook } from "./variable.js";
 
 export interface BackwardOptions {
   /** Keep the graph for another backward pass (PyTorch's retain_graph; default: createGraph). */
@@ -34,11 +34,18 @@ const EMPTY: readonly Tensor[] = [];
 
 function checkOptions(op: string, options: unknown): { retainGraph: boolean; createGraph: boolean } {
   if (options === null || typeof options !== "object" || options instanceof Tensor || Array.isArray(options)) {
-    throw new AutogradError("ARGUMENT", `${op}: expected an options object, got ${options instanceof Tensor ? options.describe() : typeof options}`);
+    throw new AutogradError(
+      "ARGUMENT",
+      `${op}: expected an options object, got ${options instanceof Tensor ? options.describe() : typeof options}`,
+    );
   }
   const { retainGraph, createGraph } = options as BackwardOptions;
-  for (const [name, value] of [["retainGraph", retainGraph], ["createGraph", createGraph]] as const) {
-    if (value !== undefined && typeof value !== "boolean") throw new AutogradError("ARGUMENT", `${op}: expected options.${name} to be a boolean, got ${typeof value}`);
+  for (const [name, value] of [
+    ["retainGraph", retainGraph],
+    ["createGraph", createGraph],
+  ] as const) {
+    if (value !== undefined && typeof value !== "boolean")
+      throw new AutogradError("ARGUMENT", `${op}: expected options.${name} to be a boolean, got ${typeof value}`);
   }
   const create = createGraph ?? false;
   return { createGraph: create, retainGraph: retainGraph ?? create };
@@ -85,7 +92,10 @@ function seedFor(op: string, root: Variable, gradient: unknown, createGraph: boo
     throw new AutogradError("ARGUMENT", `${op}: expected the gradient${where} to be a Tensor or a number, got ${got}`);
   }
   if (!sameShape(seed.shape, root.shape)) {
-    throw new AutogradError("ARGUMENT", `${op}: expected a gradient${where} of shape ${formatShape(root.shape)} (the output's), got shape ${formatShape(seed.shape)}`);
+    throw new AutogradError(
+      "ARGUMENT",
+      `${op}: expected a gradient${where} of shape ${formatShape(root.shape)} (the output's), got shape ${formatShape(seed.shape)}`,
+    );
   }
   if (!createGraph) seed = plain(seed);
   return seed.dtype === root.dtype ? seed : castTo(seed, root.dtype);
@@ -97,7 +107,10 @@ function runHooks(hooks: readonly GradHook[], grad: Tensor, owner: string): Tens
     const result = hook(g);
     if (result === undefined) continue;
     if (!(result instanceof Tensor) || !sameShape(result.shape, g.shape)) {
-      throw new AutogradError("ARGUMENT", `hook: expected a hook on ${owner} to return nothing or a gradient of shape ${formatShape(g.shape)}, got ${result instanceof Tensor ? `shape ${formatShape(result.shape)}` : typeof result}`);
+      throw new AutogradError(
+        "ARGUMENT",
+        `hook: expected a hook on ${owner} to return nothing or a gradient of shape ${formatShape(g.shape)}, got ${result instanceof Tensor ? `shape ${formatShape(result.shape)}` : typeof result}`,
+      );
     }
     g = result;
   }
@@ -148,7 +161,14 @@ interface SweepResult {
   readonly captured: Map<GradNode, Tensor>;
 }
 
-function sweep(op: string, roots: readonly Variable[], seeds: readonly Tensor[], createGraph: boolean, retainGraph: boolean, capture: ReadonlySet<GradNode> | null): SweepResult {
+function sweep(
+  op: string,
+  roots: readonly Variable[],
+  seeds: readonly Tensor[],
+  createGraph: boolean,
+  retainGraph: boolean,
+  capture: ReadonlySet<GradNode> | null,
+): SweepResult {
   const adjoints = new Map<GradNode, Tensor>();
   const leaves = new Map<Variable, Tensor>();
   const captured = new Map<GradNode, Tensor>();
@@ -202,7 +222,12 @@ function sweep(op: string, roots: readonly Variable[], seeds: readonly Tensor[],
       const term = cts[i];
       if (v === null || v === undefined || !v.requiresGrad || term === null || term === undefined) continue;
       const value = createGraph ? term : plain(term);
-      if (debug) checkNans(`imperative: backward pass of ${node.op}`, node.y === null ? [plain(ct), ...node.x] : [plain(ct), ...node.x, node.y], plain(value));
+      if (debug)
+        checkNans(
+          `imperative: backward pass of ${node.op}`,
+          node.y === null ? [plain(ct), ...node.x] : [plain(ct), ...node.x, node.y],
+          plain(value),
+        );
       accumulate(v, value);
     }
     if (!retainGraph) node.release();
@@ -223,7 +248,11 @@ function accumulateInto(v: Variable, g: Tensor, createGraph: boolean): void {
  * `backward(loss)` is `loss.backward()` for a loss typed as ir's `Tensor`; anything that is not a
  * variable requiring grad is refused with an error saying why.
  */
-export function backward(outputs: Tensor | readonly Tensor[], gradients?: Tensor | number | readonly (Tensor | number | undefined)[], options: BackwardOptions = {}): void {
+export function backward(
+  outputs: Tensor | readonly Tensor[],
+  gradients?: Tensor | number | readonly (Tensor | number | undefined)[],
+  options: BackwardOptions = {},
+): void {
   const op = "backward";
   const roots = Array.isArray(outputs) ? (outputs as readonly unknown[]) : [outputs];
   const grads: readonly unknown[] = gradients === undefined ? [] : Array.isArray(gradients) ? gradients : [gradients];
@@ -235,7 +264,8 @@ export function backward(outputs: Tensor | readonly Tensor[], gradients?: Tensor
   /** Non-leaf values named in options.inputs: their gradient goes to their `.grad` for this pass. */
   const named = new Map<GradNode, Variable>();
   if (options.inputs !== undefined) {
-    if (!Array.isArray(options.inputs)) throw new AutogradError("ARGUMENT", `${op}: expected options.inputs to be an array of variables, got ${typeof options.inputs}`);
+    if (!Array.isArray(options.inputs))
+      throw new AutogradError("ARGUMENT", `${op}: expected options.inputs to be an array of variables, got ${typeof options.inputs}`);
     only = new Set(options.inputs.map((v, i) => checkRoot(`${op} (options.inputs[${i}])`, v, 0, 1)));
     for (const v of only) if (v.node !== null) named.set(v.node, v);
   }
@@ -262,10 +292,16 @@ export function backward(outputs: Tensor | readonly Tensor[], gradients?: Tensor
  * `.grad` (torch.autograd.grad). With `createGraph` they are variables that can be
  * differentiated again (gradient penalties, higher derivatives).
  */
-export function gradients(outputs: Tensor | readonly Tensor[], inputs: Tensor | readonly Tensor[], options: GradientsOptions = {}): (Tensor | null)[] {
+export function gradients(
+  outputs: Tensor | readonly Tensor[],
+  inputs: Tensor | readonly Tensor[],
+  options: GradientsOptions = {},
+): (Tensor | null)[] {
   const op = "gradients";
   const roots = Array.isArray(outputs) ? (outputs as readonly unknown[]) : [outputs];
-  const targets = (Array.isArray(inputs) ? (inputs as readonly unknown[]) : [inputs]).map((v, i) => checkRoot(`${op} (inputs[${i}])`, v, 0, 1));
+  const targets = (Array.isArray(inputs) ? (inputs as readonly unknown[]) : [inputs]).map((v, i) =>
+    checkRoot(`${op} (inputs[${i}])`, v, 0, 1),
+  );
   const { retainGraph, createGraph } = checkOptions(op, options);
   const grads = options.gradOutputs ?? [];
   if (options.gradOutputs !== undefined && grads.length !== roots.length) {

@@ -7,7 +7,7 @@
  */
 import { opRows } from "@chainrule/conformance";
 import * as ir from "@chainrule/ir";
-import { Random, Tensor } from "@chainrule/ir";
+import { Random, type Tensor } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { grad, hvp } from "../engine.js";
 import { backward, gradients } from "./backward.js";
@@ -34,7 +34,8 @@ function bits(t: Tensor): number[] {
 
 function expectClose(label: string, got: Tensor, want: Tensor, rtol: number): void {
   expect(got.shape, label).toEqual(want.shape);
-  const g = bits(got), w = bits(want);
+  const g = bits(got),
+    w = bits(want);
   let scale = 0;
   for (const v of w) scale = Math.max(scale, Math.abs(v));
   for (let i = 0; i < w.length; i++) {
@@ -55,7 +56,10 @@ describe("imperative backward = functional grad on the conformance per-op table"
       it(`${label}: first order, bitwise`, () => {
         const args = argsOf(row, shapes);
         const loss = scalarize(row.fn, args);
-        const want = grad(loss, args.map((_, i) => i))(...args) as Tensor[];
+        const want = grad(
+          loss,
+          args.map((_, i) => i),
+        )(...args) as Tensor[];
         const got = imperativeGrads(loss, args);
         got.forEach((g, i) => {
           expect(g.dtype, `${label} arg ${i} dtype`).toBe(want[i]!.dtype);
@@ -83,7 +87,11 @@ describe("createGraph: a second backward through the gradient = functional hvp",
       const dot = terms.reduce((a, b) => ir.add(a, b)) as Variable;
       if (!dot.requiresGrad) {
         // linear op: the gradient does not depend on the inputs, H = 0
-        for (const h of want) expect(bits(h).every((x) => x === 0), `${label}: H·v = 0`).toBe(true);
+        for (const h of want)
+          expect(
+            bits(h).every((x) => x === 0),
+            `${label}: H·v = 0`,
+          ).toBe(true);
         return;
       }
       const got = gradients(dot, vars, { allowUnused: true });
@@ -98,7 +106,10 @@ describe("float32", () => {
     it(`${row.name}: float32 in, float32 gradients equal to grad's`, () => {
       const args = argsOf(row, shapes).map((a) => ir.astype(a, "float32"));
       const loss = scalarize(row.fn, args);
-      const want = grad(loss, args.map((_, i) => i))(...args) as Tensor[];
+      const want = grad(
+        loss,
+        args.map((_, i) => i),
+      )(...args) as Tensor[];
       const got = imperativeGrads(loss, args);
       got.forEach((g, i) => {
         expect(g.dtype).toBe("float32");
@@ -109,16 +120,24 @@ describe("float32", () => {
 });
 
 describe("MLPs of several hidden sizes", () => {
-  const D = 3, O = 4, B = 6;
+  const D = 3,
+    O = 4,
+    B = 6;
   for (const H of [1, 2, 8, 32, 64]) {
     it(`hidden ${H}: tanh MLP with cross-entropy, gradients bitwise equal to grad's`, () => {
       const rng = new Random(H);
       const x = rng.normal([B, D]);
       const labels = ir.tensor([0, 1, 2, 3, 1, 0], { dtype: "int32" });
       const p = { w1: rng.normal([D, H]), b1: rng.normal([H]), w2: rng.normal([H, O]), b2: rng.normal([O]) };
-      const loss = (q: typeof p): Tensor => ir.crossEntropy(ir.add(ir.matmul(ir.tanh(ir.add(ir.matmul(x, q.w1), q.b1)), q.w2), q.b2), labels);
+      const loss = (q: typeof p): Tensor =>
+        ir.crossEntropy(ir.add(ir.matmul(ir.tanh(ir.add(ir.matmul(x, q.w1), q.b1)), q.w2), q.b2), labels);
       const want = grad(loss)(p) as typeof p;
-      const vars = { w1: variable(p.w1, { requiresGrad: true }), b1: variable(p.b1, { requiresGrad: true }), w2: variable(p.w2, { requiresGrad: true }), b2: variable(p.b2, { requiresGrad: true }) };
+      const vars = {
+        w1: variable(p.w1, { requiresGrad: true }),
+        b1: variable(p.b1, { requiresGrad: true }),
+        w2: variable(p.w2, { requiresGrad: true }),
+        b2: variable(p.b2, { requiresGrad: true }),
+      };
       backward(loss(vars) as Variable);
       for (const k of ["w1", "b1", "w2", "b2"] as const) expect(bits(vars[k].grad!), `${k}`).toEqual(bits(want[k]));
     });

@@ -9,7 +9,7 @@
  * reject (the case that uses a leaked tracer is excluded by `match`).
  */
 import { describeConformance } from "@chainrule/conformance";
-import { add, defineEngine, isFloat, Tensor, zeros, type EngineCore, type FlatFunction } from "@chainrule/ir";
+import { add, defineEngine, isFloat, type Tensor, zeros, type EngineCore, type FlatFunction } from "@chainrule/ir";
 import { gradients } from "./backward.js";
 import { plain, variable, Variable } from "./variable.js";
 
@@ -35,7 +35,8 @@ function vjp(f: FlatFunction, primals: Tensor[]): { outputs: Tensor[]; pullback:
   const outer = depth > 0;
   const outputs = results.map((r) => (outer ? r : plain(r)));
   const pullback = (cotangents: Tensor[]): Tensor[] => {
-    const roots: Tensor[] = [], seeds: Tensor[] = [];
+    const roots: Tensor[] = [],
+      seeds: Tensor[] = [];
     results.forEach((r, i) => {
       if (r instanceof Variable && r.requiresGrad) {
         roots.push(r);
@@ -44,7 +45,10 @@ function vjp(f: FlatFunction, primals: Tensor[]): { outputs: Tensor[]; pullback:
     });
     const wanted = inputs.filter((x) => x instanceof Variable && x.requiresGrad);
     const nested = depth > 0 || cotangents.some((c) => c instanceof Variable && c.requiresGrad);
-    const grads = roots.length === 0 || wanted.length === 0 ? [] : gradients(roots, wanted, { gradOutputs: seeds, retainGraph: true, createGraph: nested, allowUnused: true });
+    const grads =
+      roots.length === 0 || wanted.length === 0
+        ? []
+        : gradients(roots, wanted, { gradOutputs: seeds, retainGraph: true, createGraph: nested, allowUnused: true });
     let k = 0;
     return inputs.map((x, i) => {
       const g = x instanceof Variable && x.requiresGrad ? grads[k++] : undefined;
@@ -64,7 +68,10 @@ const core: EngineCore = {
     try {
       const { outputs, pullback } = vjp(f, primals);
       // the pullback is linear in the cotangents: its own vjp, applied to the tangents, is J·t
-      const transposed = vjp((cts) => pullback(cts), outputs.map((o) => zeros(o.shape as number[], o.dtype)));
+      const transposed = vjp(
+        (cts) => pullback(cts),
+        outputs.map((o) => zeros(o.shape as number[], o.dtype)),
+      );
       const result = transposed.pullback(tangents);
       return { outputs: outputs.map(plain), tangents: depth > 1 ? result : result.map(plain) };
     } finally {

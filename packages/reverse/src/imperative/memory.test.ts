@@ -11,12 +11,16 @@ import { describe, expect, it } from "vitest";
 const packageDir = fileURLToPath(new URL("../..", import.meta.url));
 
 function measure(env: Record<string, string>): { steps: number; growth: number; kept: number; loss: number } {
-  const run = spawnSync(process.execPath, ["--expose-gc", "--conditions=@chainrule/source", "--import", "tsx", "test-scripts/imperative-memory.mts"], {
-    cwd: packageDir,
-    encoding: "utf8",
-    timeout: 170_000,
-    env: { ...process.env, ...env },
-  });
+  const run = spawnSync(
+    process.execPath,
+    ["--expose-gc", "--conditions=@chainrule/source", "--import", "tsx", "test-scripts/imperative-memory.mts"],
+    {
+      cwd: packageDir,
+      encoding: "utf8",
+      timeout: 170_000,
+      env: { ...process.env, ...env },
+    },
+  );
   expect(run.stderr).toBe("");
   expect(run.status).toBe(0);
   return JSON.parse(run.stdout) as { steps: number; growth: number; kept: number; loss: number };

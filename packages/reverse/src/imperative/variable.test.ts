@@ -64,8 +64,14 @@ describe("recording and backward", () => {
   });
 
   it("backward(gradient) on a non-scalar equals the vjp; backward on it without one is a clear error", () => {
-    const x0 = tensor([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]);
-    const ct = tensor([[1, -2, 3], [0.5, 0, -1]]);
+    const x0 = tensor([
+      [0.1, 0.2, 0.3],
+      [0.4, 0.5, 0.6],
+    ]);
+    const ct = tensor([
+      [1, -2, 3],
+      [0.5, 0, -1],
+    ]);
     const x = variable(x0, { requiresGrad: true });
     const y = V(sin(mul(x, x)));
     const e = reason(() => y.backward());
@@ -80,7 +86,8 @@ describe("recording and backward", () => {
   });
 
   it("backward over several outputs sums their contributions; options.inputs limits accumulation", () => {
-    const a = p(2), b = p(3);
+    const a = p(2),
+      b = p(3);
     backward([V(mul(a, b)), V(mul(a, a))], [1, 10]);
     expect(a.grad!.item()).toBe(3 + 40);
     expect(b.grad!.item()).toBe(2);
@@ -146,7 +153,11 @@ describe("noGrad, enableGrad, detach", () => {
     const y = noGrad(() => V(mul(w, 2)));
     expect(y.requiresGrad).toBe(false);
     expect(isGradEnabled()).toBe(true);
-    expect(() => noGrad(() => { throw new Error("boom"); })).toThrow("boom");
+    expect(() =>
+      noGrad(() => {
+        throw new Error("boom");
+      }),
+    ).toThrow("boom");
     expect(isGradEnabled()).toBe(true);
     const z = noGrad(() => enableGrad(() => V(mul(w, 2))));
     expect(z.requiresGrad).toBe(true);
@@ -207,8 +218,14 @@ describe("createGraph", () => {
   });
 
   it("gradient penalty: ‖∇ₓf‖² differentiated w.r.t. the weights = functional grad of the same", () => {
-    const x0 = tensor([[0.3, -0.2], [0.5, 0.1]]);
-    const w0 = tensor([[0.4, -0.6], [0.2, 0.9]]);
+    const x0 = tensor([
+      [0.3, -0.2],
+      [0.5, 0.1],
+    ]);
+    const w0 = tensor([
+      [0.4, -0.6],
+      [0.2, 0.9],
+    ]);
     const f = (x: Tensor, w: Tensor): Tensor => sum(tanh(ir.matmul(x, w)));
     const penalty = (w: Tensor): Tensor => {
       const gx = grad((x: Tensor) => f(x, w))(x0) as Tensor;
@@ -232,7 +249,8 @@ describe("createGraph", () => {
   });
 
   it("gradients() leaves .grad alone; an unused input is an error unless allowUnused", () => {
-    const a = p(1), b = p(2);
+    const a = p(1),
+      b = p(2);
     const [ga] = gradients(V(mul(a, 5)), [a]);
     expect(ga!.item()).toBe(5);
     expect(a.grad).toBeNull();
@@ -280,13 +298,31 @@ describe("custom rules and the functional engine", () => {
 
   it("custom rules that return the wrong things are named errors", () => {
     const x = p([1, 2]);
-    const badShape = customVjp((t: Tensor) => mul(t, 2), (t: Tensor) => [mul(t, 2), null], () => [tensor([1, 2, 3])]);
-    expect(() => V(sum(badShape(x))).backward()).toThrow(/customVjp: expected bwd's cotangent 0 to be a Tensor of shape \[2\], got shape \[3\]/);
-    const badArity = customVjp((t: Tensor) => mul(t, 2), (t: Tensor) => [mul(t, 2), null], () => []);
+    const badShape = customVjp(
+      (t: Tensor) => mul(t, 2),
+      (t: Tensor) => [mul(t, 2), null],
+      () => [tensor([1, 2, 3])],
+    );
+    expect(() => V(sum(badShape(x))).backward()).toThrow(
+      /customVjp: expected bwd's cotangent 0 to be a Tensor of shape \[2\], got shape \[3\]/,
+    );
+    const badArity = customVjp(
+      (t: Tensor) => mul(t, 2),
+      (t: Tensor) => [mul(t, 2), null],
+      () => [],
+    );
     expect(() => V(sum(badArity(x))).backward()).toThrow(/customVjp: expected bwd to return 1 cotangent\(s\)/);
-    const badFwd = customVjp((t: Tensor) => mul(t, 2), () => 3 as never, () => [null as never]);
+    const badFwd = customVjp(
+      (t: Tensor) => mul(t, 2),
+      () => 3 as never,
+      () => [null as never],
+    );
     expect(() => badFwd(x)).toThrow(/customVjp: expected fwd to return \[output Tensor, residuals\]/);
-    const numberCt = customVjp((t: Tensor) => mul(t, 2), (t: Tensor) => [mul(t, 2), null], () => [2 as never]);
+    const numberCt = customVjp(
+      (t: Tensor) => mul(t, 2),
+      (t: Tensor) => [mul(t, 2), null],
+      () => [2 as never],
+    );
     const s = p(1);
     V(numberCt(s)).backward();
     expect(s.grad!.item()).toBe(2);

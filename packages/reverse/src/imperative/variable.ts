@@ -56,7 +56,10 @@ function withGradMode<R>(op: string, enabled: boolean, body: () => R): R {
     gradEnabled = previous;
   }
   if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
-    throw new AutogradError("ARGUMENT", `${op}: expected a synchronous function, got one that returned a Promise (the mode would not cover what runs after its first await): call ${op} inside the async function instead`);
+    throw new AutogradError(
+      "ARGUMENT",
+      `${op}: expected a synchronous function, got one that returned a Promise (the mode would not cover what runs after its first await): call ${op} inside the async function instead`,
+    );
   }
   return result;
 }
@@ -166,7 +169,7 @@ export class GradNode implements VjpNode<Primitive> {
 
   same(i: number, j: number): boolean {
     const a = this.inputs[i];
-    return a !== null && a !== undefined && a.requiresGrad && a === this.inputs[j];
+    return a?.requiresGrad === true && a === this.inputs[j];
   }
 
   shape(i: number): Shape {
@@ -212,7 +215,17 @@ class ImperativeTrace extends Trace {
     if (config.debugNans) checkNans(`imperative: ${prim}`, primals, value);
     const rule = VJP_RULES[prim] as VjpRule<Primitive>;
     if (needs === 0 || !gradEnabled || rule.vjp === null || !isFloat(out.dtype)) return new Variable(value, false, null);
-    const node = new GradNode(prim, rule, null, params as Params<Primitive>, inputs as Variable[], needs, savesInputs(rule), savesOutput(rule) ? value : null, out.dtype);
+    const node = new GradNode(
+      prim,
+      rule,
+      null,
+      params as Params<Primitive>,
+      inputs as Variable[],
+      needs,
+      savesInputs(rule),
+      savesOutput(rule) ? value : null,
+      out.dtype,
+    );
     return new Variable(value, true, node);
   }
 
@@ -230,19 +243,29 @@ class ImperativeTrace extends Trace {
     }
     const [output, residuals] = forward as [Tensor, unknown];
     const value = plain(output);
-    if (config.debugNans) checkNans("imperative: customVjp", vars.map((v) => v.value), value);
+    if (config.debugNans)
+      checkNans(
+        "imperative: customVjp",
+        vars.map((v) => v.value),
+        value,
+      );
     if (!isFloat(value.dtype)) return new Variable(value, false, null);
     const backward: CustomBackward = (ct) => {
       const cts: unknown = rule.bwd(residuals, ct);
       if (!Array.isArray(cts) || cts.length !== vars.length) {
-        throw new AutogradError("ARGUMENT", `customVjp: expected bwd to return ${vars.length} cotangent(s), one per argument, got ${describeValue(cts)}`);
+        throw new AutogradError(
+          "ARGUMENT",
+          `customVjp: expected bwd to return ${vars.length} cotangent(s), one per argument, got ${describeValue(cts)}`,
+        );
       }
       return cts.map((c: unknown, i) => {
         const input = vars[i]!;
         const t = typeof c === "number" ? scalar(c, input.dtype) : c;
         if (t === null || t === undefined) return null;
         if (!(t instanceof Tensor) || !shapesEqual(t.shape, input.shape)) {
-          throw new ShapeError(`customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ${t instanceof Tensor ? `shape ${formatShape(t.shape)}` : describeValue(t)}`);
+          throw new ShapeError(
+            `customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ${t instanceof Tensor ? `shape ${formatShape(t.shape)}` : describeValue(t)}`,
+          );
         }
         return t;
       });
@@ -258,15 +281,26 @@ class ImperativeTrace extends Trace {
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     const vars = inputs as Variable[];
     const value = plain(withGradMode("customJvp", false, () => rule.fun(...vars)));
-    if (config.debugNans) checkNans("imperative: customJvp", vars.map((v) => v.value), value);
+    if (config.debugNans)
+      checkNans(
+        "imperative: customJvp",
+        vars.map((v) => v.value),
+        value,
+      );
     if (!gradEnabled || !vars.some((v) => v.requiresGrad) || !isFloat(value.dtype)) return new Variable(value, false, null);
-    const { pullback } = reverseVjp((tangents) => {
-      const result = rule.jvp(vars, tangents);
-      if (!Array.isArray(result) || result.length !== 2 || !(result[1] instanceof Tensor)) {
-        throw new AutogradError("ARGUMENT", `customJvp: expected the jvp rule to return [primal output, tangent output Tensor], got ${describeValue(result)}`);
-      }
-      return [result[1]];
-    }, vars.map((v) => zeros(v.shape as number[], v.dtype)));
+    const { pullback } = reverseVjp(
+      (tangents) => {
+        const result = rule.jvp(vars, tangents);
+        if (!Array.isArray(result) || result.length !== 2 || !(result[1] instanceof Tensor)) {
+          throw new AutogradError(
+            "ARGUMENT",
+            `customJvp: expected the jvp rule to return [primal output, tangent output Tensor], got ${describeValue(result)}`,
+          );
+        }
+        return [result[1]];
+      },
+      vars.map((v) => zeros(v.shape as number[], v.dtype)),
+    );
     return this.recordCustom("customJvp", vars, value, (ct) => pullback([ct]));
   }
 
@@ -338,10 +372,16 @@ export class Variable extends Tracer {
       );
     }
     if (!(next instanceof Tensor) || next instanceof Tracer) {
-      throw new AutogradError("ARGUMENT", `assign: expected a concrete Tensor, got ${next instanceof Tracer ? next.describe() : typeof next}`);
+      throw new AutogradError(
+        "ARGUMENT",
+        `assign: expected a concrete Tensor, got ${next instanceof Tracer ? next.describe() : typeof next}`,
+      );
     }
     if (next.dtype !== this.dtype || next.shape.length !== this.shape.length || next.shape.some((d, i) => d !== this.shape[i])) {
-      throw new AutogradError("ARGUMENT", `assign: expected a ${this.dtype}${formatShape(this.shape)} value for ${this.label()}, got ${next.dtype}${formatShape(next.shape)}`);
+      throw new AutogradError(
+        "ARGUMENT",
+        `assign: expected a ${this.dtype}${formatShape(this.shape)} value for ${this.label()}, got ${next.dtype}${formatShape(next.shape)}`,
+      );
     }
     this.current = next;
     this.version++;
@@ -354,10 +394,16 @@ export class Variable extends Tracer {
 
   set requiresGrad(flag: boolean) {
     if (this.node !== null && !flag) {
-      throw new AutogradError("ARGUMENT", `requiresGrad: expected a leaf variable, got ${this.describe()} (use detach() to stop gradients through a computed value)`);
+      throw new AutogradError(
+        "ARGUMENT",
+        `requiresGrad: expected a leaf variable, got ${this.describe()} (use detach() to stop gradients through a computed value)`,
+      );
     }
     if (flag && !isFloat(this.dtype)) {
-      throw new AutogradError("ARGUMENT", `requiresGrad: expected a float variable (float64 or float32), got ${this.dtype}: only floating-point values have gradients`);
+      throw new AutogradError(
+        "ARGUMENT",
+        `requiresGrad: expected a float variable (float64 or float32), got ${this.dtype}: only floating-point values have gradients`,
+      );
     }
     this.flag = flag;
   }
@@ -385,7 +431,8 @@ export class Variable extends Tracer {
    */
   backward(gradient?: Tensor | number | BackwardOptions, options?: BackwardOptions): void {
     if (gradient !== null && typeof gradient === "object" && !(gradient instanceof Tensor)) {
-      if (options !== undefined) throw new AutogradError("ARGUMENT", "backward: expected (gradient, options) or (options), got two options objects");
+      if (options !== undefined)
+        throw new AutogradError("ARGUMENT", "backward: expected (gradient, options) or (options), got two options objects");
       runBackward(this, undefined, gradient);
     } else {
       runBackward(this, gradient, options ?? {});
@@ -411,10 +458,14 @@ export class Variable extends Tracer {
   registerHook(hook: GradHook): HookHandle {
     if (typeof hook !== "function") throw new AutogradError("ARGUMENT", `registerHook: expected a function, got ${typeof hook}`);
     if (!this.flag) {
-      throw new AutogradError("ARGUMENT", `registerHook: expected a variable that requires grad, got ${this.describe()} (gradients never reach it)`);
+      throw new AutogradError(
+        "ARGUMENT",
+        `registerHook: expected a variable that requires grad, got ${this.describe()} (gradients never reach it)`,
+      );
     }
     const owner: { hooks: GradHook[] | null } = this.node ?? this;
-    (owner.hooks ??= []).push(hook);
+    owner.hooks ??= [];
+    owner.hooks.push(hook);
     return {
       remove: () => {
         const list = owner.hooks;
@@ -460,7 +511,10 @@ export interface VariableOptions {
 function asConcrete(op: string, value: unknown): Tensor {
   if (value instanceof Variable) return value.value;
   if (value instanceof Tracer) {
-    throw new AutogradError("ARGUMENT", `${op}: expected a concrete value, got a ${value.describe()} (create variables outside grad/jvp/jit; inside them use the transformation's own inputs)`);
+    throw new AutogradError(
+      "ARGUMENT",
+      `${op}: expected a concrete value, got a ${value.describe()} (create variables outside grad/jvp/jit; inside them use the transformation's own inputs)`,
+    );
   }
   if (value instanceof Tensor) return value;
   throw new AutogradError("ARGUMENT", `${op}: expected a Tensor, got ${value === null ? "null" : typeof value}`);

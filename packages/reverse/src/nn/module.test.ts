@@ -28,7 +28,8 @@ describe("Sequential MLP", () => {
   });
 
   it("initializes like torch.nn.Linear (uniform in ±1/√in), reproducibly from manualSeed", () => {
-    const a = mlp().stateDict(), b = mlp().stateDict();
+    const a = mlp().stateDict(),
+      b = mlp().stateDict();
     for (const k of Object.keys(a)) expect(bits(a[k]!)).toEqual(bits(b[k]!));
     for (const v of bits(a["0.weight"]!)) expect(Math.abs(v)).toBeLessThanOrEqual(1 / Math.sqrt(2));
     for (const v of bits(a["2.weight"]!)) expect(Math.abs(v)).toBeLessThanOrEqual(1 / Math.sqrt(8));
@@ -69,7 +70,9 @@ describe("stateDict", () => {
     other.loadStateDict(saved);
     for (const [k, v] of Object.entries(other.stateDict())) expect(bits(v)).toEqual(bits(saved[k]!));
     const before = other.stateDict();
-    expect(() => other.loadStateDict({ ...saved, "0.bias": tensor([1, 2]) })).toThrow(/expected 0.bias to be a float64\[8\] tensor, got float64\[2\]/);
+    expect(() => other.loadStateDict({ ...saved, "0.bias": tensor([1, 2]) })).toThrow(
+      /expected 0.bias to be a float64\[8\] tensor, got float64\[2\]/,
+    );
     const { ["2.bias"]: _, ...missing } = saved;
     expect(() => other.loadStateDict(missing)).toThrow(/missing 2.bias/);
     expect(() => other.loadStateDict({ ...saved, extra: tensor(1) })).toThrow(/unexpected extra/);
@@ -92,7 +95,9 @@ describe("stateDict", () => {
 
   it("errors: bad sizes, a wrong input width, a non-module in Sequential", () => {
     expect(() => new Linear(0, 3)).toThrow(AutogradError);
-    expect(() => new Linear(2, 3).forward(tensor([[1, 2, 3]]))).toThrow(/expected an input whose last axis has 2 features, got shape \[1,3\]/);
+    expect(() => new Linear(2, 3).forward(tensor([[1, 2, 3]]))).toThrow(
+      /expected an input whose last axis has 2 features, got shape \[1,3\]/,
+    );
     expect(() => new Sequential(new Tanh(), {} as never)).toThrow(/expected modules/);
   });
 });

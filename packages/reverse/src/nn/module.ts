@@ -18,7 +18,8 @@ export abstract class Module {
     const out: [string, Module | Parameter][] = [];
     for (const [key, value] of Object.entries(this)) {
       if (value instanceof Parameter || value instanceof Module) out.push([key, value]);
-      else if (Array.isArray(value)) value.forEach((v, i) => (v instanceof Parameter || v instanceof Module) && out.push([`${key}.${i}`, v]));
+      else if (Array.isArray(value))
+        value.forEach((v, i) => (v instanceof Parameter || v instanceof Module) && out.push([`${key}.${i}`, v]));
     }
     return out;
   }
@@ -54,7 +55,11 @@ export abstract class Module {
 
   /** Assigns saved values by path; every parameter must be present with its shape and dtype. */
   loadStateDict(state: Readonly<Record<string, Tensor>>): void {
-    if (state === null || typeof state !== "object") throw new AutogradError("ARGUMENT", `loadStateDict: expected an object of tensors by parameter path, got ${state === null ? "null" : typeof state}`);
+    if (state === null || typeof state !== "object")
+      throw new AutogradError(
+        "ARGUMENT",
+        `loadStateDict: expected an object of tensors by parameter path, got ${state === null ? "null" : typeof state}`,
+      );
     const named = this.namedParameters();
     const known = new Set(named.map(([name]) => name));
     const unexpected = Object.keys(state).filter((k) => !known.has(k));
@@ -104,7 +109,8 @@ export interface LinearOptions {
 }
 
 function checkFeatures(op: string, name: string, n: unknown): number {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1) throw new AutogradError("ARGUMENT", `${op}: expected ${name} to be an integer ≥ 1, got ${String(n)}`);
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
+    throw new AutogradError("ARGUMENT", `${op}: expected ${name} to be an integer ≥ 1, got ${String(n)}`);
   return n;
 }
 
@@ -132,7 +138,10 @@ export class Linear extends Module {
   forward(input: Tensor): Tensor {
     const last = input.shape[input.shape.length - 1];
     if (input.shape.length === 0 || last !== this.inFeatures) {
-      throw new AutogradError("ARGUMENT", `Linear.forward: expected an input whose last axis has ${this.inFeatures} features, got shape ${formatShape(input.shape)}`);
+      throw new AutogradError(
+        "ARGUMENT",
+        `Linear.forward: expected an input whose last axis has ${this.inFeatures} features, got shape ${formatShape(input.shape)}`,
+      );
     }
     const y = matmul(input, transpose(this.weight));
     return this.bias === null ? y : add(y, this.bias);
@@ -192,4 +201,3 @@ export class Sigmoid extends Module {
     return sigmoid(input);
   }
 }
-
