@@ -11,10 +11,18 @@
 //   node scripts/setup.mjs -- CMD [ARGS...]         ... then run CMD with the pinned pnpm and
 //                                                   node_modules/.bin first on PATH
 //   node scripts/setup.mjs --no-install -- CMD ...  ensure pnpm only, then run CMD
+//   node scripts/setup.mjs --browser -- CMD ...     ... and first make sure Debian's Chromium is there for
+//                                                   the browser tests (what `npm test` does; below)
 //   node scripts/setup.mjs --print-path             ensure pnpm, print the PATH to use (for shell
 //                                                   scripts: export PATH="$(node scripts/setup.mjs --no-install --print-path)")
 //
 // In CI (CI set and not "false"/"0") the install is `pnpm install --frozen-lockfile`.
+//
+// --browser: the browser tests (tests/browser, bench's Chromium section) drive Debian's Chromium at
+// /usr/bin/chromium. When it is missing and this runs as root with apt-get (and
+// CHAINRULE_NO_APT is unset), it is installed with `apt-get install -y chromium`. Otherwise the
+// browser tests are skipped with the reason and the command that enables them, except in CI,
+// where they fail: CI never passes without them.
 // The environment is passed through untouched (npm here needs NODE_EXTRA_CA_CERTS); only
 // PATH is extended and a few opt-out variables are added when not already set.
 import { spawnSync } from "node:child_process";
@@ -31,9 +39,11 @@ const flags = dashdash === -1 ? argv : argv.slice(0, dashdash);
 const command = dashdash === -1 ? [] : argv.slice(dashdash + 1);
 const noInstall = flags.includes("--no-install");
 const printPath = flags.includes("--print-path");
-const unknown = flags.filter((f) => f !== "--no-install" && f !== "--print-path");
-if (unknown.length > 0)
-  fail(`unknown option(s) ${unknown.join(" ")}; usage: node scripts/setup.mjs [--no-install] [--print-path] [-- CMD ARGS...]`);
+const browser = flags.includes("--browser");
+const unknown = flags.filter((f) => f !== "--no-install" && f !== "--print-path" && f !== "--browser");
+if (unknown.length > 0) {
+  fail(`unknown option(s) ${unknown.join(" ")}; usage: node scripts/setup.mjs [--no-install] [--print-path] [--browser] [-- CMD ARGS...]`);
+}
 
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const match = /^pnpm@(\d+\.\d+\.\d+)$/.exec(pkg.packageManager ?? "");
@@ -73,7 +83,10 @@ if (!noInstall) {
   if (r.status !== 0) fail(`pnpm ${installArgs.join(" ")} failed (exit ${r.status ?? r.signal})`);
 }
 
-// 3. what the caller asked for.
+// 3. Chromium for the browser tests, where this machine allows it.
+if (browser) ensureChromium();
+
+// 4. what the caller asked for.
 if (printPath) process.stdout.write(`${env[pathKey]}\n`);
 if (command.length > 0) {
   const [cmd, ...args] = command;
@@ -100,6 +113,27 @@ function ensurePnpm() {
   const got = versionOf(localPnpm);
   if (got !== wanted) fail(`.tools/ pnpm reports version ${got ?? "nothing"}, want ${wanted}`);
   return true;
+}
+
+function ensureChromium() {
+  const chromium = "/usr/bin/chromium";
+  if (existsSync(chromium)) return;
+  const command = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium";
+  const isRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  const hasApt = !win && spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status === 0;
+  if (env.CHAINRULE_NO_APT || !isRoot || !hasApt) {
+    const why = env.CHAINRULE_NO_APT ? "CHAINRULE_NO_APT is set" : !hasApt ? "apt-get is not available" : "this is not running as root";
+    log(`Debian's Chromium is missing at ${chromium} and ${why}: the browser tests will be ${isCI ? "FAILED (CI)" : "skipped"}; enable them with \`sudo ${command.replace("&& ", "&& sudo ")}\``);
+    return;
+  }
+  log(`Debian's Chromium is missing at ${chromium}: installing it for the browser tests (${command}; set CHAINRULE_NO_APT=1 to skip)`);
+  const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" };
+  const update = spawnSync("apt-get", ["update"], { env: aptEnv, stdio: ["ignore", "inherit", "inherit"] });
+  const install =
+    update.status === 0 ? spawnSync("apt-get", ["install", "-y", "chromium"], { env: aptEnv, stdio: ["ignore", "inherit", "inherit"] }) : update;
+  if (install.status !== 0 || !existsSync(chromium)) {
+    log(`could not install Chromium (apt-get exit ${install.status ?? install.signal}): the browser tests will be ${isCI ? "FAILED (CI)" : "skipped"}`);
+  }
 }
 
 function versionOf(bin) {

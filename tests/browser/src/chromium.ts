@@ -19,6 +19,29 @@ export function chromiumInstalled(path: string = CHROMIUM): boolean {
   return existsSync(path);
 }
 
+/** True in CI (`CI` set and not "false"/"0"), where the browser tests must run, never skip. */
+export function inCI(env: NodeJS.ProcessEnv = process.env): boolean {
+  const ci = env["CI"];
+  return ci !== undefined && ci !== "" && ci !== "false" && ci !== "0";
+}
+
+/**
+ * Why the browser tests cannot run here, or undefined when they can. Outside CI a missing
+ * Chromium skips them with this reason (it names the command that enables them); in CI the tests
+ * run anyway and fail with it, so CI can never pass without them.
+ */
+export function browserSkipReason(path: string = CHROMIUM, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (chromiumInstalled(path) || inCI(env)) return undefined;
+  return `Debian's Chromium is not installed at ${path}; enable these tests with \`sudo ${INSTALL_CHROMIUM.replace("&& ", "&& sudo ")}\``;
+}
+
+/** Throws, saying how to install it, when Chromium is missing (what the tests run first in CI). */
+export function requireChromium(path: string = CHROMIUM): void {
+  if (!chromiumInstalled(path)) {
+    throw new Error(`the browser tests need Debian's Chromium at ${path}, which is missing: install it with \`${INSTALL_CHROMIUM}\` (as root)`);
+  }
+}
+
 /**
  * Launches Chromium headless with the flags this machine needs (no sandbox as root, a closed
  * network) and without the background throttling that would slow a page doing nothing but compute.

@@ -8,19 +8,10 @@ import type { AddressInfo } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
-import { bundleModule, CHROMIUM, chromiumInstalled, INSTALL_CHROMIUM } from "./chromium.js";
+import { bundleModule } from "./chromium.js";
 import type { PageApi } from "./page.js";
 
-export { chromiumInstalled, launchChromium } from "./chromium.js";
-
-/** Fails (never skips) when Debian's Chromium is missing, saying how to install it. */
-export function requireChromium(): void {
-  if (!chromiumInstalled()) {
-    throw new Error(
-      `the browser tests need Debian's Chromium at ${CHROMIUM}, which is missing: install it with \`${INSTALL_CHROMIUM}\` (as root; .ci/run does this)`,
-    );
-  }
-}
+export { browserSkipReason, chromiumInstalled, launchChromium, requireChromium } from "./chromium.js";
 
 /** Bundles page.ts (the test page). */
 export function bundlePage(): Promise<string> {

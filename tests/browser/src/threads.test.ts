@@ -1,21 +1,35 @@
 /**
  * @chainrule/jit's WebAssembly kernels and Web Worker threads in headless Chromium (Debian's
- * /usr/bin/chromium: this test fails, never skips, when it is missing). The page is bundled from
+ * /usr/bin/chromium). Without it the tests are skipped with the reason and the install command,
+ * except in CI, where they run and fail (`browserSkipReason`). The page is bundled from
  * the TypeScript sources with Vite and served on 127.0.0.1 with and without cross-origin isolation
  * and under several Content-Security-Policies. Any console error or uncaught page error that a
  * test did not expect fails it.
  */
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bundlePage, chromiumInstalled, launchChromium, openPage, requireChromium, serve, type OpenPage, type Variant } from "./harness.js";
+import {
+  browserSkipReason,
+  bundlePage,
+  chromiumInstalled,
+  launchChromium,
+  openPage,
+  requireChromium,
+  serve,
+  type OpenPage,
+  type Variant,
+} from "./harness.js";
+
+const skipReason = browserSkipReason();
+if (skipReason !== undefined) console.warn(`@chainrule/browser-tests: skipped: ${skipReason}`);
 
 let browser: Browser | undefined;
 let base = "";
 const cleanups: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
-  // without Chromium every test below fails with the message that says how to install it
-  if (!chromiumInstalled()) return;
+  // without Chromium (in CI) every test below fails with the message that says how to install it
+  if (skipReason !== undefined || !chromiumInstalled()) return;
   const server = await serve(await bundlePage());
   cleanups.push(server.close);
   base = server.url;
@@ -89,7 +103,8 @@ async function oneThreadRun(p: OpenPage): Promise<void> {
   expect(mlp.stats).toEqual({ posted: 0, withdrawn: 0, workerBlocks: 0 });
 }
 
-describe("@chainrule/jit in headless Chromium", () => {
+const title = "@chainrule/jit in headless Chromium";
+describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${title} [skipped: ${skipReason}]`, () => {
   it("Debian's Chromium is installed at /usr/bin/chromium", () => {
     requireChromium();
   });
