@@ -6,7 +6,20 @@
  * concrete values with recording off; with createGraph the rules run on the variables
  * themselves with recording on, so the gradients are variables that can be differentiated again.
  */
-import { add, castTo, checkNans, config, formatShape, ones, scalar, Tensor, Tracer, type Primitive, type Shape } from "@chainrule/ir";
+import {
+  add,
+  castTo,
+  checkNans,
+  config,
+  describeValue,
+  formatShape,
+  ones,
+  scalar,
+  Tensor,
+  Tracer,
+  type Primitive,
+  type Shape,
+} from "@chainrule/ir";
 import { detach as copyOut } from "../arith.js";
 import type { VjpNode } from "../rules.js";
 import { AutogradError } from "./errors.js";
@@ -17,8 +30,8 @@ export interface BackwardOptions {
   readonly retainGraph?: boolean;
   /** Record the backward pass itself, so the gradients can be differentiated (default false). */
   readonly createGraph?: boolean;
-  /** Accumulate only into these leaves (default: every leaf that requires grad). */
-  readonly inputs?: readonly Tensor[];
+  /** Accumulate only into these (a variable or a non-empty list; default: every leaf that requires grad). */
+  readonly inputs?: Tensor | readonly Tensor[];
 }
 
 export interface GradientsOptions {
@@ -32,12 +45,20 @@ export interface GradientsOptions {
 
 const EMPTY: readonly Tensor[] = [];
 
-function checkOptions(op: string, options: unknown): { retainGraph: boolean; createGraph: boolean } {
+const BACKWARD_OPTIONS = ["retainGraph", "createGraph", "inputs"];
+const GRADIENTS_OPTIONS = ["gradOutputs", "retainGraph", "createGraph", "allowUnused"];
+
+function checkOptions(op: string, options: unknown, known: readonly string[]): { retainGraph: boolean; createGraph: boolean } {
   if (options === null || typeof options !== "object" || options instanceof Tensor || Array.isArray(options)) {
     throw new AutogradError(
       "ARGUMENT",
       `${op}: expected an options object, got ${options instanceof Tensor ? options.describe() : typeof options}`,
     );
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new AutogradError("ARGUMENT", `${op}: unknown option ${JSON.stringify(key)}; expected only ${known.join(", ")}`);
+    }
   }
   const { retainGraph, createGraph } = options as BackwardOptions;
   for (const [name, value] of [
@@ -75,14 +96,13 @@ function sameShape(a: Shape, b: Shape): boolean {
 function seedFor(op: string, root: Variable, gradient: unknown, createGraph: boolean, index: number, count: number): Tensor {
   const where = count > 1 ? ` for output ${index}` : "";
   if (gradient === undefined || gradient === null) {
-    if (root.shape.length !== 0) {
-      throw new AutogradError(
-        "NOT_SCALAR",
-        `${op}: expected a scalar output or a gradient${where}, got an output of shape ${formatShape(root.shape)} and no gradient: ` +
-          `reduce it to a scalar first (sum(…), mean(…)), or pass the gradient of something with respect to it, of shape ${formatShape(root.shape)} (backward(ones(…)) sums it)`,
-      );
-    }
-    return ones([], root.dtype);
+    // PyTorch creates the gradient implicitly for any one-element output ([], [1], [1, 1], …)
+    if (root.size === 1) return ones(root.shape, root.dtype);
+    throw new AutogradError(
+      "NOT_SCALAR",
+      `${op}: expected a one-element output or a gradient${where}, got an output of shape ${formatShape(root.shape)} and no gradient: ` +
+        `reduce it to a scalar first (sum(…), mean(…)), or pass the gradient of something with respect to it, of shape ${formatShape(root.shape)} (backward(ones(…)) sums it)`,
+    );
   }
   let seed: Tensor;
   if (typeof gradient === "number") seed = scalar(gradient, root.dtype);
@@ -117,11 +137,12 @@ function runHooks(hooks: readonly GradHook[], grad: Tensor, owner: string): Tens
   return g;
 }
 
-function freedError(op: string, node: GradNode): AutogradError {
+function freedError(op: string, node: GradNode, freed: string): AutogradError {
   return new AutogradError(
     "GRAPH_FREED",
-    `${op}: expected a graph that has not been freed, got a second backward pass through ${node.describe()}, whose saved values the first ` +
-      `backward() freed: pass { retainGraph: true } to the first backward() to keep the graph for another pass, or recompute the forward pass`,
+    `${op}: expected a graph that has not been freed, got a second backward pass through ${node.describe()}, ` +
+      `whose ${freed.replace(/^its /, "")} an earlier backward() freed: pass { retainGraph: true } to the first backward() ` +
+      "to keep the graph for another pass, or recompute the forward pass",
   );
 }
 
@@ -211,7 +232,7 @@ function sweep(
     let ct = adjoints.get(node);
     if (ct === undefined) continue;
     adjoints.delete(node);
-    if (node.freed) throw freedError(op, node);
+    if (node.freed !== null) throw freedError(op, node, node.freed);
     if (node.hooks !== null && node.hooks.length > 0) ct = runHooks(node.hooks, ct, `a ${node.op} output`);
     if (node.retained !== null || capture?.has(node) === true) captured.set(node, ct);
     checkVersions(op, node);
@@ -250,23 +271,38 @@ function accumulateInto(v: Variable, g: Tensor, createGraph: boolean): void {
  */
 export function backward(
   outputs: Tensor | readonly Tensor[],
-  gradients?: Tensor | number | readonly (Tensor | number | undefined)[],
-  options: BackwardOptions = {},
+  gradientsOrOptions?: Tensor | number | readonly (Tensor | number | undefined)[] | BackwardOptions,
+  maybeOptions?: BackwardOptions,
 ): void {
   const op = "backward";
+  // backward(y, options) is y.backward(options): a plain object in second place is the options
+  const isOptions =
+    gradientsOrOptions !== null &&
+    typeof gradientsOrOptions === "object" &&
+    !(gradientsOrOptions instanceof Tensor) &&
+    !Array.isArray(gradientsOrOptions);
+  if (isOptions && maybeOptions !== undefined) {
+    throw new AutogradError("ARGUMENT", `${op}: expected (gradient, options) or (options), got two options objects`);
+  }
+  const gradients = isOptions ? undefined : (gradientsOrOptions as Tensor | number | readonly (Tensor | number | undefined)[] | undefined);
+  const options: BackwardOptions = isOptions ? (gradientsOrOptions as BackwardOptions) : (maybeOptions ?? {});
   const roots = Array.isArray(outputs) ? (outputs as readonly unknown[]) : [outputs];
   const grads: readonly unknown[] = gradients === undefined ? [] : Array.isArray(gradients) ? gradients : [gradients];
   if (Array.isArray(outputs) && gradients !== undefined && grads.length !== roots.length) {
     throw new AutogradError("ARGUMENT", `${op}: expected one gradient per output (${roots.length}), got ${grads.length}`);
   }
-  const { retainGraph, createGraph } = checkOptions(op, options);
+  const { retainGraph, createGraph } = checkOptions(op, options, BACKWARD_OPTIONS);
   let only: Set<Variable> | null = null;
   /** Non-leaf values named in options.inputs: their gradient goes to their `.grad` for this pass. */
   const named = new Map<GradNode, Variable>();
   if (options.inputs !== undefined) {
-    if (!Array.isArray(options.inputs))
-      throw new AutogradError("ARGUMENT", `${op}: expected options.inputs to be an array of variables, got ${typeof options.inputs}`);
-    only = new Set(options.inputs.map((v, i) => checkRoot(`${op} (options.inputs[${i}])`, v, 0, 1)));
+    const list: readonly unknown[] | null =
+      options.inputs instanceof Tensor ? [options.inputs] : Array.isArray(options.inputs) ? options.inputs : null;
+    if (list === null || list.length === 0) {
+      const got = list !== null ? "an empty array" : describeValue(options.inputs);
+      throw new AutogradError("ARGUMENT", `${op}: expected options.inputs to be a variable or a non-empty array of variables, got ${got}`);
+    }
+    only = new Set(list.map((v, i) => checkRoot(`${op} (options.inputs[${i}])`, v, 0, 1)));
     for (const v of only) if (v.node !== null) named.set(v.node, v);
   }
   const checked = roots.map((r, i) => checkRoot(op, r, i, roots.length));
@@ -299,10 +335,13 @@ export function gradients(
 ): (Tensor | null)[] {
   const op = "gradients";
   const roots = Array.isArray(outputs) ? (outputs as readonly unknown[]) : [outputs];
+  if (Array.isArray(inputs) && inputs.length === 0) {
+    throw new AutogradError("ARGUMENT", `${op}: expected inputs to be a variable or a non-empty array of variables, got an empty array`);
+  }
   const targets = (Array.isArray(inputs) ? (inputs as readonly unknown[]) : [inputs]).map((v, i) =>
     checkRoot(`${op} (inputs[${i}])`, v, 0, 1),
   );
-  const { retainGraph, createGraph } = checkOptions(op, options);
+  const { retainGraph, createGraph } = checkOptions(op, options, GRADIENTS_OPTIONS);
   const grads = options.gradOutputs ?? [];
   if (options.gradOutputs !== undefined && grads.length !== roots.length) {
     throw new AutogradError("ARGUMENT", `${op}: expected one gradOutput per output (${roots.length}), got ${grads.length}`);

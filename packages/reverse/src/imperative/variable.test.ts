@@ -76,7 +76,7 @@ describe("recording and backward", () => {
     const y = V(sin(mul(x, x)));
     const e = reason(() => y.backward());
     expect(e.reason).toBe("NOT_SCALAR");
-    expect(e.message).toContain("expected a scalar output or a gradient, got an output of shape [2,3]");
+    expect(e.message).toContain("expected a one-element output or a gradient, got an output of shape [2,3]");
     y.backward(ct);
     const [, pullback] = vjp((t: Tensor) => sin(mul(t, t)), x0);
     const [want] = pullback(ct) as Tensor[];
@@ -144,6 +144,71 @@ describe("retainGraph", () => {
     const k = tanh(x);
     V(sum(k)).backward({ retainGraph: true });
     expect(() => V(sum(mul(k, 2))).backward()).not.toThrow();
+  });
+});
+
+describe("PyTorch's conventions", () => {
+  it("backward() without a gradient works on any one-element output ([1], [1, 1]), as torch creates it implicitly", () => {
+    const x = p([3]);
+    V(mul(x, x)).backward();
+    expect(arr(x.grad)).toEqual([6]);
+    const w = p([[2]]);
+    V(mul(w, 5)).backward();
+    expect(arr(w.grad)).toEqual([[5]]);
+    expect(reason(() => V(mul(p([1, 2]), 2)).backward()).reason).toBe("NOT_SCALAR");
+  });
+
+  it("a second backward is refused only when a freed saved value is needed: c = b + 1 twice works, as in PyTorch", () => {
+    const b = p(2);
+    const c = V(add(b, 1));
+    c.backward();
+    c.backward();
+    expect(b.grad!.item()).toBe(2);
+    // sum and neg save nothing either
+    const s = V(sum(ir.neg(p([1, 2]))));
+    s.backward();
+    expect(() => s.backward()).not.toThrow();
+  });
+
+  it("the freed-graph error names what was freed: the saved inputs, by label, or the saved output", () => {
+    const x = variable(tensor(0.5), { requiresGrad: true, name: "x" });
+    const y = V(mul(x, x));
+    y.backward();
+    const e = reason(() => y.backward());
+    expect(e.reason).toBe("GRAPH_FREED");
+    expect(e.message).toMatch(
+      /second backward pass through mul \(node #\d+\), whose saved inputs \('x', 'x'\) an earlier backward\(\) freed/,
+    );
+    const t = V(exp(p(1)));
+    t.backward();
+    expect(reason(() => t.backward()).message).toMatch(/whose saved output an earlier backward\(\) freed/);
+  });
+
+  it("options.inputs takes one variable or a non-empty array; an empty one or an unknown option is an error", () => {
+    const a = p(2);
+    const b = p(3);
+    V(mul(a, b)).backward({ inputs: a });
+    expect(a.grad!.item()).toBe(3);
+    expect(b.grad).toBeNull();
+    V(mul(a, b)).backward({ inputs: [b] });
+    expect(b.grad!.item()).toBe(2);
+    expect(reason(() => V(mul(a, b)).backward({ inputs: [] })).message).toContain(
+      "expected options.inputs to be a variable or a non-empty array of variables, got an empty array",
+    );
+    expect(reason(() => gradients(V(mul(a, b)), [])).message).toContain("got an empty array");
+    expect(reason(() => V(mul(a, b)).backward({ retain_graph: true } as never)).message).toContain('unknown option "retain_graph"');
+  });
+
+  it("the standalone backward(y, options) accepts the same options as y.backward(options)", () => {
+    const a = p(2);
+    const y = V(mul(a, a));
+    backward(y, { retainGraph: true });
+    backward(y, { inputs: [a] });
+    expect(a.grad!.item()).toBe(8);
+    const k = p(1);
+    backward(V(mul(k, 3)), undefined, { inputs: k });
+    expect(k.grad!.item()).toBe(3);
+    expect(reason(() => backward(V(mul(k, 3)), {}, {})).message).toContain("two options objects");
   });
 });
 

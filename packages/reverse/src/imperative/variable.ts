@@ -126,8 +126,12 @@ export class GradNode implements VjpNode<Primitive> {
   y: Tensor | null;
   readonly dtype: DType;
   private readonly shapes: readonly Shape[];
-  /** Set by a backward pass without retainGraph: saved values are dropped. */
-  freed = false;
+  /**
+   * What a backward pass without retainGraph dropped that this node's backward needs (its saved
+   * inputs, its saved output, a customVjp's residuals); null while nothing needed was dropped, so
+   * a node that saves nothing (add, sum, …) can be swept again, as in PyTorch.
+   */
+  freed: string | null = null;
   /** Hooks registered on the non-leaf variable this node produced. */
   hooks: GradHook[] | null = null;
   /** The variable whose `.grad` is kept (`retainGrad()`), if any. */
@@ -176,9 +180,14 @@ export class GradNode implements VjpNode<Primitive> {
     return this.shapes[i]!;
   }
 
-  /** Drops what the backward pass needed (retainGraph: false). */
+  /** Drops what the backward pass needed (retainGraph: false), remembering what that was. */
   release(): void {
-    this.freed = true;
+    if (this.freed !== null) return;
+    const dropped: string[] = [];
+    if (this.x.length > 0) dropped.push(`its saved inputs (${this.inputs.map((v) => v?.label() ?? "a constant").join(", ")})`);
+    if (this.y !== null) dropped.push("its saved output");
+    if (this.custom !== null) dropped.push("the customVjp residuals its backward closes over");
+    if (dropped.length > 0) this.freed = dropped.join(" and ");
     this.x = EMPTY;
     this.y = null;
     this.custom = null;
@@ -430,13 +439,7 @@ export class Variable extends Tracer {
    * gradient of something with respect to y, y's shape). Frees the graph unless `retainGraph`.
    */
   backward(gradient?: Tensor | number | BackwardOptions, options?: BackwardOptions): void {
-    if (gradient !== null && typeof gradient === "object" && !(gradient instanceof Tensor)) {
-      if (options !== undefined)
-        throw new AutogradError("ARGUMENT", "backward: expected (gradient, options) or (options), got two options objects");
-      runBackward(this, undefined, gradient);
-    } else {
-      runBackward(this, gradient, options ?? {});
-    }
+    runBackward(this, gradient, options);
   }
 
   /** A new leaf with the same value that does not require grad (torch's detach()). */

@@ -100,4 +100,18 @@ describe("stateDict", () => {
     );
     expect(() => new Sequential(new Tanh(), {} as never)).toThrow(/expected modules/);
   });
+
+  it("errors: options are checked (unknown keys, bias not a boolean), huge layers and non-tensor inputs say why", () => {
+    const fails = (f: () => unknown, message: RegExp) => {
+      expect(f).toThrow(AutogradError);
+      expect(f).toThrow(message);
+    };
+    fails(() => new Linear(2, 3, { bias: "no" } as never), /Linear: expected options.bias to be true or false, got string "no"/);
+    fails(() => new Linear(2, 3, { biased: false } as never), /Linear: unknown option "biased"; expected only bias, rng, dtype/);
+    fails(() => new Linear(2, 3, { dtype: "int32" } as never), /Linear: expected options.dtype "float64" or "float32"/);
+    fails(() => new Linear(2, 3, null as never), /Linear: expected an options object, got null/);
+    fails(() => new Linear(1e6, 1e6), /Linear: expected at most 2147483647 weights \(inFeatures × outFeatures\), got 1000000 × 1000000/);
+    fails(() => new Linear(2, 3).forward(3 as never), /Linear.forward: expected a Tensor of shape \[\.\.\., 2\], got number 3/);
+    expect(new Linear(2, 3, { bias: false }).bias).toBeNull();
+  });
 });

@@ -5,7 +5,7 @@
  * ("0.weight"). `Linear`, `Sequential` and the activations are enough for an MLP that reads like
  * its PyTorch twin.
  */
-import { add, formatShape, matmul, Random, relu, sigmoid, tanh, Tensor, Tracer, transpose, type DType } from "@chainrule/ir";
+import { add, describeValue, formatShape, matmul, Random, relu, sigmoid, tanh, Tensor, Tracer, transpose, type DType } from "@chainrule/ir";
 import { AutogradError } from "../imperative/errors.js";
 import { Parameter } from "../imperative/variable.js";
 
@@ -114,6 +114,34 @@ function checkFeatures(op: string, name: string, n: unknown): number {
   return n;
 }
 
+/** The most weights one layer may hold: what one typed array can (2³¹ − 1 elements, ~16 GiB of float64). */
+export const MAX_LAYER_WEIGHTS = 2 ** 31 - 1;
+
+const LINEAR_OPTIONS = ["bias", "rng", "dtype"];
+
+function checkLinearOptions(options: unknown): LinearOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== "object" || Array.isArray(options)) {
+    throw new AutogradError("ARGUMENT", `Linear: expected an options object, got ${describeValue(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!LINEAR_OPTIONS.includes(key)) {
+      throw new AutogradError("ARGUMENT", `Linear: unknown option ${JSON.stringify(key)}; expected only ${LINEAR_OPTIONS.join(", ")}`);
+    }
+  }
+  if (o["bias"] !== undefined && typeof o["bias"] !== "boolean") {
+    throw new AutogradError("ARGUMENT", `Linear: expected options.bias to be true or false, got ${describeValue(o["bias"])}`);
+  }
+  if (o["dtype"] !== undefined && o["dtype"] !== "float64" && o["dtype"] !== "float32") {
+    throw new AutogradError("ARGUMENT", `Linear: expected options.dtype "float64" or "float32", got ${describeValue(o["dtype"])}`);
+  }
+  if (o["rng"] !== undefined && !(o["rng"] instanceof Random)) {
+    throw new AutogradError("ARGUMENT", `Linear: expected options.rng to be a Random (new Random(seed)), got ${describeValue(o["rng"])}`);
+  }
+  return o as LinearOptions;
+}
+
 /**
  * y = x·Wᵀ + b, W of shape [out, in] and b of shape [out], both initialized uniformly in
  * ±1/√in (torch.nn.Linear's default initialization).
@@ -124,10 +152,18 @@ export class Linear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
 
-  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+  constructor(inFeatures: number, outFeatures: number, optionsGiven?: LinearOptions) {
     super();
     this.inFeatures = checkFeatures("Linear", "inFeatures", inFeatures);
     this.outFeatures = checkFeatures("Linear", "outFeatures", outFeatures);
+    const options = checkLinearOptions(optionsGiven);
+    if (inFeatures * outFeatures > MAX_LAYER_WEIGHTS) {
+      throw new AutogradError(
+        "ARGUMENT",
+        `Linear: expected at most ${MAX_LAYER_WEIGHTS} weights (inFeatures × outFeatures), ` +
+          `got ${inFeatures} × ${outFeatures} = ${inFeatures * outFeatures}`,
+      );
+    }
     const rng = options.rng ?? globalRandom;
     const bound = 1 / Math.sqrt(inFeatures);
     const dtype = options.dtype ?? "float64";
@@ -136,6 +172,12 @@ export class Linear extends Module {
   }
 
   forward(input: Tensor): Tensor {
+    if (!(input instanceof Tensor)) {
+      throw new AutogradError(
+        "ARGUMENT",
+        `Linear.forward: expected a Tensor of shape [..., ${this.inFeatures}], got ${describeValue(input)}`,
+      );
+    }
     const last = input.shape[input.shape.length - 1];
     if (input.shape.length === 0 || last !== this.inFeatures) {
       throw new AutogradError(
