@@ -21,17 +21,33 @@ for (const dir of dirs) {
   if (pkg.private) continue;
   check(pkg.license === "MIT", dir, `expected "license": "MIT", got ${JSON.stringify(pkg.license)}`);
   const copy = join(root, dir, "LICENSE");
-  check(existsSync(copy) && readFileSync(copy, "utf8") === license, dir, "expected a LICENSE file identical to the root's (cp LICENSE " + dir + "/)");
-  check(pkg.repository?.url === `git+${REPO}.git` && pkg.repository?.directory === dir, dir, `expected repository { url: git+${REPO}.git, directory: ${dir} }`);
+  check(
+    existsSync(copy) && readFileSync(copy, "utf8") === license,
+    dir,
+    "expected a LICENSE file identical to the root's (cp LICENSE " + dir + "/)",
+  );
+  check(
+    pkg.repository?.url === `git+${REPO}.git` && pkg.repository?.directory === dir,
+    dir,
+    `expected repository { url: git+${REPO}.git, directory: ${dir} }`,
+  );
   check(pkg.homepage === `${REPO}/tree/main/${dir}#readme`, dir, `expected homepage ${REPO}/tree/main/${dir}#readme`);
   check(pkg.bugs?.url === `${REPO}/issues`, dir, `expected bugs.url ${REPO}/issues`);
   check(Array.isArray(pkg.keywords) && pkg.keywords.includes("chainrule"), dir, "expected keywords including chainrule");
-  check(pkg.engines?.node === rootPkg.engines.node, dir, `expected engines.node ${rootPkg.engines.node} (the root's), got ${pkg.engines?.node}`);
+  check(
+    pkg.engines?.node === rootPkg.engines.node,
+    dir,
+    `expected engines.node ${rootPkg.engines.node} (the root's), got ${pkg.engines?.node}`,
+  );
   check(Array.isArray(pkg.files) && pkg.files.includes("CHANGELOG.md"), dir, "expected CHANGELOG.md in files");
   if (pkg.name !== "@chainrule/ir") {
     check(pkg.peerDependencies?.["@chainrule/ir"] === "workspace:^", dir, 'expected "@chainrule/ir": "workspace:^" in peerDependencies');
     check(pkg.devDependencies?.["@chainrule/ir"] === "workspace:^", dir, 'expected "@chainrule/ir": "workspace:^" in devDependencies');
-    check(pkg.dependencies?.["@chainrule/ir"] === undefined, dir, "expected @chainrule/ir not in dependencies (two copies of ir break every engine)");
+    check(
+      pkg.dependencies?.["@chainrule/ir"] === undefined,
+      dir,
+      "expected @chainrule/ir not in dependencies (two copies of ir break every engine)",
+    );
   }
 }
 const changesets = JSON.parse(readFileSync(join(root, ".changeset", "config.json"), "utf8"));

@@ -123,16 +123,24 @@ function ensureChromium() {
   const hasApt = !win && spawnSync("apt-get", ["--version"], { stdio: "ignore" }).status === 0;
   if (env.CHAINRULE_NO_APT || !isRoot || !hasApt) {
     const why = env.CHAINRULE_NO_APT ? "CHAINRULE_NO_APT is set" : !hasApt ? "apt-get is not available" : "this is not running as root";
-    log(`Debian's Chromium is missing at ${chromium} and ${why}: the browser tests will be ${isCI ? "FAILED (CI)" : "skipped"}; enable them with \`sudo ${command.replace("&& ", "&& sudo ")}\``);
+    log(
+      `Debian's Chromium is missing at ${chromium} and ${why}: the browser tests will be ${isCI ? "FAILED (CI)" : "skipped"}; ` +
+        `enable them with \`sudo ${command.replace("&& ", "&& sudo ")}\``,
+    );
     return;
   }
   log(`Debian's Chromium is missing at ${chromium}: installing it for the browser tests (${command}; set CHAINRULE_NO_APT=1 to skip)`);
   const aptEnv = { ...env, DEBIAN_FRONTEND: "noninteractive" };
   const update = spawnSync("apt-get", ["update"], { env: aptEnv, stdio: ["ignore", "inherit", "inherit"] });
   const install =
-    update.status === 0 ? spawnSync("apt-get", ["install", "-y", "chromium"], { env: aptEnv, stdio: ["ignore", "inherit", "inherit"] }) : update;
+    update.status === 0
+      ? spawnSync("apt-get", ["install", "-y", "chromium"], { env: aptEnv, stdio: ["ignore", "inherit", "inherit"] })
+      : update;
   if (install.status !== 0 || !existsSync(chromium)) {
-    log(`could not install Chromium (apt-get exit ${install.status ?? install.signal}): the browser tests will be ${isCI ? "FAILED (CI)" : "skipped"}`);
+    log(
+      `could not install Chromium (apt-get exit ${install.status ?? install.signal}): the browser tests will be ` +
+        `${isCI ? "FAILED (CI)" : "skipped"}`,
+    );
   }
 }
 

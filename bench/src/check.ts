@@ -52,7 +52,9 @@ export function compareSegments(actual: Segments, expected: Segments, tolerance:
         return {
           ok: false,
           relativeError: worst,
-          message: `output ${s}[${i}]: expected ${want}, got ${got} (error ${err.toExponential(2)} of max |expected| ${scale.toPrecision(3)}, tolerance ${tolerance})`,
+          message:
+            `output ${s}[${i}]: expected ${want}, got ${got} (error ${err.toExponential(2)} of max |expected| ` +
+            `${scale.toPrecision(3)}, tolerance ${tolerance})`,
         };
       }
     }

@@ -151,7 +151,8 @@ async function kernels(spec: VariantSpec, timing: TimingOptions, ids: readonly s
   const impls = jitKernelImplementations({ ...jit, engine: jit.engine }).filter((i) => ids.includes(i.id));
   if (impls.length === 0) {
     const why = !fmaInEffect(api)
-      ? `kernelInfo().relaxedFma is ${String(info.relaxedFma)} and the kernels' fma setting is ${String(info.config.fma)} in a child ${flag ? `started with ${FMA_FLAG}` : `without ${FMA_FLAG}`} (Node ${process.version})`
+      ? `kernelInfo().relaxedFma is ${String(info.relaxedFma)} and the kernels' fma setting is ${String(info.config.fma)} in a ` +
+        `child ${flag ? `started with ${FMA_FLAG}` : `without ${FMA_FLAG}`} (Node ${process.version})`
       : `none of ${ids.join(", ")} is a kernel row of this process`;
     return { ...state, unsupported: why };
   }

@@ -59,7 +59,9 @@ const known = new Set(["--quick", "--no-write", "--skip-extras", "--only-browser
 for (const a of argv) {
   if (!known.has(a) && !a.startsWith("--only=") && !a.startsWith("--impl=")) {
     console.error(
-      `bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4 --impl=hand,forward,reverse,jit,${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium (the headless-Chromium section)`,
+      `bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4 ` +
+        `--impl=hand,forward,reverse,jit,${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium ` +
+        "(the headless-Chromium section)",
     );
     process.exit(2);
   }
@@ -98,7 +100,8 @@ function jitKernelLine(): string[] {
   try {
     const value = (info as () => { simd?: boolean; threads?: boolean; config?: Record<string, unknown> })();
     return [
-      `- @chainrule/jit kernels: ${JSON.stringify(value.config ?? value)} (SIMD ${String(value.simd)}, threads available ${String(value.threads)})`,
+      `- @chainrule/jit kernels: ${JSON.stringify(value.config ?? value)} (SIMD ${String(value.simd)}, threads available ` +
+        `${String(value.threads)})`,
     ];
   } catch (error) {
     return [`- @chainrule/jit kernelInfo() threw: ${String(error)}`];
@@ -122,7 +125,10 @@ emit(
     `- implementations: ${impls.map((i) => i.label).join("; ")}`,
     ...absent.map((a) => `- **absent: ${a.label}** — ${a.reason}`),
     ...jitKernelLine(),
-    `- timing: per workload, every implementation is checked against the hand-written answer, warmed up (≥ ${timing.warmupMs} ms), then sampled in ${timing.rounds} interleaved rounds (rotated order; fewer, ≥ ${timing.minRounds}, for slow cases) of ≈ ${timing.sampleMs} ms each; medians and min–max over rounds; ratios are median / hand-written median (× > 1 is slower)`,
+    "- timing: per workload, every implementation is checked against the hand-written answer, " +
+      `warmed up (≥ ${timing.warmupMs} ms), then sampled in ${timing.rounds} interleaved rounds ` +
+      `(rotated order; fewer, ≥ ${timing.minRounds}, for slow cases) of ≈ ${timing.sampleMs} ms each; ` +
+      "medians and min–max over rounds; ratios are median / hand-written median (× > 1 is slower)",
   ].join("\n"),
 );
 
@@ -149,7 +155,14 @@ if (!onlyBrowser) {
 const kernelIds = JIT_KERNEL_IDS.filter((id) => onlyImpls === undefined || onlyImpls.includes(id));
 const fmaIds = JIT_FMA_IDS.filter((id) => onlyImpls === undefined || onlyImpls.includes(id));
 const jitLoaded = engines.some((e) => e.id === "jit" && e.engine !== undefined);
-const KERNEL_CHILD_NOTE = `Rows “chainrule jit, N thread(s)”: each measured alone in a child process that loads only @chainrule/jit (“FMA flag”: started with \`${FMA_FLAG}\`, relaxed SIMD is behind that flag in Node 20), right after the rows above, with the same check and timing but a 2 s warm-up (a fresh process first compiles the kernels' optimized tier on background threads, which takes the second core from the worker): samples back to back, as in a training loop. Interleaved with other rows, a second thread's worker falls asleep between samples and shares its core with whatever else the process does (V8's GC threads), so the first step after a pause costs ≈ 0.2–0.3 ms more and a preempted worker stalls a step. × hand-written is against this table's hand-written median.`;
+const KERNEL_CHILD_NOTE =
+  "Rows “chainrule jit, N thread(s)”: each measured alone in a child process that loads only " +
+  `@chainrule/jit (“FMA flag”: started with \`${FMA_FLAG}\`, relaxed SIMD is behind that flag in Node 20), right after the rows ` +
+  "above, with the same check and timing but a 2 s warm-up (a fresh process first compiles the kernels' optimized tier on " +
+  "background threads, which takes the second core from the worker): samples back to back, as in a training loop. Interleaved " +
+  "with other rows, a second thread's worker falls asleep between samples and shares its core with whatever else the process " +
+  "does (V8's GC threads), so the first step after a pause costs ≈ 0.2–0.3 ms more and a preempted worker stalls a step. × " +
+  "hand-written is against this table's hand-written median.";
 
 /**
  * A fresh process's first second or so includes V8 compiling the kernels' optimized tier on
@@ -240,7 +253,9 @@ if (wanted("W1")) {
     all.set("W1 grad alone", rows);
     const table = variantTable(rows).split("\n").slice(2).join("\n");
     emit(
-      `### W1 grad, each implementation alone in a fresh child process\n\nSame check and timing as above, but the process loads and runs only that implementation (the rows above share one process with every other implementation of the run).\n\n${table}`,
+      "### W1 grad, each implementation alone in a fresh child process\n\n" +
+        "Same check and timing as above, but the process loads and runs only that implementation " +
+        `(the rows above share one process with every other implementation of the run).\n\n${table}`,
     );
   }
 }
@@ -253,7 +268,8 @@ if (wanted("W2") && !onlyBrowser) {
     { n: "1e5", dtype: "f32" },
   ];
   emit(
-    `### W2 grad/primal (each implementation's gradient over its own primal; engines without a compiled primal over eager ir)\n\n${derivativeRatioTable(all, "grad", columns)}`,
+    "### W2 grad/primal (each implementation's gradient over its own primal; engines without a compiled primal over eager ir)" +
+      `\n\n${derivativeRatioTable(all, "grad", columns)}`,
   );
   emit(`### W2 jvp/primal\n\n${derivativeRatioTable(all, "jvp", columns)}`);
 }
@@ -288,11 +304,19 @@ if ((wanted("W3") || wanted("W4")) && kernelColumnsWanted && !onlyBrowser) {
   );
   emit(
     "### What this core issues (same run)\n\n" +
-      "The 128-bit WebAssembly SIMD ceiling, measured in this run: loops of independent accumulators kept in registers (no memory traffic but L1 loads of the tile's operands), after a warm-up of ≥ 150 ms (`src/peak.ts`); the fastest call is the ceiling (other processes only slow a loop down), the median beside it. The GEMM 4×2 tile loop issues exactly what a register-blocked GEMM's inner loop issues (2 vector loads, 4 splat loads, 8 multiply-adds per iteration): what the GEMM kernels can reach at best, without FMA or with it. On 2 threads the same loop runs on this thread and a worker at once (per round, both threads' flops over the span from the first start to the last end): on a shared machine it shows how much of the second core was free. The FMA loops run in a child started with `" +
+      "The 128-bit WebAssembly SIMD ceiling, measured in this run: loops of independent accumulators kept in registers (no " +
+      "memory traffic but L1 loads of the tile's operands), after a warm-up of ≥ 150 ms (`src/peak.ts`); the fastest call is " +
+      "the ceiling (other processes only slow a loop down), the median beside it. The GEMM 4×2 tile loop issues exactly what a " +
+      "register-blocked GEMM's inner loop issues (2 vector loads, 4 splat loads, 8 multiply-adds per iteration): what the GEMM " +
+      "kernels can reach at best, without FMA or with it. On 2 threads the same loop runs on this thread and a worker at once " +
+      "(per round, both threads' flops over the span from the first start to the last end): on a shared machine it shows how " +
+      "much of the second core was free. The FMA loops run in a child started with `" +
       FMA_FLAG +
       "`.\n\n" +
       `${peakTable(peaks, (p) => (p.loop === "fma" ? " (child with the flag)" : ""))}\n\n` +
-      "W4 rows (256³, medians) as a share of that ceiling: threads × the one-core tile loop's fastest call, with FMA for the FMA rows and mul + add for every other row (this process has no relaxed SIMD; the peers run one thread under Node). The `jit` row follows the package's default settings and is left out (its explicit twin is `jit-1t`).\n\n" +
+      "W4 rows (256³, medians) as a share of that ceiling: threads × the one-core tile loop's fastest call, with FMA for the FMA " +
+      "rows and mul + add for every other row (this process has no relaxed SIMD; the peers run one thread under Node). The " +
+      "`jit` row follows the package's default settings and is left out (its explicit twin is `jit-1t`).\n\n" +
       ceilingShareTable(all, peaks, w4Ids),
   );
 }
@@ -339,7 +363,8 @@ if (extras && wanted("W2") && (onlyImpls === undefined || onlyImpls.includes("fo
     const rows = await runVariant(variant, [handWritten, ...curveImpls], timing);
     failures.push(...rows.filter((r) => r.status === "FAILED").map((r) => `chunk curve: ${r.impl.label}: ${r.note}`));
     emit(
-      `### forward chunk-size curve: W2 grad, n = ${n}, float64 (passes = ⌈${n} / chunkSize⌉)\n\n${variantTable(rows).split("\n").slice(2).join("\n")}`,
+      `### forward chunk-size curve: W2 grad, n = ${n}, float64 (passes = ⌈${n} / chunkSize⌉)\n\n` +
+        `${variantTable(rows).split("\n").slice(2).join("\n")}`,
     );
   }
 }
@@ -377,7 +402,10 @@ if (extras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
       ]);
     }
     emit(
-      `${title}\n\nEach N in a fresh child process. compileGraph: @chainrule/jit's graph compiler (optimize, generate, \`new Function\`) on the traced primal graph. grad: the first call of \`grad(f)\` traces, differentiates and compiles (time from the package's onCompile event; also first call − later call).\n\n` +
+      `${title}\n\nEach N in a fresh child process. ` +
+        "compileGraph: @chainrule/jit's graph compiler (optimize, generate, `new Function`) on the traced primal graph. " +
+        "grad: the first call of `grad(f)` traces, differentiates and compiles " +
+        "(time from the package's onCompile event; also first call − later call).\n\n" +
         markdownTable(
           [
             "N",
@@ -426,7 +454,14 @@ if (extras && wanted("W2")) {
   }
   emit(
     `### Peak memory of one W2 gradient, n = ${n.toLocaleString("en-US")} (input ${formatBytes(n * 8)} in f64)\n\n` +
-      "Each implementation in a fresh child process (`--expose-gc`, glibc `MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=0` so freed large buffers leave the resident set instead of being silently reused): gc twice, reset the kernel's peak-RSS mark (`/proc/self/clear_refs` ← 5), run one gradient, peak = VmHWM − VmRSS before the call (every page the call touched: V8 heap, typed arrays, wasm memory; uncollected garbage included; the hand-written figure is exactly its output array). First call (traces/compiles) apart from the median of the next three (steady). WebAssembly memory never shrinks, so the peers' steady figures count only what their wasm heap had to grow by after the first call.\n\n" +
+      "Each implementation in a fresh child process " +
+      "(`--expose-gc`, glibc `MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=0` " +
+      "so freed large buffers leave the resident set instead of being silently reused): gc twice, " +
+      "reset the kernel's peak-RSS mark (`/proc/self/clear_refs` ← 5), run one gradient, peak = VmHWM − VmRSS before the call " +
+      "(every page the call touched: V8 heap, typed arrays, wasm memory; uncollected garbage included; the hand-written figure " +
+      "is exactly its output array). First call (traces/compiles) apart from the median of the next three (steady). " +
+      "WebAssembly memory never shrinks, so the peers' steady figures count only what their wasm heap had to grow by after the " +
+      "first call.\n\n" +
       markdownTable(["implementation", "dtype", "peak, first call", "peak, steady", "note"], body),
   );
 }
@@ -449,11 +484,22 @@ const kernelColumns = [...ALL_JIT_KERNEL_IDS, "tfjs-wasm", "jax-jit"]
   }))
   .filter((c): c is { id: string; label: string } => c.label !== undefined);
 const kernelSummary = kernelColumns.some((c) => ALL_JIT_KERNEL_IDS.includes(c.id))
-  ? `\n\n### @chainrule/jit on WebAssembly kernels, against issue 10's targets\n\n${kernelSummaryTable(all, peaks, kernelColumns)}\n\nW3 here: the jit rows compile the whole step (valueAndGrad + SGD update) in one \`jit\`, like jax-js jit; tfjs wasm runs eagerly. Share of the SIMD ceiling: the GEMM's median GFLOP/s over threads × what one core issues (the GEMM-tile loop's fastest call, section “What this core issues”), with FMA for the FMA columns: where a target is missed, this says whether the kernel or the core falls short (and the two-thread loop there, whether the second core was free). ✓/✗: the issue's target for that thread count met or not. FMA columns: a child process started with \`${FMA_FLAG}\`.`
+  ? "\n\n### @chainrule/jit on WebAssembly kernels, against issue 10's targets\n\n" +
+    `${kernelSummaryTable(all, peaks, kernelColumns)}\n\n` +
+    "W3 here: the jit rows compile the whole step (valueAndGrad + SGD update) in one `jit`, like jax-js jit; tfjs wasm runs eagerly. " +
+    "Share of the SIMD ceiling: the GEMM's median GFLOP/s over threads × what one core issues " +
+    "(the GEMM-tile loop's fastest call, section “What this core issues”), with FMA for the FMA columns: " +
+    "where a target is missed, this says whether the kernel or the core falls short " +
+    "(and the two-thread loop there, whether the second core was free). " +
+    "✓/✗: the issue's target for that thread count met or not. " +
+    `FMA columns: a child process started with \`${FMA_FLAG}\`.`
   : "";
 const summary = onlyBrowser
   ? ""
-  : `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n${summaryTable(all, columns)}\n\nW1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s.${
+  : `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n` +
+    `${summaryTable(all, columns)}\n\n` +
+    "W1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s." +
+    `${
       columns.some((c) => c.id === "jit")
         ? " W3 jit: valueAndGrad jitted, the SGD update in eager ir (as for reverse); the whole step jitted is in the next table."
         : ""

@@ -101,7 +101,8 @@ function fail(kind: CheckKind, order: number, argument: string, what: string, er
           ? "primal (vs direct evaluation)"
           : "shapes";
   throw new GradCheckError(
-    `checkGrads: ${mode} failed at ${orderName(order)} order, argument ${argument}${context}: ${what} (error ${fmt(error)} > tolerance ${fmt(tolerance)})`,
+    `checkGrads: ${mode} failed at ${orderName(order)} order, argument ${argument}${context}: ${what} (error ${fmt(error)} > ` +
+      `tolerance ${fmt(tolerance)})`,
     kind,
     order,
     argument,

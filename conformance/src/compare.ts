@@ -198,7 +198,10 @@ export function compareEngines(engines: readonly Engine[], options: CompareOptio
 
 /** One line per disagreement, for test failures and logs. */
 export function formatDisagreement(d: Disagreement): string {
-  return `${d.case}${d.node ? ` at node ${d.node}` : ""}: ${d.between[0]} and ${d.between[1]} disagree on the ${d.quantity} (element ${d.index}: ${d.values[0]} vs ${d.values[1]}, error ${d.error.toExponential(2)})`;
+  return (
+    `${d.case}${d.node ? ` at node ${d.node}` : ""}: ${d.between[0]} and ${d.between[1]} disagree on the ${d.quantity} ` +
+    `(element ${d.index}: ${d.values[0]} vs ${d.values[1]}, error ${d.error.toExponential(2)})`
+  );
 }
 
 /**

@@ -23,7 +23,8 @@ export function expectClose(what: string, got: unknown, expected: unknown, rtol 
   const bad = compare(g, e, rtol, atol);
   if (bad) {
     throw new ConformanceError(
-      `${what}: element ${bad.index} is ${fmt(bad.got)}, expected ${fmt(bad.expected)} (error ${fmt(bad.error)} > tolerance ${fmt(bad.tolerance)})`,
+      `${what}: element ${bad.index} is ${fmt(bad.got)}, expected ${fmt(bad.expected)} (error ${fmt(bad.error)} > tolerance ` +
+        `${fmt(bad.tolerance)})`,
     );
   }
 }

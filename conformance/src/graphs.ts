@@ -308,7 +308,8 @@ function graphCase(name: string, runs: (ctx: Context) => number, order: (ctx: Co
 export function graphCases(): Case[] {
   return [
     graphCase(
-      "random well-shaped graphs (fast-check; CHAINRULE_GRAPHS sets how many): primal = eager, jvp vs FD, vjp dot-product test, grad/valueAndGrad vs FD",
+      "random well-shaped graphs (fast-check; CHAINRULE_GRAPHS sets how many): primal = eager, jvp vs FD, vjp dot-product test, " +
+        "grad/valueAndGrad vs FD",
       (ctx) => ctx.graphs,
       (ctx) => ctx.graphOrder,
       0,

@@ -266,7 +266,8 @@ function conventionCases(): Case[] {
       }
       if (!(caught instanceof ChainruleError) || caught.code !== "NAN" || !/log/.test(caught.message)) {
         throw new ConformanceError(
-          `grad(x ↦ log(x − 2))(1) with config.debugNans: expected a NanError naming log, got ${caught === undefined ? "no error" : String(caught)}`,
+          "grad(x ↦ log(x − 2))(1) with config.debugNans: expected a NanError naming log, got " +
+            `${caught === undefined ? "no error" : String(caught)}`,
         );
       }
     }),
@@ -588,7 +589,8 @@ function pytreeCases(): Case[] {
         J.b.w.shape.join() !== "2"
       ) {
         throw new ConformanceError(
-          `jacobian of {a: f64[2], b: f64[]} w.r.t. {w: f64[2], s: number}: expected {a: {w: [2,2], s: [2]}, b: {w: [2], s}}, got ${describeResult(J)}`,
+          "jacobian of {a: f64[2], b: f64[]} w.r.t. {w: f64[2], s: number}: expected {a: {w: [2,2], s: [2]}, b: {w: [2], s}}, " +
+            `got ${describeResult(J)}`,
         );
       }
       expectClose(

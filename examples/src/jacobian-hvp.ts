@@ -44,7 +44,8 @@ export function main(): void {
   const { jacobian, exact } = waveJacobian(100);
   const error = Math.max(...jacobian.flatMap((row, i) => row.map((j, k) => Math.abs(j - exact[i]![k]!))));
   console.log(
-    `Jacobian of a 2 → 100 function by forward mode: shape [${jacobian.length}, ${jacobian[0]!.length}], max error vs. exact ${error.toExponential(2)}`,
+    `Jacobian of a 2 → 100 function by forward mode: shape [${jacobian.length}, ${jacobian[0]!.length}], max error vs. exact ` +
+      `${error.toExponential(2)}`,
   );
   const { hvp, forwardHvp, viaHessian } = rosenbrockHvp([1.2, 0.8, -0.5, 1], [1, 0, -1, 0.5]);
   const show = (values: number[]) => `[${values.map((h) => h.toFixed(3)).join(", ")}]`;

@@ -36,7 +36,8 @@ export function lineChartSvg(values: readonly number[], options: LineChartOption
   const sy = (y: number) => margin.top + (1 - (y - lo) / (hi - lo)) * plotH;
   const points = ys.map((y, i) => `${sx(i).toFixed(2)},${sy(y).toFixed(2)}`).join(" ");
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
   ];
   if (title) parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`);
@@ -45,7 +46,8 @@ export function lineChartSvg(values: readonly number[], options: LineChartOption
     const py = sy(y).toFixed(2);
     parts.push(`<line x1="${margin.left}" x2="${width - margin.right}" y1="${py}" y2="${py}" stroke="#e5e5e5"/>`);
     parts.push(
-      `<text x="${margin.left - 6}" y="${py}" text-anchor="end" dominant-baseline="middle">${escapeXml(tickLabel(logY ? 10 ** y : y))}</text>`,
+      `<text x="${margin.left - 6}" y="${py}" text-anchor="end" ` +
+        `dominant-baseline="middle">${escapeXml(tickLabel(logY ? 10 ** y : y))}</text>`,
     );
   }
   for (let k = 0; k <= 4; k++) {
@@ -59,7 +61,8 @@ export function lineChartSvg(values: readonly number[], options: LineChartOption
   parts.push(`<text x="${margin.left + plotW / 2}" y="${height - 8}" text-anchor="middle">${escapeXml(xLabel)}</text>`);
   if (yLabel) {
     parts.push(
-      `<text transform="translate(14 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)}${logY ? " (log scale)" : ""}</text>`,
+      `<text transform="translate(14 ${margin.top + plotH / 2}) rotate(-90)" ` +
+        `text-anchor="middle">${escapeXml(yLabel)}${logY ? " (log scale)" : ""}</text>`,
     );
   }
   parts.push("</svg>");

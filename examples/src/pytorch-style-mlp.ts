@@ -66,7 +66,8 @@ export function main(): void {
   const steps = Number(process.env.STEPS ?? PYTORCH_STYLE_DEFAULTS.steps);
   const { losses, accuracy } = trainPytorchStyle({ steps });
   console.log(
-    `PyTorch-style MLP on two spirals: loss ${losses[0]!.toFixed(4)} → ${losses.at(-1)!.toFixed(4)} in ${steps} steps, training accuracy ${(100 * accuracy).toFixed(1)}%`,
+    `PyTorch-style MLP on two spirals: loss ${losses[0]!.toFixed(4)} → ${losses.at(-1)!.toFixed(4)} in ${steps} steps, training ` +
+      `accuracy ${(100 * accuracy).toFixed(1)}%`,
   );
 }
 

@@ -70,7 +70,8 @@ function jitRow(threads: 1 | 2): Implementation {
         const info = jitPackage.kernelInfo();
         if (!info.threadsReady)
           throw new Error(
-            `the second thread is not running (kernelInfo().threads ${String(info.threads)}${info.threadsUnavailable === undefined ? "" : `: ${info.threadsUnavailable}`})`,
+            "the second thread is not running (kernelInfo().threads " +
+              `${String(info.threads)}${info.threadsUnavailable === undefined ? "" : `: ${info.threadsUnavailable}`})`,
           );
       };
       return { ...built, case: { ...built.case, prepare } };

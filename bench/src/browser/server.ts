@@ -8,7 +8,9 @@ import type { AddressInfo } from "node:net";
 
 export const ISOLATION_HEADERS = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" } as const;
 
-const HTML = `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>chainrule bench</title><script type="module" src="page.js"></script></head><body></body></html>`;
+const HTML =
+  '<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>chainrule bench</title>' +
+  '<script type="module" src="page.js"></script></head><body></body></html>';
 
 /** `/` is the page, `/page.js` the bundle; anything else 404. */
 export async function servePage(script: string): Promise<{ url: string; close: () => Promise<void> }> {

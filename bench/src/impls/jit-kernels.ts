@@ -44,7 +44,8 @@ function settingsFact(source: () => string | undefined, threads: number, fma: bo
     const s = kernelSettings(source());
     if (s !== undefined && (s.threads !== threads || s.fma !== fma)) {
       throw new Error(
-        `the row is labelled ${threads} thread(s)${fma ? " with FMA" : ""}, but the compiled program runs ${s.threads}${s.fma ? " with FMA" : " without FMA"}`,
+        `the row is labelled ${threads} thread(s)${fma ? " with FMA" : ""}, but the compiled program runs ` +
+          `${s.threads}${s.fma ? " with FMA" : " without FMA"}`,
       );
     }
     return programFact(source());

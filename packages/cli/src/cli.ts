@@ -95,7 +95,8 @@ export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): 
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
     sinks.stderr(
-      `${PROGRAM}: unknown command ${JSON.stringify(name)}; expected one of ${COMMANDS.map((c) => c.name).join(", ")} (${PROGRAM} --help)\n`,
+      `${PROGRAM}: unknown command ${JSON.stringify(name)}; expected one of ${COMMANDS.map((c) => c.name).join(", ")} ` +
+        `(${PROGRAM} --help)\n`,
     );
     return 2;
   }

@@ -61,11 +61,13 @@ export function expressionArgument(context: CommandContext, command: string, var
   if (extra.length > 0) {
     if (extra.every((e) => /^[A-Za-z_]\w*=/.test(e))) {
       throw new UsageError(
-        `${command}: unexpected ${extra.map((e) => JSON.stringify(e)).join(" ")} after the expression; give all values to one --at, separated by commas: --at x=3,y=2`,
+        `${command}: unexpected ${extra.map((e) => JSON.stringify(e)).join(" ")} after the expression; give all values to one ` +
+          "--at, separated by commas: --at x=3,y=2",
       );
     }
     throw new UsageError(
-      `${command}: expected one expression (quote it), got ${context.positionals.length} arguments: ${context.positionals.map((p) => JSON.stringify(p)).join(" ")}`,
+      `${command}: expected one expression (quote it), got ${context.positionals.length} arguments: ` +
+        `${context.positionals.map((p) => JSON.stringify(p)).join(" ")}`,
     );
   }
   try {

@@ -116,6 +116,7 @@ if (which === "all" || which === "jacobian") {
   const primal = time(() => f(p), 5, 11, 1);
   const jac = time(() => engine.jacobian(f)(p), 3, 11, 1);
   console.log(
-    `jacobian [10000,2] of 2 inputs: ${(jac / 1e6).toFixed(2)} ms (primal ${(primal / 1e6).toFixed(2)} ms, ratio ${(jac / primal).toFixed(1)})`,
+    `jacobian [10000,2] of 2 inputs: ${(jac / 1e6).toFixed(2)} ms (primal ${(primal / 1e6).toFixed(2)} ms, ratio ` +
+      `${(jac / primal).toFixed(1)})`,
   );
 }

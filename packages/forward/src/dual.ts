@@ -214,7 +214,8 @@ export class DualTrace extends Trace {
         const cts = rule.bwd(residuals, ct!);
         if (!Array.isArray(cts) || cts.length !== duals.length || !cts.every((c) => c instanceof Tensor)) {
           throw new TypeError(
-            `customVjp: expected bwd to return ${duals.length} cotangents (one Tensor per argument), got ${Array.isArray(cts) ? `${cts.length} values` : String(cts)}`,
+            `customVjp: expected bwd to return ${duals.length} cotangents (one Tensor per argument), got ` +
+              `${Array.isArray(cts) ? `${cts.length} values` : String(cts)}`,
           );
         }
         return cts;

@@ -85,7 +85,8 @@ export function traceForward(
       }
       if (primals[index]!.size !== 1) {
         throw new ArgumentError(
-          `${op}: expected argument ${index} to be a scalar to use it as a direction, got ${primals[index]!.describe()}; pass { tangents } instead`,
+          `${op}: expected argument ${index} to be a scalar to use it as a direction, got ${primals[index]!.describe()}; ` +
+            "pass { tangents } instead",
         );
       }
       return primals.map((p, i) => {

@@ -37,6 +37,7 @@ function hasNan(t: Tensor): boolean {
 export function checkNans(where: string, inputs: readonly Tensor[], output: Tensor): void {
   if (!hasNan(output) || inputs.some(hasNan)) return;
   throw new NanError(
-    `${where} produced NaN from non-NaN inputs (shapes ${inputs.map((t) => formatShape(t.shape)).join(", ")} → ${formatShape(output.shape)})`,
+    `${where} produced NaN from non-NaN inputs (shapes ${inputs.map((t) => formatShape(t.shape)).join(", ")} → ` +
+      `${formatShape(output.shape)})`,
   );
 }

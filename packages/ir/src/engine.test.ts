@@ -222,7 +222,8 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
       expect(e).toBeInstanceOf(ChainruleError);
       expect((e as ChainruleError).code).toBe("ESCAPED_TRACER");
       expect((e as Error).message).toBe(
-        "mul: expected values of active transformations, got a toy tracer f64[] from a transformation that has already returned (a tracer leaked out of grad/jvp/jit, e.g. stored in an outer variable)",
+        "mul: expected values of active transformations, got a toy tracer f64[] from a transformation that has already returned " +
+          "(a tracer leaked out of grad/jvp/jit, e.g. stored in an outer variable)",
       );
     }
   });

@@ -74,7 +74,8 @@ describe("trace", () => {
 
   it("refuses to read traced values, saying what to do instead", () => {
     const message =
-      "trace: cannot read the value of a traced f64[] tensor while tracing: the graph must not depend on data (an if/loop on a traced value, .item(), .toArray()). Use where(cond, a, b) to select between values instead of branching.";
+      "trace: cannot read the value of a traced f64[] tensor while tracing: the graph must not depend on data (an if/loop on a " +
+      "traced value, .item(), .toArray()). Use where(cond, a, b) to select between values instead of branching.";
     expectError(() => trace((x: Tensor) => x.item(), 1), ConcretizationError, message);
     expectError(() => trace((x: Tensor) => (x.toArray() as number) + 1, 1), ConcretizationError, message);
     expectError(() => trace((x: Tensor) => (mul(x, 2).data[0]! > 0 ? x : 0), 1), ConcretizationError, message);
@@ -116,7 +117,8 @@ describe("trace", () => {
     } catch (e) {
       expect((e as { code: string }).code).toBe("ESCAPED_TRACER");
       expect((e as Error).message).toBe(
-        "add: expected values of active transformations, got a trace tracer f64[] from a transformation that has already returned (a tracer leaked out of grad/jvp/jit, e.g. stored in an outer variable)",
+        "add: expected values of active transformations, got a trace tracer f64[] from a transformation that has already " +
+          "returned (a tracer leaked out of grad/jvp/jit, e.g. stored in an outer variable)",
       );
     }
   });
@@ -125,7 +127,8 @@ describe("trace", () => {
     expectError(
       () => trace((x: Tensor) => trace((y: Tensor) => add(x, y), 1).nodes.length, 1),
       ArgumentError,
-      "trace: expected the traced function to use only its arguments and constants, got a closed-over trace tracer f64[] from an enclosing transformation; pass it to the function as an argument instead",
+      "trace: expected the traced function to use only its arguments and constants, got a closed-over trace tracer f64[] from an " +
+        "enclosing transformation; pass it to the function as an argument instead",
     );
   });
 });

@@ -251,7 +251,8 @@ function checkParams(node: GraphNode): void {
           : isDType(value);
     if (!ok)
       fail(
-        `expected node ${node.id} (${node.op}) param ${key} to be ${kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype"}, got ${JSON.stringify(value)}`,
+        `expected node ${node.id} (${node.op}) param ${key} to be ` +
+          `${kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype"}, got ${JSON.stringify(value)}`,
       );
   }
 }
@@ -310,7 +311,8 @@ export function validateGraph(graph: Graph): void {
     }
     if (!shapesEqual(out.shape, node.shape) || out.dtype !== node.dtype) {
       fail(
-        `expected node ${node.id} (${node.op}) to declare ${SHORT_DTYPE[out.dtype]}${formatShape(out.shape)}, got ${SHORT_DTYPE[node.dtype]}${formatShape(node.shape)}`,
+        `expected node ${node.id} (${node.op}) to declare ${SHORT_DTYPE[out.dtype]}${formatShape(out.shape)}, got ` +
+          `${SHORT_DTYPE[node.dtype]}${formatShape(node.shape)}`,
       );
     }
     define("node", node);

@@ -31,8 +31,10 @@ const json = (g = richGraph()) => JSON.parse(serializeGraph(g)) as Record<string
 describe("JSON round trip", () => {
   it("the seed graph: exact JSON text", () => {
     expect(serializeGraph(seedGraph())).toBe(
-      '{"format":"chainrule.graph","version":1,"inputs":[{"id":0,"shape":[],"dtype":"float64","name":"x"},{"id":1,"shape":[],"dtype":"float64","name":"y"}],' +
-        '"constants":[],"nodes":[{"id":2,"op":"add","inputs":[0,1],"params":{},"shape":[],"dtype":"float64"},{"id":3,"op":"sub","inputs":[0,1],"params":{},"shape":[],"dtype":"float64"},' +
+      '{"format":"chainrule.graph","version":1,' +
+        '"inputs":[{"id":0,"shape":[],"dtype":"float64","name":"x"},{"id":1,"shape":[],"dtype":"float64","name":"y"}],' +
+        '"constants":[],"nodes":[{"id":2,"op":"add","inputs":[0,1],"params":{},"shape":[],"dtype":"float64"},' +
+        '{"id":3,"op":"sub","inputs":[0,1],"params":{},"shape":[],"dtype":"float64"},' +
         '{"id":4,"op":"mul","inputs":[2,3],"params":{},"shape":[],"dtype":"float64"}],"outputs":[4],' +
         '"inTree":{"kind":"array","children":[{"kind":"number"},{"kind":"number"}]},"outTree":{"kind":"tensor"}}',
     );

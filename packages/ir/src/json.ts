@@ -124,7 +124,8 @@ function parseTree(v: unknown, depth = 0): TreeDef {
 function parseShape(v: unknown, where: string): number[] {
   if (!Array.isArray(v) || v.length > 64 || !v.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(
-      `expected the shape of ${where} to be at most 64 non-negative integers, got ${Array.isArray(v) && v.length <= 64 ? `[${v.map(short).join(",")}]` : short(v)}`,
+      `expected the shape of ${where} to be at most 64 non-negative integers, got ` +
+        `${Array.isArray(v) && v.length <= 64 ? `[${v.map(short).join(",")}]` : short(v)}`,
     );
   }
   // per-dimension bound first: a product of huge dimensions could overflow to Infinity (and ×0 to NaN)

@@ -43,7 +43,8 @@ export function crossEntropy(logits: TensorLike, labels: TensorLike): Tensor {
     picked = where(oneHot(y, classes, "bool"), logp, 0);
   } else {
     throw new ShapeError(
-      `crossEntropy: expected labels of shape ${formatShape(z.shape.slice(0, -1))} (class indices) or ${formatShape(z.shape)} (probabilities), got ${formatShape(y.shape)}`,
+      `crossEntropy: expected labels of shape ${formatShape(z.shape.slice(0, -1))} (class indices) or ${formatShape(z.shape)} ` +
+        `(probabilities), got ${formatShape(y.shape)}`,
     );
   }
   return neg(mean(sum(picked, -1)));

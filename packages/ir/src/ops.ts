@@ -304,7 +304,8 @@ export function slice(x: TensorLike, begin: readonly number[], end?: readonly (n
     const hi = rawEnd < 0 ? rawEnd + dim : rawEnd;
     if (lo < 0 || hi > dim || lo > hi) {
       throw new ArgumentError(
-        `slice: expected ${-dim} ≤ begin ≤ end ≤ ${dim} on axis ${i} of shape ${formatShape(t.shape)}, got begin ${rawBegin}, end ${rawEnd}`,
+        `slice: expected ${-dim} ≤ begin ≤ end ≤ ${dim} on axis ${i} of shape ${formatShape(t.shape)}, got begin ${rawBegin}, ` +
+          `end ${rawEnd}`,
       );
     }
     b.push(lo);

@@ -262,7 +262,8 @@ describe("reading tensors", () => {
   it("refuses implicit conversion to a number", () => {
     const t = tensor(2);
     const message =
-      "Tensor: cannot convert a f64[] tensor to a JS number implicitly (JS operators would lose derivatives); use ops such as add/mul, or .item() to read a value";
+      "Tensor: cannot convert a f64[] tensor to a JS number implicitly (JS operators would lose derivatives); use ops such as " +
+      "add/mul, or .item() to read a value";
     expectError(() => (t as unknown as number) * 2, TypeError, message);
     expectError(() => +(t as unknown as number), TypeError, message);
     expectError(() => (t as unknown as number) + 1, TypeError, message);
@@ -284,7 +285,8 @@ describe("a tensor whose buffer was detached", () => {
     const alias = reshape(t, [2, 2]); // shares the buffer
     structuredClone(t.data.buffer, { transfer: [t.data.buffer as ArrayBuffer] });
     expect(() => t.data).toThrow(
-      /data: expected a tensor with readable data, got float32\[4\] whose buffer was detached: it was donated to a compiled call \(jit\(f, \{ donate \}\)\) or transferred/,
+      "data: expected a tensor with readable data, got float32[4] whose buffer was detached: " +
+        "it was donated to a compiled call (jit(f, { donate })) or transferred",
     );
     expect(() => alias.toArray()).toThrow(/float32\[2,2\] whose buffer was detached/);
     expect(() => add(t, 1)).toThrow(ArgumentError);

@@ -172,7 +172,8 @@ function readNested(op: string, values: unknown, flat: number[]): { shape: numbe
     }
     if (depth !== shape.length) {
       throw new ArgumentError(
-        `${op}: expected a rectangular nested array, got a ragged array (a scalar at ${path} where an array of depth ${shape.length - depth} was expected)`,
+        `${op}: expected a rectangular nested array, got a ragged array (a scalar at ${path} where an array of depth ` +
+          `${shape.length - depth} was expected)`,
       );
     }
     if (typeof value === "boolean") flat.push(value ? 1 : 0);
@@ -319,6 +320,7 @@ export function eye(n: number, m: number = n, dtype: DType = "float64"): Tensor 
 /** The error for reading a tensor whose buffer was detached (donated or transferred). */
 function detached(t: Tensor): ArgumentError {
   return new ArgumentError(
-    `data: expected a tensor with readable data, got ${t.dtype}${formatShape(t.shape)} whose buffer was detached: it was donated to a compiled call (jit(f, { donate })) or transferred, and can no longer be read`,
+    `data: expected a tensor with readable data, got ${t.dtype}${formatShape(t.shape)} whose buffer was detached: it was donated ` +
+      "to a compiled call (jit(f, { donate })) or transferred, and can no longer be read",
   );
 }

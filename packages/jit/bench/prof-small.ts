@@ -35,5 +35,6 @@ for (let r = 0; r < 30; r++) {
 }
 const per = (v: number) => (((v / 20) * 1000) / nodes).toFixed(1);
 console.log(
-  `${nodes} nodes, µs/node CPU: trace ${per(times.trace)}, toProgram ${per(times.prog)}, optimize ${per(times.opt)}, generate ${per(times.gen)}, new Function ${per(times.fn)}`,
+  `${nodes} nodes, µs/node CPU: trace ${per(times.trace)}, toProgram ${per(times.prog)}, optimize ${per(times.opt)}, generate ` +
+    `${per(times.gen)}, new Function ${per(times.fn)}`,
 );

@@ -156,7 +156,9 @@ for (const dtype of ["float64", "float32"] as const) {
     let err = 0;
     for (let i = 0; i < n; i++) err = Math.max(err, Math.abs(got[i]! - o[i]!) / (1 + Math.abs(o[i]!)));
     console.log(
-      `W2 ${dtype} n=${n}: grad ${(tg / 1000).toFixed(2)} µs (hand ${(th / 1000).toFixed(2)} µs, ratio ${G.ratio.toFixed(2)}), primal ${(tp / 1000).toFixed(2)} µs (hand ${(thp / 1000).toFixed(2)}, ratio ${P.ratio.toFixed(2)}), grad/primal ${GP.ratio.toFixed(2)}, max rel err ${err.toExponential(1)}`,
+      `W2 ${dtype} n=${n}: grad ${(tg / 1000).toFixed(2)} µs (hand ${(th / 1000).toFixed(2)} µs, ratio ${G.ratio.toFixed(2)}), ` +
+        `primal ${(tp / 1000).toFixed(2)} µs (hand ${(thp / 1000).toFixed(2)}, ratio ${P.ratio.toFixed(2)}), grad/primal ` +
+        `${GP.ratio.toFixed(2)}, max rel err ${err.toExponential(1)}`,
     );
   }
 }
@@ -190,7 +192,8 @@ for (const target of [1000, 10000, 100000]) {
   const used = cpu() - c0;
   const ev = compileStats().events[compileStats().events.length - 1]!;
   console.log(
-    `compile grad, ${ev.nodes} traced nodes (${ev.optimizedNodes} after optimization): ${((used * 1000) / ev.nodes).toFixed(1)} µs/node CPU, ${((wall * 1000) / ev.nodes).toFixed(1)} µs/node wall`,
+    `compile grad, ${ev.nodes} traced nodes (${ev.optimizedNodes} after optimization): ${((used * 1000) / ev.nodes).toFixed(1)} ` +
+      `µs/node CPU, ${((wall * 1000) / ev.nodes).toFixed(1)} µs/node wall`,
   );
 }
 if (sink === 42) console.log("");

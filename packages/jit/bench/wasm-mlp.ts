@@ -83,7 +83,8 @@ if (process.argv.includes("--profile")) {
   compileKernelProgram(optimize(toProgram(graph)), { fma });
   const t2 = performance.now();
   console.log(
-    `compile (optimize + plan + instantiate): ${(t1 - t0).toFixed(1)} ms with cached modules, ${(t2 - t1).toFixed(1)} ms building every module anew (incl. warm-up)`,
+    `compile (optimize + plan + instantiate): ${(t1 - t0).toFixed(1)} ms with cached modules, ${(t2 - t1).toFixed(1)} ms ` +
+      "building every module anew (incl. warm-up)",
   );
 }
 {

@@ -18,8 +18,8 @@ console.log("features", JSON.stringify(wasmFeatures()));
 const loops = fma ? (["add", "mul", "mul+add", "fma"] as const) : (["add", "mul", "mul+add"] as const);
 const two = process.argv.includes("--two") ? await measurePeaks(loops.slice(2), { threads: 2 }) : [];
 for (const p of [...(await measurePeaks(loops)), ...two]) {
-  const label = `${p.loop === "mul+add" || p.loop === "fma" ? `gemm 4×2 ${p.loop}` : `${p.loop} only`}${p.threads > 1 ? `, ${p.threads} threads` : ""}`;
-  console.log(
-    `${p.dtype} ${label.padEnd(34)} ${p.gflops === undefined ? p.error : `${p.gflops.toFixed(1)} GFLOP/s median, ${p.best!.toFixed(1)} fastest call`}`,
-  );
+  const loop = p.loop === "mul+add" || p.loop === "fma" ? `gemm 4×2 ${p.loop}` : `${p.loop} only`;
+  const label = `${loop}${p.threads > 1 ? `, ${p.threads} threads` : ""}`;
+  const result = p.gflops === undefined ? p.error : `${p.gflops.toFixed(1)} GFLOP/s median, ${p.best!.toFixed(1)} fastest call`;
+  console.log(`${p.dtype} ${label.padEnd(34)} ${result}`);
 }

@@ -762,7 +762,8 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       ins.forEach(use);
       const exprs = ins.map((l) => (l as Num).expr);
       const [declare, name] = scalarSlot(n.id);
-      const text = `${declare} = ${elementwise(n.op, exprs, inAvals[n.op === "where" ? 1 : 0]!.dtype, n.dtype, n.params, exact32)}; ${comment}`;
+      const inDtype = inAvals[n.op === "where" ? 1 : 0]!.dtype;
+      const text = `${declare} = ${elementwise(n.op, exprs, inDtype, n.dtype, n.params, exact32)}; ${comment}`;
       steps.push(() => text);
       loc.set(n.id, { kind: "num", expr: name });
       continue;

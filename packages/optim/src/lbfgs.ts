@@ -262,7 +262,8 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     const size = flat.leaves.reduce((n, l) => n + l.values.length, 0);
     if (state.direction !== null && state.direction.length !== size) {
       throw new ArgumentError(
-        `${op}: expected a state for ${size} parameter elements, got one for ${state.direction.length} — was the state made for other params?`,
+        `${op}: expected a state for ${size} parameter elements, got one for ${state.direction.length} ` +
+          "— was the state made for other params?",
       );
     }
     const lrValue = currentLearningRate(op, lr, state.step, updateOptions);
@@ -445,7 +446,8 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     update<P>(grads: unknown, state: LbfgsState, params: P, updateOptions?: UpdateOptions): { params: P; state: LbfgsState } {
       if (lineSearch !== null) {
         throw new ArgumentError(
-          "lbfgs.update: expected lineSearch null — the strong-Wolfe line search evaluates the loss at trial points; use lbfgs(…).step(objective, …) or minimize",
+          "lbfgs.update: expected lineSearch null — the strong-Wolfe line search evaluates the loss at trial points; use " +
+            "lbfgs(…).step(objective, …) or minimize",
         );
       }
       // the loss is unknown here: NaN only feeds torch's loss-change test, which one iteration never reaches

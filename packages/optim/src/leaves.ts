@@ -121,7 +121,8 @@ export function rebuild<P>(flat: FlatTree, values: readonly ArrayLike<number>[])
 export function checkNonNegative(op: string, name: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     throw new ArgumentError(
-      `${op}: expected ${name} to be a finite number ≥ 0, got ${typeof value === "number" ? value : (JSON.stringify(value) ?? String(value))}`,
+      `${op}: expected ${name} to be a finite number ≥ 0, got ` +
+        `${typeof value === "number" ? value : (JSON.stringify(value) ?? String(value))}`,
     );
   }
   return value;
@@ -132,7 +133,8 @@ export function checkUnit(op: string, name: string, value: unknown, closed = fal
   const ok = typeof value === "number" && value >= 0 && (closed ? value <= 1 : value < 1);
   if (!ok)
     throw new ArgumentError(
-      `${op}: expected ${name} in [0, 1${closed ? "]" : ")"}, got ${typeof value === "number" ? value : (JSON.stringify(value) ?? String(value))}`,
+      `${op}: expected ${name} in [0, 1${closed ? "]" : ")"}, got ` +
+        `${typeof value === "number" ? value : (JSON.stringify(value) ?? String(value))}`,
     );
   return value as number;
 }

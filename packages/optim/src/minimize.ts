@@ -163,7 +163,8 @@ export function minimize<P, S extends OptimizerState>(
         const text =
           lastGood === undefined
             ? `minimize: ${error.what} at step 0 (the initial params); nothing to train from`
-            : `minimize: ${error.what} at step ${applied} (after the last update); returned the params of step ${applied - 1} (loss ${formatLoss(good.loss)})`;
+            : `minimize: ${error.what} at step ${applied} (after the last update); returned the params of step ${applied - 1} ` +
+              `(loss ${formatLoss(good.loss)})`;
         bar.finish(text);
         return {
           params: good.params,

@@ -144,7 +144,8 @@ function checkSlots(op: string, spec: ElementwiseSpec, state: ElementwiseState, 
     if (!ok) {
       const sizes = flat.leaves.map((l) => l.values.length).join(", ");
       throw new ArgumentError(
-        `${op}: expected the state's ${name} buffers to match the params (${flat.leaves.length} leaves of sizes ${sizes}), got buffers of another shape — was the state made for other params?`,
+        `${op}: expected the state's ${name} buffers to match the params (${flat.leaves.length} leaves of sizes ${sizes}), got ` +
+          "buffers of another shape — was the state made for other params?",
       );
     }
   }

@@ -118,7 +118,8 @@ export function join(schedules: readonly Schedule[], boundaries: readonly number
   }
   if (!Array.isArray(boundaries) || boundaries.length !== schedules.length - 1) {
     throw new ArgumentError(
-      `join: expected ${schedules.length - 1} boundaries for ${schedules.length} schedules, got ${Array.isArray(boundaries) ? boundaries.length : JSON.stringify(boundaries)}`,
+      `join: expected ${schedules.length - 1} boundaries for ${schedules.length} schedules, got ` +
+        `${Array.isArray(boundaries) ? boundaries.length : JSON.stringify(boundaries)}`,
     );
   }
   boundaries.forEach((b, i) => {

@@ -103,7 +103,8 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
         const name = (p as { name?: unknown }).name;
         const which = typeof name === "string" ? `'${name}' (position ${i})` : `at position ${i}`;
         throw new ArgumentError(
-          `${op}: expected every parameter to have a gradient, got none for the parameter ${which}: call loss.backward() before step(), or leave parameters the loss does not use out of the optimizer`,
+          `${op}: expected every parameter to have a gradient, got none for the parameter ${which}: call loss.backward() before ` +
+            "step(), or leave parameters the loss does not use out of the optimizer",
         );
       }
       return g;
@@ -177,7 +178,8 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
           buffers.some((b, i) => !Array.isArray(b) || b.length !== sizes[i])
         ) {
           throw new ArgumentError(
-            `${op}: expected the state's ${name} buffers to match the parameters (${sizes.length} of sizes ${sizes.join(", ")}), got buffers of another shape — was it saved for other parameters?`,
+            `${op}: expected the state's ${name} buffers to match the parameters (${sizes.length} of sizes ${sizes.join(", ")}), ` +
+              "got buffers of another shape — was it saved for other parameters?",
           );
         }
       }

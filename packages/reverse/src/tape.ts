@@ -256,7 +256,8 @@ export class ReverseTrace extends Trace {
         if (tensor === null || tensor === undefined) return null;
         if (!(tensor instanceof Tensor) || !shapesEqual(tensor.shape, input.shape)) {
           throw new ShapeError(
-            `customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ${tensor instanceof Tensor ? `shape ${formatShape(tensor.shape)}` : describeValue(tensor)}`,
+            `customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ` +
+              `${tensor instanceof Tensor ? `shape ${formatShape(tensor.shape)}` : describeValue(tensor)}`,
           );
         }
         return tensor;

@@ -109,11 +109,13 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
     requireChromium();
   });
 
-  it("a cross-origin isolated page runs two threads (a Web Worker): bit-identical to one thread, correct, and the worker ran blocks", async () => {
+  // the second thread is a Web Worker
+  it("a cross-origin isolated page runs two threads: bit-identical to one thread, correct, and the worker ran blocks", async () => {
     await onPage("isolated", twoThreadsRun);
   }, 60_000);
 
-  it("a CSP allowing 'unsafe-eval', 'wasm-unsafe-eval' and worker-src blob: runs two threads too; before the worker started, the main thread ran every block", async () => {
+  // the CSP allows 'unsafe-eval', 'wasm-unsafe-eval' and worker-src blob:
+  it("a CSP allowing eval and blob: workers runs two threads too; before the worker started, the main thread ran every block", async () => {
     await onPage("cspAllowing", async (p) => {
       // first thing on the page, in one task: the worker cannot be running yet
       const cold = await p.call("coldStart");
@@ -124,7 +126,8 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
     });
   }, 60_000);
 
-  it("collected two-thread programs get the worker replaced; a live program keeps its results and uses the new worker once it runs", async () => {
+  // the live program moves to the new worker once that worker runs
+  it("collected two-thread programs get the worker replaced; a live program keeps its results and uses the new worker", async () => {
     await onPage("isolated", async (p) => {
       expect(await p.call("startThreads", 20_000)).toBe(true);
       const r = await p.call("churn");
@@ -135,7 +138,8 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
     });
   }, 60_000);
 
-  it("a page without cross-origin isolation: threads unavailable with the reason, threads: 2 gives the same results on one thread", async () => {
+  // threads: 2 runs on one thread there
+  it("a page without cross-origin isolation: threads unavailable with the reason, threads: 2 gives the same results", async () => {
     await onPage("plain", async (p) => {
       const info = await p.call("info");
       expect(info.crossOriginIsolated).toBe(false);
@@ -147,7 +151,8 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
     });
   }, 60_000);
 
-  it("a CSP forbidding workers from blob: URLs: the worker cannot start, threads unavailable with the reason, same results on one thread", async () => {
+  // the CSP forbids workers from blob: URLs; the run gives the same results on one thread
+  it("a CSP forbidding blob: workers: the worker cannot start, threads unavailable with the reason, same results", async () => {
     await onPage(
       "cspNoBlobWorker",
       async (p) => {
@@ -166,7 +171,8 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
     });
   }, 60_000);
 
-  it("a CSP without 'unsafe-eval' or 'wasm-unsafe-eval': kernels unavailable with the reason; jit needs eval, the interpreter computes the step", async () => {
+  // the CSP has neither 'unsafe-eval' nor 'wasm-unsafe-eval'
+  it("a CSP without eval: kernels unavailable with the reason; jit needs eval, the interpreter computes the step", async () => {
     await onPage("cspStrict", async (p) => {
       const info = await p.call("info");
       expect(info.simd).toBe(false);
@@ -182,7 +188,8 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
     });
   }, 60_000);
 
-  it("without WebAssembly (V8 jitless, as in lockdown modes): kernels unavailable with the reason, the generated JavaScript gives the results", async () => {
+  // V8 jitless, as in lockdown modes
+  it("without WebAssembly: kernels unavailable with the reason, the generated JavaScript gives the results", async () => {
     requireChromium();
     const noWasm = await launchChromium(["--js-flags=--jitless"]);
     try {

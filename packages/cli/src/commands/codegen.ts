@@ -37,7 +37,8 @@ export const codegenCommand: Command = {
   },
   examples: ['chainrule codegen "(x + y) * (x - y)"', 'chainrule codegen "x * sin(y)" --part grad --at x=3,y=2'],
   details:
-    "The JIT traces the expression to a graph, differentiates the graph, optimizes it and emits\nJavaScript; inputs are x0, x1, … in the order of the variables.",
+    "The JIT traces the expression to a graph, differentiates the graph, optimizes it and emits\n" +
+    "JavaScript; inputs are x0, x1, … in the order of the variables.",
   async run(context) {
     const part = choice("codegen", "part", context.values["part"], PARTS, "both");
     const expression = expressionArgument(context, "codegen");

@@ -126,7 +126,8 @@ export const explainCommand: Command = {
     print();
     const parts = expression.variables.map((v, i) => `∂f/∂${v} = ${style.bold(formatNumber(toNumber(grads[i]!)))}`);
     print(
-      `${style.bold("Gradient")} ${style.dim(`(${engineName} engine)`)}: f = ${style.bold(formatNumber(toNumber(value)))}, ${parts.join(", ")}`,
+      `${style.bold("Gradient")} ${style.dim(`(${engineName} engine)`)}: f = ${style.bold(formatNumber(toNumber(value)))}, ` +
+        `${parts.join(", ")}`,
     );
   },
 };

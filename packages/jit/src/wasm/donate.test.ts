@@ -29,7 +29,7 @@ const bits = (t: Tensor) => Array.from(t.data);
 
 describe("jit(f, { donate }): outputs written into the donated tensors' buffers", () => {
   for (const threads of [1, 2]) {
-    it(`a training loop gives bit-identical results to no donation, reusing the buffers (${threads} thread${threads > 1 ? "s" : ""})`, () => {
+    it(`a training loop is bit-identical to no donation and reuses the buffers (${threads} thread${threads > 1 ? "s" : ""})`, () => {
       const plain = jit(sgd, { threads });
       const donating = jit(sgd, { threads, donate: [0] });
       let p = params();

@@ -43,7 +43,8 @@ export function ewSupports(op: string, dtype: KernelDtype): op is EwOp {
 export function ewKey(spec: EwSpec): string {
   const refs = (r: EwRef) =>
     "operand" in r ? `o${r.operand}` : "node" in r ? `n${r.node}` : `c${Object.is(r.constant, -0) ? "-0" : r.constant}`;
-  return `ew:${spec.dtype}:${spec.outer}x${spec.inner}:${spec.operands.join(",")}:${spec.nodes.map((n) => `${n.op}(${n.args.map(refs).join(",")})`).join(";")}:${spec.stores.join(",")}`;
+  const nodes = spec.nodes.map((n) => `${n.op}(${n.args.map(refs).join(",")})`).join(";");
+  return `ew:${spec.dtype}:${spec.outer}x${spec.inner}:${spec.operands.join(",")}:${nodes}:${spec.stores.join(",")}`;
 }
 
 /** Temporary v128 locals, reused by each node (`reset` before a node). */

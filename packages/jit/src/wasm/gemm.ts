@@ -87,7 +87,13 @@ function panelBytes(spec: Normal): number {
 /** A stable key for caching compiled kernels. */
 export function gemmKey(spec: GemmSpec): string {
   const s = normalize(spec);
-  return `gemm:${s.dtype}:${s.m}x${s.n}x${s.k}:${s.transA ? "T" : "N"}${s.transB ? "T" : "N"}:${s.lda},${s.ldb},${s.ldc}:${s.batch}/${s.batchA},${s.batchB},${s.batchC}:${s.accumulate ? "acc" : ""}:${s.fma ? "fma" : ""}:${s.rows}x${s.vecs}:${s.packA ?? ""}${s.epilogue ? `:epilogue ${epilogueKey(s.epilogue, s.dtype)}` : ""}`;
+  const trans = `${s.transA ? "T" : "N"}${s.transB ? "T" : "N"}`;
+  const batch = `${s.batch}/${s.batchA},${s.batchB},${s.batchC}`;
+  const epilogue = s.epilogue ? `:epilogue ${epilogueKey(s.epilogue, s.dtype)}` : "";
+  return (
+    `gemm:${s.dtype}:${s.m}x${s.n}x${s.k}:${trans}:${s.lda},${s.ldb},${s.ldc}:${batch}:` +
+    `${s.accumulate ? "acc" : ""}:${s.fma ? "fma" : ""}:${s.rows}x${s.vecs}:${s.packA ?? ""}${epilogue}`
+  );
 }
 
 /**

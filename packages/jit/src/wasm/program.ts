@@ -329,7 +329,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const outs = stores.map((j) => alloc(g.members[j]!.id, g.dtype, g.shape));
     kernelSteps++;
     listing.push(
-      `${outs.map((_, s) => `v${g.members[stores[s]!]!.id}`).join(", ")} = fused ${g.dtype}${JSON.stringify(g.shape)} [${g.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] [wasm]`,
+      `${outs.map((_, s) => `v${g.members[stores[s]!]!.id}`).join(", ")} = fused ${g.dtype}${JSON.stringify(g.shape)} ` +
+        `[${g.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] [wasm]`,
     );
     const args = [...ins.map((s) => s.at), ...outs.map((s) => s.at)];
     steps.push((_arena, kernel) => {
@@ -411,7 +412,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
       };
       out = { at: 0, dtype: n.dtype, shape: n.shape };
       listing.push(
-        `${outs.map((_, s) => `v${fused.members[plan.stores[s]!]!.id}`).join(", ")} = epilogue of v${n.id} [${fused.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] (below)`,
+        `${outs.map((_, s) => `v${fused.members[plan.stores[s]!]!.id}`).join(", ")} = epilogue of v${n.id} ` +
+          `[${fused.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] (below)`,
       );
     } else out = alloc(n.id, n.dtype, n.shape);
     const base: GemmSpec = {
@@ -434,7 +436,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const parallel = pool !== undefined && batch === 1 && blocks >= 2 && m * nn * k >= MIN_PARALLEL_WORK;
     kernelSteps++;
     listing.push(
-      `v${n.id} = gemm ${n.dtype} ${batch > 1 ? `${batch}×` : ""}${m}×${nn}×${k} ${A.transposed ? "Aᵀ" : "A"}·${B.transposed ? "Bᵀ" : "B"}${fma ? " fma" : ""}${parallel ? " 2 threads" : ""} [wasm]`,
+      `v${n.id} = gemm ${n.dtype} ${batch > 1 ? `${batch}×` : ""}${m}×${nn}×${k} ` +
+        `${A.transposed ? "Aᵀ" : "A"}·${B.transposed ? "Bᵀ" : "B"}${fma ? " fma" : ""}${parallel ? " 2 threads" : ""} [wasm]`,
     );
     if (!parallel) {
       scratchBytes = Math.max(scratchBytes, gemmScratchBytes(base));
@@ -605,7 +608,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     return out;
   };
   const source = [
-    `// WebAssembly kernels: ${kernelSteps} kernel steps, ${jsSteps} JavaScript loops, ${steps.length - kernelSteps - jsSteps} reference steps, ${(arena.memory.buffer.byteLength / 1024).toFixed(0)} KiB${shared ? " shared" : ""}, ${threads} thread${threads > 1 ? "s" : ""}${fma ? ", relaxed-SIMD FMA" : ""}`,
+    `// WebAssembly kernels: ${kernelSteps} kernel steps, ${jsSteps} JavaScript loops, ${steps.length - kernelSteps - jsSteps} ` +
+      `reference steps, ${(arena.memory.buffer.byteLength / 1024).toFixed(0)} KiB${shared ? " shared" : ""}, ${threads} ` +
+      `thread${threads > 1 ? "s" : ""}${fma ? ", relaxed-SIMD FMA" : ""}`,
     ...listing.map((l) => `// ${l}`),
     `// outputs: ${p.outputs.map((o) => `v${o}`).join(", ")}`,
   ].join("\n");

@@ -316,7 +316,8 @@ export class ThreadPool {
         this.fail(
           ready
             ? `the worker thread failed${e.message ? ` (${e.message})` : ""}`
-            : `the worker thread could not start${e.message ? ` (${e.message})` : ""}: workers from blob: URLs are refused (a Content-Security-Policy needs worker-src blob:)`,
+            : `the worker thread could not start${e.message ? ` (${e.message})` : ""}: workers from blob: URLs are refused ` +
+                "(a Content-Security-Policy needs worker-src blob:)",
         );
       };
       worker.postMessage({ control });
@@ -501,7 +502,8 @@ let creationFailure: string | undefined;
 function platformReason(): string | undefined {
   if (typeof SharedArrayBuffer !== "function") {
     return (globalThis as { crossOriginIsolated?: unknown }).crossOriginIsolated === false
-      ? "SharedArrayBuffer is unavailable: the page is not cross-origin isolated (serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)"
+      ? "SharedArrayBuffer is unavailable: the page is not cross-origin isolated (serve it with the headers " +
+          "Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp)"
       : "SharedArrayBuffer is unavailable in this runtime";
   }
   if (workerThreads === undefined && webApis === undefined)

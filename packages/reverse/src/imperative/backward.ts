@@ -101,7 +101,8 @@ function seedFor(op: string, root: Variable, gradient: unknown, createGraph: boo
     throw new AutogradError(
       "NOT_SCALAR",
       `${op}: expected a one-element output or a gradient${where}, got an output of shape ${formatShape(root.shape)} and no gradient: ` +
-        `reduce it to a scalar first (sum(…), mean(…)), or pass the gradient of something with respect to it, of shape ${formatShape(root.shape)} (backward(ones(…)) sums it)`,
+        "reduce it to a scalar first (sum(…), mean(…)), or pass the gradient of something with respect to it, of shape " +
+        `${formatShape(root.shape)} (backward(ones(…)) sums it)`,
     );
   }
   let seed: Tensor;
@@ -129,7 +130,8 @@ function runHooks(hooks: readonly GradHook[], grad: Tensor, owner: string): Tens
     if (!(result instanceof Tensor) || !sameShape(result.shape, g.shape)) {
       throw new AutogradError(
         "ARGUMENT",
-        `hook: expected a hook on ${owner} to return nothing or a gradient of shape ${formatShape(g.shape)}, got ${result instanceof Tensor ? `shape ${formatShape(result.shape)}` : typeof result}`,
+        `hook: expected a hook on ${owner} to return nothing or a gradient of shape ${formatShape(g.shape)}, got ` +
+          `${result instanceof Tensor ? `shape ${formatShape(result.shape)}` : typeof result}`,
       );
     }
     g = result;
@@ -154,8 +156,10 @@ function checkVersions(op: string, node: GradNode): void {
     if (v.version !== versions[i]) {
       throw new AutogradError(
         "MODIFIED",
-        `${op}: expected the values saved for the backward pass of ${node.describe()} to be unchanged, got ${v.label()} (input ${i}) assigned a new value ` +
-          `after the forward pass used it (version ${v.version}, saved at version ${versions[i]}): call backward() before optimizer.step() or before ` +
+        `${op}: expected the values saved for the backward pass of ${node.describe()} to be unchanged, ` +
+          `got ${v.label()} (input ${i}) assigned a new value ` +
+          `after the forward pass used it (version ${v.version}, saved at version ${versions[i]}): ` +
+          "call backward() before optimizer.step() or before " +
           `assigning to it, or recompute the forward pass`,
       );
     }
@@ -358,7 +362,8 @@ export function gradients(
         if (options.allowUnused === true) return null;
         throw new AutogradError(
           "ARGUMENT",
-          `${op}: expected every input to be used in computing the outputs, got ${t.label()} (inputs[${i}]) unused: pass { allowUnused: true } to get null for it`,
+          `${op}: expected every input to be used in computing the outputs, got ${t.label()} (inputs[${i}]) unused: ` +
+            "pass { allowUnused: true } to get null for it",
         );
       }
       if (t.node === null && t.hooks !== null && t.hooks.length > 0) g = runHooks(t.hooks, g, t.label());

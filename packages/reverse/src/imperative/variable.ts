@@ -58,7 +58,8 @@ function withGradMode<R>(op: string, enabled: boolean, body: () => R): R {
   if (result !== null && typeof result === "object" && typeof (result as { then?: unknown }).then === "function") {
     throw new AutogradError(
       "ARGUMENT",
-      `${op}: expected a synchronous function, got one that returned a Promise (the mode would not cover what runs after its first await): call ${op} inside the async function instead`,
+      `${op}: expected a synchronous function, got one that returned a Promise (the mode would not cover what runs after its ` +
+        `first await): call ${op} inside the async function instead`,
     );
   }
   return result;
@@ -273,7 +274,8 @@ class ImperativeTrace extends Trace {
         if (t === null || t === undefined) return null;
         if (!(t instanceof Tensor) || !shapesEqual(t.shape, input.shape)) {
           throw new ShapeError(
-            `customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ${t instanceof Tensor ? `shape ${formatShape(t.shape)}` : describeValue(t)}`,
+            `customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ` +
+              `${t instanceof Tensor ? `shape ${formatShape(t.shape)}` : describeValue(t)}`,
           );
         }
         return t;
@@ -377,7 +379,8 @@ export class Variable extends Tracer {
     if (this.node !== null) {
       throw new AutogradError(
         "ARGUMENT",
-        `assign: expected a leaf variable, got ${this.describe()} (a non-leaf value is part of a graph and cannot change; use detach() for a leaf copy)`,
+        `assign: expected a leaf variable, got ${this.describe()} (a non-leaf value is part of a graph and cannot change; use ` +
+          "detach() for a leaf copy)",
       );
     }
     if (!(next instanceof Tensor) || next instanceof Tracer) {
@@ -500,7 +503,8 @@ export class Variable extends Tracer {
   }
 
   override toString(): string {
-    return `Variable(${this.current.toString()}${this.node !== null ? `, gradFn=${this.node.op}` : this.flag ? ", requiresGrad=true" : ""})`;
+    const detail = this.node !== null ? `, gradFn=${this.node.op}` : this.flag ? ", requiresGrad=true" : "";
+    return `Variable(${this.current.toString()}${detail})`;
   }
 }
 
@@ -516,7 +520,8 @@ function asConcrete(op: string, value: unknown): Tensor {
   if (value instanceof Tracer) {
     throw new AutogradError(
       "ARGUMENT",
-      `${op}: expected a concrete value, got a ${value.describe()} (create variables outside grad/jvp/jit; inside them use the transformation's own inputs)`,
+      `${op}: expected a concrete value, got a ${value.describe()} (create variables outside grad/jvp/jit; inside them use the ` +
+        "transformation's own inputs)",
     );
   }
   if (value instanceof Tensor) return value;

@@ -65,9 +65,11 @@ export abstract class Module {
     const unexpected = Object.keys(state).filter((k) => !known.has(k));
     const missing = named.filter(([name]) => !(name in state)).map(([name]) => name);
     if (unexpected.length > 0 || missing.length > 0) {
+      const missingPart = missing.length > 0 ? ` missing ${missing.join(", ")}` : "";
+      const unexpectedPart = unexpected.length > 0 ? ` unexpected ${unexpected.join(", ")}` : "";
       throw new AutogradError(
         "ARGUMENT",
-        `loadStateDict: expected exactly the keys ${[...known].join(", ")}, got${missing.length > 0 ? ` missing ${missing.join(", ")}` : ""}${unexpected.length > 0 ? ` unexpected ${unexpected.join(", ")}` : ""}`,
+        `loadStateDict: expected exactly the keys ${[...known].join(", ")}, got${missingPart}${unexpectedPart}`,
       );
     }
     // check everything before assigning anything
