@@ -12,9 +12,22 @@ export {
   GraphError,
   NanError,
   describeValue,
+  internalError,
   type ErrorCode,
 } from "./errors.js";
-export { type Shape, broadcastShapes, sizeOf, formatShape, shapesEqual, normalizeAxes, normalizeAxis, broadcastedAxes } from "./shape.js";
+export {
+  type Shape,
+  broadcastShapes,
+  sizeOf,
+  formatShape,
+  shapesEqual,
+  normalizeAxes,
+  normalizeAxis,
+  broadcastedAxes,
+  stridesOf,
+  keepDims,
+  inversePermutation,
+} from "./shape.js";
 export {
   Tensor,
   tensor,
@@ -44,10 +57,41 @@ export {
   BINARY_PRIMITIVES,
   COMPARISON_PRIMITIVES,
   ARITY,
+  DEFINITIONS,
+  definitionOf,
   isPrimitive,
   inferAval,
 } from "./primitives.js";
-export { evalPrimitive } from "./kernels.js";
+export {
+  type PrimitiveDef,
+  type Definitions,
+  type JvpRule,
+  type VjpRule,
+  type VjpNode,
+  type Saves,
+  type BatchRule,
+  type Primals,
+  type Partial,
+  type Elementwise,
+  type ShapeRule,
+  type Kernel,
+  type ParamKind,
+  needsBit,
+  needsInput,
+  liftBatched,
+  expandBatched,
+} from "./primitives/define.js";
+export {
+  type Arith,
+  type TensorMath,
+  type TangentOps,
+  NUMBER_MATH,
+  ZERO_TIMES_INFINITY,
+  mulNoNanScalar,
+  times,
+} from "./primitives/math.js";
+export { TENSOR_MATH, tensorTangents, unbroadcast, swapLast } from "./primitives/tensor-math.js";
+export { evalPrimitive } from "./primitives.js";
 export {
   Trace,
   Tracer,

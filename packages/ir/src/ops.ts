@@ -35,7 +35,7 @@ export const cos = floatUnary("cos");
 export const tanh = floatUnary("tanh");
 export const sqrt = floatUnary("sqrt");
 
-function numericBinary(prim: "add" | "sub" | "mul" | "maximum" | "minimum") {
+function numericBinary(prim: "add" | "sub" | "mul" | "maximum" | "minimum" | "mulNoNan") {
   return (x: TensorLike, y: TensorLike): Tensor => {
     let [a, b] = toOperands(prim, [x, y]);
     if (a!.dtype === "bool") {
@@ -46,7 +46,7 @@ function numericBinary(prim: "add" | "sub" | "mul" | "maximum" | "minimum") {
   };
 }
 
-function floatBinary(prim: "div" | "pow") {
+function floatBinary(prim: "div" | "pow" | "atan2") {
   return (x: TensorLike, y: TensorLike): Tensor => {
     const [a, b] = toOperands(prim, [x, y]);
     return bind(prim, [toFloat(a!), toFloat(b!)], {});
@@ -62,6 +62,13 @@ export const maximum = numericBinary("maximum");
 export const minimum = numericBinary("minimum");
 export const div = floatBinary("div");
 export const pow = floatBinary("pow");
+/** atan2(y, x): the angle of the point (x, y), in [−π, π] (float). */
+export const atan2 = floatBinary("atan2");
+/**
+ * x · y, except 0 wherever x or y is 0 — even when the other is ±∞ or NaN (TensorFlow's
+ * multiply_no_nan, symmetric). Every engine multiplies (co)tangents by derivative factors with it.
+ */
+export const mulNoNan = numericBinary("mulNoNan");
 
 export function square(x: TensorLike): Tensor {
   const t = toOperand("square", x);
