@@ -66,7 +66,8 @@ export const pow = floatBinary("pow");
 export const atan2 = floatBinary("atan2");
 /**
  * x · y, except 0 wherever x or y is 0 — even when the other is ±∞ or NaN (TensorFlow's
- * multiply_no_nan, symmetric). Every engine multiplies (co)tangents by derivative factors with it.
+ * multiply_no_nan, symmetric); elsewhere exactly x · y. Every engine multiplies (co)tangents by
+ * derivative factors with it.
  */
 export const mulNoNan = numericBinary("mulNoNan");
 

@@ -13,18 +13,8 @@
  * Security: the source contains only identifiers generated here (from integer ids), numbers
  * formatted here (`formatNumber`), op comments from the fixed primitive set and fixed helper text.
  */
-import {
-  BINARY_PRIMITIVES,
-  COMPARISON_PRIMITIVES,
-  UNARY_PRIMITIVES,
-  PRIMITIVES,
-  shapesEqual,
-  sizeOf,
-  type DType,
-  type Params,
-  type Primitive,
-  type Tensor,
-} from "@chainrule/ir";
+import { internalError, PRIMITIVES, shapesEqual, sizeOf, type DType, type Primitive, type Tensor } from "@chainrule/ir";
+import { elementwise, ELEMENTWISE, VIEWS, type KernelPrimitive } from "./lowering.js";
 import { uniformValue, type PNode, type Program } from "./optimize.js";
 
 // ── safe formatting ────────────────────────────────────────────────────────────────────────
@@ -72,93 +62,9 @@ export const ARRAY_CTOR: Record<DType, string> = {
   bool: "Uint8Array",
 };
 
-// ── elementwise expressions ────────────────────────────────────────────────────────────────
+// ── elementwise expressions: lowering.ts ─────────────────────────────────────────────────
 
-const ELEMENTWISE = new Set<Primitive>([
-  ...UNARY_PRIMITIVES,
-  ...BINARY_PRIMITIVES,
-  ...COMPARISON_PRIMITIVES,
-  "where",
-  "cast",
-  "stopGradient",
-]);
-const VIEWS = new Set<Primitive>(["slice", "pad", "transpose", "broadcastTo", "reshape"]);
-
-const MATH: Partial<Record<Primitive, string>> = {
-  exp: "Math.exp",
-  log: "Math.log",
-  log1p: "Math.log1p",
-  expm1: "Math.expm1",
-  sin: "Math.sin",
-  cos: "Math.cos",
-  tanh: "Math.tanh",
-  sqrt: "Math.sqrt",
-  abs: "Math.abs",
-  sign: "Math.sign",
-};
-const INFIX: Partial<Record<Primitive, string>> = { add: "+", sub: "-", mul: "*", div: "/" };
-const COMPARE: Partial<Record<Primitive, string>> = {
-  greater: ">",
-  greaterEqual: ">=",
-  less: "<",
-  lessEqual: "<=",
-  equal: "===",
-  notEqual: "!==",
-};
-
-/** One elementwise op on operand expressions (locals or literals), rounded to the output dtype. */
-export function elementwise(
-  op: Primitive,
-  args: readonly string[],
-  inDtype: DType,
-  outDtype: DType,
-  params: Params,
-  exactFloat32 = true,
-): string {
-  const [a, b, c] = args;
-  const f32 = outDtype === "float32" && exactFloat32;
-  const i32 = outDtype === "int32";
-  const round = (e: string) => (f32 ? `Math.fround(${e})` : e);
-  switch (op) {
-    case "neg":
-      return i32 ? `((-${a}) | 0)` : `(-${a})`;
-    case "abs":
-      return i32 ? `(Math.abs(${a}) | 0)` : `Math.abs(${a})`;
-    case "sign":
-      return `Math.sign(${a})`;
-    case "add":
-    case "sub":
-      return i32 ? `((${a} ${INFIX[op]} ${b}) | 0)` : round(`(${a} ${INFIX[op]} ${b})`);
-    case "mul":
-      return i32 ? `Math.imul(${a}, ${b})` : round(`(${a} * ${b})`);
-    case "div":
-      return round(`(${a} / ${b})`);
-    case "pow":
-      return round(`Math.pow(${a}, ${b})`);
-    case "maximum":
-      return `(${a} !== ${a} || ${b} !== ${b} ? NaN : ${a} > ${b} ? ${a} : ${b})`;
-    case "minimum":
-      return `(${a} !== ${a} || ${b} !== ${b} ? NaN : ${a} < ${b} ? ${a} : ${b})`;
-    case "where":
-      return `(${a} !== 0 ? ${b} : ${c})`;
-    case "stopGradient":
-      return a!;
-    case "cast": {
-      const to = (params as { dtype: DType }).dtype;
-      if (to === "float64" || to === inDtype) return a!;
-      if (to === "float32") return `Math.fround(${a})`;
-      if (to === "int32") return `(${a} | 0)`;
-      return `(${a} !== 0 ? 1 : 0)`;
-    }
-    default: {
-      const compare = COMPARE[op];
-      if (compare !== undefined) return `(${a} ${compare} ${b} ? 1 : 0)`;
-      const fn = MATH[op];
-      if (fn !== undefined) return round(`${fn}(${a})`);
-      throw new Error(`internal: ${op} is not elementwise`);
-    }
-  }
-}
+export { elementwise } from "./lowering.js";
 
 // ── locations of values ────────────────────────────────────────────────────────────────────
 
@@ -827,7 +733,8 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     const xs = inAvals[0]!.shape;
     const around = (shape: readonly number[], axis: number, length = 1) =>
       [sizeOf(shape.slice(0, axis)), sizeOf(shape.slice(axis, axis + length)), sizeOf(shape.slice(axis + length))] as const;
-    switch (n.op) {
+    const op = n.op as KernelPrimitive;
+    switch (op) {
       case "reduceSum":
       case "reduceMax": {
         const axes = (n.params as { axes: number[] }).axes;
@@ -883,8 +790,11 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         steps.push(() => `rt_matmul(${an()}, ${bn()}, ${out()}, ${int(sizeOf(batch))}, ${int(m)}, ${int(k)}, ${int(nn)}); ${comment}`);
         break;
       }
-      default:
-        throw new Error(`internal: no code generator for ${n.op}`);
+      default: {
+        // every kernel primitive has a case above (a missing one is a type error here)
+        const missing: never = op;
+        throw internalError(`no code generator for ${String(missing)}`);
+      }
     }
     finish();
   }

@@ -48,7 +48,7 @@ export interface BinaryParams {
   minimum: Empty;
   /** atan2(a, b): the angle of the point (b, a), in [−π, π]. */
   atan2: Empty;
-  /** a · b, except 0 where a or b is 0 (even if the other is ±∞ or NaN): the (co)tangent product. */
+  /** a · b, except 0 where that is NaN because a or b is 0 (0 · ±∞, 0 · NaN): the (co)tangent product. */
   mulNoNan: Empty;
 }
 
@@ -261,7 +261,8 @@ export const ELEMENTWISE: Definitions<keyof ElementwiseParams> = {
       for (let i = 0; i < out.length; i++) {
         const x = a[i * sa]!;
         const y = b[i * sb]!;
-        out[i] = x === 0 || y === 0 ? 0 : x * y;
+        const v = x * y;
+        out[i] = v === v || (x !== 0 && y !== 0) ? v : 0;
       }
     },
   }),

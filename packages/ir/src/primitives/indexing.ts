@@ -46,7 +46,9 @@ export const INDEXING: Definitions<keyof IndexingParams> = {
         throw new ShapeError(`scatterAdd: expected axis and size fitting updates ${formatShape(u)}, got axis ${axis}, size ${size}`);
       }
       if (!shapesEqual(u.slice(axis, axis + k), indices!.shape)) {
-        throw new ShapeError(`scatterAdd: expected updates ${formatShape(u)} to hold indices ${formatShape(indices!.shape)} at axis ${axis}`);
+        throw new ShapeError(
+          `scatterAdd: expected updates ${formatShape(u)} to hold indices ${formatShape(indices!.shape)} at axis ${axis}`,
+        );
       }
       return { shape: [...u.slice(0, axis), size, ...u.slice(axis + k)], dtype: updates!.dtype };
     },

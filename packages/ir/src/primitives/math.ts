@@ -45,7 +45,7 @@ export interface Arith<V, C> {
 /**
  * The convention for 0 · ∞, in one place. Every product of a tangent (forward mode) or a cotangent
  * (reverse mode) with a derivative factor is `mulNoNan`: where either side is 0 the product is 0,
- * even when the other side is ±∞ or NaN. So a zero (co)tangent never turns into NaN, whichever
+ * even when the other side is ±∞ or NaN (otherwise it is the IEEE product, signed zeros included). So a zero (co)tangent never turns into NaN, whichever
  * engine, chunk size or order of products computes it, and forward and reverse mode agree:
  * ∂/∂y of √x + y at x = 0 is 1 (not NaN) even when x's direction shares a chunk with y's,
  * the gradient of where(x > 0, √x, 0) at x = 0 is 0 (the unselected branch's ∞ meets a zero
@@ -54,9 +54,10 @@ export interface Arith<V, C> {
  */
 export const ZERO_TIMES_INFINITY = "0 · ±∞ = 0 · NaN = 0 in every (co)tangent × derivative-factor product";
 
-/** The scalar form of `mulNoNan`. */
+/** The scalar form of `mulNoNan`: a·b, except 0 where that is NaN because a or b is 0. */
 export function mulNoNanScalar(a: number, b: number): number {
-  return a === 0 || b === 0 ? 0 : a * b;
+  const v = a * b;
+  return v === v || (a !== 0 && b !== 0) ? v : 0;
 }
 
 /** JS numbers: the derivative factors of the scalar fast paths. */

@@ -5,11 +5,12 @@
  * and operands broadcast as rows, columns or scalars. Source text holds only identifiers and
  * integers formatted here and the generator's expressions.
  */
-import { BINARY_PRIMITIVES, COMPARISON_PRIMITIVES, UNARY_PRIMITIVES, type DType, type Params, type Primitive } from "@chainrule/ir";
-import { elementwise } from "../codegen.js";
+import type { DType, Params, Primitive } from "@chainrule/ir";
+import { elementwise } from "../lowering.js";
 import type { OperandKind } from "./elementwise.js";
+import { JS_LOOP } from "./lowering.js";
 
-export const JS_ELEMENTWISE = new Set<Primitive>([...UNARY_PRIMITIVES, ...BINARY_PRIMITIVES, ...COMPARISON_PRIMITIVES, "where", "cast"]);
+export const JS_ELEMENTWISE: ReadonlySet<string> = JS_LOOP;
 
 type Loop = (out: ArrayLike<number> & { [i: number]: number }, ...operands: ArrayLike<number>[]) => void;
 
