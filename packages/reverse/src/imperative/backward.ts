@@ -19,9 +19,9 @@ import {
   Tracer,
   type Primitive,
   type Shape,
+  type VjpNode,
 } from "@chainrule/ir";
-import { detach as copyOut } from "../arith.js";
-import type { VjpNode } from "../rules.js";
+import { detach as copyOut, REVERSE_MATH } from "../arith.js";
 import { AutogradError } from "./errors.js";
 import { enableGrad, type GradNode, noGrad, plain, Variable, type GradHook } from "./variable.js";
 
@@ -240,7 +240,8 @@ function sweep(
     if (node.hooks !== null && node.hooks.length > 0) ct = runHooks(node.hooks, ct, `a ${node.op} output`);
     if (node.retained !== null || capture?.has(node) === true) captured.set(node, ct);
     checkVersions(op, node);
-    const cts = node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, createGraph ? graphView(node) : node, node.needs);
+    const cts =
+      node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, createGraph ? graphView(node) : node, node.needs, REVERSE_MATH);
     const inputs = node.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const v = inputs[i];
