@@ -254,6 +254,13 @@ function conventionCases(): Case[] {
       const inf = e.grad((x: Tensor) => ir.mul(ir.sqrt(x), 2))(0);
       close("grad(x ↦ 2·sqrt(x))(0)", inf, Infinity);
     }),
+    c("pow: ∂²(xʸ)/∂x∂y = 1/x at y = 0 (xʸ⁻¹ guarded only at x = y = 0)", (e) => {
+      const H = e.hessian((x: Tensor, y: Tensor) => ir.pow(x, y), [0, 1])(2, 0) as number[][];
+      close("hessian(pow)(2, 0)[0][1]", H[0]![1], 0.5);
+      close("hessian(pow)(2, 0)[1][0]", H[1]![0], 0.5);
+      close("hessian(pow)(2, 0)[0][0]", H[0]![0], 0);
+      close("grad(pow, [0, 1])(0, 0)[0]", (e.grad(ir.pow, [0, 1])(0, 0) as number[])[0], 0);
+    }),
     c("clip passes the gradient at its boundaries (PyTorch's clamp)", (e) => {
       expectClose(
         "grad(sum∘clip(·, -1, 1))([-1, 1, 2, 0])",

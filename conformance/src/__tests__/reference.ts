@@ -78,6 +78,17 @@ function keepShape(shape: readonly number[], axes: readonly number[]): number[] 
 /** A (co)tangent times a derivative factor: 0 · ∞ = 0 (chainrule's convention). */
 const m0 = (t: Tensor, f: Tensor): Tensor => mulNoNan(t, f);
 
+/** ∂(aᵇ)/∂a = b·aᵇ⁻¹, with aᵇ⁻¹ taken as 0 at a = b = 0 only (chainrule's convention). */
+function powBase(a: Tensor, b: Tensor): Tensor {
+  const p = pow(a, sub(b, 1));
+  return mul(b, where(equal(a, 0), where(equal(b, 0), 0, p), p));
+}
+
+/** ∂(aᵇ)/∂b = aᵇ·log a, 0 at a = 0. */
+function powExponent(a: Tensor, y: Tensor): Tensor {
+  return where(equal(a, 0), 0, mul(y, log(a)));
+}
+
 function zerosOf(aval: Aval): Tensor {
   return zeros(aval.shape, isFloat(aval.dtype) ? aval.dtype : "float64");
 }
@@ -153,7 +164,7 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     // d(a/b) = da / b − db · y / b
     div: ([, b], [ta, tb], y) => sub(m0(ta!, div(1, b!)), m0(tb!, div(y, b!))),
     // d aᵇ = b aᵇ⁻¹ da + log(a) aᵇ db
-    pow: ([a, b], [ta, tb], y) => add(m0(ta!, mul(b!, pow(a!, sub(b!, 1)))), m0(tb!, mul(y, log(a!)))),
+    pow: ([a, b], [ta, tb], y) => add(m0(ta!, powBase(a!, b!)), m0(tb!, powExponent(a!, y))),
     // ties: half to each side
     maximum: ([a, b], [ta, tb]) => {
       const [wa, wb] = tieWeights(a!, b!, false);
@@ -343,7 +354,7 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     sub: (g, [a, b]) => [unbroadcast(g, a!.shape), unbroadcast(neg(g), b!.shape)],
     mul: (g, [a, b]) => [unbroadcast(m0(g, b!), a!.shape), unbroadcast(m0(g, a!), b!.shape)],
     div: (g, [a, b], y) => [unbroadcast(m0(g, div(1, b!)), a!.shape), unbroadcast(neg(m0(g, div(y, b!))), b!.shape)],
-    pow: (g, [a, b], y) => [unbroadcast(m0(g, mul(b!, pow(a!, sub(b!, 1)))), a!.shape), unbroadcast(m0(g, mul(y, log(a!))), b!.shape)],
+    pow: (g, [a, b], y) => [unbroadcast(m0(g, powBase(a!, b!)), a!.shape), unbroadcast(m0(g, powExponent(a!, y)), b!.shape)],
     maximum: (g, [a, b]) => {
       const [wa, wb] = tieWeights(a!, b!, fault === "maximumTieFull");
       return [unbroadcast(m0(g, wa), a!.shape), unbroadcast(m0(g, wb), b!.shape)];

@@ -5,7 +5,7 @@
 import { allocate, assertDType, isFloat, type DType } from "./dtype.js";
 import { ArgumentError, DTypeError, ShapeError, describeValue } from "./errors.js";
 import { castTo, toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
-import { formatShape, normalizeAxes, normalizeAxis, sizeOf } from "./shape.js";
+import { formatShape, keepDims, normalizeAxes, normalizeAxis, sizeOf } from "./shape.js";
 import { bind } from "./trace.js";
 import { Tensor } from "./tensor.js";
 import type { UnaryPrimitive } from "./primitives.js";
@@ -140,17 +140,13 @@ function zerosLike(t: Tensor, shape: readonly number[]): Tensor {
 
 export type Axis = number | readonly number[] | undefined;
 
-function keepShape(shape: readonly number[], axes: readonly number[]): number[] {
-  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
-}
-
 /** Sum over `axis` (a number, several, or all when absent); negative axes count from the end. */
 export function sum(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
   let t = toOperand("sum", x);
   if (t.dtype === "bool") t = castTo(t, "int32");
   const axes = normalizeAxes("sum", axis, t.rank);
   const out = axes.length === 0 ? t : bind("reduceSum", [t], { axes });
-  return keepdims ? reshape(out, keepShape(t.shape, axes)) : out;
+  return keepdims ? reshape(out, keepDims(t.shape, axes)) : out;
 }
 
 export function mean(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
@@ -176,7 +172,7 @@ export function max(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
     if (t.shape[a] === 0) throw new ShapeError(`max: expected a non-empty axis ${a}, got shape ${formatShape(t.shape)}`);
   }
   const out = axes.length === 0 ? t : bind("reduceMax", [t], { axes });
-  return keepdims ? reshape(out, keepShape(t.shape, axes)) : out;
+  return keepdims ? reshape(out, keepDims(t.shape, axes)) : out;
 }
 
 export function min(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
@@ -191,7 +187,7 @@ export function logsumexp(x: TensorLike, axis?: Axis, keepdims = false): Tensor 
   const axes = normalizeAxes("logsumexp", axis, t.rank);
   // an empty axis sums to 0, so its logsumexp is log 0 = −∞ and there is no max to shift by
   const empty = axes.some((a) => t.shape[a] === 0);
-  const m = empty ? zerosLike(t, keepShape(t.shape, axes)) : stopGradient(max(t, axes, true));
+  const m = empty ? zerosLike(t, keepDims(t.shape, axes)) : stopGradient(max(t, axes, true));
   const shift = where(less(abs(m), Infinity), m, 0);
   const out = add(log(sum(exp(sub(t, shift)), axes, true)), shift);
   return keepdims

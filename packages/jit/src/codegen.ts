@@ -13,7 +13,7 @@
  * Security: the source contains only identifiers generated here (from integer ids), numbers
  * formatted here (`formatNumber`), op comments from the fixed primitive set and fixed helper text.
  */
-import { internalError, PRIMITIVES, shapesEqual, sizeOf, type DType, type Primitive, type Tensor } from "@chainrule/ir";
+import { internalError, PRIMITIVES, shapesEqual, sizeOf, stridesOf, type DType, type Primitive, type Tensor } from "@chainrule/ir";
 import { elementwise, ELEMENTWISE, VIEWS, type KernelPrimitive } from "./lowering.js";
 import { uniformValue, type PNode, type Program } from "./optimize.js";
 
@@ -23,30 +23,30 @@ const NUMERIC = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/;
 
 /** A JS number as source text: every value round-trips; negatives are parenthesized. */
 export function formatNumber(v: number): string {
-  if (typeof v !== "number") throw new Error("internal: formatNumber expected a number");
+  if (typeof v !== "number") throw internalError("formatNumber expected a number");
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "Infinity";
   if (v === -Infinity) return "(-Infinity)";
   if (Object.is(v, -0)) return "(-0)";
   const text = String(v);
-  if (!NUMERIC.test(text)) throw new Error(`internal: unexpected number text`);
+  if (!NUMERIC.test(text)) throw internalError(`unexpected number text`);
   return v < 0 ? `(${text})` : text;
 }
 
 /** A non-negative integer as source text (sizes, strides, offsets). */
 function int(v: number): string {
-  if (!Number.isSafeInteger(v)) throw new Error("internal: expected a safe integer");
+  if (!Number.isSafeInteger(v)) throw internalError("expected a safe integer");
   return v < 0 ? `(${String(v)})` : String(v);
 }
 
 function ident(prefix: string, id: number): string {
-  if (!Number.isSafeInteger(id) || id < 0) throw new Error("internal: expected a non-negative integer id");
+  if (!Number.isSafeInteger(id) || id < 0) throw internalError("expected a non-negative integer id");
   return `${prefix}${id}`;
 }
 
 const PRIMITIVE_SET = new Set<string>(PRIMITIVES);
 function opName(op: Primitive): string {
-  if (!PRIMITIVE_SET.has(op)) throw new Error("internal: unknown op");
+  if (!PRIMITIVE_SET.has(op)) throw internalError("unknown op");
   return op;
 }
 
@@ -117,16 +117,6 @@ interface View {
   conds: Cond[];
 }
 type Loc = Num | Arr | View;
-
-function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i]!;
-  }
-  return strides;
-}
 
 function asView(loc: Loc, shape: number[], dtype: DType): View {
   if (loc.kind === "view") return loc;
@@ -489,7 +479,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       }
       const names = new Map<number, string>();
       // tags are operand ids, which are negative for synthetic operands: spell the sign as "m"
-      if (!Number.isSafeInteger(tag)) throw new Error("internal: expected an integer tag");
+      if (!Number.isSafeInteger(tag)) throw internalError("expected an integer tag");
       const suffix = tag < 0 ? `_m${-tag}` : `_${tag}`;
       for (const m of prod.members) {
         if (!needed.has(m.id)) continue;

@@ -11,6 +11,7 @@
  * - hvp: reverse-over-reverse, H·v = pullback of the gradient map applied to v (H is symmetric).
  */
 import {
+  isFloat,
   describeValue,
   ArgumentError,
   ChainruleError,
@@ -35,10 +36,6 @@ import {
 import { detach } from "./arith.js";
 import { scalarBackward } from "./scalar.js";
 import { makeTrace, outputSlot, primalOf, reverseVjp, type ReverseTrace } from "./tape.js";
-
-function isFloat(t: Tensor): boolean {
-  return t.dtype === "float64" || t.dtype === "float32";
-}
 
 const core: EngineCore = {
   name: "reverse",
@@ -65,7 +62,7 @@ const generic = defineEngine(core);
 // error message, so the two paths cannot disagree on what is an error.
 
 function isLeaf(value: unknown): boolean {
-  return typeof value === "number" || (value instanceof Tensor && isFloat(value));
+  return typeof value === "number" || (value instanceof Tensor && isFloat(value.dtype));
 }
 
 function leafTensor(value: unknown): Tensor {
@@ -90,7 +87,7 @@ function leanArgnums(argnums: unknown, args: readonly unknown[]): readonly numbe
 
 /** The scalar output of f, as defineEngine checks it (same messages). */
 function scalarOutput(op: string, result: unknown): { value: Tensor; wasNumber: boolean } {
-  if (result instanceof Tensor && result.shape.length === 0 && isFloat(result)) return { value: result, wasNumber: false };
+  if (result instanceof Tensor && result.shape.length === 0 && isFloat(result.dtype)) return { value: result, wasNumber: false };
   if (typeof result === "number") return { value: scalar(result), wasNumber: true };
   const { leaves } = flatten(result, op, "f's result");
   if (leaves.length !== 1 || (typeof leaves[0] !== "number" && leaves[0]!.shape.length !== 0)) {
@@ -99,7 +96,7 @@ function scalarOutput(op: string, result: unknown): { value: Tensor; wasNumber: 
   }
   const leaf = leaves[0]!;
   const value = typeof leaf === "number" ? scalar(leaf) : leaf;
-  if (!isFloat(value)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${value.dtype}`);
+  if (!isFloat(value.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${value.dtype}`);
   return { value, wasNumber: typeof leaf === "number" };
 }
 

@@ -1,7 +1,8 @@
 /**
- * Every primitive's reverse rule (ir's definitions, run by this engine's tape) against central finite differences (float64), on several shapes
- * including broadcasting, at order 1 (gradient) and order 2 (Hessian-vector products), plus the
- * dot-product test ⟨u, Jᵀv⟩ = ⟨Ju, v⟩ tying this engine's jvp to its vjp.
+ * Every primitive's reverse rule (ir's definitions, run by this engine's tape) against central
+ * finite differences (float64), on several shapes including broadcasting, at order 1 (gradient)
+ * and order 2 (Hessian-vector products), plus the dot-product test ⟨u, Jᵀv⟩ = ⟨Ju, v⟩ tying this
+ * engine's jvp to its vjp.
  */
 import * as ir from "@chainrule/ir";
 import { bind, DEFINITIONS, PRIMITIVES, Random, Tensor, type Primitive } from "@chainrule/ir";

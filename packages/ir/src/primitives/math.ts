@@ -45,12 +45,13 @@ export interface Arith<V, C> {
 /**
  * The convention for 0 · ∞, in one place. Every product of a tangent (forward mode) or a cotangent
  * (reverse mode) with a derivative factor is `mulNoNan`: where either side is 0 the product is 0,
- * even when the other side is ±∞ or NaN (otherwise it is the IEEE product, signed zeros included). So a zero (co)tangent never turns into NaN, whichever
- * engine, chunk size or order of products computes it, and forward and reverse mode agree:
- * ∂/∂y of √x + y at x = 0 is 1 (not NaN) even when x's direction shares a chunk with y's,
- * the gradient of where(x > 0, √x, 0) at x = 0 is 0 (the unselected branch's ∞ meets a zero
- * cotangent), and the gradient of √x · 0 at 0 is 0. A nonzero (co)tangent keeps IEEE
- * arithmetic: √x′(0) = +∞. Linear primitives (matmul, sums) use plain IEEE arithmetic.
+ * even when the other side is ±∞ or NaN (elsewhere it is the IEEE product, signed zeros
+ * included). So a zero (co)tangent never turns into NaN, whichever engine, chunk size or order of
+ * products computes it, and forward and reverse mode agree: ∂/∂y of √x + y at x = 0 is 1 (not
+ * NaN) even when x's direction shares a chunk with y's, the gradient of where(x > 0, √x, 0) at
+ * x = 0 is 0 (the unselected branch's ∞ meets a zero cotangent), and the gradient of √x · 0 at 0
+ * is 0. A nonzero (co)tangent keeps IEEE arithmetic: √x′(0) = +∞. Linear primitives (matmul,
+ * sums) use plain IEEE arithmetic.
  */
 export const ZERO_TIMES_INFINITY = "0 · ±∞ = 0 · NaN = 0 in every (co)tangent × derivative-factor product";
 

@@ -10,6 +10,7 @@
  * f32 transcendentals use math32.ts; f64 kernels accept only IEEE-exact arithmetic (+ − × ÷,
  * sqrt, neg, abs, min, max): f64 exp/log/tanh stay in JavaScript for full accuracy.
  */
+import { internalError } from "@chainrule/ir";
 import type { KernelDtype } from "./gemm.js";
 import { SIMD_EXACT, SIMD_F32 } from "./lowering.js";
 import { MATH32, type Math32 } from "./math32.js";
@@ -86,9 +87,9 @@ export function ewNodes(
     return [["v128.const", V, r.constant]];
   };
   nodes.forEach((node, j) => {
-    if (!ewSupports(node.op, dtype)) throw new Error(`internal: elementwise kernel cannot compute ${node.op} in ${dtype}`);
+    if (!ewSupports(node.op, dtype)) throw internalError(`elementwise kernel cannot compute ${node.op} in ${dtype}`);
     if (node.args.length !== (UNARY.has(node.op) ? 1 : 2))
-      throw new Error(`internal: elementwise ${node.op} expects ${UNARY.has(node.op) ? 1 : 2} arguments`);
+      throw internalError(`elementwise ${node.op} expects ${UNARY.has(node.op) ? 1 : 2} arguments`);
     scratch.reset();
     const [a, b] = node.args;
     switch (node.op) {

@@ -5,6 +5,7 @@
  * and operands broadcast as rows, columns or scalars. Source text holds only identifiers and
  * integers formatted here and the generator's expressions.
  */
+import { internalError } from "@chainrule/ir";
 import type { DType, Params, Primitive } from "@chainrule/ir";
 import { elementwise } from "../lowering.js";
 import type { OperandKind } from "./elementwise.js";
@@ -17,7 +18,7 @@ type Loop = (out: ArrayLike<number> & { [i: number]: number }, ...operands: Arra
 const cache = new Map<string, Loop>();
 
 function int(v: number): string {
-  if (!Number.isSafeInteger(v) || v < 0) throw new Error("internal: expected a non-negative integer");
+  if (!Number.isSafeInteger(v) || v < 0) throw internalError("expected a non-negative integer");
   return String(v);
 }
 
@@ -31,7 +32,7 @@ export function jsElementwiseLoop(
   outer: number,
   inner: number,
 ): Loop {
-  if (!JS_ELEMENTWISE.has(op)) throw new Error(`internal: ${op} is not elementwise`);
+  if (!JS_ELEMENTWISE.has(op)) throw internalError(`${op} is not elementwise`);
   const names = kinds.map((_, j) => `x${j}`);
   const loads = kinds.map((k, j) => `const ${names[j]} = a${j}[${k === "full" ? "k" : k === "row" ? "i" : k === "col" ? "o" : "0"}];`);
   const expr = elementwise(op, names, inDtype, outDtype, params, true);

@@ -23,6 +23,7 @@
  * results (the split is by blocks: every element is computed by the same code either way), and
  * `threadsUnavailable()` says why.
  */
+import { internalError } from "@chainrule/ir";
 import type { WasmModule } from "./api.js";
 import type { Arena } from "./arena.js";
 
@@ -394,7 +395,7 @@ export class ThreadPool {
         }
       }
     }
-    if (Atomics.load(ctl, FAILED) !== 0) throw new Error("internal: a WebAssembly kernel failed on the worker thread");
+    if (Atomics.load(ctl, FAILED) !== 0) throw internalError("a WebAssembly kernel failed on the worker thread");
   }
 
   private post(): number {
@@ -442,7 +443,7 @@ export class ThreadPool {
     name: string,
     args: readonly [a: number, b: number, c: number, scratch: number, bStep: number, cStep: number, count: number],
   ): Job {
-    if (!arena.shared) throw new Error("internal: threads need a shared memory");
+    if (!arena.shared) throw internalError("threads need a shared memory");
     const browser = this.browser;
     if (this.drops >= RESTART_AFTER_DROPS && !this.busy && this.failed === undefined) {
       if (browser) this.web?.terminate();
@@ -457,7 +458,7 @@ export class ThreadPool {
         if (this.busy) return false;
         if (browser) {
           if (this.failed !== undefined) return false;
-          if (Atomics.load(this.ctl, FAILED) !== 0) throw new Error("internal: a WebAssembly kernel failed on the worker thread");
+          if (Atomics.load(this.ctl, FAILED) !== 0) throw internalError("a WebAssembly kernel failed on the worker thread");
         }
         if (held.generation !== this.generation) {
           Object.assign(held, this.register(module, arena.memory, name));
