@@ -9,8 +9,16 @@
 import { DEFINITIONS, mulNoNanScalar, NUMBER_MATH, PRIMITIVES, type Elementwise, type Primitive, type Tensor } from "@chainrule/ir";
 import type { TapeNode } from "./tape.js";
 
-/** The primitives ir defines by their elementwise partials: all smooth float elementwise ones. */
-export const SCALAR_PRIMITIVES: ReadonlySet<Primitive> = new Set(PRIMITIVES.filter((p) => DEFINITIONS[p].elementwise !== undefined));
+/** The partials of each primitive ir defines by them (all smooth float elementwise ones). */
+const PARTIALS = new Map<string, Elementwise["partials"]>(
+  PRIMITIVES.flatMap((p) => {
+    const info = DEFINITIONS[p].elementwise;
+    return info === undefined ? [] : [[p, info.partials] as const];
+  }),
+);
+
+/** The primitives the scalar sweep covers. */
+export const SCALAR_PRIMITIVES: ReadonlySet<Primitive> = new Set(PARTIALS.keys() as Iterable<Primitive>);
 
 const v = (t: Tensor | null | undefined): number => t!.data[0]!;
 
@@ -25,14 +33,27 @@ function times(ct: number, f: number): number {
   return f === 1 ? ct : f === -1 ? -ct : mulNoNanScalar(ct, f);
 }
 
+/** The scalar operands handed to the partials (reused: partials never keep their arguments). */
 const NO_INPUTS: number[] = [];
+const ONE_INPUT = [0];
+const TWO_INPUTS = [0, 0];
+
+function operands(saved: readonly Tensor[]): number[] {
+  if (saved.length === 0) return NO_INPUTS;
+  if (saved.length === 1) {
+    ONE_INPUT[0] = v(saved[0]);
+    return ONE_INPUT;
+  }
+  TWO_INPUTS[0] = v(saved[0]);
+  TWO_INPUTS[1] = v(saved[1]);
+  return TWO_INPUTS;
+}
 
 /** Applies one entry's partials to the numeric adjoints (what ir's `unary`/`binary` VJP computes). */
 function step(node: TapeNode, ct: number, adjoints: (number | undefined)[]): void {
-  const { partials } = DEFINITIONS[node.op as Primitive].elementwise as Elementwise;
+  const partials = PARTIALS.get(node.op)!;
   const ids = node.ids;
-  const saved = node.x;
-  const x = saved.length === 0 ? NO_INPUTS : saved.length === 1 ? [v(saved[0])] : [v(saved[0]), v(saved[1])];
+  const x = operands(node.x);
   const y = node.y === null ? NaN : v(node.y);
   if (partials.length === 1) return accumulate(adjoints, ids[0]!, times(ct, partials[0](NUMBER_MATH, x, y)));
   if (node.same(0, 1)) return accumulate(adjoints, ids[0]!, times(ct, partials[0](NUMBER_MATH, x, y) + partials[1](NUMBER_MATH, x, y)));
