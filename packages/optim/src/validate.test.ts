@@ -204,6 +204,28 @@ describe("corrupted state is rejected with the path of the first bad value", () 
   });
 });
 
+describe("valid states never give non-finite params", () => {
+  it("centered rmsprop: ṽ = v − ḡ² < 0 (rounding, or a resumed state) is clamped to 0, not a NaN param", () => {
+    const opt = rmsprop({ centered: true, lr: 0.01 });
+    const state = trainedState(opt);
+    set(state, ["slots", "gradAvg", 0], [10, 10, 10]);
+    set(state, ["slots", "squareAvg", 0], [0, 0, 0]);
+    const next = update(opt, state)().params as Params;
+    expect(Array.from(next.w.data).every(Number.isFinite)).toBe(true);
+  });
+  it("an update that overflows the params is a NanError naming the leaf, not ±Infinity params", () => {
+    const opt = sgd({ lr: 1e300 });
+    expect(() => opt.update({ w: tensor([0, 1e10]) }, opt.init({ w: tensor([0, 0]) }), { w: tensor([0, 0]) })).toThrow(
+      "sgd.update: expected the update to keep the params finite, got -Infinity at params.w (element 1) — lr or gradients too large?",
+    );
+    const lb = lbfgs({ lr: 1e308 });
+    const first = lb.update([1], lb.init([0]), [0]); // x = −1e308
+    expect(() => lb.update([2], first.state, first.params)).toThrow(
+      /lbfgs.update: expected the update to keep the params finite, got -?Infinity at params\[0\]/,
+    );
+  });
+});
+
 // ── stateful optimizers: loadStateDict validates as update does ───────────────────────────────
 
 const statefulParams = (): ParameterLike[] => [
