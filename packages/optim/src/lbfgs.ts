@@ -266,7 +266,8 @@ function checkLbfgsState(op: string, state: unknown, size: number, historySize: 
   const { oldDirs, oldSteps, ro } = state as LbfgsState;
   if (oldSteps.length !== oldDirs.length || ro.length !== oldDirs.length) {
     throw new ArgumentError(
-      `${op}: expected ${path}.oldDirs, ${path}.oldSteps and ${path}.ro of one length (curvature pairs), got lengths ${oldDirs.length}, ${oldSteps.length} and ${ro.length}`,
+      `${op}: expected ${path}.oldDirs, ${path}.oldSteps and ${path}.ro of one length (curvature pairs), ` +
+        `got lengths ${oldDirs.length}, ${oldSteps.length} and ${ro.length}`,
     );
   }
 }

@@ -171,10 +171,12 @@ describe("corrupted state is rejected with the path of the first bad value", () 
   it("amsgrad or momentum state loaded without it (and the reverse) is an error naming the buffer", () => {
     const withVMax = trainedState(adam({ amsgrad: true }));
     expect(update(adam(), withVMax)).toThrow(
-      'adam.update: expected state.slots to have only the fields m, v, got an extra field "vMax" — was the state made by adam with other options?',
+      'adam.update: expected state.slots to have only the fields m, v, got an extra field "vMax"' +
+        " — was the state made by adam with other options?",
     );
     expect(update(adam({ amsgrad: true }), trainedState(adam()))).toThrow(
-      "adam.update: expected state.slots.vMax to be an array of length 3 (one buffer per param leaf), got nothing — was the state made by adam with other options?",
+      "adam.update: expected state.slots.vMax to be an array of length 3 (one buffer per param leaf), got nothing" +
+        " — was the state made by adam with other options?",
     );
   });
 
@@ -351,7 +353,8 @@ const corruption = fc.oneof(
 
 describe("property: malformed optimizer state", () => {
   const seed = Number(process.env["FC_SEED"] ?? Math.floor(Math.random() * 2 ** 31));
-  it(`every corruption of a valid state is rejected with an ir error, never TypeError or NaN params (seed ${seed}; FC_SEED=${seed} replays)`, () => {
+  const title = "every corruption of a valid state is rejected with an ir error, never TypeError or NaN params";
+  it(`${title} (seed ${seed}; FC_SEED=${seed} replays)`, () => {
     const states = OPTIMIZERS.map(([, make]) => trainedState(make(), 4));
     fc.assert(
       fc.property(fc.nat(OPTIMIZERS.length - 1), fc.nat(), corruption, fc.boolean(), (which, pick, c, viaDict) => {
@@ -364,7 +367,10 @@ describe("property: malformed optimizer state", () => {
         let mustReject = true;
         let root: unknown = state;
         const parent = path.length === 0 ? undefined : get(state, path.slice(0, -1));
-        const replace = (value: unknown) => (path.length === 0 ? (root = value) : set(state, path, value));
+        const replace = (value: unknown): void => {
+          if (path.length === 0) root = value;
+          else set(state, path, value);
+        };
         switch (c.kind) {
           case "replace":
             if (isDeepStrictEqual(c.value, target)) return; // `{}` for the empty slots of plain sgd: no corruption
