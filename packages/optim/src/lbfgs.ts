@@ -5,7 +5,7 @@
  * flat float64 vector; the state holds the history as plain arrays.
  */
 import { ArgumentError } from "@chainrule/ir";
-import { checkNonNegative, flattenGrads, flattenParams, rebuild, type FlatTree } from "./leaves.js";
+import { checkNonNegative, flattenGrads, flattenParams, rebuild, rounder, type FlatTree } from "./leaves.js";
 import { checkOptions } from "./options.js";
 import {
   currentLearningRate,
@@ -439,7 +439,7 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     };
     // a NaN loss (from a caller's objective) is not kept: the previous loss is only a convergence test
     if (prevLoss !== null && Number.isNaN(prevLoss)) prevLoss = null;
-    split(flat, x).forEach((part, i) => finiteParams(op, part, flat.leaves[i]!.path));
+    split(flat, x).forEach((part, i) => finiteParams(op, part, flat.leaves[i]!.path, rounder(flat.leaves[i]!.dtype)));
     const scalars = [t, hDiag, ...ro, ...(prevLoss === null ? [] : [prevLoss])];
     plain(scalars, "the step length, hDiag, ro or the previous loss");
     return result(

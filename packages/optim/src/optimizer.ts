@@ -138,11 +138,13 @@ export function leafSizes(flat: FlatTree): LeafSize[] {
   return flat.leaves.map((leaf) => ({ path: leaf.path, size: leaf.values.length }));
 }
 
-/** `{ optimizer, step, slots: { name: one buffer per param leaf, of that leaf's size } }`. */
-/** An update that overflows the params is an error, never a NaN or ±Infinity handed back as params. */
-export function finiteParams(op: string, values: ArrayLike<number>, path: string): void {
+/**
+ * An update that overflows the params (in their storage precision: `round` is the leaf's rounder) is
+ * an error, never a NaN or ±Infinity handed back as params.
+ */
+export function finiteParams(op: string, values: ArrayLike<number>, path: string, round: (x: number) => number): void {
   for (let k = 0; k < values.length; k++) {
-    const v = values[k]!;
+    const v = round(values[k]!);
     if (!Number.isFinite(v)) {
       throw new NanError(
         `${op}: expected the update to keep the params finite, got ${v} at ${path} (element ${k}) — lr or gradients too large?`,
@@ -151,6 +153,7 @@ export function finiteParams(op: string, values: ArrayLike<number>, path: string
   }
 }
 
+/** `{ optimizer, step, slots: { name: one buffer per param leaf, of that leaf's size } }`. */
 function elementwiseSchema(spec: ElementwiseSpec, leaves: readonly LeafSize[]): Schema {
   const slots: Record<string, Schema> = {};
   for (const { name, rule } of spec.slots) {
@@ -187,7 +190,7 @@ export function elementwise(spec: ElementwiseSpec): Optimizer<ElementwiseState> 
       const round = rounder(leaf.dtype);
       const out = spec.leaf({ p: leaf.values, g: g[i]!, slots, lr, t: state.step + 1, round });
       for (const [slot, buffer] of Object.entries(slots)) plainBuffer(op, buffer, `${slot} at ${leaf.path}`);
-      finiteParams(op, out, leaf.path);
+      finiteParams(op, out, leaf.path, round);
       return out;
     });
     return { params: rebuild<P>(flat, values), state: { optimizer: name, step: state.step + 1, slots: nextSlots } };

@@ -137,7 +137,9 @@ describe("corrupted state is rejected with the path of the first bad value", () 
     const missing = trainedState(opt);
     delete missing["oldDirs"];
     expect(update(opt, missing)).toThrow(ArgumentError);
-    expect(update(opt, missing)).toThrow("lbfgs.update: expected state.oldDirs to be an array of at most 3 (historySize), got nothing");
+    expect(update(opt, missing)).toThrow(
+      "lbfgs.update: expected state.oldDirs to be an array of at most 3 entries (historySize), got nothing",
+    );
     const unpaired = trainedState(opt);
     (unpaired["ro"] as number[]).push(1);
     expect(update(opt, unpaired)).toThrow(
@@ -153,7 +155,9 @@ describe("corrupted state is rejected with the path of the first bad value", () 
     set(negative, ["hDiag"], -1);
     expect(update(opt, negative)).toThrow("lbfgs.update: expected state.hDiag to be a finite number ≥ 0, got -1");
     const long = trainedState(lbfgs({ lr: 0.1, historySize: 5 }), 6);
-    expect(update(opt, long)).toThrow(/expected state.oldDirs to be an array of at most 3 \(historySize\), got an array of length [45]/);
+    expect(update(opt, long)).toThrow(
+      /expected state.oldDirs to be an array of at most 3 entries \(historySize\), got an array of length [45]/,
+    );
   });
 
   it("a state of another optimizer says which optimizer it is from, grammatically", () => {
@@ -219,6 +223,11 @@ describe("valid states never give non-finite params", () => {
     const opt = sgd({ lr: 1e300 });
     expect(() => opt.update({ w: tensor([0, 1e10]) }, opt.init({ w: tensor([0, 0]) }), { w: tensor([0, 0]) })).toThrow(
       "sgd.update: expected the update to keep the params finite, got -Infinity at params.w (element 1) — lr or gradients too large?",
+    );
+    const f32 = sgd({ lr: 1 });
+    const p32 = { h: tensor([3e38], { dtype: "float32" }) };
+    expect(() => f32.update({ h: tensor([-1e38], { dtype: "float32" }) }, f32.init(p32), p32)).toThrow(
+      /sgd.update: expected the update to keep the params finite, got Infinity at params.h \(element 0\)/,
     );
     const lb = lbfgs({ lr: 1e308 });
     const first = lb.update([1], lb.init([0]), [0]); // x = −1e308

@@ -83,7 +83,7 @@ function describe(schema: Schema): string {
       return `null or ${describe(schema.inner)}`;
     case "array": {
       const bound =
-        schema.length !== undefined ? ` of length ${schema.length}` : schema.max !== undefined ? ` of at most ${schema.max}` : "";
+        schema.length !== undefined ? ` of length ${schema.length}` : schema.max !== undefined ? ` of at most ${schema.max} entries` : "";
       return `an array${bound}${schema.why === undefined ? "" : ` (${schema.why})`}`;
     }
     case "tuple":
