@@ -63,10 +63,10 @@ describe("bad input gives clear errors", () => {
     );
     const state = adam().init([1]);
     expect(() => sgd({ lr: 1 }).update([1], state as never, [1])).toThrow(
-      "sgd.update: expected a sgd state (from sgd(…).init or a saved one), got a state of adam",
+      'sgd.update: expected state.optimizer to be "sgd" (a state from sgd(…).init or a saved one), got "adam"',
     );
     expect(() => adam().update([1, 1], state, [1, 1])).toThrow(
-      /expected the state's m buffers to match the params \(2 leaves of sizes 1, 1\)/,
+      "adam.update: expected state.slots.m to be an array of length 2 (one buffer per param leaf), got an array of length 1",
     );
     expect(() => lbfgs({ lineSearch: "strongWolfe" }).update([1], lbfgs().init([1]), [1])).toThrow(
       /lbfgs.update: expected lineSearch null/,

@@ -5,9 +5,11 @@
  * terminal.
  */
 import { ArgumentError, flatten, Tensor, type Engine } from "@chainrule/ir";
-import { describeValue, leafPaths } from "./leaves.js";
-import type { Evaluation, Optimizer, OptimizerState, StepResult } from "./optimizer.js";
+import { describeValue, flattenParams, leafPaths } from "./leaves.js";
+import { leafSizes, type Evaluation, type Optimizer, type OptimizerState, type StepResult } from "./optimizer.js";
+import { checkBoolean, checkFunction, checkOptions } from "./options.js";
 import { formatLoss, ProgressBar, type ProgressStream } from "./progress.js";
+import { checkOptimizerState } from "./validate.js";
 import type { Schedule } from "./schedules.js";
 
 export interface StepInfo<P, S> {
@@ -60,6 +62,8 @@ export interface MinimizeResult<P, S> {
   readonly message: string;
 }
 
+const MINIMIZE_OPTIONS = ["engine", "optimizer", "steps", "schedule", "tolerance", "gradTolerance", "onStep", "quiet", "state", "progress"];
+
 class NonFinite extends Error {
   constructor(readonly what: string) {
     super(what);
@@ -106,7 +110,8 @@ export function minimize<P, S extends OptimizerState>(
   options: MinimizeOptions<P, S>,
 ): MinimizeResult<P, S> {
   if (typeof loss !== "function") throw new ArgumentError(`minimize: expected a loss function, got ${describeValue(loss)}`);
-  const { engine, optimizer, steps } = options ?? ({} as MinimizeOptions<P, S>);
+  checkOptions("minimize", options, MINIMIZE_OPTIONS, true);
+  const { engine, optimizer, steps } = options;
   if (engine === null || typeof engine !== "object" || typeof engine.valueAndGrad !== "function") {
     throw new ArgumentError(`minimize: expected options.engine to implement Engine (valueAndGrad), got ${describeValue(engine)}`);
   }
@@ -122,6 +127,19 @@ export function minimize<P, S extends OptimizerState>(
     if (value !== undefined && !(typeof value === "number" && value >= 0)) {
       throw new ArgumentError(`minimize: expected options.${name} to be a number ≥ 0, got ${describeValue(value)}`);
     }
+  }
+
+  checkFunction("minimize", "options.schedule", options.schedule);
+  checkFunction("minimize", "options.onStep", options.onStep);
+  checkBoolean("minimize", "options.quiet", options.quiet, false);
+  const progress: unknown = options.progress;
+  if (progress !== undefined && (progress === null || typeof (progress as ProgressStream).write !== "function")) {
+    throw new ArgumentError(`minimize: expected options.progress to be a stream with write(text), got ${describeValue(progress)}`);
+  }
+
+  if (options.state !== undefined) {
+    // a resumed state is checked before any work, against these params (as update would check it)
+    checkOptimizerState("minimize", optimizer, options.state, leafSizes(flattenParams("minimize", params)), "options.state");
   }
 
   const valueAndGrad = engine.valueAndGrad(loss as (p: unknown) => unknown) as (p: unknown) => [unknown, unknown];
