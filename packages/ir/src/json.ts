@@ -8,7 +8,8 @@ import { GraphError } from "./errors.js";
 import { isPrimitive, PARAM_KINDS, type ParamKind, type Primitive } from "./primitives.js";
 import { validateGraph, type Graph, type GraphConstant, type GraphInput, type GraphNode } from "./graph.js";
 import type { TreeDef } from "./pytree.js";
-import { sizeOf } from "./shape.js";
+import { MAX_ELEMENTS } from "./limits.js";
+import { formatShape, sizeOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
 export const GRAPH_FORMAT = "chainrule.graph";
@@ -129,7 +130,7 @@ function parseShape(v: unknown, where: string): number[] {
   }
   // per-dimension bound first: a product of huge dimensions could overflow to Infinity (and ×0 to NaN)
   if (v.some((d) => d > MAX_ELEMENTS) || !(sizeOf(v) <= MAX_ELEMENTS))
-    fail(`expected ${where} to have at most 2^31 elements, got shape ${JSON.stringify(v)}`);
+    fail(`expected ${where} to have at most ${MAX_ELEMENTS} elements (MAX_ELEMENTS), got shape ${formatShape(v)}`);
   return v.slice();
 }
 
@@ -143,8 +144,6 @@ function parseId(v: unknown, where: string): number {
   return v as number;
 }
 
-/** Upper bound on the elements of any value in a parsed graph (and on each dimension). */
-const MAX_ELEMENTS = 2 ** 31;
 
 /** Params checked against the op's declared kinds and copied (only known keys, only numbers/strings). */
 function parseParams(op: Primitive, v: unknown, where: string): object {
@@ -205,7 +204,7 @@ export function parseGraph(json: string | unknown): Graph {
     if (!Array.isArray(v.data) || v.data.length !== sizeOf(shape)) {
       fail(`expected constant ${i} data to hold ${sizeOf(shape)} values, got ${Array.isArray(v.data) ? v.data.length : typeof v.data}`);
     }
-    const values = allocate(dtype, v.data.length);
+    const values = allocate("parseGraph", dtype, v.data.length);
     for (let j = 0; j < v.data.length; j++) values[j] = decodeNumber(v.data[j], dtype, `constant ${i}`);
     return { id: parseId(v.id, `constant ${i}`), shape, dtype, value: new Tensor(dtype, shape, values) };
   });
