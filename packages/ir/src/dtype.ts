@@ -1,4 +1,4 @@
-import { ArgumentError, DTypeError, formatValue } from "./errors.js";
+import { ArgumentError, checkArity, DTypeError, formatValue } from "./errors.js";
 import { MAX_ELEMENTS } from "./limits.js";
 
 /** Element types. `float64` is the default; `int32` is for indices, `bool` for masks. */
@@ -95,3 +95,13 @@ export function storedValue(dtype: DType, value: number): number {
 
 /** What `fitsDType` asks of int32 data, for messages. */
 export const INT32_VALUES = `int32 values (integers in [${INT32_MIN}, ${INT32_MAX}])`;
+
+// ── the exported versions (index.ts) of the unchecked helpers above ────────────────────────
+
+/** Whether `dtype` is float32 or float64. */
+export const publicIsFloat = checkArity("isFloat", 1, 1, (dtype: DType): boolean => isFloat(assertDType("isFloat", dtype)));
+
+/** The dtype two operands meet at: bool < int32 < float32 < float64. */
+export const publicPromoteTypes = checkArity("promoteTypes", 2, 2, (a: DType, b: DType): DType =>
+  promoteTypes(assertDType("promoteTypes", a), assertDType("promoteTypes", b)),
+);

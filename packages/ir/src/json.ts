@@ -4,9 +4,9 @@
  * the whole graph is validated (ops, references, params, shapes, constants, structures).
  */
 import { allocate, isDType, type DType } from "./dtype.js";
-import { GraphError } from "./errors.js";
+import { checkArity, GraphError } from "./errors.js";
 import { isPrimitive, PARAM_KINDS, type ParamKind, type Primitive } from "./primitives.js";
-import { validateGraph, type Graph, type GraphConstant, type GraphInput, type GraphNode } from "./graph.js";
+import { checkGraphOnce, validateGraph, type Graph, type GraphConstant, type GraphInput, type GraphNode } from "./graph.js";
 import type { TreeDef } from "./pytree.js";
 import { MAX_ELEMENTS } from "./limits.js";
 import { formatShape, sizeOf } from "./shape.js";
@@ -26,7 +26,8 @@ function encodeNumber(v: number): JsonNumber {
 }
 
 /** The graph as plain JSON-compatible data. */
-export function graphToJSON(graph: Graph): unknown {
+export const graphToJSON = checkArity("graphToJSON", 1, 1, (graph: Graph): unknown => {
+  checkGraphOnce("graphToJSON", graph);
   return {
     format: GRAPH_FORMAT,
     version: GRAPH_FORMAT_VERSION,
@@ -42,12 +43,13 @@ export function graphToJSON(graph: Graph): unknown {
     inTree: graph.inTree,
     outTree: graph.outTree,
   };
-}
+});
 
 /** The graph as a JSON string. */
-export function serializeGraph(graph: Graph): string {
+export const serializeGraph = checkArity("serializeGraph", 1, 1, (graph: Graph): string => {
+  checkGraphOnce("serializeGraph", graph);
   return JSON.stringify(graphToJSON(graph));
-}
+});
 
 function fail(message: string): never {
   throw new GraphError(`parseGraph: ${message}`);
@@ -172,7 +174,7 @@ function parseParams(op: Primitive, v: unknown, where: string): object {
 }
 
 /** Parses and validates a graph from JSON text or already-parsed data. */
-export function parseGraph(json: string | unknown): Graph {
+export const parseGraph = checkArity("parseGraph", 1, 1, (json: string | unknown): Graph => {
   let data: unknown = json;
   if (typeof json === "string") {
     try {
@@ -226,4 +228,4 @@ export function parseGraph(json: string | unknown): Graph {
   const graph: Graph = { inputs, constants, nodes, outputs, inTree: parseTree(data.inTree), outTree: parseTree(data.outTree) };
   validateGraph(graph);
   return graph;
-}
+});
