@@ -5,7 +5,7 @@
  * transformation with a faster one; the semantics stay these.
  */
 import { isFloat, type TypedArray } from "./dtype.js";
-import { ArgumentError, checkArity, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
+import { ArgumentError, checkArity, count, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { scalar, type Tensor, type NestedArray } from "./tensor.js";
@@ -187,7 +187,7 @@ function outputLeaves(op: string, result: unknown, record: FlatOutputs): Tensor[
 
 function checkScalarOutput(op: string, outputs: readonly Tensor[]): void {
   if (outputs.length !== 1 || outputs[0]!.rank !== 0) {
-    const got = outputs.length === 1 ? `shape ${formatShape(outputs[0]!.shape)}` : `${outputs.length} outputs`;
+    const got = outputs.length === 1 ? `shape ${formatShape(outputs[0]!.shape)}` : count(outputs.length, "output");
     throw new ShapeError(`${op}: expected f to return a scalar, got ${got}`);
   }
   if (!isFloat(outputs[0]!.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${outputs[0]!.dtype}`);

@@ -134,6 +134,11 @@ function isPlainObject(value: object): boolean {
   return proto === Object.prototype || proto === null;
 }
 
+/** `n` and a noun that agrees with it: "1 element", "2 elements", "1 axis", "3 axes". */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
 /** "a" or "an" before a word, for messages ("an int32 tensor", "a float64 tensor"). */
 export function article(word: string): string {
   return /^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`;

@@ -244,7 +244,7 @@ describe("validateGraph", () => {
     expectError(
       () => validateGraph(broken((g) => (g.outTree = { kind: "array", children: [] }))),
       GraphError,
-      "graph: expected outTree with 1 leaves, got 0",
+      "graph: expected outTree with 1 leaf, got 0",
     );
     expectError(
       () => validateGraph(broken((g) => (g.inputs = [{ id: 0, shape: [], dtype: "float64", name: "a-b" }, good().inputs[1]]))),

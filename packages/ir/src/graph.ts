@@ -4,7 +4,7 @@
  * graph runs eagerly or under any engine's transformation).
  */
 import { isDType, type DType } from "./dtype.js";
-import { ArgumentError, checkArity, ConcretizationError, GraphError, describeValue, formatValue } from "./errors.js";
+import { ArgumentError, checkArity, ConcretizationError, count, GraphError, describeValue, formatValue } from "./errors.js";
 import { checkOptions } from "./options.js";
 import { inferAval, isPrimitive, PARAM_KINDS, ARITY, type Aval, type Params, type Primitive } from "./primitives.js";
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
@@ -178,7 +178,7 @@ export const evalGraph = checkArity("evalGraph", 2, 2, (graph: Graph, inputs: re
   checkGraphOnce("evalGraph", graph);
   if (!Array.isArray(inputs)) throw new ArgumentError(`evalGraph: expected an array of input tensors, got ${describeValue(inputs)}`);
   if (inputs.length !== graph.inputs.length) {
-    throw new ArgumentError(`evalGraph: expected ${graph.inputs.length} inputs, got ${inputs.length}`);
+    throw new ArgumentError(`evalGraph: expected ${count(graph.inputs.length, "input")}, got ${inputs.length}`);
   }
   const env = new Map<number, Tensor>();
   graph.inputs.forEach((input, i) => {
@@ -295,7 +295,7 @@ export const validateGraph = checkArity("validateGraph", 1, 1, (graph: Graph): v
       !shapesEqual(c.value.shape, c.shape) ||
       c.value.data.length !== sizeOf(c.shape)
     ) {
-      fail(`expected constant ${c.id} to hold ${sizeOf(c.shape)} ${c.dtype} values of shape ${formatShape(c.shape)}`);
+      fail(`expected constant ${c.id} to hold ${count(sizeOf(c.shape), `${c.dtype} value`)} of shape ${formatShape(c.shape)}`);
     }
   }
   for (const node of graph.nodes as readonly GraphNode[]) {
@@ -331,9 +331,9 @@ export const validateGraph = checkArity("validateGraph", 1, 1, (graph: Graph): v
     if (!defined.has(id)) fail(`expected outputs to be defined values, got ${formatValue(id)}`);
   }
   const inLeaves = treeLeaves("inTree", graph.inTree);
-  if (inLeaves !== graph.inputs.length) fail(`expected inTree with ${graph.inputs.length} leaves, got ${inLeaves}`);
+  if (inLeaves !== graph.inputs.length) fail(`expected inTree with ${count(graph.inputs.length, "leaf", "leaves")}, got ${inLeaves}`);
   const outLeaves = treeLeaves("outTree", graph.outTree);
-  if (outLeaves !== graph.outputs.length) fail(`expected outTree with ${graph.outputs.length} leaves, got ${outLeaves}`);
+  if (outLeaves !== graph.outputs.length) fail(`expected outTree with ${count(graph.outputs.length, "leaf", "leaves")}, got ${outLeaves}`);
   validated.add(graph);
 });
 

@@ -239,7 +239,7 @@ describe("hostile JSON is rejected with a GraphError", () => {
     }, 'parseGraph: expected the shape of input 0 to be at most 64 non-negative integers, got "2"');
     reject((g) => {
       g["inTree"] = { kind: "array", children: [] };
-    }, "graph: expected inTree with 1 leaves, got 0");
+    }, "graph: expected inTree with 1 leaf, got 0");
   });
 
   it("malformed constants: wrong length, non-numbers, code strings, nested values, out-of-range for the dtype", () => {

@@ -4,7 +4,7 @@
  * the whole graph is validated (ops, references, params, shapes, constants, structures).
  */
 import { allocate, isDType, type DType } from "./dtype.js";
-import { checkArity, GraphError } from "./errors.js";
+import { checkArity, count, GraphError } from "./errors.js";
 import { isPrimitive, PARAM_KINDS, type ParamKind, type Primitive } from "./primitives.js";
 import { checkGraphOnce, validateGraph, type Graph, type GraphConstant, type GraphInput, type GraphNode } from "./graph.js";
 import type { TreeDef } from "./pytree.js";
@@ -204,7 +204,7 @@ export const parseGraph = checkArity("parseGraph", 1, 1, (json: string | unknown
     const shape = parseShape(v.shape, `constant ${i}`);
     const dtype = parseDtype(v.dtype, `constant ${i}`);
     if (!Array.isArray(v.data) || v.data.length !== sizeOf(shape)) {
-      fail(`expected constant ${i} data to hold ${sizeOf(shape)} values, got ${Array.isArray(v.data) ? v.data.length : typeof v.data}`);
+      fail(`expected constant ${i} data to hold ${count(sizeOf(shape), "value")}, got ${Array.isArray(v.data) ? v.data.length : typeof v.data}`);
     }
     const values = allocate("parseGraph", dtype, v.data.length);
     for (let j = 0; j < v.data.length; j++) values[j] = decodeNumber(v.data[j], dtype, `constant ${i}`);

@@ -3,7 +3,7 @@
  * arguments (`op: expected …, got …`) and is either a primitive (`bind`) or a composite of them.
  */
 import { allocate, assertDType, INT32_MAX, INT32_MIN, isFloat, type DType } from "./dtype.js";
-import { ArgumentError, checkArity, DTypeError, ShapeError, describeValue, formatValue } from "./errors.js";
+import { ArgumentError, checkArity, count, DTypeError, ShapeError, describeValue, formatValue } from "./errors.js";
 import { castTo, toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
 import { checkInt32Cast } from "./kernels.js";
 import { MAX_DEPTH } from "./limits.js";
@@ -250,13 +250,13 @@ export const reshape = checkArity("reshape", 2, 2, (x: TensorLike, shape: readon
     const known = sizeOf(shape.filter((d) => d !== -1));
     if (known === 0 || t.size % known !== 0) {
       throw new ShapeError(
-        `reshape: expected a shape compatible with ${t.size} elements (from ${formatShape(t.shape)}), got ${formatShape(shape)}`,
+        `reshape: expected a shape compatible with ${count(t.size, "element")} (from ${formatShape(t.shape)}), got ${formatShape(shape)}`,
       );
     }
     target = shape.map((d) => (d === -1 ? t.size / known : d));
   }
   if (sizeOf(target) !== t.size) {
-    throw new ShapeError(`reshape: expected a shape with ${t.size} elements (from ${formatShape(t.shape)}), got ${formatShape(shape)}`);
+    throw new ShapeError(`reshape: expected a shape with ${count(t.size, "element")} (from ${formatShape(t.shape)}), got ${formatShape(shape)}`);
   }
   if (target.length === t.rank && target.every((d, i) => d === t.shape[i])) return t;
   return bind("reshape", [t], { shape: target });
@@ -266,11 +266,11 @@ export const reshape = checkArity("reshape", 2, 2, (x: TensorLike, shape: readon
 export const transpose = checkArity("transpose", 1, 2, (x: TensorLike, perm?: readonly number[]): Tensor => {
   const t = toOperand("transpose", x);
   if (perm !== undefined && !Array.isArray(perm)) {
-    throw new ArgumentError(`transpose: expected a permutation of ${t.rank} axes, got ${describeValue(perm)}`, "AXIS");
+    throw new ArgumentError(`transpose: expected a permutation of ${count(t.rank, "axis", "axes")}, got ${describeValue(perm)}`, "AXIS");
   }
   const order = perm === undefined ? t.shape.map((_, i) => t.rank - 1 - i) : perm.map((p) => normalizeAxis("transpose", p, t.rank));
   if (order.length !== t.rank || new Set(order).size !== t.rank) {
-    throw new ArgumentError(`transpose: expected a permutation of ${t.rank} axes, got ${formatValue(perm)}`, "AXIS");
+    throw new ArgumentError(`transpose: expected a permutation of ${count(t.rank, "axis", "axes")}, got ${formatValue(perm)}`, "AXIS");
   }
   if (order.every((p, i) => p === i)) return t;
   return bind("transpose", [t], { perm: order });

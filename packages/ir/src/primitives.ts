@@ -1,5 +1,5 @@
 import { isFloat, type DType } from "./dtype.js";
-import { checkArity, DTypeError, formatValue, internalError, ShapeError } from "./errors.js";
+import { checkArity, count, DTypeError, formatValue, internalError, ShapeError } from "./errors.js";
 import { broadcastShapes, formatShape, shapesEqual, sizeOf, type Shape } from "./shape.js";
 
 /**
@@ -187,7 +187,7 @@ function checkAxesParam(op: string, axes: readonly number[], rank: number): void
 
 function checkIntList(op: string, name: string, list: unknown, length: number): asserts list is number[] {
   if (!Array.isArray(list) || list.length !== length || !list.every((v) => Number.isInteger(v))) {
-    throw new ShapeError(`${op}: expected ${name} to be ${length} integers, got ${formatValue(list)}`);
+    throw new ShapeError(`${op}: expected ${name} to be ${count(length, "integer")}, got ${formatValue(list)}`);
   }
 }
 
@@ -277,7 +277,7 @@ export const SHAPE_RULES: Readonly<{ [P in Primitive]: ShapeRule<P> }> = Object.
     }
     if (sizeOf(shape) !== sizeOf(x!.shape)) {
       throw new ShapeError(
-        `reshape: expected a shape with ${sizeOf(x!.shape)} elements (from ${formatShape(x!.shape)}), got ${formatShape(shape)}`,
+        `reshape: expected a shape with ${count(sizeOf(x!.shape), "element")} (from ${formatShape(x!.shape)}), got ${formatShape(shape)}`,
       );
     }
     return { shape: shape.slice(), dtype: x!.dtype };

@@ -4,7 +4,7 @@
  * same structure. `null`/`undefined` are empty subtrees. A JS number leaf is remembered as such,
  * so a number in gives a number out.
  */
-import { ArgumentError, checkArity, describeValue, formatValue } from "./errors.js";
+import { ArgumentError, checkArity, count, describeValue, formatValue } from "./errors.js";
 import { checkDepth } from "./limits.js";
 import { Tensor } from "./tensor.js";
 
@@ -136,7 +136,7 @@ export const unflatten = checkArity("unflatten", 2, 2, <T = unknown>(def: TreeDe
     }
   };
   const out = build(def);
-  if (position !== leaves.length) throw new ArgumentError(`unflatten: expected ${position} leaves, got ${leaves.length}`);
+  if (position !== leaves.length) throw new ArgumentError(`unflatten: expected ${count(position, "leaf", "leaves")}, got ${leaves.length}`);
   return out;
 });
 

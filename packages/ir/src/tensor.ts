@@ -1,5 +1,5 @@
 import { allocate, assertDType, dtypeOfTypedArray, fitsDType, INT32_VALUES, SHORT_DTYPE, storedValue, type DType, type TypedArray } from "./dtype.js";
-import { ArgumentError, checkArity, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
+import { ArgumentError, checkArity, count, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
 import { MAX_DEPTH } from "./limits.js";
 import { checkOptions } from "./options.js";
 import { checkShape, formatShape, sizeOf, type Shape } from "./shape.js";
@@ -251,7 +251,7 @@ export function createTensor(op: string, values: unknown, options?: TensorOption
     const target = dtype ?? values.dtype;
     const out = shape ?? values.shape.slice();
     if (sizeOf(out) !== values.size) {
-      throw new ShapeError(`${op}: expected shape ${formatShape(out)} to match ${values.size} elements, got ${sizeOf(out)} elements`);
+      throw new ShapeError(`${op}: expected shape ${formatShape(out)} to match ${count(values.size, "element")}, got ${count(sizeOf(out), "element")}`);
     }
     return new Tensor(target, out, convertData(op, target, values.data, out));
   }
@@ -260,7 +260,7 @@ export function createTensor(op: string, values: unknown, options?: TensorOption
     const source = values as TypedArray;
     const out = shape ?? [source.length];
     if (sizeOf(out) !== source.length) {
-      throw new ShapeError(`${op}: expected shape ${formatShape(out)} to match ${source.length} elements, got ${sizeOf(out)} elements`);
+      throw new ShapeError(`${op}: expected shape ${formatShape(out)} to match ${count(source.length, "element")}, got ${count(sizeOf(out), "element")}`);
     }
     const target = dtype ?? typedDtype;
     return new Tensor(target, out, convertData(op, target, source, out));
@@ -272,7 +272,7 @@ export function createTensor(op: string, values: unknown, options?: TensorOption
   const inferred = readNested(op, values, flat);
   const target = dtype ?? (inferred.allBoolean ? "bool" : "float64");
   if (shape !== undefined && sizeOf(shape) !== flat.length) {
-    throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to match ${flat.length} elements, got ${sizeOf(shape)} elements`);
+    throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to match ${count(flat.length, "element")}, got ${count(sizeOf(shape), "element")}`);
   }
   const out = shape ?? inferred.shape;
   return new Tensor(target, out, convertData(op, target, flat, out));
@@ -300,7 +300,8 @@ function filled(op: string, shape: readonly number[], value: number | boolean, d
   const data = allocate(op, assertDType(op, dtype), sizeOf(checked));
   const v = Number(value);
   if (!fitsDType(dtype, v)) throw new DTypeError(`${op}: expected a fill value of ${INT32_VALUES}, got ${formatValue(v)}`);
-  data.fill(storedValue(dtype, v));
+  // fresh storage is already zero (and left untouched, a huge zeros() costs no memory until written)
+  if (v !== 0) data.fill(storedValue(dtype, v));
   return new Tensor(dtype, checked, data);
 }
 
