@@ -174,3 +174,7 @@ export function checkArity<F extends (...args: never[]) => unknown>(op: string, 
   Object.defineProperty(checked, "length", { value: min });
   return checked as unknown as F;
 }
+
+// the exported (index.ts) versions of the message helpers, which ir itself calls unchecked
+export const publicDescribeValue = checkArity("describeValue", 1, 1, describeValue);
+export const publicFormatValue = checkArity("formatValue", 1, 1, formatValue);

@@ -12,8 +12,8 @@ export {
   ConcretizationError,
   GraphError,
   NanError,
-  describeValue,
-  formatValue,
+  publicDescribeValue as describeValue,
+  publicFormatValue as formatValue,
   type ErrorCode,
 } from "./errors.js";
 export {

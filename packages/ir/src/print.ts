@@ -2,6 +2,7 @@
 import { SHORT_DTYPE } from "./dtype.js";
 import { ArgumentError, checkArity, describeValue } from "./errors.js";
 import { checkGraphOnce, type Graph, type GraphValue } from "./graph.js";
+import { MAX_DEPTH } from "./limits.js";
 import { checkOptions } from "./options.js";
 import { formatShape } from "./shape.js";
 
@@ -179,11 +180,17 @@ export const graphToAscii = checkArity("graphToAscii", 1, 2, (graph: Graph, labe
     return extra ? `${base}  ${extra}` : base;
   };
   // each entry draws one value: `prefix + connector + label`, then its inputs under `prefix + childPrefix`
-  const pending: { id: number; prefix: string; connector: string; childPrefix: string }[] = [];
+  const pending: { id: number; prefix: string; connector: string; childPrefix: string; depth: number }[] = [];
   for (const o of graph.outputs) {
-    pending.push({ id: o, prefix: "", connector: "", childPrefix: "" });
+    pending.push({ id: o, prefix: "", connector: "", childPrefix: "", depth: 0 });
     while (pending.length > 0) {
-      const { id, prefix, connector, childPrefix } = pending.pop()!;
+      const { id, prefix, connector, childPrefix, depth } = pending.pop()!;
+      // each level indents by four characters, so a drawing's size grows with the square of its depth
+      if (depth > MAX_DEPTH) {
+        throw new ArgumentError(
+          `graphToAscii: expected a graph at most ${MAX_DEPTH} levels deep (MAX_DEPTH) to draw, got a deeper chain of nodes (use graphToText)`,
+        );
+      }
       const node = byId.get(id);
       if (node && drawn.has(id)) {
         lines.push(`${prefix}${connector}${names.get(id)} (above)`);
@@ -195,7 +202,8 @@ export const graphToAscii = checkArity("graphToAscii", 1, 2, (graph: Graph, labe
       // pushed last-first, so the first input is drawn next
       for (let i = node.inputs.length - 1; i >= 0; i--) {
         const last = i === node.inputs.length - 1;
-        pending.push({ id: node.inputs[i]!, prefix: prefix + childPrefix, connector: last ? "└── " : "├── ", childPrefix: last ? "    " : "│   " });
+        const child = { id: node.inputs[i]!, prefix: prefix + childPrefix, depth: depth + 1 };
+        pending.push({ ...child, connector: last ? "└── " : "├── ", childPrefix: last ? "    " : "│   " });
       }
     }
   }
