@@ -262,11 +262,11 @@ describe("leaked tracers are refused at the boundary of every transformation", (
     expectError(() => toy.grad((x: number, _y: Tensor) => x, 0)(1, leaked), ChainruleError, escaped("grad"));
     expectError(() => toy.grad((_x: number) => leaked)(1), ChainruleError, escaped("grad"));
     expectError(() => toy.jvp((x: Tensor) => x, [leaked], [1]), ChainruleError, escaped("jvp"));
-    expectError(() => toy.jvp((x: number) => x, [1], [leaked]), ChainruleError, escaped("jvp"));
+    expectError(() => toy.jvp((x: Tensor) => x, [tensor(1)], [leaked]), ChainruleError, escaped("jvp"));
     expectError(() => toy.jacobian((x: Tensor) => x)(leaked), ChainruleError, escaped("jacobian"));
     expectError(() => toy.hessian((x: Tensor) => x)(leaked), ChainruleError, escaped("hessian"));
     expectError(() => toy.hvp((x: Tensor) => x, [leaked], [1]), ChainruleError, escaped("hvp"));
-    const [, pullback] = toy.vjp((x: number) => x, 1);
+    const [, pullback] = toy.vjp((x: Tensor) => x, tensor(1));
     expectError(() => pullback(leaked), ChainruleError, escaped("vjp pullback"));
     expectError(() => trace((x: Tensor) => x, leaked), ChainruleError, escaped("trace"));
     expectError(() => trace((_x: number) => leaked, 1), ChainruleError, escaped("trace"));
