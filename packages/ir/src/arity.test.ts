@@ -71,7 +71,11 @@ describe("argument counts", () => {
     const engine = toy as unknown as Record<string, (...args: unknown[]) => unknown>;
     for (const [name, [min, max]] of Object.entries(methods)) {
       if (max !== Infinity) {
-        expectError(() => engine[name]!(...new Array(max + 1).fill(0)), ArgumentError, `${name}: expected ${argumentsText(min, max)}, got ${max + 1}`);
+        expectError(
+          () => engine[name]!(...new Array(max + 1).fill(0)),
+          ArgumentError,
+          `${name}: expected ${argumentsText(min, max)}, got ${max + 1}`,
+        );
       }
       expectError(() => engine[name]!(), ArgumentError, `${name}: expected ${argumentsText(min, max)}, got 0`);
     }

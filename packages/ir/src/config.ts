@@ -52,7 +52,9 @@ function hasNan(t: Tensor): boolean {
 export const checkNans = checkArity("checkNans", 3, 3, (where: string, inputs: readonly Tensor[], output: Tensor): void => {
   if (typeof where !== "string") throw new ArgumentError(`checkNans: expected a description (a string), got ${describeValue(where)}`);
   if (!Array.isArray(inputs) || !inputs.every((t) => t instanceof Tensor) || !(output instanceof Tensor)) {
-    throw new ArgumentError(`checkNans: expected an array of input Tensors and an output Tensor, got ${describeValue(inputs)} and ${describeValue(output)}`);
+    throw new ArgumentError(
+      `checkNans: expected an array of input Tensors and an output Tensor, got ${describeValue(inputs)} and ${describeValue(output)}`,
+    );
   }
   if (!hasNan(output) || inputs.some((t) => hasNan(t))) return;
   throw new NanError(

@@ -27,7 +27,9 @@ const BYTES: Readonly<Record<DType, number>> = Object.freeze({ float64: 8, float
  */
 export function allocate(op: string, dtype: DType, size: number): TypedArray {
   if (!(size <= MAX_ELEMENTS)) {
-    throw new ArgumentError(`${op}: expected a tensor of at most ${MAX_ELEMENTS} elements (MAX_ELEMENTS), got ${formatValue(size)} elements`);
+    throw new ArgumentError(
+      `${op}: expected a tensor of at most ${MAX_ELEMENTS} elements (MAX_ELEMENTS), got ${formatValue(size)} elements`,
+    );
   }
   try {
     switch (dtype) {
@@ -102,6 +104,9 @@ export const INT32_VALUES = `int32 values (integers in [${INT32_MIN}, ${INT32_MA
 export const publicIsFloat = checkArity("isFloat", 1, 1, (dtype: DType): boolean => isFloat(assertDType("isFloat", dtype)));
 
 /** The dtype two operands meet at: bool < int32 < float32 < float64. */
-export const publicPromoteTypes = checkArity("promoteTypes", 2, 2, (a: DType, b: DType): DType =>
-  promoteTypes(assertDType("promoteTypes", a), assertDType("promoteTypes", b)),
+export const publicPromoteTypes = checkArity(
+  "promoteTypes",
+  2,
+  2,
+  (a: DType, b: DType): DType => promoteTypes(assertDType("promoteTypes", a), assertDType("promoteTypes", b)),
 );

@@ -194,7 +194,11 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
       ArgumentError,
       "jvp: expected tangents with the structure [number, number], got [number]",
     );
-    expectError(() => toy.jvp(cube, [tensor([1, 2])], [tensor([1])]), ShapeError, "jvp: expected tangent leaf 0 of shape [2] like its primal, got [1]");
+    expectError(
+      () => toy.jvp(cube, [tensor([1, 2])], [tensor([1])]),
+      ShapeError,
+      "jvp: expected tangent leaf 0 of shape [2] like its primal, got [1]",
+    );
     const [, pullback] = toy.vjp(cube, tensor([1, 2]));
     expectError(
       () => pullback([1, 2] as never),

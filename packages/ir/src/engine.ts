@@ -213,7 +213,9 @@ function checkMatching(
   expected.forEach((e, i) => {
     const g = given[i]!;
     if (!shapesEqual(e.shape, g.shape)) {
-      throw new ShapeError(`${op}: expected ${what} leaf ${i} of shape ${formatShape(e.shape)} like its ${of}, got ${formatShape(g.shape)}`);
+      throw new ShapeError(
+        `${op}: expected ${what} leaf ${i} of shape ${formatShape(e.shape)} like its ${of}, got ${formatShape(g.shape)}`,
+      );
     }
     if (e.dtype !== g.dtype) {
       throw new DTypeError(`${op}: expected ${what} leaf ${i} of dtype ${e.dtype} like its ${of}, got ${g.dtype}`);
@@ -245,16 +247,21 @@ function basis(like: Tensor, index: number): Tensor {
 
 /** The core checked: a name and `jvp`/`vjp` functions (a missing one would fail only when first used). */
 function checkCore(core: unknown): EngineCore {
-  if (core === null || typeof core !== "object") throw new ArgumentError(`defineEngine: expected an engine core object, got ${describeValue(core)}`);
+  if (core === null || typeof core !== "object")
+    throw new ArgumentError(`defineEngine: expected an engine core object, got ${describeValue(core)}`);
   const { name, jvp, vjp, jacobianMode } = core as Record<string, unknown>;
   if (typeof name !== "string" || name.length === 0) {
     throw new ArgumentError(`defineEngine: expected core.name to be a non-empty string, got ${describeValue(name)}`);
   }
   if (typeof jvp !== "function" || typeof vjp !== "function") {
-    throw new ArgumentError(`defineEngine: expected core.jvp and core.vjp to be functions, got ${describeValue(jvp)} and ${describeValue(vjp)}`);
+    throw new ArgumentError(
+      `defineEngine: expected core.jvp and core.vjp to be functions, got ${describeValue(jvp)} and ${describeValue(vjp)}`,
+    );
   }
   if (jacobianMode !== undefined && jacobianMode !== "forward" && jacobianMode !== "reverse" && jacobianMode !== "auto") {
-    throw new ArgumentError(`defineEngine: expected core.jacobianMode to be "forward", "reverse" or "auto", got ${formatValue(jacobianMode)}`);
+    throw new ArgumentError(
+      `defineEngine: expected core.jacobianMode to be "forward", "reverse" or "auto", got ${formatValue(jacobianMode)}`,
+    );
   }
   return core as EngineCore;
 }

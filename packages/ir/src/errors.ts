@@ -122,7 +122,9 @@ function formatBounded(value: unknown, depth: number): string {
   if (value !== null && typeof value === "object" && isPlainObject(value)) {
     if (depth === 0) return "{…}";
     const keys = Object.keys(value);
-    const shown = keys.slice(0, MAX_LISTED).map((k) => `${JSON.stringify(k)}:${formatBounded((value as Record<string, unknown>)[k], depth - 1)}`);
+    const shown = keys
+      .slice(0, MAX_LISTED)
+      .map((k) => `${JSON.stringify(k)}:${formatBounded((value as Record<string, unknown>)[k], depth - 1)}`);
     if (keys.length > MAX_LISTED) shown.push("…");
     return `{${shown.join(",")}}`;
   }

@@ -44,21 +44,27 @@ const numbers = fc.oneof(
 
 const strings = fc.constantFrom("", "abc", "float64", "float32", "int32", "bool", "int8", "__proto__", "constructor", "-1");
 
-const tensors = fc.oneof(
-  fc.constantFrom<() => unknown>(
-    () => tensor(1),
-    () => tensor([1, 2, 3]),
-    () => tensor([[1, 2], [3, 4]]),
-    () => tensor([1, 2], { dtype: "int32" }),
-    () => tensor([true, false]),
-    () => tensor([1.5, -2], { dtype: "float32" }),
-    () => tensor([NaN, Infinity]),
-    () => ir.zeros([0]),
-    () => ir.zeros([2, 0, 3]),
-    () => ir.zeros([1, 1, 1, 1]),
-    () => leakedTracer(),
-  ),
-).map((make) => make());
+const tensors = fc
+  .oneof(
+    fc.constantFrom<() => unknown>(
+      () => tensor(1),
+      () => tensor([1, 2, 3]),
+      () =>
+        tensor([
+          [1, 2],
+          [3, 4],
+        ]),
+      () => tensor([1, 2], { dtype: "int32" }),
+      () => tensor([true, false]),
+      () => tensor([1.5, -2], { dtype: "float32" }),
+      () => tensor([NaN, Infinity]),
+      () => ir.zeros([0]),
+      () => ir.zeros([2, 0, 3]),
+      () => ir.zeros([1, 1, 1, 1]),
+      () => leakedTracer(),
+    ),
+  )
+  .map((make) => make());
 
 const shapes = fc.oneof(
   fc.array(fc.integer({ min: 0, max: 6 }), { maxLength: 4 }),
@@ -76,47 +82,49 @@ const functions = fc.constantFrom<unknown>(
   () => ({ a: tensor(1) }),
 );
 
-const objects = fc.constantFrom<() => unknown>(
-  () => ({}),
-  () => Object.create(null),
-  () => ({ dtype: "int32" }),
-  () => ({ dtype: "int8" }),
-  () => ({ shape: [2] }),
-  () => ({ shape: null }),
-  () => ({ seed: 1 }),
-  () => ({ seed: 1.5 }),
-  () => ({ seed: 1, dtype: "float32", mean: NaN }),
-  () => ({ seed: 1, low: 1, high: Infinity }),
-  () => ({ names: ["x"] }),
-  () => ({ name: 5 }),
-  () => ({ title: 5 }),
-  () => ({ annotate: 5 }),
-  () => ({ kind: "array", children: null }),
-  () => ({ kind: "object", keys: ["a"], children: [] }),
-  () => ({ kind: "none", value: 3 }),
-  () => flatten([1, { a: tensor(2) }]).def,
-  () => trace((x: Tensor) => sin(x), 1),
-  () => ({ ...trace((x: Tensor) => sin(x), 1), nodes: [null] }),
-  () => ({ name: "e", jvp: () => ({}), vjp: () => ({}) }),
-  () => ({ inputs: [], constants: [], nodes: [], outputs: [5], inTree: { kind: "array", children: [] }, outTree: null }),
-  () => new Date(0),
-  () => new Map(),
-  () => new Float64Array([1, 2]),
-  () => new Float32Array([NaN]),
-  () => new Int32Array([3]),
-  () => new Uint8Array([0, 7]),
-  () => new Int8Array([1]),
-  () => nested(3000, 1, (v) => [v]),
-  () => nested(3000, 1, (v) => ({ a: v })),
-  () => nested(3000, { kind: "number" }, (v) => ({ kind: "array", children: [v] })),
-  () => cyclic,
-  () => [1, [2, 3]],
-  () => [[1, 2], [3]],
-  () => [tensor(1), 2],
-  () => [null, undefined],
-  () => ["a"],
-  () => [1n],
-).map((make) => make());
+const objects = fc
+  .constantFrom<() => unknown>(
+    () => ({}),
+    () => Object.create(null),
+    () => ({ dtype: "int32" }),
+    () => ({ dtype: "int8" }),
+    () => ({ shape: [2] }),
+    () => ({ shape: null }),
+    () => ({ seed: 1 }),
+    () => ({ seed: 1.5 }),
+    () => ({ seed: 1, dtype: "float32", mean: NaN }),
+    () => ({ seed: 1, low: 1, high: Infinity }),
+    () => ({ names: ["x"] }),
+    () => ({ name: 5 }),
+    () => ({ title: 5 }),
+    () => ({ annotate: 5 }),
+    () => ({ kind: "array", children: null }),
+    () => ({ kind: "object", keys: ["a"], children: [] }),
+    () => ({ kind: "none", value: 3 }),
+    () => flatten([1, { a: tensor(2) }]).def,
+    () => trace((x: Tensor) => sin(x), 1),
+    () => ({ ...trace((x: Tensor) => sin(x), 1), nodes: [null] }),
+    () => ({ name: "e", jvp: () => ({}), vjp: () => ({}) }),
+    () => ({ inputs: [], constants: [], nodes: [], outputs: [5], inTree: { kind: "array", children: [] }, outTree: null }),
+    () => new Date(0),
+    () => new Map(),
+    () => new Float64Array([1, 2]),
+    () => new Float32Array([NaN]),
+    () => new Int32Array([3]),
+    () => new Uint8Array([0, 7]),
+    () => new Int8Array([1]),
+    () => nested(3000, 1, (v) => [v]),
+    () => nested(3000, 1, (v) => ({ a: v })),
+    () => nested(3000, { kind: "number" }, (v) => ({ kind: "array", children: [v] })),
+    () => cyclic,
+    () => [1, [2, 3]],
+    () => [[1, 2], [3]],
+    () => [tensor(1), 2],
+    () => [null, undefined],
+    () => ["a"],
+    () => [1n],
+  )
+  .map((make) => make());
 
 /** Any value a careless or hostile caller might pass. */
 const garbage: fc.Arbitrary<unknown> = fc.oneof(
@@ -167,17 +175,16 @@ const exported = Object.keys(ARITIES).sort();
 const engineMethods = ["grad", "valueAndGrad", "jvp", "vjp", "jacobian", "hessian", "hvp"];
 
 describe("garbage in, ir errors out", () => {
-  test.prop(
-    [fc.constantFrom(...exported), fc.array(garbage, { maxLength: 5 }), fc.array(garbage, { maxLength: 3 })],
-    { numRuns: 3000 },
-  )("every exported function throws only ir's error classes", (name, args, more) => {
-    callTwice(name, (ir as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!, args, more);
-  });
+  test.prop([fc.constantFrom(...exported), fc.array(garbage, { maxLength: 5 }), fc.array(garbage, { maxLength: 3 })], { numRuns: 3000 })(
+    "every exported function throws only ir's error classes",
+    (name, args, more) => {
+      callTwice(name, (ir as unknown as Record<string, (...a: unknown[]) => unknown>)[name]!, args, more);
+    },
+  );
 
-  test.prop(
-    [fc.constantFrom(...engineMethods), fc.array(garbage, { maxLength: 4 }), fc.array(garbage, { maxLength: 3 })],
-    { numRuns: 1500 },
-  )("every engine method made by defineEngine throws only ir's error classes", (name, args, more) => {
+  test.prop([fc.constantFrom(...engineMethods), fc.array(garbage, { maxLength: 4 }), fc.array(garbage, { maxLength: 3 })], {
+    numRuns: 1500,
+  })("every engine method made by defineEngine throws only ir's error classes", (name, args, more) => {
     const engine = toy as unknown as Record<string, (...a: unknown[]) => unknown>;
     callTwice(name, (...a) => engine[name]!(...a), args, more);
   });

@@ -100,7 +100,7 @@ describe("trace", () => {
     expectError(
       () => traceWith({ names: ["x y"] }, (x: never) => x, 1),
       ArgumentError,
-      "trace: expected names to be at most 1 identifier (one per input leaf), got [\"x y\"]",
+      'trace: expected names to be at most 1 identifier (one per input leaf), got ["x y"]',
     );
   });
 

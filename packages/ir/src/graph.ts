@@ -125,8 +125,11 @@ export interface TraceOptions {
  * Runs `f` on tracers shaped like `args` (numbers, Tensors, or pytrees of them) and records the
  * primitives it applies. Ops on constants only are evaluated while tracing (constant folding).
  */
-export const trace = checkArity("trace", 1, Infinity, (f: (...args: never[]) => unknown, ...args: unknown[]): Graph =>
-  traceGraph({}, f, args),
+export const trace = checkArity(
+  "trace",
+  1,
+  Infinity,
+  (f: (...args: never[]) => unknown, ...args: unknown[]): Graph => traceGraph({}, f, args),
 );
 
 /** `trace` with options: input names for printing, and the name used in error messages. */
@@ -262,10 +265,10 @@ function checkParams(node: GraphNode): void {
         : kind === "ints"
           ? Array.isArray(value) && value.length <= 64 && value.every((v) => Number.isSafeInteger(v))
           : isDType(value);
-    if (!ok)
-      fail(
-        `expected node ${node.id} (${node.op}) param ${key} to be ${kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype"}, got ${formatValue(value)}`,
-      );
+    if (!ok) {
+      const wanted = kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype";
+      fail(`expected node ${node.id} (${node.op}) param ${key} to be ${wanted}, got ${formatValue(value)}`);
+    }
   }
 }
 

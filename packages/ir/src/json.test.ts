@@ -358,7 +358,8 @@ describe("hostile JSON is rejected with a GraphError", () => {
       (g) => {
         g["inputs"][0].shape = [...new Array(20).fill(2 ** 52), 0];
       },
-      `parseGraph: expected input 0 to have at most 2147483647 elements (MAX_ELEMENTS), got shape [${new Array(20).fill(2 ** 52).join(",")},0]`,
+      "parseGraph: expected input 0 to have at most 2147483647 elements (MAX_ELEMENTS), " +
+        `got shape [${new Array(20).fill(2 ** 52).join(",")},0]`,
     );
     reject((g) => {
       g["nodes"][1].params = { axes: new Array(65).fill(0) };

@@ -146,7 +146,6 @@ function parseId(v: unknown, where: string): number {
   return v as number;
 }
 
-
 /** Params checked against the op's declared kinds and copied (only known keys, only numbers/strings). */
 function parseParams(op: Primitive, v: unknown, where: string): object {
   if (!isRecord(v)) fail(`expected ${where} (${op}) params to be an object, got ${short(v)}`);
@@ -204,7 +203,10 @@ export const parseGraph = checkArity("parseGraph", 1, 1, (json: string | unknown
     const shape = parseShape(v.shape, `constant ${i}`);
     const dtype = parseDtype(v.dtype, `constant ${i}`);
     if (!Array.isArray(v.data) || v.data.length !== sizeOf(shape)) {
-      fail(`expected constant ${i} data to hold ${count(sizeOf(shape), "value")}, got ${Array.isArray(v.data) ? v.data.length : typeof v.data}`);
+      fail(
+        `expected constant ${i} data to hold ${count(sizeOf(shape), "value")}, ` +
+          `got ${Array.isArray(v.data) ? v.data.length : typeof v.data}`,
+      );
     }
     const values = allocate("parseGraph", dtype, v.data.length);
     for (let j = 0; j < v.data.length; j++) values[j] = decodeNumber(v.data[j], dtype, `constant ${i}`);

@@ -21,7 +21,8 @@ export function checkInt32Cast(op: string, x: Tensor): void {
     const v = Math.trunc(input[i]!);
     if (!(v >= INT32_MIN && v <= INT32_MAX)) {
       throw new DTypeError(
-        `${op}: expected values that truncate into the int32 range [${INT32_MIN}, ${INT32_MAX}], got ${formatValue(input[i]!)}${indexSuffix(i, x.shape)}`,
+        `${op}: expected values that truncate into the int32 range [${INT32_MIN}, ${INT32_MAX}], ` +
+          `got ${formatValue(input[i]!)}${indexSuffix(i, x.shape)}`,
       );
     }
   }

@@ -22,7 +22,9 @@ export const MAX_DEPTH = 1000;
 /** Throws when `depth` (0 at the top) passes `MAX_DEPTH`; `what` names the nested thing. */
 export function checkDepth(op: string, depth: number, what: string, path: string): void {
   if (depth > MAX_DEPTH) {
-    throw new ArgumentError(`${op}: expected ${what} nested at most ${MAX_DEPTH} levels deep (MAX_DEPTH), got deeper nesting at ${shortPath(path)}`);
+    throw new ArgumentError(
+      `${op}: expected ${what} nested at most ${MAX_DEPTH} levels deep (MAX_DEPTH), got deeper nesting at ${shortPath(path)}`,
+    );
   }
 }
 

@@ -256,7 +256,9 @@ export const reshape = checkArity("reshape", 2, 2, (x: TensorLike, shape: readon
     target = shape.map((d) => (d === -1 ? t.size / known : d));
   }
   if (sizeOf(target) !== t.size) {
-    throw new ShapeError(`reshape: expected a shape with ${count(t.size, "element")} (from ${formatShape(t.shape)}), got ${formatShape(shape)}`);
+    throw new ShapeError(
+      `reshape: expected a shape with ${count(t.size, "element")} (from ${formatShape(t.shape)}), got ${formatShape(shape)}`,
+    );
   }
   if (target.length === t.rank && target.every((d, i) => d === t.shape[i])) return t;
   return bind("reshape", [t], { shape: target });

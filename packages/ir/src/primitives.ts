@@ -92,7 +92,15 @@ export const UNARY_PRIMITIVES = Object.freeze([
   "abs",
   "sign",
 ] as const satisfies readonly Primitive[]);
-export const BINARY_PRIMITIVES = Object.freeze(["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const satisfies readonly Primitive[]);
+export const BINARY_PRIMITIVES = Object.freeze([
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "maximum",
+  "minimum",
+] as const satisfies readonly Primitive[]);
 export const COMPARISON_PRIMITIVES = Object.freeze([
   "greater",
   "greaterEqual",

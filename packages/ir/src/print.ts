@@ -188,7 +188,8 @@ export const graphToAscii = checkArity("graphToAscii", 1, 2, (graph: Graph, labe
       // each level indents by four characters, so a drawing's size grows with the square of its depth
       if (depth > MAX_DEPTH) {
         throw new ArgumentError(
-          `graphToAscii: expected a graph at most ${MAX_DEPTH} levels deep (MAX_DEPTH) to draw, got a deeper chain of nodes (use graphToText)`,
+          `graphToAscii: expected a graph at most ${MAX_DEPTH} levels deep (MAX_DEPTH) to draw, ` +
+            "got a deeper chain of nodes (use graphToText)",
         );
       }
       const node = byId.get(id);

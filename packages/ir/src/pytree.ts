@@ -64,9 +64,7 @@ function flattenInto(tree: unknown, leaves: (number | Tensor)[], op: string, pat
       def = { kind: "array", children };
     } else {
       const keys = Object.keys(tree);
-      const children = keys.map((k) =>
-        flattenInto((tree as Record<string, unknown>)[k], leaves, op, `${path}.${k}`, ancestors, depth + 1),
-      );
+      const children = keys.map((k) => flattenInto((tree as Record<string, unknown>)[k], leaves, op, `${path}.${k}`, ancestors, depth + 1));
       def = { kind: "object", keys, children };
     }
     ancestors.delete(tree);
@@ -96,14 +94,22 @@ function checkTreeDef(op: string, def: unknown): TreeDef {
     const children = kind === "array" || kind === "object" ? (d as { children?: unknown }).children : undefined;
     if (kind === "object") {
       const keys = (d as { keys?: unknown }).keys;
-      if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string") || !Array.isArray(children) || keys.length !== children.length) {
-        throw new ArgumentError(`${op}: expected an object tree definition with string keys matching its children at ${path}, got ${formatValue(d)}`);
+      if (
+        !Array.isArray(keys) ||
+        !keys.every((k) => typeof k === "string") ||
+        !Array.isArray(children) ||
+        keys.length !== children.length
+      ) {
+        throw new ArgumentError(
+          `${op}: expected an object tree definition with string keys matching its children at ${path}, got ${formatValue(d)}`,
+        );
       }
     }
     if (!Array.isArray(children)) {
       throw new ArgumentError(`${op}: expected a tree definition (as flatten returns) at ${path}, got ${formatValue(d)}`);
     }
-    if (seen.has(d)) throw new ArgumentError(`${op}: expected a tree definition, got a node that appears twice (shared or cyclic) at ${path}`);
+    if (seen.has(d))
+      throw new ArgumentError(`${op}: expected a tree definition, got a node that appears twice (shared or cyclic) at ${path}`);
     seen.add(d);
     children.forEach((c, i) => pending.push({ d: c, path: `${path}.children[${i}]`, depth: depth + 1 }));
   }
@@ -210,5 +216,8 @@ function describeDef(def: TreeDef): string {
 export const mapTree = checkArity("mapTree", 2, 2, (tree: unknown, fn: (leaf: number | Tensor, index: number) => unknown): unknown => {
   if (typeof fn !== "function") throw new ArgumentError(`mapTree: expected a function, got ${describeValue(fn)}`);
   const { leaves, def } = flatten(tree, "mapTree");
-  return unflatten(def, leaves.map((leaf, i) => fn(leaf, i)));
+  return unflatten(
+    def,
+    leaves.map((leaf, i) => fn(leaf, i)),
+  );
 });

@@ -147,6 +147,7 @@ export const publicBroadcastedAxes = checkArity("broadcastedAxes", 2, 2, (from: 
   const f = checkShape("broadcastedAxes", from);
   const t = checkShape("broadcastedAxes", to);
   const out = broadcastShapes("broadcastedAxes", f, t);
-  if (!shapesEqual(out, t)) throw new ShapeError(`broadcastedAxes: expected a shape that ${formatShape(f)} broadcasts to, got ${formatShape(t)}`);
+  if (!shapesEqual(out, t))
+    throw new ShapeError(`broadcastedAxes: expected a shape that ${formatShape(f)} broadcasts to, got ${formatShape(t)}`);
   return broadcastedAxes(f, t);
 });

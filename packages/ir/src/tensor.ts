@@ -1,4 +1,14 @@
-import { allocate, assertDType, dtypeOfTypedArray, fitsDType, INT32_VALUES, SHORT_DTYPE, storedValue, type DType, type TypedArray } from "./dtype.js";
+import {
+  allocate,
+  assertDType,
+  dtypeOfTypedArray,
+  fitsDType,
+  INT32_VALUES,
+  SHORT_DTYPE,
+  storedValue,
+  type DType,
+  type TypedArray,
+} from "./dtype.js";
 import { ArgumentError, checkArity, count, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
 import { MAX_DEPTH } from "./limits.js";
 import { checkOptions } from "./options.js";
@@ -212,7 +222,9 @@ function convertData(op: string, dtype: DType, source: ArrayLike<number>, shape:
 
 /** The error for a value that does not fit int32, at flat index `index` of a tensor of `shape`. */
 export function valueError(op: string, dtype: DType, value: number, index: number, shape: Shape): DTypeError {
-  return new DTypeError(`${op}: expected ${dtype === "int32" ? INT32_VALUES : `${dtype} values`}, got ${formatValue(value)}${indexSuffix(index, shape)}`);
+  return new DTypeError(
+    `${op}: expected ${dtype === "int32" ? INT32_VALUES : `${dtype} values`}, got ${formatValue(value)}${indexSuffix(index, shape)}`,
+  );
 }
 
 /** ` at index [i, j]`: the multi-index of flat position `index` (nothing for a scalar). */
@@ -251,7 +263,9 @@ export function createTensor(op: string, values: unknown, options?: TensorOption
     const target = dtype ?? values.dtype;
     const out = shape ?? values.shape.slice();
     if (sizeOf(out) !== values.size) {
-      throw new ShapeError(`${op}: expected shape ${formatShape(out)} to match ${count(values.size, "element")}, got ${count(sizeOf(out), "element")}`);
+      throw new ShapeError(
+        `${op}: expected shape ${formatShape(out)} to match ${count(values.size, "element")}, got ${count(sizeOf(out), "element")}`,
+      );
     }
     return new Tensor(target, out, convertData(op, target, values.data, out));
   }
@@ -260,7 +274,9 @@ export function createTensor(op: string, values: unknown, options?: TensorOption
     const source = values as TypedArray;
     const out = shape ?? [source.length];
     if (sizeOf(out) !== source.length) {
-      throw new ShapeError(`${op}: expected shape ${formatShape(out)} to match ${count(source.length, "element")}, got ${count(sizeOf(out), "element")}`);
+      throw new ShapeError(
+        `${op}: expected shape ${formatShape(out)} to match ${count(source.length, "element")}, got ${count(sizeOf(out), "element")}`,
+      );
     }
     const target = dtype ?? typedDtype;
     return new Tensor(target, out, convertData(op, target, source, out));
@@ -272,7 +288,9 @@ export function createTensor(op: string, values: unknown, options?: TensorOption
   const inferred = readNested(op, values, flat);
   const target = dtype ?? (inferred.allBoolean ? "bool" : "float64");
   if (shape !== undefined && sizeOf(shape) !== flat.length) {
-    throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to match ${count(flat.length, "element")}, got ${count(sizeOf(shape), "element")}`);
+    throw new ShapeError(
+      `${op}: expected shape ${formatShape(shape)} to match ${count(flat.length, "element")}, got ${count(sizeOf(shape), "element")}`,
+    );
   }
   const out = shape ?? inferred.shape;
   return new Tensor(target, out, convertData(op, target, flat, out));
@@ -288,8 +306,11 @@ export const scalar = checkArity("scalar", 1, 2, (value: number, dtype: DType = 
 });
 
 /** A tensor of `shape` filled with `value` (an integer in the int32 range for int32; dtype default float64). */
-export const full = checkArity("full", 2, 3, (shape: readonly number[], value: number, dtype: DType = "float64"): Tensor =>
-  filled("full", shape, value, dtype),
+export const full = checkArity(
+  "full",
+  2,
+  3,
+  (shape: readonly number[], value: number, dtype: DType = "float64"): Tensor => filled("full", shape, value, dtype),
 );
 
 function filled(op: string, shape: readonly number[], value: number | boolean, dtype: DType): Tensor {
@@ -306,10 +327,20 @@ function filled(op: string, shape: readonly number[], value: number | boolean, d
 }
 
 /** A tensor of `shape` filled with zeros. */
-export const zeros = checkArity("zeros", 1, 2, (shape: readonly number[], dtype: DType = "float64"): Tensor => filled("zeros", shape, 0, dtype));
+export const zeros = checkArity(
+  "zeros",
+  1,
+  2,
+  (shape: readonly number[], dtype: DType = "float64"): Tensor => filled("zeros", shape, 0, dtype),
+);
 
 /** A tensor of `shape` filled with ones. */
-export const ones = checkArity("ones", 1, 2, (shape: readonly number[], dtype: DType = "float64"): Tensor => filled("ones", shape, 1, dtype));
+export const ones = checkArity(
+  "ones",
+  1,
+  2,
+  (shape: readonly number[], dtype: DType = "float64"): Tensor => filled("ones", shape, 1, dtype),
+);
 
 /**
  * `arange(stop)`, `arange(start, stop, step?, dtype?)`: evenly spaced values in [start, stop).
