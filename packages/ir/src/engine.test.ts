@@ -203,9 +203,9 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
     expectError(
       () => pullback([1, 2] as never),
       ArgumentError,
-      "vjp pullback: expected cotangents with the structure Tensor, got [number, number]",
+      "vjp pullback: expected a cotangent with the structure Tensor, got [number, number]",
     );
-    expectError(() => pullback(tensor([1, 2])), ShapeError, "vjp pullback: expected cotangent leaf 0 of shape [] like its output, got [2]");
+    expectError(() => pullback(tensor([1, 2])), ShapeError, "vjp pullback: expected a cotangent leaf 0 of shape [] like its output, got [2]");
     expectError(
       () => toy.hvp(seed, 3 as never, [1] as never),
       ArgumentError,

@@ -193,32 +193,39 @@ function checkScalarOutput(op: string, outputs: readonly Tensor[]): void {
   if (!isFloat(outputs[0]!.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${outputs[0]!.dtype}`);
 }
 
+/** How checkMatching's messages name what is checked, e.g. "tangents" / "tangent" / "primal". */
+interface Matching {
+  readonly all: string;
+  readonly leaf: string;
+  readonly like: string;
+}
+const TANGENTS: Matching = { all: "tangents", leaf: "tangent", like: "primal" };
+const COTANGENT: Matching = { all: "a cotangent", leaf: "a cotangent", like: "output" };
+
 /**
  * Tangents (or cotangents) must match their primals (or outputs) leaf by leaf: structure, shape,
  * and dtype, as in JAX; a float32 tangent for a float64 primal is an error, not a silent cast.
- * `what` is "tangent" or "cotangent", `of` "primal" or "output".
  */
 function checkMatching(
   op: string,
-  what: "tangent" | "cotangent",
-  of: "primal" | "output",
+  what: Matching,
   expected: readonly Tensor[],
   given: readonly Tensor[],
   defA: TreeDef,
   defB: TreeDef,
 ): void {
   if (!sameStructure(defA, defB)) {
-    throw new ArgumentError(`${op}: expected ${what}s with the structure ${describeTree(defA)}, got ${describeTree(defB)}`);
+    throw new ArgumentError(`${op}: expected ${what.all} with the structure ${describeTree(defA)}, got ${describeTree(defB)}`);
   }
   expected.forEach((e, i) => {
     const g = given[i]!;
     if (!shapesEqual(e.shape, g.shape)) {
       throw new ShapeError(
-        `${op}: expected ${what} leaf ${i} of shape ${formatShape(e.shape)} like its ${of}, got ${formatShape(g.shape)}`,
+        `${op}: expected ${what.leaf} leaf ${i} of shape ${formatShape(e.shape)} like its ${what.like}, got ${formatShape(g.shape)}`,
       );
     }
     if (e.dtype !== g.dtype) {
-      throw new DTypeError(`${op}: expected ${what} leaf ${i} of dtype ${e.dtype} like its ${of}, got ${g.dtype}`);
+      throw new DTypeError(`${op}: expected ${what.leaf} leaf ${i} of dtype ${e.dtype} like its ${what.like}, got ${g.dtype}`);
     }
   });
 }
@@ -316,7 +323,7 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
       nums.map((i) => `primals[${i}]`),
     );
     const given = toTensorLeaves(op, tangents, "tangents", flat.tensors);
-    checkMatching(op, "tangent", "primal", flat.tensors, given.tensors, { kind: "array", children: flat.defs }, given.def);
+    checkMatching(op, TANGENTS, flat.tensors, given.tensors, { kind: "array", children: flat.defs }, given.def);
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
     const result = core.jvp((xs) => outputLeaves(op, f(...substitute(primals, nums, flat, xs)), record), flat.tensors, given.tensors);
     const allNumbers = flat.wasNumber.every(Boolean);
@@ -347,7 +354,7 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
     const outDef = record.def!;
     const pull = checkArity("vjp pullback", 1, 1, (cotangent: unknown): unknown[] => {
       const given = toTensorLeaves("vjp pullback", cotangent, "cotangent", outputs);
-      checkMatching("vjp pullback", "cotangent", "output", outputs, given.tensors, outDef, given.def);
+      checkMatching("vjp pullback", COTANGENT, outputs, given.tensors, outDef, given.def);
       return rebuildInputs(flat, pullback(given.tensors));
     });
     return [value, pull];

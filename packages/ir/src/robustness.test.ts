@@ -247,7 +247,7 @@ describe("jvp / vjp / hvp: a tangent's dtype must be its primal's (as in JAX)", 
     expectError(
       () => pullback(f32([1, 1])),
       DTypeError,
-      "vjp pullback: expected cotangent leaf 0 of dtype float64 like its output, got float32",
+      "vjp pullback: expected a cotangent leaf 0 of dtype float64 like its output, got float32",
     );
   });
 
