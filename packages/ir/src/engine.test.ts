@@ -205,7 +205,11 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
       ArgumentError,
       "vjp pullback: expected a cotangent with the structure Tensor, got [number, number]",
     );
-    expectError(() => pullback(tensor([1, 2])), ShapeError, "vjp pullback: expected a cotangent leaf 0 of shape [] like its output, got [2]");
+    expectError(
+      () => pullback(tensor([1, 2])),
+      ShapeError,
+      "vjp pullback: expected a cotangent leaf 0 of shape [] like its output, got [2]",
+    );
     expectError(
       () => toy.hvp(seed, 3 as never, [1] as never),
       ArgumentError,
