@@ -819,7 +819,7 @@ function errorCases(): Case[] {
     }),
     c("jvp tangents and vjp cotangents of the wrong shape or structure", (e) => {
       const f = (x: Tensor) => ir.mul(x, 2);
-      expectError("jvp with a tangent of the wrong shape", () => e.jvp(f, [v2()], [v3()]), "SHAPE", /^jvp: expected tangents/);
+      expectError("jvp with a tangent of the wrong shape", () => e.jvp(f, [v2()], [v3()]), "SHAPE", /^jvp: expected tangent/);
       expectError("jvp with tangents of the wrong structure", () => e.jvp(f, [v2()], [v2(), v2()]), "ARGUMENT", /^jvp: expected tangents/);
       expectError(
         "jvp with primals that are not an array",

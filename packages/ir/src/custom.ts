@@ -1,5 +1,5 @@
 /** Functions with user-supplied derivative rules, honored by every engine. */
-import { ArgumentError, describeValue } from "./errors.js";
+import { ArgumentError, checkArity, describeValue } from "./errors.js";
 import { toOperand, type TensorLike } from "./coerce.js";
 import { bindCustomJvp, bindCustomVjp, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
 import type { Tensor } from "./tensor.js";
@@ -10,20 +10,25 @@ import type { Tensor } from "./tensor.js";
  * reverse-mode engines transpose it). Arguments are tensors (or numbers); the output is one tensor.
  * For higher derivatives the rule itself is differentiated, so write it with chainrule ops.
  */
-export function customJvp(
-  fun: (...args: Tensor[]) => Tensor,
-  jvp: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor],
-): (...args: TensorLike[]) => Tensor {
-  if (typeof fun !== "function" || typeof jvp !== "function") {
-    throw new ArgumentError(`customJvp: expected (fun, jvp) functions, got ${describeValue(fun)} and ${describeValue(jvp)}`);
-  }
-  const rule: CustomJvpRule = { fun, jvp };
-  return (...args) =>
-    bindCustomJvp(
-      rule,
-      args.map((a) => toOperand("customJvp", a)),
-    );
-}
+export const customJvp = checkArity(
+  "customJvp",
+  2,
+  2,
+  (
+    fun: (...args: Tensor[]) => Tensor,
+    jvp: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor],
+  ): ((...args: TensorLike[]) => Tensor) => {
+    if (typeof fun !== "function" || typeof jvp !== "function") {
+      throw new ArgumentError(`customJvp: expected (fun, jvp) functions, got ${describeValue(fun)} and ${describeValue(jvp)}`);
+    }
+    const rule: CustomJvpRule = { fun, jvp };
+    return (...args) =>
+      bindCustomJvp(
+        rule,
+        args.map((a) => toOperand("customJvp", a)),
+      );
+  },
+);
 
 /**
  * `customVjp(fun, fwd, bwd)` returns a function that computes `fun(...args)` but whose reverse
@@ -31,20 +36,25 @@ export function customJvp(
  * `fwd(...args) → [output, residuals]` runs in the forward pass. Forward-mode engines apply the
  * rule by transposing `bwd` (which must be linear in the cotangent).
  */
-export function customVjp<R>(
-  fun: (...args: Tensor[]) => Tensor,
-  fwd: (...args: Tensor[]) => [Tensor, R],
-  bwd: (residuals: R, cotangent: Tensor) => Tensor[],
-): (...args: TensorLike[]) => Tensor {
-  if (typeof fun !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
-    throw new ArgumentError(
-      `customVjp: expected (fun, fwd, bwd) functions, got ${describeValue(fun)}, ${describeValue(fwd)} and ${describeValue(bwd)}`,
-    );
-  }
-  const rule: CustomVjpRule = { fun, fwd, bwd: bwd as CustomVjpRule["bwd"] };
-  return (...args) =>
-    bindCustomVjp(
-      rule,
-      args.map((a) => toOperand("customVjp", a)),
-    );
-}
+export const customVjp = checkArity(
+  "customVjp",
+  3,
+  3,
+  <R>(
+    fun: (...args: Tensor[]) => Tensor,
+    fwd: (...args: Tensor[]) => [Tensor, R],
+    bwd: (residuals: R, cotangent: Tensor) => Tensor[],
+  ): ((...args: TensorLike[]) => Tensor) => {
+    if (typeof fun !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
+      throw new ArgumentError(
+        `customVjp: expected (fun, fwd, bwd) functions, got ${describeValue(fun)}, ${describeValue(fwd)} and ${describeValue(bwd)}`,
+      );
+    }
+    const rule: CustomVjpRule = { fun, fwd, bwd: bwd as CustomVjpRule["bwd"] };
+    return (...args) =>
+      bindCustomVjp(
+        rule,
+        args.map((a) => toOperand("customVjp", a)),
+      );
+  },
+);

@@ -194,14 +194,22 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
       ArgumentError,
       "jvp: expected tangents with the structure [number, number], got [number]",
     );
-    expectError(() => toy.jvp(cube, [tensor([1, 2])], [tensor([1])]), ShapeError, "jvp: expected tangents leaf 0 of shape [2], got [1]");
+    expectError(
+      () => toy.jvp(cube, [tensor([1, 2])], [tensor([1])]),
+      ShapeError,
+      "jvp: expected tangent leaf 0 of shape [2] like its primal, got [1]",
+    );
     const [, pullback] = toy.vjp(cube, tensor([1, 2]));
     expectError(
       () => pullback([1, 2] as never),
       ArgumentError,
       "vjp pullback: expected a cotangent with the structure Tensor, got [number, number]",
     );
-    expectError(() => pullback(tensor([1, 2])), ShapeError, "vjp pullback: expected a cotangent leaf 0 of shape [], got [2]");
+    expectError(
+      () => pullback(tensor([1, 2])),
+      ShapeError,
+      "vjp pullback: expected a cotangent leaf 0 of shape [] like its output, got [2]",
+    );
     expectError(
       () => toy.hvp(seed, 3 as never, [1] as never),
       ArgumentError,

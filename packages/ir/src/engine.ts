@@ -5,11 +5,11 @@
  * transformation with a faster one; the semantics stay these.
  */
 import { isFloat, type TypedArray } from "./dtype.js";
-import { ArgumentError, describeValue, DTypeError, ShapeError } from "./errors.js";
+import { ArgumentError, checkArity, count, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { scalar, type Tensor, type NestedArray } from "./tensor.js";
-import { Tracer } from "./trace.js";
+import { checkNotEscaped, Tracer } from "./trace.js";
 import { ones, zeros } from "./tensor.js";
 import { reshape, stack } from "./ops.js";
 
@@ -93,19 +93,18 @@ function checkFunction(op: string, f: unknown): void {
 function normalizeArgnums(op: string, argnums: unknown, count: number): number[] {
   const list = typeof argnums === "number" ? [argnums] : Array.isArray(argnums) ? argnums : undefined;
   if (list === undefined || list.length === 0) {
-    throw new ArgumentError(`${op}: expected argnums to be an argument index or a non-empty array of them, got ${JSON.stringify(argnums)}`);
+    throw new ArgumentError(`${op}: expected argnums to be an argument index or a non-empty array of them, got ${formatValue(argnums)}`);
   }
   for (const a of list) {
     if (!Number.isInteger(a) || a < 0) {
-      throw new ArgumentError(`${op}: expected argnums to be non-negative integers, got ${JSON.stringify(argnums)}`);
+      throw new ArgumentError(`${op}: expected argnums to be non-negative integers, got ${formatValue(argnums)}`);
     }
     if (a >= count) {
-      throw new ArgumentError(
-        `${op}: expected argnums in [0, ${count - 1}] (f was called with ${count} arguments), got ${JSON.stringify(argnums)}`,
-      );
+      const called = `f was called with ${count} argument${count === 1 ? "" : "s"}`;
+      throw new ArgumentError(`${op}: expected argnums in [0, ${count - 1}] (${called}), got ${formatValue(argnums)}`);
     }
   }
-  if (new Set(list).size !== list.length) throw new ArgumentError(`${op}: expected distinct argnums, got ${JSON.stringify(argnums)}`);
+  if (new Set(list).size !== list.length) throw new ArgumentError(`${op}: expected distinct argnums, got ${formatValue(argnums)}`);
   return list as number[];
 }
 
@@ -127,6 +126,7 @@ function flattenInputs(op: string, trees: readonly unknown[], paths: readonly st
     defs.push(def);
     counts.push(leaves.length);
     for (const leaf of leaves) {
+      checkNotEscaped(op, leaf);
       if (typeof leaf === "number") {
         tensors.push(scalar(leaf));
         wasNumber.push(true);
@@ -178,6 +178,8 @@ interface FlatOutputs {
 
 function outputLeaves(op: string, result: unknown, record: FlatOutputs): Tensor[] {
   const { leaves, def } = flatten(result, op, "f's result");
+  // a dead tracer returned as is would pass through every engine unnoticed
+  for (const leaf of leaves) checkNotEscaped(op, leaf);
   record.def = def;
   record.wasNumber = leaves.map((l) => typeof l === "number");
   return leaves.map((l) => (typeof l === "number" ? scalar(l) : l));
@@ -185,33 +187,52 @@ function outputLeaves(op: string, result: unknown, record: FlatOutputs): Tensor[
 
 function checkScalarOutput(op: string, outputs: readonly Tensor[]): void {
   if (outputs.length !== 1 || outputs[0]!.rank !== 0) {
-    const got = outputs.length === 1 ? `shape ${formatShape(outputs[0]!.shape)}` : `${outputs.length} outputs`;
+    const got = outputs.length === 1 ? `shape ${formatShape(outputs[0]!.shape)}` : count(outputs.length, "output");
     throw new ShapeError(`${op}: expected f to return a scalar, got ${got}`);
   }
   if (!isFloat(outputs[0]!.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${outputs[0]!.dtype}`);
 }
 
+/** How checkMatching's messages name what is checked, e.g. "tangents" / "tangent" / "primal". */
+interface Matching {
+  readonly all: string;
+  readonly leaf: string;
+  readonly like: string;
+}
+const TANGENTS: Matching = { all: "tangents", leaf: "tangent", like: "primal" };
+const COTANGENT: Matching = { all: "a cotangent", leaf: "a cotangent", like: "output" };
+
+/**
+ * Tangents (or cotangents) must match their primals (or outputs) leaf by leaf: structure, shape,
+ * and dtype, as in JAX; a float32 tangent for a float64 primal is an error, not a silent cast.
+ */
 function checkMatching(
   op: string,
-  what: string,
+  what: Matching,
   expected: readonly Tensor[],
   given: readonly Tensor[],
   defA: TreeDef,
   defB: TreeDef,
 ): void {
   if (!sameStructure(defA, defB)) {
-    throw new ArgumentError(`${op}: expected ${what} with the structure ${describeTree(defA)}, got ${describeTree(defB)}`);
+    throw new ArgumentError(`${op}: expected ${what.all} with the structure ${describeTree(defA)}, got ${describeTree(defB)}`);
   }
   expected.forEach((e, i) => {
     const g = given[i]!;
     if (!shapesEqual(e.shape, g.shape)) {
-      throw new ShapeError(`${op}: expected ${what} leaf ${i} of shape ${formatShape(e.shape)}, got ${formatShape(g.shape)}`);
+      throw new ShapeError(
+        `${op}: expected ${what.leaf} leaf ${i} of shape ${formatShape(e.shape)} like its ${what.like}, got ${formatShape(g.shape)}`,
+      );
+    }
+    if (e.dtype !== g.dtype) {
+      throw new DTypeError(`${op}: expected ${what.leaf} leaf ${i} of dtype ${e.dtype} like its ${what.like}, got ${g.dtype}`);
     }
   });
 }
 
 function toTensorLeaves(op: string, tree: unknown, path: string, like: readonly Tensor[]): { tensors: Tensor[]; def: TreeDef } {
   const { leaves, def } = flatten(tree, op, path);
+  for (const leaf of leaves) checkNotEscaped(op, leaf);
   const tensors = leaves.map((l, i) => (typeof l === "number" ? scalar(l, like[i]?.dtype ?? "float64") : l));
   return { tensors, def };
 }
@@ -231,13 +252,39 @@ function basis(like: Tensor, index: number): Tensor {
 
 // ── defineEngine ───────────────────────────────────────────────────────────────────────────
 
+/** The core checked: a name and `jvp`/`vjp` functions (a missing one would fail only when first used). */
+function checkCore(core: unknown): EngineCore {
+  if (core === null || typeof core !== "object")
+    throw new ArgumentError(`defineEngine: expected an engine core object, got ${describeValue(core)}`);
+  const { name, jvp, vjp, jacobianMode } = core as Record<string, unknown>;
+  if (typeof name !== "string" || name.length === 0) {
+    throw new ArgumentError(`defineEngine: expected core.name to be a non-empty string, got ${describeValue(name)}`);
+  }
+  if (typeof jvp !== "function" || typeof vjp !== "function") {
+    throw new ArgumentError(
+      `defineEngine: expected core.jvp and core.vjp to be functions, got ${describeValue(jvp)} and ${describeValue(vjp)}`,
+    );
+  }
+  if (jacobianMode !== undefined && jacobianMode !== "forward" && jacobianMode !== "reverse" && jacobianMode !== "auto") {
+    throw new ArgumentError(
+      `defineEngine: expected core.jacobianMode to be "forward", "reverse" or "auto", got ${formatValue(jacobianMode)}`,
+    );
+  }
+  return core as EngineCore;
+}
+
 /** Builds the full `Engine` API from an engine's flat `jvp` and `vjp`. */
-export function defineEngine(core: EngineCore): Engine {
+export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: EngineCore): Engine => {
+  const core = checkCore(engineCore);
   const name = core.name;
 
   function prepare(op: string, f: unknown, args: readonly unknown[], argnums: Argnums) {
     checkFunction(op, f);
     const nums = normalizeArgnums(op, argnums, args.length);
+    // arguments not differentiated are checked only at the top level (any value may be passed)
+    args.forEach((arg, i) => {
+      if (!nums.includes(i)) checkNotEscaped(op, arg);
+    });
     const flat = flattenInputs(
       op,
       nums.map((a) => args[a]),
@@ -262,12 +309,11 @@ export function defineEngine(core: EngineCore): Engine {
     return [value, typeof argnums === "number" ? grads[0] : grads];
   }
 
-  function jvpImpl(f: AnyFunction, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {
-    const op = "jvp";
+  function jvpImpl(op: "jvp" | "hvp", f: AnyFunction, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {
     checkFunction(op, f);
     if (!Array.isArray(primals) || !Array.isArray(tangents)) {
       throw new ArgumentError(
-        `jvp: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`,
+        `${op}: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`,
       );
     }
     const nums = primals.map((_, i) => i);
@@ -277,7 +323,7 @@ export function defineEngine(core: EngineCore): Engine {
       nums.map((i) => `primals[${i}]`),
     );
     const given = toTensorLeaves(op, tangents, "tangents", flat.tensors);
-    checkMatching(op, "tangents", flat.tensors, given.tensors, { kind: "array", children: flat.defs }, given.def);
+    checkMatching(op, TANGENTS, flat.tensors, given.tensors, { kind: "array", children: flat.defs }, given.def);
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
     const result = core.jvp((xs) => outputLeaves(op, f(...substitute(primals, nums, flat, xs)), record), flat.tensors, given.tensors);
     const allNumbers = flat.wasNumber.every(Boolean);
@@ -306,11 +352,11 @@ export function defineEngine(core: EngineCore): Engine {
       outputs.map((v, i) => asNumberIf(v, allNumbers || record.wasNumber[i]!)),
     );
     const outDef = record.def!;
-    const pull = (cotangent: unknown): unknown[] => {
+    const pull = checkArity("vjp pullback", 1, 1, (cotangent: unknown): unknown[] => {
       const given = toTensorLeaves("vjp pullback", cotangent, "cotangent", outputs);
-      checkMatching("vjp pullback", "a cotangent", outputs, given.tensors, outDef, given.def);
+      checkMatching("vjp pullback", COTANGENT, outputs, given.tensors, outDef, given.def);
       return rebuildInputs(flat, pullback(given.tensors));
-    };
+    });
     return [value, pull];
   }
 
@@ -378,31 +424,34 @@ export function defineEngine(core: EngineCore): Engine {
   const engine: Engine = {
     name,
     specVersion: SPEC_VERSION,
-    grad: ((f: AnyFunction, argnums: Argnums = 0) => {
+    // every method checks its argument count: `grad(f, 0, { hasAux: true })` must not run as `grad(f, 0)`
+    grad: checkArity("grad", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
       checkTransform("grad", f, argnums);
       return (...args: unknown[]) => valueAndGradImpl("grad", f, argnums, args)[1];
     }) as Engine["grad"],
-    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
+    valueAndGrad: checkArity("valueAndGrad", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
       checkTransform("valueAndGrad", f, argnums);
       return (...args: unknown[]) => valueAndGradImpl("valueAndGrad", f, argnums, args);
     }) as Engine["valueAndGrad"],
-    jvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => jvpImpl(f, primals, tangents)) as Engine["jvp"],
-    vjp: ((f: AnyFunction, ...primals: unknown[]) => vjpImpl(f, primals)) as Engine["vjp"],
-    jacobian: ((f: AnyFunction, argnums: Argnums = 0) => {
+    jvp: checkArity("jvp", 3, 3, (f: AnyFunction, primals: unknown[], tangents: unknown[]) =>
+      jvpImpl("jvp", f, primals, tangents),
+    ) as Engine["jvp"],
+    vjp: checkArity("vjp", 1, Infinity, (f: AnyFunction, ...primals: unknown[]) => vjpImpl(f, primals)) as Engine["vjp"],
+    jacobian: checkArity("jacobian", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
       checkTransform("jacobian", f, argnums);
       return (...args: unknown[]) => jacobianImpl("jacobian", f, argnums, args);
     }) as Engine["jacobian"],
-    hessian: ((f: AnyFunction, argnums: Argnums = 0) => {
+    hessian: checkArity("hessian", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
       checkTransform("hessian", f, argnums);
       const g = (...args: unknown[]) => valueAndGradImpl("hessian", f, argnums, args)[1];
       return (...args: unknown[]) => jacobianImpl("hessian", g, argnums, args);
     }) as Engine["hessian"],
-    hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
+    hvp: checkArity("hvp", 3, 3, (f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
       checkFunction("hvp", f);
       if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
       const all = primals.map((_, i) => i);
       const g = (...args: unknown[]) => valueAndGradImpl("hvp", f, all, args)[1];
-      const result = jvpImpl(g, primals, tangents)[1];
+      const result = jvpImpl("hvp", g, primals, tangents)[1];
       // the result mirrors the primals: a JS number leaf among tensors gives a JS number
       const wasNumber = flatten(primals, "hvp", "primals").leaves.map((l) => typeof l === "number");
       const out = flatten(result, "hvp", "result");
@@ -413,4 +462,4 @@ export function defineEngine(core: EngineCore): Engine {
     }) as Engine["hvp"],
   };
   return engine;
-}
+});

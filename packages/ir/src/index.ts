@@ -2,7 +2,8 @@
  * @chainrule/ir — tensors, the primitive ops, graphs, tracing, eager evaluation, printing, JSON,
  * and the `Engine` interface that every chainrule engine implements.
  */
-export { type DType, type TypedArray, DTYPES, isFloat, promoteTypes } from "./dtype.js";
+export { type DType, type TypedArray, DTYPES, publicIsFloat as isFloat, publicPromoteTypes as promoteTypes } from "./dtype.js";
+export { MAX_ELEMENTS, MAX_DEPTH } from "./limits.js";
 export {
   ChainruleError,
   ShapeError,
@@ -11,10 +12,20 @@ export {
   ConcretizationError,
   GraphError,
   NanError,
-  describeValue,
+  publicDescribeValue as describeValue,
+  publicFormatValue as formatValue,
   type ErrorCode,
 } from "./errors.js";
-export { type Shape, broadcastShapes, sizeOf, formatShape, shapesEqual, normalizeAxes, normalizeAxis, broadcastedAxes } from "./shape.js";
+export {
+  type Shape,
+  publicBroadcastShapes as broadcastShapes,
+  publicSizeOf as sizeOf,
+  publicFormatShape as formatShape,
+  publicShapesEqual as shapesEqual,
+  normalizeAxes,
+  normalizeAxis,
+  publicBroadcastedAxes as broadcastedAxes,
+} from "./shape.js";
 export {
   Tensor,
   tensor,
@@ -45,12 +56,16 @@ export {
   COMPARISON_PRIMITIVES,
   ARITY,
   isPrimitive,
-  inferAval,
 } from "./primitives.js";
+// Engine-author machinery, called by engines on every primitive with values they have checked:
+// these trust their arguments (no argument-count or type checks on this hot path). Everything
+// else exported here checks its argument count and arguments.
+export { inferAval } from "./primitives.js";
 export { evalPrimitive } from "./kernels.js";
 export {
   Trace,
   Tracer,
+  checkNotEscaped,
   bind,
   bindCustomJvp,
   bindCustomVjp,

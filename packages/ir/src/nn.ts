@@ -1,6 +1,6 @@
 /** Neural-network composites, all max-shifted so they never overflow. */
 import { toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
-import { ArgumentError, DTypeError, ShapeError } from "./errors.js";
+import { ArgumentError, checkArity, DTypeError, ShapeError } from "./errors.js";
 import { Tracer } from "./trace.js";
 import { formatShape, normalizeAxis } from "./shape.js";
 import type { Tensor } from "./tensor.js";
@@ -8,27 +8,27 @@ import { castTo } from "./coerce.js";
 import { div, exp, logsumexp, max, mean, mul, neg, oneHot, square, stopGradient, sub, sum, where } from "./ops.js";
 
 /** softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) along `axis` (last by default). */
-export function softmax(x: TensorLike, axis = -1): Tensor {
+export const softmax = checkArity("softmax", 1, 2, (x: TensorLike, axis = -1): Tensor => {
   const t = toFloat(toOperand("softmax", x));
   const a = normalizeAxis("softmax", axis, t.rank);
   if (t.shape[a] === 0) return t; // nothing to normalize (and no max to shift by)
   const e = exp(sub(t, stopGradient(max(t, a, true))));
   return div(e, sum(e, a, true));
-}
+});
 
 /** log softmax(x) = x − logsumexp(x) along `axis` (last by default). */
-export function logSoftmax(x: TensorLike, axis = -1): Tensor {
+export const logSoftmax = checkArity("logSoftmax", 1, 2, (x: TensorLike, axis = -1): Tensor => {
   const t = toFloat(toOperand("logSoftmax", x));
   const a = normalizeAxis("logSoftmax", axis, t.rank);
   return sub(t, logsumexp(t, a, true));
-}
+});
 
 /**
  * Mean softmax cross-entropy over the batch, like PyTorch's `F.cross_entropy`. `labels` are
  * either class indices (int32, or integers, of shape `logits.shape[:-1]`) or probabilities of
  * the same shape as `logits`.
  */
-export function crossEntropy(logits: TensorLike, labels: TensorLike): Tensor {
+export const crossEntropy = checkArity("crossEntropy", 2, 2, (logits: TensorLike, labels: TensorLike): Tensor => {
   const z = toFloat(toOperand("crossEntropy", logits));
   if (z.rank === 0) throw new ShapeError("crossEntropy: expected logits of rank ≥ 1 (classes on the last axis), got a scalar");
   const y = toOperand("crossEntropy", labels);
@@ -48,7 +48,7 @@ export function crossEntropy(logits: TensorLike, labels: TensorLike): Tensor {
     );
   }
   return neg(mean(sum(picked, -1)));
-}
+});
 
 /** Concrete class indices must be integers in [0, classes): an out-of-range label would silently add 0 to the loss. */
 function checkClassIndices(labels: Tensor, classes: number): void {
@@ -62,10 +62,10 @@ function checkClassIndices(labels: Tensor, classes: number): void {
 }
 
 /** Mean squared error: mean((prediction − target)²). */
-export function mse(prediction: TensorLike, target: TensorLike): Tensor {
+export const mse = checkArity("mse", 2, 2, (prediction: TensorLike, target: TensorLike): Tensor => {
   const [p, t] = toOperands("mse", [prediction, target]) as [Tensor, Tensor];
   if (p.rank !== t.rank || p.shape.some((d, i) => d !== t.shape[i])) {
     throw new ShapeError(`mse: expected prediction and target of one shape, got ${formatShape(p.shape)} and ${formatShape(t.shape)}`);
   }
   return mean(square(sub(p, t)));
-}
+});

@@ -1,5 +1,5 @@
 import { isFloat, type DType } from "./dtype.js";
-import { DTypeError, internalError, ShapeError } from "./errors.js";
+import { checkArity, count, DTypeError, formatValue, internalError, ShapeError } from "./errors.js";
 import { broadcastShapes, formatShape, shapesEqual, sizeOf, type Shape } from "./shape.js";
 
 /**
@@ -79,7 +79,7 @@ export interface Aval {
   readonly dtype: DType;
 }
 
-export const UNARY_PRIMITIVES = [
+export const UNARY_PRIMITIVES = Object.freeze([
   "neg",
   "exp",
   "log",
@@ -91,23 +91,31 @@ export const UNARY_PRIMITIVES = [
   "sqrt",
   "abs",
   "sign",
-] as const satisfies readonly Primitive[];
-export const BINARY_PRIMITIVES = ["add", "sub", "mul", "div", "pow", "maximum", "minimum"] as const satisfies readonly Primitive[];
-export const COMPARISON_PRIMITIVES = [
+] as const satisfies readonly Primitive[]);
+export const BINARY_PRIMITIVES = Object.freeze([
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "pow",
+  "maximum",
+  "minimum",
+] as const satisfies readonly Primitive[]);
+export const COMPARISON_PRIMITIVES = Object.freeze([
   "greater",
   "greaterEqual",
   "less",
   "lessEqual",
   "equal",
   "notEqual",
-] as const satisfies readonly Primitive[];
+] as const satisfies readonly Primitive[]);
 
 export type UnaryPrimitive = (typeof UNARY_PRIMITIVES)[number];
 export type BinaryPrimitive = (typeof BINARY_PRIMITIVES)[number];
 export type ComparisonPrimitive = (typeof COMPARISON_PRIMITIVES)[number];
 
 /** Every primitive name, in a fixed order (the keys of the arity table). */
-export const ARITY: PrimitiveTable<{ [P in Primitive]: number | "variadic" }> = {
+export const ARITY: Readonly<PrimitiveTable<{ [P in Primitive]: number | "variadic" }>> = Object.freeze({
   neg: 1,
   exp: 1,
   log: 1,
@@ -147,13 +155,17 @@ export const ARITY: PrimitiveTable<{ [P in Primitive]: number | "variadic" }> = 
   scatterAdd: 2,
   matmul: 2,
   stopGradient: 1,
-};
+});
 
-export const PRIMITIVES = Object.keys(ARITY) as Primitive[];
+export const PRIMITIVES: readonly Primitive[] = Object.freeze(Object.keys(ARITY) as Primitive[]);
 
-export function isPrimitive(name: unknown): name is Primitive {
-  return typeof name === "string" && Object.hasOwn(ARITY, name);
-}
+/** Whether `name` is a primitive's name. */
+export const isPrimitive = checkArity(
+  "isPrimitive",
+  1,
+  1,
+  (name: unknown): name is Primitive => typeof name === "string" && Object.hasOwn(ARITY, name),
+);
 
 const INT_UNARY = new Set<Primitive>(["neg", "abs", "sign"]);
 
@@ -175,7 +187,7 @@ function checkAxesParam(op: string, axes: readonly number[], rank: number): void
   let previous = -1;
   for (const axis of axes) {
     if (!Number.isInteger(axis) || axis <= previous || axis >= rank) {
-      throw new ShapeError(`${op}: expected sorted unique axes in [0, ${rank - 1}], got ${JSON.stringify(axes)}`);
+      throw new ShapeError(`${op}: expected sorted unique axes in [0, ${rank - 1}], got ${formatValue(axes)}`);
     }
     previous = axis;
   }
@@ -183,7 +195,7 @@ function checkAxesParam(op: string, axes: readonly number[], rank: number): void
 
 function checkIntList(op: string, name: string, list: unknown, length: number): asserts list is number[] {
   if (!Array.isArray(list) || list.length !== length || !list.every((v) => Number.isInteger(v))) {
-    throw new ShapeError(`${op}: expected ${name} to be ${length} integers, got ${JSON.stringify(list)}`);
+    throw new ShapeError(`${op}: expected ${name} to be ${count(length, "integer")}, got ${formatValue(list)}`);
   }
 }
 
@@ -227,7 +239,7 @@ function reduceRule(op: "reduceSum" | "reduceMax"): ShapeRule<"reduceSum" | "red
 }
 
 /** Output shape and dtype of each primitive; also the one place where primitive inputs are checked. */
-export const SHAPE_RULES: { [P in Primitive]: ShapeRule<P> } = {
+export const SHAPE_RULES: Readonly<{ [P in Primitive]: ShapeRule<P> }> = Object.freeze({
   neg: unaryRule("neg"),
   exp: unaryRule("exp"),
   log: unaryRule("log"),
@@ -269,11 +281,11 @@ export const SHAPE_RULES: { [P in Primitive]: ShapeRule<P> } = {
   },
   reshape: ([x], { shape }) => {
     if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-      throw new ShapeError(`reshape: expected a shape of non-negative integers, got ${JSON.stringify(shape)}`);
+      throw new ShapeError(`reshape: expected a shape of non-negative integers, got ${formatValue(shape)}`);
     }
     if (sizeOf(shape) !== sizeOf(x!.shape)) {
       throw new ShapeError(
-        `reshape: expected a shape with ${sizeOf(x!.shape)} elements (from ${formatShape(x!.shape)}), got ${formatShape(shape)}`,
+        `reshape: expected a shape with ${count(sizeOf(x!.shape), "element")} (from ${formatShape(x!.shape)}), got ${formatShape(shape)}`,
       );
     }
     return { shape: shape.slice(), dtype: x!.dtype };
@@ -282,7 +294,7 @@ export const SHAPE_RULES: { [P in Primitive]: ShapeRule<P> } = {
     const rank = x!.shape.length;
     checkIntList("transpose", "perm", perm, rank);
     if (new Set(perm).size !== rank || perm.some((p) => p < 0 || p >= rank)) {
-      throw new ShapeError(`transpose: expected a permutation of 0..${rank - 1}, got ${JSON.stringify(perm)}`);
+      throw new ShapeError(`transpose: expected a permutation of 0..${rank - 1}, got ${formatValue(perm)}`);
     }
     return { shape: perm.map((p) => x!.shape[p]!), dtype: x!.dtype };
   },
@@ -312,7 +324,7 @@ export const SHAPE_RULES: { [P in Primitive]: ShapeRule<P> } = {
     checkIntList("pad", "low", low, rank);
     checkIntList("pad", "high", high, rank);
     if (low.some((v) => v < 0) || high.some((v) => v < 0)) {
-      throw new ShapeError(`pad: expected non-negative padding, got low ${JSON.stringify(low)}, high ${JSON.stringify(high)}`);
+      throw new ShapeError(`pad: expected non-negative padding, got low ${formatValue(low)}, high ${formatValue(high)}`);
     }
     return { shape: x!.shape.map((d, i) => d + low[i]! + high[i]!), dtype: x!.dtype };
   },
@@ -371,7 +383,7 @@ export const SHAPE_RULES: { [P in Primitive]: ShapeRule<P> } = {
     return { shape: [...batch, a!.shape[ra - 2]!, b!.shape[rb - 1]!], dtype };
   },
   stopGradient: ([x]) => x!,
-};
+});
 
 /** Checks arity and computes the output aval of `prim` applied to `avals`. */
 export function inferAval<P extends Primitive>(prim: P, avals: readonly Aval[], params: Params<P>): Aval {
@@ -385,7 +397,7 @@ export function inferAval<P extends Primitive>(prim: P, avals: readonly Aval[], 
 /** The kind of each primitive parameter, for validating graphs that come from outside (JSON). */
 export type ParamKind = "int" | "ints" | "dtype";
 
-export const PARAM_KINDS: { [P in Primitive]: { [K in keyof Params<P>]-?: ParamKind } } = {
+export const PARAM_KINDS: Readonly<{ [P in Primitive]: Readonly<{ [K in keyof Params<P>]-?: ParamKind }> }> = deepFreeze({
   neg: {},
   exp: {},
   log: {},
@@ -425,4 +437,10 @@ export const PARAM_KINDS: { [P in Primitive]: { [K in keyof Params<P>]-?: ParamK
   scatterAdd: { axis: "int", size: "int" },
   matmul: {},
   stopGradient: {},
-};
+});
+
+/** Freezes a table and the objects it holds (graph parsing trusts them). */
+function deepFreeze<T extends object>(table: T): Readonly<T> {
+  for (const value of Object.values(table)) if (value !== null && typeof value === "object") Object.freeze(value);
+  return Object.freeze(table);
+}

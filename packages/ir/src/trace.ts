@@ -9,7 +9,7 @@
  * constant of the inner level (no perturbation confusion).
  */
 import type { TypedArray } from "./dtype.js";
-import { ChainruleError, internalError } from "./errors.js";
+import { article, ChainruleError, internalError } from "./errors.js";
 import { evalPrimitive } from "./kernels.js";
 import { inferAval, type Aval, type Params, type Primitive } from "./primitives.js";
 import { Tensor } from "./tensor.js";
@@ -118,12 +118,22 @@ export function withTrace<T extends Trace, R>(make: (level: number) => T, body: 
   }
 }
 
-function escaped(tracer: Tracer, op: string): ChainruleError {
+/** The error for using a tracer whose transformation has returned (code `ESCAPED_TRACER`). */
+export function escapedTracer(tracer: Tracer, op: string): ChainruleError {
   return new ChainruleError(
     "ESCAPED_TRACER",
-    `${op}: expected values of active transformations, got a ${tracer.describe()} from a transformation ` +
+    `${op}: expected values of active transformations, got ${article(tracer.describe())} from a transformation ` +
       `that has already returned (a tracer leaked out of grad/jvp/jit, e.g. stored in an outer variable)`,
   );
+}
+
+/**
+ * Throws the escaped-tracer error when `value` is a tracer of a transformation that has already
+ * returned. Transformations call it on what crosses their boundary (inputs, and what `f` returns),
+ * where no primitive would otherwise notice: `grad(x => x)(leaked)` must not return 1.
+ */
+export function checkNotEscaped(op: string, value: unknown): void {
+  if (value instanceof Tracer && !value.trace.active) throw escapedTracer(value, op);
 }
 
 /** The highest-level trace among the inputs, or undefined when all are concrete. */
@@ -132,7 +142,7 @@ export function findTopTrace(op: string, inputs: readonly Tensor[]): Trace | und
   for (const x of inputs) {
     if (x instanceof Tracer) {
       const trace = x.trace;
-      if (!trace.active) throw escaped(x, op);
+      if (!trace.active) throw escapedTracer(x, op);
       if (top === undefined || trace.level > top.level) top = trace;
       else if (trace.level === top.level && trace !== top) throw internalError(`two active traces at level ${trace.level}`);
     }
