@@ -136,7 +136,7 @@ function splitOutputs(stdout: string, count: number): string[] {
 }
 
 const examplesDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-let modules = 0;
+let moduleCount = 0;
 /** The repository's root folder. */
 export const repoRoot = join(examplesDir, "..");
 
@@ -153,7 +153,7 @@ export async function runSnippets(
   const snippets = extractSnippets(readFileSync(markdownFile, "utf8"));
   const dir = join(examplesDir, ".tmp");
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${basename(markdownFile, ".md")}-${process.pid}-${Date.now()}-${++modules}.ts`);
+  const file = join(dir, `${basename(markdownFile, ".md")}-${process.pid}-${Date.now()}-${++moduleCount}.ts`);
   writeFileSync(file, pageModule(basename(markdownFile), snippets, { markers: true, runnableOnly: true }).text);
   try {
     if (options.childProcess) {
