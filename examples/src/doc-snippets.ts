@@ -214,7 +214,11 @@ function snippetCompilerOptions(): ts.CompilerOptions {
   const file = join(repoRoot, "tsconfig.base.json");
   const read = ts.readConfigFile(file, ts.sys.readFile);
   if (read.error) throw new Error(`tsconfig.base.json: ${ts.flattenDiagnosticMessageText(read.error.messageText, " ")}`);
-  const { options, errors } = ts.convertCompilerOptionsFromJson((read.config as { compilerOptions: unknown }).compilerOptions, repoRoot, file);
+  const { options, errors } = ts.convertCompilerOptionsFromJson(
+    (read.config as { compilerOptions: unknown }).compilerOptions,
+    repoRoot,
+    file,
+  );
   if (errors.length > 0) throw new Error(`tsconfig.base.json: ${ts.flattenDiagnosticMessageText(errors[0]!.messageText, " ")}`);
   return { ...options, noEmit: true };
 }

@@ -103,15 +103,22 @@ describe("every documentation page's snippets", () => {
   });
 
   const runnable = pages.filter((page) => extractSnippets(readFileSync(page.file, "utf8")).length > 0);
-  it.each(runnable.map((p) => [p.label, p.file]))("%s: runs every snippet and prints what the page says", async (label, file) => {
-    const { snippets, outputs } = await runSnippets(file);
-    expect(snippets.some((s) => s.expected !== undefined && s.run), `${label} shows the output of at least one snippet`).toBe(true);
-    snippets.forEach((snippet, i) => {
-      if (snippet.expected === undefined) return;
-      expect(snippet.run, `${label}:${snippet.line} shows an output but is marked typecheck only`).toBe(true);
-      expect(outputs[i]!.trimEnd(), `output of the snippet at ${label}:${snippet.line}`).toBe(snippet.expected.trimEnd());
-    });
-  }, 120_000);
+  it.each(runnable.map((p) => [p.label, p.file]))(
+    "%s: runs every snippet and prints what the page says",
+    async (label, file) => {
+      const { snippets, outputs } = await runSnippets(file);
+      expect(
+        snippets.some((s) => s.expected !== undefined && s.run),
+        `${label} shows the output of at least one snippet`,
+      ).toBe(true);
+      snippets.forEach((snippet, i) => {
+        if (snippet.expected === undefined) return;
+        expect(snippet.run, `${label}:${snippet.line} shows an output but is marked typecheck only`).toBe(true);
+        expect(outputs[i]!.trimEnd(), `output of the snippet at ${label}:${snippet.line}`).toBe(snippet.expected.trimEnd());
+      });
+    },
+    120_000,
+  );
 });
 
 describe("typecheckPages", () => {
@@ -190,7 +197,9 @@ describe("links in the package READMEs (they ship on npm)", () => {
           `[f](${REPO_URL}/blob/main/docs/a.md#a) [g](${REPO_URL}/blob/main/docs/a.md#b) [h](#p) [i](#q)`,
         ].join("\n"),
       );
-      expect(linkProblems(join(dir, "pkg", "README.md"), { root: dir, shipped: { dir: join(dir, "pkg"), files: ["dist", "README.md"] } })).toEqual([
+      expect(
+        linkProblems(join(dir, "pkg", "README.md"), { root: dir, shipped: { dir: join(dir, "pkg"), files: ["dist", "README.md"] } }),
+      ).toEqual([
         `../docs/a.md: leaves the package folder, so it breaks on npm; link ${REPO_URL}/blob/main/docs/a.md instead`,
         `notes.md: notes.md is not in the package's tarball (package.json "files")`,
         `${REPO_URL}/blob/main/docs/a.md#b: no heading with the anchor #b`,
@@ -226,7 +235,9 @@ function firstVersion(): string {
   const changesets = join(root, ".changeset");
   const bumps = readdirSync(changesets)
     .filter((f) => f.endsWith(".md") && f !== "README.md")
-    .flatMap((f) => [...readFileSync(join(changesets, f), "utf8").matchAll(/^"@chainrule\/ir":\s*(major|minor|patch)\s*$/gm)].map((m) => m[1]!));
+    .flatMap((f) =>
+      [...readFileSync(join(changesets, f), "utf8").matchAll(/^"@chainrule\/ir":\s*(major|minor|patch)\s*$/gm)].map((m) => m[1]!),
+    );
   return bumps.includes("major") ? "1.0.0" : bumps.includes("minor") ? "0.1.0" : "0.0.1";
 }
 
