@@ -209,6 +209,11 @@ export function documentedPages(): DocPage[] {
   return files.filter((file) => existsSync(file)).map((file) => ({ label: relative(repoRoot, file), file }));
 }
 
+/** A page's snippets as the one module `typecheckPages` checks (typecheck-only blocks included). */
+export function snippetModule(page: DocPage): string {
+  return pageModule(page.label, extractSnippets(readFileSync(page.file, "utf8")), { markers: false, runnableOnly: false }).text;
+}
+
 /** The compiler options of `tsconfig.base.json` (strict, NodeNext, the `@chainrule/source` condition), without emit. */
 function snippetCompilerOptions(): ts.CompilerOptions {
   const file = join(repoRoot, "tsconfig.base.json");
