@@ -1,4 +1,4 @@
-/** The seed example of BRIEF.md and the basic API shapes. */
+/** The seed example, grad of (x + y)(x − y) at (3, 2) = [6, -4], and the basic API shapes. */
 import { add, mul, sub, type Tensor } from "@chainrule/ir";
 import { loose } from "./checkgrads.js";
 import type { Case } from "./cases.js";

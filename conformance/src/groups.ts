@@ -173,7 +173,7 @@ function nestingCases(): Case[] {
   return cases;
 }
 
-// ── conventions (BRIEF.md) ─────────────────────────────────────────────────────────────────
+// ── conventions (docs/conventions.md) ──────────────────────────────────────────────────────
 
 function conventionCases(): Case[] {
   const c = (name: string, run: (e: LooseEngine, ctx: Context) => void): Case => ({

@@ -1,5 +1,5 @@
 /**
- * The `Engine` contract every engine implements (BRIEF.md), and `defineEngine`, which builds the
+ * The `Engine` contract every engine implements, and `defineEngine`, which builds the
  * whole pytree-aware API (argnums, number in → number out, Jacobians, Hessians, HVPs) from an
  * engine's two flat primitives: `jvp` and `vjp` on lists of tensors. Engines may override any
  * transformation with a faster one; the semantics stay these.
