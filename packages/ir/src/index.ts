@@ -11,6 +11,7 @@ export {
   ConcretizationError,
   GraphError,
   NanError,
+  DuplicateIrError,
   describeValue,
   type ErrorCode,
 } from "./errors.js";

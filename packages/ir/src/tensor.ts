@@ -1,4 +1,5 @@
 import { allocate, assertDType, dtypeOfTypedArray, SHORT_DTYPE, type DType, type TypedArray } from "./dtype.js";
+import { checkOneCopy } from "./copies.js";
 import { ArgumentError, describeValue, ShapeError } from "./errors.js";
 import { checkShape, formatShape, sizeOf, type Shape } from "./shape.js";
 
@@ -207,6 +208,7 @@ export function tensor(values: NestedArray | TypedArray | Tensor, options: Tenso
 
 /** `tensor()` with the calling op's name in its error messages. */
 export function createTensor(op: string, values: unknown, options: TensorOptions = {}): Tensor {
+  checkOneCopy(op);
   const dtype = options.dtype === undefined ? undefined : assertDType(op, options.dtype);
   if (values instanceof Tensor) {
     const target = dtype ?? values.dtype;
