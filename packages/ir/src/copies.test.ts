@@ -129,5 +129,4 @@ describe("in this process", () => {
       (globalThis as Record<symbol, unknown>)[KEY] = real;
     }
   });
-
 });
