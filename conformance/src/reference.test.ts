@@ -1,4 +1,4 @@
-import { describeComparison, describeConformance } from "./index.js";
+import { describeComparison, describeConformance } from "./vitest.js";
 import { forwardEngine, reverseEngine } from "./__tests__/reference.js";
 
 // the whole suite on the correct reference engines (fewer graphs: their vjp/jvp build full Jacobians)

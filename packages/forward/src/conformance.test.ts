@@ -1,4 +1,4 @@
-import { describeConformance } from "@chainrule/conformance";
+import { describeConformance } from "@chainrule/conformance/vitest";
 import { createEngine, engine } from "./index.js";
 
 describeConformance(engine);

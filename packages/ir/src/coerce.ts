@@ -1,4 +1,5 @@
 /** Turning user arguments (numbers, nested arrays, Tensors, tracers) into operands of one dtype. */
+import { checkOneCopy } from "./copies.js";
 import { allocate, dtypeOfTypedArray, fitsDType, isFloat, promoteTypes, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { bind } from "./trace.js";
@@ -22,6 +23,7 @@ export function castTo(x: Tensor, dtype: DType): Tensor {
 
 /** One operand on its own: numbers become float64, nested arrays float64 (bool for booleans). */
 export function toOperand(op: string, value: unknown): Tensor {
+  checkOneCopy(op);
   if (value instanceof Tensor) return value;
   if (typeof value === "number") return scalarOf(op, value, "float64");
   if (
@@ -45,6 +47,7 @@ export function toOperand(op: string, value: unknown): Tensor {
  * is float64 (bool when every operand is boolean).
  */
 export function toOperands(op: string, values: readonly unknown[]): Tensor[] {
+  checkOneCopy(op);
   // fast path: tensors of one dtype
   if (values.length === 2) {
     const a = values[0];

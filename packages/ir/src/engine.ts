@@ -5,6 +5,7 @@
  * transformation with a faster one; the semantics stay these.
  */
 import { isFloat, type TypedArray } from "./dtype.js";
+import { checkOneCopy } from "./copies.js";
 import { ArgumentError, checkArity, count, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
@@ -86,7 +87,9 @@ export interface EngineCore {
 
 // ── argument plumbing ──────────────────────────────────────────────────────────────────────
 
+/** Where every transformation starts (at creation and at each call): one copy of ir, and `f` a function. */
 function checkFunction(op: string, f: unknown): void {
+  checkOneCopy(op);
   if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
 }
 

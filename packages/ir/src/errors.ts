@@ -2,7 +2,17 @@
  * Named error classes with stable `code`s. User-facing messages read
  * `opname: expected …, got …`; broken invariants start with `internal:`.
  */
-export type ErrorCode = "SHAPE" | "DTYPE" | "ARGUMENT" | "AXIS" | "CONCRETIZATION" | "ESCAPED_TRACER" | "GRAPH" | "NAN" | "INTERNAL";
+export type ErrorCode =
+  | "SHAPE"
+  | "DTYPE"
+  | "ARGUMENT"
+  | "AXIS"
+  | "CONCRETIZATION"
+  | "ESCAPED_TRACER"
+  | "GRAPH"
+  | "NAN"
+  | "DUPLICATE_IR"
+  | "INTERNAL";
 
 export class ChainruleError extends Error {
   readonly code: ErrorCode;
@@ -52,6 +62,18 @@ export class GraphError extends ChainruleError {
 export class NanError extends ChainruleError {
   constructor(message: string) {
     super("NAN", message);
+  }
+}
+
+/**
+ * Two different copies of @chainrule/ir are loaded in one process (say 0.2.0 at the top level and
+ * 0.1.0 nested under an engine): a tensor or tracer of one is foreign to the other. Thrown by the
+ * first op, tensor creation or transformation of either copy; the message names the copies and
+ * how to keep one.
+ */
+export class DuplicateIrError extends ChainruleError {
+  constructor(message: string) {
+    super("DUPLICATE_IR", message);
   }
 }
 

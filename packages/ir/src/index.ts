@@ -12,6 +12,7 @@ export {
   ConcretizationError,
   GraphError,
   NanError,
+  DuplicateIrError,
   publicDescribeValue as describeValue,
   publicFormatValue as formatValue,
   type ErrorCode,

@@ -12,6 +12,7 @@ import {
 import { ArgumentError, checkArity, count, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
 import { MAX_DEPTH } from "./limits.js";
 import { checkOptions } from "./options.js";
+import { checkOneCopy } from "./copies.js";
 import { checkShape, formatShape, sizeOf, type Shape } from "./shape.js";
 
 /** Nested JS arrays of numbers or booleans, as accepted by `tensor()`. */
@@ -257,6 +258,7 @@ export const tensor = checkArity(
 
 /** `tensor()` with the calling op's name in its error messages. */
 export function createTensor(op: string, values: unknown, options?: TensorOptions): Tensor {
+  checkOneCopy(op);
   const { shape: wantedShape, dtype: wantedDtype } = checkOptions(op, options, ["shape", "dtype"]);
   const dtype = wantedDtype === undefined ? undefined : assertDType(op, wantedDtype);
   const shape = wantedShape === undefined ? undefined : checkShape(op, wantedShape);

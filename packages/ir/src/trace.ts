@@ -9,6 +9,7 @@
  * constant of the inner level (no perturbation confusion).
  */
 import type { TypedArray } from "./dtype.js";
+import { checkOneCopy } from "./copies.js";
 import { article, ChainruleError, internalError } from "./errors.js";
 import { evalPrimitive } from "./kernels.js";
 import { inferAval, type Aval, type Params, type Primitive } from "./primitives.js";
@@ -162,6 +163,7 @@ export function raiseAll(top: Trace, inputs: readonly Tensor[]): Tracer[] {
 
 /** Applies a primitive: checks shapes and dtypes, then evaluates eagerly or lets the top trace interpret it. */
 export function bind<P extends Primitive>(prim: P, inputs: readonly Tensor[], params: Params<P>): Tensor {
+  checkOneCopy(prim);
   const out = inferAval(prim, inputs, params);
   const top = findTopTrace(prim, inputs);
   if (top === undefined) return evalPrimitive(prim, inputs, params, out);
@@ -170,6 +172,7 @@ export function bind<P extends Primitive>(prim: P, inputs: readonly Tensor[], pa
 
 /** Applies a function with a custom JVP rule (eagerly: just the function). */
 export function bindCustomJvp(rule: CustomJvpRule, inputs: readonly Tensor[]): Tensor {
+  checkOneCopy("customJvp");
   const top = findTopTrace("customJvp", inputs);
   if (top === undefined) return rule.fun(...inputs);
   return top.processCustomJvp(rule, raiseAll(top, inputs));
@@ -177,6 +180,7 @@ export function bindCustomJvp(rule: CustomJvpRule, inputs: readonly Tensor[]): T
 
 /** Applies a function with a custom VJP rule (eagerly: just the function). */
 export function bindCustomVjp(rule: CustomVjpRule, inputs: readonly Tensor[]): Tensor {
+  checkOneCopy("customVjp");
   const top = findTopTrace("customVjp", inputs);
   if (top === undefined) return rule.fun(...inputs);
   return top.processCustomVjp(rule, raiseAll(top, inputs));

@@ -8,7 +8,7 @@
  * One case does not apply: variables are long-lived by design, so there is no escaped tracer to
  * reject (the case that uses a leaked tracer is excluded by `match`).
  */
-import { describeConformance } from "@chainrule/conformance";
+import { describeConformance } from "@chainrule/conformance/vitest";
 import { add, defineEngine, isFloat, type Tensor, zeros, type EngineCore, type FlatFunction } from "@chainrule/ir";
 import { gradients } from "./backward.js";
 import { plain, variable, Variable } from "./variable.js";
