@@ -1,4 +1,5 @@
 /** Compile-cache bookkeeping: global statistics and compile events with their reasons. */
+import { ArgumentError, describeValue } from "@chainrule/ir";
 
 export interface CompileEvent {
   /** Which transformation compiled: "grad", "jvp", "jit", … */
@@ -45,6 +46,7 @@ export function resetCompileStats(): void {
 
 /** Calls `listener` on every compile (returns an unsubscribe function): makes recompilation storms visible. */
 export function onCompile(listener: (event: CompileEvent) => void): () => void {
+  if (typeof listener !== "function") throw new ArgumentError(`onCompile: expected a listener function, got ${describeValue(listener)}`);
   listeners.add(listener);
   return () => listeners.delete(listener);
 }

@@ -7,6 +7,7 @@ import { ArgumentError, Tensor, validateGraph, type Aval, type Graph } from "@ch
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
 import { RUNTIME_HELPERS, RUNTIME_SOURCE } from "./runtime.js";
+import { checkOptions, OPTION_KEYS } from "./options.js";
 import { kernelProgramFor, type KernelOptions } from "./wasm/config.js";
 
 export type RawFunction = (...inputs: (number | Tensor["data"])[]) => unknown;
@@ -49,6 +50,7 @@ export function programSource(p: Program, options: CompileOptions = {}): ReturnT
 
 /** Compiles a graph (validated first: graphs may come from JSON or be built by hand). */
 export function compileGraph(graph: Graph, options: CompileOptions = {}): CompiledGraph {
+  checkOptions("compileGraph", options, OPTION_KEYS.compileGraph);
   validateGraph(graph);
   return compileTrusted(graph, options);
 }

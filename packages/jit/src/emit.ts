@@ -10,6 +10,7 @@ import { ARRAY_CTOR } from "./codegen.js";
 import { programSource } from "./compile.js";
 import { Compiled, literalTree, treeLiteral, type Kind } from "./engine.js";
 import { optimize, toProgram } from "./optimize.js";
+import { checkOptions, OPTION_KEYS } from "./options.js";
 import { RUNTIME_SOURCE } from "./runtime.js";
 
 export type EmitKind = "value" | "grad" | "valueAndGrad" | "jvp";
@@ -39,6 +40,7 @@ function describeLeaf(leaf: number | Tensor): string {
 export function emitModule(f: AnyFunction, exampleArgs: readonly unknown[], options: EmitOptions = {}): string {
   if (typeof f !== "function") throw new ArgumentError(`emitModule: expected a function, got ${typeof f}`);
   if (!Array.isArray(exampleArgs)) throw new ArgumentError("emitModule: expected the example arguments as an array");
+  checkOptions("emitModule", options, OPTION_KEYS.emitModule);
   const emit = options.emit ?? ["value", "grad"];
   const parts: string[] = [];
   let needsRuntime = false;
@@ -54,7 +56,8 @@ export function emitModule(f: AnyFunction, exampleArgs: readonly unknown[], opti
       const tangents = exampleArgs.map((a) => mapLeaves(a));
       args = [exampleArgs.slice(), tangents];
     }
-    const { graph, dynamic, leaves } = compiled.traceAt(args);
+    // every leaf is a parameter of the exported function (none is baked in)
+    const { graph, dynamic, leaves } = compiled.traceAt(args, true);
     const program = optimize(toProgram(graph));
     const ret = literalTree(graph.outTree) ? (outs: string[]) => treeLiteral(graph.outTree, outs) : undefined;
     const generated = programSource(program, {
