@@ -2,7 +2,17 @@
  * Named error classes with stable `code`s. User-facing messages read
  * `opname: expected …, got …`; broken invariants start with `internal:`.
  */
-export type ErrorCode = "SHAPE" | "DTYPE" | "ARGUMENT" | "AXIS" | "CONCRETIZATION" | "ESCAPED_TRACER" | "GRAPH" | "NAN" | "INTERNAL";
+export type ErrorCode =
+  | "SHAPE"
+  | "DTYPE"
+  | "ARGUMENT"
+  | "AXIS"
+  | "CONCRETIZATION"
+  | "ESCAPED_TRACER"
+  | "GRAPH"
+  | "NAN"
+  | "CODE_GENERATION"
+  | "INTERNAL";
 
 export class ChainruleError extends Error {
   readonly code: ErrorCode;
@@ -52,6 +62,16 @@ export class GraphError extends ChainruleError {
 export class NanError extends ChainruleError {
   constructor(message: string) {
     super("NAN", message);
+  }
+}
+
+/**
+ * The host refuses to build code from strings (`new Function`: a Content-Security-Policy without
+ * 'unsafe-eval', `node --disallow-code-generation-from-strings`), which a compiling engine needs.
+ */
+export class CodeGenerationError extends ChainruleError {
+  constructor(message: string) {
+    super("CODE_GENERATION", message);
   }
 }
 

@@ -11,6 +11,7 @@ export {
   ConcretizationError,
   GraphError,
   NanError,
+  CodeGenerationError,
   describeValue,
   type ErrorCode,
 } from "./errors.js";

@@ -4,6 +4,7 @@
  * typed-array data otherwise) and return the flat outputs the same way.
  */
 import { ArgumentError, Tensor, validateGraph, type Aval, type Graph } from "@chainrule/ir";
+import { buildFunction } from "./build.js";
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
 import { RUNTIME_HELPERS, RUNTIME_SOURCE } from "./runtime.js";
@@ -76,7 +77,7 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
     };
   }
   const generated = programSource(program, options);
-  const factory = new Function("K", "rt_error", generated.full) as (k: unknown[], e: (m: string) => Error) => RawFunction;
+  const factory = buildFunction(["K", "rt_error"], generated.full) as (k: unknown[], e: (m: string) => Error) => RawFunction;
   const run = factory(
     generated.constants.map((t) => t.data),
     rtError,

@@ -33,6 +33,7 @@ import {
   type TreeDef,
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
+import { buildFunction } from "./build.js";
 import { recordCompile, SignatureCache, stats } from "./cache.js";
 import { compileTrusted as compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
 import { checkOptions, checkPositions, OPTION_KEYS } from "./options.js";
@@ -603,7 +604,7 @@ function makeDispatcher(
   }
   return slow.apply(null, arguments);
 };`;
-  return new Function("fast", "slow", "nextLevel", "config", "stats", source)(fast, slow, nextLevel, config, stats) as (
+  return buildFunction(["fast", "slow", "nextLevel", "config", "stats"], source)(fast, slow, nextLevel, config, stats) as (
     ...args: unknown[]
   ) => unknown;
 }

@@ -38,7 +38,9 @@ export function browserSkipReason(path: string = CHROMIUM, env: NodeJS.ProcessEn
 /** Throws, saying how to install it, when Chromium is missing (what the tests run first in CI). */
 export function requireChromium(path: string = CHROMIUM): void {
   if (!chromiumInstalled(path)) {
-    throw new Error(`the browser tests need Debian's Chromium at ${path}, which is missing: install it with \`${INSTALL_CHROMIUM}\` (as root)`);
+    throw new Error(
+      `the browser tests need Debian's Chromium at ${path}, which is missing: install it with \`${INSTALL_CHROMIUM}\` (as root)`,
+    );
   }
 }
 

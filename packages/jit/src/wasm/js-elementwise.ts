@@ -6,6 +6,7 @@
  * integers formatted here and the generator's expressions.
  */
 import { BINARY_PRIMITIVES, COMPARISON_PRIMITIVES, UNARY_PRIMITIVES, type DType, type Params, type Primitive } from "@chainrule/ir";
+import { buildFunction } from "../build.js";
 import { elementwise } from "../codegen.js";
 import type { OperandKind } from "./elementwise.js";
 
@@ -45,7 +46,7 @@ export function jsElementwiseLoop(
 };`;
   let loop = cache.get(source);
   if (loop === undefined) {
-    loop = new Function(source)() as Loop;
+    loop = buildFunction([], source)() as Loop;
     cache.set(source, loop);
   }
   return loop;
