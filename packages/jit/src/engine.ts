@@ -624,7 +624,7 @@ function wrap(c: Compiled): CompiledFunction {
 
 function lastCompiledOf(c: Compiled): CompiledGraph | undefined {
   const key = c.cache.lastSignature;
-  return key === undefined ? undefined : c.cache.get(key)?.compiled;
+  return key === undefined ? undefined : c.cache.peek(key)?.compiled;
 }
 
 function lastSourceOf(c: Compiled): string | undefined {

@@ -23,7 +23,7 @@ import { type Arena, ArenaPlan, bytesOf } from "./arena.js";
 import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
 import { wasmFeatures } from "./features.js";
 import { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
-import { instantiate, kernelModule, kernelModuleCount, kernelWat, type KernelFn } from "./kernels.js";
+import { instantiate, kernelModule, kernelModulesCompiled, kernelWat, type KernelFn } from "./kernels.js";
 import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
 import { reduceFunction, reduceKey } from "./reduce.js";
@@ -526,9 +526,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     let f = instances.get(key);
     if (f === undefined) {
       builders.set(key, build);
-      const before = kernelModuleCount();
+      const before = kernelModulesCompiled();
       const module = kernelModule(key, shared, () => [build()]);
-      if (kernelModuleCount() > before) fresh.add(key);
+      if (kernelModulesCompiled() > before) fresh.add(key);
       f = instantiate(module, arena.memory)["k"]!;
       instances.set(key, f);
     }
