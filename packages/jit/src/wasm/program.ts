@@ -471,7 +471,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
             // the worker is taking blocks: the output arrays' page faults overlap with its work
             prepareOutputs();
             for (let i = job.next(); i < blocks; i = job.next()) f(a, b + i * bStep, c + i * cStep, scratchAt);
-            job.finish();
+            // the worker was lost during the job: its blocks may be missing (every block again)
+            if (!job.finish()) all();
           }
           last();
         },
