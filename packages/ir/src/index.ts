@@ -79,6 +79,10 @@ export {
   traceWith,
   evalGraph,
   toFunction,
+  graphCost,
+  checkGraphLimits,
+  DEFAULT_GRAPH_LIMITS,
+  type GraphLimits,
   validateGraph,
 } from "./graph.js";
 export { graphToJSON, serializeGraph, parseGraph, GRAPH_FORMAT, GRAPH_FORMAT_VERSION } from "./json.js";

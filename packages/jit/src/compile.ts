@@ -3,7 +3,7 @@
  * Compiled functions take one argument per graph input (a JS number for rank-0 inputs, the
  * typed-array data otherwise) and return the flat outputs the same way.
  */
-import { ArgumentError, Tensor, validateGraph, type Aval, type Graph } from "@chainrule/ir";
+import { ArgumentError, checkGraphLimits, Tensor, validateGraph, type Aval, type Graph, type GraphLimits } from "@chainrule/ir";
 import { buildFunction } from "./build.js";
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
@@ -49,11 +49,23 @@ export function programSource(p: Program, options: CompileOptions = {}): ReturnT
   return { ...generated, full };
 }
 
-/** Compiles a graph (validated first: graphs may come from JSON or be built by hand). */
-export function compileGraph(graph: Graph, options: CompileOptions = {}): CompiledGraph {
+/** `compileGraph`'s options: the code's, and the limits on what the graph may demand. */
+export interface CompileGraphOptions extends CompileOptions, GraphLimits {}
+
+/**
+ * Compiles a graph. Graphs may come from JSON or be built by hand: each is validated, and what
+ * it demands (elements, operations: ir's `DEFAULT_GRAPH_LIMITS` unless `maxElements`/`maxWork`
+ * raise them) is checked before anything is optimized or allocated.
+ */
+export function compileGraph(graph: Graph, options: CompileGraphOptions = {}): CompiledGraph {
   checkOptions("compileGraph", options, OPTION_KEYS.compileGraph);
   validateGraph(graph);
-  return compileTrusted(graph, options);
+  const { maxElements, maxWork, ...code } = options;
+  checkGraphLimits("compileGraph", graph, {
+    ...(maxElements === undefined ? {} : { maxElements }),
+    ...(maxWork === undefined ? {} : { maxWork }),
+  });
+  return compileTrusted(graph, code);
 }
 
 /** Compiles a graph this package traced itself (already valid by construction). */
