@@ -5,7 +5,17 @@
  */
 import { isDType, type DType } from "./dtype.js";
 import { ArgumentError, ConcretizationError, GraphError, describeValue } from "./errors.js";
-import { inferAval, isPrimitive, PARAM_KINDS, ARITY, type Aval, type Params, type Primitive } from "./primitives.js";
+import {
+  inferAval,
+  isIndexCheck,
+  isPrimitive,
+  PARAM_KINDS,
+  ARITY,
+  type Aval,
+  type ParamKind,
+  type Params,
+  type Primitive,
+} from "./primitives.js";
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
@@ -303,7 +313,7 @@ function checkValue(what: string, v: GraphValue): void {
 }
 
 function checkParams(node: GraphNode): void {
-  const kinds = PARAM_KINDS[node.op] as Record<string, string>;
+  const kinds = PARAM_KINDS[node.op] as Record<string, ParamKind>;
   const params = node.params as unknown;
   if (params === null || typeof params !== "object" || Array.isArray(params))
     fail(`expected node ${node.id} (${node.op}) params to be an object, got ${JSON.stringify(params)}`);
@@ -320,11 +330,11 @@ function checkParams(node: GraphNode): void {
         ? Number.isSafeInteger(value)
         : kind === "ints"
           ? Array.isArray(value) && value.length <= 64 && value.every((v) => Number.isSafeInteger(v))
-          : isDType(value);
-    if (!ok)
-      fail(
-        `expected node ${node.id} (${node.op}) param ${key} to be ${kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype"}, got ${JSON.stringify(value)}`,
-      );
+          : kind === "indexCheck"
+            ? isIndexCheck(value)
+            : isDType(value);
+    const expected = { int: "an integer", ints: "an array of integers", dtype: "a dtype", indexCheck: "an op with an index check" }[kind!];
+    if (!ok) fail(`expected node ${node.id} (${node.op}) param ${key} to be ${expected}, got ${JSON.stringify(value)}`);
   }
 }
 

@@ -45,10 +45,13 @@ export {
   BINARY_PRIMITIVES,
   COMPARISON_PRIMITIVES,
   ARITY,
+  INDEX_CHECKS,
+  type IndexCheck,
+  isIndexCheck,
   isPrimitive,
   inferAval,
 } from "./primitives.js";
-export { evalPrimitive } from "./kernels.js";
+export { evalPrimitive, indexCheckError } from "./kernels.js";
 export {
   Trace,
   Tracer,

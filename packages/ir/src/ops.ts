@@ -364,15 +364,12 @@ export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
   );
 }
 
-function toIndices(op: string, indices: TensorLike): Tensor {
+function toIndices(op: "take" | "oneHot", indices: TensorLike): Tensor {
   const t = toOperand(op, indices);
   if (t.dtype === "int32") return t;
   if (t.dtype === "bool") throw new DTypeError(`${op}: expected integer indices, got bool`);
-  const data = t.data;
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isInteger(data[i])) throw new DTypeError(`${op}: expected integer indices, got ${data[i]}`);
-  }
-  return castTo(t, "int32");
+  // float indices must hold integers: checked where the data is (traced programs check at run time)
+  return castTo(bind("checkIndices", [t], { op, size: -1 }), "int32");
 }
 
 /** Picks entries along `axis` (of the flattened tensor when absent); negative indices count from the end. */
@@ -383,7 +380,10 @@ export function take(x: TensorLike, indices: TensorLike, axis?: number): Tensor 
     t = reshape(t, [t.size]);
     axis = 0;
   }
-  return bind("gather", [t, idx], { axis: normalizeAxis("take", axis, t.rank) });
+  const a = normalizeAxis("take", axis, t.rank);
+  // the range check as its own step: in a compiled gradient the gather may be dead code, and its
+  // transpose (scatterAdd) would report the bad index under its own name
+  return bind("gather", [t, bind("checkIndices", [idx], { op: "take", size: t.shape[a]! })], { axis: a });
 }
 
 /** One-hot rows: `out[..., j] = (indices[...] == j)`, shape `indices.shape ++ [depth]`. */

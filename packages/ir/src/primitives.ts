@@ -64,6 +64,25 @@ export interface PrimitiveParams {
   matmul: Empty;
   /** Identity whose derivative is zero. */
   stopGradient: Empty;
+  /**
+   * Identity on indices that checks their values, so that an op's data check (class labels in
+   * range, integer indices, indices in range) also runs in traced and compiled programs: every
+   * value must be an integer and, when `size` ≥ 0, in the op's range — [0, size), or [−size, size)
+   * for ops that count negative indices from the end. `op` names the op in the messages.
+   */
+  checkIndices: { op: IndexCheck; size: number };
+}
+
+/** The ops whose data checks `checkIndices` runs: what their messages call the values, and whether negative indices count from the end. */
+export const INDEX_CHECKS = Object.freeze({
+  crossEntropy: Object.freeze({ what: "class indices", negative: false }),
+  take: Object.freeze({ what: "indices", negative: true }),
+  oneHot: Object.freeze({ what: "indices", negative: false }),
+} as const);
+export type IndexCheck = keyof typeof INDEX_CHECKS;
+
+export function isIndexCheck(name: unknown): name is IndexCheck {
+  return typeof name === "string" && Object.hasOwn(INDEX_CHECKS, name);
 }
 
 export type Empty = Record<string, never>;
@@ -147,6 +166,7 @@ export const ARITY: PrimitiveTable<{ [P in Primitive]: number | "variadic" }> = 
   scatterAdd: 2,
   matmul: 2,
   stopGradient: 1,
+  checkIndices: 1,
 };
 
 export const PRIMITIVES = Object.keys(ARITY) as Primitive[];
@@ -371,6 +391,13 @@ export const SHAPE_RULES: { [P in Primitive]: ShapeRule<P> } = {
     return { shape: [...batch, a!.shape[ra - 2]!, b!.shape[rb - 1]!], dtype };
   },
   stopGradient: ([x]) => x!,
+  checkIndices: ([x], { op, size }) => {
+    if (!isIndexCheck(op))
+      throw new ShapeError(`checkIndices: expected op among ${Object.keys(INDEX_CHECKS).join(", ")}, got ${JSON.stringify(op)}`);
+    if (!Number.isSafeInteger(size) || size < -1) throw new ShapeError(`checkIndices: expected size ≥ −1, got ${size}`);
+    if (x!.dtype === "bool") throw new DTypeError(`${op}: expected integer ${INDEX_CHECKS[op].what}, got bool`);
+    return x!;
+  },
 };
 
 /** Checks arity and computes the output aval of `prim` applied to `avals`. */
@@ -383,7 +410,7 @@ export function inferAval<P extends Primitive>(prim: P, avals: readonly Aval[], 
 }
 
 /** The kind of each primitive parameter, for validating graphs that come from outside (JSON). */
-export type ParamKind = "int" | "ints" | "dtype";
+export type ParamKind = "int" | "ints" | "dtype" | "indexCheck";
 
 export const PARAM_KINDS: { [P in Primitive]: { [K in keyof Params<P>]-?: ParamKind } } = {
   neg: {},
@@ -425,4 +452,5 @@ export const PARAM_KINDS: { [P in Primitive]: { [K in keyof Params<P>]-?: ParamK
   scatterAdd: { axis: "int", size: "int" },
   matmul: {},
   stopGradient: {},
+  checkIndices: { op: "indexCheck", size: "int" },
 };

@@ -3,7 +3,7 @@
  * Compiled functions take one argument per graph input (a JS number for rank-0 inputs, the
  * typed-array data otherwise) and return the flat outputs the same way.
  */
-import { ArgumentError, checkGraphLimits, Tensor, validateGraph, type Aval, type Graph, type GraphLimits } from "@chainrule/ir";
+import { ArgumentError, checkGraphLimits, DTypeError, Tensor, validateGraph, type Aval, type Graph, type GraphLimits } from "@chainrule/ir";
 import { buildFunction } from "./build.js";
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
@@ -39,8 +39,9 @@ function runtimeFor(source: string): string {
   return RUNTIME_HELPERS.some((h) => source.includes(`${h}(`)) ? RUNTIME_SOURCE : "";
 }
 
-function rtError(message: string): Error {
-  return new ArgumentError(String(message));
+/** Errors raised by generated code: a value of the wrong kind (`"DTYPE"`) or out of range. */
+function rtError(message: string, code?: string): Error {
+  return code === "DTYPE" ? new DTypeError(String(message)) : new ArgumentError(String(message));
 }
 
 export function programSource(p: Program, options: CompileOptions = {}): ReturnType<typeof generate> & { full: string } {
@@ -89,7 +90,7 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
     };
   }
   const generated = programSource(program, options);
-  const factory = buildFunction(["K", "rt_error"], generated.full) as (k: unknown[], e: (m: string) => Error) => RawFunction;
+  const factory = buildFunction(["K", "rt_error"], generated.full) as (k: unknown[], e: (m: string, code?: string) => Error) => RawFunction;
   const run = factory(
     generated.constants.map((t) => t.data),
     rtError,

@@ -267,6 +267,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
         slots.set(n.id, s);
         continue;
       }
+      case "checkIndices":
+        emitCheck(n);
+        continue;
       case "transpose":
       case "broadcastTo":
         lazy.set(n.id, n);
@@ -335,6 +338,18 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     steps.push((_arena, kernel) => {
       const f = kernel(ewKey(spec), () => ewFunction(spec, "k"));
       return { run: () => f(...args), warm: () => f(...args) };
+    });
+  }
+
+  /** An op's data check on a value in memory (the ir kernel: same messages); the value passes through. */
+  function emitCheck(n: PNode): void {
+    const s = slotOf(n.inputs[0]!);
+    slots.set(n.id, s);
+    listing.push(`check v${n.inputs[0]} (${(n.params as Params<"checkIndices">).op}) [reference]`);
+    steps.push((arena) => {
+      const x = new Tensor(s.dtype, s.shape.slice(), arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
+      const aval = { shape: n.shape, dtype: n.dtype };
+      return { run: () => void evalPrimitive("checkIndices", [x], n.params as Params<"checkIndices">, aval) };
     });
   }
 
