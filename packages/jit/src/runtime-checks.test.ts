@@ -4,9 +4,27 @@
  * WebAssembly kernel programs and emitted modules, with the eager messages (docs/jit-runtime-checks.md).
  */
 import { fc, test } from "@fast-check/vitest";
-import { ArgumentError, add, crossEntropy, DTypeError, matmul, mul, oneHot, scalar, sum, take, tensor, type Tensor } from "@chainrule/ir";
+import {
+  ArgumentError,
+  add,
+  crossEntropy,
+  DTypeError,
+  GraphError,
+  matmul,
+  mul,
+  oneHot,
+  parseGraph,
+  scalar,
+  serializeGraph,
+  sum,
+  take,
+  tensor,
+  trace,
+  type Tensor,
+} from "@chainrule/ir";
 import { afterEach, describe, expect, it } from "vitest";
-import { configureKernels, emitModule, grad, hessian, interpreter, jit, jvp, valueAndGrad, vjp } from "./index.js";
+import { runCompiled } from "./compile.js";
+import { compileGraph, configureKernels, emitModule, grad, hessian, interpreter, jit, jvp, valueAndGrad, vjp } from "./index.js";
 
 afterEach(() => {
   configureKernels();
@@ -121,6 +139,21 @@ describe("class labels in compiled code", () => {
     const l = Float64Array.from([1, 2, 3, 1]);
     expect(m.value(l, Int32Array.from([1, 0]))).toBeCloseTo((loss(logits, tensor([1, 0], { dtype: "int32" })) as Tensor).item(), 14);
     expect(() => m.value(l, Int32Array.from([1, 2]))).toThrow(new RangeError("crossEntropy: expected class indices in [0, 1], got 2"));
+  });
+});
+
+describe("checks in graphs", () => {
+  it("survive a JSON round trip and compileGraph; an unknown check op is refused when the graph is parsed", () => {
+    const good = tensor([1, 0], { dtype: "int32" });
+    const text = serializeGraph(trace(loss, logits, good));
+    expect(text).toMatch(/"op":"checkIndices","inputs":\[\d+\],"params":\{"op":"crossEntropy","size":2\}/);
+    const compiled = compileGraph(parseGraph(text));
+    expect(runCompiled(compiled, [logits, good])[0]!.item()).toBeCloseTo((loss(logits, good) as Tensor).item(), 14);
+    expect(() => runCompiled(compiled, [logits, badLabels])).toThrow(
+      new ArgumentError("crossEntropy: expected class indices in [0, 1], got 2"),
+    );
+    expect(() => parseGraph(text.replace('"op":"crossEntropy"', '"op":"x\\u0022); alert(1); //"'))).toThrow(GraphError);
+    expect(() => parseGraph(text.replace('"size":2', '"size":-2'))).toThrow(/checkIndices: expected size ≥ −1, got -2/);
   });
 });
 
