@@ -186,6 +186,7 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     // d(ab) = da b + a db
     matmul: ([a, b], [ta, tb]) => add(bind("matmul", [ta!, b!], {}), bind("matmul", [a!, tb!], {})),
     stopGradient: zero,
+    checkIndices: zero,
   };
 }
 
@@ -386,6 +387,7 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
       return [unbroadcast(ga, a!.shape), unbroadcast(gb, b!.shape)];
     },
     stopGradient: (g) => [fault === "stopGradientLeaks" ? g : undefined],
+    checkIndices: none,
   };
 }
 

@@ -213,4 +213,6 @@ export const JVP_RULES: { [P in Primitive]: JvpRule<P> } = {
   },
   // d stopGradient(x) = 0
   stopGradient: zero,
+  // checkIndices passes indices through (piecewise constant): zero tangent
+  checkIndices: zero,
 };

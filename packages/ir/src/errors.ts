@@ -12,6 +12,7 @@ export type ErrorCode =
   | "GRAPH"
   | "NAN"
   | "DUPLICATE_IR"
+  | "CODE_GENERATION"
   | "INTERNAL";
 
 export class ChainruleError extends Error {
@@ -74,6 +75,16 @@ export class NanError extends ChainruleError {
 export class DuplicateIrError extends ChainruleError {
   constructor(message: string) {
     super("DUPLICATE_IR", message);
+  }
+}
+
+/**
+ * The host refuses to build code from strings (`new Function`: a Content-Security-Policy without
+ * 'unsafe-eval', `node --disallow-code-generation-from-strings`), which a compiling engine needs.
+ */
+export class CodeGenerationError extends ChainruleError {
+  constructor(message: string) {
+    super("CODE_GENERATION", message);
   }
 }
 

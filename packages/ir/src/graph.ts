@@ -6,7 +6,17 @@
 import { isDType, type DType } from "./dtype.js";
 import { ArgumentError, checkArity, ConcretizationError, count, GraphError, describeValue, formatValue } from "./errors.js";
 import { checkOptions } from "./options.js";
-import { inferAval, isPrimitive, PARAM_KINDS, ARITY, type Aval, type Params, type Primitive } from "./primitives.js";
+import {
+  inferAval,
+  isIndexCheck,
+  isPrimitive,
+  PARAM_KINDS,
+  ARITY,
+  type Aval,
+  type ParamKind,
+  type Params,
+  type Primitive,
+} from "./primitives.js";
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
@@ -176,9 +186,82 @@ function traceGraph(options: TraceOptions, f: (...args: never[]) => unknown, arg
   );
 }
 
-/** Evaluates a graph on flat input tensors by binding each primitive (eagerly, or under any engine). */
-export const evalGraph = checkArity("evalGraph", 2, 2, (graph: Graph, inputs: readonly Tensor[]): Tensor[] => {
+// ── limits for graphs from outside ─────────────────────────────────────────────────────────
+
+/**
+ * Bounds on what evaluating or compiling a graph may demand, checked (with the graph's validity)
+ * before anything is allocated: a small JSON document can declare values of billions of elements
+ * or a chain of huge matrix products. Graphs this process traced itself are not limited.
+ */
+export interface GraphLimits {
+  /** Elements all the graph's values hold together (inputs, constants, every node's result). */
+  readonly maxElements?: number;
+  /** Elementary operations of one evaluation (a node's result size, a matmul's m·n·k, a reduction's input size). */
+  readonly maxWork?: number;
+}
+
+/** 2^26 elements (512 MiB as float64) and 2^30 operations (about a second of eager evaluation). */
+export const DEFAULT_GRAPH_LIMITS: Required<GraphLimits> = Object.freeze({ maxElements: 2 ** 26, maxWork: 2 ** 30 });
+
+/** What evaluating a (valid) graph demands: elements held by all its values, and elementary operations. */
+export const graphCost = checkArity("graphCost", 1, 1, (graph: Graph): { elements: number; work: number } => {
+  checkGraphOnce("graphCost", graph);
+  const shapes = new Map<number, readonly number[]>();
+  let elements = 0;
+  for (const v of [...graph.inputs, ...graph.constants, ...graph.nodes]) {
+    shapes.set(v.id, v.shape);
+    elements += sizeOf(v.shape);
+  }
+  let work = 0;
+  for (const node of graph.nodes) {
+    const out = sizeOf(node.shape);
+    const ins = node.inputs.reduce((total, id) => total + sizeOf(shapes.get(id)!), 0);
+    if (node.op === "matmul") {
+      // m·n·k multiply-adds: the result's size times the inner dimension
+      const a = shapes.get(node.inputs[0]!)!;
+      work += out * (a[a.length - 1] ?? 1) + ins;
+    } else work += Math.max(out, ins);
+  }
+  return { elements, work };
+});
+
+/** Throws a GraphError naming `op`, the limit and how to raise it when `graph` demands more than `limits` allow. */
+export const checkGraphLimits = checkArity("checkGraphLimits", 2, 3, (op: string, graph: Graph, limits: GraphLimits = {}): void => {
+  if (typeof op !== "string") throw new ArgumentError(`checkGraphLimits: expected the op name as a string, got ${describeValue(op)}`);
+  checkGraphOnce(op, graph);
+  if (limits === null || typeof limits !== "object")
+    throw new ArgumentError(`${op}: expected limits as an object, got ${describeValue(limits)}`);
+  for (const key of ["maxElements", "maxWork"] as const) {
+    const v = limits[key];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+      throw new ArgumentError(`${op}: expected ${key} to be an integer ≥ 1, got ${describeValue(v)}`);
+  }
+  const { elements, work } = graphCost(graph);
+  const maxElements = limits.maxElements ?? DEFAULT_GRAPH_LIMITS.maxElements;
+  const maxWork = limits.maxWork ?? DEFAULT_GRAPH_LIMITS.maxWork;
+  const raise = (key: string) => `; for a graph you trust, raise the limit with ${op}(…, { ${key}: n })`;
+  if (elements > maxElements) {
+    const expected = `a graph whose values hold at most ${maxElements} elements in all (maxElements)`;
+    throw new GraphError(`${op}: expected ${expected}, got ${elements}${raise("maxElements")}`);
+  }
+  if (work > maxWork) {
+    const expected = `a graph of at most ${maxWork} elementary operations per evaluation (maxWork)`;
+    throw new GraphError(`${op}: expected ${expected}, got ${work}${raise("maxWork")}`);
+  }
+});
+
+/**
+ * Evaluates a graph on flat input tensors by binding each primitive (eagerly, or under any
+ * engine). The graph is validated and its demands checked against `limits` first
+ * (DEFAULT_GRAPH_LIMITS unless raised).
+ */
+export const evalGraph = checkArity("evalGraph", 2, 3, (graph: Graph, inputs: readonly Tensor[], limits: GraphLimits = {}): Tensor[] => {
   checkGraphOnce("evalGraph", graph);
+  checkGraphLimits("evalGraph", graph, limits);
+  return evaluate(graph, inputs);
+});
+
+function evaluate(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
   if (!Array.isArray(inputs)) throw new ArgumentError(`evalGraph: expected an array of input tensors, got ${describeValue(inputs)}`);
   if (inputs.length !== graph.inputs.length) {
     throw new ArgumentError(`evalGraph: expected ${count(graph.inputs.length, "input")}, got ${inputs.length}`);
@@ -206,11 +289,12 @@ export const evalGraph = checkArity("evalGraph", 2, 2, (graph: Graph, inputs: re
     );
   }
   return graph.outputs.map((id) => env.get(id)!);
-});
+}
 
-/** A graph as a function of the same argument structure it was traced with. */
-export const toFunction = checkArity("toFunction", 1, 1, (graph: Graph): ((...args: unknown[]) => unknown) => {
+/** A graph as a function of the same argument structure it was traced with (validated and limited once, here). */
+export const toFunction = checkArity("toFunction", 1, 2, (graph: Graph, limits: GraphLimits = {}): ((...args: unknown[]) => unknown) => {
   validateGraph(graph);
+  checkGraphLimits("toFunction", graph, limits);
   return (...args: unknown[]) => {
     const { leaves, def } = flatten(args, "graph function", "args");
     if (!sameStructure(graph.inTree, def)) {
@@ -220,7 +304,7 @@ export const toFunction = checkArity("toFunction", 1, 1, (graph: Graph): ((...ar
     }
     // a JS number is weakly typed: it takes the dtype of the graph input it stands for
     const tensors = leaves.map((l, i) => (typeof l === "number" ? scalar(l, graph.inputs[i]!.dtype) : l));
-    const outputs = evalGraph(graph, tensors);
+    const outputs = evaluate(graph, tensors);
     return unflatten(graph.outTree, outputs);
   };
 });
@@ -247,7 +331,7 @@ function checkValue(what: string, v: GraphValue): void {
 }
 
 function checkParams(node: GraphNode): void {
-  const kinds = PARAM_KINDS[node.op] as Record<string, string>;
+  const kinds = PARAM_KINDS[node.op] as Record<string, ParamKind>;
   const params = node.params as unknown;
   if (params === null || typeof params !== "object" || Array.isArray(params))
     fail(`expected node ${node.id} (${node.op}) params to be an object, got ${formatValue(params)}`);
@@ -264,11 +348,11 @@ function checkParams(node: GraphNode): void {
         ? Number.isSafeInteger(value)
         : kind === "ints"
           ? Array.isArray(value) && value.length <= 64 && value.every((v) => Number.isSafeInteger(v))
-          : isDType(value);
-    if (!ok) {
-      const wanted = kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype";
-      fail(`expected node ${node.id} (${node.op}) param ${key} to be ${wanted}, got ${formatValue(value)}`);
-    }
+          : kind === "indexCheck"
+            ? isIndexCheck(value)
+            : isDType(value);
+    const expected = { int: "an integer", ints: "an array of integers", dtype: "a dtype", indexCheck: "an op with an index check" }[kind!];
+    if (!ok) fail(`expected node ${node.id} (${node.op}) param ${key} to be ${expected}, got ${formatValue(value)}`);
   }
 }
 

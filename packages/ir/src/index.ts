@@ -15,6 +15,7 @@ export {
   DuplicateIrError,
   publicDescribeValue as describeValue,
   publicFormatValue as formatValue,
+  CodeGenerationError,
   type ErrorCode,
 } from "./errors.js";
 export {
@@ -56,13 +57,16 @@ export {
   BINARY_PRIMITIVES,
   COMPARISON_PRIMITIVES,
   ARITY,
+  INDEX_CHECKS,
+  type IndexCheck,
+  isIndexCheck,
   isPrimitive,
 } from "./primitives.js";
 // Engine-author machinery, called by engines on every primitive with values they have checked:
 // these trust their arguments (no argument-count or type checks on this hot path). Everything
 // else exported here checks its argument count and arguments.
 export { inferAval } from "./primitives.js";
-export { evalPrimitive } from "./kernels.js";
+export { evalPrimitive, indexCheckError } from "./kernels.js";
 export {
   Trace,
   Tracer,
@@ -94,6 +98,10 @@ export {
   traceWith,
   evalGraph,
   toFunction,
+  graphCost,
+  checkGraphLimits,
+  DEFAULT_GRAPH_LIMITS,
+  type GraphLimits,
   validateGraph,
 } from "./graph.js";
 export { graphToJSON, serializeGraph, parseGraph, GRAPH_FORMAT, GRAPH_FORMAT_VERSION } from "./json.js";

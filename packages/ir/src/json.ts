@@ -5,7 +5,7 @@
  */
 import { allocate, isDType, type DType } from "./dtype.js";
 import { checkArity, count, GraphError } from "./errors.js";
-import { isPrimitive, PARAM_KINDS, type ParamKind, type Primitive } from "./primitives.js";
+import { INDEX_CHECKS, isIndexCheck, isPrimitive, PARAM_KINDS, type ParamKind, type Primitive } from "./primitives.js";
 import { checkGraphOnce, validateGraph, type Graph, type GraphConstant, type GraphInput, type GraphNode } from "./graph.js";
 import type { TreeDef } from "./pytree.js";
 import { MAX_ELEMENTS } from "./limits.js";
@@ -165,6 +165,10 @@ function parseParams(op: Primitive, v: unknown, where: string): object {
         fail(`expected ${where} (${op}) param ${key} to be at most 64 integers, got ${short(value)}`);
       }
       out[key] = value.slice();
+    } else if (kind === "indexCheck") {
+      if (!isIndexCheck(value))
+        fail(`expected ${where} (${op}) param ${key} to be one of ${Object.keys(INDEX_CHECKS).join(", ")}, got ${short(value)}`);
+      out[key] = value;
     } else {
       if (!isDType(value)) fail(`expected ${where} (${op}) param ${key} to be a dtype, got ${short(value)}`);
       out[key] = value;

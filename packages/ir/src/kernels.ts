@@ -4,8 +4,17 @@
  * operands broadcast with stride 0, any other broadcast is materialized first.
  */
 import { allocate, INT32_MAX, INT32_MIN, type TypedArray } from "./dtype.js";
-import { ArgumentError, DTypeError, formatValue } from "./errors.js";
-import type { Aval, BinaryPrimitive, ComparisonPrimitive, Params, Primitive, UnaryPrimitive } from "./primitives.js";
+import { ArgumentError, type ChainruleError, DTypeError, formatValue } from "./errors.js";
+import {
+  INDEX_CHECKS,
+  type Aval,
+  type BinaryPrimitive,
+  type ComparisonPrimitive,
+  type IndexCheck,
+  type Params,
+  type Primitive,
+  type UnaryPrimitive,
+} from "./primitives.js";
 import { shapesEqual, sizeOf, stridesOf, type Shape } from "./shape.js";
 import { indexSuffix, Tensor } from "./tensor.js";
 
@@ -457,7 +466,29 @@ export const KERNELS: { [P in Primitive]: Kernel<P> } = {
     return new Tensor(out.dtype, out.shape, data);
   },
   stopGradient: ([x]) => x!,
+  checkIndices: ([x], { op, size }) => {
+    const data = x!.data;
+    for (let i = 0; i < data.length; i++) {
+      const error = indexCheckError(op, size, data[i]!);
+      if (error !== undefined) throw error;
+    }
+    return x!;
+  },
 };
+
+/**
+ * The error of `op`'s data check on one value (undefined when it passes): an integer, and in the
+ * op's range when size ≥ 0. Compiled code makes the same messages (jit's runtime helpers).
+ */
+export function indexCheckError(op: IndexCheck, size: number, value: number): ChainruleError | undefined {
+  const { what, negative } = INDEX_CHECKS[op];
+  if (!Number.isInteger(value)) return new DTypeError(`${op}: expected integer ${what}, got ${value}`);
+  if (value < INT32_MIN || value > INT32_MAX) return new DTypeError(`${op}: expected ${what} in the int32 range, got ${value}`);
+  const low = negative ? -size : 0;
+  if (size >= 0 && !(value >= low && value < size))
+    return new ArgumentError(`${op}: expected ${what} in [${low}, ${size - 1}], got ${value}`);
+  return undefined;
+}
 
 /** Evaluates one primitive on concrete tensors. */
 export function evalPrimitive<P extends Primitive>(prim: P, inputs: readonly Tensor[], params: Params<P>, out: Aval): Tensor {

@@ -1,7 +1,7 @@
 /** Neural-network composites, all max-shifted so they never overflow. */
 import { toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
 import { ArgumentError, checkArity, DTypeError, ShapeError } from "./errors.js";
-import { Tracer } from "./trace.js";
+import { bind, Tracer } from "./trace.js";
 import { formatShape, normalizeAxis } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { castTo } from "./coerce.js";
@@ -38,9 +38,8 @@ export const crossEntropy = checkArity("crossEntropy", 2, 2, (logits: TensorLike
   if (y.rank === z.rank && y.shape.every((d, i) => d === z.shape[i])) {
     picked = mul(castTo(y, z.dtype), logp);
   } else if (y.rank === z.rank - 1 && y.shape.every((d, i) => d === z.shape[i])) {
-    if (!(y instanceof Tracer)) checkClassIndices(y, classes);
     // select (not multiply) the label's log-probability: 0 · (−∞) for a masked class would be NaN
-    picked = where(oneHot(y, classes, "bool"), logp, 0);
+    picked = where(oneHot(checkClassIndices(y, classes), classes, "bool"), logp, 0);
   } else {
     throw new ShapeError(
       `crossEntropy: expected labels of shape ${formatShape(z.shape.slice(0, -1))} (class indices) or ${formatShape(z.shape)} ` +
@@ -50,15 +49,13 @@ export const crossEntropy = checkArity("crossEntropy", 2, 2, (logits: TensorLike
   return neg(mean(sum(picked, -1)));
 });
 
-/** Concrete class indices must be integers in [0, classes): an out-of-range label would silently add 0 to the loss. */
-function checkClassIndices(labels: Tensor, classes: number): void {
+/**
+ * Class indices must be integers in [0, classes): an out-of-range label would silently add 0 to
+ * the loss. A primitive, so traced programs check their labels too (compiled code at run time).
+ */
+function checkClassIndices(labels: Tensor, classes: number): Tensor {
   if (labels.dtype === "bool") throw new DTypeError("crossEntropy: expected integer class indices, got bool");
-  const data = labels.data;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (!Number.isInteger(v)) throw new DTypeError(`crossEntropy: expected integer class indices, got ${v}`);
-    if (v < 0 || v >= classes) throw new ArgumentError(`crossEntropy: expected class indices in [0, ${classes - 1}], got ${v}`);
-  }
+  return bind("checkIndices", [labels], { op: "crossEntropy", size: classes });
 }
 
 /** Mean squared error: mean((prediction − target)²). */

@@ -398,18 +398,12 @@ export const stack = checkArity("stack", 1, 2, (xs: readonly TensorLike[], axis 
   );
 });
 
-function toIndices(op: string, indices: TensorLike): Tensor {
+function toIndices(op: "take" | "oneHot", indices: TensorLike): Tensor {
   const t = toOperand(op, indices);
   if (t.dtype === "int32") return t;
   if (t.dtype === "bool") throw new DTypeError(`${op}: expected integer indices, got bool`);
-  const data = t.data;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) {
-      throw new DTypeError(`${op}: expected integer indices (int32), got ${formatValue(v)}${indexSuffix(i, t.shape)}`);
-    }
-  }
-  return castTo(t, "int32");
+  // float indices must hold integers: checked where the data is (traced programs check at run time)
+  return castTo(bind("checkIndices", [t], { op, size: -1 }), "int32");
 }
 
 /** Picks entries along `axis` (of the flattened tensor when absent); negative indices count from the end. */
@@ -420,7 +414,10 @@ export const take = checkArity("take", 2, 3, (x: TensorLike, indices: TensorLike
     t = reshape(t, [t.size]);
     axis = 0;
   }
-  return bind("gather", [t, idx], { axis: normalizeAxis("take", axis, t.rank) });
+  const a = normalizeAxis("take", axis, t.rank);
+  // the range check as its own step: in a compiled gradient the gather may be dead code, and its
+  // transpose (scatterAdd) would report the bad index under its own name
+  return bind("gather", [t, bind("checkIndices", [idx], { op: "take", size: t.shape[a]! })], { axis: a });
 });
 
 /** One-hot rows: `out[..., j] = (indices[...] == j)`, shape `indices.shape ++ [depth]`. */

@@ -64,6 +64,25 @@ export interface PrimitiveParams {
   matmul: Empty;
   /** Identity whose derivative is zero. */
   stopGradient: Empty;
+  /**
+   * Identity on indices that checks their values, so that an op's data check (class labels in
+   * range, integer indices, indices in range) also runs in traced and compiled programs: every
+   * value must be an integer and, when `size` ≥ 0, in the op's range — [0, size), or [−size, size)
+   * for ops that count negative indices from the end. `op` names the op in the messages.
+   */
+  checkIndices: { op: IndexCheck; size: number };
+}
+
+/** The ops whose data checks `checkIndices` runs: what their messages call the values, and whether negative indices count from the end. */
+export const INDEX_CHECKS = Object.freeze({
+  crossEntropy: Object.freeze({ what: "class indices", negative: false }),
+  take: Object.freeze({ what: "indices", negative: true }),
+  oneHot: Object.freeze({ what: "indices", negative: false }),
+} as const);
+export type IndexCheck = keyof typeof INDEX_CHECKS;
+
+export function isIndexCheck(name: unknown): name is IndexCheck {
+  return typeof name === "string" && Object.hasOwn(INDEX_CHECKS, name);
 }
 
 export type Empty = Record<string, never>;
@@ -155,6 +174,7 @@ export const ARITY: Readonly<PrimitiveTable<{ [P in Primitive]: number | "variad
   scatterAdd: 2,
   matmul: 2,
   stopGradient: 1,
+  checkIndices: 1,
 });
 
 export const PRIMITIVES: readonly Primitive[] = Object.freeze(Object.keys(ARITY) as Primitive[]);
@@ -383,6 +403,13 @@ export const SHAPE_RULES: Readonly<{ [P in Primitive]: ShapeRule<P> }> = Object.
     return { shape: [...batch, a!.shape[ra - 2]!, b!.shape[rb - 1]!], dtype };
   },
   stopGradient: ([x]) => x!,
+  checkIndices: ([x], { op, size }) => {
+    if (!isIndexCheck(op))
+      throw new ShapeError(`checkIndices: expected op among ${Object.keys(INDEX_CHECKS).join(", ")}, got ${JSON.stringify(op)}`);
+    if (!Number.isSafeInteger(size) || size < -1) throw new ShapeError(`checkIndices: expected size ≥ −1, got ${size}`);
+    if (x!.dtype === "bool") throw new DTypeError(`${op}: expected integer ${INDEX_CHECKS[op].what}, got bool`);
+    return x!;
+  },
 });
 
 /** Checks arity and computes the output aval of `prim` applied to `avals`. */
@@ -395,7 +422,7 @@ export function inferAval<P extends Primitive>(prim: P, avals: readonly Aval[], 
 }
 
 /** The kind of each primitive parameter, for validating graphs that come from outside (JSON). */
-export type ParamKind = "int" | "ints" | "dtype";
+export type ParamKind = "int" | "ints" | "dtype" | "indexCheck";
 
 export const PARAM_KINDS: Readonly<{ [P in Primitive]: Readonly<{ [K in keyof Params<P>]-?: ParamKind }> }> = deepFreeze({
   neg: {},
@@ -437,6 +464,7 @@ export const PARAM_KINDS: Readonly<{ [P in Primitive]: Readonly<{ [K in keyof Pa
   scatterAdd: { axis: "int", size: "int" },
   matmul: {},
   stopGradient: {},
+  checkIndices: { op: "indexCheck", size: "int" },
 });
 
 /** Freezes a table and the objects it holds (graph parsing trusts them). */

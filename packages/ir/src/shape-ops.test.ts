@@ -280,7 +280,7 @@ describe("take and oneHot", () => {
     ]);
     expect(take(m(), zeros([0]), 1).shape).toEqual([2, 0]);
     expectError(() => take([1, 2], [2]), ArgumentError, "take: expected indices in [-2, 1], got 2");
-    expectError(() => take([1, 2], [0.5]), DTypeError, "take: expected integer indices (int32), got 0.5 at index [0]");
+    expectError(() => take([1, 2], [0.5]), DTypeError, "take: expected integer indices, got 0.5");
     expectError(() => take([1, 2], [true]), DTypeError, "take: expected integer indices, got bool");
     expectError(() => take(m(), [0], 2), ArgumentError, "take: expected axis in [-2, 1] for rank 2, got 2");
   });
@@ -298,6 +298,6 @@ describe("take and oneHot", () => {
     expectTensor(oneHot([[1]], 2, "bool"), [[[false, true]]], { dtype: "bool" });
     expectTensor(oneHot([5], 2), [[0, 0]]);
     expectError(() => oneHot([0], -1), ArgumentError, "oneHot: expected a non-negative integer depth, got number -1");
-    expectError(() => oneHot([0.5], 2), DTypeError, "oneHot: expected integer indices (int32), got 0.5 at index [0]");
+    expectError(() => oneHot([0.5], 2), DTypeError, "oneHot: expected integer indices, got 0.5");
   });
 });

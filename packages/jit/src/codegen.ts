@@ -16,6 +16,8 @@
 import {
   BINARY_PRIMITIVES,
   COMPARISON_PRIMITIVES,
+  INDEX_CHECKS,
+  isIndexCheck,
   UNARY_PRIMITIVES,
   PRIMITIVES,
   shapesEqual,
@@ -55,6 +57,18 @@ function ident(prefix: string, id: number): string {
 }
 
 const PRIMITIVE_SET = new Set<string>(PRIMITIVES);
+
+/**
+ * The arguments after the value of `rt_checkIndex(es)`: the op and what it checks as string
+ * literals taken from ir's fixed INDEX_CHECKS table (never text from the graph), the lowest index
+ * of the range and the size (−1: integers, no range).
+ */
+function checkCall({ op, size }: Params<"checkIndices">): string {
+  if (!isIndexCheck(op)) throw new Error("internal: unknown index check");
+  if (!Number.isSafeInteger(size) || size < -1) throw new Error("internal: expected a size ≥ −1");
+  const { what, negative } = INDEX_CHECKS[op];
+  return `${JSON.stringify(op)}, ${JSON.stringify(what)}, ${negative && size > 0 ? `(${-size})` : "0"}, ${size < 0 ? "(-1)" : String(size)}`;
+}
 function opName(op: Primitive): string {
   if (!PRIMITIVE_SET.has(op)) throw new Error("internal: unknown op");
   return op;
@@ -816,6 +830,23 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         out = compose(v, n.shape, map, []);
       }
       loc.set(n.id, out);
+      continue;
+    }
+    if (n.op === "checkIndices") {
+      // the op's data check at run time (same messages as the eager kernel); the value passes through
+      const call = checkCall(n.params as Params<"checkIndices">);
+      const x = ins[0]!;
+      if (x.kind === "num") {
+        use(x);
+        steps.push(() => `rt_checkIndex(${x.expr}, ${call}); ${comment}`);
+        loc.set(n.id, x);
+      } else {
+        const arr = materialize(x, inAvals[0]!.shape, inAvals[0]!.dtype);
+        use(arr);
+        const get = nameOf(arr);
+        steps.push(() => `rt_checkIndices(${get()}, ${call}); ${comment}`);
+        loc.set(n.id, arr);
+      }
       continue;
     }
     // kernels on contiguous inputs

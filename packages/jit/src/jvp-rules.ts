@@ -142,4 +142,6 @@ export const JVP_RULES: { [P in Primitive]: JvpRule<P> } = {
   matmul: ([a, b], [da, db], _p, y) => total(y, da && bind("matmul", [da, b!], {}), db && bind("matmul", [a!, db], {})),
   // stopGradient: zero derivative
   stopGradient: zero,
+  // checkIndices passes indices through (piecewise constant): zero tangent
+  checkIndices: zero,
 };

@@ -129,4 +129,6 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
     unbroadcast(bind("matmul", [swapLast(a!), ct], {}), b!.shape),
   ],
   stopGradient: none,
+  // checkIndices passes indices through (piecewise constant): zero cotangent
+  checkIndices: none,
 };

@@ -111,6 +111,14 @@ const ROWS: Row[] = [
   },
   { prims: ["reduceMax"], name: "max over all", fn: (x) => ir.max(x), shapes: [[[5]]], distinct: true, firstOrderOnly: true },
   { prims: ["argmax"], name: "take at argmax", fn: (x) => ir.mul(ir.take(x, ir.argmax(x)), x), shapes: [[[5]]], distinct: true },
+  {
+    // float indices are checked to be integers (a checkIndices node on the traced index)
+    prims: ["checkIndices"],
+    name: "take at a float index",
+    fn: (x) => ir.mul(ir.take(x, ir.astype(ir.argmax(x), "float64")), x),
+    shapes: [[[5]]],
+    distinct: true,
+  },
   { prims: ["reshape"], name: "reshape", fn: (x) => ir.mul(ir.reshape(x, [3, 2]), ir.reshape(x, [3, 2])), shapes: [[[2, 3]]] },
   { prims: ["transpose"], name: "transpose", fn: (x) => ir.mul(ir.transpose(x, [2, 0, 1]), 2), shapes: [[[2, 3, 4]]] },
   {

@@ -268,4 +268,6 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
   },
   // d stopGradient(x) = 0
   stopGradient: zero,
+  // checkIndices passes indices through (piecewise constant): derivative 0
+  checkIndices: zero,
 };

@@ -103,8 +103,10 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   // graphs
   trace: [1, Infinity],
   traceWith: [2, Infinity],
-  evalGraph: [2, 2],
-  toFunction: [1, 1],
+  evalGraph: [2, 3],
+  toFunction: [1, 2],
+  graphCost: [1, 1],
+  checkGraphLimits: [2, 3],
   validateGraph: [1, 1],
   graphToJSON: [1, 1],
   serializeGraph: [1, 1],
@@ -126,6 +128,8 @@ export const ARITIES: Record<string, readonly [number, number]> = {
  */
 export const MACHINERY = new Set([
   "inferAval",
+  "isIndexCheck",
+  "indexCheckError",
   "evalPrimitive",
   "bind",
   "bindCustomJvp",
