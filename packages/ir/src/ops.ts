@@ -2,7 +2,7 @@
  * The user-facing ops. Each accepts numbers, nested arrays, Tensors and tracers alike, checks its
  * arguments (`op: expected …, got …`) and is either a primitive (`bind`) or a composite of them.
  */
-import { allocate, assertDType, INT32_MAX, INT32_MIN, isFloat, type DType } from "./dtype.js";
+import { allocate, assertDType, isFloat, type DType } from "./dtype.js";
 import { ArgumentError, checkArity, count, DTypeError, ShapeError, describeValue, formatValue } from "./errors.js";
 import { castTo, toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
 import { checkInt32Cast } from "./kernels.js";
@@ -10,7 +10,7 @@ import { MAX_DEPTH } from "./limits.js";
 import { broadcastShapes, formatShape, normalizeAxes, normalizeAxis, sizeOf } from "./shape.js";
 import { Tracer } from "./trace.js";
 import { bind } from "./trace.js";
-import { indexSuffix, Tensor } from "./tensor.js";
+import { Tensor } from "./tensor.js";
 import type { UnaryPrimitive } from "./primitives.js";
 
 // ── elementwise ────────────────────────────────────────────────────────────────────────────

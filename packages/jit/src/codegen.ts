@@ -67,7 +67,8 @@ function checkCall({ op, size }: Params<"checkIndices">): string {
   if (!isIndexCheck(op)) throw new Error("internal: unknown index check");
   if (!Number.isSafeInteger(size) || size < -1) throw new Error("internal: expected a size ≥ −1");
   const { what, negative } = INDEX_CHECKS[op];
-  return `${JSON.stringify(op)}, ${JSON.stringify(what)}, ${negative && size > 0 ? `(${-size})` : "0"}, ${size < 0 ? "(-1)" : String(size)}`;
+  const low = negative && size > 0 ? `(${-size})` : "0";
+  return `${JSON.stringify(op)}, ${JSON.stringify(what)}, ${low}, ${size < 0 ? "(-1)" : String(size)}`;
 }
 function opName(op: Primitive): string {
   if (!PRIMITIVE_SET.has(op)) throw new Error("internal: unknown op");
