@@ -1,7 +1,7 @@
 /** Neural-network composites, all max-shifted so they never overflow. */
 import { toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
 import { checkArity, DTypeError, ShapeError } from "./errors.js";
-import { bind, } from "./trace.js";
+import { bind } from "./trace.js";
 import { formatShape, normalizeAxis } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { castTo } from "./coerce.js";
