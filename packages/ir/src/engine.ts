@@ -8,8 +8,9 @@ import { isFloat, type TypedArray } from "./dtype.js";
 import { ArgumentError, describeValue, DTypeError, ShapeError } from "./errors.js";
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
-import { scalar, type Tensor, type NestedArray } from "./tensor.js";
-import { Tracer } from "./trace.js";
+import { scalar, Tensor, type NestedArray } from "./tensor.js";
+import { findTopTrace, Tracer } from "./trace.js";
+import { ForwardModeError } from "./custom.js";
 import { ones, zeros } from "./tensor.js";
 import { reshape, stack } from "./ops.js";
 
@@ -90,6 +91,25 @@ function checkFunction(op: string, f: unknown): void {
   if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
 }
 
+/**
+ * Rejects what a transformation got beyond its parameters (`grad(f, 0, { hasAux: true })`): the
+ * transformations take no options yet, and an ignored option would silently change the result.
+ * `undefined` and an empty object are accepted; `signature` names the parameters for the message.
+ */
+export function rejectExtraArguments(op: string, signature: string, extra: readonly unknown[]): void {
+  extra.forEach((value) => {
+    if (value === undefined) return;
+    if (value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Tensor)) {
+      const keys = Object.keys(value);
+      if (keys.length === 0) return;
+      throw new ArgumentError(
+        `${op}: unknown option${keys.length === 1 ? "" : "s"} ${keys.join(", ")} (${op} takes ${signature}, no options)`,
+      );
+    }
+    throw new ArgumentError(`${op}: expected ${signature}, got an extra argument ${describeValue(value)}`);
+  });
+}
+
 function normalizeArgnums(op: string, argnums: unknown, count: number): number[] {
   const list = typeof argnums === "number" ? [argnums] : Array.isArray(argnums) ? argnums : undefined;
   if (list === undefined || list.length === 0) {
@@ -124,6 +144,7 @@ function flattenInputs(op: string, trees: readonly unknown[], paths: readonly st
   const counts: number[] = [];
   trees.forEach((tree, i) => {
     const { leaves, def } = flatten(tree, op, paths[i]);
+    rejectDeadTracers(op, leaves);
     defs.push(def);
     counts.push(leaves.length);
     for (const leaf of leaves) {
@@ -176,8 +197,14 @@ interface FlatOutputs {
   wasNumber: boolean[];
 }
 
+/** A tracer of a transformation that has returned (leaked out of it) raises the escaped-tracer error. */
+function rejectDeadTracers(op: string, leaves: readonly (number | Tensor)[]): void {
+  for (const leaf of leaves) if (leaf instanceof Tracer) findTopTrace(op, [leaf]);
+}
+
 function outputLeaves(op: string, result: unknown, record: FlatOutputs): Tensor[] {
   const { leaves, def } = flatten(result, op, "f's result");
+  rejectDeadTracers(op, leaves);
   record.def = def;
   record.wasNumber = leaves.map((l) => typeof l === "number");
   return leaves.map((l) => (typeof l === "number" ? scalar(l) : l));
@@ -212,6 +239,7 @@ function checkMatching(
 
 function toTensorLeaves(op: string, tree: unknown, path: string, like: readonly Tensor[]): { tensors: Tensor[]; def: TreeDef } {
   const { leaves, def } = flatten(tree, op, path);
+  rejectDeadTracers(op, leaves);
   const tensors = leaves.map((l, i) => (typeof l === "number" ? scalar(l, like[i]?.dtype ?? "float64") : l));
   return { tensors, def };
 }
@@ -314,6 +342,20 @@ export function defineEngine(core: EngineCore): Engine {
     return [value, pull];
   }
 
+  /** The Jacobian blocks by columns: one jvp per input element. */
+  function forwardBlocks(flatF: FlatFunction, inputs: readonly Tensor[], outs: readonly Tensor[]): Tensor[][] {
+    const blocks: Tensor[][] = outs.map(() => []);
+    inputs.forEach((input, leaf) => {
+      const columns: Tensor[][] = outs.map(() => []);
+      for (let j = 0; j < input.size; j++) {
+        const tangents = inputs.map((x, l) => (l === leaf ? basis(x, j) : zeros(x.shape, x.dtype)));
+        core.jvp(flatF, inputs as Tensor[], tangents).tangents.forEach((t, o) => columns[o]!.push(t));
+      }
+      outs.forEach((out, o) => blocks[o]!.push(assemble(columns[o]!, out, input, -1)));
+    });
+    return blocks;
+  }
+
   function jacobianImpl(op: string, f: AnyFunction, argnums: Argnums, args: readonly unknown[]): unknown {
     const { nums, flat } = prepare(op, f, args, argnums);
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
@@ -324,27 +366,25 @@ export function defineEngine(core: EngineCore): Engine {
     // forward mode needs one pass per input element, reverse one per output element
     let probe = mode === "forward" ? undefined : core.vjp(flatF, inputs);
     let outputs = probe?.outputs;
-    const forward = mode === "forward" || (mode === "auto" && nIn <= outputs!.reduce((n, t) => n + t.size, 0));
+    let forward = mode === "forward" || (mode === "auto" && nIn <= outputs!.reduce((n, t) => n + t.size, 0));
     // blocks[outLeaf][inLeaf] has shape out.shape ++ in.shape
-    const blocks: Tensor[][] = [];
+    let blocks: Tensor[][] = [];
     if (forward) {
-      if (outputs === undefined)
-        outputs = core.jvp(
-          flatF,
-          inputs,
-          inputs.map((x) => zeros(x.shape, x.dtype)),
-        ).outputs;
-      const outs = outputs;
-      outs.forEach(() => blocks.push([]));
-      inputs.forEach((input, leaf) => {
-        const columns: Tensor[][] = outs.map(() => []);
-        for (let j = 0; j < input.size; j++) {
-          const tangents = inputs.map((x, l) => (l === leaf ? basis(x, j) : zeros(x.shape, x.dtype)));
-          core.jvp(flatF, inputs, tangents).tangents.forEach((t, o) => columns[o]!.push(t));
-        }
-        outs.forEach((out, o) => blocks[o]!.push(assemble(columns[o]!, out, input, -1)));
-      });
-    } else {
+      try {
+        if (outputs === undefined)
+          outputs = core.jvp(
+            flatF,
+            inputs,
+            inputs.map((x) => zeros(x.shape, x.dtype)),
+          ).outputs;
+        blocks = forwardBlocks(flatF, inputs, outputs);
+      } catch (error) {
+        // "auto" may pick either mode: with a customVjp function only the rows are defined
+        if (mode !== "auto" || !(error instanceof ForwardModeError)) throw error;
+        forward = false;
+      }
+    }
+    if (!forward) {
       const outs = outputs!;
       const pullback = probe!.pullback;
       outs.forEach((out, o) => {
@@ -370,35 +410,40 @@ export function defineEngine(core: EngineCore): Engine {
   }
 
   /** Checks made when a transformation is created (argnums' range needs the call's arguments). */
-  function checkTransform(op: string, f: unknown, argnums: unknown): void {
+  function checkTransform(op: string, f: unknown, argnums: unknown, extra: readonly unknown[]): void {
     checkFunction(op, f);
+    rejectExtraArguments(op, "(f, argnums)", extra);
     normalizeArgnums(op, argnums, Infinity);
   }
 
   const engine: Engine = {
     name,
     specVersion: SPEC_VERSION,
-    grad: ((f: AnyFunction, argnums: Argnums = 0) => {
-      checkTransform("grad", f, argnums);
+    grad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+      checkTransform("grad", f, argnums, extra);
       return (...args: unknown[]) => valueAndGradImpl("grad", f, argnums, args)[1];
     }) as Engine["grad"],
-    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
-      checkTransform("valueAndGrad", f, argnums);
+    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+      checkTransform("valueAndGrad", f, argnums, extra);
       return (...args: unknown[]) => valueAndGradImpl("valueAndGrad", f, argnums, args);
     }) as Engine["valueAndGrad"],
-    jvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => jvpImpl(f, primals, tangents)) as Engine["jvp"],
+    jvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[], ...extra: unknown[]) => {
+      rejectExtraArguments("jvp", "(f, primals, tangents)", extra);
+      return jvpImpl(f, primals, tangents);
+    }) as Engine["jvp"],
     vjp: ((f: AnyFunction, ...primals: unknown[]) => vjpImpl(f, primals)) as Engine["vjp"],
-    jacobian: ((f: AnyFunction, argnums: Argnums = 0) => {
-      checkTransform("jacobian", f, argnums);
+    jacobian: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+      checkTransform("jacobian", f, argnums, extra);
       return (...args: unknown[]) => jacobianImpl("jacobian", f, argnums, args);
     }) as Engine["jacobian"],
-    hessian: ((f: AnyFunction, argnums: Argnums = 0) => {
-      checkTransform("hessian", f, argnums);
+    hessian: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+      checkTransform("hessian", f, argnums, extra);
       const g = (...args: unknown[]) => valueAndGradImpl("hessian", f, argnums, args)[1];
       return (...args: unknown[]) => jacobianImpl("hessian", g, argnums, args);
     }) as Engine["hessian"],
-    hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
+    hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[], ...extra: unknown[]) => {
       checkFunction("hvp", f);
+      rejectExtraArguments("hvp", "(f, primals, tangents)", extra);
       if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
       const all = primals.map((_, i) => i);
       const g = (...args: unknown[]) => valueAndGradImpl("hvp", f, all, args)[1];
