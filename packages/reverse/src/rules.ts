@@ -155,12 +155,12 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
             needs & 2 ? unbroadcast(mul(ct, n.x[0]!), n.x[1]!.shape) : null,
           ],
   },
-  // d(x / y) = dx / y − x dy / y²
+  // d(x / y) = dx / y − (x / y) dy / y   (the quotient, not x·dy/y²: y·y would put 0·∞ in higher derivatives at y = 0)
   div: {
-    saves: "inputs",
-    vjp: (ct, { x }, needs) => [
+    saves: "inputs and output",
+    vjp: (ct, { x, y }, needs) => [
       needs & 1 ? unbroadcast(div(ct, x[1]!), x[0]!.shape) : null,
-      needs & 2 ? unbroadcast(neg(div(mul(ct, x[0]!), mul(x[1]!, x[1]!))), x[1]!.shape) : null,
+      needs & 2 ? unbroadcast(neg(div(mul(ct, y!), x[1]!)), x[1]!.shape) : null,
     ],
   },
   // d(xʸ) = y xʸ⁻¹ dx + xʸ log(x) dy   (first term 0 where x = y = 0, second 0 where x = 0; see powBaseFactor)
