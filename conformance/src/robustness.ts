@@ -476,32 +476,6 @@ function thirdOrderCase(p: SpecialPoint): Case {
   };
 }
 
-function infiniteLimitsCase(): Case {
-  return {
-    group: "Hessian symmetry at special points",
-    name: "log, sqrt and reciprocal at 0: derivatives of orders 1 to 3 are the one-sided limits (±∞), never NaN, by grad∘grad∘grad and by hessian",
-    features: ["hessian", "order3"],
-    run: ({ engine }) => {
-      const e = loose(engine);
-      const limits: [string, (x: Tensor) => Tensor, number[]][] = [
-        ["log", ir.log, [Infinity, -Infinity, Infinity]],
-        ["sqrt", ir.sqrt, [Infinity, -Infinity, Infinity]],
-        ["reciprocal", ir.reciprocal, [-Infinity, Infinity, -Infinity]],
-      ];
-      for (const [name, f, want] of limits) {
-        let g: Fn = f;
-        want.forEach((w, k) => {
-          g = e.grad(g);
-          const got = scalarOf(`grad^${k + 1}(${name})(0)`, g(0));
-          if (got !== w) throw new ConformanceError(`grad^${k + 1}(${name})(0): expected ${fmt(w)}, got ${fmt(got)}`);
-        });
-        const h = scalarOf(`hessian(${name})(0)`, e.hessian(f)(0));
-        if (h !== want[1]) throw new ConformanceError(`hessian(${name})(0): expected ${fmt(want[1]!)}, got ${fmt(h)}`);
-      }
-    },
-  };
-}
-
 // ── where and 0·∞ ─────────────────────────────────────────────────────────────────────────
 
 const greaterThanZero = (x: Tensor) => ir.greater(x, 0);
@@ -625,7 +599,6 @@ export function robustnessCases(): Case[] {
     forwardModeSecondOrderCase(),
     ...SPECIAL_POINTS.map(hessianCase),
     ...SPECIAL_POINTS.map(thirdOrderCase),
-    infiniteLimitsCase(),
     ...whereCases(),
     leakedTracerCase(),
     optionCase(),

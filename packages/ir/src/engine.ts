@@ -444,6 +444,7 @@ export function defineEngine(core: EngineCore): Engine {
     hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[], ...extra: unknown[]) => {
       checkFunction("hvp", f);
       rejectExtraArguments("hvp", "(f, primals, tangents)", extra);
+      rejectDeadTracers("hvp", flatten([primals, tangents], "hvp", "arguments").leaves);
       if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
       const all = primals.map((_, i) => i);
       const g = (...args: unknown[]) => valueAndGradImpl("hvp", f, all, args)[1];
