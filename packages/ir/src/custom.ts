@@ -1,67 +1,14 @@
-/**
- * Functions with user-supplied derivative rules, honored by every engine, and the one check of
- * what a rule returns (`checkCustomRule`) that every engine applies, so a bad rule gets the same
- * message whichever engine runs it.
- */
-import { ArgumentError, describeValue, DTypeError, ShapeError } from "./errors.js";
+/** Functions with user-supplied derivative rules, honored by every engine. */
+import { ArgumentError, describeValue } from "./errors.js";
 import { toOperand, type TensorLike } from "./coerce.js";
+import { bindCustomJvp, bindCustomVjp, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
+import { scalar, Tensor } from "./tensor.js";
+import { DTypeError, ShapeError } from "./errors.js";
 import { isFloat } from "./dtype.js";
 import type { Aval } from "./primitives.js";
 import { formatShape, shapesEqual } from "./shape.js";
-import { bindCustomJvp, bindCustomVjp, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
-import { scalar, Tensor } from "./tensor.js";
 
-/**
- * `customJvp(fun, jvp)` returns a function that computes `fun(...args)` but whose derivative is
- * given by `jvp([...primals], [...tangents]) → [primalOut, tangentOut]` (linear in the tangents;
- * reverse-mode engines transpose it). Arguments are tensors (or numbers); the output is one tensor.
- * The tangent must have the primal output's shape and dtype (every engine checks it).
- * For higher derivatives the rule itself is differentiated, so write it with chainrule ops.
- */
-export function customJvp(
-  fun: (...args: Tensor[]) => Tensor,
-  jvp: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor],
-): (...args: TensorLike[]) => Tensor {
-  if (typeof fun !== "function" || typeof jvp !== "function") {
-    throw new ArgumentError(`customJvp: expected (fun, jvp) functions, got ${describeValue(fun)} and ${describeValue(jvp)}`);
-  }
-  const rule: CustomJvpRule = { fun, jvp };
-  return (...args) =>
-    bindCustomJvp(
-      rule,
-      args.map((a) => toOperand("customJvp", a)),
-    );
-}
-
-/**
- * `customVjp(fun, fwd, bwd)` returns a function that computes `fun(...args)` but whose reverse
- * derivative is `bwd(residuals, cotangent) → [one cotangent per argument]`, where
- * `fwd(...args) → [output, residuals]` runs in the forward pass. Each cotangent has its
- * argument's shape and dtype (or is null for zero). The rule is reverse-only, as in JAX: forward
- * mode (`jvp`, and whatever an engine builds on it) raises a `ForwardModeError` naming the
- * function, since `bwd` need not be linear (gradient clipping); define a forward rule with
- * `customJvp` instead. Reverse over reverse (and forward over reverse) differentiate `fwd` and
- * `bwd` as ordinary code.
- */
-export function customVjp<R>(
-  fun: (...args: Tensor[]) => Tensor,
-  fwd: (...args: Tensor[]) => [Tensor, R],
-  bwd: (residuals: R, cotangent: Tensor) => (Tensor | number | null)[],
-): (...args: TensorLike[]) => Tensor {
-  if (typeof fun !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
-    throw new ArgumentError(
-      `customVjp: expected (fun, fwd, bwd) functions, got ${describeValue(fun)}, ${describeValue(fwd)} and ${describeValue(bwd)}`,
-    );
-  }
-  const rule: CustomVjpRule = { fun, fwd, bwd: bwd as CustomVjpRule["bwd"] };
-  return (...args) =>
-    bindCustomVjp(
-      rule,
-      args.map((a) => toOperand("customVjp", a)),
-    );
-}
-
-// ── what engines check ─────────────────────────────────────────────────────────────────────
+// ── what engines check of a custom rule (customJvp and customVjp themselves are below) ────
 
 /** How messages name a custom function: the name of `fun`, or "anonymous". */
 export function customRuleName(rule: CustomJvpRule | CustomVjpRule): string {
@@ -179,4 +126,57 @@ export function checkCustomRule(
     case "bwd":
       return checkBwd(rule as CustomVjpRule, result, expected as readonly Aval[]);
   }
+}
+
+// ── the custom functions ────────────────────────────────────────────────────────────────────
+
+/**
+ * `customJvp(fun, jvp)` returns a function that computes `fun(...args)` but whose derivative is
+ * given by `jvp([...primals], [...tangents]) → [primalOut, tangentOut]` (linear in the tangents;
+ * reverse-mode engines transpose it). Arguments are tensors (or numbers); the output is one tensor.
+ * The tangent must have the primal output's shape and dtype (every engine checks what the rule
+ * returns with `checkCustomRule`, so a bad rule gets the same message in every engine).
+ * For higher derivatives the rule itself is differentiated, so write it with chainrule ops.
+ */
+export function customJvp(
+  fun: (...args: Tensor[]) => Tensor,
+  jvp: (primals: Tensor[], tangents: Tensor[]) => [Tensor, Tensor],
+): (...args: TensorLike[]) => Tensor {
+  if (typeof fun !== "function" || typeof jvp !== "function") {
+    throw new ArgumentError(`customJvp: expected (fun, jvp) functions, got ${describeValue(fun)} and ${describeValue(jvp)}`);
+  }
+  const rule: CustomJvpRule = { fun, jvp };
+  return (...args) =>
+    bindCustomJvp(
+      rule,
+      args.map((a) => toOperand("customJvp", a)),
+    );
+}
+
+/**
+ * `customVjp(fun, fwd, bwd)` returns a function that computes `fun(...args)` but whose reverse
+ * derivative is `bwd(residuals, cotangent) → [one cotangent per argument]`, where
+ * `fwd(...args) → [output, residuals]` runs in the forward pass. Each cotangent has its
+ * argument's shape and dtype, or is null for zero (a JS number for a rank-0 argument). The rule is
+ * reverse-only, as in JAX: forward mode (`jvp`, and whatever an engine builds on it) raises a
+ * `ForwardModeError` naming the function, since `bwd` need not be linear (gradient clipping);
+ * define a forward rule with `customJvp` instead. Reverse over reverse (and forward over reverse)
+ * differentiate `fwd` and `bwd` as ordinary code.
+ */
+export function customVjp<R>(
+  fun: (...args: Tensor[]) => Tensor,
+  fwd: (...args: Tensor[]) => [Tensor, R],
+  bwd: (residuals: R, cotangent: Tensor) => Tensor[],
+): (...args: TensorLike[]) => Tensor {
+  if (typeof fun !== "function" || typeof fwd !== "function" || typeof bwd !== "function") {
+    throw new ArgumentError(
+      `customVjp: expected (fun, fwd, bwd) functions, got ${describeValue(fun)}, ${describeValue(fwd)} and ${describeValue(bwd)}`,
+    );
+  }
+  const rule: CustomVjpRule = { fun, fwd, bwd: bwd as CustomVjpRule["bwd"] };
+  return (...args) =>
+    bindCustomVjp(
+      rule,
+      args.map((a) => toOperand("customVjp", a)),
+    );
 }

@@ -9,7 +9,7 @@ import { ArgumentError, describeValue, DTypeError, ShapeError } from "./errors.j
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { scalar, Tensor, type NestedArray } from "./tensor.js";
-import { findTopTrace, Tracer } from "./trace.js";
+import { Tracer } from "./trace.js";
 import { ForwardModeError } from "./custom.js";
 import { ones, zeros } from "./tensor.js";
 import { reshape, stack } from "./ops.js";
@@ -144,7 +144,6 @@ function flattenInputs(op: string, trees: readonly unknown[], paths: readonly st
   const counts: number[] = [];
   trees.forEach((tree, i) => {
     const { leaves, def } = flatten(tree, op, paths[i]);
-    rejectDeadTracers(op, leaves);
     defs.push(def);
     counts.push(leaves.length);
     for (const leaf of leaves) {
@@ -197,14 +196,8 @@ interface FlatOutputs {
   wasNumber: boolean[];
 }
 
-/** A tracer of a transformation that has returned (leaked out of it) raises the escaped-tracer error. */
-function rejectDeadTracers(op: string, leaves: readonly (number | Tensor)[]): void {
-  for (const leaf of leaves) if (leaf instanceof Tracer) findTopTrace(op, [leaf]);
-}
-
 function outputLeaves(op: string, result: unknown, record: FlatOutputs): Tensor[] {
   const { leaves, def } = flatten(result, op, "f's result");
-  rejectDeadTracers(op, leaves);
   record.def = def;
   record.wasNumber = leaves.map((l) => typeof l === "number");
   return leaves.map((l) => (typeof l === "number" ? scalar(l) : l));
@@ -239,7 +232,6 @@ function checkMatching(
 
 function toTensorLeaves(op: string, tree: unknown, path: string, like: readonly Tensor[]): { tensors: Tensor[]; def: TreeDef } {
   const { leaves, def } = flatten(tree, op, path);
-  rejectDeadTracers(op, leaves);
   const tensors = leaves.map((l, i) => (typeof l === "number" ? scalar(l, like[i]?.dtype ?? "float64") : l));
   return { tensors, def };
 }
@@ -444,7 +436,6 @@ export function defineEngine(core: EngineCore): Engine {
     hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[], ...extra: unknown[]) => {
       checkFunction("hvp", f);
       rejectExtraArguments("hvp", "(f, primals, tangents)", extra);
-      rejectDeadTracers("hvp", flatten([primals, tangents], "hvp", "arguments").leaves);
       if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
       const all = primals.map((_, i) => i);
       const g = (...args: unknown[]) => valueAndGradImpl("hvp", f, all, args)[1];

@@ -9,7 +9,7 @@ import { inferAval, isPrimitive, PARAM_KINDS, ARITY, type Aval, type Params, typ
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
-import { bind, findTopTrace, Trace, Tracer, withTrace } from "./trace.js";
+import { bind, Trace, Tracer, withTrace } from "./trace.js";
 import { SHORT_DTYPE } from "./dtype.js";
 
 export interface GraphValue {
@@ -84,8 +84,6 @@ class GraphTrace extends Trace {
 
   constant(value: Tensor): Tracer {
     if (value instanceof Tracer) {
-      // a tracer of a transformation that has returned is a leaked one: the escaped-tracer error
-      if (!value.trace.active) findTopTrace(this.name, [value]);
       throw new ArgumentError(
         `${this.name}: expected the traced function to use only its arguments and constants, got a closed-over ${value.describe()} ` +
           `from an enclosing transformation; pass it to the function as an argument instead`,
