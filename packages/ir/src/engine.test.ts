@@ -7,12 +7,10 @@ import {
   DTypeError,
   SPEC_VERSION,
   ShapeError,
-  type EngineCore,
   type Tensor,
   add,
   customJvp,
   defineEngine,
-  ForwardModeError,
   exp,
   matmul,
   mul,
@@ -227,53 +225,6 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
         "mul: expected values of active transformations, got a toy tracer f64[] from a transformation that has already returned (a tracer leaked out of grad/jvp/jit, e.g. stored in an outer variable)",
       );
     }
-  });
-
-  it("an option a transformation does not have (grad(f, 0, { hasAux: true })) is an ArgumentError, never ignored", () => {
-    const square = (x: Tensor) => mul(x, x);
-    const loose = toy as unknown as Record<string, (...args: unknown[]) => (...args: unknown[]) => unknown>;
-    for (const op of ["grad", "valueAndGrad", "jacobian", "hessian"]) {
-      expectError(
-        () => loose[op]!(square, 0, { hasAux: true }),
-        ArgumentError,
-        `${op}: unknown option hasAux (${op} takes (f, argnums), no options)`,
-      );
-    }
-    expectError(
-      () => loose["grad"]!(square, 0, { hasAux: true, x: 1 }),
-      ArgumentError,
-      "grad: unknown options hasAux, x (grad takes (f, argnums), no options)",
-    );
-    expectError(() => loose["grad"]!(square, 0, 5), ArgumentError, "grad: expected (f, argnums), got an extra argument number 5");
-    const jvp = toy.jvp as unknown as (...args: unknown[]) => unknown;
-    const hvp = toy.hvp as unknown as (...args: unknown[]) => unknown;
-    expectError(
-      () => jvp(square, [3], [1], { hasAux: true }),
-      ArgumentError,
-      "jvp: unknown option hasAux (jvp takes (f, primals, tangents), no options)",
-    );
-    expectError(
-      () => hvp(square, [3], [1], { hasAux: true }),
-      ArgumentError,
-      "hvp: unknown option hasAux (hvp takes (f, primals, tangents), no options)",
-    );
-    // nothing, undefined and an empty object are no options
-    expect(loose["grad"]!(square, 0, undefined)(3)).toBe(6);
-    expect(loose["grad"]!(square, 0, {})(3)).toBe(6);
-  });
-
-  it("an auto Jacobian that meets a customVjp function in forward mode builds rows instead; a forward-only one raises", () => {
-    const refusing: EngineCore = {
-      ...toyCore,
-      name: "refusing",
-      jvp: () => {
-        throw new ForwardModeError("f");
-      },
-    };
-    const f = (x: Tensor) => mul(x, tensor([1, 2, 3]));
-    // one input element, three output elements: auto picks forward mode first
-    expectTensor(defineEngine(refusing).jacobian(f)(tensor(2)), [1, 2, 3]);
-    expect(() => defineEngine({ ...refusing, jacobianMode: "forward" }).jacobian(f)(tensor(2))).toThrow(ForwardModeError);
   });
 
   it("types: gradients have the argument's type", () => {

@@ -8,11 +8,11 @@ import { isFloat, type TypedArray } from "./dtype.js";
 import { ArgumentError, describeValue, DTypeError, ShapeError } from "./errors.js";
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
-import { scalar, Tensor, type NestedArray } from "./tensor.js";
+import { scalar, type Tensor, type NestedArray } from "./tensor.js";
 import { Tracer } from "./trace.js";
-import { ForwardModeError } from "./custom.js";
 import { ones, zeros } from "./tensor.js";
 import { reshape, stack } from "./ops.js";
+import { ForwardModeError } from "./custom.js";
 
 /** Bumped whenever the `Engine` interface changes incompatibly. */
 export const SPEC_VERSION = 1;
@@ -99,8 +99,9 @@ function checkFunction(op: string, f: unknown): void {
 export function rejectExtraArguments(op: string, signature: string, extra: readonly unknown[]): void {
   extra.forEach((value) => {
     if (value === undefined) return;
-    if (value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Tensor)) {
-      const keys = Object.keys(value);
+    const proto = value !== null && typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+    if (proto === Object.prototype || proto === null) {
+      const keys = Object.keys(value as object);
       if (keys.length === 0) return;
       throw new ArgumentError(
         `${op}: unknown option${keys.length === 1 ? "" : "s"} ${keys.join(", ")} (${op} takes ${signature}, no options)`,
