@@ -403,40 +403,35 @@ export function defineEngine(core: EngineCore): Engine {
   }
 
   /** Checks made when a transformation is created (argnums' range needs the call's arguments). */
-  function checkTransform(op: string, f: unknown, argnums: unknown, extra: readonly unknown[]): void {
+  function checkTransform(op: string, f: unknown, argnums: unknown): void {
     checkFunction(op, f);
-    rejectExtraArguments(op, "(f, argnums)", extra);
     normalizeArgnums(op, argnums, Infinity);
   }
 
   const engine: Engine = {
     name,
     specVersion: SPEC_VERSION,
-    grad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
-      checkTransform("grad", f, argnums, extra);
+    grad: ((f: AnyFunction, argnums: Argnums = 0) => {
+      checkTransform("grad", f, argnums);
       return (...args: unknown[]) => valueAndGradImpl("grad", f, argnums, args)[1];
     }) as Engine["grad"],
-    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
-      checkTransform("valueAndGrad", f, argnums, extra);
+    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
+      checkTransform("valueAndGrad", f, argnums);
       return (...args: unknown[]) => valueAndGradImpl("valueAndGrad", f, argnums, args);
     }) as Engine["valueAndGrad"],
-    jvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[], ...extra: unknown[]) => {
-      rejectExtraArguments("jvp", "(f, primals, tangents)", extra);
-      return jvpImpl(f, primals, tangents);
-    }) as Engine["jvp"],
+    jvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => jvpImpl(f, primals, tangents)) as Engine["jvp"],
     vjp: ((f: AnyFunction, ...primals: unknown[]) => vjpImpl(f, primals)) as Engine["vjp"],
-    jacobian: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
-      checkTransform("jacobian", f, argnums, extra);
+    jacobian: ((f: AnyFunction, argnums: Argnums = 0) => {
+      checkTransform("jacobian", f, argnums);
       return (...args: unknown[]) => jacobianImpl("jacobian", f, argnums, args);
     }) as Engine["jacobian"],
-    hessian: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
-      checkTransform("hessian", f, argnums, extra);
+    hessian: ((f: AnyFunction, argnums: Argnums = 0) => {
+      checkTransform("hessian", f, argnums);
       const g = (...args: unknown[]) => valueAndGradImpl("hessian", f, argnums, args)[1];
       return (...args: unknown[]) => jacobianImpl("hessian", g, argnums, args);
     }) as Engine["hessian"],
-    hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[], ...extra: unknown[]) => {
+    hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
       checkFunction("hvp", f);
-      rejectExtraArguments("hvp", "(f, primals, tangents)", extra);
       if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
       const all = primals.map((_, i) => i);
       const g = (...args: unknown[]) => valueAndGradImpl("hvp", f, all, args)[1];
@@ -450,5 +445,29 @@ export function defineEngine(core: EngineCore): Engine {
       );
     }) as Engine["hvp"],
   };
-  return engine;
+  return withoutOptions(engine);
+}
+
+/** Each transformation's parameters; arguments beyond them are options it does not have. */
+const PARAMETERS = {
+  grad: ["f", "argnums"],
+  valueAndGrad: ["f", "argnums"],
+  jacobian: ["f", "argnums"],
+  hessian: ["f", "argnums"],
+  jvp: ["f", "primals", "tangents"],
+  hvp: ["f", "primals", "tangents"],
+} as const;
+
+/** `engine` with transformations that reject what they get beyond their parameters (`grad(f, 0, { hasAux: true })`). */
+function withoutOptions(engine: Engine): Engine {
+  const checked: Record<string, unknown> = { ...engine };
+  for (const [op, parameters] of Object.entries(PARAMETERS)) {
+    const transformation = engine[op as keyof typeof PARAMETERS] as AnyFunction;
+    const signature = `(${parameters.join(", ")})`;
+    checked[op] = (...args: unknown[]) => {
+      rejectExtraArguments(op, signature, args.slice(parameters.length));
+      return transformation(...args.slice(0, parameters.length));
+    };
+  }
+  return checked as unknown as Engine;
 }
