@@ -111,6 +111,30 @@ export function rejectExtraArguments(op: string, signature: string, extra: reado
   });
 }
 
+/** Each transformation's parameters; arguments beyond them are options it does not have. */
+const PARAMETERS = {
+  grad: ["f", "argnums"],
+  valueAndGrad: ["f", "argnums"],
+  jacobian: ["f", "argnums"],
+  hessian: ["f", "argnums"],
+  jvp: ["f", "primals", "tangents"],
+  hvp: ["f", "primals", "tangents"],
+} as const;
+
+/** The transformations of `engine`, rejecting what they get beyond their parameters (`grad(f, 0, { hasAux: true })`). */
+function withoutOptions(engine: Engine): Partial<Engine> {
+  const checked: Record<string, unknown> = {};
+  for (const [op, parameters] of Object.entries(PARAMETERS)) {
+    const transformation = engine[op as keyof typeof PARAMETERS] as AnyFunction;
+    const signature = `(${parameters.join(", ")})`;
+    checked[op] = (...args: unknown[]) => {
+      rejectExtraArguments(op, signature, args.slice(parameters.length));
+      return transformation(...args.slice(0, parameters.length));
+    };
+  }
+  return checked as Partial<Engine>;
+}
+
 function normalizeArgnums(op: string, argnums: unknown, count: number): number[] {
   const list = typeof argnums === "number" ? [argnums] : Array.isArray(argnums) ? argnums : undefined;
   if (list === undefined || list.length === 0) {
@@ -445,29 +469,6 @@ export function defineEngine(core: EngineCore): Engine {
       );
     }) as Engine["hvp"],
   };
-  return withoutOptions(engine);
-}
-
-/** Each transformation's parameters; arguments beyond them are options it does not have. */
-const PARAMETERS = {
-  grad: ["f", "argnums"],
-  valueAndGrad: ["f", "argnums"],
-  jacobian: ["f", "argnums"],
-  hessian: ["f", "argnums"],
-  jvp: ["f", "primals", "tangents"],
-  hvp: ["f", "primals", "tangents"],
-} as const;
-
-/** `engine` with transformations that reject what they get beyond their parameters (`grad(f, 0, { hasAux: true })`). */
-function withoutOptions(engine: Engine): Engine {
-  const checked: Record<string, unknown> = { ...engine };
-  for (const [op, parameters] of Object.entries(PARAMETERS)) {
-    const transformation = engine[op as keyof typeof PARAMETERS] as AnyFunction;
-    const signature = `(${parameters.join(", ")})`;
-    checked[op] = (...args: unknown[]) => {
-      rejectExtraArguments(op, signature, args.slice(parameters.length));
-      return transformation(...args.slice(0, parameters.length));
-    };
-  }
-  return checked as unknown as Engine;
+  Object.assign(engine, withoutOptions(engine));
+  return engine;
 }
