@@ -350,7 +350,7 @@ function controlCases(): Case[] {
     },
     {
       group: "stopGradient, customJvp, customVjp",
-      name: "customVjp at second order: fwd and bwd are differentiated as ordinary code (reverse over reverse, hessian, forward over reverse)",
+      name: "customVjp at second order: fwd and bwd are differentiated as ordinary code (grad of grad, hessian, jvp of grad)",
       features: ["customVjp"],
       run: ({ engine }) => {
         const e = loose(engine);

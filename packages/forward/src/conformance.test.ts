@@ -6,7 +6,7 @@ import { createEngine, engine } from "./index.js";
 // Every derivative here is forward mode (grad and vjp too), and forward mode of a customVjp function
 // is an error (its bwd need not be linear): the customVjp cases expect reverse mode. The cases on
 // the forward-mode error itself run.
-const skip = { customVjp: "every transformation of the forward engine is forward mode, where a customVjp function raises ForwardModeError" };
+const skip = { customVjp: "every transformation of the forward engine is forward mode (customVjp functions raise ForwardModeError)" };
 
 describeConformance(engine, { skip });
 

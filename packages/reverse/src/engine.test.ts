@@ -315,7 +315,8 @@ describe("custom rules", () => {
       (() => 3) as never,
       () => [ir.scalar(1)],
     );
-    expect(() => looseGrad(badFwd)(1)).toThrow(/^customVjp: expected fwd of "anonymous" to return \[output Tensor, residuals\], got number 3$/);
+    const badFwdMessage = /^customVjp: expected fwd of "anonymous" to return \[output Tensor, residuals\], got number 3$/;
+    expect(() => looseGrad(badFwd)(1)).toThrow(badFwdMessage);
     const numbers = customVjp(
       (x: Tensor) => ir.mul(x, 2),
       (x: Tensor) => [ir.mul(x, 2), null],

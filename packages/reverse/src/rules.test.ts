@@ -306,7 +306,10 @@ describe("derivatives at the singular point 0", () => {
       const g1 = grad(f) as Fn;
       const g2 = grad(g1) as Fn;
       const g3 = grad(g2) as Fn;
-      expect([g1, g2, g3].map((g) => g(0 as never) as unknown as number), name).toEqual(want);
+      expect(
+        [g1, g2, g3].map((g) => g(0 as never) as unknown as number),
+        name,
+      ).toEqual(want);
     }
   });
 });
