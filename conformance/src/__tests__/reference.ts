@@ -10,7 +10,7 @@ import {
   bind,
   bindCustomVjp,
   checkCustomRule,
-  forwardModeError,
+  ForwardModeError,
   stopGradient,
   broadcastedAxes,
   cos,
@@ -252,7 +252,7 @@ class DualTrace extends Trace {
   }
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     // forward mode of a customVjp function is an error (its bwd need not be linear)
-    if (!inputs.every((d) => isConcreteZero((d as DualTracer).tangent))) throw forwardModeError(rule);
+    if (!inputs.every((d) => isConcreteZero((d as DualTracer).tangent))) throw new ForwardModeError(rule);
     const y = bindCustomVjp(
       rule,
       inputs.map((d) => (d as DualTracer).primal),
@@ -443,7 +443,7 @@ class TapeTrace extends Trace {
   }
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     // the reference jvp contracts pullback rows: a customVjp rule there would be guessed linear
-    if (this.forwardMode && inputs.some((t) => (t as TapeTracer).id >= 0)) throw forwardModeError(rule);
+    if (this.forwardMode && inputs.some((t) => (t as TapeTracer).id >= 0)) throw new ForwardModeError(rule);
     const xs = inputs.map((t) => (t as TapeTracer).primal);
     const [y, residuals] = checkCustomRule("fwd", rule, rule.fwd(...xs));
     const backward = (g: Tensor) => checkCustomRule("bwd", rule, rule.bwd(residuals, g), xs).map((c) => c ?? undefined);

@@ -15,7 +15,7 @@ import {
   config,
   evalPrimitive,
   formatShape,
-  forwardModeError,
+  ForwardModeError,
   Trace,
   Tracer,
   zeros,
@@ -177,7 +177,7 @@ export class DualTrace extends Trace {
    */
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const duals = inputs as DualTracer[];
-    if (duals.some((x) => x.tangent !== null)) throw forwardModeError(rule);
+    if (duals.some((x) => x.tangent !== null)) throw new ForwardModeError(rule);
     const result = new DualTracer(
       this,
       bindCustomVjp(

@@ -3,10 +3,8 @@ import { expectError } from "./__tests__/helpers.js";
 import {
   ArgumentError,
   checkCustomRule,
-  customRuleName,
   DTypeError,
   ForwardModeError,
-  forwardModeError,
   ShapeError,
   scalar,
   tensor,
@@ -25,9 +23,10 @@ const f64x2 = tensor([1, 2]);
 
 describe("checkCustomRule: what a custom rule returns, one message for every engine", () => {
   it("names the function by fun's name, or anonymous", () => {
-    expect(customRuleName(jvpRule)).toBe("softclip");
-    expect(customRuleName({ ...vjpRule, fun: [(x: Tensor) => x][0]! })).toBe("anonymous");
-    expect(customRuleName({ ...vjpRule, fun: [identity][0]! })).toBe("identity");
+    expect(new ForwardModeError(vjpRule).functionName).toBe("softclip");
+    expect(new ForwardModeError({ ...vjpRule, fun: [(x: Tensor) => x][0]! }).functionName).toBe("anonymous");
+    expect(new ForwardModeError({ ...vjpRule, fun: [identity][0]! }).functionName).toBe("identity");
+    expect(() => checkCustomRule("jvp", { ...jvpRule, fun: [(x: Tensor) => x][0]! }, 5)).toThrow(/the jvp rule of "anonymous"/);
   });
 
   it("jvp: a [primal, tangent] pair of two Tensors, the tangent of the primal's type (and the function's, when known)", () => {
@@ -112,8 +111,8 @@ describe("checkCustomRule: what a custom rule returns, one message for every eng
     );
   });
 
-  it("forwardModeError names the function and points to customJvp", () => {
-    const error = forwardModeError(vjpRule);
+  it("ForwardModeError names the function and points to customJvp", () => {
+    const error = new ForwardModeError(vjpRule);
     expect(error).toBeInstanceOf(ForwardModeError);
     expect(error).toBeInstanceOf(ArgumentError);
     expect(error.code).toBe("ARGUMENT");

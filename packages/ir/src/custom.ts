@@ -11,7 +11,7 @@ import { formatShape, shapesEqual } from "./shape.js";
 // ── what engines check of a custom rule (customJvp and customVjp themselves are below) ────
 
 /** How messages name a custom function: the name of `fun`, or "anonymous". */
-export function customRuleName(rule: CustomJvpRule | CustomVjpRule): string {
+function customRuleName(rule: CustomJvpRule | CustomVjpRule): string {
   const name = rule.fun.name;
   return typeof name === "string" && name !== "" ? name : "anonymous";
 }
@@ -22,20 +22,17 @@ export function customRuleName(rule: CustomJvpRule | CustomVjpRule): string {
  * the Jacobian by rows instead.
  */
 export class ForwardModeError extends ArgumentError {
+  /** The custom function's name (`fun.name`, or "anonymous"). */
   readonly functionName: string;
-  constructor(functionName: string) {
+  constructor(rule: CustomVjpRule) {
+    const name = customRuleName(rule);
     super(
-      `customVjp: can't apply forward-mode autodiff (jvp) to the customVjp function "${functionName}": its rule (fwd, bwd) ` +
+      `customVjp: can't apply forward-mode autodiff (jvp) to the customVjp function "${name}": its rule (fwd, bwd) ` +
         "defines reverse mode only, and bwd need not be linear; define a forward rule with customJvp, or differentiate it " +
         "in reverse mode (grad or vjp of the reverse or jit engine: the forward engine computes every derivative in forward mode)",
     );
-    this.functionName = functionName;
+    this.functionName = name;
   }
-}
-
-/** The error an engine throws when forward mode meets the customVjp function of `rule`. */
-export function forwardModeError(rule: CustomVjpRule): ForwardModeError {
-  return new ForwardModeError(customRuleName(rule));
 }
 
 function typeOf(value: unknown): string {

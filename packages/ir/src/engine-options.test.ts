@@ -20,7 +20,6 @@ describe("defineEngine: options and forward mode", () => {
       ArgumentError,
       "grad: unknown options hasAux, x (grad takes (f, argnums), no options)",
     );
-    expectError(() => loose["grad"]!(square, 0, 5), ArgumentError, "grad: expected (f, argnums), got an extra argument number 5");
     const jvp = toy.jvp as unknown as (...args: unknown[]) => unknown;
     const hvp = toy.hvp as unknown as (...args: unknown[]) => unknown;
     expectError(
@@ -43,7 +42,7 @@ describe("defineEngine: options and forward mode", () => {
       ...toyCore,
       name: "refusing",
       jvp: () => {
-        throw new ForwardModeError("f");
+        throw new ForwardModeError({ fun: (x: Tensor) => x, fwd: (x: Tensor) => [x, null], bwd: (_r, g) => [g] });
       },
     };
     const f = (x: Tensor) => mul(x, tensor([1, 2, 3]));

@@ -91,6 +91,12 @@ function checkFunction(op: string, f: unknown): void {
   if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
 }
 
+/** A plain object (an options bag), as opposed to a Tensor, an array or a number. */
+function isOptionsObject(value: unknown): value is object {
+  const proto = value !== null && typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  return proto === Object.prototype || proto === null;
+}
+
 /**
  * Rejects what a transformation got beyond its parameters (`grad(f, 0, { hasAux: true })`): the
  * transformations take no options yet, and an ignored option would silently change the result.
@@ -99,9 +105,8 @@ function checkFunction(op: string, f: unknown): void {
 export function rejectExtraArguments(op: string, signature: string, extra: readonly unknown[]): void {
   extra.forEach((value) => {
     if (value === undefined) return;
-    const proto = value !== null && typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
-    if (proto === Object.prototype || proto === null) {
-      const keys = Object.keys(value as object);
+    if (isOptionsObject(value)) {
+      const keys = Object.keys(value);
       if (keys.length === 0) return;
       throw new ArgumentError(
         `${op}: unknown option${keys.length === 1 ? "" : "s"} ${keys.join(", ")} (${op} takes ${signature}, no options)`,
@@ -121,15 +126,22 @@ const PARAMETERS = {
   hvp: ["f", "primals", "tangents"],
 } as const;
 
-/** The transformations of `engine`, rejecting what they get beyond their parameters (`grad(f, 0, { hasAux: true })`). */
+const isOption = (value: unknown): boolean => value === undefined || isOptionsObject(value);
+
+/**
+ * The transformations of `engine`, refusing options objects beyond their parameters
+ * (`grad(f, 0, { hasAux: true })`: "grad: unknown option hasAux"). Empty options and `undefined`
+ * are dropped; any other extra argument is passed on, for the transformation's own count check.
+ */
 function withoutOptions(engine: Engine): Partial<Engine> {
   const checked: Record<string, unknown> = {};
   for (const [op, parameters] of Object.entries(PARAMETERS)) {
     const transformation = engine[op as keyof typeof PARAMETERS] as AnyFunction;
     const signature = `(${parameters.join(", ")})`;
     checked[op] = (...args: unknown[]) => {
-      rejectExtraArguments(op, signature, args.slice(parameters.length));
-      return transformation(...args.slice(0, parameters.length));
+      const extra = args.slice(parameters.length);
+      rejectExtraArguments(op, signature, extra.filter(isOption));
+      return transformation(...args.slice(0, parameters.length), ...extra.filter((value) => !isOption(value)));
     };
   }
   return checked as Partial<Engine>;

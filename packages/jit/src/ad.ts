@@ -16,7 +16,7 @@ import {
   checkNans,
   config,
   defineEngine,
-  forwardModeError,
+  ForwardModeError,
   isFloat,
   Trace,
   Tracer,
@@ -92,7 +92,7 @@ class JvpTrace extends Trace {
   /** customVjp: forward mode would have to assume `bwd` linear; with a non-zero tangent it is an error (as in JAX). */
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const ts = inputs as JvpTracer[];
-    if (ts.some((t) => t.tangent !== null)) throw forwardModeError(rule);
+    if (ts.some((t) => t.tangent !== null)) throw new ForwardModeError(rule);
     return new JvpTracer(
       this,
       bindCustomVjp(

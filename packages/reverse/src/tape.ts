@@ -14,7 +14,7 @@ import {
   checkNans,
   config,
   evalPrimitive,
-  forwardModeError,
+  ForwardModeError,
   shapesEqual,
   Tracer,
   withTrace,
@@ -242,7 +242,7 @@ export class ReverseTrace extends Trace {
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const primals = inputs.map((t) => (t as ReverseTracer).primal);
     if (!inputs.some((t) => (t as ReverseTracer).id >= 0)) return new ReverseTracer(this, bindCustomVjp(rule, primals), -1);
-    if (this.forwardMode) throw forwardModeError(rule);
+    if (this.forwardMode) throw new ForwardModeError(rule);
     const [value, residuals] = checkCustomRule("fwd", rule, rule.fwd(...primals));
     if (config.debugNans) checkNans("reverse: customVjp", primals, value);
     return this.recordCustom("customVjp", inputs, value, (ct) => checkCustomRule("bwd", rule, rule.bwd(residuals, ct), inputs));
