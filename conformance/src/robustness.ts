@@ -585,8 +585,6 @@ function optionCase(): Case {
       for (const op of ["grad", "valueAndGrad", "jacobian", "hessian"]) {
         expectError(`${op}(f, 0, { hasAux: true })`, () => e[op]!(f, 0, { hasAux: true })(3), "ARGUMENT", new RegExp(`^${op}: .*hasAux`));
       }
-      expectError("jvp(f, [3], [1], { hasAux: true })", () => e["jvp"]!(f, [3], [1], { hasAux: true }), "ARGUMENT", /^jvp: .*hasAux/);
-      expectError("hvp(f, [3], [1], { hasAux: true })", () => e["hvp"]!(f, [3], [1], { hasAux: true }), "ARGUMENT", /^hvp: .*hasAux/);
     },
   };
 }
