@@ -111,6 +111,30 @@ describe("checkCustomRule: what a custom rule returns, one message for every eng
     );
   });
 
+  it("malformed calls (an engine's bug, not a rule's) are ArgumentErrors too", () => {
+    const call = checkCustomRule as (...args: unknown[]) => unknown;
+    expectError(
+      () => call("both", vjpRule, []),
+      ArgumentError,
+      'checkCustomRule: expected the kind "jvp", "fwd" or "bwd", got string "both"',
+    );
+    expectError(
+      () => call("bwd", vjpRule, [f64x2], [5]),
+      ArgumentError,
+      'checkCustomRule: expected the arguments\' types for "bwd", got an array of length 1',
+    );
+    expectError(
+      () => call("jvp", jvpRule, [f64x2, f64x2], 5),
+      ArgumentError,
+      'checkCustomRule: expected the output\'s type for "jvp", got number 5',
+    );
+    expectError(
+      () => call("fwd", null, 3),
+      ArgumentError,
+      'customVjp: expected fwd of "anonymous" to return [output Tensor, residuals], got number 3',
+    );
+  });
+
   it("ForwardModeError names the function and points to customJvp", () => {
     const error = new ForwardModeError(vjpRule);
     expect(error).toBeInstanceOf(ForwardModeError);

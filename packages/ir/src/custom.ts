@@ -12,7 +12,7 @@ import { formatShape, shapesEqual } from "./shape.js";
 
 /** How messages name a custom function: the name of `fun`, or "anonymous". */
 function customRuleName(rule: CustomJvpRule | CustomVjpRule): string {
-  const name = rule.fun.name;
+  const name = typeof rule?.fun === "function" ? rule.fun.name : undefined;
   return typeof name === "string" && name !== "" ? name : "anonymous";
 }
 
@@ -33,6 +33,11 @@ export class ForwardModeError extends ArgumentError {
     );
     this.functionName = name;
   }
+}
+
+function isAval(value: unknown): value is Aval {
+  const v = value as Aval | null | undefined;
+  return typeof v === "object" && v !== null && Array.isArray(v.shape) && typeof v.dtype === "string";
 }
 
 function typeOf(value: unknown): string {
@@ -117,11 +122,19 @@ export function checkCustomRule(
 ): unknown {
   switch (kind) {
     case "jvp":
-      return checkJvpRule(rule as CustomJvpRule, result, expected as Aval | undefined);
+      if (expected !== undefined && !isAval(expected)) {
+        throw new ArgumentError(`checkCustomRule: expected the output's type for "jvp", got ${describeValue(expected)}`);
+      }
+      return checkJvpRule(rule as CustomJvpRule, result, expected);
     case "fwd":
       return checkFwd(rule as CustomVjpRule, result);
     case "bwd":
-      return checkBwd(rule as CustomVjpRule, result, expected as readonly Aval[]);
+      if (!Array.isArray(expected) || !expected.every(isAval)) {
+        throw new ArgumentError(`checkCustomRule: expected the arguments' types for "bwd", got ${describeValue(expected)}`);
+      }
+      return checkBwd(rule as CustomVjpRule, result, expected);
+    default:
+      throw new ArgumentError(`checkCustomRule: expected the kind "jvp", "fwd" or "bwd", got ${describeValue(kind)}`);
   }
 }
 

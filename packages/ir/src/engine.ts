@@ -103,6 +103,7 @@ function isOptionsObject(value: unknown): value is object {
  * `undefined` and an empty object are accepted; `signature` names the parameters for the message.
  */
 export function rejectExtraArguments(op: string, signature: string, extra: readonly unknown[]): void {
+  if (!Array.isArray(extra)) throw new ArgumentError(`rejectExtraArguments: expected an array of arguments, got ${describeValue(extra)}`);
   extra.forEach((value) => {
     if (value === undefined) return;
     if (isOptionsObject(value)) {
