@@ -17,5 +17,16 @@ export {
   type ComparisonReport,
   type Disagreement,
 } from "./compare.js";
-export { buildGraph, programArbitrary, programInputs, checkGraph, type Program, type Step } from "./graphs.js";
+export {
+  buildGraph,
+  programArbitrary,
+  programFunction,
+  programInputs,
+  checkGraph,
+  UNITS,
+  type Program,
+  type Step,
+  type Unit,
+} from "./graphs.js";
+export { CUSTOM_JVP_UNITS, CUSTOM_VJP_UNITS, WHERE_UNITS } from "./custom-units.js";
 export { opRows, type OpRow } from "./optable.js";

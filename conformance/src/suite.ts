@@ -5,10 +5,11 @@ import { makeContext, skipReason, type Case, type CaseResult, type ConformanceOp
 import { graphCases } from "./graphs.js";
 import { groupCases } from "./groups.js";
 import { opCases } from "./optable.js";
+import { robustnessCases } from "./robustness.js";
 
 /** Every case of the suite, in order. */
 export function allCases(): Case[] {
-  return [...basicCases, ...opCases(), ...groupCases(), ...graphCases()];
+  return [...basicCases, ...opCases(), ...groupCases(), ...robustnessCases(), ...graphCases()];
 }
 
 /** The cases `options.groups` and `options.match` select, in order. */

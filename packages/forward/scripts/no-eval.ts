@@ -61,7 +61,13 @@ const cv = customVjp(
   (t: Tensor) => [sin(t), t],
   (_t, ct) => [mul(ct, 3)],
 );
-check("customVjp", engine.grad(cv)(1), 3);
+let refused = "";
+try {
+  engine.grad(cv)(1);
+} catch (error) {
+  refused = (error as Error).name;
+}
+check("customVjp refused (forward mode)", refused, "ForwardModeError");
 check("stopGradient", engine.grad((t: Tensor) => mul(stopGradient(t), t))(3), 3);
 check("chunked", createEngine({ chunkSize: 1 }).grad(seed, [0, 1])(3, 2), [6, -4]);
 check("trace", traceForward(seed, [3, 2], 0).tangent, 6);

@@ -2,11 +2,13 @@ import {
   abs,
   add,
   ArgumentError,
+  clip,
   cos,
   customJvp,
   customVjp,
   div,
   exp,
+  ForwardModeError,
   greater,
   log,
   matmul,
@@ -306,46 +308,43 @@ describe("custom rules", () => {
     expect(Math.abs(grad(grad(f))(1) as number)).toBe(0);
   });
 
-  it("customVjp is transposed: bwd on a dual cotangent gives the rows of J, a chunk per call", () => {
+  it("a customVjp function under forward mode is a ForwardModeError naming it (bwd is never guessed into a jvp)", () => {
     let calls = 0;
-    // f(a, b) = a·b elementwise, with a bwd that scales by 10 to prove it is used
-    const f = customVjp(
-      (a: Tensor, b: Tensor) => mul(a, b),
-      (a: Tensor, b: Tensor) => [mul(a, b), [a, b]] as [Tensor, [Tensor, Tensor]],
-      ([a, b], ct) => {
+    // gradient clipping: bwd is not linear, so no forward rule can be read off it
+    const clipGrad = customVjp(
+      function clipGrad(x: Tensor) {
+        return x;
+      },
+      (x: Tensor) => [x, null] as [Tensor, null],
+      (_r, ct) => {
         calls++;
-        return [mul(mul(ct, b), 10), mul(ct, a)];
+        return [clip(ct, -0.1, 0.1)];
       },
     );
-    const a = tensor([1, 2]);
-    const b = tensor([3, 4]);
-    const [, t] = jvp(f, [a, b], [tensor([1, 0]), tensor([0, 1])]) as [Tensor, Tensor];
-    expect(t.toArray()).toEqual([30, 2]);
-    expect(calls).toBe(1);
-    calls = 0;
-    const [, t1] = createEngine({ chunkSize: 1 }).jvp(f, [a, b], [tensor([1, 0]), tensor([0, 1])]) as [Tensor, Tensor];
-    expect(t1.toArray()).toEqual([30, 2]);
-    expect(calls).toBe(2);
-    // nested: the transposed rule is differentiated again (d²/dx² of x·x through the rule)
-    const sq = customVjp(
-      (x: Tensor) => mul(x, x),
-      (x: Tensor) => [mul(x, x), x] as [Tensor, Tensor],
-      (x, ct) => [mul(mul(ct, x), 2)],
-    );
-    expect(grad(grad(sq))(3)).toBe(2);
-    const h = hessian((v: Tensor) => sum(sq(v)))(tensor([1, 2])) as Tensor;
-    expect(h.toArray()).toEqual([
-      [2, 0],
-      [0, 2],
-    ]);
-    expect(grad((x: TensorLike, y: TensorLike) => f(x, y), [0, 1])(3, 4)).toEqual([40, 3]);
-    // a bwd returning the wrong number of cotangents is reported
-    const bad = customVjp(
+    const f = (x: Tensor) => mul(clipGrad(x), 5);
+    const refused = /^customVjp: can't apply forward-mode autodiff \(jvp\) to the customVjp function "clipGrad": .*customJvp/;
+    for (const call of [
+      () => jvp(f, [1], [1]),
+      () => grad(f)(1),
+      () => valueAndGrad(f)(tensor(1)),
+      () => vjp(f, 1),
+      () => jacobian(f)(tensor([1, 2])),
+      () => hessian(f)(1),
+      () => hvp(f, [1], [1]),
+      () => createEngine({ chunkSize: 1 }).grad((x: Tensor) => sum(f(x)))(tensor([1, 2])),
+    ]) {
+      expect(call).toThrow(ForwardModeError);
+      expect(call).toThrow(refused);
+    }
+    expect(calls).toBe(0);
+    // without a tangent the function just runs (and an unnamed one is "anonymous")
+    expect(jvp((x: Tensor, y: Tensor) => add(x, clipGrad(y)), [1, 2], [1, 0])).toEqual([3, 1]);
+    const anonymous = customVjp(
       (x: Tensor) => x,
-      (x: Tensor) => [x, null],
-      () => [],
+      (x: Tensor) => [x, null] as [Tensor, null],
+      (_r, ct) => [ct],
     );
-    expect(() => grad(bad)(1)).toThrow(/expected bwd to return 1 cotangents/);
+    expect(() => grad(anonymous)(1)).toThrow(/the customVjp function "anonymous"/);
   });
 });
 

@@ -185,7 +185,7 @@ export const FAST_RULES: Partial<Record<Primitive, FastRule>> = {
       const u = a[i * sa]!;
       const v = b[i * sb]!;
       fa[i] = v === 0 ? 0 : v * u ** (v - 1);
-      fb[i] = Math.log(u === 0 ? 1 : u) * y[i]!;
+      fb[i] = u === 0 ? 0 : Math.log(u) * y[i]!;
     }
     return [fa, 1, fb, 1];
   }),

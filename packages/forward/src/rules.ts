@@ -29,7 +29,9 @@ import {
   reshape,
   sign,
   sin,
+  stopGradient,
   sub,
+  Tracer,
   where,
   zeros,
   type Params,
@@ -110,6 +112,33 @@ function winnerWeight(wins: Tensor, ties: Tensor, dtype: Tensor["dtype"]): Tenso
   return add(castTo(wins, dtype), mul(castTo(ties, dtype), 0.5));
 }
 
+function concrete(...ts: Tensor[]): boolean {
+  return ts.every((t) => !(t instanceof Tracer));
+}
+
+/**
+ * ∂(aᵇ)/∂a = b·aᵇ⁻¹, 0 where a = b = 0 (aᵇ is 1 along b = 0). On tracers (a rule that will be
+ * differentiated again) it is built so its own derivatives are right and symmetric with
+ * powExponentFactor's: along b it is smooth where a ≠ 0 (∂/∂b = 1/a at b = 0) and flat where
+ * a = 0 (∂²(aᵇ)/∂a∂b taken as 0 there, the limit for b > 1), and every branch runs on safe inputs
+ * so no unselected branch holds 0·∞ (the double-where idiom).
+ */
+function powBaseFactor(a: Tensor, b: Tensor): Tensor {
+  if (concrete(a, b)) return where(equal(b, 0), 0, mul(b, pow(a, sub(b, 1))));
+  const aZero = equal(a, 0);
+  const bZero = equal(b, 0);
+  const away = mul(b, pow(where(aZero, 1, a), sub(b, 1)));
+  const atZero = mul(stopGradient(b), pow(a, sub(where(bZero, 1, b), 1)));
+  return where(aZero, where(bZero, 0, atZero), away);
+}
+
+/** ∂(aᵇ)/∂b = aᵇ·log a, 0 where a = 0 (as JAX); on tracers aᵇ is recomputed on a safe base (see powBaseFactor). */
+function powExponentFactor(a: Tensor, b: Tensor, y: Tensor): Tensor {
+  const aZero = equal(a, 0);
+  const safe = where(aZero, 1, a);
+  return where(aZero, 0, mul(concrete(a, b, y) ? y : pow(safe, b), log(safe)));
+}
+
 // ── the table ──────────────────────────────────────────────────────────────────────────────
 
 export const JVP_RULES: { [P in Primitive]: JvpRule<P> } = {
@@ -143,12 +172,9 @@ export const JVP_RULES: { [P in Primitive]: JvpRule<P> } = {
   mul: ([a, b], dx, _p, y, k) => binaryTangent(dx, y, k, [b!, a!]),
   // d(a/b) = da/b − db·(a/b)/b
   div: ([_a, b], dx, _p, y, k) => binaryTangent(dx, y, k, [dx[0] ? div(1, b!) : undefined, dx[1] ? neg(div(y, b!)) : undefined]),
-  // d(aᵇ) = b·aᵇ⁻¹ da + log(a)·aᵇ db   (b = 0 gives 0 for da; a = 0 gives 0 for db, as JAX)
+  // d(aᵇ) = b·aᵇ⁻¹ da + log(a)·aᵇ db   (da's factor 0 at a = b = 0; db's 0 at a = 0, as JAX; see powBaseFactor)
   pow: ([a, b], dx, _p, y, k) =>
-    binaryTangent(dx, y, k, [
-      dx[0] ? where(equal(b!, 0), 0, mul(b!, pow(a!, sub(b!, 1)))) : undefined,
-      dx[1] ? mul(log(where(equal(a!, 0), 1, a!)), y) : undefined,
-    ]),
+    binaryTangent(dx, y, k, [dx[0] ? powBaseFactor(a!, b!) : undefined, dx[1] ? powExponentFactor(a!, b!, y) : undefined]),
   // d max(a, b) = w·da + (1 − w)·db, w = 1 if a > b, ½ if a = b, 0 otherwise
   maximum: ([a, b], dx, _p, y, k) => {
     const w = winnerWeight(greater(a!, b!), equal(a!, b!), y.dtype);

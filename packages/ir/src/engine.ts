@@ -13,6 +13,7 @@ import { scalar, type Tensor, type NestedArray } from "./tensor.js";
 import { checkNotEscaped, Tracer } from "./trace.js";
 import { ones, zeros } from "./tensor.js";
 import { reshape, stack } from "./ops.js";
+import { ForwardModeError } from "./custom.js";
 
 /** Bumped whenever the `Engine` interface changes incompatibly. */
 export const SPEC_VERSION = 1;
@@ -91,6 +92,63 @@ export interface EngineCore {
 function checkFunction(op: string, f: unknown): void {
   checkOneCopy(op);
   if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
+}
+
+/** A plain object (an options bag), as opposed to a Tensor, an array or a number. */
+function isOptionsObject(value: unknown): value is object {
+  const proto = value !== null && typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Rejects what a transformation got beyond its parameters (`grad(f, 0, { hasAux: true })`): the
+ * transformations take no options yet, and an ignored option would silently change the result.
+ * `undefined` and an empty object are accepted; `signature` names the parameters for the message.
+ */
+export function rejectExtraArguments(op: string, signature: string, extra: readonly unknown[]): void {
+  if (!Array.isArray(extra)) throw new ArgumentError(`rejectExtraArguments: expected an array of arguments, got ${describeValue(extra)}`);
+  extra.forEach((value) => {
+    if (value === undefined) return;
+    if (isOptionsObject(value)) {
+      const keys = Object.keys(value);
+      if (keys.length === 0) return;
+      throw new ArgumentError(
+        `${op}: unknown option${keys.length === 1 ? "" : "s"} ${keys.join(", ")} (${op} takes ${signature}, no options)`,
+      );
+    }
+    throw new ArgumentError(`${op}: expected ${signature}, got an extra argument ${describeValue(value)}`);
+  });
+}
+
+/** Each transformation's parameters; arguments beyond them are options it does not have. */
+const PARAMETERS = {
+  grad: ["f", "argnums"],
+  valueAndGrad: ["f", "argnums"],
+  jacobian: ["f", "argnums"],
+  hessian: ["f", "argnums"],
+  jvp: ["f", "primals", "tangents"],
+  hvp: ["f", "primals", "tangents"],
+} as const;
+
+const isOption = (value: unknown): boolean => value === undefined || isOptionsObject(value);
+
+/**
+ * The transformations of `engine`, refusing options objects beyond their parameters
+ * (`grad(f, 0, { hasAux: true })`: "grad: unknown option hasAux"). Empty options and `undefined`
+ * are dropped; any other extra argument is passed on, for the transformation's own count check.
+ */
+function withoutOptions(engine: Engine): Partial<Engine> {
+  const checked: Record<string, unknown> = {};
+  for (const [op, parameters] of Object.entries(PARAMETERS)) {
+    const transformation = engine[op as keyof typeof PARAMETERS] as AnyFunction;
+    const signature = `(${parameters.join(", ")})`;
+    checked[op] = (...args: unknown[]) => {
+      const extra = args.slice(parameters.length);
+      rejectExtraArguments(op, signature, extra.filter(isOption));
+      return transformation(...args.slice(0, parameters.length), ...extra.filter((value) => !isOption(value)));
+    };
+  }
+  return checked as Partial<Engine>;
 }
 
 function normalizeArgnums(op: string, argnums: unknown, count: number): number[] {
@@ -363,6 +421,20 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
     return [value, pull];
   }
 
+  /** The Jacobian blocks by columns: one jvp per input element. */
+  function forwardBlocks(flatF: FlatFunction, inputs: readonly Tensor[], outs: readonly Tensor[]): Tensor[][] {
+    const blocks: Tensor[][] = outs.map(() => []);
+    inputs.forEach((input, leaf) => {
+      const columns: Tensor[][] = outs.map(() => []);
+      for (let j = 0; j < input.size; j++) {
+        const tangents = inputs.map((x, l) => (l === leaf ? basis(x, j) : zeros(x.shape, x.dtype)));
+        core.jvp(flatF, inputs as Tensor[], tangents).tangents.forEach((t, o) => columns[o]!.push(t));
+      }
+      outs.forEach((out, o) => blocks[o]!.push(assemble(columns[o]!, out, input, -1)));
+    });
+    return blocks;
+  }
+
   function jacobianImpl(op: string, f: AnyFunction, argnums: Argnums, args: readonly unknown[]): unknown {
     const { nums, flat } = prepare(op, f, args, argnums);
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
@@ -373,27 +445,25 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
     // forward mode needs one pass per input element, reverse one per output element
     let probe = mode === "forward" ? undefined : core.vjp(flatF, inputs);
     let outputs = probe?.outputs;
-    const forward = mode === "forward" || (mode === "auto" && nIn <= outputs!.reduce((n, t) => n + t.size, 0));
+    let forward = mode === "forward" || (mode === "auto" && nIn <= outputs!.reduce((n, t) => n + t.size, 0));
     // blocks[outLeaf][inLeaf] has shape out.shape ++ in.shape
-    const blocks: Tensor[][] = [];
+    let blocks: Tensor[][] = [];
     if (forward) {
-      if (outputs === undefined)
-        outputs = core.jvp(
-          flatF,
-          inputs,
-          inputs.map((x) => zeros(x.shape, x.dtype)),
-        ).outputs;
-      const outs = outputs;
-      outs.forEach(() => blocks.push([]));
-      inputs.forEach((input, leaf) => {
-        const columns: Tensor[][] = outs.map(() => []);
-        for (let j = 0; j < input.size; j++) {
-          const tangents = inputs.map((x, l) => (l === leaf ? basis(x, j) : zeros(x.shape, x.dtype)));
-          core.jvp(flatF, inputs, tangents).tangents.forEach((t, o) => columns[o]!.push(t));
-        }
-        outs.forEach((out, o) => blocks[o]!.push(assemble(columns[o]!, out, input, -1)));
-      });
-    } else {
+      try {
+        if (outputs === undefined)
+          outputs = core.jvp(
+            flatF,
+            inputs,
+            inputs.map((x) => zeros(x.shape, x.dtype)),
+          ).outputs;
+        blocks = forwardBlocks(flatF, inputs, outputs);
+      } catch (error) {
+        // "auto" may pick either mode: with a customVjp function only the rows are defined
+        if (mode !== "auto" || !(error instanceof ForwardModeError)) throw error;
+        forward = false;
+      }
+    }
+    if (!forward) {
       const outs = outputs!;
       const pullback = probe!.pullback;
       outs.forEach((out, o) => {
@@ -464,5 +534,6 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
       );
     }) as Engine["hvp"],
   };
+  Object.assign(engine, withoutOptions(engine));
   return engine;
 });

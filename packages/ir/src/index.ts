@@ -85,7 +85,7 @@ export {
 export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
 export * from "./ops.js";
 export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
-export { customJvp, customVjp } from "./custom.js";
+export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
 export {
   type Graph,
@@ -120,4 +120,5 @@ export {
   type JacobianTree,
   SPEC_VERSION,
   defineEngine,
+  rejectExtraArguments,
 } from "./engine.js";

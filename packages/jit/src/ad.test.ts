@@ -15,6 +15,7 @@ import {
   customJvp,
   customVjp,
   cos,
+  ForwardModeError,
   neg,
   stopGradient,
   type Tensor,
@@ -54,7 +55,11 @@ describe("interpretive engine", () => {
       (_r: Tensor, ct: Tensor) => [mul(ct, 3)],
     );
     expect(E.grad((x: Tensor) => g(x))(1)).toBe(3);
-    expect(E.jvp((x: Tensor) => g(x), [1], [1])[1]).toBe(3);
+    // forward mode of a customVjp function is an error (bwd is never transposed into a jvp) ...
+    expect(() => E.jvp((x: Tensor) => g(x), [1], [1])).toThrow(ForwardModeError);
+    // ... and the "auto" Jacobian, which would pick forward mode for one input, takes rows instead
+    expect(E.jacobian((x: Tensor) => g(x))(1)).toBe(3);
+    expect((E.jacobian((x: Tensor) => mul(g(x), tensor([1, 2])))(1) as Tensor).toArray()).toEqual([3, 6]);
     expect(E.hessian((x: Tensor) => sum(mul(x, mul(x, x))))(tensor([1, 2]))).toBeTruthy();
     void neg;
   });

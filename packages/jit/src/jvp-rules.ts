@@ -11,7 +11,6 @@ import {
   equal,
   greater,
   less,
-  log,
   mul,
   neg,
   sign,
@@ -25,7 +24,7 @@ import {
   type Primitive,
   type Tensor,
 } from "@chainrule/ir";
-import { expand, instantiate, keepShape, lit, type Zeroable } from "./rule-helpers.js";
+import { expand, instantiate, keepShape, lit, powBaseFactor, powExponentFactor, type Zeroable } from "./rule-helpers.js";
 
 export type JvpRule<P extends Primitive> = (x: Tensor[], dx: Zeroable[], params: Params<P>, y: Tensor) => Zeroable;
 
@@ -90,13 +89,8 @@ export const JVP_RULES: { [P in Primitive]: JvpRule<P> } = {
   mul: ([a, b], [da, db], _p, y) => total(y, da && mul(da, b!), db && mul(a!, db)),
   // d(a/b) = da/b − (a/b)·db/b
   div: ([_a, b], [da, db], _p, y) => total(y, da && div(da, b!), db && neg(div(mul(y, db), b!))),
-  // d(aᵇ) = b·aᵇ⁻¹ da (0 where b = 0) + log(a)·aᵇ db (log taken as 0 where a = 0)
-  pow: ([a, b], [da, db], _p, y) =>
-    total(
-      y,
-      da && mul(da, where(equal(b!, lit(0, b!)), lit(0, b!), mul(b!, bind("pow", [a!, sub(b!, lit(1, b!))], {})))),
-      db && mul(db, mul(y, log(where(equal(a!, lit(0, a!)), lit(1, a!), a!)))),
-    ),
+  // d(aᵇ) = b·aᵇ⁻¹ da (0 where a = b = 0) + log(a)·aᵇ db (0 where a = 0, as JAX; see powBaseFactor)
+  pow: ([a, b], [da, db], _p, y) => total(y, da && mul(da, powBaseFactor(a!, b!)), db && mul(db, powExponentFactor(a!, b!))),
   // d max(a, b) = da where a > b, db where b > a, (da + db)/2 at ties
   maximum: ([a, b], [da, db], _p, y) => {
     const w = tieWeight(a!, b!, greater(a!, b!));

@@ -12,7 +12,6 @@ import {
   equal,
   greater,
   less,
-  log,
   mul,
   neg,
   reshape,
@@ -25,7 +24,7 @@ import {
   type Tensor,
 } from "@chainrule/ir";
 import { cast, maxWeights } from "./jvp-rules.js";
-import { inversePerm, keepShape, lit, swapLast, unbroadcast, type Zeroable } from "./rule-helpers.js";
+import { inversePerm, keepShape, lit, swapLast, unbroadcast, type Zeroable, powBaseFactor, powExponentFactor } from "./rule-helpers.js";
 
 export type VjpRule<P extends Primitive> = (ct: Tensor, x: Tensor[], params: Params<P>, y: Tensor) => Zeroable[];
 
@@ -69,11 +68,8 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
   mul: (ct, [a, b]) => [unbroadcast(mul(ct, b!), a!.shape), unbroadcast(mul(ct, a!), b!.shape)],
   // ā = ȳ / b, b̄ = −ȳ·y / b
   div: (ct, [a, b], _p, y) => [unbroadcast(div(ct, b!), a!.shape), unbroadcast(neg(div(mul(ct, y), b!)), b!.shape)],
-  // ā = ȳ·b·aᵇ⁻¹ (0 where b = 0), b̄ = ȳ·log(a)·aᵇ (log taken as 0 where a = 0)
-  pow: (ct, [a, b], _p, y) => [
-    unbroadcast(mul(ct, where(equal(b!, lit(0, b!)), lit(0, b!), mul(b!, bind("pow", [a!, sub(b!, lit(1, b!))], {})))), a!.shape),
-    unbroadcast(mul(ct, mul(y, log(where(equal(a!, lit(0, a!)), lit(1, a!), a!)))), b!.shape),
-  ],
+  // ā = ȳ·b·aᵇ⁻¹ (0 where a = b = 0), b̄ = ȳ·log(a)·aᵇ (0 where a = 0, as JAX; see powBaseFactor)
+  pow: (ct, [a, b]) => [unbroadcast(mul(ct, powBaseFactor(a!, b!)), a!.shape), unbroadcast(mul(ct, powExponentFactor(a!, b!)), b!.shape)],
   // ā = ȳ where a > b (½ at ties), b̄ = the rest
   maximum: (ct, [a, b]) => {
     const w = tieWeight(a!, b!, greater(a!, b!));

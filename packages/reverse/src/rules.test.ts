@@ -302,3 +302,22 @@ describe.each(ROWS)("gradient of $name", (row) => {
     }
   });
 });
+
+describe("derivatives at the singular point 0", () => {
+  it("log, sqrt and reciprocal: grad∘grad∘grad gives the one-sided limits ±∞ (div's rule never forms y·y, so no 0·∞ appears)", () => {
+    const limits: [string, Fn, number[]][] = [
+      ["log", ir.log, [Infinity, -Infinity, Infinity]],
+      ["sqrt", ir.sqrt, [Infinity, -Infinity, Infinity]],
+      ["reciprocal", ir.reciprocal, [-Infinity, Infinity, -Infinity]],
+    ];
+    for (const [name, f, want] of limits) {
+      const g1 = grad(f) as Fn;
+      const g2 = grad(g1) as Fn;
+      const g3 = grad(g2) as Fn;
+      expect(
+        [g1, g2, g3].map((g) => g(0 as never) as unknown as number),
+        name,
+      ).toEqual(want);
+    }
+  });
+});

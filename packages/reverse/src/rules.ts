@@ -83,6 +83,34 @@ function tieWeight(wins: Tensor, ties: Tensor, dtype: DType): Tensor {
   return add(ir.astype(wins, dtype), scale(ir.astype(ties, dtype), 0.5));
 }
 
+function concrete(...ts: Tensor[]): boolean {
+  return ts.every((t) => !(t instanceof ir.Tracer));
+}
+
+/**
+ * ∂(aᵇ)/∂a = b·aᵇ⁻¹, 0 where a = b = 0 (aᵇ is 1 along b = 0). On tracers (a rule that will be
+ * differentiated again) it is built so its own derivatives are right and symmetric with
+ * powExponentFactor's: along b it is smooth where a ≠ 0 (∂/∂b = 1/a at b = 0) and flat where
+ * a = 0 (∂²(aᵇ)/∂a∂b taken as 0 there, the limit for b > 1), and every branch runs on safe inputs
+ * so no unselected branch holds 0·∞ (the double-where idiom).
+ */
+function powBaseFactor(a: Tensor, b: Tensor): Tensor {
+  if (concrete(a, b)) return ir.where(ir.equal(b, 0), 0, mul(b, ir.pow(a, addScalar(b, -1))));
+  const aZero = ir.equal(a, 0);
+  const bZero = ir.equal(b, 0);
+  const away = ir.mul(b, ir.pow(ir.where(aZero, 1, a), ir.sub(b, 1)));
+  const atZero = ir.mul(ir.stopGradient(b), ir.pow(a, ir.sub(ir.where(bZero, 1, b), 1)));
+  return ir.where(aZero, ir.where(bZero, 0, atZero), away);
+}
+
+/** ∂(aᵇ)/∂b = aᵇ·log a, 0 where a = 0 (as JAX); on tracers aᵇ is recomputed on a safe base (see powBaseFactor). */
+function powExponentFactor(a: Tensor, b: Tensor, y: Tensor): Tensor {
+  const aZero = ir.equal(a, 0);
+  if (concrete(a, b, y)) return ir.where(aZero, 0, mul(y, ir.log(a)));
+  const safe = ir.where(aZero, 1, a);
+  return ir.where(aZero, 0, ir.mul(ir.pow(safe, b), ir.log(safe)));
+}
+
 export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
   // d(−x) = −dx
   neg: { saves: "nothing", vjp: (ct) => [neg(ct)] },
@@ -127,22 +155,22 @@ export const VJP_RULES: { [P in Primitive]: VjpRule<P> } = {
             needs & 2 ? unbroadcast(mul(ct, n.x[0]!), n.x[1]!.shape) : null,
           ],
   },
-  // d(x / y) = dx / y − x dy / y²
+  // d(x / y) = dx / y − (x / y) dy / y   (the quotient, not x·dy/y²: y·y would put 0·∞ in higher derivatives at y = 0)
   div: {
-    saves: "inputs",
-    vjp: (ct, { x }, needs) => [
+    saves: "inputs and output",
+    vjp: (ct, { x, y }, needs) => [
       needs & 1 ? unbroadcast(div(ct, x[1]!), x[0]!.shape) : null,
-      needs & 2 ? unbroadcast(neg(div(mul(ct, x[0]!), mul(x[1]!, x[1]!))), x[1]!.shape) : null,
+      needs & 2 ? unbroadcast(neg(div(mul(ct, y!), x[1]!)), x[1]!.shape) : null,
     ],
   },
-  // d(xʸ) = y xʸ⁻¹ dx + xʸ log(x) dy   (first term 0 where y = 0, second 0 where x = 0)
+  // d(xʸ) = y xʸ⁻¹ dx + xʸ log(x) dy   (first term 0 where x = y = 0, second 0 where x = 0; see powBaseFactor)
   pow: {
     saves: "inputs and output",
     vjp: (ct, { x, y: z }, needs) => {
       const [a, b] = [x[0]!, x[1]!];
       return [
-        needs & 1 ? unbroadcast(mul(ct, ir.where(ir.equal(b, 0), 0, mul(b, ir.pow(a, addScalar(b, -1))))), a.shape) : null,
-        needs & 2 ? unbroadcast(mul(ct, ir.where(ir.equal(a, 0), 0, mul(z!, ir.log(a)))), b.shape) : null,
+        needs & 1 ? unbroadcast(mul(ct, powBaseFactor(a, b)), a.shape) : null,
+        needs & 2 ? unbroadcast(mul(ct, powExponentFactor(a, b, z!)), b.shape) : null,
       ];
     },
   },

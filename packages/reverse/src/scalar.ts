@@ -79,10 +79,9 @@ function step(node: TapeNode, ct: number, adjoints: (number | undefined)[]): voi
       return;
     }
     case "div": {
-      const a = v(x[0]),
-        b = v(x[1]);
+      const b = v(x[1]);
       if (needs & 1) accumulate(adjoints, ids[0]!, ct / b);
-      if (needs & 2) accumulate(adjoints, ids[1]!, -((ct * a) / (b * b)));
+      if (needs & 2) accumulate(adjoints, ids[1]!, -((ct * v(node.y)) / b));
       return;
     }
     case "pow": {

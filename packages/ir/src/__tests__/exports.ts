@@ -128,6 +128,8 @@ export const ARITIES: Record<string, readonly [number, number]> = {
  */
 export const MACHINERY = new Set([
   "inferAval",
+  "checkCustomRule",
+  "rejectExtraArguments",
   "isIndexCheck",
   "indexCheckError",
   "evalPrimitive",
