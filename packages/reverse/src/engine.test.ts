@@ -93,10 +93,10 @@ describe("higher orders and nesting", () => {
   });
 
   it("has no perturbation confusion: d/dx [x · (d/dy (x + y))(1)] at 1 is 1", () => {
-    const f = (x: Tensor) => ir.mul(x, grad((y: Tensor) => ir.add(x, y))(1) as Tensor);
+    const f = (x: Tensor) => ir.mul(x, grad((y: Tensor) => ir.add(x, y))(1));
     expect(grad(f)(1)).toBe(1);
     // and the variant whose inner derivative depends on x: d/dx [x · d/dy(x·y)] = d/dx x² = 2x
-    const g = (x: Tensor) => ir.mul(x, grad((y: Tensor) => ir.mul(x, y))(1) as Tensor);
+    const g = (x: Tensor) => ir.mul(x, grad((y: Tensor) => ir.mul(x, y))(1));
     expect(grad(g)(3)).toBe(6);
   });
 
