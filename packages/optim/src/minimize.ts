@@ -6,7 +6,7 @@
  */
 import { ArgumentError, flatten, Tensor, type Engine } from "@chainrule/ir";
 import { describeValue, leafPaths } from "./leaves.js";
-import type { Evaluation, Optimizer, OptimizerState, StepResult } from "./optimizer.js";
+import type { Evaluation, GradsOf, Optimizer, OptimizerState, StepResult } from "./optimizer.js";
 import { formatLoss, ProgressBar, type ProgressStream } from "./progress.js";
 import type { Schedule } from "./schedules.js";
 
@@ -135,7 +135,7 @@ export function minimize<P, S extends OptimizerState>(
   let stepStart = current;
   let stepState = state;
 
-  const objective = (point: P): Evaluation => {
+  const objective = (point: P): Evaluation<GradsOf<P>> => {
     const [value, grads] = valueAndGrad(point);
     evaluations++;
     const l = lossNumber(value);
@@ -143,7 +143,8 @@ export function minimize<P, S extends OptimizerState>(
     const bad = nonFiniteGradient(grads);
     if (bad !== undefined) throw new NonFinite(`got ${bad}`);
     if (point === stepStart) lastGood = { params: point, state: stepState, loss: l };
-    return { loss: l, grads };
+    // the engine's gradient mirrors the params
+    return { loss: l, grads: grads as GradsOf<P> };
   };
 
   const finish = (
