@@ -546,8 +546,9 @@ function wrapOutput(v: unknown, aval: CompiledGraph["outputs"][number], asNumber
 
 /**
  * `jit(f)`: takes `f`'s arguments with JS numbers allowed for Tensors, and returns `f`'s result
- * with a JS number where `f` returns one and a Tensor where it returns a Tensor (also for JS
- * number arguments: `jit` keeps `f`'s own result types).
+ * with a JS number where `f` returns a constant number and a Tensor where it returns a Tensor
+ * (also for JS number arguments: `jit` keeps `f`'s own result types). A number argument that is
+ * not in `staticArgnums` reaches `f` as a Tensor, so `f` returning it as is gives a Tensor.
  */
 export interface CompiledFunction<F extends AnyFunction = AnyFunction> {
   (...args: Inputs<F>): TangentOf<ReturnType<F>>;
