@@ -159,12 +159,12 @@ export function engineImplementation(
               return { unsupported: `forward mode costs ⌈n / chunk⌉ passes of O(n): O(n²) for n = ${input.n.toLocaleString("en-US")}` };
             }
             const g = engine.grad(rosenbrockIr);
-            const run = () => (g(x) as Tensor).data;
+            const run = () => g(x).data;
             return { case: { run }, result: run };
           }
           const v = tensor(input.v);
           const run = () => {
-            const [y, dy] = engine.jvp(rosenbrockIr, [x], [v]) as [Tensor, Tensor];
+            const [y, dy] = engine.jvp(rosenbrockIr, [x], [v]);
             return [y.item(), dy.item()];
           };
           return { case: { run }, result: run };
