@@ -115,7 +115,7 @@ function mlpTrainer(engine: Engine, variant: MlpVariant, label?: string): Built 
     return loss.item();
   };
   const result = () => {
-    const [loss, g] = lossAndGrad(initial, x, labels) as [Tensor, MlpParams];
+    const [loss, g] = lossAndGrad(initial, x, labels);
     return mlpSegments({ loss: loss.item(), w1: g.w1.data, b1: g.b1.data, w2: g.w2.data, b2: g.b2.data });
   };
   return { case: { run: step }, result, ...(label === undefined ? {} : { label }) };

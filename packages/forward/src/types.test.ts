@@ -12,11 +12,14 @@ const product = (x: Tensor, y: Tensor) => mul(x, y);
 
 describe("forward types", () => {
   it("inline functions get Tensor parameters by context; typos are compile errors", () => {
-    const g = grad((x, y) => {
-      expectTypeOf(x).toEqualTypeOf<Tensor>();
-      expectTypeOf(y).toEqualTypeOf<Tensor>();
-      return mul(x, y);
-    }, [0, 1]);
+    const g = grad(
+      (x, y) => {
+        expectTypeOf(x).toEqualTypeOf<Tensor>();
+        expectTypeOf(y).toEqualTypeOf<Tensor>();
+        return mul(x, y);
+      },
+      [0, 1],
+    );
     expect(g(3, 2)).toEqual([2, 3]);
     const typos = [
       // @ts-expect-error shapee is not a member of Tensor

@@ -15,11 +15,14 @@ const t = (values: number | number[]) => tensor(values);
 
 describe("Engine types: inline functions get Tensor parameters by context", () => {
   it("grad, valueAndGrad, jacobian, hessian", () => {
-    const g = toy.grad((x, y) => {
-      expectTypeOf(x).toEqualTypeOf<Tensor>();
-      expectTypeOf(y).toEqualTypeOf<Tensor>();
-      return mul(x, y);
-    }, [0, 1]);
+    const g = toy.grad(
+      (x, y) => {
+        expectTypeOf(x).toEqualTypeOf<Tensor>();
+        expectTypeOf(y).toEqualTypeOf<Tensor>();
+        return mul(x, y);
+      },
+      [0, 1],
+    );
     expect(g(3, 2)).toEqual([2, 3]);
     const v = toy.valueAndGrad((x) => {
       expectTypeOf(x).toEqualTypeOf<Tensor>();

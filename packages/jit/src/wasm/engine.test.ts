@@ -21,7 +21,7 @@ function close(a: Tensor | number, b: Tensor | number, tol: number): void {
 const loss = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor) =>
   crossEntropy(add(matmul(tanh(add(matmul(x, w1), b1)), w2), b2), labels);
 const step = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor) => {
-  const [l, g] = valueAndGrad(loss, [0, 1, 2, 3])(w1, b1, w2, b2, x, labels) as [Tensor, Tensor[]];
+  const [l, g] = valueAndGrad(loss, [0, 1, 2, 3])(w1, b1, w2, b2, x, labels);
   return [l, ...[w1, b1, w2, b2].map((p, i) => sub(p, mul(0.01, g[i]!)))];
 };
 
