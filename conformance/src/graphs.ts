@@ -274,7 +274,7 @@ export function checkGraph(ctx: Context, graph: Graph, inputs: readonly Tensor[]
   checkGrads(ctx.engine, f, inputs, { order, seed: ctx.seed });
   const s = (...xs: Tensor[]) => (f(...xs) as Tensor[])[1]!;
   const all = inputs.map((_, i) => i);
-  const [value, g] = e.valueAndGrad(s, all)(...inputs) as [Tensor, Tensor[]];
+  const [value, g] = e.valueAndGrad(s, all)(...inputs);
   expectClose("valueAndGrad's value vs eager evaluation", value, (eager as Tensor[])[1], 1e-10, 1e-12);
   expectClose("grad vs valueAndGrad's gradient", e.grad(s, all)(...inputs), g, 1e-10, 1e-12);
   const rng = new Random(ctx.seed + 17);

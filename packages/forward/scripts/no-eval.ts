@@ -47,10 +47,10 @@ const g = (v: Tensor) =>
     ]),
     sin(v),
   );
-check("jacobian shape", (engine.jacobian(g)(x) as Tensor).shape, [2, 3]);
-check("hessian shape", (engine.hessian(f)(x) as Tensor).shape, [3, 3]);
-check("hvp shape", (engine.hvp(f, [x], [tensor([1, 0, 0])]) as Tensor[])[0]!.shape, [3]);
-check("grad3", Math.round(engine.grad(engine.grad(engine.grad((t: Tensor) => mul(mul(t, t), t))))(2) as number), 6);
+check("jacobian shape", engine.jacobian(g)(x).shape, [2, 3]);
+check("hessian shape", engine.hessian(f)(x).shape, [3, 3]);
+check("hvp shape", engine.hvp(f, [x], [tensor([1, 0, 0])])[0]!.shape, [3]);
+check("grad3", Math.round(engine.grad(engine.grad(engine.grad((t: Tensor) => mul(mul(t, t), t))))(2)), 6);
 const cj = customJvp(
   (t: Tensor) => sin(t),
   ([p], [dp]) => [sin(p!), mul(dp!, 2)],

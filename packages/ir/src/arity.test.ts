@@ -80,7 +80,11 @@ describe("argument counts", () => {
       expectError(() => engine[name]!(), ArgumentError, `${name}: expected ${argumentsText(min, max)}, got 0`);
     }
     // an option object JAX users might pass is refused instead of ignored
-    expectError(() => engine["grad"]!((x: number) => x, 0, { hasAux: true }), ArgumentError, "grad: unknown option hasAux (grad takes (f, argnums), no options)");
+    expectError(
+      () => engine["grad"]!((x: number) => x, 0, { hasAux: true }),
+      ArgumentError,
+      "grad: unknown option hasAux (grad takes (f, argnums), no options)",
+    );
     const [, pullback] = toy.vjp((x: number) => x, 1);
     expectError(() => (pullback as (...a: unknown[]) => unknown)(1, 2), ArgumentError, "vjp pullback: expected 1 argument, got 2");
   });

@@ -4,73 +4,87 @@
  * engine's two flat primitives: `jvp` and `vjp` on lists of tensors. Engines may override any
  * transformation with a faster one; the semantics stay these.
  */
-import { isFloat, type TypedArray } from "./dtype.js";
+import { isFloat } from "./dtype.js";
 import { checkOneCopy } from "./copies.js";
 import { ArgumentError, checkArity, count, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
-import { scalar, type Tensor, type NestedArray } from "./tensor.js";
+import { scalar, type Tensor } from "./tensor.js";
 import { checkNotEscaped, Tracer } from "./trace.js";
 import { ones, zeros } from "./tensor.js";
+import type {
+  AnyFunction,
+  Argnums,
+  GradFunction,
+  HessianFunction,
+  Inputs,
+  JacobianFunction,
+  JvpResult,
+  TangentOf,
+  TensorFunction,
+  ValueAndGradFunction,
+  VjpResult,
+} from "./engine-types.js";
 import { reshape, stack } from "./ops.js";
 import { ForwardModeError } from "./custom.js";
 
 /** Bumped whenever the `Engine` interface changes incompatibly. */
 export const SPEC_VERSION = 1;
 
-// biome-ignore lint/suspicious/noExplicitAny: the widest function type, as TypeScript's Parameters<F> constraint needs
-export type AnyFunction = (...args: any[]) => any;
+export type {
+  AllNumbers,
+  AnyFunction,
+  Argnums,
+  ArgsAt,
+  GradFunction,
+  GradientOf,
+  HessianFunction,
+  HessianOf,
+  Input,
+  Inputs,
+  JacobianFunction,
+  JacobianOf,
+  JacobianTree,
+  JvpResult,
+  MapLeaves,
+  Output,
+  TangentOf,
+  TensorFunction,
+  ValueAndGradFunction,
+  ValueOf,
+  VjpResult,
+} from "./engine-types.js";
 
-/** Which arguments to differentiate: one index or several. */
-export type Argnums = number | readonly number[];
-
-/** A differentiable argument as a caller may give it: Tensor leaves also accept JS numbers. */
-export type Input<T> = T extends Tensor
-  ? Tensor | number
-  : T extends number
-    ? number
-    : // nested number arrays and typed arrays (as in ops' `TensorLike` parameters) stay as they are;
-      // mapping the recursive NestedArray would never end (TS2589 on e.g. `grad(grad(sin))`)
-      T extends NestedArray | TypedArray
-      ? T
-      : T extends readonly unknown[]
-        ? { [K in keyof T]: Input<T[K]> }
-        : T extends object
-          ? { [K in keyof T]: Input<T[K]> }
-          : T;
-
-type InputsOf<P extends readonly unknown[]> = { [K in keyof P]: Input<P[K]> };
-export type Inputs<F extends AnyFunction> = InputsOf<Parameters<F>>;
-export type Output<F extends AnyFunction> = Input<ReturnType<F>>;
-
-/** The gradient's type: the differentiated argument's (a tuple of them for an array of argnums). */
-export type GradientOf<F extends AnyFunction, A extends Argnums> = A extends number
-  ? Input<Parameters<F>[A]>
-  : { -readonly [K in keyof A]: A[K] extends number ? Input<Parameters<F>[A[K]]> : never };
-
-/** A Jacobian or Hessian: a Tensor of shape `out.shape ++ in.shape`, or nested per pytree leaf. */
-export type JacobianTree = Tensor | number | JacobianTree[] | { [key: string]: JacobianTree };
-
+/**
+ * Every transformation has two overloads: the first takes a `TensorFunction`, so an inline
+ * function's parameters are Tensors by context (`grad((x) => sin(x))`); the second takes any
+ * function (pytree parameters, extra arguments). Results follow the call's argument types: JS
+ * numbers in give JS numbers out, Tensors give Tensors (see `engine-types.ts`).
+ */
 export interface Engine {
   readonly name: string;
   readonly specVersion: number;
   /** Gradient of scalar-valued `f` with respect to argument(s) `argnums` (default 0). */
-  grad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): (...args: Inputs<F>) => GradientOf<F, A>;
+  grad<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): GradFunction<F, A>;
+  grad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): GradFunction<F, A>;
   /** `[f(...args), gradient]` in one pass. */
-  valueAndGrad<F extends AnyFunction, const A extends Argnums = 0>(
-    f: F,
-    argnums?: A,
-  ): (...args: Inputs<F>) => [Output<F>, GradientOf<F, A>];
+  valueAndGrad<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): ValueAndGradFunction<F, A>;
+  valueAndGrad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): ValueAndGradFunction<F, A>;
   /** `[f(...primals), J·tangents]`. */
-  jvp<F extends AnyFunction>(f: F, primals: Inputs<F>, tangents: Inputs<F>): [Output<F>, Output<F>];
+  jvp<F extends TensorFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): JvpResult<F, P>;
+  jvp<F extends AnyFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): JvpResult<F, P>;
   /** `[f(...primals), pullback]`; `pullback(cotangent)` returns one cotangent per primal. */
-  vjp<F extends AnyFunction>(f: F, ...primals: Inputs<F>): [Output<F>, (cotangent: Output<F>) => Inputs<F>];
+  vjp<F extends TensorFunction, P extends Inputs<F>>(f: F, ...primals: P): VjpResult<F, P>;
+  vjp<F extends AnyFunction, P extends Inputs<F>>(f: F, ...primals: P): VjpResult<F, P>;
   /** Full Jacobian, shape `out.shape ++ in.shape` (nested per leaf for pytrees and argnums arrays). */
-  jacobian<F extends AnyFunction>(f: F, argnums?: Argnums): (...args: Inputs<F>) => JacobianTree;
+  jacobian<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): JacobianFunction<F, A>;
+  jacobian<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): JacobianFunction<F, A>;
   /** Hessian of scalar-valued `f`. */
-  hessian<F extends AnyFunction>(f: F, argnums?: Argnums): (...args: Inputs<F>) => JacobianTree;
-  /** Hessian-vector product (with respect to all primals) without forming the Hessian. */
-  hvp<F extends AnyFunction>(f: F, primals: Inputs<F>, tangents: Inputs<F>): Inputs<F>;
+  hessian<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): HessianFunction<F, A>;
+  hessian<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): HessianFunction<F, A>;
+  /** Hessian-vector product (with respect to all primals) without forming the Hessian; mirrors the primals. */
+  hvp<F extends TensorFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): TangentOf<P>;
+  hvp<F extends AnyFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): TangentOf<P>;
 }
 
 /** A function on flat lists of tensors: what engine cores differentiate. */

@@ -45,8 +45,8 @@ try { new Function("return 1"); console.log("eval allowed"); } catch { }`,
         `const x = new ${dtype === "float64" ? "Float64Array" : "Float32Array"}([0.5, 1.5, -0.3, 2, 0.1]);
 console.log(JSON.stringify([m.value(x), Array.from(m.grad(x))]));`,
       ) as [number, number[]];
-      expect(out[0]).toBeCloseTo((jit(rosen)(x) as Tensor).item(), dtype === "float64" ? 10 : 3);
-      expect(out[1]).toEqual(Array.from((grad(rosen)(x) as Tensor).data));
+      expect(out[0]).toBeCloseTo(jit(rosen)(x).item(), dtype === "float64" ? 10 : 3);
+      expect(out[1]).toEqual(Array.from(grad(rosen)(x).data));
     }
     const w = tensor([
       [0.1, -0.2],
@@ -61,7 +61,7 @@ console.log(JSON.stringify([m.value(x), Array.from(m.grad(x))]));`,
       `const r = m.valueAndGrad(new Float64Array([0.1, -0.2, 0.3, 0.4, -0.5, 0.6]), new Float64Array([1, 2, 3]));
 console.log(JSON.stringify([r[0], Array.from(r[1])]));`,
     ) as [number, number[]];
-    const [v, g] = valueAndGrad(mlp)(w, xs) as [Tensor, Tensor];
+    const [v, g] = valueAndGrad(mlp)(w, xs);
     expect(out[0]).toBeCloseTo(v.item(), 14);
     expect(out[1]).toEqual(Array.from(g.data));
   });

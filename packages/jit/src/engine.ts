@@ -25,12 +25,15 @@ import {
   type AnyFunction,
   type Argnums,
   type Engine,
-  type GradientOf,
+  type GradFunction,
   type Graph,
+  type HessianFunction,
   type Inputs,
-  type JacobianTree,
-  type Output,
+  type JacobianFunction,
+  type TangentOf,
+  type TensorFunction,
   type TreeDef,
+  type ValueAndGradFunction,
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
 import { buildFunction } from "./build.js";
@@ -568,8 +571,14 @@ function wrapOutput(v: unknown, aval: CompiledGraph["outputs"][number], asNumber
 
 // ── public transformations ─────────────────────────────────────────────────────────────────
 
+/**
+ * `jit(f)`: takes `f`'s arguments with JS numbers allowed for Tensors, and returns `f`'s result
+ * with a JS number where `f` returns a constant number and a Tensor where it returns a Tensor
+ * (also for JS number arguments: `jit` keeps `f`'s own result types). A number argument that is
+ * not in `staticArgnums` reaches `f` as a Tensor, so `f` returning it as is gives a Tensor.
+ */
 export interface CompiledFunction<F extends AnyFunction = AnyFunction> {
-  (...args: Parameters<F>): ReturnType<F>;
+  (...args: Inputs<F>): TangentOf<ReturnType<F>>;
   /** Generated JavaScript of the most recent compile (undefined before the first call). */
   readonly source: string | undefined;
   /** Number of compiled signatures in this function's cache. */
@@ -632,6 +641,8 @@ function lastSourceOf(c: Compiled): string | undefined {
 }
 
 /** Compiles `f` for plain evaluation (cached per argument signature). */
+export function jit<F extends TensorFunction>(f: F, options?: JitOptions): CompiledFunction<F>;
+export function jit<F extends AnyFunction>(f: F, options?: JitOptions): CompiledFunction<F>;
 export function jit<F extends AnyFunction>(f: F, options: JitOptions = {}): CompiledFunction<F> {
   checkFunction("jit", f);
   checkOptions("jit", options, OPTION_KEYS.jit);
@@ -665,26 +676,29 @@ function compiledFor(kind: Kind, f: AnyFunction): Compiled {
 /** A compiled transformation also exposes its generated code and cache size. */
 export type Inspectable<T> = T & { readonly source: string | undefined; readonly cacheSize: number; readonly wat: string | undefined };
 
-export const grad = transform("grad", "grad") as <F extends AnyFunction, const A extends Argnums = 0>(
-  f: F,
-  argnums?: A,
-  options?: JitOptions,
-) => Inspectable<(...args: Inputs<F>) => GradientOf<F, A>>;
-export const valueAndGrad = transform("valueAndGrad", "valueAndGrad") as <F extends AnyFunction, const A extends Argnums = 0>(
-  f: F,
-  argnums?: A,
-  options?: JitOptions,
-) => Inspectable<(...args: Inputs<F>) => [Output<F>, GradientOf<F, A>]>;
-export const jacobian = transform("jacobian", "jacobian") as <F extends AnyFunction>(
-  f: F,
-  argnums?: Argnums,
-  options?: JitOptions,
-) => Inspectable<(...args: Inputs<F>) => JacobianTree>;
-export const hessian = transform("hessian", "hessian") as <F extends AnyFunction>(
-  f: F,
-  argnums?: Argnums,
-  options?: JitOptions,
-) => Inspectable<(...args: Inputs<F>) => JacobianTree>;
+/**
+ * A jit transformation's two overloads, as in `Engine`: the first types an inline function's
+ * parameters as Tensors by context, the second takes any function (pytrees, extra arguments).
+ */
+export interface JitTransform<K extends TransformKind> {
+  <F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: JitOptions): Inspectable<Result<K, F, A>>;
+  <F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: JitOptions): Inspectable<Result<K, F, A>>;
+}
+
+type TransformKind = "grad" | "valueAndGrad" | "jacobian" | "hessian";
+
+type Result<K extends TransformKind, F extends AnyFunction, A extends Argnums> = K extends "grad"
+  ? GradFunction<F, A>
+  : K extends "valueAndGrad"
+    ? ValueAndGradFunction<F, A>
+    : K extends "jacobian"
+      ? JacobianFunction<F, A>
+      : HessianFunction<F, A>;
+
+export const grad = transform("grad", "grad") as JitTransform<"grad">;
+export const valueAndGrad = transform("valueAndGrad", "valueAndGrad") as JitTransform<"valueAndGrad">;
+export const jacobian = transform("jacobian", "jacobian") as JitTransform<"jacobian">;
+export const hessian = transform("hessian", "hessian") as JitTransform<"hessian">;
 
 export const jvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
   checkFunction("jvp", f);

@@ -14,6 +14,7 @@ export {
   jit,
   type CompiledFunction,
   type Inspectable,
+  type JitTransform,
   type JitOptions,
 } from "./engine.js";
 export { compileStats, resetCompileStats, onCompile, type CompileStats, type CompileEvent } from "./cache.js";

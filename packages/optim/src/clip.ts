@@ -91,7 +91,7 @@ export function withClipping<S extends OptimizerState>(inner: Optimizer<S>, opti
   }
   if (inner.name === "lbfgs")
     throw new ArgumentError("withClipping: expected a first-order optimizer, got lbfgs (its line search needs true gradients)");
-  const clip = (grads: unknown): unknown => {
+  const clip = <G>(grads: G): G => {
     let g = grads;
     if (options.maxValue !== undefined) g = clipByValue(g, options.maxValue);
     if (options.maxNorm !== undefined) g = clipByGlobalNorm(g, options.maxNorm);

@@ -7,10 +7,14 @@ describe("bad input gives clear errors", () => {
     const opt = adam();
     const params = { w: tensor([1, 2]), b: 0 };
     const state = opt.init(params);
+    // the types refuse these too; at run time (plain JavaScript, casts) the structure is checked
+    // @ts-expect-error the grads have a key c where the params have b
     expect(() => opt.update({ w: tensor([1, 2]), c: 0 }, state, params)).toThrow(ArgumentError);
+    // @ts-expect-error the grads have a key c where the params have b
     expect(() => opt.update({ w: tensor([1, 2]), c: 0 }, state, params)).toThrow(
       "adam.update: expected grads with the structure of params {w: Tensor, b: number}, got {w: Tensor, c: number}",
     );
+    // @ts-expect-error an array where the params are an object
     expect(() => opt.update([tensor([1, 2]), 0], state, params)).toThrow(/expected grads with the structure/);
     expect(() => opt.update({ w: tensor([1, 2, 3]), b: 0 }, state, params)).toThrow(ShapeError);
     expect(() => opt.update({ w: tensor([1, 2, 3]), b: 0 }, state, params)).toThrow(

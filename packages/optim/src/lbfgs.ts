@@ -11,6 +11,7 @@ import {
   currentLearningRate,
   finiteParams,
   plainBuffer,
+  type GradsOf,
   type LearningRate,
   type Objective,
   type Optimizer,
@@ -305,7 +306,7 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     }
     let current = params;
     let evaluations = 0;
-    const evaluateAt = (point: P): { loss: number; grad: Vector; grads: unknown } => {
+    const evaluateAt = (point: P): { loss: number; grad: Vector; grads: GradsOf<P> } => {
       const { loss, grads } = objective(point);
       evaluations++;
       return { loss, grad: gather(op, grads, flat, size), grads };
@@ -485,7 +486,7 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
         prevLoss: null,
       };
     },
-    update<P>(grads: unknown, state: LbfgsState, params: P, updateOptions?: UpdateOptions): { params: P; state: LbfgsState } {
+    update<P>(grads: GradsOf<P>, state: LbfgsState, params: P, updateOptions?: UpdateOptions): { params: P; state: LbfgsState } {
       if (lineSearch !== null) {
         throw new ArgumentError(
           "lbfgs.update: expected lineSearch null — the strong-Wolfe line search evaluates the loss at trial points; use " +

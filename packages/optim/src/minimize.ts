@@ -6,7 +6,7 @@
  */
 import { ArgumentError, flatten, Tensor, type Engine } from "@chainrule/ir";
 import { describeValue, flattenParams, leafPaths } from "./leaves.js";
-import { leafSizes, type Evaluation, type Optimizer, type OptimizerState, type StepResult } from "./optimizer.js";
+import { leafSizes, type Evaluation, type GradsOf, type Optimizer, type OptimizerState, type StepResult } from "./optimizer.js";
 import { checkBoolean, checkFunction, checkOptions } from "./options.js";
 import { formatLoss, ProgressBar, type ProgressStream } from "./progress.js";
 import { checkOptimizerState } from "./validate.js";
@@ -153,7 +153,7 @@ export function minimize<P, S extends OptimizerState>(
   let stepStart = current;
   let stepState = state;
 
-  const objective = (point: P): Evaluation => {
+  const objective = (point: P): Evaluation<GradsOf<P>> => {
     const [value, grads] = valueAndGrad(point);
     evaluations++;
     const l = lossNumber(value);
@@ -161,7 +161,8 @@ export function minimize<P, S extends OptimizerState>(
     const bad = nonFiniteGradient(grads);
     if (bad !== undefined) throw new NonFinite(`got ${bad}`);
     if (point === stepStart) lastGood = { params: point, state: stepState, loss: l };
-    return { loss: l, grads };
+    // the engine's gradient mirrors the params
+    return { loss: l, grads: grads as GradsOf<P> };
   };
 
   const finish = (

@@ -4,7 +4,7 @@
  * State is plain data (numbers, arrays, objects): `JSON.parse(JSON.stringify(state))` gives a
  * state that continues bit-identically.
  */
-import { ArgumentError, NanError } from "@chainrule/ir";
+import { ArgumentError, NanError, type Tensor } from "@chainrule/ir";
 import { checkNonNegative, describeValue, flattenGrads, flattenParams, rebuild, rounder, type FlatTree } from "./leaves.js";
 import { checkOptions } from "./options.js";
 import type { Schedule } from "./schedules.js";
@@ -40,13 +40,30 @@ export interface UpdateOptions {
   readonly lr?: number;
 }
 
+/**
+ * The gradient tree an optimizer takes for params of type `P`: the same keys and nesting, a
+ * Tensor where `P` has a Tensor, a JS number where it has a number (`unknown` for `unknown` params).
+ */
+export type GradsOf<P> = unknown extends P
+  ? P
+  : P extends number
+    ? number
+    : P extends Tensor
+      ? Tensor
+      : P extends readonly unknown[]
+        ? { readonly [K in keyof P]: GradsOf<P[K]> }
+        : P extends object
+          ? { readonly [K in keyof P]: GradsOf<P[K]> }
+          : P;
+
 /** Loss and gradient at a point: what `step` asks the objective for. */
-export interface Evaluation {
+export interface Evaluation<G = unknown> {
   readonly loss: number;
-  readonly grads: unknown;
+  readonly grads: G;
 }
 
-export type Objective<P> = (params: P) => Evaluation;
+/** The loss and its gradient (a tree like the params) at `params`. */
+export type Objective<P> = (params: P) => Evaluation<GradsOf<P>>;
 
 export interface StepResult<P, S> {
   readonly params: P;
@@ -54,7 +71,7 @@ export interface StepResult<P, S> {
   /** The loss at the params the step started from. */
   readonly loss: number;
   /** The gradient at the params the step started from. */
-  readonly grads: unknown;
+  readonly grads: GradsOf<P>;
   /** How many times the objective was evaluated. */
   readonly evaluations: number;
   /** True when the optimizer decided it has converged and left the params unchanged. */
@@ -65,8 +82,11 @@ export interface Optimizer<S extends OptimizerState = OptimizerState> {
   readonly name: string;
   /** Fresh state for these params. */
   init(params: unknown): S;
-  /** One update from the gradient at `params`. Pure: neither `state` nor `params` is modified. */
-  update<P>(grads: unknown, state: S, params: P, options?: UpdateOptions): { params: P; state: S };
+  /**
+   * One update from the gradient at `params` (a tree like `params`: the types check its keys and
+   * leaves). Pure: neither `state` nor `params` is modified.
+   */
+  update<P>(grads: GradsOf<P>, state: S, params: P, options?: UpdateOptions): { params: P; state: S };
   /**
    * Closure style: evaluate the objective at `params` (and, for line searches, at trial points),
    * then update. `minimize` drives every optimizer through this.
@@ -168,7 +188,7 @@ export function elementwise(spec: ElementwiseSpec): Optimizer<ElementwiseState> 
   const name = spec.name;
   const check: StateCheck = (op, state, leaves, path) => checkValue(op, elementwiseSchema(spec, leaves), state, path);
   const update = <P>(
-    grads: unknown,
+    grads: GradsOf<P>,
     state: ElementwiseState,
     params: P,
     options?: UpdateOptions,

@@ -132,7 +132,7 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
     }
     if (typeof closure !== "function")
       throw new ArgumentError(`${op}: expected a closure (a function returning the loss) or nothing, got ${describeValue(closure)}`);
-    const objective = (point: (Tensor | number)[]): Evaluation => {
+    const objective = (point: (Tensor | number)[]): Evaluation<(Tensor | number)[]> => {
       this.assign(point);
       const loss = lossNumber(op, closure());
       return { loss, grads: this.grads(op) };

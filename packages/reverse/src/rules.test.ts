@@ -263,7 +263,7 @@ describe.each(ROWS)("gradient of $name", (row) => {
     const weights = randomLike(rng, out);
     const loss = lossOf(row, weights);
     const all = xs.map((_, i) => i);
-    const grads = grad(loss, all)(...xs) as Tensor[];
+    const grads = grad(loss, all)(...xs);
     if (row.expected !== undefined) {
       row.expected(weights, ...xs).forEach((e, i) => expect(Array.from(grads[i]!.data)).toEqual(Array.from(e.data)));
     }
@@ -281,18 +281,18 @@ describe.each(ROWS)("gradient of $name", (row) => {
 
     // dot-product test: ⟨u, Jᵀw⟩ = ⟨Ju, w⟩
     const us = xs.map((x) => randomLike(rng, x));
-    const [, tangent] = jvp(row.fn, xs, us) as [Tensor, Tensor];
+    const [, tangent] = jvp(row.fn, xs, us);
     const [, pullback] = vjp(row.fn, ...xs);
-    const cts = pullback(weights) as Tensor[];
+    const cts = pullback(weights);
     const left = cts.reduce((s, c, i) => s + dot(c, us[i]!), 0);
     expect(left).toBeCloseTo(dot(tangent, weights), row.digits === undefined ? 9 : 6);
 
     if (!row.firstOrderOnly) {
       // order 2: H·v against finite differences of the gradient
       const vs = xs.map((x) => randomLike(rng, x));
-      const hv = hvp(loss, xs, vs) as Tensor[];
-      const gPlus = grad(loss, all)(...xs.map((x, i) => axpy(x, vs[i]!, H))) as Tensor[];
-      const gMinus = grad(loss, all)(...xs.map((x, i) => axpy(x, vs[i]!, -H))) as Tensor[];
+      const hv = hvp(loss, xs, vs);
+      const gPlus = grad(loss, all)(...xs.map((x, i) => axpy(x, vs[i]!, H)));
+      const gMinus = grad(loss, all)(...xs.map((x, i) => axpy(x, vs[i]!, -H)));
       hv.forEach((h, i) => {
         for (let k = 0; k < h.size; k++) {
           const fd = (gPlus[i]!.data[k]! - gMinus[i]!.data[k]!) / (2 * H);

@@ -21,7 +21,7 @@ export function generatedCode(
   point: readonly number[],
 ): { value: string; valueAndGrad: string; results: { value: number; gradient: number[] } } {
   const compiledValue = jit(fn);
-  compiledValue(...(point as unknown as Tensor[]));
+  compiledValue(...point);
   const argnums = point.map((_, i) => i);
   const compiledGrad = valueAndGrad(fn, argnums) as unknown as ((...args: number[]) => [number, number[]]) & { source: string | undefined };
   const [value, gradient] = compiledGrad(...point);
