@@ -8,7 +8,8 @@ import { CodeGenerationError } from "@chainrule/ir";
 
 /** Why the JIT cannot run here and the ways out (the message of the CodeGenerationError). */
 export function codeGenerationRefused(cause: unknown): string {
-  const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+  // one line: a browser's EvalError message ends with a newline
+  const detail = (cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)).replace(/\s+/g, " ").trim();
   return (
     "jit: expected to build the generated code with new Function, got a refusal from this environment " +
     `(${detail}): a Content-Security-Policy without 'unsafe-eval', or node --disallow-code-generation-from-strings. ` +

@@ -66,4 +66,11 @@ describe("code generation refused (CSP without 'unsafe-eval')", () => {
     expect(e.code).toBe("CODE_GENERATION");
     expect(e.message).toContain("(EvalError: Code generation from strings disallowed for this context)");
   });
+
+  it("puts a multi-line browser message on one line (Chromium's CSP EvalError ends with a newline)", () => {
+    const chromium = new EvalError("Evaluating a string as JavaScript violates ... directive: script-src 'self'\".\n");
+    const message = codeGenerationRefused(chromium);
+    expect(message).not.toContain("\n");
+    expect(message).toContain(`(EvalError: Evaluating a string as JavaScript violates ... directive: script-src 'self'".): `);
+  });
 });
