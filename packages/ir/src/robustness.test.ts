@@ -62,6 +62,9 @@ import {
   variance,
   withDebugNans,
   zeros,
+  concat,
+  exp,
+  transpose,
 } from "./index.js";
 
 describe("huge sizes: an error naming the op and the size, not RangeError: Invalid typed array length", () => {
@@ -463,5 +466,23 @@ describe("exported tables are frozen (parseGraph trusts them)", () => {
     expect(() => parseGraph(json)).toThrow(/^parseGraph: expected the dtype of input 0, got "int8"$/);
     expect(graphToText(parseGraph(serializeGraph(g)))).toBe(graphToText(g));
     expect(GRAPH_FORMAT).toBe("chainrule.graph");
+  });
+});
+
+describe("no hang on empty tensors with huge dimensions", () => {
+  it("toArray of zeros([2³¹, 0]) is a clear error instead of building two billion empty arrays", () => {
+    expectError(
+      () => zeros([2 ** 31, 0]).toArray(),
+      ArgumentError,
+      "toArray: expected a tensor whose nested-array form has at most 16777216 arrays, got f64[2147483648,0] (2147483649 arrays); " +
+        "read .data instead",
+    );
+    expect(zeros([3, 0]).toArray()).toEqual([[], [], []]);
+  });
+
+  it("ops whose result is empty return at once, however many empty rows they name", () => {
+    const z = zeros([2 ** 31, 0]);
+    for (const r of [concat([z, z], 1), exp(z), add(z, z), transpose(z)]) expect(r.size).toBe(0);
+    expect(concat([z, z], 1).shape).toEqual([2 ** 31, 0]);
   });
 });

@@ -15,6 +15,9 @@ import { checkOptions } from "./options.js";
 import { checkOneCopy } from "./copies.js";
 import { checkShape, formatShape, sizeOf, type Shape } from "./shape.js";
 
+/** The most JS arrays `toArray()` builds (2²⁴): beyond it the nested form would take minutes and gigabytes. */
+export const MAX_NESTED_ARRAYS = 2 ** 24;
+
 /** Nested JS arrays of numbers or booleans, as accepted by `tensor()`. */
 export type NestedArray = number | boolean | readonly NestedArray[];
 
@@ -71,6 +74,19 @@ export class Tensor {
 
   /** Nested JS arrays (a number for rank 0; booleans for dtype bool). */
   toArray(): NestedArray {
+    // an empty tensor can still name billions of empty rows ([2³¹, 0]): building them would hang
+    let arrays = 0;
+    let rows = 1;
+    for (let axis = 0; axis < this.shape.length; axis++) {
+      arrays += rows;
+      rows *= this.shape[axis]!;
+    }
+    if (arrays > MAX_NESTED_ARRAYS) {
+      throw new ArgumentError(
+        `toArray: expected a tensor whose nested-array form has at most ${MAX_NESTED_ARRAYS} arrays, ` +
+          `got ${this.typeString()} (${arrays} arrays); read .data instead`,
+      );
+    }
     const data = this.data;
     const asBool = this.dtype === "bool";
     const shape = this.shape;
