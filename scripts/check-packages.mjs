@@ -24,7 +24,7 @@ for (const dir of dirs) {
   check(
     existsSync(copy) && readFileSync(copy, "utf8") === license,
     dir,
-    "expected a LICENSE file identical to the root's (cp LICENSE " + dir + "/)",
+    `expected a LICENSE file identical to the root's (cp LICENSE ${dir}/)`,
   );
   check(
     pkg.repository?.url === `git+${REPO}.git` && pkg.repository?.directory === dir,

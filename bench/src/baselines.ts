@@ -1,7 +1,7 @@
 /**
- * Hand-written JavaScript baselines (BENCHMARKS.md): straightforward loops over typed arrays with
- * the closed-form gradient (W1, W2), an i-k-j matmul MLP with manual backprop (W3), and i-k-j
- * matmul (W4), each also 4× unrolled where the figures quote it. Every function is written once
+ * Hand-written JavaScript baselines for the workloads of bench/README.md: straightforward loops
+ * over typed arrays with the closed-form gradient (W1, W2), an i-k-j matmul MLP with manual
+ * backprop (W3), and i-k-j matmul (W4), each also 4× unrolled where the figures quote it. Every function is written once
  * per array type on purpose: one function fed both Float32Array and Float64Array would run
  * polymorphic and understate what hand-written code reaches.
  */

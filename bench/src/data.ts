@@ -1,5 +1,5 @@
 /**
- * The workloads' seeded inputs (BENCHMARKS.md): the same numbers for every implementation, made
+ * The workloads' seeded inputs (bench/README.md): the same numbers for every implementation, made
  * by a small seeded generator (mulberry32) so the harness does not depend on any engine's RNG.
  */
 
@@ -64,7 +64,7 @@ export interface MlpInput {
   readonly b2: Float32Array;
 }
 
-/** 784-128-10, batch 64 by default (BENCHMARKS.md); smaller sizes for tests. */
+/** 784-128-10, batch 64 by default (W3 in bench/README.md); smaller sizes for tests. */
 export function mlpInput(batch = 64, inputs = 784, hidden = 128, classes = 10): MlpInput {
   const next = seeded(3000);
   const labels = new Int32Array(batch);

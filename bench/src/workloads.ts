@@ -1,5 +1,5 @@
 /**
- * The workload variants (BENCHMARKS.md W1–W4) with their inputs and expected answers, and the
+ * The workload variants (W1–W4, defined in bench/README.md) with their inputs and expected answers, and the
  * interface every implementation (hand-written, chainrule engine, peer) offers for them.
  */
 import type { Segments } from "./check.js";

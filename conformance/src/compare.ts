@@ -6,9 +6,7 @@
 import { Random, type Tensor, type Engine, type Graph, type GraphNode } from "@chainrule/ir";
 import { evalGraph, toFunction } from "@chainrule/ir";
 import fc from "fast-check";
-import { describe, it } from "vitest";
 import { loose } from "./checkgrads.js";
-import { ConformanceError } from "./expect.js";
 import { buildGraph, programArbitrary, programInputs } from "./graphs.js";
 import { opRows } from "./optable.js";
 import { compare, flat, rebuild, treeValues, values, withValues } from "./tree.js";
@@ -137,7 +135,14 @@ function prefix(graph: Graph, k: number): Graph {
   return { ...graph, nodes: graph.nodes.slice(0, k + 1), outputs: [node.id], outTree: { kind: "tensor" } };
 }
 
-function compareCase(engines: readonly Engine[], c: ComparisonCase, seed: number, rtol: number, atol: number): Disagreement | undefined {
+/** The first disagreement of one case, if any (shared by `compareEngines` and vitest's `describeComparison`). */
+export function compareCase(
+  engines: readonly Engine[],
+  c: ComparisonCase,
+  seed: number,
+  rtol: number,
+  atol: number,
+): Disagreement | undefined {
   const f = c.fn ?? toFunction(c.graph!);
   const run = (fn: Fn, args: readonly unknown[], eager: Float64Array, node?: string): Disagreement | undefined => {
     const measured: [string, Measured][] = engines.map((engine) => [engine.name, measure(engine, fn, args, seed)]);
@@ -178,16 +183,24 @@ function compareCase(engines: readonly Engine[], c: ComparisonCase, seed: number
   return whole;
 }
 
+/** `options` with the defaults filled in. */
+export function comparisonPlan(options: CompareOptions): { seed: number; rtol: number; atol: number; cases: readonly ComparisonCase[] } {
+  const seed = options.seed ?? 1;
+  return {
+    seed,
+    rtol: options.rtol ?? 1e-9,
+    atol: options.atol ?? 1e-11,
+    cases: options.cases ?? defaultComparisonCases(seed, options.graphs ?? 10),
+  };
+}
+
 /**
  * Runs the same cases on every engine (primal, jvp along a fixed random direction, vjp of a
  * fixed random cotangent) and against the eager reference primal; reports the first
  * disagreement of each case beyond `atol + rtol·scale`.
  */
 export function compareEngines(engines: readonly Engine[], options: CompareOptions = {}): ComparisonReport {
-  const seed = options.seed ?? 1;
-  const rtol = options.rtol ?? 1e-9;
-  const atol = options.atol ?? 1e-11;
-  const cases = options.cases ?? defaultComparisonCases(seed, options.graphs ?? 10);
+  const { seed, rtol, atol, cases } = comparisonPlan(options);
   const disagreements: Disagreement[] = [];
   for (const c of cases) {
     const d = compareCase(engines, c, seed, rtol, atol);
@@ -202,23 +215,4 @@ export function formatDisagreement(d: Disagreement): string {
     `${d.case}${d.node ? ` at node ${d.node}` : ""}: ${d.between[0]} and ${d.between[1]} disagree on the ${d.quantity} ` +
     `(element ${d.index}: ${d.values[0]} vs ${d.values[1]}, error ${d.error.toExponential(2)})`
   );
-}
-
-/**
- * Registers the comparison as vitest tests, one per case, so a failure names the op (or graph
- * node) and the two engines that disagree. For a package that depends on several engines.
- */
-export function describeComparison(engines: readonly Engine[], options: CompareOptions = {}): void {
-  const seed = options.seed ?? 1;
-  const rtol = options.rtol ?? 1e-9;
-  const atol = options.atol ?? 1e-11;
-  const cases = options.cases ?? defaultComparisonCases(seed, options.graphs ?? 10);
-  describe(`cross-engine: ${engines.map((e) => e.name).join(" vs ")} vs eager`, () => {
-    for (const c of cases) {
-      it(c.name, () => {
-        const d = compareCase(engines, c, seed, rtol, atol);
-        if (d) throw new ConformanceError(formatDisagreement(d));
-      });
-    }
-  });
 }

@@ -1,4 +1,5 @@
 /** Assertions that throw `ConformanceError`s with readable messages (no vitest dependency). */
+import { ChainruleError } from "@chainrule/ir";
 import { compare, fmt, treeValues } from "./tree.js";
 
 export class ConformanceError extends Error {
@@ -31,4 +32,19 @@ export function expectClose(what: string, got: unknown, expected: unknown, rtol 
 
 export function expectTrue(what: string, condition: boolean): void {
   if (!condition) throw new ConformanceError(what);
+}
+
+/** Asserts that `call` throws a ChainruleError with `code` whose message matches `pattern`. */
+export function expectError(what: string, call: () => unknown, code: string, pattern: RegExp): void {
+  let caught: unknown;
+  try {
+    call();
+  } catch (error) {
+    caught = error;
+  }
+  if (caught === undefined) throw new ConformanceError(`${what}: expected a ${code} error, got no error`);
+  if (!(caught instanceof ChainruleError) || caught.code !== code || !pattern.test(caught.message)) {
+    const got = caught instanceof ChainruleError ? `${caught.name} (${caught.code}): ${caught.message}` : String(caught);
+    throw new ConformanceError(`${what}: expected a ${code} error matching ${pattern}, got ${got}`);
+  }
 }

@@ -32,7 +32,7 @@ export interface Program {
 export const INPUT_SHAPES: readonly (readonly number[])[] = [[], [3], [4], [2, 3], [3, 2], [2, 1, 3], [1, 4], [2, 2, 2]];
 const MAX_SIZE = 48;
 
-type Unit = (a: Tensor, pick: (filter: (t: Tensor) => boolean) => Tensor | undefined, p: number, rng: Random) => Tensor | undefined;
+export type Unit = (a: Tensor, pick: (filter: (t: Tensor) => boolean) => Tensor | undefined, p: number, rng: Random) => Tensor | undefined;
 
 const axisOf = (t: Tensor, p: number) => p % t.rank;
 
@@ -45,7 +45,7 @@ function mask(shape: readonly number[], rng: Random): Tensor {
   );
 }
 
-function broadcastable(a: Tensor): (t: Tensor) => boolean {
+export function broadcastable(a: Tensor): (t: Tensor) => boolean {
   return (t) => {
     try {
       return ir.broadcastShapes("graph", a.shape, t.shape).reduce((x, y) => x * y, 1) <= MAX_SIZE;
@@ -215,8 +215,11 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
   ],
 ];
 
-/** Builds the program's function on tensors (used to trace the graph). */
-function programFunction(program: Program): (...xs: Tensor[]) => [Tensor, Tensor] {
+/** Builds the program's function on tensors (used to trace the graph), with `units` as the op vocabulary. */
+export function programFunction(
+  program: Program,
+  units: readonly (readonly [string, Unit])[] = UNITS,
+): (...xs: Tensor[]) => [Tensor, Tensor] {
   return (...xs) => {
     const rng = new Random(program.seed);
     const pool: Tensor[] = [...xs];
@@ -226,7 +229,7 @@ function programFunction(program: Program): (...xs: Tensor[]) => [Tensor, Tensor
         const candidates = pool.filter(filter);
         return candidates.length === 0 ? undefined : candidates[step.b % candidates.length];
       };
-      const unit = UNITS[step.op % UNITS.length]![1];
+      const unit = units[step.op % units.length]![1];
       const out = unit(a, pick, step.p, rng);
       if (out !== undefined && out.size > 0 && out.size <= MAX_SIZE) pool.push(out);
     }
@@ -271,7 +274,7 @@ export function checkGraph(ctx: Context, graph: Graph, inputs: readonly Tensor[]
   checkGrads(ctx.engine, f, inputs, { order, seed: ctx.seed });
   const s = (...xs: Tensor[]) => (f(...xs) as Tensor[])[1]!;
   const all = inputs.map((_, i) => i);
-  const [value, g] = e.valueAndGrad(s, all)(...inputs) as [Tensor, Tensor[]];
+  const [value, g] = e.valueAndGrad(s, all)(...inputs);
   expectClose("valueAndGrad's value vs eager evaluation", value, (eager as Tensor[])[1], 1e-10, 1e-12);
   expectClose("grad vs valueAndGrad's gradient", e.grad(s, all)(...inputs), g, 1e-10, 1e-12);
   const rng = new Random(ctx.seed + 17);

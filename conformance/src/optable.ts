@@ -394,8 +394,8 @@ function checkTransforms(ctx: Context, row: OpRow, shapes: readonly Shape[]): vo
   const all = args.map((_, i) => i);
   const rtol = 1e-9;
   const atol = 1e-11;
-  const g = e.grad(s, all)(...args) as Tensor[];
-  const [value, g2] = e.valueAndGrad(s, all)(...args) as [Tensor, Tensor[]];
+  const g = e.grad(s, all)(...args);
+  const [value, g2] = e.valueAndGrad(s, all)(...args);
   expectClose(`${row.name}: valueAndGrad's value vs the eager reference`, value, s(...args), rtol, atol);
   expectClose(`${row.name}: valueAndGrad's gradient vs grad`, g2, g, rtol, atol);
   const [, pullback] = e.vjp(row.fn, ...args);
@@ -407,7 +407,7 @@ function checkTransforms(ctx: Context, row: OpRow, shapes: readonly Shape[]): vo
         `${row.name}: expected the gradient for argument ${i} to have shape [${x.shape.join(", ")}], got ${String(gi)}`,
       );
     }
-    const gOne = e.grad(s, i)(...args) as Tensor;
+    const gOne = e.grad(s, i)(...args);
     expectClose(`${row.name}: grad(f, ${i}) vs grad(f, [0..${n - 1}])[${i}]`, gOne, gi, rtol, atol);
   });
   // grad against finite differences along a random direction
@@ -418,7 +418,7 @@ function checkTransforms(ctx: Context, row: OpRow, shapes: readonly Shape[]): vo
   expectClose(`${row.name}: ⟨grad, u⟩ vs finite difference of ⟨f, w⟩ along u`, [dotAll(g.map(values), u)], [fd], 1e-6, 1e-8);
   // jacobian: J contracted with w over the output axes is the gradient; J·u is the jvp
   args.forEach((a, i) => {
-    const J = e.jacobian(row.fn, i)(...args) as Tensor;
+    const J = e.jacobian(row.fn, i)(...args);
     const want = [...out.shape, ...a.shape];
     if (!(J instanceof Tensor) || J.shape.join() !== want.join()) {
       throw new ConformanceError(`${row.name}: expected jacobian(f, ${i}) of shape [${want.join(", ")}], got ${String(J)}`);
@@ -450,7 +450,7 @@ function checkHessian(ctx: Context, row: OpRow, shapes: readonly Shape[]): void 
   const s = (...xs: Tensor[]) => ir.sum(ir.mul(row.fn(...xs), w));
   const a = args[0]!;
   const k = a.size;
-  const H = e.hessian(s, 0)(...args) as Tensor;
+  const H = e.hessian(s, 0)(...args);
   const want = [...a.shape, ...a.shape];
   if (!(H instanceof Tensor) || H.shape.join() !== want.join()) {
     throw new ConformanceError(`${row.name}: expected hessian(f, 0) of shape [${want.join(", ")}], got ${String(H)}`);
@@ -467,7 +467,7 @@ function checkHessian(ctx: Context, row: OpRow, shapes: readonly Shape[]): void 
   const hvp = e.hvp(s, args, tangents) as Tensor[];
   expectClose(`${row.name}: hvp (argument 0) vs hessian·v`, values(hvp[0]!), Hv, 1e-8, 1e-10);
   // hessian·v against finite differences of the engine's gradient
-  const grad0 = (...xs: Tensor[]) => e.grad(s, 0)(...xs) as Tensor;
+  const grad0 = (...xs: Tensor[]) => e.grad(s, 0)(...xs);
   const fd = finiteDifference(
     grad0,
     flat(args),
@@ -496,7 +496,7 @@ function checkFloat32(ctx: Context, row: OpRow, shapes: readonly Shape[]): void 
     if (!(g instanceof Tensor) || g.dtype !== "float32")
       throw new ConformanceError(`${row.name}: expected a float32 gradient for float32 argument ${i}, got ${String(g)}`);
   });
-  const g64 = e.grad(s, all)(...args64) as Tensor[];
+  const g64 = e.grad(s, all)(...args64);
   expectClose(`${row.name}: float32 gradient vs float64 gradient`, g32, g64, 1e-3, 1e-4);
 }
 

@@ -1,21 +1,21 @@
-// Writes every docs page's ```ts snippets to examples/.tmp/docs/PAGE.ts (one module per page, in
-// order) so that `tsc` type-checks the documentation's code with the examples (npm run typecheck).
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+// Writes the ```ts snippets of every documented page (the root README, docs/*.md, every published
+// package's README) to examples/.tmp/docs/PAGE.ts, one module per page in order, so that `tsc`
+// type-checks the documentation's code with the examples (npm run typecheck). The tests check the
+// same modules (src/docs.test.ts, with the page and line of each error) and run them.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { extractSnippets } from "../src/doc-snippets.js";
+import { documentedPages, extractSnippets, snippetModule } from "../src/doc-snippets.js";
 
 const examples = join(dirname(fileURLToPath(import.meta.url)), "..");
-const docs = join(examples, "..", "docs");
 const out = join(examples, ".tmp", "docs");
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-for (const page of readdirSync(docs).filter((f) => f.endsWith(".md"))) {
-  const snippets = extractSnippets(readFileSync(join(docs, page), "utf8"));
-  if (snippets.length === 0) continue;
-  const source = snippets.map((s) => `// docs/${page}:${s.line}\n${s.code}\n`).join("\n");
+for (const page of documentedPages()) {
+  if (extractSnippets(readFileSync(page.file, "utf8")).length === 0) continue;
+  const name = page.label.replace(/\.md$/, "").replace(/[/\\]/g, "-");
   writeFileSync(
-    join(out, page.replace(/\.md$/, ".ts")),
-    `// Generated from docs/${page} by scripts/write-doc-snippets.ts: do not edit.\n${source}`,
+    join(out, `${name}.ts`),
+    `// Generated from ${page.label} by scripts/write-doc-snippets.ts: do not edit.\n${snippetModule(page)}`,
   );
 }

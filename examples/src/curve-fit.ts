@@ -10,14 +10,12 @@ import { engine as reverse } from "@chainrule/reverse";
 import { isMain } from "./main.js";
 
 export interface CurveParams {
-  readonly a: Tensor | number;
-  readonly b: Tensor | number;
-  readonly c: Tensor | number;
+  readonly a: number;
+  readonly b: number;
+  readonly c: number;
 }
 
 export const TRUE_CURVE = { a: 3, b: 1.5, c: 0.5 } as const;
-
-const num = (v: Tensor | number): number => (typeof v === "number" ? v : v.item());
 
 export function fitCurve(options: { points?: number; steps?: number; seed?: number; engine?: Engine } = {}): {
   a: number;
@@ -32,9 +30,10 @@ export function fitCurve(options: { points?: number; steps?: number; seed?: numb
   const y = tensor(Array.from(x.data, (t) => TRUE_CURVE.a * Math.exp(-TRUE_CURVE.b * t) + TRUE_CURVE.c + 0.02 * random.nextNormal()));
   const model = (p: CurveParams, t: Tensor) => add(mul(p.a, exp(mul(neg(p.b), t))), p.c);
   const valueAndGrad = engine.valueAndGrad((p: CurveParams) => mse(model(p, x), y));
+  // number params give a number loss and number gradients
   const objective = (p: CurveParams) => {
     const [loss, grads] = valueAndGrad(p);
-    return { loss: num(loss), grads };
+    return { loss, grads };
   };
   const optimizer = lbfgs({ lineSearch: "strongWolfe" });
   let params: CurveParams = { a: 1, b: 1, c: 0 };
@@ -46,7 +45,7 @@ export function fitCurve(options: { points?: number; steps?: number; seed?: numb
     evaluations += result.evaluations;
     if (result.done) break;
   }
-  return { a: num(params.a), b: num(params.b), c: num(params.c), loss: objective(params).loss, evaluations };
+  return { a: params.a, b: params.b, c: params.c, loss: objective(params).loss, evaluations };
 }
 
 export function main(): void {

@@ -17,7 +17,7 @@ export function wave(n: number) {
 
 /** The Jacobian of `wave(n)` at (amplitude, frequency) by forward mode, shape [n, 2], and the exact one. */
 export function waveJacobian(n = 100, at: readonly [number, number] = [1.5, 2]): { jacobian: number[][]; exact: number[][] } {
-  const jacobian = forward.jacobian(wave(n))(tensor([...at])) as Tensor;
+  const jacobian = forward.jacobian(wave(n))(tensor([...at]));
   const t = Array.from(linspace(0, 2 * Math.PI, n).data);
   const exact = t.map((ti) => [Math.sin(at[1] * ti), at[0] * ti * Math.cos(at[1] * ti)]);
   return { jacobian: jacobian.toArray() as number[][], exact };
@@ -33,9 +33,11 @@ export function rosenbrock(x: Tensor): Tensor {
 
 /** H·v for Rosenbrock without forming H, by the reverse and the forward engine, and the same from the full Hessian. */
 export function rosenbrockHvp(x: readonly number[], v: readonly number[]): { hvp: number[]; forwardHvp: number[]; viaHessian: number[] } {
-  const [hv] = reverse.hvp(rosenbrock, [tensor([...x])], [tensor([...v])]) as [Tensor];
-  const [forwardHv] = forward.hvp(rosenbrock, [tensor([...x])], [tensor([...v])]) as [Tensor];
-  const hessian = (reverse.hessian(rosenbrock)(tensor([...x])) as Tensor).toArray() as number[][];
+  const [hv] = reverse.hvp(rosenbrock, [tensor([...x])], [tensor([...v])]);
+  const [forwardHv] = forward.hvp(rosenbrock, [tensor([...x])], [tensor([...v])]);
+  const hessian = reverse
+    .hessian(rosenbrock)(tensor([...x]))
+    .toArray() as number[][];
   const viaHessian = hessian.map((row) => row.reduce((acc, h, j) => acc + h * v[j]!, 0));
   return { hvp: Array.from(hv.data), forwardHvp: Array.from(forwardHv.data), viaHessian };
 }

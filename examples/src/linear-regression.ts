@@ -10,8 +10,8 @@ import { engine as reverse } from "@chainrule/reverse";
 import { isMain } from "./main.js";
 
 export interface LinearParams {
-  readonly w: Tensor | number;
-  readonly b: Tensor | number;
+  readonly w: number;
+  readonly b: number;
 }
 
 export interface RegressionResult {
@@ -19,8 +19,6 @@ export interface RegressionResult {
   readonly b: number;
   readonly losses: number[];
 }
-
-const num = (v: Tensor | number): number => (typeof v === "number" ? v : v.item());
 
 export function linearRegression(
   options: { points?: number; steps?: number; lr?: number; batch?: number; seed?: number; engine?: Engine } = {},
@@ -40,10 +38,10 @@ export function linearRegression(
     // a minibatch drawn with replacement: stochastic gradient descent
     const picks = Array.from({ length: batch }, () => Math.floor(random.nextFloat() * points));
     const [value, grads] = valueAndGrad(params, tensor(picks.map((i) => xs[i]!)), tensor(picks.map((i) => ys[i]!)));
-    losses.push(num(value));
+    losses.push(value); // number params give a number loss
     ({ params, state } = optimizer.update(grads, state, params));
   }
-  return { w: num(params.w), b: num(params.b), losses };
+  return { ...params, losses };
 }
 
 export function main(): void {

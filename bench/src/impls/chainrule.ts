@@ -115,7 +115,7 @@ function mlpTrainer(engine: Engine, variant: MlpVariant, label?: string): Built 
     return loss.item();
   };
   const result = () => {
-    const [loss, g] = lossAndGrad(initial, x, labels) as [Tensor, MlpParams];
+    const [loss, g] = lossAndGrad(initial, x, labels);
     return mlpSegments({ loss: loss.item(), w1: g.w1.data, b1: g.b1.data, w2: g.w2.data, b2: g.b2.data });
   };
   return { case: { run: step }, result, ...(label === undefined ? {} : { label }) };
@@ -159,12 +159,12 @@ export function engineImplementation(
               return { unsupported: `forward mode costs ⌈n / chunk⌉ passes of O(n): O(n²) for n = ${input.n.toLocaleString("en-US")}` };
             }
             const g = engine.grad(rosenbrockIr);
-            const run = () => (g(x) as Tensor).data;
+            const run = () => g(x).data;
             return { case: { run }, result: run };
           }
           const v = tensor(input.v);
           const run = () => {
-            const [y, dy] = engine.jvp(rosenbrockIr, [x], [v]) as [Tensor, Tensor];
+            const [y, dy] = engine.jvp(rosenbrockIr, [x], [v]);
             return [y.item(), dy.item()];
           };
           return { case: { run }, result: run };

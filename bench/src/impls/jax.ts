@@ -1,10 +1,10 @@
 /**
- * jax-js 0.1.25 (BENCHMARKS.md): `init("wasm", "cpu")` (a bare `init()` touches `navigator`
- * under Node), a stub `globalThis.Float16Array` class before arrays are made from typed arrays,
- * the wasm device (single-threaded under Node 20: no global Worker). Its "cpu" device is a
- * debugging interpreter and is not measured. Arrays are reference-counted: every call consumes
- * its arguments, so inputs are passed as `x.ref`; `dataSync()` realizes (jax-js is lazy) and
- * disposes. Two implementations: eager (no jit) and everything wrapped in `jit`.
+ * jax-js 0.1.25: `init("wasm", "cpu")` (a bare `init()` touches `navigator` under Node), a stub
+ * `globalThis.Float16Array` class before arrays are made from typed arrays, the wasm device
+ * (single-threaded under Node 20: no global Worker). Its "cpu" device is a debugging interpreter
+ * and is not measured. Arrays are reference-counted: every call consumes its arguments, so inputs
+ * are passed as `x.ref`; `dataSync()` realizes (jax-js is lazy) and disposes. Two
+ * implementations: eager (no jit) and everything wrapped in `jit`.
  */
 import type * as JAX from "@jax-js/jax";
 import { mlpSegments } from "../reference.js";

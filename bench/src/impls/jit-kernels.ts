@@ -69,7 +69,7 @@ export function wholeStepTrainer(
   const update = (p: Tensor, g: Tensor) => sub(p, mul(lr, g));
   const step = api.jit(
     (p: MlpParams, xs: Tensor, ys: Tensor): [Tensor, MlpParams] => {
-      const [loss, g] = lossAndGrad(p, xs, ys) as [Tensor, MlpParams];
+      const [loss, g] = lossAndGrad(p, xs, ys);
       return [loss, { w1: update(p.w1, g.w1), b1: update(p.b1, g.b1), w2: update(p.w2, g.w2), b2: update(p.b2, g.b2) }];
     },
     { threads, donate: [0] },

@@ -1,5 +1,5 @@
 /**
- * TensorFlow.js 4.22 (BENCHMARKS.md): the union package `@tensorflow/tfjs` (it registers the
+ * TensorFlow.js 4.22: the union package `@tensorflow/tfjs` (it registers the
  * gradients; tfjs-core + backend-cpu alone do not under Node), the pure-JS `cpu` backend and
  * `@tensorflow/tfjs-backend-wasm` (its bundled .wasm, one thread under Node). Functional API only.
  * Both backends live in one process: every case selects its backend before each sample

@@ -3,7 +3,8 @@
  * conformance table and on random graphs: the first op (or graph node) where any two disagree
  * beyond tolerance fails the case.
  */
-import { compareEngines, describeComparison } from "@chainrule/conformance";
+import { compareEngines } from "@chainrule/conformance";
+import { describeComparison } from "@chainrule/conformance/vitest";
 import { engine as forward } from "@chainrule/forward";
 import { engine as jit } from "@chainrule/jit";
 import { engine as reverse } from "@chainrule/reverse";

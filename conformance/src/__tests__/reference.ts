@@ -8,6 +8,10 @@ import {
   add,
   astype,
   bind,
+  bindCustomVjp,
+  checkCustomRule,
+  ForwardModeError,
+  stopGradient,
   broadcastedAxes,
   cos,
   defineEngine,
@@ -78,16 +82,6 @@ function keepShape(shape: readonly number[], axes: readonly number[]): number[] 
 /** A (co)tangent times a derivative factor: 0 · ∞ = 0 (chainrule's convention). */
 const m0 = (t: Tensor, f: Tensor): Tensor => mulNoNan(t, f);
 
-/** ∂(aᵇ)/∂a = b·aᵇ⁻¹, with aᵇ⁻¹ taken as 0 at a = b = 0 only (chainrule's convention). */
-function powBase(a: Tensor, b: Tensor): Tensor {
-  const p = pow(a, sub(b, 1));
-  return mul(b, where(equal(a, 0), where(equal(b, 0), 0, p), p));
-}
-
-/** ∂(aᵇ)/∂b = aᵇ·log a, 0 at a = 0. */
-function powExponent(a: Tensor, y: Tensor): Tensor {
-  return where(equal(a, 0), 0, mul(y, log(a)));
-}
 
 function zerosOf(aval: Aval): Tensor {
   return zeros(aval.shape, isFloat(aval.dtype) ? aval.dtype : "float64");
@@ -105,6 +99,26 @@ function tieWeights(a: Tensor, b: Tensor, full: boolean): [Tensor, Tensor] {
   const wa = where(greater(a, b), 1, where(equal(a, b), tie, 0));
   const wb = where(less(a, b), 1, where(equal(a, b), tie, 0));
   return [astype(wa, a.dtype), astype(wb, a.dtype)];
+}
+
+/** ∂aᵇ/∂a = b·aᵇ⁻¹ (0 at a = b = 0), flat along b where a = 0; branches on safe inputs (the double-where idiom). */
+function powBase(a: Tensor, b: Tensor): Tensor {
+  const aZero = equal(a, 0);
+  const bZero = equal(b, 0);
+  const away = mul(b, pow(where(aZero, 1, a), sub(b, 1)));
+  const atZero = mul(stopGradient(b), pow(a, sub(where(bZero, 1, b), 1)));
+  return where(aZero, where(bZero, 0, atZero), away);
+}
+
+/** ∂aᵇ/∂b = aᵇ·log a, 0 at a = 0. */
+function powExponent(a: Tensor, b: Tensor): Tensor {
+  const aZero = equal(a, 0);
+  const safe = where(aZero, 1, a);
+  return where(aZero, 0, mul(pow(safe, b), log(safe)));
+}
+
+function isConcreteZero(t: Tensor): boolean {
+  return !(t instanceof Tracer) && Array.from(t.data as ArrayLike<number>).every((v) => v === 0);
 }
 
 // ── forward mode ───────────────────────────────────────────────────────────────────────────
@@ -164,7 +178,7 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     // d(a/b) = da / b − db · y / b
     div: ([, b], [ta, tb], y) => sub(m0(ta!, div(1, b!)), m0(tb!, div(y, b!))),
     // d aᵇ = b aᵇ⁻¹ da + log(a) aᵇ db
-    pow: ([a, b], [ta, tb], y) => add(m0(ta!, powBase(a!, b!)), m0(tb!, powExponent(a!, y))),
+    pow: ([a, b], [ta, tb]) => add(m0(ta!, powBase(a!, b!)), m0(tb!, powExponent(a!, b!))),
     // ties: half to each side
     maximum: ([a, b], [ta, tb]) => {
       const [wa, wb] = tieWeights(a!, b!, false);
@@ -208,6 +222,7 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     // d(ab) = da b + a db
     matmul: ([a, b], [ta, tb]) => add(bind("matmul", [ta!, b!], {}), bind("matmul", [a!, tb!], {})),
     stopGradient: zero,
+    checkIndices: zero,
   };
 }
 
@@ -238,26 +253,24 @@ class DualTrace extends Trace {
   }
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     if (this.fault === "ignoreCustomJvp") return rule.fun(...inputs);
-    const [y, t] = rule.jvp(
-      inputs.map((d) => (d as DualTracer).primal),
-      inputs.map((d) => (d as DualTracer).tangent),
+    const [y, t] = checkCustomRule(
+      "jvp",
+      rule,
+      rule.jvp(
+        inputs.map((d) => (d as DualTracer).primal),
+        inputs.map((d) => (d as DualTracer).tangent),
+      ),
     );
     return new DualTracer(this, y, t);
   }
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
-    const xs = inputs.map((d) => (d as DualTracer).primal);
-    const ts = inputs.map((d) => (d as DualTracer).tangent);
-    const [y, residuals] = rule.fwd(...xs);
-    // transpose bwd: tangent[i] = Σₐ ⟨bwd(eᵢ)ₐ, tₐ⟩
-    const rows: Tensor[] = [];
-    for (let i = 0; i < y.size; i++) {
-      const e = zeros(y.shape, y.dtype);
-      e.data[i] = 1;
-      const cts = rule.bwd(residuals, e);
-      rows.push(cts.reduce<Tensor>((s, c, a) => add(s, sum(mul(c, ts[a]!))), zeros([], y.dtype)));
-    }
-    const t = y.size === 0 ? zeros(y.shape, y.dtype) : reshape(stack(rows), y.shape);
-    return new DualTracer(this, y, t);
+    // forward mode of a customVjp function is an error (its bwd need not be linear)
+    if (!inputs.every((d) => isConcreteZero((d as DualTracer).tangent))) throw new ForwardModeError(rule);
+    const y = bindCustomVjp(
+      rule,
+      inputs.map((d) => (d as DualTracer).primal),
+    );
+    return new DualTracer(this, y, zerosOf(y));
   }
 }
 
@@ -354,7 +367,7 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     sub: (g, [a, b]) => [unbroadcast(g, a!.shape), unbroadcast(neg(g), b!.shape)],
     mul: (g, [a, b]) => [unbroadcast(m0(g, b!), a!.shape), unbroadcast(m0(g, a!), b!.shape)],
     div: (g, [a, b], y) => [unbroadcast(m0(g, div(1, b!)), a!.shape), unbroadcast(neg(m0(g, div(y, b!))), b!.shape)],
-    pow: (g, [a, b], y) => [unbroadcast(m0(g, powBase(a!, b!)), a!.shape), unbroadcast(m0(g, powExponent(a!, y)), b!.shape)],
+    pow: (g, [a, b]) => [unbroadcast(m0(g, powBase(a!, b!)), a!.shape), unbroadcast(m0(g, powExponent(a!, b!)), b!.shape)],
     maximum: (g, [a, b]) => {
       const [wa, wb] = tieWeights(a!, b!, fault === "maximumTieFull");
       return [unbroadcast(m0(g, wa), a!.shape), unbroadcast(m0(g, wb), b!.shape)];
@@ -413,6 +426,7 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
       return [unbroadcast(ga, a!.shape), unbroadcast(gb, b!.shape)];
     },
     stopGradient: (g) => [fault === "stopGradientLeaks" ? g : undefined],
+    checkIndices: none,
   };
 }
 
@@ -422,6 +436,8 @@ class TapeTrace extends Trace {
   constructor(
     level: number,
     readonly rules: { [P in Primitive]: VjpRule<P> },
+    /** The tape of the reference jvp (which reads the Jacobian off pullbacks): it stands for forward mode. */
+    readonly forwardMode = false,
   ) {
     super(level);
   }
@@ -445,9 +461,12 @@ class TapeTrace extends Trace {
     return this.newVariable(y, { inputs: inputs.map((t) => (t as TapeTracer).id), backward });
   }
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    // the reference jvp contracts pullback rows: a customVjp rule there would be guessed linear
+    if (this.forwardMode && inputs.some((t) => (t as TapeTracer).id >= 0)) throw new ForwardModeError(rule);
     const xs = inputs.map((t) => (t as TapeTracer).primal);
-    const [y, residuals] = rule.fwd(...xs);
-    return this.newVariable(y, { inputs: inputs.map((t) => (t as TapeTracer).id), backward: (g) => rule.bwd(residuals, g) });
+    const [y, residuals] = checkCustomRule("fwd", rule, rule.fwd(...xs));
+    const backward = (g: Tensor) => checkCustomRule("bwd", rule, rule.bwd(residuals, g), xs).map((c) => c ?? undefined);
+    return this.newVariable(y, { inputs: inputs.map((t) => (t as TapeTracer).id), backward });
   }
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     const xs = inputs.map((t) => (t as TapeTracer).primal);
@@ -462,7 +481,7 @@ class TapeTrace extends Trace {
             if (l === a) z.data[j] = 1;
             return z;
           });
-          return sum(mul(rule.jvp(xs, ts)[1], g));
+          return sum(mul(checkCustomRule("jvp", rule, rule.jvp(xs, ts), y)[1], g));
         });
         return reshape(stack(entries), x.shape);
       });
@@ -470,9 +489,9 @@ class TapeTrace extends Trace {
   }
 }
 
-function reverseVjp(rules: { [P in Primitive]: VjpRule<P> }, f: FlatFunction, primals: Tensor[]) {
+function reverseVjp(rules: { [P in Primitive]: VjpRule<P> }, f: FlatFunction, primals: Tensor[], forwardMode = false) {
   return withTrace(
-    (level) => new TapeTrace(level, rules),
+    (level) => new TapeTrace(level, rules, forwardMode),
     (trace) => {
       const ins = primals.map((p) => trace.newVariable(p, { inputs: [], backward: () => [] }));
       const outs = f(ins);
@@ -523,7 +542,7 @@ export function reverseCore(fault: Fault = "none"): EngineCore {
     jacobianMode: "reverse",
     vjp: (f, primals) => reverseVjp(rules, f, primals),
     jvp: (f, primals, tangents) => {
-      const { outputs, pullback } = reverseVjp(rules, f, primals);
+      const { outputs, pullback } = reverseVjp(rules, f, primals, true);
       const tangentsOut = outputs.map((y, o) => {
         if (!isFloat(y.dtype)) return zerosOf(y);
         if (y.size === 0) return zeros(y.shape, y.dtype);

@@ -62,7 +62,7 @@ export function nodeNumbers(graph: Graph, point: readonly number[], engine?: Eng
   };
   const argnums = probed.map((_, i) => i);
   const zeroProbes = probed.map(() => zeros([]));
-  const grads = engine.grad(withProbes, argnums)(...zeroProbes) as unknown as Tensor[];
+  const grads = engine.grad(withProbes, argnums)(...zeroProbes);
   const adjoints = new Map<number, number>();
   probed.forEach((id, i) => adjoints.set(id, toNumber(grads[i]!)));
   return { values, adjoints };

@@ -76,8 +76,8 @@ export function mainHelp(): string {
 
 /**
  * Runs the CLI on `argv` (without the node and script paths) and returns the exit code:
- * 0 on success, 2 for bad input (unknown command or option, unparsable expression, bad --at), 1 for
- * any other failure. Never calls `process.exit`.
+ * 0 on success, 2 for bad input (unknown command or option, unparsable expression, bad --at, an -o
+ * path that cannot be written), 1 for any other failure. Never calls `process.exit`.
  */
 export async function runCli(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
   const sinks: CliIO = { ...defaultIO(), ...io };

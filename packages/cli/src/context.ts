@@ -78,6 +78,9 @@ export function expressionArgument(context: CommandContext, command: string, var
   }
 }
 
+/** A decimal number as written in an expression, with an optional sign: 3, -0.5, .5, 2., 1e-3, +4E2. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 /**
  * `--at x=3,y=2` (repeatable: `--at x=3 --at y=2`) as a map from name to number, checked against
  * the expression's variables: every variable needs a value and every value a variable.
@@ -102,9 +105,12 @@ export function parsePoint(
     const match = /^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+)$/.exec(trimmed);
     if (!match) throw new UsageError(`${command}: expected --at entries like name=number, got ${JSON.stringify(trimmed)}`);
     const [, name, text] = match as unknown as [string, string, string];
-    const value = Number(text);
-    if (text.trim() === "" || !Number.isFinite(value)) {
-      throw new UsageError(`${command}: expected a finite number for ${name} in --at, got ${JSON.stringify(text)}`);
+    // decimal only: Number() would also take 0x10, 0b1, 0o7 and Infinity
+    const value = DECIMAL.test(text.trim()) ? Number(text) : Number.NaN;
+    if (!Number.isFinite(value)) {
+      throw new UsageError(
+        `${command}: expected a finite decimal number for ${name} in --at (like 3, -0.5 or 1e-3), got ${JSON.stringify(text)}`,
+      );
     }
     if (given.has(name)) throw new UsageError(`${command}: expected each variable once in --at, got ${name} twice`);
     given.set(name, value);
@@ -118,6 +124,22 @@ export function parsePoint(
   const missing = variables.filter((v) => !given.has(v));
   if (missing.length > 0) throw new UsageError(`${command}: expected a value for ${missing.join(", ")} in --at`);
   return variables.map((v) => given.get(v)!);
+}
+
+/**
+ * Writes `content` to `path` (given with `option`); a path that cannot be written (missing folder,
+ * no permission, a directory) is a usage error naming the path and the system's reason, not a stack trace.
+ */
+export function writeOutput(context: CommandContext, command: string, option: string, path: string, content: string): void {
+  try {
+    context.io.writeFile(path, content);
+  } catch (error) {
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    if (typeof code !== "string") throw error;
+    // "ENOENT: no such file or directory, open '…'" → "no such file or directory (ENOENT)"
+    const reason = typeof message === "string" ? message.replace(/^[A-Z0-9_]+: /, "").replace(/, \w+ '.*'$/s, "") : code;
+    throw new UsageError(`${command}: cannot write ${option} ${JSON.stringify(path)}: ${reason} (${code})`);
+  }
 }
 
 /** One of `choices` for option `name`, or a usage error. */

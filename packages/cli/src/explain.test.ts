@@ -103,7 +103,7 @@ describe("chainrule explain", () => {
     expect(noPoint.stderr).toContain("expected --at with a value for each variable (x, y), e.g. --at x=1,y=2");
     const badNumber = await cli("explain", SEED, "--at", "x=three,y=2");
     expect(badNumber.code).toBe(2);
-    expect(badNumber.stderr).toContain('expected a finite number for x in --at, got "three"');
+    expect(badNumber.stderr).toContain('expected a finite decimal number for x in --at (like 3, -0.5 or 1e-3), got "three"');
     expect((await cli("explain", SEED, "--at", "x=3,y=2", "--mode", "sideways")).code).toBe(2);
     const spaced = await cli("explain", SEED, "--at", "x=3", "y=2");
     expect(spaced.code).toBe(2);

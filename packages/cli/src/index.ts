@@ -9,6 +9,7 @@ export {
   caretExcerpt,
   ExpressionError,
   FUNCTIONS,
+  MAX_DEPTH,
   type Expr,
   type FunctionName,
   type BinaryOperator,

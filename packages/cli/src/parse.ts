@@ -10,6 +10,8 @@
  *   atom    := number | name | name "(" expr ("," expr)* ")" | "(" expr ")"
  */
 
+import { ArgumentError, describeValue } from "@chainrule/ir";
+
 /** Functions of one argument and of two (`max`, `min`), by name. */
 export const FUNCTIONS = {
   sin: 1,
@@ -51,10 +53,36 @@ export class ExpressionError extends Error {
   }
 }
 
-/** `source` on one line and a caret under `column` (1-based), indented by `indent`. */
+/** Longest source excerpt shown in an error; a longer source is cut around the column, with "…". */
+const EXCERPT = 100;
+
+/**
+ * `source` on one line and a caret under `column` (1-based), indented by `indent`. Control
+ * characters and line separators show as "�" and a tab as a space (one column each, so the caret
+ * stays aligned and the excerpt can move no cursor); a long source is cut to a window around `column`.
+ */
 export function caretExcerpt(source: string, column: number, indent = "  "): string {
-  return `${indent}${source}\n${indent}${" ".repeat(Math.max(0, column - 1))}^`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  let text = source.replace(/\t/g, " ").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "�");
+  let caret = Math.max(0, column - 1);
+  if (text.length > EXCERPT) {
+    const start = Math.max(0, Math.min(caret - EXCERPT / 2, text.length - EXCERPT));
+    const end = start + EXCERPT;
+    text = `${start > 0 ? "…" : ""}${text.slice(start, end)}${end < text.length ? "…" : ""}`;
+    caret = caret - start + (start > 0 ? 1 : 0);
+  }
+  return `${indent}${text}\n${indent}${" ".repeat(caret)}^`;
 }
+
+/**
+ * Deepest nesting accepted: parentheses, function calls, signs, `^` and every operator of a chain
+ * like `a + b + c` each add a level. Deeper expressions are parse errors, not stack overflows in the
+ * parser or in the engines that evaluate the tree.
+ */
+export const MAX_DEPTH = 1000;
+
+/** Characters that end a line (a JavaScript `//` comment ends at any of them), plus \v and \f. */
+const LINE_BREAK = /[\n\r\v\f\u2028\u2029]/;
 
 type Token =
   | { readonly kind: "number"; readonly value: number; readonly text: string; readonly column: number }
@@ -117,10 +145,11 @@ function isFunctionName(name: string): name is FunctionName {
 
 /** Parses an expression; throws `ExpressionError` (with a caret excerpt) on bad input. */
 export function parseExpression(source: string): Expr {
-  if (typeof source !== "string") throw new TypeError(`parseExpression: expected a string, got ${typeof source}`);
-  if (source.includes("\n")) {
-    const line = source.indexOf("\n");
-    throw new ExpressionError("expected the expression on one line, got a line break", source.replace(/\n/g, " "), line + 1);
+  if (typeof source !== "string") throw new ArgumentError(`parseExpression: expected a string, got ${describeValue(source)}`);
+  const lineBreak = LINE_BREAK.exec(source);
+  if (lineBreak) {
+    const code = `U+${lineBreak[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
+    throw new ExpressionError(`expected the expression on one line, got a line break (${code})`, source, lineBreak.index + 1);
   }
   const tokens = tokenize(source);
   let position = 0;
@@ -140,11 +169,33 @@ export function parseExpression(source: string): Expr {
     fail(`expected ")" or an operator, got ${describeToken(token)}`, token);
   };
 
+  // Two limits, one number: the parser's own recursion (a "(", a call, a sign or a "^" enter one
+  // level deeper, even "((((x))))" that makes no nodes) and the depth of the tree it builds (a chain
+  // a + b + c nests to the left without recursion here, but every later walk of the tree recurses).
+  const tooDeep = (token: Token): never =>
+    fail(
+      `expected at most ${MAX_DEPTH} levels of nesting (each "(", function call, sign, "^" or operator in a chain adds one), got more`,
+      token,
+    );
+  let level = 0;
+  const enter = (token: Token): void => {
+    if (++level > MAX_DEPTH) tooDeep(token);
+  };
+  const depths = new WeakMap<Expr, number>();
+  /** `e` (made at `token`) with its depth recorded: one more than its deepest child's (a leaf: 0). */
+  const node = (e: Expr, token: Token, ...children: Expr[]): Expr => {
+    const depth = 1 + children.reduce((d, c) => Math.max(d, depths.get(c) ?? 0), 0);
+    if (depth > MAX_DEPTH) tooDeep(token);
+    depths.set(e, depth);
+    return e;
+  };
+
   const expression = (): Expr => {
     let left = term();
     for (let token = peek(); isPunct(token, "+") || isPunct(token, "-"); token = peek()) {
       next();
-      left = { kind: "binary", op: token.text as "+" | "-", left, right: term(), column: token.column };
+      const right = term();
+      left = node({ kind: "binary", op: token.text as "+" | "-", left, right, column: token.column }, token, left, right);
     }
     return left;
   };
@@ -152,19 +203,19 @@ export function parseExpression(source: string): Expr {
     let left = unary();
     for (let token = peek(); isPunct(token, "*") || isPunct(token, "/"); token = peek()) {
       next();
-      left = { kind: "binary", op: token.text as "*" | "/", left, right: unary(), column: token.column };
+      const right = unary();
+      left = node({ kind: "binary", op: token.text as "*" | "/", left, right, column: token.column }, token, left, right);
     }
     return left;
   };
   const unary = (): Expr => {
     const token = peek();
-    if (isPunct(token, "-")) {
+    if (isPunct(token, "-") || isPunct(token, "+")) {
       next();
-      return { kind: "negate", operand: unary(), column: token.column };
-    }
-    if (isPunct(token, "+")) {
-      next();
-      return unary();
+      enter(token);
+      const operand = unary();
+      level--;
+      return token.text === "+" ? operand : node({ kind: "negate", operand, column: token.column }, token, operand);
     }
     return power();
   };
@@ -173,9 +224,19 @@ export function parseExpression(source: string): Expr {
     const token = peek();
     if (isPunct(token, "^")) {
       next();
-      return { kind: "binary", op: "^", left: base, right: unary(), column: token.column };
+      enter(token);
+      const exponent = unary();
+      level--;
+      return node({ kind: "binary", op: "^", left: base, right: exponent, column: token.column }, token, base, exponent);
     }
     return base;
+  };
+  /** An expression one level deeper: inside "(" or a call's parentheses. */
+  const inner = (open: Token): Expr => {
+    enter(open);
+    const e = expression();
+    level--;
+    return e;
   };
   const atom = (): Expr => {
     const token = next();
@@ -189,26 +250,26 @@ export function parseExpression(source: string): Expr {
         next();
         const args: Expr[] = [];
         if (isPunct(peek(), ")")) fail(`${token.text}: expected ${FUNCTIONS[token.text]} argument(s), got none`, peek());
-        args.push(expression());
+        args.push(inner(open));
         while (isPunct(peek(), ",")) {
           next();
-          args.push(expression());
+          args.push(inner(open));
         }
         expectClose(open);
         const arity = FUNCTIONS[token.text];
         if (args.length !== arity) {
           fail(`${token.text}: expected ${arity} argument${arity === 1 ? "" : "s"}, got ${args.length}`, token);
         }
-        return { kind: "call", name: token.text, args, column: token.column };
+        return node({ kind: "call", name: token.text, args, column: token.column }, token, ...args);
       }
       if (isFunctionName(token.text)) fail(`${token.text} is a function: expected "(" after it, got ${describeToken(open)}`, open);
       return { kind: "variable", name: token.text, column: token.column };
     }
     if (isPunct(token, "(")) {
       if (isPunct(peek(), ")")) fail('expected an expression inside "()", got ")"', peek());
-      const inner = expression();
+      const e = inner(token);
       expectClose(token);
-      return inner;
+      return e;
     }
     return fail(`expected a number, a variable, a function call or "(", got ${describeToken(token)}`, token);
   };

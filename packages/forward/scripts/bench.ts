@@ -84,7 +84,7 @@ if (which === "all" || which === "chunks") {
   const primal = time(() => rosenbrock(x), 200, 21);
   console.log(`W2 n=1e3 primal ${(primal / 1000).toFixed(1)} µs`);
   const sizes = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000];
-  const reference = engine.grad(rosenbrock)(x) as Tensor;
+  const reference = engine.grad(rosenbrock)(x);
   const grads = sizes.map((k) => createEngine({ chunkSize: k }).grad(rosenbrock));
   const samples: number[][] = sizes.map(() => []);
   grads.forEach((g) => g(x));
@@ -97,7 +97,7 @@ if (which === "all" || which === "chunks") {
     });
   }
   sizes.forEach((k, i) => {
-    const got = grads[i]!(x) as Tensor;
+    const got = grads[i]!(x);
     let err = 0;
     for (let j = 0; j < n; j++) err = Math.max(err, Math.abs(got.data[j]! - reference.data[j]!));
     const ns = median(samples[i]!);

@@ -13,23 +13,22 @@ import {
   DEFINITIONS,
   internalError,
   isFloat,
+  bindCustomVjp,
+  checkCustomRule,
   checkNans,
   config,
-  concat,
   evalPrimitive,
   formatShape,
-  matmul,
-  reshape,
-  Tensor,
+  ForwardModeError,
   Trace,
   Tracer,
-  transpose,
   zeros,
   type Aval,
   type CustomJvpRule,
   type CustomVjpRule,
   type Params,
   type Primitive,
+  type Tensor,
   withTrace,
 } from "@chainrule/ir";
 import { FAST_RULES, scalarFast } from "./fast.js";
@@ -68,14 +67,10 @@ export class DualTrace extends Trace {
   /** The linear operations ir's JVP rules apply to chunks of k tangents. */
   private readonly ops: ChunkOps;
 
-  /** Chunk size for the Jacobian rows that a customVjp rule needs. */
-  readonly chunkSize: number;
-
-  constructor(level: number, k: number, fast = true, chunkSize = 32) {
+  constructor(level: number, k: number, fast = true) {
     super(level);
     this.k = k;
     this.fast = fast;
-    this.chunkSize = chunkSize;
     this.scalarTangentShape = [k];
     this.ops = new ChunkOps(k);
   }
@@ -156,7 +151,8 @@ export class DualTrace extends Trace {
   /**
    * customJvp: the user's rule is linear in the tangents, so one call gives all k directions:
    * it runs on dual tangents (zeros carrying the k stacked directions) in a nested pass, and the
-   * tangent of its tangent output is the k output tangents.
+   * tangent of its tangent output is the k output tangents. ir's `checkCustomRule` checks what
+   * the rule returns (the same message in every engine).
    */
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     const duals = inputs as DualTracer[];
@@ -166,19 +162,7 @@ export class DualTrace extends Trace {
     if (duals.every((x) => x.tangent === null)) {
       result = new DualTracer(this, y, null);
     } else {
-      const apply = (dxs: Tensor[]): Tensor[] => {
-        const pair = rule.jvp(primals, dxs);
-        if (!Array.isArray(pair) || pair.length !== 2 || !(pair[1] instanceof Tensor)) {
-          throw new TypeError(`customJvp: expected the jvp rule to return [primalOut, tangentOut], got ${String(pair)}`);
-        }
-        const dy = pair[1];
-        if (dy.rank !== y.rank || dy.shape.some((d, i) => d !== y.shape[i])) {
-          throw new TypeError(
-            `customJvp: expected a tangent of shape ${formatShape(y.shape)} from the jvp rule, got ${formatShape(dy.shape)}`,
-          );
-        }
-        return [dy];
-      };
+      const apply = (dxs: Tensor[]): Tensor[] => [checkCustomRule("jvp", rule, rule.jvp(primals, dxs), y)[1]];
       const zerosLike = primals.map((p) => zeros(p.shape, p.dtype));
       const pass = forwardPass(
         apply,
@@ -186,75 +170,29 @@ export class DualTrace extends Trace {
         duals.map((x) => x.tangent),
         this.k,
         this.fast,
-        this.chunkSize,
       );
-      let dy = pass.tangents[0] ?? null;
-      if (dy !== null && dy.dtype !== y.dtype) dy = bind("cast", [dy], { dtype: y.dtype });
-      result = new DualTracer(this, y, dy);
+      result = new DualTracer(this, y, pass.tangents[0] ?? null);
     }
     if (this.recorder !== undefined) this.recorder("customJvp", duals, result, {});
     return result;
   }
 
   /**
-   * customVjp: forward mode needs J·t but the rule gives cotangent ↦ Jᵀ·cotangent. `bwd` is linear
-   * in the cotangent, so its tangent along a basis cotangent eᵢ is bwd(residuals, eᵢ) = row i of J:
-   * `bwd` runs on a dual cotangent carrying a chunk of basis directions, which builds the rows of
-   * J in ⌈m / chunkSize⌉ `bwd` calls for an output of m elements; then every tangent direction
-   * is one matrix product with J.
+   * customVjp: forward mode needs J·t, but the rule only gives cotangent ↦ bwd(cotangent), which
+   * need not be linear (gradient clipping): with a non-zero tangent this is an error naming the
+   * function (as in JAX). Without one the function runs at the level below, rule and all.
    */
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const duals = inputs as DualTracer[];
-    const primals = duals.map((x) => x.primal);
-    const pair = rule.fwd(...primals);
-    if (!Array.isArray(pair) || pair.length !== 2 || !(pair[0] instanceof Tensor)) {
-      throw new TypeError(`customVjp: expected fwd to return [output, residuals], got ${String(pair)}`);
-    }
-    const [y, residuals] = pair;
-    let result: DualTracer;
-    if (duals.every((x) => x.tangent === null)) {
-      result = new DualTracer(this, y, null);
-    } else {
-      const m = y.size;
-      const chunk = Math.max(1, Math.min(this.chunkSize, m));
-      const bwd = ([ct]: Tensor[]): Tensor[] => {
-        const cts = rule.bwd(residuals, ct!);
-        if (!Array.isArray(cts) || cts.length !== duals.length || !cts.every((c) => c instanceof Tensor)) {
-          throw new TypeError(
-            `customVjp: expected bwd to return ${duals.length} cotangents (one Tensor per argument), got ` +
-              `${Array.isArray(cts) ? `${cts.length} values` : String(cts)}`,
-          );
-        }
-        return cts;
-      };
-      // rows[l]: pieces of ∂y/∂x_l, each [width, ...x_l.shape] (row i = bwd(eᵢ) for x_l)
-      const rows: Tensor[][] = duals.map(() => []);
-      for (let start = 0; start < m; start += chunk) {
-        const width = Math.min(chunk, m - start);
-        const seed = zeros([width, ...y.shape], y.dtype);
-        for (let j = 0; j < width; j++) seed.data[j * m + start + j] = 1;
-        const pass = forwardPass(bwd, [zeros(y.shape, y.dtype)], [seed], width, this.fast, this.chunkSize);
-        pass.tangents.forEach((t, l) => {
-          const x = duals[l]!.primal;
-          rows[l]!.push(t ?? zeros([width, ...x.shape], x.dtype));
-        });
-      }
-      let dy: Tensor | undefined;
-      duals.forEach((x, l) => {
-        if (x.tangent === null) return;
-        const size = x.primal.size;
-        // J_l: [m, size]; tangents [k, size] · J_lᵀ → [k, m]
-        const pieces = rows[l]!;
-        const jl = reshape(pieces.length === 1 ? pieces[0]! : concat(pieces, 0), [m, size]);
-        let tl = reshape(x.tangent, [this.k, size]);
-        if (jl.dtype !== tl.dtype) tl = bind("cast", [tl], { dtype: jl.dtype });
-        const term = matmul(tl, transpose(jl, [1, 0]));
-        dy = dy === undefined ? term : bind("add", [dy, term], {});
-      });
-      let out = reshape(dy!, [this.k, ...y.shape]);
-      if (out.dtype !== y.dtype) out = bind("cast", [out], { dtype: y.dtype });
-      result = new DualTracer(this, y, out);
-    }
+    if (duals.some((x) => x.tangent !== null)) throw new ForwardModeError(rule);
+    const result = new DualTracer(
+      this,
+      bindCustomVjp(
+        rule,
+        duals.map((x) => x.primal),
+      ),
+      null,
+    );
     if (this.recorder !== undefined) this.recorder("customVjp", duals, result, {});
     return result;
   }
@@ -267,10 +205,9 @@ export function forwardPass(
   seeds: readonly (Tensor | null)[],
   k: number,
   fast = true,
-  chunkSize = 32,
 ): { outputs: Tensor[]; tangents: (Tensor | null)[] } {
   return withTrace(
-    (level) => new DualTrace(level, k, fast, chunkSize),
+    (level) => new DualTrace(level, k, fast),
     (trace) => {
       const inputs = primals.map((p, i) => new DualTracer(trace, p, seeds[i] ?? null));
       const outs = f(inputs);

@@ -12,6 +12,7 @@ import {
   castTo,
   concat,
   defineEngine,
+  describeValue,
   DTypeError,
   formatShape,
   isFloat,
@@ -80,10 +81,32 @@ function checkChunkSize(value: unknown): number {
   return value;
 }
 
+const OPTIONS: readonly (keyof ForwardOptions)[] = ["chunkSize", "fastKernels"];
+
+/** The options, checked: an object (or undefined) with known keys of the right types. */
+function checkOptions(options: unknown): { chunkSize: number; fast: boolean } {
+  if (options === undefined) return { chunkSize: DEFAULT_CHUNK_SIZE, fast: true };
+  if (options === null || typeof options !== "object" || Array.isArray(options) || options instanceof Tensor) {
+    throw new ArgumentError(
+      `createEngine: expected an options object { chunkSize?, fastKernels? } or nothing, got ${describeValue(options)}`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if ((OPTIONS as readonly string[]).includes(key)) continue;
+    const near = OPTIONS.find((known) => known.toLowerCase() === key.toLowerCase());
+    const hint = near === undefined ? `known options: ${OPTIONS.join(", ")}` : `did you mean ${near}?`;
+    throw new ArgumentError(`createEngine: unknown option ${key} (${hint})`);
+  }
+  const { chunkSize, fastKernels } = options as ForwardOptions;
+  if (fastKernels !== undefined && typeof fastKernels !== "boolean") {
+    throw new ArgumentError(`createEngine: expected fastKernels to be a boolean, got ${describeValue(fastKernels)}`);
+  }
+  return { chunkSize: checkChunkSize(chunkSize), fast: fastKernels ?? true };
+}
+
 /** Creates a forward-mode engine; `chunkSize` sets the directions carried per pass. */
-export function createEngine(options: ForwardOptions = {}): ForwardEngine {
-  const chunkSize = checkChunkSize(options.chunkSize);
-  const fast = options.fastKernels ?? true;
+export function createEngine(options?: ForwardOptions): ForwardEngine {
+  const { chunkSize, fast } = checkOptions(options);
 
   /**
    * The Jacobian by chunked columns: ⌈n/k⌉ forward passes over the n input elements. Returns the
@@ -110,7 +133,7 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
         offset += n;
         return seed;
       });
-      const pass = forwardPass(f, primals, seeds, Math.max(width, 0), fast, chunkSize);
+      const pass = forwardPass(f, primals, seeds, Math.max(width, 0), fast);
       if (outputs === undefined) {
         outputs = pass.outputs;
         outputs.forEach(() => columns.push([]));
@@ -139,7 +162,7 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
         if (t.dtype !== p.dtype) t = castTo(t, p.dtype);
         return reshape(t, [1, ...p.shape]);
       });
-      const pass = forwardPass(f, primals, seeds, 1, fast, chunkSize);
+      const pass = forwardPass(f, primals, seeds, 1, fast);
       return {
         outputs: pass.outputs,
         tangents: pass.outputs.map((y, o) => {
@@ -202,7 +225,7 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
         if (a >= args.length || typeof args[a] !== "number") return undefined;
       }
       const result = withTrace(
-        (level) => new DualTrace(level, n, fast, chunkSize),
+        (level) => new DualTrace(level, n, fast),
         (trace) => {
           const call = args.slice();
           for (let j = 0; j < n; j++) {
@@ -234,8 +257,8 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
     ...base,
     name: "forward",
     chunkSize,
-    grad: ((f: AnyFunction, argnums: Argnums = 0) => {
-      const slow = base.grad(f, argnums) as AnyFunction;
+    grad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+      const slow = (base.grad as AnyFunction)(f, argnums, ...extra) as AnyFunction;
       const quick = lean("grad", f, argnums);
       if (quick === undefined) return slow;
       return (...args: unknown[]) => {
@@ -245,12 +268,12 @@ export function createEngine(options: ForwardOptions = {}): ForwardEngine {
     }) as Engine["grad"],
     // Jacobians from the stored columns directly (the base engine would pull back one basis
     // cotangent per output element: costly for the many-outputs case forward mode is for)
-    jacobian: ((f: AnyFunction, argnums: Argnums = 0) => {
-      const slow = base.jacobian(f, argnums) as AnyFunction;
+    jacobian: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+      const slow = (base.jacobian as AnyFunction)(f, argnums, ...extra) as AnyFunction;
       return (...args: unknown[]) => chunkedJacobian(f, argnums, args, columnsOf, () => slow(...args));
     }) as Engine["jacobian"],
-    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
-      const slow = base.valueAndGrad(f, argnums) as AnyFunction;
+    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+      const slow = (base.valueAndGrad as AnyFunction)(f, argnums, ...extra) as AnyFunction;
       const quick = lean("valueAndGrad", f, argnums);
       if (quick === undefined) return slow;
       return (...args: unknown[]) => quick(args) ?? slow(...args);

@@ -6,6 +6,7 @@
  */
 import {
   bind,
+  findTopTrace,
   flatten,
   isFloat,
   reshape,
@@ -55,7 +56,8 @@ export function chunkedJacobian(
         tensors.push(scalar(leaf));
         wasNumber.push(true);
       } else {
-        if (!isFloat(leaf.dtype)) return fallback();
+        // non-float leaves and leaked tracers: the base engine reports them
+        if (!isFloat(leaf.dtype) || (leaf instanceof Tracer && !leaf.trace.active)) return fallback();
         tensors.push(leaf);
         wasNumber.push(false);
       }
@@ -71,6 +73,7 @@ export function chunkedJacobian(
       k += counts[i]!;
     });
     const { leaves, def } = flatten((f as (...a: unknown[]) => unknown)(...call), op, "f's result");
+    for (const l of leaves) if (l instanceof Tracer) findTopTrace(op, [l]);
     outDef = def;
     outWasNumber = leaves.map((l) => typeof l === "number");
     return leaves.map((l) => (typeof l === "number" ? scalar(l) : l));

@@ -226,7 +226,7 @@ describe("JVP rules vs central finite differences", () => {
           const rng = new Random(7);
           const xs = randomInputs(rng, c);
           const vs = c.shapes.map((s) => rng.normal(s));
-          const [y, dy] = engine.jvp(c.fn, xs, vs) as [Tensor, Tensor];
+          const [y, dy] = engine.jvp(c.fn, xs, vs);
           // the primal is the eager value
           expectClose(y, c.fn(...xs).data, 1e-12);
           const fd = c.exact ? c.exact(xs, vs) : centralDifference(c.fn, xs, vs, 1e-6);
@@ -241,7 +241,7 @@ describe("JVP rules vs central finite differences", () => {
           const grads = chunked.grad(
             scalarized,
             xs.map((_, i) => i),
-          )(...xs) as Tensor[];
+          )(...xs);
           let dot = 0;
           grads.forEach((g, i) => g.data.forEach((gv, j) => (dot += gv * vs[i]!.data[j]!)));
           const fdDot = centralDifference(scalarized, xs, vs, 1e-6)[0]!;
@@ -249,8 +249,8 @@ describe("JVP rules vs central finite differences", () => {
 
           if (c.firstOrderOnly || c.zero) return;
           // order 2: d/dε of the tangent, by forward over forward vs finite differences of jvp
-          const tangentAt = (...inputs: Tensor[]) => (engine.jvp(c.fn, inputs, vs) as [Tensor, Tensor])[1];
-          const [, second] = engine.jvp(tangentAt, xs, vs) as [Tensor, Tensor];
+          const tangentAt = (...inputs: Tensor[]) => engine.jvp(c.fn, inputs, vs)[1];
+          const [, second] = engine.jvp(tangentAt, xs, vs);
           expectClose(second, centralDifference(tangentAt, xs, vs, 1e-4), 1e-5);
         });
       }
@@ -289,7 +289,7 @@ describe("JVP rules vs central finite differences", () => {
   it("float32 inputs give float32 tangents", () => {
     const x = tensor([0.5, 1, 2], { dtype: "float32" });
     for (const { engine } of variants) {
-      const [y, dy] = engine.jvp((t: Tensor) => mul(sin(t), t), [x], [tensor([1, 1, 1], { dtype: "float32" })]) as [Tensor, Tensor];
+      const [y, dy] = engine.jvp((t: Tensor) => mul(sin(t), t), [x], [tensor([1, 1, 1], { dtype: "float32" })]);
       expect(y.dtype).toBe("float32");
       expect(dy.dtype).toBe("float32");
       expectClose(

@@ -1,14 +1,17 @@
 /** Turning user arguments (numbers, nested arrays, Tensors, tracers) into operands of one dtype. */
-import { allocate, dtypeOfTypedArray, isFloat, promoteTypes, type DType, type TypedArray } from "./dtype.js";
+import { checkOneCopy } from "./copies.js";
+import { allocate, dtypeOfTypedArray, fitsDType, isFloat, promoteTypes, type DType, type TypedArray } from "./dtype.js";
 import { ArgumentError, describeValue } from "./errors.js";
 import { bind } from "./trace.js";
-import { createTensor, Tensor, type NestedArray } from "./tensor.js";
+import { createTensor, Tensor, valueError, type NestedArray } from "./tensor.js";
 
 /** Anything an op accepts as a tensor operand. JS numbers are "weakly typed": they take the dtype of the other operands. */
 export type TensorLike = Tensor | number | boolean | NestedArray | TypedArray;
 
-function scalarOf(value: number, dtype: DType): Tensor {
-  const data = allocate(dtype, 1);
+/** A weak JS number as an operand of `dtype`: it must fit (`add(int32Tensor, 2**40)` is an error, as in JAX). */
+function scalarOf(op: string, value: number, dtype: DType): Tensor {
+  const data = allocate(op, dtype, 1);
+  if (dtype === "int32" && !fitsDType(dtype, value)) throw valueError(op, dtype, value, 0, []);
   data[0] = value;
   return new Tensor(dtype, [], data);
 }
@@ -20,8 +23,9 @@ export function castTo(x: Tensor, dtype: DType): Tensor {
 
 /** One operand on its own: numbers become float64, nested arrays float64 (bool for booleans). */
 export function toOperand(op: string, value: unknown): Tensor {
+  checkOneCopy(op);
   if (value instanceof Tensor) return value;
-  if (typeof value === "number") return scalarOf(value, "float64");
+  if (typeof value === "number") return scalarOf(op, value, "float64");
   if (
     value === undefined ||
     value === null ||
@@ -43,6 +47,7 @@ export function toOperand(op: string, value: unknown): Tensor {
  * is float64 (bool when every operand is boolean).
  */
 export function toOperands(op: string, values: readonly unknown[]): Tensor[] {
+  checkOneCopy(op);
   // fast path: tensors of one dtype
   if (values.length === 2) {
     const a = values[0];
@@ -88,7 +93,7 @@ export function toOperands(op: string, values: readonly unknown[]): Tensor[] {
   if (dtype === "bool" && weakNumeric) dtype = "float64";
   return values.map((value, i) => {
     if (value instanceof Tensor) return castTo(value, dtype);
-    if (typeof value === "number") return scalarOf(value, dtype);
+    if (typeof value === "number") return scalarOf(op, value, dtype);
     const t = converted[i]!;
     return t.dtype === dtype ? t : createTensor(op, t, { dtype });
   });

@@ -1,4 +1,4 @@
-import { describe, expect, expectTypeOf, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { expectError, expectTensor } from "./__tests__/helpers.js";
 import { toy, toyCore } from "./__tests__/toy-engine.js";
 import {
@@ -92,7 +92,7 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
       expectTensor(engine.jacobian((x: Tensor) => mul(x, 2))(zeros([0])), [], { shape: [0, 0] });
       expectTensor(engine.jacobian((x: Tensor) => sum(x))(zeros([0])), [], { shape: [0] });
       expect(engine.jacobian(seed, [0, 1])(3, 2)).toEqual([6, -4]);
-      const tree = engine.jacobian((x: Tensor) => ({ a: sum(x), b: [mul(x, 2)] }))(tensor([1, 2])) as unknown as { a: Tensor; b: Tensor[] };
+      const tree = engine.jacobian((x: Tensor) => ({ a: sum(x), b: [mul(x, 2)] }))(tensor([1, 2]));
       expectTensor(tree.a, [1, 1]);
       expectTensor(tree.b[0], [
         [2, 0],
@@ -111,13 +111,13 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
       [0, -2],
     ]);
     expect(toy.hvp(seed, [3, 2], [1, 1])).toEqual([2, -2]);
-    const [h] = toy.hvp(cube, [tensor([1, 2])], [tensor([1, 0])]) as unknown as [Tensor];
+    const [h] = toy.hvp(cube, [tensor([1, 2])], [tensor([1, 0])]);
     expectTensor(h, [6, 0]);
   });
 
   it("hvp: a JS number leaf among tensor leaves gives a JS number (the result mirrors the primals)", () => {
     const f = (p: { w: Tensor; s: Tensor }) => mul(sum(mul(p.w, p.w)), p.s);
-    const [hv] = toy.hvp(f, [{ w: tensor([1, 2]), s: 3 }], [{ w: tensor([1, 0]), s: 1 }]) as unknown as [{ w: Tensor; s: unknown }];
+    const [hv] = toy.hvp(f, [{ w: tensor([1, 2]), s: 3 }], [{ w: tensor([1, 0]), s: 1 }]);
     expectTensor(hv.w, [8, 4]); // ∂²/∂w² · [1, 0] + ∂²/∂w∂s · 1 = [6, 0] + [2, 4]
     expect(hv.s).toBe(2); // ∂²/∂s∂w · [1, 0] = 2·w₀
   });
@@ -194,14 +194,22 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
       ArgumentError,
       "jvp: expected tangents with the structure [number, number], got [number]",
     );
-    expectError(() => toy.jvp(cube, [tensor([1, 2])], [tensor([1])]), ShapeError, "jvp: expected tangents leaf 0 of shape [2], got [1]");
+    expectError(
+      () => toy.jvp(cube, [tensor([1, 2])], [tensor([1])]),
+      ShapeError,
+      "jvp: expected tangent leaf 0 of shape [2] like its primal, got [1]",
+    );
     const [, pullback] = toy.vjp(cube, tensor([1, 2]));
     expectError(
       () => pullback([1, 2] as never),
       ArgumentError,
       "vjp pullback: expected a cotangent with the structure Tensor, got [number, number]",
     );
-    expectError(() => pullback(tensor([1, 2])), ShapeError, "vjp pullback: expected a cotangent leaf 0 of shape [], got [2]");
+    expectError(
+      () => pullback(tensor([1, 2])),
+      ShapeError,
+      "vjp pullback: expected a cotangent leaf 0 of shape [] like its output, got [2]",
+    );
     expectError(
       () => toy.hvp(seed, 3 as never, [1] as never),
       ArgumentError,
@@ -226,16 +234,5 @@ describe("defineEngine: the Engine API from a flat jvp/vjp core", () => {
           "(a tracer leaked out of grad/jvp/jit, e.g. stored in an outer variable)",
       );
     }
-  });
-
-  it("types: gradients have the argument's type", () => {
-    expectTypeOf(toy.grad((x: number) => mul(x, x))).returns.toEqualTypeOf<number>();
-    expectTypeOf(toy.grad(seed)).returns.toEqualTypeOf<Tensor | number>();
-    expectTypeOf(toy.grad(seed, [0, 1])).returns.toEqualTypeOf<[Tensor | number, Tensor | number]>();
-    expectTypeOf(toy.grad((p: { w: Tensor; b: number }) => mul(p.b, sum(p.w)))).returns.toEqualTypeOf<{ w: Tensor | number; b: number }>();
-    // ops passed directly (their parameters are TensorLike, a recursive type) nest without TS2589
-    const third = toy.grad(toy.grad(toy.grad(sin)));
-    expectTypeOf<number>().toMatchTypeOf<Parameters<typeof third>[0]>();
-    expect(third(0)).toBe(-1); // −cos 0
   });
 });

@@ -1,74 +1,90 @@
 /**
- * The `Engine` contract every engine implements (BRIEF.md), and `defineEngine`, which builds the
+ * The `Engine` contract every engine implements, and `defineEngine`, which builds the
  * whole pytree-aware API (argnums, number in → number out, Jacobians, Hessians, HVPs) from an
  * engine's two flat primitives: `jvp` and `vjp` on lists of tensors. Engines may override any
  * transformation with a faster one; the semantics stay these.
  */
-import { isFloat, type TypedArray } from "./dtype.js";
-import { ArgumentError, describeValue, DTypeError, ShapeError } from "./errors.js";
+import { isFloat } from "./dtype.js";
+import { checkOneCopy } from "./copies.js";
+import { ArgumentError, checkArity, count, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
 import { describeTree, flatten, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
-import { scalar, type Tensor, type NestedArray } from "./tensor.js";
-import { Tracer } from "./trace.js";
+import { scalar, type Tensor } from "./tensor.js";
+import { checkNotEscaped, Tracer } from "./trace.js";
 import { ones, zeros } from "./tensor.js";
+import type {
+  AnyFunction,
+  Argnums,
+  GradFunction,
+  HessianFunction,
+  Inputs,
+  JacobianFunction,
+  JvpResult,
+  TangentOf,
+  TensorFunction,
+  ValueAndGradFunction,
+  VjpResult,
+} from "./engine-types.js";
 import { reshape, stack } from "./ops.js";
+import { ForwardModeError } from "./custom.js";
 
 /** Bumped whenever the `Engine` interface changes incompatibly. */
 export const SPEC_VERSION = 1;
 
-// biome-ignore lint/suspicious/noExplicitAny: the widest function type, as TypeScript's Parameters<F> constraint needs
-export type AnyFunction = (...args: any[]) => any;
+export type {
+  AllNumbers,
+  AnyFunction,
+  Argnums,
+  ArgsAt,
+  GradFunction,
+  GradientOf,
+  HessianFunction,
+  HessianOf,
+  Input,
+  Inputs,
+  JacobianFunction,
+  JacobianOf,
+  JacobianTree,
+  JvpResult,
+  MapLeaves,
+  Output,
+  TangentOf,
+  TensorFunction,
+  ValueAndGradFunction,
+  ValueOf,
+  VjpResult,
+} from "./engine-types.js";
 
-/** Which arguments to differentiate: one index or several. */
-export type Argnums = number | readonly number[];
-
-/** A differentiable argument as a caller may give it: Tensor leaves also accept JS numbers. */
-export type Input<T> = T extends Tensor
-  ? Tensor | number
-  : T extends number
-    ? number
-    : // nested number arrays and typed arrays (as in ops' `TensorLike` parameters) stay as they are;
-      // mapping the recursive NestedArray would never end (TS2589 on e.g. `grad(grad(sin))`)
-      T extends NestedArray | TypedArray
-      ? T
-      : T extends readonly unknown[]
-        ? { [K in keyof T]: Input<T[K]> }
-        : T extends object
-          ? { [K in keyof T]: Input<T[K]> }
-          : T;
-
-type InputsOf<P extends readonly unknown[]> = { [K in keyof P]: Input<P[K]> };
-export type Inputs<F extends AnyFunction> = InputsOf<Parameters<F>>;
-export type Output<F extends AnyFunction> = Input<ReturnType<F>>;
-
-/** The gradient's type: the differentiated argument's (a tuple of them for an array of argnums). */
-export type GradientOf<F extends AnyFunction, A extends Argnums> = A extends number
-  ? Input<Parameters<F>[A]>
-  : { -readonly [K in keyof A]: A[K] extends number ? Input<Parameters<F>[A[K]]> : never };
-
-/** A Jacobian or Hessian: a Tensor of shape `out.shape ++ in.shape`, or nested per pytree leaf. */
-export type JacobianTree = Tensor | number | JacobianTree[] | { [key: string]: JacobianTree };
-
+/**
+ * Every transformation has two overloads: the first takes a `TensorFunction`, so an inline
+ * function's parameters are Tensors by context (`grad((x) => sin(x))`); the second takes any
+ * function (pytree parameters, extra arguments). Results follow the call's argument types: JS
+ * numbers in give JS numbers out, Tensors give Tensors (see `engine-types.ts`).
+ */
 export interface Engine {
   readonly name: string;
   readonly specVersion: number;
   /** Gradient of scalar-valued `f` with respect to argument(s) `argnums` (default 0). */
-  grad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): (...args: Inputs<F>) => GradientOf<F, A>;
+  grad<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): GradFunction<F, A>;
+  grad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): GradFunction<F, A>;
   /** `[f(...args), gradient]` in one pass. */
-  valueAndGrad<F extends AnyFunction, const A extends Argnums = 0>(
-    f: F,
-    argnums?: A,
-  ): (...args: Inputs<F>) => [Output<F>, GradientOf<F, A>];
+  valueAndGrad<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): ValueAndGradFunction<F, A>;
+  valueAndGrad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): ValueAndGradFunction<F, A>;
   /** `[f(...primals), J·tangents]`. */
-  jvp<F extends AnyFunction>(f: F, primals: Inputs<F>, tangents: Inputs<F>): [Output<F>, Output<F>];
+  jvp<F extends TensorFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): JvpResult<F, P>;
+  jvp<F extends AnyFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): JvpResult<F, P>;
   /** `[f(...primals), pullback]`; `pullback(cotangent)` returns one cotangent per primal. */
-  vjp<F extends AnyFunction>(f: F, ...primals: Inputs<F>): [Output<F>, (cotangent: Output<F>) => Inputs<F>];
+  vjp<F extends TensorFunction, P extends Inputs<F>>(f: F, ...primals: P): VjpResult<F, P>;
+  vjp<F extends AnyFunction, P extends Inputs<F>>(f: F, ...primals: P): VjpResult<F, P>;
   /** Full Jacobian, shape `out.shape ++ in.shape` (nested per leaf for pytrees and argnums arrays). */
-  jacobian<F extends AnyFunction>(f: F, argnums?: Argnums): (...args: Inputs<F>) => JacobianTree;
+  jacobian<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): JacobianFunction<F, A>;
+  jacobian<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): JacobianFunction<F, A>;
   /** Hessian of scalar-valued `f`. */
-  hessian<F extends AnyFunction>(f: F, argnums?: Argnums): (...args: Inputs<F>) => JacobianTree;
-  /** Hessian-vector product (with respect to all primals) without forming the Hessian. */
-  hvp<F extends AnyFunction>(f: F, primals: Inputs<F>, tangents: Inputs<F>): Inputs<F>;
+  hessian<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): HessianFunction<F, A>;
+  hessian<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): HessianFunction<F, A>;
+  /** Hessian-vector product (with respect to all primals) without forming the Hessian; mirrors the primals. */
+  hvp<F extends TensorFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): TangentOf<P>;
+  hvp<F extends AnyFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): TangentOf<P>;
 }
 
 /** A function on flat lists of tensors: what engine cores differentiate. */
@@ -86,26 +102,84 @@ export interface EngineCore {
 
 // ── argument plumbing ──────────────────────────────────────────────────────────────────────
 
+/** Where every transformation starts (at creation and at each call): one copy of ir, and `f` a function. */
 function checkFunction(op: string, f: unknown): void {
+  checkOneCopy(op);
   if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
+}
+
+/** A plain object (an options bag), as opposed to a Tensor, an array or a number. */
+function isOptionsObject(value: unknown): value is object {
+  const proto = value !== null && typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Rejects what a transformation got beyond its parameters (`grad(f, 0, { hasAux: true })`): the
+ * transformations take no options yet, and an ignored option would silently change the result.
+ * `undefined` and an empty object are accepted; `signature` names the parameters for the message.
+ */
+export function rejectExtraArguments(op: string, signature: string, extra: readonly unknown[]): void {
+  if (!Array.isArray(extra)) throw new ArgumentError(`rejectExtraArguments: expected an array of arguments, got ${describeValue(extra)}`);
+  extra.forEach((value) => {
+    if (value === undefined) return;
+    if (isOptionsObject(value)) {
+      const keys = Object.keys(value);
+      if (keys.length === 0) return;
+      throw new ArgumentError(
+        `${op}: unknown option${keys.length === 1 ? "" : "s"} ${keys.join(", ")} (${op} takes ${signature}, no options)`,
+      );
+    }
+    throw new ArgumentError(`${op}: expected ${signature}, got an extra argument ${describeValue(value)}`);
+  });
+}
+
+/** Each transformation's parameters; arguments beyond them are options it does not have. */
+const PARAMETERS = {
+  grad: ["f", "argnums"],
+  valueAndGrad: ["f", "argnums"],
+  jacobian: ["f", "argnums"],
+  hessian: ["f", "argnums"],
+  jvp: ["f", "primals", "tangents"],
+  hvp: ["f", "primals", "tangents"],
+} as const;
+
+const isOption = (value: unknown): boolean => value === undefined || isOptionsObject(value);
+
+/**
+ * The transformations of `engine`, refusing options objects beyond their parameters
+ * (`grad(f, 0, { hasAux: true })`: "grad: unknown option hasAux"). Empty options and `undefined`
+ * are dropped; any other extra argument is passed on, for the transformation's own count check.
+ */
+function withoutOptions(engine: Engine): Partial<Engine> {
+  const checked: Record<string, unknown> = {};
+  for (const [op, parameters] of Object.entries(PARAMETERS)) {
+    const transformation = engine[op as keyof typeof PARAMETERS] as AnyFunction;
+    const signature = `(${parameters.join(", ")})`;
+    checked[op] = (...args: unknown[]) => {
+      const extra = args.slice(parameters.length);
+      rejectExtraArguments(op, signature, extra.filter(isOption));
+      return transformation(...args.slice(0, parameters.length), ...extra.filter((value) => !isOption(value)));
+    };
+  }
+  return checked as Partial<Engine>;
 }
 
 function normalizeArgnums(op: string, argnums: unknown, count: number): number[] {
   const list = typeof argnums === "number" ? [argnums] : Array.isArray(argnums) ? argnums : undefined;
   if (list === undefined || list.length === 0) {
-    throw new ArgumentError(`${op}: expected argnums to be an argument index or a non-empty array of them, got ${JSON.stringify(argnums)}`);
+    throw new ArgumentError(`${op}: expected argnums to be an argument index or a non-empty array of them, got ${formatValue(argnums)}`);
   }
   for (const a of list) {
     if (!Number.isInteger(a) || a < 0) {
-      throw new ArgumentError(`${op}: expected argnums to be non-negative integers, got ${JSON.stringify(argnums)}`);
+      throw new ArgumentError(`${op}: expected argnums to be non-negative integers, got ${formatValue(argnums)}`);
     }
     if (a >= count) {
-      throw new ArgumentError(
-        `${op}: expected argnums in [0, ${count - 1}] (f was called with ${count} arguments), got ${JSON.stringify(argnums)}`,
-      );
+      const called = `f was called with ${count} argument${count === 1 ? "" : "s"}`;
+      throw new ArgumentError(`${op}: expected argnums in [0, ${count - 1}] (${called}), got ${formatValue(argnums)}`);
     }
   }
-  if (new Set(list).size !== list.length) throw new ArgumentError(`${op}: expected distinct argnums, got ${JSON.stringify(argnums)}`);
+  if (new Set(list).size !== list.length) throw new ArgumentError(`${op}: expected distinct argnums, got ${formatValue(argnums)}`);
   return list as number[];
 }
 
@@ -127,6 +201,7 @@ function flattenInputs(op: string, trees: readonly unknown[], paths: readonly st
     defs.push(def);
     counts.push(leaves.length);
     for (const leaf of leaves) {
+      checkNotEscaped(op, leaf);
       if (typeof leaf === "number") {
         tensors.push(scalar(leaf));
         wasNumber.push(true);
@@ -178,6 +253,8 @@ interface FlatOutputs {
 
 function outputLeaves(op: string, result: unknown, record: FlatOutputs): Tensor[] {
   const { leaves, def } = flatten(result, op, "f's result");
+  // a dead tracer returned as is would pass through every engine unnoticed
+  for (const leaf of leaves) checkNotEscaped(op, leaf);
   record.def = def;
   record.wasNumber = leaves.map((l) => typeof l === "number");
   return leaves.map((l) => (typeof l === "number" ? scalar(l) : l));
@@ -185,33 +262,52 @@ function outputLeaves(op: string, result: unknown, record: FlatOutputs): Tensor[
 
 function checkScalarOutput(op: string, outputs: readonly Tensor[]): void {
   if (outputs.length !== 1 || outputs[0]!.rank !== 0) {
-    const got = outputs.length === 1 ? `shape ${formatShape(outputs[0]!.shape)}` : `${outputs.length} outputs`;
+    const got = outputs.length === 1 ? `shape ${formatShape(outputs[0]!.shape)}` : count(outputs.length, "output");
     throw new ShapeError(`${op}: expected f to return a scalar, got ${got}`);
   }
   if (!isFloat(outputs[0]!.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${outputs[0]!.dtype}`);
 }
 
+/** How checkMatching's messages name what is checked, e.g. "tangents" / "tangent" / "primal". */
+interface Matching {
+  readonly all: string;
+  readonly leaf: string;
+  readonly like: string;
+}
+const TANGENTS: Matching = { all: "tangents", leaf: "tangent", like: "primal" };
+const COTANGENT: Matching = { all: "a cotangent", leaf: "a cotangent", like: "output" };
+
+/**
+ * Tangents (or cotangents) must match their primals (or outputs) leaf by leaf: structure, shape,
+ * and dtype, as in JAX; a float32 tangent for a float64 primal is an error, not a silent cast.
+ */
 function checkMatching(
   op: string,
-  what: string,
+  what: Matching,
   expected: readonly Tensor[],
   given: readonly Tensor[],
   defA: TreeDef,
   defB: TreeDef,
 ): void {
   if (!sameStructure(defA, defB)) {
-    throw new ArgumentError(`${op}: expected ${what} with the structure ${describeTree(defA)}, got ${describeTree(defB)}`);
+    throw new ArgumentError(`${op}: expected ${what.all} with the structure ${describeTree(defA)}, got ${describeTree(defB)}`);
   }
   expected.forEach((e, i) => {
     const g = given[i]!;
     if (!shapesEqual(e.shape, g.shape)) {
-      throw new ShapeError(`${op}: expected ${what} leaf ${i} of shape ${formatShape(e.shape)}, got ${formatShape(g.shape)}`);
+      throw new ShapeError(
+        `${op}: expected ${what.leaf} leaf ${i} of shape ${formatShape(e.shape)} like its ${what.like}, got ${formatShape(g.shape)}`,
+      );
+    }
+    if (e.dtype !== g.dtype) {
+      throw new DTypeError(`${op}: expected ${what.leaf} leaf ${i} of dtype ${e.dtype} like its ${what.like}, got ${g.dtype}`);
     }
   });
 }
 
 function toTensorLeaves(op: string, tree: unknown, path: string, like: readonly Tensor[]): { tensors: Tensor[]; def: TreeDef } {
   const { leaves, def } = flatten(tree, op, path);
+  for (const leaf of leaves) checkNotEscaped(op, leaf);
   const tensors = leaves.map((l, i) => (typeof l === "number" ? scalar(l, like[i]?.dtype ?? "float64") : l));
   return { tensors, def };
 }
@@ -231,13 +327,39 @@ function basis(like: Tensor, index: number): Tensor {
 
 // ── defineEngine ───────────────────────────────────────────────────────────────────────────
 
+/** The core checked: a name and `jvp`/`vjp` functions (a missing one would fail only when first used). */
+function checkCore(core: unknown): EngineCore {
+  if (core === null || typeof core !== "object")
+    throw new ArgumentError(`defineEngine: expected an engine core object, got ${describeValue(core)}`);
+  const { name, jvp, vjp, jacobianMode } = core as Record<string, unknown>;
+  if (typeof name !== "string" || name.length === 0) {
+    throw new ArgumentError(`defineEngine: expected core.name to be a non-empty string, got ${describeValue(name)}`);
+  }
+  if (typeof jvp !== "function" || typeof vjp !== "function") {
+    throw new ArgumentError(
+      `defineEngine: expected core.jvp and core.vjp to be functions, got ${describeValue(jvp)} and ${describeValue(vjp)}`,
+    );
+  }
+  if (jacobianMode !== undefined && jacobianMode !== "forward" && jacobianMode !== "reverse" && jacobianMode !== "auto") {
+    throw new ArgumentError(
+      `defineEngine: expected core.jacobianMode to be "forward", "reverse" or "auto", got ${formatValue(jacobianMode)}`,
+    );
+  }
+  return core as EngineCore;
+}
+
 /** Builds the full `Engine` API from an engine's flat `jvp` and `vjp`. */
-export function defineEngine(core: EngineCore): Engine {
+export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: EngineCore): Engine => {
+  const core = checkCore(engineCore);
   const name = core.name;
 
   function prepare(op: string, f: unknown, args: readonly unknown[], argnums: Argnums) {
     checkFunction(op, f);
     const nums = normalizeArgnums(op, argnums, args.length);
+    // arguments not differentiated are checked only at the top level (any value may be passed)
+    args.forEach((arg, i) => {
+      if (!nums.includes(i)) checkNotEscaped(op, arg);
+    });
     const flat = flattenInputs(
       op,
       nums.map((a) => args[a]),
@@ -262,12 +384,11 @@ export function defineEngine(core: EngineCore): Engine {
     return [value, typeof argnums === "number" ? grads[0] : grads];
   }
 
-  function jvpImpl(f: AnyFunction, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {
-    const op = "jvp";
+  function jvpImpl(op: "jvp" | "hvp", f: AnyFunction, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {
     checkFunction(op, f);
     if (!Array.isArray(primals) || !Array.isArray(tangents)) {
       throw new ArgumentError(
-        `jvp: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`,
+        `${op}: expected primals and tangents as arrays of arguments, got ${describeValue(primals)} and ${describeValue(tangents)}`,
       );
     }
     const nums = primals.map((_, i) => i);
@@ -277,7 +398,7 @@ export function defineEngine(core: EngineCore): Engine {
       nums.map((i) => `primals[${i}]`),
     );
     const given = toTensorLeaves(op, tangents, "tangents", flat.tensors);
-    checkMatching(op, "tangents", flat.tensors, given.tensors, { kind: "array", children: flat.defs }, given.def);
+    checkMatching(op, TANGENTS, flat.tensors, given.tensors, { kind: "array", children: flat.defs }, given.def);
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
     const result = core.jvp((xs) => outputLeaves(op, f(...substitute(primals, nums, flat, xs)), record), flat.tensors, given.tensors);
     const allNumbers = flat.wasNumber.every(Boolean);
@@ -306,12 +427,26 @@ export function defineEngine(core: EngineCore): Engine {
       outputs.map((v, i) => asNumberIf(v, allNumbers || record.wasNumber[i]!)),
     );
     const outDef = record.def!;
-    const pull = (cotangent: unknown): unknown[] => {
+    const pull = checkArity("vjp pullback", 1, 1, (cotangent: unknown): unknown[] => {
       const given = toTensorLeaves("vjp pullback", cotangent, "cotangent", outputs);
-      checkMatching("vjp pullback", "a cotangent", outputs, given.tensors, outDef, given.def);
+      checkMatching("vjp pullback", COTANGENT, outputs, given.tensors, outDef, given.def);
       return rebuildInputs(flat, pullback(given.tensors));
-    };
+    });
     return [value, pull];
+  }
+
+  /** The Jacobian blocks by columns: one jvp per input element. */
+  function forwardBlocks(flatF: FlatFunction, inputs: readonly Tensor[], outs: readonly Tensor[]): Tensor[][] {
+    const blocks: Tensor[][] = outs.map(() => []);
+    inputs.forEach((input, leaf) => {
+      const columns: Tensor[][] = outs.map(() => []);
+      for (let j = 0; j < input.size; j++) {
+        const tangents = inputs.map((x, l) => (l === leaf ? basis(x, j) : zeros(x.shape, x.dtype)));
+        core.jvp(flatF, inputs as Tensor[], tangents).tangents.forEach((t, o) => columns[o]!.push(t));
+      }
+      outs.forEach((out, o) => blocks[o]!.push(assemble(columns[o]!, out, input, -1)));
+    });
+    return blocks;
   }
 
   function jacobianImpl(op: string, f: AnyFunction, argnums: Argnums, args: readonly unknown[]): unknown {
@@ -324,27 +459,25 @@ export function defineEngine(core: EngineCore): Engine {
     // forward mode needs one pass per input element, reverse one per output element
     let probe = mode === "forward" ? undefined : core.vjp(flatF, inputs);
     let outputs = probe?.outputs;
-    const forward = mode === "forward" || (mode === "auto" && nIn <= outputs!.reduce((n, t) => n + t.size, 0));
+    let forward = mode === "forward" || (mode === "auto" && nIn <= outputs!.reduce((n, t) => n + t.size, 0));
     // blocks[outLeaf][inLeaf] has shape out.shape ++ in.shape
-    const blocks: Tensor[][] = [];
+    let blocks: Tensor[][] = [];
     if (forward) {
-      if (outputs === undefined)
-        outputs = core.jvp(
-          flatF,
-          inputs,
-          inputs.map((x) => zeros(x.shape, x.dtype)),
-        ).outputs;
-      const outs = outputs;
-      outs.forEach(() => blocks.push([]));
-      inputs.forEach((input, leaf) => {
-        const columns: Tensor[][] = outs.map(() => []);
-        for (let j = 0; j < input.size; j++) {
-          const tangents = inputs.map((x, l) => (l === leaf ? basis(x, j) : zeros(x.shape, x.dtype)));
-          core.jvp(flatF, inputs, tangents).tangents.forEach((t, o) => columns[o]!.push(t));
-        }
-        outs.forEach((out, o) => blocks[o]!.push(assemble(columns[o]!, out, input, -1)));
-      });
-    } else {
+      try {
+        if (outputs === undefined)
+          outputs = core.jvp(
+            flatF,
+            inputs,
+            inputs.map((x) => zeros(x.shape, x.dtype)),
+          ).outputs;
+        blocks = forwardBlocks(flatF, inputs, outputs);
+      } catch (error) {
+        // "auto" may pick either mode: with a customVjp function only the rows are defined
+        if (mode !== "auto" || !(error instanceof ForwardModeError)) throw error;
+        forward = false;
+      }
+    }
+    if (!forward) {
       const outs = outputs!;
       const pullback = probe!.pullback;
       outs.forEach((out, o) => {
@@ -378,31 +511,34 @@ export function defineEngine(core: EngineCore): Engine {
   const engine: Engine = {
     name,
     specVersion: SPEC_VERSION,
-    grad: ((f: AnyFunction, argnums: Argnums = 0) => {
+    // every method checks its argument count: `grad(f, 0, { hasAux: true })` must not run as `grad(f, 0)`
+    grad: checkArity("grad", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
       checkTransform("grad", f, argnums);
       return (...args: unknown[]) => valueAndGradImpl("grad", f, argnums, args)[1];
     }) as Engine["grad"],
-    valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
+    valueAndGrad: checkArity("valueAndGrad", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
       checkTransform("valueAndGrad", f, argnums);
       return (...args: unknown[]) => valueAndGradImpl("valueAndGrad", f, argnums, args);
     }) as Engine["valueAndGrad"],
-    jvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => jvpImpl(f, primals, tangents)) as Engine["jvp"],
-    vjp: ((f: AnyFunction, ...primals: unknown[]) => vjpImpl(f, primals)) as Engine["vjp"],
-    jacobian: ((f: AnyFunction, argnums: Argnums = 0) => {
+    jvp: checkArity("jvp", 3, 3, (f: AnyFunction, primals: unknown[], tangents: unknown[]) =>
+      jvpImpl("jvp", f, primals, tangents),
+    ) as Engine["jvp"],
+    vjp: checkArity("vjp", 1, Infinity, (f: AnyFunction, ...primals: unknown[]) => vjpImpl(f, primals)) as Engine["vjp"],
+    jacobian: checkArity("jacobian", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
       checkTransform("jacobian", f, argnums);
       return (...args: unknown[]) => jacobianImpl("jacobian", f, argnums, args);
     }) as Engine["jacobian"],
-    hessian: ((f: AnyFunction, argnums: Argnums = 0) => {
+    hessian: checkArity("hessian", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
       checkTransform("hessian", f, argnums);
       const g = (...args: unknown[]) => valueAndGradImpl("hessian", f, argnums, args)[1];
       return (...args: unknown[]) => jacobianImpl("hessian", g, argnums, args);
     }) as Engine["hessian"],
-    hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
+    hvp: checkArity("hvp", 3, 3, (f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
       checkFunction("hvp", f);
       if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
       const all = primals.map((_, i) => i);
       const g = (...args: unknown[]) => valueAndGradImpl("hvp", f, all, args)[1];
-      const result = jvpImpl(g, primals, tangents)[1];
+      const result = jvpImpl("hvp", g, primals, tangents)[1];
       // the result mirrors the primals: a JS number leaf among tensors gives a JS number
       const wasNumber = flatten(primals, "hvp", "primals").leaves.map((l) => typeof l === "number");
       const out = flatten(result, "hvp", "result");
@@ -412,5 +548,6 @@ export function defineEngine(core: EngineCore): Engine {
       );
     }) as Engine["hvp"],
   };
+  Object.assign(engine, withoutOptions(engine));
   return engine;
-}
+});

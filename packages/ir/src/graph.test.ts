@@ -101,7 +101,7 @@ describe("trace", () => {
     expectError(
       () => traceWith({ names: ["x y"] }, (x: never) => x, 1),
       ArgumentError,
-      "trace: expected names to be at most 1 identifiers (one per input leaf), got an array of length 1",
+      'trace: expected names to be at most 1 identifier (one per input leaf), got ["x y"]',
     );
   });
 
@@ -247,7 +247,7 @@ describe("validateGraph", () => {
     expectError(
       () => validateGraph(broken((g) => (g.outTree = { kind: "array", children: [] }))),
       GraphError,
-      "graph: expected outTree with 1 leaves, got 0",
+      "graph: expected outTree with 1 leaf, got 0",
     );
     expectError(
       () => validateGraph(broken((g) => (g.inputs = [{ id: 0, shape: [], dtype: "float64", name: "a-b" }, good().inputs[1]]))),

@@ -4,12 +4,23 @@
  * graph runs eagerly or under any engine's transformation).
  */
 import { isDType, type DType } from "./dtype.js";
-import { ArgumentError, ConcretizationError, GraphError, describeValue } from "./errors.js";
-import { inferAval, isPrimitive, PARAM_KINDS, ARITY, type Aval, type Params, type Primitive } from "./primitives.js";
+import { ArgumentError, checkArity, ConcretizationError, count, GraphError, describeValue, formatValue } from "./errors.js";
+import { checkOptions } from "./options.js";
+import {
+  inferAval,
+  isIndexCheck,
+  isPrimitive,
+  PARAM_KINDS,
+  ARITY,
+  type Aval,
+  type ParamKind,
+  type Params,
+  type Primitive,
+} from "./primitives.js";
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
-import { bind, Trace, Tracer, withTrace } from "./trace.js";
+import { bind, checkNotEscaped, Trace, Tracer, withTrace } from "./trace.js";
 import { SHORT_DTYPE } from "./dtype.js";
 
 export interface GraphValue {
@@ -83,6 +94,7 @@ class GraphTrace extends Trace {
   }
 
   constant(value: Tensor): Tracer {
+    checkNotEscaped(this.name, value);
     if (value instanceof Tracer) {
       throw new ArgumentError(
         `${this.name}: expected the traced function to use only its arguments and constants, got a closed-over ${value.describe()} ` +
@@ -123,23 +135,34 @@ export interface TraceOptions {
  * Runs `f` on tracers shaped like `args` (numbers, Tensors, or pytrees of them) and records the
  * primitives it applies. Ops on constants only are evaluated while tracing (constant folding).
  */
-export function trace(f: (...args: never[]) => unknown, ...args: unknown[]): Graph {
-  return traceWith({}, f, ...args);
-}
+export const trace = checkArity(
+  "trace",
+  1,
+  Infinity,
+  (f: (...args: never[]) => unknown, ...args: unknown[]): Graph => traceGraph({}, f, args),
+);
 
-export function traceWith(options: TraceOptions, f: (...args: never[]) => unknown, ...args: unknown[]): Graph {
-  const opName = options.name ?? "trace";
+/** `trace` with options: input names for printing, and the name used in error messages. */
+export const traceWith = checkArity(
+  "traceWith",
+  2,
+  Infinity,
+  (options: TraceOptions, f: (...args: never[]) => unknown, ...args: unknown[]): Graph => traceGraph(options, f, args),
+);
+
+function traceGraph(options: TraceOptions, f: (...args: never[]) => unknown, args: unknown[]): Graph {
+  const { name, names } = checkOptions("traceWith", options, ["names", "name"]);
+  if (name !== undefined && (typeof name !== "string" || name.length === 0)) {
+    throw new ArgumentError(`traceWith: expected options.name to be a non-empty string, got ${describeValue(name)}`);
+  }
+  const opName = (name as string | undefined) ?? "trace";
   if (typeof f !== "function") throw new ArgumentError(`${opName}: expected a function, got ${describeValue(f)}`);
   const { leaves, def } = flatten(args, opName, "args");
-  if (options.names !== undefined) {
-    if (
-      !Array.isArray(options.names) ||
-      options.names.length > leaves.length ||
-      !options.names.every((n) => typeof n === "string" && IDENTIFIER.test(n))
-    ) {
-      throw new ArgumentError(
-        `${opName}: expected names to be at most ${leaves.length} identifiers (one per input leaf), got ${describeValue(options.names)}`,
-      );
+  for (const leaf of leaves) checkNotEscaped(opName, leaf);
+  if (names !== undefined) {
+    if (!Array.isArray(names) || names.length > leaves.length || !names.every((n) => typeof n === "string" && IDENTIFIER.test(n))) {
+      const count = `${leaves.length} identifier${leaves.length === 1 ? "" : "s"}`;
+      throw new ArgumentError(`${opName}: expected names to be at most ${count} (one per input leaf), got ${formatValue(names)}`);
     }
   }
   return withTrace(
@@ -147,7 +170,7 @@ export function traceWith(options: TraceOptions, f: (...args: never[]) => unknow
     (t) => {
       const tracers = leaves.map((leaf, i) => {
         const aval = typeof leaf === "number" ? { shape: [], dtype: "float64" as DType } : { shape: leaf.shape, dtype: leaf.dtype };
-        return t.newInput(aval, options.names?.[i]);
+        return t.newInput(aval, (names as readonly string[] | undefined)?.[i]);
       });
       const result = (f as (...a: unknown[]) => unknown)(...(unflatten(def, tracers) as unknown[]));
       const out = flatten(result, opName, "f's result");
@@ -156,16 +179,92 @@ export function traceWith(options: TraceOptions, f: (...args: never[]) => unknow
         if (value instanceof GraphTracer && value.trace === t) return value.id;
         return (t.constant(value) as GraphTracer).id;
       });
-      return { inputs: t.inputs, constants: t.constants, nodes: t.nodes, outputs, inTree: def, outTree: out.def };
+      const graph: Graph = { inputs: t.inputs, constants: t.constants, nodes: t.nodes, outputs, inTree: def, outTree: out.def };
+      validated.add(graph);
+      return graph;
     },
   );
 }
 
-/** Evaluates a graph on flat input tensors by binding each primitive (eagerly, or under any engine). */
-export function evalGraph(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
+// ── limits for graphs from outside ─────────────────────────────────────────────────────────
+
+/**
+ * Bounds on what evaluating or compiling a graph may demand, checked (with the graph's validity)
+ * before anything is allocated: a small JSON document can declare values of billions of elements
+ * or a chain of huge matrix products. Graphs this process traced itself are not limited.
+ */
+export interface GraphLimits {
+  /** Elements all the graph's values hold together (inputs, constants, every node's result). */
+  readonly maxElements?: number;
+  /** Elementary operations of one evaluation (a node's result size, a matmul's m·n·k, a reduction's input size). */
+  readonly maxWork?: number;
+}
+
+/** 2^26 elements (512 MiB as float64) and 2^30 operations (about a second of eager evaluation). */
+export const DEFAULT_GRAPH_LIMITS: Required<GraphLimits> = Object.freeze({ maxElements: 2 ** 26, maxWork: 2 ** 30 });
+
+/** What evaluating a (valid) graph demands: elements held by all its values, and elementary operations. */
+export const graphCost = checkArity("graphCost", 1, 1, (graph: Graph): { elements: number; work: number } => {
+  checkGraphOnce("graphCost", graph);
+  const shapes = new Map<number, readonly number[]>();
+  let elements = 0;
+  for (const v of [...graph.inputs, ...graph.constants, ...graph.nodes]) {
+    shapes.set(v.id, v.shape);
+    elements += sizeOf(v.shape);
+  }
+  let work = 0;
+  for (const node of graph.nodes) {
+    const out = sizeOf(node.shape);
+    const ins = node.inputs.reduce((total, id) => total + sizeOf(shapes.get(id)!), 0);
+    if (node.op === "matmul") {
+      // m·n·k multiply-adds: the result's size times the inner dimension
+      const a = shapes.get(node.inputs[0]!)!;
+      work += out * (a[a.length - 1] ?? 1) + ins;
+    } else work += Math.max(out, ins);
+  }
+  return { elements, work };
+});
+
+/** Throws a GraphError naming `op`, the limit and how to raise it when `graph` demands more than `limits` allow. */
+export const checkGraphLimits = checkArity("checkGraphLimits", 2, 3, (op: string, graph: Graph, limits: GraphLimits = {}): void => {
+  if (typeof op !== "string") throw new ArgumentError(`checkGraphLimits: expected the op name as a string, got ${describeValue(op)}`);
+  checkGraphOnce(op, graph);
+  if (limits === null || typeof limits !== "object")
+    throw new ArgumentError(`${op}: expected limits as an object, got ${describeValue(limits)}`);
+  for (const key of ["maxElements", "maxWork"] as const) {
+    const v = limits[key];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1))
+      throw new ArgumentError(`${op}: expected ${key} to be an integer ≥ 1, got ${describeValue(v)}`);
+  }
+  const { elements, work } = graphCost(graph);
+  const maxElements = limits.maxElements ?? DEFAULT_GRAPH_LIMITS.maxElements;
+  const maxWork = limits.maxWork ?? DEFAULT_GRAPH_LIMITS.maxWork;
+  const raise = (key: string) => `; for a graph you trust, raise the limit with ${op}(…, { ${key}: n })`;
+  if (elements > maxElements) {
+    const expected = `a graph whose values hold at most ${maxElements} elements in all (maxElements)`;
+    throw new GraphError(`${op}: expected ${expected}, got ${elements}${raise("maxElements")}`);
+  }
+  if (work > maxWork) {
+    const expected = `a graph of at most ${maxWork} elementary operations per evaluation (maxWork)`;
+    throw new GraphError(`${op}: expected ${expected}, got ${work}${raise("maxWork")}`);
+  }
+});
+
+/**
+ * Evaluates a graph on flat input tensors by binding each primitive (eagerly, or under any
+ * engine). The graph is validated and its demands checked against `limits` first
+ * (DEFAULT_GRAPH_LIMITS unless raised).
+ */
+export const evalGraph = checkArity("evalGraph", 2, 3, (graph: Graph, inputs: readonly Tensor[], limits: GraphLimits = {}): Tensor[] => {
+  checkGraphOnce("evalGraph", graph);
+  checkGraphLimits("evalGraph", graph, limits);
+  return evaluate(graph, inputs);
+});
+
+function evaluate(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
   if (!Array.isArray(inputs)) throw new ArgumentError(`evalGraph: expected an array of input tensors, got ${describeValue(inputs)}`);
   if (inputs.length !== graph.inputs.length) {
-    throw new ArgumentError(`evalGraph: expected ${graph.inputs.length} inputs, got ${inputs.length}`);
+    throw new ArgumentError(`evalGraph: expected ${count(graph.inputs.length, "input")}, got ${inputs.length}`);
   }
   const env = new Map<number, Tensor>();
   graph.inputs.forEach((input, i) => {
@@ -192,9 +291,10 @@ export function evalGraph(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
   return graph.outputs.map((id) => env.get(id)!);
 }
 
-/** A graph as a function of the same argument structure it was traced with. */
-export function toFunction(graph: Graph): (...args: unknown[]) => unknown {
+/** A graph as a function of the same argument structure it was traced with (validated and limited once, here). */
+export const toFunction = checkArity("toFunction", 1, 2, (graph: Graph, limits: GraphLimits = {}): ((...args: unknown[]) => unknown) => {
   validateGraph(graph);
+  checkGraphLimits("toFunction", graph, limits);
   return (...args: unknown[]) => {
     const { leaves, def } = flatten(args, "graph function", "args");
     if (!sameStructure(graph.inTree, def)) {
@@ -204,10 +304,10 @@ export function toFunction(graph: Graph): (...args: unknown[]) => unknown {
     }
     // a JS number is weakly typed: it takes the dtype of the graph input it stands for
     const tensors = leaves.map((l, i) => (typeof l === "number" ? scalar(l, graph.inputs[i]!.dtype) : l));
-    const outputs = evalGraph(graph, tensors);
+    const outputs = evaluate(graph, tensors);
     return unflatten(graph.outTree, outputs);
   };
-}
+});
 
 // ── validation ─────────────────────────────────────────────────────────────────────────────
 
@@ -223,18 +323,18 @@ function isObject(v: unknown): boolean {
 
 function checkValue(what: string, v: GraphValue): void {
   if (!isObject(v)) fail(`expected each ${what} to be an object, got ${describeValue(v)}`);
-  if (!Number.isInteger(v.id) || v.id < 0) fail(`expected ${what} id to be a non-negative integer, got ${JSON.stringify(v.id)}`);
+  if (!Number.isInteger(v.id) || v.id < 0) fail(`expected ${what} id to be a non-negative integer, got ${formatValue(v.id)}`);
   if (!Array.isArray(v.shape) || !v.shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    fail(`expected ${what} ${v.id} to have a shape of non-negative integers, got ${JSON.stringify(v.shape)}`);
+    fail(`expected ${what} ${v.id} to have a shape of non-negative integers, got ${formatValue(v.shape)}`);
   }
-  if (!isDType(v.dtype)) fail(`expected ${what} ${v.id} to have a dtype, got ${JSON.stringify(v.dtype)}`);
+  if (!isDType(v.dtype)) fail(`expected ${what} ${v.id} to have a dtype, got ${formatValue(v.dtype)}`);
 }
 
 function checkParams(node: GraphNode): void {
-  const kinds = PARAM_KINDS[node.op] as Record<string, string>;
+  const kinds = PARAM_KINDS[node.op] as Record<string, ParamKind>;
   const params = node.params as unknown;
   if (params === null || typeof params !== "object" || Array.isArray(params))
-    fail(`expected node ${node.id} (${node.op}) params to be an object, got ${JSON.stringify(params)}`);
+    fail(`expected node ${node.id} (${node.op}) params to be an object, got ${formatValue(params)}`);
   const given = Object.keys(params as object);
   const wanted = Object.keys(kinds);
   if (given.length !== wanted.length || !wanted.every((k) => given.includes(k))) {
@@ -248,17 +348,16 @@ function checkParams(node: GraphNode): void {
         ? Number.isSafeInteger(value)
         : kind === "ints"
           ? Array.isArray(value) && value.length <= 64 && value.every((v) => Number.isSafeInteger(v))
-          : isDType(value);
-    if (!ok)
-      fail(
-        `expected node ${node.id} (${node.op}) param ${key} to be ` +
-          `${kind === "int" ? "an integer" : kind === "ints" ? "an array of integers" : "a dtype"}, got ${JSON.stringify(value)}`,
-      );
+          : kind === "indexCheck"
+            ? isIndexCheck(value)
+            : isDType(value);
+    const expected = { int: "an integer", ints: "an array of integers", dtype: "a dtype", indexCheck: "an op with an index check" }[kind!];
+    if (!ok) fail(`expected node ${node.id} (${node.op}) param ${key} to be ${expected}, got ${formatValue(value)}`);
   }
 }
 
 /** Checks every invariant of a graph: ids, references, ops, params, shapes, constants, tree structures. */
-export function validateGraph(graph: Graph): void {
+export const validateGraph = checkArity("validateGraph", 1, 1, (graph: Graph): void => {
   if (!isObject(graph)) fail(`expected a graph object, got ${describeValue(graph)}`);
   const defined = new Map<number, Aval>();
   const define = (what: string, v: GraphValue) => {
@@ -272,7 +371,7 @@ export function validateGraph(graph: Graph): void {
   for (const input of graph.inputs) {
     define("input", input);
     if (input.name !== undefined && (typeof input.name !== "string" || !IDENTIFIER.test(input.name))) {
-      fail(`expected input ${input.id} name to be an identifier, got ${JSON.stringify(input.name)}`);
+      fail(`expected input ${input.id} name to be an identifier, got ${formatValue(input.name)}`);
     }
   }
   for (const c of graph.constants) {
@@ -283,23 +382,22 @@ export function validateGraph(graph: Graph): void {
       !shapesEqual(c.value.shape, c.shape) ||
       c.value.data.length !== sizeOf(c.shape)
     ) {
-      fail(`expected constant ${c.id} to hold ${sizeOf(c.shape)} ${c.dtype} values of shape ${formatShape(c.shape)}`);
+      fail(`expected constant ${c.id} to hold ${count(sizeOf(c.shape), `${c.dtype} value`)} of shape ${formatShape(c.shape)}`);
     }
   }
   for (const node of graph.nodes as readonly GraphNode[]) {
     if (!isObject(node)) fail(`expected each node to be an object, got ${describeValue(node)}`);
-    if (!isPrimitive(node.op as unknown)) fail(`expected a known op, got ${JSON.stringify(node.op)} at node ${JSON.stringify(node.id)}`);
+    if (!isPrimitive(node.op as unknown)) fail(`expected a known op, got ${formatValue(node.op)} at node ${formatValue(node.id)}`);
     checkValue("node", node);
     if (!Array.isArray(node.inputs as unknown)) fail(`expected node ${node.id} inputs to be an array`);
     const arity = ARITY[node.op];
     if (arity !== "variadic" ? node.inputs.length !== arity : node.inputs.length === 0) {
-      fail(
-        `expected node ${node.id} (${node.op}) to take ${arity === "variadic" ? "at least one" : arity} inputs, got ${node.inputs.length}`,
-      );
+      const wanted = arity === "variadic" ? "at least one input" : `${arity} input${arity === 1 ? "" : "s"}`;
+      fail(`expected node ${node.id} (${node.op}) to take ${wanted}, got ${node.inputs.length}`);
     }
     const avals = node.inputs.map((id) => {
       const aval = defined.get(id);
-      if (aval === undefined) fail(`expected node ${node.id} (${node.op}) to use values defined before it, got ${JSON.stringify(id)}`);
+      if (aval === undefined) fail(`expected node ${node.id} (${node.op}) to use values defined before it, got ${formatValue(id)}`);
       return aval;
     });
     checkParams(node);
@@ -318,12 +416,42 @@ export function validateGraph(graph: Graph): void {
     define("node", node);
   }
   for (const id of graph.outputs) {
-    if (!defined.has(id)) fail(`expected outputs to be defined values, got ${JSON.stringify(id)}`);
+    if (!defined.has(id)) fail(`expected outputs to be defined values, got ${formatValue(id)}`);
   }
-  if (leafCount(graph.inTree) !== graph.inputs.length)
-    fail(`expected inTree with ${graph.inputs.length} leaves, got ${leafCount(graph.inTree)}`);
-  if (leafCount(graph.outTree) !== graph.outputs.length)
-    fail(`expected outTree with ${graph.outputs.length} leaves, got ${leafCount(graph.outTree)}`);
+  const inLeaves = treeLeaves("inTree", graph.inTree);
+  if (inLeaves !== graph.inputs.length) fail(`expected inTree with ${count(graph.inputs.length, "leaf", "leaves")}, got ${inLeaves}`);
+  const outLeaves = treeLeaves("outTree", graph.outTree);
+  if (outLeaves !== graph.outputs.length) fail(`expected outTree with ${count(graph.outputs.length, "leaf", "leaves")}, got ${outLeaves}`);
+  validated.add(graph);
+});
+
+/** The leaves of a graph's tree definition, or a GraphError saying why it is not one. */
+function treeLeaves(what: string, def: unknown): number {
+  try {
+    return leafCount(def as TreeDef);
+  } catch (error) {
+    if (!(error instanceof ArgumentError)) throw error;
+    fail(`expected ${what} to be a tree definition: ${error.message.replace(/^leafCount: /, "")}`);
+  }
+}
+
+/** Graphs known to be valid: made by `trace`, read by `parseGraph`, or passed by `validateGraph`. */
+const validated = new WeakSet<object>();
+
+/**
+ * Validates `graph` unless it is known valid, so that functions taking a graph (evaluation,
+ * printing, JSON) give a GraphError on a malformed one instead of a TypeError midway, without
+ * re-validating the same graph on every call. (Graphs are read-only: changing one after it was
+ * validated is not supported.)
+ */
+export function checkGraphOnce(op: string, graph: unknown): asserts graph is Graph {
+  if (graph !== null && typeof graph === "object" && validated.has(graph)) return;
+  try {
+    validateGraph(graph as Graph);
+  } catch (error) {
+    if (error instanceof GraphError) throw new GraphError(`${op}: ${error.message}`);
+    throw error;
+  }
 }
 
 export type { Primitive };

@@ -2,7 +2,8 @@
  * @chainrule/ir — tensors, the primitive ops, graphs, tracing, eager evaluation, printing, JSON,
  * and the `Engine` interface that every chainrule engine implements.
  */
-export { type DType, type TypedArray, DTYPES, isFloat, promoteTypes } from "./dtype.js";
+export { type DType, type TypedArray, DTYPES, publicIsFloat as isFloat, publicPromoteTypes as promoteTypes } from "./dtype.js";
+export { MAX_ELEMENTS, MAX_DEPTH } from "./limits.js";
 export {
   ChainruleError,
   ShapeError,
@@ -11,22 +12,21 @@ export {
   ConcretizationError,
   GraphError,
   NanError,
-  describeValue,
-  internalError,
+  DuplicateIrError,
+  publicDescribeValue as describeValue,
+  publicFormatValue as formatValue,
+  CodeGenerationError,
   type ErrorCode,
 } from "./errors.js";
 export {
   type Shape,
-  broadcastShapes,
-  sizeOf,
-  formatShape,
-  shapesEqual,
+  publicBroadcastShapes as broadcastShapes,
+  publicSizeOf as sizeOf,
+  publicFormatShape as formatShape,
+  publicShapesEqual as shapesEqual,
   normalizeAxes,
   normalizeAxis,
-  broadcastedAxes,
-  stridesOf,
-  keepDims,
-  inversePermutation,
+  publicBroadcastedAxes as broadcastedAxes,
 } from "./shape.js";
 export {
   Tensor,
@@ -57,11 +57,17 @@ export {
   BINARY_PRIMITIVES,
   COMPARISON_PRIMITIVES,
   ARITY,
-  DEFINITIONS,
-  definitionOf,
+  INDEX_CHECKS,
+  type IndexCheck,
+  isIndexCheck,
   isPrimitive,
-  inferAval,
 } from "./primitives.js";
+// Engine-author machinery, called by engines on every primitive with values they have checked:
+// these trust their arguments (no argument-count or type checks on this hot path). Everything
+// else exported here checks its argument count and arguments.
+export { inferAval, evalPrimitive, indexCheckError, DEFINITIONS, definitionOf } from "./primitives.js";
+export { internalError } from "./errors.js";
+export { stridesOf, keepDims, inversePermutation } from "./shape.js";
 export {
   type PrimitiveDef,
   type Definitions,
@@ -91,10 +97,10 @@ export {
   times,
 } from "./primitives/math.js";
 export { TENSOR_MATH, tensorTangents, unbroadcast, swapLast } from "./primitives/tensor-math.js";
-export { evalPrimitive } from "./primitives.js";
 export {
   Trace,
   Tracer,
+  checkNotEscaped,
   bind,
   bindCustomJvp,
   bindCustomVjp,
@@ -109,7 +115,7 @@ export {
 export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
 export * from "./ops.js";
 export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
-export { customJvp, customVjp } from "./custom.js";
+export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
 export {
   type Graph,
@@ -122,6 +128,10 @@ export {
   traceWith,
   evalGraph,
   toFunction,
+  graphCost,
+  checkGraphLimits,
+  DEFAULT_GRAPH_LIMITS,
+  type GraphLimits,
   validateGraph,
 } from "./graph.js";
 export { graphToJSON, serializeGraph, parseGraph, GRAPH_FORMAT, GRAPH_FORMAT_VERSION } from "./json.js";
@@ -133,11 +143,26 @@ export {
   type FlatFunction,
   type Argnums,
   type AnyFunction,
+  type TensorFunction,
   type Input,
   type Inputs,
   type Output,
+  type TangentOf,
+  type MapLeaves,
+  type AllNumbers,
+  type ValueOf,
+  type ArgsAt,
   type GradientOf,
+  type JacobianOf,
+  type HessianOf,
   type JacobianTree,
+  type GradFunction,
+  type ValueAndGradFunction,
+  type JacobianFunction,
+  type HessianFunction,
+  type JvpResult,
+  type VjpResult,
   SPEC_VERSION,
   defineEngine,
+  rejectExtraArguments,
 } from "./engine.js";

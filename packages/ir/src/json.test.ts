@@ -241,7 +241,7 @@ describe("hostile JSON is rejected with a GraphError", () => {
     }, 'parseGraph: expected the shape of input 0 to be at most 64 non-negative integers, got "2"');
     reject((g) => {
       g["inTree"] = { kind: "array", children: [] };
-    }, "graph: expected inTree with 1 leaves, got 0");
+    }, "graph: expected inTree with 1 leaf, got 0");
   });
 
   it("malformed constants: wrong length, non-numbers, code strings, nested values, out-of-range for the dtype", () => {
@@ -351,7 +351,7 @@ describe("hostile JSON is rejected with a GraphError", () => {
   it("huge shapes", () => {
     reject((g) => {
       g["inputs"][0].shape = [2 ** 16, 2 ** 16];
-    }, "parseGraph: expected input 0 to have at most 2^31 elements, got shape [65536,65536]");
+    }, "parseGraph: expected input 0 to have at most 2147483647 elements (MAX_ELEMENTS), got shape [65536,65536]");
     reject((g) => {
       g["inputs"][0].shape = new Array(65).fill(1);
     }, "parseGraph: expected the shape of input 0 to be at most 64 non-negative integers, got an array of length 65");
@@ -360,7 +360,8 @@ describe("hostile JSON is rejected with a GraphError", () => {
       (g) => {
         g["inputs"][0].shape = [...new Array(20).fill(2 ** 52), 0];
       },
-      `parseGraph: expected input 0 to have at most 2^31 elements, got shape [${new Array(20).fill(2 ** 52).join(",")},0]`,
+      "parseGraph: expected input 0 to have at most 2147483647 elements (MAX_ELEMENTS), " +
+        `got shape [${new Array(20).fill(2 ** 52).join(",")},0]`,
     );
     reject((g) => {
       g["nodes"][1].params = { axes: new Array(65).fill(0) };

@@ -4,11 +4,12 @@
  * the whole graph is validated (ops, references, params, shapes, constants, structures).
  */
 import { allocate, isDType, type DType } from "./dtype.js";
-import { GraphError } from "./errors.js";
-import { isPrimitive, PARAM_KINDS, type ParamKind, type Primitive } from "./primitives.js";
-import { validateGraph, type Graph, type GraphConstant, type GraphInput, type GraphNode } from "./graph.js";
+import { checkArity, count, GraphError } from "./errors.js";
+import { INDEX_CHECKS, isIndexCheck, isPrimitive, PARAM_KINDS, type ParamKind, type Primitive } from "./primitives.js";
+import { checkGraphOnce, validateGraph, type Graph, type GraphConstant, type GraphInput, type GraphNode } from "./graph.js";
 import type { TreeDef } from "./pytree.js";
-import { sizeOf } from "./shape.js";
+import { MAX_ELEMENTS } from "./limits.js";
+import { formatShape, sizeOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
 export const GRAPH_FORMAT = "chainrule.graph";
@@ -25,7 +26,8 @@ function encodeNumber(v: number): JsonNumber {
 }
 
 /** The graph as plain JSON-compatible data. */
-export function graphToJSON(graph: Graph): unknown {
+export const graphToJSON = checkArity("graphToJSON", 1, 1, (graph: Graph): unknown => {
+  checkGraphOnce("graphToJSON", graph);
   return {
     format: GRAPH_FORMAT,
     version: GRAPH_FORMAT_VERSION,
@@ -41,12 +43,13 @@ export function graphToJSON(graph: Graph): unknown {
     inTree: graph.inTree,
     outTree: graph.outTree,
   };
-}
+});
 
 /** The graph as a JSON string. */
-export function serializeGraph(graph: Graph): string {
+export const serializeGraph = checkArity("serializeGraph", 1, 1, (graph: Graph): string => {
+  checkGraphOnce("serializeGraph", graph);
   return JSON.stringify(graphToJSON(graph));
-}
+});
 
 function fail(message: string): never {
   throw new GraphError(`parseGraph: ${message}`);
@@ -130,7 +133,7 @@ function parseShape(v: unknown, where: string): number[] {
   }
   // per-dimension bound first: a product of huge dimensions could overflow to Infinity (and ×0 to NaN)
   if (v.some((d) => d > MAX_ELEMENTS) || !(sizeOf(v) <= MAX_ELEMENTS))
-    fail(`expected ${where} to have at most 2^31 elements, got shape ${JSON.stringify(v)}`);
+    fail(`expected ${where} to have at most ${MAX_ELEMENTS} elements (MAX_ELEMENTS), got shape ${formatShape(v)}`);
   return v.slice();
 }
 
@@ -143,9 +146,6 @@ function parseId(v: unknown, where: string): number {
   if (!Number.isSafeInteger(v) || (v as number) < 0) fail(`expected the id of ${where} to be a non-negative integer, got ${short(v)}`);
   return v as number;
 }
-
-/** Upper bound on the elements of any value in a parsed graph (and on each dimension). */
-const MAX_ELEMENTS = 2 ** 31;
 
 /** Params checked against the op's declared kinds and copied (only known keys, only numbers/strings). */
 function parseParams(op: Primitive, v: unknown, where: string): object {
@@ -165,6 +165,10 @@ function parseParams(op: Primitive, v: unknown, where: string): object {
         fail(`expected ${where} (${op}) param ${key} to be at most 64 integers, got ${short(value)}`);
       }
       out[key] = value.slice();
+    } else if (kind === "indexCheck") {
+      if (!isIndexCheck(value))
+        fail(`expected ${where} (${op}) param ${key} to be one of ${Object.keys(INDEX_CHECKS).join(", ")}, got ${short(value)}`);
+      out[key] = value;
     } else {
       if (!isDType(value)) fail(`expected ${where} (${op}) param ${key} to be a dtype, got ${short(value)}`);
       out[key] = value;
@@ -174,7 +178,7 @@ function parseParams(op: Primitive, v: unknown, where: string): object {
 }
 
 /** Parses and validates a graph from JSON text or already-parsed data. */
-export function parseGraph(json: string | unknown): Graph {
+export const parseGraph = checkArity("parseGraph", 1, 1, (json: string | unknown): Graph => {
   let data: unknown = json;
   if (typeof json === "string") {
     try {
@@ -204,9 +208,12 @@ export function parseGraph(json: string | unknown): Graph {
     const shape = parseShape(v.shape, `constant ${i}`);
     const dtype = parseDtype(v.dtype, `constant ${i}`);
     if (!Array.isArray(v.data) || v.data.length !== sizeOf(shape)) {
-      fail(`expected constant ${i} data to hold ${sizeOf(shape)} values, got ${Array.isArray(v.data) ? v.data.length : typeof v.data}`);
+      fail(
+        `expected constant ${i} data to hold ${count(sizeOf(shape), "value")}, ` +
+          `got ${Array.isArray(v.data) ? v.data.length : typeof v.data}`,
+      );
     }
-    const values = allocate(dtype, v.data.length);
+    const values = allocate("parseGraph", dtype, v.data.length);
     for (let j = 0; j < v.data.length; j++) values[j] = decodeNumber(v.data[j], dtype, `constant ${i}`);
     return { id: parseId(v.id, `constant ${i}`), shape, dtype, value: new Tensor(dtype, shape, values) };
   });
@@ -228,4 +235,4 @@ export function parseGraph(json: string | unknown): Graph {
   const graph: Graph = { inputs, constants, nodes, outputs, inTree: parseTree(data.inTree), outTree: parseTree(data.outTree) };
   validateGraph(graph);
   return graph;
-}
+});

@@ -5,11 +5,30 @@
  * against, so it favours clarity; scalar operands broadcast with stride 0, any other broadcast is
  * materialized first.
  */
-import { allocate, type TypedArray } from "./dtype.js";
-import { ArgumentError } from "./errors.js";
+import { allocate, INT32_MAX, INT32_MIN, type TypedArray } from "./dtype.js";
+import { ArgumentError, DTypeError, formatValue } from "./errors.js";
 import type { Aval, Params, Primitive } from "./primitives.js";
 import { shapesEqual, sizeOf, stridesOf, type Shape } from "./shape.js";
-import { Tensor } from "./tensor.js";
+import { indexSuffix, Tensor } from "./tensor.js";
+
+/**
+ * A float → int32 cast truncates toward zero (the documented cast), but a value whose truncation
+ * is outside the int32 range (or NaN) has no int32: storing it would wrap silently. The first
+ * such element is an error. `op` is the user-facing name (`astype`, or the primitive `cast`).
+ */
+export function checkInt32Cast(op: string, x: Tensor): void {
+  if (x.dtype === "int32" || x.dtype === "bool") return;
+  const input = x.data;
+  for (let i = 0; i < input.length; i++) {
+    const v = Math.trunc(input[i]!);
+    if (!(v >= INT32_MIN && v <= INT32_MAX)) {
+      throw new DTypeError(
+        `${op}: expected values that truncate into the int32 range [${INT32_MIN}, ${INT32_MAX}], ` +
+          `got ${formatValue(input[i]!)}${indexSuffix(i, x.shape)}`,
+      );
+    }
+  }
+}
 
 /** An eager kernel: concrete inputs to the concrete output (of the aval the shape rule gave). */
 export type Kernel<P extends Primitive> = (inputs: readonly Tensor[], params: Params<P>, out: Aval) => Tensor;
@@ -56,7 +75,7 @@ function broadcastData(x: Tensor, shape: Shape): TypedArray {
   const lead = shape.length - x.rank;
   const own = stridesOf(x.shape);
   const strides = shape.map((_, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : own[i - lead]!));
-  const data = allocate(x.dtype, sizeOf(shape));
+  const data = allocate("broadcastTo", x.dtype, sizeOf(shape));
   stridedCopy(x.data, 0, strides, shape, data);
   return data;
 }
@@ -65,7 +84,7 @@ export function reduceKernel(kind: "sum" | "max"): Kernel<"reduceSum" | "reduceM
   return ([x], { axes }, out) => {
     const input = x!.data;
     const size = sizeOf(out.shape);
-    const data = allocate(out.dtype, size);
+    const data = allocate(kind === "sum" ? "reduceSum" : "reduceMax", out.dtype, size);
     // int32 storage cannot hold -Infinity (it would become 0)
     if (kind === "max") data.fill(out.dtype === "int32" ? -2147483648 : -Infinity);
     const shape = x!.shape;
@@ -130,7 +149,7 @@ function batchOffsets(own: Shape, batchShape: Shape, matrixSize: number): number
 }
 
 export const whereKernel: Kernel<"where"> = ([cond, a, b], _params, out) => {
-  const data = allocate(out.dtype, sizeOf(out.shape));
+  const data = allocate("where", out.dtype, sizeOf(out.shape));
   const [dc, sc] = broadcastOperand(cond!, out.shape);
   const [da, sa] = broadcastOperand(a!, out.shape);
   const [db, sb] = broadcastOperand(b!, out.shape);
@@ -141,17 +160,19 @@ export const whereKernel: Kernel<"where"> = ([cond, a, b], _params, out) => {
 export const castKernel: Kernel<"cast"> = ([x], { dtype }, out) => {
   if (x!.dtype === dtype) return x!;
   const input = x!.data;
-  const data = allocate(dtype, input.length);
+  const data = allocate("cast", dtype, input.length);
   if (dtype === "bool") for (let i = 0; i < input.length; i++) data[i] = input[i] !== 0 ? 1 : 0;
-  else if (dtype === "int32") for (let i = 0; i < input.length; i++) data[i] = Math.trunc(input[i]!);
-  else data.set(input);
+  else if (dtype === "int32") {
+    checkInt32Cast("cast", x!);
+    for (let i = 0; i < input.length; i++) data[i] = Math.trunc(input[i]!);
+  } else data.set(input);
   return new Tensor(dtype, out.shape, data);
 };
 
 export const argmaxKernel: Kernel<"argmax"> = ([x], { axis }, out) => {
   const [outer, length, inner] = around(x!.shape, axis);
   const input = x!.data;
-  const data = allocate("int32", outer * inner);
+  const data = allocate("argmax", "int32", outer * inner);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       let best = 0;
@@ -174,7 +195,7 @@ export const reshapeKernel: Kernel<"reshape"> = ([x], _params, out) => new Tenso
 
 export const transposeKernel: Kernel<"transpose"> = ([x], { perm }, out) => {
   const own = stridesOf(x!.shape);
-  const data = allocate(out.dtype, x!.size);
+  const data = allocate("transpose", out.dtype, x!.size);
   stridedCopy(
     x!.data,
     0,
@@ -194,13 +215,13 @@ export const sliceKernel: Kernel<"slice"> = ([x], { begin }, out) => {
   const own = stridesOf(x!.shape);
   let offset = 0;
   for (let i = 0; i < begin.length; i++) offset += begin[i]! * own[i]!;
-  const data = allocate(out.dtype, sizeOf(out.shape));
+  const data = allocate("slice", out.dtype, sizeOf(out.shape));
   stridedCopy(x!.data, offset, own, out.shape, data);
   return new Tensor(out.dtype, out.shape, data);
 };
 
 export const padKernel: Kernel<"pad"> = ([x], { low }, out) => {
-  const data = allocate(out.dtype, sizeOf(out.shape));
+  const data = allocate("pad", out.dtype, sizeOf(out.shape));
   const outStrides = stridesOf(out.shape);
   const shape = x!.shape;
   const rank = shape.length;
@@ -228,7 +249,7 @@ export const padKernel: Kernel<"pad"> = ([x], { low }, out) => {
 };
 
 export const concatKernel: Kernel<"concat"> = (inputs, { axis }, out) => {
-  const data = allocate(out.dtype, sizeOf(out.shape));
+  const data = allocate("concat", out.dtype, sizeOf(out.shape));
   const [outer, , inner] = around(out.shape, axis);
   const rowLength = out.shape[axis]! * inner;
   let column = 0;
@@ -248,7 +269,7 @@ export const gatherKernel: Kernel<"gather"> = ([x, indices], { axis }, out) => {
   const idx = indices!.data;
   const input = x!.data;
   const m = idx.length;
-  const data = allocate(out.dtype, outer * m * inner);
+  const data = allocate("gather", out.dtype, outer * m * inner);
   for (let j = 0; j < m; j++) {
     const source = checkIndex("take", idx[j]!, length);
     for (let o = 0; o < outer; o++) {
@@ -265,7 +286,7 @@ export const scatterAddKernel: Kernel<"scatterAdd"> = ([updates, indices], { axi
   const m = idx.length;
   const [outer, , inner] = around(updates!.shape, axis, indices!.rank);
   const input = updates!.data;
-  const data = allocate(out.dtype, outer * size * inner);
+  const data = allocate("scatterAdd", out.dtype, outer * size * inner);
   for (let j = 0; j < m; j++) {
     const target = checkIndex("scatterAdd", idx[j]!, size);
     for (let o = 0; o < outer; o++) {
@@ -288,7 +309,7 @@ export const matmulKernel: Kernel<"matmul"> = ([a, b], _params, out) => {
   const bOffsets = batchOffsets(b!.shape.slice(0, -2), batchShape, k * n);
   const da = a!.data;
   const db = b!.data;
-  const data = allocate(out.dtype, sizeOf(out.shape));
+  const data = allocate("matmul", out.dtype, sizeOf(out.shape));
   for (let t = 0; t < aOffsets.length; t++) {
     const aBase = aOffsets[t]!;
     const bBase = bOffsets[t]!;

@@ -161,7 +161,7 @@ describe("dot and outer", () => {
       ShapeError,
       "dot: expected operands of rank ≤ 2 (use matmul for batches), got [1,1,1] and [1]",
     );
-    expectError(() => dot([1, 2], [1, 2, 3]), ShapeError, "matmul: expected inner dimensions to match, got [2] and [3]");
+    expectError(() => dot([1, 2], [1, 2, 3]), ShapeError, "dot: expected inner dimensions to match, got [2] and [3]");
   });
 
   it("outer of the flattened operands", () => {

@@ -1,34 +1,34 @@
 /** Neural-network composites, all max-shifted so they never overflow. */
 import { toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
-import { ArgumentError, DTypeError, ShapeError } from "./errors.js";
-import { Tracer } from "./trace.js";
+import { checkArity, DTypeError, ShapeError } from "./errors.js";
+import { bind } from "./trace.js";
 import { formatShape, normalizeAxis } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { castTo } from "./coerce.js";
 import { div, exp, logsumexp, max, mean, mul, neg, oneHot, square, stopGradient, sub, sum, where } from "./ops.js";
 
 /** softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) along `axis` (last by default). */
-export function softmax(x: TensorLike, axis = -1): Tensor {
+export const softmax = checkArity("softmax", 1, 2, (x: TensorLike, axis = -1): Tensor => {
   const t = toFloat(toOperand("softmax", x));
   const a = normalizeAxis("softmax", axis, t.rank);
   if (t.shape[a] === 0) return t; // nothing to normalize (and no max to shift by)
   const e = exp(sub(t, stopGradient(max(t, a, true))));
   return div(e, sum(e, a, true));
-}
+});
 
 /** log softmax(x) = x − logsumexp(x) along `axis` (last by default). */
-export function logSoftmax(x: TensorLike, axis = -1): Tensor {
+export const logSoftmax = checkArity("logSoftmax", 1, 2, (x: TensorLike, axis = -1): Tensor => {
   const t = toFloat(toOperand("logSoftmax", x));
   const a = normalizeAxis("logSoftmax", axis, t.rank);
   return sub(t, logsumexp(t, a, true));
-}
+});
 
 /**
  * Mean softmax cross-entropy over the batch, like PyTorch's `F.cross_entropy`. `labels` are
  * either class indices (int32, or integers, of shape `logits.shape[:-1]`) or probabilities of
  * the same shape as `logits`.
  */
-export function crossEntropy(logits: TensorLike, labels: TensorLike): Tensor {
+export const crossEntropy = checkArity("crossEntropy", 2, 2, (logits: TensorLike, labels: TensorLike): Tensor => {
   const z = toFloat(toOperand("crossEntropy", logits));
   if (z.rank === 0) throw new ShapeError("crossEntropy: expected logits of rank ≥ 1 (classes on the last axis), got a scalar");
   const y = toOperand("crossEntropy", labels);
@@ -38,9 +38,8 @@ export function crossEntropy(logits: TensorLike, labels: TensorLike): Tensor {
   if (y.rank === z.rank && y.shape.every((d, i) => d === z.shape[i])) {
     picked = mul(castTo(y, z.dtype), logp);
   } else if (y.rank === z.rank - 1 && y.shape.every((d, i) => d === z.shape[i])) {
-    if (!(y instanceof Tracer)) checkClassIndices(y, classes);
     // select (not multiply) the label's log-probability: 0 · (−∞) for a masked class would be NaN
-    picked = where(oneHot(y, classes, "bool"), logp, 0);
+    picked = where(oneHot(checkClassIndices(y, classes), classes, "bool"), logp, 0);
   } else {
     throw new ShapeError(
       `crossEntropy: expected labels of shape ${formatShape(z.shape.slice(0, -1))} (class indices) or ${formatShape(z.shape)} ` +
@@ -48,24 +47,22 @@ export function crossEntropy(logits: TensorLike, labels: TensorLike): Tensor {
     );
   }
   return neg(mean(sum(picked, -1)));
-}
+});
 
-/** Concrete class indices must be integers in [0, classes): an out-of-range label would silently add 0 to the loss. */
-function checkClassIndices(labels: Tensor, classes: number): void {
+/**
+ * Class indices must be integers in [0, classes): an out-of-range label would silently add 0 to
+ * the loss. A primitive, so traced programs check their labels too (compiled code at run time).
+ */
+function checkClassIndices(labels: Tensor, classes: number): Tensor {
   if (labels.dtype === "bool") throw new DTypeError("crossEntropy: expected integer class indices, got bool");
-  const data = labels.data;
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (!Number.isInteger(v)) throw new DTypeError(`crossEntropy: expected integer class indices, got ${v}`);
-    if (v < 0 || v >= classes) throw new ArgumentError(`crossEntropy: expected class indices in [0, ${classes - 1}], got ${v}`);
-  }
+  return bind("checkIndices", [labels], { op: "crossEntropy", size: classes });
 }
 
 /** Mean squared error: mean((prediction − target)²). */
-export function mse(prediction: TensorLike, target: TensorLike): Tensor {
+export const mse = checkArity("mse", 2, 2, (prediction: TensorLike, target: TensorLike): Tensor => {
   const [p, t] = toOperands("mse", [prediction, target]) as [Tensor, Tensor];
   if (p.rank !== t.rank || p.shape.some((d, i) => d !== t.shape[i])) {
     throw new ShapeError(`mse: expected prediction and target of one shape, got ${formatShape(p.shape)} and ${formatShape(t.shape)}`);
   }
   return mean(square(sub(p, t)));
-}
+});

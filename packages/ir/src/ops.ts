@@ -3,9 +3,12 @@
  * arguments (`op: expected …, got …`) and is either a primitive (`bind`) or a composite of them.
  */
 import { allocate, assertDType, isFloat, type DType } from "./dtype.js";
-import { ArgumentError, DTypeError, ShapeError, describeValue } from "./errors.js";
+import { ArgumentError, checkArity, count, DTypeError, ShapeError, describeValue, formatValue } from "./errors.js";
 import { castTo, toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
-import { formatShape, keepDims, normalizeAxes, normalizeAxis, sizeOf } from "./shape.js";
+import { checkInt32Cast } from "./kernels.js";
+import { MAX_DEPTH } from "./limits.js";
+import { broadcastShapes, formatShape, keepDims, normalizeAxes, normalizeAxis, sizeOf } from "./shape.js";
+import { Tracer } from "./trace.js";
 import { bind } from "./trace.js";
 import { Tensor } from "./tensor.js";
 import type { UnaryPrimitive } from "./primitives.js";
@@ -13,14 +16,14 @@ import type { UnaryPrimitive } from "./primitives.js";
 // ── elementwise ────────────────────────────────────────────────────────────────────────────
 
 function floatUnary(prim: UnaryPrimitive) {
-  return (x: TensorLike): Tensor => bind(prim, [toFloat(toOperand(prim, x))], {});
+  return checkArity(prim, 1, 1, (x: TensorLike): Tensor => bind(prim, [toFloat(toOperand(prim, x))], {}));
 }
 
 function numericUnary(prim: "neg" | "abs" | "sign") {
-  return (x: TensorLike): Tensor => {
+  return checkArity(prim, 1, 1, (x: TensorLike): Tensor => {
     const t = toOperand(prim, x);
     return bind(prim, [t.dtype === "bool" ? castTo(t, "int32") : t], {});
-  };
+  });
 }
 
 export const neg = numericUnary("neg");
@@ -36,21 +39,21 @@ export const tanh = floatUnary("tanh");
 export const sqrt = floatUnary("sqrt");
 
 function numericBinary(prim: "add" | "sub" | "mul" | "maximum" | "minimum" | "mulNoNan") {
-  return (x: TensorLike, y: TensorLike): Tensor => {
+  return checkArity(prim, 2, 2, (x: TensorLike, y: TensorLike): Tensor => {
     let [a, b] = toOperands(prim, [x, y]);
     if (a!.dtype === "bool") {
       a = castTo(a!, "int32");
       b = castTo(b!, "int32");
     }
     return bind(prim, [a!, b!], {});
-  };
+  });
 }
 
 function floatBinary(prim: "div" | "pow" | "atan2") {
-  return (x: TensorLike, y: TensorLike): Tensor => {
+  return checkArity(prim, 2, 2, (x: TensorLike, y: TensorLike): Tensor => {
     const [a, b] = toOperands(prim, [x, y]);
     return bind(prim, [toFloat(a!), toFloat(b!)], {});
-  };
+  });
 }
 
 export const add = numericBinary("add");
@@ -71,50 +74,59 @@ export const atan2 = floatBinary("atan2");
  */
 export const mulNoNan = numericBinary("mulNoNan");
 
-export function square(x: TensorLike): Tensor {
+export const square = checkArity("square", 1, 1, (x: TensorLike): Tensor => {
   const t = toOperand("square", x);
   return mul(t, t);
-}
+});
 
-export function reciprocal(x: TensorLike): Tensor {
+export const reciprocal = checkArity("reciprocal", 1, 1, (x: TensorLike): Tensor => {
   return div(1, toFloat(toOperand("reciprocal", x)));
-}
+});
 
-export function tan(x: TensorLike): Tensor {
+export const tan = checkArity("tan", 1, 1, (x: TensorLike): Tensor => {
   const t = toFloat(toOperand("tan", x));
   return div(sin(t), cos(t));
-}
+});
 
 /** σ(x) = ½·tanh(x/2) + ½: no overflow for any x. */
-export function sigmoid(x: TensorLike): Tensor {
+export const sigmoid = checkArity("sigmoid", 1, 1, (x: TensorLike): Tensor => {
   const t = toFloat(toOperand("sigmoid", x));
   return add(mul(tanh(mul(t, 0.5)), 0.5), 0.5);
-}
+});
 
 /** max(x, 0) with relu'(0) = 0. */
-export function relu(x: TensorLike): Tensor {
+export const relu = checkArity("relu", 1, 1, (x: TensorLike): Tensor => {
   const t = toOperand("relu", x);
   return where(greater(t, 0), t, 0);
-}
+});
 
 /**
  * min(max(x, low), high), like NumPy (so `high` wins when low > high); like PyTorch's clamp the
  * gradient with respect to x is 1 inside, boundaries included.
  */
-export function clip(x: TensorLike, low: TensorLike, high: TensorLike): Tensor {
+export const clip = checkArity("clip", 3, 3, (x: TensorLike, low: TensorLike, high: TensorLike): Tensor => {
   const [t, lo, hi] = toOperands("clip", [x, low, high]);
+  broadcastShapes("clip", broadcastShapes("clip", t!.shape, lo!.shape), hi!.shape);
   const raised = where(less(t!, lo!), lo!, t!);
   return where(greater(raised, hi!), hi!, raised);
-}
+});
 
-export function astype(x: TensorLike, dtype: DType): Tensor {
-  return castTo(toOperand("astype", x), assertDType("astype", dtype));
-}
+/**
+ * `x` cast to `dtype`. Float → int32 truncates toward zero; a value outside the int32 range (or
+ * NaN, ±Infinity) is an error, checked here on concrete data and in the `cast` kernel. Any
+ * non-zero value (NaN included) casts to bool true, as in NumPy.
+ */
+export const astype = checkArity("astype", 2, 2, (x: TensorLike, dtype: DType): Tensor => {
+  const t = toOperand("astype", x);
+  const target = assertDType("astype", dtype);
+  if (target === "int32" && !(t instanceof Tracer)) checkInt32Cast("astype", t);
+  return castTo(t, target);
+});
 
 // ── comparison and selection ───────────────────────────────────────────────────────────────
 
 function comparison(prim: "greater" | "greaterEqual" | "less" | "lessEqual" | "equal" | "notEqual") {
-  return (x: TensorLike, y: TensorLike): Tensor => bind(prim, toOperands(prim, [x, y]), {});
+  return checkArity(prim, 2, 2, (x: TensorLike, y: TensorLike): Tensor => bind(prim, toOperands(prim, [x, y]), {}));
 }
 
 export const greater = comparison("greater");
@@ -125,66 +137,76 @@ export const equal = comparison("equal");
 export const notEqual = comparison("notEqual");
 
 /** Elementwise `cond ? a : b` with broadcasting; `cond` must be bool. */
-export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+export const where = checkArity("where", 3, 3, (cond: TensorLike, a: TensorLike, b: TensorLike): Tensor => {
   const c = toOperand("where", cond);
   if (c.dtype !== "bool") throw new DTypeError(`where: expected a bool condition, got ${c.dtype}`);
   const [x, y] = toOperands("where", [a, b]);
   return bind("where", [c, x!, y!], {});
-}
+});
 
 // ── reductions ─────────────────────────────────────────────────────────────────────────────
 
 function zerosLike(t: Tensor, shape: readonly number[]): Tensor {
-  return new Tensor(t.dtype, shape.slice(), allocate(t.dtype, sizeOf(shape)));
+  return new Tensor(t.dtype, shape.slice(), allocate("zeros", t.dtype, sizeOf(shape)));
 }
 
 export type Axis = number | readonly number[] | undefined;
 
+/** `keepdims` must be a boolean: a truthy string such as "no" would silently keep them. */
+function checkKeepdims(op: string, keepdims: unknown): boolean {
+  if (typeof keepdims !== "boolean") throw new ArgumentError(`${op}: expected keepdims to be a boolean, got ${describeValue(keepdims)}`);
+  return keepdims;
+}
+
 /** Sum over `axis` (a number, several, or all when absent); negative axes count from the end. */
-export function sum(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+export const sum = checkArity("sum", 1, 3, (x: TensorLike, axis?: Axis, keepdims = false): Tensor => {
   let t = toOperand("sum", x);
   if (t.dtype === "bool") t = castTo(t, "int32");
   const axes = normalizeAxes("sum", axis, t.rank);
   const out = axes.length === 0 ? t : bind("reduceSum", [t], { axes });
-  return keepdims ? reshape(out, keepDims(t.shape, axes)) : out;
-}
+  return checkKeepdims("sum", keepdims) ? reshape(out, keepDims(t.shape, axes)) : out;
+});
 
-export function mean(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+export const mean = checkArity("mean", 1, 3, (x: TensorLike, axis?: Axis, keepdims = false): Tensor => {
   const t = toFloat(toOperand("mean", x));
   const axes = normalizeAxes("mean", axis, t.rank);
   const count = sizeOf(axes.map((a) => t.shape[a]!));
-  return div(sum(t, axes, keepdims), count);
-}
+  return div(sum(t, axes, checkKeepdims("mean", keepdims)), count);
+});
 
 /** Population variance (ddof = 0), like `jnp.var`. */
-export function variance(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+export const variance = checkArity("variance", 1, 3, (x: TensorLike, axis?: Axis, keepdims = false): Tensor => {
   const t = toFloat(toOperand("variance", x));
-  const centered = sub(t, mean(t, axis, true));
-  return mean(mul(centered, centered), axis, keepdims);
-}
+  const axes = normalizeAxes("variance", axis, t.rank);
+  const centered = sub(t, mean(t, axes, true));
+  return mean(mul(centered, centered), axes, checkKeepdims("variance", keepdims));
+});
 
 /** Max over axes; with k tied maxima each gets 1/k of the gradient. */
-export function max(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
-  const t = toOperand("max", x);
-  if (t.dtype === "bool") throw new DTypeError("max: expected a numeric operand, got bool");
-  const axes = normalizeAxes("max", axis, t.rank);
-  for (const a of axes) {
-    if (t.shape[a] === 0) throw new ShapeError(`max: expected a non-empty axis ${a}, got shape ${formatShape(t.shape)}`);
-  }
-  const out = axes.length === 0 ? t : bind("reduceMax", [t], { axes });
-  return keepdims ? reshape(out, keepDims(t.shape, axes)) : out;
-}
+export const max = checkArity("max", 1, 3, (x: TensorLike, axis?: Axis, keepdims = false): Tensor => extremum("max", x, axis, keepdims));
 
-export function min(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
-  const t = toOperand("min", x);
-  if (t.dtype === "bool") throw new DTypeError("min: expected a numeric operand, got bool");
-  return neg(max(neg(t), axis, keepdims));
+/** Min over axes: −max(−x), with the same tie rule. */
+export const min = checkArity("min", 1, 3, (x: TensorLike, axis?: Axis, keepdims = false): Tensor => extremum("min", x, axis, keepdims));
+
+/** `max` or `min` (as −max(−x)), with errors naming the op the user called. */
+function extremum(op: "max" | "min", x: TensorLike, axis: Axis, keepdims: boolean): Tensor {
+  const t = toOperand(op, x);
+  if (t.dtype === "bool") throw new DTypeError(`${op}: expected a numeric operand, got bool`);
+  const axes = normalizeAxes(op, axis, t.rank);
+  for (const a of axes) {
+    if (t.shape[a] === 0) throw new ShapeError(`${op}: expected a non-empty axis ${a}, got shape ${formatShape(t.shape)}`);
+  }
+  const operand = op === "min" ? neg(t) : t;
+  const reduced = axes.length === 0 ? operand : bind("reduceMax", [operand], { axes });
+  const out = checkKeepdims(op, keepdims) ? reshape(reduced, keepDims(t.shape, axes)) : reduced;
+  return op === "min" ? neg(out) : out;
 }
 
 /** log Σ exp(x), shifted by the (gradient-stopped) max so it never overflows. */
-export function logsumexp(x: TensorLike, axis?: Axis, keepdims = false): Tensor {
+export const logsumexp = checkArity("logsumexp", 1, 3, (x: TensorLike, axis?: Axis, keepdims = false): Tensor => {
   const t = toFloat(toOperand("logsumexp", x));
   const axes = normalizeAxes("logsumexp", axis, t.rank);
+  checkKeepdims("logsumexp", keepdims);
   // an empty axis sums to 0, so its logsumexp is log 0 = −∞ and there is no max to shift by
   const empty = axes.some((a) => t.shape[a] === 0);
   const m = empty ? zerosLike(t, keepDims(t.shape, axes)) : stopGradient(max(t, axes, true));
@@ -196,10 +218,10 @@ export function logsumexp(x: TensorLike, axis?: Axis, keepdims = false): Tensor 
         out,
         t.shape.filter((_, i) => !axes.includes(i)),
       );
-}
+});
 
 /** Index of the first maximum along `axis` (all elements, flattened, when absent), as int32. */
-export function argmax(x: TensorLike, axis?: number): Tensor {
+export const argmax = checkArity("argmax", 1, 2, (x: TensorLike, axis?: number): Tensor => {
   let t = toOperand("argmax", x);
   if (t.dtype === "bool") t = castTo(t, "int32");
   if (axis === undefined) {
@@ -207,69 +229,80 @@ export function argmax(x: TensorLike, axis?: number): Tensor {
     return bind("argmax", [reshape(t, [t.size])], { axis: 0 });
   }
   return bind("argmax", [t], { axis: normalizeAxis("argmax", axis, t.rank) });
-}
+});
 
 // ── shape ──────────────────────────────────────────────────────────────────────────────────
 
+/** Ranks are bounded by `MAX_DEPTH` (printing and `toArray` recurse once per axis). */
+function checkRankLimit(op: string, shape: unknown): void {
+  if (Array.isArray(shape) && shape.length > MAX_DEPTH) {
+    throw new ArgumentError(`${op}: expected a shape of rank at most ${MAX_DEPTH} (MAX_DEPTH), got rank ${shape.length}`);
+  }
+}
+
 /** Reshape; one dimension may be -1 (inferred). */
-export function reshape(x: TensorLike, shape: readonly number[]): Tensor {
+export const reshape = checkArity("reshape", 2, 2, (x: TensorLike, shape: readonly number[]): Tensor => {
   const t = toOperand("reshape", x);
+  checkRankLimit("reshape", shape);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= -1)) {
-    throw new ArgumentError(`reshape: expected a shape of integers (one may be -1), got ${JSON.stringify(shape)}`);
+    throw new ArgumentError(`reshape: expected a shape of integers (one may be -1), got ${formatValue(shape)}`);
   }
   const unknown = shape.filter((d) => d === -1).length;
-  if (unknown > 1) throw new ArgumentError(`reshape: expected at most one -1 in the shape, got ${JSON.stringify(shape)}`);
+  if (unknown > 1) throw new ArgumentError(`reshape: expected at most one -1 in the shape, got ${formatValue(shape)}`);
   let target = shape.slice();
   if (unknown === 1) {
     const known = sizeOf(shape.filter((d) => d !== -1));
     if (known === 0 || t.size % known !== 0) {
       throw new ShapeError(
-        `reshape: expected a shape compatible with ${t.size} elements (from ${formatShape(t.shape)}), got ${formatShape(shape)}`,
+        `reshape: expected a shape compatible with ${count(t.size, "element")} (from ${formatShape(t.shape)}), got ${formatShape(shape)}`,
       );
     }
     target = shape.map((d) => (d === -1 ? t.size / known : d));
   }
   if (sizeOf(target) !== t.size) {
-    throw new ShapeError(`reshape: expected a shape with ${t.size} elements (from ${formatShape(t.shape)}), got ${formatShape(shape)}`);
+    throw new ShapeError(
+      `reshape: expected a shape with ${count(t.size, "element")} (from ${formatShape(t.shape)}), got ${formatShape(shape)}`,
+    );
   }
   if (target.length === t.rank && target.every((d, i) => d === t.shape[i])) return t;
   return bind("reshape", [t], { shape: target });
-}
+});
 
 /** Permutes axes (reverses them when `perm` is absent). */
-export function transpose(x: TensorLike, perm?: readonly number[]): Tensor {
+export const transpose = checkArity("transpose", 1, 2, (x: TensorLike, perm?: readonly number[]): Tensor => {
   const t = toOperand("transpose", x);
   if (perm !== undefined && !Array.isArray(perm)) {
-    throw new ArgumentError(`transpose: expected a permutation of ${t.rank} axes, got ${describeValue(perm)}`, "AXIS");
+    throw new ArgumentError(`transpose: expected a permutation of ${count(t.rank, "axis", "axes")}, got ${describeValue(perm)}`, "AXIS");
   }
   const order = perm === undefined ? t.shape.map((_, i) => t.rank - 1 - i) : perm.map((p) => normalizeAxis("transpose", p, t.rank));
   if (order.length !== t.rank || new Set(order).size !== t.rank) {
-    throw new ArgumentError(`transpose: expected a permutation of ${t.rank} axes, got ${JSON.stringify(perm)}`, "AXIS");
+    throw new ArgumentError(`transpose: expected a permutation of ${count(t.rank, "axis", "axes")}, got ${formatValue(perm)}`, "AXIS");
   }
   if (order.every((p, i) => p === i)) return t;
   return bind("transpose", [t], { perm: order });
-}
+});
 
-export function broadcastTo(x: TensorLike, shape: readonly number[]): Tensor {
+export const broadcastTo = checkArity("broadcastTo", 2, 2, (x: TensorLike, shape: readonly number[]): Tensor => {
   const t = toOperand("broadcastTo", x);
+  checkRankLimit("broadcastTo", shape);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ArgumentError(`broadcastTo: expected a shape of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new ArgumentError(`broadcastTo: expected a shape of non-negative integers, got ${formatValue(shape)}`);
   }
   if (shape.length === t.rank && shape.every((d, i) => d === t.shape[i])) return t;
   return bind("broadcastTo", [t], { shape: shape.slice() });
-}
+});
 
 /** Inserts a size-1 axis at `axis` (negative counts from the end of the result). */
-export function expandDims(x: TensorLike, axis: number): Tensor {
+export const expandDims = checkArity("expandDims", 2, 2, (x: TensorLike, axis: number): Tensor => {
   const t = toOperand("expandDims", x);
   const a = normalizeAxis("expandDims", axis, t.rank + 1);
   const shape = t.shape.slice();
   shape.splice(a, 0, 1);
   return reshape(t, shape);
-}
+});
 
 /** Removes size-1 axes: the given ones (which must have size 1), or all. */
-export function squeeze(x: TensorLike, axis?: Axis): Tensor {
+export const squeeze = checkArity("squeeze", 1, 2, (x: TensorLike, axis?: Axis): Tensor => {
   const t = toOperand("squeeze", x);
   const axes = axis === undefined ? t.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normalizeAxes("squeeze", axis, t.rank);
   for (const a of axes) {
@@ -279,19 +312,19 @@ export function squeeze(x: TensorLike, axis?: Axis): Tensor {
     t,
     t.shape.filter((_, i) => !axes.includes(i)),
   );
-}
+});
 
 /**
  * `x[begin[i]:end[i]]` on every axis: one entry per axis, negative indices count from the end,
  * `end` defaults to the end of each axis (and an entry may be `undefined` for "to the end").
  */
-export function slice(x: TensorLike, begin: readonly number[], end?: readonly (number | undefined)[]): Tensor {
+export const slice = checkArity("slice", 2, 3, (x: TensorLike, begin: readonly number[], end?: readonly (number | undefined)[]): Tensor => {
   const t = toOperand("slice", x);
   if (!Array.isArray(begin) || begin.length !== t.rank) {
-    throw new ArgumentError(`slice: expected begin with one entry per axis (${t.rank}), got ${JSON.stringify(begin)}`);
+    throw new ArgumentError(`slice: expected begin with one entry per axis (${t.rank}), got ${formatValue(begin)}`);
   }
   if (end !== undefined && (!Array.isArray(end) || end.length !== t.rank)) {
-    throw new ArgumentError(`slice: expected end with one entry per axis (${t.rank}), got ${JSON.stringify(end)}`);
+    throw new ArgumentError(`slice: expected end with one entry per axis (${t.rank}), got ${formatValue(end)}`);
   }
   const b: number[] = [];
   const e: number[] = [];
@@ -317,28 +350,28 @@ export function slice(x: TensorLike, begin: readonly number[], end?: readonly (n
   }
   if (b.every((v) => v === 0) && e.every((v, i) => v === t.shape[i])) return t;
   return bind("slice", [t], { begin: b, end: e });
-}
+});
 
 /**
  * Zero padding: `low[i]` elements before and `high[i]` after on each axis (one entry per axis,
  * non-negative integers; `high` defaults to `low`). The transpose of `slice`.
  */
-export function pad(x: TensorLike, low: readonly number[], high: readonly number[] = low): Tensor {
+export const pad = checkArity("pad", 2, 3, (x: TensorLike, low: readonly number[], high: readonly number[] = low): Tensor => {
   const t = toOperand("pad", x);
   for (const [name, list] of [
     ["low", low],
     ["high", high],
   ] as const) {
     if (!Array.isArray(list) || list.length !== t.rank || !list.every((v) => Number.isInteger(v) && v >= 0)) {
-      throw new ArgumentError(`pad: expected ${name} to be ${t.rank} non-negative integers (one per axis), got ${describeValue(list)}`);
+      throw new ArgumentError(`pad: expected ${name} to hold one non-negative integer per axis (${t.rank}), got ${formatValue(list)}`);
     }
   }
   if (low.every((v) => v === 0) && high.every((v) => v === 0)) return t;
   return bind("pad", [t], { low: low.slice(), high: high.slice() });
-}
+});
 
 /** Joins tensors along an existing axis. */
-export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
+export const concat = checkArity("concat", 1, 2, (xs: readonly TensorLike[], axis = 0): Tensor => {
   if (!Array.isArray(xs) || xs.length === 0) {
     throw new ArgumentError(`concat: expected a non-empty array of tensors, got ${describeValue(xs)}`);
   }
@@ -348,10 +381,10 @@ export function concat(xs: readonly TensorLike[], axis = 0): Tensor {
   const a = normalizeAxis("concat", axis, rank);
   if (ts.length === 1) return ts[0]!;
   return bind("concat", ts, { axis: a });
-}
+});
 
 /** Joins tensors of one shape along a new axis. */
-export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
+export const stack = checkArity("stack", 1, 2, (xs: readonly TensorLike[], axis = 0): Tensor => {
   if (!Array.isArray(xs) || xs.length === 0) {
     throw new ArgumentError(`stack: expected a non-empty array of tensors, got ${describeValue(xs)}`);
   }
@@ -367,47 +400,45 @@ export function stack(xs: readonly TensorLike[], axis = 0): Tensor {
     ts.map((t) => expandDims(t, a)),
     a,
   );
-}
+});
 
-function toIndices(op: string, indices: TensorLike): Tensor {
+function toIndices(op: "take" | "oneHot", indices: TensorLike): Tensor {
   const t = toOperand(op, indices);
   if (t.dtype === "int32") return t;
   if (t.dtype === "bool") throw new DTypeError(`${op}: expected integer indices, got bool`);
-  const data = t.data;
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isInteger(data[i])) throw new DTypeError(`${op}: expected integer indices, got ${data[i]}`);
-  }
-  return castTo(t, "int32");
+  // float indices must hold integers: checked where the data is (traced programs check at run time)
+  return castTo(bind("checkIndices", [t], { op, size: -1 }), "int32");
 }
 
 /** Picks entries along `axis` (of the flattened tensor when absent); negative indices count from the end. */
-export function take(x: TensorLike, indices: TensorLike, axis?: number): Tensor {
+export const take = checkArity("take", 2, 3, (x: TensorLike, indices: TensorLike, axis?: number): Tensor => {
   let t = toOperand("take", x);
   const idx = toIndices("take", indices);
   if (axis === undefined) {
     t = reshape(t, [t.size]);
     axis = 0;
   }
-  return bind("gather", [t, idx], { axis: normalizeAxis("take", axis, t.rank) });
-}
+  const a = normalizeAxis("take", axis, t.rank);
+  // the range check as its own step: in a compiled gradient the gather may be dead code, and its
+  // transpose (scatterAdd) would report the bad index under its own name
+  return bind("gather", [t, bind("checkIndices", [idx], { op: "take", size: t.shape[a]! })], { axis: a });
+});
 
 /** One-hot rows: `out[..., j] = (indices[...] == j)`, shape `indices.shape ++ [depth]`. */
-export function oneHot(indices: TensorLike, depth: number, dtype: DType = "float64"): Tensor {
+export const oneHot = checkArity("oneHot", 2, 3, (indices: TensorLike, depth: number, dtype: DType = "float64"): Tensor => {
   if (!Number.isInteger(depth) || depth < 0)
     throw new ArgumentError(`oneHot: expected a non-negative integer depth, got ${describeValue(depth)}`);
   const idx = toIndices("oneHot", indices);
-  const classes = new Tensor(
-    "int32",
-    [depth],
-    Int32Array.from({ length: depth }, (_, i) => i),
-  );
+  const positions = allocate("oneHot", "int32", depth);
+  for (let i = 0; i < depth; i++) positions[i] = i;
+  const classes = new Tensor("int32", [depth], positions);
   return castTo(equal(expandDims(idx, -1), classes), assertDType("oneHot", dtype));
-}
+});
 
 // ── linear algebra ─────────────────────────────────────────────────────────────────────────
 
 /** Matrix product with NumPy semantics: batched with broadcasting; 1-D operands are promoted and the added axis removed. */
-export function matmul(a: TensorLike, b: TensorLike): Tensor {
+export const matmul = checkArity("matmul", 2, 2, (a: TensorLike, b: TensorLike): Tensor => {
   let [x, y] = toOperands("matmul", [a, b]);
   if (x!.rank === 0 || y!.rank === 0) {
     throw new ShapeError(`matmul: expected operands of rank ≥ 1, got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`);
@@ -430,10 +461,10 @@ export function matmul(a: TensorLike, b: TensorLike): Tensor {
   if (vectorB) shape.splice(shape.length - 1, 1);
   if (vectorA) shape.splice(shape.length - (vectorB ? 1 : 2), 1);
   return reshape(out, shape);
-}
+});
 
 /** Inner product of vectors; matrix product for ranks ≤ 2; a scalar operand multiplies. */
-export function dot(a: TensorLike, b: TensorLike): Tensor {
+export const dot = checkArity("dot", 2, 2, (a: TensorLike, b: TensorLike): Tensor => {
   const [x, y] = toOperands("dot", [a, b]);
   if (x!.rank === 0 || y!.rank === 0) return mul(x!, y!);
   if (x!.rank > 2 || y!.rank > 2) {
@@ -441,22 +472,28 @@ export function dot(a: TensorLike, b: TensorLike): Tensor {
       `dot: expected operands of rank ≤ 2 (use matmul for batches), got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`,
     );
   }
+  // the contracted axes: the last of x, the first of y
+  if (x!.shape[x!.rank - 1] !== y!.shape[0]) {
+    throw new ShapeError(`dot: expected inner dimensions to match, got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`);
+  }
   return matmul(x!, y!);
-}
+});
 
 /** Outer product of the flattened operands. */
-export function outer(a: TensorLike, b: TensorLike): Tensor {
+export const outer = checkArity("outer", 2, 2, (a: TensorLike, b: TensorLike): Tensor => {
   const [x, y] = toOperands("outer", [a, b]);
   return mul(reshape(x!, [-1, 1]), reshape(y!, [1, -1]));
-}
+});
 
 // ── differentiation control (the custom rules live in custom.ts) ───────────────────────────
 
 /** The identity whose derivative is zero, in every engine. */
-export function stopGradient(x: TensorLike): Tensor {
+export const stopGradient = checkArity("stopGradient", 1, 1, (x: TensorLike): Tensor => {
   return bind("stopGradient", [toOperand("stopGradient", x)], {});
-}
+});
 
-export function isFloatTensor(x: Tensor): boolean {
+/** Whether `x` is a float32 or float64 tensor. */
+export const isFloatTensor = checkArity("isFloatTensor", 1, 1, (x: Tensor): boolean => {
+  if (!(x instanceof Tensor)) throw new ArgumentError(`isFloatTensor: expected a Tensor, got ${describeValue(x)}`);
   return isFloat(x.dtype);
-}
+});

@@ -1,11 +1,12 @@
-import { internalError } from "./errors.js";
-import type { Tensor } from "./tensor.js";
-import type { Shape } from "./shape.js";
-import type { DType } from "./dtype.js";
+import { allocate, type DType } from "./dtype.js";
+import { checkArity, internalError } from "./errors.js";
+import { sizeOf, type Shape } from "./shape.js";
+import { Tensor } from "./tensor.js";
 import { COMPARISON, type ComparisonParams } from "./primitives/comparison.js";
 import type { Definitions, ParamKind, PrimitiveDef, ShapeRule } from "./primitives/define.js";
 import { ELEMENTWISE, type BinaryParams, type ElementwiseParams, type UnaryParams } from "./primitives/elementwise.js";
 import { INDEXING, type IndexingParams } from "./primitives/indexing.js";
+export { INDEX_CHECKS, type IndexCheck, isIndexCheck, indexCheckError } from "./primitives/indexing.js";
 import { LINALG, type LinalgParams } from "./primitives/linalg.js";
 import { REDUCTION, type ReductionParams } from "./primitives/reduction.js";
 import { STRUCTURAL, type StructuralParams } from "./primitives/structural.js";
@@ -40,59 +41,74 @@ export interface Aval {
   readonly dtype: DType;
 }
 
-/** Every primitive's definition. */
-export const DEFINITIONS: Definitions<Primitive> = {
+/** Every primitive's definition (frozen, with their params tables: graph parsing trusts them). */
+export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...ELEMENTWISE,
   ...COMPARISON,
   ...REDUCTION,
   ...STRUCTURAL,
   ...INDEXING,
   ...LINALG,
-};
+});
 
 /** Every primitive name, in a fixed order. */
-export const PRIMITIVES = Object.keys(DEFINITIONS) as Primitive[];
+export const PRIMITIVES: readonly Primitive[] = Object.freeze(Object.keys(DEFINITIONS) as Primitive[]);
+
+/** Freezes a table, the objects it holds and their params tables. */
+function deepFreeze<T extends object>(table: T): Readonly<T> {
+  for (const value of Object.values(table)) {
+    if (value !== null && typeof value === "object") {
+      if ("params" in value && typeof value.params === "object") Object.freeze(value.params);
+      Object.freeze(value);
+    }
+  }
+  return Object.freeze(table);
+}
 
 /** The definition of `prim`. */
 export function definitionOf<P extends Primitive>(prim: P): PrimitiveDef<P> {
   return DEFINITIONS[prim] as PrimitiveDef<P>;
 }
 
-export function isPrimitive(name: unknown): name is Primitive {
-  return typeof name === "string" && Object.hasOwn(DEFINITIONS, name);
-}
+/** Whether `name` is a primitive's name. */
+export const isPrimitive = checkArity(
+  "isPrimitive",
+  1,
+  1,
+  (name: unknown): name is Primitive => typeof name === "string" && Object.hasOwn(DEFINITIONS, name),
+);
 
-function primitivesWhere(test: (def: PrimitiveDef<Primitive>) => boolean): Primitive[] {
-  return PRIMITIVES.filter((p) => test(DEFINITIONS[p] as PrimitiveDef<Primitive>));
+function primitivesWhere(test: (def: PrimitiveDef<Primitive>) => boolean): readonly Primitive[] {
+  return Object.freeze(PRIMITIVES.filter((p) => test(DEFINITIONS[p] as PrimitiveDef<Primitive>)));
 }
 
 const EMPTY_PARAMS = (def: PrimitiveDef<Primitive>) => Object.keys(def.params).length === 0;
 const ELEMENTWISE_NAMES = new Set(Object.keys(ELEMENTWISE));
 
 /** Elementwise primitives of one operand (float math, neg, abs, sign). */
-export const UNARY_PRIMITIVES = primitivesWhere(
+export const UNARY_PRIMITIVES: readonly UnaryPrimitive[] = primitivesWhere(
   (d) => ELEMENTWISE_NAMES.has(d.name) && d.arity === 1 && EMPTY_PARAMS(d) && d.name !== "stopGradient",
 ) as UnaryPrimitive[];
 /** Elementwise primitives of two broadcasting operands, with a numeric output. */
-export const BINARY_PRIMITIVES = primitivesWhere((d) => ELEMENTWISE_NAMES.has(d.name) && d.arity === 2) as BinaryPrimitive[];
+export const BINARY_PRIMITIVES = primitivesWhere((d) => ELEMENTWISE_NAMES.has(d.name) && d.arity === 2) as readonly BinaryPrimitive[];
 /** Comparisons (bool outputs). */
-export const COMPARISON_PRIMITIVES = Object.keys(COMPARISON) as (keyof ComparisonParams)[];
+export const COMPARISON_PRIMITIVES: readonly ComparisonPrimitive[] = Object.freeze(Object.keys(COMPARISON) as ComparisonPrimitive[]);
 
 export type UnaryPrimitive = keyof UnaryParams;
 export type BinaryPrimitive = keyof BinaryParams;
 export type ComparisonPrimitive = keyof ComparisonParams;
 
 /** Number of operands of each primitive. */
-export const ARITY = Object.fromEntries(PRIMITIVES.map((p) => [p, DEFINITIONS[p].arity])) as PrimitiveTable<{
+export const ARITY = Object.freeze(Object.fromEntries(PRIMITIVES.map((p) => [p, DEFINITIONS[p].arity]))) as PrimitiveTable<{
   [P in Primitive]: number | "variadic";
 }>;
 
 /** Output shape and dtype of each primitive; also the one place where primitive inputs are checked. */
-export const SHAPE_RULES = Object.fromEntries(PRIMITIVES.map((p) => [p, DEFINITIONS[p].shape])) as { [P in Primitive]: ShapeRule<P> };
+export const SHAPE_RULES = Object.freeze(Object.fromEntries(PRIMITIVES.map((p) => [p, DEFINITIONS[p].shape]))) as { [P in Primitive]: ShapeRule<P> };
 
 export type { ParamKind };
 /** The kind of each primitive parameter, for validating graphs that come from outside (JSON). */
-export const PARAM_KINDS = Object.fromEntries(PRIMITIVES.map((p) => [p, DEFINITIONS[p].params])) as {
+export const PARAM_KINDS = Object.freeze(Object.fromEntries(PRIMITIVES.map((p) => [p, DEFINITIONS[p].params]))) as {
   [P in Primitive]: { [K in keyof Params<P>]-?: ParamKind };
 };
 
@@ -108,5 +124,7 @@ export function inferAval<P extends Primitive>(prim: P, avals: readonly Aval[], 
 
 /** Evaluates one primitive on concrete tensors (its eager kernel). */
 export function evalPrimitive<P extends Primitive>(prim: P, inputs: readonly Tensor[], params: Params<P>, out: Aval): Tensor {
+  // an empty result needs no loop: kernels that walk the outer axes of a [2³¹, 0] value would spin for minutes
+  if (sizeOf(out.shape) === 0 && prim !== "checkIndices") return new Tensor(out.dtype, out.shape.slice(), allocate(prim, out.dtype, 0));
   return (DEFINITIONS[prim] as PrimitiveDef<P>).kernel(inputs, params, out);
 }

@@ -79,7 +79,12 @@ describe("Random (xoshiro128** seeded by splitmix32)", () => {
 
   it("rejects bad seeds, shapes and dtypes", () => {
     expectError(() => new Random(1.5), ArgumentError, "Random: expected an integer seed, got 1.5");
-    expectError(() => randomNormal([2], { seed: NaN }), ArgumentError, "Random: expected an integer seed, got NaN");
+    expectError(
+      () => randomNormal([2], { seed: NaN }),
+      ArgumentError,
+      "randomNormal: expected options.seed to be an integer, got number NaN",
+    );
+    expectError(() => new Random(1.5), ArgumentError, "Random: expected an integer seed, got 1.5");
     expectError(
       () => randomUniform([-1], { seed: 1 }),
       ArgumentError,

@@ -1,5 +1,6 @@
-import { allocate, assertDType, type DType } from "./dtype.js";
-import { ArgumentError, describeValue } from "./errors.js";
+import { allocate, assertDType, isFloat, type DType } from "./dtype.js";
+import { ArgumentError, checkArity, describeValue, DTypeError, formatValue } from "./errors.js";
+import { checkOptions } from "./options.js";
 import { checkShape, sizeOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
 
@@ -17,7 +18,7 @@ export class Random {
   private spareNormal: number | undefined;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new ArgumentError(`Random: expected an integer seed, got ${seed}`);
+    if (!Number.isInteger(seed)) throw new ArgumentError(`Random: expected an integer seed, got ${formatValue(seed)}`);
     let state = seed >>> 0;
     const next = (): number => {
       state = (state + 0x9e3779b9) >>> 0;
@@ -70,23 +71,32 @@ export class Random {
     return radius * Math.cos(2 * Math.PI * v);
   }
 
-  uniform(shape: readonly number[], options: { low?: number; high?: number; dtype?: DType } = {}): Tensor {
-    const { low = 0, high = 1, dtype = "float64" } = options;
+  /** Uniform samples in [low, high) of a float dtype (default float64). */
+  uniform(shape: readonly number[], options?: { low?: number; high?: number; dtype?: DType }): Tensor {
+    const { low = 0, high = 1, dtype = "float64" } = checkOptions("randomUniform", options, ["low", "high", "dtype"]);
     checkFinite("randomUniform", { low, high });
     const checked = checkShape("randomUniform", shape);
-    const data = allocate(assertDType("randomUniform", dtype), sizeOf(checked));
-    for (let i = 0; i < data.length; i++) data[i] = low + (high - low) * this.nextFloat();
-    return new Tensor(dtype, checked, data);
+    const data = allocate("randomUniform", floatDtype("randomUniform", dtype), sizeOf(checked));
+    for (let i = 0; i < data.length; i++) data[i] = (low as number) + ((high as number) - (low as number)) * this.nextFloat();
+    return new Tensor(dtype as DType, checked, data);
   }
 
-  normal(shape: readonly number[], options: { mean?: number; std?: number; dtype?: DType } = {}): Tensor {
-    const { mean = 0, std = 1, dtype = "float64" } = options;
+  /** Normal samples with `mean` and `std` of a float dtype (default float64). */
+  normal(shape: readonly number[], options?: { mean?: number; std?: number; dtype?: DType }): Tensor {
+    const { mean = 0, std = 1, dtype = "float64" } = checkOptions("randomNormal", options, ["mean", "std", "dtype"]);
     checkFinite("randomNormal", { mean, std });
     const checked = checkShape("randomNormal", shape);
-    const data = allocate(assertDType("randomNormal", dtype), sizeOf(checked));
-    for (let i = 0; i < data.length; i++) data[i] = mean + std * this.nextNormal();
-    return new Tensor(dtype, checked, data);
+    const data = allocate("randomNormal", floatDtype("randomNormal", dtype), sizeOf(checked));
+    for (let i = 0; i < data.length; i++) data[i] = (mean as number) + (std as number) * this.nextNormal();
+    return new Tensor(dtype as DType, checked, data);
   }
+}
+
+/** Samples are floats: truncating them to int32 (or bool) would silently give zeros. */
+function floatDtype(op: string, dtype: unknown): DType {
+  const checked = assertDType(op, dtype);
+  if (!isFloat(checked)) throw new DTypeError(`${op}: expected a float dtype (float64 or float32), got ${checked}`);
+  return checked;
 }
 
 function checkFinite(op: string, values: Record<string, unknown>): void {
@@ -100,12 +110,32 @@ function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
-/** Uniform samples in [low, high) from a fresh generator seeded with `seed`. */
-export function randomUniform(shape: readonly number[], options: { seed: number; low?: number; high?: number; dtype?: DType }): Tensor {
-  return new Random(options.seed).uniform(shape, options);
+/** The options of `randomUniform`/`randomNormal`: an object with an integer `seed`, and the rest. */
+function seeded(op: string, options: unknown): { seed: number; rest: Record<string, unknown> } {
+  const keys = op === "randomUniform" ? ["seed", "low", "high", "dtype"] : ["seed", "mean", "std", "dtype"];
+  const { seed, ...rest } = checkOptions(op, options, keys, true);
+  if (!Number.isInteger(seed)) throw new ArgumentError(`${op}: expected options.seed to be an integer, got ${describeValue(seed)}`);
+  return { seed: seed as number, rest };
 }
 
+/** Uniform samples in [low, high) from a fresh generator seeded with `seed`. */
+export const randomUniform = checkArity(
+  "randomUniform",
+  2,
+  2,
+  (shape: readonly number[], options: { seed: number; low?: number; high?: number; dtype?: DType }): Tensor => {
+    const { seed, rest } = seeded("randomUniform", options);
+    return new Random(seed).uniform(shape, rest);
+  },
+);
+
 /** Normal samples (mean, std) from a fresh generator seeded with `seed`. */
-export function randomNormal(shape: readonly number[], options: { seed: number; mean?: number; std?: number; dtype?: DType }): Tensor {
-  return new Random(options.seed).normal(shape, options);
-}
+export const randomNormal = checkArity(
+  "randomNormal",
+  2,
+  2,
+  (shape: readonly number[], options: { seed: number; mean?: number; std?: number; dtype?: DType }): Tensor => {
+    const { seed, rest } = seeded("randomNormal", options);
+    return new Random(seed).normal(shape, rest);
+  },
+);

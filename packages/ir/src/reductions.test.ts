@@ -127,7 +127,7 @@ describe("max and min", () => {
 
   it("rejects empty axes and bool", () => {
     expectError(() => max(zeros([0])), ShapeError, "max: expected a non-empty axis 0, got shape [0]");
-    expectError(() => min(zeros([2, 0]), 1), ShapeError, "max: expected a non-empty axis 1, got shape [2,0]");
+    expectError(() => min(zeros([2, 0]), 1), ShapeError, "min: expected a non-empty axis 1, got shape [2,0]");
     expectError(() => max([true]), DTypeError, "max: expected a numeric operand, got bool");
     expectError(() => min([true]), DTypeError, "min: expected a numeric operand, got bool");
     expectError(() => max(m(), 3), ArgumentError, "max: expected axis in [-2, 1] for rank 2, got 3");

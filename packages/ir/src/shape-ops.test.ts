@@ -180,16 +180,8 @@ describe("slice and pad", () => {
     expectTensor(pad(zeros([0]), [2], [0]), [0, 0]);
     expectTensor(pad(5, []), 5);
     expectTensor(pad(tensor([1], { dtype: "int32" }), [1], [0]), [0, 1], { dtype: "int32" });
-    expectError(
-      () => pad([1], [-1], [0]),
-      ArgumentError,
-      "pad: expected low to be 1 non-negative integers (one per axis), got an array of length 1",
-    );
-    expectError(
-      () => pad([1], [0, 0]),
-      ArgumentError,
-      "pad: expected low to be 1 non-negative integers (one per axis), got an array of length 2",
-    );
+    expectError(() => pad([1], [-1], [0]), ArgumentError, "pad: expected low to hold one non-negative integer per axis (1), got [-1]");
+    expectError(() => pad([1], [0, 0]), ArgumentError, "pad: expected low to hold one non-negative integer per axis (1), got [0,0]");
   });
 });
 

@@ -1,7 +1,11 @@
-import { ArgumentError, ShapeError } from "./errors.js";
+import { ArgumentError, checkArity, formatValue, ShapeError } from "./errors.js";
+import { MAX_DEPTH } from "./limits.js";
 
 /** A shape is a list of non-negative integer dimensions; `[]` is a scalar. */
 export type Shape = readonly number[];
+
+// The functions below without a `public` twin trust their arguments: ir calls them with shapes it
+// has checked, on every primitive. The exported (index.ts) versions check first.
 
 export function sizeOf(shape: Shape): number {
   let size = 1;
@@ -30,11 +34,19 @@ export function stridesOf(shape: Shape): number[] {
   return strides;
 }
 
+function isShape(shape: unknown): shape is number[] {
+  return Array.isArray(shape) && shape.length <= MAX_DEPTH && shape.every((d) => Number.isInteger(d) && d >= 0);
+}
+
+/** A copy of `shape` after checking it: an array of at most `MAX_DEPTH` non-negative integers. */
 export function checkShape(op: string, shape: unknown): number[] {
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new ArgumentError(`${op}: expected a shape (an array of non-negative integers), got ${JSON.stringify(shape)}`);
+  if (!isShape(shape)) {
+    if (Array.isArray(shape) && shape.length > MAX_DEPTH) {
+      throw new ArgumentError(`${op}: expected a shape of rank at most ${MAX_DEPTH} (MAX_DEPTH), got rank ${shape.length}`);
+    }
+    throw new ArgumentError(`${op}: expected a shape (an array of non-negative integers), got ${formatValue(shape)}`);
   }
-  return shape.slice() as number[];
+  return shape.slice();
 }
 
 /** NumPy broadcasting of two shapes; throws `op: expected broadcastable shapes, got …`. */
@@ -54,10 +66,26 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): Shape {
   return out;
 }
 
+function checkOpName(caller: string, op: unknown): asserts op is string {
+  if (typeof op !== "string") throw new ArgumentError(`${caller}: expected an op name (a string), got ${formatValue(op)}`);
+}
+
+function checkRank(op: string, rank: unknown): asserts rank is number {
+  if (!Number.isInteger(rank) || (rank as number) < 0) {
+    throw new ArgumentError(`${op}: expected a rank (a non-negative integer), got ${formatValue(rank)}`);
+  }
+}
+
 /** Normalizes one axis (negative counts from the end) and checks its range. */
-export function normalizeAxis(op: string, axis: unknown, rank: number): number {
+export const normalizeAxis = checkArity("normalizeAxis", 3, 3, (op: string, axis: unknown, rank: number): number => {
+  checkOpName("normalizeAxis", op);
+  checkRank(op, rank);
+  return axisIn(op, axis, rank);
+});
+
+function axisIn(op: string, axis: unknown, rank: number): number {
   if (typeof axis !== "number" || !Number.isInteger(axis)) {
-    throw new ArgumentError(`${op}: expected an integer axis, got ${JSON.stringify(axis)}`, "AXIS");
+    throw new ArgumentError(`${op}: expected an integer axis, got ${formatValue(axis)}`, "AXIS");
   }
   if (axis < -rank || axis >= rank) {
     throw new ArgumentError(`${op}: expected axis in [${-rank}, ${rank - 1}] for rank ${rank}, got ${axis}`, "AXIS");
@@ -66,16 +94,18 @@ export function normalizeAxis(op: string, axis: unknown, rank: number): number {
 }
 
 /** Normalizes `axis` (number, array or undefined = all axes) to sorted unique axes. */
-export function normalizeAxes(op: string, axis: unknown, rank: number): number[] {
+export const normalizeAxes = checkArity("normalizeAxes", 3, 3, (op: string, axis: unknown, rank: number): number[] => {
+  checkOpName("normalizeAxes", op);
+  checkRank(op, rank);
   if (axis === undefined || axis === null) return Array.from({ length: rank }, (_, i) => i);
-  const list = Array.isArray(axis) ? axis : [axis];
-  const axes = list.map((a) => normalizeAxis(op, a, rank));
+  const list: unknown[] = Array.isArray(axis) ? axis : [axis];
+  const axes = list.map((a) => axisIn(op, a, rank));
   const sorted = [...new Set(axes)].sort((x, y) => x - y);
   if (sorted.length !== axes.length) {
-    throw new ArgumentError(`${op}: expected distinct axes, got ${JSON.stringify(axis)}`, "AXIS");
+    throw new ArgumentError(`${op}: expected distinct axes, got ${formatValue(axis)}`, "AXIS");
   }
   return sorted;
-}
+});
 
 /** `shape` with the reduced `axes` kept as size-1 dimensions (keepdims). */
 export function keepDims(shape: Shape, axes: readonly number[]): number[] {
@@ -98,3 +128,38 @@ export function broadcastedAxes(from: Shape, to: Shape): { axes: number[]; kept:
   }
   return { axes, kept: from.slice() };
 }
+
+// ── the exported versions of the unchecked helpers above ───────────────────────────────────
+
+/** The number of elements of a shape (1 for the scalar shape `[]`). */
+export const publicSizeOf = checkArity("sizeOf", 1, 1, (shape: Shape): number => sizeOf(checkShape("sizeOf", shape)));
+
+/** A shape as printed in messages: `[2,3]`. */
+export const publicFormatShape = checkArity("formatShape", 1, 1, (shape: Shape): string => {
+  if (!Array.isArray(shape)) throw new ArgumentError(`formatShape: expected a shape (an array), got ${formatValue(shape)}`);
+  return shape.every((d) => typeof d === "number") ? formatShape(shape) : formatValue(shape);
+});
+
+/** Whether two shapes are equal, dimension by dimension. */
+export const publicShapesEqual = checkArity("shapesEqual", 2, 2, (a: Shape, b: Shape): boolean =>
+  shapesEqual(checkShape("shapesEqual", a), checkShape("shapesEqual", b)),
+);
+
+/** NumPy broadcasting of two shapes; throws `op: expected broadcastable shapes, got …` naming `op`. */
+export const publicBroadcastShapes = checkArity("broadcastShapes", 3, 3, (op: string, a: Shape, b: Shape): Shape => {
+  checkOpName("broadcastShapes", op);
+  return broadcastShapes(op, checkShape(op, a), checkShape(op, b));
+});
+
+/**
+ * The axes of `to` that broadcasting `from` to `to` expanded (leading axes, and size-1 axes of
+ * `from` that `to` widens): what a backward pass sums over. `from` must broadcast to `to`.
+ */
+export const publicBroadcastedAxes = checkArity("broadcastedAxes", 2, 2, (from: Shape, to: Shape): { axes: number[]; kept: number[] } => {
+  const f = checkShape("broadcastedAxes", from);
+  const t = checkShape("broadcastedAxes", to);
+  const out = broadcastShapes("broadcastedAxes", f, t);
+  if (!shapesEqual(out, t))
+    throw new ShapeError(`broadcastedAxes: expected a shape that ${formatShape(f)} broadcasts to, got ${formatShape(t)}`);
+  return broadcastedAxes(f, t);
+});

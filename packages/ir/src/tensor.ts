@@ -1,6 +1,22 @@
-import { allocate, assertDType, dtypeOfTypedArray, SHORT_DTYPE, type DType, type TypedArray } from "./dtype.js";
-import { ArgumentError, describeValue, ShapeError } from "./errors.js";
+import {
+  allocate,
+  assertDType,
+  dtypeOfTypedArray,
+  fitsDType,
+  INT32_VALUES,
+  SHORT_DTYPE,
+  storedValue,
+  type DType,
+  type TypedArray,
+} from "./dtype.js";
+import { ArgumentError, checkArity, count, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
+import { MAX_DEPTH } from "./limits.js";
+import { checkOptions } from "./options.js";
+import { checkOneCopy } from "./copies.js";
 import { checkShape, formatShape, sizeOf, type Shape } from "./shape.js";
+
+/** The most JS arrays `toArray()` builds (2²⁴): beyond it the nested form would take minutes and gigabytes. */
+export const MAX_NESTED_ARRAYS = 2 ** 24;
 
 /** Nested JS arrays of numbers or booleans, as accepted by `tensor()`. */
 export type NestedArray = number | boolean | readonly NestedArray[];
@@ -58,6 +74,19 @@ export class Tensor {
 
   /** Nested JS arrays (a number for rank 0; booleans for dtype bool). */
   toArray(): NestedArray {
+    // an empty tensor can still name billions of empty rows ([2³¹, 0]): building them would hang
+    let arrays = 0;
+    let rows = 1;
+    for (let axis = 0; axis < this.shape.length; axis++) {
+      arrays += rows;
+      rows *= this.shape[axis]!;
+    }
+    if (arrays > MAX_NESTED_ARRAYS) {
+      throw new ArgumentError(
+        `toArray: expected a tensor whose nested-array form has at most ${MAX_NESTED_ARRAYS} arrays, ` +
+          `got ${this.typeString()} (${arrays} arrays); read .data instead`,
+      );
+    }
     const data = this.data;
     const asBool = this.dtype === "bool";
     const shape = this.shape;
@@ -90,7 +119,7 @@ export class Tensor {
   /** Implicit conversion would silently drop derivatives (`x * 2`), so it is refused. */
   [Symbol.toPrimitive](hint: string): string {
     if (hint === "string") return this.toString();
-    throw new TypeError(
+    throw new ArgumentError(
       `Tensor: cannot convert a ${this.typeString()} tensor to a JS number implicitly ` +
         `(JS operators would lose derivatives); use ops such as add/mul, or .item() to read a value`,
     );
@@ -148,6 +177,9 @@ export interface TensorOptions {
 function readNested(op: string, values: unknown, flat: number[]): { shape: number[]; allBoolean: boolean } {
   const shape: number[] = [];
   for (let v: unknown = values; Array.isArray(v); v = v[0]) {
+    if (shape.length === MAX_DEPTH) {
+      throw new ArgumentError(`${op}: expected arrays nested at most ${MAX_DEPTH} levels deep (MAX_DEPTH), got deeper nesting`);
+    }
     shape.push(v.length);
     if (v.length === 0) break;
   }
@@ -186,45 +218,87 @@ function readNested(op: string, values: unknown, flat: number[]): { shape: numbe
   return { shape, allBoolean: allBoolean && flat.length > 0 };
 }
 
-/** Copies `source` into fresh storage of `dtype` (bool storage holds only 0 and 1). */
-function convertData(dtype: DType, source: ArrayLike<number>): TypedArray {
-  const data = allocate(dtype, source.length);
+/**
+ * Copies `source` into fresh storage of `dtype`. Values must fit (see `fitsDType`): an int32
+ * tensor of `[1.5, 2**40]` is an error naming the first bad element, not a silent `[1, 0]`.
+ * Bool storage holds only 0 and 1 (any non-zero value is true).
+ */
+function convertData(op: string, dtype: DType, source: ArrayLike<number>, shape: Shape): TypedArray {
+  const data = allocate(op, dtype, source.length);
+  const from = dtypeOfTypedArray(source);
   if (dtype === "bool") for (let i = 0; i < source.length; i++) data[i] = source[i] !== 0 ? 1 : 0;
-  else if (dtype === "int32") for (let i = 0; i < source.length; i++) data[i] = Math.trunc(source[i]!);
-  else if (source instanceof Float64Array || source instanceof Float32Array || source instanceof Int32Array || source instanceof Uint8Array)
-    data.set(source);
+  else if (dtype === "int32" && from !== "int32" && from !== "bool") {
+    for (let i = 0; i < source.length; i++) {
+      const v = source[i]!;
+      if (!fitsDType(dtype, v)) throw valueError(op, dtype, v, i, shape);
+      data[i] = v;
+    }
+  } else if (from !== undefined) data.set(source as TypedArray);
   else for (let i = 0; i < source.length; i++) data[i] = source[i]!;
   return data;
+}
+
+/** The error for a value that does not fit int32, at flat index `index` of a tensor of `shape`. */
+export function valueError(op: string, dtype: DType, value: number, index: number, shape: Shape): DTypeError {
+  return new DTypeError(
+    `${op}: expected ${dtype === "int32" ? INT32_VALUES : `${dtype} values`}, got ${formatValue(value)}${indexSuffix(index, shape)}`,
+  );
+}
+
+/** ` at index [i, j]`: the multi-index of flat position `index` (nothing for a scalar). */
+export function indexSuffix(index: number, shape: Shape): string {
+  if (shape.length === 0) return "";
+  const position = new Array<number>(shape.length);
+  let rest = index;
+  for (let axis = shape.length - 1; axis >= 0; axis--) {
+    const dim = shape[axis]!;
+    position[axis] = dim === 0 ? 0 : rest % dim;
+    rest = dim === 0 ? 0 : Math.floor(rest / dim);
+  }
+  return ` at index [${position.join(", ")}]`;
 }
 
 /**
  * Creates a tensor from a number, a boolean, a (rectangular) nested array or a typed array.
  * The dtype defaults to float64 (bool for booleans; the array's own type for typed arrays).
+ * With an int32 `dtype` every value must be an integer in the int32 range: anything else is a
+ * `DTypeError` naming the first bad element (use `astype` to truncate floats on purpose). With a
+ * bool `dtype` any non-zero value is true.
  */
-export function tensor(values: NestedArray | TypedArray | Tensor, options: TensorOptions = {}): Tensor {
-  return createTensor("tensor", values, options);
-}
+export const tensor = checkArity(
+  "tensor",
+  1,
+  2,
+  (values: NestedArray | TypedArray | Tensor, options?: TensorOptions): Tensor => createTensor("tensor", values, options),
+);
 
 /** `tensor()` with the calling op's name in its error messages. */
-export function createTensor(op: string, values: unknown, options: TensorOptions = {}): Tensor {
-  const dtype = options.dtype === undefined ? undefined : assertDType(op, options.dtype);
+export function createTensor(op: string, values: unknown, options?: TensorOptions): Tensor {
+  checkOneCopy(op);
+  const { shape: wantedShape, dtype: wantedDtype } = checkOptions(op, options, ["shape", "dtype"]);
+  const dtype = wantedDtype === undefined ? undefined : assertDType(op, wantedDtype);
+  const shape = wantedShape === undefined ? undefined : checkShape(op, wantedShape);
   if (values instanceof Tensor) {
     const target = dtype ?? values.dtype;
-    const shape = options.shape ? checkShape(op, options.shape) : values.shape.slice();
-    if (sizeOf(shape) !== values.size) {
-      throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to match ${values.size} elements, got ${sizeOf(shape)} elements`);
+    const out = shape ?? values.shape.slice();
+    if (sizeOf(out) !== values.size) {
+      throw new ShapeError(
+        `${op}: expected shape ${formatShape(out)} to match ${count(values.size, "element")}, got ${count(sizeOf(out), "element")}`,
+      );
     }
-    return new Tensor(target, shape, convertData(target, values.data));
+    return new Tensor(target, out, convertData(op, target, values.data, out));
   }
   const typedDtype = dtypeOfTypedArray(values);
   if (typedDtype !== undefined) {
     const source = values as TypedArray;
-    const shape = options.shape ? checkShape(op, options.shape) : [source.length];
-    if (sizeOf(shape) !== source.length) {
-      throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to match ${source.length} elements, got ${sizeOf(shape)} elements`);
+    const out = shape ?? [source.length];
+    if (sizeOf(out) !== source.length) {
+      throw new ShapeError(
+        `${op}: expected shape ${formatShape(out)} to match ${count(source.length, "element")}, got ${count(sizeOf(out), "element")}`,
+      );
     }
     const target = dtype ?? typedDtype;
-    return new Tensor(target, shape, convertData(target, source));
+    return new Tensor(target, out, convertData(op, target, source, out));
   }
   if (values !== null && typeof values === "object" && !Array.isArray(values)) {
     throw new ArgumentError(`${op}: expected a number, boolean, nested array, typed array or Tensor, got ${describeValue(values)}`);
@@ -232,43 +306,66 @@ export function createTensor(op: string, values: unknown, options: TensorOptions
   const flat: number[] = [];
   const inferred = readNested(op, values, flat);
   const target = dtype ?? (inferred.allBoolean ? "bool" : "float64");
-  let shape = inferred.shape;
-  if (options.shape) {
-    shape = checkShape(op, options.shape);
-    if (sizeOf(shape) !== flat.length) {
-      throw new ShapeError(`${op}: expected shape ${formatShape(shape)} to match ${flat.length} elements, got ${sizeOf(shape)} elements`);
-    }
+  if (shape !== undefined && sizeOf(shape) !== flat.length) {
+    throw new ShapeError(
+      `${op}: expected shape ${formatShape(shape)} to match ${count(flat.length, "element")}, got ${count(sizeOf(shape), "element")}`,
+    );
   }
-  return new Tensor(target, shape, convertData(target, flat));
+  const out = shape ?? inferred.shape;
+  return new Tensor(target, out, convertData(op, target, flat, out));
 }
 
-/** A rank-0 tensor holding `value` (internal fast path: no checks). */
-export function scalar(value: number, dtype: DType = "float64"): Tensor {
-  const data = allocate(dtype, 1);
-  data[0] = value;
+/** A rank-0 tensor holding `value` (an int32 value for int32; dtype default float64). */
+export const scalar = checkArity("scalar", 1, 2, (value: number, dtype: DType = "float64"): Tensor => {
+  if (typeof value !== "number") throw new ArgumentError(`scalar: expected a number, got ${describeValue(value)}`);
+  const data = allocate("scalar", dtype, 1);
+  if (!fitsDType(dtype, value)) throw valueError("scalar", dtype, value, 0, []);
+  data[0] = storedValue(dtype, value);
   return new Tensor(dtype, [], data);
-}
+});
 
-export function full(shape: readonly number[], value: number, dtype: DType = "float64"): Tensor {
-  const checked = checkShape("full", shape);
+/** A tensor of `shape` filled with `value` (an integer in the int32 range for int32; dtype default float64). */
+export const full = checkArity(
+  "full",
+  2,
+  3,
+  (shape: readonly number[], value: number, dtype: DType = "float64"): Tensor => filled("full", shape, value, dtype),
+);
+
+function filled(op: string, shape: readonly number[], value: number | boolean, dtype: DType): Tensor {
+  const checked = checkShape(op, shape);
   if (typeof value !== "number" && typeof value !== "boolean") {
-    throw new ArgumentError(`full: expected a number fill value, got ${describeValue(value)}`);
+    throw new ArgumentError(`${op}: expected a number fill value, got ${describeValue(value)}`);
   }
-  const data = allocate(assertDType("full", dtype), sizeOf(checked));
-  data.fill(dtype === "bool" ? (value ? 1 : 0) : Number(value));
+  const data = allocate(op, assertDType(op, dtype), sizeOf(checked));
+  const v = Number(value);
+  if (!fitsDType(dtype, v)) throw new DTypeError(`${op}: expected a fill value of ${INT32_VALUES}, got ${formatValue(v)}`);
+  // fresh storage is already zero (and left untouched, a huge zeros() costs no memory until written)
+  if (v !== 0) data.fill(storedValue(dtype, v));
   return new Tensor(dtype, checked, data);
 }
 
-export function zeros(shape: readonly number[], dtype: DType = "float64"): Tensor {
-  return full(shape, 0, dtype);
-}
+/** A tensor of `shape` filled with zeros. */
+export const zeros = checkArity(
+  "zeros",
+  1,
+  2,
+  (shape: readonly number[], dtype: DType = "float64"): Tensor => filled("zeros", shape, 0, dtype),
+);
 
-export function ones(shape: readonly number[], dtype: DType = "float64"): Tensor {
-  return full(shape, 1, dtype);
-}
+/** A tensor of `shape` filled with ones. */
+export const ones = checkArity(
+  "ones",
+  1,
+  2,
+  (shape: readonly number[], dtype: DType = "float64"): Tensor => filled("ones", shape, 1, dtype),
+);
 
-/** `arange(stop)`, `arange(start, stop, step?)`: evenly spaced values in [start, stop). */
-export function arange(start: number, stop?: number, step = 1, dtype: DType = "float64"): Tensor {
+/**
+ * `arange(stop)`, `arange(start, stop, step?, dtype?)`: evenly spaced values in [start, stop).
+ * With an int32 `dtype` every value must be an int32 (integer start and step, …).
+ */
+export const arange = checkArity("arange", 1, 4, (start: number, stop?: number, step = 1, dtype: DType = "float64"): Tensor => {
   if (stop === undefined) {
     stop = start;
     start = 0;
@@ -284,14 +381,17 @@ export function arange(start: number, stop?: number, step = 1, dtype: DType = "f
   }
   if (step === 0) throw new ArgumentError("arange: expected a non-zero step, got 0");
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  const data = allocate(assertDType("arange", dtype), n);
-  for (let i = 0; i < n; i++) data[i] = start + i * step;
-  if (dtype === "bool") for (let i = 0; i < n; i++) data[i] = data[i] !== 0 ? 1 : 0;
+  const data = allocate("arange", assertDType("arange", dtype), n);
+  for (let i = 0; i < n; i++) {
+    const v = start + i * step;
+    if (!fitsDType(dtype, v)) throw valueError("arange", dtype, v, i, [n]);
+    data[i] = storedValue(dtype, v);
+  }
   return new Tensor(dtype, [n], data);
-}
+});
 
-/** `num` evenly spaced values from start to stop, both included. */
-export function linspace(start: number, stop: number, num: number, dtype: DType = "float64"): Tensor {
+/** `num` evenly spaced values from start to stop, both included (int32 values must be integers). */
+export const linspace = checkArity("linspace", 3, 4, (start: number, stop: number, num: number, dtype: DType = "float64"): Tensor => {
   for (const [name, v] of [
     ["start", start],
     ["stop", stop],
@@ -303,19 +403,23 @@ export function linspace(start: number, stop: number, num: number, dtype: DType 
   if (!Number.isInteger(num) || num < 0) {
     throw new ArgumentError(`linspace: expected a non-negative integer count, got ${describeValue(num)}`);
   }
-  const data = allocate(assertDType("linspace", dtype), num);
+  const data = allocate("linspace", assertDType("linspace", dtype), num);
   const step = num > 1 ? (stop - start) / (num - 1) : 0;
-  for (let i = 0; i < num; i++) data[i] = i === num - 1 && num > 1 ? stop : start + i * step;
+  for (let i = 0; i < num; i++) {
+    const v = i === num - 1 && num > 1 ? stop : start + i * step;
+    if (!fitsDType(dtype, v)) throw valueError("linspace", dtype, v, i, [num]);
+    data[i] = storedValue(dtype, v);
+  }
   return new Tensor(dtype, [num], data);
-}
+});
 
 /** The n×m identity (m defaults to n). */
-export function eye(n: number, m: number = n, dtype: DType = "float64"): Tensor {
+export const eye = checkArity("eye", 1, 3, (n: number, m: number = n, dtype: DType = "float64"): Tensor => {
   const shape = checkShape("eye", [n, m]);
-  const data = allocate(assertDType("eye", dtype), n * m);
+  const data = allocate("eye", assertDType("eye", dtype), sizeOf(shape));
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return new Tensor(dtype, shape, data);
-}
+});
 
 /** The error for reading a tensor whose buffer was detached (donated or transferred). */
 function detached(t: Tensor): ArgumentError {

@@ -9,7 +9,8 @@
  * constant of the inner level (no perturbation confusion).
  */
 import type { TypedArray } from "./dtype.js";
-import { ChainruleError, internalError } from "./errors.js";
+import { checkOneCopy } from "./copies.js";
+import { article, ChainruleError, internalError } from "./errors.js";
 import { evalPrimitive, inferAval, type Aval, type Params, type Primitive } from "./primitives.js";
 import { Tensor } from "./tensor.js";
 
@@ -117,12 +118,22 @@ export function withTrace<T extends Trace, R>(make: (level: number) => T, body: 
   }
 }
 
-function escaped(tracer: Tracer, op: string): ChainruleError {
+/** The error for using a tracer whose transformation has returned (code `ESCAPED_TRACER`). */
+export function escapedTracer(tracer: Tracer, op: string): ChainruleError {
   return new ChainruleError(
     "ESCAPED_TRACER",
-    `${op}: expected values of active transformations, got a ${tracer.describe()} from a transformation ` +
+    `${op}: expected values of active transformations, got ${article(tracer.describe())} from a transformation ` +
       `that has already returned (a tracer leaked out of grad/jvp/jit, e.g. stored in an outer variable)`,
   );
+}
+
+/**
+ * Throws the escaped-tracer error when `value` is a tracer of a transformation that has already
+ * returned. Transformations call it on what crosses their boundary (inputs, and what `f` returns),
+ * where no primitive would otherwise notice: `grad(x => x)(leaked)` must not return 1.
+ */
+export function checkNotEscaped(op: string, value: unknown): void {
+  if (value instanceof Tracer && !value.trace.active) throw escapedTracer(value, op);
 }
 
 /** The highest-level trace among the inputs, or undefined when all are concrete. */
@@ -131,7 +142,7 @@ export function findTopTrace(op: string, inputs: readonly Tensor[]): Trace | und
   for (const x of inputs) {
     if (x instanceof Tracer) {
       const trace = x.trace;
-      if (!trace.active) throw escaped(x, op);
+      if (!trace.active) throw escapedTracer(x, op);
       if (top === undefined || trace.level > top.level) top = trace;
       else if (trace.level === top.level && trace !== top) throw internalError(`two active traces at level ${trace.level}`);
     }
@@ -151,6 +162,7 @@ export function raiseAll(top: Trace, inputs: readonly Tensor[]): Tracer[] {
 
 /** Applies a primitive: checks shapes and dtypes, then evaluates eagerly or lets the top trace interpret it. */
 export function bind<P extends Primitive>(prim: P, inputs: readonly Tensor[], params: Params<P>): Tensor {
+  checkOneCopy(prim);
   const out = inferAval(prim, inputs, params);
   const top = findTopTrace(prim, inputs);
   if (top === undefined) return evalPrimitive(prim, inputs, params, out);
@@ -159,6 +171,7 @@ export function bind<P extends Primitive>(prim: P, inputs: readonly Tensor[], pa
 
 /** Applies a function with a custom JVP rule (eagerly: just the function). */
 export function bindCustomJvp(rule: CustomJvpRule, inputs: readonly Tensor[]): Tensor {
+  checkOneCopy("customJvp");
   const top = findTopTrace("customJvp", inputs);
   if (top === undefined) return rule.fun(...inputs);
   return top.processCustomJvp(rule, raiseAll(top, inputs));
@@ -166,6 +179,7 @@ export function bindCustomJvp(rule: CustomJvpRule, inputs: readonly Tensor[]): T
 
 /** Applies a function with a custom VJP rule (eagerly: just the function). */
 export function bindCustomVjp(rule: CustomVjpRule, inputs: readonly Tensor[]): Tensor {
+  checkOneCopy("customVjp");
   const top = findTopTrace("customVjp", inputs);
   if (top === undefined) return rule.fun(...inputs);
   return top.processCustomVjp(rule, raiseAll(top, inputs));

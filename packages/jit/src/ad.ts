@@ -10,10 +10,14 @@
 import {
   add,
   bind,
+  bindCustomJvp,
+  bindCustomVjp,
+  checkCustomRule,
   checkNans,
   config,
   defineEngine,
   definitionOf,
+  ForwardModeError,
   isFloat,
   needsBit,
   TENSOR_MATH,
@@ -89,23 +93,30 @@ class JvpTrace extends Trace {
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     const ts = inputs as JvpTracer[];
     const primals = ts.map((t) => t.primal);
-    if (ts.every((t) => t.tangent === null)) return new JvpTracer(this, rule.fun(...primals), null);
-    const [y, dy] = rule.jvp(
-      primals,
-      ts.map((t) => instantiate(t.tangent, t.primal)),
+    if (ts.every((t) => t.tangent === null)) return new JvpTracer(this, bindCustomJvp(rule, primals), null);
+    const [y, dy] = checkCustomRule(
+      "jvp",
+      rule,
+      rule.jvp(
+        primals,
+        ts.map((t) => instantiate(t.tangent, t.primal)),
+      ),
     );
     return new JvpTracer(this, y, dy);
   }
 
+  /** customVjp: forward mode would have to assume `bwd` linear; with a non-zero tangent it is an error (as in JAX). */
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const ts = inputs as JvpTracer[];
-    const primals = ts.map((t) => t.primal);
-    if (ts.every((t) => t.tangent === null)) return new JvpTracer(this, rule.fun(...primals), null);
-    const [y, residuals] = rule.fwd(...primals);
-    // bwd(res, ·) = Jᵀ is linear, so its own vjp with cotangent t is J·t: the forward tangent.
-    const { pullback } = vjpCore((c) => rule.bwd(residuals, c[0]!), [zerosLike(y)]);
-    const [dy] = pullback(ts.map((t) => instantiate(t.tangent, t.primal)));
-    return new JvpTracer(this, y, dy!);
+    if (ts.some((t) => t.tangent !== null)) throw new ForwardModeError(rule);
+    return new JvpTracer(
+      this,
+      bindCustomVjp(
+        rule,
+        ts.map((t) => t.primal),
+      ),
+      null,
+    );
   }
 }
 
@@ -201,19 +212,19 @@ class VjpTrace extends Trace {
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const ts = inputs as VjpTracer[];
     const primals = ts.map((t) => t.primal);
-    if (ts.every((t) => t.slot < 0)) return new VjpTracer(this, rule.fun(...primals), -1);
-    const [y, residuals] = rule.fwd(...primals);
-    return this.record(y, ts, "customVjp", (ct) => rule.bwd(residuals, ct));
+    if (ts.every((t) => t.slot < 0)) return new VjpTracer(this, bindCustomVjp(rule, primals), -1);
+    const [y, residuals] = checkCustomRule("fwd", rule, rule.fwd(...primals));
+    return this.record(y, ts, "customVjp", (ct) => checkCustomRule("bwd", rule, rule.bwd(residuals, ct), ts));
   }
 
   override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
     const ts = inputs as VjpTracer[];
     const primals = ts.map((t) => t.primal);
-    const y = rule.fun(...primals);
+    const y = bindCustomJvp(rule, primals);
     if (ts.every((t) => t.slot < 0)) return new VjpTracer(this, y, -1);
     // t ↦ jvp(primals, t) is linear (J·t); its vjp with cotangent ȳ is Jᵀ·ȳ.
     return this.record(y, ts, "customJvp", (ct) => {
-      const { pullback } = vjpCore((t) => [rule.jvp(primals, t)[1]], primals.map(zerosLike));
+      const { pullback } = vjpCore((t) => [checkCustomRule("jvp", rule, rule.jvp(primals, t), y)[1]], primals.map(zerosLike));
       return pullback([ct]);
     });
   }

@@ -1,4 +1,6 @@
 /** Compile-cache bookkeeping: global statistics and compile events with their reasons. */
+import { ArgumentError, describeValue } from "@chainrule/ir";
+import { BoundedCache } from "./lru.js";
 
 export interface CompileEvent {
   /** Which transformation compiled: "grad", "jvp", "jit", … */
@@ -45,6 +47,7 @@ export function resetCompileStats(): void {
 
 /** Calls `listener` on every compile (returns an unsubscribe function): makes recompilation storms visible. */
 export function onCompile(listener: (event: CompileEvent) => void): () => void {
+  if (typeof listener !== "function") throw new ArgumentError(`onCompile: expected a listener function, got ${describeValue(listener)}`);
   listeners.add(listener);
   return () => listeners.delete(listener);
 }
@@ -56,22 +59,27 @@ export function recordCompile(event: CompileEvent): void {
   for (const l of listeners) l(event);
 }
 
-/** Per-function cache: signature key → entry, bounded. */
+/**
+ * Per-function cache: signature key → compiled entry, at most `limit` entries (`cacheSize`,
+ * default 64); the least recently used signature is dropped first (counted in `evictions`).
+ */
 export class SignatureCache<E> {
-  private readonly entries = new Map<string, E>();
+  private readonly entries: BoundedCache<string, E>;
   lastSignature: string | undefined;
-  constructor(readonly limit = 64) {}
+  constructor(readonly limit = 64) {
+    this.entries = new BoundedCache(limit, () => stats.evictions++);
+  }
 
   get(key: string): E | undefined {
     return this.entries.get(key);
   }
 
+  /** The entry without refreshing it (reading `.source` does not count as a use). */
+  peek(key: string): E | undefined {
+    return this.entries.peek(key);
+  }
+
   set(key: string, entry: E): void {
-    if (this.entries.size >= this.limit) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-      stats.evictions++;
-    }
     this.entries.set(key, entry);
   }
 

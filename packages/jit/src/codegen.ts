@@ -13,7 +13,19 @@
  * Security: the source contains only identifiers generated here (from integer ids), numbers
  * formatted here (`formatNumber`), op comments from the fixed primitive set and fixed helper text.
  */
-import { internalError, PRIMITIVES, shapesEqual, sizeOf, stridesOf, type DType, type Primitive, type Tensor } from "@chainrule/ir";
+import {
+  INDEX_CHECKS,
+  internalError,
+  isIndexCheck,
+  PRIMITIVES,
+  shapesEqual,
+  sizeOf,
+  stridesOf,
+  type DType,
+  type Params,
+  type Primitive,
+  type Tensor,
+} from "@chainrule/ir";
 import { elementwise, ELEMENTWISE, VIEWS, type KernelPrimitive } from "./lowering.js";
 import { uniformValue, type PNode, type Program } from "./optimize.js";
 
@@ -45,6 +57,19 @@ function ident(prefix: string, id: number): string {
 }
 
 const PRIMITIVE_SET = new Set<string>(PRIMITIVES);
+
+/**
+ * The arguments after the value of `rt_checkIndex(es)`: the op and what it checks as string
+ * literals taken from ir's fixed INDEX_CHECKS table (never text from the graph), the lowest index
+ * of the range and the size (−1: integers, no range).
+ */
+function checkCall({ op, size }: Params<"checkIndices">): string {
+  if (!isIndexCheck(op)) throw internalError("unknown index check");
+  if (!Number.isSafeInteger(size) || size < -1) throw internalError("expected a size ≥ −1");
+  const { what, negative } = INDEX_CHECKS[op];
+  const low = negative && size > 0 ? `(${-size})` : "0";
+  return `${JSON.stringify(op)}, ${JSON.stringify(what)}, ${low}, ${size < 0 ? "(-1)" : String(size)}`;
+}
 function opName(op: Primitive): string {
   if (!PRIMITIVE_SET.has(op)) throw internalError("unknown op");
   return op;
@@ -712,6 +737,23 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         out = compose(v, n.shape, map, []);
       }
       loc.set(n.id, out);
+      continue;
+    }
+    if (n.op === "checkIndices") {
+      // the op's data check at run time (same messages as the eager kernel); the value passes through
+      const call = checkCall(n.params as Params<"checkIndices">);
+      const x = ins[0]!;
+      if (x.kind === "num") {
+        use(x);
+        steps.push(() => `rt_checkIndex(${x.expr}, ${call}); ${comment}`);
+        loc.set(n.id, x);
+      } else {
+        const arr = materialize(x, inAvals[0]!.shape, inAvals[0]!.dtype);
+        use(arr);
+        const get = nameOf(arr);
+        steps.push(() => `rt_checkIndices(${get()}, ${call}); ${comment}`);
+        loc.set(n.id, arr);
+      }
       continue;
     }
     // kernels on contiguous inputs

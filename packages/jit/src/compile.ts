@@ -3,10 +3,12 @@
  * Compiled functions take one argument per graph input (a JS number for rank-0 inputs, the
  * typed-array data otherwise) and return the flat outputs the same way.
  */
-import { ArgumentError, Tensor, validateGraph, type Aval, type Graph } from "@chainrule/ir";
+import { ArgumentError, checkGraphLimits, DTypeError, Tensor, validateGraph, type Aval, type Graph, type GraphLimits } from "@chainrule/ir";
+import { buildFunction } from "./build.js";
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
 import { RUNTIME_HELPERS, RUNTIME_SOURCE } from "./runtime.js";
+import { checkOptions, OPTION_KEYS } from "./options.js";
 import { kernelProgramFor, type KernelOptions } from "./wasm/config.js";
 
 export type RawFunction = (...inputs: (number | Tensor["data"])[]) => unknown;
@@ -37,8 +39,9 @@ function runtimeFor(source: string): string {
   return RUNTIME_HELPERS.some((h) => source.includes(`${h}(`)) ? RUNTIME_SOURCE : "";
 }
 
-function rtError(message: string): Error {
-  return new ArgumentError(String(message));
+/** Errors raised by generated code: a value of the wrong kind (`"DTYPE"`) or out of range. */
+function rtError(message: string, code?: string): Error {
+  return code === "DTYPE" ? new DTypeError(String(message)) : new ArgumentError(String(message));
 }
 
 export function programSource(p: Program, options: CompileOptions = {}): ReturnType<typeof generate> & { full: string } {
@@ -47,10 +50,23 @@ export function programSource(p: Program, options: CompileOptions = {}): ReturnT
   return { ...generated, full };
 }
 
-/** Compiles a graph (validated first: graphs may come from JSON or be built by hand). */
-export function compileGraph(graph: Graph, options: CompileOptions = {}): CompiledGraph {
+/** `compileGraph`'s options: the code's, and the limits on what the graph may demand. */
+export interface CompileGraphOptions extends CompileOptions, GraphLimits {}
+
+/**
+ * Compiles a graph. Graphs may come from JSON or be built by hand: each is validated, and what
+ * it demands (elements, operations: ir's `DEFAULT_GRAPH_LIMITS` unless `maxElements`/`maxWork`
+ * raise them) is checked before anything is optimized or allocated.
+ */
+export function compileGraph(graph: Graph, options: CompileGraphOptions = {}): CompiledGraph {
+  checkOptions("compileGraph", options, OPTION_KEYS.compileGraph);
   validateGraph(graph);
-  return compileTrusted(graph, options);
+  const { maxElements, maxWork, ...code } = options;
+  checkGraphLimits("compileGraph", graph, {
+    ...(maxElements === undefined ? {} : { maxElements }),
+    ...(maxWork === undefined ? {} : { maxWork }),
+  });
+  return compileTrusted(graph, code);
 }
 
 /** Compiles a graph this package traced itself (already valid by construction). */
@@ -74,7 +90,7 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
     };
   }
   const generated = programSource(program, options);
-  const factory = new Function("K", "rt_error", generated.full) as (k: unknown[], e: (m: string) => Error) => RawFunction;
+  const factory = buildFunction(["K", "rt_error"], generated.full) as (k: unknown[], e: (m: string, code?: string) => Error) => RawFunction;
   const run = factory(
     generated.constants.map((t) => t.data),
     rtError,

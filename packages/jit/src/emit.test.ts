@@ -45,8 +45,8 @@ try { new Function("return 1"); console.log("eval allowed"); } catch { }`,
         `const x = new ${dtype === "float64" ? "Float64Array" : "Float32Array"}([0.5, 1.5, -0.3, 2, 0.1]);
 console.log(JSON.stringify([m.value(x), Array.from(m.grad(x))]));`,
       ) as [number, number[]];
-      expect(out[0]).toBeCloseTo((jit(rosen)(x) as Tensor).item(), dtype === "float64" ? 10 : 3);
-      expect(out[1]).toEqual(Array.from((grad(rosen)(x) as Tensor).data));
+      expect(out[0]).toBeCloseTo(jit(rosen)(x).item(), dtype === "float64" ? 10 : 3);
+      expect(out[1]).toEqual(Array.from(grad(rosen)(x).data));
     }
     const w = tensor([
       [0.1, -0.2],
@@ -61,8 +61,40 @@ console.log(JSON.stringify([m.value(x), Array.from(m.grad(x))]));`,
       `const r = m.valueAndGrad(new Float64Array([0.1, -0.2, 0.3, 0.4, -0.5, 0.6]), new Float64Array([1, 2, 3]));
 console.log(JSON.stringify([r[0], Array.from(r[1])]));`,
     ) as [number, number[]];
-    const [v, g] = valueAndGrad(mlp)(w, xs) as [Tensor, Tensor];
+    const [v, g] = valueAndGrad(mlp)(w, xs);
     expect(out[0]).toBeCloseTo(v.item(), 14);
     expect(out[1]).toEqual(Array.from(g.data));
+  });
+
+  it("grad and valueAndGrad take every argument, the non-differentiated ones too (none is baked in from the example)", () => {
+    const argnumsList = [0, 1, [0, 1]] as const;
+    const points = [
+      [3, 5],
+      [3, 2],
+      [-1.5, 0.25],
+      [7, -4],
+    ];
+    const texts = argnumsList.map((argnums) => emitModule(seed, [3, 2], { emit: ["value", "grad", "valueAndGrad"], argnums }));
+    const dir = mkdtempSync(join(tmpdir(), "chainrule-jit-"));
+    texts.forEach((t, i) => writeFileSync(join(dir, `m${i}.mjs`), t));
+    writeFileSync(
+      join(dir, "main.mjs"),
+      `const points = ${JSON.stringify(points)};
+const out = [];
+for (let i = 0; i < ${texts.length}; i++) {
+  const m = await import("./m" + i + ".mjs");
+  out.push(points.map(([x, y]) => [m.value(x, y), m.grad(x, y), m.valueAndGrad(x, y)]));
+}
+console.log(JSON.stringify(out));`,
+    );
+    const out = JSON.parse(execFileSync(process.execPath, [join(dir, "main.mjs")], { encoding: "utf8" })) as unknown[][][];
+    // the issue's example: emitted with [3, 2], called at (3, 5)
+    expect(out[0]![0]).toEqual([-16, 6, [-16, 6]]);
+    argnumsList.forEach((argnums, i) => {
+      points.forEach(([x, y], k) => {
+        const [value, gradient] = valueAndGrad(seed, argnums)(x!, y!) as [number, unknown];
+        expect(out[i]![k]).toEqual([value, grad(seed, argnums)(x!, y!), [value, gradient]]);
+      });
+    });
   });
 });

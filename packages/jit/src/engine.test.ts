@@ -54,13 +54,13 @@ describe("jit engine", () => {
   it("nests: grad∘grad∘grad compiles one graph; jit of grad and grad of jit agree with the interpreter", () => {
     const f = (x: Tensor) => mul(sin(x), exp(x));
     const g3 = grad(grad(grad(f)));
-    for (const x of [0.7, -1.2]) expect(g3(x) as number).toBeCloseTo(2 * Math.exp(x) * (Math.cos(x) - Math.sin(x)), 12);
-    const confusion = grad((x: Tensor) => mul(x, grad((y: Tensor) => add(x, y))(1) as unknown as Tensor));
+    for (const x of [0.7, -1.2]) expect(g3(x)).toBeCloseTo(2 * Math.exp(x) * (Math.cos(x) - Math.sin(x)), 12);
+    const confusion = grad((x: Tensor) => mul(x, grad((y: Tensor) => add(x, y))(1)));
     expect(confusion(1)).toBe(1);
     const jg = jit(grad(f));
     expect((jg(tensor(0.3)) as Tensor).item()).toBeCloseTo(interpreter.grad(f)(0.3) as number, 14);
-    const gj = grad(jit(f) as unknown as (x: Tensor) => Tensor);
-    expect(gj(0.3)).toBeCloseTo(interpreter.grad(f)(0.3) as number, 14);
+    const gj = grad(jit(f));
+    expect(gj(0.3)).toBeCloseTo(interpreter.grad(f)(0.3), 14);
   });
 
   it("every transformation agrees with the interpreter, including number-in/number-out and pytrees", () => {
@@ -109,18 +109,18 @@ describe("jit engine", () => {
     expect(() => grad(branchy)(1)).toThrow(/where\(/);
     expect(() => grad(branchy)(1)).toThrow(/read at .*engine\.test\.ts/);
     const selected = grad((x: Tensor) => sum(where(greater(x, 0), sin(x), cos(x))));
-    expect((selected(tensor([1, -1])) as Tensor).toArray()).toEqual([Math.cos(1), -Math.sin(-1)]);
+    expect(selected(tensor([1, -1])).toArray()).toEqual([Math.cos(1), -Math.sin(-1)]);
   });
 
   it("jit evaluates with the same results as eager ops; staticArgnums bakes JS numbers in", () => {
     const f = (x: Tensor, k: number) => sum(mul(tanh(x), k));
     const x = tensor([0.5, -1, 2]);
-    const eager = (f(x, 3) as Tensor).item();
+    const eager = f(x, 3).item();
     const dynamic = jit(f);
-    expect((dynamic(x, 3) as Tensor).item()).toBe(eager);
+    expect(dynamic(x, 3).item()).toBe(eager);
     const fixed = jit((x: Tensor, n: number) => ir.slice(x, [n]), { staticArgnums: [1] });
-    expect((fixed(x, 1) as Tensor).toArray()).toEqual([-1, 2]);
-    expect((fixed(x, 2) as Tensor).toArray()).toEqual([2]);
+    expect(fixed(x, 1).toArray()).toEqual([-1, 2]);
+    expect(fixed(x, 2).toArray()).toEqual([2]);
     expect(fixed.cacheSize).toBe(2);
   });
 

@@ -12,6 +12,7 @@ import {
   ConcretizationError,
   config,
   describeValue,
+  findTopTrace,
   flatten,
   leafCount,
   nextLevel,
@@ -24,17 +25,21 @@ import {
   type AnyFunction,
   type Argnums,
   type Engine,
-  type GradientOf,
+  type GradFunction,
   type Graph,
+  type HessianFunction,
   type Inputs,
-  type JacobianTree,
-  type Output,
+  type JacobianFunction,
+  type TangentOf,
+  type TensorFunction,
   type TreeDef,
+  type ValueAndGradFunction,
 } from "@chainrule/ir";
 import { interpreter } from "./ad.js";
+import { buildFunction } from "./build.js";
 import { recordCompile, SignatureCache, stats } from "./cache.js";
 import { compileTrusted as compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
-import { checkKernelSettings } from "./wasm/config.js";
+import { checkOptions, checkPositions, OPTION_KEYS } from "./options.js";
 
 export type Kind = "jit" | "grad" | "valueAndGrad" | "jacobian" | "hessian" | "jvp" | "hvp" | "vjpValue" | "vjpPullback";
 
@@ -122,7 +127,7 @@ function outputMask(kind: Kind, inNum: boolean[], inRank0: boolean[], rec: FReco
   }
 }
 
-export interface JitOptions extends CompileOptions {
+export interface JitOptions extends Omit<CompileOptions, "ret" | "inlineConstants"> {
   /** Maximum compiled signatures kept per function (default 64). */
   cacheSize?: number;
   /** jit only: argument positions treated as static (their JS numbers are baked in; a new value recompiles). */
@@ -254,8 +259,14 @@ class Compiled {
     }
   }
 
+  /** The entry point's name in messages. */
+  get op(): string {
+    return this.kind === "vjpValue" || this.kind === "vjpPullback" ? "vjp" : this.kind;
+  }
+
   call(args: unknown[]): unknown {
     if (config.debugNans || nextLevel() !== 1) {
+      checkLiveTracers(this.op, flatten(args, this.op, "args").leaves);
       stats.interpreted++;
       return apply(this.kind, this.f, this.argnums, args);
     }
@@ -263,6 +274,10 @@ class Compiled {
     if (quick !== undefined) {
       stats.cacheHits++;
       return this.run(quick, args);
+    }
+    if (this.kind === "jit") {
+      checkPositions("jit", "staticArgnums", this.options.staticArgnums, args.length);
+      checkPositions("jit", "donate", this.options.donate, args.length);
     }
     const positions = this.diffPositions(args);
     // flatten per argument so we know which leaves belong to which position
@@ -277,6 +292,7 @@ class Compiled {
       key += `${treeKey(def)}:`;
       for (const leaf of ls) {
         if (leaf instanceof Tracer) {
+          checkLiveTracers(this.op, flatten(args, this.op, "args").leaves);
           stats.interpreted++;
           return apply(this.kind, this.f, this.argnums, args);
         }
@@ -363,9 +379,13 @@ class Compiled {
     );
   }
 
-  /** Traces the transformation at `args` (concrete): the graph and how to read its outputs. */
-  traceAt(args: unknown[]): { graph: Graph; mask: boolean[]; dynamic: number[]; leaves: (number | Tensor)[] } {
-    const positions = this.diffPositions(args);
+  /**
+   * Traces the transformation at `args` (concrete): the graph and how to read its outputs. With
+   * `everyLeafDynamic` (emitModule) every leaf is an input of the graph, JS numbers of
+   * non-differentiated arguments too, instead of being baked in as constants.
+   */
+  traceAt(args: unknown[], everyLeafDynamic = false): { graph: Graph; mask: boolean[]; dynamic: number[]; leaves: (number | Tensor)[] } {
+    const positions = everyLeafDynamic ? "all" : this.diffPositions(args);
     const leaves: (number | Tensor)[] = [];
     const dynamic: number[] = [];
     const defs: TreeDef[] = [];
@@ -484,6 +504,16 @@ class Compiled {
 }
 
 /**
+ * Tracers of a transformation that has returned (leaked, e.g. stored in an outer variable) are
+ * refused at the boundary with the escaped-tracer error every op raises on them: passed through
+ * unchanged (`jit(x => x)`), one would come back as a dead result.
+ */
+function checkLiveTracers(op: string, leaves: readonly unknown[]): void {
+  const tracers = leaves.filter((l): l is Tracer => l instanceof Tracer);
+  if (tracers.length > 0) findTopTrace(op, tracers);
+}
+
+/**
  * A ConcretizationError raised while tracing gets the place in the user's code that read the
  * traced value (the first stack frame outside chainrule), so the message says where to use where().
  */
@@ -533,8 +563,14 @@ function wrapOutput(v: unknown, aval: CompiledGraph["outputs"][number], asNumber
 
 // ── public transformations ─────────────────────────────────────────────────────────────────
 
+/**
+ * `jit(f)`: takes `f`'s arguments with JS numbers allowed for Tensors, and returns `f`'s result
+ * with a JS number where `f` returns a constant number and a Tensor where it returns a Tensor
+ * (also for JS number arguments: `jit` keeps `f`'s own result types). A number argument that is
+ * not in `staticArgnums` reaches `f` as a Tensor, so `f` returning it as is gives a Tensor.
+ */
 export interface CompiledFunction<F extends AnyFunction = AnyFunction> {
-  (...args: Parameters<F>): ReturnType<F>;
+  (...args: Inputs<F>): TangentOf<ReturnType<F>>;
   /** Generated JavaScript of the most recent compile (undefined before the first call). */
   readonly source: string | undefined;
   /** Number of compiled signatures in this function's cache. */
@@ -569,7 +605,7 @@ function makeDispatcher(
   }
   return slow.apply(null, arguments);
 };`;
-  return new Function("fast", "slow", "nextLevel", "config", "stats", source)(fast, slow, nextLevel, config, stats) as (
+  return buildFunction(["fast", "slow", "nextLevel", "config", "stats"], source)(fast, slow, nextLevel, config, stats) as (
     ...args: unknown[]
   ) => unknown;
 }
@@ -589,7 +625,7 @@ function wrap(c: Compiled): CompiledFunction {
 
 function lastCompiledOf(c: Compiled): CompiledGraph | undefined {
   const key = c.cache.lastSignature;
-  return key === undefined ? undefined : c.cache.get(key)?.compiled;
+  return key === undefined ? undefined : c.cache.peek(key)?.compiled;
 }
 
 function lastSourceOf(c: Compiled): string | undefined {
@@ -597,28 +633,19 @@ function lastSourceOf(c: Compiled): string | undefined {
 }
 
 /** Compiles `f` for plain evaluation (cached per argument signature). */
+export function jit<F extends TensorFunction>(f: F, options?: JitOptions): CompiledFunction<F>;
+export function jit<F extends AnyFunction>(f: F, options?: JitOptions): CompiledFunction<F>;
 export function jit<F extends AnyFunction>(f: F, options: JitOptions = {}): CompiledFunction<F> {
   checkFunction("jit", f);
-  checkKernelOptions("jit", options);
-  const donate: unknown = options.donate;
-  if (donate !== undefined && !(Array.isArray(donate) && donate.every((a) => Number.isInteger(a) && a >= 0))) {
-    throw new ArgumentError(`jit: expected donate to be an array of argument positions (integers ≥ 0), got ${describeValue(donate)}`);
-  }
-  return wrap(new Compiled("jit", f, 0, options)) as CompiledFunction<F>;
-}
-
-/** The per-function kernel options (`threads`, `kernels`) of `op`, checked. */
-function checkKernelOptions(op: string, options: JitOptions): void {
-  checkKernelSettings(op, options as Record<string, unknown>, ["threads"]);
-  if (options.kernels !== undefined && typeof options.kernels !== "boolean")
-    throw new ArgumentError(`${op}: expected kernels to be a boolean, got ${describeValue(options.kernels)}`);
+  checkOptions("jit", options, OPTION_KEYS.jit);
+  return wrap(new Compiled("jit", f, 0, { ...options })) as CompiledFunction<F>;
 }
 
 function transform(kind: Kind, op: string) {
   return (f: AnyFunction, argnums: Argnums = 0, options: JitOptions = {}) => {
     checkFunction(op, f);
-    checkKernelOptions(op, options);
-    return wrap(new Compiled(kind, f, argnums, options));
+    checkOptions(op, options, OPTION_KEYS.transform);
+    return wrap(new Compiled(kind, f, argnums, { ...options }));
   };
 }
 
@@ -641,26 +668,29 @@ function compiledFor(kind: Kind, f: AnyFunction): Compiled {
 /** A compiled transformation also exposes its generated code and cache size. */
 export type Inspectable<T> = T & { readonly source: string | undefined; readonly cacheSize: number; readonly wat: string | undefined };
 
-export const grad = transform("grad", "grad") as <F extends AnyFunction, const A extends Argnums = 0>(
-  f: F,
-  argnums?: A,
-  options?: JitOptions,
-) => Inspectable<(...args: Inputs<F>) => GradientOf<F, A>>;
-export const valueAndGrad = transform("valueAndGrad", "valueAndGrad") as <F extends AnyFunction, const A extends Argnums = 0>(
-  f: F,
-  argnums?: A,
-  options?: JitOptions,
-) => Inspectable<(...args: Inputs<F>) => [Output<F>, GradientOf<F, A>]>;
-export const jacobian = transform("jacobian", "jacobian") as <F extends AnyFunction>(
-  f: F,
-  argnums?: Argnums,
-  options?: JitOptions,
-) => Inspectable<(...args: Inputs<F>) => JacobianTree>;
-export const hessian = transform("hessian", "hessian") as <F extends AnyFunction>(
-  f: F,
-  argnums?: Argnums,
-  options?: JitOptions,
-) => Inspectable<(...args: Inputs<F>) => JacobianTree>;
+/**
+ * A jit transformation's two overloads, as in `Engine`: the first types an inline function's
+ * parameters as Tensors by context, the second takes any function (pytrees, extra arguments).
+ */
+export interface JitTransform<K extends TransformKind> {
+  <F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: JitOptions): Inspectable<Result<K, F, A>>;
+  <F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: JitOptions): Inspectable<Result<K, F, A>>;
+}
+
+type TransformKind = "grad" | "valueAndGrad" | "jacobian" | "hessian";
+
+type Result<K extends TransformKind, F extends AnyFunction, A extends Argnums> = K extends "grad"
+  ? GradFunction<F, A>
+  : K extends "valueAndGrad"
+    ? ValueAndGradFunction<F, A>
+    : K extends "jacobian"
+      ? JacobianFunction<F, A>
+      : HessianFunction<F, A>;
+
+export const grad = transform("grad", "grad") as JitTransform<"grad">;
+export const valueAndGrad = transform("valueAndGrad", "valueAndGrad") as JitTransform<"valueAndGrad">;
+export const jacobian = transform("jacobian", "jacobian") as JitTransform<"jacobian">;
+export const hessian = transform("hessian", "hessian") as JitTransform<"hessian">;
 
 export const jvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
   checkFunction("jvp", f);
@@ -680,7 +710,9 @@ export const hvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) =>
 
 export const vjp = ((f: AnyFunction, ...primals: unknown[]) => {
   checkFunction("vjp", f);
-  if (config.debugNans || nextLevel() !== 1 || flatten(primals, "vjp", "primals").leaves.some((l) => l instanceof Tracer)) {
+  const leaves = flatten(primals, "vjp", "primals").leaves;
+  checkLiveTracers("vjp", leaves);
+  if (config.debugNans || nextLevel() !== 1 || leaves.some((l) => l instanceof Tracer)) {
     stats.interpreted++;
     return interpreter.vjp(f, ...(primals as never[]));
   }

@@ -14,10 +14,11 @@ export {
   jit,
   type CompiledFunction,
   type Inspectable,
+  type JitTransform,
   type JitOptions,
 } from "./engine.js";
 export { compileStats, resetCompileStats, onCompile, type CompileStats, type CompileEvent } from "./cache.js";
-export { compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
+export { compileGraph, type CompiledGraph, type CompileOptions, type CompileGraphOptions } from "./compile.js";
 export { interpreter } from "./ad.js";
 export { emitModule, type EmitOptions, type EmitKind } from "./emit.js";
 export { configureKernels, kernelInfo, startThreads, type KernelConfig, type KernelInfo, type KernelOptions } from "./wasm/config.js";

@@ -7,7 +7,8 @@
  *   them for the elementwise steps its SIMD kernels do not take);
  * - "view": a lazy index map (slice, pad, transpose, broadcastTo, reshape), never a copy unless a
  *   kernel needs contiguous data;
- * - "kernel": a call of a runtime kernel (runtime.ts), emitted by `generate` for exactly these.
+ * - "kernel": a call of a runtime kernel (runtime.ts), emitted by `generate` for exactly these;
+ * - "check": a runtime data check (runtime.ts) that passes its operand through (checkIndices).
  *
  * Backends lower primitives; they never differentiate them (derivatives come from ir's
  * definitions, as graphs of primitives).
@@ -26,7 +27,11 @@ export interface ExprContext {
 
 type Expr = (args: readonly string[], ctx: ExprContext) => string;
 
-export type JsLowering = { readonly kind: "elementwise"; readonly expr: Expr } | { readonly kind: "view" } | { readonly kind: "kernel" };
+export type JsLowering =
+  | { readonly kind: "elementwise"; readonly expr: Expr }
+  | { readonly kind: "view" }
+  | { readonly kind: "kernel" }
+  | { readonly kind: "check" };
 
 const f32 = (ctx: ExprContext) => ctx.outDtype === "float32" && ctx.exactFloat32;
 const i32 = (ctx: ExprContext) => ctx.outDtype === "int32";
@@ -109,6 +114,7 @@ export const JS_LOWERING = {
   gather: KERNEL,
   scatterAdd: KERNEL,
   matmul: KERNEL,
+  checkIndices: { kind: "check" },
 } as const satisfies { readonly [P in Primitive]: JsLowering };
 
 type KindOf<K extends JsLowering["kind"]> = { [P in Primitive]: (typeof JS_LOWERING)[P]["kind"] extends K ? P : never }[Primitive];

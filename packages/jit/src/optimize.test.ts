@@ -144,7 +144,7 @@ describe("optimizations preserve results", () => {
       const f = randomProgram(seed);
       checkAll(trace(f as never, x, y), [x, y]);
       if (seed % 4 === 0) {
-        const g = (a: Tensor, b: Tensor) => interpreter.grad((p: Tensor, q: Tensor) => ir.sum(f(p, q)[0]!), [0, 1])(a, b) as Tensor[];
+        const g = (a: Tensor, b: Tensor) => interpreter.grad((p: Tensor, q: Tensor) => ir.sum(f(p, q)[0]!), [0, 1])(a, b);
         checkAll(trace(g as never, x, y), [x, y]);
       }
     }
@@ -165,7 +165,7 @@ describe("optimizations preserve results", () => {
         }
         return ir.sum(y);
       };
-      const gf = (v: Tensor) => interpreter.grad(f)(v) as Tensor;
+      const gf = (v: Tensor) => interpreter.grad(f)(v);
       checkAll(trace(f as never, x), [x]);
       const graph = trace(gf as never, x);
       checkAll(graph, [x]);
@@ -247,7 +247,7 @@ describe("optimizations preserve results", () => {
       [1, 2, 3],
       [4, 5, 6],
     ]);
-    const g = (x: Tensor) => interpreter.grad((v: Tensor) => ir.sum(ir.tanh(ir.matmul(v, ir.transpose(v)))))(x) as Tensor;
+    const g = (x: Tensor) => interpreter.grad((v: Tensor) => ir.sum(ir.tanh(ir.matmul(v, ir.transpose(v)))))(x);
     const c = compileGraph(trace(g as never, x));
     const body = c.source.slice(c.source.indexOf("return function compiled"));
     const allocations = body.match(/new \w+Array\(/g) ?? [];

@@ -195,11 +195,15 @@ function cse(p: Program): boolean {
   return true;
 }
 
-/** Removes nodes and constants no output depends on. */
+/**
+ * Removes nodes and constants no output depends on. Data checks (`checkIndices`) stay even when
+ * nothing reads their value: eager code would have thrown, so compiled code must too.
+ */
 function dce(p: Program): boolean {
   const live = new Set(p.outputs);
   for (let i = p.nodes.length - 1; i >= 0; i--) {
     const n = p.nodes[i]!;
+    if (n.op === "checkIndices") live.add(n.id);
     if (live.has(n.id)) for (const id of n.inputs) live.add(id);
   }
   const before = p.nodes.length + p.constants.size;

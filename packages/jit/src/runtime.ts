@@ -48,6 +48,14 @@ function rt_index(op, index, size) {
   if (!(i >= 0 && i < size)) throw rt_error(op + ": expected indices in [" + (-size) + ", " + (size - 1) + "], got " + index);
   return i;
 }
+function rt_checkIndex(v, op, what, low, size) {
+  if (!Number.isInteger(v)) throw rt_error(op + ": expected integer " + what + ", got " + v, "DTYPE");
+  if (size >= 0 && !(v >= low && v < size))
+    throw rt_error(op + ": expected " + what + " in [" + low + ", " + (size - 1) + "], got " + v, "ARGUMENT");
+}
+function rt_checkIndices(x, op, what, low, size) {
+  for (let i = 0; i < x.length; i++) rt_checkIndex(x[i], op, what, low, size);
+}
 function rt_gather(x, idx, outer, length, inner, out) {
   const m = idx.length;
   for (let j = 0; j < m; j++) {
@@ -88,4 +96,14 @@ function rt_matmul(a, b, out, batches, m, k, n) {
 `;
 
 /** Names of the helpers, for including only those a program uses. */
-export const RUNTIME_HELPERS = ["rt_reduce", "rt_argmax", "rt_concat", "rt_index", "rt_gather", "rt_scatterAdd", "rt_matmul"] as const;
+export const RUNTIME_HELPERS = [
+  "rt_reduce",
+  "rt_argmax",
+  "rt_concat",
+  "rt_index",
+  "rt_checkIndex",
+  "rt_checkIndices",
+  "rt_gather",
+  "rt_scatterAdd",
+  "rt_matmul",
+] as const;

@@ -32,6 +32,25 @@ describe("clipping", () => {
     expect(p[0]).toBeCloseTo(-0.6, 6);
     expect(p[1]).toBeCloseTo(-0.8, 6);
   });
+  it("no overflow or underflow: the norm is scaled by max |g| first (1e200 and 1e-200)", () => {
+    expect(globalNorm({ w: tensor([1e200, 1e200]) }) / 1e200).toBeCloseTo(Math.SQRT2, 14);
+    expect(globalNorm({ w: tensor([1e-200, 1e-200]) }) / 1e-200).toBeCloseTo(Math.SQRT2, 14);
+    expect(globalNorm([3e300, tensor([4e300])])).toBe(5e300);
+    expect(globalNorm({ w: tensor([0, 0]) })).toBe(0);
+    // used to zero the gradient: ‖g‖ overflowed to Infinity and the coefficient to 0
+    const big = clipByGlobalNorm({ w: tensor([1e200, 1e200]) }, 1);
+    expect(big.w.data[0]).toBeCloseTo(Math.SQRT1_2, 12);
+    expect(big.w.data[1]).toBeCloseTo(Math.SQRT1_2, 12);
+    // past the largest double: the true norm is √2·1.5e308, the clipped gradient still has norm 2
+    const huge = clipByGlobalNorm([1.5e308, -1.5e308], 2) as number[];
+    expect(huge[0]).toBeCloseTo(Math.SQRT2, 12);
+    expect(huge[1]).toBeCloseTo(-Math.SQRT2, 12);
+    // tiny gradients are below any limit: unchanged (their norm is not 0 either)
+    const tiny = { w: tensor([1e-200, -1e-200]) };
+    expect(clipByGlobalNorm(tiny, 1)).toBe(tiny);
+    const f32 = clipByGlobalNorm([tensor([3e38, 3e38], { dtype: "float32" })], 1) as Tensor[];
+    expect(f32[0]!.data[0]).toBeCloseTo(Math.SQRT1_2, 6);
+  });
   it("bad input", () => {
     expect(() => clipByValue([Number.NaN], 1)).toThrow(NanError);
     expect(() => clipByGlobalNorm([1], -1)).toThrow("clipByGlobalNorm: expected maxNorm to be a finite number ≥ 0, got -1");

@@ -7,10 +7,14 @@ describe("bad input gives clear errors", () => {
     const opt = adam();
     const params = { w: tensor([1, 2]), b: 0 };
     const state = opt.init(params);
+    // the types refuse these too; at run time (plain JavaScript, casts) the structure is checked
+    // @ts-expect-error the grads have a key c where the params have b
     expect(() => opt.update({ w: tensor([1, 2]), c: 0 }, state, params)).toThrow(ArgumentError);
+    // @ts-expect-error the grads have a key c where the params have b
     expect(() => opt.update({ w: tensor([1, 2]), c: 0 }, state, params)).toThrow(
       "adam.update: expected grads with the structure of params {w: Tensor, b: number}, got {w: Tensor, c: number}",
     );
+    // @ts-expect-error an array where the params are an object
     expect(() => opt.update([tensor([1, 2]), 0], state, params)).toThrow(/expected grads with the structure/);
     expect(() => opt.update({ w: tensor([1, 2, 3]), b: 0 }, state, params)).toThrow(ShapeError);
     expect(() => opt.update({ w: tensor([1, 2, 3]), b: 0 }, state, params)).toThrow(
@@ -63,10 +67,10 @@ describe("bad input gives clear errors", () => {
     );
     const state = adam().init([1]);
     expect(() => sgd({ lr: 1 }).update([1], state as never, [1])).toThrow(
-      "sgd.update: expected a sgd state (from sgd(…).init or a saved one), got a state of adam",
+      'sgd.update: expected state.optimizer to be "sgd" (a state from sgd(…).init or a saved one), got "adam"',
     );
     expect(() => adam().update([1, 1], state, [1, 1])).toThrow(
-      /expected the state's m buffers to match the params \(2 leaves of sizes 1, 1\)/,
+      "adam.update: expected state.slots.m to be an array of length 2 (one buffer per param leaf), got an array of length 1",
     );
     expect(() => lbfgs({ lineSearch: "strongWolfe" }).update([1], lbfgs().init([1]), [1])).toThrow(
       /lbfgs.update: expected lineSearch null/,

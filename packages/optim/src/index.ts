@@ -9,6 +9,7 @@ export type {
   LearningRate,
   UpdateOptions,
   Evaluation,
+  GradsOf,
   Objective,
   StepResult,
   Json,

@@ -5,11 +5,13 @@
  * flat float64 vector; the state holds the history as plain arrays.
  */
 import { ArgumentError } from "@chainrule/ir";
-import { checkNonNegative, flattenGrads, flattenParams, rebuild, type FlatTree } from "./leaves.js";
+import { checkNonNegative, flattenGrads, flattenParams, rebuild, rounder, type FlatTree } from "./leaves.js";
+import { checkOptions } from "./options.js";
 import {
-  checkState,
   currentLearningRate,
+  finiteParams,
   plainBuffer,
+  type GradsOf,
   type LearningRate,
   type Objective,
   type Optimizer,
@@ -17,6 +19,7 @@ import {
   type StepResult,
   type UpdateOptions,
 } from "./optimizer.js";
+import { array, baseStateFields, checkValue, num, nullable, object, registerStateCheck, type Schema, type StateCheck } from "./validate.js";
 
 export interface LbfgsOptions {
   /** Step length (default 1). */
@@ -236,8 +239,43 @@ function split(flat: FlatTree, x: Vector): Float64Array[] {
   });
 }
 
+const LBFGS_OPTIONS = ["lr", "maxIter", "maxEval", "toleranceGrad", "toleranceChange", "historySize", "lineSearch"];
+
+/** The state for params of `size` elements in total, keeping at most `historySize` curvature pairs. */
+function lbfgsSchema(size: number, historySize: number): Schema {
+  const vector = array(num("finite"), { length: size, why: "the number of param elements" });
+  const history = { max: historySize, why: "historySize" };
+  return object({
+    ...baseStateFields("lbfgs"),
+    iterations: num("count"),
+    evaluations: num("count"),
+    direction: nullable(vector),
+    stepLength: num("nonNegative"),
+    oldDirs: array(vector, history),
+    oldSteps: array(vector, history),
+    // ρ = 1 / yᵀs and hDiag = yᵀs / yᵀy with yᵀs > 1e-10 kept: both ≥ 0
+    ro: array(num("nonNegative"), history),
+    hDiag: num("nonNegative"),
+    prevGrad: nullable(vector),
+    prevLoss: nullable(num("finite")),
+  });
+}
+
+/** Checks `state` field by field, then that the history's three lists pair up. */
+function checkLbfgsState(op: string, state: unknown, size: number, historySize: number, path = "state"): asserts state is LbfgsState {
+  checkValue(op, lbfgsSchema(size, historySize), state, path);
+  const { oldDirs, oldSteps, ro } = state as LbfgsState;
+  if (oldSteps.length !== oldDirs.length || ro.length !== oldDirs.length) {
+    throw new ArgumentError(
+      `${op}: expected ${path}.oldDirs, ${path}.oldSteps and ${path}.ro of one length (curvature pairs), ` +
+        `got lengths ${oldDirs.length}, ${oldSteps.length} and ${ro.length}`,
+    );
+  }
+}
+
 /** torch.optim.LBFGS. `update(grads, …)` is one fixed-step iteration (torch with maxIter 1, no line search). */
 export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
+  checkOptions("lbfgs", options, LBFGS_OPTIONS);
   const lr: LearningRate = typeof options.lr === "function" ? options.lr : checkNonNegative("lbfgs", "lr", options.lr ?? 1);
   const maxIter = checkPositiveInteger("maxIter", options.maxIter ?? 20);
   const maxEval = checkPositiveInteger("maxEval", options.maxEval ?? Math.floor(maxIter * 1.25));
@@ -257,15 +295,9 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     iterationLimit: number,
     updateOptions: UpdateOptions | undefined,
   ): StepResult<P, LbfgsState> {
-    checkState(op, "lbfgs", state);
     const flat = flattenParams(op, params);
     const size = flat.leaves.reduce((n, l) => n + l.values.length, 0);
-    if (state.direction !== null && state.direction.length !== size) {
-      throw new ArgumentError(
-        `${op}: expected a state for ${size} parameter elements, got one for ${state.direction.length} ` +
-          "— was the state made for other params?",
-      );
-    }
+    checkLbfgsState(op, state, size, historySize);
     const lrValue = currentLearningRate(op, lr, state.step, updateOptions);
     const x = new Float64Array(size);
     {
@@ -274,7 +306,7 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     }
     let current = params;
     let evaluations = 0;
-    const evaluateAt = (point: P): { loss: number; grad: Vector; grads: unknown } => {
+    const evaluateAt = (point: P): { loss: number; grad: Vector; grads: GradsOf<P> } => {
       const { loss, grads } = objective(point);
       evaluations++;
       return { loss, grad: gather(op, grads, flat, size), grads };
@@ -406,7 +438,10 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
       plainBuffer(op, out, what);
       return out;
     };
-    const scalars = [t, hDiag, ...ro, ...(prevLoss === null || Number.isNaN(prevLoss) ? [] : [prevLoss])];
+    // a NaN loss (from a caller's objective) is not kept: the previous loss is only a convergence test
+    if (prevLoss !== null && Number.isNaN(prevLoss)) prevLoss = null;
+    split(flat, x).forEach((part, i) => finiteParams(op, part, flat.leaves[i]!.path, rounder(flat.leaves[i]!.dtype)));
+    const scalars = [t, hDiag, ...ro, ...(prevLoss === null ? [] : [prevLoss])];
     plain(scalars, "the step length, hDiag, ro or the previous loss");
     return result(
       !moved,
@@ -424,7 +459,15 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     );
   }
 
-  return {
+  const check: StateCheck = (op, state, leaves, path) =>
+    checkLbfgsState(
+      op,
+      state,
+      leaves.reduce((n, l) => n + l.size, 0),
+      historySize,
+      path,
+    );
+  return registerStateCheck(check, {
     name: "lbfgs",
     init(params: unknown): LbfgsState {
       flattenParams("lbfgs.init", params);
@@ -443,7 +486,7 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
         prevLoss: null,
       };
     },
-    update<P>(grads: unknown, state: LbfgsState, params: P, updateOptions?: UpdateOptions): { params: P; state: LbfgsState } {
+    update<P>(grads: GradsOf<P>, state: LbfgsState, params: P, updateOptions?: UpdateOptions): { params: P; state: LbfgsState } {
       if (lineSearch !== null) {
         throw new ArgumentError(
           "lbfgs.update: expected lineSearch null — the strong-Wolfe line search evaluates the loss at trial points; use " +
@@ -457,5 +500,5 @@ export function lbfgs(options: LbfgsOptions = {}): Optimizer<LbfgsState> {
     step<P>(objective: Objective<P>, state: LbfgsState, params: P, updateOptions?: UpdateOptions): StepResult<P, LbfgsState> {
       return run("lbfgs.step", objective, state, params, maxIter, updateOptions);
     },
-  };
+  });
 }

@@ -5,9 +5,11 @@
  * terminal.
  */
 import { ArgumentError, flatten, Tensor, type Engine } from "@chainrule/ir";
-import { describeValue, leafPaths } from "./leaves.js";
-import type { Evaluation, Optimizer, OptimizerState, StepResult } from "./optimizer.js";
+import { describeValue, flattenParams, leafPaths } from "./leaves.js";
+import { leafSizes, type Evaluation, type GradsOf, type Optimizer, type OptimizerState, type StepResult } from "./optimizer.js";
+import { checkBoolean, checkFunction, checkOptions } from "./options.js";
 import { formatLoss, ProgressBar, type ProgressStream } from "./progress.js";
+import { checkOptimizerState } from "./validate.js";
 import type { Schedule } from "./schedules.js";
 
 export interface StepInfo<P, S> {
@@ -60,6 +62,8 @@ export interface MinimizeResult<P, S> {
   readonly message: string;
 }
 
+const MINIMIZE_OPTIONS = ["engine", "optimizer", "steps", "schedule", "tolerance", "gradTolerance", "onStep", "quiet", "state", "progress"];
+
 class NonFinite extends Error {
   constructor(readonly what: string) {
     super(what);
@@ -106,7 +110,8 @@ export function minimize<P, S extends OptimizerState>(
   options: MinimizeOptions<P, S>,
 ): MinimizeResult<P, S> {
   if (typeof loss !== "function") throw new ArgumentError(`minimize: expected a loss function, got ${describeValue(loss)}`);
-  const { engine, optimizer, steps } = options ?? ({} as MinimizeOptions<P, S>);
+  checkOptions("minimize", options, MINIMIZE_OPTIONS, true);
+  const { engine, optimizer, steps } = options;
   if (engine === null || typeof engine !== "object" || typeof engine.valueAndGrad !== "function") {
     throw new ArgumentError(`minimize: expected options.engine to implement Engine (valueAndGrad), got ${describeValue(engine)}`);
   }
@@ -124,6 +129,19 @@ export function minimize<P, S extends OptimizerState>(
     }
   }
 
+  checkFunction("minimize", "options.schedule", options.schedule);
+  checkFunction("minimize", "options.onStep", options.onStep);
+  checkBoolean("minimize", "options.quiet", options.quiet, false);
+  const progress: unknown = options.progress;
+  if (progress !== undefined && (progress === null || typeof (progress as ProgressStream).write !== "function")) {
+    throw new ArgumentError(`minimize: expected options.progress to be a stream with write(text), got ${describeValue(progress)}`);
+  }
+
+  if (options.state !== undefined) {
+    // a resumed state is checked before any work, against these params (as update would check it)
+    checkOptimizerState("minimize", optimizer, options.state, leafSizes(flattenParams("minimize", params)), "options.state");
+  }
+
   const valueAndGrad = engine.valueAndGrad(loss as (p: unknown) => unknown) as (p: unknown) => [unknown, unknown];
   const bar = new ProgressBar(options.quiet === true ? undefined : (options.progress ?? defaultStream()));
   let evaluations = 0;
@@ -135,7 +153,7 @@ export function minimize<P, S extends OptimizerState>(
   let stepStart = current;
   let stepState = state;
 
-  const objective = (point: P): Evaluation => {
+  const objective = (point: P): Evaluation<GradsOf<P>> => {
     const [value, grads] = valueAndGrad(point);
     evaluations++;
     const l = lossNumber(value);
@@ -143,7 +161,8 @@ export function minimize<P, S extends OptimizerState>(
     const bad = nonFiniteGradient(grads);
     if (bad !== undefined) throw new NonFinite(`got ${bad}`);
     if (point === stepStart) lastGood = { params: point, state: stepState, loss: l };
-    return { loss: l, grads };
+    // the engine's gradient mirrors the params
+    return { loss: l, grads: grads as GradsOf<P> };
   };
 
   const finish = (

@@ -4,9 +4,23 @@
  * State is plain data (numbers, arrays, objects): `JSON.parse(JSON.stringify(state))` gives a
  * state that continues bit-identically.
  */
-import { ArgumentError, NanError } from "@chainrule/ir";
+import { ArgumentError, NanError, type Tensor } from "@chainrule/ir";
 import { checkNonNegative, describeValue, flattenGrads, flattenParams, rebuild, rounder, type FlatTree } from "./leaves.js";
+import { checkOptions } from "./options.js";
 import type { Schedule } from "./schedules.js";
+import {
+  array,
+  baseStateFields,
+  checkValue,
+  num,
+  object,
+  registerStateCheck,
+  tuple,
+  type LeafSize,
+  type NumberRule,
+  type Schema,
+  type StateCheck,
+} from "./validate.js";
 
 /** Plain JSON data. */
 export type Json = number | string | boolean | null | readonly Json[] | { readonly [key: string]: Json };
@@ -26,13 +40,30 @@ export interface UpdateOptions {
   readonly lr?: number;
 }
 
+/**
+ * The gradient tree an optimizer takes for params of type `P`: the same keys and nesting, a
+ * Tensor where `P` has a Tensor, a JS number where it has a number (`unknown` for `unknown` params).
+ */
+export type GradsOf<P> = unknown extends P
+  ? P
+  : P extends number
+    ? number
+    : P extends Tensor
+      ? Tensor
+      : P extends readonly unknown[]
+        ? { readonly [K in keyof P]: GradsOf<P[K]> }
+        : P extends object
+          ? { readonly [K in keyof P]: GradsOf<P[K]> }
+          : P;
+
 /** Loss and gradient at a point: what `step` asks the objective for. */
-export interface Evaluation {
+export interface Evaluation<G = unknown> {
   readonly loss: number;
-  readonly grads: unknown;
+  readonly grads: G;
 }
 
-export type Objective<P> = (params: P) => Evaluation;
+/** The loss and its gradient (a tree like the params) at `params`. */
+export type Objective<P> = (params: P) => Evaluation<GradsOf<P>>;
 
 export interface StepResult<P, S> {
   readonly params: P;
@@ -40,7 +71,7 @@ export interface StepResult<P, S> {
   /** The loss at the params the step started from. */
   readonly loss: number;
   /** The gradient at the params the step started from. */
-  readonly grads: unknown;
+  readonly grads: GradsOf<P>;
   /** How many times the objective was evaluated. */
   readonly evaluations: number;
   /** True when the optimizer decided it has converged and left the params unchanged. */
@@ -51,8 +82,11 @@ export interface Optimizer<S extends OptimizerState = OptimizerState> {
   readonly name: string;
   /** Fresh state for these params. */
   init(params: unknown): S;
-  /** One update from the gradient at `params`. Pure: neither `state` nor `params` is modified. */
-  update<P>(grads: unknown, state: S, params: P, options?: UpdateOptions): { params: P; state: S };
+  /**
+   * One update from the gradient at `params` (a tree like `params`: the types check its keys and
+   * leaves). Pure: neither `state` nor `params` is modified.
+   */
+  update<P>(grads: GradsOf<P>, state: S, params: P, options?: UpdateOptions): { params: P; state: S };
   /**
    * Closure style: evaluate the objective at `params` (and, for line searches, at trial points),
    * then update. `minimize` drives every optimizer through this.
@@ -67,6 +101,7 @@ export function checkLearningRate(op: string, lr: unknown): LearningRate {
 
 /** The learning rate of this update: the override, else the schedule at `step`, else the constant. */
 export function currentLearningRate(op: string, lr: LearningRate, step: number, options: UpdateOptions | undefined): number {
+  checkOptions(op, options, ["lr"], false, "update options");
   if (options?.lr !== undefined) return checkNonNegative(op, "lr", options.lr);
   if (typeof lr === "number") return lr;
   const value = lr(step);
@@ -74,21 +109,6 @@ export function currentLearningRate(op: string, lr: LearningRate, step: number, 
     throw new ArgumentError(`${op}: expected the lr schedule to give a finite number ≥ 0 at step ${step}, got ${describeValue(value)}`);
   }
   return value;
-}
-
-export function checkState(op: string, name: string, state: unknown): asserts state is OptimizerState {
-  const s = state as { optimizer?: unknown; step?: unknown } | null;
-  if (
-    s === null ||
-    typeof s !== "object" ||
-    s.optimizer !== name ||
-    typeof s.step !== "number" ||
-    !Number.isInteger(s.step) ||
-    s.step < 0
-  ) {
-    const got = s !== null && typeof s === "object" && typeof s.optimizer === "string" ? `a state of ${s.optimizer}` : describeValue(state);
-    throw new ArgumentError(`${op}: expected a ${name} state (from ${name}(…).init or a saved one), got ${got}`);
-  }
 }
 
 // ── elementwise optimizers (everything but L-BFGS) ────────────────────────────────────────────
@@ -114,8 +134,8 @@ export interface LeafContext {
 export interface ElementwiseSpec {
   readonly name: string;
   readonly lr: LearningRate;
-  /** Buffer names and the value they start at. */
-  readonly slots: readonly { readonly name: string; readonly initial: number }[];
+  /** Buffer names, the value they start at, and what values they may hold (second moments: ≥ 0). */
+  readonly slots: readonly { readonly name: string; readonly initial: number; readonly rule: NumberRule }[];
   /** New values of one param leaf; also writes the leaf's buffers in `context.slots`. */
   readonly leaf: (context: LeafContext) => ArrayLike<number>;
 }
@@ -133,38 +153,50 @@ export function plainBuffer(op: string, buffer: number[], where: string): void {
   }
 }
 
-function checkSlots(op: string, spec: ElementwiseSpec, state: ElementwiseState, flat: FlatTree): void {
-  const slots = state.slots as Record<string, unknown> | undefined;
-  for (const { name } of spec.slots) {
-    const slot = slots?.[name];
-    const ok =
-      Array.isArray(slot) &&
-      slot.length === flat.leaves.length &&
-      slot.every((buffer: unknown, i) => Array.isArray(buffer) && buffer.length === flat.leaves[i]!.values.length);
-    if (!ok) {
-      const sizes = flat.leaves.map((l) => l.values.length).join(", ");
-      throw new ArgumentError(
-        `${op}: expected the state's ${name} buffers to match the params (${flat.leaves.length} leaves of sizes ${sizes}), got ` +
-          "buffers of another shape — was the state made for other params?",
+/** Where the params' leaves are and how many elements each has (what state buffers must match). */
+export function leafSizes(flat: FlatTree): LeafSize[] {
+  return flat.leaves.map((leaf) => ({ path: leaf.path, size: leaf.values.length }));
+}
+
+/**
+ * An update that overflows the params (in their storage precision: `round` is the leaf's rounder) is
+ * an error, never a NaN or ±Infinity handed back as params.
+ */
+export function finiteParams(op: string, values: ArrayLike<number>, path: string, round: (x: number) => number): void {
+  for (let k = 0; k < values.length; k++) {
+    const v = round(values[k]!);
+    if (!Number.isFinite(v)) {
+      throw new NanError(
+        `${op}: expected the update to keep the params finite, got ${v} at ${path} (element ${k}) — lr or gradients too large?`,
       );
     }
   }
 }
 
+/** `{ optimizer, step, slots: { name: one buffer per param leaf, of that leaf's size } }`. */
+function elementwiseSchema(spec: ElementwiseSpec, leaves: readonly LeafSize[]): Schema {
+  const slots: Record<string, Schema> = {};
+  for (const { name, rule } of spec.slots) {
+    const buffers = leaves.map(({ path, size }) => array(num(rule), { length: size, why: `the size of ${path}` }));
+    slots[name] = tuple(buffers, "one buffer per param leaf");
+  }
+  return object({ ...baseStateFields(spec.name), slots: object(slots, `was the state made by ${spec.name} with other options?`) });
+}
+
 /** Builds an `Optimizer` from an elementwise update rule. */
 export function elementwise(spec: ElementwiseSpec): Optimizer<ElementwiseState> {
   const name = spec.name;
+  const check: StateCheck = (op, state, leaves, path) => checkValue(op, elementwiseSchema(spec, leaves), state, path);
   const update = <P>(
-    grads: unknown,
+    grads: GradsOf<P>,
     state: ElementwiseState,
     params: P,
     options?: UpdateOptions,
   ): { params: P; state: ElementwiseState } => {
     const op = `${name}.update`;
-    checkState(op, name, state);
     const flat = flattenParams(op, params);
+    check(op, state, leafSizes(flat), "state");
     const g = flattenGrads(op, grads, flat);
-    checkSlots(op, spec, state, flat);
     const lr = currentLearningRate(op, spec.lr, state.step, options);
     const nextSlots: Record<string, number[][]> = {};
     for (const { name: slot } of spec.slots) nextSlots[slot] = [];
@@ -178,11 +210,12 @@ export function elementwise(spec: ElementwiseSpec): Optimizer<ElementwiseState> 
       const round = rounder(leaf.dtype);
       const out = spec.leaf({ p: leaf.values, g: g[i]!, slots, lr, t: state.step + 1, round });
       for (const [slot, buffer] of Object.entries(slots)) plainBuffer(op, buffer, `${slot} at ${leaf.path}`);
+      finiteParams(op, out, leaf.path, round);
       return out;
     });
     return { params: rebuild<P>(flat, values), state: { optimizer: name, step: state.step + 1, slots: nextSlots } };
   };
-  return {
+  return registerStateCheck(check, {
     name,
     init(params: unknown): ElementwiseState {
       const flat = flattenParams(`${name}.init`, params);
@@ -198,5 +231,5 @@ export function elementwise(spec: ElementwiseSpec): Optimizer<ElementwiseState> 
       const next = update(grads, state, params, options);
       return { ...next, loss, grads, evaluations: 1, done: false };
     },
-  };
+  });
 }

@@ -6,7 +6,13 @@
  */
 import { ArgumentError } from "@chainrule/ir";
 import { checkNonNegative, checkUnit } from "./leaves.js";
+import { checkBoolean, checkOptions } from "./options.js";
 import { checkLearningRate, elementwise, type ElementwiseState, type LearningRate, type Optimizer } from "./optimizer.js";
+
+const SGD_OPTIONS = ["lr", "momentum", "dampening", "weightDecay", "nesterov"];
+const ADAM_OPTIONS = ["lr", "betas", "eps", "weightDecay", "amsgrad"];
+const RMSPROP_OPTIONS = ["lr", "alpha", "eps", "weightDecay", "momentum", "centered"];
+const ADAGRAD_OPTIONS = ["lr", "lrDecay", "weightDecay", "initialAccumulatorValue", "eps"];
 
 export interface SgdOptions {
   readonly lr: LearningRate;
@@ -22,11 +28,12 @@ export interface SgdOptions {
  */
 export function sgd(options: SgdOptions): Optimizer<ElementwiseState> {
   const op = "sgd";
-  const lr = checkLearningRate(op, options?.lr);
+  checkOptions(op, options, SGD_OPTIONS, true);
+  const lr = checkLearningRate(op, options.lr);
   const momentum = checkNonNegative(op, "momentum", options.momentum ?? 0);
   const dampening = checkNonNegative(op, "dampening", options.dampening ?? 0);
   const weightDecay = checkNonNegative(op, "weightDecay", options.weightDecay ?? 0);
-  const nesterov = options.nesterov ?? false;
+  const nesterov = checkBoolean(op, "nesterov", options.nesterov, false);
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
     throw new ArgumentError(
       `sgd: expected momentum > 0 and dampening = 0 with nesterov, got momentum ${momentum} and dampening ${dampening}`,
@@ -35,7 +42,7 @@ export function sgd(options: SgdOptions): Optimizer<ElementwiseState> {
   return elementwise({
     name: "sgd",
     lr,
-    slots: momentum !== 0 ? [{ name: "momentum", initial: 0 }] : [],
+    slots: momentum !== 0 ? [{ name: "momentum", initial: 0, rule: "finite" }] : [],
     leaf({ p, g, slots, lr, t, round }) {
       const b = slots["momentum"];
       const out = new Array<number>(p.length);
@@ -62,6 +69,7 @@ export interface AdamOptions {
 }
 
 function adamFamily(name: "adam" | "adamw", options: AdamOptions, defaultDecay: number): Optimizer<ElementwiseState> {
+  checkOptions(name, options, ADAM_OPTIONS);
   const lr = checkLearningRate(name, options.lr ?? 1e-3);
   const betas = options.betas ?? [0.9, 0.999];
   if (!Array.isArray(betas) || betas.length !== 2)
@@ -70,12 +78,16 @@ function adamFamily(name: "adam" | "adamw", options: AdamOptions, defaultDecay: 
   const beta2 = checkUnit(name, "betas[1]", betas[1]);
   const eps = checkNonNegative(name, "eps", options.eps ?? 1e-8);
   const weightDecay = checkNonNegative(name, "weightDecay", options.weightDecay ?? defaultDecay);
-  const amsgrad = options.amsgrad ?? false;
+  const amsgrad = checkBoolean(name, "amsgrad", options.amsgrad, false);
   const decoupled = name === "adamw";
   return elementwise({
     name,
     lr,
-    slots: [{ name: "m", initial: 0 }, { name: "v", initial: 0 }, ...(amsgrad ? [{ name: "vMax", initial: 0 }] : [])],
+    slots: [
+      { name: "m", initial: 0, rule: "finite" },
+      { name: "v", initial: 0, rule: "nonNegative" },
+      ...(amsgrad ? [{ name: "vMax", initial: 0, rule: "nonNegative" } as const] : []),
+    ],
     leaf({ p, g, slots, lr, t, round }) {
       const m = slots["m"]!;
       const v = slots["v"]!;
@@ -131,19 +143,20 @@ export interface RmspropOptions {
  */
 export function rmsprop(options: RmspropOptions = {}): Optimizer<ElementwiseState> {
   const op = "rmsprop";
+  checkOptions(op, options, RMSPROP_OPTIONS);
   const lr = checkLearningRate(op, options.lr ?? 1e-2);
   const alpha = checkUnit(op, "alpha", options.alpha ?? 0.99, true);
   const eps = checkNonNegative(op, "eps", options.eps ?? 1e-8);
   const weightDecay = checkNonNegative(op, "weightDecay", options.weightDecay ?? 0);
   const momentum = checkNonNegative(op, "momentum", options.momentum ?? 0);
-  const centered = options.centered ?? false;
+  const centered = checkBoolean(op, "centered", options.centered, false);
   return elementwise({
     name: op,
     lr,
     slots: [
-      { name: "squareAvg", initial: 0 },
-      ...(centered ? [{ name: "gradAvg", initial: 0 }] : []),
-      ...(momentum > 0 ? [{ name: "momentum", initial: 0 }] : []),
+      { name: "squareAvg", initial: 0, rule: "nonNegative" },
+      ...(centered ? [{ name: "gradAvg", initial: 0, rule: "finite" } as const] : []),
+      ...(momentum > 0 ? [{ name: "momentum", initial: 0, rule: "finite" } as const] : []),
     ],
     leaf({ p, g, slots, lr, round }) {
       const v = slots["squareAvg"]!;
@@ -157,7 +170,8 @@ export function rmsprop(options: RmspropOptions = {}): Optimizer<ElementwiseStat
         let denominator = v[k]!;
         if (mean !== undefined) {
           mean[k] = round(alpha * mean[k]! + (1 - alpha) * d);
-          denominator -= mean[k]! * mean[k]!;
+          // ṽ = v − ḡ² is a variance (≥ 0): clamp the rounding (or a resumed state) that makes it negative
+          denominator = Math.max(0, denominator - mean[k]! * mean[k]!);
         }
         const scaled = d / (Math.sqrt(denominator) + eps);
         if (b !== undefined) {
@@ -186,6 +200,7 @@ export interface AdagradOptions {
  */
 export function adagrad(options: AdagradOptions = {}): Optimizer<ElementwiseState> {
   const op = "adagrad";
+  checkOptions(op, options, ADAGRAD_OPTIONS);
   const lr = checkLearningRate(op, options.lr ?? 1e-2);
   const lrDecay = checkNonNegative(op, "lrDecay", options.lrDecay ?? 0);
   const weightDecay = checkNonNegative(op, "weightDecay", options.weightDecay ?? 0);
@@ -194,7 +209,7 @@ export function adagrad(options: AdagradOptions = {}): Optimizer<ElementwiseStat
   return elementwise({
     name: op,
     lr,
-    slots: [{ name: "sum", initial }],
+    slots: [{ name: "sum", initial, rule: "nonNegative" }],
     leaf({ p, g, slots, lr, t, round }) {
       const s = slots["sum"]!;
       const decayed = lr / (1 + (t - 1) * lrDecay);

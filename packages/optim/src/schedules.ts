@@ -5,6 +5,7 @@
  */
 import { ArgumentError } from "@chainrule/ir";
 import { checkNonNegative } from "./leaves.js";
+import { checkOptions } from "./options.js";
 
 export type Schedule = (step: number) => number;
 
@@ -34,6 +35,7 @@ export function constant(value: number): Schedule {
 /** torch StepLR: lr(t) = init · gamma^⌊t / stepSize⌋. */
 export function stepDecay(options: { init: number; stepSize: number; gamma?: number }): Schedule {
   const op = "stepDecay";
+  checkOptions(op, options, ["init", "stepSize", "gamma"], true);
   const init = checkNonNegative(op, "init", options.init);
   const stepSize = checkPositiveInteger(op, "stepSize", options.stepSize);
   const gamma = checkNonNegative(op, "gamma", options.gamma ?? 0.1);
@@ -43,6 +45,7 @@ export function stepDecay(options: { init: number; stepSize: number; gamma?: num
 /** torch ExponentialLR: lr(t) = init · gammaᵗ. */
 export function exponential(options: { init: number; gamma: number }): Schedule {
   const op = "exponential";
+  checkOptions(op, options, ["init", "gamma"], true);
   const init = checkNonNegative(op, "init", options.init);
   const gamma = checkNonNegative(op, "gamma", options.gamma);
   return (step) => init * gamma ** checkStep(op, step);
@@ -54,6 +57,7 @@ export function exponential(options: { init: number; gamma: number }): Schedule 
  */
 export function cosineAnnealing(options: { init: number; steps: number; min?: number }): Schedule {
   const op = "cosineAnnealing";
+  checkOptions(op, options, ["init", "steps", "min"], true);
   const init = checkNonNegative(op, "init", options.init);
   const steps = checkPositiveInteger(op, "steps", options.steps);
   const min = checkNonNegative(op, "min", options.min ?? 0);
@@ -66,6 +70,7 @@ export function cosineAnnealing(options: { init: number; steps: number; min?: nu
 /** Linear warmup: lr(t) = from + (to − from) · t / steps for t < steps, then `to`. */
 export function linearWarmup(options: { from?: number; to: number; steps: number }): Schedule {
   const op = "linearWarmup";
+  checkOptions(op, options, ["from", "to", "steps"], true);
   const from = checkNonNegative(op, "from", options.from ?? 0);
   const to = checkNonNegative(op, "to", options.to);
   const steps = checkPositiveInteger(op, "steps", options.steps);
@@ -93,6 +98,7 @@ export interface OneCycleOptions {
  */
 export function oneCycle(options: OneCycleOptions): Schedule {
   const op = "oneCycle";
+  checkOptions(op, options, ["maxLr", "totalSteps", "pctStart", "divFactor", "finalDivFactor"], true);
   const maxLr = checkNonNegative(op, "maxLr", options.maxLr);
   const total = checkPositiveInteger(op, "totalSteps", options.totalSteps);
   const pctStart = options.pctStart ?? 0.3;

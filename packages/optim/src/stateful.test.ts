@@ -173,10 +173,13 @@ describe("stateDict / loadStateDict", () => {
     a.step();
     const sgdOpt = new SGD(params(), { lr: 0.1, momentum: 0.9 });
     expect(() => sgdOpt.loadStateDict(a.stateDict() as never)).toThrow(
-      /expected a sgd state dict \(from stateDict\(\)\), got a state dict of adam/,
+      `SGD.loadStateDict: expected dict.optimizer to be "sgd" (a state dict from SGD's stateDict()), got "adam"`,
     );
     const other = new Adam([{ value: tensor([1, 2]), grad: null }]);
-    expect(() => other.loadStateDict(a.stateDict())).toThrow(/buffers to match the parameters \(1 of sizes 2\)/);
+    expect(() => other.loadStateDict(a.stateDict())).toThrow(
+      "Adam.loadStateDict: expected dict.state.slots.m to be an array of length 1 (one buffer per param leaf), got an array of length 3" +
+        " — was the state made for other params or options?",
+    );
   });
 });
 

@@ -9,14 +9,7 @@
 import { ArgumentError, Tensor } from "@chainrule/ir";
 import { lbfgs, type LbfgsOptions, type LbfgsState } from "./lbfgs.js";
 import { describeValue } from "./leaves.js";
-import {
-  checkState,
-  type ElementwiseState,
-  type Evaluation,
-  type Optimizer,
-  type OptimizerState,
-  type UpdateOptions,
-} from "./optimizer.js";
+import type { ElementwiseState, Evaluation, Optimizer, OptimizerState, UpdateOptions } from "./optimizer.js";
 import {
   adagrad,
   adam,
@@ -28,6 +21,7 @@ import {
   type RmspropOptions,
   type SgdOptions,
 } from "./optimizers.js";
+import { checkOptimizerState, checkValue, literal, nullable, object } from "./validate.js";
 
 /** What a stateful optimizer needs of a parameter. */
 export interface ParameterLike {
@@ -138,7 +132,7 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
     }
     if (typeof closure !== "function")
       throw new ArgumentError(`${op}: expected a closure (a function returning the loss) or nothing, got ${describeValue(closure)}`);
-    const objective = (point: (Tensor | number)[]): Evaluation => {
+    const objective = (point: (Tensor | number)[]): Evaluation<(Tensor | number)[]> => {
       this.assign(point);
       const loss = lossNumber(op, closure());
       return { loss, grads: this.grads(op) };
@@ -154,37 +148,26 @@ export class StatefulOptimizer<S extends OptimizerState = OptimizerState> {
     return { optimizer: this.optimizer.name, state: this.state === null ? null : (JSON.parse(JSON.stringify(this.state)) as S) };
   }
 
-  /** Restores a state saved by `stateDict()` (from an optimizer of the same kind over the same params). */
+  /**
+   * Restores a state saved by `stateDict()` (from an optimizer of the same kind and options over the
+   * same params), checked field by field as `update` checks it.
+   */
   loadStateDict(dict: OptimizerStateDict<S>): void {
     const op = `${this.label}.loadStateDict`;
-    const d = dict as Partial<OptimizerStateDict<S>> | null;
-    if (d === null || typeof d !== "object" || d.optimizer !== this.optimizer.name || d.state === undefined) {
-      const got =
-        d !== null && typeof d === "object" && typeof d.optimizer === "string" ? `a state dict of ${d.optimizer}` : describeValue(dict);
-      throw new ArgumentError(`${op}: expected a ${this.optimizer.name} state dict (from stateDict()), got ${got}`);
-    }
-    if (d.state === null) {
+    const name = this.optimizer.name;
+    const dictSchema = object({
+      optimizer: literal(name, `a state dict from ${this.label}'s stateDict()`),
+      state: nullable({ kind: "object", fields: {}, open: true }),
+    });
+    checkValue(op, dictSchema, dict, "dict");
+    const state = (dict as { state: unknown }).state;
+    if (state === null) {
       this.state = null;
       return;
     }
-    checkState(op, this.optimizer.name, d.state);
-    const slots = (d.state as Partial<ElementwiseState>).slots;
-    if (slots !== undefined) {
-      const sizes = this.params.map((p) => (typeof p.value === "number" ? 1 : p.value.size));
-      for (const [name, buffers] of Object.entries(slots)) {
-        if (
-          !Array.isArray(buffers) ||
-          buffers.length !== sizes.length ||
-          buffers.some((b, i) => !Array.isArray(b) || b.length !== sizes[i])
-        ) {
-          throw new ArgumentError(
-            `${op}: expected the state's ${name} buffers to match the parameters (${sizes.length} of sizes ${sizes.join(", ")}), ` +
-              "got buffers of another shape — was it saved for other parameters?",
-          );
-        }
-      }
-    }
-    this.state = JSON.parse(JSON.stringify(d.state)) as S;
+    const leaves = this.params.map((p, i) => ({ path: `params[${i}]`, size: typeof p.value === "number" ? 1 : p.value.size }));
+    checkOptimizerState(op, this.optimizer, state, leaves, "dict.state");
+    this.state = JSON.parse(JSON.stringify(state)) as S;
   }
 }
 

@@ -92,14 +92,14 @@ describe("slab allocation", () => {
     expect(inSlab(fastPrimal("add", [random([4]), random([4])], {})!)).toBe(false); // small: on the V8 heap
     expect(inSlab(fastPrimal("add", [random([20000]), random([20000])], {})!)).toBe(false); // large: own buffer
     const f = (t: Tensor) => ir.sum(ir.mul(ir.sin(ir.mul(t, t)), t));
-    const g = grad(f)(x) as Tensor;
+    const g = grad(f)(x);
     expect(inSlab(g)).toBe(false);
-    const [value, gv] = valueAndGrad((t: Tensor) => ir.mul(t, t))(random([])) as [Tensor, Tensor];
+    const [value, gv] = valueAndGrad((t: Tensor) => ir.mul(t, t))(random([]));
     expect(inSlab(value) || inSlab(gv)).toBe(false);
     const [out, pullback] = vjp((t: Tensor) => ir.mul(ir.exp(t), t), x);
-    expect(inSlab(out as Tensor)).toBe(false);
-    expect(inSlab((pullback(ir.ones([1000])) as Tensor[])[0]!)).toBe(false);
-    const [primal, tangent] = jvp((t: Tensor) => ir.mul(t, t), [x], [x]) as [Tensor, Tensor];
+    expect(inSlab(out)).toBe(false);
+    expect(inSlab(pullback(ir.ones([1000]))[0]!)).toBe(false);
+    const [primal, tangent] = jvp((t: Tensor) => ir.mul(t, t), [x], [x]);
     expect(inSlab(primal) || inSlab(tangent)).toBe(false);
   });
 

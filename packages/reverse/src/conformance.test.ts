@@ -1,4 +1,4 @@
-import { describeConformance } from "@chainrule/conformance";
+import { describeConformance } from "@chainrule/conformance/vitest";
 import { engine } from "./index.js";
 
 describeConformance(engine);

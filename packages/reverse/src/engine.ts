@@ -18,9 +18,11 @@ import {
   config,
   defineEngine,
   DTypeError,
+  findTopTrace,
   flatten,
   formatShape,
   ones,
+  rejectExtraArguments,
   scalar,
   ShapeError,
   Tensor,
@@ -45,7 +47,8 @@ const core: EngineCore = {
     return { outputs, pullback };
   },
   jvp(f: FlatFunction, primals: Tensor[], tangents: Tensor[]) {
-    const { outputs, pullback } = reverseVjp(f, primals);
+    // the first tape stands for forward mode: a customVjp function on it is an error
+    const { outputs, pullback } = reverseVjp(f, primals, true);
     // differentiate the (linear) pullback, then pull the tangents back through it; linearity means
     // any point will do: ones rather than zeros keep 0/0 out of NaN-debug's sight (sqrt at 0)
     const seeds = outputs.map((o) => ones(o.shape as number[], o.dtype));
@@ -62,7 +65,8 @@ const generic = defineEngine(core);
 // error message, so the two paths cannot disagree on what is an error.
 
 function isLeaf(value: unknown): boolean {
-  return typeof value === "number" || (value instanceof Tensor && isFloat(value.dtype));
+  // a leaked tracer (of a transformation that has returned) goes to the generic path, which rejects it
+  return typeof value === "number" || (value instanceof Tensor && isFloat(value.dtype) && !(value instanceof Tracer && !value.trace.active));
 }
 
 function leafTensor(value: unknown): Tensor {
@@ -85,8 +89,14 @@ function leanArgnums(argnums: unknown, args: readonly unknown[]): readonly numbe
   return argnums as readonly number[];
 }
 
+/** A tracer of a transformation that has returned (other than `trace`, just finished) raises the escaped-tracer error. */
+function rejectLeaked(op: string, value: unknown, trace: ReverseTrace): void {
+  if (value instanceof Tracer && value.trace !== trace) findTopTrace(op, [value]);
+}
+
 /** The scalar output of f, as defineEngine checks it (same messages). */
-function scalarOutput(op: string, result: unknown): { value: Tensor; wasNumber: boolean } {
+function scalarOutput(op: string, result: unknown, trace: ReverseTrace): { value: Tensor; wasNumber: boolean } {
+  rejectLeaked(op, result, trace);
   if (result instanceof Tensor && result.shape.length === 0 && isFloat(result.dtype)) return { value: result, wasNumber: false };
   if (typeof result === "number") return { value: scalar(result), wasNumber: true };
   const { leaves } = flatten(result, op, "f's result");
@@ -95,6 +105,7 @@ function scalarOutput(op: string, result: unknown): { value: Tensor; wasNumber: 
     throw new ShapeError(`${op}: expected f to return a scalar, got ${got}`);
   }
   const leaf = leaves[0]!;
+  rejectLeaked(op, leaf, trace);
   const value = typeof leaf === "number" ? scalar(leaf) : leaf;
   if (!isFloat(value.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${value.dtype}`);
   return { value, wasNumber: typeof leaf === "number" };
@@ -116,7 +127,7 @@ function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], s
     result = f(...copy);
     return t;
   });
-  const out = scalarOutput(op, result);
+  const out = scalarOutput(op, result, trace);
   const slot = outputSlot(trace, out.value);
   const value = primalOf(trace, out.value);
   let allNumbers = true;
@@ -148,7 +159,13 @@ function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], s
 }
 
 /** `[value, gradient]` of f at an argument list: the lean path when it applies, else defineEngine's. */
-function valueAndGradFor(op: "grad" | "valueAndGrad", f: AnyFunction, argnums: Argnums): (args: unknown[]) => [unknown, unknown] {
+function valueAndGradFor(
+  op: "grad" | "valueAndGrad",
+  f: AnyFunction,
+  argnums: Argnums,
+  extra: readonly unknown[],
+): (args: unknown[]) => [unknown, unknown] {
+  rejectExtraArguments(op, "(f, argnums)", extra);
   const fallback =
     op === "grad"
       ? (args: unknown[]) => [undefined, (generic.grad(f, argnums as 0) as AnyFunction)(...args)] as [unknown, unknown]
@@ -163,16 +180,17 @@ function valueAndGradFor(op: "grad" | "valueAndGrad", f: AnyFunction, argnums: A
 /** The reverse-mode `Engine` (name "reverse"). */
 export const engine: Engine = {
   ...generic,
-  grad: ((f: AnyFunction, argnums: Argnums = 0) => {
-    const both = valueAndGradFor("grad", f, argnums);
+  grad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+    const both = valueAndGradFor("grad", f, argnums, extra);
     return (...args: unknown[]) => both(args)[1];
   }) as Engine["grad"],
-  valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0) => {
-    const both = valueAndGradFor("valueAndGrad", f, argnums);
+  valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+    const both = valueAndGradFor("valueAndGrad", f, argnums, extra);
     return (...args: unknown[]) => both(args);
   }) as Engine["valueAndGrad"],
-  hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
+  hvp: ((f: AnyFunction, primals: unknown[], tangents: unknown[], ...extra: unknown[]) => {
     if (typeof f !== "function") throw new ArgumentError(`hvp: expected a function, got ${describeValue(f)}`);
+    rejectExtraArguments("hvp", "(f, primals, tangents)", extra);
     if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);
     if (!Array.isArray(tangents))
       throw new ArgumentError(`hvp: expected tangents as an array of arguments, got ${describeValue(tangents)}`);

@@ -6,17 +6,15 @@
  * value used twice receives both contributions).
  */
 import {
-  describeValue,
-  ArgumentError,
   bind,
   bindCustomJvp,
+  bindCustomVjp,
   castTo,
+  checkCustomRule,
   checkNans,
   config,
   evalPrimitive,
-  formatShape,
-  scalar,
-  ShapeError,
+  ForwardModeError,
   shapesEqual,
   Tracer,
   withTrace,
@@ -35,7 +33,7 @@ import {
   needsBit,
   PRIMITIVES,
   Trace,
-  Tensor,
+  type Tensor,
 } from "@chainrule/ir";
 import { add, detach, fastPrimal, REVERSE_MATH, zerosLike } from "./arith.js";
 import { SCALAR_PRIMITIVES } from "./scalar.js";
@@ -154,6 +152,8 @@ export class ReverseTrace extends Trace {
   keepAll = false;
   /** True while every entry is a rank-0 float64 primitive on concrete values (see scalar.ts). */
   scalarTape = true;
+  /** Set on the first tape of the double-vjp jvp: it stands for forward mode (customVjp refuses it). */
+  forwardMode = false;
 
   /** A differentiated input: a fresh slot. */
   input(primal: Tensor): ReverseTracer {
@@ -236,35 +236,18 @@ export class ReverseTrace extends Trace {
     return new ReverseTracer(this, value, slot);
   }
 
-  /** customVjp: the forward pass runs `fwd` on the primals; the tape entry calls `bwd` with its residuals. */
+  /**
+   * customVjp: the forward pass runs `fwd` on the primals; the tape entry calls `bwd` with its
+   * residuals. In a forward-mode trace (the jvp's first tape) that is an error: transposing `bwd`
+   * would assume it linear. ir's `checkCustomRule` checks what fwd and bwd return.
+   */
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const primals = inputs.map((t) => (t as ReverseTracer).primal);
-    const forward = rule.fwd(...primals);
-    if (!Array.isArray(forward) || forward.length !== 2 || !(forward[0] instanceof Tensor)) {
-      throw new ArgumentError(`customVjp: expected fwd to return [output Tensor, residuals], got ${describeValue(forward)}`);
-    }
-    const [value, residuals] = forward as [Tensor, unknown];
+    if (!inputs.some((t) => (t as ReverseTracer).id >= 0)) return new ReverseTracer(this, bindCustomVjp(rule, primals), -1);
+    if (this.forwardMode) throw new ForwardModeError(rule);
+    const [value, residuals] = checkCustomRule("fwd", rule, rule.fwd(...primals));
     if (config.debugNans) checkNans("reverse: customVjp", primals, value);
-    return this.recordCustom("customVjp", inputs, value, (ct) => {
-      const cts: unknown = rule.bwd(residuals, ct);
-      if (!Array.isArray(cts) || cts.length !== inputs.length) {
-        throw new ArgumentError(
-          `customVjp: expected bwd to return ${inputs.length} cotangent(s), one per argument, got ${describeValue(cts)}`,
-        );
-      }
-      return cts.map((c: unknown, i) => {
-        const input = inputs[i]!;
-        const tensor = typeof c === "number" ? scalar(c, input.dtype) : c;
-        if (tensor === null || tensor === undefined) return null;
-        if (!(tensor instanceof Tensor) || !shapesEqual(tensor.shape, input.shape)) {
-          throw new ShapeError(
-            `customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ` +
-              `${tensor instanceof Tensor ? `shape ${formatShape(tensor.shape)}` : describeValue(tensor)}`,
-          );
-        }
-        return tensor;
-      });
-    });
+    return this.recordCustom("customVjp", inputs, value, (ct) => checkCustomRule("bwd", rule, rule.bwd(residuals, ct), inputs));
   }
 
   /**
@@ -278,15 +261,7 @@ export class ReverseTrace extends Trace {
     if (config.debugNans) checkNans("reverse: customJvp", primals, value);
     if (!inputs.some((t) => (t as ReverseTracer).id >= 0) || !isFloat(value.dtype)) return new ReverseTracer(this, value, -1);
     const { pullback } = reverseVjp(
-      (tangents) => {
-        const result = rule.jvp(primals, tangents);
-        if (!Array.isArray(result) || result.length !== 2 || !(result[1] instanceof Tensor)) {
-          throw new ArgumentError(
-            `customJvp: expected the jvp rule to return [primal output, tangent output Tensor], got ${describeValue(result)}`,
-          );
-        }
-        return [result[1]];
-      },
+      (tangents) => [checkCustomRule("jvp", rule, rule.jvp(primals, tangents), value)[1]],
       primals.map((p) => zerosLike(p.shape, p.dtype)),
     );
     return this.recordCustom("customJvp", inputs, value, (ct) => pullback([ct]));
@@ -351,9 +326,11 @@ export function primalOf(trace: ReverseTrace, value: Tensor): Tensor {
 export function reverseVjp(
   f: (inputs: Tensor[]) => Tensor[],
   primals: Tensor[],
+  forwardMode = false,
 ): { outputs: Tensor[]; pullback: (cotangents: Tensor[]) => Tensor[]; trace: ReverseTrace; slots: number[] } {
   let results: Tensor[] = [];
   const trace = withTrace(makeTrace, (t) => {
+    t.forwardMode = forwardMode;
     results = f(primals.map((p) => t.input(p)));
     return t;
   });

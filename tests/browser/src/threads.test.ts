@@ -182,8 +182,9 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
       expect(await p.call("startThreads", 1_000)).toBe(false);
       const r = await p.call("mlpWithoutEval");
       // Chromium treats 'unsafe-eval' as allowing WebAssembly too, so a page where `new Function`
-      // works always has the kernels: without eval the JIT cannot generate code at all
-      expect(r.jitError).toMatch(/EvalError.*'unsafe-eval'/);
+      // works always has the kernels: without eval the JIT cannot generate code at all, and says
+      // why (the browser's EvalError) and what to use instead
+      expect(r.jitError).toMatch(/^CodeGenerationError: jit: .*\(EvalError: .*'unsafe-eval'.*emitModule.*interpreter/);
       expect(r.interpreterError).toBeLessThanOrEqual(1e-5);
     });
   }, 60_000);

@@ -5,13 +5,23 @@ import { formatNumber } from "../format.js";
 
 const PARTS = ["both", "value", "grad"] as const;
 
+/**
+ * `text` as the body of one `//` comment line: any character that would end the comment (line
+ * feed, carriage return, U+2028, U+2029) or is another control character is written as a \u escape.
+ * (The parser already refuses line breaks in an expression; this holds for anything printed here.)
+ */
+export function commentText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** The JIT's generated JavaScript for `fn` (value) and for its value and gradient, compiled at `point`. */
 export function generatedCode(
   fn: (...args: Tensor[]) => Tensor,
   point: readonly number[],
 ): { value: string; valueAndGrad: string; results: { value: number; gradient: number[] } } {
   const compiledValue = jit(fn);
-  compiledValue(...(point as unknown as Tensor[]));
+  compiledValue(...point);
   const argnums = point.map((_, i) => i);
   const compiledGrad = valueAndGrad(fn, argnums) as unknown as ((...args: number[]) => [number, number[]]) & { source: string | undefined };
   const [value, gradient] = compiledGrad(...point);
@@ -46,25 +56,27 @@ export const codegenCommand: Command = {
     const given = parsePoint("codegen", context.values["at"] as string[] | undefined, expression.variables, false);
     const point = given ?? expression.variables.map(() => 1);
     const code = generatedCode(expression.fn as (...args: Tensor[]) => Tensor, point);
-    const { style, print } = context;
+    const { style } = context;
+    const print = (line?: string): void => context.print(line);
+    const comment = (text: string): void => print(style.dim(`// ${commentText(text)}`));
     const inputs = expression.variables.map((v, i) => `x${i} = ${v}`).join(", ");
-    print(style.bold(`// f(${expression.variables.join(", ")}) = ${expression.source}`));
-    print(style.dim(`// inputs: ${inputs}`));
+    print(style.bold(`// ${commentText(`f(${expression.variables.join(", ")}) = ${expression.source}`)}`));
+    comment(`inputs: ${inputs}`);
     if (part !== "grad") {
       print();
-      print(style.dim("// value: returns [f]"));
+      comment("value: returns [f]");
       print(code.value);
     }
     if (part !== "value") {
       print();
-      print(style.dim(`// value and gradient: returns [f, ${expression.variables.map((v) => `∂f/∂${v}`).join(", ")}]`));
+      comment(`value and gradient: returns [f, ${expression.variables.map((v) => `∂f/∂${v}`).join(", ")}]`);
       print(code.valueAndGrad);
     }
     if (given) {
       print();
       const at = expression.variables.map((v, i) => `${v} = ${formatNumber(point[i]!)}`).join(", ");
       const grads = expression.variables.map((v, i) => `∂f/∂${v} = ${formatNumber(code.results.gradient[i]!)}`).join(", ");
-      print(style.dim(`// at ${at}: f = ${formatNumber(code.results.value)}, ${grads}`));
+      comment(`at ${at}: f = ${formatNumber(code.results.value)}, ${grads}`);
     }
   },
 };

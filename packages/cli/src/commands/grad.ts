@@ -20,7 +20,7 @@ export function gradientsByEngine(
   return engines.map((name) => {
     const engine = ENGINES[name]!;
     const argnums = point.map((_, i) => i);
-    const [value, grads] = engine.valueAndGrad(fn, argnums)(...point) as unknown as [Tensor | number, (Tensor | number)[]];
+    const [value, grads] = engine.valueAndGrad(fn, argnums)(...point);
     return { engine: name, value: toNumber(value), gradient: grads.map(toNumber) };
   });
 }

@@ -1,6 +1,6 @@
 import { graphToAscii, graphToDot, graphToMermaid, graphToText, valueNames } from "@chainrule/ir";
 import { asciiLabels, expressionGraph, nodeAnnotations, nodeNumbers, type NodeNumbers } from "../annotate.js";
-import { choice, expressionArgument, parsePoint, UsageError, type Command } from "../context.js";
+import { choice, expressionArgument, parsePoint, UsageError, writeOutput, type Command } from "../context.js";
 import { adjointEngine } from "../engines.js";
 import { formatNumber, makeStyle, table } from "../format.js";
 import { renderSvg } from "../svg.js";
@@ -80,7 +80,7 @@ export const graphCommand: Command = {
     const file = context.values["output"];
     if (typeof file === "string") {
       if (file === "") throw new UsageError("graph: expected a file name after -o");
-      context.io.writeFile(file, output.endsWith("\n") ? output : `${output}\n`);
+      writeOutput(context, "graph", "-o", file, output.endsWith("\n") ? output : `${output}\n`);
       context.io.stderr(`wrote ${format} graph to ${file}\n`);
     } else {
       context.print(output);

@@ -17,7 +17,7 @@
  * - Broadcasting: a binary op's cotangent is summed back to each operand's shape (`unbroadcast`).
  */
 import { allocate, isFloat, type DType, type TypedArray } from "../dtype.js";
-import { DTypeError, ShapeError } from "../errors.js";
+import { count, DTypeError, formatValue, ShapeError } from "../errors.js";
 import { broadcastOperand, type Kernel } from "../kernels.js";
 import type { Aval, Params, Primitive } from "../primitives.js";
 import { broadcastShapes, shapesEqual, sizeOf, type Shape } from "../shape.js";
@@ -29,7 +29,7 @@ import { plus, times, type Arith, type TangentOps, type TensorMath } from "./mat
 
 export type ShapeRule<P extends Primitive> = (avals: readonly Aval[], params: Params<P>) => Aval;
 /** The kind of each parameter, for validating graphs that come from outside (JSON). */
-export type ParamKind = "int" | "ints" | "dtype";
+export type ParamKind = "int" | "ints" | "dtype" | "indexCheck";
 
 /** What a rule reads at the point of differentiation. */
 export interface Primals<P extends Primitive> {
@@ -148,7 +148,7 @@ export function checkAxesParam(op: string, axes: readonly number[], rank: number
   let previous = -1;
   for (const axis of axes) {
     if (!Number.isInteger(axis) || axis <= previous || axis >= rank) {
-      throw new ShapeError(`${op}: expected sorted unique axes in [0, ${rank - 1}], got ${JSON.stringify(axes)}`);
+      throw new ShapeError(`${op}: expected sorted unique axes in [0, ${rank - 1}], got ${formatValue(axes)}`);
     }
     previous = axis;
   }
@@ -160,7 +160,7 @@ export function checkAxisParam(op: string, axis: number, rank: number): void {
 
 export function checkIntList(op: string, name: string, list: unknown, length: number): asserts list is number[] {
   if (!Array.isArray(list) || list.length !== length || !list.every((v) => Number.isInteger(v))) {
-    throw new ShapeError(`${op}: expected ${name} to be ${length} integers, got ${JSON.stringify(list)}`);
+    throw new ShapeError(`${op}: expected ${name} to be ${count(length, "integer")}, got ${formatValue(list)}`);
   }
 }
 
@@ -257,17 +257,17 @@ export function tieWeight<V, C>(m: Arith<V, C>, wins: C, ties: C, like: V): V {
 
 // ── builders for elementwise primitives ────────────────────────────────────────────────────
 
-function unaryKernel(loop: UnaryLoop): Kernel<Primitive> {
+function unaryKernel(name: Primitive, loop: UnaryLoop): Kernel<Primitive> {
   return ([x], _params, out) => {
-    const data = allocate(out.dtype, x!.size);
+    const data = allocate(name, out.dtype, x!.size);
     loop(x!.data, data);
     return new Tensor(out.dtype, out.shape, data);
   };
 }
 
-function binaryKernel(loop: BinaryLoop): Kernel<Primitive> {
+function binaryKernel(name: Primitive, loop: BinaryLoop): Kernel<Primitive> {
   return ([a, b], _params, out) => {
-    const data = allocate(out.dtype, sizeOf(out.shape));
+    const data = allocate(name, out.dtype, sizeOf(out.shape));
     const [da, sa] = broadcastOperand(a!, out.shape);
     const [db, sb] = broadcastOperand(b!, out.shape);
     loop(da, sa, db, sb, data);
@@ -286,7 +286,7 @@ export function unary<P extends Primitive>(
     arity: 1,
     params: {} as PrimitiveDef<P>["params"],
     shape: unaryShape(name, spec.domain),
-    kernel: unaryKernel(spec.loop),
+    kernel: unaryKernel(name, spec.loop),
     // dy = dx · d(x, y)
     jvp: (dx, { x, y }, ops) => (dx[0] == null ? null : times(ops, dx[0], d(ops.math, x, y))),
     // x̄ = ȳ · d(x, y)
@@ -307,7 +307,7 @@ export function binary<P extends Primitive>(
     arity: 2,
     params: {} as PrimitiveDef<P>["params"],
     shape: binaryShape(name, spec.domain),
-    kernel: binaryKernel(spec.loop),
+    kernel: binaryKernel(name, spec.loop),
     // dy = da·d(a) + db·d(b), broadcast to y's shape
     jvp: (dx, { x, y }, ops) => {
       const ta = dx[0] == null ? null : times(ops, dx[0], da(ops.math, x, y));
@@ -340,7 +340,7 @@ export function unaryConstant<P extends Primitive>(name: P, spec: { readonly dom
     arity: 1,
     params: {} as PrimitiveDef<P>["params"],
     shape: unaryShape(name, spec.domain),
-    kernel: unaryKernel(spec.loop),
+    kernel: unaryKernel(name, spec.loop),
     ...ZERO_DERIVATIVE,
     batch: elementwiseBatch(name),
   };
@@ -356,7 +356,7 @@ export function comparison<P extends Primitive>(name: P, loop: BinaryLoop): Prim
       if (a!.dtype !== b!.dtype) requireSameDtype(name, [a!, b!]);
       return { shape: broadcastShapes(name, a!.shape, b!.shape), dtype: "bool" };
     },
-    kernel: binaryKernel(loop),
+    kernel: binaryKernel(name, loop),
     ...ZERO_DERIVATIVE,
     batch: elementwiseBatch(name),
   };

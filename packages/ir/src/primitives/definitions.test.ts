@@ -77,6 +77,7 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   gather: () => ({ args: [pos(), i32([2, 0, 2])], params: { axis: 1 } }),
   scatterAdd: () => ({ args: [pos(), i32([1, 0, 1])], params: { axis: 1, size: 4 } }),
   matmul: () => ({ args: [pos(), f64([3, 2], [1, -1, 0.5, 2, -0.25, 1])], params: {} }),
+  checkIndices: () => ({ args: [i32([2, 0, 1])], params: { op: "take", size: 3 } }),
 };
 
 function sample(prim: Primitive): Sample<Primitive> {

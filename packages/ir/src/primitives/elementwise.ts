@@ -200,15 +200,22 @@ export const ELEMENTWISE: Definitions<keyof ElementwiseParams> = {
   }),
   pow: binary("pow", {
     domain: "float",
-    saves: "inputs and output",
-    // ∂(aᵇ)/∂a = b·aᵇ⁻¹, with aᵇ⁻¹ taken as 0 only at a = b = 0 (aᵇ ≡ 1 along b = 0): smooth in b
-    // elsewhere, so ∂²(aᵇ)/∂a∂b = 1/a at b = 0
+    saves: "inputs",
+    // ∂(aᵇ)/∂a = b·aᵇ⁻¹, 0 at a = b = 0 (aᵇ ≡ 1 along b = 0). Written so its own derivatives are
+    // right: along b it is smooth where a ≠ 0 (∂²(aᵇ)/∂a∂b = 1/a at b = 0) and flat where a = 0
+    // (taken as 0 there, the limit for b > 1); every branch runs on safe inputs (double where).
     da: (m, [a, b]) => {
-      const p = m.pow(a!, m.sub(b!, 1));
-      return m.mul(b!, m.where(m.eq(a!, 0), m.where(m.eq(b!, 0), 0, p), p));
+      const aZero = m.eq(a!, 0);
+      const away = m.mul(b!, m.pow(m.where(aZero, 1, a!), m.sub(b!, 1)));
+      const atZero = m.mul(m.stopGradient(b!), m.pow(a!, m.sub(m.where(m.eq(b!, 0), 1, b!), 1)));
+      return m.where(aZero, m.where(m.eq(b!, 0), 0, atZero), away);
     },
-    // ∂(aᵇ)/∂b = aᵇ·log a, 0 at a = 0 (as JAX)
-    db: (m, [a], y) => m.where(m.eq(a!, 0), 0, m.mul(y, m.log(a!))),
+    // ∂(aᵇ)/∂b = aᵇ·log a, 0 at a = 0 (as JAX), with aᵇ recomputed on a safe base
+    db: (m, [a, b]) => {
+      const aZero = m.eq(a!, 0);
+      const safe = m.where(aZero, 1, a!);
+      return m.where(aZero, 0, m.mul(m.pow(safe, b!), m.log(safe)));
+    },
     loop: (a, sa, b, sb, out) => {
       for (let i = 0; i < out.length; i++) out[i] = a[i * sa]! ** b[i * sb]!;
     },

@@ -32,6 +32,8 @@ export interface Arith<V, C> {
   sin(a: V): V;
   cos(a: V): V;
   sign(a: V): V;
+  /** `a` as a value whose derivative is 0 (identity on numbers). */
+  stopGradient(a: V): V;
   eq(a: V, b: V | number): C;
   gt(a: V, b: V): C;
   lt(a: V, b: V): C;
@@ -74,6 +76,7 @@ export const NUMBER_MATH: Arith<number, boolean> = {
   sin: Math.sin,
   cos: Math.cos,
   sign: Math.sign,
+  stopGradient: (a) => a,
   eq: (a, b) => a === b,
   gt: (a, b) => a > b,
   lt: (a, b) => a < b,

@@ -3,7 +3,7 @@
  * their JVP applies the primitive itself to the tangents and their VJP is their transpose (slice
  * and pad are each other's; broadcastTo's is the sum over the broadcast axes).
  */
-import { ShapeError } from "../errors.js";
+import { count, formatValue, ShapeError } from "../errors.js";
 import { broadcastToKernel, concatKernel, padKernel, reshapeKernel, sliceKernel, transposeKernel } from "../kernels.js";
 import { broadcastShapes, formatShape, inversePermutation, shapesEqual, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
@@ -40,11 +40,11 @@ export const STRUCTURAL: Definitions<keyof StructuralParams> = {
     params: { shape: "ints" },
     shape: ([x], { shape }) => {
       if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-        throw new ShapeError(`reshape: expected a shape of non-negative integers, got ${JSON.stringify(shape)}`);
+        throw new ShapeError(`reshape: expected a shape of non-negative integers, got ${formatValue(shape)}`);
       }
       if (sizeOf(shape) !== sizeOf(x!.shape)) {
         throw new ShapeError(
-          `reshape: expected a shape with ${sizeOf(x!.shape)} elements (from ${formatShape(x!.shape)}), got ${formatShape(shape)}`,
+          `reshape: expected a shape with ${count(sizeOf(x!.shape), "element")} (from ${formatShape(x!.shape)}), got ${formatShape(shape)}`,
         );
       }
       return { shape: shape.slice(), dtype: x!.dtype };
@@ -64,7 +64,7 @@ export const STRUCTURAL: Definitions<keyof StructuralParams> = {
       const rank = x!.shape.length;
       checkIntList("transpose", "perm", perm, rank);
       if (new Set(perm).size !== rank || perm.some((p) => p < 0 || p >= rank)) {
-        throw new ShapeError(`transpose: expected a permutation of 0..${rank - 1}, got ${JSON.stringify(perm)}`);
+        throw new ShapeError(`transpose: expected a permutation of 0..${rank - 1}, got ${formatValue(perm)}`);
       }
       return { shape: perm.map((p) => x!.shape[p]!), dtype: x!.dtype };
     },
@@ -133,7 +133,7 @@ export const STRUCTURAL: Definitions<keyof StructuralParams> = {
       checkIntList("pad", "low", low, rank);
       checkIntList("pad", "high", high, rank);
       if (low.some((v) => v < 0) || high.some((v) => v < 0)) {
-        throw new ShapeError(`pad: expected non-negative padding, got low ${JSON.stringify(low)}, high ${JSON.stringify(high)}`);
+        throw new ShapeError(`pad: expected non-negative padding, got low ${formatValue(low)}, high ${formatValue(high)}`);
       }
       return { shape: x!.shape.map((d, i) => d + low[i]! + high[i]!), dtype: x!.dtype };
     },

@@ -39,6 +39,7 @@ export const TENSOR_MATH: TensorMath = {
   sin: (a) => ops.sin(a),
   cos: (a) => ops.cos(a),
   sign: (a) => ops.sign(a),
+  stopGradient: (a) => ops.stopGradient(a),
   eq: (a, b) => ops.equal(a, b),
   gt: (a, b) => ops.greater(a, b),
   lt: (a, b) => ops.less(a, b),

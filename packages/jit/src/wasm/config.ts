@@ -50,6 +50,8 @@ export function checkKernelSettings(op: string, settings: Record<string, unknown
 
 /** Changes the kernel settings (returns the previous ones); `configureKernels()` restores defaults. */
 export function configureKernels(patch?: Partial<KernelConfig>): KernelConfig {
+  if (patch !== undefined && (patch === null || typeof patch !== "object" || Array.isArray(patch)))
+    throw new ArgumentError(`configureKernels: expected an object of settings, got ${describeValue(patch)}`);
   if (patch !== undefined)
     checkKernelSettings("configureKernels", patch as Record<string, unknown>, Object.keys(DEFAULTS) as (keyof KernelConfig)[]);
   const before = { ...current };
@@ -107,6 +109,8 @@ export function kernelInfo(): KernelInfo {
  * `await startThreads()` before a synchronous loop. It does not change the `threads` setting.
  */
 export function startThreads(timeoutMs = 10_000): Promise<boolean> {
+  if (typeof timeoutMs !== "number" || !(timeoutMs >= 0) || timeoutMs > 2 ** 31 - 1)
+    throw new ArgumentError(`startThreads: expected a timeout in milliseconds in [0, 2^31 − 1], got ${describeValue(timeoutMs)}`);
   if (twoThreadsUnavailable() !== undefined) return Promise.resolve(false);
   const pool = threadPool();
   return pool === undefined ? Promise.resolve(false) : pool.whenReady(timeoutMs);

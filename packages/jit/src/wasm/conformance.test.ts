@@ -1,4 +1,4 @@
-import { describeConformance } from "@chainrule/conformance";
+import { describeConformance } from "@chainrule/conformance/vitest";
 import { afterAll, beforeAll } from "vitest";
 import { engine } from "../index.js";
 import { configureKernels, kernelInfo } from "./config.js";

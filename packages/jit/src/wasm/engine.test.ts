@@ -21,7 +21,7 @@ function close(a: Tensor | number, b: Tensor | number, tol: number): void {
 const loss = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor) =>
   crossEntropy(add(matmul(tanh(add(matmul(x, w1), b1)), w2), b2), labels);
 const step = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor) => {
-  const [l, g] = valueAndGrad(loss, [0, 1, 2, 3])(w1, b1, w2, b2, x, labels) as [Tensor, Tensor[]];
+  const [l, g] = valueAndGrad(loss, [0, 1, 2, 3])(w1, b1, w2, b2, x, labels);
   return [l, ...[w1, b1, w2, b2].map((p, i) => sub(p, mul(0.01, g[i]!)))];
 };
 
@@ -47,8 +47,8 @@ describe("the JIT runs matmul-heavy programs on WebAssembly kernels", () => {
       ] as const;
       const fast = jit(step, { threads });
       const plain = jit(step, { kernels: false });
-      const a = fast(...args) as Tensor[];
-      const b = plain(...args) as Tensor[];
+      const a = fast(...args);
+      const b = plain(...args);
       expect(fast.source).toMatch(/^\/\/ WebAssembly kernels/);
       expect(plain.source).not.toMatch(/WebAssembly/);
       // the kernels print as WebAssembly text, one module per kernel, headed by its cache key
@@ -60,7 +60,7 @@ describe("the JIT runs matmul-heavy programs on WebAssembly kernels", () => {
       expect(plain.wat).toBeUndefined();
       a.forEach((t, i) => close(t, b[i]!, 2e-5));
       // a second call reuses the compiled kernels and resident buffers
-      const again = fast(...args) as Tensor[];
+      const again = fast(...args);
       again.forEach((t, i) => expect(Array.from(t.data)).toEqual(Array.from(a[i]!.data)));
     }, 60_000);
   }
@@ -68,13 +68,13 @@ describe("the JIT runs matmul-heavy programs on WebAssembly kernels", () => {
     const f = (a: Tensor, b: Tensor) => sum(tanh(matmul(matmul(a, b), b)));
     const a = seeded([3, 20, 30], "float64", 1),
       b = seeded([30, 30], "float64", 2);
-    const on = grad(f, [0, 1])(a, b) as Tensor[];
-    const off = grad(f, [0, 1], { kernels: false })(a, b) as Tensor[];
+    const on = grad(f, [0, 1])(a, b);
+    const off = grad(f, [0, 1], { kernels: false })(a, b);
     on.forEach((t, i) => close(t, off[i]!, 1e-12));
     const before = configureKernels({ enabled: false });
     try {
       const g = grad(f, [0, 1]);
-      const switched = g(a, b) as Tensor[];
+      const switched = g(a, b);
       expect(g.source).not.toMatch(/WebAssembly/);
       on.forEach((t, i) => close(t, switched[i]!, 1e-12));
     } finally {

@@ -5,21 +5,30 @@
  * and operands broadcast as rows, columns or scalars. Source text holds only identifiers and
  * integers formatted here and the generator's expressions.
  */
-import { internalError } from "@chainrule/ir";
-import type { DType, Params, Primitive } from "@chainrule/ir";
+import { internalError, type DType, type Params, type Primitive } from "@chainrule/ir";
+import { buildFunction } from "../build.js";
 import { elementwise } from "../lowering.js";
+import { BoundedCache } from "../lru.js";
 import type { OperandKind } from "./elementwise.js";
 import { JS_LOOP } from "./lowering.js";
 
 export const JS_ELEMENTWISE: ReadonlySet<string> = JS_LOOP;
 
 type Loop = (out: ArrayLike<number> & { [i: number]: number }, ...operands: ArrayLike<number>[]) => void;
+/** The generated loop: sizes are arguments, so one function serves every shape. */
+type SizedLoop = (outer: number, inner: number, out: ArrayLike<number> & { [i: number]: number }, ...operands: ArrayLike<number>[]) => void;
 
-const cache = new Map<string, Loop>();
+/**
+ * Generated loops by source text, which depends on the op, its params, the dtypes and the operand
+ * kinds but not on the shape: a few hundred at most in practice; the least recently used beyond
+ * `JS_LOOP_CACHE_LIMIT` are dropped (and rebuilt if needed again).
+ */
+export const JS_LOOP_CACHE_LIMIT = 256;
+const cache = new BoundedCache<string, SizedLoop>(JS_LOOP_CACHE_LIMIT);
 
-function int(v: number): string {
-  if (!Number.isSafeInteger(v) || v < 0) throw internalError("expected a non-negative integer");
-  return String(v);
+/** Loops cached now (for tests of the bound). */
+export function jsLoopCacheSize(): number {
+  return cache.size;
 }
 
 /** A loop computing `op` over (outer × inner) from operands of the given kinds. */
@@ -33,13 +42,15 @@ export function jsElementwiseLoop(
   inner: number,
 ): Loop {
   if (!JS_ELEMENTWISE.has(op)) throw internalError(`${op} is not elementwise`);
+  if (!Number.isSafeInteger(outer) || outer < 0 || !Number.isSafeInteger(inner) || inner < 0)
+    throw internalError("expected non-negative integer sizes");
   const names = kinds.map((_, j) => `x${j}`);
   const loads = kinds.map((k, j) => `const ${names[j]} = a${j}[${k === "full" ? "k" : k === "row" ? "i" : k === "col" ? "o" : "0"}];`);
   const expr = elementwise(op, names, inDtype, outDtype, params, true);
-  const source = `"use strict"; return function loop(out, ${kinds.map((_, j) => `a${j}`).join(", ")}) {
+  const source = `"use strict"; return function loop(outer, inner, out, ${kinds.map((_, j) => `a${j}`).join(", ")}) {
   let k = 0;
-  for (let o = 0; o < ${int(outer)}; o++) {
-    for (let i = 0; i < ${int(inner)}; i++, k++) {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++, k++) {
       ${loads.join(" ")}
       out[k] = ${expr};
     }
@@ -47,8 +58,9 @@ export function jsElementwiseLoop(
 };`;
   let loop = cache.get(source);
   if (loop === undefined) {
-    loop = new Function(source)() as Loop;
+    loop = buildFunction([], source)() as SizedLoop;
     cache.set(source, loop);
   }
-  return loop;
+  const sized = loop;
+  return (out, ...operands) => sized(outer, inner, out, ...operands);
 }

@@ -6,14 +6,21 @@
  */
 import { internalError } from "@chainrule/ir";
 import { wasmApi, type WasmMemory, type WasmModule } from "./api.js";
+import { BoundedCache } from "../lru.js";
 import { encodeModule, printWat, type FuncDef, type ModuleDef } from "./module.js";
 
 /** Pages of 64 KiB a memory may grow to (imports declare this maximum, so any memory fits). */
 export const MAX_PAGES = 16384;
 
-const modules = new Map<string, WasmModule>();
-/** Compiled modules kept (least recently compiled dropped first; instances keep theirs alive). */
-const MODULE_CACHE_LIMIT = 2000;
+/**
+ * Compiled modules kept for reuse by later programs (kernels are specialized to shapes, so a
+ * process seeing many shapes compiles many): the least recently used beyond this are dropped.
+ * Dropping never breaks a program: its instances keep their module alive.
+ */
+export const MODULE_CACHE_LIMIT = 512;
+const modules = new BoundedCache<string, WasmModule>(MODULE_CACHE_LIMIT);
+/** Modules compiled in this process (cache misses). */
+let compiled = 0;
 
 function moduleDef(funcs: readonly FuncDef[], shared: boolean): ModuleDef {
   return { memory: shared ? { initial: 1, maximum: MAX_PAGES, shared: true } : { initial: 1 }, funcs };
@@ -31,8 +38,8 @@ export function kernelModule(key: string, shared: boolean, build: () => readonly
       throw internalError(`generated WebAssembly kernel ${key} does not validate:\n${printWat(def).slice(0, 4000)}`);
     }
     module = new wasmApi.Module(bytes);
-    if (modules.size >= MODULE_CACHE_LIMIT) modules.delete(modules.keys().next().value as string);
     modules.set(full, module);
+    compiled++;
   }
   return module;
 }
@@ -50,9 +57,14 @@ export function instantiate(module: WasmModule, memory: WasmMemory): Record<stri
   return instance.exports as Record<string, KernelFn>;
 }
 
-/** Number of distinct kernel modules compiled in this process. */
+/** Kernel modules in the cache now (at most MODULE_CACHE_LIMIT). */
 export function kernelModuleCount(): number {
   return modules.size;
+}
+
+/** Kernel modules compiled in this process so far (cache misses; grows when a kernel is new). */
+export function kernelModulesCompiled(): number {
+  return compiled;
 }
 
 /** Drops compiled modules (tests). */

@@ -58,6 +58,7 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   gather: "interpreted",
   scatterAdd: "interpreted",
   matmul: "kernel",
+  checkIndices: "interpreted",
 };
 
 const withLowering = (...kinds: WasmLowering[]) =>

@@ -134,7 +134,7 @@ describe("programs on WebAssembly kernels agree with the JavaScript code generat
     const loss = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, labels: Tensor) =>
       crossEntropy(add(matmul(tanh(add(matmul(x, w1), b1)), w2), b2), labels);
     const step: Fn = (w1, b1, w2, b2, x, labels) => {
-      const [l, g] = interpreter.valueAndGrad(loss, [0, 1, 2, 3])(w1!, b1!, w2!, b2!, x!, labels!) as [Tensor, Tensor[]];
+      const [l, g] = interpreter.valueAndGrad(loss, [0, 1, 2, 3])(w1!, b1!, w2!, b2!, x!, labels!);
       return [l, ...[w1!, b1!, w2!, b2!].map((p, i) => sub(p, mul(0.01, g[i]!)))];
     };
     const labels = tensor(

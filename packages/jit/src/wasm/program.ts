@@ -23,7 +23,7 @@ import { type Arena, ArenaPlan, bytesOf } from "./arena.js";
 import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
 import { wasmFeatures } from "./features.js";
 import { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
-import { instantiate, kernelModule, kernelModuleCount, kernelWat, type KernelFn } from "./kernels.js";
+import { instantiate, kernelModule, kernelModulesCompiled, kernelWat, type KernelFn } from "./kernels.js";
 import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
 import { reduceFunction, reduceKey } from "./reduce.js";
@@ -267,6 +267,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
         slots.set(n.id, s);
         continue;
       }
+      case "checkIndices":
+        emitCheck(n);
+        continue;
       case "transpose":
       case "broadcastTo":
         lazy.set(n.id, n);
@@ -336,6 +339,18 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     steps.push((_arena, kernel) => {
       const f = kernel(ewKey(spec), () => ewFunction(spec, "k"));
       return { run: () => f(...args), warm: () => f(...args) };
+    });
+  }
+
+  /** An op's data check on a value in memory (the ir kernel: same messages); the value passes through. */
+  function emitCheck(n: PNode): void {
+    const s = slotOf(n.inputs[0]!);
+    slots.set(n.id, s);
+    listing.push(`check v${n.inputs[0]} (${(n.params as Params<"checkIndices">).op}) [reference]`);
+    steps.push((arena) => {
+      const x = new Tensor(s.dtype, s.shape.slice(), arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
+      const aval = { shape: n.shape, dtype: n.dtype };
+      return { run: () => void evalPrimitive("checkIndices", [x], n.params as Params<"checkIndices">, aval) };
     });
   }
 
@@ -474,7 +489,8 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
             // the worker is taking blocks: the output arrays' page faults overlap with its work
             prepareOutputs();
             for (let i = job.next(); i < blocks; i = job.next()) f(a, b + i * bStep, c + i * cStep, scratchAt);
-            job.finish();
+            // the worker was lost during the job: its blocks may be missing (every block again)
+            if (!job.finish()) all();
           }
           last();
         },
@@ -529,9 +545,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     let f = instances.get(key);
     if (f === undefined) {
       builders.set(key, build);
-      const before = kernelModuleCount();
+      const before = kernelModulesCompiled();
       const module = kernelModule(key, shared, () => [build()]);
-      if (kernelModuleCount() > before) fresh.add(key);
+      if (kernelModulesCompiled() > before) fresh.add(key);
       f = instantiate(module, arena.memory)["k"]!;
       instances.set(key, f);
     }

@@ -3,11 +3,18 @@
  * same shared `WebAssembly.Memory` and runs jobs the main thread posts in a shared control block.
  *
  * - Node: `worker_threads` (found with `process.getBuiltinModule`, so no import ties the package to
- *   Node), the worker source evaluated as a string. Registering a kernel is synchronous: the worker
- *   takes the message with `receiveMessageOnPort` while the main thread waits. Synchronisation spins
- *   briefly, then sleeps in `Atomics.wait` (a wait/notify round trip alone costs 40–80 µs here, which
- *   would ruin small kernels); a sleeping side is woken with `Atomics.notify` only when it announced
- *   that it sleeps.
+ *   Node), the worker source evaluated as a string, with no inherited Node flags (`execArgv: []`: a
+ *   process started with `--input-type=module` or a script on stdin would otherwise evaluate it as
+ *   a module). Registering a kernel is synchronous: the worker takes the message with
+ *   `receiveMessageOnPort` while the main thread waits. Synchronisation spins briefly, then sleeps
+ *   in `Atomics.wait` (a wait/notify round trip alone costs 40–80 µs here, which would ruin small
+ *   kernels); a sleeping side is woken with `Atomics.notify` only when it announced that it sleeps.
+ * - No wait is unbounded: every `Atomics.wait` has a timeout, and the main thread gives up on a
+ *   worker that has not started within START_WAIT_MS (the job runs on one thread; the worker is
+ *   used once it runs), that exited (it flags its exit in the control block), or that does not
+ *   finish a job it claimed within LOST_AFTER_MS. A worker that failed or died is never used again:
+ *   one thread from then on, with the reason in `kernelInfo().threadsUnavailable`, and the blocks
+ *   of a job it had claimed are computed again by the main thread (same results).
  * - Browsers: a Web Worker from a Blob URL of a classic script (a Content-Security-Policy must allow
  *   `worker-src blob:`), on a cross-origin-isolated page (SharedArrayBuffer). The main thread may
  *   not `Atomics.wait` and a worker cannot take messages synchronously, so: the worker starts only
@@ -31,9 +38,12 @@ type NodeWorker = {
   postMessage(message: unknown): void;
   unref(): void;
   terminate(): Promise<number>;
-  on(event: "error" | "exit" | "online", listener: (e: unknown) => void): void;
+  on(event: "error" | "exit", listener: (e: unknown) => void): void;
+  removeAllListeners(): void;
 };
-type WorkerThreads = { Worker: new (code: string, options: { eval: true; workerData: unknown }) => NodeWorker };
+type WorkerThreads = {
+  Worker: new (code: string, options: { eval: true; workerData: unknown; execArgv: string[] }) => NodeWorker;
+};
 
 /** The parts of a browser `Worker` used here. */
 interface WebWorker {
@@ -86,6 +96,7 @@ const READY = 16; // browsers: 1 once the worker runs
 const MAIL = 17; // browsers: messages posted to the worker
 const MAIL_DONE = 18; // browsers: messages the worker has handled (in order)
 const WAKE = 19; // browsers: bumped on every request and message (what a sleeping worker waits on)
+const EXITED = 20; // Node: set by the worker when its thread exits (an uncaught error, process.exit)
 /**
  * Microseconds a side spins before sleeping. Long enough that the worker is still awake when a
  * training loop's next step arrives (copies and JavaScript between steps): in the W3 MLP loop on
@@ -93,8 +104,16 @@ const WAKE = 19; // browsers: bumped on every request and message (what a sleepi
  * (0.61 ms).
  */
 const SPIN_MICROSECONDS = 500;
-/** Browsers: a main thread spinning this long on a job the worker claimed gives up on the worker. */
-const LOST_AFTER_MS = 10_000;
+/** A main thread waiting this long for a job the worker claimed gives up on the worker. */
+export const LOST_AFTER_MS = 10_000;
+/**
+ * Node: a kernel registration waits this long for a worker that has not started yet (a worker
+ * takes 0.1–0.8 s to start on a busy machine); after that the job runs on one thread, and later
+ * jobs use the worker once it runs.
+ */
+export const START_WAIT_MS = 2_000;
+/** Milliseconds a sleeping worker waits before looking again (no wait is unbounded). */
+const WORKER_NAP_MS = 1_000;
 
 /**
  * Claims the posted request inside a worker's loop (both workers: the same code): the main thread
@@ -120,9 +139,15 @@ const RUN_BLOCKS = `
         taken++;
       }`;
 
-const NODE_WORKER_SOURCE = `
-const { parentPort, workerData, receiveMessageOnPort } = require("node:worker_threads");
+export const NODE_WORKER_SOURCE = `
+const { parentPort, workerData, receiveMessageOnPort } = process.getBuiltinModule("node:worker_threads");
 const ctl = new Int32Array(workerData.control);
+process.on("exit", () => {
+  Atomics.store(ctl, ${EXITED}, 1);
+  Atomics.notify(ctl, ${DONE});
+});
+Atomics.store(ctl, ${READY}, 1);
+Atomics.notify(ctl, ${READY});
 const kernels = [];
 let seen = 0;
 for (;;) {
@@ -131,7 +156,7 @@ for (;;) {
   while (Atomics.load(ctl, ${REQUEST}) === seen) {
     if ((++spins & 255) === 0 && performance.now() - started > ${SPIN_MICROSECONDS / 1000}) {
       Atomics.store(ctl, ${WORKER_SLEEPS}, 1);
-      Atomics.wait(ctl, ${REQUEST}, seen);
+      Atomics.wait(ctl, ${REQUEST}, seen, ${WORKER_NAP_MS});
       Atomics.store(ctl, ${WORKER_SLEEPS}, 0);
       started = performance.now();
     }
@@ -182,7 +207,7 @@ function serve() {
       if (Atomics.load(ctl, ${REQUEST}) !== seen) break;
       if ((++spins & 255) === 0 && performance.now() - started > ${SPIN_MICROSECONDS / 1000}) {
         Atomics.store(ctl, ${WORKER_SLEEPS}, 1);
-        Atomics.wait(ctl, ${WAKE}, wake);
+        Atomics.wait(ctl, ${WAKE}, wake, ${WORKER_NAP_MS});
         Atomics.store(ctl, ${WORKER_SLEEPS}, 0);
         started = performance.now();
       }
@@ -228,8 +253,10 @@ export interface Job {
   /** After a successful `start()`: the next block index for the main thread (≥ count: none left). */
   next(): number;
   /**
-   * After `start()`: true once the worker has done the job; false when the worker had not begun
-   * it (asleep, or descheduled on a busy machine) — the job is withdrawn and the caller runs it.
+   * After `start()`: waits for the worker's blocks (bounded). True when every block is computed:
+   * by the worker and the caller, or by the caller alone when the worker had not begun the job
+   * (asleep, or descheduled on a busy machine: the job is withdrawn). False when the worker was
+   * lost during the job (it exited or stopped responding): the caller runs every block again.
    */
   finish(): boolean;
 }
@@ -265,8 +292,8 @@ export class ThreadPool {
   private drops = 0;
   /** Browsers: messages posted to the current worker. */
   private mail = 0;
-  /** Node: the worker has come online. */
-  private online = false;
+  /** Node: a registration already waited (START_WAIT_MS) for this worker to start. */
+  private startWaited = false;
   private readonly waiters = new Set<(ok: boolean) => void>();
   /** Why the worker cannot be used (it failed to start, or stopped); undefined while usable. */
   failed: string | undefined;
@@ -276,7 +303,7 @@ export class ThreadPool {
    * frees the shared memories it held), and live jobs register again with the new one.
    */
   private readonly dropped = new FinalizationRegistry<Held>((held) => {
-    if (held.generation !== this.generation || this.failed !== undefined) return;
+    if (held.index < 0 || held.generation !== this.generation || this.failed !== undefined) return;
     this.drops++;
     if (this.web !== undefined) this.sendMail({ drop: held.index });
     else this.worker?.postMessage({ drop: held.index });
@@ -289,6 +316,8 @@ export class ThreadPool {
   constructor(
     private readonly threads: WorkerThreads | undefined,
     private readonly webWorkers: WebApis | undefined,
+    /** Node: how long a registration waits for the worker to start (tests shorten it). */
+    private readonly startWaitMs = START_WAIT_MS,
   ) {
     this.browser = webWorkers !== undefined;
     this.startWorker();
@@ -302,7 +331,7 @@ export class ThreadPool {
     this.request = 0;
     this.drops = 0;
     this.mail = 0;
-    this.online = false;
+    this.startWaited = false;
     if (this.webWorkers !== undefined) {
       const web = this.webWorkers;
       this.scriptUrl ??= web.createObjectURL(new web.Blob([BROWSER_WORKER_SOURCE], { type: "text/javascript" }));
@@ -325,20 +354,21 @@ export class ThreadPool {
       this.web = worker;
       return;
     }
-    const worker = new this.threads!.Worker(NODE_WORKER_SOURCE, { eval: true, workerData: { control } });
+    // no inherited flags: --input-type=module (or a script on stdin) would make the source a module
+    const worker = new this.threads!.Worker(NODE_WORKER_SOURCE, { eval: true, workerData: { control }, execArgv: [] });
     worker.unref();
-    worker.on("online", () => {
-      if (generation !== this.generation) return;
-      this.online = true;
-      this.settle(true);
+    worker.on("error", (e) => {
+      if (generation === this.generation) this.fail(`the worker thread failed (${describeError(e)})`);
+    });
+    worker.on("exit", (code) => {
+      if (generation === this.generation) this.fail(`the worker thread exited (exit code ${String(code)})`);
     });
     this.worker = worker;
   }
 
-  /** Whether the worker runs now (browsers: it announced itself; Node: it came online). */
+  /** Whether the worker runs now (it announced itself in the control block). */
   get ready(): boolean {
-    if (this.failed !== undefined) return false;
-    return this.browser ? Atomics.load(this.ctl, READY) === 1 : this.online;
+    return this.failed === undefined && Atomics.load(this.ctl, READY) === 1;
   }
 
   /** Resolves true once the worker runs, false if it fails or `timeoutMs` passes first. */
@@ -348,10 +378,16 @@ export class ThreadPool {
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.waiters.delete(done);
         resolve(ok);
       };
       const timer = setTimeout(() => done(false), timeoutMs);
+      // the worker announces itself in the control block (Node's "online" event comes before its
+      // code runs, so a worker whose code fails at once would look ready)
+      const poll = setInterval(() => {
+        if (this.failed !== undefined || this.ready) done(this.ready);
+      }, 5);
       this.waiters.add(done);
     });
   }
@@ -365,37 +401,62 @@ export class ThreadPool {
     this.failed ??= reason;
     try {
       this.web?.terminate();
+      void this.worker?.terminate();
     } catch {
       // already gone
     }
     this.settle(false);
   }
 
-  /** Waits until the worker has finished `request` (Node: spinning, then sleeping; browsers: spinning, bounded). */
-  private wait(request: number): void {
+  /**
+   * Waits until the worker has finished `request`, spinning, then (Node) sleeping in bounded
+   * waits; false once the worker is lost (it exited, or stopped responding for LOST_AFTER_MS),
+   * which fails the pool.
+   */
+  private wait(request: number): boolean {
     const ctl = this.ctl;
-    let started = performance.now();
+    const since = performance.now();
+    let started = since;
     let spins = 0;
-    let done: number;
-    if (this.browser) {
-      // the main thread of a page may not Atomics.wait; the worker claimed the job, so it is running it
-      while (Atomics.load(ctl, DONE) < request) {
-        if ((++spins & 4095) === 0 && performance.now() - started > LOST_AFTER_MS) {
-          this.fail(`the worker thread stopped responding (a job it had claimed did not finish within ${LOST_AFTER_MS / 1000} s)`);
-          throw new Error(`jit: ${this.failed!}; the WebAssembly kernels run on one thread from now on`);
-        }
+    for (let done = Atomics.load(ctl, DONE); done < request; done = Atomics.load(ctl, DONE)) {
+      if ((++spins & 255) !== 0) continue;
+      const now = performance.now();
+      if (Atomics.load(ctl, EXITED) !== 0) {
+        this.fail("the worker thread exited while it ran a job");
+        return false;
       }
-    } else {
-      for (done = Atomics.load(ctl, DONE); done < request; done = Atomics.load(ctl, DONE)) {
-        if ((++spins & 255) === 0 && performance.now() - started > SPIN_MICROSECONDS / 1000) {
-          Atomics.store(ctl, MAIN_SLEEPS, 1);
-          Atomics.wait(ctl, DONE, done, 50);
-          Atomics.store(ctl, MAIN_SLEEPS, 0);
-          started = performance.now();
-        }
+      if (now - since > LOST_AFTER_MS) {
+        this.fail(`the worker thread stopped responding (a job it had claimed did not finish within ${LOST_AFTER_MS / 1000} s)`);
+        return false;
+      }
+      // the main thread of a page may not Atomics.wait (it only spins)
+      if (!this.browser && now - started > SPIN_MICROSECONDS / 1000) {
+        Atomics.store(ctl, MAIN_SLEEPS, 1);
+        Atomics.wait(ctl, DONE, done, 50);
+        Atomics.store(ctl, MAIN_SLEEPS, 0);
+        started = performance.now();
       }
     }
     if (Atomics.load(ctl, FAILED) !== 0) throw internalError("a WebAssembly kernel failed on the worker thread");
+    return true;
+  }
+
+  /**
+   * Node: whether the worker runs. The first registration of a worker waits up to `startWaitMs`
+   * for it to start; later ones only look (a worker that never starts costs that wait once).
+   */
+  private started(): boolean {
+    const ctl = this.ctl;
+    if (Atomics.load(ctl, READY) === 1) return true;
+    if (!this.startWaited) {
+      this.startWaited = true;
+      const since = performance.now();
+      while (Atomics.load(ctl, READY) === 0 && Atomics.load(ctl, EXITED) === 0 && performance.now() - since < this.startWaitMs) {
+        Atomics.wait(ctl, READY, 0, 20);
+      }
+    }
+    if (Atomics.load(ctl, EXITED) !== 0) this.fail("the worker thread exited as it started");
+    return this.failed === undefined && Atomics.load(ctl, READY) === 1;
   }
 
   private post(): number {
@@ -428,11 +489,16 @@ export class ThreadPool {
    * Browsers: returns at once; the kernel is usable once the worker handled message `mail`.
    */
   private register(module: WasmModule, memory: Arena["memory"], name: string): Held {
+    if (this.browser) {
+      const index = this.kernels++;
+      return { index, generation: this.generation, mail: this.sendMail({ module, memory, name, index }) };
+    }
+    // not started (yet), or lost while registering: index −1, the job runs on one thread
+    if (!this.started()) return { index: -1, generation: this.generation, mail: 0 };
     const index = this.kernels++;
-    if (this.browser) return { index, generation: this.generation, mail: this.sendMail({ module, memory, name, index }) };
     this.worker!.postMessage({ module, memory, name, index });
     Atomics.store(this.ctl, JOB, -1);
-    this.wait(this.post());
+    if (!this.wait(this.post())) return { index: -1, generation: this.generation, mail: 0 };
     return { index, generation: this.generation, mail: 0 };
   }
 
@@ -455,13 +521,13 @@ export class ThreadPool {
     let request = 0;
     const job: Job = {
       start: () => {
-        if (this.busy) return false;
-        if (browser) {
-          if (this.failed !== undefined) return false;
-          if (Atomics.load(this.ctl, FAILED) !== 0) throw internalError("a WebAssembly kernel failed on the worker thread");
-        }
-        if (held.generation !== this.generation) {
+        if (this.busy || this.failed !== undefined) return false;
+        if (browser && Atomics.load(this.ctl, FAILED) !== 0) throw internalError("a WebAssembly kernel failed on the worker thread");
+        // registered with an older worker, or not yet (the worker had not started): register now
+        if (held.generation !== this.generation || held.index < 0) {
+          if (!browser && Atomics.load(this.ctl, READY) === 0) return false;
           Object.assign(held, this.register(module, arena.memory, name));
+          if (held.index < 0) return false;
         }
         // browsers: not before the worker runs and holds this kernel (the caller runs every block)
         if (browser && (Atomics.load(this.ctl, READY) === 0 || Atomics.load(this.ctl, MAIL_DONE) < held.mail)) return false;
@@ -480,9 +546,9 @@ export class ThreadPool {
           // not begun yet: withdraw it (the caller computes it; same code, same results)
           if (Atomics.compareExchange(this.ctl, CLAIM, request, -request) === request) {
             threadStats.withdrawn++;
-            return false;
+            return true;
           }
-          this.wait(request);
+          if (!this.wait(request)) return false;
           threadStats.workerBlocks += Atomics.load(this.ctl, TAKEN);
           return true;
         } finally {
@@ -493,6 +559,10 @@ export class ThreadPool {
     if (held.generation === this.generation) this.dropped.register(job, held);
     return job;
   }
+}
+
+function describeError(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
 let pool: ThreadPool | undefined | null = null;
@@ -523,7 +593,7 @@ export function threadPool(): ThreadPool | undefined {
       try {
         pool = new ThreadPool(workerThreads, webApis);
       } catch (e) {
-        creationFailure = `the worker thread could not be created (${e instanceof Error ? `${e.name}: ${e.message}` : String(e)})`;
+        creationFailure = `the worker thread could not be created (${describeError(e)})`;
         pool = undefined;
       }
     }

@@ -59,7 +59,7 @@ describe("imperative backward = functional grad on the conformance per-op table"
         const want = grad(
           loss,
           args.map((_, i) => i),
-        )(...args) as Tensor[];
+        )(...args);
         const got = imperativeGrads(loss, args);
         got.forEach((g, i) => {
           expect(g.dtype, `${label} arg ${i} dtype`).toBe(want[i]!.dtype);
@@ -79,7 +79,7 @@ describe("createGraph: a second backward through the gradient = functional hvp",
       const loss = scalarize(row.fn, args);
       const rng = new Random(9);
       const v = args.map((a) => rng.normal(a.shape as number[]));
-      const want = hvp(loss, args, v) as Tensor[];
+      const want = hvp(loss, args, v);
       const vars = args.map((a) => variable(a, { requiresGrad: true }));
       const g = gradients(loss(...vars) as Variable, vars, { createGraph: true, allowUnused: true });
       // Σᵢ ⟨gᵢ, vᵢ⟩, differentiated again
@@ -109,7 +109,7 @@ describe("float32", () => {
       const want = grad(
         loss,
         args.map((_, i) => i),
-      )(...args) as Tensor[];
+      )(...args);
       const got = imperativeGrads(loss, args);
       got.forEach((g, i) => {
         expect(g.dtype).toBe("float32");

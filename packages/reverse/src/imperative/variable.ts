@@ -11,14 +11,11 @@
  * do); that bumps the leaf's version, and a backward pass that needs the old value reports it.
  */
 import {
-  describeValue,
+  checkCustomRule,
   checkNans,
   config,
   evalPrimitive,
   formatShape,
-  scalar,
-  ShapeError,
-  shapesEqual,
   Tensor,
   Tracer,
   Trace,
@@ -247,11 +244,7 @@ class ImperativeTrace extends Trace {
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const vars = inputs as Variable[];
     if (!gradEnabled || !vars.some((v) => v.requiresGrad)) return new Variable(plain(rule.fun(...vars)), false, null);
-    const forward: unknown = rule.fwd(...vars);
-    if (!Array.isArray(forward) || forward.length !== 2 || !(forward[0] instanceof Tensor)) {
-      throw new AutogradError("ARGUMENT", `customVjp: expected fwd to return [output Tensor, residuals], got ${describeValue(forward)}`);
-    }
-    const [output, residuals] = forward as [Tensor, unknown];
+    const [output, residuals] = checkCustomRule("fwd", rule, rule.fwd(...vars));
     const value = plain(output);
     if (config.debugNans)
       checkNans(
@@ -260,27 +253,7 @@ class ImperativeTrace extends Trace {
         value,
       );
     if (!isFloat(value.dtype)) return new Variable(value, false, null);
-    const backward: CustomBackward = (ct) => {
-      const cts: unknown = rule.bwd(residuals, ct);
-      if (!Array.isArray(cts) || cts.length !== vars.length) {
-        throw new AutogradError(
-          "ARGUMENT",
-          `customVjp: expected bwd to return ${vars.length} cotangent(s), one per argument, got ${describeValue(cts)}`,
-        );
-      }
-      return cts.map((c: unknown, i) => {
-        const input = vars[i]!;
-        const t = typeof c === "number" ? scalar(c, input.dtype) : c;
-        if (t === null || t === undefined) return null;
-        if (!(t instanceof Tensor) || !shapesEqual(t.shape, input.shape)) {
-          throw new ShapeError(
-            `customVjp: expected bwd's cotangent ${i} to be a Tensor of shape ${formatShape(input.shape)}, got ` +
-              `${t instanceof Tensor ? `shape ${formatShape(t.shape)}` : describeValue(t)}`,
-          );
-        }
-        return t;
-      });
-    };
+    const backward: CustomBackward = (ct) => checkCustomRule("bwd", rule, rule.bwd(residuals, ct), vars);
     return this.recordCustom("customVjp", vars, value, backward);
   }
 
@@ -300,16 +273,7 @@ class ImperativeTrace extends Trace {
       );
     if (!gradEnabled || !vars.some((v) => v.requiresGrad) || !isFloat(value.dtype)) return new Variable(value, false, null);
     const { pullback } = reverseVjp(
-      (tangents) => {
-        const result = rule.jvp(vars, tangents);
-        if (!Array.isArray(result) || result.length !== 2 || !(result[1] instanceof Tensor)) {
-          throw new AutogradError(
-            "ARGUMENT",
-            `customJvp: expected the jvp rule to return [primal output, tangent output Tensor], got ${describeValue(result)}`,
-          );
-        }
-        return [result[1]];
-      },
+      (tangents) => [checkCustomRule("jvp", rule, rule.jvp(vars, tangents), value)[1]],
       vars.map((v) => zeros(v.shape as number[], v.dtype)),
     );
     return this.recordCustom("customJvp", vars, value, (ct) => pullback([ct]));

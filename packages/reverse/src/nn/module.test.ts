@@ -3,7 +3,7 @@ import { add, crossEntropy, matmul, Random, relu, tanh, tensor, transpose, type 
 import { describe, expect, it } from "vitest";
 import { grad } from "../engine.js";
 import { AutogradError } from "../imperative/errors.js";
-import { Parameter, type Variable } from "../imperative/variable.js";
+import { Parameter, variable, type Variable } from "../imperative/variable.js";
 import { Linear, manualSeed, Module, ReLU, Sequential, Sigmoid, Tanh } from "./module.js";
 
 const bits = (t: Tensor): number[] => Array.from(t.data as ArrayLike<number>);
@@ -71,7 +71,12 @@ describe("stateDict", () => {
     for (const [k, v] of Object.entries(other.stateDict())) expect(bits(v)).toEqual(bits(saved[k]!));
     const before = other.stateDict();
     expect(() => other.loadStateDict({ ...saved, "0.bias": tensor([1, 2]) })).toThrow(
-      /expected 0.bias to be a float64\[8\] tensor, got float64\[2\]/,
+      /expected 0.bias to be a float64\[8\] concrete tensor, got a Tensor f64\[2\]/,
+    );
+    // a value of the right dtype and shape that is not concrete says what it is instead of "f64[8], got f64[8]"
+    const traced = variable(saved["0.bias"]!, { requiresGrad: true });
+    expect(() => other.loadStateDict({ ...saved, "0.bias": traced })).toThrow(
+      /0.bias to be a float64\[8\] concrete tensor, got .*variable/i,
     );
     const { ["2.bias"]: _, ...missing } = saved;
     expect(() => other.loadStateDict(missing)).toThrow(/missing 2.bias/);

@@ -90,8 +90,12 @@ export abstract class Module {
     for (const [name, p] of named) {
       const value = state[name];
       if (!(value instanceof Tensor) || value instanceof Tracer || value.dtype !== p.dtype || !shapesEqual(value.shape, p.shape)) {
-        const got = value instanceof Tensor ? `${value.dtype}${formatShape(value.shape)}` : typeof value;
-        throw new AutogradError("ARGUMENT", `loadStateDict: expected ${name} to be a ${p.dtype}${formatShape(p.shape)} tensor, got ${got}`);
+        // a tracer or a variable prints as what it is, so equal-looking dtypes and shapes never hide the difference
+        const got = value instanceof Tracer ? value.describe() : value instanceof Tensor ? `a ${value.describe()}` : describeValue(value);
+        throw new AutogradError(
+          "ARGUMENT",
+          `loadStateDict: expected ${name} to be a ${p.dtype}${formatShape(p.shape)} concrete tensor, got ${got}`,
+        );
       }
     }
     for (const [name, p] of named) p.value = state[name]!;
