@@ -82,7 +82,6 @@ function keepShape(shape: readonly number[], axes: readonly number[]): number[] 
 /** A (co)tangent times a derivative factor: 0 · ∞ = 0 (chainrule's convention). */
 const m0 = (t: Tensor, f: Tensor): Tensor => mulNoNan(t, f);
 
-
 function zerosOf(aval: Aval): Tensor {
   return zeros(aval.shape, isFloat(aval.dtype) ? aval.dtype : "float64");
 }

@@ -104,7 +104,9 @@ export const ARITY = Object.freeze(Object.fromEntries(PRIMITIVES.map((p) => [p, 
 }>;
 
 /** Output shape and dtype of each primitive; also the one place where primitive inputs are checked. */
-export const SHAPE_RULES = Object.freeze(Object.fromEntries(PRIMITIVES.map((p) => [p, DEFINITIONS[p].shape]))) as { [P in Primitive]: ShapeRule<P> };
+export const SHAPE_RULES = Object.freeze(Object.fromEntries(PRIMITIVES.map((p) => [p, DEFINITIONS[p].shape]))) as {
+  [P in Primitive]: ShapeRule<P>;
+};
 
 export type { ParamKind };
 /** The kind of each primitive parameter, for validating graphs that come from outside (JSON). */

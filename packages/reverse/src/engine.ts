@@ -66,7 +66,9 @@ const generic = defineEngine(core);
 
 function isLeaf(value: unknown): boolean {
   // a leaked tracer (of a transformation that has returned) goes to the generic path, which rejects it
-  return typeof value === "number" || (value instanceof Tensor && isFloat(value.dtype) && !(value instanceof Tracer && !value.trace.active));
+  return (
+    typeof value === "number" || (value instanceof Tensor && isFloat(value.dtype) && !(value instanceof Tracer && !value.trace.active))
+  );
 }
 
 function leafTensor(value: unknown): Tensor {

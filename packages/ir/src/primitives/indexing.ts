@@ -31,7 +31,6 @@ export function isIndexCheck(name: unknown): name is IndexCheck {
   return typeof name === "string" && Object.hasOwn(INDEX_CHECKS, name);
 }
 
-
 const checkIndicesKernel: Kernel<"checkIndices"> = ([x], { op, size }) => {
   const data = x!.data;
   for (let i = 0; i < data.length; i++) {
