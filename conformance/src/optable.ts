@@ -148,6 +148,9 @@ export function opRows(): OpRow[] {
     binary("mul", ir.mul, anyReal, anyReal),
     binary("div", ir.div, anyReal, awayFromZero),
     binary("pow", ir.pow, positive, uniform(-1.5, 1.5)),
+    // b > 0 keeps the points off atan2's branch cut (the negative b axis) and its pole at the origin
+    binary("atan2", ir.atan2, anyReal, positive),
+    binary("mulNoNan", ir.mulNoNan, anyReal, anyReal),
     binary("maximum", ir.maximum, quarterGrid, halfGrid),
     binary("minimum", ir.minimum, quarterGrid, halfGrid),
     {

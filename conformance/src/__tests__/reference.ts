@@ -21,6 +21,7 @@ import {
   less,
   log,
   mul,
+  mulNoNan,
   neg,
   pow,
   reshape,
@@ -77,6 +78,9 @@ export type Fault =
 function keepShape(shape: readonly number[], axes: readonly number[]): number[] {
   return shape.map((d, i) => (axes.includes(i) ? 1 : d));
 }
+
+/** A (co)tangent times a derivative factor: 0 · ∞ = 0 (chainrule's convention). */
+const m0 = (t: Tensor, f: Tensor): Tensor => mulNoNan(t, f);
 
 function zerosOf(aval: Aval): Tensor {
   return zeros(aval.shape, isFloat(aval.dtype) ? aval.dtype : "float64");
@@ -146,43 +150,50 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     // d exp x = exp x · dx
     exp: ([x], [t], y) =>
       fault === "expNotDifferentiable"
-        ? mul(t!, new Tensor(x!.dtype, x!.shape.slice(), Float64Array.from(y.data as ArrayLike<number>)))
-        : mul(t!, y),
+        ? m0(t!, new Tensor(x!.dtype, x!.shape.slice(), Float64Array.from(y.data as ArrayLike<number>)))
+        : m0(t!, y),
     // d log x = dx / x
-    log: ([x], [t]) => div(t!, x!),
+    log: ([x], [t]) => m0(t!, div(1, x!)),
     // d log1p x = dx / (1 + x)
-    log1p: ([x], [t]) => div(t!, add(x!, 1)),
+    log1p: ([x], [t]) => m0(t!, div(1, add(x!, 1))),
     // d expm1 x = (y + 1) dx
-    expm1: (_x, [t], y) => mul(t!, add(y, 1)),
+    expm1: (_x, [t], y) => m0(t!, add(y, 1)),
     // d sin x = cos x dx
-    sin: ([x], [t]) => mul(t!, cos(x!)),
+    sin: ([x], [t]) => m0(t!, cos(x!)),
     // d cos x = −sin x dx
-    cos: ([x], [t]) => neg(mul(t!, sin(x!))),
+    cos: ([x], [t]) => neg(m0(t!, sin(x!))),
     // d tanh x = (1 − y²) dx
-    tanh: (_x, [t], y) => mul(t!, sub(1, fault === "tanhDerivative" ? y : mul(y, y))),
+    tanh: (_x, [t], y) => m0(t!, sub(1, fault === "tanhDerivative" ? y : mul(y, y))),
     // d √x = dx / (2√x)
-    sqrt: (_x, [t], y) => div(t!, mul(y, 2)),
+    sqrt: (_x, [t], y) => m0(t!, div(0.5, y)),
     // d|x| = sign(x) dx (sign 0 = 0)
-    abs: ([x], [t]) => mul(t!, sign(x!)),
+    abs: ([x], [t]) => m0(t!, sign(x!)),
     sign: zero,
     // d(a + b) = da + db
     add: (_x, [ta, tb]) => add(ta!, tb!),
     sub: (_x, [ta, tb]) => sub(ta!, tb!),
     // d(ab) = da b + a db
-    mul: ([a, b], [ta, tb]) => add(mul(ta!, b!), mul(a!, tb!)),
-    // d(a/b) = (da − y db) / b
-    div: ([, b], [ta, tb], y) => div(sub(ta!, mul(y, tb!)), b!),
+    mul: ([a, b], [ta, tb]) => add(m0(ta!, b!), m0(tb!, a!)),
+    // d(a/b) = da / b − db · y / b
+    div: ([, b], [ta, tb], y) => sub(m0(ta!, div(1, b!)), m0(tb!, div(y, b!))),
     // d aᵇ = b aᵇ⁻¹ da + log(a) aᵇ db
-    pow: ([a, b], [ta, tb]) => add(mul(ta!, powBase(a!, b!)), mul(tb!, powExponent(a!, b!))),
+    pow: ([a, b], [ta, tb]) => add(m0(ta!, powBase(a!, b!)), m0(tb!, powExponent(a!, b!))),
     // ties: half to each side
     maximum: ([a, b], [ta, tb]) => {
       const [wa, wb] = tieWeights(a!, b!, false);
-      return add(mul(ta!, wa), mul(tb!, wb));
+      return add(m0(ta!, wa), m0(tb!, wb));
     },
     minimum: ([a, b], [ta, tb]) => {
       const [wb, wa] = tieWeights(a!, b!, false);
-      return add(mul(ta!, wa), mul(tb!, wb));
+      return add(m0(ta!, wa), m0(tb!, wb));
     },
+    // d atan2(a, b) = (b da − a db) / (a² + b²)
+    atan2: ([a, b], [ta, tb]) => {
+      const r = add(mul(a!, a!), mul(b!, b!));
+      return sub(m0(ta!, div(b!, r)), m0(tb!, div(a!, r)));
+    },
+    // d mulNoNan(a, b) = mulNoNan(da, b) + mulNoNan(a, db)
+    mulNoNan: ([a, b], [ta, tb]) => add(m0(ta!, b!), m0(tb!, a!)),
     greater: zero,
     greaterEqual: zero,
     less: zero,
@@ -303,7 +314,7 @@ export function forwardCore(fault: Fault = "none"): EngineCore {
       const pullback = (cts: Tensor[]) =>
         primals.map((p, leaf) => {
           if (p.size === 0) return zerosOf(p);
-          const entries = columns[leaf]!.map((col) => col.reduce<Tensor>((s, t, o) => add(s, sum(mul(t, cts[o]!))), zeros([], p.dtype)));
+          const entries = columns[leaf]!.map((col) => col.reduce<Tensor>((s, t, o) => add(s, sum(m0(t, cts[o]!))), zeros([], p.dtype)));
           return reshape(stack(entries), p.shape);
         });
       return { outputs, pullback };
@@ -337,7 +348,7 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
   const none: VjpRule<Primitive> = (_g, xs) => xs.map(() => undefined);
   const unary =
     <P extends Primitive>(d: (x: Tensor, y: Tensor) => Tensor): VjpRule<P> =>
-    (g, [x], y) => [mul(g, d(x!, y))];
+    (g, [x], y) => [m0(g, d(x!, y))];
   return {
     neg: (g) => [neg(g)],
     exp: unary((_x, y) => y),
@@ -353,17 +364,22 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     sign: none,
     add: (g, [a, b]) => [unbroadcast(g, a!.shape), fault === "dropBroadcastReduction" ? g : unbroadcast(g, b!.shape)],
     sub: (g, [a, b]) => [unbroadcast(g, a!.shape), unbroadcast(neg(g), b!.shape)],
-    mul: (g, [a, b]) => [unbroadcast(mul(g, b!), a!.shape), unbroadcast(mul(g, a!), b!.shape)],
-    div: (g, [a, b], y) => [unbroadcast(div(g, b!), a!.shape), unbroadcast(neg(mul(g, div(y, b!))), b!.shape)],
-    pow: (g, [a, b]) => [unbroadcast(mul(g, powBase(a!, b!)), a!.shape), unbroadcast(mul(g, powExponent(a!, b!)), b!.shape)],
+    mul: (g, [a, b]) => [unbroadcast(m0(g, b!), a!.shape), unbroadcast(m0(g, a!), b!.shape)],
+    div: (g, [a, b], y) => [unbroadcast(m0(g, div(1, b!)), a!.shape), unbroadcast(neg(m0(g, div(y, b!))), b!.shape)],
+    pow: (g, [a, b]) => [unbroadcast(m0(g, powBase(a!, b!)), a!.shape), unbroadcast(m0(g, powExponent(a!, b!)), b!.shape)],
     maximum: (g, [a, b]) => {
       const [wa, wb] = tieWeights(a!, b!, fault === "maximumTieFull");
-      return [unbroadcast(mul(g, wa), a!.shape), unbroadcast(mul(g, wb), b!.shape)];
+      return [unbroadcast(m0(g, wa), a!.shape), unbroadcast(m0(g, wb), b!.shape)];
     },
     minimum: (g, [a, b]) => {
       const [wb, wa] = tieWeights(a!, b!, fault === "maximumTieFull");
-      return [unbroadcast(mul(g, wa), a!.shape), unbroadcast(mul(g, wb), b!.shape)];
+      return [unbroadcast(m0(g, wa), a!.shape), unbroadcast(m0(g, wb), b!.shape)];
     },
+    atan2: (g, [a, b]) => {
+      const r = add(mul(a!, a!), mul(b!, b!));
+      return [unbroadcast(m0(g, div(b!, r)), a!.shape), unbroadcast(neg(m0(g, div(a!, r))), b!.shape)];
+    },
+    mulNoNan: (g, [a, b]) => [unbroadcast(m0(g, b!), a!.shape), unbroadcast(m0(g, a!), b!.shape)],
     greater: none,
     greaterEqual: none,
     less: none,

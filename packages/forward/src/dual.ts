@@ -3,12 +3,16 @@
  * concrete Tensor, or a tracer of an enclosing transformation) and `k` tangent directions stacked
  * in one tensor of shape `[k, ...shape]` — or `null`, the symbolic zero that constants carry, so
  * work on constants is skipped. The `DualTrace` interprets each primitive: it computes the primal
- * once, then all k tangents with the primitive's rule (rules.ts), or with a typed-array kernel
- * (fast.ts) when everything is concrete.
+ * once, then all k tangents with the primitive's JVP rule from ir's definitions (on chunks of k
+ * tangents, tangents.ts), or with a typed-array fast path derived from the same rules (fast.ts)
+ * when everything is concrete.
  */
 import {
   bind,
   bindCustomJvp,
+  DEFINITIONS,
+  internalError,
+  isFloat,
   bindCustomVjp,
   checkCustomRule,
   checkNans,
@@ -28,7 +32,7 @@ import {
   withTrace,
 } from "@chainrule/ir";
 import { FAST_RULES, scalarFast } from "./fast.js";
-import { JVP_RULES, type Tangent } from "./rules.js";
+import { Chunk, ChunkOps, type Tangent } from "./tangents.js";
 
 /** A forward-mode value: primal plus k stacked tangents (`null` = all zero). */
 export class DualTracer extends Tracer {
@@ -51,10 +55,6 @@ export class DualTracer extends Tracer {
 /** Called after each interpreted operation (the learner's trace uses it). */
 export type Recorder = (op: string, inputs: readonly DualTracer[], output: DualTracer, params: unknown) => void;
 
-function internal(message: string): Error {
-  return new Error(`internal: forward: ${message}`);
-}
-
 export class DualTrace extends Trace {
   readonly name = "forward";
   /** Number of tangent directions carried by every tracer of this trace. */
@@ -64,12 +64,15 @@ export class DualTrace extends Trace {
   recorder: Recorder | undefined;
   /** `[k]`: the shape of a scalar's tangents (shared). */
   private readonly scalarTangentShape: readonly number[];
+  /** The linear operations ir's JVP rules apply to chunks of k tangents. */
+  private readonly ops: ChunkOps;
 
   constructor(level: number, k: number, fast = true) {
     super(level);
     this.k = k;
     this.fast = fast;
     this.scalarTangentShape = [k];
+    this.ops = new ChunkOps(k);
   }
 
   constant(value: Tensor): DualTracer {
@@ -115,8 +118,12 @@ export class DualTrace extends Trace {
         result = new DualTracer(this, pair[0], pair[1]);
       } else {
         const y = concrete ? evalPrimitive(prim, primals, params, out) : bind(prim, primals, params);
-        const dy = JVP_RULES[prim](primals, tangents, params, y, this.k);
-        result = new DualTracer(this, y, dy);
+        let dy: Chunk | null = null;
+        if (isFloat(out.dtype)) {
+          const dx = tangents.map((t) => (t === null ? null : new Chunk(t)));
+          dy = DEFINITIONS[prim].jvp(dx, { x: primals, y, params }, this.ops);
+        }
+        result = new DualTracer(this, y, dy === null ? null : dy.value);
       }
       const dy = result.tangent;
       if (dy !== null) checkTangentShape(prim, dy, this.k, out);
@@ -225,6 +232,8 @@ function checkTangentShape(prim: string, t: Tensor, k: number, out: Aval): void 
   let ok = shape.length === out.shape.length + 1 && shape[0] === k && t.dtype === out.dtype;
   for (let i = 0; ok && i < out.shape.length; i++) ok = shape[i + 1] === out.shape[i];
   if (!ok) {
-    throw internal(`tangent of ${prim} has type ${t.dtype}${formatShape(shape)}, expected ${out.dtype}${formatShape([k, ...out.shape])}`);
+    throw internalError(
+      `forward: tangent of ${prim} has type ${t.dtype}${formatShape(shape)}, expected ${out.dtype}${formatShape([k, ...out.shape])}`,
+    );
   }
 }

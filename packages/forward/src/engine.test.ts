@@ -1,4 +1,5 @@
 import {
+  atan2,
   abs,
   add,
   ArgumentError,
@@ -370,8 +371,10 @@ describe("errors", () => {
     }
     expect(caught).toBeInstanceOf(NanError);
     expect(String((caught as Error).message)).toMatch(/^forward: log produced NaN from non-NaN inputs \(shapes \[2\] → \[2\]\)/);
-    // a NaN made by a tangent computation: ∞ · 0
-    expect(() => withDebugNans(() => jvp((x: TensorLike) => mul(x, 0), [1], [Infinity]))).toThrow(/forward: tangent of mul produced NaN/);
+    // a NaN made by a tangent computation: atan2's partials are 0/0 at the origin
+    expect(() => withDebugNans(() => jvp((x: TensorLike) => atan2(x, 0), [0], [1]))).toThrow(/forward: tangent of atan2 produced NaN/);
+    // ∞ · 0 in a tangent product is 0 (the 0 · ∞ convention), not a NaN
+    expect(withDebugNans(() => jvp((x: TensorLike) => mul(x, 0), [1], [Infinity]))[1]).toBe(0);
     // the rules-only path checks too
     expect(() => withDebugNans(() => createEngine({ fastKernels: false }).grad((x: TensorLike) => log(x))(-1))).toThrow(/forward: log/);
     // off by default: NaN flows through

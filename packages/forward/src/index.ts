@@ -7,6 +7,8 @@ import { engine } from "./engine.js";
 
 export { engine, createEngine, DEFAULT_CHUNK_SIZE, TANGENT_BUDGET, type ForwardEngine, type ForwardOptions } from "./engine.js";
 export { traceForward, formatForwardTrace, type ForwardTrace, type ForwardStep, type Direction, type TraceOptions } from "./learner.js";
-export { JVP_RULES, type JvpRule, type Tangent } from "./rules.js";
+/** The JVP rules are ir's (`DEFINITIONS[prim].jvp`); forward mode applies them to chunks of tangents. */
+export type { JvpRule } from "@chainrule/ir";
+export { Chunk, ChunkOps, type Tangent } from "./tangents.js";
 
 export const { grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } = engine;

@@ -2,7 +2,7 @@
  * A forward pass for learners: every intermediate value with the op that made it, its value and
  * its tangent(s), in the order they were computed — the seed's table for (x + y)(x − y).
  */
-import { ArgumentError, flatten, scalar, Tensor, Tracer, withTrace, type NestedArray } from "@chainrule/ir";
+import { ArgumentError, describeValue, flatten, scalar, Tensor, Tracer, withTrace, type NestedArray } from "@chainrule/ir";
 import { DualTrace, DualTracer } from "./dual.js";
 
 /** One row of the table. */
@@ -40,12 +40,6 @@ export type Direction = number | readonly number[] | { readonly tangents: readon
 export interface TraceOptions {
   /** Names of the arguments (default x, y, z, then x3, x4, …). */
   readonly names?: readonly string[];
-}
-
-function describeValue(value: unknown): string {
-  if (value instanceof Tensor) return value.describe();
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  return value === null ? "null" : typeof value === "number" ? `number ${value}` : typeof value;
 }
 
 const INTERMEDIATE = "abcdefghijklmnopqrstuvw";

@@ -1,5 +1,5 @@
 /**
- * Every primitive's tangent rule against central finite differences, on several shapes
+ * Every primitive's tangent rule (ir's definitions, on chunks of tangents) against central finite differences, on several shapes
  * (broadcasting included), with the typed-array kernels on and off, at order 1 (jvp, and the
  * chunked gradient path) and order 2 (forward over forward, which runs the rules on tracers).
  */
@@ -42,10 +42,13 @@ import {
   where,
   argmax,
   astype,
+  atan2,
+  DEFINITIONS,
+  mulNoNan,
+  PRIMITIVES,
 } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { createEngine } from "./index.js";
-import { JVP_RULES } from "./rules.js";
 
 type Fn = (...xs: Tensor[]) => Tensor;
 interface Case {
@@ -105,6 +108,8 @@ binary("sub", (a, b) => sub(a, b));
 binary("mul", (a, b) => mul(a, b));
 binary("div", (a, b) => div(a, b), 0.5, 2);
 binary("pow", (a, b) => pow(a, b), 0.5, 2);
+binary("atan2", (a, b) => atan2(a, b), 0.5, 2);
+binary("mulNoNan", (a, b) => mulNoNan(a, b));
 binary("maximum", (a, b) => maximum(a, b), -2, 2, { distinct: true });
 binary("minimum", (a, b) => minimum(a, b), -2, 2, { distinct: true });
 binary("where", (a, b) => where(greater(a, 0.1), mul(a, b), sin(b)), -2, 2, { distinct: true });
@@ -295,8 +300,12 @@ describe("JVP rules vs central finite differences", () => {
     }
   });
 
-  it("every primitive has a rule (the table is complete at run time too)", () => {
-    for (const rule of Object.values(JVP_RULES)) expect(typeof rule).toBe("function");
+  it("every primitive has a JVP rule in ir, and a batching rule wherever a rule applies a primitive to tangents", () => {
+    for (const p of PRIMITIVES) expect(typeof DEFINITIONS[p].jvp, p).toBe("function");
+    for (const p of ["add", "neg", "mulNoNan", "where", "cast", "reduceSum", "reshape", "transpose", "broadcastTo"] as const)
+      expect(DEFINITIONS[p].batch, p).toBeTypeOf("function");
+    for (const p of ["slice", "pad", "concat", "gather", "scatterAdd", "matmul"] as const)
+      expect(DEFINITIONS[p].batch, p).toBeTypeOf("function");
     expect(castTo).toBeTypeOf("function");
   });
 });

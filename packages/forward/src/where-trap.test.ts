@@ -1,8 +1,7 @@
 /**
  * The where trap (docs/choosing-an-engine.md): where(x > 0, x, exp(1000x)) at x = 1 selects x, but
- * the unselected branch overflows. What this engine gives is pinned here; the conformance suite
- * holds every engine to "1 or NaN, the same in grad, valueAndGrad and vjp", and to the
- * double-where idiom giving 1 everywhere.
+ * the unselected branch overflows. Every engine gives 1 (ir's convention: a (co)tangent times a
+ * derivative factor is mulNoNan, so 0 · ∞ = 0); the conformance suite holds every engine to it.
  */
 import { exp, greater, mul, sum, where, type Tensor } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";

@@ -65,8 +65,38 @@ export {
 // Engine-author machinery, called by engines on every primitive with values they have checked:
 // these trust their arguments (no argument-count or type checks on this hot path). Everything
 // else exported here checks its argument count and arguments.
-export { inferAval } from "./primitives.js";
-export { evalPrimitive, indexCheckError } from "./kernels.js";
+export { inferAval, evalPrimitive, indexCheckError, DEFINITIONS, definitionOf } from "./primitives.js";
+export { internalError } from "./errors.js";
+export { stridesOf, keepDims, inversePermutation } from "./shape.js";
+export {
+  type PrimitiveDef,
+  type Definitions,
+  type JvpRule,
+  type VjpRule,
+  type VjpNode,
+  type Saves,
+  type BatchRule,
+  type Primals,
+  type Partial,
+  type Elementwise,
+  type ShapeRule,
+  type Kernel,
+  type ParamKind,
+  needsBit,
+  needsInput,
+  liftBatched,
+  expandBatched,
+} from "./primitives/define.js";
+export {
+  type Arith,
+  type TensorMath,
+  type TangentOps,
+  NUMBER_MATH,
+  ZERO_TIMES_INFINITY,
+  mulNoNanScalar,
+  times,
+} from "./primitives/math.js";
+export { TENSOR_MATH, tensorTangents, unbroadcast, swapLast } from "./primitives/tensor-math.js";
 export {
   Trace,
   Tracer,

@@ -1,20 +1,13 @@
 /**
- * Eager reference evaluation: one kernel per primitive, each a loop over typed arrays.
- * This is the semantics every engine is checked against, so it favours clarity; scalar
- * operands broadcast with stride 0, any other broadcast is materialized first.
+ * Eager reference evaluation: the loops over typed arrays that primitive definitions
+ * (primitives/*.ts) use as their kernels — elementwise primitives write their one-line loop in
+ * their definition, the others name a kernel here. This is the semantics every engine is checked
+ * against, so it favours clarity; scalar operands broadcast with stride 0, any other broadcast is
+ * materialized first.
  */
 import { allocate, INT32_MAX, INT32_MIN, type TypedArray } from "./dtype.js";
-import { ArgumentError, type ChainruleError, DTypeError, formatValue } from "./errors.js";
-import {
-  INDEX_CHECKS,
-  type Aval,
-  type BinaryPrimitive,
-  type ComparisonPrimitive,
-  type IndexCheck,
-  type Params,
-  type Primitive,
-  type UnaryPrimitive,
-} from "./primitives.js";
+import { ArgumentError, DTypeError, formatValue } from "./errors.js";
+import type { Aval, Params, Primitive } from "./primitives.js";
 import { shapesEqual, sizeOf, stridesOf, type Shape } from "./shape.js";
 import { indexSuffix, Tensor } from "./tensor.js";
 
@@ -37,107 +30,8 @@ export function checkInt32Cast(op: string, x: Tensor): void {
   }
 }
 
-type Kernel<P extends Primitive> = (inputs: readonly Tensor[], params: Params<P>, out: Aval) => Tensor;
-
-function unaryLoop(op: UnaryPrimitive, x: TypedArray, out: TypedArray): void {
-  const n = out.length;
-  switch (op) {
-    case "neg":
-      for (let i = 0; i < n; i++) out[i] = -x[i]!;
-      break;
-    case "exp":
-      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
-      break;
-    case "log":
-      for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!);
-      break;
-    case "log1p":
-      for (let i = 0; i < n; i++) out[i] = Math.log1p(x[i]!);
-      break;
-    case "expm1":
-      for (let i = 0; i < n; i++) out[i] = Math.expm1(x[i]!);
-      break;
-    case "sin":
-      for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]!);
-      break;
-    case "cos":
-      for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]!);
-      break;
-    case "tanh":
-      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
-      break;
-    case "sqrt":
-      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]!);
-      break;
-    case "abs":
-      for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]!);
-      break;
-    case "sign":
-      for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]!);
-      break;
-  }
-}
-
-/** `sa`/`sb` are 1 for a full operand and 0 for a broadcast scalar. */
-function binaryLoop(
-  op: BinaryPrimitive | ComparisonPrimitive,
-  a: TypedArray,
-  sa: number,
-  b: TypedArray,
-  sb: number,
-  out: TypedArray,
-): void {
-  const n = out.length;
-  switch (op) {
-    case "add":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! + b[i * sb]!;
-      break;
-    case "sub":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! - b[i * sb]!;
-      break;
-    case "mul":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! * b[i * sb]!;
-      break;
-    case "div":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! / b[i * sb]!;
-      break;
-    case "pow":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! ** b[i * sb]!;
-      break;
-    case "maximum":
-      for (let i = 0; i < n; i++) {
-        const x = a[i * sa]!,
-          y = b[i * sb]!;
-        out[i] = x !== x || y !== y ? NaN : x > y ? x : y;
-      }
-      break;
-    case "minimum":
-      for (let i = 0; i < n; i++) {
-        const x = a[i * sa]!,
-          y = b[i * sb]!;
-        out[i] = x !== x || y !== y ? NaN : x < y ? x : y;
-      }
-      break;
-    case "greater":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! > b[i * sb]! ? 1 : 0;
-      break;
-    case "greaterEqual":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! >= b[i * sb]! ? 1 : 0;
-      break;
-    case "less":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! < b[i * sb]! ? 1 : 0;
-      break;
-    case "lessEqual":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! <= b[i * sb]! ? 1 : 0;
-      break;
-    case "equal":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! === b[i * sb]! ? 1 : 0;
-      break;
-    case "notEqual":
-      for (let i = 0; i < n; i++) out[i] = a[i * sa]! !== b[i * sb]! ? 1 : 0;
-      break;
-  }
-}
+/** An eager kernel: concrete inputs to the concrete output (of the aval the shape rule gave). */
+export type Kernel<P extends Primitive> = (inputs: readonly Tensor[], params: Params<P>, out: Aval) => Tensor;
 
 /**
  * Data of `x` laid out for `shape`, and its stride: 0 for a one-element operand, 1 otherwise.
@@ -149,24 +43,6 @@ export function broadcastOperand(x: Tensor, shape: Shape): [TypedArray, number] 
   if (x.size === 1) return [x.data, 0];
   if (shapesEqual(x.shape, shape)) return [x.data, 1];
   return [broadcastData(x, shape), 1];
-}
-
-function unary(op: UnaryPrimitive): Kernel<UnaryPrimitive> {
-  return ([x], _params, out) => {
-    const data = allocate(op, out.dtype, x!.size);
-    unaryLoop(op, x!.data, data);
-    return new Tensor(out.dtype, out.shape, data);
-  };
-}
-
-function binary(op: BinaryPrimitive | ComparisonPrimitive): Kernel<BinaryPrimitive | ComparisonPrimitive> {
-  return ([a, b], _params, out) => {
-    const data = allocate(op, out.dtype, sizeOf(out.shape));
-    const [da, sa] = broadcastOperand(a!, out.shape);
-    const [db, sb] = broadcastOperand(b!, out.shape);
-    binaryLoop(op, da, sa, db, sb, data);
-    return new Tensor(out.dtype, out.shape, data);
-  };
 }
 
 /** Iterates a strided view of `shape` and copies it into a dense array (the workhorse of layout ops). */
@@ -204,7 +80,7 @@ function broadcastData(x: Tensor, shape: Shape): TypedArray {
   return data;
 }
 
-function reduce(kind: "sum" | "max"): Kernel<"reduceSum" | "reduceMax"> {
+export function reduceKernel(kind: "sum" | "max"): Kernel<"reduceSum" | "reduceMax"> {
   return ([x], { axes }, out) => {
     const input = x!.data;
     const size = sizeOf(out.shape);
@@ -272,227 +148,182 @@ function batchOffsets(own: Shape, batchShape: Shape, matrixSize: number): number
   return offsets;
 }
 
-export const KERNELS: { [P in Primitive]: Kernel<P> } = {
-  neg: unary("neg"),
-  exp: unary("exp"),
-  log: unary("log"),
-  log1p: unary("log1p"),
-  expm1: unary("expm1"),
-  sin: unary("sin"),
-  cos: unary("cos"),
-  tanh: unary("tanh"),
-  sqrt: unary("sqrt"),
-  abs: unary("abs"),
-  sign: unary("sign"),
-  add: binary("add"),
-  sub: binary("sub"),
-  mul: binary("mul"),
-  div: binary("div"),
-  pow: binary("pow"),
-  maximum: binary("maximum"),
-  minimum: binary("minimum"),
-  greater: binary("greater"),
-  greaterEqual: binary("greaterEqual"),
-  less: binary("less"),
-  lessEqual: binary("lessEqual"),
-  equal: binary("equal"),
-  notEqual: binary("notEqual"),
-  where: ([cond, a, b], _params, out) => {
-    const data = allocate("where", out.dtype, sizeOf(out.shape));
-    const [dc, sc] = broadcastOperand(cond!, out.shape);
-    const [da, sa] = broadcastOperand(a!, out.shape);
-    const [db, sb] = broadcastOperand(b!, out.shape);
-    for (let i = 0; i < data.length; i++) data[i] = dc[i * sc] ? da[i * sa]! : db[i * sb]!;
-    return new Tensor(out.dtype, out.shape, data);
-  },
-  cast: ([x], { dtype }, out) => {
-    if (x!.dtype === dtype) return x!;
-    const input = x!.data;
-    const data = allocate("cast", dtype, input.length);
-    if (dtype === "bool") for (let i = 0; i < input.length; i++) data[i] = input[i] !== 0 ? 1 : 0;
-    else if (dtype === "int32") {
-      checkInt32Cast("cast", x!);
-      for (let i = 0; i < input.length; i++) data[i] = Math.trunc(input[i]!);
-    } else data.set(input);
-    return new Tensor(dtype, out.shape, data);
-  },
-  reduceSum: reduce("sum"),
-  reduceMax: reduce("max"),
-  argmax: ([x], { axis }, out) => {
-    const [outer, length, inner] = around(x!.shape, axis);
-    const input = x!.data;
-    const data = allocate("argmax", "int32", outer * inner);
-    for (let o = 0; o < outer; o++) {
-      for (let j = 0; j < inner; j++) {
-        let best = 0;
-        let bestValue = input[o * length * inner + j]!;
-        for (let i = 1; i < length && bestValue === bestValue; i++) {
-          const v = input[(o * length + i) * inner + j]!;
-          if (v > bestValue || v !== v) {
-            best = i;
-            bestValue = v;
-          }
-        }
-        data[o * inner + j] = best;
-      }
-    }
-    return new Tensor("int32", out.shape, data);
-  },
-  // Tensors are immutable, so a reshape shares the buffer.
-  reshape: ([x], _params, out) => new Tensor(x!.dtype, out.shape, x!.data),
-  transpose: ([x], { perm }, out) => {
-    const own = stridesOf(x!.shape);
-    const data = allocate("transpose", out.dtype, x!.size);
-    stridedCopy(
-      x!.data,
-      0,
-      perm.map((p) => own[p]!),
-      out.shape,
-      data,
-    );
-    return new Tensor(out.dtype, out.shape, data);
-  },
-  broadcastTo: ([x], _params, out) => {
-    if (shapesEqual(x!.shape, out.shape)) return x!;
-    return new Tensor(out.dtype, out.shape, broadcastData(x!, out.shape));
-  },
-  slice: ([x], { begin }, out) => {
-    const own = stridesOf(x!.shape);
-    let offset = 0;
-    for (let i = 0; i < begin.length; i++) offset += begin[i]! * own[i]!;
-    const data = allocate("slice", out.dtype, sizeOf(out.shape));
-    stridedCopy(x!.data, offset, own, out.shape, data);
-    return new Tensor(out.dtype, out.shape, data);
-  },
-  pad: ([x], { low }, out) => {
-    const data = allocate("pad", out.dtype, sizeOf(out.shape));
-    const outStrides = stridesOf(out.shape);
-    const shape = x!.shape;
-    const rank = shape.length;
-    const input = x!.data;
-    let base = 0;
-    for (let i = 0; i < rank; i++) base += low[i]! * outStrides[i]!;
-    if (rank === 0) {
-      data[0] = input[0]!;
-      return new Tensor(out.dtype, out.shape, data);
-    }
-    // walk the input in order, writing at the matching padded position
-    const index = new Array<number>(rank).fill(0);
-    let o = base;
-    for (let i = 0; i < input.length; i++) {
-      data[o] = input[i]!;
-      for (let axis = rank - 1; axis >= 0; axis--) {
-        index[axis]!++;
-        o += outStrides[axis]!;
-        if (index[axis]! < shape[axis]!) break;
-        o -= outStrides[axis]! * shape[axis]!;
-        index[axis] = 0;
-      }
-    }
-    return new Tensor(out.dtype, out.shape, data);
-  },
-  concat: (inputs, { axis }, out) => {
-    const data = allocate("concat", out.dtype, sizeOf(out.shape));
-    const [outer, , inner] = around(out.shape, axis);
-    const rowLength = out.shape[axis]! * inner;
-    let column = 0;
-    for (const x of inputs) {
-      const block = x.shape[axis]! * inner;
-      const input = x.data;
-      for (let o = 0; o < outer; o++) {
-        data.set(input.subarray(o * block, (o + 1) * block), o * rowLength + column);
-      }
-      column += block;
-    }
-    return new Tensor(out.dtype, out.shape, data);
-  },
-  gather: ([x, indices], { axis }, out) => {
-    const [outer, length, inner] = around(x!.shape, axis);
-    const idx = indices!.data;
-    const input = x!.data;
-    const m = idx.length;
-    const data = allocate("gather", out.dtype, outer * m * inner);
-    for (let j = 0; j < m; j++) {
-      const source = checkIndex("take", idx[j]!, length);
-      for (let o = 0; o < outer; o++) {
-        const from = (o * length + source) * inner;
-        const to = (o * m + j) * inner;
-        for (let k = 0; k < inner; k++) data[to + k] = input[from + k]!;
-      }
-    }
-    return new Tensor(out.dtype, out.shape, data);
-  },
-  scatterAdd: ([updates, indices], { axis, size }, out) => {
-    const idx = indices!.data;
-    const m = idx.length;
-    const [outer, , inner] = around(updates!.shape, axis, indices!.rank);
-    const input = updates!.data;
-    const data = allocate("scatterAdd", out.dtype, outer * size * inner);
-    for (let j = 0; j < m; j++) {
-      const target = checkIndex("scatterAdd", idx[j]!, size);
-      for (let o = 0; o < outer; o++) {
-        const from = (o * m + j) * inner;
-        const to = (o * size + target) * inner;
-        for (let k = 0; k < inner; k++) data[to + k] = data[to + k]! + input[from + k]!;
-      }
-    }
-    return new Tensor(out.dtype, out.shape, data);
-  },
-  // i-k-j loop order: the inner loop runs along contiguous rows of b and of the output.
-  matmul: ([a, b], _params, out) => {
-    const rank = out.shape.length;
-    const m = out.shape[rank - 2]!;
-    const n = out.shape[rank - 1]!;
-    const k = a!.shape[a!.rank - 1]!;
-    const batchShape = out.shape.slice(0, -2);
-    const aOffsets = batchOffsets(a!.shape.slice(0, -2), batchShape, m * k);
-    const bOffsets = batchOffsets(b!.shape.slice(0, -2), batchShape, k * n);
-    const da = a!.data;
-    const db = b!.data;
-    const data = allocate("matmul", out.dtype, sizeOf(out.shape));
-    for (let t = 0; t < aOffsets.length; t++) {
-      const aBase = aOffsets[t]!;
-      const bBase = bOffsets[t]!;
-      const cBase = t * m * n;
-      for (let i = 0; i < m; i++) {
-        const cRow = cBase + i * n;
-        for (let p = 0; p < k; p++) {
-          const aip = da[aBase + i * k + p]!;
-          const bRow = bBase + p * n;
-          for (let j = 0; j < n; j++) data[cRow + j] = data[cRow + j]! + aip * db[bRow + j]!;
-        }
-      }
-    }
-    return new Tensor(out.dtype, out.shape, data);
-  },
-  stopGradient: ([x]) => x!,
-  checkIndices: ([x], { op, size }) => {
-    const data = x!.data;
-    for (let i = 0; i < data.length; i++) {
-      const error = indexCheckError(op, size, data[i]!);
-      if (error !== undefined) throw error;
-    }
-    return x!;
-  },
+export const whereKernel: Kernel<"where"> = ([cond, a, b], _params, out) => {
+  const data = allocate("where", out.dtype, sizeOf(out.shape));
+  const [dc, sc] = broadcastOperand(cond!, out.shape);
+  const [da, sa] = broadcastOperand(a!, out.shape);
+  const [db, sb] = broadcastOperand(b!, out.shape);
+  for (let i = 0; i < data.length; i++) data[i] = dc[i * sc] ? da[i * sa]! : db[i * sb]!;
+  return new Tensor(out.dtype, out.shape, data);
 };
 
-/**
- * The error of `op`'s data check on one value (undefined when it passes): an integer, and in the
- * op's range when size ≥ 0. Compiled code makes the same messages (jit's runtime helpers).
- */
-export function indexCheckError(op: IndexCheck, size: number, value: number): ChainruleError | undefined {
-  const { what, negative } = INDEX_CHECKS[op];
-  if (!Number.isInteger(value)) return new DTypeError(`${op}: expected integer ${what}, got ${value}`);
-  if (value < INT32_MIN || value > INT32_MAX) return new DTypeError(`${op}: expected ${what} in the int32 range, got ${value}`);
-  const low = negative ? -size : 0;
-  if (size >= 0 && !(value >= low && value < size))
-    return new ArgumentError(`${op}: expected ${what} in [${low}, ${size - 1}], got ${value}`);
-  return undefined;
-}
+export const castKernel: Kernel<"cast"> = ([x], { dtype }, out) => {
+  if (x!.dtype === dtype) return x!;
+  const input = x!.data;
+  const data = allocate("cast", dtype, input.length);
+  if (dtype === "bool") for (let i = 0; i < input.length; i++) data[i] = input[i] !== 0 ? 1 : 0;
+  else if (dtype === "int32") {
+    checkInt32Cast("cast", x!);
+    for (let i = 0; i < input.length; i++) data[i] = Math.trunc(input[i]!);
+  } else data.set(input);
+  return new Tensor(dtype, out.shape, data);
+};
 
-/** Evaluates one primitive on concrete tensors. */
-export function evalPrimitive<P extends Primitive>(prim: P, inputs: readonly Tensor[], params: Params<P>, out: Aval): Tensor {
-  // an empty result needs no loop: kernels that walk the outer axes of a [2³¹, 0] value would spin for minutes
-  if (sizeOf(out.shape) === 0 && prim !== "checkIndices") return new Tensor(out.dtype, out.shape.slice(), allocate(prim, out.dtype, 0));
-  return (KERNELS[prim] as Kernel<P>)(inputs, params, out);
-}
+export const argmaxKernel: Kernel<"argmax"> = ([x], { axis }, out) => {
+  const [outer, length, inner] = around(x!.shape, axis);
+  const input = x!.data;
+  const data = allocate("argmax", "int32", outer * inner);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let best = 0;
+      let bestValue = input[o * length * inner + j]!;
+      for (let i = 1; i < length && bestValue === bestValue; i++) {
+        const v = input[(o * length + i) * inner + j]!;
+        if (v > bestValue || v !== v) {
+          best = i;
+          bestValue = v;
+        }
+      }
+      data[o * inner + j] = best;
+    }
+  }
+  return new Tensor("int32", out.shape, data);
+};
+
+// Tensors are immutable, so a reshape shares the buffer.
+export const reshapeKernel: Kernel<"reshape"> = ([x], _params, out) => new Tensor(x!.dtype, out.shape, x!.data);
+
+export const transposeKernel: Kernel<"transpose"> = ([x], { perm }, out) => {
+  const own = stridesOf(x!.shape);
+  const data = allocate("transpose", out.dtype, x!.size);
+  stridedCopy(
+    x!.data,
+    0,
+    perm.map((p) => own[p]!),
+    out.shape,
+    data,
+  );
+  return new Tensor(out.dtype, out.shape, data);
+};
+
+export const broadcastToKernel: Kernel<"broadcastTo"> = ([x], _params, out) => {
+  if (shapesEqual(x!.shape, out.shape)) return x!;
+  return new Tensor(out.dtype, out.shape, broadcastData(x!, out.shape));
+};
+
+export const sliceKernel: Kernel<"slice"> = ([x], { begin }, out) => {
+  const own = stridesOf(x!.shape);
+  let offset = 0;
+  for (let i = 0; i < begin.length; i++) offset += begin[i]! * own[i]!;
+  const data = allocate("slice", out.dtype, sizeOf(out.shape));
+  stridedCopy(x!.data, offset, own, out.shape, data);
+  return new Tensor(out.dtype, out.shape, data);
+};
+
+export const padKernel: Kernel<"pad"> = ([x], { low }, out) => {
+  const data = allocate("pad", out.dtype, sizeOf(out.shape));
+  const outStrides = stridesOf(out.shape);
+  const shape = x!.shape;
+  const rank = shape.length;
+  const input = x!.data;
+  let base = 0;
+  for (let i = 0; i < rank; i++) base += low[i]! * outStrides[i]!;
+  if (rank === 0) {
+    data[0] = input[0]!;
+    return new Tensor(out.dtype, out.shape, data);
+  }
+  // walk the input in order, writing at the matching padded position
+  const index = new Array<number>(rank).fill(0);
+  let o = base;
+  for (let i = 0; i < input.length; i++) {
+    data[o] = input[i]!;
+    for (let axis = rank - 1; axis >= 0; axis--) {
+      index[axis]!++;
+      o += outStrides[axis]!;
+      if (index[axis]! < shape[axis]!) break;
+      o -= outStrides[axis]! * shape[axis]!;
+      index[axis] = 0;
+    }
+  }
+  return new Tensor(out.dtype, out.shape, data);
+};
+
+export const concatKernel: Kernel<"concat"> = (inputs, { axis }, out) => {
+  const data = allocate("concat", out.dtype, sizeOf(out.shape));
+  const [outer, , inner] = around(out.shape, axis);
+  const rowLength = out.shape[axis]! * inner;
+  let column = 0;
+  for (const x of inputs) {
+    const block = x.shape[axis]! * inner;
+    const input = x.data;
+    for (let o = 0; o < outer; o++) {
+      data.set(input.subarray(o * block, (o + 1) * block), o * rowLength + column);
+    }
+    column += block;
+  }
+  return new Tensor(out.dtype, out.shape, data);
+};
+
+export const gatherKernel: Kernel<"gather"> = ([x, indices], { axis }, out) => {
+  const [outer, length, inner] = around(x!.shape, axis);
+  const idx = indices!.data;
+  const input = x!.data;
+  const m = idx.length;
+  const data = allocate("gather", out.dtype, outer * m * inner);
+  for (let j = 0; j < m; j++) {
+    const source = checkIndex("take", idx[j]!, length);
+    for (let o = 0; o < outer; o++) {
+      const from = (o * length + source) * inner;
+      const to = (o * m + j) * inner;
+      for (let k = 0; k < inner; k++) data[to + k] = input[from + k]!;
+    }
+  }
+  return new Tensor(out.dtype, out.shape, data);
+};
+
+export const scatterAddKernel: Kernel<"scatterAdd"> = ([updates, indices], { axis, size }, out) => {
+  const idx = indices!.data;
+  const m = idx.length;
+  const [outer, , inner] = around(updates!.shape, axis, indices!.rank);
+  const input = updates!.data;
+  const data = allocate("scatterAdd", out.dtype, outer * size * inner);
+  for (let j = 0; j < m; j++) {
+    const target = checkIndex("scatterAdd", idx[j]!, size);
+    for (let o = 0; o < outer; o++) {
+      const from = (o * m + j) * inner;
+      const to = (o * size + target) * inner;
+      for (let k = 0; k < inner; k++) data[to + k] = data[to + k]! + input[from + k]!;
+    }
+  }
+  return new Tensor(out.dtype, out.shape, data);
+};
+
+// i-k-j loop order: the inner loop runs along contiguous rows of b and of the output.
+export const matmulKernel: Kernel<"matmul"> = ([a, b], _params, out) => {
+  const rank = out.shape.length;
+  const m = out.shape[rank - 2]!;
+  const n = out.shape[rank - 1]!;
+  const k = a!.shape[a!.rank - 1]!;
+  const batchShape = out.shape.slice(0, -2);
+  const aOffsets = batchOffsets(a!.shape.slice(0, -2), batchShape, m * k);
+  const bOffsets = batchOffsets(b!.shape.slice(0, -2), batchShape, k * n);
+  const da = a!.data;
+  const db = b!.data;
+  const data = allocate("matmul", out.dtype, sizeOf(out.shape));
+  for (let t = 0; t < aOffsets.length; t++) {
+    const aBase = aOffsets[t]!;
+    const bBase = bOffsets[t]!;
+    const cBase = t * m * n;
+    for (let i = 0; i < m; i++) {
+      const cRow = cBase + i * n;
+      for (let p = 0; p < k; p++) {
+        const aip = da[aBase + i * k + p]!;
+        const bRow = bBase + p * n;
+        for (let j = 0; j < n; j++) data[cRow + j] = data[cRow + j]! + aip * db[bRow + j]!;
+      }
+    }
+  }
+  return new Tensor(out.dtype, out.shape, data);
+};
+
+export const stopGradientKernel: Kernel<"stopGradient"> = ([x]) => x!;

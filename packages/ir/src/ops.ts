@@ -7,7 +7,7 @@ import { ArgumentError, checkArity, count, DTypeError, ShapeError, describeValue
 import { castTo, toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
 import { checkInt32Cast } from "./kernels.js";
 import { MAX_DEPTH } from "./limits.js";
-import { broadcastShapes, formatShape, normalizeAxes, normalizeAxis, sizeOf } from "./shape.js";
+import { broadcastShapes, formatShape, keepDims, normalizeAxes, normalizeAxis, sizeOf } from "./shape.js";
 import { Tracer } from "./trace.js";
 import { bind } from "./trace.js";
 import { Tensor } from "./tensor.js";
@@ -38,7 +38,7 @@ export const cos = floatUnary("cos");
 export const tanh = floatUnary("tanh");
 export const sqrt = floatUnary("sqrt");
 
-function numericBinary(prim: "add" | "sub" | "mul" | "maximum" | "minimum") {
+function numericBinary(prim: "add" | "sub" | "mul" | "maximum" | "minimum" | "mulNoNan") {
   return checkArity(prim, 2, 2, (x: TensorLike, y: TensorLike): Tensor => {
     let [a, b] = toOperands(prim, [x, y]);
     if (a!.dtype === "bool") {
@@ -49,7 +49,7 @@ function numericBinary(prim: "add" | "sub" | "mul" | "maximum" | "minimum") {
   });
 }
 
-function floatBinary(prim: "div" | "pow") {
+function floatBinary(prim: "div" | "pow" | "atan2") {
   return checkArity(prim, 2, 2, (x: TensorLike, y: TensorLike): Tensor => {
     const [a, b] = toOperands(prim, [x, y]);
     return bind(prim, [toFloat(a!), toFloat(b!)], {});
@@ -65,6 +65,14 @@ export const maximum = numericBinary("maximum");
 export const minimum = numericBinary("minimum");
 export const div = floatBinary("div");
 export const pow = floatBinary("pow");
+/** atan2(y, x): the angle of the point (x, y), in [−π, π] (float). */
+export const atan2 = floatBinary("atan2");
+/**
+ * x · y, except 0 wherever x or y is 0 — even when the other is ±∞ or NaN (TensorFlow's
+ * multiply_no_nan, symmetric); elsewhere exactly x · y. Every engine multiplies (co)tangents by
+ * derivative factors with it.
+ */
+export const mulNoNan = numericBinary("mulNoNan");
 
 export const square = checkArity("square", 1, 1, (x: TensorLike): Tensor => {
   const t = toOperand("square", x);
@@ -144,10 +152,6 @@ function zerosLike(t: Tensor, shape: readonly number[]): Tensor {
 
 export type Axis = number | readonly number[] | undefined;
 
-function keepShape(shape: readonly number[], axes: readonly number[]): number[] {
-  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
-}
-
 /** `keepdims` must be a boolean: a truthy string such as "no" would silently keep them. */
 function checkKeepdims(op: string, keepdims: unknown): boolean {
   if (typeof keepdims !== "boolean") throw new ArgumentError(`${op}: expected keepdims to be a boolean, got ${describeValue(keepdims)}`);
@@ -160,7 +164,7 @@ export const sum = checkArity("sum", 1, 3, (x: TensorLike, axis?: Axis, keepdims
   if (t.dtype === "bool") t = castTo(t, "int32");
   const axes = normalizeAxes("sum", axis, t.rank);
   const out = axes.length === 0 ? t : bind("reduceSum", [t], { axes });
-  return checkKeepdims("sum", keepdims) ? reshape(out, keepShape(t.shape, axes)) : out;
+  return checkKeepdims("sum", keepdims) ? reshape(out, keepDims(t.shape, axes)) : out;
 });
 
 export const mean = checkArity("mean", 1, 3, (x: TensorLike, axis?: Axis, keepdims = false): Tensor => {
@@ -194,7 +198,7 @@ function extremum(op: "max" | "min", x: TensorLike, axis: Axis, keepdims: boolea
   }
   const operand = op === "min" ? neg(t) : t;
   const reduced = axes.length === 0 ? operand : bind("reduceMax", [operand], { axes });
-  const out = checkKeepdims(op, keepdims) ? reshape(reduced, keepShape(t.shape, axes)) : reduced;
+  const out = checkKeepdims(op, keepdims) ? reshape(reduced, keepDims(t.shape, axes)) : reduced;
   return op === "min" ? neg(out) : out;
 }
 
@@ -205,7 +209,7 @@ export const logsumexp = checkArity("logsumexp", 1, 3, (x: TensorLike, axis?: Ax
   checkKeepdims("logsumexp", keepdims);
   // an empty axis sums to 0, so its logsumexp is log 0 = −∞ and there is no max to shift by
   const empty = axes.some((a) => t.shape[a] === 0);
-  const m = empty ? zerosLike(t, keepShape(t.shape, axes)) : stopGradient(max(t, axes, true));
+  const m = empty ? zerosLike(t, keepDims(t.shape, axes)) : stopGradient(max(t, axes, true));
   const shift = where(less(abs(m), Infinity), m, 0);
   const out = add(log(sum(exp(sub(t, shift)), axes, true)), shift);
   return keepdims

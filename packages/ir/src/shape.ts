@@ -107,6 +107,18 @@ export const normalizeAxes = checkArity("normalizeAxes", 3, 3, (op: string, axis
   return sorted;
 });
 
+/** `shape` with the reduced `axes` kept as size-1 dimensions (keepdims). */
+export function keepDims(shape: Shape, axes: readonly number[]): number[] {
+  return shape.map((d, i) => (axes.includes(i) ? 1 : d));
+}
+
+/** The inverse of a permutation. */
+export function inversePermutation(perm: readonly number[]): number[] {
+  const inverse = new Array<number>(perm.length);
+  perm.forEach((p, i) => (inverse[p] = i));
+  return inverse;
+}
+
 /** The axes of `from` that broadcasting to `to` expanded (to be summed in a backward pass). */
 export function broadcastedAxes(from: Shape, to: Shape): { axes: number[]; kept: number[] } {
   const lead = to.length - from.length;

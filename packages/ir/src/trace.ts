@@ -11,8 +11,7 @@
 import type { TypedArray } from "./dtype.js";
 import { checkOneCopy } from "./copies.js";
 import { article, ChainruleError, internalError } from "./errors.js";
-import { evalPrimitive } from "./kernels.js";
-import { inferAval, type Aval, type Params, type Primitive } from "./primitives.js";
+import { evalPrimitive, inferAval, type Aval, type Params, type Primitive } from "./primitives.js";
 import { Tensor } from "./tensor.js";
 
 /** A value standing for a tensor inside a transformation. Its shape and dtype are known. */

@@ -16,8 +16,12 @@ import {
   checkNans,
   config,
   defineEngine,
+  definitionOf,
   ForwardModeError,
   isFloat,
+  needsBit,
+  TENSOR_MATH,
+  tensorTangents,
   Trace,
   Tracer,
   withTrace,
@@ -30,10 +34,22 @@ import {
   type Params,
   type Primitive,
   type Tensor,
+  type VjpNode,
 } from "@chainrule/ir";
-import { JVP_RULES, type JvpRule } from "./jvp-rules.js";
-import { instantiate, zerosLike, type Zeroable } from "./rule-helpers.js";
-import { VJP_RULES, type VjpRule } from "./vjp-rules.js";
+
+/** A tangent or cotangent; `null` is a symbolic zero (no work is done for it). */
+type Zeroable = Tensor | null;
+
+function zerosLike(x: Tensor): Tensor {
+  return zeros(x.shape, x.dtype);
+}
+
+function instantiate(t: Zeroable, like: Tensor): Tensor {
+  return t ?? zerosLike(like);
+}
+
+/** Tangents are tensors shaped like their primals; every rule's arithmetic is ir's ops (recorded when tracing). */
+const TANGENTS = tensorTangents(TENSOR_MATH);
 
 // ── forward mode ───────────────────────────────────────────────────────────────────────────
 
@@ -64,7 +80,7 @@ class JvpTrace extends Trace {
     if (config.debugNans) checkNans(`jit: forward pass of ${prim}`, primals, y);
     const tangents = ts.map((t) => t.tangent);
     if (!isFloat(out.dtype) || tangents.every((t) => t === null)) return new JvpTracer(this, y, null);
-    const dy = (JVP_RULES[prim] as JvpRule<P>)(primals, tangents, params, y);
+    const dy = definitionOf(prim).jvp(tangents, { x: primals, y, params }, TANGENTS);
     if (dy !== null && config.debugNans)
       checkNans(
         `jit: tangent of ${prim}`,
@@ -175,8 +191,22 @@ class VjpTrace extends Trace {
     const primals = ts.map((t) => t.primal);
     const y = bind(prim, primals, params);
     if (config.debugNans) checkNans(`jit: forward pass of ${prim}`, primals, y);
-    if (prim === "stopGradient") return new VjpTracer(this, y, -1);
-    return this.record(y, ts, prim, (ct) => (VJP_RULES[prim] as VjpRule<P>)(ct, primals, params, y));
+    const vjp = definitionOf(prim).vjp.vjp;
+    if (vjp === null) return new VjpTracer(this, y, -1);
+    let needs = 0;
+    ts.forEach((t, i) => {
+      if (t.slot >= 0) needs |= needsBit(i);
+    });
+    const node: VjpNode<P> = {
+      params,
+      x: primals,
+      y,
+      shape: (i) => primals[i]!.shape,
+      dtype: y.dtype,
+      arity: primals.length,
+      same: (i, j) => ts[i]!.slot >= 0 && ts[i]!.slot === ts[j]!.slot,
+    };
+    return this.record(y, ts, prim, (ct) => vjp(ct, node, needs, TENSOR_MATH));
   }
 
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {

@@ -2,7 +2,7 @@
  * Every cache of the JIT has a bound (README, "Caches"): many distinct shapes keep each at its
  * bound instead of growing without limit.
  */
-import { add, greater, mul, sum, tensor, where, type Tensor } from "@chainrule/ir";
+import { add, ARITY, greater, mul, sum, tensor, where, type Primitive, type Tensor } from "@chainrule/ir";
 import { afterEach, describe, expect, it } from "vitest";
 import { compileStats, configureKernels, jit } from "./index.js";
 import { BoundedCache } from "./lru.js";
@@ -59,15 +59,10 @@ describe("bounded caches", () => {
 
   it("the JS-elementwise loops: more distinct loops than the limit keep the cache at the limit, and evicted loops still compute", () => {
     const kinds: OperandKind[] = ["full", "row", "col", "scalar"];
-    const ops = [...JS_ELEMENTWISE];
+    const ops = [...JS_ELEMENTWISE] as Primitive[];
     let made = 0;
     for (const op of ops) {
-      const arity =
-        op === "where"
-          ? 3
-          : ["neg", "exp", "log", "log1p", "expm1", "sin", "cos", "tanh", "sqrt", "abs", "sign", "cast"].includes(op)
-            ? 1
-            : 2;
+      const arity = ARITY[op] as number;
       const combos = kinds.flatMap((a) => kinds.flatMap((b) => kinds.map((c) => [a, b, c].slice(0, arity))));
       for (const ks of combos) {
         const inDtype = op === "where" ? "float64" : "float64";

@@ -14,19 +14,19 @@
  * formatted here (`formatNumber`), op comments from the fixed primitive set and fixed helper text.
  */
 import {
-  BINARY_PRIMITIVES,
-  COMPARISON_PRIMITIVES,
   INDEX_CHECKS,
+  internalError,
   isIndexCheck,
-  UNARY_PRIMITIVES,
   PRIMITIVES,
   shapesEqual,
   sizeOf,
+  stridesOf,
   type DType,
   type Params,
   type Primitive,
   type Tensor,
 } from "@chainrule/ir";
+import { elementwise, ELEMENTWISE, VIEWS, type KernelPrimitive } from "./lowering.js";
 import { uniformValue, type PNode, type Program } from "./optimize.js";
 
 // ── safe formatting ────────────────────────────────────────────────────────────────────────
@@ -35,24 +35,24 @@ const NUMERIC = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?$/;
 
 /** A JS number as source text: every value round-trips; negatives are parenthesized. */
 export function formatNumber(v: number): string {
-  if (typeof v !== "number") throw new Error("internal: formatNumber expected a number");
+  if (typeof v !== "number") throw internalError("formatNumber expected a number");
   if (Number.isNaN(v)) return "NaN";
   if (v === Infinity) return "Infinity";
   if (v === -Infinity) return "(-Infinity)";
   if (Object.is(v, -0)) return "(-0)";
   const text = String(v);
-  if (!NUMERIC.test(text)) throw new Error(`internal: unexpected number text`);
+  if (!NUMERIC.test(text)) throw internalError(`unexpected number text`);
   return v < 0 ? `(${text})` : text;
 }
 
 /** A non-negative integer as source text (sizes, strides, offsets). */
 function int(v: number): string {
-  if (!Number.isSafeInteger(v)) throw new Error("internal: expected a safe integer");
+  if (!Number.isSafeInteger(v)) throw internalError("expected a safe integer");
   return v < 0 ? `(${String(v)})` : String(v);
 }
 
 function ident(prefix: string, id: number): string {
-  if (!Number.isSafeInteger(id) || id < 0) throw new Error("internal: expected a non-negative integer id");
+  if (!Number.isSafeInteger(id) || id < 0) throw internalError("expected a non-negative integer id");
   return `${prefix}${id}`;
 }
 
@@ -64,14 +64,14 @@ const PRIMITIVE_SET = new Set<string>(PRIMITIVES);
  * of the range and the size (−1: integers, no range).
  */
 function checkCall({ op, size }: Params<"checkIndices">): string {
-  if (!isIndexCheck(op)) throw new Error("internal: unknown index check");
-  if (!Number.isSafeInteger(size) || size < -1) throw new Error("internal: expected a size ≥ −1");
+  if (!isIndexCheck(op)) throw internalError("unknown index check");
+  if (!Number.isSafeInteger(size) || size < -1) throw internalError("expected a size ≥ −1");
   const { what, negative } = INDEX_CHECKS[op];
   const low = negative && size > 0 ? `(${-size})` : "0";
   return `${JSON.stringify(op)}, ${JSON.stringify(what)}, ${low}, ${size < 0 ? "(-1)" : String(size)}`;
 }
 function opName(op: Primitive): string {
-  if (!PRIMITIVE_SET.has(op)) throw new Error("internal: unknown op");
+  if (!PRIMITIVE_SET.has(op)) throw internalError("unknown op");
   return op;
 }
 
@@ -87,93 +87,9 @@ export const ARRAY_CTOR: Record<DType, string> = {
   bool: "Uint8Array",
 };
 
-// ── elementwise expressions ────────────────────────────────────────────────────────────────
+// ── elementwise expressions: lowering.ts ─────────────────────────────────────────────────
 
-const ELEMENTWISE = new Set<Primitive>([
-  ...UNARY_PRIMITIVES,
-  ...BINARY_PRIMITIVES,
-  ...COMPARISON_PRIMITIVES,
-  "where",
-  "cast",
-  "stopGradient",
-]);
-const VIEWS = new Set<Primitive>(["slice", "pad", "transpose", "broadcastTo", "reshape"]);
-
-const MATH: Partial<Record<Primitive, string>> = {
-  exp: "Math.exp",
-  log: "Math.log",
-  log1p: "Math.log1p",
-  expm1: "Math.expm1",
-  sin: "Math.sin",
-  cos: "Math.cos",
-  tanh: "Math.tanh",
-  sqrt: "Math.sqrt",
-  abs: "Math.abs",
-  sign: "Math.sign",
-};
-const INFIX: Partial<Record<Primitive, string>> = { add: "+", sub: "-", mul: "*", div: "/" };
-const COMPARE: Partial<Record<Primitive, string>> = {
-  greater: ">",
-  greaterEqual: ">=",
-  less: "<",
-  lessEqual: "<=",
-  equal: "===",
-  notEqual: "!==",
-};
-
-/** One elementwise op on operand expressions (locals or literals), rounded to the output dtype. */
-export function elementwise(
-  op: Primitive,
-  args: readonly string[],
-  inDtype: DType,
-  outDtype: DType,
-  params: Params,
-  exactFloat32 = true,
-): string {
-  const [a, b, c] = args;
-  const f32 = outDtype === "float32" && exactFloat32;
-  const i32 = outDtype === "int32";
-  const round = (e: string) => (f32 ? `Math.fround(${e})` : e);
-  switch (op) {
-    case "neg":
-      return i32 ? `((-${a}) | 0)` : `(-${a})`;
-    case "abs":
-      return i32 ? `(Math.abs(${a}) | 0)` : `Math.abs(${a})`;
-    case "sign":
-      return `Math.sign(${a})`;
-    case "add":
-    case "sub":
-      return i32 ? `((${a} ${INFIX[op]} ${b}) | 0)` : round(`(${a} ${INFIX[op]} ${b})`);
-    case "mul":
-      return i32 ? `Math.imul(${a}, ${b})` : round(`(${a} * ${b})`);
-    case "div":
-      return round(`(${a} / ${b})`);
-    case "pow":
-      return round(`Math.pow(${a}, ${b})`);
-    case "maximum":
-      return `(${a} !== ${a} || ${b} !== ${b} ? NaN : ${a} > ${b} ? ${a} : ${b})`;
-    case "minimum":
-      return `(${a} !== ${a} || ${b} !== ${b} ? NaN : ${a} < ${b} ? ${a} : ${b})`;
-    case "where":
-      return `(${a} !== 0 ? ${b} : ${c})`;
-    case "stopGradient":
-      return a!;
-    case "cast": {
-      const to = (params as { dtype: DType }).dtype;
-      if (to === "float64" || to === inDtype) return a!;
-      if (to === "float32") return `Math.fround(${a})`;
-      if (to === "int32") return `(${a} | 0)`;
-      return `(${a} !== 0 ? 1 : 0)`;
-    }
-    default: {
-      const compare = COMPARE[op];
-      if (compare !== undefined) return `(${a} ${compare} ${b} ? 1 : 0)`;
-      const fn = MATH[op];
-      if (fn !== undefined) return round(`${fn}(${a})`);
-      throw new Error(`internal: ${op} is not elementwise`);
-    }
-  }
-}
+export { elementwise } from "./lowering.js";
 
 // ── locations of values ────────────────────────────────────────────────────────────────────
 
@@ -226,16 +142,6 @@ interface View {
   conds: Cond[];
 }
 type Loc = Num | Arr | View;
-
-function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = s;
-    s *= shape[i]!;
-  }
-  return strides;
-}
 
 function asView(loc: Loc, shape: number[], dtype: DType): View {
   if (loc.kind === "view") return loc;
@@ -598,7 +504,7 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
       }
       const names = new Map<number, string>();
       // tags are operand ids, which are negative for synthetic operands: spell the sign as "m"
-      if (!Number.isSafeInteger(tag)) throw new Error("internal: expected an integer tag");
+      if (!Number.isSafeInteger(tag)) throw internalError("expected an integer tag");
       const suffix = tag < 0 ? `_m${-tag}` : `_${tag}`;
       for (const m of prod.members) {
         if (!needed.has(m.id)) continue;
@@ -859,7 +765,8 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
     const xs = inAvals[0]!.shape;
     const around = (shape: readonly number[], axis: number, length = 1) =>
       [sizeOf(shape.slice(0, axis)), sizeOf(shape.slice(axis, axis + length)), sizeOf(shape.slice(axis + length))] as const;
-    switch (n.op) {
+    const op = n.op as KernelPrimitive;
+    switch (op) {
       case "reduceSum":
       case "reduceMax": {
         const axes = (n.params as { axes: number[] }).axes;
@@ -915,8 +822,11 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         steps.push(() => `rt_matmul(${an()}, ${bn()}, ${out()}, ${int(sizeOf(batch))}, ${int(m)}, ${int(k)}, ${int(nn)}); ${comment}`);
         break;
       }
-      default:
-        throw new Error(`internal: no code generator for ${n.op}`);
+      default: {
+        // every kernel primitive has a case above (a missing one is a type error here)
+        const missing: never = op;
+        throw internalError(`no code generator for ${String(missing)}`);
+      }
     }
     finish();
   }

@@ -438,7 +438,7 @@ class Compiled {
         dynamic.forEach((i, j) => (all[i] = xs[j]));
         let k = 0;
         const rebuilt = defs.map((def) => {
-          const n = countLeaves(def);
+          const n = leafCount(def);
           const tree = unflatten(def, all.slice(k, k + n));
           k += n;
           return tree;
@@ -527,14 +527,6 @@ function withPlace(error: unknown): unknown {
   const wrapped = new ConcretizationError(`${error.message} (read at ${place})`);
   wrapped.stack = `${wrapped.name}: ${wrapped.message}\n${frames.join("\n")}`;
   return wrapped;
-}
-
-function countLeaves(def: TreeDef): number {
-  return def.kind === "number" || def.kind === "tensor"
-    ? 1
-    : def.kind === "none"
-      ? 0
-      : def.children.reduce((n, c) => n + countLeaves(c), 0);
 }
 
 function literalTree(def: TreeDef): boolean {

@@ -1,3 +1,4 @@
+import { internalError } from "@chainrule/ir";
 /**
  * A cache with a fixed maximum number of entries: reading an entry makes it the most recently
  * used, and adding one beyond the limit drops the least recently used (a Map keeps insertion
@@ -11,7 +12,7 @@ export class BoundedCache<K, V> {
     /** Called with each entry dropped to make room. */
     private readonly onEvict?: (key: K, value: V) => void,
   ) {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new Error("internal: a cache limit is an integer ≥ 1");
+    if (!Number.isSafeInteger(limit) || limit < 1) throw internalError("a cache limit is an integer ≥ 1");
   }
 
   get(key: K): V | undefined {

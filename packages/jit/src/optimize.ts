@@ -77,7 +77,10 @@ function fold(p: Program): boolean {
   return changed;
 }
 
-/** x·1, x/1, x+0, x−0, neg(neg x), identity layout ops, cast to the same type, stopGradient (derivatives are already in the graph). */
+/**
+ * x·1 (mul and mulNoNan), x/1, x+0, x−0, neg(neg x), identity layout ops, cast to the same type,
+ * stopGradient (derivatives are already in the graph).
+ */
 function simplify(p: Program): boolean {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const inputs = new Map(p.inputs.map((i) => [i.id, i]));
@@ -104,6 +107,7 @@ function simplify(p: Program): boolean {
     let to: number | undefined;
     switch (n.op) {
       case "mul":
+      case "mulNoNan":
         if (constIs(b!, 1) && same(a)) to = a;
         else if (constIs(a!, 1) && same(b)) to = b;
         break;

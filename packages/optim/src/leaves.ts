@@ -139,14 +139,5 @@ export function checkUnit(op: string, name: string, value: unknown, closed = fal
   return value as number;
 }
 
-/** Short description of a value for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value === "number") return `number ${value}`;
-  if (typeof value === "string") return `string ${JSON.stringify(value.length > 20 ? `${value.slice(0, 20)}…` : value)}`;
-  if (typeof value === "function") return "a function";
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (value instanceof Tensor) return value.describe();
-  if (typeof value === "object") return "an object";
-  return typeof value;
-}
+/** Short description of a value for error messages (ir's). */
+export { describeValue } from "@chainrule/ir";

@@ -2,7 +2,7 @@
 import { evalPrimitive, inferAval, Random, Tensor, type DType, type Primitive } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import * as ir from "@chainrule/ir";
-import { fastPad, fastPrimal, fastSlice, fillLike, inSlab, matmulNN, matmulNT, matmulTN, mulScaled } from "./arith.js";
+import { fastPad, fastPrimal, fastSlice, fillLike, inSlab, matmulNN, matmulNT, matmulTN, mulNoNan } from "./arith.js";
 import { grad, jvp, valueAndGrad, vjp } from "./engine.js";
 
 const rng = new Random(5);
@@ -72,19 +72,16 @@ describe.each(["float64", "float32"] as const)("direct loops in %s", (dtype) => 
     expect(matmulNN(random([2, 3], dtype), random([2, 3], dtype))).toBeUndefined();
   });
 
-  it("mulScaled and fillLike", () => {
-    const a = random([4], dtype);
-    const b = random([4], dtype);
-    same(
-      mulScaled(a, b, 2),
-      reference(
-        "mul",
-        [reference("mul", [a, b], {}), new Tensor(dtype, [], dtype === "float64" ? Float64Array.of(2) : Float32Array.of(2))],
-        {},
-      ),
-    );
+  it("mulNoNan (zeros, infinities, NaN; full and scalar operands) and fillLike", () => {
+    const a = new Tensor(dtype, [6], (dtype === "float64" ? Float64Array : Float32Array).from([0, -0, Infinity, NaN, 2, 0]));
+    const b = new Tensor(dtype, [6], (dtype === "float64" ? Float64Array : Float32Array).from([Infinity, NaN, 0, 0, -3, 5]));
+    same(mulNoNan(a, b), reference("mulNoNan", [a, b], {}));
+    const s = new Tensor(dtype, [], dtype === "float64" ? Float64Array.of(0) : Float32Array.of(0));
+    same(mulNoNan(a, s), reference("mulNoNan", [a, s], {}));
+    same(mulNoNan(s, b), reference("mulNoNan", [s, b], {}));
     const c = random([], dtype);
     same(fillLike(c, [2, 3])!, reference("broadcastTo", [c], { shape: [2, 3] }));
+    same(fastPrimal("broadcastTo", [c], { shape: [4] })!, reference("broadcastTo", [c], { shape: [4] }));
   });
 });
 

@@ -1,13 +1,14 @@
 /**
- * The arithmetic the backward pass is written with. Each helper is an ir op, so a backward pass
- * run on tracers of an enclosing transformation is itself recorded and differentiable (that is
- * how reverse-over-reverse works). When every operand is a concrete float tensor of the same
- * shape (or a scalar against a tensor), the helper runs its loop directly over the typed arrays
- * instead of going through `bind`, which is what makes small gradients cheap. The loops compute
- * exactly what ir's eager kernels compute.
+ * The arithmetic the backward pass runs ir's VJP rules with (`REVERSE_MATH`, the rules'
+ * `TensorMath`). Each helper is an ir op, so a backward pass run on tracers of an enclosing
+ * transformation is itself recorded and differentiable (that is how reverse-over-reverse works).
+ * When every operand is a concrete float tensor of the same shape (or a scalar against a tensor),
+ * the helper runs its loop directly over the typed arrays instead of going through `bind`, which
+ * is what makes small gradients cheap. The loops compute exactly what ir's eager kernels compute
+ * (tests check this); there is no derivative math here.
  */
 import * as ir from "@chainrule/ir";
-import { Tensor, Tracer, type DType, type Shape } from "@chainrule/ir";
+import { isFloat, mulNoNanScalar, shapesEqual, Tensor, TENSOR_MATH, Tracer, type DType, type Shape, type TensorMath } from "@chainrule/ir";
 
 type FloatArray = Float64Array | Float32Array;
 
@@ -53,23 +54,13 @@ export function detach(t: Tensor): Tensor {
   return inSlab(t) ? new Tensor(t.dtype, t.shape, t.data.slice()) : t;
 }
 
-function isFloat(dtype: DType): boolean {
-  return dtype === "float64" || dtype === "float32";
-}
-
-function sameShape(a: Shape, b: Shape): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 /**
  * How two concrete operands can take the direct loop: 1 = same shape, 2 = b is a scalar that
  * broadcasts into a, 3 = a is a scalar that broadcasts into b, 0 = use the ir op.
  */
 function layout(a: Tensor, b: Tensor): number {
   if (a instanceof Tracer || b instanceof Tracer || a.dtype !== b.dtype || !isFloat(a.dtype)) return 0;
-  if (sameShape(a.shape, b.shape)) return 1;
+  if (shapesEqual(a.shape, b.shape)) return 1;
   if (b.shape.length <= a.shape.length && b.size === 1) return 2;
   if (a.shape.length <= b.shape.length && a.size === 1) return 3;
   return 0;
@@ -88,6 +79,11 @@ export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unkn
     case "pad": {
       const { low, high } = params as { low: number[]; high: number[] };
       return fastPad(inputs[0]!, low, high);
+    }
+    case "broadcastTo": {
+      const x = inputs[0]!;
+      if (x instanceof Tracer || x.size !== 1) return undefined;
+      return fillLike(new Tensor(x.dtype, [], x.data), (params as { shape: number[] }).shape);
     }
     case "reduceSum": {
       const x = inputs[0]!;
@@ -196,16 +192,6 @@ export function scale(a: Tensor, c: number): Tensor {
   return new Tensor(a.dtype, a.shape, out);
 }
 
-/** a · b · c in one pass (c a JS number), e.g. 2·ct·x for the rule of x·x. */
-export function mulScaled(a: Tensor, b: Tensor, c: number): Tensor {
-  if (layout(a, b) !== 1) return ir.mul(ir.mul(a, b), c);
-  const x = a.data,
-    y = b.data;
-  const out = allocate(a.dtype, x.length);
-  for (let i = 0; i < out.length; i++) out[i] = x[i]! * y[i]! * c;
-  return new Tensor(a.dtype, a.shape, out);
-}
-
 /** A concrete scalar broadcast to `shape` (the rule of a full sum), or undefined when not applicable. */
 export function fillLike(ct: Tensor, shape: Shape): Tensor | undefined {
   if (ct instanceof Tracer || ct.shape.length !== 0 || !isFloat(ct.dtype)) return undefined;
@@ -224,6 +210,41 @@ export function addScalar(a: Tensor, c: number): Tensor {
   for (let i = 0; i < out.length; i++) out[i] = x[i]! + c;
   return new Tensor(a.dtype, a.shape, out);
 }
+
+/** mulNoNan(a, b) (the (co)tangent product: 0 · ∞ = 0), by a direct loop on concrete operands. */
+export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
+  if (typeof b === "number") {
+    if (a instanceof Tracer || !isFloat(a.dtype)) return ir.mulNoNan(a, b);
+    const x = a.data;
+    const out = allocate(a.dtype, x.length);
+    for (let i = 0; i < out.length; i++) out[i] = mulNoNanScalar(x[i]!, b);
+    return new Tensor(a.dtype, a.shape, out);
+  }
+  const kind = layout(a, b);
+  if (kind === 0) return ir.mulNoNan(a, b);
+  if (kind !== 1) return kind === 2 ? mulNoNan(a, b.data[0]!) : mulNoNan(b, a.data[0]!);
+  const x = a.data,
+    y = b.data;
+  const out = allocate(a.dtype, x.length);
+  for (let i = 0; i < out.length; i++) out[i] = mulNoNanScalar(x[i]!, y[i]!);
+  return new Tensor(a.dtype, a.shape, out);
+}
+
+/** ir's VJP rules run with this: the direct loops above on concrete operands, ir's ops otherwise. */
+export const REVERSE_MATH: TensorMath = {
+  ...TENSOR_MATH,
+  add: (a, b) =>
+    typeof a === "number" ? (typeof b === "number" ? ir.add(a, b) : addScalar(b, a)) : typeof b === "number" ? addScalar(a, b) : add(a, b),
+  sub: (a, b) => (typeof a === "number" || typeof b === "number" ? ir.sub(a, b) : sub(a, b)),
+  mul: (a, b) =>
+    typeof a === "number" ? (typeof b === "number" ? ir.mul(a, b) : scale(b, a)) : typeof b === "number" ? scale(a, b) : mul(a, b),
+  div: (a, b) => (typeof a === "number" || typeof b === "number" ? ir.div(a, b) : div(a, b)),
+  neg,
+  scale: mulNoNan,
+  bind: (prim, args, params) => fastPrimal(prim, args, params) ?? ir.bind(prim, args, params),
+  matmulNT: (a, b) => matmulNT(a, b) ?? TENSOR_MATH.matmulNT(a, b),
+  matmulTN: (a, b) => matmulTN(a, b) ?? TENSOR_MATH.matmulTN(a, b),
+};
 
 /** Size of the axes after the first (a row of the leading axis). */
 function rowSize(shape: Shape): number {
@@ -254,21 +275,6 @@ export function fastPad(x: Tensor, low: readonly number[], high: readonly number
   const out = allocate(x.dtype, shape[0] * row);
   out.set(x.data as FloatArray, low[0]! * row);
   return new Tensor(x.dtype, shape, out);
-}
-
-/**
- * Undoes broadcasting: sums `ct` over the axes along which a value of `shape` was broadcast, so
- * the result has `shape` again (the transpose of `broadcastTo`).
- */
-export function unbroadcast(ct: Tensor, shape: Shape): Tensor {
-  if (sameShape(ct.shape, shape)) return ct;
-  const lead = ct.shape.length - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < ct.shape.length; i++) {
-    if (i < lead || (shape[i - lead] === 1 && ct.shape[i] !== 1)) axes.push(i);
-  }
-  const summed = axes.length === 0 ? ct : ir.sum(ct, axes);
-  return ir.reshape(summed, shape as number[]);
 }
 
 /** Zeros shaped like a value, for inputs the backward pass did not reach. */

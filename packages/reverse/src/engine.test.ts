@@ -239,8 +239,10 @@ describe("conventions", () => {
     ]);
   });
 
-  it("0 · ∞ in a backward pass is NaN", () => {
-    expect(grad((x: Tensor) => ir.mul(ir.sqrt(x), 0))(0)).toBeNaN();
+  it("0 · ∞ = 0 in a backward pass (a zero cotangent meets sqrt′(0) = ∞)", () => {
+    expect(grad((x: Tensor) => ir.mul(ir.sqrt(x), 0))(0)).toBe(0);
+    expect(grad((x: Tensor) => ir.where(ir.greater(x, 0), ir.sqrt(x), 0))(0)).toBe(0);
+    expect(grad((x: Tensor) => ir.mul(ir.sqrt(x), 2))(0)).toBe(Infinity);
   });
 });
 
@@ -405,8 +407,9 @@ describe("NaN-debug mode", () => {
   });
 
   it("names the backward primitive that made a NaN", () => {
-    const f = (x: Tensor) => ir.mul(ir.sqrt(x), 0);
-    expect(() => withDebugNans(() => grad(f)(0))).toThrow(/reverse: backward pass of sqrt produced NaN/);
+    // atan2 is 0 at the origin but its partials are 0/0 there
+    const f = (x: Tensor) => ir.atan2(ir.mul(x, 2), 0);
+    expect(() => withDebugNans(() => grad(f)(0))).toThrow(/reverse: backward pass of atan2 produced NaN/);
     expect(withDebugNans(() => grad(f)(4))).toBe(0);
   });
 

@@ -11,6 +11,7 @@
  * - hvp: reverse-over-reverse, H·v = pullback of the gradient map applied to v (H is symmetric).
  */
 import {
+  isFloat,
   describeValue,
   ArgumentError,
   ChainruleError,
@@ -37,10 +38,6 @@ import {
 import { detach } from "./arith.js";
 import { scalarBackward } from "./scalar.js";
 import { makeTrace, outputSlot, primalOf, reverseVjp, type ReverseTrace } from "./tape.js";
-
-function isFloat(t: Tensor): boolean {
-  return t.dtype === "float64" || t.dtype === "float32";
-}
 
 const core: EngineCore = {
   name: "reverse",
@@ -69,7 +66,9 @@ const generic = defineEngine(core);
 
 function isLeaf(value: unknown): boolean {
   // a leaked tracer (of a transformation that has returned) goes to the generic path, which rejects it
-  return typeof value === "number" || (value instanceof Tensor && isFloat(value) && !(value instanceof Tracer && !value.trace.active));
+  return (
+    typeof value === "number" || (value instanceof Tensor && isFloat(value.dtype) && !(value instanceof Tracer && !value.trace.active))
+  );
 }
 
 function leafTensor(value: unknown): Tensor {
@@ -100,7 +99,7 @@ function rejectLeaked(op: string, value: unknown, trace: ReverseTrace): void {
 /** The scalar output of f, as defineEngine checks it (same messages). */
 function scalarOutput(op: string, result: unknown, trace: ReverseTrace): { value: Tensor; wasNumber: boolean } {
   rejectLeaked(op, result, trace);
-  if (result instanceof Tensor && result.shape.length === 0 && isFloat(result)) return { value: result, wasNumber: false };
+  if (result instanceof Tensor && result.shape.length === 0 && isFloat(result.dtype)) return { value: result, wasNumber: false };
   if (typeof result === "number") return { value: scalar(result), wasNumber: true };
   const { leaves } = flatten(result, op, "f's result");
   if (leaves.length !== 1 || (typeof leaves[0] !== "number" && leaves[0]!.shape.length !== 0)) {
@@ -110,7 +109,7 @@ function scalarOutput(op: string, result: unknown, trace: ReverseTrace): { value
   const leaf = leaves[0]!;
   rejectLeaked(op, leaf, trace);
   const value = typeof leaf === "number" ? scalar(leaf) : leaf;
-  if (!isFloat(value)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${value.dtype}`);
+  if (!isFloat(value.dtype)) throw new DTypeError(`${op}: expected f to return a float scalar, got ${value.dtype}`);
   return { value, wasNumber: typeof leaf === "number" };
 }
 

@@ -4,7 +4,8 @@
  */
 export { engine, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } from "./engine.js";
 export { traceBackward, tapeRows, formatTape, type TapeRow, type TraceOptions } from "./learn.js";
-export { VJP_RULES, type VjpRule, type VjpNode, type Saves } from "./rules.js";
+/** The VJP rules are ir's (`DEFINITIONS[prim].vjp`); their types are re-exported for compatibility. */
+export type { VjpRule, VjpNode, Saves } from "@chainrule/ir";
 export {
   Variable,
   Parameter,

@@ -1,13 +1,13 @@
 /**
- * Every primitive's reverse rule against central finite differences (float64), on several shapes
- * including broadcasting, at order 1 (gradient) and order 2 (Hessian-vector products), plus the
- * dot-product test ⟨u, Jᵀv⟩ = ⟨Ju, v⟩ tying this engine's jvp to its vjp.
+ * Every primitive's reverse rule (ir's definitions, run by this engine's tape) against central
+ * finite differences (float64), on several shapes including broadcasting, at order 1 (gradient)
+ * and order 2 (Hessian-vector products), plus the dot-product test ⟨u, Jᵀv⟩ = ⟨Ju, v⟩ tying this
+ * engine's jvp to its vjp.
  */
 import * as ir from "@chainrule/ir";
-import { bind, PRIMITIVES, Random, Tensor, type Primitive } from "@chainrule/ir";
+import { bind, DEFINITIONS, PRIMITIVES, Random, Tensor, type Primitive } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { grad, hvp, jvp, vjp } from "./index.js";
-import { VJP_RULES } from "./rules.js";
 
 type Fn = (...xs: Tensor[]) => Tensor;
 
@@ -67,6 +67,8 @@ const ROWS: Row[] = [
   { prims: ["mul"], name: "x · x (one value used twice)", fn: (x) => ir.mul(ir.mul(x, x), ir.sin(x)), shapes: [[[]], [[3]], [[2, 3]]] },
   { prims: ["div"], name: "div", fn: (x, y) => ir.div(x, y), shapes: BINARY_SHAPES, low: 0.5, high: 2 },
   { prims: ["pow"], name: "pow", fn: (x, y) => ir.pow(x, y), shapes: BINARY_SHAPES, low: 0.5, high: 2 },
+  { prims: ["atan2"], name: "atan2", fn: (x, y) => ir.atan2(x, y), shapes: BINARY_SHAPES, low: 0.5, high: 2 },
+  { prims: ["mulNoNan"], name: "mulNoNan", fn: (x, y) => ir.mulNoNan(x, y), shapes: BINARY_SHAPES },
   { prims: ["maximum"], name: "maximum", fn: (x, y) => ir.maximum(x, y), shapes: BINARY_SHAPES, distinct: true, firstOrderOnly: true },
   { prims: ["minimum"], name: "minimum", fn: (x, y) => ir.minimum(x, y), shapes: BINARY_SHAPES, distinct: true, firstOrderOnly: true },
   {
@@ -242,7 +244,7 @@ const H = 1e-5;
 describe("VJP rule table", () => {
   it("has a rule for every primitive, and each declares what it saves", () => {
     for (const prim of PRIMITIVES) {
-      const rule = VJP_RULES[prim];
+      const rule = DEFINITIONS[prim].vjp;
       expect(rule, prim).toBeDefined();
       expect(["nothing", "inputs", "output", "inputs and output"]).toContain(rule.saves);
     }

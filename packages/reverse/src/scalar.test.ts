@@ -28,6 +28,8 @@ const CASES: Record<string, Fn> = {
   pow: (x, y) => ir.pow(x, y),
   maximum: (x, y) => ir.maximum(x, y),
   minimum: (x, y) => ir.minimum(x, y),
+  atan2: (x, y) => ir.atan2(x, y),
+  mulNoNan: (x, y) => ir.mulNoNan(ir.mulNoNan(x, y), ir.sqrt(x)),
 };
 
 const POINTS: [number, number][] = [

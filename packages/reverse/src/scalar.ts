@@ -1,32 +1,24 @@
 /**
  * The scalar backward sweep: when every entry on a tape is a rank-0 float64 primitive on concrete
  * values (the W1 case: a function of a few JS numbers), the adjoints are plain JS numbers and no
- * tensor is allocated. Each case computes exactly what the tensor rule in rules.ts computes, in the
- * same order of operations, so both sweeps give bitwise identical results (tests check this).
+ * tensor is allocated. It runs ir's own partials on numbers (`NUMBER_MATH`) — the same functions
+ * the tensor sweep runs through `binary`/`unary` (ir's define.ts), in the same order of
+ * operations — so both sweeps give bitwise identical results (scalar.test.ts checks this for every
+ * primitive covered).
  */
-import type { Primitive, Tensor } from "@chainrule/ir";
+import { DEFINITIONS, mulNoNanScalar, NUMBER_MATH, PRIMITIVES, type Elementwise, type Primitive, type Tensor } from "@chainrule/ir";
 import type { TapeNode } from "./tape.js";
 
-/** Primitives with a scalar case below. */
-export const SCALAR_PRIMITIVES: ReadonlySet<Primitive> = new Set<Primitive>([
-  "neg",
-  "exp",
-  "log",
-  "log1p",
-  "expm1",
-  "sin",
-  "cos",
-  "tanh",
-  "sqrt",
-  "abs",
-  "add",
-  "sub",
-  "mul",
-  "div",
-  "pow",
-  "maximum",
-  "minimum",
-]);
+/** The partials of each primitive ir defines by them (all smooth float elementwise ones). */
+const PARTIALS = new Map<string, Elementwise["partials"]>(
+  PRIMITIVES.flatMap((p) => {
+    const info = DEFINITIONS[p].elementwise;
+    return info === undefined ? [] : [[p, info.partials] as const];
+  }),
+);
+
+/** The primitives the scalar sweep covers. */
+export const SCALAR_PRIMITIVES: ReadonlySet<Primitive> = new Set(PARTIALS.keys() as Iterable<Primitive>);
 
 const v = (t: Tensor | null | undefined): number => t!.data[0]!;
 
@@ -36,74 +28,37 @@ function accumulate(adjoints: (number | undefined)[], slot: number, term: number
   adjoints[slot] = previous === undefined ? term : previous + term;
 }
 
-/** Applies one entry's rule to the numeric adjoints (same math as the VJP_RULES entry). */
-function step(node: TapeNode, ct: number, adjoints: (number | undefined)[]): void {
-  const ids = node.ids;
-  const x = node.x;
-  const needs = node.needs;
-  switch (node.op) {
-    case "neg":
-      return accumulate(adjoints, ids[0]!, -ct);
-    case "exp":
-      return accumulate(adjoints, ids[0]!, ct * v(node.y));
-    case "log":
-      return accumulate(adjoints, ids[0]!, ct / v(x[0]));
-    case "log1p":
-      return accumulate(adjoints, ids[0]!, ct / (v(x[0]) + 1));
-    case "expm1":
-      return accumulate(adjoints, ids[0]!, ct * (v(node.y) + 1));
-    case "sin":
-      return accumulate(adjoints, ids[0]!, ct * Math.cos(v(x[0])));
-    case "cos":
-      return accumulate(adjoints, ids[0]!, -(ct * Math.sin(v(x[0]))));
-    case "tanh": {
-      const y = v(node.y);
-      return accumulate(adjoints, ids[0]!, ct * (-(y * y) + 1));
-    }
-    case "sqrt":
-      return accumulate(adjoints, ids[0]!, ct / (v(node.y) * 2));
-    case "abs":
-      return accumulate(adjoints, ids[0]!, ct * Math.sign(v(x[0])));
-    case "add":
-      if (needs & 1) accumulate(adjoints, ids[0]!, ct);
-      if (needs & 2) accumulate(adjoints, ids[1]!, ct);
-      return;
-    case "sub":
-      if (needs & 1) accumulate(adjoints, ids[0]!, ct);
-      if (needs & 2) accumulate(adjoints, ids[1]!, -ct);
-      return;
-    case "mul": {
-      if (node.same(0, 1)) return accumulate(adjoints, ids[0]!, ct * v(x[0]) * 2);
-      if (needs & 1) accumulate(adjoints, ids[0]!, ct * v(x[1]));
-      if (needs & 2) accumulate(adjoints, ids[1]!, ct * v(x[0]));
-      return;
-    }
-    case "div": {
-      const b = v(x[1]);
-      if (needs & 1) accumulate(adjoints, ids[0]!, ct / b);
-      if (needs & 2) accumulate(adjoints, ids[1]!, -((ct * v(node.y)) / b));
-      return;
-    }
-    case "pow": {
-      const a = v(x[0]),
-        b = v(x[1]);
-      if (needs & 1) accumulate(adjoints, ids[0]!, ct * (b === 0 ? 0 : b * a ** (b + -1)));
-      if (needs & 2) accumulate(adjoints, ids[1]!, ct * (a === 0 ? 0 : v(node.y) * Math.log(a)));
-      return;
-    }
-    case "maximum":
-    case "minimum": {
-      const a = v(x[0]),
-        b = v(x[1]);
-      const wins = node.op === "maximum" ? a > b : a < b;
-      const toX = ct * ((wins ? 1 : 0) + (a === b ? 1 : 0) * 0.5);
-      if (needs & 1) accumulate(adjoints, ids[0]!, toX);
-      if (needs & 2) accumulate(adjoints, ids[1]!, ct - toX);
-      return;
-    }
-    default:
-      throw new Error(`internal: no scalar backward rule for ${node.op}`);
+/** ct · f, with the shortcuts for f = ±1 that the tensor sweep takes (ir's `times`). */
+function times(ct: number, f: number): number {
+  return f === 1 ? ct : f === -1 ? -ct : mulNoNanScalar(ct, f);
+}
+
+/** The scalar operands handed to the partials (reused: partials never keep their arguments). */
+const NO_INPUTS: number[] = [];
+const ONE_INPUT = [0];
+const TWO_INPUTS = [0, 0];
+
+function operands(saved: readonly Tensor[]): number[] {
+  if (saved.length === 0) return NO_INPUTS;
+  if (saved.length === 1) {
+    ONE_INPUT[0] = v(saved[0]);
+    return ONE_INPUT;
   }
+  TWO_INPUTS[0] = v(saved[0]);
+  TWO_INPUTS[1] = v(saved[1]);
+  return TWO_INPUTS;
+}
+
+/** Applies one entry's partials to the numeric adjoints (what ir's `unary`/`binary` VJP computes). */
+function step(node: TapeNode, ct: number, adjoints: (number | undefined)[]): void {
+  const partials = PARTIALS.get(node.op)!;
+  const ids = node.ids;
+  const x = operands(node.x);
+  const y = node.y === null ? NaN : v(node.y);
+  if (partials.length === 1) return accumulate(adjoints, ids[0]!, times(ct, partials[0](NUMBER_MATH, x, y)));
+  if (node.same(0, 1)) return accumulate(adjoints, ids[0]!, times(ct, partials[0](NUMBER_MATH, x, y) + partials[1](NUMBER_MATH, x, y)));
+  if (node.needs & 1) accumulate(adjoints, ids[0]!, times(ct, partials[0](NUMBER_MATH, x, y)));
+  if (node.needs & 2) accumulate(adjoints, ids[1]!, times(ct, partials[1](NUMBER_MATH, x, y)));
 }
 
 /**

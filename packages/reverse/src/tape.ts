@@ -25,12 +25,18 @@ import {
   type Params,
   type Primitive,
   type Shape,
+  type Saves,
+  type VjpNode,
+  type VjpRule,
+  DEFINITIONS,
+  isFloat,
+  needsBit,
+  PRIMITIVES,
   Trace,
   type Tensor,
 } from "@chainrule/ir";
-import { add, detach, fastPrimal, zerosLike } from "./arith.js";
+import { add, detach, fastPrimal, REVERSE_MATH, zerosLike } from "./arith.js";
 import { SCALAR_PRIMITIVES } from "./scalar.js";
-import { needsBit, VJP_RULES, type Saves, type VjpNode, type VjpRule } from "./rules.js";
 
 /** A value inside a reverse transformation: its primal (a value of the level below) and its tape slot. */
 export class ReverseTracer extends Tracer {
@@ -126,14 +132,10 @@ function savesOutput(saves: Saves): boolean {
   return saves === "output" || saves === "inputs and output";
 }
 
-function isFloat(dtype: DType): boolean {
-  return dtype === "float64" || dtype === "float32";
-}
-
-/** Per primitive: its rule, what the tape keeps for it, and whether the scalar sweep covers it. */
+/** Per primitive: its VJP rule (ir's definition), what the tape keeps for it, and whether the scalar sweep covers it. */
 const RULE_INFO = Object.fromEntries(
-  (Object.keys(VJP_RULES) as Primitive[]).map((prim) => {
-    const rule = VJP_RULES[prim] as VjpRule<Primitive>;
+  PRIMITIVES.map((prim) => {
+    const rule = DEFINITIONS[prim].vjp as VjpRule<Primitive>;
     return [prim, { rule, keepX: savesInputs(rule.saves), keepY: savesOutput(rule.saves), scalar: SCALAR_PRIMITIVES.has(prim) }];
   }),
 ) as Record<Primitive, { rule: VjpRule<Primitive>; keepX: boolean; keepY: boolean; scalar: boolean }>;
@@ -290,7 +292,7 @@ export class ReverseTrace extends Trace {
       const ct = adjoints[node.out];
       if (ct === undefined) continue;
       if (!keep) adjoints[node.out] = undefined;
-      const cts = node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, node, node.needs);
+      const cts = node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, node, node.needs, REVERSE_MATH);
       const ids = node.ids;
       for (let i = 0; i < ids.length; i++) {
         const slot = ids[i]!;

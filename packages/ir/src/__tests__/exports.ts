@@ -46,6 +46,8 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   minimum: [2, 2],
   div: [2, 2],
   pow: [2, 2],
+  atan2: [2, 2],
+  mulNoNan: [2, 2],
   square: [1, 1],
   reciprocal: [1, 1],
   tan: [1, 1],
@@ -145,6 +147,21 @@ export const MACHINERY = new Set([
   "toOperand",
   "toOperands",
   "castTo",
+  // helpers for engine authors and primitive definitions
+  "definitionOf",
+  "internalError",
+  "stridesOf",
+  "keepDims",
+  "inversePermutation",
+  "needsBit",
+  "needsInput",
+  "liftBatched",
+  "expandBatched",
+  "mulNoNanScalar",
+  "times",
+  "tensorTangents",
+  "unbroadcast",
+  "swapLast",
 ]);
 
 const isClass = (f: unknown) => typeof f === "function" && /^class\b/.test(Function.prototype.toString.call(f));

@@ -8,6 +8,7 @@
  *
  * Sizes are fixed before the memory is created (views stay valid: the memory never grows).
  */
+import { internalError } from "@chainrule/ir";
 import { wasmApi, type WasmMemory } from "./api.js";
 import { MAX_PAGES } from "./kernels.js";
 
@@ -47,7 +48,7 @@ export class ArenaPlan {
     const pages = Math.max(1, Math.ceil(this.end / 65536));
     if (pages > MAX_PAGES)
       throw new RangeError(`jit: expected at most ${MAX_PAGES * 64} KiB of WebAssembly memory, got ${Math.ceil(this.end / 1024)} KiB`);
-    if (wasmApi === undefined) throw new Error("internal: WebAssembly is unavailable");
+    if (wasmApi === undefined) throw internalError("WebAssembly is unavailable");
     const memory = shared ? new wasmApi.Memory({ initial: pages, maximum: pages, shared: true }) : new wasmApi.Memory({ initial: pages });
     return new Arena(memory, shared);
   }

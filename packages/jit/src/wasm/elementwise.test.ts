@@ -17,6 +17,7 @@ const JS: Record<EwOp, (a: number, b: number) => number> = {
   div: (a, b) => a / b,
   maximum: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)),
   minimum: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)),
+  mulNoNan: (a, b) => (a * b === a * b || (a !== 0 && b !== 0) ? a * b : 0),
 };
 
 function count(kind: OperandKind, outer: number, inner: number): number {
@@ -125,6 +126,32 @@ describe("wasm elementwise kernels", () => {
     };
     expect(check(spec)).toBeLessThanOrEqual(3e-7);
   });
+  for (const dtype of ["float32", "float64"] as const) {
+    it(`${dtype}: mulNoNan clears every lane where an operand is 0 (0 · ±∞ = 0 · NaN = 0), else multiplies`, () => {
+      const a = [0, 0, -0, Infinity, NaN, 2, -3, 0, 5, NaN];
+      const b = [Infinity, NaN, -Infinity, 0, 0, 4, Infinity, 0, NaN, 1];
+      const n = a.length;
+      const plan = new ArenaPlan();
+      const [pa, pb, po] = [plan.reserve(n * 8 + 16), plan.reserve(n * 8 + 16), plan.reserve(n * 8 + 16)];
+      const arena = plan.create(false);
+      const view = (at: number) => (dtype === "float32" ? arena.f32(at, n) : arena.f64(at, n));
+      view(pa!).set(a);
+      view(pb!).set(b);
+      const spec: EwSpec = {
+        dtype,
+        outer: 1,
+        inner: n,
+        operands: ["full", "full"],
+        nodes: [{ op: "mulNoNan", args: [{ operand: 0 }, { operand: 1 }] }],
+        stores: [0],
+      };
+      instantiate(
+        kernelModule(ewKey(spec), false, () => [ewFunction(spec)]),
+        arena.memory,
+      )["ew"]!(pa, pb, po);
+      expect(Array.from(view(po!))).toEqual([0, 0, 0, 0, 0, 8, -Infinity, 0, NaN, NaN]);
+    });
+  }
   it("float64 kernels take only IEEE-exact ops (transcendentals stay in JavaScript)", () => {
     expect(ewSupports("tanh", "float64")).toBe(false);
     expect(ewSupports("tanh", "float32")).toBe(true);

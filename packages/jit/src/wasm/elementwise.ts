@@ -10,12 +10,14 @@
  * f32 transcendentals use math32.ts; f64 kernels accept only IEEE-exact arithmetic (+ − × ÷,
  * sqrt, neg, abs, min, max): f64 exp/log/tanh stay in JavaScript for full accuracy.
  */
+import { internalError } from "@chainrule/ir";
 import type { KernelDtype } from "./gemm.js";
+import { SIMD_EXACT, SIMD_F32 } from "./lowering.js";
 import { MATH32, type Math32 } from "./math32.js";
 import type { FuncDef, Instr, ValType } from "./module.js";
 
 export type EwUnary = "neg" | "abs" | "sqrt" | "exp" | "log" | "tanh" | "sigmoid";
-export type EwBinary = "add" | "sub" | "mul" | "div" | "maximum" | "minimum";
+export type EwBinary = "add" | "sub" | "mul" | "div" | "maximum" | "minimum" | "mulNoNan";
 export type EwOp = EwUnary | EwBinary;
 export type OperandKind = "full" | "row" | "col" | "scalar";
 
@@ -33,11 +35,10 @@ export interface EwSpec {
 }
 
 const UNARY = new Set<string>(["neg", "abs", "sqrt", "exp", "log", "tanh", "sigmoid"]);
-const EXACT = new Set<string>(["neg", "abs", "sqrt", "add", "sub", "mul", "div", "maximum", "minimum"]);
 
-/** Whether an op can run in a kernel of this dtype. */
+/** Whether an op can run in a kernel of this dtype (WASM_LOWERING; sigmoid is a kernel-only op). */
 export function ewSupports(op: string, dtype: KernelDtype): op is EwOp {
-  return EXACT.has(op) || (dtype === "float32" && op in MATH32);
+  return SIMD_EXACT.has(op) || (dtype === "float32" && (SIMD_F32.has(op) || op === "sigmoid"));
 }
 
 export function ewKey(spec: EwSpec): string {
@@ -86,9 +87,9 @@ export function ewNodes(
     return [["v128.const", V, r.constant]];
   };
   nodes.forEach((node, j) => {
-    if (!ewSupports(node.op, dtype)) throw new Error(`internal: elementwise kernel cannot compute ${node.op} in ${dtype}`);
+    if (!ewSupports(node.op, dtype)) throw internalError(`elementwise kernel cannot compute ${node.op} in ${dtype}`);
     if (node.args.length !== (UNARY.has(node.op) ? 1 : 2))
-      throw new Error(`internal: elementwise ${node.op} expects ${UNARY.has(node.op) ? 1 : 2} arguments`);
+      throw internalError(`elementwise ${node.op} expects ${UNARY.has(node.op) ? 1 : 2} arguments`);
     scratch.reset();
     const [a, b] = node.args;
     switch (node.op) {
@@ -110,6 +111,15 @@ export function ewNodes(
         // wasm min/max propagate NaN like the JavaScript kernels
         out.push(...ref(a!), ...ref(b!), [`${V}.${node.op === "maximum" ? "max" : "min"}`]);
         break;
+      case "mulNoNan": {
+        // a·b, with the lanes where it is NaN and a = 0 or b = 0 cleared (0 · ±∞ = 0 · NaN = 0)
+        const zero: Instr = ["v128.const", V, 0];
+        const product = scratch.v128();
+        out.push(...ref(a!), ...ref(b!), [`${V}.mul`], ["local.tee", product]);
+        out.push(...ref(a!), zero, [`${V}.eq`], ...ref(b!), zero, [`${V}.eq`], ["v128.or"]);
+        out.push(["local.get", product], ["local.get", product], [`${V}.eq`], ["v128.andnot"], ["v128.andnot"]);
+        break;
+      }
       default:
         out.push(...ref(a!), ...ref(b!), [`${V}.${node.op}`]);
     }

@@ -11,6 +11,7 @@
  * sets). Aᵀ·B only changes A's strides; A·Bᵀ packs from the transposed layout.
  * With `fma`, multiply-add uses relaxed SIMD `relaxed_madd` (only where the host validates it).
  */
+import { internalError } from "@chainrule/ir";
 import { ewKey, ewNodes, temporaries, type EwSpec, type OperandKind } from "./elementwise.js";
 import type { FuncDef, Instr, ValType } from "./module.js";
 
@@ -114,7 +115,7 @@ function normalize(spec: GemmSpec): Normal {
     ["n", n],
     ["k", k],
   ] as const) {
-    if (!Number.isSafeInteger(v) || v < 0) throw new Error(`internal: gemm expected a size ${what} ≥ 0, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0) throw internalError(`gemm expected a size ${what} ≥ 0, got ${v}`);
   }
   const transA = spec.transA ?? false;
   const transB = spec.transB ?? false;
@@ -157,7 +158,7 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
   const sMul = f32 ? "f32.mul" : "f64.mul";
   const align = f32 ? 2 : 3;
   const ROWS = spec.rows;
-  if (!(ROWS >= 1 && ROWS <= 6)) throw new Error("internal: gemm rows per tile must be 1..6");
+  if (!(ROWS >= 1 && ROWS <= 6)) throw internalError("gemm rows per tile must be 1..6");
   // element strides of A(i, p), and of B's rows (after packing when transposed)
   const packA = spec.packA ?? spec.transA;
   // element strides of A(i, p) as the tiles read it (packed: blocks of ROWS rows, [k][ROWS] each)
@@ -179,7 +180,7 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     BATCH = 10;
   const ACC = 11;
   const VECS = spec.vecs;
-  if (!(VECS >= 1 && VECS <= 4 && ROWS * VECS <= 12)) throw new Error("internal: gemm tiles hold at most 12 accumulators");
+  if (!(VECS >= 1 && VECS <= 4 && ROWS * VECS <= 12)) throw internalError("gemm tiles hold at most 12 accumulators");
   const BV = ACC + VECS * ROWS;
   const AV = BV + VECS;
   const SACC = AV + 1;
@@ -190,8 +191,7 @@ export function gemmFunction(input: GemmSpec, name = "gemm"): FuncDef {
     ...Array<ValType>(3 * ROWS + 1).fill(scalarType),
   ];
   const epi = spec.epilogue;
-  if (epi !== undefined && (spec.accumulate || spec.batch !== 1))
-    throw new Error("internal: a GEMM epilogue needs batch 1 and no accumulation");
+  if (epi !== undefined && (spec.accumulate || spec.batch !== 1)) throw internalError("a GEMM epilogue needs batch 1 and no accumulation");
   const local = () => {
     locals.push("v128");
     return 4 + locals.length - 1;

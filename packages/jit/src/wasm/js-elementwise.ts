@@ -5,13 +5,14 @@
  * and operands broadcast as rows, columns or scalars. Source text holds only identifiers and
  * integers formatted here and the generator's expressions.
  */
-import { BINARY_PRIMITIVES, COMPARISON_PRIMITIVES, UNARY_PRIMITIVES, type DType, type Params, type Primitive } from "@chainrule/ir";
+import { internalError, type DType, type Params, type Primitive } from "@chainrule/ir";
 import { buildFunction } from "../build.js";
-import { elementwise } from "../codegen.js";
+import { elementwise } from "../lowering.js";
 import { BoundedCache } from "../lru.js";
 import type { OperandKind } from "./elementwise.js";
+import { JS_LOOP } from "./lowering.js";
 
-export const JS_ELEMENTWISE = new Set<Primitive>([...UNARY_PRIMITIVES, ...BINARY_PRIMITIVES, ...COMPARISON_PRIMITIVES, "where", "cast"]);
+export const JS_ELEMENTWISE: ReadonlySet<string> = JS_LOOP;
 
 type Loop = (out: ArrayLike<number> & { [i: number]: number }, ...operands: ArrayLike<number>[]) => void;
 /** The generated loop: sizes are arguments, so one function serves every shape. */
@@ -40,9 +41,9 @@ export function jsElementwiseLoop(
   outer: number,
   inner: number,
 ): Loop {
-  if (!JS_ELEMENTWISE.has(op)) throw new Error(`internal: ${op} is not elementwise`);
+  if (!JS_ELEMENTWISE.has(op)) throw internalError(`${op} is not elementwise`);
   if (!Number.isSafeInteger(outer) || outer < 0 || !Number.isSafeInteger(inner) || inner < 0)
-    throw new Error("internal: expected non-negative integer sizes");
+    throw internalError("expected non-negative integer sizes");
   const names = kinds.map((_, j) => `x${j}`);
   const loads = kinds.map((k, j) => `const ${names[j]} = a${j}[${k === "full" ? "k" : k === "row" ? "i" : k === "col" ? "o" : "0"}];`);
   const expr = elementwise(op, names, inDtype, outDtype, params, true);

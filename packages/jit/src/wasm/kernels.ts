@@ -4,6 +4,7 @@
  * instantiated per memory. A module that fails to validate is an internal error, never a silent
  * fallback to JavaScript.
  */
+import { internalError } from "@chainrule/ir";
 import { wasmApi, type WasmMemory, type WasmModule } from "./api.js";
 import { BoundedCache } from "../lru.js";
 import { encodeModule, printWat, type FuncDef, type ModuleDef } from "./module.js";
@@ -30,11 +31,11 @@ export function kernelModule(key: string, shared: boolean, build: () => readonly
   const full = `${shared ? "S" : "U"}|${key}`;
   let module = modules.get(full);
   if (module === undefined) {
-    if (wasmApi === undefined) throw new Error("internal: WebAssembly kernels requested but WebAssembly is unavailable");
+    if (wasmApi === undefined) throw internalError("WebAssembly kernels requested but WebAssembly is unavailable");
     const def = moduleDef(build(), shared);
     const bytes = encodeModule(def);
     if (!wasmApi.validate(bytes)) {
-      throw new Error(`internal: generated WebAssembly kernel ${key} does not validate:\n${printWat(def).slice(0, 4000)}`);
+      throw internalError(`generated WebAssembly kernel ${key} does not validate:\n${printWat(def).slice(0, 4000)}`);
     }
     module = new wasmApi.Module(bytes);
     modules.set(full, module);

@@ -17,7 +17,7 @@
  *   kernel on views of the memory (correct for every op; allocates, so it is meant for the small
  *   side computations of a training step).
  */
-import { evalPrimitive, sizeOf, Tensor, type DType, type Params } from "@chainrule/ir";
+import { internalError, evalPrimitive, sizeOf, Tensor, type DType, type Params } from "@chainrule/ir";
 import type { PNode, Program } from "../optimize.js";
 import { type Arena, ArenaPlan, bytesOf } from "./arena.js";
 import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
@@ -94,7 +94,7 @@ const MAX_GROUP = 48;
  */
 export function compileKernelProgram(p: Program, options: KernelProgramOptions = {}): KernelProgram | undefined {
   const features = wasmFeatures();
-  if (!features.simd) throw new Error("internal: WebAssembly SIMD kernels requested but unavailable");
+  if (!features.simd) throw internalError("WebAssembly SIMD kernels requested but unavailable");
   const fma = options.fma !== false && features.relaxedFma;
   const pool: ThreadPool | undefined = (options.threads ?? 1) >= 2 && features.sharedMemory ? threadPool() : undefined;
   const threads = pool ? 2 : 1;
@@ -132,7 +132,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     const s = slots.get(id);
     if (s !== undefined) return s;
     const n = lazy.get(id);
-    if (n === undefined) throw new Error(`internal: value ${id} has no location`);
+    if (n === undefined) throw internalError(`value ${id} has no location`);
     reference(n);
     return slots.get(id)!;
   };

@@ -30,6 +30,7 @@
  * results (the split is by blocks: every element is computed by the same code either way), and
  * `threadsUnavailable()` says why.
  */
+import { internalError } from "@chainrule/ir";
 import type { WasmModule } from "./api.js";
 import type { Arena } from "./arena.js";
 
@@ -436,7 +437,7 @@ export class ThreadPool {
         started = performance.now();
       }
     }
-    if (Atomics.load(ctl, FAILED) !== 0) throw new Error("internal: a WebAssembly kernel failed on the worker thread");
+    if (Atomics.load(ctl, FAILED) !== 0) throw internalError("a WebAssembly kernel failed on the worker thread");
     return true;
   }
 
@@ -508,7 +509,7 @@ export class ThreadPool {
     name: string,
     args: readonly [a: number, b: number, c: number, scratch: number, bStep: number, cStep: number, count: number],
   ): Job {
-    if (!arena.shared) throw new Error("internal: threads need a shared memory");
+    if (!arena.shared) throw internalError("threads need a shared memory");
     const browser = this.browser;
     if (this.drops >= RESTART_AFTER_DROPS && !this.busy && this.failed === undefined) {
       if (browser) this.web?.terminate();
@@ -521,7 +522,7 @@ export class ThreadPool {
     const job: Job = {
       start: () => {
         if (this.busy || this.failed !== undefined) return false;
-        if (browser && Atomics.load(this.ctl, FAILED) !== 0) throw new Error("internal: a WebAssembly kernel failed on the worker thread");
+        if (browser && Atomics.load(this.ctl, FAILED) !== 0) throw internalError("a WebAssembly kernel failed on the worker thread");
         // registered with an older worker, or not yet (the worker had not started): register now
         if (held.generation !== this.generation || held.index < 0) {
           if (!browser && Atomics.load(this.ctl, READY) === 0) return false;

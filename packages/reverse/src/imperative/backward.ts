@@ -7,6 +7,7 @@
  * themselves with recording on, so the gradients are variables that can be differentiated again.
  */
 import {
+  shapesEqual,
   add,
   castTo,
   checkNans,
@@ -18,10 +19,9 @@ import {
   Tensor,
   Tracer,
   type Primitive,
-  type Shape,
+  type VjpNode,
 } from "@chainrule/ir";
-import { detach as copyOut } from "../arith.js";
-import type { VjpNode } from "../rules.js";
+import { detach as copyOut, REVERSE_MATH } from "../arith.js";
 import { AutogradError } from "./errors.js";
 import { enableGrad, type GradNode, noGrad, plain, Variable, type GradHook } from "./variable.js";
 
@@ -88,10 +88,6 @@ function checkRoot(op: string, root: unknown, index: number, count: number): Var
   return root;
 }
 
-function sameShape(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
 /** The seed of one output: the given gradient (checked, cast to the output's dtype), or 1 for a scalar. */
 function seedFor(op: string, root: Variable, gradient: unknown, createGraph: boolean, index: number, count: number): Tensor {
   const where = count > 1 ? ` for output ${index}` : "";
@@ -112,7 +108,7 @@ function seedFor(op: string, root: Variable, gradient: unknown, createGraph: boo
     const got = gradient instanceof Tracer ? gradient.describe() : typeof gradient;
     throw new AutogradError("ARGUMENT", `${op}: expected the gradient${where} to be a Tensor or a number, got ${got}`);
   }
-  if (!sameShape(seed.shape, root.shape)) {
+  if (!shapesEqual(seed.shape, root.shape)) {
     throw new AutogradError(
       "ARGUMENT",
       `${op}: expected a gradient${where} of shape ${formatShape(root.shape)} (the output's), got shape ${formatShape(seed.shape)}`,
@@ -127,7 +123,7 @@ function runHooks(hooks: readonly GradHook[], grad: Tensor, owner: string): Tens
   for (const hook of hooks.slice()) {
     const result = hook(g);
     if (result === undefined) continue;
-    if (!(result instanceof Tensor) || !sameShape(result.shape, g.shape)) {
+    if (!(result instanceof Tensor) || !shapesEqual(result.shape, g.shape)) {
       throw new AutogradError(
         "ARGUMENT",
         `hook: expected a hook on ${owner} to return nothing or a gradient of shape ${formatShape(g.shape)}, got ` +
@@ -240,7 +236,8 @@ function sweep(
     if (node.hooks !== null && node.hooks.length > 0) ct = runHooks(node.hooks, ct, `a ${node.op} output`);
     if (node.retained !== null || capture?.has(node) === true) captured.set(node, ct);
     checkVersions(op, node);
-    const cts = node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, createGraph ? graphView(node) : node, node.needs);
+    const cts =
+      node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, createGraph ? graphView(node) : node, node.needs, REVERSE_MATH);
     const inputs = node.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const v = inputs[i];

@@ -1,5 +1,5 @@
 import * as ir from "@chainrule/ir";
-import { add, customJvp, customVjp, exp, mul, scalar, sin, sqrt, sum, tanh, tensor, withDebugNans, type Tensor } from "@chainrule/ir";
+import { add, customJvp, customVjp, exp, mul, scalar, sin, sum, tanh, tensor, withDebugNans, type Tensor } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { grad, hessian, vjp } from "../engine.js";
 import { backward, gradients } from "./backward.js";
@@ -422,7 +422,8 @@ describe("custom rules and the functional engine", () => {
 
   it("NaN-debug names the op of the backward pass that made the NaN", () => {
     const x = p(0);
-    expect(() => withDebugNans(() => V(mul(sqrt(x), 0)).backward())).toThrow(/backward pass of/);
+    // atan2's partials are 0/0 at the origin
+    expect(() => withDebugNans(() => V(ir.atan2(mul(x, 2), 0)).backward())).toThrow(/backward pass of atan2/);
   });
 
   it("variable() refuses tracers and non-tensors", () => {

@@ -27,9 +27,13 @@ import {
   type Params,
   type Primitive,
   type Shape,
+  type VjpNode,
+  type VjpRule,
+  DEFINITIONS,
+  isFloat,
+  needsBit,
 } from "@chainrule/ir";
 import { fastPrimal } from "../arith.js";
-import { needsBit, VJP_RULES, type VjpNode, type VjpRule } from "../rules.js";
 import { reverseVjp } from "../tape.js";
 import { backward as runBackward, type BackwardOptions } from "./backward.js";
 import { AutogradError } from "./errors.js";
@@ -89,10 +93,6 @@ type CustomBackward = (ct: Tensor) => readonly (Tensor | null | undefined)[];
 
 const EMPTY: readonly Tensor[] = [];
 let sequence = 0;
-
-function isFloat(dtype: DType): boolean {
-  return dtype === "float64" || dtype === "float32";
-}
 
 function savesInputs(rule: VjpRule<Primitive>): boolean {
   return rule.saves === "inputs" || rule.saves === "inputs and output";
@@ -220,7 +220,7 @@ class ImperativeTrace extends Trace {
     }
     const value = fastPrimal(prim, primals, params) ?? evalPrimitive(prim, primals, params, out);
     if (config.debugNans) checkNans(`imperative: ${prim}`, primals, value);
-    const rule = VJP_RULES[prim] as VjpRule<Primitive>;
+    const rule = DEFINITIONS[prim].vjp as VjpRule<Primitive>;
     if (needs === 0 || !gradEnabled || rule.vjp === null || !isFloat(out.dtype)) return new Variable(value, false, null);
     const node = new GradNode(
       prim,

@@ -5,7 +5,21 @@
  * ("0.weight"). `Linear`, `Sequential` and the activations are enough for an MLP that reads like
  * its PyTorch twin.
  */
-import { add, describeValue, formatShape, matmul, Random, relu, sigmoid, tanh, Tensor, Tracer, transpose, type DType } from "@chainrule/ir";
+import {
+  shapesEqual,
+  add,
+  describeValue,
+  formatShape,
+  matmul,
+  Random,
+  relu,
+  sigmoid,
+  tanh,
+  Tensor,
+  Tracer,
+  transpose,
+  type DType,
+} from "@chainrule/ir";
 import { AutogradError } from "../imperative/errors.js";
 import { Parameter } from "../imperative/variable.js";
 
@@ -75,7 +89,7 @@ export abstract class Module {
     // check everything before assigning anything
     for (const [name, p] of named) {
       const value = state[name];
-      if (!(value instanceof Tensor) || value instanceof Tracer || value.dtype !== p.dtype || !sameShape(value.shape, p.shape)) {
+      if (!(value instanceof Tensor) || value instanceof Tracer || value.dtype !== p.dtype || !shapesEqual(value.shape, p.shape)) {
         // a tracer or a variable prints as what it is, so equal-looking dtypes and shapes never hide the difference
         const got = value instanceof Tracer ? value.describe() : value instanceof Tensor ? `a ${value.describe()}` : describeValue(value);
         throw new AutogradError(
@@ -91,10 +105,6 @@ export abstract class Module {
   zeroGrad(): void {
     for (const p of this.parameters()) p.grad = null;
   }
-}
-
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 // ── initialization ─────────────────────────────────────────────────────────────────────────

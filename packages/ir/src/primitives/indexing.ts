@@ -1,0 +1,122 @@
+/** Indexing by int32 tensors along an axis: gather and its transpose scatterAdd (linear in the values, not in the indices). */
+import { INT32_MAX, INT32_MIN } from "../dtype.js";
+import { ArgumentError, type ChainruleError, DTypeError, ShapeError } from "../errors.js";
+import { gatherKernel, scatterAddKernel, type Kernel } from "../kernels.js";
+import { formatShape, shapesEqual } from "../shape.js";
+import { checkAxisParam, elementwiseBatch, linearJvp, shiftedBatch, ZERO_DERIVATIVE, type Definitions } from "./define.js";
+
+export interface IndexingParams {
+  /** gather(x, indices: int32) along `axis`: out.shape = x.shape[:axis] ++ indices.shape ++ x.shape[axis+1:]. */
+  gather: { axis: number };
+  /** scatterAdd(updates, indices: int32) — the transpose of gather into an axis of length `size`. */
+  scatterAdd: { axis: number; size: number };
+  /**
+   * Identity on indices that checks their values, so that an op's data check (class labels in
+   * range, integer indices, indices in range) also runs in traced and compiled programs: every
+   * value must be an integer and, when `size` ≥ 0, in the op's range — [0, size), or [−size, size)
+   * for ops that count negative indices from the end. `op` names the op in the messages.
+   */
+  checkIndices: { op: IndexCheck; size: number };
+}
+
+/** The ops whose data checks `checkIndices` runs: what their messages call the values, and whether negative indices count from the end. */
+export const INDEX_CHECKS = Object.freeze({
+  crossEntropy: Object.freeze({ what: "class indices", negative: false }),
+  take: Object.freeze({ what: "indices", negative: true }),
+  oneHot: Object.freeze({ what: "indices", negative: false }),
+} as const);
+export type IndexCheck = keyof typeof INDEX_CHECKS;
+
+export function isIndexCheck(name: unknown): name is IndexCheck {
+  return typeof name === "string" && Object.hasOwn(INDEX_CHECKS, name);
+}
+
+const checkIndicesKernel: Kernel<"checkIndices"> = ([x], { op, size }) => {
+  const data = x!.data;
+  for (let i = 0; i < data.length; i++) {
+    const error = indexCheckError(op, size, data[i]!);
+    if (error !== undefined) throw error;
+  }
+  return x!;
+};
+
+/**
+ * The error of `op`'s data check on one value (undefined when it passes): an integer, and in the
+ * op's range when size ≥ 0. Compiled code makes the same messages (jit's runtime helpers).
+ */
+export function indexCheckError(op: IndexCheck, size: number, value: number): ChainruleError | undefined {
+  const { what, negative } = INDEX_CHECKS[op];
+  if (!Number.isInteger(value)) return new DTypeError(`${op}: expected integer ${what}, got ${value}`);
+  if (value < INT32_MIN || value > INT32_MAX) return new DTypeError(`${op}: expected ${what} in the int32 range, got ${value}`);
+  const low = negative ? -size : 0;
+  if (size >= 0 && !(value >= low && value < size))
+    return new ArgumentError(`${op}: expected ${what} in [${low}, ${size - 1}], got ${value}`);
+  return undefined;
+}
+
+export const INDEXING: Definitions<keyof IndexingParams> = {
+  gather: {
+    name: "gather",
+    arity: 2,
+    params: { axis: "int" },
+    shape: ([x, indices], { axis }) => {
+      if (indices!.dtype !== "int32") throw new DTypeError(`gather: expected int32 indices, got ${indices!.dtype}`);
+      checkAxisParam("gather", axis, x!.shape.length);
+      return { shape: [...x!.shape.slice(0, axis), ...indices!.shape, ...x!.shape.slice(axis + 1)], dtype: x!.dtype };
+    },
+    kernel: gatherKernel,
+    // d gather(x, i) = gather(dx, i)
+    jvp: linearJvp("gather", [0]),
+    // x̄ = scatterAdd(ȳ, i): each picked entry sends its cotangent back (repeats add up)
+    vjp: {
+      saves: "inputs",
+      vjp: (ct, { x, params }, _needs, m) => [
+        m.bind("scatterAdd", [ct, x[1]!], { axis: params.axis, size: x[0]!.shape[params.axis]! }),
+        null,
+      ],
+    },
+    batch: shiftedBatch("gather", ({ axis }) => ({ axis: axis + 1 })),
+  },
+  scatterAdd: {
+    name: "scatterAdd",
+    arity: 2,
+    params: { axis: "int", size: "int" },
+    shape: ([updates, indices], { axis, size }) => {
+      if (indices!.dtype !== "int32") throw new DTypeError(`scatterAdd: expected int32 indices, got ${indices!.dtype}`);
+      const k = indices!.shape.length;
+      const u = updates!.shape;
+      if (!Number.isInteger(axis) || axis < 0 || axis + k > u.length || !Number.isInteger(size) || size < 0) {
+        throw new ShapeError(`scatterAdd: expected axis and size fitting updates ${formatShape(u)}, got axis ${axis}, size ${size}`);
+      }
+      if (!shapesEqual(u.slice(axis, axis + k), indices!.shape)) {
+        throw new ShapeError(
+          `scatterAdd: expected updates ${formatShape(u)} to hold indices ${formatShape(indices!.shape)} at axis ${axis}`,
+        );
+      }
+      return { shape: [...u.slice(0, axis), size, ...u.slice(axis + k)], dtype: updates!.dtype };
+    },
+    kernel: scatterAddKernel,
+    // d scatterAdd(u, i) = scatterAdd(du, i)
+    jvp: linearJvp("scatterAdd", [0]),
+    // ū = gather(ȳ, i)
+    vjp: { saves: "inputs", vjp: (ct, { x, params }, _needs, m) => [m.bind("gather", [ct, x[1]!], { axis: params.axis }), null] },
+    batch: shiftedBatch("scatterAdd", ({ axis, size }) => ({ axis: axis + 1, size })),
+  },
+  // checkIndices passes indices through (piecewise constant): derivative 0
+  checkIndices: {
+    name: "checkIndices",
+    arity: 1,
+    params: { op: "indexCheck", size: "int" },
+    shape: ([x], { op, size }) => {
+      if (!isIndexCheck(op)) {
+        throw new ShapeError(`checkIndices: expected op among ${Object.keys(INDEX_CHECKS).join(", ")}, got ${JSON.stringify(op)}`);
+      }
+      if (!Number.isSafeInteger(size) || size < -1) throw new ShapeError(`checkIndices: expected size ≥ −1, got ${size}`);
+      if (x!.dtype === "bool") throw new DTypeError(`${op}: expected integer ${INDEX_CHECKS[op].what}, got bool`);
+      return x!;
+    },
+    kernel: checkIndicesKernel,
+    ...ZERO_DERIVATIVE,
+    batch: elementwiseBatch("checkIndices"),
+  },
+};
