@@ -12,11 +12,16 @@ import { checkGrads, finiteDifference, loose } from "./checkgrads.js";
 import type { Case, Context } from "./cases.js";
 import { ConformanceError, expectClose } from "./expect.js";
 import { dotAll, flat, treeValues, values } from "./tree.js";
+import { activationRows } from "./optable/activations.js";
+import { indexRows } from "./optable/indexing.js";
+import { mathRows } from "./optable/math.js";
+import { reductionRows } from "./optable/reductions.js";
+import { shapeRows } from "./optable/shapes.js";
 
-type OpFn = (...xs: Tensor[]) => Tensor;
-type Shape = readonly number[];
+export type OpFn = (...xs: Tensor[]) => Tensor;
+export type Shape = readonly number[];
 /** Makes the inputs of one row for the given shapes (inside the op's domain). */
-type Gen = (shape: Shape, rng: Random) => Tensor;
+export type Gen = (shape: Shape, rng: Random) => Tensor;
 
 export interface OpRow {
   readonly name: string;
@@ -37,25 +42,25 @@ export interface OpRow {
 
 // ── domains ────────────────────────────────────────────────────────────────────────────────
 
-const uniform =
+export const uniform =
   (lo: number, hi: number): Gen =>
   (shape, rng) =>
     rng.uniform(shape, { low: lo, high: hi });
-const map = (shape: Shape, rng: Random, f: (u: number, i: number) => number): Tensor => {
+export const map = (shape: Shape, rng: Random, f: (u: number, i: number) => number): Tensor => {
   const t = rng.uniform(shape);
   for (let i = 0; i < t.data.length; i++) t.data[i] = f(t.data[i]!, i);
   return t;
 };
 /** Anywhere in [-2, 2]. */
-const anyReal = uniform(-2, 2);
-const positive = uniform(0.3, 3);
+export const anyReal = uniform(-2, 2);
+export const positive = uniform(0.3, 3);
 /** |x| in [0.3, 2] with a random sign: away from the kinks of abs, relu, sign and the pole of 1/x. */
-const awayFromZero: Gen = (shape, rng) => map(shape, rng, (u) => (u < 0.5 ? -1 : 1) * (0.3 + 3.4 * Math.abs(u - 0.5)));
+export const awayFromZero: Gen = (shape, rng) => map(shape, rng, (u) => (u < 0.5 ? -1 : 1) * (0.3 + 3.4 * Math.abs(u - 0.5)));
 /** Odd multiples of 0.25 (±0.05) and multiples of 0.5 (±0.05): operands of maximum never tie. */
-const quarterGrid: Gen = (shape, rng) => map(shape, rng, (u) => Math.floor(u * 8 - 4) * 0.5 + 0.25 + (rng.nextFloat() - 0.5) * 0.1);
-const halfGrid: Gen = (shape, rng) => map(shape, rng, (u) => Math.floor(u * 8 - 4) * 0.5 + (rng.nextFloat() - 0.5) * 0.1);
+export const quarterGrid: Gen = (shape, rng) => map(shape, rng, (u) => Math.floor(u * 8 - 4) * 0.5 + 0.25 + (rng.nextFloat() - 0.5) * 0.1);
+export const halfGrid: Gen = (shape, rng) => map(shape, rng, (u) => Math.floor(u * 8 - 4) * 0.5 + (rng.nextFloat() - 0.5) * 0.1);
 /** Distinct values (a shuffled ramp with spacing 0.3): reductions to the max never tie. */
-const distinct: Gen = (shape, rng) => {
+export const distinct: Gen = (shape, rng) => {
   const t = rng.uniform(shape);
   const order = Array.from(t.data as ArrayLike<number>)
     .map((u, i) => [u, i] as const)
@@ -64,7 +69,7 @@ const distinct: Gen = (shape, rng) => {
   return t;
 };
 /** Away from the clip bounds ±0.5. */
-const awayFromBounds: Gen = (shape, rng) =>
+export const awayFromBounds: Gen = (shape, rng) =>
   map(shape, rng, (u) => {
     const x = u * 3 - 1.5;
     return Math.abs(Math.abs(x) - 0.5) < 0.1 ? x + 0.25 : x;
@@ -72,8 +77,8 @@ const awayFromBounds: Gen = (shape, rng) =>
 
 // ── shapes ─────────────────────────────────────────────────────────────────────────────────
 
-const UNARY: Shape[][] = [[[]], [[5]], [[2, 3]], [[2, 1, 3]]];
-const BINARY: Shape[][] = [
+export const UNARY: Shape[][] = [[[]], [[5]], [[2, 3]], [[2, 1, 3]]];
+export const BINARY: Shape[][] = [
   [[], []],
   [[4], [4]],
   [
@@ -91,9 +96,9 @@ const BINARY: Shape[][] = [
     [4, 1],
   ],
 ];
-const MATRIX: Shape[][] = [[[5]], [[2, 3]], [[2, 3, 2]]];
+export const MATRIX: Shape[][] = [[[5]], [[2, 3]], [[2, 3, 2]]];
 
-function bool(shape: Shape): Tensor {
+export function bool(shape: Shape): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return new Tensor(
     "bool",
@@ -102,11 +107,11 @@ function bool(shape: Shape): Tensor {
   );
 }
 
-function broadcast(a: Shape, b: Shape): Shape {
+export function broadcast(a: Shape, b: Shape): Shape {
   return ir.broadcastShapes("test", a, b);
 }
 
-const unary = (name: string, fn: OpFn, domain: Gen, primitive = true, extra: Partial<OpRow> = {}): OpRow => ({
+export const unary = (name: string, fn: OpFn, domain: Gen, primitive = true, extra: Partial<OpRow> = {}): OpRow => ({
   name,
   primitive,
   fn,
@@ -114,7 +119,7 @@ const unary = (name: string, fn: OpFn, domain: Gen, primitive = true, extra: Par
   shapes: UNARY,
   ...extra,
 });
-const binary = (name: string, fn: OpFn, a: Gen, b: Gen, primitive = true, extra: Partial<OpRow> = {}): OpRow => ({
+export const binary = (name: string, fn: OpFn, a: Gen, b: Gen, primitive = true, extra: Partial<OpRow> = {}): OpRow => ({
   name,
   primitive,
   fn,
@@ -335,6 +340,12 @@ export function opRows(): OpRow[] {
       domain: [anyReal, anyReal, anyReal],
       shapes: [[[2, 3], [3, 2], [2]]],
     },
+    // the op families of issue 17, each in its own file
+    ...mathRows(),
+    ...reductionRows(),
+    ...activationRows(),
+    ...shapeRows(),
+    ...indexRows(),
   ];
 }
 

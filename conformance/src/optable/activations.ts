@@ -1,0 +1,6 @@
+/** Per-op table rows: activations and losses. */
+import type { OpRow } from "../optable.js";
+
+export function activationRows(): OpRow[] {
+  return [];
+}
