@@ -10,8 +10,10 @@
 import {
   DEFINITIONS,
   evalPrimitive,
+  isScalarArith,
   mulNoNanScalar,
   NUMBER_MATH,
+  scalarArith,
   sizeOf,
   Tensor,
   TENSOR_MATH,
@@ -19,6 +21,7 @@ import {
   type Aval,
   type Elementwise,
   type Primitive,
+  type ScalarArith,
   type TypedArray,
 } from "@chainrule/ir";
 import type { Tangent } from "./tangents.js";
@@ -150,6 +153,7 @@ export function scalarFast(
   k: number,
   tangentShape: readonly number[],
 ): [Tensor, Tensor] | undefined {
+  if (isScalarArith(prim)) return scalarArithFast(prim, inputs, k, tangentShape);
   const info = ELEMENTWISE_INFO.get(prim);
   if (info === undefined) return undefined;
   const xa = inputs[0]!;
@@ -184,4 +188,32 @@ export function scalarFast(
     else for (let j = 0; j < k; j++) r[j] = times(tb[j]!, fb);
   }
   return [new Tensor("float64", SCALAR_SHAPE, value), new Tensor("float64", tangentShape, r)];
+}
+
+const ARITH = new Float64Array(3);
+
+/** add, sub, mul, neg on float64 scalars: ir's written-out `scalarArith` (value and partials in one call). */
+function scalarArithFast(
+  prim: ScalarArith,
+  inputs: readonly { readonly primal: Tensor; readonly tangent: Tangent }[],
+  k: number,
+  tangentShape: readonly number[],
+): [Tensor, Tensor] | undefined {
+  const xa = inputs[0]!;
+  const xb = prim === "neg" ? xa : inputs[1]!;
+  if (xa.primal instanceof Tracer || xa.primal.dtype !== "float64" || xa.tangent instanceof Tracer) return undefined;
+  if (xb.primal instanceof Tracer || xb.primal.dtype !== "float64" || xb.tangent instanceof Tracer) return undefined;
+  const ta = xa.tangent === null ? undefined : xa.tangent.data;
+  const tb = prim === "neg" || xb.tangent === null ? undefined : xb.tangent.data;
+  if (ta === undefined && tb === undefined) return undefined;
+  scalarArith(prim, xa.primal.data[0]!, xb.primal.data[0]!, ARITH);
+  const fa = ARITH[1]!;
+  const fb = ARITH[2]!;
+  const r = new Float64Array(k);
+  if (ta !== undefined) for (let j = 0; j < k; j++) r[j] = times(ta[j]!, fa);
+  if (tb !== undefined) {
+    if (ta !== undefined) for (let j = 0; j < k; j++) r[j] = r[j]! + times(tb[j]!, fb);
+    else for (let j = 0; j < k; j++) r[j] = times(tb[j]!, fb);
+  }
+  return [new Tensor("float64", SCALAR_SHAPE, Float64Array.of(ARITH[0]!)), new Tensor("float64", tangentShape, r)];
 }

@@ -13,6 +13,7 @@ import {
   inferAval,
   internalError,
   liftBatched,
+  plainFactor,
   scalar,
   shapesEqual,
   TENSOR_MATH,
@@ -44,7 +45,7 @@ export class ChunkOps implements TangentOps<Chunk> {
   constructor(readonly k: number) {}
 
   scale(t: Chunk, f: Tensor | number): Chunk {
-    return this.apply("mulNoNan", [t, typeof f === "number" ? scalar(f, t.value.dtype) : f], {});
+    return this.apply(plainFactor(f) ? "mul" : "mulNoNan", [t, typeof f === "number" ? scalar(f, t.value.dtype) : f], {});
   }
 
   add(a: Chunk, b: Chunk): Chunk {

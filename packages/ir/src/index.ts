@@ -94,9 +94,11 @@ export {
   NUMBER_MATH,
   ZERO_TIMES_INFINITY,
   mulNoNanScalar,
+  plainFactor,
   times,
 } from "./primitives/math.js";
 export { TENSOR_MATH, tensorTangents, unbroadcast, swapLast } from "./primitives/tensor-math.js";
+export { isScalarArith, scalarArith, type ScalarArith } from "./primitives/scalar-arith.js";
 export {
   Trace,
   Tracer,

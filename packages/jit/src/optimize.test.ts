@@ -215,6 +215,18 @@ describe("optimizations preserve results", () => {
     checkAll(graph, [x]);
   });
 
+  it("mulNoNan by a finite non-zero constant becomes a plain product; by 0 or ∞ it keeps its zero guard", () => {
+    const x = tensor([0, 2, Infinity, Number.NaN]);
+    const plain = trace(((x: Tensor) => ir.mulNoNan(x, ir.full([4], 100))) as never, x);
+    expect(compileGraph(plain).source).not.toContain("mulNoNan");
+    checkAll(plain, [x]);
+    for (const c of [0, Infinity]) {
+      const guarded = trace(((x: Tensor) => ir.mulNoNan(x, ir.full([4], c))) as never, x);
+      expect(compileGraph(guarded).source).toContain("mulNoNan");
+      checkAll(guarded, [x]);
+    }
+  });
+
   it("fusion makes one loop of an elementwise chain with broadcasting; buffers are reused by liveness", () => {
     const x = tensor([
       [1, 2, 3],

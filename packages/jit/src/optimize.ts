@@ -3,7 +3,7 @@
  * constant folding, algebraic simplification, common-subexpression elimination and
  * dead-code elimination. They work on `Program`, a mutable copy of an ir `Graph`.
  */
-import { evalPrimitive, shapesEqual, type DType, type Graph, type Params, type Primitive, type Tensor } from "@chainrule/ir";
+import { evalPrimitive, plainFactor, shapesEqual, type DType, type Graph, type Params, type Primitive, type Tensor } from "@chainrule/ir";
 
 export interface PNode {
   id: number;
@@ -79,7 +79,7 @@ function fold(p: Program): boolean {
 
 /**
  * x·1 (mul and mulNoNan), x/1, x+0, x−0, neg(neg x), identity layout ops, cast to the same type,
- * stopGradient (derivatives are already in the graph).
+ * stopGradient (derivatives are already in the graph); mulNoNan by a finite non-zero constant is mul.
  */
 function simplify(p: Program): boolean {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
@@ -98,6 +98,13 @@ function simplify(p: Program): boolean {
     if (!uniform.has(id)) uniform.set(id, uniformValue(c));
     return Object.is(uniform.get(id), v) || (v !== 0 && uniform.get(id) === v);
   };
+  /** A constant whose every element is the same finite non-zero number (mulNoNan by it is a plain product). */
+  const plainConst = (id: number): boolean => {
+    const c = p.constants.get(id);
+    if (c === undefined) return false;
+    if (!uniform.has(id)) uniform.set(id, uniformValue(c));
+    return plainFactor(uniform.get(id));
+  };
   let changed = false;
   for (const n of p.nodes) {
     if (replace.size > 0) n.inputs = n.inputs.map(resolve);
@@ -110,6 +117,11 @@ function simplify(p: Program): boolean {
       case "mulNoNan":
         if (constIs(b!, 1) && same(a)) to = a;
         else if (constIs(a!, 1) && same(b)) to = b;
+        else if (n.op === "mulNoNan" && (plainConst(a!) || plainConst(b!))) {
+          // by a finite non-zero constant, mulNoNan is exactly mul
+          n.op = "mul";
+          changed = true;
+        }
         break;
       case "div":
         if (constIs(b!, 1) && same(a)) to = a;

@@ -8,7 +8,7 @@
  * (tests check this); there is no derivative math here.
  */
 import * as ir from "@chainrule/ir";
-import { isFloat, mulNoNanScalar, shapesEqual, Tensor, TENSOR_MATH, Tracer, type DType, type Shape, type TensorMath } from "@chainrule/ir";
+import { isFloat, mulNoNanScalar, plainFactor, shapesEqual, Tensor, TENSOR_MATH, Tracer, type DType, type Shape, type TensorMath } from "@chainrule/ir";
 
 type FloatArray = Float64Array | Float32Array;
 
@@ -214,6 +214,7 @@ export function addScalar(a: Tensor, c: number): Tensor {
 /** mulNoNan(a, b) (the (co)tangent product: 0 · ∞ = 0), by a direct loop on concrete operands. */
 export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === "number") {
+    if (plainFactor(b)) return scale(a, b);
     if (a instanceof Tracer || !isFloat(a.dtype)) return ir.mulNoNan(a, b);
     const x = a.data;
     const out = allocate(a.dtype, x.length);

@@ -6,7 +6,18 @@
  * operations — so both sweeps give bitwise identical results (scalar.test.ts checks this for every
  * primitive covered).
  */
-import { DEFINITIONS, mulNoNanScalar, NUMBER_MATH, PRIMITIVES, type Elementwise, type Primitive, type Tensor } from "@chainrule/ir";
+import {
+  DEFINITIONS,
+  isScalarArith,
+  mulNoNanScalar,
+  NUMBER_MATH,
+  PRIMITIVES,
+  scalarArith,
+  type Elementwise,
+  type Primitive,
+  type ScalarArith,
+  type Tensor,
+} from "@chainrule/ir";
 import type { TapeNode } from "./tape.js";
 
 /** The partials of each primitive ir defines by them (all smooth float elementwise ones). */
@@ -51,14 +62,29 @@ function operands(saved: readonly Tensor[]): number[] {
 
 /** Applies one entry's partials to the numeric adjoints (what ir's `unary`/`binary` VJP computes). */
 function step(node: TapeNode, ct: number, adjoints: (number | undefined)[]): void {
-  const partials = PARTIALS.get(node.op)!;
   const ids = node.ids;
+  const op = node.op as Primitive;
+  if (isScalarArith(op)) return arithStep(op, node, ct, adjoints);
+  const partials = PARTIALS.get(node.op)!;
   const x = operands(node.x);
   const y = node.y === null ? NaN : v(node.y);
   if (partials.length === 1) return accumulate(adjoints, ids[0]!, times(ct, partials[0](NUMBER_MATH, x, y)));
   if (node.same(0, 1)) return accumulate(adjoints, ids[0]!, times(ct, partials[0](NUMBER_MATH, x, y) + partials[1](NUMBER_MATH, x, y)));
   if (node.needs & 1) accumulate(adjoints, ids[0]!, times(ct, partials[0](NUMBER_MATH, x, y)));
   if (node.needs & 2) accumulate(adjoints, ids[1]!, times(ct, partials[1](NUMBER_MATH, x, y)));
+}
+
+const ARITH = new Float64Array(3);
+
+/** add, sub, mul, neg: ir's written-out `scalarArith` (its partials; mul's operands are saved). */
+function arithStep(op: ScalarArith, node: TapeNode, ct: number, adjoints: (number | undefined)[]): void {
+  const ids = node.ids;
+  const saved = node.x;
+  scalarArith(op, saved.length > 0 ? v(saved[0]) : Number.NaN, saved.length > 1 ? v(saved[1]) : Number.NaN, ARITH);
+  if (op === "neg") return accumulate(adjoints, ids[0]!, times(ct, ARITH[1]!));
+  if (node.same(0, 1)) return accumulate(adjoints, ids[0]!, times(ct, ARITH[1]! + ARITH[2]!));
+  if (node.needs & 1) accumulate(adjoints, ids[0]!, times(ct, ARITH[1]!));
+  if (node.needs & 2) accumulate(adjoints, ids[1]!, times(ct, ARITH[2]!));
 }
 
 /**

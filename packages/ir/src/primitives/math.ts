@@ -57,6 +57,15 @@ export interface Arith<V, C> {
  */
 export const ZERO_TIMES_INFINITY = "0 · ±∞ = 0 · NaN = 0 in every (co)tangent × derivative-factor product";
 
+/**
+ * Whether t · f needs no zero guard: a finite non-zero JS number f makes mulNoNan(t, f) exactly
+ * t · f (NaN only where t is NaN, 0 exactly where t is 0), so scale implementations use a plain
+ * product then (one less comparison per element in compiled code and typed-array loops).
+ */
+export function plainFactor(f: unknown): f is number {
+  return typeof f === "number" && f !== 0 && f - f === 0;
+}
+
 /** The scalar form of `mulNoNan`: a·b, except 0 where that is NaN because a or b is 0. */
 export function mulNoNanScalar(a: number, b: number): number {
   const v = a * b;

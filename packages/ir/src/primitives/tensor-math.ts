@@ -5,7 +5,7 @@ import { broadcastedAxes, shapesEqual, type Shape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { zeros } from "../tensor.js";
 import { bind } from "../trace.js";
-import type { TangentOps, TensorMath } from "./math.js";
+import { plainFactor, type TangentOps, type TensorMath } from "./math.js";
 
 /**
  * Undoes broadcasting: sums `t` over the axes along which a value of `shape` was broadcast, so
@@ -45,7 +45,7 @@ export const TENSOR_MATH: TensorMath = {
   lt: (a, b) => ops.less(a, b),
   where: (c, a, b) => ops.where(c, a, b),
   indicator: (c, like) => castTo(c, like.dtype),
-  scale: (t, f) => ops.mulNoNan(t, f),
+  scale: (t, f) => (plainFactor(f) ? ops.mul(t, f) : ops.mulNoNan(t, f)),
   unbroadcast,
   bind: (prim, args, params) => bind(prim, args, params),
   matmulNT: (a, b) => bind("matmul", [a, swapLast(b)], {}),
