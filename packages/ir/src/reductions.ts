@@ -7,7 +7,7 @@
  * gradient never divides by the product (it is right with zeros in the input).
  */
 import { allocate } from "./dtype.js";
-import { ArgumentError, checkArity, describeValue, ShapeError } from "./errors.js";
+import { ArgumentError, checkArity, describeValue, formatValue, ShapeError } from "./errors.js";
 import { castTo, toFloat, toOperand, type TensorLike } from "./coerce.js";
 import { around } from "./kernels.js";
 import {
@@ -136,7 +136,7 @@ export const std = checkArity("std", 1, 4, (x: TensorLike, axis?: Axis, keepdims
   const keep = checkKeepdims("std", keepdims);
   if (options === null || typeof options !== "object") throw new ArgumentError(`std: expected an options object, got ${describeValue(options)}`);
   const ddof = options.ddof ?? 0;
-  if (!Number.isInteger(ddof) || ddof < 0) throw new ArgumentError(`std: expected ddof to be a non-negative integer, got ${describeValue(ddof)}`);
+  if (!Number.isInteger(ddof) || ddof < 0) throw new ArgumentError(`std: expected ddof to be a non-negative integer, got ${formatValue(ddof)}`);
   const n = sizeOf(axes.map((a) => t.shape[a]!));
   if (n - ddof <= 0) throw new ArgumentError(`std: expected ddof below the number of reduced elements (${n}), got ${ddof}`);
   const v = variance(t, axes, keep);
@@ -236,7 +236,7 @@ export const topK = checkArity("topK", 2, 2, (x: TensorLike, k: number): [Tensor
   const t = toOperand("topK", x);
   const a = scanAxis("topK", t, -1);
   const n = t.shape[a]!;
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new ArgumentError(`topK: expected k to be an integer in [0, ${n}], got ${describeValue(k)}`);
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new ArgumentError(`topK: expected k to be an integer in [0, ${n}], got ${formatValue(k)}`);
   const indices = sliceAlong(bind("argsort", [sortable(t)], { axis: a, descending: 1 }), a, 0, k);
   return [pickAlong(t, indices, a), indices];
 });
