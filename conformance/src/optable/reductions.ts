@@ -49,7 +49,10 @@ export function reductionRows(): OpRow[] {
 
 // ── integer outputs and derivative conventions ──────────────────────────────────────────────
 
-/** argmin, argsort, topK indices, all and any: eager values under every transformation, derivative 0 through them; the conventions of sort, cumsum, prod and cummax. */
+/**
+ * argmin, argsort, topK indices, all and any: eager values under every transformation, derivative 0
+ * through them; the derivative conventions of sort, cumsum, prod and cummax.
+ */
 export function reductionCases(): Case[] {
   const c = (name: string, run: (e: LooseEngine) => void): Case => ({
     group: "reductions, scans and sorting: integer outputs and conventions",
@@ -66,8 +69,20 @@ export function reductionCases(): Case[] {
       expectClose("argsort (stable) under vjp", order, [1, 3, 0, 4, 2], 0, 0);
       const [top] = e.vjp((t: Tensor) => asFloat(ir.topK(t, 3)[1]), x());
       expectClose("topK indices under vjp", top, [2, 4, 0], 0, 0);
-      expectClose("grad through argsort indices", e.grad((t: Tensor) => ir.sum(ir.mul(t, asFloat(ir.argsort(t)))))(x()), [1, 3, 0, 4, 2], 0, 0);
-      expectClose("the element at argmin gets the gradient", e.grad((t: Tensor) => ir.mul(ir.take(t, ir.argmin(t)), 3))(x()), [0, 3, 0, 0, 0], 0, 0);
+      expectClose(
+        "grad through argsort indices",
+        e.grad((t: Tensor) => ir.sum(ir.mul(t, asFloat(ir.argsort(t)))))(x()),
+        [1, 3, 0, 4, 2],
+        0,
+        0,
+      );
+      expectClose(
+        "the element at argmin gets the gradient",
+        e.grad((t: Tensor) => ir.mul(ir.take(t, ir.argmin(t)), 3))(x()),
+        [0, 3, 0, 0, 0],
+        0,
+        0,
+      );
     }),
     c("all and any are bool values equal to eager, with zero derivative through them", (e) => {
       const m = tensor([

@@ -257,11 +257,26 @@ describe("argmin", () => {
       ),
       [1, 2],
     );
-    expectTensor(argmin([[4, 2], [0, 9]], 0), [1, 0]);
+    expectTensor(
+      argmin(
+        [
+          [4, 2],
+          [0, 9],
+        ],
+        0,
+      ),
+      [1, 0],
+    );
     expectTensor(argmin([1, NaN, -5]), 1);
     expectTensor(argmin(i32([5, -2147483648, 3])), 1);
     expectTensor(argmin([true, false, false]), 1);
-    expectTensor(argmin([[3, 0], [-1, 2]]), 2);
+    expectTensor(
+      argmin([
+        [3, 0],
+        [-1, 2],
+      ]),
+      2,
+    );
   });
   it("rejects empty axes", () => {
     expectError(() => argmin(zeros([0])), ShapeError, "argmin: expected a non-empty tensor, got shape [0]");
@@ -280,7 +295,11 @@ describe("std", () => {
     expectTensor(std(i32([2, 4])), 1, { dtype: "float64" });
   });
   it("rejects a ddof without degrees of freedom left", () => {
-    expectError(() => std([1, 2], 0, false, { ddof: 2 }), ArgumentError, "std: expected ddof below the number of reduced elements (2), got 2");
+    expectError(
+      () => std([1, 2], 0, false, { ddof: 2 }),
+      ArgumentError,
+      "std: expected ddof below the number of reduced elements (2), got 2",
+    );
     expectError(() => std([1, 2], 0, false, { ddof: 0.5 }), ArgumentError, "std: expected ddof to be a non-negative integer, got 0.5");
     expectError(() => std(zeros([0])), ArgumentError, "std: expected ddof below the number of reduced elements (0), got 0");
   });

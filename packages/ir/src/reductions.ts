@@ -71,7 +71,8 @@ function pickAlong(x: Tensor, indices: Tensor, axis: number): Tensor {
   const m = indices.shape[axis]!;
   // the flat position of entry (o, i, j) is o·n·inner + indices·inner + j
   const base = allocate("pickAlong", "int32", outer * m * inner);
-  for (let o = 0; o < outer; o++) for (let i = 0; i < m; i++) for (let j = 0; j < inner; j++) base[(o * m + i) * inner + j] = o * n * inner + j;
+  for (let o = 0; o < outer; o++)
+    for (let i = 0; i < m; i++) for (let j = 0; j < inner; j++) base[(o * m + i) * inner + j] = o * n * inner + j;
   const scaled = inner === 1 ? indices : mul(indices, inner);
   const flat = outer * inner === 1 ? scaled : add(scaled, new Tensor("int32", indices.shape.slice(), base));
   return bind("gather", [reshape(x, [x.size]), flat], { axis: 0 });
@@ -82,7 +83,8 @@ function cumprodAlong(t: Tensor, axis: number): Tensor {
   const n = t.shape[axis]!;
   if (n === 0) return t;
   const first = sliceAlong(t, axis, 0, 1);
-  const drive = n === 1 ? first : bind("pad", [first], { low: t.shape.map(() => 0), high: t.shape.map((_, i) => (i === axis ? n - 1 : 0)) });
+  const drive =
+    n === 1 ? first : bind("pad", [first], { low: t.shape.map(() => 0), high: t.shape.map((_, i) => (i === axis ? n - 1 : 0)) });
   return bind("linearScan", [t, drive], { axis, reverse: 0 });
 }
 
@@ -134,9 +136,11 @@ export const std = checkArity("std", 1, 4, (x: TensorLike, axis?: Axis, keepdims
   const t = toFloat(toOperand("std", x));
   const axes = normalizeAxes("std", axis, t.rank);
   const keep = checkKeepdims("std", keepdims);
-  if (options === null || typeof options !== "object") throw new ArgumentError(`std: expected an options object, got ${describeValue(options)}`);
+  if (options === null || typeof options !== "object")
+    throw new ArgumentError(`std: expected an options object, got ${describeValue(options)}`);
   const ddof = options.ddof ?? 0;
-  if (!Number.isInteger(ddof) || ddof < 0) throw new ArgumentError(`std: expected ddof to be a non-negative integer, got ${formatValue(ddof)}`);
+  if (!Number.isInteger(ddof) || ddof < 0)
+    throw new ArgumentError(`std: expected ddof to be a non-negative integer, got ${formatValue(ddof)}`);
   const n = sizeOf(axes.map((a) => t.shape[a]!));
   if (n - ddof <= 0) throw new ArgumentError(`std: expected ddof below the number of reduced elements (${n}), got ${ddof}`);
   const v = variance(t, axes, keep);
@@ -231,12 +235,16 @@ export const sort = checkArity("sort", 1, 2, (x: TensorLike, axis = -1): Tensor 
   return pickAlong(t, bind("argsort", [sortable(t)], { axis: a, descending: 0 }), a);
 });
 
-/** The k largest entries along the last axis, largest first (ties: lower index first; NaN counts as the largest), and their int32 indices. */
+/**
+ * The k largest entries along the last axis, largest first (ties: lower index first; NaN counts as
+ * the largest), and their int32 indices.
+ */
 export const topK = checkArity("topK", 2, 2, (x: TensorLike, k: number): [Tensor, Tensor] => {
   const t = toOperand("topK", x);
   const a = scanAxis("topK", t, -1);
   const n = t.shape[a]!;
-  if (!Number.isInteger(k) || k < 0 || k > n) throw new ArgumentError(`topK: expected k to be an integer in [0, ${n}], got ${formatValue(k)}`);
+  if (!Number.isInteger(k) || k < 0 || k > n)
+    throw new ArgumentError(`topK: expected k to be an integer in [0, ${n}], got ${formatValue(k)}`);
   const indices = sliceAlong(bind("argsort", [sortable(t)], { axis: a, descending: 1 }), a, 0, k);
   return [pickAlong(t, indices, a), indices];
 });

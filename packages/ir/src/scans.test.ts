@@ -27,7 +27,10 @@ const i32 = (v: number[]) => tensor(v, { dtype: "int32" });
 /** log Σ exp by a naive loop in float64 (inputs small enough not to overflow). */
 function naiveLogcumsumexp(xs: number[]): number[] {
   let s = 0;
-  return xs.map((x) => Math.log((s += Math.exp(x))));
+  return xs.map((x) => {
+    s += Math.exp(x);
+    return Math.log(s);
+  });
 }
 
 describe("cumsum and cumprod", () => {
@@ -81,10 +84,23 @@ describe("linearScan", () => {
     expectTensor(bind("linearScan", [a, b], { axis: 0, reverse: 0 }), [1, 3, -2]);
     // from the end: h₂ = 1, h₁ = 2·1 + 1, h₀ = 0.5·3 + 1
     expectTensor(bind("linearScan", [a, b], { axis: 0, reverse: 1 }), [2.5, 3, 1]);
-    expectTensor(bind("linearScan", [tensor([[2], [3]]), tensor([[1, 1], [1, 1]])], { axis: 1, reverse: 0 }), [
-      [1, 3],
-      [1, 4],
-    ]);
+    expectTensor(
+      bind(
+        "linearScan",
+        [
+          tensor([[2], [3]]),
+          tensor([
+            [1, 1],
+            [1, 1],
+          ]),
+        ],
+        { axis: 1, reverse: 0 },
+      ),
+      [
+        [1, 3],
+        [1, 4],
+      ],
+    );
   });
   it("checks its operands", () => {
     expectError(
@@ -92,7 +108,11 @@ describe("linearScan", () => {
       ShapeError,
       "linearScan: expected coefficients of rank 1 broadcasting to [3], got [2]",
     );
-    expectError(() => bind("linearScan", [tensor([1]), tensor([1])], { axis: 0, reverse: 2 }), ShapeError, "linearScan: expected reverse to be 0 or 1, got 2");
+    expectError(
+      () => bind("linearScan", [tensor([1]), tensor([1])], { axis: 0, reverse: 2 }),
+      ShapeError,
+      "linearScan: expected reverse to be 0 or 1, got 2",
+    );
   });
 });
 
@@ -104,10 +124,19 @@ describe("cummax and cummin", () => {
       [1, 2, 3],
       [4, 5, 6],
     ]);
-    expectTensor(cummin([[3, 1], [2, 4]], 0), [
-      [3, 1],
-      [2, 1],
-    ]);
+    expectTensor(
+      cummin(
+        [
+          [3, 1],
+          [2, 4],
+        ],
+        0,
+      ),
+      [
+        [3, 1],
+        [2, 1],
+      ],
+    );
     expectTensor(cummax([1, NaN, 5]), [1, NaN, NaN]);
     expectTensor(cummin([1, NaN, -5]), [1, NaN, NaN]);
     expectTensor(cummin(i32([3, -2147483648, 5])), [3, -2147483648, -2147483648], { dtype: "int32" });
@@ -123,10 +152,14 @@ describe("logcumsumexp", () => {
   it("matches a naive loop", () => {
     const xs = [0.5, -1, 2, 0.25, -3];
     expectTensor(logcumsumexp(xs), naiveLogcumsumexp(xs), { digits: 12 });
-    expectTensor(logcumsumexp(m(), 0), [
-      [1, 2, 3],
-      [Math.log(Math.exp(1) + Math.exp(4)), Math.log(Math.exp(2) + Math.exp(5)), Math.log(Math.exp(3) + Math.exp(6))],
-    ], { digits: 12 });
+    expectTensor(
+      logcumsumexp(m(), 0),
+      [
+        [1, 2, 3],
+        [Math.log(Math.exp(1) + Math.exp(4)), Math.log(Math.exp(2) + Math.exp(5)), Math.log(Math.exp(3) + Math.exp(6))],
+      ],
+      { digits: 12 },
+    );
   });
   it("no underflow far below the running max, no overflow far above 0, infinities", () => {
     // the first entry is −1000 exactly: exp(−1000) underflows, the shifted scan does not
@@ -150,20 +183,38 @@ describe("sort, argsort and topK", () => {
         [-1, 0, 5],
       ],
     );
-    expectTensor(sort([[3, 1], [0, 2]], 0), [
-      [0, 1],
-      [3, 2],
-    ]);
+    expectTensor(
+      sort(
+        [
+          [3, 1],
+          [0, 2],
+        ],
+        0,
+      ),
+      [
+        [0, 1],
+        [3, 2],
+      ],
+    );
     expectTensor(sort(i32([3, -1, 2])), [-1, 2, 3], { dtype: "int32" });
     expectTensor(sort([true, false, true]), [false, true, true], { dtype: "bool" });
   });
   it("argsort is stable (ties keep index order), like np.argsort(kind='stable')", () => {
     expectTensor(argsort([3, 1, 3, 1, 2]), [1, 3, 4, 0, 2], { dtype: "int32" });
     expectTensor(argsort([0, -0, NaN, -Infinity]), [3, 0, 1, 2]);
-    expectTensor(argsort([[2, 1], [1, 2]], 0), [
-      [1, 0],
-      [0, 1],
-    ]);
+    expectTensor(
+      argsort(
+        [
+          [2, 1],
+          [1, 2],
+        ],
+        0,
+      ),
+      [
+        [1, 0],
+        [0, 1],
+      ],
+    );
   });
   it("topK: largest first, ties by lower index, NaN as the largest", () => {
     const [v, i] = topK([1, 5, 3, 5, 2], 3);

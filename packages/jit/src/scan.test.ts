@@ -1,4 +1,7 @@
-/** The scan and sort primitives (issue 17) compiled: JavaScript kernels and the WebAssembly program agree with ir's eager kernels bitwise. */
+/**
+ * The scan and sort primitives (issue 17) compiled: the JavaScript kernels and the WebAssembly
+ * program agree with ir's eager kernels bitwise.
+ */
 import {
   argsort,
   bind,
@@ -50,7 +53,16 @@ describe("scans and sorting compiled", () => {
   it("cumsum, cumprod, linearScan in reverse with broadcast coefficients", () => {
     check((x: Tensor) => [cumsum(x), cumsum(x, 0), cumprod(x), prod(x, 1)], m());
     check((x: Tensor) => [cumsum(x), cumprod(x)], tensor([2147483647, 1, -5, 65536], { dtype: "int32" }));
-    check((x: Tensor) => [cumsum(x, 0), cumprod(x, 1)], tensor([[0.1, 0.2], [0.3, 0.7]], { dtype: "float32" }));
+    check(
+      (x: Tensor) => [cumsum(x, 0), cumprod(x, 1)],
+      tensor(
+        [
+          [0.1, 0.2],
+          [0.3, 0.7],
+        ],
+        { dtype: "float32" },
+      ),
+    );
     check(
       (a: Tensor, b: Tensor) => bind("linearScan", [a, b], { axis: 1, reverse: 1 }),
       tensor([[0.5], [-2]]),
@@ -74,9 +86,12 @@ describe("scans and sorting compiled", () => {
       [5, 6, 7, 8],
     ]);
     const f = (x: Tensor) => sum(bind("mul", [w, bind("add", [sort(x), bind("add", [cummax(x, 0), cumprod(x)], {})], {})], {}));
-    check((x: Tensor) => interpreter.grad(f)(x), tensor([
-      [0.5, -1, 2, 0],
-      [3, 2.5, -0.25, 1],
-    ]));
+    check(
+      (x: Tensor) => interpreter.grad(f)(x),
+      tensor([
+        [0.5, -1, 2, 0],
+        [3, 2.5, -0.25, 1],
+      ]),
+    );
   });
 });

@@ -93,7 +93,8 @@ const LINEAR_SCAN: Definitions<"linearScan">["linearScan"] = {
     const fits = a!.shape.length === b!.shape.length && a!.shape.every((d, i) => d === 1 || d === b!.shape[i]);
     if (!fits) {
       throw new ShapeError(
-        `linearScan: expected coefficients of rank ${b!.shape.length} broadcasting to ${formatShape(b!.shape)}, got ${formatShape(a!.shape)}`,
+        `linearScan: expected coefficients of rank ${b!.shape.length} broadcasting to ${formatShape(b!.shape)}, ` +
+          `got ${formatShape(a!.shape)}`,
       );
     }
     if (a!.dtype !== b!.dtype) throw new DTypeError(`linearScan: expected operands of one dtype, got ${a!.dtype} and ${b!.dtype}`);
