@@ -124,6 +124,17 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
   ],
   ["variance(tanh a, axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.variance(ir.tanh(a), axisOf(a, p)))],
   ["softmax(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.softmax(a, axisOf(a, p)))],
+  // family: reductions, scans and sorting (issue 17): the smooth ones (sort, cummax and topK switch at ties, which
+  // broadcast copies make common here; the per-op table checks them on distinct inputs)
+  ["cumsum(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.cumsum(a, axisOf(a, p)))],
+  ["cumprod(tanh a, axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.cumprod(ir.tanh(a), axisOf(a, p)))],
+  ["logcumsumexp(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.logcumsumexp(a, axisOf(a, p)))],
+  ["prod(tanh a, axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.prod(ir.tanh(a), axisOf(a, p)))],
+  [
+    // a ramp keeps broadcast copies apart: std has a kink where every entry is equal
+    "std(a + ramp, axis)",
+    (a, _pick, p) => (a.rank === 0 ? undefined : ir.std(ir.add(a, ir.reshape(ir.arange(a.size), a.shape)), axisOf(a, p))),
+  ],
   [
     "reshape",
     (a, _pick, p) => {

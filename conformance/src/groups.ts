@@ -8,6 +8,7 @@ import { checkGrads, finiteDifference, loose, type LooseEngine } from "./checkgr
 import type { Case, Context, ControlFlow } from "./cases.js";
 import { ConformanceError, expectClose, expectError } from "./expect.js";
 import { dotAll, flat, values } from "./tree.js";
+import { reductionCases } from "./optable/reductions.js";
 
 type Fn = (x: Tensor) => Tensor;
 
@@ -912,5 +913,7 @@ export function groupCases(): Case[] {
     ...controlFlowCases(),
     ...errorCases(),
     ...nonDifferentiableCases(),
+    // family: reductions, scans and sorting (issue 17)
+    ...reductionCases(),
   ];
 }

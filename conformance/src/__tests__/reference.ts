@@ -116,6 +116,17 @@ function powExponent(a: Tensor, b: Tensor): Tensor {
   return where(aZero, 0, mul(pow(safe, b), log(safe)));
 }
 
+// family: reductions, scans and sorting (issue 17)
+/** The entry one step earlier in scan order along `axis` (0 for the first): hᵢ₋₁, or hᵢ₊₁ for a reverse scan. */
+function stepBack(t: Tensor, axis: number, reverse: number): Tensor {
+  const n = t.shape[axis]!;
+  if (n === 0) return t;
+  const edge = zeros(keepShape(t.shape, [axis]), t.dtype);
+  const part = (from: number, to: number) =>
+    bind("slice", [t], { begin: t.shape.map((_, i) => (i === axis ? from : 0)), end: t.shape.map((d, i) => (i === axis ? to : d)) });
+  return bind("concat", reverse ? [part(1, n), edge] : [edge, part(0, n - 1)], { axis });
+}
+
 function isConcreteZero(t: Tensor): boolean {
   return !(t instanceof Tracer) && Array.from(t.data as ArrayLike<number>).every((v) => v === 0);
 }
@@ -222,6 +233,11 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     matmul: ([a, b], [ta, tb]) => add(bind("matmul", [ta!, b!], {}), bind("matmul", [a!, tb!], {})),
     stopGradient: zero,
     checkIndices: zero,
+    // family: reductions, scans and sorting (issue 17)
+    // hᵢ = aᵢhᵢ₋₁ + bᵢ, so dhᵢ = aᵢdhᵢ₋₁ + (daᵢhᵢ₋₁ + dbᵢ): the same scan driven by da·h₋₁ + db
+    linearScan: ([a], [ta, tb], y, params) => bind("linearScan", [a!, add(m0(ta!, stepBack(y, params.axis, params.reverse)), tb!)], params),
+    argcummax: zero,
+    argsort: zero,
   };
 }
 
@@ -426,6 +442,15 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     },
     stopGradient: (g) => [fault === "stopGradientLeaks" ? g : undefined],
     checkIndices: none,
+    // family: reductions, scans and sorting (issue 17)
+    // b̄ⱼ = Σᵢ ∂hᵢ/∂bⱼ ḡᵢ: the scan of g the other way with the coefficient one step later (b̄ⱼ = gⱼ + aⱼ₊₁b̄ⱼ₊₁); āᵢ = b̄ᵢhᵢ₋₁
+    linearScan: (g, [a], y, { axis, reverse }) => {
+      const full = bind("broadcastTo", [a!], { shape: y.shape.slice() });
+      const gb = bind("linearScan", [stepBack(full, axis, 1 - reverse), g], { axis, reverse: 1 - reverse });
+      return [unbroadcast(m0(gb, stepBack(y, axis, reverse)), a!.shape), gb];
+    },
+    argcummax: none,
+    argsort: none,
   };
 }
 

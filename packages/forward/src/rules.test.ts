@@ -41,6 +41,10 @@ import {
   transpose,
   where,
   argmax,
+  cummax,
+  cumprod,
+  cumsum,
+  sort,
   astype,
   atan2,
   DEFINITIONS,
@@ -172,6 +176,19 @@ cases.push(
     ],
     fn: (a, b) => matmul(a!, b!),
   },
+  // family: reductions, scans and sorting (issue 17)
+  { name: "linearScan (cumsum)", shapes: [[3, 4]], fn: (x) => cumsum(sin(x!), 1) },
+  { name: "linearScan (cumprod)", shapes: [[5]], fn: (x) => cumprod(x!) },
+  {
+    name: "linearScan reverse, coefficients broadcast",
+    shapes: [
+      [2, 1],
+      [2, 3],
+    ],
+    fn: (a, b) => bind("linearScan", [sin(a!), mul(b!, b!)], { axis: 1, reverse: 1 }),
+  },
+  { name: "argcummax (cummax)", shapes: [[2, 4]], fn: (x) => cummax(x!), distinct: true },
+  { name: "argsort (sort)", shapes: [[5]], fn: (x) => sort(mul(x!, x!)), distinct: true, low: 0.2 },
   { name: "stopGradient", shapes: [[3]], fn: (x) => mul(stopGradient(x!), 2), zero: true, exact: () => [0, 0, 0] },
   {
     name: "stopGradient beside a live path",

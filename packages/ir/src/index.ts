@@ -116,6 +116,23 @@ export {
 } from "./trace.js";
 export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
 export * from "./ops.js";
+// family: reductions, scans and sorting (issue 17)
+export {
+  prod,
+  argmin,
+  std,
+  all,
+  any,
+  cumsum,
+  cumprod,
+  cummax,
+  cummin,
+  logcumsumexp,
+  sort,
+  argsort,
+  topK,
+  type StdOptions,
+} from "./reductions.js";
 export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";

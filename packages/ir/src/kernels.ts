@@ -114,7 +114,7 @@ export function reduceKernel(kind: "sum" | "max"): Kernel<"reduceSum" | "reduceM
 }
 
 /** Splits a shape at `axis` into (outer, length of axis, inner). */
-function around(shape: Shape, axis: number, length = 1): [number, number, number] {
+export function around(shape: Shape, axis: number, length = 1): [number, number, number] {
   return [sizeOf(shape.slice(0, axis)), sizeOf(shape.slice(axis, axis + length)), sizeOf(shape.slice(axis + length))];
 }
 

@@ -9,6 +9,8 @@ import { INDEXING, type IndexingParams } from "./primitives/indexing.js";
 export { INDEX_CHECKS, type IndexCheck, isIndexCheck, indexCheckError } from "./primitives/indexing.js";
 import { LINALG, type LinalgParams } from "./primitives/linalg.js";
 import { REDUCTION, type ReductionParams } from "./primitives/reduction.js";
+// family: reductions, scans and sorting (issue 17)
+import { SCAN, type ScanParams } from "./primitives/scan.js";
 import { STRUCTURAL, type StructuralParams } from "./primitives/structural.js";
 
 /**
@@ -26,7 +28,9 @@ export interface PrimitiveParams
     ReductionParams,
     StructuralParams,
     IndexingParams,
-    LinalgParams {}
+    LinalgParams,
+    // family: reductions, scans and sorting (issue 17)
+    ScanParams {}
 
 export type Empty = Record<string, never>;
 export type Primitive = keyof PrimitiveParams;
@@ -49,6 +53,8 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...STRUCTURAL,
   ...INDEXING,
   ...LINALG,
+  // family: reductions, scans and sorting (issue 17)
+  ...SCAN,
 });
 
 /** Every primitive name, in a fixed order. */

@@ -4,13 +4,18 @@ import {
   ArgumentError,
   DTypeError,
   ShapeError,
+  all,
+  any,
   argmax,
+  argmin,
   arange,
   logsumexp,
   max,
   mean,
   min,
+  prod,
   reshape,
+  std,
   sum,
   tensor,
   variance,
@@ -207,5 +212,114 @@ describe("argmax", () => {
     expectError(() => argmax(zeros([0])), ShapeError, "argmax: expected a non-empty tensor, got shape [0]");
     expectError(() => argmax(zeros([2, 0]), 1), ShapeError, "argmax: expected a non-empty axis 1, got shape [2,0]");
     expectError(() => argmax([1, 2], 1), ArgumentError, "argmax: expected axis in [-1, 0] for rank 1, got 1");
+  });
+});
+
+// ── family: reductions, scans and sorting (issue 17) ─────────────────────────────────────────
+
+describe("prod", () => {
+  it("over all axes, one axis, several axes, keepdims, like NumPy", () => {
+    expectTensor(prod(m()), 720, { shape: [] });
+    expectTensor(prod(m(), 0), [4, 10, 18]);
+    expectTensor(prod(m(), -1), [6, 120]);
+    expectTensor(prod(m(), 1, true), [[6], [120]]);
+    const t = reshape(arange(1, 13), [2, 3, 2]);
+    // NumPy: np.prod(np.arange(1, 13).reshape(2, 3, 2), axis=(0, 2)) = [1·2·7·8, 3·4·9·10, 5·6·11·12]
+    expectTensor(prod(t, [0, 2]), [112, 1080, 3960]);
+    expectTensor(prod(t, [2, 0], true), [[[112], [1080], [3960]]]);
+  });
+  it("zeros, empty axes, int32 and bool", () => {
+    expectTensor(prod([2, 0, 3]), 0);
+    expectTensor(prod(zeros([2, 0]), 1), [1, 1]);
+    expectTensor(prod(zeros([0])), 1);
+    expectTensor(prod(i32([3, -4, 5])), -60, { dtype: "int32" });
+    // int32 products wrap like NumPy's: 65536² = 2³² ≡ 0
+    expectTensor(prod(i32([65536, 65536, 7])), 0, { dtype: "int32" });
+    expectTensor(prod([true, true, false]), 0, { dtype: "int32" });
+    expectTensor(prod(5), 5);
+  });
+  it("rejects bad arguments", () => {
+    expectError(() => prod(m(), 2), ArgumentError, "prod: expected axis in [-2, 1] for rank 2, got 2");
+    expectError(() => prod(m(), 0, "yes" as never), ArgumentError, 'prod: expected keepdims to be a boolean, got string "yes"');
+  });
+});
+
+describe("argmin", () => {
+  it("first occurrence on ties, NaN wins, int32 and bool, like NumPy", () => {
+    expectTensor(argmin([3, 1, 1, 4]), 1, { dtype: "int32" });
+    expectTensor(
+      argmin(
+        [
+          [4, 2, 2],
+          [0, 9, -1],
+        ],
+        1,
+      ),
+      [1, 2],
+    );
+    expectTensor(
+      argmin(
+        [
+          [4, 2],
+          [0, 9],
+        ],
+        0,
+      ),
+      [1, 0],
+    );
+    expectTensor(argmin([1, NaN, -5]), 1);
+    expectTensor(argmin(i32([5, -2147483648, 3])), 1);
+    expectTensor(argmin([true, false, false]), 1);
+    expectTensor(
+      argmin([
+        [3, 0],
+        [-1, 2],
+      ]),
+      2,
+    );
+  });
+  it("rejects empty axes", () => {
+    expectError(() => argmin(zeros([0])), ShapeError, "argmin: expected a non-empty tensor, got shape [0]");
+    expectError(() => argmin(zeros([2, 0]), 1), ShapeError, "argmin: expected a non-empty axis 1, got shape [2,0]");
+    expectError(() => argmin([1, 2], 1), ArgumentError, "argmin: expected axis in [-1, 0] for rank 1, got 1");
+  });
+});
+
+describe("std", () => {
+  it("population (ddof 0) and sample (ddof 1) standard deviation, like NumPy", () => {
+    // np.std([1, 2, 3, 4]) = √1.25, np.std(…, ddof=1) = √(5/3)
+    expectTensor(std([1, 2, 3, 4]), Math.sqrt(1.25));
+    expectTensor(std([1, 2, 3, 4], undefined, false, { ddof: 1 }), Math.sqrt(5 / 3));
+    expectTensor(std(m(), 0), [1.5, 1.5, 1.5]);
+    expectTensor(std(m(), 1, true, { ddof: 1 }), [[1], [1]]);
+    expectTensor(std(i32([2, 4])), 1, { dtype: "float64" });
+  });
+  it("rejects a ddof without degrees of freedom left", () => {
+    expectError(
+      () => std([1, 2], 0, false, { ddof: 2 }),
+      ArgumentError,
+      "std: expected ddof below the number of reduced elements (2), got 2",
+    );
+    expectError(() => std([1, 2], 0, false, { ddof: 0.5 }), ArgumentError, "std: expected ddof to be a non-negative integer, got 0.5");
+    expectError(() => std(zeros([0])), ArgumentError, "std: expected ddof below the number of reduced elements (0), got 0");
+  });
+});
+
+describe("all and any", () => {
+  it("reduce truthiness to bool (NaN is truthy), like NumPy", () => {
+    const t = tensor([
+      [1, 0, 2],
+      [NaN, 3, -1],
+    ]);
+    expectTensor(all(t), false, { dtype: "bool" });
+    expectTensor(all(t, 1), [false, true], { dtype: "bool" });
+    expectTensor(any(t, 0), [true, true, true], { dtype: "bool" });
+    expectTensor(any(zeros([2, 2]), 1, true), [[false], [false]], { dtype: "bool", shape: [2, 1] });
+    expectTensor(all([true, true]), true);
+    expectTensor(any(i32([0, 0, 7])), true);
+  });
+  it("empty axes: all is true, any is false", () => {
+    expectTensor(all(zeros([0])), true);
+    expectTensor(any(zeros([3, 0]), 1), [false, false, false]);
   });
 });

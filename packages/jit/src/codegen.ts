@@ -822,6 +822,29 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         steps.push(() => `rt_matmul(${an()}, ${bn()}, ${out()}, ${int(sizeOf(batch))}, ${int(m)}, ${int(k)}, ${int(nn)}); ${comment}`);
         break;
       }
+      // family: reductions, scans and sorting (issue 17)
+      case "linearScan": {
+        const { axis, reverse } = n.params as Params<"linearScan">;
+        const [o, l, inner] = around(n.shape, axis);
+        // the coefficients broadcast to the output's shape
+        const a = materialize(viewTo(ins[0]!, inAvals[0]!.shape, n.dtype, n.shape), n.shape, n.dtype);
+        use(a);
+        const an = nameOf(a);
+        const args = `${int(o)}, ${int(l)}, ${int(inner)}, ${reverse === 1}`;
+        steps.push(() => `rt_linearScan(${an()}, ${names[1]!()}, ${args}, ${out()}); ${comment}`);
+        break;
+      }
+      case "argcummax": {
+        const [o, l, inner] = around(xs, (n.params as Params<"argcummax">).axis);
+        steps.push(() => `rt_argcummax(${names[0]!()}, ${int(o)}, ${int(l)}, ${int(inner)}, ${out()}); ${comment}`);
+        break;
+      }
+      case "argsort": {
+        const { axis, descending } = n.params as Params<"argsort">;
+        const [o, l, inner] = around(xs, axis);
+        steps.push(() => `rt_argsort(${names[0]!()}, ${int(o)}, ${int(l)}, ${int(inner)}, ${descending === 1}, ${out()}); ${comment}`);
+        break;
+      }
       default: {
         // every kernel primitive has a case above (a missing one is a type error here)
         const missing: never = op;

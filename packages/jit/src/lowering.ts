@@ -115,6 +115,10 @@ export const JS_LOWERING = {
   scatterAdd: KERNEL,
   matmul: KERNEL,
   checkIndices: { kind: "check" },
+  // family: reductions, scans and sorting (issue 17)
+  linearScan: KERNEL,
+  argcummax: KERNEL,
+  argsort: KERNEL,
 } as const satisfies { readonly [P in Primitive]: JsLowering };
 
 type KindOf<K extends JsLowering["kind"]> = { [P in Primitive]: (typeof JS_LOWERING)[P]["kind"] extends K ? P : never }[Primitive];

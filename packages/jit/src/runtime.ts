@@ -40,6 +40,48 @@ function rt_argmax(x, outer, length, inner, out) {
     }
   }
 }
+function rt_linearScan(a, b, outer, length, inner, reverse, out) {
+  const integer = out instanceof Int32Array;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let h = 0;
+      for (let t = 0; t < length; t++) {
+        const at = (o * length + (reverse ? length - 1 - t : t)) * inner + j;
+        out[at] = t === 0 ? b[at] : integer ? Math.imul(a[at], h) + b[at] : a[at] * h + b[at];
+        h = out[at];
+      }
+    }
+  }
+}
+function rt_argcummax(x, outer, length, inner, out) {
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let best = 0;
+      let bestValue = x[o * length * inner + j];
+      for (let i = 0; i < length; i++) {
+        const v = x[(o * length + i) * inner + j];
+        if (bestValue === bestValue && (v >= bestValue || v !== v)) { best = i; bestValue = v; }
+        out[(o * length + i) * inner + j] = best;
+      }
+    }
+  }
+}
+function rt_argsort(x, outer, length, inner, descending, out) {
+  const sign = descending ? -1 : 1;
+  const order = new Array(length);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * length * inner + j;
+      for (let i = 0; i < length; i++) order[i] = i;
+      order.sort((p, q) => {
+        const u = x[base + p * inner], v = x[base + q * inner];
+        const c = u !== u ? (v !== v ? 0 : 1) : v !== v ? -1 : u < v ? -1 : u > v ? 1 : 0;
+        return sign * c || p - q;
+      });
+      for (let i = 0; i < length; i++) out[base + i * inner] = order[i];
+    }
+  }
+}
 function rt_concat(out, x, outer, block, rowLength, column) {
   for (let o = 0; o < outer; o++) out.set(x.subarray(o * block, (o + 1) * block), o * rowLength + column);
 }
@@ -106,4 +148,8 @@ export const RUNTIME_HELPERS = [
   "rt_gather",
   "rt_scatterAdd",
   "rt_matmul",
+  // family: reductions, scans and sorting (issue 17)
+  "rt_linearScan",
+  "rt_argcummax",
+  "rt_argsort",
 ] as const;

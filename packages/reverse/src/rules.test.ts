@@ -185,6 +185,26 @@ const ROWS: Row[] = [
       ],
     ],
   },
+  // family: reductions, scans and sorting (issue 17)
+  { prims: ["linearScan"], name: "cumsum", fn: (x) => ir.mul(ir.cumsum(x, 0), x), shapes: [[[4]], [[3, 2]]] },
+  { prims: ["linearScan"], name: "cumprod", fn: (x) => ir.cumprod(x, -1), shapes: [[[4]], [[2, 3]]] },
+  {
+    prims: ["linearScan"],
+    name: "linearScan in reverse, coefficients broadcast",
+    fn: (a, b) => bind("linearScan", [ir.sin(a), ir.mul(b, b)], { axis: 1, reverse: 1 }),
+    shapes: [
+      [
+        [2, 1],
+        [2, 3],
+      ],
+      [
+        [1, 3],
+        [2, 3],
+      ],
+    ],
+  },
+  { prims: ["argcummax"], name: "cummax", fn: (x) => ir.mul(ir.cummax(x), x), shapes: [[[5]], [[2, 3]]], distinct: true },
+  { prims: ["argsort"], name: "sort", fn: (x) => ir.mul(ir.sort(x, 0), ir.sin(x)), shapes: [[[5]], [[3, 2]]], distinct: true },
   {
     prims: ["stopGradient"],
     name: "stopGradient",

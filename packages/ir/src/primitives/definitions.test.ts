@@ -78,6 +78,10 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   scatterAdd: () => ({ args: [pos(), i32([1, 0, 1])], params: { axis: 1, size: 4 } }),
   matmul: () => ({ args: [pos(), f64([3, 2], [1, -1, 0.5, 2, -0.25, 1])], params: {} }),
   checkIndices: () => ({ args: [i32([2, 0, 1])], params: { op: "take", size: 3 } }),
+  // family: reductions, scans and sorting (issue 17)
+  linearScan: () => ({ args: [f64([2, 1], [0.5, -1.5]), pos()], params: { axis: 1, reverse: 0 } }),
+  argcummax: () => ({ args: [pos()], params: { axis: 1 } }),
+  argsort: () => ({ args: [pos()], params: { axis: 0, descending: 1 } }),
 };
 
 function sample(prim: Primitive): Sample<Primitive> {

@@ -59,6 +59,10 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   scatterAdd: "interpreted",
   matmul: "kernel",
   checkIndices: "interpreted",
+  // family: reductions, scans and sorting (issue 17)
+  linearScan: "interpreted",
+  argcummax: "interpreted",
+  argsort: "interpreted",
 };
 
 const withLowering = (...kinds: WasmLowering[]) =>
