@@ -115,6 +115,20 @@ export {
 export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
 export * from "./ops.js";
 export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
+// issue 17, family "activations" (ops-nn): activations and losses
+export {
+  softplus,
+  logSigmoid,
+  silu,
+  elu,
+  leakyRelu,
+  softsign,
+  relu6,
+  hardTanh,
+  binaryCrossEntropy,
+  huberLoss,
+  type Reduction,
+} from "./nn.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
 export {

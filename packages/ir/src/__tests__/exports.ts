@@ -92,6 +92,17 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   logSoftmax: [1, 2],
   crossEntropy: [2, 2],
   mse: [2, 2],
+  // issue 17, family "activations" (ops-nn)
+  softplus: [1, 1],
+  logSigmoid: [1, 1],
+  silu: [1, 1],
+  elu: [1, 2],
+  leakyRelu: [1, 2],
+  softsign: [1, 1],
+  relu6: [1, 1],
+  hardTanh: [1, 2],
+  binaryCrossEntropy: [2, 3],
+  huberLoss: [2, 3],
   customJvp: [2, 2],
   customVjp: [3, 3],
   // pytrees
