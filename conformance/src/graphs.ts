@@ -213,6 +213,17 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
       return b && ir.div(ir.matmul(ir.tanh(a), b), k);
     },
   ],
+  // issue 17, family "activations" (ops-nn): the smooth activations and losses
+  ["softplus", (a) => ir.softplus(a)],
+  ["silu", (a) => ir.silu(a)],
+  ["logSigmoid", (a) => ir.logSigmoid(a)],
+  [
+    "binaryCrossEntropy(a, σ(b), none)",
+    (a, pick) => {
+      const b = pick((t) => ir.shapesEqual(t.shape, a.shape));
+      return b && ir.binaryCrossEntropy(a, ir.sigmoid(b), { reduction: "none" });
+    },
+  ],
 ];
 
 /** Builds the program's function on tensors (used to trace the graph), with `units` as the op vocabulary. */
