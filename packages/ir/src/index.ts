@@ -129,6 +129,8 @@ export {
   huberLoss,
   type Reduction,
 } from "./nn.js";
+// issue 17, family "shapes" (ops-nn)
+export { split, flip, tile, repeat, roll, diag, diagonal, triu, tril, swapaxes, moveaxis } from "./shape-ops2.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
 export {

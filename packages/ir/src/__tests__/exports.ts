@@ -82,6 +82,18 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   stack: [1, 2],
   take: [2, 3],
   oneHot: [2, 3],
+  // issue 17, family "shapes" (ops-nn)
+  split: [2, 3],
+  flip: [1, 2],
+  tile: [2, 2],
+  repeat: [2, 3],
+  roll: [2, 3],
+  diag: [1, 2],
+  diagonal: [1, 4],
+  triu: [1, 2],
+  tril: [1, 2],
+  swapaxes: [3, 3],
+  moveaxis: [3, 3],
   // linear algebra, nn, differentiation control
   matmul: [2, 2],
   dot: [2, 2],
