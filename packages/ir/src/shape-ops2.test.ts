@@ -149,6 +149,11 @@ describe("flip and roll", () => {
     // shifts of a repeated axis add up; a shift of a whole period is the identity
     expectTensor(roll(arange(5), [1, 1], [0, 0]), [3, 4, 0, 1, 2]);
     expectTensor(roll(arange(5), 15), [0, 1, 2, 3, 4]);
+    expectTensor(roll(arange(5), 1, []), [0, 1, 2, 3, 4]);
+    expectTensor(roll(range(6, [2, 3]), 1, [0, 1]), [
+      [5, 3, 4],
+      [2, 0, 1],
+    ]);
   });
 
   it("rejects bad shifts and axes", () => {

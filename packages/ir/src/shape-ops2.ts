@@ -143,8 +143,10 @@ export const roll = checkArity(
     if (shifts.length !== axes.length && shifts.length !== 1 && axes.length !== 1) {
       throw new ArgumentError(`roll: expected shift and axis of one length, got ${formatValue(shift)} and ${formatValue(axis)}`);
     }
+    // shift and axis broadcast against each other, as in NumPy: a single one pairs with each entry of the other
+    const pairs = shifts.length === 1 ? axes.length : shifts.length;
     const total = new Map<number, number>();
-    for (let i = 0; i < Math.max(shifts.length, axes.length); i++) {
+    for (let i = 0; i < pairs; i++) {
       const a = axes[axes.length === 1 ? 0 : i]!;
       total.set(a, (total.get(a) ?? 0) + shifts[shifts.length === 1 ? 0 : i]!);
     }
