@@ -224,6 +224,50 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
       return b && ir.div(ir.matmul(ir.tanh(a), b), k);
     },
   ],
+  // issue 17, family "activations" (ops-nn): the smooth activations and losses
+  ["softplus", (a) => ir.softplus(a)],
+  ["silu", (a) => ir.silu(a)],
+  ["logSigmoid", (a) => ir.logSigmoid(a)],
+  [
+    "binaryCrossEntropy(a, σ(b), none)",
+    (a, pick) => {
+      const b = pick((t) => ir.shapesEqual(t.shape, a.shape));
+      return b && ir.binaryCrossEntropy(a, ir.sigmoid(b), { reduction: "none" });
+    },
+  ],
+  // issue 17, family "shapes" (ops-nn)
+  ["flip(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.flip(a, axisOf(a, p)))],
+  ["roll(axis)", (a, _pick, p) => (a.rank === 0 ? undefined : ir.roll(a, 1 + ((p >> 3) % 3), axisOf(a, p)))],
+  [
+    "tile ×2 along an axis",
+    (a, _pick, p) =>
+      a.rank === 0 || a.size * 2 > MAX_SIZE
+        ? undefined
+        : ir.tile(
+            a,
+            a.shape.map((_, i) => (i === axisOf(a, p) ? 2 : 1)),
+          ),
+  ],
+  ["repeat ×2 along an axis", (a, _pick, p) => (a.rank === 0 || a.size * 2 > MAX_SIZE ? undefined : ir.repeat(a, 2, axisOf(a, p)))],
+  [
+    "triu/tril(k)",
+    (a, _pick, p) => {
+      if (a.rank < 2) return undefined;
+      const k = ((p >> 1) % 3) - 1;
+      return p % 2 === 0 ? ir.tril(a, k) : ir.triu(a, k);
+    },
+  ],
+  ["diagonal", (a, _pick, p) => (a.rank < 2 ? undefined : ir.diagonal(a, ((p >> 2) % 3) - 1, 0, -1))],
+  ["swapaxes(0, -1)", (a) => (a.rank < 2 ? undefined : ir.swapaxes(a, 0, -1))],
+  [
+    "split in 2 (parts rejoined, one scaled)",
+    (a, _pick, p) => {
+      const axis = a.shape.findIndex((d, i) => d % 2 === 0 && d > 0 && i >= p % Math.max(a.rank, 1));
+      if (axis < 0) return undefined;
+      const [x, y] = ir.split(a, 2, axis) as [Tensor, Tensor];
+      return ir.concat([ir.mul(y, 0.5), x], axis);
+    },
+  ],
 ];
 
 /** Builds the program's function on tensors (used to trace the graph), with `units` as the op vocabulary. */

@@ -12,7 +12,7 @@ import { checkGrads, finiteDifference, loose } from "./checkgrads.js";
 import type { Case, Context } from "./cases.js";
 import { ConformanceError, expectClose } from "./expect.js";
 import { dotAll, flat, treeValues, values } from "./tree.js";
-import { activationRows } from "./optable/activations.js";
+import { activationCases, activationRows } from "./optable/activations.js";
 import { indexRows } from "./optable/indexing.js";
 import { mathRows } from "./optable/math.js";
 import { reductionRows } from "./optable/reductions.js";
@@ -545,5 +545,7 @@ export function opCases(): Case[] {
       }
     });
   }
+  // issue 17's op families: their own cases (kink conventions, integer outputs)
+  cases.push(...activationCases());
   return cases;
 }

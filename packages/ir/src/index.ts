@@ -134,6 +134,22 @@ export {
   type StdOptions,
 } from "./reductions.js";
 export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
+// issue 17, family "activations" (ops-nn): activations and losses
+export {
+  softplus,
+  logSigmoid,
+  silu,
+  elu,
+  leakyRelu,
+  softsign,
+  relu6,
+  hardTanh,
+  binaryCrossEntropy,
+  huberLoss,
+  type Reduction,
+} from "./nn.js";
+// issue 17, family "shapes" (ops-nn)
+export { split, flip, tile, repeat, roll, diag, diagonal, triu, tril, swapaxes, moveaxis } from "./shape-ops2.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
 export {

@@ -1,11 +1,34 @@
 /** Neural-network composites, all max-shifted so they never overflow. */
 import { toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
-import { checkArity, DTypeError, ShapeError } from "./errors.js";
+import { ArgumentError, checkArity, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
+import { checkOptions } from "./options.js";
 import { bind } from "./trace.js";
 import { formatShape, normalizeAxis } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { castTo } from "./coerce.js";
-import { div, exp, logsumexp, max, mean, mul, neg, oneHot, square, stopGradient, sub, sum, where } from "./ops.js";
+import {
+  abs,
+  add,
+  div,
+  exp,
+  expm1,
+  greater,
+  less,
+  lessEqual,
+  log1p,
+  logsumexp,
+  max,
+  mean,
+  mul,
+  neg,
+  oneHot,
+  sigmoid,
+  square,
+  stopGradient,
+  sub,
+  sum,
+  where,
+} from "./ops.js";
 
 /** softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) along `axis` (last by default). */
 export const softmax = checkArity("softmax", 1, 2, (x: TensorLike, axis = -1): Tensor => {
@@ -66,3 +89,158 @@ export const mse = checkArity("mse", 2, 2, (prediction: TensorLike, target: Tens
   }
   return mean(square(sub(p, t)));
 });
+
+// ── activations and losses (issue 17, family "activations": ops-nn) ──────────────────────────
+// Composites of primitives, so every engine differentiates them at every order. Each has float
+// results (int32/bool inputs become float64). At a kink the derivative is the one-sided value
+// documented on each op, following relu′(0) = 0 (docs/ops.md, "Activations and losses").
+
+/** A finite number option, or `fallback` when absent. */
+function numberOption(op: string, options: Record<string, unknown>, key: string, fallback: number): number {
+  const value = options[key] ?? fallback;
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new ArgumentError(`${op}: expected ${key} to be a finite number, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+/** The float operand of a unary activation. */
+function activationInput(op: string, x: TensorLike): Tensor {
+  return toFloat(toOperand(op, x));
+}
+
+/**
+ * softplus(x) = log(1 + eˣ), computed as max(x, 0) + log1p(e^(−|x|)) so it never overflows.
+ * Smooth everywhere: softplus′ = σ(x), softplus′(0) = ½ (the max and |x| are selected with one
+ * mask, x > 0, so no kink convention leaks into the derivative).
+ */
+export const softplus = checkArity("softplus", 1, 1, (x: TensorLike): Tensor => {
+  const t = activationInput("softplus", x);
+  const positive = greater(t, 0);
+  // x ≤ 0: log1p(eˣ); x > 0: x + log1p(e⁻ˣ): both branches analytic on their side of 0
+  return add(where(positive, t, 0), log1p(exp(neg(where(positive, t, neg(t))))));
+});
+
+/** log σ(x) = −softplus(−x): never overflows, log σ′(x) = σ(−x). */
+export const logSigmoid = checkArity("logSigmoid", 1, 1, (x: TensorLike): Tensor => {
+  return neg(softplus(neg(activationInput("logSigmoid", x))));
+});
+
+/** silu(x) = x · σ(x) (also called swish): silu′ = σ(x)(1 + x(1 − σ(x))). */
+export const silu = checkArity("silu", 1, 1, (x: TensorLike): Tensor => {
+  const t = activationInput("silu", x);
+  return mul(t, sigmoid(t));
+});
+
+/**
+ * elu(x) = x for x > 0, α(eˣ − 1) otherwise (α = 1 by default, option `{ alpha }`).
+ * elu′(0) = α (the x ≤ 0 side, as in JAX); e^x is only taken of x ≤ 0, so large x never overflows.
+ */
+export const elu = checkArity("elu", 1, 2, (x: TensorLike, options?: { alpha?: number }): Tensor => {
+  const t = activationInput("elu", x);
+  const alpha = numberOption("elu", checkOptions("elu", options, ["alpha"]), "alpha", 1);
+  const positive = greater(t, 0);
+  return where(positive, t, mul(expm1(where(positive, 0, t)), alpha));
+});
+
+/** leakyRelu(x) = x for x > 0, slope · x otherwise (slope 0.01, option `{ negativeSlope }`); leakyRelu′(0) = slope. */
+export const leakyRelu = checkArity("leakyRelu", 1, 2, (x: TensorLike, options?: { negativeSlope?: number }): Tensor => {
+  const t = activationInput("leakyRelu", x);
+  const slope = numberOption("leakyRelu", checkOptions("leakyRelu", options, ["negativeSlope"]), "negativeSlope", 0.01);
+  return where(greater(t, 0), t, mul(t, slope));
+});
+
+/** softsign(x) = x / (1 + |x|): softsign′ = 1 / (1 + |x|)², 1 at 0. */
+export const softsign = checkArity("softsign", 1, 1, (x: TensorLike): Tensor => {
+  const t = activationInput("softsign", x);
+  return div(t, add(abs(t), 1));
+});
+
+/**
+ * `x` clamped to [low, high] with derivative 1 strictly inside and 0 elsewhere, the bounds
+ * included (PyTorch's hardtanh; unlike `clip`, whose derivative is 1 at the bounds).
+ */
+function hardClamp(t: Tensor, low: number, high: number): Tensor {
+  return where(greater(t, low), where(less(t, high), t, high), low);
+}
+
+/** relu6(x) = min(max(x, 0), 6); relu6′ is 1 on (0, 6) and 0 elsewhere, at 0 and 6 included. */
+export const relu6 = checkArity("relu6", 1, 1, (x: TensorLike): Tensor => hardClamp(activationInput("relu6", x), 0, 6));
+
+/**
+ * hardTanh(x) = min(max(x, min), max) with bounds `{ min, max }` (−1 and 1 by default, min ≤ max);
+ * hardTanh′ is 1 on (min, max) and 0 elsewhere, the bounds included.
+ */
+export const hardTanh = checkArity("hardTanh", 1, 2, (x: TensorLike, options?: { min?: number; max?: number }): Tensor => {
+  const t = activationInput("hardTanh", x);
+  const checked = checkOptions("hardTanh", options, ["min", "max"]);
+  const low = numberOption("hardTanh", checked, "min", -1);
+  const high = numberOption("hardTanh", checked, "max", 1);
+  if (low > high) throw new ArgumentError(`hardTanh: expected min ≤ max, got min ${low} and max ${high}`);
+  return hardClamp(t, low, high);
+});
+
+export type Reduction = "none" | "mean" | "sum";
+
+/** The loss's `reduction` option: "mean" (the default), "sum" or "none" (elementwise). */
+function reductionOption(op: string, options: Record<string, unknown>): Reduction {
+  const value = options["reduction"] ?? "mean";
+  if (value !== "none" && value !== "mean" && value !== "sum") {
+    throw new ArgumentError(`${op}: expected reduction to be "none", "mean" or "sum", got ${formatValue(value)}`);
+  }
+  return value;
+}
+
+function reduceLoss(losses: Tensor, reduction: Reduction): Tensor {
+  if (reduction === "none") return losses;
+  return reduction === "sum" ? sum(losses) : mean(losses);
+}
+
+/** Two float operands of one shape (the dtype of their promotion). */
+function lossOperands(op: string, first: TensorLike, second: TensorLike, names: string): [Tensor, Tensor] {
+  const [a, b] = toOperands(op, [first, second]) as [Tensor, Tensor];
+  if (a.rank !== b.rank || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new ShapeError(`${op}: expected ${names} of one shape, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
+  }
+  return [toFloat(a), toFloat(b)];
+}
+
+/**
+ * Binary cross-entropy from logits z and labels y in [0, 1] (probabilities of the class 1):
+ * softplus(z) − z·y = max(z, 0) − z·y + log1p(e^(−|z|)), which never overflows. The mean by
+ * default; option `{ reduction: "none" | "mean" | "sum" }`. ∂/∂z = σ(z) − y, ∂/∂y = −z.
+ */
+export const binaryCrossEntropy = checkArity(
+  "binaryCrossEntropy",
+  2,
+  3,
+  (logits: TensorLike, labels: TensorLike, options?: { reduction?: Reduction }): Tensor => {
+    const [z, y] = lossOperands("binaryCrossEntropy", logits, labels, "logits and labels");
+    const reduction = reductionOption("binaryCrossEntropy", checkOptions("binaryCrossEntropy", options, ["reduction"]));
+    return reduceLoss(sub(softplus(z), mul(z, y)), reduction);
+  },
+);
+
+/**
+ * Huber loss of d = pred − target: ½d² where |d| ≤ δ, δ(|d| − ½δ) beyond (δ = 1 by default,
+ * option `{ delta }`, δ > 0). The mean by default; option `{ reduction }`. Its derivative
+ * clamp(d, −δ, δ) is continuous; the second derivative at |d| = δ is 1 (the quadratic side).
+ */
+export const huberLoss = checkArity(
+  "huberLoss",
+  2,
+  3,
+  (pred: TensorLike, target: TensorLike, options?: { delta?: number; reduction?: Reduction }): Tensor => {
+    const [p, t] = lossOperands("huberLoss", pred, target, "pred and target");
+    const checked = checkOptions("huberLoss", options, ["delta", "reduction"]);
+    const delta = numberOption("huberLoss", checked, "delta", 1);
+    if (!(delta > 0)) throw new ArgumentError(`huberLoss: expected delta > 0, got ${delta}`);
+    const reduction = reductionOption("huberLoss", checked);
+    const d = sub(p, t);
+    const size = abs(d);
+    const quadratic = lessEqual(size, delta);
+    // the linear side only sees |d| > δ > 0, away from the kink of |d|
+    const losses = where(quadratic, mul(mul(d, d), 0.5), mul(sub(size, 0.5 * delta), delta));
+    return reduceLoss(losses, reduction);
+  },
+);
