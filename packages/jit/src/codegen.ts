@@ -99,6 +99,7 @@ export interface Generated {
   fusedLoops: number;
 }
 
+/** The factory source of a JavaScript function computing `p`, in the steps listed at the top. */
 export function generate(p: Program, options: GenerateOptions = {}): Generated {
   const g = new Generator(p, options);
   g.placeInputs();
@@ -194,6 +195,7 @@ class Generator implements LoopContext {
     return () => this.ref(a);
   }
 
+  /** Emits one fused loop (loop.ts), counted in `fusedLoops`. */
   private loop(
     shape: number[],
     members: PNode[],
