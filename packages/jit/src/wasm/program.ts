@@ -8,7 +8,9 @@
  * - matmul → a GEMM kernel; a transpose of the last two axes feeding it is folded into the
  *   kernel (Aᵀ·B, A·Bᵀ) instead of copied; batched operands use a batch stride (0 broadcasts);
  * - chains of float elementwise ops of one shape → one fused SIMD kernel (operands broadcast as
- *   rows, columns or scalars, e.g. a bias), storing only the values read elsewhere;
+ *   rows, columns or scalars, e.g. a bias), storing only the values read elsewhere; the groups,
+ *   and which group runs as a GEMM's epilogue, come from the fusion plan both backends share
+ *   (fusion.ts, with this backend's rules from operands.ts);
  * - sums and maxima over a contiguous block of axes → a reduction kernel;
  * - reshape is free (an alias), broadcastTo and transpose are folded into their consumers;
  * - other elementwise ops (comparisons, where, casts, f64 transcendentals) → a JavaScript loop
@@ -16,16 +18,22 @@
  * - anything else (gather, scatterAdd, concat, pad, slice, argmax, …) runs the ir reference
  *   kernel on views of the memory (correct for every op; allocates, so it is meant for the small
  *   side computations of a training step).
+ *
+ * Compilation runs in steps: plan the fusion groups, place every value in the memory while
+ * planning one step per node (`ProgramPlanner`), then instantiate the memory and the kernels
+ * (`instantiate`) and wrap the steps in the calling convention (`runner`).
  */
-import { internalError, evalPrimitive, sizeOf, Tensor, type DType, type Params } from "@chainrule/ir";
+import { internalError, evalPrimitive, isFloat, sizeOf, Tensor, type DType, type Params } from "@chainrule/ir";
+import { planFusion, type FusionGroup, type FusionPlan } from "../fusion.js";
 import type { PNode, Program } from "../optimize.js";
 import { type Arena, ArenaPlan, bytesOf } from "./arena.js";
-import { ewFunction, ewKey, ewSupports, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
+import { ewFunction, ewKey, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
 import { wasmFeatures } from "./features.js";
 import { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
 import { instantiate, kernelModule, kernelModulesCompiled, kernelWat, type KernelFn } from "./kernels.js";
 import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
+import { Operands, wasmFusionRules } from "./operands.js";
 import { reduceFunction, reduceKey } from "./reduce.js";
 import { type ThreadPool, threadPool } from "./threads.js";
 
@@ -63,10 +71,6 @@ export const kernelStats = { programs: 0 };
 /** Smallest GEMM (m·n·k) split across two threads. */
 export const MIN_PARALLEL_WORK = 1 << 18;
 
-function isFloat(d: DType): d is KernelDtype {
-  return d === "float32" || d === "float64";
-}
-
 function isFloatNode(n: PNode): n is PNode & { dtype: KernelDtype } {
   return isFloat(n.dtype);
 }
@@ -77,16 +81,23 @@ interface Slot {
   readonly shape: readonly number[];
 }
 
-interface Group {
-  readonly shape: number[];
-  readonly dtype: KernelDtype;
-  readonly members: PNode[];
-  sealed: boolean;
+/** What a step needs once the memory exists: the arena, the scratch areas and a kernel cache. */
+interface StepEnv {
+  readonly arena: Arena;
+  readonly kernel: (key: string, build: () => FuncDef) => KernelFn;
+  /** GEMM panel scratch for the calling thread and for the worker. */
+  readonly scratchAt: number;
+  readonly scratch2At: number;
+  /** The memory is shared with a worker. */
+  readonly shared: boolean;
 }
 
-type StepBuilder = (arena: Arena, kernel: (key: string, build: () => FuncDef) => KernelFn) => { run: () => void; warm?: () => void };
+type StepBuilder = (env: StepEnv) => { run: () => void; warm?: () => void };
 
-const MAX_GROUP = 48;
+/** The typed-array view of a slot's elements (at least one, for rank-0 and empty values). */
+function viewOf(arena: Arena, s: Slot) {
+  return arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape)));
+}
 
 /**
  * The program on kernels; undefined only when its values do not fit one WebAssembly memory
@@ -97,56 +108,140 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
   if (!features.simd) throw internalError("WebAssembly SIMD kernels requested but unavailable");
   const fma = options.fma !== false && features.relaxedFma;
   const pool: ThreadPool | undefined = (options.threads ?? 1) >= 2 && features.sharedMemory ? threadPool() : undefined;
+  const planner = new ProgramPlanner(p, fma, pool);
+  planner.planSteps();
+  const outputSlots = p.outputs.map((id) => planner.slotOf(id));
+  const memory = planner.reserveScratch();
+  if (memory === undefined) return undefined;
+  const program = instantiateProgram(planner, memory);
+  const calls = runner(planner, program, inputSlotsOf(planner, p), outputSlots, options);
   const threads = pool ? 2 : 1;
+  const source = [
+    `// WebAssembly kernels: ${planner.kernelSteps} kernel steps, ${planner.jsSteps} JavaScript loops, ` +
+      `${planner.steps.length - planner.kernelSteps - planner.jsSteps} ` +
+      `reference steps, ${(program.arena.memory.buffer.byteLength / 1024).toFixed(0)} KiB${memory.shared ? " shared" : ""}, ${threads} ` +
+      `thread${threads > 1 ? "s" : ""}${fma ? ", relaxed-SIMD FMA" : ""}`,
+    ...planner.listing.map((l) => `// ${l}`),
+    `// outputs: ${p.outputs.map((o) => `v${o}`).join(", ")}`,
+  ].join("\n");
+  kernelStats.programs++;
+  const wat = () => [...program.builders].map(([key, build]) => `;; ${key}\n${kernelWat([build()], memory.shared)}`).join("\n\n");
+  const bytes = program.arena.memory.buffer.byteLength;
+  return { ...calls, source, wat, bytes, kernelSteps: planner.kernelSteps, threads };
+}
 
-  const plan = new ArenaPlan();
-  const slots = new Map<number, Slot>();
-  const avals = new Map<number, { shape: readonly number[]; dtype: DType }>();
-  for (const i of p.inputs) avals.set(i.id, i);
-  for (const [id, c] of p.constants) avals.set(id, { shape: c.shape, dtype: c.dtype });
-  for (const n of p.nodes) avals.set(n.id, n);
-  const byId = new Map(p.nodes.map((n) => [n.id, n]));
-  const consumers = new Map<number, PNode[]>();
-  for (const n of p.nodes) for (const id of n.inputs) (consumers.get(id) ?? consumers.set(id, []).get(id)!).push(n);
-  const outputs = new Set(p.outputs);
-  const steps: StepBuilder[] = [];
-  /** Set once the outputs are known: new output arrays, allocated and their pages touched (below). */
-  let prepareOutputs: () => void = () => {};
-  const listing: string[] = [];
-  let kernelSteps = 0;
-  let jsSteps = 0;
+function inputSlotsOf(planner: ProgramPlanner, p: Program): Slot[] {
+  return p.inputs.map((i) => planner.slotOf(i.id));
+}
 
-  const alloc = (id: number, dtype: DType, shape: readonly number[]): Slot => {
-    // 16 spare bytes: a partial vector at the end of a row may read (never write) past it
-    const slot = { at: plan.reserve(bytesOf(dtype, Math.max(1, sizeOf(shape))), 16), dtype, shape };
-    slots.set(id, slot);
-    return slot;
-  };
-  const inputSlots = p.inputs.map((i) => alloc(i.id, i.dtype, i.shape));
-  const constantFills: [Slot, Tensor][] = [];
-  for (const [id, c] of p.constants) constantFills.push([alloc(id, c.dtype, c.shape), c]);
-
+/** Places every value in the memory and plans one step per node (or per fused group). */
+class ProgramPlanner {
+  readonly plan = new ArenaPlan();
+  readonly steps: StepBuilder[] = [];
+  readonly listing: string[] = [];
+  kernelSteps = 0;
+  jsSteps = 0;
+  /** GEMM panel scratch bytes per thread (the largest any GEMM step needs). */
+  scratchBytes = 0;
+  /** Set once the outputs are known: new output arrays, allocated and their pages touched (see `runner`). */
+  prepareOutputs: () => void = () => {};
+  readonly constantFills: [Slot, Tensor][] = [];
+  private readonly slots = new Map<number, Slot>();
   /** Values computed lazily (transpose, broadcastTo): folded into consumers, or copied on demand. */
-  const lazy = new Map<number, PNode>();
-  const slotOf = (id: number): Slot => {
-    const s = slots.get(id);
+  private readonly lazy = new Map<number, PNode>();
+  private readonly operands: Operands;
+  private readonly fusion: FusionPlan;
+  /** Groups that run inside a GEMM's stores (not emitted on their own). */
+  private readonly epilogueGroups: Set<FusionGroup>;
+  private readonly consumers = new Map<number, PNode[]>();
+  private readonly outputs: Set<number>;
+
+  constructor(
+    private readonly p: Program,
+    private readonly fma: boolean,
+    private readonly pool: ThreadPool | undefined,
+  ) {
+    this.operands = new Operands(p);
+    for (const n of p.nodes) for (const id of n.inputs) (this.consumers.get(id) ?? this.consumers.set(id, []).get(id)!).push(n);
+    this.outputs = new Set(p.outputs);
+    for (const i of p.inputs) this.alloc(i.id, i.dtype, i.shape);
+    for (const [id, c] of p.constants) this.constantFills.push([this.alloc(id, c.dtype, c.shape), c]);
+    this.fusion = planFusion(p, wasmFusionRules(this.operands));
+    this.epilogueGroups = new Set(this.fusion.epilogues.values());
+  }
+
+  alloc(id: number, dtype: DType, shape: readonly number[]): Slot {
+    // 16 spare bytes: a partial vector at the end of a row may read (never write) past it
+    const slot = { at: this.plan.reserve(bytesOf(dtype, Math.max(1, sizeOf(shape))), 16), dtype, shape };
+    this.slots.set(id, slot);
+    return slot;
+  }
+
+  /** Where value `id` is (a lazy value is computed by a reference step on first demand). */
+  slotOf(id: number): Slot {
+    const s = this.slots.get(id);
     if (s !== undefined) return s;
-    const n = lazy.get(id);
+    const n = this.lazy.get(id);
     if (n === undefined) throw internalError(`value ${id} has no location`);
-    reference(n);
-    return slots.get(id)!;
-  };
+    this.reference(n);
+    return this.slots.get(id)!;
+  }
+
+  /** The GEMM scratch areas (one per thread), then whether the memory fits (undefined: it does not). */
+  reserveScratch(): { scratchAt: number; scratch2At: number; shared: boolean } | undefined {
+    const scratchAt = this.plan.reserve(this.scratchBytes);
+    const scratch2At = this.pool ? this.plan.reserve(this.scratchBytes, 0, 128) : 0;
+    return this.plan.fits ? { scratchAt, scratch2At, shared: this.pool !== undefined } : undefined;
+  }
+
+  /** One step per node, in program order; a fused group's step comes at its last member. */
+  planSteps(): void {
+    for (const n of this.p.nodes) {
+      const g = this.fusion.groupOf.get(n.id);
+      if (g !== undefined) {
+        if (this.fusion.completes.get(n.id) === g && !this.epilogueGroups.has(g)) this.emitGroup(g);
+        continue;
+      }
+      if (!this.emitNode(n)) this.reference(n);
+    }
+  }
+
+  /** A node outside the fusion groups: an alias, a lazy view or a kernel (false: the reference kernel runs it). */
+  private emitNode(n: PNode): boolean {
+    switch (n.op) {
+      case "reshape": {
+        const s = this.slotOf(n.inputs[0]!);
+        this.slots.set(n.id, { at: s.at, dtype: s.dtype, shape: n.shape });
+        return true;
+      }
+      case "stopGradient":
+        this.slots.set(n.id, this.slotOf(n.inputs[0]!));
+        return true;
+      case "checkIndices":
+        this.emitCheck(n);
+        return true;
+      case "transpose":
+      case "broadcastTo":
+        this.lazy.set(n.id, n);
+        return true;
+      case "matmul":
+        return isFloatNode(n) && this.emitMatmul(n);
+      case "reduceSum":
+      case "reduceMax":
+        return isFloatNode(n) && this.emitReduce(n);
+      default:
+        return JS_ELEMENTWISE.has(n.op) && this.emitJsElementwise(n);
+    }
+  }
 
   /** A reference step: the ir kernel on views of the memory, its result copied into the node's slot. */
-  const reference = (n: PNode) => {
-    const ins = n.inputs.map(slotOf);
-    const out = alloc(n.id, n.dtype, n.shape);
-    listing.push(`v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [reference, ${n.dtype}${JSON.stringify(n.shape)}]`);
-    steps.push((arena) => {
-      const tensors = ins.map(
-        (s) => new Tensor(s.dtype, s.shape.slice(), arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape)))),
-      );
-      const target = arena.view(out.dtype as never, out.at, Math.max(1, sizeOf(out.shape)));
+  private reference(n: PNode): void {
+    const ins = n.inputs.map((id) => this.slotOf(id));
+    const out = this.alloc(n.id, n.dtype, n.shape);
+    this.listing.push(`v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [reference, ${n.dtype}${JSON.stringify(n.shape)}]`);
+    this.steps.push(({ arena }) => {
+      const tensors = ins.map((s) => new Tensor(s.dtype, s.shape.slice(), viewOf(arena, s)));
+      const target = viewOf(arena, out);
       const aval = { shape: n.shape, dtype: n.dtype };
       return {
         run: () => {
@@ -155,252 +250,143 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
         },
       };
     });
-  };
-
-  // ── pass 1: elementwise groups ─────────────────────────────────────────────────────────────
-  const groupOf = new Map<number, Group>();
-  /** The kind of operand `id` (resolving broadcastTo) in iteration `shape`, or undefined. */
-  const sourceOf = (id: number): number => {
-    const n = byId.get(id);
-    return n !== undefined && n.op === "broadcastTo" ? sourceOf(n.inputs[0]!) : id;
-  };
-  const kindIn = (id: number, shape: readonly number[]): OperandKind | undefined => {
-    const s = avals.get(sourceOf(id))!.shape;
-    const r = shape.length;
-    if (s.length > r) return undefined;
-    const padded = [...Array<number>(r - s.length).fill(1), ...s];
-    if (padded.every((d) => d === 1)) return "scalar";
-    if (padded.every((d, i) => d === shape[i])) return "full";
-    const lead = padded.slice(0, -1);
-    if (padded[r - 1] === shape[r - 1] && lead.every((d) => d === 1)) return "row";
-    if (padded[r - 1] === 1 && lead.every((d, i) => d === shape[i])) return "col";
-    return undefined;
-  };
-  const uniformConstant = (id: number): number | undefined => {
-    const c = p.constants.get(sourceOf(id));
-    if (c === undefined || c.size === 0) return undefined;
-    const v = c.data[0]!;
-    for (let i = 1; i < c.size; i++) if (!Object.is(c.data[i], v)) return undefined;
-    return v;
-  };
-  const elementwiseOk = (n: PNode): n is PNode & { dtype: KernelDtype } =>
-    isFloat(n.dtype) &&
-    n.shape.length > 0 &&
-    sizeOf(n.shape) > 0 &&
-    ewSupports(n.op, n.dtype) &&
-    n.inputs.every((id) => avals.get(id)!.dtype === n.dtype && (kindIn(id, n.shape) !== undefined || uniformConstant(id) !== undefined));
-  for (const n of p.nodes) {
-    if (elementwiseOk(n)) {
-      let join: Group | undefined;
-      for (const id of n.inputs) {
-        const g = groupOf.get(id);
-        if (g === undefined || g.sealed) continue;
-        if (
-          join === undefined &&
-          g.dtype === n.dtype &&
-          g.shape.length === n.shape.length &&
-          g.shape.every((d, i) => d === n.shape[i]) &&
-          g.members.length < MAX_GROUP
-        )
-          join = g;
-        else if (g !== join) g.sealed = true;
-      }
-      if (join === undefined) {
-        join = { shape: n.shape, dtype: n.dtype, members: [], sealed: false };
-      }
-      join.members.push(n);
-      groupOf.set(n.id, join);
-    } else {
-      for (const id of n.inputs) {
-        const g = groupOf.get(id);
-        if (g !== undefined) g.sealed = true;
-      }
-    }
-  }
-
-  // ── GEMM epilogues: a group consuming a (rank-2) matmul's only uses runs in the GEMM's stores ──
-  const order = new Map<number, number>();
-  p.nodes.forEach((n, i) => order.set(n.id, i));
-  const epilogueOf = new Map<number, Group>();
-  const fusedGroups = new Set<Group>();
-  const fusedInto = new Map<Group, number>();
-  /** The position in `p.nodes` after which a value exists (−1: inputs and constants). */
-  const emittedAt = (id: number): number => {
-    const g = groupOf.get(id);
-    if (g !== undefined) return fusedInto.get(g) ?? order.get(g.members[g.members.length - 1]!.id)!;
-    return order.get(id) ?? -1;
-  };
-  for (const n of p.nodes) {
-    if (n.op !== "matmul" || !isFloat(n.dtype) || n.shape.length !== 2 || outputs.has(n.id)) continue;
-    const uses = consumers.get(n.id) ?? [];
-    const g = uses.length > 0 ? groupOf.get(uses[0]!.id) : undefined;
-    if (g === undefined || fusedGroups.has(g) || !uses.every((u) => groupOf.get(u.id) === g)) continue;
-    if (g.dtype !== n.dtype || g.shape.length !== 2 || g.shape[0] !== n.shape[0] || g.shape[1] !== n.shape[1]) continue;
-    const members = new Set(g.members.map((m) => m.id));
-    const at = order.get(n.id)!;
-    // every other operand must exist when the GEMM runs (a group's values exist once the group ran)
-    const ready = g.members.every((m) =>
-      m.inputs.every((id) => id === n.id || members.has(id) || uniformConstant(id) !== undefined || emittedAt(sourceOf(id)) < at),
-    );
-    if (!ready) continue;
-    epilogueOf.set(n.id, g);
-    fusedGroups.add(g);
-    fusedInto.set(g, at);
-  }
-
-  // ── pass 2: steps ──────────────────────────────────────────────────────────────────────────
-  let scratchBytes = 0;
-  for (const n of p.nodes) {
-    const g = groupOf.get(n.id);
-    if (g !== undefined) {
-      if (g.members[g.members.length - 1] === n && !fusedGroups.has(g)) emitGroup(g);
-      continue;
-    }
-    switch (n.op) {
-      case "reshape": {
-        const s = slotOf(n.inputs[0]!);
-        slots.set(n.id, { at: s.at, dtype: s.dtype, shape: n.shape });
-        continue;
-      }
-      case "stopGradient": {
-        const s = slotOf(n.inputs[0]!);
-        slots.set(n.id, s);
-        continue;
-      }
-      case "checkIndices":
-        emitCheck(n);
-        continue;
-      case "transpose":
-      case "broadcastTo":
-        lazy.set(n.id, n);
-        continue;
-      case "matmul":
-        if (isFloatNode(n) && emitMatmul(n)) continue;
-        break;
-      case "reduceSum":
-      case "reduceMax":
-        if (isFloatNode(n) && emitReduce(n)) continue;
-        break;
-      default:
-        if (JS_ELEMENTWISE.has(n.op) && emitJsElementwise(n)) continue;
-        break;
-    }
-    reference(n);
-  }
-  const outputSlots = p.outputs.map(slotOf);
-
-  /** A group's operands (value ids, broadcast kinds), nodes and stored members; `product` is the fused GEMM's value. */
-  function planGroup(g: Group, product?: number) {
-    const members = new Set(g.members.map((m) => m.id));
-    const operands: number[] = [];
-    const kinds: OperandKind[] = [];
-    const refOf = (id: number): EwRef => {
-      if (id === product) {
-        let k = operands.indexOf(-1);
-        if (k < 0) {
-          k = operands.push(-1) - 1;
-          kinds.push("full");
-        }
-        return { operand: k };
-      }
-      if (members.has(id)) return { node: g.members.findIndex((m) => m.id === id) };
-      const u = uniformConstant(id);
-      if (u !== undefined) return { constant: u };
-      const src = sourceOf(id);
-      let k = operands.indexOf(src);
-      if (k < 0) {
-        k = operands.push(src) - 1;
-        kinds.push(kindIn(id, g.shape)!);
-      }
-      return { operand: k };
-    };
-    const nodes = g.members.map((m) => ({ op: m.op as EwOp, args: m.inputs.map(refOf) }));
-    const stores: number[] = [];
-    g.members.forEach((m, j) => {
-      if (outputs.has(m.id) || (consumers.get(m.id) ?? []).some((c) => !members.has(c.id))) stores.push(j);
-    });
-    return { operands, kinds, nodes, stores };
-  }
-
-  function emitGroup(g: Group): void {
-    const { operands, kinds, nodes, stores } = planGroup(g);
-    const flat = kinds.every((k) => k === "full" || k === "scalar");
-    const inner = flat ? sizeOf(g.shape) : g.shape[g.shape.length - 1]!;
-    const outer = flat ? 1 : sizeOf(g.shape) / inner;
-    const spec: EwSpec = { dtype: g.dtype, outer, inner, operands: kinds, nodes, stores };
-    const ins = operands.map(slotOf);
-    const outs = stores.map((j) => alloc(g.members[j]!.id, g.dtype, g.shape));
-    kernelSteps++;
-    listing.push(
-      `${outs.map((_, s) => `v${g.members[stores[s]!]!.id}`).join(", ")} = fused ${g.dtype}${JSON.stringify(g.shape)} ` +
-        `[${g.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] [wasm]`,
-    );
-    const args = [...ins.map((s) => s.at), ...outs.map((s) => s.at)];
-    steps.push((_arena, kernel) => {
-      const f = kernel(ewKey(spec), () => ewFunction(spec, "k"));
-      return { run: () => f(...args), warm: () => f(...args) };
-    });
   }
 
   /** An op's data check on a value in memory (the ir kernel: same messages); the value passes through. */
-  function emitCheck(n: PNode): void {
-    const s = slotOf(n.inputs[0]!);
-    slots.set(n.id, s);
-    listing.push(`check v${n.inputs[0]} (${(n.params as Params<"checkIndices">).op}) [reference]`);
-    steps.push((arena) => {
-      const x = new Tensor(s.dtype, s.shape.slice(), arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
+  private emitCheck(n: PNode): void {
+    const s = this.slotOf(n.inputs[0]!);
+    this.slots.set(n.id, s);
+    this.listing.push(`check v${n.inputs[0]} (${(n.params as Params<"checkIndices">).op}) [reference]`);
+    this.steps.push(({ arena }) => {
+      const x = new Tensor(s.dtype, s.shape.slice(), viewOf(arena, s));
       const aval = { shape: n.shape, dtype: n.dtype };
       return { run: () => void evalPrimitive("checkIndices", [x], n.params as Params<"checkIndices">, aval) };
     });
   }
 
+  /** A group's operands (value ids, broadcast kinds), nodes and stored members; `product` is the fused GEMM's value. */
+  private kernelOperands(g: FusionGroup, product?: number) {
+    const members = new Set(g.members.map((m) => m.id));
+    const operands: number[] = [];
+    const kinds: OperandKind[] = [];
+    const add = (source: number, kind: OperandKind): EwRef => {
+      let k = operands.indexOf(source);
+      if (k < 0) {
+        k = operands.push(source) - 1;
+        kinds.push(kind);
+      }
+      return { operand: k };
+    };
+    const refOf = (id: number): EwRef => {
+      if (id === product) return add(-1, "full");
+      if (members.has(id)) return { node: g.members.findIndex((m) => m.id === id) };
+      const u = this.operands.uniformConstant(id);
+      if (u !== undefined) return { constant: u };
+      return add(this.operands.sourceOf(id), this.operands.kindIn(id, g.shape)!);
+    };
+    const nodes = g.members.map((m) => ({ op: m.op as EwOp, args: m.inputs.map(refOf) }));
+    const stores: number[] = [];
+    g.members.forEach((m, j) => {
+      if (g.stored.has(m.id)) stores.push(j);
+    });
+    return { operands, kinds, nodes, stores };
+  }
+
+  /** A fused group: one SIMD kernel over its shape (rows when an operand broadcasts as a row or column). */
+  private emitGroup(g: FusionGroup): void {
+    const dtype = g.members[0]!.dtype as KernelDtype;
+    const { operands, kinds, nodes, stores } = this.kernelOperands(g);
+    const flat = kinds.every((k) => k === "full" || k === "scalar");
+    const inner = flat ? sizeOf(g.shape) : g.shape[g.shape.length - 1]!;
+    const outer = flat ? 1 : sizeOf(g.shape) / inner;
+    const spec: EwSpec = { dtype, outer, inner, operands: kinds, nodes, stores };
+    const ins = operands.map((id) => this.slotOf(id));
+    const outs = stores.map((j) => this.alloc(g.members[j]!.id, dtype, g.shape));
+    this.kernelSteps++;
+    this.listing.push(
+      `${outs.map((_, s) => `v${g.members[stores[s]!]!.id}`).join(", ")} = fused ${dtype}${JSON.stringify(g.shape)} ` +
+        `[${g.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] [wasm]`,
+    );
+    const args = [...ins.map((s) => s.at), ...outs.map((s) => s.at)];
+    this.steps.push(({ kernel }) => {
+      const f = kernel(ewKey(spec), () => ewFunction(spec, "k"));
+      return { run: () => f(...args), warm: () => f(...args) };
+    });
+  }
+
   /** A small elementwise op the SIMD kernels do not take: a JavaScript loop on views of the memory. */
-  function emitJsElementwise(n: PNode): boolean {
+  private emitJsElementwise(n: PNode): boolean {
     const shape = n.shape;
-    const kinds = n.inputs.map((id) => (shape.length === 0 ? "scalar" : kindIn(id, shape)));
+    const kinds = n.inputs.map((id) => (shape.length === 0 ? "scalar" : this.operands.kindIn(id, shape)));
     if (kinds.some((k) => k === undefined)) return false;
     const ks = kinds as OperandKind[];
     const flat = ks.every((k) => k === "full" || k === "scalar");
     const total = sizeOf(shape);
     const inner = shape.length === 0 ? 1 : flat ? total : shape[shape.length - 1]!;
     const outer = inner === 0 ? 0 : total / inner;
-    const inDtype = avals.get(n.inputs[n.op === "where" ? 1 : 0]!)!.dtype;
+    const inDtype = this.operands.aval(n.inputs[n.op === "where" ? 1 : 0]!).dtype;
     const loop = jsElementwiseLoop(n.op, ks, inDtype, n.dtype, n.params as Params, outer, inner);
-    const ins = n.inputs.map((id) => slotOf(sourceOf(id)));
-    const out = alloc(n.id, n.dtype, shape);
-    jsSteps++;
-    listing.push(`v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [js, ${n.dtype}${JSON.stringify(shape)}]`);
-    steps.push((arena) => {
-      const views = ins.map((s) => arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
+    const ins = n.inputs.map((id) => this.slotOf(this.operands.sourceOf(id)));
+    const out = this.alloc(n.id, n.dtype, shape);
+    this.jsSteps++;
+    this.listing.push(`v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [js, ${n.dtype}${JSON.stringify(shape)}]`);
+    this.steps.push(({ arena }) => {
+      const views = ins.map((s) => viewOf(arena, s));
       const target = arena.view(out.dtype as never, out.at, Math.max(1, total));
       return { run: () => loop(target, ...views) };
     });
     return true;
   }
 
+  /** A sum or maximum over a contiguous block of axes: a reduction kernel (false: the reference kernel). */
+  private emitReduce(n: PNode & { dtype: KernelDtype }): boolean {
+    const axes = [...(n.params as { axes: number[] }).axes].sort((x, y) => x - y);
+    const x = n.inputs[0]!;
+    if (axes.length === 0) {
+      this.slots.set(n.id, { ...this.slotOf(x), shape: n.shape });
+      return true;
+    }
+    if (!axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1)) return false;
+    const shape = this.operands.aval(x).shape;
+    const outer = sizeOf(shape.slice(0, axes[0]!));
+    const mid = sizeOf(shape.slice(axes[0]!, axes[axes.length - 1]! + 1));
+    const inner = sizeOf(shape.slice(axes[axes.length - 1]! + 1));
+    const src = this.slotOf(x);
+    const out = this.alloc(n.id, n.dtype, n.shape);
+    const spec = { dtype: n.dtype, op: n.op === "reduceSum" ? "sum" : "max", outer, mid, inner } as const;
+    this.kernelSteps++;
+    this.listing.push(`v${n.id} = ${spec.op} ${n.dtype} ${outer}×[${mid}]×${inner} of v${x} [wasm]`);
+    this.steps.push(({ kernel }) => {
+      const f = kernel(reduceKey(spec), () => reduceFunction(spec, "k"));
+      return { run: () => f(src.at, out.at), warm: () => f(src.at, out.at) };
+    });
+    return true;
+  }
+
   /** The slot and transposition of a matmul operand (a transpose of the last two axes is folded). */
-  function operand(id: number): { slot: Slot; transposed: boolean } {
-    const t = lazy.get(id);
-    if (t !== undefined && t.op === "transpose" && !slots.has(id)) {
+  private matmulOperand(id: number): { slot: Slot; transposed: boolean } {
+    const t = this.lazy.get(id);
+    if (t !== undefined && t.op === "transpose" && !this.slots.has(id)) {
       const perm = (t.params as { perm: number[] }).perm;
       const r = perm.length;
       if (r >= 2 && perm.every((q, i) => (i < r - 2 ? q === i : i === r - 2 ? q === r - 1 : q === r - 2))) {
-        return { slot: slotOf(t.inputs[0]!), transposed: true };
+        return { slot: this.slotOf(t.inputs[0]!), transposed: true };
       }
     }
-    return { slot: slotOf(id), transposed: false };
+    return { slot: this.slotOf(id), transposed: false };
   }
 
-  function emitMatmul(n: PNode & { dtype: KernelDtype }): boolean {
+  /** A GEMM step (its epilogue group in its stores, if any); false when an operand's batch does not broadcast. */
+  private emitMatmul(n: PNode & { dtype: KernelDtype }): boolean {
     const r = n.shape.length;
     const batchShape = n.shape.slice(0, -2);
     const batch = sizeOf(batchShape);
-    const m = n.shape[r - 2]!,
-      nn = n.shape[r - 1]!;
-    const A = operand(n.inputs[0]!),
-      B = operand(n.inputs[1]!);
-    const aShape = avals.get(n.inputs[0]!)!.shape,
-      bShape = avals.get(n.inputs[1]!)!.shape;
+    const m = n.shape[r - 2]!;
+    const nn = n.shape[r - 1]!;
+    const A = this.matmulOperand(n.inputs[0]!);
+    const B = this.matmulOperand(n.inputs[1]!);
+    const aShape = this.operands.aval(n.inputs[0]!).shape;
+    const bShape = this.operands.aval(n.inputs[1]!).shape;
     const k = aShape[aShape.length - 1]!;
     const stride = (shape: readonly number[], per: number): number | undefined => {
       const b = shape.slice(0, -2);
@@ -408,30 +394,14 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
       const padded = [...Array<number>(batchShape.length - b.length).fill(1), ...b];
       return padded.every((d, i) => d === batchShape[i]) ? per : undefined;
     };
-    const batchA = stride(aShape, m * k),
-      batchB = stride(bShape, k * nn);
+    const batchA = stride(aShape, m * k);
+    const batchB = stride(bShape, k * nn);
     if (batchA === undefined || batchB === undefined) return false;
-    const fused = epilogueOf.get(n.id);
-    let epilogue: GemmEpilogue | undefined;
-    let out: Slot;
-    if (fused !== undefined) {
-      // the product is not stored: C's addresses only place the epilogue's operands (C at 0)
-      const plan = planGroup(fused, n.id);
-      const ins = plan.operands.map((id) => (id === -1 ? undefined : slotOf(id)));
-      const outs = plan.stores.map((j) => alloc(fused.members[j]!.id, fused.dtype, fused.shape));
-      epilogue = {
-        cBase: 0,
-        operands: plan.kinds.map((kind, i) => (plan.operands[i] === -1 ? { kind: "product" as const, at: 0 } : { kind, at: ins[i]!.at })),
-        nodes: plan.nodes,
-        stores: plan.stores.map((node, s) => ({ node, at: outs[s]!.at })),
-      };
-      out = { at: 0, dtype: n.dtype, shape: n.shape };
-      listing.push(
-        `${outs.map((_, s) => `v${fused.members[plan.stores[s]!]!.id}`).join(", ")} = epilogue of v${n.id} ` +
-          `[${fused.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] (below)`,
-      );
-    } else out = alloc(n.id, n.dtype, n.shape);
-    const base: GemmSpec = {
+    const fused = this.fusion.epilogues.get(n.id);
+    const { epilogue, out } =
+      fused !== undefined ? this.epilogue(n, fused) : { epilogue: undefined, out: this.alloc(n.id, n.dtype, n.shape) };
+    const { fma } = this;
+    const spec: GemmSpec = {
       dtype: n.dtype,
       m,
       n: nn,
@@ -443,41 +413,65 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
       batchB,
       batchC: m * nn,
       fma,
-      ...(epilogue ? { epilogue } : {}),
     };
+    const base: GemmSpec = epilogue ? { ...spec, epilogue } : spec;
     // blocks of 2 panels of columns for two threads (1 panel, or 16 blocks, measured no faster)
     const cols = 2 * defaultTile(n.dtype, fma).vecs * (n.dtype === "float32" ? 4 : 2);
-    const blocks = Math.floor(nn / cols);
-    const parallel = pool !== undefined && batch === 1 && blocks >= 2 && m * nn * k >= MIN_PARALLEL_WORK;
-    kernelSteps++;
-    listing.push(
+    const parallel = this.pool !== undefined && batch === 1 && Math.floor(nn / cols) >= 2 && m * nn * k >= MIN_PARALLEL_WORK;
+    this.kernelSteps++;
+    this.listing.push(
       `v${n.id} = gemm ${n.dtype} ${batch > 1 ? `${batch}×` : ""}${m}×${nn}×${k} ` +
         `${A.transposed ? "Aᵀ" : "A"}·${B.transposed ? "Bᵀ" : "B"}${fma ? " fma" : ""}${parallel ? " 2 threads" : ""} [wasm]`,
     );
-    if (!parallel) {
-      scratchBytes = Math.max(scratchBytes, gemmScratchBytes(base));
-      steps.push((_arena, kernel) => {
-        const f = kernel(gemmKey(base), () => gemmFunction(base, "k"));
-        return { run: () => f(A.slot.at, B.slot.at, out.at, scratchAt), warm: () => f(A.slot.at, B.slot.at, out.at, scratchAt) };
-      });
-      return true;
-    }
-    // two threads: blocks of columns taken from a shared counter (each packs its own panels of B)
-    const size = n.dtype === "float32" ? 4 : 8;
-    const ldb = B.transposed ? k : nn;
-    const block: GemmSpec = { ...base, n: cols, ldb, ldc: nn, packA: false };
+    const at = { a: A.slot.at, b: B.slot.at, c: out.at };
+    if (parallel) this.twoThreadGemm(base, cols, B.transposed, at);
+    else this.oneThreadGemm(base, at);
+    return true;
+  }
+
+  /** The epilogue of a GEMM: the group's kernel nodes on the product (not stored: C's addresses only place the operands, C at 0). */
+  private epilogue(n: PNode & { dtype: KernelDtype }, fused: FusionGroup): { epilogue: GemmEpilogue; out: Slot } {
+    const plan = this.kernelOperands(fused, n.id);
+    const ins = plan.operands.map((id) => (id === -1 ? undefined : this.slotOf(id)));
+    const outs = plan.stores.map((j) => this.alloc(fused.members[j]!.id, n.dtype, fused.shape));
+    const epilogue: GemmEpilogue = {
+      cBase: 0,
+      operands: plan.kinds.map((kind, i) => (plan.operands[i] === -1 ? { kind: "product" as const, at: 0 } : { kind, at: ins[i]!.at })),
+      nodes: plan.nodes,
+      stores: plan.stores.map((node, s) => ({ node, at: outs[s]!.at })),
+    };
+    this.listing.push(
+      `${outs.map((_, s) => `v${fused.members[plan.stores[s]!]!.id}`).join(", ")} = epilogue of v${n.id} ` +
+        `[${fused.members.map((m) => `v${m.id} = ${m.op}`).join(", ")}] (below)`,
+    );
+    return { epilogue, out: { at: 0, dtype: n.dtype, shape: n.shape } };
+  }
+
+  private oneThreadGemm(spec: GemmSpec, at: { a: number; b: number; c: number }): void {
+    this.scratchBytes = Math.max(this.scratchBytes, gemmScratchBytes(spec));
+    this.steps.push(({ kernel, scratchAt }) => {
+      const f = kernel(gemmKey(spec), () => gemmFunction(spec, "k"));
+      return { run: () => f(at.a, at.b, at.c, scratchAt), warm: () => f(at.a, at.b, at.c, scratchAt) };
+    });
+  }
+
+  /** Two threads: blocks of `cols` columns taken from a shared counter (each thread packs its own panels of B). */
+  private twoThreadGemm(base: GemmSpec, cols: number, transB: boolean, { a, b, c }: { a: number; b: number; c: number }): void {
+    const { k, n: nn } = base;
+    const blocks = Math.floor(nn / cols);
+    const size = base.dtype === "float32" ? 4 : 8;
+    const block: GemmSpec = { ...base, n: cols, ldb: transB ? k : nn, ldc: nn, packA: false };
     const rest = nn - blocks * cols;
     const tail: GemmSpec = { ...block, n: rest };
-    const bStep = (B.transposed ? cols * k : cols) * size,
-      cStep = cols * size;
-    scratchBytes = Math.max(scratchBytes, gemmScratchBytes(block), gemmScratchBytes(tail));
-    steps.push((arena, kernel) => {
+    const bStep = (transB ? cols * k : cols) * size;
+    const cStep = cols * size;
+    this.scratchBytes = Math.max(this.scratchBytes, gemmScratchBytes(block), gemmScratchBytes(tail));
+    const pool = this.pool!;
+    this.steps.push(({ arena, kernel, scratchAt, scratch2At, shared }) => {
       const f = kernel(gemmKey(block), () => gemmFunction(block, "k"));
       const g = rest > 0 ? kernel(gemmKey(tail), () => gemmFunction(tail, "k")) : undefined;
-      const a = A.slot.at,
-        b = B.slot.at,
-        c = out.at;
-      const job = pool!.job(arena, kernelModuleFor(block), "k", [a, b, c, scratch2At, bStep, cStep, blocks]);
+      const module = kernelModule(gemmKey(block), shared, () => [gemmFunction(block, "k")]);
+      const job = pool.job(arena, module, "k", [a, b, c, scratch2At, bStep, cStep, blocks]);
       const all = () => {
         for (let i = 0; i < blocks; i++) f(a, b + i * bStep, c + i * cStep, scratchAt);
       };
@@ -487,7 +481,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
           if (!job.start()) all();
           else {
             // the worker is taking blocks: the output arrays' page faults overlap with its work
-            prepareOutputs();
+            this.prepareOutputs();
             for (let i = job.next(); i < blocks; i = job.next()) f(a, b + i * bStep, c + i * cStep, scratchAt);
             // the worker was lost during the job: its blocks may be missing (every block again)
             if (!job.finish()) all();
@@ -500,102 +494,63 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
         },
       };
     });
-    return true;
   }
+}
 
-  function emitReduce(n: PNode & { dtype: KernelDtype }): boolean {
-    const axes = [...(n.params as { axes: number[] }).axes].sort((x, y) => x - y);
-    const x = n.inputs[0]!;
-    if (axes.length === 0) {
-      slots.set(n.id, { ...slotOf(x), shape: n.shape });
-      return true;
-    }
-    if (!axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1)) return false;
-    const shape = avals.get(x)!.shape;
-    const outer = sizeOf(shape.slice(0, axes[0]!));
-    const mid = sizeOf(shape.slice(axes[0]!, axes[axes.length - 1]! + 1));
-    const inner = sizeOf(shape.slice(axes[axes.length - 1]! + 1));
-    const src = slotOf(x);
-    const out = alloc(n.id, n.dtype, n.shape);
-    const spec = { dtype: n.dtype, op: n.op === "reduceSum" ? "sum" : "max", outer, mid, inner } as const;
-    kernelSteps++;
-    listing.push(`v${n.id} = ${spec.op} ${n.dtype} ${outer}×[${mid}]×${inner} of v${x} [wasm]`);
-    steps.push((_arena, kernel) => {
-      const f = kernel(reduceKey(spec), () => reduceFunction(spec, "k"));
-      return { run: () => f(src.at, out.at), warm: () => f(src.at, out.at) };
-    });
-    return true;
-  }
+interface Instantiated {
+  readonly arena: Arena;
+  readonly built: { run: () => void; warm?: () => void }[];
+  /** Builders of every kernel the program runs, by cache key (for `wat()`). */
+  readonly builders: Map<string, () => FuncDef>;
+}
 
-  // scratch for GEMM panels (one area per thread), then the memory
-  const scratchAt = plan.reserve(scratchBytes);
-  const scratch2At = pool ? plan.reserve(scratchBytes, 0, 128) : 0;
-  if (!plan.fits) return undefined;
-  const shared = pool !== undefined;
-  const arena = plan.create(shared);
-  for (const [slot, c] of constantFills) arena.view(slot.dtype as never, slot.at, Math.max(1, c.size)).set(c.data);
-
+/** Creates the memory (constants filled in), instantiates each step's kernels and warms new ones up. */
+function instantiateProgram(planner: ProgramPlanner, memory: { scratchAt: number; scratch2At: number; shared: boolean }): Instantiated {
+  const arena = planner.plan.create(memory.shared);
+  for (const [slot, c] of planner.constantFills) arena.view(slot.dtype as never, slot.at, Math.max(1, c.size)).set(c.data);
   const instances = new Map<string, KernelFn>();
   const fresh = new Set<string>();
-  function kernelModuleFor(spec: GemmSpec) {
-    return kernelModule(gemmKey(spec), shared, () => [gemmFunction(spec, "k")]);
-  }
   const builders = new Map<string, () => FuncDef>();
   const kernel = (key: string, build: () => FuncDef): KernelFn => {
     let f = instances.get(key);
     if (f === undefined) {
       builders.set(key, build);
       const before = kernelModulesCompiled();
-      const module = kernelModule(key, shared, () => [build()]);
+      const module = kernelModule(key, memory.shared, () => [build()]);
       if (kernelModulesCompiled() > before) fresh.add(key);
       f = instantiate(module, arena.memory)["k"]!;
       instances.set(key, f);
     }
     return f;
   };
-  const built = steps.map((s) => s(arena, kernel));
-  const samples: number[][] = Array.from({ length: built.length + 2 }, () => []);
-  const runs = built.map((b, i) => {
-    if (!options.profile) return b.run;
-    const r = b.run;
-    return () => {
-      const t0 = performance.now();
-      r();
-      samples[i]!.push(performance.now() - t0);
-    };
-  });
+  const built = planner.steps.map((s) => s({ arena, kernel, ...memory }));
   // warm-up: a new kernel first runs on V8's baseline compiler; a few calls get it optimized
   if (fresh.size > 0) for (let w = 0; w < 3; w++) for (const b of built) b.warm?.();
+  return { arena, built, builders };
+}
 
-  const inputViews = inputSlots.map((s) => arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
+type Calls = Pick<KernelProgram, "run" | "runInto" | "profile">;
+
+/**
+ * The calling convention: inputs copied into the memory, the steps run, outputs copied out (into
+ * given arrays, or new ones); with `profile`, every step and copy timed.
+ */
+function runner(
+  planner: ProgramPlanner,
+  program: Instantiated,
+  inputSlots: Slot[],
+  outputSlots: Slot[],
+  options: KernelProgramOptions,
+): Calls {
+  const { arena, built } = program;
+  const samples: number[][] = Array.from({ length: built.length + 2 }, () => []);
+  const runs = built.map((b, i) => (options.profile ? timed(b.run, samples[i]!) : b.run));
+  const inputViews = inputSlots.map((s) => viewOf(arena, s));
   const inputRank0 = inputSlots.map((s) => s.shape.length === 0);
-  const outputViews = outputSlots.map((s) => arena.view(s.dtype as never, s.at, Math.max(1, sizeOf(s.shape))));
-  const outputCtors = outputViews.map((v) => v.constructor as new (from: ArrayLike<number>) => typeof v);
-  const outputRank0 = outputSlots.map((s) => s.shape.length === 0);
-  const outputEmpty = outputSlots.map((s) => sizeOf(s.shape) === 0);
-  const run = (...xs: unknown[]): unknown[] => runInto(xs, undefined);
-  /** `run`, writing output j into `into[j]` where given (same typed-array type and length). */
-  /**
-   * New arrays for this call's outputs (none given by the caller), with one element per 4 KiB page
-   * written: a new array's pages are fresh from the OS (~0.1 ms of page faults per 256 KiB in a
-   * training loop). A two-thread GEMM calls this once the worker is taking blocks, so the faults
-   * overlap with its work; the copies out then land in mapped pages.
-   */
-  let prepared: (ArrayLike<number> | undefined)[] | undefined;
-  let given: readonly (ArrayLike<number> | undefined)[] | undefined;
-  prepareOutputs = () => {
-    if (prepared !== undefined) return;
-    prepared = outputViews.map((v, j) => {
-      if (outputRank0[j] || outputEmpty[j] || given?.[j] !== undefined) return undefined;
-      const fresh = new (outputCtors[j] as unknown as new (length: number) => typeof v)(v.length);
-      const stride = 4096 / fresh.BYTES_PER_ELEMENT;
-      for (let i = 0; i < fresh.length; i += stride) fresh[i] = 0;
-      return fresh;
-    });
-  };
+  const outputs = outputCopier(arena, outputSlots);
+  planner.prepareOutputs = outputs.prepare;
   const runInto = (xs: readonly unknown[], into: readonly (ArrayLike<number> | undefined)[] | undefined): unknown[] => {
-    prepared = undefined;
-    given = into;
+    outputs.begin(into);
     const t0 = options.profile ? performance.now() : 0;
     for (let j = 0; j < inputViews.length; j++) {
       const v = inputViews[j]!;
@@ -606,6 +561,63 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     if (options.profile) samples[built.length]!.push(t1 - t0);
     for (let s = 0; s < runs.length; s++) runs[s]!();
     const t2 = options.profile ? performance.now() : 0;
+    const out = outputs.copy(into);
+    if (options.profile) samples[built.length + 1]!.push(performance.now() - t2);
+    return out;
+  };
+  const run = (...xs: unknown[]): unknown[] => runInto(xs, undefined);
+  return { run, runInto, profile: () => profileReport(planner.listing, samples) };
+}
+
+function timed(run: () => void, samples: number[]): () => void {
+  return () => {
+    const t0 = performance.now();
+    run();
+    samples.push(performance.now() - t0);
+  };
+}
+
+/** Median µs per step (listing order), input and output copies, since the last report. */
+function profileReport(listing: readonly string[], samples: number[][]): string {
+  const median = (xs: number[]) => (xs.length === 0 ? 0 : xs.slice().sort((a, b) => a - b)[xs.length >> 1]!);
+  // epilogue lines ("… (below)") run inside the GEMM step listed after them: no step of their own
+  const stepLines = listing.filter((l) => !l.endsWith("(below)"));
+  const text = [...stepLines, "input copies", "output copies"]
+    .map((l, i) => `${(median(samples[i]!) * 1000).toFixed(1).padStart(8)} µs  ${l}`)
+    .join("\n");
+  for (const s of samples) s.length = 0;
+  return text;
+}
+
+/**
+ * Copies of the outputs out of the memory. `prepare` makes new arrays for this call's outputs
+ * (none given by the caller), with one element per 4 KiB page written: a new array's pages are
+ * fresh from the OS (~0.1 ms of page faults per 256 KiB in a training loop). A two-thread GEMM
+ * calls it once the worker is taking blocks, so the faults overlap with its work; the copies out
+ * then land in mapped pages.
+ */
+function outputCopier(arena: Arena, outputSlots: Slot[]) {
+  const outputViews = outputSlots.map((s) => viewOf(arena, s));
+  const outputCtors = outputViews.map((v) => v.constructor as new (from: ArrayLike<number>) => typeof v);
+  const outputRank0 = outputSlots.map((s) => s.shape.length === 0);
+  const outputEmpty = outputSlots.map((s) => sizeOf(s.shape) === 0);
+  let prepared: (ArrayLike<number> | undefined)[] | undefined;
+  let given: readonly (ArrayLike<number> | undefined)[] | undefined;
+  const prepare = () => {
+    if (prepared !== undefined) return;
+    prepared = outputViews.map((v, j) => {
+      if (outputRank0[j] || outputEmpty[j] || given?.[j] !== undefined) return undefined;
+      const fresh = new (outputCtors[j] as unknown as new (length: number) => typeof v)(v.length);
+      const stride = 4096 / fresh.BYTES_PER_ELEMENT;
+      for (let i = 0; i < fresh.length; i += stride) fresh[i] = 0;
+      return fresh;
+    });
+  };
+  const begin = (into: readonly (ArrayLike<number> | undefined)[] | undefined) => {
+    prepared = undefined;
+    given = into;
+  };
+  const copy = (into: readonly (ArrayLike<number> | undefined)[] | undefined): unknown[] => {
     const out = new Array<unknown>(outputViews.length);
     for (let j = 0; j < outputViews.length; j++) {
       const v = outputViews[j]!;
@@ -618,29 +630,9 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
         out[j] = target;
       } else out[j] = outputRank0[j] ? v[0] : outputEmpty[j] ? v.slice(0, 0) : new outputCtors[j]!(v);
     }
-    if (options.profile) samples[built.length + 1]!.push(performance.now() - t2);
     prepared = undefined;
     given = undefined;
     return out;
   };
-  const source = [
-    `// WebAssembly kernels: ${kernelSteps} kernel steps, ${jsSteps} JavaScript loops, ${steps.length - kernelSteps - jsSteps} ` +
-      `reference steps, ${(arena.memory.buffer.byteLength / 1024).toFixed(0)} KiB${shared ? " shared" : ""}, ${threads} ` +
-      `thread${threads > 1 ? "s" : ""}${fma ? ", relaxed-SIMD FMA" : ""}`,
-    ...listing.map((l) => `// ${l}`),
-    `// outputs: ${p.outputs.map((o) => `v${o}`).join(", ")}`,
-  ].join("\n");
-  kernelStats.programs++;
-  const profile = () => {
-    const median = (xs: number[]) => (xs.length === 0 ? 0 : xs.slice().sort((a, b) => a - b)[xs.length >> 1]!);
-    // epilogue lines ("… (below)") run inside the GEMM step listed after them: no step of their own
-    const stepLines = listing.filter((l) => !l.endsWith("(below)"));
-    const text = [...stepLines, "input copies", "output copies"]
-      .map((l, i) => `${(median(samples[i]!) * 1000).toFixed(1).padStart(8)} µs  ${l}`)
-      .join("\n");
-    for (const s of samples) s.length = 0;
-    return text;
-  };
-  const wat = () => [...builders].map(([key, build]) => `;; ${key}\n${kernelWat([build()], shared)}`).join("\n\n");
-  return { run, runInto, source, wat, bytes: arena.memory.buffer.byteLength, kernelSteps, threads, profile };
+  return { prepare, begin, copy };
 }
