@@ -9,6 +9,8 @@ import { INDEXING, type IndexingParams } from "./primitives/indexing.js";
 export { INDEX_CHECKS, type IndexCheck, isIndexCheck, indexCheckError } from "./primitives/indexing.js";
 import { LINALG, type LinalgParams } from "./primitives/linalg.js";
 import { REDUCTION, type ReductionParams } from "./primitives/reduction.js";
+// family: indexing (issue 17, ops-index)
+import { SCATTER, type ScatterParams } from "./primitives/scatter.js";
 import { STRUCTURAL, type StructuralParams } from "./primitives/structural.js";
 
 /**
@@ -26,7 +28,8 @@ export interface PrimitiveParams
     ReductionParams,
     StructuralParams,
     IndexingParams,
-    LinalgParams {}
+    LinalgParams,
+    ScatterParams {}
 
 export type Empty = Record<string, never>;
 export type Primitive = keyof PrimitiveParams;
@@ -49,6 +52,7 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...STRUCTURAL,
   ...INDEXING,
   ...LINALG,
+  ...SCATTER,
 });
 
 /** Every primitive name, in a fixed order. */

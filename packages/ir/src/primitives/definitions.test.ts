@@ -78,6 +78,10 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   scatterAdd: () => ({ args: [pos(), i32([1, 0, 1])], params: { axis: 1, size: 4 } }),
   matmul: () => ({ args: [pos(), f64([3, 2], [1, -1, 0.5, 2, -0.25, 1])], params: {} }),
   checkIndices: () => ({ args: [i32([2, 0, 1])], params: { op: "take", size: 3 } }),
+  // family: indexing (issue 17, ops-index) — repeated indices, no ties
+  scatterMul: () => ({ args: [pos(), f64([2, 3], [1.5, -2, 0.5, 3, 0.25, -1]), i32([1, 0, 1])], params: { axis: 1 } }),
+  scatterMin: () => ({ args: [pos(), f64([2, 3], [1.75, 0.1, 0.2, 0.3, 4, 3.5]), i32([1, 0, -1])], params: { axis: 1 } }),
+  scatterMax: () => ({ args: [pos(), f64([2, 3], [1.75, 0.1, 2.2, 0.3, 4, 3.5]), i32([1, 0, 1])], params: { axis: 1 } }),
 };
 
 function sample(prim: Primitive): Sample<Primitive> {
