@@ -114,6 +114,8 @@ export {
 } from "./trace.js";
 export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
 export * from "./ops.js";
+// family: indexing (issue 17, ops-index)
+export { takeAlongAxis, at, type Index, type IndexEntry, type IndexSlice, type IndexUpdate } from "./indexing-ops.js";
 export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
