@@ -806,6 +806,16 @@ export function generate(p: Program, options: GenerateOptions = {}): Generated {
         steps.push(() => `rt_scatterAdd(${names[0]!()}, ${names[1]!()}, ${int(o)}, ${int(size)}, ${int(inner)}, ${out()}); ${comment}`);
         break;
       }
+      // family: indexing (issue 17, ops-index): mode 0 multiplies, 1 keeps the min, 2 the max
+      case "scatterMul":
+      case "scatterMin":
+      case "scatterMax": {
+        const [o, size, inner] = around(xs, (n.params as { axis: number }).axis);
+        const mode = ["scatterMul", "scatterMin", "scatterMax"].indexOf(op);
+        const sizes = `${int(o)}, ${int(size)}, ${int(inner)}`;
+        steps.push(() => `rt_scatter(${names[0]!()}, ${names[1]!()}, ${names[2]!()}, ${sizes}, ${out()}, "${op}", ${mode}); ${comment}`);
+        break;
+      }
       case "matmul": {
         const r = n.shape.length;
         const m = n.shape[r - 2]!;

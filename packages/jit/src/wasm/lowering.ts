@@ -59,6 +59,10 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   scatterAdd: "interpreted",
   matmul: "kernel",
   checkIndices: "interpreted",
+  // family: indexing (issue 17, ops-index)
+  scatterMul: "interpreted",
+  scatterMin: "interpreted",
+  scatterMax: "interpreted",
 };
 
 const withLowering = (...kinds: WasmLowering[]) =>
