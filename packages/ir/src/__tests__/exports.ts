@@ -76,12 +76,15 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   broadcastTo: [2, 2],
   expandDims: [2, 2],
   squeeze: [1, 2],
-  slice: [2, 3],
+  slice: [2, 4],
   pad: [2, 3],
   concat: [1, 2],
   stack: [1, 2],
   take: [2, 3],
   oneHot: [2, 3],
+  // family: indexing (issue 17, ops-index)
+  takeAlongAxis: [2, 3],
+  at: [2, 2],
   // linear algebra, nn, differentiation control
   matmul: [2, 2],
   dot: [2, 2],
