@@ -8,6 +8,7 @@ import { checkGrads, finiteDifference, loose, type LooseEngine } from "./checkgr
 import type { Case, Context, ControlFlow } from "./cases.js";
 import { ConformanceError, expectClose, expectError } from "./expect.js";
 import { dotAll, flat, values } from "./tree.js";
+import { indexConventionCases } from "./optable/indexing.js";
 
 type Fn = (x: Tensor) => Tensor;
 
@@ -291,6 +292,8 @@ function conventionCases(): Case[] {
         );
       }
     }),
+    // family: indexing (issue 17, ops-index)
+    ...indexConventionCases(),
   ].map((k) => (k.name.startsWith("NaN-debug") ? { ...k, features: ["conventions", "debugNans"] as const } : k));
 }
 

@@ -1,6 +1,9 @@
 /** Per-op table rows: strided slices, N-d dot, takeAlongAxis and functional index updates (at). */
 import * as ir from "@chainrule/ir";
-import { Tensor } from "@chainrule/ir";
+import { Tensor, tensor } from "@chainrule/ir";
+import type { Case } from "../cases.js";
+import { loose, type LooseEngine } from "../checkgrads.js";
+import { expectClose } from "../expect.js";
 import { anyReal, halfGrid, map, type Gen, type OpRow } from "../optable.js";
 
 const int32 = (values: number[], shape: number[] = [values.length]) => new Tensor("int32", shape, Int32Array.from(values));
@@ -168,4 +171,64 @@ function updates(): OpRow[] {
 
 export function indexRows(): OpRow[] {
   return [...slices(), ...dots(), ...takeAlongAxisRows(), ...updates()];
+}
+
+// ── conventions of the index updates (hand-computed gradients, every engine) ─────────────────
+
+const X = () => tensor([1, 2, 3, 4]);
+const W = tensor([1, 2, 3, 4]);
+
+/** The gradients of ⟨f(x, v), w⟩ with respect to x and v, and the jvp along (dx, dv). */
+function gradients(e: LooseEngine, f: (x: Tensor, v: Tensor) => Tensor, x: Tensor, v: Tensor): Tensor[] {
+  return e.grad((a: Tensor, b: Tensor) => ir.sum(ir.mul(f(a, b), W)), [0, 1])(x, v) as Tensor[];
+}
+
+/** Cases pinning what at(…) does with repeated indices, ties and zeros (docs/ops.md). */
+export function indexConventionCases(): Case[] {
+  const c = (name: string, run: (e: LooseEngine) => void): Case => ({
+    group: "conventions",
+    name,
+    features: ["conventions"],
+    run: (ctx) => run(loose(ctx.engine)),
+  });
+  const repeated = new Tensor("int32", [3], Int32Array.of(2, 0, 2));
+  return [
+    c("at(x, [2, 0, 2]).set(v): the last write wins, x̄ is zero where written, the overwritten update gets 0", (e) => {
+      const f = (x: Tensor, v: Tensor) => ir.at(x, repeated).set(v);
+      expectClose("at([1, 2, 3, 4], [2, 0, 2]).set([10, 20, 30])", f(X(), tensor([10, 20, 30])), [20, 2, 30, 4], 0, 0);
+      const [gx, gv] = gradients(e, f, X(), tensor([10, 20, 30]));
+      expectClose("x̄ of ⟨at(x, [2, 0, 2]).set(v), [1, 2, 3, 4]⟩", gx!, [0, 2, 0, 4], 0, 0);
+      expectClose("v̄ of the same", gv!, [0, 1, 3], 0, 0);
+      const [, t] = e.jvp(f, [X(), tensor([10, 20, 30])], [tensor([1, 1, 1, 1]), tensor([5, 6, 7])]);
+      expectClose("jvp of at(x, [2, 0, 2]).set(v) along (1, [5, 6, 7])", t, [6, 1, 7, 1], 0, 0);
+    }),
+    c("at(x, [2, 0, 2]).add(v): repeated indices accumulate, v̄ = gathered ȳ", (e) => {
+      const f = (x: Tensor, v: Tensor) => ir.at(x, repeated).add(v);
+      expectClose("at([1, 2, 3, 4], [2, 0, 2]).add([10, 20, 30])", f(X(), tensor([10, 20, 30])), [21, 2, 43, 4], 0, 0);
+      const [gx, gv] = gradients(e, f, X(), tensor([10, 20, 30]));
+      expectClose("x̄", gx!, [1, 2, 3, 4], 0, 0);
+      expectClose("v̄", gv!, [3, 1, 3], 0, 0);
+    }),
+    c("at(x, [2, 0, 2]).mul(v): the product rule over every update of a cell, exact with a zero update", (e) => {
+      const f = (x: Tensor, v: Tensor) => ir.at(x, repeated).mul(v);
+      expectClose("at([1, 2, 3, 4], [2, 0, 2]).mul([2, 5, 3])", f(X(), tensor([2, 5, 3])), [5, 2, 18, 4], 0, 0);
+      const [gx, gv] = gradients(e, f, X(), tensor([2, 5, 3]));
+      expectClose("x̄ (w · product of the cell's updates)", gx!, [5, 2, 18, 4], 0, 0);
+      expectClose("v̄ (w · x · the other updates of the cell)", gv!, [27, 1, 18], 0, 0);
+      const [gx0, gv0] = gradients(e, f, X(), tensor([0, 5, 3]));
+      expectClose("x̄ with a zero update", gx0!, [5, 2, 0, 4], 0, 0);
+      expectClose("v̄ with a zero update (no division by it)", gv0!, [27, 1, 0], 0, 0);
+    }),
+    c("at(x, i).max/min(v): the derivative goes to the winner; k tied winners get 1/k each", (e) => {
+      const f = (x: Tensor, v: Tensor) => ir.at(x, repeated).max(v);
+      expectClose("at([1, 2, 3, 4], [2, 0, 2]).max([5, 0, 5])", f(X(), tensor([5, 0, 5])), [1, 2, 5, 4], 0, 0);
+      const [gx, gv] = gradients(e, f, X(), tensor([5, 0, 5]));
+      expectClose("x̄ (x wins cell 0, loses cell 2)", gx!, [1, 2, 0, 4], 0, 0);
+      expectClose("v̄ (two tied updates share cell 2)", gv!, [1.5, 0, 1.5], 0, 1e-15);
+      const g = (x: Tensor, v: Tensor) => ir.at(x, 1).min(v);
+      const [hx, hv] = gradients(e, g, X(), tensor(2));
+      expectClose("x̄ of ⟨at(x, 1).min(2), w⟩ (x ties v: ½)", hx!, [1, 1, 3, 4], 0, 1e-15);
+      expectClose("v̄ of the same", hv!, 1, 0, 1e-15);
+    }),
+  ];
 }
