@@ -183,9 +183,20 @@ function indexPositions(x: Tensor, index: Index): Tensor {
 /** v as updates of the indexed cells: x's dtype, broadcast to the indexed shape. */
 function updatesFor(x: Tensor, v: TensorLike, shape: Shape): Tensor {
   let u = toOperand("at", v);
+  if (!(v instanceof Tensor) && x.dtype === "int32") {
+    // JS numbers take x's dtype (weak typing), when they are integers
+    const bad = Array.from(u.data as ArrayLike<number>).find((n) => !Number.isInteger(n));
+    if (bad !== undefined) throw new DTypeError(`at: expected integer updates for an int32 tensor, got ${bad}`);
+    u = castTo(u, "int32");
+  }
   if (u.dtype !== x.dtype) {
     if (isFloat(u.dtype) && !isFloat(x.dtype)) throw new DTypeError(`at: expected updates of dtype ${x.dtype}, got ${u.dtype}`);
     u = castTo(u, x.dtype);
+  }
+  try {
+    broadcastShapes("at", u.shape, shape);
+  } catch {
+    throw new ShapeError(`at: expected updates that broadcast to the indexed shape ${formatShape(shape)}, got shape ${formatShape(u.shape)}`);
   }
   return broadcastTo(u, shape.slice());
 }
