@@ -220,7 +220,12 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
       if (a.rank === 0) return undefined;
       const axis = axisOf(a, p);
       const steps = a.shape.map((_, i) => (i === axis ? [2, -1, -2, 3][(p >> 2) % 4]! : 1));
-      return ir.slice(a, a.shape.map(() => undefined), undefined, steps);
+      return ir.slice(
+        a,
+        a.shape.map(() => undefined),
+        undefined,
+        steps,
+      );
     },
   ],
   [
@@ -250,7 +255,11 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
     (a, pick, p, rng) => {
       if (a.rank === 0) return undefined;
       const count = 1 + (p % 3);
-      const idx = new Tensor("int32", [count], Int32Array.from({ length: count }, () => Math.floor(rng.nextFloat() * a.shape[0]!)));
+      const idx = new Tensor(
+        "int32",
+        [count],
+        Int32Array.from({ length: count }, () => Math.floor(rng.nextFloat() * a.shape[0]!)),
+      );
       const shape = [count, ...a.shape.slice(1)];
       const v = ir.broadcastTo(ir.tanh(ir.mean(pick(() => true) ?? a)), shape);
       const how = (p >> 2) % 3;

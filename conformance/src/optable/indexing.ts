@@ -118,7 +118,10 @@ function updates(): OpRow[] {
       primitive: false,
       fn: (x, v) => ir.at(x!, [1, { step: 2 }]).set(v!),
       domain: [anyReal, anyReal],
-      shapes: [[[3, 4], [2]], [[2, 3], []]],
+      shapes: [
+        [[3, 4], [2]],
+        [[2, 3], []],
+      ],
     },
     {
       name: "at(x, [[2, 0, 2], {start: 1}]).add(v) (repeated)",
@@ -164,7 +167,10 @@ function updates(): OpRow[] {
       primitive: false,
       fn: (x, v) => ir.at(x!, [int32([1, -1]), 0]).min(v!),
       domain: [halfGrid, distinctQuarters],
-      shapes: [[[3, 2], [2]], [[4, 3], []]],
+      shapes: [
+        [[3, 2], [2]],
+        [[4, 3], []],
+      ],
     },
   ];
 }

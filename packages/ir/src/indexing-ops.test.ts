@@ -64,7 +64,11 @@ describe("slice with steps (NumPy's x[b:e:s])", () => {
 
   it("rejects zero or non-integer steps, bad step lists and bounds against the step's direction", () => {
     expectError(() => slice(arange(4), [0], [4], [0]), ArgumentError, "slice: expected a non-zero integer step on axis 0, got number 0");
-    expectError(() => slice(arange(4), [0], [4], [1.5]), ArgumentError, "slice: expected a non-zero integer step on axis 0, got number 1.5");
+    expectError(
+      () => slice(arange(4), [0], [4], [1.5]),
+      ArgumentError,
+      "slice: expected a non-zero integer step on axis 0, got number 1.5",
+    );
     expectError(() => slice(arange(4), [0], [4], [1, 1]), ArgumentError, "slice: expected steps with one entry per axis (1), got [1,1]");
     expectError(
       () => slice(arange(4), [1], [3], [-1]),
@@ -137,8 +141,16 @@ describe("takeAlongAxis (NumPy's take_along_axis)", () => {
 
   it("accepts integer-valued float indices, and checks its indices", () => {
     expectTensor(takeAlongAxis([10, 20, 30], [2, 2, 0], 0), [30, 30, 10]);
-    expectError(() => takeAlongAxis(grid(2, 3), int32([3, 0], [2, 1]), 1), ArgumentError, "takeAlongAxis: expected indices in [-3, 2], got 3");
-    expectError(() => takeAlongAxis(grid(2, 3), int32([0, 1]), 1), ShapeError, "takeAlongAxis: expected indices of rank 2 (the operand's), got shape [2]");
+    expectError(
+      () => takeAlongAxis(grid(2, 3), int32([3, 0], [2, 1]), 1),
+      ArgumentError,
+      "takeAlongAxis: expected indices in [-3, 2], got 3",
+    );
+    expectError(
+      () => takeAlongAxis(grid(2, 3), int32([0, 1]), 1),
+      ShapeError,
+      "takeAlongAxis: expected indices of rank 2 (the operand's), got shape [2]",
+    );
     expectError(() => takeAlongAxis([1, 2], [0.5], 0), DTypeError, "takeAlongAxis: expected integer indices, got 0.5");
   });
 
@@ -189,18 +201,24 @@ describe("at(x, index): functional index updates (NumPy's ufunc.at for the accum
       [9, 10, 11],
     ]);
     // np.add.at(y, ([0, 1], slice(0, 2), [1, 3]), [[100, 200], [300, 400]]): the advanced block (2) goes first
-    expectTensor(at(reshape(arange(24), [2, 3, 4]), [int32([0, 1]), { start: 0, stop: 2 }, int32([1, 3])]).add([[100, 200], [300, 400]]), [
+    expectTensor(
+      at(reshape(arange(24), [2, 3, 4]), [int32([0, 1]), { start: 0, stop: 2 }, int32([1, 3])]).add([
+        [100, 200],
+        [300, 400],
+      ]),
       [
-        [0, 101, 2, 3],
-        [4, 205, 6, 7],
-        [8, 9, 10, 11],
+        [
+          [0, 101, 2, 3],
+          [4, 205, 6, 7],
+          [8, 9, 10, 11],
+        ],
+        [
+          [12, 13, 14, 315],
+          [16, 17, 18, 419],
+          [20, 21, 22, 23],
+        ],
       ],
-      [
-        [12, 13, 14, 315],
-        [16, 17, 18, 419],
-        [20, 21, 22, 23],
-      ],
-    ]);
+    );
     // slices clamp like Python's, and walk backwards with a negative step: cells 4, 2, 0
     expectTensor(at(zeros([5]), [{ step: -2, stop: -100 }]).set([1, 2, 3]), [3, 0, 2, 0, 1]);
     expectTensor(at(zeros([3]), [{ start: -10, stop: 10 }]).add(1), [1, 1, 1]);
@@ -217,11 +235,23 @@ describe("at(x, index): functional index updates (NumPy's ufunc.at for the accum
     expectError(() => at([1, 2, 3], int32([0, -4])).set(0), ArgumentError, "at: expected indices in [-3, 2], got -4");
     expectError(() => at([1, 2], [0, 0]), ArgumentError, "at: expected at most 1 index entries (one per leading axis), got 2");
     expectError(() => at([1, 2], tensor([0])), DTypeError, "at: expected int32 index tensors, got float64 on axis 0");
-    expectError(() => at([1, 2], [{ step: 0 }]), ArgumentError, 'at: expected a slice { start, stop, step } of integers (step ≠ 0) on axis 0, got {"step":0}');
-    expectError(() => at([1, 2], ["a" as never]), ArgumentError, "at: expected an integer, an int32 tensor or a slice { start, stop, step } on axis 0, got string \"a\"");
+    expectError(
+      () => at([1, 2], [{ step: 0 }]),
+      ArgumentError,
+      'at: expected a slice { start, stop, step } of integers (step ≠ 0) on axis 0, got {"step":0}',
+    );
+    expectError(
+      () => at([1, 2], ["a" as never]),
+      ArgumentError,
+      'at: expected an integer, an int32 tensor or a slice { start, stop, step } on axis 0, got string "a"',
+    );
     expectError(() => at(int32([1, 2]), 0).set(0.5), DTypeError, "at: expected integer updates for an int32 tensor, got 0.5");
     expectError(() => at(int32([1, 2]), 0).set(tensor(1)), DTypeError, "at: expected updates of dtype int32, got float64");
-    expectError(() => at([1, 2, 3], int32([0, 1])).set([1, 2, 3]), ShapeError, "at: expected updates that broadcast to the indexed shape [2], got shape [3]");
+    expectError(
+      () => at([1, 2, 3], int32([0, 1])).set([1, 2, 3]),
+      ShapeError,
+      "at: expected updates that broadcast to the indexed shape [2], got shape [3]",
+    );
     expectError(() => at(tensor([true]), 0), DTypeError, "at: expected a numeric tensor, got bool");
   });
 });

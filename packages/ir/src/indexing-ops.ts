@@ -10,7 +10,7 @@ import { allocate, isFloat } from "./dtype.js";
 import { ArgumentError, checkArity, DTypeError, describeValue, formatValue, ShapeError } from "./errors.js";
 import { add, broadcastTo, equal, greaterEqual, less, mul, reshape, where } from "./ops.js";
 import { indexCheckError } from "./primitives/indexing.js";
-import { broadcastShapes, formatShape, normalizeAxis, sizeOf, stridesOf, type Shape } from "./shape.js";
+import { broadcastShapes, formatShape, normalizeAxis, stridesOf, type Shape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { bind } from "./trace.js";
 
@@ -56,7 +56,10 @@ export const takeAlongAxis = checkArity("takeAlongAxis", 2, 3, (x: TensorLike, i
     throw new ShapeError(`takeAlongAxis: expected indices of rank ${t.rank} (the operand's), got shape ${formatShape(idx.shape)}`);
   }
   const shape = t.shape.map((d, i) => (i === a ? idx.shape[a]! : broadcastShapes("takeAlongAxis", [d], [idx.shape[i]!])[0]!));
-  const source = broadcastTo(t, shape.map((d, i) => (i === a ? length : d)));
+  const source = broadcastTo(
+    t,
+    shape.map((d, i) => (i === a ? length : d)),
+  );
   // flat position of (…, indices[…, j, …], …) in the broadcast operand: index · stride + the other axes' offsets
   const strides = stridesOf(source.shape);
   let positions = mul(broadcastTo(idx, shape), strides[a]!);
@@ -96,7 +99,9 @@ function sliceCells(entry: IndexSlice, dim: number, axis: number): { start: numb
   const step = entry.step ?? 1;
   for (const [name, v] of Object.entries(entry)) {
     if (!["start", "stop", "step"].includes(name) || (v !== undefined && !Number.isSafeInteger(v)) || (name === "step" && v === 0)) {
-      throw new ArgumentError(`at: expected a slice { start, stop, step } of integers (step ≠ 0) on axis ${axis}, got ${formatValue(entry)}`);
+      throw new ArgumentError(
+        `at: expected a slice { start, stop, step } of integers (step ≠ 0) on axis ${axis}, got ${formatValue(entry)}`,
+      );
     }
   }
   const clamp = (v: number | undefined, low: number, high: number, fallback: number) =>
@@ -112,7 +117,10 @@ function sliceCells(entry: IndexSlice, dim: number, axis: number): { start: numb
 }
 
 /** One axis's contribution to the flat positions: a constant offset, a slice's ramp, or index values (advanced). */
-type Part = { kind: "int"; offset: number } | { kind: "slice"; length: number; start: number; step: number } | { kind: "tensor"; scaled: Tensor };
+type Part =
+  | { kind: "int"; offset: number }
+  | { kind: "slice"; length: number; start: number; step: number }
+  | { kind: "tensor"; scaled: Tensor };
 
 function indexParts(x: Tensor, index: Index): Part[] {
   const entries: readonly unknown[] = Array.isArray(index) ? index : [index];
@@ -132,7 +140,9 @@ function indexParts(x: Tensor, index: Index): Part[] {
       return { kind: "tensor", scaled: mul(axisIndices("at", entry, dim), strides[axis]!) };
     }
     if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
-      throw new ArgumentError(`at: expected an integer, an int32 tensor or a slice { start, stop, step } on axis ${axis}, got ${describeValue(entry)}`);
+      throw new ArgumentError(
+        `at: expected an integer, an int32 tensor or a slice { start, stop, step } on axis ${axis}, got ${describeValue(entry)}`,
+      );
     }
     const { start, count, step } = sliceCells(entry as IndexSlice, dim, axis);
     return { kind: "slice", length: count, start: start * strides[axis]!, step: step * strides[axis]! };
@@ -174,7 +184,10 @@ function indexPositions(x: Tensor, index: Index): Tensor {
     else {
       const before = advancedStart + advancedShape.length - p.scaled.rank;
       const after = shape.length - before - p.scaled.rank;
-      positions = add(positions, reshape(p.scaled, [...new Array<number>(before).fill(1), ...p.scaled.shape, ...new Array<number>(after).fill(1)]));
+      positions = add(
+        positions,
+        reshape(p.scaled, [...new Array<number>(before).fill(1), ...p.scaled.shape, ...new Array<number>(after).fill(1)]),
+      );
     }
   });
   return broadcastTo(add(positions, offset), shape);
@@ -196,7 +209,9 @@ function updatesFor(x: Tensor, v: TensorLike, shape: Shape): Tensor {
   try {
     broadcastShapes("at", u.shape, shape);
   } catch {
-    throw new ShapeError(`at: expected updates that broadcast to the indexed shape ${formatShape(shape)}, got shape ${formatShape(u.shape)}`);
+    throw new ShapeError(
+      `at: expected updates that broadcast to the indexed shape ${formatShape(shape)}, got shape ${formatShape(u.shape)}`,
+    );
   }
   return broadcastTo(u, shape.slice());
 }

@@ -402,7 +402,12 @@ export const slice = checkArity(
   "slice",
   2,
   4,
-  (x: TensorLike, begin: readonly (number | undefined)[], end?: readonly (number | undefined)[], steps?: readonly (number | undefined)[]) => {
+  (
+    x: TensorLike,
+    begin: readonly (number | undefined)[],
+    end?: readonly (number | undefined)[],
+    steps?: readonly (number | undefined)[],
+  ) => {
     const t = toOperand("slice", x);
     for (const [name, list] of [
       ["begin", begin],
@@ -416,7 +421,8 @@ export const slice = checkArity(
     const axes = t.shape.map((_, i) => sliceAxis(t.shape, i, begin[i], end?.[i], sliceStep(steps?.[i], i)));
     if (axes.every((a) => a.step > 0)) {
       if (axes.every((a, i) => a.start === 0 && a.count === t.shape[i])) return t;
-      if (axes.every((a) => a.step === 1)) return bind("slice", [t], { begin: axes.map((a) => a.start), end: axes.map((a) => a.start + a.count) });
+      if (axes.every((a) => a.step === 1))
+        return bind("slice", [t], { begin: axes.map((a) => a.start), end: axes.map((a) => a.start + a.count) });
     }
     const forward = axes.map((a, i) => (a.step > 0 ? a : { start: 0, count: t.shape[i]!, step: 1 }));
     return negativeStrides(positiveStrides(t, forward), axes);

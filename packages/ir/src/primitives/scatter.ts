@@ -163,7 +163,10 @@ const scatterMul: PrimitiveDef<"scatterMul"> = {
       const { axis } = params;
       const [operand, updates, indices] = x as [Tensor, Tensor, Tensor];
       const gx = needs & 1 ? m.scale(ct, updateProducts(m, operand, updates, indices, axis)) : null;
-      const gu = needs & 2 ? m.scale(m.bind("gather", [m.scale(ct, operand), indices], { axis }), otherUpdates(m, operand, updates, indices, axis)) : null;
+      const gu =
+        needs & 2
+          ? m.scale(m.bind("gather", [m.scale(ct, operand), indices], { axis }), otherUpdates(m, operand, updates, indices, axis))
+          : null;
       return [gx, gu, null];
     },
   },
@@ -175,4 +178,3 @@ export const SCATTER: Definitions<ScatterPrimitive> = {
   scatterMin: extremum("scatterMin", (a, b) => (b < a || b !== b ? b : a)),
   scatterMax: extremum("scatterMax", (a, b) => (b > a || b !== b ? b : a)),
 };
-
