@@ -146,27 +146,22 @@ function scatterView(x: Tensor, u: Tensor, idx: Tensor, axis: number): ScatterVi
 const toCells = (v: ScatterView, t3: Tensor) => bind("matmul", [bind("transpose", [v.incidence], { perm: [1, 0] }), t3], {});
 const toUpdates = (v: ScatterView, t3: Tensor) => bind("matmul", [v.incidence, t3], {});
 
-/** The product over each update's cell of the updates other than itself (and over all, for m = −1), division-free. */
-function productOf(v: ScatterView, except: number): Tensor[] {
+/** [pre, M, post]: for each update, the product of the other updates of its cell (division-free: a loop of products). */
+function othersProduct(v: ScatterView): Tensor {
   const m = v.incidence.shape[0]!;
   const same = toUpdates(v, bind("transpose", [v.incidence], { perm: [1, 0] }));
   const out: Tensor[] = [];
   for (let i = 0; i < m; i++) {
     let p: Tensor = astype(tensor(1), v.x3.dtype);
     for (let j = 0; j < m; j++) {
-      if (j === i && except >= 0) continue;
+      if (j === i) continue;
       const sharing = reshape(bind("slice", [same], { begin: [i, j], end: [i + 1, j + 1] }), [1, 1, 1]);
       const uj = bind("slice", [v.u3], { begin: [0, j, 0], end: [v.u3.shape[0]!, j + 1, v.u3.shape[2]!] });
       p = mul(p, where(greater(sharing, 0), uj, 1));
     }
-    out.push(p);
+    out.push(bind("broadcastTo", [p], { shape: [v.u3.shape[0]!, 1, v.u3.shape[2]!] }));
   }
-  return out;
-}
-
-/** [pre, M, post]: for each update, the product of the other updates of its cell. */
-function othersProduct(v: ScatterView): Tensor {
-  return bind("concat", productOf(v, 0), { axis: 1 });
+  return bind("concat", out, { axis: 1 });
 }
 
 /** [pre, N, post]: the product of each cell's updates (1 where none). */
