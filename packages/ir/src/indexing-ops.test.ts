@@ -14,6 +14,8 @@ import {
   dot,
   evalGraph,
   reshape,
+  parseGraph,
+  serializeGraph,
   ShapeError,
   slice,
   takeAlongAxis,
@@ -222,6 +224,17 @@ describe("at(x, index): functional index updates (NumPy's ufunc.at for the accum
     // slices clamp like Python's, and walk backwards with a negative step: cells 4, 2, 0
     expectTensor(at(zeros([5]), [{ step: -2, stop: -100 }]).set([1, 2, 3]), [3, 0, 2, 0, 1]);
     expectTensor(at(zeros([3]), [{ start: -10, stop: 10 }]).add(1), [1, 1, 1]);
+  });
+
+  it("runs in a traced graph with the index an input, and survives JSON", () => {
+    const g = trace((x: Tensor, i: Tensor, v: Tensor) => at(x, i).max(v), tensor([1, 2, 3]), int32([0, 0]), tensor([0, 0]));
+    const back = parseGraph(serializeGraph(g));
+    expectTensor(evalGraph(back, [tensor([1, 2, 3]), int32([2, -3]), tensor([5, 0])])[0], [1, 2, 5]);
+    expectError(
+      () => evalGraph(back, [tensor([1, 2, 3]), int32([2, 3]), tensor([5, 0])]),
+      ArgumentError,
+      "at: expected indices in [-3, 2], got 3",
+    );
   });
 
   it("keeps x's dtype and shape", () => {
