@@ -268,6 +268,60 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
       return ir.concat([ir.mul(y, 0.5), x], axis);
     },
   ],
+  // family: indexing (issue 17, ops-index); at(…).min/max have kinks and stay in the per-op table
+  [
+    "slice with steps",
+    (a, _pick, p) => {
+      if (a.rank === 0) return undefined;
+      const axis = axisOf(a, p);
+      const steps = a.shape.map((_, i) => (i === axis ? [2, -1, -2, 3][(p >> 2) % 4]! : 1));
+      return ir.slice(
+        a,
+        a.shape.map(() => undefined),
+        undefined,
+        steps,
+      );
+    },
+  ],
+  [
+    "dot(tanh a, b)/k (N-d)",
+    (a, pick) => {
+      if (a.rank < 1) return undefined;
+      const k = a.shape[a.rank - 1]!;
+      const fits = (t: Tensor) => t.rank >= 2 && t.shape[t.rank - 2] === k && (a.size / k) * (t.size / k) <= MAX_SIZE;
+      const b = pick(fits);
+      return b && ir.div(ir.dot(ir.tanh(a), b), k);
+    },
+  ],
+  [
+    "takeAlongAxis (repeated, negative indices)",
+    (a, _pick, p, rng) => {
+      if (a.rank === 0) return undefined;
+      const axis = axisOf(a, p);
+      const dim = a.shape[axis]!;
+      const shape = a.shape.map((d, i) => (i === axis ? 1 + (p % 3) : d));
+      const n = shape.reduce((x, y) => x * y, 1);
+      const idx = Int32Array.from({ length: n }, () => Math.floor(rng.nextFloat() * 2 * dim) - dim);
+      return ir.takeAlongAxis(a, new Tensor("int32", shape, idx), axis);
+    },
+  ],
+  [
+    "at(a, i).set/add/mul(v) (repeated indices, v from b)",
+    (a, pick, p, rng) => {
+      if (a.rank === 0) return undefined;
+      const count = 1 + (p % 3);
+      const idx = new Tensor(
+        "int32",
+        [count],
+        Int32Array.from({ length: count }, () => Math.floor(rng.nextFloat() * a.shape[0]!)),
+      );
+      const shape = [count, ...a.shape.slice(1)];
+      const v = ir.broadcastTo(ir.tanh(ir.mean(pick(() => true) ?? a)), shape);
+      const how = (p >> 2) % 3;
+      const update = ir.at(a, idx);
+      return how === 0 ? update.set(v) : how === 1 ? update.add(v) : update.mul(ir.add(ir.sigmoid(v), 0.5));
+    },
+  ],
 ];
 
 /** Builds the program's function on tensors (used to trace the graph), with `units` as the op vocabulary. */

@@ -9,6 +9,7 @@ import type { Case, Context, ControlFlow } from "./cases.js";
 import { ConformanceError, expectClose, expectError } from "./expect.js";
 import { dotAll, flat, values } from "./tree.js";
 import { reductionCases } from "./optable/reductions.js";
+import { indexConventionCases } from "./optable/indexing.js";
 
 type Fn = (x: Tensor) => Tensor;
 
@@ -292,6 +293,8 @@ function conventionCases(): Case[] {
         );
       }
     }),
+    // family: indexing (issue 17, ops-index)
+    ...indexConventionCases(),
   ].map((k) => (k.name.startsWith("NaN-debug") ? { ...k, features: ["conventions", "debugNans"] as const } : k));
 }
 

@@ -36,6 +36,7 @@ import {
   where,
   withTrace,
   zeros,
+  tensor,
   config,
   checkNans,
   ConcretizationError,
@@ -129,6 +130,73 @@ function stepBack(t: Tensor, axis: number, reverse: number): Tensor {
 
 function isConcreteZero(t: Tensor): boolean {
   return !(t instanceof Tracer) && Array.from(t.data as ArrayLike<number>).every((v) => v === 0);
+}
+
+// ── family: indexing (issue 17, ops-index): scatterMul/Min/Max through a dense incidence matrix ──
+
+interface ScatterView {
+  /** E[m, n] = 1 when update m goes to cell n (float, [M, N]). */
+  readonly incidence: Tensor;
+  /** x as [pre, N, post] and the updates as [pre, M, post]. */
+  readonly x3: Tensor;
+  readonly u3: Tensor;
+}
+
+function scatterView(x: Tensor, u: Tensor, idx: Tensor, axis: number): ScatterView {
+  const n = x.shape[axis]!;
+  const m = idx.size;
+  const flatIdx = reshape(idx, [m, 1]);
+  const cells = reshape(astype(tensor(Array.from({ length: n }, (_, i) => i)), "int32"), [1, n]);
+  const wrapped = where(less(flatIdx, 0), add(flatIdx, n), flatIdx);
+  const incidence = astype(equal(wrapped, cells), x.dtype);
+  const pre = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
+  const post = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return { incidence, x3: reshape(x, [pre, n, post]), u3: reshape(u, [pre, m, post]) };
+}
+
+const toCells = (v: ScatterView, t3: Tensor) => bind("matmul", [bind("transpose", [v.incidence], { perm: [1, 0] }), t3], {});
+const toUpdates = (v: ScatterView, t3: Tensor) => bind("matmul", [v.incidence, t3], {});
+
+/** [pre, M, post]: for each update, the product of the other updates of its cell (division-free: a loop of products). */
+function othersProduct(v: ScatterView): Tensor {
+  const m = v.incidence.shape[0]!;
+  const same = toUpdates(v, bind("transpose", [v.incidence], { perm: [1, 0] }));
+  const out: Tensor[] = [];
+  for (let i = 0; i < m; i++) {
+    let p: Tensor = astype(tensor(1), v.x3.dtype);
+    for (let j = 0; j < m; j++) {
+      if (j === i) continue;
+      const sharing = reshape(bind("slice", [same], { begin: [i, j], end: [i + 1, j + 1] }), [1, 1, 1]);
+      const uj = bind("slice", [v.u3], { begin: [0, j, 0], end: [v.u3.shape[0]!, j + 1, v.u3.shape[2]!] });
+      p = mul(p, where(greater(sharing, 0), uj, 1));
+    }
+    out.push(bind("broadcastTo", [p], { shape: [v.u3.shape[0]!, 1, v.u3.shape[2]!] }));
+  }
+  return bind("concat", out, { axis: 1 });
+}
+
+/** [pre, N, post]: the product of each cell's updates (1 where none). */
+function cellProduct(v: ScatterView): Tensor {
+  const n = v.incidence.shape[1]!;
+  const cells: Tensor[] = [];
+  for (let c = 0; c < n; c++) {
+    let p: Tensor = astype(tensor(1), v.x3.dtype);
+    for (let j = 0; j < v.incidence.shape[0]!; j++) {
+      const hit = reshape(bind("slice", [v.incidence], { begin: [j, c], end: [j + 1, c + 1] }), [1, 1, 1]);
+      const uj = bind("slice", [v.u3], { begin: [0, j, 0], end: [v.u3.shape[0]!, j + 1, v.u3.shape[2]!] });
+      p = mul(p, where(greater(hit, 0), uj, 1));
+    }
+    cells.push(bind("broadcastTo", [p], { shape: [v.x3.shape[0]!, 1, v.x3.shape[2]!] }));
+  }
+  return bind("concat", cells, { axis: 1 });
+}
+
+/** Winner masks and counts of a scatterMin/Max: ties share (1/k each). */
+function extremumMasks(v: ScatterView, y: Tensor): { wx: Tensor; wu: Tensor; count: Tensor } {
+  const y3 = reshape(y, v.x3.shape.slice());
+  const wx = astype(equal(v.x3, y3), v.x3.dtype);
+  const wu = astype(equal(v.u3, toUpdates(v, y3)), v.x3.dtype);
+  return { wx, wu, count: add(wx, toCells(v, wu)) };
 }
 
 // ── forward mode ───────────────────────────────────────────────────────────────────────────
@@ -238,7 +306,25 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     linearScan: ([a], [ta, tb], y, params) => bind("linearScan", [a!, add(m0(ta!, stepBack(y, params.axis, params.reverse)), tb!)], params),
     argcummax: zero,
     argsort: zero,
+    // family: indexing (issue 17, ops-index)
+    // d scatterMax(x, u) = (dx·[x wins] + Eᵀ(du·[u wins])) / number of winners
+    scatterMax: ([x, u, idx], [tx, tu], y, { axis }) => scatterExtremumJvp(x!, u!, idx!, tx!, tu!, y, axis),
+    scatterMin: ([x, u, idx], [tx, tu], y, { axis }) => scatterExtremumJvp(x!, u!, idx!, tx!, tu!, y, axis),
+    // d (x · Π u) = dx · Π u + x · Eᵀ(du · Π other updates)
+    scatterMul: ([x, u, idx], [tx, tu], _y, { axis }) => {
+      const v = scatterView(x!, u!, idx!, axis);
+      const t = scatterView(tx!, tu!, idx!, axis);
+      const dy = add(mul(t.x3, cellProduct(v)), mul(v.x3, toCells(v, mul(t.u3, othersProduct(v)))));
+      return reshape(dy, x!.shape.slice());
+    },
   };
+}
+
+function scatterExtremumJvp(x: Tensor, u: Tensor, idx: Tensor, tx: Tensor, tu: Tensor, y: Tensor, axis: number): Tensor {
+  const v = scatterView(x, u, idx, axis);
+  const t = scatterView(tx, tu, idx, axis);
+  const { wx, wu, count } = extremumMasks(v, y);
+  return reshape(div(add(mul(t.x3, wx), toCells(v, mul(t.u3, wu))), count), x.shape.slice());
 }
 
 class DualTrace extends Trace {
@@ -451,7 +537,28 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     },
     argcummax: none,
     argsort: none,
+    // family: indexing (issue 17, ops-index)
+    scatterMax: (g, [x, u, idx], y, { axis }) => scatterExtremumVjp(g, x!, u!, idx!, y, axis),
+    scatterMin: (g, [x, u, idx], y, { axis }) => scatterExtremumVjp(g, x!, u!, idx!, y, axis),
+    // x̄ = ȳ · Π u, ū = E(ȳ · x) · Π other updates
+    scatterMul: (g, [x, u, idx], _y, { axis }) => {
+      const v = scatterView(x!, u!, idx!, axis);
+      const g3 = reshape(g, v.x3.shape.slice());
+      return [
+        reshape(m0(g3, cellProduct(v)), x!.shape.slice()),
+        reshape(m0(toUpdates(v, mul(g3, v.x3)), othersProduct(v)), u!.shape.slice()),
+        undefined,
+      ];
+    },
   };
+}
+
+/** x̄ = ȳ·[x wins]/k, ū = E(ȳ/k)·[u wins], k the number of winners of the cell. */
+function scatterExtremumVjp(g: Tensor, x: Tensor, u: Tensor, idx: Tensor, y: Tensor, axis: number): (Tensor | undefined)[] {
+  const v = scatterView(x, u, idx, axis);
+  const { wx, wu, count } = extremumMasks(v, y);
+  const share = div(reshape(g, v.x3.shape.slice()), count);
+  return [reshape(m0(share, wx), x.shape.slice()), reshape(m0(toUpdates(v, share), wu), u.shape.slice()), undefined];
 }
 
 class TapeTrace extends Trace {

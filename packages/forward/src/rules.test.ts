@@ -152,6 +152,31 @@ cases.push(
     shapes: [[3, 2]],
     fn: (u) => bind("scatterAdd", [mul(u!, u!), tensor([1, 0, 1], { dtype: "int32" })], { axis: 0, size: 4 }),
   },
+  // family: indexing (issue 17, ops-index)
+  {
+    name: "scatterMul (repeated indices)",
+    shapes: [
+      [3, 2],
+      [3, 2],
+    ],
+    fn: (x, u) => bind("scatterMul", [x!, sin(u!), tensor([1, 0, 1], { dtype: "int32" })], { axis: 0 }),
+  },
+  {
+    name: "scatterMax (updates win)",
+    shapes: [
+      [3, 2],
+      [3, 2],
+    ],
+    fn: (x, u) => bind("scatterMax", [x!, add(u!, tensor([[0], [4], [8]])), tensor([1, 0, 1], { dtype: "int32" })], { axis: 0 }),
+  },
+  {
+    name: "scatterMin (updates win)",
+    shapes: [
+      [3, 2],
+      [3, 2],
+    ],
+    fn: (x, u) => bind("scatterMin", [x!, sub(u!, tensor([[4], [8], [12]])), tensor([2, 0, 2], { dtype: "int32" })], { axis: 0 }),
+  },
   {
     name: "matmul",
     shapes: [

@@ -133,6 +133,8 @@ export {
   topK,
   type StdOptions,
 } from "./reductions.js";
+// family: indexing (issue 17, ops-index)
+export { takeAlongAxis, at, type Index, type IndexEntry, type IndexSlice, type IndexUpdate } from "./indexing-ops.js";
 export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
 // issue 17, family "activations" (ops-nn): activations and losses
 export {

@@ -118,7 +118,7 @@ export function around(shape: Shape, axis: number, length = 1): [number, number,
   return [sizeOf(shape.slice(0, axis)), sizeOf(shape.slice(axis, axis + length)), sizeOf(shape.slice(axis + length))];
 }
 
-function checkIndex(op: string, index: number, size: number): number {
+export function checkIndex(op: string, index: number, size: number): number {
   const i = index < 0 ? index + size : index;
   if (!(i >= 0 && i < size)) {
     throw new ArgumentError(`${op}: expected indices in [${-size}, ${size - 1}], got ${index}`);

@@ -314,43 +314,120 @@ export const squeeze = checkArity("squeeze", 1, 2, (x: TensorLike, axis?: Axis):
   );
 });
 
+/** One axis of a slice, normalized: `count` elements from `start`, `step` apart. */
+interface SliceAxis {
+  readonly start: number;
+  readonly count: number;
+  readonly step: number;
+}
+
+function sliceStep(raw: unknown, axis: number): number {
+  if (raw === undefined) return 1;
+  if (!Number.isSafeInteger(raw) || raw === 0) {
+    throw new ArgumentError(`slice: expected a non-zero integer step on axis ${axis}, got ${describeValue(raw)}`);
+  }
+  return raw as number;
+}
+
 /**
- * `x[begin[i]:end[i]]` on every axis: one entry per axis, negative indices count from the end,
- * `end` defaults to the end of each axis (and an entry may be `undefined` for "to the end").
+ * NumPy's bounds for one axis: negative indices count from the end. A positive step needs
+ * 0 ≤ begin ≤ end ≤ dim (after that); a negative one walks down from begin (default dim − 1) while
+ * above end, which defaults to "past index 0" and otherwise needs −1 < end ≤ begin < dim.
  */
-export const slice = checkArity("slice", 2, 3, (x: TensorLike, begin: readonly number[], end?: readonly (number | undefined)[]): Tensor => {
-  const t = toOperand("slice", x);
-  if (!Array.isArray(begin) || begin.length !== t.rank) {
-    throw new ArgumentError(`slice: expected begin with one entry per axis (${t.rank}), got ${formatValue(begin)}`);
+function sliceAxis(shape: readonly number[], axis: number, rawBegin: unknown, rawEnd: unknown, step: number): SliceAxis {
+  const dim = shape[axis]!;
+  const forward = step > 0;
+  const b = rawBegin ?? (forward ? 0 : dim - 1);
+  const e = rawEnd ?? (forward ? dim : -dim - 1);
+  if (!Number.isInteger(b) || !Number.isInteger(e)) {
+    throw new ArgumentError(`slice: expected integer begin and end on axis ${axis}, got ${describeValue(b)} and ${describeValue(e)}`);
   }
-  if (end !== undefined && (!Array.isArray(end) || end.length !== t.rank)) {
-    throw new ArgumentError(`slice: expected end with one entry per axis (${t.rank}), got ${formatValue(end)}`);
+  const lo = (b as number) < 0 ? (b as number) + dim : (b as number);
+  const hi = (e as number) < 0 ? (e as number) + dim : (e as number);
+  const where = `on axis ${axis} of shape ${formatShape(shape)}`;
+  if (forward && (lo < 0 || hi > dim || lo > hi)) {
+    throw new ArgumentError(`slice: expected ${-dim} ≤ begin ≤ end ≤ ${dim} ${where}, got begin ${b}, end ${e}`);
   }
-  const b: number[] = [];
-  const e: number[] = [];
-  for (let i = 0; i < t.rank; i++) {
-    const dim = t.shape[i]!;
-    const rawBegin = begin[i];
-    const rawEnd = end?.[i] ?? dim;
-    if (!Number.isInteger(rawBegin) || !Number.isInteger(rawEnd)) {
-      throw new ArgumentError(
-        `slice: expected integer begin and end on axis ${i}, got ${describeValue(rawBegin)} and ${describeValue(rawEnd)}`,
-      );
+  if (!forward && dim > 0 && !(hi >= -1 && hi <= lo && lo < dim)) {
+    const shown = rawEnd === undefined ? "undefined" : String(e);
+    throw new ArgumentError(`slice: expected ${-dim} ≤ end ≤ begin < ${dim} ${where} for step ${step}, got begin ${b}, end ${shown}`);
+  }
+  const span = forward ? hi - lo : lo - hi;
+  return { start: lo, count: dim === 0 ? 0 : Math.ceil(span / Math.abs(step)), step };
+}
+
+/**
+ * Every `step`-th element on the axes with a step > 1, as views: slice [start, start + count·step)
+ * (zero-padded past the end), split each such axis into [count, step] and keep index 0 of the step.
+ */
+function positiveStrides(t: Tensor, axes: readonly SliceAxis[]): Tensor {
+  const begin = axes.map((a) => a.start);
+  const end = axes.map((a, i) => Math.min(a.start + a.count * Math.max(a.step, 1), t.shape[i]!));
+  const padded = pad(
+    bind("slice", [t], { begin, end }),
+    axes.map(() => 0),
+    axes.map((a, i) => a.count * Math.max(a.step, 1) - (end[i]! - begin[i]!)),
+  );
+  if (axes.every((a) => a.step === 1)) return padded;
+  const split = axes.flatMap((a) => (a.step > 1 ? [a.count, a.step] : [a.count]));
+  const kept = axes.flatMap((a) => (a.step > 1 ? [a.count, 1] : [a.count]));
+  const picked = bind("slice", [reshape(padded, split)], { begin: split.map(() => 0), end: kept });
+  return reshape(
+    picked,
+    axes.map((a) => a.count),
+  );
+}
+
+/** The axes with a negative step: one gather each, of the indices start, start + step, …. */
+function negativeStrides(t: Tensor, axes: readonly SliceAxis[]): Tensor {
+  let out = t;
+  axes.forEach((a, axis) => {
+    if (a.step > 0) return;
+    const indices = allocate("slice", "int32", a.count);
+    for (let j = 0; j < a.count; j++) indices[j] = a.start + j * a.step;
+    out = bind("gather", [out, new Tensor("int32", [a.count], indices)], { axis });
+  });
+  return out;
+}
+
+/**
+ * `x[begin[i]:end[i]:steps[i]]` on every axis, with NumPy's meaning (one entry per axis; negative
+ * indices count from the end; `end` and `steps` may be absent, and any entry `undefined` for its
+ * default). A positive step takes begin, begin + step, … below end (begin defaults to 0, end to
+ * the axis length); a negative step walks down from begin (default: the last index) while above
+ * end (default: past index 0). Out-of-range bounds are errors. Positive steps are views (slice,
+ * pad, reshape); negative steps gather.
+ */
+export const slice = checkArity(
+  "slice",
+  2,
+  4,
+  (
+    x: TensorLike,
+    begin: readonly (number | undefined)[],
+    end?: readonly (number | undefined)[],
+    steps?: readonly (number | undefined)[],
+  ) => {
+    const t = toOperand("slice", x);
+    for (const [name, list] of [
+      ["begin", begin],
+      ["end", end],
+      ["steps", steps],
+    ] as const) {
+      if ((name === "begin" || list !== undefined) && (!Array.isArray(list) || list.length !== t.rank)) {
+        throw new ArgumentError(`slice: expected ${name} with one entry per axis (${t.rank}), got ${formatValue(list)}`);
+      }
     }
-    const lo = rawBegin! < 0 ? rawBegin! + dim : rawBegin!;
-    const hi = rawEnd < 0 ? rawEnd + dim : rawEnd;
-    if (lo < 0 || hi > dim || lo > hi) {
-      throw new ArgumentError(
-        `slice: expected ${-dim} ≤ begin ≤ end ≤ ${dim} on axis ${i} of shape ${formatShape(t.shape)}, got begin ${rawBegin}, ` +
-          `end ${rawEnd}`,
-      );
+    const axes = t.shape.map((_, i) => sliceAxis(t.shape, i, begin[i], end?.[i], sliceStep(steps?.[i], i)));
+    if (axes.every((a) => a.step > 0)) {
+      if (axes.every((a, i) => a.start === 0 && a.count === t.shape[i])) return t;
+      if (axes.every((a) => a.step === 1))
+        return bind("slice", [t], { begin: axes.map((a) => a.start), end: axes.map((a) => a.start + a.count) });
     }
-    b.push(lo);
-    e.push(hi);
-  }
-  if (b.every((v) => v === 0) && e.every((v, i) => v === t.shape[i])) return t;
-  return bind("slice", [t], { begin: b, end: e });
-});
+    const forward = axes.map((a, i) => (a.step > 0 ? a : { start: 0, count: t.shape[i]!, step: 1 }));
+    return negativeStrides(positiveStrides(t, forward), axes);
+  },
+);
 
 /**
  * Zero padding: `low[i]` elements before and `high[i]` after on each axis (one entry per axis,
@@ -463,20 +540,26 @@ export const matmul = checkArity("matmul", 2, 2, (a: TensorLike, b: TensorLike):
   return reshape(out, shape);
 });
 
-/** Inner product of vectors; matrix product for ranks ≤ 2; a scalar operand multiplies. */
+/**
+ * NumPy's dot: a scalar operand multiplies; otherwise the last axis of `a` is contracted with the
+ * only axis of a vector `b`, or else with the second-to-last axis of `b`:
+ * dot(a, b)[i, j, k, m] = Σₙ a[i, j, n] · b[k, n, m], of shape a.shape[:-1] ++ b.shape[:-2] ++ b.shape[-1:].
+ * One matmul of `a` as a [P, K] matrix with `b` as a [K, Q·N] matrix.
+ */
 export const dot = checkArity("dot", 2, 2, (a: TensorLike, b: TensorLike): Tensor => {
   const [x, y] = toOperands("dot", [a, b]);
   if (x!.rank === 0 || y!.rank === 0) return mul(x!, y!);
-  if (x!.rank > 2 || y!.rank > 2) {
-    throw new ShapeError(
-      `dot: expected operands of rank ≤ 2 (use matmul for batches), got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`,
-    );
-  }
-  // the contracted axes: the last of x, the first of y
-  if (x!.shape[x!.rank - 1] !== y!.shape[0]) {
+  const k = x!.shape[x!.rank - 1]!;
+  const contracted = y!.rank === 1 ? 0 : y!.rank - 2;
+  if (k !== y!.shape[contracted]) {
     throw new ShapeError(`dot: expected inner dimensions to match, got ${formatShape(x!.shape)} and ${formatShape(y!.shape)}`);
   }
-  return matmul(x!, y!);
+  if (x!.rank <= 2 && y!.rank <= 2) return matmul(x!, y!);
+  const rest = y!.shape.filter((_, i) => i !== contracted);
+  const perm = [contracted, ...y!.shape.map((_, i) => i).filter((i) => i !== contracted)];
+  const matrixB = reshape(transpose(y!, perm), [k, sizeOf(rest)]);
+  const product = matmul(reshape(x!, [sizeOf(x!.shape.slice(0, -1)), k]), matrixB);
+  return reshape(product, [...x!.shape.slice(0, -1), ...rest]);
 });
 
 /** Outer product of the flattened operands. */

@@ -11,6 +11,8 @@ import { LINALG, type LinalgParams } from "./primitives/linalg.js";
 import { REDUCTION, type ReductionParams } from "./primitives/reduction.js";
 // family: reductions, scans and sorting (issue 17)
 import { SCAN, type ScanParams } from "./primitives/scan.js";
+// family: indexing (issue 17, ops-index)
+import { SCATTER, type ScatterParams } from "./primitives/scatter.js";
 import { STRUCTURAL, type StructuralParams } from "./primitives/structural.js";
 
 /**
@@ -30,7 +32,9 @@ export interface PrimitiveParams
     IndexingParams,
     LinalgParams,
     // family: reductions, scans and sorting (issue 17)
-    ScanParams {}
+    ScanParams,
+    // family: indexing (issue 17, ops-index)
+    ScatterParams {}
 
 export type Empty = Record<string, never>;
 export type Primitive = keyof PrimitiveParams;
@@ -55,6 +59,7 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...LINALG,
   // family: reductions, scans and sorting (issue 17)
   ...SCAN,
+  ...SCATTER,
 });
 
 /** Every primitive name, in a fixed order. */

@@ -393,6 +393,18 @@ class Generator implements LoopContext {
       case "argsort":
         this.emitScan(n, ins, inAvals, names, out, comment);
         break;
+      // family: indexing (issue 17, ops-index): mode 0 multiplies, 1 keeps the min, 2 the max
+      case "scatterMul":
+      case "scatterMin":
+      case "scatterMax": {
+        const [o, size, inner] = around(xs, (n.params as { axis: number }).axis);
+        const mode = ["scatterMul", "scatterMin", "scatterMax"].indexOf(op);
+        const sizes = `${int(o)}, ${int(size)}, ${int(inner)}`;
+        this.steps.push(
+          () => `rt_scatter(${names[0]!()}, ${names[1]!()}, ${names[2]!()}, ${sizes}, ${out()}, "${op}", ${mode}); ${comment}`,
+        );
+        break;
+      }
       default: {
         // every kernel primitive has a case above (a missing one is a type error here)
         const missing: never = op;

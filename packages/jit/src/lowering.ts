@@ -119,6 +119,10 @@ export const JS_LOWERING = {
   linearScan: KERNEL,
   argcummax: KERNEL,
   argsort: KERNEL,
+  // family: indexing (issue 17, ops-index)
+  scatterMul: KERNEL,
+  scatterMin: KERNEL,
+  scatterMax: KERNEL,
 } as const satisfies { readonly [P in Primitive]: JsLowering };
 
 type KindOf<K extends JsLowering["kind"]> = { [P in Primitive]: (typeof JS_LOWERING)[P]["kind"] extends K ? P : never }[Primitive];

@@ -121,6 +121,21 @@ function rt_scatterAdd(u, idx, outer, size, inner, out) {
     }
   }
 }
+function rt_scatter(x, u, idx, outer, size, inner, out, op, mode) {
+  if (out !== x) out.set(x);
+  const m = idx.length;
+  for (let j = 0; j < m; j++) {
+    const target = rt_index(op, idx[j], size);
+    for (let o = 0; o < outer; o++) {
+      const from = (o * m + j) * inner;
+      const to = (o * size + target) * inner;
+      for (let k = 0; k < inner; k++) {
+        const a = out[to + k], b = u[from + k];
+        out[to + k] = mode === 0 ? a * b : mode === 1 ? (b < a || b !== b ? b : a) : (b > a || b !== b ? b : a);
+      }
+    }
+  }
+}
 function rt_matmul(a, b, out, batches, m, k, n) {
   out.fill(0);
   for (let t = 0; t < batches; t++) {
@@ -147,6 +162,7 @@ export const RUNTIME_HELPERS = [
   "rt_checkIndices",
   "rt_gather",
   "rt_scatterAdd",
+  "rt_scatter",
   "rt_matmul",
   // family: reductions, scans and sorting (issue 17)
   "rt_linearScan",

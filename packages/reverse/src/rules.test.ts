@@ -153,6 +153,33 @@ const ROWS: Row[] = [
       ),
     shapes: [[[3, 2]]],
   },
+  // family: indexing (issue 17, ops-index): repeated indices; updates well apart so min/max never tie
+  {
+    prims: ["scatterMul"],
+    name: "scatterMul (repeated indices)",
+    fn: (x, u) => bind("scatterMul", [x, ir.sin(u), idx([1, 0, 1])], { axis: 0 }),
+    shapes: [
+      [
+        [3, 2],
+        [3, 2],
+      ],
+    ],
+  },
+  {
+    prims: ["scatterMin", "scatterMax"],
+    name: "scatterMin and scatterMax",
+    fn: (x, u) =>
+      ir.add(
+        bind("scatterMax", [x, ir.add(u, idx([0, 3, 6], [3, 1])), idx([2, 0, 2])], { axis: 0 }),
+        bind("scatterMin", [ir.mul(x, 2), ir.sub(u, 5), idx([1, -1, 1])], { axis: 0 }),
+      ),
+    shapes: [
+      [
+        [4, 2],
+        [3, 2],
+      ],
+    ],
+  },
   {
     prims: ["matmul"],
     name: "matmul",

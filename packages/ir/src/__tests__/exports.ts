@@ -90,7 +90,7 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   broadcastTo: [2, 2],
   expandDims: [2, 2],
   squeeze: [1, 2],
-  slice: [2, 3],
+  slice: [2, 4],
   pad: [2, 3],
   concat: [1, 2],
   stack: [1, 2],
@@ -108,6 +108,9 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   tril: [1, 2],
   swapaxes: [3, 3],
   moveaxis: [3, 3],
+  // family: indexing (issue 17, ops-index)
+  takeAlongAxis: [2, 3],
+  at: [2, 2],
   // linear algebra, nn, differentiation control
   matmul: [2, 2],
   dot: [2, 2],

@@ -82,6 +82,10 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   linearScan: () => ({ args: [f64([2, 1], [0.5, -1.5]), pos()], params: { axis: 1, reverse: 0 } }),
   argcummax: () => ({ args: [pos()], params: { axis: 1 } }),
   argsort: () => ({ args: [pos()], params: { axis: 0, descending: 1 } }),
+  // family: indexing (issue 17, ops-index) — repeated indices, no ties
+  scatterMul: () => ({ args: [pos(), f64([2, 3], [1.5, -2, 0.5, 3, 0.25, -1]), i32([1, 0, 1])], params: { axis: 1 } }),
+  scatterMin: () => ({ args: [pos(), f64([2, 3], [1.75, 0.1, 0.2, 0.3, 4, 3.5]), i32([1, 0, -1])], params: { axis: 1 } }),
+  scatterMax: () => ({ args: [pos(), f64([2, 3], [1.75, 0.1, 2.2, 0.3, 4, 3.5]), i32([1, 0, 1])], params: { axis: 1 } }),
 };
 
 function sample(prim: Primitive): Sample<Primitive> {

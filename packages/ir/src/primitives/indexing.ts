@@ -24,6 +24,9 @@ export const INDEX_CHECKS = Object.freeze({
   crossEntropy: Object.freeze({ what: "class indices", negative: false }),
   take: Object.freeze({ what: "indices", negative: true }),
   oneHot: Object.freeze({ what: "indices", negative: false }),
+  // family: indexing (issue 17, ops-index)
+  takeAlongAxis: Object.freeze({ what: "indices", negative: true }),
+  at: Object.freeze({ what: "indices", negative: true }),
 } as const);
 export type IndexCheck = keyof typeof INDEX_CHECKS;
 

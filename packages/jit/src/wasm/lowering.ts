@@ -63,6 +63,10 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   linearScan: "interpreted",
   argcummax: "interpreted",
   argsort: "interpreted",
+  // family: indexing (issue 17, ops-index)
+  scatterMul: "interpreted",
+  scatterMin: "interpreted",
+  scatterMax: "interpreted",
 };
 
 const withLowering = (...kinds: WasmLowering[]) =>
