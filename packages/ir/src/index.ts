@@ -114,7 +114,10 @@ export {
 } from "./trace.js";
 export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
 export * from "./ops.js";
-export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
+export { softmax, logSoftmax, crossEntropy, mse, gelu } from "./nn.js";
+// the math family (issue 17): elementwise math, predicates and logic; scalar special functions for engine authors
+export * from "./math-ops.js";
+export { SPECIAL, SPECIAL_SOURCE, type SpecialFunctions } from "./special.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
 export {

@@ -1,11 +1,13 @@
 /** Neural-network composites, all max-shifted so they never overflow. */
 import { toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
-import { checkArity, DTypeError, ShapeError } from "./errors.js";
+import { ArgumentError, checkArity, describeValue, DTypeError, ShapeError } from "./errors.js";
+import { erfc } from "./math-ops.js";
+import { checkOptions } from "./options.js";
 import { bind } from "./trace.js";
 import { formatShape, normalizeAxis } from "./shape.js";
 import type { Tensor } from "./tensor.js";
 import { castTo } from "./coerce.js";
-import { div, exp, logsumexp, max, mean, mul, neg, oneHot, square, stopGradient, sub, sum, where } from "./ops.js";
+import { add, div, exp, logsumexp, max, mean, mul, neg, oneHot, square, stopGradient, sub, sum, tanh, where } from "./ops.js";
 
 /** softmax(x)ᵢ = exp(xᵢ − max x) / Σⱼ exp(xⱼ − max x) along `axis` (last by default). */
 export const softmax = checkArity("softmax", 1, 2, (x: TensorLike, axis = -1): Tensor => {
@@ -65,4 +67,20 @@ export const mse = checkArity("mse", 2, 2, (prediction: TensorLike, target: Tens
     throw new ShapeError(`mse: expected prediction and target of one shape, got ${formatShape(p.shape)} and ${formatShape(t.shape)}`);
   }
   return mean(square(sub(p, t)));
+});
+
+/**
+ * GELU. Exact by default: x·Φ(x) = ½·x·erfc(−x/√2) (erfc keeps the far negative tail accurate).
+ * `{ approximate: true }`: the tanh form ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+ */
+export const gelu = checkArity("gelu", 1, 2, (x: TensorLike, options?: { approximate?: boolean }): Tensor => {
+  const o = checkOptions("gelu", options, ["approximate"]);
+  const approximate = o["approximate"] ?? false;
+  if (typeof approximate !== "boolean") {
+    throw new ArgumentError(`gelu: expected approximate to be a boolean, got ${describeValue(approximate)}`);
+  }
+  const t = toFloat(toOperand("gelu", x));
+  if (!approximate) return mul(mul(t, 0.5), erfc(mul(t, -Math.SQRT1_2)));
+  const inner = mul(add(t, mul(mul(mul(t, t), t), 0.044715)), Math.sqrt(2 / Math.PI));
+  return mul(mul(t, 0.5), add(tanh(inner), 1));
 });

@@ -8,6 +8,8 @@ import { ELEMENTWISE, type BinaryParams, type ElementwiseParams, type UnaryParam
 import { INDEXING, type IndexingParams } from "./primitives/indexing.js";
 export { INDEX_CHECKS, type IndexCheck, isIndexCheck, indexCheckError } from "./primitives/indexing.js";
 import { LINALG, type LinalgParams } from "./primitives/linalg.js";
+// the math family (issue 17)
+import { MATH, type MathBinaryParams, type MathParams, type MathUnaryParams } from "./primitives/elementwise-math.js";
 import { REDUCTION, type ReductionParams } from "./primitives/reduction.js";
 import { STRUCTURAL, type StructuralParams } from "./primitives/structural.js";
 
@@ -26,7 +28,8 @@ export interface PrimitiveParams
     ReductionParams,
     StructuralParams,
     IndexingParams,
-    LinalgParams {}
+    LinalgParams,
+    MathParams {}
 
 export type Empty = Record<string, never>;
 export type Primitive = keyof PrimitiveParams;
@@ -49,6 +52,7 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...STRUCTURAL,
   ...INDEXING,
   ...LINALG,
+  ...MATH,
 });
 
 /** Every primitive name, in a fixed order. */
@@ -83,7 +87,7 @@ function primitivesWhere(test: (def: PrimitiveDef<Primitive>) => boolean): reado
 }
 
 const EMPTY_PARAMS = (def: PrimitiveDef<Primitive>) => Object.keys(def.params).length === 0;
-const ELEMENTWISE_NAMES = new Set(Object.keys(ELEMENTWISE));
+const ELEMENTWISE_NAMES = new Set([...Object.keys(ELEMENTWISE), ...Object.keys(MATH)]);
 
 /** Elementwise primitives of one operand (float math, neg, abs, sign). */
 export const UNARY_PRIMITIVES: readonly UnaryPrimitive[] = primitivesWhere(
@@ -94,8 +98,8 @@ export const BINARY_PRIMITIVES = primitivesWhere((d) => ELEMENTWISE_NAMES.has(d.
 /** Comparisons (bool outputs). */
 export const COMPARISON_PRIMITIVES: readonly ComparisonPrimitive[] = Object.freeze(Object.keys(COMPARISON) as ComparisonPrimitive[]);
 
-export type UnaryPrimitive = keyof UnaryParams;
-export type BinaryPrimitive = keyof BinaryParams;
+export type UnaryPrimitive = keyof UnaryParams | keyof MathUnaryParams;
+export type BinaryPrimitive = keyof BinaryParams | keyof MathBinaryParams;
 export type ComparisonPrimitive = keyof ComparisonParams;
 
 /** Number of operands of each primitive. */
