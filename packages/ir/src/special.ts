@@ -67,6 +67,7 @@ export function specialFunctions(): SpecialFunctions {
 
   /** erfc(x) for x ≥ 2: the continued fraction, bottom-up. */
   function erfcFraction(x: number): number {
+    if (x > 27) return 0; // erfc underflows from x ≈ 26.6 on
     const terms = Math.ceil(20 + 400 / (x * x));
     let f = x;
     for (let k = terms; k >= 1; k--) f = x + k / 2 / f;
