@@ -82,15 +82,20 @@ export function mathCases(): Case[] {
     c("logicalAnd, logicalOr, logicalXor, logicalNot under a transformation: truth tables, numbers truthy when non-zero", (e) => {
       const a = tensor([0, 0, 2, -0.5]);
       const b = tensor([0, 3, 0, 1]);
-      const tables = {
-        logicalAnd: [0, 0, 0, 1],
-        logicalOr: [0, 1, 1, 1],
-        logicalXor: [0, 1, 1, 0],
-      } as const;
-      for (const [name, expected] of Object.entries(tables)) {
-        const op = ir[name as keyof typeof tables];
+      const tables = [
+        ["logicalAnd", ir.logicalAnd, [0, 0, 0, 1]],
+        ["logicalOr", ir.logicalOr, [0, 1, 1, 1]],
+        ["logicalXor", ir.logicalXor, [0, 1, 1, 0]],
+      ] as const;
+      for (const [name, op, expected] of tables) {
         const [y] = e.vjp((s: Tensor, t: Tensor) => ir.mul(ir.astype(op(s, t), "float64"), ir.add(s, t)), a, b);
-        expectClose(`${name}(a, b)·(a + b) primal under vjp`, y, expected.map((v, i) => v * (a.data[i]! + b.data[i]!)), 0, 0);
+        expectClose(
+          `${name}(a, b)·(a + b) primal under vjp`,
+          y,
+          expected.map((v, i) => v * (a.data[i]! + b.data[i]!)),
+          0,
+          0,
+        );
       }
       const [n] = e.vjp((s: Tensor) => ir.astype(ir.logicalNot(s), "float64"), a);
       expectClose("logicalNot primal under vjp", n, [1, 1, 0, 0], 0, 0);

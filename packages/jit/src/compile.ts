@@ -3,7 +3,17 @@
  * Compiled functions take one argument per graph input (a JS number for rank-0 inputs, the
  * typed-array data otherwise) and return the flat outputs the same way.
  */
-import { ArgumentError, checkGraphLimits, DTypeError, SPECIAL, Tensor, validateGraph, type Aval, type Graph, type GraphLimits } from "@chainrule/ir";
+import {
+  ArgumentError,
+  checkGraphLimits,
+  DTypeError,
+  SPECIAL,
+  Tensor,
+  validateGraph,
+  type Aval,
+  type Graph,
+  type GraphLimits,
+} from "@chainrule/ir";
 import { buildFunction } from "./build.js";
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";

@@ -133,7 +133,10 @@ export const JS_LOWERING = {
   erfc: special("erfc"),
   erfinv: special("erfinv"),
   lgamma: special("lgamma"),
-  polygamma: { kind: "elementwise", expr: ([a], ctx) => rounded(`rt_special.polygamma(${(ctx.params as { n: number }).n | 0}, ${a})`, ctx) },
+  polygamma: {
+    kind: "elementwise",
+    expr: ([a], ctx) => rounded(`rt_special.polygamma(${(ctx.params as { n: number }).n | 0}, ${a})`, ctx),
+  },
   log2: math("log2"),
   log10: math("log10"),
   exp2: { kind: "elementwise", expr: ([a], ctx) => rounded(`(2 ** (${a}))`, ctx) },

@@ -59,7 +59,9 @@ describe("the math family in the JIT", () => {
     // float32 keeps intermediates in float64 registers unless exactFloat32 is set
     const x32 = ir.astype(x, "float32");
     const got = Array.from(jit(everything)(x32).data);
-    Array.from(everything(x32).data).forEach((want, i) => expect(Math.abs(got[i]! - want)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want))));
+    Array.from(everything(x32).data).forEach((want, i) =>
+      expect(Math.abs(got[i]! - want)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(want))),
+    );
   });
 
   it("the WebAssembly executor's JavaScript loops give the same values", () => {
@@ -74,10 +76,10 @@ describe("the math family in the JIT", () => {
     const d2 = grad(grad((x: Tensor) => ir.lgamma(x)));
     const e1 = grad((x: Tensor) => ir.erfinv(x));
     const rel = (got: unknown, want: number) => Math.abs((got as number) - want) / Math.abs(want);
-    expect(rel(d1(2.5), 0.70315664064524319)).toBeLessThan(1e-12);
-    expect(rel(d2(2.5), 0.49035775610023486)).toBeLessThan(1e-12);
+    expect(rel(d1(2.5), 0.7031566406452432)).toBeLessThan(1e-12);
+    expect(rel(d2(2.5), 0.49035775610023485)).toBeLessThan(1e-12);
     expect(rel(d2(-1.3), 14.53687624413708)).toBeLessThan(1e-12);
-    expect(rel(e1(0.9), 3.4280428114518408)).toBeLessThan(1e-12);
+    expect(rel(e1(0.9), 3.428042811451841)).toBeLessThan(1e-12);
   });
 
   it("emitModule embeds ir's special functions: a standalone module without eval gives the JIT's values", () => {
@@ -89,7 +91,8 @@ describe("the math family in the JIT", () => {
     writeFileSync(join(dir, "m.mjs"), text);
     writeFileSync(
       join(dir, "main.mjs"),
-      `import * as m from "./m.mjs";\nconst x = new Float64Array([0.3, -1.2, 2]);\nconsole.log(JSON.stringify([m.value(x), Array.from(m.grad(x))]));\n`,
+      `import * as m from "./m.mjs";\nconst x = new Float64Array([0.3, -1.2, 2]);\n` +
+        "console.log(JSON.stringify([m.value(x), Array.from(m.grad(x))]));\n",
     );
     const out = JSON.parse(
       execFileSync(process.execPath, ["--disallow-code-generation-from-strings", join(dir, "main.mjs")], { encoding: "utf8" }),
