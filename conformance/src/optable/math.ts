@@ -29,8 +29,8 @@ export function mathRows(): OpRow[] {
     unary("lgamma", ir.lgamma, positive),
     // between the poles at −3 and −2 (log|Γ|, as SciPy)
     unary("lgamma (negative non-integers)", ir.lgamma, uniform(-2.8, -2.2)),
-    unary("digamma", ir.digamma, positive, false),
-    unary("digamma (negative non-integers)", ir.digamma, uniform(-1.8, -1.2), false),
+    unary("digamma", ir.digamma, positive),
+    unary("digamma (negative non-integers)", ir.digamma, uniform(-1.8, -1.2)),
     unary("polygamma(1, x)", (x) => ir.polygamma(1, x!), positive),
     unary("log2", ir.log2, positive),
     unary("log10", ir.log10, positive),
