@@ -322,6 +322,41 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
       return how === 0 ? update.set(v) : how === 1 ? update.add(v) : update.mul(ir.add(ir.sigmoid(v), 0.5));
     },
   ],
+  // the math family (issue 17): each squashed into its smooth domain, away from poles and kinks
+  ["asin(0.9·tanh a)", (a) => ir.asin(ir.mul(ir.tanh(a), 0.9))],
+  ["acos(0.9·tanh a)", (a) => ir.acos(ir.mul(ir.tanh(a), 0.9))],
+  ["atanh(0.9·tanh a)", (a) => ir.atanh(ir.mul(ir.tanh(a), 0.9))],
+  ["erfinv(0.9·tanh a)", (a) => ir.erfinv(ir.mul(ir.tanh(a), 0.9))],
+  ["atan", (a) => ir.atan(a)],
+  ["sinh∘tanh", (a) => ir.sinh(ir.tanh(a))],
+  ["cosh∘tanh", (a) => ir.cosh(ir.tanh(a))],
+  ["asinh", (a) => ir.asinh(a)],
+  ["acosh(a² + 1.5)", (a) => ir.acosh(ir.add(ir.square(a), 1.5))],
+  ["erf", (a) => ir.erf(a)],
+  ["erfc", (a) => ir.erfc(a)],
+  ["lgamma(a² + 0.5)", (a) => ir.lgamma(ir.add(ir.square(a), 0.5))],
+  ["digamma(a² + 0.5)", (a) => ir.digamma(ir.add(ir.square(a), 0.5))],
+  ["log2(a² + 0.5)", (a) => ir.log2(ir.add(ir.square(a), 0.5))],
+  ["log10(a² + 0.5)", (a) => ir.log10(ir.add(ir.square(a), 0.5))],
+  ["exp2∘tanh", (a) => ir.exp2(ir.tanh(a))],
+  ["cbrt(a² + 0.5)", (a) => ir.cbrt(ir.add(ir.square(a), 0.5))],
+  ["rsqrt(a² + 0.5)", (a) => ir.rsqrt(ir.add(ir.square(a), 0.5))],
+  ["gelu", (a) => ir.gelu(a)],
+  ["gelu(approximate)", (a) => ir.gelu(a, { approximate: true })],
+  [
+    "hypot(a, σ(b) + 0.5)",
+    (a, pick) => {
+      const b = pick(broadcastable(a)) ?? a;
+      return ir.hypot(a, ir.add(ir.sigmoid(b), 0.5));
+    },
+  ],
+  [
+    "logaddexp(a, b)",
+    (a, pick) => {
+      const b = pick(broadcastable(a));
+      return b && ir.logaddexp(a, b);
+    },
+  ],
 ];
 
 /** Builds the program's function on tensors (used to trace the graph), with `units` as the op vocabulary. */

@@ -2,6 +2,7 @@
  * Cases beyond the per-op table: nesting, numeric conventions, differentiation control, pytrees
  * and JS numbers, control flow and errors.
  */
+import { mathCases } from "./optable/math.js";
 import * as ir from "@chainrule/ir";
 import { ChainruleError, Tensor, tensor, type Engine } from "@chainrule/ir";
 import { checkGrads, finiteDifference, loose, type LooseEngine } from "./checkgrads.js";
@@ -918,5 +919,7 @@ export function groupCases(): Case[] {
     ...nonDifferentiableCases(),
     // family: reductions, scans and sorting (issue 17)
     ...reductionCases(),
+    // the math family: predicates, logic, rounding (no derivative)
+    ...mathCases(),
   ];
 }

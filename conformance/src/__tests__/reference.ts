@@ -49,6 +49,11 @@ import {
   type FlatFunction,
   type Params,
   type Primitive,
+  // the math family
+  exp,
+  floor,
+  polygamma,
+  trunc,
 } from "@chainrule/ir";
 
 export type Fault =
@@ -199,6 +204,80 @@ function extremumMasks(v: ScatterView, y: Tensor): { wx: Tensor; wu: Tensor; cou
   return { wx, wu, count: add(wx, toCells(v, wu)) };
 }
 
+// ── the math family (issue 17): derivative factors, written from the math (not from ir's rules) ──
+
+type MathUnary = "asin" | "acos" | "atan" | "sinh" | "cosh" | "asinh" | "acosh" | "atanh" | "erf" | "erfc" | "erfinv" | "lgamma";
+type MathUnaryMore = "log2" | "log10" | "exp2" | "cbrt" | "polygamma";
+type MathBinary = "fmod" | "remainder" | "hypot";
+const SQRT_PI = Math.sqrt(Math.PI);
+
+/** dy/dx of the math family's smooth unary primitives (x the input, y the output). */
+const MATH_UNARY: { [P in MathUnary | MathUnaryMore]: (x: Tensor, y: Tensor, params: Params<P>) => Tensor } = {
+  asin: (x) => pow(sub(1, mul(x, x)), -0.5),
+  acos: (x) => neg(pow(sub(1, mul(x, x)), -0.5)),
+  atan: (x) => div(1, add(1, mul(x, x))),
+  sinh: (x) => mul(add(exp(x), exp(neg(x))), 0.5),
+  cosh: (x) => mul(sub(exp(x), exp(neg(x))), 0.5),
+  asinh: (x) => pow(add(mul(x, x), 1), -0.5),
+  acosh: (x) => pow(sub(mul(x, x), 1), -0.5),
+  atanh: (x) => div(1, sub(1, mul(x, x))),
+  erf: (x) => mul(exp(neg(mul(x, x))), 2 / SQRT_PI),
+  erfc: (x) => mul(exp(neg(mul(x, x))), -2 / SQRT_PI),
+  erfinv: (_x, y) => mul(exp(mul(y, y)), SQRT_PI / 2),
+  lgamma: (x) => polygamma(0, x),
+  polygamma: (x, _y, { n }) => polygamma(n + 1, x),
+  log2: (x) => div(1, mul(x, Math.LN2)),
+  log10: (x) => div(1, mul(x, Math.LN10)),
+  exp2: (_x, y) => mul(y, Math.LN2),
+  cbrt: (_x, y) => div(1, mul(mul(y, y), 3)),
+};
+
+/** (∂y/∂a, ∂y/∂b) of the math family's smooth binary primitives. */
+const MATH_BINARY: { [P in MathBinary]: (a: Tensor, b: Tensor, y: Tensor) => [Tensor | number, Tensor] } = {
+  // fmod(a, b) = a − trunc(a/b)·b
+  fmod: (a, b) => [1, neg(trunc(div(a, b)))],
+  // remainder(a, b) = a − floor(a/b)·b
+  remainder: (a, b) => [1, neg(floor(div(a, b)))],
+  hypot: (a, b, y) => [div(a, y), div(b, y)],
+};
+
+function mathJvpRules(): { [P in MathUnary | MathUnaryMore | MathBinary]: JvpRule<P> } {
+  const u =
+    <P extends MathUnary | MathUnaryMore>(p: P): JvpRule<P> =>
+    ([x], [t], y, params) =>
+      m0(t!, MATH_UNARY[p](x!, y, params));
+  const b =
+    <P extends MathBinary>(p: P): JvpRule<P> =>
+    ([x0, x1], [ta, tb], y) => {
+      const [da, db] = MATH_BINARY[p](x0!, x1!, y);
+      return add(typeof da === "number" ? mul(ta!, da) : m0(ta!, da), m0(tb!, db));
+    };
+  return {
+    ...{ asin: u("asin"), acos: u("acos"), atan: u("atan"), sinh: u("sinh"), cosh: u("cosh"), asinh: u("asinh") },
+    ...{ acosh: u("acosh"), atanh: u("atanh"), erf: u("erf"), erfc: u("erfc"), erfinv: u("erfinv"), lgamma: u("lgamma") },
+    ...{ polygamma: u("polygamma"), log2: u("log2"), log10: u("log10"), exp2: u("exp2"), cbrt: u("cbrt") },
+    ...{ fmod: b("fmod"), remainder: b("remainder"), hypot: b("hypot") },
+  };
+}
+
+function mathVjpRules(): { [P in MathUnary | MathUnaryMore | MathBinary]: VjpRule<P> } {
+  const u =
+    <P extends MathUnary | MathUnaryMore>(p: P): VjpRule<P> =>
+    (g, [x], y, params) => [m0(g, MATH_UNARY[p](x!, y, params))];
+  const b =
+    <P extends MathBinary>(p: P): VjpRule<P> =>
+    (g, [x0, x1], y) => {
+      const [da, db] = MATH_BINARY[p](x0!, x1!, y);
+      return [unbroadcast(typeof da === "number" ? mul(g, da) : m0(g, da), x0!.shape), unbroadcast(m0(g, db), x1!.shape)];
+    };
+  return {
+    ...{ asin: u("asin"), acos: u("acos"), atan: u("atan"), sinh: u("sinh"), cosh: u("cosh"), asinh: u("asinh") },
+    ...{ acosh: u("acosh"), atanh: u("atanh"), erf: u("erf"), erfc: u("erfc"), erfinv: u("erfinv"), lgamma: u("lgamma") },
+    ...{ polygamma: u("polygamma"), log2: u("log2"), log10: u("log10"), exp2: u("exp2"), cbrt: u("cbrt") },
+    ...{ fmod: b("fmod"), remainder: b("remainder"), hypot: b("hypot") },
+  };
+}
+
 // ── forward mode ───────────────────────────────────────────────────────────────────────────
 
 class DualTracer extends Tracer {
@@ -317,6 +396,13 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
       const dy = add(mul(t.x3, cellProduct(v)), mul(v.x3, toCells(v, mul(t.u3, othersProduct(v)))));
       return reshape(dy, x!.shape.slice());
     },
+    // the math family
+    ...mathJvpRules(),
+    floor: zero,
+    ceil: zero,
+    round: zero,
+    trunc: zero,
+    floorDivide: zero,
   };
 }
 
@@ -550,6 +636,13 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
         undefined,
       ];
     },
+    // the math family
+    ...mathVjpRules(),
+    floor: none,
+    ceil: none,
+    round: none,
+    trunc: none,
+    floorDivide: none,
   };
 }
 

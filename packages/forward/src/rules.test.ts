@@ -1,3 +1,4 @@
+import * as ir from "@chainrule/ir";
 /**
  * Every primitive's tangent rule (ir's definitions, on chunks of tangents) against central finite differences, on several shapes
  * (broadcasting included), with the typed-array kernels on and off, at order 1 (jvp, and the
@@ -222,6 +223,38 @@ cases.push(
     exact: ([x], [v]) => Array.from(x!.data, (t, i) => t * v!.data[i]!),
   },
 );
+
+// the math family
+unary("asin", (x) => ir.asin(x), -0.8, 0.8);
+unary("acos", (x) => ir.acos(x), -0.8, 0.8);
+unary("atan", (x) => ir.atan(x));
+unary("sinh", (x) => ir.sinh(x));
+unary("cosh", (x) => ir.cosh(x));
+unary("asinh", (x) => ir.asinh(x));
+unary("acosh", (x) => ir.acosh(x), 1.2, 3);
+unary("atanh", (x) => ir.atanh(x), -0.8, 0.8);
+unary("erf", (x) => ir.erf(x));
+unary("erfc", (x) => ir.erfc(x));
+unary("erfinv", (x) => ir.erfinv(x), -0.8, 0.8);
+unary("lgamma", (x) => ir.lgamma(x), 0.3, 3);
+unary("digamma", (x) => ir.digamma(x), 0.3, 3);
+unary("log2", (x) => ir.log2(x), 0.5, 3);
+unary("log10", (x) => ir.log10(x), 0.5, 3);
+unary("exp2", (x) => ir.exp2(x));
+unary("cbrt", (x) => ir.cbrt(x), 0.5, 3);
+for (const [name, op] of [
+  ["floor", ir.floor],
+  ["ceil", ir.ceil],
+  ["round", ir.round],
+  ["trunc", ir.trunc],
+  ["floorDivide(x, 3)", (x: Tensor) => ir.floorDivide(x, 3)],
+] as const) {
+  unary(name, (x) => op(x), 1.1, 1.4, { zero: true });
+}
+// a in [3.6, 3.7], b in [1, 1.1]: a/b in (3.27, 3.7), off the jumps
+binary("fmod", (a, b) => ir.fmod(ir.add(a, 2.6), b), 1, 1.1);
+binary("remainder", (a, b) => ir.remainder(ir.add(a, 2.6), b), 1, 1.1);
+binary("hypot", (a, b) => ir.hypot(a, b), 0.5, 2);
 
 function randomInputs(rng: Random, c: Case): Tensor[] {
   const low = c.low ?? -2;

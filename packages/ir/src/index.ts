@@ -135,7 +135,6 @@ export {
 } from "./reductions.js";
 // family: indexing (issue 17, ops-index)
 export { takeAlongAxis, at, type Index, type IndexEntry, type IndexSlice, type IndexUpdate } from "./indexing-ops.js";
-export { softmax, logSoftmax, crossEntropy, mse } from "./nn.js";
 // issue 17, family "activations" (ops-nn): activations and losses
 export {
   softplus,
@@ -152,6 +151,10 @@ export {
 } from "./nn.js";
 // issue 17, family "shapes" (ops-nn)
 export { split, flip, tile, repeat, roll, diag, diagonal, triu, tril, swapaxes, moveaxis } from "./shape-ops2.js";
+export { softmax, logSoftmax, crossEntropy, mse, gelu } from "./nn.js";
+// the math family (issue 17): elementwise math, predicates and logic; scalar special functions for engine authors
+export * from "./math-ops.js";
+export { SPECIAL, SPECIAL_SOURCE, type SpecialFunctions } from "./special.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
 export {

@@ -1,6 +1,7 @@
 /** Neural-network composites, all max-shifted so they never overflow. */
 import { toFloat, toOperand, toOperands, type TensorLike } from "./coerce.js";
 import { ArgumentError, checkArity, describeValue, DTypeError, formatValue, ShapeError } from "./errors.js";
+import { erfc } from "./math-ops.js";
 import { checkOptions } from "./options.js";
 import { bind } from "./trace.js";
 import { formatShape, normalizeAxis } from "./shape.js";
@@ -27,6 +28,7 @@ import {
   stopGradient,
   sub,
   sum,
+  tanh,
   where,
 } from "./ops.js";
 
@@ -244,3 +246,18 @@ export const huberLoss = checkArity(
     return reduceLoss(losses, reduction);
   },
 );
+/**
+ * GELU. Exact by default: x·Φ(x) = ½·x·erfc(−x/√2) (erfc keeps the far negative tail accurate).
+ * `{ approximate: true }`: the tanh form ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+ */
+export const gelu = checkArity("gelu", 1, 2, (x: TensorLike, options?: { approximate?: boolean }): Tensor => {
+  const o = checkOptions("gelu", options, ["approximate"]);
+  const approximate = o["approximate"] ?? false;
+  if (typeof approximate !== "boolean") {
+    throw new ArgumentError(`gelu: expected approximate to be a boolean, got ${describeValue(approximate)}`);
+  }
+  const t = toFloat(toOperand("gelu", x));
+  if (!approximate) return mul(mul(t, 0.5), erfc(mul(t, -Math.SQRT1_2)));
+  const inner = mul(add(t, mul(mul(mul(t, t), t), 0.044715)), Math.sqrt(2 / Math.PI));
+  return mul(mul(t, 0.5), add(tanh(inner), 1));
+});

@@ -8,6 +8,8 @@ import { ELEMENTWISE, type BinaryParams, type ElementwiseParams, type UnaryParam
 import { INDEXING, type IndexingParams } from "./primitives/indexing.js";
 export { INDEX_CHECKS, type IndexCheck, isIndexCheck, indexCheckError } from "./primitives/indexing.js";
 import { LINALG, type LinalgParams } from "./primitives/linalg.js";
+// the math family (issue 17)
+import { MATH, type MathBinaryParams, type MathParams, type MathUnaryParams } from "./primitives/elementwise-math.js";
 import { REDUCTION, type ReductionParams } from "./primitives/reduction.js";
 // family: reductions, scans and sorting (issue 17)
 import { SCAN, type ScanParams } from "./primitives/scan.js";
@@ -34,7 +36,9 @@ export interface PrimitiveParams
     // family: reductions, scans and sorting (issue 17)
     ScanParams,
     // family: indexing (issue 17, ops-index)
-    ScatterParams {}
+    ScatterParams,
+    // family: elementwise math (issue 17, ops-math)
+    MathParams {}
 
 export type Empty = Record<string, never>;
 export type Primitive = keyof PrimitiveParams;
@@ -60,6 +64,7 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   // family: reductions, scans and sorting (issue 17)
   ...SCAN,
   ...SCATTER,
+  ...MATH,
 });
 
 /** Every primitive name, in a fixed order. */
@@ -94,7 +99,7 @@ function primitivesWhere(test: (def: PrimitiveDef<Primitive>) => boolean): reado
 }
 
 const EMPTY_PARAMS = (def: PrimitiveDef<Primitive>) => Object.keys(def.params).length === 0;
-const ELEMENTWISE_NAMES = new Set(Object.keys(ELEMENTWISE));
+const ELEMENTWISE_NAMES = new Set([...Object.keys(ELEMENTWISE), ...Object.keys(MATH)]);
 
 /** Elementwise primitives of one operand (float math, neg, abs, sign). */
 export const UNARY_PRIMITIVES: readonly UnaryPrimitive[] = primitivesWhere(
@@ -105,8 +110,8 @@ export const BINARY_PRIMITIVES = primitivesWhere((d) => ELEMENTWISE_NAMES.has(d.
 /** Comparisons (bool outputs). */
 export const COMPARISON_PRIMITIVES: readonly ComparisonPrimitive[] = Object.freeze(Object.keys(COMPARISON) as ComparisonPrimitive[]);
 
-export type UnaryPrimitive = keyof UnaryParams;
-export type BinaryPrimitive = keyof BinaryParams;
+export type UnaryPrimitive = keyof UnaryParams | keyof MathUnaryParams;
+export type BinaryPrimitive = keyof BinaryParams | keyof MathBinaryParams;
 export type ComparisonPrimitive = keyof ComparisonParams;
 
 /** Number of operands of each primitive. */

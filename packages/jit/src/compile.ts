@@ -3,7 +3,17 @@
  * Compiled functions take one argument per graph input (a JS number for rank-0 inputs, the
  * typed-array data otherwise) and return the flat outputs the same way.
  */
-import { ArgumentError, checkGraphLimits, DTypeError, Tensor, validateGraph, type Aval, type Graph, type GraphLimits } from "@chainrule/ir";
+import {
+  ArgumentError,
+  checkGraphLimits,
+  DTypeError,
+  SPECIAL,
+  Tensor,
+  validateGraph,
+  type Aval,
+  type Graph,
+  type GraphLimits,
+} from "@chainrule/ir";
 import { buildFunction } from "./build.js";
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
@@ -90,10 +100,15 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
     };
   }
   const generated = programSource(program, options);
-  const factory = buildFunction(["K", "rt_error"], generated.full) as (k: unknown[], e: (m: string, code?: string) => Error) => RawFunction;
+  const factory = buildFunction(["K", "rt_error", "rt_special"], generated.full) as (
+    k: unknown[],
+    e: (m: string, code?: string) => Error,
+    special: typeof SPECIAL,
+  ) => RawFunction;
   const run = factory(
     generated.constants.map((t) => t.data),
     rtError,
+    SPECIAL,
   );
   const byId = new Map(program.nodes.map((n) => [n.id, n]));
   const avalOf = (id: number): Aval => {

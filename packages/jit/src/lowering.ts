@@ -43,6 +43,11 @@ function math(fn: string): JsLowering {
   return { kind: "elementwise", expr: ([a], ctx) => rounded(`Math.${fn}(${a})`, ctx) };
 }
 
+/** rt_special.fn(a), rounded: ir's scalar special functions (SPECIAL), the runtime helper `rt_special`. */
+function special(fn: "erf" | "erfc" | "erfinv" | "lgamma" | "roundHalfEven"): JsLowering {
+  return { kind: "elementwise", expr: ([a], ctx) => rounded(`rt_special.${fn}(${a})`, ctx) };
+}
+
 /** a op b, wrapped to int32 or rounded to float32. */
 function infix(op: "+" | "-"): JsLowering {
   return { kind: "elementwise", expr: ([a, b], ctx) => (i32(ctx) ? `((${a} ${op} ${b}) | 0)` : rounded(`(${a} ${op} ${b})`, ctx)) };
@@ -123,6 +128,35 @@ export const JS_LOWERING = {
   scatterMul: KERNEL,
   scatterMin: KERNEL,
   scatterMax: KERNEL,
+  // the math family: special functions call ir's scalar functions, passed to generated code as rt_special
+  asin: math("asin"),
+  acos: math("acos"),
+  atan: math("atan"),
+  sinh: math("sinh"),
+  cosh: math("cosh"),
+  asinh: math("asinh"),
+  acosh: math("acosh"),
+  atanh: math("atanh"),
+  erf: special("erf"),
+  erfc: special("erfc"),
+  erfinv: special("erfinv"),
+  lgamma: special("lgamma"),
+  polygamma: {
+    kind: "elementwise",
+    expr: ([a], ctx) => rounded(`rt_special.polygamma(${(ctx.params as { n: number }).n | 0}, ${a})`, ctx),
+  },
+  log2: math("log2"),
+  log10: math("log10"),
+  exp2: { kind: "elementwise", expr: ([a], ctx) => rounded(`(2 ** (${a}))`, ctx) },
+  cbrt: math("cbrt"),
+  floor: math("floor"),
+  ceil: math("ceil"),
+  round: special("roundHalfEven"),
+  trunc: math("trunc"),
+  fmod: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`(${a} % ${b})`, ctx) },
+  remainder: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`rt_special.remainder(${a}, ${b})`, ctx) },
+  hypot: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`Math.hypot(${a}, ${b})`, ctx) },
+  floorDivide: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`rt_special.floorDivide(${a}, ${b})`, ctx) },
 } as const satisfies { readonly [P in Primitive]: JsLowering };
 
 type KindOf<K extends JsLowering["kind"]> = { [P in Primitive]: (typeof JS_LOWERING)[P]["kind"] extends K ? P : never }[Primitive];

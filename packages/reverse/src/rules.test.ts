@@ -241,6 +241,36 @@ const ROWS: Row[] = [
     expected: (w, x) => [ir.mul(w, x!)],
     firstOrderOnly: true,
   },
+  // the math family
+  { prims: ["asin"], name: "asin", fn: (x) => ir.asin(x), shapes: [[[]], [[5]]], low: -0.8, high: 0.8 },
+  { prims: ["acos"], name: "acos", fn: (x) => ir.acos(x), shapes: [[[]], [[5]]], low: -0.8, high: 0.8 },
+  { prims: ["atan"], name: "atan", fn: (x) => ir.atan(x), shapes: [[[]], [[5]]] },
+  { prims: ["sinh"], name: "sinh", fn: (x) => ir.sinh(x), shapes: [[[]], [[5]]] },
+  { prims: ["cosh"], name: "cosh", fn: (x) => ir.cosh(x), shapes: [[[]], [[5]]] },
+  { prims: ["asinh"], name: "asinh", fn: (x) => ir.asinh(x), shapes: [[[]], [[5]]] },
+  { prims: ["acosh"], name: "acosh", fn: (x) => ir.acosh(x), shapes: [[[]], [[5]]], low: 1.2, high: 3 },
+  { prims: ["atanh"], name: "atanh", fn: (x) => ir.atanh(x), shapes: [[[]], [[5]]], low: -0.8, high: 0.8 },
+  { prims: ["erf"], name: "erf", fn: (x) => ir.erf(x), shapes: [[[]], [[5]]] },
+  { prims: ["erfc"], name: "erfc", fn: (x) => ir.erfc(x), shapes: [[[]], [[5]]] },
+  { prims: ["erfinv"], name: "erfinv", fn: (x) => ir.erfinv(x), shapes: [[[]], [[5]]], low: -0.8, high: 0.8 },
+  { prims: ["lgamma", "polygamma"], name: "lgamma", fn: (x) => ir.lgamma(x), shapes: [[[]], [[5]]], low: 0.3, high: 3 },
+  { prims: ["polygamma"], name: "digamma", fn: (x) => ir.digamma(x), shapes: [[[]], [[5]]], low: 0.3, high: 3 },
+  { prims: ["log2"], name: "log2", fn: (x) => ir.log2(x), shapes: [[[]], [[5]]], low: 0.5, high: 3 },
+  { prims: ["log10"], name: "log10", fn: (x) => ir.log10(x), shapes: [[[]], [[5]]], low: 0.5, high: 3 },
+  { prims: ["exp2"], name: "exp2", fn: (x) => ir.exp2(x), shapes: [[[]], [[5]]] },
+  { prims: ["cbrt"], name: "cbrt", fn: (x) => ir.cbrt(x), shapes: [[[]], [[5]]], low: 0.5, high: 3 },
+  {
+    prims: ["floor", "ceil", "round", "trunc", "floorDivide"],
+    name: "x · (floor + ceil + round + trunc + floorDivide(x, 3))",
+    fn: (x) => ir.mul(x, ir.add(ir.add(ir.add(ir.floor(x), ir.ceil(x)), ir.add(ir.round(x), ir.trunc(x))), ir.floorDivide(x, 3))),
+    shapes: [[[]], [[5]]],
+    low: 1.1,
+    high: 1.4,
+  },
+  // a in [3.6, 3.7], b in [1, 1.1]: a/b in (3.27, 3.7), off the jumps
+  { prims: ["fmod"], name: "fmod", fn: (x, y) => ir.fmod(ir.add(x, 2.6), y), shapes: BINARY_SHAPES, low: 1, high: 1.1 },
+  { prims: ["remainder"], name: "remainder", fn: (x, y) => ir.remainder(ir.add(x, 2.6), y), shapes: BINARY_SHAPES, low: 1, high: 1.1 },
+  { prims: ["hypot"], name: "hypot", fn: (x, y) => ir.hypot(x, y), shapes: BINARY_SHAPES, low: 0.5, high: 2 },
 ];
 
 function randomInputs(rng: Random, shapes: readonly number[][], row: Row): Tensor[] {

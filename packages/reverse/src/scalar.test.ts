@@ -30,6 +30,26 @@ const CASES: Record<string, Fn> = {
   minimum: (x, y) => ir.minimum(x, y),
   atan2: (x, y) => ir.atan2(x, y),
   mulNoNan: (x, y) => ir.mulNoNan(ir.mulNoNan(x, y), ir.sqrt(x)),
+  // the math family
+  asin: (x) => ir.asin(x),
+  acos: (x) => ir.acos(x),
+  atan: (x) => ir.atan(x),
+  sinh: (x) => ir.sinh(x),
+  cosh: (x) => ir.cosh(x),
+  asinh: (x) => ir.asinh(x),
+  acosh: (x) => ir.acosh(x),
+  atanh: (x) => ir.atanh(x),
+  erf: (x) => ir.erf(x),
+  erfc: (x) => ir.erfc(x),
+  erfinv: (x) => ir.erfinv(x),
+  lgamma: (x) => ir.lgamma(x),
+  log2: (x) => ir.log2(x),
+  log10: (x) => ir.log10(x),
+  exp2: (x) => ir.exp2(x),
+  cbrt: (x) => ir.cbrt(x),
+  fmod: (x, y) => ir.fmod(x, y),
+  remainder: (x, y) => ir.remainder(x, y),
+  hypot: (x, y) => ir.hypot(x, y),
 };
 
 const POINTS: [number, number][] = [

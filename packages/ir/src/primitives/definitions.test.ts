@@ -31,6 +31,7 @@ const i32 = (values: number[]) => new Tensor("int32", [values.length], Int32Arra
 const bool = (values: number[]) => new Tensor("bool", [values.length], Uint8Array.from(values));
 const pos = () => f64([2, 3], [0.5, 1.25, 2, 0.75, 1.5, 3]);
 const other = () => f64([3], [1.5, 0.25, 2.5]);
+const inUnit = (): Sample<never> => ({ args: [f64([2, 3], [0.1, -0.4, 0.25, 0.6, -0.75, 0.3])], params: {} as never });
 const u = (): Sample<never> => ({ args: [pos()], params: {} as never });
 const b = (): Sample<never> => ({ args: [pos(), other()], params: {} as never });
 
@@ -86,6 +87,32 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   scatterMul: () => ({ args: [pos(), f64([2, 3], [1.5, -2, 0.5, 3, 0.25, -1]), i32([1, 0, 1])], params: { axis: 1 } }),
   scatterMin: () => ({ args: [pos(), f64([2, 3], [1.75, 0.1, 0.2, 0.3, 4, 3.5]), i32([1, 0, -1])], params: { axis: 1 } }),
   scatterMax: () => ({ args: [pos(), f64([2, 3], [1.75, 0.1, 2.2, 0.3, 4, 3.5]), i32([1, 0, 1])], params: { axis: 1 } }),
+  // the math family
+  asin: inUnit,
+  acos: inUnit,
+  atan: u,
+  sinh: u,
+  cosh: u,
+  asinh: u,
+  acosh: () => ({ args: [f64([2, 3], [1.5, 1.25, 2, 1.75, 1.1, 3])], params: {} }),
+  atanh: inUnit,
+  erf: u,
+  erfc: u,
+  erfinv: inUnit,
+  lgamma: u,
+  polygamma: () => ({ args: [pos()], params: { n: 1 } }),
+  log2: u,
+  log10: u,
+  exp2: u,
+  cbrt: u,
+  floor: u,
+  ceil: u,
+  round: u,
+  trunc: u,
+  fmod: b,
+  remainder: b,
+  hypot: b,
+  floorDivide: b,
 };
 
 function sample(prim: Primitive): Sample<Primitive> {

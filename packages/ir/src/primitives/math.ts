@@ -15,6 +15,7 @@ import type { Aval, Params, Primitive } from "../primitives.js";
 import type { Shape } from "../shape.js";
 import type { DType } from "../dtype.js";
 import type { Tensor } from "../tensor.js";
+import { SPECIAL } from "../special.js";
 
 /**
  * Elementwise arithmetic on values `V` with conditions `C`, broadcasting like NumPy. A JS number
@@ -34,6 +35,14 @@ export interface Arith<V, C> {
   sign(a: V): V;
   /** `a` as a value whose derivative is 0 (identity on numbers). */
   stopGradient(a: V): V;
+  // the math family (issue 17): what the derivatives of the special and inverse functions need
+  sqrt(a: V): V;
+  sinh(a: V): V;
+  cosh(a: V): V;
+  /** Round half to even (derivative 0). */
+  round(a: V): V;
+  /** ψ⁽ⁿ⁾(a), the n-th derivative of digamma. */
+  polygamma(n: number, a: V): V;
   eq(a: V, b: V | number): C;
   gt(a: V, b: V): C;
   lt(a: V, b: V): C;
@@ -86,6 +95,12 @@ export const NUMBER_MATH: Arith<number, boolean> = {
   cos: Math.cos,
   sign: Math.sign,
   stopGradient: (a) => a,
+  // the math family
+  sqrt: Math.sqrt,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  round: SPECIAL.roundHalfEven,
+  polygamma: SPECIAL.polygamma,
   eq: (a, b) => a === b,
   gt: (a, b) => a > b,
   lt: (a, b) => a < b,

@@ -1,6 +1,7 @@
 /** `TENSOR_MATH`: the rules' arithmetic as ir ops (differentiable, traceable), and `tensorTangents`, tangents as plain tensors. */
 import { castTo } from "../coerce.js";
 import * as ops from "../ops.js";
+import * as mathOps from "../math-ops.js";
 import { broadcastedAxes, shapesEqual, type Shape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { zeros } from "../tensor.js";
@@ -40,6 +41,12 @@ export const TENSOR_MATH: TensorMath = {
   cos: (a) => ops.cos(a),
   sign: (a) => ops.sign(a),
   stopGradient: (a) => ops.stopGradient(a),
+  // the math family
+  sqrt: (a) => ops.sqrt(a),
+  sinh: (a) => mathOps.sinh(a),
+  cosh: (a) => mathOps.cosh(a),
+  round: (a) => mathOps.round(a),
+  polygamma: (n, a) => mathOps.polygamma(n, a),
   eq: (a, b) => ops.equal(a, b),
   gt: (a, b) => ops.greater(a, b),
   lt: (a, b) => ops.less(a, b),

@@ -5,7 +5,7 @@
  * and operands broadcast as rows, columns or scalars. Source text holds only identifiers and
  * integers formatted here and the generator's expressions.
  */
-import { internalError, type DType, type Params, type Primitive } from "@chainrule/ir";
+import { internalError, SPECIAL, type DType, type Params, type Primitive } from "@chainrule/ir";
 import { buildFunction } from "../build.js";
 import { elementwise } from "../lowering.js";
 import { BoundedCache } from "../lru.js";
@@ -58,7 +58,8 @@ export function jsElementwiseLoop(
 };`;
   let loop = cache.get(source);
   if (loop === undefined) {
-    loop = buildFunction([], source)() as SizedLoop;
+    // rt_special: ir's scalar special functions (erf, lgamma, …), as in the JavaScript backend
+    loop = buildFunction(["rt_special"], source)(SPECIAL) as SizedLoop;
     cache.set(source, loop);
   }
   const sized = loop;
