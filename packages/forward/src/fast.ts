@@ -13,6 +13,7 @@ import {
   isScalarArith,
   mulNoNanScalar,
   NUMBER_MATH,
+  plainFactor,
   scalarArith,
   sizeOf,
   Tensor,
@@ -38,16 +39,79 @@ function times(t: number, f: number): number {
   return f === 1 ? t : f === -1 ? -t : mulNoNanScalar(t, f);
 }
 
-/** A derivative factor as (data, stride): stride 0 for a constant or a one-element factor. */
-function factorData(f: Tensor | number, n: number): [ArrayLike<number>, number] {
-  if (typeof f === "number") return [[f], 0];
-  const data = f.data;
-  return [data, data.length === n ? 1 : 0];
+/** One operand's tangent term: its k stacked tangents `t` (stride `st` over the n outputs) times a factor. */
+interface Term {
+  readonly t: TypedArray;
+  /** A constant factor, or one per output element. */
+  readonly f: number | TypedArray;
+  readonly size: number;
+  readonly st: number;
+}
+
+/** r = ta · ca over the k directions (ca a plain constant: finite, non-zero). */
+function scaledByConstant(r: TypedArray, a: Term, ca: number, k: number, n: number): void {
+  const [ta, sa, sta] = [a.t, a.size, a.st];
+  for (let j = 0, o = 0; j < k; j++) for (let e = 0; e < n; e++, o++) r[o] = ta[j * sa + e * sta]! * ca;
+}
+
+/** r = ta · ca + tb · cb over the k directions (plain constants: add and sub). */
+function sumOfScaled(r: TypedArray, a: Term, ca: number, b: Term, cb: number, k: number, n: number): void {
+  const [ta, sa, sta] = [a.t, a.size, a.st];
+  const [tb, sb, stb] = [b.t, b.size, b.st];
+  for (let j = 0, o = 0; j < k; j++) for (let e = 0; e < n; e++, o++) r[o] = ta[j * sa + e * sta]! * ca + tb[j * sb + e * stb]! * cb;
+}
+
+/**
+ * r = mulNoNan(ta, fa) (+ mulNoNan(tb, fb)) over the k directions, factors per element. The
+ * products are written inline: a helper returning a double would box it on every element.
+ */
+function productTerms(r: TypedArray, a: Term, fa: TypedArray, b: Term | undefined, fb: TypedArray | undefined, k: number, n: number): void {
+  const [ta, sa, sta] = [a.t, a.size, a.st];
+  if (b === undefined || fb === undefined) {
+    for (let j = 0, o = 0; j < k; j++) {
+      for (let e = 0; e < n; e++, o++) {
+        const u = ta[j * sa + e * sta]!;
+        const f = fa[e]!;
+        const v = u * f;
+        r[o] = v === v || (u !== 0 && f !== 0) ? v : 0;
+      }
+    }
+    return;
+  }
+  const [tb, sb, stb] = [b.t, b.size, b.st];
+  for (let j = 0, o = 0; j < k; j++) {
+    for (let e = 0; e < n; e++, o++) {
+      const u = ta[j * sa + e * sta]!;
+      const f = fa[e]!;
+      const v = u * f;
+      const w = tb[j * sb + e * stb]!;
+      const g = fb[e]!;
+      const z = w * g;
+      r[o] = (v === v || (u !== 0 && f !== 0) ? v : 0) + (z === z || (w !== 0 && g !== 0) ? z : 0);
+    }
+  }
+}
+
+/** A factor as one value per output element (a constant repeated), for the per-element loop. */
+function perElement(f: number | TypedArray, n: number): TypedArray {
+  return typeof f === "number" ? new Float64Array(n).fill(f) : f;
+}
+
+/** r[j·n + e] = a's term (+ b's term) for the k directions, in one pass. */
+function writeTerms(r: TypedArray, a: Term, b: Term | undefined, k: number, n: number): void {
+  const fa = a.f;
+  const fb = b?.f;
+  if (typeof fa === "number" && plainFactor(fa)) {
+    if (b === undefined) return scaledByConstant(r, a, fa, k, n);
+    if (typeof fb === "number" && plainFactor(fb)) return sumOfScaled(r, a, fa, b, fb, k, n);
+  }
+  productTerms(r, a, perElement(fa, n), b, fb === undefined ? undefined : perElement(fb, n), k, n);
 }
 
 /**
  * An elementwise float primitive on concrete operands, each full-size or one element: ir's
- * partials on the primal tensors, then each output tangent Σᵢ dxᵢ · ∂ᵢ in one loop over k.
+ * partials on the primal tensors, then each output tangent Σᵢ dxᵢ · ∂ᵢ in one pass over the k
+ * directions (products as ir's `times` makes them).
  */
 function elementwiseFast(prim: Primitive, info: Elementwise): FastRule {
   return (x, dx, out, k) => {
@@ -55,25 +119,18 @@ function elementwiseFast(prim: Primitive, info: Elementwise): FastRule {
     const n = sizeOf(out.shape);
     for (const operand of x) if (operand.size !== n && operand.size !== 1) return undefined;
     const y = evalPrimitive(prim, x, {} as never, out);
-    const r = allocate(out.dtype, k * n);
-    let first = true;
+    const terms: Term[] = [];
     for (let i = 0; i < x.length; i++) {
       const t = dx[i];
       if (t === null || t === undefined) continue;
-      const [f, sf] = factorData(info.partials[i]!(TENSOR_MATH, x, y), n);
-      const td = t.data;
-      const st = x[i]!.size === n ? 1 : 0;
+      const f = info.partials[i]!(TENSOR_MATH, x, y);
       const size = x[i]!.size;
-      for (let j = 0, o = 0; j < k; j++) {
-        const base = j * size;
-        for (let e = 0; e < n; e++, o++) {
-          const term = times(td[base + e * st]!, f[e * sf]!);
-          r[o] = first ? term : r[o]! + term;
-        }
-      }
-      first = false;
+      terms.push({ t: t.data, f: typeof f === "number" ? f : f.size !== n ? f.data[0]! : f.data, size, st: size === n ? 1 : 0 });
     }
-    return first ? undefined : [y, new Tensor(out.dtype, [k, ...out.shape], r)];
+    if (terms.length === 0) return undefined;
+    const r = allocate(out.dtype, k * n);
+    writeTerms(r, terms[0]!, terms[1], k, n);
+    return [y, new Tensor(out.dtype, [k, ...out.shape], r)];
   };
 }
 

@@ -10,7 +10,6 @@
 import * as ir from "@chainrule/ir";
 import {
   isFloat,
-  mulNoNanScalar,
   plainFactor,
   shapesEqual,
   Tensor,
@@ -229,7 +228,12 @@ export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
     if (a instanceof Tracer || !isFloat(a.dtype)) return ir.mulNoNan(a, b);
     const x = a.data;
     const out = allocate(a.dtype, x.length);
-    for (let i = 0; i < out.length; i++) out[i] = mulNoNanScalar(x[i]!, b);
+    // mulNoNan written inline: a helper returning a double would box it on every element
+    for (let i = 0; i < out.length; i++) {
+      const u = x[i]!;
+      const v = u * b;
+      out[i] = v === v || (u !== 0 && b !== 0) ? v : 0;
+    }
     return new Tensor(a.dtype, a.shape, out);
   }
   const kind = layout(a, b);
@@ -238,7 +242,12 @@ export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
   const x = a.data,
     y = b.data;
   const out = allocate(a.dtype, x.length);
-  for (let i = 0; i < out.length; i++) out[i] = mulNoNanScalar(x[i]!, y[i]!);
+  for (let i = 0; i < out.length; i++) {
+    const u = x[i]!;
+    const w = y[i]!;
+    const v = u * w;
+    out[i] = v === v || (u !== 0 && w !== 0) ? v : 0;
+  }
   return new Tensor(a.dtype, a.shape, out);
 }
 
