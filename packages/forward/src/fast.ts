@@ -266,11 +266,26 @@ function scalarArithFast(
   scalarArith(prim, xa.primal.data[0]!, xb.primal.data[0]!, ARITH);
   const fa = ARITH[1]!;
   const fb = ARITH[2]!;
+  const value = new Float64Array(1);
+  value[0] = ARITH[0]!;
   const r = new Float64Array(k);
-  if (ta !== undefined) for (let j = 0; j < k; j++) r[j] = times(ta[j]!, fa);
-  if (tb !== undefined) {
-    if (ta !== undefined) for (let j = 0; j < k; j++) r[j] = r[j]! + times(tb[j]!, fb);
-    else for (let j = 0; j < k; j++) r[j] = times(tb[j]!, fb);
+  // t · f as ir's `times` (mulNoNan; exact for ±1), written inline so no double is boxed
+  if (ta !== undefined && tb !== undefined) {
+    for (let j = 0; j < k; j++) {
+      const u = ta[j]!;
+      const w = tb[j]!;
+      const p = u * fa;
+      const q = w * fb;
+      r[j] = (p === p || (u !== 0 && fa !== 0) ? p : 0) + (q === q || (w !== 0 && fb !== 0) ? q : 0);
+    }
+  } else {
+    const t = ta ?? tb!;
+    const f = ta !== undefined ? fa : fb;
+    for (let j = 0; j < k; j++) {
+      const u = t[j]!;
+      const p = u * f;
+      r[j] = p === p || (u !== 0 && f !== 0) ? p : 0;
+    }
   }
-  return [new Tensor("float64", SCALAR_SHAPE, Float64Array.of(ARITH[0]!)), new Tensor("float64", tangentShape, r)];
+  return [new Tensor("float64", SCALAR_SHAPE, value), new Tensor("float64", tangentShape, r)];
 }

@@ -8,17 +8,7 @@
  * (tests check this); there is no derivative math here.
  */
 import * as ir from "@chainrule/ir";
-import {
-  isFloat,
-  plainFactor,
-  shapesEqual,
-  Tensor,
-  TENSOR_MATH,
-  Tracer,
-  type DType,
-  type Shape,
-  type TensorMath,
-} from "@chainrule/ir";
+import { isFloat, plainFactor, shapesEqual, Tensor, TENSOR_MATH, Tracer, type DType, type Shape, type TensorMath } from "@chainrule/ir";
 
 type FloatArray = Float64Array | Float32Array;
 
