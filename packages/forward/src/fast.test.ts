@@ -45,4 +45,19 @@ describe("forward fast paths agree bitwise with ir's rules", () => {
     expect(bits(fast.jvp(f, xs, ts)), `${prim} jvp on tensors`).toEqual(bits(generic.jvp(f, xs, ts)));
     expect(bits(fast.jacobian(f, 0)(...xs)), `${prim} jacobian on tensors`).toEqual(bits(generic.jacobian(f, 0)(...xs)));
   });
+
+  it("products that meet 0 · ∞ or NaN on full tensors take the zero-guarded pass (one tangent, and two)", () => {
+    const x = vector([0, 2, Infinity, Number.NaN, 3]);
+    const y = vector([Infinity, 3, 0, 1, -0]);
+    const tx = vector([0, 1, 0, 1, 2]);
+    const ty = vector([1, 0, 1, 0, 0]);
+    for (const prim of ["mul", "div", "sqrt"] as const) {
+      const arity = DEFINITIONS[prim].arity as number;
+      const f = (...xs: Tensor[]) => bind(prim, xs.slice(0, arity), {});
+      const args = [x, y].slice(0, arity);
+      const tangents = [tx, ty].slice(0, arity);
+      expect(bits(fast.jvp(f, args, tangents)), `${prim} jvp`).toEqual(bits(generic.jvp(f, args, tangents)));
+      expect(bits(fast.jacobian(f, 0)(...args)), `${prim} jacobian`).toEqual(bits(generic.jacobian(f, 0)(...args)));
+    }
+  });
 });

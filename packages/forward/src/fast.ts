@@ -62,12 +62,23 @@ function sumOfScaled(r: TypedArray, a: Term, ca: number, b: Term, cb: number, k:
 }
 
 /**
- * r = mulNoNan(ta, fa) (+ mulNoNan(tb, fb)) over the k directions, factors per element. The
- * products are written inline: a helper returning a double would box it on every element.
+ * r = mulNoNan(ta, fa) (+ mulNoNan(tb, fb)) over the k directions, factors per element. Plain
+ * products first, watching for a NaN or ±∞ (v − v is NaN only then); the zero guard, a branch
+ * per element, runs only in the rare pass that needs it. Products are written inline: a helper
+ * returning a double would box it on every element.
  */
 function productTerms(r: TypedArray, a: Term, fa: TypedArray, b: Term | undefined, fb: TypedArray | undefined, k: number, n: number): void {
   const [ta, sa, sta] = [a.t, a.size, a.st];
+  let watch = 0;
   if (b === undefined || fb === undefined) {
+    for (let j = 0, o = 0; j < k; j++) {
+      for (let e = 0; e < n; e++, o++) {
+        const v = ta[j * sa + e * sta]! * fa[e]!;
+        r[o] = v;
+        watch += v - v;
+      }
+    }
+    if (watch === watch) return;
     for (let j = 0, o = 0; j < k; j++) {
       for (let e = 0; e < n; e++, o++) {
         const u = ta[j * sa + e * sta]!;
@@ -79,6 +90,15 @@ function productTerms(r: TypedArray, a: Term, fa: TypedArray, b: Term | undefine
     return;
   }
   const [tb, sb, stb] = [b.t, b.size, b.st];
+  for (let j = 0, o = 0; j < k; j++) {
+    for (let e = 0; e < n; e++, o++) {
+      const v = ta[j * sa + e * sta]! * fa[e]!;
+      const z = tb[j * sb + e * stb]! * fb[e]!;
+      r[o] = v + z;
+      watch += v - v + (z - z);
+    }
+  }
+  if (watch === watch) return;
   for (let j = 0, o = 0; j < k; j++) {
     for (let e = 0; e < n; e++, o++) {
       const u = ta[j * sa + e * sta]!;

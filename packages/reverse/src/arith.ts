@@ -232,11 +232,21 @@ export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
   const x = a.data,
     y = b.data;
   const out = allocate(a.dtype, x.length);
+  // plain products first, watching for a NaN or ±∞ (v − v is NaN only then): the zero guard, a
+  // branch per element, runs only in the rare pass that needs it
+  let watch = 0;
   for (let i = 0; i < out.length; i++) {
-    const u = x[i]!;
-    const w = y[i]!;
-    const v = u * w;
-    out[i] = v === v || (u !== 0 && w !== 0) ? v : 0;
+    const v = x[i]! * y[i]!;
+    out[i] = v;
+    watch += v - v;
+  }
+  if (watch !== watch) {
+    for (let i = 0; i < out.length; i++) {
+      const u = x[i]!;
+      const w = y[i]!;
+      const v = u * w;
+      out[i] = v === v || (u !== 0 && w !== 0) ? v : 0;
+    }
   }
   return new Tensor(a.dtype, a.shape, out);
 }
