@@ -185,6 +185,9 @@ describe("garbage in, ir errors out", () => {
   test.prop([fc.constantFrom(...engineMethods), fc.array(garbage, { maxLength: 4 }), fc.array(garbage, { maxLength: 3 })], {
     numRuns: 1500,
   })("every engine method made by defineEngine throws only ir's error classes", (name, args, more) => {
+    // a 2000-element array is valid data for jacobian/hessian, whose O(n²) work then takes a
+    // minute: such calls say nothing about error classes (seed -2023549058 drew one)
+    fc.pre(![...args, ...more].some((a) => Array.isArray(a) && a.length > 100));
     const engine = toy as unknown as Record<string, (...a: unknown[]) => unknown>;
     callTwice(name, (...a) => engine[name]!(...a), args, more);
   });
