@@ -40,6 +40,9 @@ describe("slice with steps (NumPy's x[b:e:s])", () => {
     expectTensor(slice(grid(4, 6), [1, 0], [4, 5], [3, 4]), [[6, 10]]);
     // steps longer than the axis keep the first element
     expectTensor(slice(arange(5), [1], undefined, [7]), [1]);
+    // a huge step does not pad the axis to its length (it used to hit MAX_ELEMENTS in pad)
+    expectTensor(slice(arange(3), [0], [3], [1e10]), [0]);
+    expectTensor(slice(arange(3), [2], [undefined], [-1e10]), [2]);
   });
 
   it("negative steps: x[::-1, ::-2] and x[3:0:-2, 4:0:-3]", () => {

@@ -103,7 +103,10 @@ describe("elementwise math: values", () => {
     expect(() => (ir.erf as (...a: unknown[]) => unknown)()).toThrow(/^erf: /);
     expect(() => (ir.fmod as (...a: unknown[]) => unknown)(1)).toThrow(/^fmod: /);
     expect(() => ir.polygamma(-1, 2)).toThrow(ir.ArgumentError);
-    expect(() => ir.polygamma(1.5, 2)).toThrow(/^polygamma: expected n to be a non-negative integer, got number 1.5/);
+    expect(() => ir.polygamma(1.5, 2)).toThrow(/^polygamma: expected n to be an integer in \[0, 170\], got number 1.5/);
+    // an unbounded order would run the recurrence ~n times per element (1e10: a hang)
+    expect(() => ir.polygamma(1e10, 2)).toThrow(/^polygamma: expected n to be an integer in \[0, 170\], got number 10000000000/);
+    expect(() => ir.bind("polygamma", [ir.tensor([2])], { n: 171 })).toThrow(/^polygamma: expected n to be an integer in \[0, 170\]/);
     expect(() => ir.hypot(f64([1, 2]), f64([1, 2, 3]))).toThrow(ir.ShapeError);
   });
 });

@@ -8,7 +8,7 @@ import { castTo, toFloat, toOperand, toOperands, type TensorLike } from "./coerc
 import { isFloat, type DType } from "./dtype.js";
 import { ArgumentError, checkArity, describeValue } from "./errors.js";
 import { checkOptions } from "./options.js";
-import type { MathBinaryParams, MathUnaryParams } from "./primitives/elementwise-math.js";
+import { MAX_POLYGAMMA_ORDER, type MathBinaryParams, type MathUnaryParams } from "./primitives/elementwise-math.js";
 import { sizeOf } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { bind } from "./trace.js";
@@ -67,9 +67,11 @@ export const hypot = floatBinary("hypot");
 /** floor(a / b) like NumPy's floor_divide (consistent with remainder: 1 // 0.1 = 9). Derivative 0. */
 export const floorDivide = floatBinary("floorDivide");
 
-/** ψ⁽ⁿ⁾(x), the n-th derivative of digamma (n ≥ 0 an integer), as SciPy's polygamma. */
+/** ψ⁽ⁿ⁾(x), the n-th derivative of digamma (n an integer in [0, 170]), as SciPy's polygamma. */
 export const polygamma = checkArity("polygamma", 2, 2, (n: number, x: TensorLike): Tensor => {
-  if (!Number.isInteger(n) || n < 0) throw new ArgumentError(`polygamma: expected n to be a non-negative integer, got ${describeValue(n)}`);
+  if (!Number.isInteger(n) || n < 0 || n > MAX_POLYGAMMA_ORDER) {
+    throw new ArgumentError(`polygamma: expected n to be an integer in [0, ${MAX_POLYGAMMA_ORDER}], got ${describeValue(n)}`);
+  }
   return bind("polygamma", [toFloat(toOperand("polygamma", x))], { n });
 });
 

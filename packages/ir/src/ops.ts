@@ -418,7 +418,10 @@ export const slice = checkArity(
         throw new ArgumentError(`slice: expected ${name} with one entry per axis (${t.rank}), got ${formatValue(list)}`);
       }
     }
-    const axes = t.shape.map((_, i) => sliceAxis(t.shape, i, begin[i], end?.[i], sliceStep(steps?.[i], i)));
+    // an axis that keeps at most one element ignores its step (a huge step must not pad the axis to it)
+    const axes = t.shape
+      .map((_, i) => sliceAxis(t.shape, i, begin[i], end?.[i], sliceStep(steps?.[i], i)))
+      .map((a) => (a.count <= 1 ? { ...a, step: 1 } : a));
     if (axes.every((a) => a.step > 0)) {
       if (axes.every((a, i) => a.start === 0 && a.count === t.shape[i])) return t;
       if (axes.every((a) => a.step === 1))

@@ -92,14 +92,20 @@ function rounding<P extends keyof MathUnaryParams>(name: P, f: (v: number) => nu
   return unaryConstant(name, { domain: "float", loop: map(f) });
 }
 
+/**
+ * The largest order n of polygamma: n! overflows float64 beyond 170, so higher orders are ±∞ or
+ * NaN, and the recurrence's work grows with n (an unbounded n from bad input would hang).
+ */
+export const MAX_POLYGAMMA_ORDER = 170;
+
 /** polygamma(n, ·): derivative polygamma(n + 1, ·). Written by hand for its param n. */
 const POLYGAMMA: PrimitiveDef<"polygamma"> = {
   name: "polygamma",
   arity: 1,
   params: { n: "int" },
   shape: (avals, params) => {
-    if (!Number.isInteger(params.n) || params.n < 0) {
-      throw new ArgumentError(`polygamma: expected n to be a non-negative integer, got ${formatValue(params.n)}`);
+    if (!Number.isInteger(params.n) || params.n < 0 || params.n > MAX_POLYGAMMA_ORDER) {
+      throw new ArgumentError(`polygamma: expected n to be an integer in [0, ${MAX_POLYGAMMA_ORDER}], got ${formatValue(params.n)}`);
     }
     return unaryShape("polygamma", "float")(avals, params);
   },
