@@ -421,7 +421,7 @@ export const slice = checkArity(
     // an axis that keeps at most one element ignores its step (a huge step must not pad the axis to it)
     const axes = t.shape
       .map((_, i) => sliceAxis(t.shape, i, begin[i], end?.[i], sliceStep(steps?.[i], i)))
-      .map((a) => (a.count <= 1 ? { ...a, step: 1 } : a));
+      .map((a) => (a.count === 0 ? { start: 0, count: 0, step: 1 } : a.count === 1 ? { ...a, step: 1 } : a));
     if (axes.every((a) => a.step > 0)) {
       if (axes.every((a, i) => a.start === 0 && a.count === t.shape[i])) return t;
       if (axes.every((a) => a.step === 1))
