@@ -101,7 +101,7 @@ function showProblem(problem: InputProblem | undefined): void {
 }
 
 function numberField(id: string, label: string, value: number, onValue: (v: number) => void, slider: boolean): HTMLElement {
-  const input = h("input", { id, type: "number", step: "any", value: String(value), inputmode: "decimal" });
+  const input = h("input", { id, type: "text", value: String(value), inputmode: "decimal", autocomplete: "off", spellcheck: "false" });
   const range = h("input", {
     id: `${id}-slider`,
     type: "range",
@@ -181,6 +181,8 @@ function renderSteps(a: Analysis): void {
   const i = state.step;
   ui.forwardTable.hidden = state.mode !== "forward";
   ui.reverseTable.hidden = state.mode !== "reverse";
+  // the other mode's table is rebuilt when shown: no stale current row for screen readers meanwhile
+  (state.mode === "forward" ? ui.reverseTable : ui.forwardTable).replaceChildren();
   ui.seedFieldset.hidden = state.mode !== "forward";
   if (state.mode === "forward") {
     const steps = forwardSteps(a);
@@ -281,7 +283,8 @@ function details(summary: string, text: string): HTMLElement {
 function renderEngines(parsed: Parsed, point: readonly number[]): void {
   const results = ENGINES.map(([name, engine]) => gradientBy(name, engine, parsed, point));
   const reference = results.find((r) => r.engine === "reverse");
-  const close = (x: number, y: number) => Math.abs(x - y) <= 1e-12 * (1 + Math.abs(y)) || (Number.isNaN(x) && Number.isNaN(y));
+  // equal (infinities included), within 1e-12 relative, or both NaN
+  const close = (x: number, y: number) => x === y || Math.abs(x - y) <= 1e-12 * (1 + Math.abs(y)) || (Number.isNaN(x) && Number.isNaN(y));
   const rows = results.map((r) => {
     const numbers =
       r.error === undefined
