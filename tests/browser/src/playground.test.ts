@@ -194,7 +194,7 @@ async function shoot(page: Page, name: string): Promise<void> {
 
 const title = "the playground in headless Chromium";
 describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${title} [skipped: ${skipReason}]`, () => {
-  it("typing the seed and stepping both modes: the cells, the highlighted node and edges, f = 5, ∇f = (6, −4) by every engine", async () => {
+  it("typing the seed and stepping both modes: cells, highlighted node and edges, f = 5, ∇f = (6, −4) by every engine", async () => {
     await onPlayground("open", async (page) => {
       await typeSeed(page);
       await stepForward(page);
