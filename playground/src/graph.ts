@@ -35,6 +35,8 @@ export function graphDot(a: Analysis, mode: Mode): string {
   const lines = [
     "digraph playground {",
     "  rankdir=LR;",
+    "  nodesep=0.3;",
+    "  ranksep=0.45;",
     '  bgcolor="transparent";',
     '  node [fontname="Helvetica", fontsize=12, style=filled, fillcolor="#ffffff"];',
     '  edge [fontname="Helvetica", fontsize=10];',
