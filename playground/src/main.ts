@@ -114,6 +114,9 @@ function numberField(id: string, label: string, value: number, onValue: (v: numb
   input.addEventListener("input", () => {
     const v = readNumber(label, input.value);
     if (typeof v !== "number") return showProblem(v);
+    // the slider's range grows to hold a typed value
+    if (v < Number(range.min)) range.min = String(Math.floor(v) - 1);
+    if (v > Number(range.max)) range.max = String(Math.ceil(v) + 1);
     range.value = String(v);
     onValue(v);
   });

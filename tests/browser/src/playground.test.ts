@@ -147,6 +147,13 @@ async function stepForward(page: Page): Promise<void> {
     "-4",
     `∂f/∂a·a${D} + ∂f/∂b·b${D} = 1·1 + 5·(-1)`,
   ]);
+  // a custom seed vector v = (1, 2): the tangent along it ends at 6 + 2·(−4) = −2
+  await page.check('input[name="seed"][value="-1"]');
+  await page.fill("#seed-y", "2");
+  const along = await cells(page, "#forward-table");
+  expect(along.map((r) => r[6])).toEqual(["1", "2", "3", "-1", "-2"]);
+  expect(along.at(-1)![7]).toBe(`∂f/∂a·a${D} + ∂f/∂b·b${D} = 1·3 + 5·(-1)`);
+  expect(await page.textContent("#forward-table caption")).toBe("Forward mode: each value carries its tangent (seed v = (1, 2))");
   await page.check('input[name="seed"][value="0"]');
 }
 
@@ -247,6 +254,10 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
       await setValue(page, "x", "abc");
       expect(await page.textContent("#expr-error")).toBe('x: expected a finite number, got "abc"');
       await setValue(page, "x", "1");
+      // a value beyond the slider's range [−5, 5] widens it
+      await setValue(page, "y", "40");
+      expect(await page.getAttribute("#value-y-slider", "max")).toBe("41");
+      expect(await page.inputValue("#value-y-slider")).toBe("40");
       await setValue(page, "y", "4");
       expect(await page.isHidden("#expr-error")).toBe(true);
       expect((await engines(page))["jit"]).toEqual(["0.25", "0.25", "-0.0625", "yes"]);
