@@ -1,7 +1,7 @@
 import type { Tensor } from "@chainrule/ir";
 import type { TapeRow } from "@chainrule/reverse";
 import { choice, expressionArgument, parsePoint, type Command } from "../context.js";
-import { forwardRows, reverseRows, type ForwardRow } from "../learner.js";
+import { adjointSum, forwardRows, reverseRows, type ForwardRow } from "../learner.js";
 import { ENGINE_NAMES, ENGINES, type EngineName } from "../engines.js";
 import { formatNumber, table, type Style } from "../format.js";
 
@@ -24,26 +24,11 @@ export function forwardTable(rows: readonly ForwardRow[], variables: readonly st
   return table(header, body, ["left", "left", "left", "right", ...variables.map(() => "right" as const)], style);
 }
 
-const BAR = "\u0304"; // combining macron: a̅ reads "adjoint of a"
-
 /** `b̄·∂b/∂y + ā·∂a/∂y = 5·(-1) + 1·1`: each use of a node contributes (user's adjoint)·(local derivative). */
 function chainRuleTerms(row: TapeRow, adjoints: ReadonlyMap<string, number | Tensor>): string {
   if (row.isOutput) return "seed: ∂f/∂f = 1";
-  if (row.terms.length === 0) return "0 (f does not use it)";
-  const symbolic = row.terms.map((t) => `${t.from}${BAR}·∂${t.from}/∂${row.node}`).join(" + ");
-  const numeric = row.terms
-    .map((t) => {
-      const upstream = adjoints.get(t.from);
-      if (typeof t.value === "number" && typeof upstream === "number" && upstream !== 0 && Number.isFinite(upstream)) {
-        // the engine gives the local partial ∂from/∂node; older traces only the term
-        const local = t.partial ?? t.value / upstream;
-        const text = formatNumber(local);
-        return `${formatNumber(upstream)}·${local < 0 ? `(${text})` : text}`;
-      }
-      return cell(t.value);
-    })
-    .join(" + ");
-  return `${symbolic} = ${numeric}`;
+  const sum = adjointSum(row, adjoints);
+  return row.terms.length === 0 ? sum.numeric : `${sum.symbolic} = ${sum.numeric}`;
 }
 
 /** The reverse-mode table, output first: each adjoint and the chain-rule terms summed into it. */
