@@ -22,6 +22,7 @@ function customRuleName(rule: CustomJvpRule | CustomVjpRule): string {
  * the Jacobian by rows instead.
  */
 export class ForwardModeError extends ArgumentError {
+  override name = "ForwardModeError";
   /** The custom function's name (`fun.name`, or "anonymous"). */
   readonly functionName: string;
   constructor(rule: CustomVjpRule) {

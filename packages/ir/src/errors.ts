@@ -16,16 +16,18 @@ export type ErrorCode =
   | "INTERNAL";
 
 export class ChainruleError extends Error {
+  /** Each class spells its name out: a minifier renames classes, and `name` must survive it. */
+  override name = "ChainruleError";
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string) {
     super(message);
     this.code = code;
-    this.name = new.target.name;
   }
 }
 
 /** Shapes that do not fit together (broadcasting, matmul, reshape, …). */
 export class ShapeError extends ChainruleError {
+  override name = "ShapeError";
   constructor(message: string) {
     super("SHAPE", message);
   }
@@ -33,6 +35,7 @@ export class ShapeError extends ChainruleError {
 
 /** A dtype an op cannot take. */
 export class DTypeError extends ChainruleError {
+  override name = "DTypeError";
   constructor(message: string) {
     super("DTYPE", message);
   }
@@ -40,6 +43,7 @@ export class DTypeError extends ChainruleError {
 
 /** A bad argument: wrong type, ragged nested array, bad option. */
 export class ArgumentError extends ChainruleError {
+  override name = "ArgumentError";
   constructor(message: string, code: ErrorCode = "ARGUMENT") {
     super(code, message);
   }
@@ -47,6 +51,7 @@ export class ArgumentError extends ChainruleError {
 
 /** A traced value was read as a concrete number where only its shape is known (JIT tracing). */
 export class ConcretizationError extends ChainruleError {
+  override name = "ConcretizationError";
   constructor(message: string) {
     super("CONCRETIZATION", message);
   }
@@ -54,6 +59,7 @@ export class ConcretizationError extends ChainruleError {
 
 /** A graph (from JSON or built by hand) that fails validation. */
 export class GraphError extends ChainruleError {
+  override name = "GraphError";
   constructor(message: string) {
     super("GRAPH", message);
   }
@@ -61,6 +67,7 @@ export class GraphError extends ChainruleError {
 
 /** Raised by engines in NaN-debug mode where a NaN first appears. */
 export class NanError extends ChainruleError {
+  override name = "NanError";
   constructor(message: string) {
     super("NAN", message);
   }
@@ -73,6 +80,7 @@ export class NanError extends ChainruleError {
  * how to keep one.
  */
 export class DuplicateIrError extends ChainruleError {
+  override name = "DuplicateIrError";
   constructor(message: string) {
     super("DUPLICATE_IR", message);
   }
@@ -83,6 +91,7 @@ export class DuplicateIrError extends ChainruleError {
  * 'unsafe-eval', `node --disallow-code-generation-from-strings`), which a compiling engine needs.
  */
 export class CodeGenerationError extends ChainruleError {
+  override name = "CodeGenerationError";
   constructor(message: string) {
     super("CODE_GENERATION", message);
   }

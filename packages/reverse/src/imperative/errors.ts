@@ -11,6 +11,7 @@ import { ChainruleError, type ErrorCode } from "@chainrule/ir";
 export type AutogradReason = "ARGUMENT" | "NO_GRAD" | "NOT_SCALAR" | "GRAPH_FREED" | "MODIFIED";
 
 export class AutogradError extends ChainruleError {
+  override name = "AutogradError";
   readonly reason: AutogradReason;
   constructor(reason: AutogradReason, message: string, code: ErrorCode = "ARGUMENT") {
     super(code, message);
