@@ -260,6 +260,30 @@ describe("window primitives", () => {
     close(y, want);
   });
 
+  it("batching over either operand (or both) of the window primitives equals a loop", () => {
+    const stack = (a: Tensor, b: Tensor) => f64([2, ...(a.shape as number[])], [...list(a), ...list(b)]);
+    const xs = [f64([3, 4], [1, 5, 5, 2, 0, 5, 3, 3, 4, 4, 1, 4]), random([3, 4], 26)];
+    const ts = [random([3, 4], 27), random([3, 4], 28)];
+    const ss = [random([3, 3], 29), random([3, 3], 30)];
+    for (const [prim, first] of [
+      ["selectAndGatherAdd", ts],
+      ["selectAndScatterAdd", ss],
+    ] as const) {
+      const y = bind(prim, [first[0]!, xs[0]!], P);
+      for (const batched of [
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
+        const args = [batched[0] ? stack(first[0]!, first[1]!) : first[0]!, batched[1] ? stack(xs[0]!, xs[1]!) : xs[0]!];
+        const got = DEFINITIONS[prim].batch!(args, batched, P, 2, y);
+        const alone = [0, 1].map((j) => bind(prim, [batched[0] ? first[j]! : first[0]!, batched[1] ? xs[j]! : xs[0]!], P));
+        expect(got.shape, `${prim} ${batched}`).toEqual([2, ...y.shape]);
+        expect(list(got)).toEqual([...list(alone[0]!), ...list(alone[1]!)]);
+      }
+    }
+  });
+
   it("selectAndGatherAdd and selectAndScatterAdd are each other's transposes in their first operand", () => {
     const x = f64([3, 4], [1, 5, 5, 2, 0, 5, 3, 3, 4, 4, 1, 4]);
     const t = random([3, 4], 24);

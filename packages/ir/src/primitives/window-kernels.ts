@@ -177,27 +177,30 @@ function windowKernels(): WindowKernels {
       full *= window[a]!;
     }
     const start = new Int32Array(outSize + 1);
-    const cells: number[] = [];
+    const cell = new Int32Array(outSize * full);
     const index = new Array<number>(rank).fill(0);
+    let count = 0;
     // the cells of one output: the product of its axes' taps, as flat input offsets
     const collect = (a: number, offset: number): void => {
-      if (a === rank) {
-        cells.push(offset);
+      const list = taps[a]![index[a]!]!;
+      const size = xShape[a]!;
+      if (a === rank - 1) {
+        for (let j = 1; j < list.length; j += 2) cell[count++] = offset * size + list[j]!;
         return;
       }
-      const list = taps[a]![index[a]!]!;
-      for (let j = 1; j < list.length; j += 2) collect(a + 1, offset * xShape[a]! + list[j]!);
+      for (let j = 1; j < list.length; j += 2) collect(a + 1, offset * size + list[j]!);
     };
     for (let o = 0; o < outSize; o++) {
-      start[o] = cells.length;
-      collect(0, 0);
+      start[o] = count;
+      if (rank > 0) collect(0, 0);
+      else cell[count++] = 0;
       for (let a = rank - 1; a >= 0; a--) {
         if (++index[a]! < outShape[a]!) break;
         index[a] = 0;
       }
     }
-    start[outSize] = cells.length;
-    return { start, cell: Int32Array.from(cells), full };
+    start[outSize] = count;
+    return { start, cell, full };
   }
 
   function reduceWindow(
