@@ -152,8 +152,46 @@ function checkShape(shape: readonly number[], want: readonly number[]): void {
   }
 }
 
+/** maxPool's tie convention: k tied maxima of a window share its cotangent, 1/k each (as `max`). */
+function checkPoolTies(ctx: Context): void {
+  const e = loose(ctx.engine);
+  const x = ir.tensor([
+    [
+      [
+        [1, 3, 5, 5],
+        [3, 2, 5, 5],
+      ],
+    ],
+  ]);
+  const loss = (t: Tensor) => ir.sum(ir.mul(ir.maxPool(t, 2), ir.tensor([1, 2])));
+  // window 1: 3 twice → ½ of 1 each; window 2: 5 four times → ¼ of 2 each
+  expectClose("grad of maxPool at ties", e.grad(loss)(x), [0, 0.5, 0.5, 0.5, 0.5, 0, 0.5, 0.5], 0, 0);
+  // forward mode agrees: the tangent of a window's max is the mean of its tied maxima's tangents
+  const [, tangent] = e.jvp(
+    (t: Tensor) => ir.maxPool(t, 2),
+    [x],
+    [
+      ir.tensor([
+        [
+          [
+            [0, 4, 1, 2],
+            [8, 0, 3, 6],
+          ],
+        ],
+      ]),
+    ],
+  );
+  expectClose("jvp of maxPool at ties", tangent, [6, 3], 0, 0);
+}
+
 export function convCases(): Case[] {
   return [
+    {
+      group: "conventions",
+      name: "maxPool: k tied maxima of a window get 1/k of its cotangent each (grad and jvp), as max reductions",
+      features: ["conventions"],
+      run: checkPoolTies,
+    },
     {
       group: "per-op",
       name:

@@ -176,8 +176,15 @@ function windowKernels(): WindowKernels {
       outSize *= outShape[a]!;
       full *= window[a]!;
     }
+    // exactly as many pairs as there are (output, input cell) meetings: a product over the axes
+    let pairs = 1;
+    for (let a = 0; a < rank; a++) {
+      let sum = 0;
+      for (const list of taps[a]!) sum += list.length / 2;
+      pairs *= sum;
+    }
     const start = new Int32Array(outSize + 1);
-    const cell = new Int32Array(outSize * full);
+    const cell = new Int32Array(pairs);
     const index = new Array<number>(rank).fill(0);
     let count = 0;
     // the cells of one output: the product of its axes' taps, as flat input offsets
