@@ -137,6 +137,9 @@ function windowReductionShape(op: "reduceWindowSum" | "reduceWindowMax"): ShapeR
 
 const sumTransposeShape: ShapeRule<"reduceWindowSumTranspose"> = ([s], params) => {
   requireFloat("reduceWindowSumTranspose", s!.dtype);
+  if (!Array.isArray(params.shape) || !params.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ShapeError(`reduceWindowSumTranspose: expected a shape of non-negative integers, got ${formatValue(params.shape)}`);
+  }
   const expected = windowShape("reduceWindowSumTranspose", params.shape, params);
   if (!shapesEqual(expected, s!.shape)) {
     throw new ShapeError(
