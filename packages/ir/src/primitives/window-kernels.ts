@@ -109,6 +109,10 @@ function windowKernels(): WindowKernels {
     rhsDilation: readonly number[],
     groups: number,
   ): void {
+    if (lhsDilation.every((d) => d === 1)) {
+      convUndilated(x, w, out, xShape, wShape, outShape, strides, padding, rhsDilation, groups);
+      return;
+    }
     const n = xShape[0]!;
     const c = xShape[1]!;
     const o = wShape[0]!;
@@ -152,6 +156,74 @@ function windowKernels(): WindowKernels {
             }
           }
         }
+      }
+    }
+  }
+
+  /** The outputs p in [0, outSize) whose tap at offset `shift` (t·rd − lo) reads a cell of an axis of n: p·stride + shift ∈ [0, n). */
+  function validRange(n: number, outSize: number, stride: number, shift: number): [number, number] {
+    const from = Math.max(0, Math.ceil(-shift / stride));
+    const to = Math.min(outSize, Math.floor((n - 1 - shift) / stride) + 1);
+    return [from, Math.max(from, to)];
+  }
+
+  /**
+   * conv without lhs dilation (the forward pass and most derivatives): for each filter tap, a
+   * scaled strided row of x added onto the rows of outputs it reaches, accumulated in float64.
+   */
+  function convUndilated(
+    x: ArrayLike<number>,
+    w: ArrayLike<number>,
+    out: { length: number; [i: number]: number },
+    xShape: readonly number[],
+    wShape: readonly number[],
+    outShape: readonly number[],
+    strides: readonly number[],
+    padding: readonly number[],
+    rhsDilation: readonly number[],
+    groups: number,
+  ): void {
+    const [n, c, o, cg] = [xShape[0]!, xShape[1]!, wShape[0]!, wShape[1]!];
+    const og = o / groups;
+    const lead = 3 - strides.length;
+    const pick = (list: readonly number[], i: number, fallback: number) => (i < lead ? fallback : list[i - lead]!);
+    const [ID, IH, IW] = spatial3(xShape) as [number, number, number];
+    const [KD, KH, KW] = spatial3(wShape) as [number, number, number];
+    const [OD, OH, OW] = spatial3(outShape) as [number, number, number];
+    const [sd, sh, sw] = [0, 1, 2].map((i) => pick(strides, i, 1)) as [number, number, number];
+    const [rd, rh, rw] = [0, 1, 2].map((i) => pick(rhsDilation, i, 1)) as [number, number, number];
+    const [ld, lh, lw] = [0, 1, 2].map((i) => (i < lead ? 0 : padding[2 * (i - lead)]!)) as [number, number, number];
+    const plane = OD * OH * OW;
+    const acc = new Float64Array(plane);
+    for (let b = 0; b < n; b++) {
+      for (let oc = 0; oc < o; oc++) {
+        acc.fill(0);
+        const cBase = Math.floor(oc / og) * cg;
+        for (let ci = 0; ci < cg; ci++) {
+          const xBase = (b * c + cBase + ci) * ID * IH * IW;
+          const wBase = (oc * cg + ci) * KD * KH * KW;
+          for (let td = 0; td < KD; td++) {
+            const [d0, d1] = validRange(ID, OD, sd, td * rd - ld);
+            for (let th = 0; th < KH; th++) {
+              const [h0, h1] = validRange(IH, OH, sh, th * rh - lh);
+              for (let tw = 0; tw < KW; tw++) {
+                const [w0, w1] = validRange(IW, OW, sw, tw * rw - lw);
+                if (d0 >= d1 || h0 >= h1 || w0 >= w1) continue;
+                const wv = w[wBase + (td * KH + th) * KW + tw]!;
+                for (let pd = d0; pd < d1; pd++) {
+                  const xd = pd * sd + td * rd - ld;
+                  for (let ph = h0; ph < h1; ph++) {
+                    const xRow = xBase + (xd * IH + ph * sh + th * rh - lh) * IW + tw * rw - lw;
+                    const oRow = (pd * OH + ph) * OW;
+                    for (let pw = w0; pw < w1; pw++) acc[oRow + pw] = acc[oRow + pw]! + wv * x[xRow + pw * sw]!;
+                  }
+                }
+              }
+            }
+          }
+        }
+        const base = (b * o + oc) * plane;
+        for (let i = 0; i < plane; i++) out[base + i] = acc[i]!;
       }
     }
   }
