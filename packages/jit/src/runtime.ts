@@ -4,6 +4,8 @@
  * these functions with numbers and identifiers it formatted itself. The same text is embedded
  * in modules written by `emitModule`, which is why it is a string and not TypeScript.
  */
+import { WINDOW_SOURCE } from "@chainrule/ir";
+
 export const RUNTIME_SOURCE = `
 function rt_reduce(x, shape, reduced, out, isMax) {
   const rank = shape.length;
@@ -150,6 +152,8 @@ function rt_matmul(a, b, out, batches, m, k, n) {
     }
   }
 }
+// family: convolution and pooling (issue 18): ir's window loops, from the source text of their one implementation
+const rt_window = ${WINDOW_SOURCE};
 `;
 
 /** Names of the helpers, for including only those a program uses. */
@@ -168,4 +172,6 @@ export const RUNTIME_HELPERS = [
   "rt_linearScan",
   "rt_argcummax",
   "rt_argsort",
+  // family: convolution and pooling (issue 18)
+  "rt_window.conv",
 ] as const;

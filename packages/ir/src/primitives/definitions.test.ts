@@ -113,6 +113,11 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   remainder: b,
   hypot: b,
   floorDivide: b,
+  // family: convolution and pooling (issue 18)
+  conv: () => ({
+    args: [f64([1, 2, 4], [0.5, -1, 2, 0.25, 1.5, 3, -0.5, 1]), f64([2, 1, 2], [1, -2, 0.5, 4])],
+    params: { strides: [2], padding: [1, 0], lhsDilation: [1], rhsDilation: [2], groups: 2 },
+  }),
 };
 
 function sample(prim: Primitive): Sample<Primitive> {
