@@ -164,7 +164,16 @@ function maxPool2Reference(x: Float64Array, planes: number, s: number): { y: Flo
  * Σ dy[n, o, i, j] · x[n, c, i + di − 1, j + dj − 1], db[o] = Σ dy[n, o, ·, ·], and (when asked)
  * dx[n, c, r, q] = Σ dy[n, o, r − di + 1, q − dj + 1] · w[o, c, di, dj].
  */
-function conv3x3Backward(dy: Float64Array, x: ArrayLike<number>, w: ArrayLike<number>, n: number, c: number, o: number, s: number, wantDx: boolean) {
+function conv3x3Backward(
+  dy: Float64Array,
+  x: ArrayLike<number>,
+  w: ArrayLike<number>,
+  n: number,
+  c: number,
+  o: number,
+  s: number,
+  wantDx: boolean,
+) {
   const dw = new Float64Array(o * c * 9);
   const db = new Float64Array(o);
   const dx = new Float64Array(wantDx ? n * c * s * s : 0);
@@ -200,10 +209,7 @@ export interface CnnGradients {
 }
 
 /** W5's loss and gradients in float64 at the given parameters (default: the initial ones). */
-export function cnnReference(
-  input: CnnInput,
-  params: Pick<CnnInput, "w1" | "b1" | "w2" | "b2" | "w3" | "b3"> = input,
-): CnnGradients {
+export function cnnReference(input: CnnInput, params: Pick<CnnInput, "w1" | "b1" | "w2" | "b2" | "w3" | "b3"> = input): CnnGradients {
   const { batch: N, size: S, c1: C1, c2: C2, classes: K, x, labels } = input;
   const { w1, b1, w2, b2, w3, b3 } = params;
   const relu = (v: Float64Array) => v.map((t) => (t > 0 ? t : 0));

@@ -208,7 +208,14 @@ export type KernelVariant = MlpVariant | MatmulVariant | CnnVariant | ConvVarian
 export type VariantSpec =
   | { readonly workload: "W3"; readonly batch: number; readonly inputs: number; readonly hidden: number; readonly classes: number }
   | { readonly workload: "W4"; readonly size: number; readonly dtype: FloatDType }
-  | { readonly workload: "W5"; readonly batch: number; readonly size: number; readonly c1: number; readonly c2: number; readonly classes: number }
+  | {
+      readonly workload: "W5";
+      readonly batch: number;
+      readonly size: number;
+      readonly c1: number;
+      readonly c2: number;
+      readonly classes: number;
+    }
   | { readonly workload: "W6"; readonly batch: number; readonly channels: number; readonly size: number };
 
 export function isKernelVariant(variant: Variant): variant is KernelVariant {

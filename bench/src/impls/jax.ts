@@ -151,8 +151,7 @@ function jaxImplementation(jax: Jax, useJit: boolean, baseLabel: string): Implem
           const y = np.array(oneHot, f32).reshape([N, K]);
           // 2×2 max-pool, stride 2: the maximum over the two window axes of a reshape (jax-js's
           // reduceWindow takes a window computation; the reshape is the plain-array way)
-          const pool = (h: JArray, c: number, s: number): JArray =>
-            np.max(h.reshape([N, c, s / 2, 2, s / 2, 2]), [3, 5]);
+          const pool = (h: JArray, c: number, s: number): JArray => np.max(h.reshape([N, c, s / 2, 2, s / 2, 2]), [3, 5]);
           const loss = (p: Params, xs: JArray, ys: JArray): JArray => {
             const h1 = pool(nn.relu(lax.convGeneralDilated(xs, p.w1, [1, 1], "SAME").add(p.b1)), C1, S);
             const h2 = pool(nn.relu(lax.convGeneralDilated(h1, p.w2, [1, 1], "SAME").add(p.b2)), C2, S / 2);

@@ -1,9 +1,12 @@
 // Relaxed-SIMD FMA is behind a flag in Node 20: this file turns it on for its own process (vitest
 // runs each test file in its own fork) so the FMA variants of the kernels are checked too.
 import { setFlagsFromString } from "node:v8";
+import { bind, Random, sum, sin, type Params, type Tensor } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
+import { grad, jit } from "../index.js";
 import { ArenaPlan } from "./arena.js";
 import { convFunctions, convGeometry, convKey, convOutShape, convScratchInit, type ConvSpec } from "./conv.js";
+import { startThreads } from "./config.js";
 import { wasmFeatures } from "./features.js";
 import { instantiate, kernelModule } from "./kernels.js";
 
@@ -164,5 +167,97 @@ describe("wasm conv kernels against a direct loop", () => {
     expect(convGeometry(spec2({ inShape: [56, 56], kernel: [3, 3], padding: [1, 1, 1, 1] })).contiguous).toBe(true);
     expect(convGeometry(spec2({ inShape: [56, 56], kernel: [3, 3], strides: [2, 2] })).contiguous).toBe(false);
     expect(convGeometry(spec2({ inShape: [30, 30], kernel: [28, 28] })).contiguous).toBe(false);
+  });
+});
+
+/** conv params over `r` spatial axes with defaults. */
+function params(r: number, p: Partial<Params<"conv">> = {}): Params<"conv"> {
+  return {
+    strides: Array(r).fill(1),
+    padding: Array(2 * r).fill(0),
+    lhsDilation: Array(r).fill(1),
+    rhsDilation: Array(r).fill(1),
+    groups: 1,
+    ...p,
+  };
+}
+
+function f32(r: Random, shape: number[]): Tensor {
+  return r.normal(shape, { dtype: "float32" });
+}
+
+/** Worst |a − b| relative to 1 + max |b|. */
+function relErr(a: Tensor, b: Tensor): number {
+  expect(a.shape).toEqual(b.shape);
+  let worst = 0,
+    scale = 0;
+  for (let i = 0; i < b.size; i++) scale = Math.max(scale, Math.abs(b.data[i]!));
+  for (let i = 0; i < b.size; i++) worst = Math.max(worst, Math.abs(a.data[i]! - b.data[i]!));
+  return worst / (1 + scale);
+}
+
+describe("conv in compiled programs on the kernels", () => {
+  const cases: [string, number[], number[], Params<"conv">][] = [
+    ["2-d same 3×3", [4, 3, 10, 9], [5, 3, 3, 3], params(2, { padding: [1, 1, 1, 1] })],
+    [
+      "2-d stride 2, rhs dilation, groups 2",
+      [3, 4, 11, 12],
+      [6, 2, 3, 2],
+      params(2, { strides: [2, 2], rhsDilation: [1, 2], padding: [1, 0, 1, 1], groups: 2 }),
+    ],
+    ["2-d depthwise, lhs dilation", [2, 3, 6, 7], [3, 1, 3, 3], params(2, { lhsDilation: [2, 1], padding: [1, 1, 2, 0], groups: 3 })],
+    ["1-d strided", [9, 8, 61], [8, 8, 4], params(1, { strides: [3], padding: [2, 1] })],
+    ["3-d", [2, 2, 5, 6, 4], [3, 2, 2, 3, 2], params(3, { padding: [1, 0, 0, 1, 1, 1], rhsDilation: [1, 1, 2] })],
+  ];
+  for (const [label, xs, ws, p] of cases) {
+    it(`${label}: the value and both gradients (convs again) match the JavaScript lowering within the f32 tolerance`, () => {
+      const r = new Random(11);
+      const x = f32(r, xs),
+        w = f32(r, ws);
+      const f = (a: Tensor, b: Tensor) => bind("conv", [a, b], p);
+      const onKernels = jit(f, { kernels: true });
+      const y = onKernels(x, w);
+      expect(onKernels.source).toContain("conv float32");
+      expect(onKernels.source).toContain("[wasm]");
+      expect(relErr(y, jit(f, { kernels: false })(x, w))).toBeLessThan(1e-5);
+      const loss = (a: Tensor, b: Tensor) => sum(sin(bind("conv", [a, b], p)));
+      const g = jit(grad(loss, [0, 1]), { kernels: true });
+      const [gx, gw] = g(x, w) as [Tensor, Tensor];
+      const [ex, ew] = jit(grad(loss, [0, 1]), { kernels: false })(x, w) as [Tensor, Tensor];
+      expect(g.source!.match(/= conv float32/g)?.length).toBe(3);
+      expect(relErr(gx, ex)).toBeLessThan(1e-5);
+      expect(relErr(gw, ew)).toBeLessThan(1e-5);
+    });
+  }
+
+  it("float64 convs run on the kernels too (within 1e-12)", () => {
+    const r = new Random(3);
+    const x = r.normal([3, 4, 9, 8]),
+      w = r.normal([4, 2, 3, 3]);
+    const p = params(2, { padding: [1, 1, 0, 2], groups: 2 });
+    const f = (a: Tensor, b: Tensor) => bind("conv", [a, b], p);
+    const k = jit(f, { kernels: true });
+    expect(relErr(k(x, w), f(x, w))).toBeLessThan(1e-12);
+    expect(k.source).toContain("conv float64");
+  });
+
+  it("on two threads (images split between them) the results are bit-identical to one thread", async () => {
+    expect(await startThreads()).toBe(true);
+    const r = new Random(5);
+    const x = f32(r, [8, 16, 20, 20]),
+      w = f32(r, [16, 16, 3, 3]);
+    const p = params(2, { padding: [1, 1, 1, 1] });
+    const loss = (a: Tensor, b: Tensor) => sum(sin(bind("conv", [a, b], p)));
+    const one = jit(grad(loss, [0, 1]), { threads: 1 });
+    const two = jit(grad(loss, [0, 1]), { threads: 2 });
+    for (let call = 0; call < 5; call++) {
+      const [ax, aw] = one(x, w) as [Tensor, Tensor];
+      const [bx, bw] = two(x, w) as [Tensor, Tensor];
+      expect(Array.from(bx.data)).toEqual(Array.from(ax.data));
+      expect(Array.from(bw.data)).toEqual(Array.from(aw.data));
+    }
+    expect(two.source).toContain("2 threads [wasm]");
+    const [ex] = jit(grad(loss, [0, 1]), { kernels: false })(x, w) as [Tensor, Tensor];
+    expect(relErr((two(x, w) as Tensor[])[0]!, ex)).toBeLessThan(1e-5);
   });
 });

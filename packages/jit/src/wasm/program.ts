@@ -12,6 +12,8 @@
  *   and which group runs as a GEMM's epilogue, come from the fusion plan both backends share
  *   (fusion.ts, with this backend's rules from operands.ts);
  * - sums and maxima over a contiguous block of axes → a reduction kernel;
+ * - conv (and so its gradient convs) → a conv kernel (im2col + GEMM, conv.ts), one image per call,
+ *   the images split between two threads;
  * - reshape is free (an alias), broadcastTo and transpose are folded into their consumers;
  * - other elementwise ops (comparisons, where, casts, f64 transcendentals) → a JavaScript loop
  *   built from the code generator's expressions, on views of the memory;
@@ -27,6 +29,7 @@ import { internalError, evalPrimitive, isFloat, sizeOf, Tensor, type DType, type
 import { planFusion, type FusionGroup, type FusionPlan } from "../fusion.js";
 import type { PNode, Program } from "../optimize.js";
 import { type Arena, ArenaPlan, bytesOf } from "./arena.js";
+import { convFunctions, convGeometry, convKey, type ConvSpec } from "./conv.js";
 import { ewFunction, ewKey, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
 import { wasmFeatures } from "./features.js";
 import { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
@@ -84,7 +87,8 @@ interface Slot {
 /** What a step needs once the memory exists: the arena, the scratch areas and a kernel cache. */
 interface StepEnv {
   readonly arena: Arena;
-  readonly kernel: (key: string, build: () => FuncDef) => KernelFn;
+  /** The export "k" of the module `build` makes (one function, or several that "k" calls). */
+  readonly kernel: (key: string, build: () => FuncDef | FuncDef[]) => KernelFn;
   /** GEMM panel scratch for the calling thread and for the worker. */
   readonly scratchAt: number;
   readonly scratch2At: number;
@@ -125,7 +129,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     `// outputs: ${p.outputs.map((o) => `v${o}`).join(", ")}`,
   ].join("\n");
   kernelStats.programs++;
-  const wat = () => [...program.builders].map(([key, build]) => `;; ${key}\n${kernelWat([build()], memory.shared)}`).join("\n\n");
+  const wat = () => [...program.builders].map(([key, build]) => `;; ${key}\n${kernelWat(build(), memory.shared)}`).join("\n\n");
   const bytes = program.arena.memory.buffer.byteLength;
   return { ...calls, source, wat, bytes, kernelSteps: planner.kernelSteps, threads };
 }
@@ -146,6 +150,8 @@ class ProgramPlanner {
   /** Set once the outputs are known: new output arrays, allocated and their pages touched (see `runner`). */
   prepareOutputs: () => void = () => {};
   readonly constantFills: [Slot, Tensor][] = [];
+  /** Tables written into the memory once it exists (the conv kernels' offsets, at each of their scratch areas). */
+  readonly tableFills: [at: number, words: Int32Array][] = [];
   private readonly slots = new Map<number, Slot>();
   /** Values computed lazily (transpose, broadcastTo): folded into consumers, or copied on demand. */
   private readonly lazy = new Map<number, PNode>();
@@ -229,6 +235,8 @@ class ProgramPlanner {
       case "reduceSum":
       case "reduceMax":
         return isFloatNode(n) && this.emitReduce(n);
+      case "conv":
+        return isFloatNode(n) && this.emitConv(n);
       default:
         return JS_ELEMENTWISE.has(n.op) && this.emitJsElementwise(n);
     }
@@ -359,6 +367,71 @@ class ProgramPlanner {
     this.steps.push(({ kernel }) => {
       const f = kernel(reduceKey(spec), () => reduceFunction(spec, "k"));
       return { run: () => f(src.at, out.at), warm: () => f(src.at, out.at) };
+    });
+    return true;
+  }
+
+  /**
+   * A conv step: the conv kernel once per image (x and the output advance by one image's bytes),
+   * the images taken from a shared counter by two threads when the work is large enough. Each
+   * thread has a scratch area of its own, its offset tables written in when the memory is made.
+   */
+  private emitConv(n: PNode & { dtype: KernelDtype }): boolean {
+    const p = n.params as Params<"conv">;
+    const xShape = this.operands.aval(n.inputs[0]!).shape;
+    const wShape = this.operands.aval(n.inputs[1]!).shape;
+    const images = xShape[0]!;
+    const spec: ConvSpec = {
+      dtype: n.dtype,
+      inChannels: xShape[1]!,
+      outChannels: wShape[0]!,
+      groups: p.groups,
+      inShape: xShape.slice(2),
+      kernel: wShape.slice(2),
+      strides: p.strides,
+      padding: p.padding,
+      lhsDilation: p.lhsDilation,
+      rhsDilation: p.rhsDilation,
+      fma: this.fma,
+    };
+    const geo = convGeometry(spec);
+    const x = this.slotOf(n.inputs[0]!);
+    const w = this.slotOf(n.inputs[1]!);
+    const out = this.alloc(n.id, n.dtype, n.shape);
+    const work = images * spec.outChannels * geo.P * geo.K;
+    const parallel = this.pool !== undefined && images >= 2 && work >= MIN_PARALLEL_WORK;
+    const scratch = [this.plan.reserve(geo.scratchBytes)];
+    if (parallel) scratch.push(this.plan.reserve(geo.scratchBytes, 0, 128));
+    for (const at of scratch) this.tableFills.push([at, geo.table]);
+    const xStep = sizeOf(xShape.slice(1)) * geo.size;
+    const outStep = sizeOf(n.shape.slice(1)) * geo.size;
+    this.kernelSteps++;
+    this.listing.push(
+      `v${n.id} = conv ${n.dtype} ${images}× [${spec.inChannels}${JSON.stringify(spec.inShape)} → ${spec.outChannels}` +
+        `${JSON.stringify(geo.out)}] of v${n.inputs[0]}, v${n.inputs[1]}: im2col ${geo.contiguous ? "rows" : "gathered"} ` +
+        `K ${geo.K} + gemm${spec.fma ? " fma" : ""}${parallel ? " 2 threads" : ""} [wasm]`,
+    );
+    if (images === 0 || sizeOf(n.shape) === 0) return true;
+    const pool = this.pool;
+    this.steps.push(({ arena, kernel, shared }) => {
+      const build = () => convFunctions(spec, "k");
+      const f = kernel(convKey(spec), build);
+      const all = () => {
+        for (let i = 0; i < images; i++) f(w.at, x.at + i * xStep, out.at + i * outStep, scratch[0]!);
+      };
+      if (!parallel) return { run: all, warm: all };
+      const module = kernelModule(convKey(spec), shared, build);
+      const job = pool!.job(arena, module, "k", [w.at, x.at, out.at, scratch[1]!, xStep, outStep, images]);
+      return {
+        run: () => {
+          if (!job.start()) return all();
+          this.prepareOutputs();
+          for (let i = job.next(); i < images; i = job.next()) f(w.at, x.at + i * xStep, out.at + i * outStep, scratch[0]!);
+          // the worker was lost during the job: its images may be missing (every image again)
+          if (!job.finish()) all();
+        },
+        warm: all,
+      };
     });
     return true;
   }
@@ -501,22 +574,27 @@ interface Instantiated {
   readonly arena: Arena;
   readonly built: { run: () => void; warm?: () => void }[];
   /** Builders of every kernel the program runs, by cache key (for `wat()`). */
-  readonly builders: Map<string, () => FuncDef>;
+  readonly builders: Map<string, () => FuncDef[]>;
 }
 
 /** Creates the memory (constants filled in), instantiates each step's kernels and warms new ones up. */
 function instantiateProgram(planner: ProgramPlanner, memory: { scratchAt: number; scratch2At: number; shared: boolean }): Instantiated {
   const arena = planner.plan.create(memory.shared);
   for (const [slot, c] of planner.constantFills) arena.view(slot.dtype as never, slot.at, Math.max(1, c.size)).set(c.data);
+  for (const [at, words] of planner.tableFills) arena.i32(at, words.length).set(words);
   const instances = new Map<string, KernelFn>();
   const fresh = new Set<string>();
-  const builders = new Map<string, () => FuncDef>();
-  const kernel = (key: string, build: () => FuncDef): KernelFn => {
+  const builders = new Map<string, () => FuncDef[]>();
+  const kernel = (key: string, build: () => FuncDef | FuncDef[]): KernelFn => {
     let f = instances.get(key);
     if (f === undefined) {
-      builders.set(key, build);
+      const funcs = () => {
+        const built = build();
+        return Array.isArray(built) ? built : [built];
+      };
+      builders.set(key, funcs);
       const before = kernelModulesCompiled();
-      const module = kernelModule(key, memory.shared, () => [build()]);
+      const module = kernelModule(key, memory.shared, funcs);
       if (kernelModulesCompiled() > before) fresh.add(key);
       f = instantiate(module, arena.memory)["k"]!;
       instances.set(key, f);
