@@ -38,6 +38,7 @@ import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
 import { Operands, wasmFusionRules } from "./operands.js";
 import { reduceFunction, reduceKey } from "./reduce.js";
+import { transposeFunction, transposeKey, type TransposeSpec } from "./transpose.js";
 import { type ThreadPool, threadPool } from "./threads.js";
 
 export interface KernelProgramOptions {
@@ -183,14 +184,32 @@ class ProgramPlanner {
     return slot;
   }
 
-  /** Where value `id` is (a lazy value is computed by a reference step on first demand). */
+  /** Where value `id` is (a lazy value is computed on first demand: a transpose kernel, or a reference step). */
   slotOf(id: number): Slot {
     const s = this.slots.get(id);
     if (s !== undefined) return s;
     const n = this.lazy.get(id);
     if (n === undefined) throw internalError(`value ${id} has no location`);
-    this.reference(n);
+    if (!(n.op === "transpose" && this.emitTranspose(n))) this.reference(n);
     return this.slots.get(id)!;
+  }
+
+  /** A transpose no consumer folds: a transpose kernel (false for 1-byte elements: the reference kernel). */
+  private emitTranspose(n: PNode): boolean {
+    const size = bytesOf(n.dtype as never, 1);
+    if (size !== 4 && size !== 8) return false;
+    const src = this.slotOf(n.inputs[0]!);
+    const spec: TransposeSpec = { size, shape: src.shape, perm: (n.params as Params<"transpose">).perm };
+    const out = this.alloc(n.id, n.dtype, n.shape);
+    this.kernelSteps++;
+    this.listing.push(
+      `v${n.id} = transpose ${n.dtype} ${JSON.stringify(src.shape)} by ${JSON.stringify(spec.perm)} of v${n.inputs[0]} [wasm]`,
+    );
+    this.steps.push(({ kernel }) => {
+      const f = kernel(transposeKey(spec), () => transposeFunction(spec, "k"));
+      return { run: () => f(src.at, out.at), warm: () => f(src.at, out.at) };
+    });
+    return true;
   }
 
   /** The GEMM scratch areas (one per thread), then whether the memory fits (undefined: it does not). */
