@@ -38,7 +38,7 @@ import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
 import { Operands, wasmFusionRules } from "./operands.js";
 import { reduceFunction, reduceKey } from "./reduce.js";
-import { transposeFunction, transposeKey, type TransposeSpec } from "./transpose.js";
+import { broadcastCopy, copyFunction, copyKey, transposeCopy, type CopySpec } from "./transpose.js";
 import { type ThreadPool, threadPool } from "./threads.js";
 
 export interface KernelProgramOptions {
@@ -71,6 +71,9 @@ export interface KernelProgram {
 
 /** Kernel programs compiled in this process. */
 export const kernelStats = { programs: 0 };
+
+/** Ids of the copies the planner adds (past any node's id). */
+const SYNTHETIC_IDS = 1 << 30;
 
 /** Smallest GEMM (m·n·k) split across two threads. */
 export const MIN_PARALLEL_WORK = 1 << 18;
@@ -190,23 +193,62 @@ class ProgramPlanner {
     if (s !== undefined) return s;
     const n = this.lazy.get(id);
     if (n === undefined) throw internalError(`value ${id} has no location`);
-    if (!(n.op === "transpose" && this.emitTranspose(n))) this.reference(n);
+    if (!this.emitCopy(n)) this.reference(n);
     return this.slots.get(id)!;
   }
 
-  /** A transpose no consumer folds: a transpose kernel (false for 1-byte elements: the reference kernel). */
-  private emitTranspose(n: PNode): boolean {
+  /** Broadcast copies made for operands no kernel reads as a row, column or scalar, by "id:shape" → their value id. */
+  private readonly broadcasts = new Map<string, number>();
+  private synthetic = SYNTHETIC_IDS;
+
+  /** An id for a value the planner adds (a broadcast or transposed copy), past every node's. */
+  private syntheticId(): number {
+    return this.synthetic++;
+  }
+
+  /**
+   * The value a kernel reads for operand `id` in iteration `shape`: its broadcast source, or (an
+   * operand no kind fits, see Operands.needsBroadcast) a copy of the source broadcast to `shape`,
+   * made once by a copy kernel.
+   */
+  private readId(id: number, shape: readonly number[]): number {
+    const source = this.operands.sourceOf(id);
+    if (!this.operands.needsBroadcast(id, shape)) return source;
+    const key = `${source}:${shape.join(",")}`;
+    let copy = this.broadcasts.get(key);
+    if (copy === undefined) {
+      copy = this.syntheticId();
+      this.broadcasts.set(key, copy);
+      const src = this.slotOf(source);
+      const n: PNode = {
+        id: copy,
+        op: "broadcastTo",
+        inputs: [source],
+        params: { shape: shape.slice() },
+        shape,
+        dtype: src.dtype,
+      } as PNode;
+      if (!this.emitCopy(n)) this.reference(n);
+    }
+    return copy;
+  }
+
+  /**
+   * A transpose or broadcastTo no consumer folds: a strided copy kernel (false for 1-byte elements:
+   * the reference kernel).
+   */
+  private emitCopy(n: PNode): boolean {
     const size = bytesOf(n.dtype as never, 1);
     if (size !== 4 && size !== 8) return false;
     const src = this.slotOf(n.inputs[0]!);
-    const spec: TransposeSpec = { size, shape: src.shape, perm: (n.params as Params<"transpose">).perm };
+    const perm = n.op === "transpose" ? (n.params as Params<"transpose">).perm : undefined;
+    const spec: CopySpec = perm ? transposeCopy({ size, shape: src.shape, perm }) : broadcastCopy(size, src.shape, n.shape);
     const out = this.alloc(n.id, n.dtype, n.shape);
+    const what = perm ? `transposed by ${JSON.stringify(perm)}` : `broadcast to ${JSON.stringify(n.shape)}`;
     this.kernelSteps++;
-    this.listing.push(
-      `v${n.id} = transpose ${n.dtype} ${JSON.stringify(src.shape)} by ${JSON.stringify(spec.perm)} of v${n.inputs[0]} [wasm]`,
-    );
+    this.listing.push(`v${n.id} = copy ${n.dtype} ${JSON.stringify(src.shape)} ${what} of v${n.inputs[0]} [wasm]`);
     this.steps.push(({ kernel }) => {
-      const f = kernel(transposeKey(spec), () => transposeFunction(spec, "k"));
+      const f = kernel(copyKey(spec), () => copyFunction(spec, "k"));
       return { run: () => f(src.at, out.at), warm: () => f(src.at, out.at) };
     });
     return true;
@@ -309,7 +351,7 @@ class ProgramPlanner {
       if (members.has(id)) return { node: g.members.findIndex((m) => m.id === id) };
       const u = this.operands.uniformConstant(id);
       if (u !== undefined) return { constant: u };
-      return add(this.operands.sourceOf(id), this.operands.kindIn(id, g.shape)!);
+      return add(this.readId(id, g.shape), this.operands.kindIn(id, g.shape)!);
     };
     const nodes = g.members.map((m) => ({ op: m.op as EwOp, args: m.inputs.map(refOf) }));
     const stores: number[] = [];
@@ -353,7 +395,7 @@ class ProgramPlanner {
     const outer = inner === 0 ? 0 : total / inner;
     const inDtype = this.operands.aval(n.inputs[n.op === "where" ? 1 : 0]!).dtype;
     const loop = jsElementwiseLoop(n.op, ks, inDtype, n.dtype, n.params as Params, outer, inner);
-    const ins = n.inputs.map((id) => this.slotOf(this.operands.sourceOf(id)));
+    const ins = n.inputs.map((id) => this.slotOf(this.readId(id, shape)));
     const out = this.alloc(n.id, n.dtype, shape);
     this.jsSteps++;
     this.listing.push(`v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [js, ${n.dtype}${JSON.stringify(shape)}]`);
@@ -373,12 +415,24 @@ class ProgramPlanner {
       this.slots.set(n.id, { ...this.slotOf(x), shape: n.shape });
       return true;
     }
-    if (!axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1)) return false;
-    const shape = this.operands.aval(x).shape;
-    const outer = sizeOf(shape.slice(0, axes[0]!));
-    const mid = sizeOf(shape.slice(axes[0]!, axes[axes.length - 1]! + 1));
-    const inner = sizeOf(shape.slice(axes[axes.length - 1]! + 1));
-    const src = this.slotOf(x);
+    let shape = this.operands.aval(x).shape;
+    let src: Slot;
+    let [first, last] = [axes[0]!, axes[axes.length - 1]!];
+    if (axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1)) src = this.slotOf(x);
+    else {
+      // reduced axes apart (a pooling window's, a bias gradient's N, H, W): a transposed copy puts them last
+      const kept = shape.map((_, a) => a).filter((a) => !axes.includes(a));
+      const perm = [...kept, ...axes];
+      const moved = perm.map((a) => shape[a]!);
+      const t: PNode = { id: this.syntheticId(), op: "transpose", inputs: [x], params: { perm }, shape: moved, dtype: n.dtype } as PNode;
+      if (!this.emitCopy(t)) return false;
+      src = this.slotOf(t.id);
+      shape = moved;
+      [first, last] = [kept.length, shape.length - 1];
+    }
+    const outer = sizeOf(shape.slice(0, first));
+    const mid = sizeOf(shape.slice(first, last + 1));
+    const inner = sizeOf(shape.slice(last + 1));
     const out = this.alloc(n.id, n.dtype, n.shape);
     const spec = { dtype: n.dtype, op: n.op === "reduceSum" ? "sum" : "max", outer, mid, inner } as const;
     this.kernelSteps++;
