@@ -245,7 +245,8 @@ export function peakTable(peaks: readonly Peak[], where: (p: Peak) => string = (
 }
 
 function gflopsOf(row: Row | undefined): number | undefined {
-  if (row?.status !== "ok" || row.summary === undefined || (row.variant.workload !== "W4" && row.variant.workload !== "W6")) return undefined;
+  if (row?.status !== "ok" || row.summary === undefined || (row.variant.workload !== "W4" && row.variant.workload !== "W6"))
+    return undefined;
   return row.variant.flops / (row.summary.median * 1e6);
 }
 

@@ -133,7 +133,10 @@ export function wholeCnnStepTrainer(
   };
   const result = () => {
     const given = cnnTensors(variant).params;
-    const before = Object.fromEntries(keys.map((k) => [k, Float64Array.from(given[k].data)])) as Record<(typeof keys)[number], Float64Array>;
+    const before = Object.fromEntries(keys.map((k) => [k, Float64Array.from(given[k].data)])) as Record<
+      (typeof keys)[number],
+      Float64Array
+    >;
     const [loss, next] = step(given, x, labels);
     // the gradient the step applied, from p′ = p − lr·g
     const applied = (k: (typeof keys)[number]) => {

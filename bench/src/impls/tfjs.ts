@@ -172,8 +172,15 @@ function tfImplementation(tf: Tf, backend: TfBackend): Implementation {
           };
           return { case: { prepare, run }, result };
         }
-        case "W5":
+        case "W5": {
+          // tfjs-backend-wasm 4.22 registers no kernel for a conv's filter gradient: it cannot train a CNN
+          const missing = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "MaxPoolGrad"].filter(
+            (k) => tf.getKernel(k, backend) === undefined,
+          );
+          if (missing.length > 0)
+            return { unsupported: `tfjs ${tf.version_core} registers no ${missing.join(", ")} kernel for its ${backend} backend` };
           return tfCnn(tf, variant.input, backend, prepare);
+        }
         case "W6": {
           const { x, w, batch: N, channels: C, size: S } = variant.input;
           const tx = tf.tensor4d(nchwToNhwc(x, N, C, S), [N, S, S, C]);

@@ -134,7 +134,10 @@ export function convGeometry(spec: ConvSpec): ConvGeometry {
   const fma = spec.fma ?? false;
   const tile = defaultTile(spec.dtype, fma);
   const W = tile.vecs * (16 / size);
-  const nb = Q === 0 ? 0 : Math.min(Q, Math.max(W, Math.floor(BLOCK_BYTES / Math.max(1, K * size) / W) * W));
+  // columns per block: a multiple of the GEMM's panel width whose block fits BLOCK_BYTES; all of
+  // them when they fit twice that (a filter gradient's few columns: no tiny rest block)
+  const fitting = Math.max(W, Math.floor(BLOCK_BYTES / Math.max(1, K * size) / W) * W);
+  const nb = Q === 0 ? 0 : K * Q * size <= 2 * BLOCK_BYTES ? Q : Math.min(Q, fitting);
   const fullBlocks = nb === 0 ? 0 : Math.floor(Q / nb);
   const rest = Q - fullBlocks * nb;
   const gemmFull: GemmSpec = { dtype: spec.dtype, m: Og, n: nb, k: K, lda: K, ldb: nb, ldc: Q, fma };
