@@ -395,6 +395,13 @@ export function convTargetsTable(all: ReadonlyMap<string, readonly Row[]>, peaks
   }
   const reverse = find("W5 step f32", "reverse");
   const tfWasm = find("W5 step f32", "tfjs-wasm");
+  const tfWasmRow = all.get("W5 step f32")?.find((r) => r.impl.id === "tfjs-wasm");
+  if (tfWasmRow !== undefined && tfWasmRow.status !== "ok")
+    body.push([
+      "W5: reverse no slower than tfjs-wasm (and tfjs-wasm as a peer above)",
+      `tfjs-wasm ${tfWasmRow.status}: ${tfWasmRow.note}`,
+      "—",
+    ]);
   if (reverse !== undefined && tfWasm !== undefined)
     body.push([
       "W5: reverse no slower than tfjs-wasm",
