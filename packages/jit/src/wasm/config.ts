@@ -15,7 +15,10 @@ export interface KernelConfig {
   threads: number;
   /** Use relaxed-SIMD FMA where the host validates it. */
   fma: boolean;
-  /** A program goes to the kernels when one float matmul has m·n·k (or one float conv its output size · C/groups · kernel size) at least this. */
+  /**
+   * A program goes to the kernels when one float matmul has m·n·k (or one float conv its output
+   * size · C/groups · kernel size) at least this.
+   */
   minMatmulWork: number;
   /** Run every compiled program on the kernel executor, matmul or not (for tests). */
   everyProgram: boolean;

@@ -115,7 +115,7 @@ describe("wasm transpose kernels", () => {
     expect(g.source).not.toContain("[reference");
   });
 
-  it("runs in compiled programs for a transpose no consumer folds (same values as the JavaScript lowering, within f32 GEMM rounding)", () => {
+  it("runs in compiled programs for a transpose no consumer folds (the JavaScript lowering's values, within f32 GEMM rounding)", () => {
     const r = new Random(2);
     const x = r.normal([6, 5, 40], { dtype: "float32" });
     const w = r.normal([40, 30], { dtype: "float32" });

@@ -3,8 +3,9 @@
  * a consumer (the conv gradients' [N, C, …] ↔ [C, N, …] swaps, mostly) and broadcasts a fused
  * kernel cannot read as a row, column or scalar (a channel bias [1, C, 1, 1] on [N, C, H, W]):
  * the input read with a stride per output axis (0 repeats it). Axes of size 1 are dropped and
- * axes adjacent in both layouts merged first; the output is then written in order. When the last output axis is contiguous in the input too (the
- * spatial rows of a conv gradient's swap), each run is one `memory.copy`; otherwise a scalar loop.
+ * axes adjacent in both layouts merged first; the output is then written in order. When the last
+ * output axis is contiguous in the input too (the spatial rows of a conv gradient's swap), each run
+ * is one `memory.copy`; otherwise a scalar loop.
  * Elements of 4 and 8 bytes (loads and stores move bits: NaN payloads are kept).
  */
 import { internalError } from "@chainrule/ir";
