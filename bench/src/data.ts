@@ -98,3 +98,80 @@ export interface MatmulInput {
 export function matmulInput(size: number, dtype: FloatDType): MatmulInput {
   return { size, dtype, a: inDType(uniform(size * size, -1, 1, 4001), dtype), b: inDType(uniform(size * size, -1, 1, 4002), dtype) };
 }
+
+// ── W5: CNN training step ────────────────────────────────────────────────────────────────────
+
+/**
+ * W5's network (bench/README.md): x [N, 1, S, S] → conv 3×3 (C1 channels, "same" padding, bias) →
+ * ReLU → 2×2 max-pool → conv 3×3 (C2 channels, same, bias) → ReLU → 2×2 max-pool → flatten
+ * (channel-major, [N, C2·(S/4)²]) → dense to `classes` → mean softmax cross-entropy → SGD.
+ * Weights are PyTorch's layouts: conv [out, in, 3, 3], dense [in, out] (as W3's).
+ */
+export interface CnnInput {
+  readonly batch: number;
+  readonly size: number;
+  readonly c1: number;
+  readonly c2: number;
+  readonly classes: number;
+  readonly learningRate: number;
+  /** batch × 1 × size × size, float32. */
+  readonly x: Float32Array;
+  readonly labels: Int32Array;
+  readonly w1: Float32Array;
+  readonly b1: Float32Array;
+  readonly w2: Float32Array;
+  readonly b2: Float32Array;
+  readonly w3: Float32Array;
+  readonly b3: Float32Array;
+}
+
+/** Batch 32, 1×28×28, 16 and 32 channels, 10 classes by default (W5); smaller sizes for tests. */
+export function cnnInput(batch = 32, size = 28, c1 = 16, c2 = 32, classes = 10): CnnInput {
+  if (size % 4 !== 0) throw new RangeError(`cnnInput: expected a size divisible by 4, got ${size}`);
+  const next = seeded(5000);
+  const labels = new Int32Array(batch);
+  for (let i = 0; i < batch; i++) labels[i] = Math.floor(next() * classes);
+  const flat = c2 * (size / 4) ** 2;
+  // PyTorch's default bounds: U(−1/√fan_in, 1/√fan_in)
+  const bound = (fanIn: number) => 1 / Math.sqrt(fanIn);
+  const u = (n: number, a: number, seed: number) => Float32Array.from(uniform(n, -a, a, seed));
+  return {
+    batch,
+    size,
+    c1,
+    c2,
+    classes,
+    learningRate: 0.01,
+    x: Float32Array.from(uniform(batch * size * size, 0, 1, 5001)),
+    labels,
+    w1: u(c1 * 9, bound(9), 5002),
+    b1: u(c1, bound(9), 5003),
+    w2: u(c2 * c1 * 9, bound(c1 * 9), 5004),
+    b2: u(c2, bound(c1 * 9), 5005),
+    w3: u(flat * classes, bound(flat), 5006),
+    b3: u(classes, bound(flat), 5007),
+  };
+}
+
+// ── W6: conv2d forward ───────────────────────────────────────────────────────────────────────
+
+/** x [batch, channels, size, size] ⋆ w [channels, channels, 3, 3], "same" padding, stride 1, no bias. */
+export interface ConvInput {
+  readonly batch: number;
+  readonly channels: number;
+  readonly size: number;
+  readonly x: Float32Array;
+  readonly w: Float32Array;
+}
+
+/** 64 → 64 channels, 56×56, batch 8 by default (W6). */
+export function convInput(batch = 8, channels = 64, size = 56): ConvInput {
+  const a = 1 / Math.sqrt(channels * 9);
+  return {
+    batch,
+    channels,
+    size,
+    x: Float32Array.from(uniform(batch * channels * size * size, -1, 1, 6001)),
+    w: Float32Array.from(uniform(channels * channels * 9, -a, a, 6002)),
+  };
+}

@@ -24,6 +24,7 @@ import { measurePeaks, type Peak, type PeakOptions } from "./peak.js";
 import { loadImplementations } from "./registry.js";
 import {
   ceilingShareTable,
+  convTargetsTable,
   derivativeRatioTable,
   kernelSummaryTable,
   machine,
@@ -36,7 +37,17 @@ import {
 import { runVariant, type Row } from "./run.js";
 import { formatBytes, formatTime, type Summary } from "./stats.js";
 import type { TimingOptions } from "./timing.js";
-import { matmulVariant, mlpVariant, rosenbrockVariants, seedVariant, specOf, type Variant } from "./workloads.js";
+import {
+  cnnVariant,
+  convVariant,
+  isKernelVariant,
+  matmulVariant,
+  mlpVariant,
+  rosenbrockVariants,
+  seedVariant,
+  specOf,
+  type Variant,
+} from "./workloads.js";
 import { handWritten } from "./impls/hand.js";
 import { BROWSER_TITLE, browserSection } from "./browser/section.js";
 import { measureInBrowser } from "./browser/session.js";
@@ -59,7 +70,7 @@ const known = new Set(["--quick", "--no-write", "--skip-extras", "--only-browser
 for (const a of argv) {
   if (!known.has(a) && !a.startsWith("--only=") && !a.startsWith("--impl=")) {
     console.error(
-      `bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4 ` +
+      `bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4,W5,W6 ` +
         `--impl=hand,forward,reverse,jit,${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium ` +
         "(the headless-Chromium section)",
     );
@@ -148,6 +159,8 @@ if (!onlyBrowser) {
   }
   if (wanted("W3")) variants.push(() => [mlpVariant()]);
   if (wanted("W4")) for (const dtype of ["float32", "float64"] as const) variants.push(() => [matmulVariant(256, dtype)]);
+  if (wanted("W5")) variants.push(() => [cnnVariant()]);
+  if (wanted("W6")) variants.push(() => [convVariant()]);
 }
 
 // ── the jit's kernel rows: a child loading only the jit, and one started with the FMA flag ──
@@ -174,7 +187,7 @@ const kernelTiming = quick ? timing : { ...timing, warmupMs: Math.max(timing.war
 
 /** The kernel rows `ids` of `variant` from a child (with `flags`); n/a or FAILED rows with the reason when it has none. */
 function kernelChildRows(variant: Variant, ids: readonly string[], flags: readonly string[]): Row[] {
-  if (ids.length === 0 || !jitLoaded || (variant.workload !== "W3" && variant.workload !== "W4")) return [];
+  if (ids.length === 0 || !jitLoaded || !isKernelVariant(variant)) return [];
   const fma = flags.includes(FMA_FLAG);
   log(`${variant.key}: jit kernels (child process${fma ? `, ${FMA_FLAG}` : ""})`);
   const r = runChild(
@@ -280,7 +293,7 @@ let peaks: Peak[] = [];
 const kernelColumnsWanted =
   onlyImpls === undefined ||
   onlyImpls.some((id) => id === "jit" || ALL_JIT_KERNEL_IDS.includes(id) || id === "tfjs-wasm" || id.startsWith("jax"));
-if ((wanted("W3") || wanted("W4")) && kernelColumnsWanted && !onlyBrowser) {
+if ((wanted("W3") || wanted("W4") || wanted("W6")) && kernelColumnsWanted && !onlyBrowser) {
   const peakOptions: PeakOptions = quick ? { iterations: 300_000, reps: 9 } : { iterations: 2_000_000, reps: 41 };
   log("SIMD ceiling: add, mul, mul+add loops on 1 and 2 threads (this process); FMA loop (child process)");
   peaks = [
@@ -494,6 +507,13 @@ const kernelSummary = kernelColumns.some((c) => ALL_JIT_KERNEL_IDS.includes(c.id
     "✓/✗: the issue's target for that thread count met or not. " +
     `FMA columns: a child process started with \`${FMA_FLAG}\`.`
   : "";
+const convTargets =
+  all.has("W5 step f32") || all.has("W6 conv f32")
+    ? "\n\n### Convolutions (W5, W6) against issue 18's targets\n\n" +
+      `${convTargetsTable(all, peaks)}\n\n` +
+      "W5 jit rows compile the whole step (valueAndGrad + SGD update) in one `jit`, params donated; tfjs wasm runs eagerly (its " +
+      "own NHWC layout), jax-js jit compiles the step. W6 share: median GFLOP/s over the one-core GEMM-tile ceiling of this run."
+    : "";
 const summary = onlyBrowser
   ? ""
   : `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n` +
@@ -503,7 +523,7 @@ const summary = onlyBrowser
       columns.some((c) => c.id === "jit")
         ? " W3 jit: valueAndGrad jitted, the SGD update in eager ir (as for reverse); the whole step jitted is in the next table."
         : ""
-    }${absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""}${kernelSummary}`;
+    }${absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""}${kernelSummary}${convTargets}`;
 if (!onlyBrowser) emit(summary);
 
 if (write) {

@@ -17,9 +17,10 @@ import {
   rosenbrockJvp64,
   seedGradient,
 } from "./baselines.js";
+import { conv3x3Forward32, handWrittenCnn } from "./baselines-cnn.js";
 import { compareSegments } from "./check.js";
-import { matmulInput, mlpInput, rosenbrockInput, uniform } from "./data.js";
-import { matmulReference, mlpReference, mlpSegments } from "./reference.js";
+import { cnnInput, convInput, matmulInput, mlpInput, rosenbrockInput, uniform } from "./data.js";
+import { cnnReference, cnnSegments, conv3x3Reference, convReference, matmulReference, mlpReference, mlpSegments } from "./reference.js";
 
 function centralDifference(f: (x: Float64Array) => number, x: Float64Array, i: number, h = 1e-6): number {
   const plus = Float64Array.from(x);
@@ -126,5 +127,51 @@ describe("W4 and matmul kernels", () => {
     for (let q = 0; q < r; q++) for (let i = 0; i < m; i++) at[i * r + q] = a[q * m + i]!;
     for (let q = 0; q < r; q++) for (let j = 0; j < n; j++) bt[j * r + q] = b[q * n + j]!;
     expect(compareSegments([gemmNT32(at, bt, new Float32Array(m * n), m, r, n)], [expected], 1e-6).ok).toBe(true);
+  });
+});
+
+describe("W5 / W6 references and hand-written CNN", () => {
+  const input = cnnInput(3, 8, 2, 3, 4);
+
+  it("the CNN reference's gradients match central differences of its loss (every parameter)", () => {
+    const g = cnnReference(input);
+    const keys = ["w1", "b1", "w2", "b2", "w3", "b3"] as const;
+    for (const k of keys) {
+      const base = Float64Array.from(input[k]);
+      const lossAt = (p: Float64Array) => cnnReference(input, { ...input, [k]: p }).loss;
+      // a few entries per parameter (max-pool and ReLU are piecewise linear: away from ties a small h is exact enough)
+      for (const i of [0, Math.floor(base.length / 2), base.length - 1])
+        expect(g[k][i]).toBeCloseTo(centralDifference(lossAt, base, i, 1e-5), 5);
+    }
+  });
+
+  it("the 3×3 same conv reference equals a hand-computed case", () => {
+    // x = 1..9 as a 3×3 image, w = 1 at the centre and 1 at the top-left tap: y[i, j] = x[i, j] + x[i − 1, j − 1]
+    const x = Float64Array.from({ length: 9 }, (_, i) => i + 1);
+    const w = new Float64Array(9);
+    w[4] = 1;
+    w[0] = 1;
+    expect(Array.from(conv3x3Reference(x, 1, 1, 3, w, 1))).toEqual([1, 2, 3, 4, 6, 8, 7, 12, 14]);
+  });
+
+  it("the hand-written float32 CNN agrees with the reference (loss and every gradient)", () => {
+    const { loss, grads } = handWrittenCnn(input).lossAndGrads();
+    const outcome = compareSegments(cnnSegments({ loss, ...grads }), cnnSegments(cnnReference(input)), 1e-4);
+    expect(outcome.message).toBe("");
+    expect(outcome.ok).toBe(true);
+  });
+
+  it("the hand-written float32 conv agrees with the reference conv", () => {
+    const conv = convInput(2, 3, 6);
+    const y = new Float32Array(2 * 3 * 36);
+    conv3x3Forward32(conv.x, conv.w, y, 2, 3, 3, 6);
+    expect(compareSegments([y], convReference(conv), 1e-5).ok).toBe(true);
+  });
+
+  it("the hand-written step lowers the loss", () => {
+    const trainer = handWrittenCnn(input);
+    const first = trainer.step();
+    for (let i = 0; i < 20; i++) trainer.step();
+    expect(trainer.lossAndGrads().loss).toBeLessThan(first);
   });
 });

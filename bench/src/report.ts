@@ -27,8 +27,8 @@ export function ratioTo(row: Row | undefined, baseline: Row | undefined): number
 }
 
 function throughput(variant: Variant, ms: number): string {
-  if (variant.workload === "W3") return `${significant(1000 / ms)} steps/s`;
-  if (variant.workload === "W4") return `${significant(variant.flops / (ms * 1e6))} GFLOP/s`;
+  if (variant.workload === "W3" || variant.workload === "W5") return `${significant(1000 / ms)} steps/s`;
+  if (variant.workload === "W4" || variant.workload === "W6") return `${significant(variant.flops / (ms * 1e6))} GFLOP/s`;
   return "";
 }
 
@@ -37,7 +37,7 @@ export function variantTable(rows: readonly Row[]): string {
   const variant = rows[0]?.variant;
   if (variant === undefined) return "";
   const baseline = baselineOf(rows);
-  const withRate = variant.workload === "W3" || variant.workload === "W4";
+  const withRate = variant.workload !== "W1" && variant.workload !== "W2";
   const header = ["implementation", "median", "min–max", "× hand-written", ...(withRate ? ["rate"] : []), "samples", "check"];
   const body = rows.map((r) => {
     if (r.status === "ok" && r.summary !== undefined) {
@@ -120,7 +120,9 @@ export function summaryTable(all: ReadonlyMap<string, readonly Row[]>, implIds: 
     return show(find(`W2 grad n=${n} f64`, id), () => "—");
   };
   const rateOf = (r: Row) =>
-    r.variant.workload === "W4" ? significant(r.variant.flops / (r.summary!.median * 1e6)) : formatTime(r.summary!.median);
+    r.variant.workload === "W4" || r.variant.workload === "W6"
+      ? significant(r.variant.flops / (r.summary!.median * 1e6))
+      : formatTime(r.summary!.median);
   const rate = (key: string) => (id: string) => {
     const row = find(key, id);
     // forward and reverse run a primal through eager ir: show that figure, marked
@@ -139,6 +141,8 @@ export function summaryTable(all: ReadonlyMap<string, readonly Row[]>, implIds: 
     ["W3 step (f32)", rate("W3 step f32")],
     ["W4 f32 GFLOP/s", rate("W4 matmul f32")],
     ["W4 f64 GFLOP/s", rate("W4 matmul f64")],
+    ["W5 CNN step (f32)", rate("W5 step f32")],
+    ["W6 conv f32 GFLOP/s", rate("W6 conv f32")],
   ];
   return markdownTable(
     ["workload", ...implIds.map((i) => i.label)],
@@ -241,16 +245,18 @@ export function peakTable(peaks: readonly Peak[], where: (p: Peak) => string = (
 }
 
 function gflopsOf(row: Row | undefined): number | undefined {
-  if (row?.status !== "ok" || row.summary === undefined || row.variant.workload !== "W4") return undefined;
+  if (row?.status !== "ok" || row.summary === undefined || (row.variant.workload !== "W4" && row.variant.workload !== "W6"))
+    return undefined;
   return row.variant.flops / (row.summary.median * 1e6);
 }
 
-/** The share of the ceiling a W4 row reached: threads × one-core ceiling, with or without FMA. */
+/** The share of the ceiling a W4 or W6 row reached: threads × one-core ceiling, with or without FMA. */
 export function shareOfCeiling(row: Row | undefined, peaks: readonly Peak[]): number | undefined {
   const gflops = gflopsOf(row);
   const settings = row === undefined ? undefined : rowSettings(row.impl.id);
-  if (gflops === undefined || settings === undefined || row?.variant.workload !== "W4") return undefined;
-  const ceiling = ceilingOf(peaks, row.variant.input.dtype, settings.fma, settings.threads);
+  if (gflops === undefined || settings === undefined || row === undefined) return undefined;
+  const dtype = row.variant.workload === "W4" ? row.variant.input.dtype : "float32";
+  const ceiling = ceilingOf(peaks, dtype, settings.fma, settings.threads);
   return ceiling === undefined ? undefined : gflops / ceiling;
 }
 
@@ -339,4 +345,68 @@ export function kernelSummaryTable(
     ["figure", "target (issue 10)", ...columns.map((c) => c.label)],
     lines.map(([name, target, f]) => [name, target, ...columns.map((c) => f(c.id))]),
   );
+}
+
+/** Issue 18's targets (bench/, same run). */
+export const CONV_TARGETS = {
+  /** The faster of tfjs-wasm's and jax-js jit's W5 step ÷ the jit's, at least (1 thread; 2 threads: faster than 1). */
+  w5OverPeers: 2,
+  /** W6 1 thread: share of the one-core SIMD ceiling, at least. */
+  w6Share: 0.75,
+};
+
+/**
+ * Issue 18's targets, each with its figures and ✓/✗: the jit's W5 step on 1 thread ≤ 0.5× the
+ * faster of tfjs-wasm and jax-js jit, faster still on 2 threads; W6 on 1 thread ≥ 75% of the
+ * ceiling; reverse's W5 step no slower than tfjs-wasm's. FMA rows count where they ran.
+ */
+export function convTargetsTable(all: ReadonlyMap<string, readonly Row[]>, peaks: readonly Peak[]): string {
+  const find = (key: string, id: string) => all.get(key)?.find((r) => r.impl.id === id && r.status === "ok" && r.summary !== undefined);
+  const ms = (r: Row | undefined) => r?.summary?.median;
+  const peers = ["tfjs-wasm", "jax-jit"].map((id) => find("W5 step f32", id)).filter((r): r is Row => r !== undefined);
+  const peer = peers.sort((a, b) => ms(a)! - ms(b)!)[0];
+  const body: string[][] = [];
+  const verdict = (ok: boolean) => (ok ? "✓" : "✗");
+  for (const fma of [false, true]) {
+    const one = find("W5 step f32", fma ? "jit-fma-1t" : "jit-1t");
+    const two = find("W5 step f32", fma ? "jit-fma-2t" : "jit-2t");
+    if (one !== undefined && peer !== undefined) {
+      const q = ms(peer)! / ms(one)!;
+      body.push([
+        `W5: jit${fma ? " (FMA)" : ""} 1 thread ≤ 0.5× the faster of tfjs-wasm and jax-js jit`,
+        `${formatTime(ms(one)!)} vs ${peer.impl.label} ${formatTime(ms(peer)!)}: ${formatRatio(q)} faster`,
+        verdict(q >= CONV_TARGETS.w5OverPeers),
+      ]);
+    }
+    if (one !== undefined && two !== undefined)
+      body.push([
+        `W5: jit${fma ? " (FMA)" : ""} 2 threads faster than 1`,
+        `${formatTime(ms(two)!)} vs ${formatTime(ms(one)!)}`,
+        verdict(ms(two)! < ms(one)!),
+      ]);
+    const w6 = find("W6 conv f32", fma ? "jit-fma-1t" : "jit-1t");
+    const share = shareOfCeiling(w6, peaks);
+    if (w6 !== undefined && share !== undefined)
+      body.push([
+        `W6: jit${fma ? " (FMA)" : ""} 1 thread ≥ 75% of the SIMD ceiling`,
+        `${significant(gflopsOf(w6)!)} GFLOP/s = ${percent(share)} of ${significant(ceilingOf(peaks, "float32", fma, 1)!)}`,
+        verdict(share >= CONV_TARGETS.w6Share),
+      ]);
+  }
+  const reverse = find("W5 step f32", "reverse");
+  const tfWasm = find("W5 step f32", "tfjs-wasm");
+  const tfWasmRow = all.get("W5 step f32")?.find((r) => r.impl.id === "tfjs-wasm");
+  if (tfWasmRow !== undefined && tfWasmRow.status !== "ok")
+    body.push([
+      "W5: reverse no slower than tfjs-wasm (and tfjs-wasm as a peer above)",
+      `tfjs-wasm ${tfWasmRow.status}: ${tfWasmRow.note}`,
+      "—",
+    ]);
+  if (reverse !== undefined && tfWasm !== undefined)
+    body.push([
+      "W5: reverse no slower than tfjs-wasm",
+      `${formatTime(ms(reverse)!)} vs ${formatTime(ms(tfWasm)!)}`,
+      verdict(ms(reverse)! <= ms(tfWasm)!),
+    ]);
+  return markdownTable(["target (issue 18)", "measured (medians, same run)", "met"], body);
 }

@@ -1,13 +1,25 @@
 /**
- * The workload variants (W1–W4, defined in bench/README.md) with their inputs and expected answers, and the
+ * The workload variants (W1–W6, defined in bench/README.md) with their inputs and expected answers, and the
  * interface every implementation (hand-written, chainrule engine, peer) offers for them.
  */
 import type { Segments } from "./check.js";
-import { matmulInput, mlpInput, rosenbrockInput, type FloatDType, type MatmulInput, type MlpInput, type RosenbrockInput } from "./data.js";
-import { expectedRosenbrock, matmulReference, mlpReference, mlpSegments } from "./reference.js";
+import {
+  cnnInput,
+  convInput,
+  matmulInput,
+  mlpInput,
+  rosenbrockInput,
+  type CnnInput,
+  type ConvInput,
+  type FloatDType,
+  type MatmulInput,
+  type MlpInput,
+  type RosenbrockInput,
+} from "./data.js";
+import { cnnReference, cnnSegments, convReference, expectedRosenbrock, matmulReference, mlpReference, mlpSegments } from "./reference.js";
 import type { Case } from "./timing.js";
 
-export type WorkloadId = "W1" | "W2" | "W3" | "W4";
+export type WorkloadId = "W1" | "W2" | "W3" | "W4" | "W5" | "W6";
 
 interface VariantBase {
   /** Unique, e.g. `W2 grad n=1e5 f64`. */
@@ -47,7 +59,21 @@ export interface MatmulVariant extends VariantBase {
   readonly flops: number;
 }
 
-export type Variant = SeedVariant | RosenbrockVariant | MlpVariant | MatmulVariant;
+export interface CnnVariant extends VariantBase {
+  readonly workload: "W5";
+  readonly kind: "step";
+  readonly input: CnnInput;
+}
+
+export interface ConvVariant extends VariantBase {
+  readonly workload: "W6";
+  readonly kind: "conv";
+  readonly input: ConvInput;
+  /** 2 · N · O · H · W · C · 9. */
+  readonly flops: number;
+}
+
+export type Variant = SeedVariant | RosenbrockVariant | MlpVariant | MatmulVariant | CnnVariant | ConvVariant;
 
 /** A case ready to time, and the call whose answer is checked first. */
 export interface Built {
@@ -146,19 +172,84 @@ export function matmulVariant(size: number, dtype: FloatDType): MatmulVariant {
   };
 }
 
-/** A W3 or W4 variant described in JSON (what a child process is told to build). */
-export type VariantSpec =
-  | { readonly workload: "W3"; readonly batch: number; readonly inputs: number; readonly hidden: number; readonly classes: number }
-  | { readonly workload: "W4"; readonly size: number; readonly dtype: FloatDType };
-
-export function specOf(variant: MlpVariant | MatmulVariant): VariantSpec {
-  if (variant.workload === "W4") return { workload: "W4", size: variant.input.size, dtype: variant.input.dtype };
-  const { batch, inputs, hidden, classes } = variant.input;
-  return { workload: "W3", batch, inputs, hidden, classes };
+export function cnnVariant(input: CnnInput = cnnInput()): CnnVariant {
+  const { batch, size, c1, c2, classes } = input;
+  return {
+    key: "W5 step f32",
+    workload: "W5",
+    kind: "step",
+    title:
+      `W5 CNN training step, batch ${batch}, 1×${size}×${size}: conv 3×3·${c1} → ReLU → max-pool 2 → conv 3×3·${c2} → ` +
+      `ReLU → max-pool 2 → dense ${classes} → softmax CE → SGD, float32`,
+    tolerance: TOLERANCE.float32,
+    input,
+    expected: cnnSegments(cnnReference(input)),
+  };
 }
 
-export function variantOf(spec: VariantSpec): MlpVariant | MatmulVariant {
-  return spec.workload === "W4"
-    ? matmulVariant(spec.size, spec.dtype)
-    : mlpVariant(mlpInput(spec.batch, spec.inputs, spec.hidden, spec.classes));
+export function convVariant(input: ConvInput = convInput()): ConvVariant {
+  const { batch, channels, size } = input;
+  return {
+    key: "W6 conv f32",
+    workload: "W6",
+    kind: "conv",
+    title: `W6 conv2d forward ${channels}→${channels}, 3×3, "same", ${size}×${size}, batch ${batch}, float32`,
+    tolerance: 1e-4,
+    input,
+    expected: convReference(input),
+    flops: 2 * batch * channels * channels * 9 * size * size,
+  };
+}
+
+/** The variants a child process can build (the jit's kernel rows), described in JSON. */
+export type KernelVariant = MlpVariant | MatmulVariant | CnnVariant | ConvVariant;
+
+/** A W3–W6 variant described in JSON (what a child process is told to build). */
+export type VariantSpec =
+  | { readonly workload: "W3"; readonly batch: number; readonly inputs: number; readonly hidden: number; readonly classes: number }
+  | { readonly workload: "W4"; readonly size: number; readonly dtype: FloatDType }
+  | {
+      readonly workload: "W5";
+      readonly batch: number;
+      readonly size: number;
+      readonly c1: number;
+      readonly c2: number;
+      readonly classes: number;
+    }
+  | { readonly workload: "W6"; readonly batch: number; readonly channels: number; readonly size: number };
+
+export function isKernelVariant(variant: Variant): variant is KernelVariant {
+  return variant.workload === "W3" || variant.workload === "W4" || variant.workload === "W5" || variant.workload === "W6";
+}
+
+export function specOf(variant: KernelVariant): VariantSpec {
+  switch (variant.workload) {
+    case "W4":
+      return { workload: "W4", size: variant.input.size, dtype: variant.input.dtype };
+    case "W3": {
+      const { batch, inputs, hidden, classes } = variant.input;
+      return { workload: "W3", batch, inputs, hidden, classes };
+    }
+    case "W5": {
+      const { batch, size, c1, c2, classes } = variant.input;
+      return { workload: "W5", batch, size, c1, c2, classes };
+    }
+    case "W6": {
+      const { batch, channels, size } = variant.input;
+      return { workload: "W6", batch, channels, size };
+    }
+  }
+}
+
+export function variantOf(spec: VariantSpec): KernelVariant {
+  switch (spec.workload) {
+    case "W4":
+      return matmulVariant(spec.size, spec.dtype);
+    case "W3":
+      return mlpVariant(mlpInput(spec.batch, spec.inputs, spec.hidden, spec.classes));
+    case "W5":
+      return cnnVariant(cnnInput(spec.batch, spec.size, spec.c1, spec.c2, spec.classes));
+    case "W6":
+      return convVariant(convInput(spec.batch, spec.channels, spec.size));
+  }
 }

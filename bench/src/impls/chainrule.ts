@@ -7,9 +7,9 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { add, matmul, mul, sin, slice, sub, sum, tensor, type Engine, type Tensor } from "@chainrule/ir";
-import { mlpSegments } from "../reference.js";
+import { cnnSegments, mlpSegments } from "../reference.js";
 import { programFact } from "./jit-program.js";
-import type { Built, Implementation, MlpVariant, Unsupported, Variant } from "../workloads.js";
+import type { Built, CnnVariant, Implementation, MlpVariant, Unsupported, Variant } from "../workloads.js";
 
 export const ENGINE_IDS = ["forward", "reverse", "jit"] as const;
 export type EngineId = (typeof ENGINE_IDS)[number];
@@ -97,6 +97,28 @@ export function rosenbrockIr(x: Tensor): Tensor {
 
 export { mlpLoss, mlpTensors, type MlpParams } from "./mlp-model.js";
 import { mlpLoss, mlpTensors, type MlpParams } from "./mlp-model.js";
+import { cnnLoss, cnnTensors, conv3x3Same, convTensors, type CnnParams } from "./cnn-model.js";
+
+/** W5: one SGD step with any engine's valueAndGrad; the update uses eager ir ops (as W3's). */
+function cnnTrainer(engine: Engine, variant: CnnVariant, label?: string): Built {
+  const { params: initial, x, labels } = cnnTensors(variant);
+  const lossAndGrad = engine.valueAndGrad(cnnLoss, 0);
+  const lr = variant.input.learningRate;
+  const keys = ["w1", "b1", "w2", "b2", "w3", "b3"] as const;
+  let params = initial;
+  const step = (): number => {
+    const [loss, grads] = lossAndGrad(params, x, labels) as [Tensor, CnnParams];
+    const next = { ...params };
+    for (const k of keys) next[k] = sub(params[k], mul(lr, grads[k]));
+    params = next;
+    return loss.item();
+  };
+  const result = () => {
+    const [loss, g] = lossAndGrad(initial, x, labels) as [Tensor, CnnParams];
+    return cnnSegments({ loss: loss.item(), w1: g.w1.data, b1: g.b1.data, w2: g.w2.data, b2: g.b2.data, w3: g.w3.data, b3: g.b3.data });
+  };
+  return { case: { run: step }, result, ...(label === undefined ? {} : { label }) };
+}
 
 /** One SGD step with any engine's valueAndGrad; the update uses eager ir ops. */
 function mlpTrainer(engine: Engine, variant: MlpVariant, label?: string): Built {
@@ -188,6 +210,22 @@ export function engineImplementation(
           const source = () => (f as { source?: string }).source;
           return { case: { run }, result: run, ...(pkg.id === "jit" ? { facts: () => programFact(source()) } : {}) };
         }
+        case "W5": {
+          if (pkg.id === "forward") return { unsupported: "forward mode needs one pass per chunk of the parameters" };
+          return cnnTrainer(
+            engine,
+            variant,
+            compile === undefined ? undefined : `${options.label ?? `chainrule ${pkg.id}`}, valueAndGrad jitted, SGD update in eager ir`,
+          );
+        }
+        case "W6": {
+          if (compile === undefined) return { unsupported: "primal is eager ir (row “chainrule eager ir”)", quiet: true };
+          const { x, w } = convTensors(variant);
+          const f = compile(conv3x3Same);
+          const run = () => [(f(x, w) as Tensor).data];
+          const source = () => (f as { source?: string }).source;
+          return { case: { run }, result: run, ...(pkg.id === "jit" ? { facts: () => programFact(source()) } : {}) };
+        }
       }
     },
   };
@@ -202,6 +240,11 @@ export const eagerIr: Implementation = {
     if (variant.workload === "W2" && variant.kind === "primal") {
       const x = tensor(variant.input.x);
       const run = () => rosenbrockIr(x).item();
+      return { case: { run }, result: run };
+    }
+    if (variant.workload === "W6") {
+      const { x, w } = convTensors(variant);
+      const run = () => [conv3x3Same(x, w).data];
       return { case: { run }, result: run };
     }
     if (variant.workload === "W4") {

@@ -13,7 +13,8 @@ import {
   rosenbrockJvp64,
   seedGradient,
 } from "../baselines.js";
-import { mlpSegments } from "../reference.js";
+import { conv3x3Forward32, handWrittenCnn } from "../baselines-cnn.js";
+import { cnnSegments, mlpSegments } from "../reference.js";
 import type { Built, Implementation, Unsupported, Variant } from "../workloads.js";
 
 function build(variant: Variant, unrolled: boolean): Built | Unsupported {
@@ -57,6 +58,25 @@ function build(variant: Variant, unrolled: boolean): Built | Unsupported {
         const bb = b as Float32Array;
         run = unrolled ? () => matmulUnrolled32(a, bb, n, n, n) : () => matmulIkj32(a, bb, n, n, n);
       }
+      return { case: { run }, result: run };
+    }
+    case "W5": {
+      if (unrolled) return { unsupported: "not written unrolled", quiet: true };
+      const trainer = handWrittenCnn(variant.input);
+      const result = () => {
+        const { loss, grads } = handWrittenCnn(variant.input).lossAndGrads();
+        return cnnSegments({ loss, ...grads });
+      };
+      return { case: { run: () => trainer.step() }, result };
+    }
+    case "W6": {
+      if (unrolled) return { unsupported: "not written unrolled", quiet: true };
+      const { x, w, batch, channels, size } = variant.input;
+      const y = new Float32Array(batch * channels * size * size);
+      const run = () => {
+        conv3x3Forward32(x, w, y, batch, channels, channels, size);
+        return [y];
+      };
       return { case: { run }, result: run };
     }
   }

@@ -7,8 +7,10 @@
  *   returning [loss, new params] (the way jax-js's jit row compiles it). The answer checked is the
  *   loss and the gradient the timed function applied, (p − p′) / lr, from the initial parameters.
  * - W4: `jit((a, b) => matmul(a, b), { threads })`.
+ * - W5: the CNN's whole training step in one `jit` (as W3), params donated.
+ * - W6: `jit(conv3x3Same, { threads })`.
  *
- * W1 and W2 run the same generated JavaScript as the `jit` row (no matmul, no kernels): not repeated.
+ * W1 and W2 run the same generated JavaScript as the `jit` row (no matmul, no conv, no kernels): not repeated.
  *
  * Ids: `jit-1t`, `jit-2t`; where FMA is in effect in the process (relaxed SIMD validates and the
  * kernels' `fma` setting is on) `jit-fma-1t`, `jit-fma-2t` instead, so a label never claims a
@@ -16,8 +18,9 @@
  */
 import { matmul, mul, sub, tensor, type Engine, type Tensor } from "@chainrule/ir";
 import type * as JitPackage from "@chainrule/jit";
-import { mlpSegments } from "../reference.js";
-import type { Built, Implementation, MatmulVariant, MlpVariant, Unsupported, Variant } from "../workloads.js";
+import { cnnSegments, mlpSegments } from "../reference.js";
+import type { Built, CnnVariant, ConvVariant, Implementation, MatmulVariant, MlpVariant, Unsupported, Variant } from "../workloads.js";
+import { cnnLoss, cnnTensors, conv3x3Same, convTensors, type CnnParams } from "./cnn-model.js";
 import type { EnginePackage } from "./chainrule.js";
 import { mlpLoss, mlpTensors, type MlpParams } from "./mlp-model.js";
 import { kernelId, kernelLabel, kernelSettings, programFact } from "./jit-program.js";
@@ -100,6 +103,67 @@ export function wholeStepTrainer(
   return { case: { run }, result, label, facts: settingsFact(() => step.source, threads, fma) };
 }
 
+/** W5: the CNN's SGD step compiled whole (valueAndGrad and the update in one `jit`), params donated. */
+export function wholeCnnStepTrainer(
+  engine: Engine,
+  api: JitKernelApi,
+  variant: CnnVariant,
+  threads: number,
+  fma: boolean,
+  label: string,
+): Built {
+  const { x, labels } = cnnTensors(variant);
+  const lr = variant.input.learningRate;
+  const keys = ["w1", "b1", "w2", "b2", "w3", "b3"] as const;
+  const lossAndGrad = engine.valueAndGrad(cnnLoss, 0);
+  const step = api.jit(
+    (p: CnnParams, xs: Tensor, ys: Tensor): [Tensor, CnnParams] => {
+      const [loss, g] = lossAndGrad(p, xs, ys) as [Tensor, CnnParams];
+      const next = { ...p };
+      for (const k of keys) next[k] = sub(p[k], mul(lr, g[k]));
+      return [loss, next];
+    },
+    { threads, donate: [0] },
+  );
+  let params = cnnTensors(variant).params;
+  const run = (): number => {
+    const [loss, next] = step(params, x, labels);
+    params = next;
+    return loss.item();
+  };
+  const result = () => {
+    const given = cnnTensors(variant).params;
+    const before = Object.fromEntries(keys.map((k) => [k, Float64Array.from(given[k].data)])) as Record<
+      (typeof keys)[number],
+      Float64Array
+    >;
+    const [loss, next] = step(given, x, labels);
+    // the gradient the step applied, from p′ = p − lr·g
+    const applied = (k: (typeof keys)[number]) => {
+      const after = next[k].data;
+      return before[k].map((p, j) => (p - after[j]!) / lr);
+    };
+    return cnnSegments({
+      loss: loss.item(),
+      w1: applied("w1"),
+      b1: applied("b1"),
+      w2: applied("w2"),
+      b2: applied("b2"),
+      w3: applied("w3"),
+      b3: applied("b3"),
+    });
+  };
+  return { case: { run }, result, label, facts: settingsFact(() => step.source, threads, fma) };
+}
+
+/** W6: the conv compiled with explicit threads. */
+export function kernelConv(api: JitKernelApi, variant: ConvVariant, threads: number, fma: boolean): Built {
+  const { x, w } = convTensors(variant);
+  const f = api.jit(conv3x3Same, { threads });
+  const run = () => [f(x, w).data];
+  return { case: { run }, result: run, facts: settingsFact(() => f.source, threads, fma) };
+}
+
 /** W4: the matmul compiled with explicit threads. */
 export function kernelMatmul(api: JitKernelApi, variant: MatmulVariant, threads: number, fma: boolean): Built {
   const n = variant.input.size;
@@ -143,10 +207,15 @@ export function jitKernelImplementations(pkg: EnginePackage & { engine: Engine }
           const why = (info as { threadsUnavailable?: string }).threadsUnavailable ?? "no workers or shared memory";
           return { unsupported: `kernelInfo().threads is false (${why}): the kernels would run one thread` };
         }
+        const whole = kernelLabel(threads, fma, "whole step jitted, params donated, ");
         const built =
           variant.workload === "W3"
-            ? wholeStepTrainer(pkg.engine, api, variant, threads, fma, kernelLabel(threads, fma, "whole step jitted, params donated, "))
-            : kernelMatmul(api, variant, threads, fma);
+            ? wholeStepTrainer(pkg.engine, api, variant, threads, fma, whole)
+            : variant.workload === "W5"
+              ? wholeCnnStepTrainer(pkg.engine, api, variant, threads, fma, whole)
+              : variant.workload === "W6"
+                ? kernelConv(api, variant, threads, fma)
+                : kernelMatmul(api, variant, threads, fma);
         return threads > 1 ? { ...built, case: { ...built.case, prepare: secondThreadStarted(api) } } : built;
       },
     };

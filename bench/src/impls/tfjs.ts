@@ -4,10 +4,14 @@
  * `@tensorflow/tfjs-backend-wasm` (its bundled .wasm, one thread under Node). Functional API only.
  * Both backends live in one process: every case selects its backend before each sample
  * (untimed), and its tensors are created under that backend so none moves between backends.
- * tfjs has no float64: float64 variants are n/a.
+ * tfjs has no float64: float64 variants are n/a. W5 and W6 use tfjs's own layouts (NHWC images,
+ * [kh, kw, in, out] filters; `conv2d` has no NCHW support in its cpu and wasm kernels): inputs and
+ * weights are converted once before timing, gradients and outputs back for the check (untimed).
  */
 import type * as TF from "@tensorflow/tfjs";
-import { mlpSegments } from "../reference.js";
+import { cnnSegments, mlpSegments } from "../reference.js";
+import { nchwToNhwc, nhwcToNchw, oihwToHwio, hwioToOihw, permuteFlatRows } from "./layouts.js";
+import type { CnnInput } from "../data.js";
 import type { Built, Implementation, Unsupported, Variant } from "../workloads.js";
 
 type Tf = typeof TF;
@@ -168,6 +172,27 @@ function tfImplementation(tf: Tf, backend: TfBackend): Implementation {
           };
           return { case: { prepare, run }, result };
         }
+        case "W5": {
+          // tfjs-backend-wasm 4.22 registers no kernel for a conv's filter gradient: it cannot train a CNN
+          const missing = ["Conv2DBackpropFilter", "Conv2DBackpropInput", "MaxPoolGrad"].filter(
+            (k) => tf.getKernel(k, backend) === undefined,
+          );
+          if (missing.length > 0)
+            return { unsupported: `tfjs ${tf.version_core} registers no ${missing.join(", ")} kernel for its ${backend} backend` };
+          return tfCnn(tf, variant.input, backend, prepare);
+        }
+        case "W6": {
+          const { x, w, batch: N, channels: C, size: S } = variant.input;
+          const tx = tf.tensor4d(nchwToNhwc(x, N, C, S), [N, S, S, C]);
+          const tw = tf.tensor4d(oihwToHwio(w, C, C), [3, 3, C, C]);
+          const run = () => {
+            const y = tf.conv2d(tx, tw, 1, "same");
+            const values = y.dataSync();
+            y.dispose();
+            return values;
+          };
+          return { case: { prepare, run }, result: () => [nhwcToNchw(run() as Float32Array, N, C, S)] };
+        }
         case "W4": {
           const { a, b, size: n, dtype } = variant.input;
           if (dtype === "float64") return { unsupported: "tfjs has no float64" };
@@ -184,4 +209,53 @@ function tfImplementation(tf: Tf, backend: TfBackend): Implementation {
       }
     },
   };
+}
+
+/** W5 with tf.variableGrads and the SGD update inside one tidy, as W3. */
+function tfCnn(tf: Tf, i: CnnInput, backend: TfBackend, prepare: () => Promise<void>): Built {
+  const { batch: N, size: S, c1: C1, c2: C2, classes: K, learningRate } = i;
+  const Q = S / 4;
+  const id = `${backend}-${variableCounter++}`;
+  const w1 = tf.variable(tf.tensor4d(oihwToHwio(i.w1, C1, 1), [3, 3, 1, C1]), true, `cw1-${id}`) as TF.Variable<TF.Rank.R4>;
+  const b1 = tf.variable(tf.tensor1d(i.b1), true, `cb1-${id}`);
+  const w2 = tf.variable(tf.tensor4d(oihwToHwio(i.w2, C2, C1), [3, 3, C1, C2]), true, `cw2-${id}`) as TF.Variable<TF.Rank.R4>;
+  const b2 = tf.variable(tf.tensor1d(i.b2), true, `cb2-${id}`);
+  // NHWC flattens (h, w, c): the dense weights' rows in that order
+  const w3 = tf.variable(tf.tensor2d(permuteFlatRows(i.w3, C2, Q, K, "toHwc"), [Q * Q * C2, K]), true, `cw3-${id}`);
+  const b3 = tf.variable(tf.tensor1d(i.b3), true, `cb3-${id}`);
+  const vars = [w1, b1, w2, b2, w3, b3];
+  const x = tf.tensor4d(nchwToNhwc(i.x, N, 1, S), [N, S, S, 1]);
+  const y = tf.oneHot(tf.tensor1d(i.labels, "int32"), K).toFloat();
+  const loss = (): TF.Scalar => {
+    const h1 = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, w1, 1, "same"), b1)) as TF.Tensor4D, 2, 2, "valid");
+    const h2 = tf.maxPool(tf.relu(tf.add(tf.conv2d(h1, w2, 1, "same"), b2)) as TF.Tensor4D, 2, 2, "valid");
+    const logp = tf.logSoftmax(tf.add(tf.matMul(tf.reshape(h2, [N, Q * Q * C2]), w3), b3));
+    return tf.neg(tf.div(tf.sum(tf.mul(y, logp)), N)) as TF.Scalar;
+  };
+  const run = () => {
+    const value = tf.tidy(() => {
+      const { value: l, grads } = tf.variableGrads(loss, vars);
+      for (const v of vars) v.assign(tf.sub(v, tf.mul(learningRate, grads[v.name]!)));
+      return l;
+    });
+    const out = value.dataSync()[0]!;
+    value.dispose();
+    return out;
+  };
+  const result = () => {
+    const { value, grads } = tf.variableGrads(loss, vars);
+    const g = (v: TF.Variable) => grads[v.name]!.dataSync() as Float32Array;
+    const segments = cnnSegments({
+      loss: value.dataSync()[0]!,
+      w1: hwioToOihw(g(w1), C1, 1),
+      b1: g(b1),
+      w2: hwioToOihw(g(w2), C2, C1),
+      b2: g(b2),
+      w3: permuteFlatRows(g(w3), C2, Q, K, "toChw"),
+      b3: g(b3),
+    });
+    tf.dispose([value, ...Object.values(grads)]);
+    return segments;
+  };
+  return { case: { prepare, run }, result };
 }

@@ -15,7 +15,10 @@ export interface KernelConfig {
   threads: number;
   /** Use relaxed-SIMD FMA where the host validates it. */
   fma: boolean;
-  /** A program goes to the kernels when one float matmul has m·n·k at least this. */
+  /**
+   * A program goes to the kernels when one float matmul has m·n·k (or one float conv its output
+   * size · C/groups · kernel size) at least this.
+   */
   minMatmulWork: number;
   /** Run every compiled program on the kernel executor, matmul or not (for tests). */
   everyProgram: boolean;
@@ -131,10 +134,16 @@ export function kernelProgramFor(p: Program, options: KernelOptions): KernelProg
   for (const i of p.inputs) avals.set(i.id, i.shape);
   for (const [id, c] of p.constants) avals.set(id, c.shape);
   for (const n of p.nodes) avals.set(n.id, n.shape);
+  const size = (shape: readonly number[]) => shape.reduce((x, y) => x * y, 1);
   const worth = p.nodes.some((n) => {
-    if (n.op !== "matmul" || (n.dtype !== "float32" && n.dtype !== "float64")) return false;
-    const a = avals.get(n.inputs[0]!)!;
-    return n.shape.reduce((x, y) => x * y, 1) * a[a.length - 1]! >= min;
+    if (n.dtype !== "float32" && n.dtype !== "float64") return false;
+    if (n.op === "matmul") {
+      const a = avals.get(n.inputs[0]!)!;
+      return size(n.shape) * a[a.length - 1]! >= min;
+    }
+    // a conv's multiply-adds: every output element sums C/groups · kernel-size products
+    if (n.op === "conv") return size(n.shape) * size(avals.get(n.inputs[1]!)!.slice(1)) >= min;
+    return false;
   });
   if (!worth && !current.everyProgram) return undefined;
   // detected on the first program that wants kernels (small programs never pay for it)

@@ -67,8 +67,8 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   scatterMul: "interpreted",
   scatterMin: "interpreted",
   scatterMax: "interpreted",
-  // family: convolution and pooling (issue 18): ir's kernels for now
-  conv: "interpreted",
+  // family: convolution and pooling (issue 18): conv on the conv kernels (conv.ts), pooling on ir's kernels
+  conv: "kernel",
   reduceWindowSum: "interpreted",
   reduceWindowSumTranspose: "interpreted",
   reduceWindowMax: "interpreted",

@@ -9,14 +9,17 @@ export type ValType = "i32" | "i64" | "f32" | "f64" | "v128";
 const VALTYPE: Record<ValType, number> = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b };
 
 /** Immediate kinds: none, a local/label index, a constant, a memory argument (offset, log2 align), a block type, a lane, both, 16 bytes. */
-type Imm = "none" | "index" | "i32" | "f32" | "f64" | "mem" | "block" | "lane" | "memlane" | "v128";
+type Imm = "none" | "index" | "i32" | "f32" | "f64" | "mem" | "block" | "lane" | "memlane" | "v128" | "memidx1" | "memidx2";
 
 interface OpInfo {
   readonly code: readonly number[];
   readonly imm: Imm;
 }
 
-/** Opcodes (core, and SIMD under the `0xFD` prefix whose sub-opcode is LEB128-encoded; relaxed SIMD from 0x100). */
+/**
+ * Opcodes (core; bulk memory under the `0xFC` prefix; SIMD under the `0xFD` prefix whose sub-opcode is
+ * LEB128-encoded; relaxed SIMD from 0x100).
+ */
 const OPS = {
   unreachable: { code: [0x00], imm: "none" },
   block: { code: [0x02], imm: "block" },
@@ -40,6 +43,9 @@ const OPS = {
   "f32.store": { code: [0x38], imm: "mem" },
   "f64.store": { code: [0x39], imm: "mem" },
   "i32.const": { code: [0x41], imm: "i32" },
+  // bulk memory (the conv kernels' padding and row copies): memory.copy(dst, src, n), memory.fill(dst, byte, n)
+  "memory.copy": { code: [0xfc, 10], imm: "memidx2" },
+  "memory.fill": { code: [0xfc, 11], imm: "memidx1" },
   "f32.const": { code: [0x43], imm: "f32" },
   "f64.const": { code: [0x44], imm: "f64" },
   "i32.eqz": { code: [0x45], imm: "none" },
@@ -228,6 +234,12 @@ function encodeInstr(instr: Instr, out: number[]): void {
       return;
     case "lane":
       out.push(a as number);
+      return;
+    case "memidx1":
+      out.push(0);
+      return;
+    case "memidx2":
+      out.push(0, 0);
       return;
     case "memlane":
       uleb((b as number | undefined) ?? 0, out);

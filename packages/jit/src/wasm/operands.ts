@@ -34,8 +34,24 @@ export class Operands {
     return n !== undefined && n.op === "broadcastTo" ? this.sourceOf(n.inputs[0]!) : id;
   }
 
-  /** The kind of operand `id` (resolving broadcastTo) in iteration `shape`, or undefined. */
+  /**
+   * The kind of operand `id` (resolving broadcastTo) in iteration `shape`, or undefined. An operand
+   * that broadcasts to the iteration's shape but is none of the kinds (a channel bias [1, C, 1, 1]
+   * on [N, C, H, W]) is read "full", materialized by a copy kernel first (`needsBroadcast`).
+   */
   kindIn(id: number, shape: readonly number[]): OperandKind | undefined {
+    return this.sourceKindIn(id, shape) ?? (this.needsBroadcast(id, shape) ? "full" : undefined);
+  }
+
+  /** Whether operand `id` is read in iteration `shape` from a broadcast copy of its source. */
+  needsBroadcast(id: number, shape: readonly number[]): boolean {
+    if (this.sourceKindIn(id, shape) !== undefined) return false;
+    const s = this.aval(this.sourceOf(id)).shape;
+    const offset = shape.length - s.length;
+    return offset >= 0 && s.every((d, i) => d === 1 || d === shape[offset + i]);
+  }
+
+  private sourceKindIn(id: number, shape: readonly number[]): OperandKind | undefined {
     const s = this.aval(this.sourceOf(id)).shape;
     const r = shape.length;
     if (s.length > r) return undefined;

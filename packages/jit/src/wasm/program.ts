@@ -12,6 +12,8 @@
  *   and which group runs as a GEMM's epilogue, come from the fusion plan both backends share
  *   (fusion.ts, with this backend's rules from operands.ts);
  * - sums and maxima over a contiguous block of axes → a reduction kernel;
+ * - conv (and so its gradient convs) → a conv kernel (im2col + GEMM, conv.ts), one image per call,
+ *   the images split between two threads;
  * - reshape is free (an alias), broadcastTo and transpose are folded into their consumers;
  * - other elementwise ops (comparisons, where, casts, f64 transcendentals) → a JavaScript loop
  *   built from the code generator's expressions, on views of the memory;
@@ -27,6 +29,7 @@ import { internalError, evalPrimitive, isFloat, sizeOf, Tensor, type DType, type
 import { planFusion, type FusionGroup, type FusionPlan } from "../fusion.js";
 import type { PNode, Program } from "../optimize.js";
 import { type Arena, ArenaPlan, bytesOf } from "./arena.js";
+import { convFunctions, convGeometry, convKey, type ConvSpec } from "./conv.js";
 import { ewFunction, ewKey, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
 import { wasmFeatures } from "./features.js";
 import { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
@@ -35,6 +38,7 @@ import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import type { FuncDef } from "./module.js";
 import { Operands, wasmFusionRules } from "./operands.js";
 import { reduceFunction, reduceKey } from "./reduce.js";
+import { broadcastCopy, copyFunction, copyKey, transposeCopy, type CopySpec } from "./transpose.js";
 import { type ThreadPool, threadPool } from "./threads.js";
 
 export interface KernelProgramOptions {
@@ -68,6 +72,9 @@ export interface KernelProgram {
 /** Kernel programs compiled in this process. */
 export const kernelStats = { programs: 0 };
 
+/** Ids of the copies the planner adds (past any node's id). */
+const SYNTHETIC_IDS = 1 << 30;
+
 /** Smallest GEMM (m·n·k) split across two threads. */
 export const MIN_PARALLEL_WORK = 1 << 18;
 
@@ -84,7 +91,8 @@ interface Slot {
 /** What a step needs once the memory exists: the arena, the scratch areas and a kernel cache. */
 interface StepEnv {
   readonly arena: Arena;
-  readonly kernel: (key: string, build: () => FuncDef) => KernelFn;
+  /** The export "k" of the module `build` makes (one function, or several that "k" calls). */
+  readonly kernel: (key: string, build: () => FuncDef | FuncDef[]) => KernelFn;
   /** GEMM panel scratch for the calling thread and for the worker. */
   readonly scratchAt: number;
   readonly scratch2At: number;
@@ -125,7 +133,7 @@ export function compileKernelProgram(p: Program, options: KernelProgramOptions =
     `// outputs: ${p.outputs.map((o) => `v${o}`).join(", ")}`,
   ].join("\n");
   kernelStats.programs++;
-  const wat = () => [...program.builders].map(([key, build]) => `;; ${key}\n${kernelWat([build()], memory.shared)}`).join("\n\n");
+  const wat = () => [...program.builders].map(([key, build]) => `;; ${key}\n${kernelWat(build(), memory.shared)}`).join("\n\n");
   const bytes = program.arena.memory.buffer.byteLength;
   return { ...calls, source, wat, bytes, kernelSteps: planner.kernelSteps, threads };
 }
@@ -146,6 +154,8 @@ class ProgramPlanner {
   /** Set once the outputs are known: new output arrays, allocated and their pages touched (see `runner`). */
   prepareOutputs: () => void = () => {};
   readonly constantFills: [Slot, Tensor][] = [];
+  /** Tables written into the memory once it exists (the conv kernels' offsets, at each of their scratch areas). */
+  readonly tableFills: [at: number, words: Int32Array][] = [];
   private readonly slots = new Map<number, Slot>();
   /** Values computed lazily (transpose, broadcastTo): folded into consumers, or copied on demand. */
   private readonly lazy = new Map<number, PNode>();
@@ -177,14 +187,71 @@ class ProgramPlanner {
     return slot;
   }
 
-  /** Where value `id` is (a lazy value is computed by a reference step on first demand). */
+  /** Where value `id` is (a lazy value is computed on first demand: a transpose kernel, or a reference step). */
   slotOf(id: number): Slot {
     const s = this.slots.get(id);
     if (s !== undefined) return s;
     const n = this.lazy.get(id);
     if (n === undefined) throw internalError(`value ${id} has no location`);
-    this.reference(n);
+    if (!this.emitCopy(n)) this.reference(n);
     return this.slots.get(id)!;
+  }
+
+  /** Broadcast copies made for operands no kernel reads as a row, column or scalar, by "id:shape" → their value id. */
+  private readonly broadcasts = new Map<string, number>();
+  private synthetic = SYNTHETIC_IDS;
+
+  /** An id for a value the planner adds (a broadcast or transposed copy), past every node's. */
+  private syntheticId(): number {
+    return this.synthetic++;
+  }
+
+  /**
+   * The value a kernel reads for operand `id` in iteration `shape`: its broadcast source, or (an
+   * operand no kind fits, see Operands.needsBroadcast) a copy of the source broadcast to `shape`,
+   * made once by a copy kernel.
+   */
+  private readId(id: number, shape: readonly number[]): number {
+    const source = this.operands.sourceOf(id);
+    if (!this.operands.needsBroadcast(id, shape)) return source;
+    const key = `${source}:${shape.join(",")}`;
+    let copy = this.broadcasts.get(key);
+    if (copy === undefined) {
+      copy = this.syntheticId();
+      this.broadcasts.set(key, copy);
+      const src = this.slotOf(source);
+      const n: PNode = {
+        id: copy,
+        op: "broadcastTo",
+        inputs: [source],
+        params: { shape: shape.slice() },
+        shape,
+        dtype: src.dtype,
+      } as PNode;
+      if (!this.emitCopy(n)) this.reference(n);
+    }
+    return copy;
+  }
+
+  /**
+   * A transpose or broadcastTo no consumer folds: a strided copy kernel (false for 1-byte elements:
+   * the reference kernel).
+   */
+  private emitCopy(n: PNode): boolean {
+    const size = bytesOf(n.dtype as never, 1);
+    if (size !== 4 && size !== 8) return false;
+    const src = this.slotOf(n.inputs[0]!);
+    const perm = n.op === "transpose" ? (n.params as Params<"transpose">).perm : undefined;
+    const spec: CopySpec = perm ? transposeCopy({ size, shape: src.shape, perm }) : broadcastCopy(size, src.shape, n.shape);
+    const out = this.alloc(n.id, n.dtype, n.shape);
+    const what = perm ? `transposed by ${JSON.stringify(perm)}` : `broadcast to ${JSON.stringify(n.shape)}`;
+    this.kernelSteps++;
+    this.listing.push(`v${n.id} = copy ${n.dtype} ${JSON.stringify(src.shape)} ${what} of v${n.inputs[0]} [wasm]`);
+    this.steps.push(({ kernel }) => {
+      const f = kernel(copyKey(spec), () => copyFunction(spec, "k"));
+      return { run: () => f(src.at, out.at), warm: () => f(src.at, out.at) };
+    });
+    return true;
   }
 
   /** The GEMM scratch areas (one per thread), then whether the memory fits (undefined: it does not). */
@@ -229,6 +296,8 @@ class ProgramPlanner {
       case "reduceSum":
       case "reduceMax":
         return isFloatNode(n) && this.emitReduce(n);
+      case "conv":
+        return isFloatNode(n) && this.emitConv(n);
       default:
         return JS_ELEMENTWISE.has(n.op) && this.emitJsElementwise(n);
     }
@@ -282,7 +351,7 @@ class ProgramPlanner {
       if (members.has(id)) return { node: g.members.findIndex((m) => m.id === id) };
       const u = this.operands.uniformConstant(id);
       if (u !== undefined) return { constant: u };
-      return add(this.operands.sourceOf(id), this.operands.kindIn(id, g.shape)!);
+      return add(this.readId(id, g.shape), this.operands.kindIn(id, g.shape)!);
     };
     const nodes = g.members.map((m) => ({ op: m.op as EwOp, args: m.inputs.map(refOf) }));
     const stores: number[] = [];
@@ -326,7 +395,7 @@ class ProgramPlanner {
     const outer = inner === 0 ? 0 : total / inner;
     const inDtype = this.operands.aval(n.inputs[n.op === "where" ? 1 : 0]!).dtype;
     const loop = jsElementwiseLoop(n.op, ks, inDtype, n.dtype, n.params as Params, outer, inner);
-    const ins = n.inputs.map((id) => this.slotOf(this.operands.sourceOf(id)));
+    const ins = n.inputs.map((id) => this.slotOf(this.readId(id, shape)));
     const out = this.alloc(n.id, n.dtype, shape);
     this.jsSteps++;
     this.listing.push(`v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [js, ${n.dtype}${JSON.stringify(shape)}]`);
@@ -346,12 +415,24 @@ class ProgramPlanner {
       this.slots.set(n.id, { ...this.slotOf(x), shape: n.shape });
       return true;
     }
-    if (!axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1)) return false;
-    const shape = this.operands.aval(x).shape;
-    const outer = sizeOf(shape.slice(0, axes[0]!));
-    const mid = sizeOf(shape.slice(axes[0]!, axes[axes.length - 1]! + 1));
-    const inner = sizeOf(shape.slice(axes[axes.length - 1]! + 1));
-    const src = this.slotOf(x);
+    let shape = this.operands.aval(x).shape;
+    let src: Slot;
+    let [first, last] = [axes[0]!, axes[axes.length - 1]!];
+    if (axes.every((a, i) => i === 0 || a === axes[i - 1]! + 1)) src = this.slotOf(x);
+    else {
+      // reduced axes apart (a pooling window's, a bias gradient's N, H, W): a transposed copy puts them last
+      const kept = shape.map((_, a) => a).filter((a) => !axes.includes(a));
+      const perm = [...kept, ...axes];
+      const moved = perm.map((a) => shape[a]!);
+      const t: PNode = { id: this.syntheticId(), op: "transpose", inputs: [x], params: { perm }, shape: moved, dtype: n.dtype } as PNode;
+      if (!this.emitCopy(t)) return false;
+      src = this.slotOf(t.id);
+      shape = moved;
+      [first, last] = [kept.length, shape.length - 1];
+    }
+    const outer = sizeOf(shape.slice(0, first));
+    const mid = sizeOf(shape.slice(first, last + 1));
+    const inner = sizeOf(shape.slice(last + 1));
     const out = this.alloc(n.id, n.dtype, n.shape);
     const spec = { dtype: n.dtype, op: n.op === "reduceSum" ? "sum" : "max", outer, mid, inner } as const;
     this.kernelSteps++;
@@ -359,6 +440,71 @@ class ProgramPlanner {
     this.steps.push(({ kernel }) => {
       const f = kernel(reduceKey(spec), () => reduceFunction(spec, "k"));
       return { run: () => f(src.at, out.at), warm: () => f(src.at, out.at) };
+    });
+    return true;
+  }
+
+  /**
+   * A conv step: the conv kernel once per image (x and the output advance by one image's bytes),
+   * the images taken from a shared counter by two threads when the work is large enough. Each
+   * thread has a scratch area of its own, its offset tables written in when the memory is made.
+   */
+  private emitConv(n: PNode & { dtype: KernelDtype }): boolean {
+    const p = n.params as Params<"conv">;
+    const xShape = this.operands.aval(n.inputs[0]!).shape;
+    const wShape = this.operands.aval(n.inputs[1]!).shape;
+    const images = xShape[0]!;
+    const spec: ConvSpec = {
+      dtype: n.dtype,
+      inChannels: xShape[1]!,
+      outChannels: wShape[0]!,
+      groups: p.groups,
+      inShape: xShape.slice(2),
+      kernel: wShape.slice(2),
+      strides: p.strides,
+      padding: p.padding,
+      lhsDilation: p.lhsDilation,
+      rhsDilation: p.rhsDilation,
+      fma: this.fma,
+    };
+    const geo = convGeometry(spec);
+    const x = this.slotOf(n.inputs[0]!);
+    const w = this.slotOf(n.inputs[1]!);
+    const out = this.alloc(n.id, n.dtype, n.shape);
+    const work = images * spec.outChannels * geo.P * geo.K;
+    const parallel = this.pool !== undefined && images >= 2 && work >= MIN_PARALLEL_WORK;
+    const scratch = [this.plan.reserve(geo.scratchBytes)];
+    if (parallel) scratch.push(this.plan.reserve(geo.scratchBytes, 0, 128));
+    for (const at of scratch) this.tableFills.push([at, geo.table]);
+    const xStep = sizeOf(xShape.slice(1)) * geo.size;
+    const outStep = sizeOf(n.shape.slice(1)) * geo.size;
+    this.kernelSteps++;
+    this.listing.push(
+      `v${n.id} = conv ${n.dtype} ${images}× [${spec.inChannels}${JSON.stringify(spec.inShape)} → ${spec.outChannels}` +
+        `${JSON.stringify(geo.out)}] of v${n.inputs[0]}, v${n.inputs[1]}: im2col ${geo.contiguous ? "rows" : "gathered"} ` +
+        `K ${geo.K} + gemm${spec.fma ? " fma" : ""}${parallel ? " 2 threads" : ""} [wasm]`,
+    );
+    if (images === 0 || sizeOf(n.shape) === 0) return true;
+    const pool = this.pool;
+    this.steps.push(({ arena, kernel, shared }) => {
+      const build = () => convFunctions(spec, "k");
+      const f = kernel(convKey(spec), build);
+      const all = () => {
+        for (let i = 0; i < images; i++) f(w.at, x.at + i * xStep, out.at + i * outStep, scratch[0]!);
+      };
+      if (!parallel) return { run: all, warm: all };
+      const module = kernelModule(convKey(spec), shared, build);
+      const job = pool!.job(arena, module, "k", [w.at, x.at, out.at, scratch[1]!, xStep, outStep, images]);
+      return {
+        run: () => {
+          if (!job.start()) return all();
+          this.prepareOutputs();
+          for (let i = job.next(); i < images; i = job.next()) f(w.at, x.at + i * xStep, out.at + i * outStep, scratch[0]!);
+          // the worker was lost during the job: its images may be missing (every image again)
+          if (!job.finish()) all();
+        },
+        warm: all,
+      };
     });
     return true;
   }
@@ -501,22 +647,27 @@ interface Instantiated {
   readonly arena: Arena;
   readonly built: { run: () => void; warm?: () => void }[];
   /** Builders of every kernel the program runs, by cache key (for `wat()`). */
-  readonly builders: Map<string, () => FuncDef>;
+  readonly builders: Map<string, () => FuncDef[]>;
 }
 
 /** Creates the memory (constants filled in), instantiates each step's kernels and warms new ones up. */
 function instantiateProgram(planner: ProgramPlanner, memory: { scratchAt: number; scratch2At: number; shared: boolean }): Instantiated {
   const arena = planner.plan.create(memory.shared);
   for (const [slot, c] of planner.constantFills) arena.view(slot.dtype as never, slot.at, Math.max(1, c.size)).set(c.data);
+  for (const [at, words] of planner.tableFills) arena.i32(at, words.length).set(words);
   const instances = new Map<string, KernelFn>();
   const fresh = new Set<string>();
-  const builders = new Map<string, () => FuncDef>();
-  const kernel = (key: string, build: () => FuncDef): KernelFn => {
+  const builders = new Map<string, () => FuncDef[]>();
+  const kernel = (key: string, build: () => FuncDef | FuncDef[]): KernelFn => {
     let f = instances.get(key);
     if (f === undefined) {
-      builders.set(key, build);
+      const funcs = () => {
+        const built = build();
+        return Array.isArray(built) ? built : [built];
+      };
+      builders.set(key, funcs);
       const before = kernelModulesCompiled();
-      const module = kernelModule(key, memory.shared, () => [build()]);
+      const module = kernelModule(key, memory.shared, funcs);
       if (kernelModulesCompiled() > before) fresh.add(key);
       f = instantiate(module, arena.memory)["k"]!;
       instances.set(key, f);
