@@ -16,6 +16,8 @@ import { SCAN, type ScanParams } from "./primitives/scan.js";
 // family: indexing (issue 17, ops-index)
 import { SCATTER, type ScatterParams } from "./primitives/scatter.js";
 import { STRUCTURAL, type StructuralParams } from "./primitives/structural.js";
+// family: random bits (issue 18, nn)
+import { RANDOM, type RandomParams } from "./primitives/random.js";
 
 /**
  * The primitive set. Every user-facing op is one of these or a composite of them. Each primitive
@@ -38,7 +40,9 @@ export interface PrimitiveParams
     // family: indexing (issue 17, ops-index)
     ScatterParams,
     // family: elementwise math (issue 17, ops-math)
-    MathParams {}
+    MathParams,
+    // family: random bits (issue 18, nn)
+    RandomParams {}
 
 export type Empty = Record<string, never>;
 export type Primitive = keyof PrimitiveParams;
@@ -65,6 +69,8 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...SCAN,
   ...SCATTER,
   ...MATH,
+  // family: random bits (issue 18, nn)
+  ...RANDOM,
 });
 
 /** Every primitive name, in a fixed order. */

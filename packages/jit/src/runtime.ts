@@ -4,6 +4,8 @@
  * these functions with numbers and identifiers it formatted itself. The same text is embedded
  * in modules written by `emitModule`, which is why it is a string and not TypeScript.
  */
+import { THREEFRY_SOURCE } from "@chainrule/ir";
+
 export const RUNTIME_SOURCE = `
 function rt_reduce(x, shape, reduced, out, isMax) {
   const rank = shape.length;
@@ -150,6 +152,15 @@ function rt_matmul(a, b, out, batches, m, k, n) {
     }
   }
 }
+// family: random bits (issue 18, nn): Threefry-2x32-20 (ir's threefry2x32Block); a step of 0 shares one pair
+const rt_threefryBlock = ${THREEFRY_SOURCE};
+function rt_threefry(key, keyStep, counter, counterStep, out) {
+  const n = out.length >> 1;
+  for (let i = 0; i < n; i++) {
+    const k = i * keyStep, c = i * counterStep;
+    rt_threefryBlock(key[k], key[k + 1], counter[c], counter[c + 1], out, 2 * i);
+  }
+}
 `;
 
 /** Names of the helpers, for including only those a program uses. */
@@ -168,4 +179,6 @@ export const RUNTIME_HELPERS = [
   "rt_linearScan",
   "rt_argcummax",
   "rt_argsort",
+  // family: random bits (issue 18, nn)
+  "rt_threefry",
 ] as const;

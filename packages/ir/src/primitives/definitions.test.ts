@@ -113,6 +113,8 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   remainder: b,
   hypot: b,
   floorDivide: b,
+  // family: random bits (issue 18, nn)
+  threefry2x32: () => ({ args: [i32([7, -3]), new Tensor("int32", [3, 2], Int32Array.from([0, 0, 0, 1, 5, -9]))], params: {} }),
 };
 
 function sample(prim: Primitive): Sample<Primitive> {
