@@ -15,6 +15,8 @@ import { dotAll, flat, treeValues, values } from "./tree.js";
 import { activationCases, activationRows } from "./optable/activations.js";
 import { indexRows } from "./optable/indexing.js";
 import { mathRows } from "./optable/math.js";
+// family: normalization, embedding and dropout (issue 18, nn)
+import { nnLayerCases, nnLayerRows } from "./optable/nn-layers.js";
 import { reductionRows } from "./optable/reductions.js";
 import { shapeRows } from "./optable/shapes.js";
 
@@ -346,6 +348,8 @@ export function opRows(): OpRow[] {
     ...activationRows(),
     ...shapeRows(),
     ...indexRows(),
+    // family: normalization, embedding and dropout (issue 18, nn)
+    ...nnLayerRows(),
   ];
 }
 
@@ -547,5 +551,7 @@ export function opCases(): Case[] {
   }
   // issue 17's op families: their own cases (kink conventions, integer outputs)
   cases.push(...activationCases());
+  // family: normalization, embedding and dropout (issue 18, nn)
+  cases.push(...nnLayerCases());
   return cases;
 }
