@@ -55,6 +55,8 @@ import {
   polygamma,
   trunc,
 } from "@chainrule/ir";
+// family: convolution and pooling (issue 18)
+import { convJvp, convVjp } from "./reference-conv.js";
 
 export type Fault =
   | "none"
@@ -390,6 +392,8 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     // family: indexing (issue 17, ops-index)
     // d scatterMax(x, u) = (dx·[x wins] + Eᵀ(du·[u wins])) / number of winners
     scatterMax: ([x, u, idx], [tx, tu], y, { axis }) => scatterExtremumJvp(x!, u!, idx!, tx!, tu!, y, axis),
+    // family: convolution and pooling (issue 18): reference-conv.ts
+    conv: convJvp,
     scatterMin: ([x, u, idx], [tx, tu], y, { axis }) => scatterExtremumJvp(x!, u!, idx!, tx!, tu!, y, axis),
     // d (x · Π u) = dx · Π u + x · Eᵀ(du · Π other updates)
     scatterMul: ([x, u, idx], [tx, tu], _y, { axis }) => {
@@ -629,6 +633,8 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     threefry2x32: none,
     // family: indexing (issue 17, ops-index)
     scatterMax: (g, [x, u, idx], y, { axis }) => scatterExtremumVjp(g, x!, u!, idx!, y, axis),
+    // family: convolution and pooling (issue 18): reference-conv.ts
+    conv: convVjp,
     scatterMin: (g, [x, u, idx], y, { axis }) => scatterExtremumVjp(g, x!, u!, idx!, y, axis),
     // x̄ = ȳ · Π u, ū = E(ȳ · x) · Π other updates
     scatterMul: (g, [x, u, idx], _y, { axis }) => {

@@ -217,6 +217,16 @@ cases.push(
     ],
     fn: (a, b) => bind("linearScan", [sin(a!), mul(b!, b!)], { axis: 1, reverse: 1 }),
   },
+  // family: convolution and pooling (issue 18)
+  {
+    name: "conv (stride, padding, dilation, groups)",
+    shapes: [
+      [1, 2, 4, 3],
+      [2, 1, 2, 2],
+    ],
+    fn: (x, w) =>
+      sin(bind("conv", [x!, w!], { strides: [2, 1], padding: [1, 0, 0, 1], lhsDilation: [1, 1], rhsDilation: [1, 2], groups: 2 })),
+  },
   { name: "argcummax (cummax)", shapes: [[2, 4]], fn: (x) => cummax(x!), distinct: true },
   { name: "argsort (sort)", shapes: [[5]], fn: (x) => sort(mul(x!, x!)), distinct: true, low: 0.2 },
   { name: "stopGradient", shapes: [[3]], fn: (x) => mul(stopGradient(x!), 2), zero: true, exact: () => [0, 0, 0] },

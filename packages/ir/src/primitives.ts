@@ -3,6 +3,8 @@ import { checkArity, internalError } from "./errors.js";
 import { sizeOf, type Shape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { COMPARISON, type ComparisonParams } from "./primitives/comparison.js";
+// family: convolution and pooling (issue 18)
+import { CONV, type ConvParams } from "./primitives/conv.js";
 import type { Definitions, ParamKind, PrimitiveDef, ShapeRule } from "./primitives/define.js";
 import { ELEMENTWISE, type BinaryParams, type ElementwiseParams, type UnaryParams } from "./primitives/elementwise.js";
 import { INDEXING, type IndexingParams } from "./primitives/indexing.js";
@@ -42,7 +44,9 @@ export interface PrimitiveParams
     // family: elementwise math (issue 17, ops-math)
     MathParams,
     // family: random bits (issue 18, nn)
-    RandomParams {}
+    RandomParams,
+    // family: convolution and pooling (issue 18)
+    ConvParams {}
 
 export type Empty = Record<string, never>;
 export type Primitive = keyof PrimitiveParams;
@@ -71,6 +75,8 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...MATH,
   // family: random bits (issue 18, nn)
   ...RANDOM,
+  // family: convolution and pooling (issue 18)
+  ...CONV,
 });
 
 /** Every primitive name, in a fixed order. */

@@ -409,6 +409,10 @@ class Generator implements LoopContext {
       case "threefry2x32":
         this.emitThreefry(n, ins, inAvals, names, out, comment);
         break;
+      // family: convolution and pooling (issue 18): ir's window loops
+      case "conv":
+        this.emitWindow(n, inAvals, names, out, comment);
+        break;
       default: {
         // every kernel primitive has a case above (a missing one is a type error here)
         const missing: never = op;
@@ -450,6 +454,15 @@ class Generator implements LoopContext {
     });
     const [k, c] = operands as [{ name: () => string; step: number }, { name: () => string; step: number }];
     this.steps.push(() => `rt_threefry(${k.name()}, ${k.step}, ${c.name()}, ${c.step}, ${out()}); ${comment}`);
+  }
+
+  /** The convolution family's kernels (issue 18): a call of ir's window loops with the shapes and params as literals. */
+  private emitWindow(n: PNode, inAvals: Aval[], names: (() => string)[], out: () => string, comment: string): void {
+    const list = (values: readonly number[]) => this.hoist(`[${values.map(int).join(", ")}]`);
+    const p = n.params as Params<"conv">;
+    const shapes = [inAvals[0]!.shape, inAvals[1]!.shape, n.shape].map(list).join(", ");
+    const params = [p.strides, p.padding, p.lhsDilation, p.rhsDilation].map(list).join(", ");
+    this.steps.push(() => `rt_window.conv(${names[0]!()}, ${names[1]!()}, ${out()}, ${shapes}, ${params}, ${int(p.groups)}); ${comment}`);
   }
 
   /** concat: one block copy per operand into its columns of each row. */

@@ -128,6 +128,8 @@ export const JS_LOWERING = {
   scatterMul: KERNEL,
   scatterMin: KERNEL,
   scatterMax: KERNEL,
+  // family: convolution and pooling (issue 18): ir's window loops (rt_window)
+  conv: KERNEL,
   // the math family: special functions call ir's scalar functions, passed to generated code as rt_special
   asin: math("asin"),
   acos: math("acos"),

@@ -4,7 +4,7 @@
  * these functions with numbers and identifiers it formatted itself. The same text is embedded
  * in modules written by `emitModule`, which is why it is a string and not TypeScript.
  */
-import { THREEFRY_SOURCE } from "@chainrule/ir";
+import { THREEFRY_SOURCE, WINDOW_SOURCE } from "@chainrule/ir";
 
 export const RUNTIME_SOURCE = `
 function rt_reduce(x, shape, reduced, out, isMax) {
@@ -161,6 +161,8 @@ function rt_threefry(key, keyStep, counter, counterStep, out) {
     rt_threefryBlock(key[k], key[k + 1], counter[c], counter[c + 1], out, 2 * i);
   }
 }
+// family: convolution and pooling (issue 18): ir's window loops, from the source text of their one implementation
+const rt_window = ${WINDOW_SOURCE};
 `;
 
 /** Names of the helpers, for including only those a program uses. */
@@ -181,4 +183,6 @@ export const RUNTIME_HELPERS = [
   "rt_argsort",
   // family: random bits (issue 18, nn)
   "rt_threefry",
+  // family: convolution and pooling (issue 18)
+  "rt_window.conv",
 ] as const;

@@ -232,6 +232,19 @@ const ROWS: Row[] = [
       ],
     ],
   },
+  // family: convolution and pooling (issue 18)
+  {
+    prims: ["conv"],
+    name: "conv (stride, padding, dilation, groups)",
+    fn: (x, w) =>
+      ir.sin(bind("conv", [x, w], { strides: [2, 1], padding: [1, 0, 0, 1], lhsDilation: [1, 1], rhsDilation: [1, 2], groups: 2 })),
+    shapes: [
+      [
+        [1, 2, 4, 3],
+        [2, 1, 2, 2],
+      ],
+    ],
+  },
   { prims: ["argcummax"], name: "cummax", fn: (x) => ir.mul(ir.cummax(x), x), shapes: [[[5]], [[2, 3]]], distinct: true },
   { prims: ["argsort"], name: "sort", fn: (x) => ir.mul(ir.sort(x, 0), ir.sin(x)), shapes: [[[5]], [[3, 2]]], distinct: true },
   {

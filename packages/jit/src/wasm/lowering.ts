@@ -67,6 +67,8 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   scatterMul: "interpreted",
   scatterMin: "interpreted",
   scatterMax: "interpreted",
+  // family: convolution and pooling (issue 18): ir's kernels for now
+  conv: "interpreted",
   // the math family: JavaScript loops (special functions through ir's scalar functions)
   asin: "js",
   acos: "js",
