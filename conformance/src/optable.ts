@@ -13,6 +13,8 @@ import type { Case, Context } from "./cases.js";
 import { ConformanceError, expectClose } from "./expect.js";
 import { dotAll, flat, treeValues, values } from "./tree.js";
 import { activationCases, activationRows } from "./optable/activations.js";
+// family: convolution and pooling (issue 18)
+import { convRows } from "./optable/conv.js";
 import { indexRows } from "./optable/indexing.js";
 import { mathRows } from "./optable/math.js";
 // family: normalization, embedding and dropout (issue 18, nn)
@@ -350,6 +352,8 @@ export function opRows(): OpRow[] {
     ...indexRows(),
     // family: normalization, embedding and dropout (issue 18, nn)
     ...nnLayerRows(),
+    // family: convolution and pooling (issue 18)
+    ...convRows(),
   ];
 }
 

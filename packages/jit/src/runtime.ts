@@ -185,4 +185,5 @@ export const RUNTIME_HELPERS = [
   "rt_threefry",
   // family: convolution and pooling (issue 18)
   "rt_window.conv",
+  "rt_window.reduceWindow",
 ] as const;

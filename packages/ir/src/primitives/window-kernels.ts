@@ -28,6 +28,24 @@ export interface WindowKernels {
     rhsDilation: readonly number[],
     groups: number,
   ): void;
+  /**
+   * The window reductions over all axes of x (rank r; `window`, `strides` r values, `padding`
+   * 2r): `sum` (padded cells are 0), `max` (padded cells are −∞; NaN propagates), and their
+   * derivatives: `sumTranspose` spreads each output's value over its window's cells (adding up),
+   * `maxGather` is Σ t·w over each window and `maxScatter` spreads s·w back, w = 1/k on each of
+   * the window's k maxima of x (0/0 = NaN in a window whose max is NaN; 0 in an empty window).
+   */
+  reduceWindow(
+    mode: "sum" | "max" | "sumTranspose" | "maxGather" | "maxScatter",
+    t: ArrayLike<number>,
+    x: ArrayLike<number> | null,
+    out: { length: number; [i: number]: number },
+    xShape: readonly number[],
+    outShape: readonly number[],
+    window: readonly number[],
+    strides: readonly number[],
+    padding: readonly number[],
+  ): void;
 }
 
 function windowKernels(): WindowKernels {
@@ -138,7 +156,114 @@ function windowKernels(): WindowKernels {
     }
   }
 
-  return { conv };
+  /**
+   * The (output, input cell) pairs of a window reduction, grouped by output (row-major):
+   * output o reads cells cell[start[o]] … cell[start[o + 1] − 1]; `full` is the window size.
+   */
+  function windowPairs(
+    xShape: readonly number[],
+    outShape: readonly number[],
+    window: readonly number[],
+    strides: readonly number[],
+    padding: readonly number[],
+  ): { start: Int32Array; cell: Int32Array; full: number } {
+    const rank = xShape.length;
+    const taps: Int32Array[][] = [];
+    for (let a = 0; a < rank; a++) taps.push(axisTaps(xShape[a]!, window[a]!, outShape[a]!, strides[a]!, padding[2 * a]!, 1, 1));
+    let outSize = 1;
+    let full = 1;
+    for (let a = 0; a < rank; a++) {
+      outSize *= outShape[a]!;
+      full *= window[a]!;
+    }
+    const start = new Int32Array(outSize + 1);
+    const cells: number[] = [];
+    const index = new Array<number>(rank).fill(0);
+    // the cells of one output: the product of its axes' taps, as flat input offsets
+    const collect = (a: number, offset: number): void => {
+      if (a === rank) {
+        cells.push(offset);
+        return;
+      }
+      const list = taps[a]![index[a]!]!;
+      for (let j = 1; j < list.length; j += 2) collect(a + 1, offset * xShape[a]! + list[j]!);
+    };
+    for (let o = 0; o < outSize; o++) {
+      start[o] = cells.length;
+      collect(0, 0);
+      for (let a = rank - 1; a >= 0; a--) {
+        if (++index[a]! < outShape[a]!) break;
+        index[a] = 0;
+      }
+    }
+    start[outSize] = cells.length;
+    return { start, cell: Int32Array.from(cells), full };
+  }
+
+  function reduceWindow(
+    mode: "sum" | "max" | "sumTranspose" | "maxGather" | "maxScatter",
+    t: ArrayLike<number>,
+    x: ArrayLike<number> | null,
+    out: { length: number; [i: number]: number },
+    xShape: readonly number[],
+    outShape: readonly number[],
+    window: readonly number[],
+    strides: readonly number[],
+    padding: readonly number[],
+  ): void {
+    const { start, cell, full } = windowPairs(xShape, outShape, window, strides, padding);
+    const outputs = start.length - 1;
+    if (mode === "sumTranspose" || mode === "maxScatter") for (let i = 0; i < out.length; i++) out[i] = 0;
+    for (let o = 0; o < outputs; o++) {
+      const from = start[o]!;
+      const to = start[o + 1]!;
+      if (mode === "sum") {
+        let acc = 0;
+        for (let j = from; j < to; j++) acc += t[cell[j]!]!;
+        out[o] = acc;
+      } else if (mode === "sumTranspose") {
+        const v = t[o]!;
+        for (let j = from; j < to; j++) out[cell[j]!] = out[cell[j]!]! + v;
+      } else {
+        const source = mode === "max" ? t : x!;
+        // padded cells hold −∞
+        let best = to - from < full ? -Infinity : source[cell[from]!]!;
+        for (let j = from; j < to && best === best; j++) {
+          const v = source[cell[j]!]!;
+          if (v > best || v !== v) best = v;
+        }
+        if (mode === "max") {
+          out[o] = best;
+          continue;
+        }
+        let count = 0;
+        for (let j = from; j < to; j++) if (source[cell[j]!] === best) count++;
+        if (to === from) {
+          if (mode === "maxGather") out[o] = 0;
+          continue;
+        }
+        if (mode === "maxGather") {
+          let acc = 0;
+          for (let j = from; j < to; j++) {
+            const c = cell[j]!;
+            const f = (source[c] === best ? 1 : 0) / count;
+            const tv = t[c]!;
+            acc += tv === 0 || f === 0 ? 0 : tv * f;
+          }
+          out[o] = acc;
+        } else {
+          const sv = t[o]!;
+          for (let j = from; j < to; j++) {
+            const c = cell[j]!;
+            const f = (source[c] === best ? 1 : 0) / count;
+            out[c] = out[c]! + (sv === 0 || f === 0 ? 0 : sv * f);
+          }
+        }
+      }
+    }
+  }
+
+  return { conv, reduceWindow };
 }
 
 /** The loops of the convolution family (ir's eager kernels and the JIT's compiled code call these). */

@@ -69,6 +69,11 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   scatterMax: "interpreted",
   // family: convolution and pooling (issue 18): ir's kernels for now
   conv: "interpreted",
+  reduceWindowSum: "interpreted",
+  reduceWindowSumTranspose: "interpreted",
+  reduceWindowMax: "interpreted",
+  selectAndGatherAdd: "interpreted",
+  selectAndScatterAdd: "interpreted",
   // the math family: JavaScript loops (special functions through ir's scalar functions)
   asin: "js",
   acos: "js",
