@@ -14,6 +14,7 @@ import { ConformanceError, expectClose } from "./expect.js";
 import { dotAll, flat, treeValues, values } from "./tree.js";
 import { activationCases, activationRows } from "./optable/activations.js";
 // family: convolution and pooling (issue 18)
+import { convCases } from "./conv-property.js";
 import { convRows } from "./optable/conv.js";
 import { indexRows } from "./optable/indexing.js";
 import { mathRows } from "./optable/math.js";
@@ -557,5 +558,7 @@ export function opCases(): Case[] {
   cases.push(...activationCases());
   // family: normalization, embedding and dropout (issue 18, nn)
   cases.push(...nnLayerCases());
+  // family: convolution and pooling (issue 18): the stride/padding/dilation/groups property
+  cases.push(...convCases());
   return cases;
 }

@@ -27,7 +27,7 @@ function draw(image: Float64Array, size: number, label: number, ink: number, ran
     const length = between(random, Math.ceil(size / 2), size - 2);
     const across = between(random, 1, size - 2);
     const start = between(random, 0, size - length);
-    for (let i = start; i < start + length; i++) (label === 0 ? set(across, i) : set(i, across));
+    for (let i = start; i < start + length; i++) label === 0 ? set(across, i) : set(i, across);
   } else if (label === 2) {
     const length = between(random, Math.ceil(size / 2), size - 2);
     const row = between(random, 0, size - length);

@@ -15,3 +15,15 @@ export {
   type LayerNormOptions,
 } from "./layers.js";
 export { init, calculateGain, type Nonlinearity, type FanMode } from "./init.js";
+// issue 18 (conv): convolution and pooling modules
+export {
+  Conv1d,
+  Conv2d,
+  ConvTranspose2d,
+  MaxPool2d,
+  AvgPool2d,
+  type ConvModuleOptions,
+  type ConvTransposeModuleOptions,
+  type PoolModuleOptions,
+  type AvgPoolModuleOptions,
+} from "./conv.js";
