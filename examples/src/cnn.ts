@@ -29,11 +29,12 @@ import {
   Random,
   relu,
   reshape,
+  transpose,
   type Engine,
   type Tensor,
 } from "@chainrule/ir";
-import { adam } from "@chainrule/optim";
-import { engine as reverse } from "@chainrule/reverse";
+import { Adam, adam } from "@chainrule/optim";
+import { backward, Conv2d, engine as reverse, Flatten, Linear, manualSeed, MaxPool2d, noGrad, ReLU, Sequential } from "@chainrule/reverse";
 import { ENGINES } from "./engines.js";
 import { isMain } from "./main.js";
 import { lineChartSvg } from "./plot.js";
@@ -129,11 +130,58 @@ export function trainCnn(options: CnnOptions = {}): CnnResult {
   };
 }
 
+/**
+ * The same network in PyTorch style (`@chainrule/reverse` modules: Conv2d, ReLU, MaxPool2d,
+ * Flatten, Linear), trained with zeroGrad / forward / backward / step, initialised by the
+ * modules' PyTorch defaults from `manualSeed(seed)`.
+ */
+export function makeCnnModel(size: number, channels: number, seed: number): Sequential {
+  manualSeed(seed);
+  return new Sequential(
+    new Conv2d(1, channels, 3),
+    new ReLU(),
+    new MaxPool2d(2),
+    new Flatten(),
+    new Linear(featureCount(size, channels), SHAPE_CLASSES.length),
+  );
+}
+
+export function trainCnnImperative(options: Omit<CnnOptions, "engine"> = {}): CnnResult & { readonly model: Sequential } {
+  const { perClass, size, channels, steps, lr, seed } = { ...CNN_DEFAULTS, ...options };
+  const { train, test } = cnnData(perClass, size, seed);
+  const model = makeCnnModel(size, channels, seed);
+  const optimizer = new Adam(model.parameters(), { lr });
+  const losses: number[] = [];
+  for (let step = 0; step < steps; step++) {
+    optimizer.zeroGrad();
+    const loss = crossEntropy(model.forward(train.x), train.labels);
+    backward(loss);
+    optimizer.step();
+    losses.push(loss.item());
+    options.onStep?.(step, loss.item());
+  }
+  const [accuracy, testAccuracy] = noGrad(() => [train, test].map((d) => accuracyOf(model.forward(d.x), d.labels)));
+  const state = model.stateDict();
+  const params: CnnParams = {
+    conv: { w: state["0.weight"]!, b: state["0.bias"]! },
+    dense: { w: transpose(state["4.weight"]!), b: state["4.bias"]! },
+  };
+  return { model, params, losses, accuracy: accuracy!, testAccuracy: testAccuracy! };
+}
+
 export function cnnLossSvg(losses: readonly number[], title = "CNN on drawn shapes: training loss (Adam)"): string {
   return lineChartSvg(losses, { title, xLabel: "step", yLabel: "cross-entropy", logY: true });
 }
 
 export function main(argv: readonly string[] = process.argv.slice(2)): void {
+  if (argv.includes("--imperative")) {
+    const bar = progressBar(CNN_DEFAULTS.steps, "training (imperative modules)");
+    const started = performance.now();
+    const result = trainCnnImperative({ onStep: (step, l) => bar.update(step + 1, `loss ${l.toFixed(4)}`) });
+    bar.done(`loss ${result.losses[result.losses.length - 1]!.toFixed(4)}`);
+    report(result, performance.now() - started, "cnn-imperative-loss.svg");
+    return;
+  }
   const flag = argv.indexOf("--engine");
   const name = flag === -1 ? "reverse" : argv[flag + 1];
   const engine = ENGINES.find((e) => e.name === name)?.engine;
