@@ -52,6 +52,9 @@ describe("BatchNorm1d / BatchNorm2d", () => {
     expect(values(bn.runningMean!.value)).toEqual([0, 0]);
     model.train();
     expect(bn.training && model.training).toBe(true);
+    // buffers inside Sequential are named by position, like parameters
+    expect(model.namedBuffers().map(([n]) => n)).toEqual(["1.runningMean", "1.runningVar"]);
+    expect(Object.keys(model.stateDict())).toEqual(["0.weight", "0.bias", "1.weight", "1.bias", "1.runningMean", "1.runningVar"]);
   });
 
   it("backward: the gradient of Σ w·y reaches weight and bias (∂/∂bias = Σ_N w, ∂/∂weight = Σ_N w·x̂)", () => {

@@ -274,6 +274,11 @@ export class Sequential extends Module {
     return x;
   }
 
+  /** Buffers are named by position ("1.runningMean"), like torch. */
+  override namedBuffers(prefix = ""): [string, Buffer][] {
+    return this.layers.flatMap((layer, i) => layer.namedBuffers(prefix === "" ? `${i}` : `${prefix}.${i}`));
+  }
+
   /** Parameters are named by position ("0.weight"), like torch. */
   override namedParameters(prefix = ""): [string, Parameter][] {
     const out: [string, Parameter][] = [];
