@@ -4,7 +4,7 @@
  * kernel programs; a key gives the same bits compiled as eagerly, and a jitted step fed a new key
  * draws new numbers.
  */
-import { bind, dropout, random, sum, Tensor, tensor } from "@chainrule/ir";
+import { batchNorm, bind, dropout, random, sum, Tensor, tensor } from "@chainrule/ir";
 import { afterEach, describe, expect, it } from "vitest";
 import { configureKernels, grad, jit } from "./index.js";
 
@@ -64,5 +64,20 @@ describe.each([
     const g = values(jit(grad(loss))(x, k));
     const y = values(dropout(x, 0.5, k));
     expect(g).toEqual(y.map((v) => (v === 0 ? 0 : 2)));
+  });
+
+  it("a jitted batchNorm step returns y and the updated running statistics as eagerly", () => {
+    configureKernels({ everyProgram });
+    const x = tensor([
+      [1, 2],
+      [3, 6],
+      [0.5, -1],
+    ]);
+    const step = (v: Tensor, m: Tensor, s: Tensor) => batchNorm(v, { runningMean: m, runningVar: s, momentum: 0.2 });
+    const eager = step(x, tensor([0.5, 1]), tensor([2, 3]));
+    const compiled = jit(step)(x, tensor([0.5, 1]), tensor([2, 3])) as unknown as typeof eager;
+    for (const key of ["y", "runningMean", "runningVar"] as const) {
+      values(compiled[key]).forEach((v, i) => expect(v).toBeCloseTo(values(eager[key])[i]!, 14));
+    }
   });
 });
