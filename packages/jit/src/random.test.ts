@@ -4,7 +4,7 @@
  * kernel programs; a key gives the same bits compiled as eagerly, and a jitted step fed a new key
  * draws new numbers.
  */
-import { batchNorm, bind, dropout, random, sum, Tensor, tensor } from "@chainrule/ir";
+import { batchNorm, bind, dropout, embedding, random, sum, Tensor, tensor } from "@chainrule/ir";
 import { afterEach, describe, expect, it } from "vitest";
 import { configureKernels, grad, jit } from "./index.js";
 
@@ -79,5 +79,19 @@ describe.each([
     for (const key of ["y", "runningMean", "runningVar"] as const) {
       values(compiled[key]).forEach((v, i) => expect(v).toBeCloseTo(values(eager[key])[i]!, 14));
     }
+  });
+
+  it("embedding compiled: rows picked, repeated rows' gradients added, indices checked at run time with the eager message", () => {
+    configureKernels({ everyProgram });
+    const table = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const pick = jit((i: Tensor, t: Tensor) => embedding(i, t));
+    const int32 = (v: number[]) => new Tensor("int32", [v.length], Int32Array.from(v));
+    expect(values(pick(int32([2, 0, 2]), table))).toEqual([5, 6, 1, 2, 5, 6]);
+    expect(values(jit(grad((t: Tensor, i: Tensor) => sum(embedding(i, t))))(table, int32([2, 0, 2])))).toEqual([1, 1, 0, 0, 2, 2]);
+    expect(() => pick(int32([3]), table)).toThrow(/embedding: expected indices in \[0, 2\], got 3/);
   });
 });
