@@ -15,6 +15,10 @@ import { checkGrads, finiteDifference, loose } from "./checkgrads.js";
 import { dotAll, flat, values } from "./tree.js";
 import type { Case, Context } from "./cases.js";
 import { ConformanceError, expectClose } from "./expect.js";
+// family: normalization (issue 18, nn)
+import { withRamp } from "./optable/nn-layers.js";
+
+const NN_INDICES = new Tensor("int32", [3], Int32Array.from([1, 0, 1]));
 
 export interface Step {
   readonly op: number;
@@ -357,6 +361,12 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
       return b && ir.logaddexp(a, b);
     },
   ],
+  // family: normalization, embedding and dropout (issue 18, nn); a ramp keeps slices of broadcast copies from being constant
+  ["layerNorm(a + ramp)", (a) => (a.rank === 0 || a.shape[a.rank - 1]! < 2 ? undefined : ir.layerNorm(withRamp(a)))],
+  ["groupNorm(a + ramp, 1)", (a) => (a.rank < 2 || a.size / a.shape[0]! < 2 ? undefined : ir.groupNorm(withRamp(a), 1))],
+  ["batchNorm(a + ramp).y", (a) => (a.rank < 2 || a.size / a.shape[1]! < 2 ? undefined : ir.batchNorm(withRamp(a)).y)],
+  ["embedding([1, 0, 1], a)", (a) => (a.rank !== 2 || a.shape[0]! < 2 ? undefined : ir.embedding(NN_INDICES, a))],
+  ["dropout(a, 0.5, key p)", (a, _pick, p) => ir.dropout(a, 0.5, ir.random.key(p))],
   // family: convolution and pooling (issue 18): conv (bilinear, filters picked from the graph or constant), the
   // transposed conv and the average pools (linear); max pooling has kinks and stays in the per-op table
   [

@@ -18,6 +18,8 @@ import { convCases } from "./conv-property.js";
 import { convRows } from "./optable/conv.js";
 import { indexRows } from "./optable/indexing.js";
 import { mathRows } from "./optable/math.js";
+// family: normalization, embedding and dropout (issue 18, nn)
+import { nnLayerCases, nnLayerRows } from "./optable/nn-layers.js";
 import { reductionRows } from "./optable/reductions.js";
 import { shapeRows } from "./optable/shapes.js";
 
@@ -349,6 +351,8 @@ export function opRows(): OpRow[] {
     ...activationRows(),
     ...shapeRows(),
     ...indexRows(),
+    // family: normalization, embedding and dropout (issue 18, nn)
+    ...nnLayerRows(),
     // family: convolution and pooling (issue 18)
     ...convRows(),
   ];
@@ -552,6 +556,8 @@ export function opCases(): Case[] {
   }
   // issue 17's op families: their own cases (kink conventions, integer outputs)
   cases.push(...activationCases());
+  // family: normalization, embedding and dropout (issue 18, nn)
+  cases.push(...nnLayerCases());
   // family: convolution and pooling (issue 18): the stride/padding/dilation/groups property
   cases.push(...convCases());
   return cases;

@@ -387,6 +387,8 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     linearScan: ([a], [ta, tb], y, params) => bind("linearScan", [a!, add(m0(ta!, stepBack(y, params.axis, params.reverse)), tb!)], params),
     argcummax: zero,
     argsort: zero,
+    // family: random bits (issue 18, nn): integer bits of integer inputs
+    threefry2x32: zero,
     // family: indexing (issue 17, ops-index)
     // d scatterMax(x, u) = (dx·[x wins] + Eᵀ(du·[u wins])) / number of winners
     scatterMax: ([x, u, idx], [tx, tu], y, { axis }) => scatterExtremumJvp(x!, u!, idx!, tx!, tu!, y, axis),
@@ -628,6 +630,8 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     },
     argcummax: none,
     argsort: none,
+    // family: random bits (issue 18, nn)
+    threefry2x32: none,
     // family: indexing (issue 17, ops-index)
     scatterMax: (g, [x, u, idx], y, { axis }) => scatterExtremumVjp(g, x!, u!, idx!, y, axis),
     // family: convolution and pooling (issue 18): reference-conv.ts

@@ -53,6 +53,8 @@ import {
   DEFINITIONS,
   mulNoNan,
   PRIMITIVES,
+  dropout,
+  random,
 } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { createEngine } from "./index.js";
@@ -135,6 +137,8 @@ cases.push(
   { name: "reduceMax all", shapes: [[2, 3]], fn: (x) => max(x!), distinct: true },
   { name: "reduceMax axis 1", shapes: [[2, 3]], fn: (x) => max(mul(x!, x!), 1), distinct: true, low: 0.2 },
   { name: "argmax (zero tangent)", shapes: [[4]], fn: (x) => astype(argmax(x!), "float64"), distinct: true, zero: true },
+  // family: random bits (issue 18, nn): dropout's mask comes from threefry2x32 (no tangent)
+  { name: "dropout (threefry2x32 mask)", shapes: [[6]], fn: (x) => mul(dropout(x!, 0.5, random.key(1)), x!) },
   { name: "reshape", shapes: [[2, 3]], fn: (x) => reshape(sin(x!), [3, 2]) },
   { name: "transpose", shapes: [[2, 3, 4]], fn: (x) => transpose(sin(x!), [2, 0, 1]) },
   { name: "broadcastTo", shapes: [[3, 1]], fn: (x) => broadcastTo(sin(x!), [2, 3, 4]) },

@@ -42,6 +42,21 @@ export {
   type TensorOptions,
 } from "./tensor.js";
 export { Random, randomNormal, randomUniform } from "./random.js";
+// family: random keys (issue 18, nn): the functional, jit-safe PRNG
+export { random } from "./random-keys.js";
+// family: normalization, dropout and embedding (issue 18, nn)
+export {
+  layerNorm,
+  batchNorm,
+  groupNorm,
+  embedding,
+  dropout,
+  type LayerNormOptions,
+  type BatchNormOptions,
+  type BatchNormResult,
+  type GroupNormOptions,
+} from "./normalization.js";
+export { THREEFRY_SOURCE } from "./primitives/random.js";
 export {
   type Primitive,
   type PrimitiveParams,

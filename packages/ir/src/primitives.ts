@@ -18,6 +18,8 @@ import { SCAN, type ScanParams } from "./primitives/scan.js";
 // family: indexing (issue 17, ops-index)
 import { SCATTER, type ScatterParams } from "./primitives/scatter.js";
 import { STRUCTURAL, type StructuralParams } from "./primitives/structural.js";
+// family: random bits (issue 18, nn)
+import { RANDOM, type RandomParams } from "./primitives/random.js";
 
 /**
  * The primitive set. Every user-facing op is one of these or a composite of them. Each primitive
@@ -41,6 +43,8 @@ export interface PrimitiveParams
     ScatterParams,
     // family: elementwise math (issue 17, ops-math)
     MathParams,
+    // family: random bits (issue 18, nn)
+    RandomParams,
     // family: convolution and pooling (issue 18)
     ConvParams {}
 
@@ -69,6 +73,8 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...SCAN,
   ...SCATTER,
   ...MATH,
+  // family: random bits (issue 18, nn)
+  ...RANDOM,
   // family: convolution and pooling (issue 18)
   ...CONV,
 });

@@ -18,7 +18,7 @@
  * Security: the source contains only identifiers generated here (from integer ids), numbers
  * formatted here (`formatNumber`), op comments from the fixed primitive set and fixed helper text.
  */
-import { INDEX_CHECKS, internalError, isIndexCheck, sizeOf, type DType, type Params, type Tensor } from "@chainrule/ir";
+import { INDEX_CHECKS, internalError, isIndexCheck, shapesEqual, sizeOf, type DType, type Params, type Tensor } from "@chainrule/ir";
 import { planFusion, type FusionGroup, type FusionPlan, type FusionRules } from "./fusion.js";
 import { assignBuffers } from "./liveness.js";
 import {
@@ -414,6 +414,10 @@ class Generator implements LoopContext {
         );
         break;
       }
+      // family: random bits (issue 18, nn)
+      case "threefry2x32":
+        this.emitThreefry(n, ins, inAvals, names, out, comment);
+        break;
       // family: convolution and pooling (issue 18): ir's window loops
       case "conv":
       case "reduceWindowSum":
@@ -452,6 +456,18 @@ class Generator implements LoopContext {
       const args = `${int(o)}, ${int(l)}, ${int(inner)}, ${descending === 1}`;
       this.steps.push(() => `rt_argsort(${names[0]!()}, ${args}, ${out()}); ${comment}`);
     }
+  }
+
+  /** threefry2x32: a one-pair operand is shared (step 0), any other is materialized in the output's shape (step 2). */
+  private emitThreefry(n: PNode, ins: Loc[], inAvals: Aval[], names: (() => string)[], out: () => string, comment: string): void {
+    const operands = inAvals.map((a, i) => {
+      if (sizeOf(a.shape) === 2 || shapesEqual(a.shape, n.shape)) return { name: names[i]!, step: sizeOf(a.shape) === 2 ? 0 : 2 };
+      const full = this.materialize(viewTo(ins[i]!, a.shape, "int32", n.shape), n.shape, "int32");
+      this.use(full);
+      return { name: this.nameOf(full), step: 2 };
+    });
+    const [k, c] = operands as [{ name: () => string; step: number }, { name: () => string; step: number }];
+    this.steps.push(() => `rt_threefry(${k.name()}, ${k.step}, ${c.name()}, ${c.step}, ${out()}); ${comment}`);
   }
 
   /** The convolution family's kernels (issue 18): calls of ir's window loops with the shapes and params as literals. */

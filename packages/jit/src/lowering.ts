@@ -164,6 +164,8 @@ export const JS_LOWERING = {
   remainder: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`rt_special.remainder(${a}, ${b})`, ctx) },
   hypot: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`Math.hypot(${a}, ${b})`, ctx) },
   floorDivide: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`rt_special.floorDivide(${a}, ${b})`, ctx) },
+  // family: random bits (issue 18, nn): the runtime's rt_threefry (ir's threefry2x32Block, its source text)
+  threefry2x32: KERNEL,
 } as const satisfies { readonly [P in Primitive]: JsLowering };
 
 type KindOf<K extends JsLowering["kind"]> = { [P in Primitive]: (typeof JS_LOWERING)[P]["kind"] extends K ? P : never }[Primitive];

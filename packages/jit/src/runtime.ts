@@ -4,7 +4,7 @@
  * these functions with numbers and identifiers it formatted itself. The same text is embedded
  * in modules written by `emitModule`, which is why it is a string and not TypeScript.
  */
-import { WINDOW_SOURCE } from "@chainrule/ir";
+import { THREEFRY_SOURCE, WINDOW_SOURCE } from "@chainrule/ir";
 
 export const RUNTIME_SOURCE = `
 function rt_reduce(x, shape, reduced, out, isMax) {
@@ -152,6 +152,15 @@ function rt_matmul(a, b, out, batches, m, k, n) {
     }
   }
 }
+// family: random bits (issue 18, nn): Threefry-2x32-20 (ir's threefry2x32Block); a step of 0 shares one pair
+const rt_threefryBlock = ${THREEFRY_SOURCE};
+function rt_threefry(key, keyStep, counter, counterStep, out) {
+  const n = out.length >> 1;
+  for (let i = 0; i < n; i++) {
+    const k = i * keyStep, c = i * counterStep;
+    rt_threefryBlock(key[k], key[k + 1], counter[c], counter[c + 1], out, 2 * i);
+  }
+}
 // family: convolution and pooling (issue 18): ir's window loops, from the source text of their one implementation
 const rt_window = ${WINDOW_SOURCE};
 `;
@@ -172,6 +181,8 @@ export const RUNTIME_HELPERS = [
   "rt_linearScan",
   "rt_argcummax",
   "rt_argsort",
+  // family: random bits (issue 18, nn)
+  "rt_threefry",
   // family: convolution and pooling (issue 18)
   "rt_window.conv",
   "rt_window.reduceWindow",

@@ -26,6 +26,23 @@ export {
   type GradientsOptions,
 } from "./imperative/index.js";
 export { Module, Linear, Sequential, Tanh, ReLU, Sigmoid, manualSeed, type LinearOptions } from "./nn/index.js";
+// issue 18 (nn): buffers, normalization, dropout, embedding, flatten, activations and initialisers (namespace `init`)
+export {
+  Buffer,
+  BatchNorm1d,
+  BatchNorm2d,
+  LayerNorm,
+  Dropout,
+  Embedding,
+  Flatten,
+  GELU,
+  SiLU,
+  init,
+  type BatchNormOptions,
+  type LayerNormOptions,
+  type Nonlinearity,
+  type FanMode,
+} from "./nn/index.js";
 // issue 18 (conv): convolution and pooling modules
 export {
   Conv1d,

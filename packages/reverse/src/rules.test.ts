@@ -121,6 +121,8 @@ const ROWS: Row[] = [
     shapes: [[[5]]],
     distinct: true,
   },
+  // family: random bits (issue 18, nn): dropout's mask comes from threefry2x32 (integer bits, no derivative)
+  { prims: ["threefry2x32"], name: "dropout", fn: (x) => ir.mul(ir.dropout(x, 0.5, ir.random.key(1)), x), shapes: [[[6]], [[2, 3]]] },
   { prims: ["reshape"], name: "reshape", fn: (x) => ir.mul(ir.reshape(x, [3, 2]), ir.reshape(x, [3, 2])), shapes: [[[2, 3]]] },
   { prims: ["transpose"], name: "transpose", fn: (x) => ir.mul(ir.transpose(x, [2, 0, 1]), 2), shapes: [[[2, 3, 4]]] },
   {

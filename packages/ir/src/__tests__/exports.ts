@@ -180,6 +180,12 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   hardTanh: [1, 2],
   binaryCrossEntropy: [2, 3],
   huberLoss: [2, 3],
+  // family: normalization, dropout and embedding (issue 18, nn)
+  layerNorm: [1, 3],
+  batchNorm: [1, 2],
+  groupNorm: [2, 3],
+  embedding: [2, 2],
+  dropout: [3, 3],
   customJvp: [2, 2],
   customVjp: [3, 3],
   // pytrees

@@ -115,6 +115,8 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   remainder: b,
   hypot: b,
   floorDivide: b,
+  // family: random bits (issue 18, nn)
+  threefry2x32: () => ({ args: [i32([7, -3]), new Tensor("int32", [3, 2], Int32Array.from([0, 0, 0, 1, 5, -9]))], params: {} }),
   // family: convolution and pooling (issue 18)
   conv: () => ({
     args: [f64([1, 2, 4], [0.5, -1, 2, 0.25, 1.5, 3, -0.5, 1]), f64([2, 1, 2], [1, -2, 0.5, 4])],

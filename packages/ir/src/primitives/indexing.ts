@@ -27,6 +27,8 @@ export const INDEX_CHECKS = Object.freeze({
   // family: indexing (issue 17, ops-index)
   takeAlongAxis: Object.freeze({ what: "indices", negative: true }),
   at: Object.freeze({ what: "indices", negative: true }),
+  // family: normalization (issue 18, nn)
+  embedding: Object.freeze({ what: "indices", negative: false }),
 } as const);
 export type IndexCheck = keyof typeof INDEX_CHECKS;
 

@@ -100,6 +100,8 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   remainder: "js",
   hypot: "js",
   floorDivide: "js",
+  // family: random bits (issue 18, nn): integer bits, ir's kernel
+  threefry2x32: "interpreted",
 };
 
 const withLowering = (...kinds: WasmLowering[]) =>

@@ -23,17 +23,55 @@ import {
 import { AutogradError } from "../imperative/errors.js";
 import { Parameter } from "../imperative/variable.js";
 
+/**
+ * A tensor a module keeps but does not train (torch's buffers, e.g. BatchNorm's running
+ * statistics): in `stateDict()` and `namedBuffers()`, never in `parameters()`.
+ */
+export class Buffer {
+  constructor(public value: Tensor) {}
+}
+
 export abstract class Module {
   /** The computation (torch's forward). */
   abstract forward(input: Tensor): Tensor;
 
-  /** Sub-modules and parameters on own properties, in assignment order, with their names. */
-  private children(): [string, Module | Parameter][] {
-    const out: [string, Module | Parameter][] = [];
+  /**
+   * Training mode (true, the default) or evaluation mode: what BatchNorm and Dropout read.
+   * `train()`/`eval()` set it on this module and every sub-module (torch's module.train()).
+   */
+  training = true;
+
+  /** Sets training mode (true by default) here and in every sub-module; returns this. */
+  train(mode = true): this {
+    if (typeof mode !== "boolean") throw new AutogradError("ARGUMENT", `train: expected mode to be a boolean, got ${describeValue(mode)}`);
+    this.training = mode;
+    for (const [, child] of this.children()) if (child instanceof Module) child.train(mode);
+    return this;
+  }
+
+  /** Evaluation mode (train(false)): BatchNorm uses its running statistics, Dropout passes its input through. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Sub-modules, parameters and buffers on own properties, in assignment order, with their names. */
+  private children(): [string, Module | Parameter | Buffer][] {
+    const out: [string, Module | Parameter | Buffer][] = [];
+    const owned = (v: unknown): v is Module | Parameter | Buffer => v instanceof Parameter || v instanceof Module || v instanceof Buffer;
     for (const [key, value] of Object.entries(this)) {
-      if (value instanceof Parameter || value instanceof Module) out.push([key, value]);
-      else if (Array.isArray(value))
-        value.forEach((v, i) => (v instanceof Parameter || v instanceof Module) && out.push([`${key}.${i}`, v]));
+      if (owned(value)) out.push([key, value]);
+      else if (Array.isArray(value)) value.forEach((v, i) => owned(v) && out.push([`${key}.${i}`, v]));
+    }
+    return out;
+  }
+
+  /** Every buffer with its path ("1.runningMean"), in assignment order (sub-modules of arrays included). */
+  namedBuffers(prefix = ""): [string, Buffer][] {
+    const out: [string, Buffer][] = [];
+    for (const [key, child] of this.children()) {
+      const name = prefix === "" ? key : `${prefix}.${key}`;
+      if (child instanceof Buffer) out.push([name, child]);
+      else if (child instanceof Module) out.push(...child.namedBuffers(name));
     }
     return out;
   }
@@ -44,6 +82,7 @@ export abstract class Module {
     const seen = new Set<Parameter>();
     for (const [key, child] of this.children()) {
       const name = prefix === "" ? key : `${prefix}.${key}`;
+      if (child instanceof Buffer) continue;
       const found: [string, Parameter][] = child instanceof Parameter ? [[name, child]] : child.namedParameters(name);
       for (const [path, p] of found) {
         if (seen.has(p)) continue;
@@ -60,11 +99,16 @@ export abstract class Module {
     return this.namedParameters().map(([, p]) => p);
   }
 
-  /** The parameters' current values by path: a plain object of Tensors (a pytree). */
+  /** The values of the parameters and buffers by path: a plain object of Tensors (a pytree). */
   stateDict(): Record<string, Tensor> {
     const out: Record<string, Tensor> = {};
-    for (const [name, p] of this.namedParameters()) out[name] = p.value;
+    for (const [name, p] of this.namedState()) out[name] = p.value;
     return out;
+  }
+
+  /** Parameters, then buffers, by path. */
+  private namedState(): [string, Parameter | Buffer][] {
+    return [...this.namedParameters(), ...this.namedBuffers()];
   }
 
   /** Assigns saved values by path; every parameter must be present with its shape and dtype. */
@@ -74,7 +118,7 @@ export abstract class Module {
         "ARGUMENT",
         `loadStateDict: expected an object of tensors by parameter path, got ${state === null ? "null" : typeof state}`,
       );
-    const named = this.namedParameters();
+    const named = this.namedState();
     const known = new Set(named.map(([name]) => name));
     const unexpected = Object.keys(state).filter((k) => !known.has(k));
     const missing = named.filter(([name]) => !(name in state)).map(([name]) => name);
@@ -89,12 +133,13 @@ export abstract class Module {
     // check everything before assigning anything
     for (const [name, p] of named) {
       const value = state[name];
-      if (!(value instanceof Tensor) || value instanceof Tracer || value.dtype !== p.dtype || !shapesEqual(value.shape, p.shape)) {
+      const { dtype, shape } = p.value;
+      if (!(value instanceof Tensor) || value instanceof Tracer || value.dtype !== dtype || !shapesEqual(value.shape, shape)) {
         // a tracer or a variable prints as what it is, so equal-looking dtypes and shapes never hide the difference
         const got = value instanceof Tracer ? value.describe() : value instanceof Tensor ? `a ${value.describe()}` : describeValue(value);
         throw new AutogradError(
           "ARGUMENT",
-          `loadStateDict: expected ${name} to be a ${p.dtype}${formatShape(p.shape)} concrete tensor, got ${got}`,
+          `loadStateDict: expected ${name} to be a ${dtype}${formatShape(shape)} concrete tensor, got ${got}`,
         );
       }
     }
@@ -227,6 +272,11 @@ export class Sequential extends Module {
     let x = input;
     for (const layer of this.layers) x = layer.forward(x);
     return x;
+  }
+
+  /** Buffers are named by position ("1.runningMean"), like torch. */
+  override namedBuffers(prefix = ""): [string, Buffer][] {
+    return this.layers.flatMap((layer, i) => layer.namedBuffers(prefix === "" ? `${i}` : `${prefix}.${i}`));
   }
 
   /** Parameters are named by position ("0.weight"), like torch. */
