@@ -86,6 +86,8 @@ export {
   needsInput,
   liftBatched,
   expandBatched,
+  moveAxis,
+  BatchingUnsupported,
 } from "./primitives/define.js";
 export {
   type Arith,
@@ -156,6 +158,8 @@ export { softmax, logSoftmax, crossEntropy, mse, gelu } from "./nn.js";
 export * from "./math-ops.js";
 export { SPECIAL, SPECIAL_SOURCE, type SpecialFunctions } from "./special.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
+// vmap (issue 19): the batching trace over every primitive's batching rule
+export { vmap, vmapFallbacks, batchByLoop, BatchTrace, BatchTracer, type VmapOptions, type AxisSpec } from "./vmap.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
 export {
   type Graph,

@@ -173,6 +173,10 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   huberLoss: [2, 3],
   customJvp: [2, 2],
   customVjp: [3, 3],
+  // vmap (issue 19)
+  vmap: [1, 2],
+  vmapFallbacks: [0, 0],
+  batchByLoop: [5, 5],
   // pytrees
   flatten: [1, 3],
   unflatten: [2, 2],
@@ -227,6 +231,8 @@ export const MACHINERY = new Set([
   "toOperands",
   "castTo",
   // helpers for engine authors and primitive definitions
+  // vmap (issue 19): a batching-rule helper
+  "moveAxis",
   "definitionOf",
   "internalError",
   "stridesOf",
