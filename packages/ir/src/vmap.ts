@@ -259,7 +259,9 @@ function checkOptions(options: unknown): VmapOptions {
   }
   const unknown = Object.keys(options as object).filter((key) => !OPTIONS.includes(key));
   if (unknown.length > 0) {
-    throw new ArgumentError(`vmap: unknown option${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")} (vmap takes inAxes, outAxes, axisSize)`);
+    throw new ArgumentError(
+      `vmap: unknown option${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")} (vmap takes inAxes, outAxes, axisSize)`,
+    );
   }
   const { axisSize } = options as VmapOptions;
   if (axisSize !== undefined && (!Number.isSafeInteger(axisSize) || axisSize < 0)) {
@@ -275,7 +277,8 @@ function checkOptions(options: unknown): VmapOptions {
 function axesOfLeaves(what: string, spec: AxisSpec, tree: unknown, path: string, out: (number | null)[]): void {
   if (spec === undefined) spec = null;
   if (spec === null || typeof spec === "number") {
-    if (typeof spec === "number" && !Number.isInteger(spec)) throw new ArgumentError(`vmap: expected integer ${what}, got ${spec} for ${path}`);
+    if (typeof spec === "number" && !Number.isInteger(spec))
+      throw new ArgumentError(`vmap: expected integer ${what}, got ${spec} for ${path}`);
     const { leaves } = flatten(tree, "vmap", path);
     for (let i = 0; i < leaves.length; i++) out.push(spec);
     return;
@@ -283,7 +286,9 @@ function axesOfLeaves(what: string, spec: AxisSpec, tree: unknown, path: string,
   if (Array.isArray(spec)) {
     if (!Array.isArray(tree) || tree.length !== spec.length) {
       const got = Array.isArray(tree) ? `an array of ${tree.length}` : describeValue(tree);
-      throw new ArgumentError(`vmap: expected ${what} at ${path} to match the value's structure, got an array of ${spec.length} for ${got}`);
+      throw new ArgumentError(
+        `vmap: expected ${what} at ${path} to match the value's structure, got an array of ${spec.length} for ${got}`,
+      );
     }
     spec.forEach((s, i) => axesOfLeaves(what, s as AxisSpec, tree[i], `${path}[${i}]`, out));
     return;
@@ -298,7 +303,8 @@ function axesOfLeaves(what: string, spec: AxisSpec, tree: unknown, path: string,
       );
     }
     // leaves come in the tree's key order (flatten's)
-    for (const key of treeKeys) axesOfLeaves(what, (spec as Record<string, AxisSpec>)[key], (tree as Record<string, unknown>)[key], `${path}.${key}`, out);
+    for (const key of treeKeys)
+      axesOfLeaves(what, (spec as Record<string, AxisSpec>)[key], (tree as Record<string, unknown>)[key], `${path}.${key}`, out);
     return;
   }
   throw new ArgumentError(`vmap: expected ${what} to be numbers, null, or arrays/objects of them, got ${describeValue(spec)} at ${path}`);
@@ -323,7 +329,9 @@ interface MappedInput {
 function batchSize(mapped: readonly MappedInput[], axisSize: number | undefined): number {
   if (mapped.length === 0) {
     if (axisSize === undefined) {
-      throw new ArgumentError("vmap: expected at least one argument with a mapped axis, got inAxes null for every argument (or pass axisSize)");
+      throw new ArgumentError(
+        "vmap: expected at least one argument with a mapped axis, got inAxes null for every argument (or pass axisSize)",
+      );
     }
     return axisSize;
   }
@@ -375,7 +383,8 @@ function leafPaths(args: unknown[]): string[] {
   const walk = (tree: unknown, path: string): void => {
     if (typeof tree === "number" || tree instanceof Tensor) paths.push(path);
     else if (Array.isArray(tree)) tree.forEach((t, i) => walk(t, `${path}[${i}]`));
-    else if (tree !== null && typeof tree === "object") for (const key of Object.keys(tree)) walk((tree as Record<string, unknown>)[key], `${path}.${key}`);
+    else if (tree !== null && typeof tree === "object")
+      for (const key of Object.keys(tree)) walk((tree as Record<string, unknown>)[key], `${path}.${key}`);
   };
   walk(args, "args");
   return paths;
@@ -388,9 +397,9 @@ function placeOutputs(trace: BatchTrace, result: unknown, outAxes: AxisSpec): un
   axesOfLeaves("outAxes", outAxes, result, "out", axes);
   const outPaths = leafPaths([result]).map((p) => `out${p.slice("args[0]".length)}`);
   const placed = leaves.map((leaf, i) => {
-    if (leaf instanceof Tracer) checkNotEscaped("vmap", leaf);
     const axis = axes[i]!;
     const own = leaf instanceof BatchTracer && leaf.trace === trace;
+    if (!own) checkNotEscaped("vmap", leaf);
     if (axis === null) {
       if (own && leaf.batched) {
         throw new ArgumentError(

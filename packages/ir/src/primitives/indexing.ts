@@ -110,7 +110,12 @@ function scatterAddShared([u, indices]: readonly Tensor[], _batched: readonly bo
   return bind("scatterAdd", [u!, indices!], { axis: axis + 1, size });
 }
 
-function scatterAddBatchedIndices([u, indices]: readonly Tensor[], batched: readonly boolean[], { axis, size }: ScatterAddParams, k: number) {
+function scatterAddBatchedIndices(
+  [u, indices]: readonly Tensor[],
+  batched: readonly boolean[],
+  { axis, size }: ScatterAddParams,
+  k: number,
+) {
   const full = batched[0] ? u! : expandBatched(u!, k, u!.shape);
   // [...pre, k, ...S, ...post], scattered into [...pre, k·size, ...post]
   const y = bind("scatterAdd", [moveAxis(full, 0, axis), offsetIndices(indices!, size, k, "at")], { axis, size: k * size });
@@ -139,7 +144,8 @@ export const INDEXING: Definitions<keyof IndexingParams> = {
       ],
     },
     // batched indices: the batch folds into the gathered axis, each element's indices offset into its block
-    batch: (args, batched, params, k) => (batched[1] ? gatherBatchedIndices(args, batched, params, k) : gatherShared(args, batched, params, k)),
+    batch: (args, batched, params, k) =>
+      batched[1] ? gatherBatchedIndices(args, batched, params, k) : gatherShared(args, batched, params, k),
   },
   scatterAdd: {
     name: "scatterAdd",
