@@ -199,7 +199,8 @@ function applyBatchRule<P extends Primitive>(
   }
   if (!shapesEqual(result.shape, [k, ...out.shape]) || result.dtype !== out.dtype) {
     throw internalError(
-      `the batching rule of ${prim} returned ${result.dtype}${formatShape(result.shape)}, expected ${out.dtype}${formatShape([k, ...out.shape])}`,
+      `the batching rule of ${prim} returned ${result.dtype}${formatShape(result.shape)}, ` +
+        `expected ${out.dtype}${formatShape([k, ...out.shape])}`,
     );
   }
   return result;
@@ -403,7 +404,8 @@ function placeOutputs(trace: BatchTrace, result: unknown, outAxes: AxisSpec): un
     if (axis === null) {
       if (own && leaf.batched) {
         throw new ArgumentError(
-          `vmap: expected the output ${outPaths[i]} not to vary over the batch (outAxes null), got one that does (${leaf.typeString()} per element)`,
+          `vmap: expected the output ${outPaths[i]} not to vary over the batch (outAxes null), ` +
+            `got one that does (${leaf.typeString()} per element)`,
         );
       }
       return own ? leaf.value : leaf;
