@@ -25,7 +25,13 @@ import { timeInterleaved, type Case } from "./timing.js";
 
 const quick = process.argv.includes("--quick");
 const BATCH = 64;
-const [D, H, O] = [784, 128, 10];
+
+/** Layer sizes: the W3 MLP (per-example gradients of 101,770 parameters: 26 MB per call) and a small one. */
+type Dims = readonly [number, number, number];
+const MODELS: readonly Dims[] = [
+  [784, 128, 10],
+  [32, 32, 10],
+];
 
 interface Params {
   readonly w1: Tensor;
@@ -35,7 +41,7 @@ interface Params {
 }
 
 /** Seeded data: parameters, a batch of inputs and one-hot labels (float32). */
-function makeData() {
+function makeData([D, H, O]: Dims) {
   const rng = new Random(19);
   const f32 = { dtype: "float32" as const };
   const params: Params = {
@@ -47,7 +53,7 @@ function makeData() {
   const xs = rng.uniform([BATCH, D], { low: 0, high: 1, ...f32 });
   const labels = Array.from({ length: BATCH }, () => Math.floor(rng.nextFloat() * O));
   const ys = ir.oneHot(ir.tensor(labels, { dtype: "int32" }), O, "float32");
-  return { params, xs, ys };
+  return { params, xs, ys, dims: [D, H, O] as Dims };
 }
 
 /** One example's loss: x [784], y [10] one-hot. */
@@ -151,6 +157,7 @@ async function jaxImpls(data: ReturnType<typeof makeData>): Promise<{ impls: Imp
     type JArray = JAX.Array;
     type JParams = Record<keyof Params, JArray>;
     const f32 = { dtype: np.float32 };
+    const [D, H, O] = data.dims;
     const params: JParams = {
       w1: np.array(data.params.w1.data as Float32Array, f32).reshape([D, H]),
       b1: np.array(data.params.b1.data as Float32Array, f32),
@@ -222,8 +229,8 @@ function meanOf(perExample: Result): Result {
   return out;
 }
 
-async function main(): Promise<void> {
-  const data = makeData();
+async function measure(dims: Dims): Promise<{ section: string; failed: number }> {
+  const data = makeData(dims);
   const jax = await jaxImpls(data);
   const impls = [...chainruleImpls(data), ...jax.impls];
   const reference = impls.find((i) => i.label.startsWith("chainrule reverse: a loop"))!.result!();
@@ -237,7 +244,8 @@ async function main(): Promise<void> {
       ? { warmupMs: 100, warmupCalls: 2, sampleMs: 50, rounds: 5, caseBudgetMs: 1000, minRounds: 3 }
       : { warmupMs: 500, warmupCalls: 3, sampleMs: 150, rounds: 15, caseBudgetMs: 6000, minRounds: 5 },
   );
-  const yardstick = timed[impls.findIndex((i) => i.label === "chainrule jit: grad of the batch's mean loss")]!.summary.median;
+  const yardstickTimes = timed[impls.findIndex((i) => i.label === "chainrule jit: grad of the batch's mean loss")]!.summary;
+  const yardstick = yardstickTimes.median;
   const rows = impls.map((impl, i) => {
     const t = timed[i]!;
     return [
@@ -251,22 +259,46 @@ async function main(): Promise<void> {
     ];
   });
   const vmapJit = timed[0]!.summary.median / yardstick;
+  const fastest = timed[0]!.summary.min / yardstickTimes.min;
+  const [D, H, O] = dims;
+  const count = D * H + H + H * O + O;
   const section = [
-    "### Per-example gradients: vmap(grad) of an MLP loss, batch 64 (issue 19)",
-    "",
-    `${machineLine(machine())} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)${quick ? " · --quick" : ""}`,
+    `#### MLP ${D}-${H}-${O}: ${count.toLocaleString("en")} parameters, per-example gradients ${BATCH} × that`,
     "",
     markdownTable(["implementation", "what", "median", "min–max", "× one batched gradient (jit)", "samples", "check"], rows),
     "",
-    "MLP 784-128-10 (tanh, softmax cross-entropy), float32, batch 64: the per-example gradients are 64 copies of every " +
-      "parameter's gradient (64 × 101,770 floats). The yardstick is chainrule jit's gradient of the batch's mean loss " +
-      "(one gradient of the same parameters). Checks: each implementation's per-example gradients against chainrule " +
-      "reverse's loop of 64 gradients; the batched gradients against their mean. " +
-      `Target (issue 19): vmap(grad) under jit ≤ 2× one batched gradient step: ${formatRatio(vmapJit)} ` +
-      `${vmapJit <= 2 ? "✓" : "✗"}.${jax.absent !== undefined ? ` jax-js absent: ${jax.absent}.` : ""}`,
+    `Target (issue 19), vmap(grad) under jit ≤ 2× one batched gradient: ${formatRatio(vmapJit)} (medians) ` +
+      `${vmapJit <= 2 ? "✓" : "✗"}; ${formatRatio(fastest)} (fastest samples).` +
+      `${jax.absent !== undefined ? ` jax-js absent: ${jax.absent}.` : ""}`,
   ].join("\n");
   console.log(section);
-  const failed = checks.filter((c) => !c.ok).length;
+  return { section, failed: checks.filter((c) => !c.ok).length };
+}
+
+async function main(): Promise<void> {
+  const start = loadavg()[0]!;
+  const parts: string[] = [];
+  let failed = 0;
+  for (const dims of MODELS) {
+    const result = await measure(dims);
+    parts.push(result.section);
+    failed += result.failed;
+  }
+  const section = [
+    "### Per-example gradients: vmap(grad) of an MLP loss, batch 64 (issue 19)",
+    "",
+    `${machineLine(machine())} · load average ${start.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end ` +
+      `(1 min; 2 cores shared with other processes)${quick ? " · --quick" : ""}`,
+    "",
+    "tanh MLP, softmax cross-entropy, float32, batch 64. The per-example gradients are 64 copies of every parameter's " +
+      "gradient; the yardstick is chainrule jit's gradient of the batch's mean loss (one gradient of the same parameters, " +
+      "64× less output). Checks: each implementation's per-example gradients against chainrule reverse's loop of 64 " +
+      "gradients; the batched gradients against their mean. Timing: interleaved rounds, medians and min–max.",
+    "",
+    ...parts.flatMap((p) => [p, ""]),
+  ]
+    .join("\n")
+    .trimEnd();
   if (!quick && !process.argv.includes("--no-write")) writeSection(section);
   if (failed > 0) {
     console.error(`per-example: ${failed} implementation(s) gave wrong gradients`);
