@@ -4,7 +4,7 @@
  * engines (grad of vmap, vmap of grad, jit of vmap) is tested in each engine package and in the
  * conformance suite.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { expectError, expectTensor } from "./__tests__/helpers.js";
 import {
   add,
@@ -26,7 +26,10 @@ import {
   vmap,
   vmapFallbacks,
   where,
+  BatchingUnsupported,
+  type BatchRule,
 } from "./index.js";
+import { applyBatchRule, forgetFallbacks } from "./vmap.js";
 
 const xs = tensor([
   [1, 2, 3],
@@ -181,6 +184,53 @@ describe("vmap", () => {
 
   it("axisSize maps a function of no mapped argument", () => {
     expectTensor(vmap((x: Tensor) => mul(x, 2), { inAxes: null, axisSize: 3 })(tensor(1)), [2, 2, 2]);
+  });
+});
+
+describe("the fallback loop", () => {
+  afterEach(() => {
+    forgetFallbacks();
+    vi.restoreAllMocks();
+  });
+
+  it("a rule that refuses a case is replaced by a loop over the batch, reported once (a warning and vmapFallbacks())", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const refuses: BatchRule<"mul"> = () => {
+      throw new BatchingUnsupported("mul: this rule batches nothing");
+    };
+    const a = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    const b = tensor([10, 100]);
+    const out = { shape: [2], dtype: "float64" as const };
+    const run = () => applyBatchRule("mul", refuses, [a, b], [true, false], {}, 3, out);
+    expectTensor(run(), [
+      [10, 200],
+      [30, 400],
+      [50, 600],
+    ]);
+    run();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(warn.mock.calls[0]![0]).toBe(
+      "vmap: mul is batched by a loop over the batch (mul: this rule batches nothing); see vmapFallbacks()",
+    );
+    expect(vmapFallbacks()).toEqual([{ primitive: "mul", reason: "mul: this rule batches nothing" }]);
+  });
+
+  it("any other error of a rule propagates; a rule returning the wrong shape is an internal error", () => {
+    const throws: BatchRule<"mul"> = () => {
+      throw new ShapeError("mul: bad");
+    };
+    const wrong: BatchRule<"mul"> = ([a]) => a!;
+    const args = [tensor([[1], [2]]), tensor([3])];
+    const out = { shape: [1], dtype: "float64" as const };
+    expectError(() => applyBatchRule("mul", throws, args, [true, false], {}, 2, out), ShapeError, "mul: bad");
+    expect(() => applyBatchRule("mul", wrong, [tensor([1, 2]), tensor(3)], [true, false], {}, 2, out)).toThrow(
+      /internal: the batching rule of mul returned float64\[2\], expected float64\[2,1\]/,
+    );
+    expect(vmapFallbacks()).toEqual([]);
   });
 });
 

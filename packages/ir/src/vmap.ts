@@ -76,7 +76,8 @@ export class BatchTrace extends Trace {
     const values = inputs.map((t) => (t as BatchTracer).value);
     const batched = inputs.map((t) => (t as BatchTracer).batched);
     if (!batched.some(Boolean)) return new BatchTracer(this, bind(prim, values, params), false);
-    return new BatchTracer(this, applyBatchRule(prim, values, batched, params, this.size, out), true);
+    const rule = definitionOf(prim).batch as BatchRule<P>;
+    return new BatchTracer(this, applyBatchRule(prim, rule, values, batched, params, this.size, out), true);
   }
 
   /** The custom rule stays a custom rule one level down, on the whole batch. */
@@ -177,15 +178,21 @@ const fallbacks = new Map<Primitive, Fallback>();
  */
 export const vmapFallbacks = checkArity("vmapFallbacks", 0, 0, (): Fallback[] => [...fallbacks.values()]);
 
-function applyBatchRule<P extends Primitive>(
+/** Forgets the fallbacks reported so far (tests). */
+export function forgetFallbacks(): void {
+  fallbacks.clear();
+}
+
+/** `rule` applied to a primitive with some batched inputs: its result checked, or the loop when it refuses the case. */
+export function applyBatchRule<P extends Primitive>(
   prim: P,
+  rule: BatchRule<P>,
   values: readonly Tensor[],
   batched: readonly boolean[],
   params: Params<P>,
   k: number,
   out: Aval,
 ): Tensor {
-  const rule = definitionOf(prim).batch as BatchRule<P>;
   let result: Tensor;
   try {
     result = rule(values, batched, params, k, out);
