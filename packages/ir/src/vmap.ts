@@ -12,6 +12,7 @@
 import { ArgumentError, checkArity, ConcretizationError, count, describeValue, formatValue, internalError, ShapeError } from "./errors.js";
 import { definitionOf, type Aval, type Params, type Primitive } from "./primitives.js";
 import { BatchingUnsupported, moveAxis, type BatchRule } from "./primitives/define.js";
+import { checkDepth } from "./limits.js";
 import { flatten, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
@@ -433,15 +434,16 @@ function placeOutputs(trace: BatchTrace, result: unknown, outAxes: AxisSpec): un
 export const vmap = checkArity("vmap", 1, 2, <F extends (...args: never[]) => unknown>(f: F, options?: VmapOptions): F => {
   if (typeof f !== "function") throw new ArgumentError(`vmap: expected a function, got ${describeValue(f)}`);
   const checked = checkOptions(options);
-  if (checked.inAxes !== undefined) axesOfLeaves("inAxes", checked.inAxes, structureOf(checked.inAxes), "inAxes", []);
-  if (checked.outAxes !== undefined) axesOfLeaves("outAxes", checked.outAxes, structureOf(checked.outAxes), "outAxes", []);
+  if (checked.inAxes !== undefined) axesOfLeaves("inAxes", checked.inAxes, structureOf(checked.inAxes, "inAxes"), "inAxes", []);
+  if (checked.outAxes !== undefined) axesOfLeaves("outAxes", checked.outAxes, structureOf(checked.outAxes, "outAxes"), "outAxes", []);
   const mapped = (...args: unknown[]) => vmapCall(f as unknown as (...args: unknown[]) => unknown, checked, args);
   return mapped as unknown as F;
 });
 
 /** A tree of the spec's own structure (numbers and nulls as leaves), to validate a spec at creation. */
-function structureOf(spec: AxisSpec): unknown {
+function structureOf(spec: AxisSpec, path: string, depth = 0): unknown {
   if (spec === null || spec === undefined || typeof spec !== "object") return 0;
-  if (Array.isArray(spec)) return spec.map((s) => structureOf(s as AxisSpec));
-  return Object.fromEntries(Object.entries(spec).map(([key, s]) => [key, structureOf(s)]));
+  checkDepth("vmap", depth + 1, "a tree", path);
+  if (Array.isArray(spec)) return spec.map((s, i) => structureOf(s as AxisSpec, `${path}[${i}]`, depth + 1));
+  return Object.fromEntries(Object.entries(spec).map(([key, s]) => [key, structureOf(s, `${path}.${key}`, depth + 1)]));
 }

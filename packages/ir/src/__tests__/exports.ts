@@ -176,7 +176,6 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   // vmap (issue 19)
   vmap: [1, 2],
   vmapFallbacks: [0, 0],
-  batchByLoop: [5, 5],
   // pytrees
   flatten: [1, 3],
   unflatten: [2, 2],
@@ -231,8 +230,9 @@ export const MACHINERY = new Set([
   "toOperands",
   "castTo",
   // helpers for engine authors and primitive definitions
-  // vmap (issue 19): a batching-rule helper
+  // vmap (issue 19): helpers for batching rules
   "moveAxis",
+  "batchByLoop",
   "definitionOf",
   "internalError",
   "stridesOf",
