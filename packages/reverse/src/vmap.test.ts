@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import * as ir from "@chainrule/ir";
 import { cos, customVjp, mul, sin, sum, take, tensor, type Tensor } from "@chainrule/ir";
-import { grad, vmap, vmapFallbacks } from "./index.js";
+import { backward, grad, parameter, vmap, vmapFallbacks } from "./index.js";
 
 const close = (got: Tensor, want: readonly number[]) => Array.from(got.data).forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 12));
 
@@ -64,5 +64,19 @@ describe("vmap under the reverse engine", () => {
     const loop = [0, 1, 2].flatMap((j) => Array.from((grad(f)(take(xs, j, 0)) as Tensor).data));
     close(perRow, loop);
     close(grad((x: Tensor) => sum(vmap(f)(x)))(xs) as Tensor, loop);
+  });
+
+  it("the imperative API: per-example losses by vmap over closed-over parameters, then backward() on their sum", () => {
+    const w = parameter(tensor([0.5, -0.5]));
+    const xs = tensor([
+      [1, 2],
+      [3, 4],
+      [5, 7],
+    ]);
+    // loss_j = (w·x_j)²: ∂/∂w Σ_j loss_j = Σ_j 2 (w·x_j) x_j
+    const losses = vmap((x: Tensor) => ir.square(sum(mul(w, x))))(xs) as Tensor;
+    close(losses, [0.25, 0.25, 1]);
+    backward(sum(losses));
+    close(w.grad!, [2 * (-0.5 * 1 - 0.5 * 3 - 1 * 5), 2 * (-0.5 * 2 - 0.5 * 4 - 1 * 7)]);
   });
 });
