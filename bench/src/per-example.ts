@@ -19,6 +19,7 @@ import { Random, type Tensor } from "@chainrule/ir";
 import * as jitPackage from "@chainrule/jit";
 import * as reverse from "@chainrule/reverse";
 import type * as JAX from "@jax-js/jax";
+import { PER_EXAMPLE_BEGIN, PER_EXAMPLE_END } from "./per-example-markers.js";
 import { machine, machineLine, markdownTable } from "./report.js";
 import { formatRatio, formatSpread, formatTime } from "./stats.js";
 import { timeInterleaved, type Case } from "./timing.js";
@@ -307,17 +308,15 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-export const BEGIN = "<!-- per-example gradients: begin -->";
-export const END = "<!-- per-example gradients: end -->";
-
 /** Replaces (or appends) the section between the markers in bench/RESULTS.md. */
 function writeSection(section: string): void {
   const path = fileURLToPath(new URL("../RESULTS.md", import.meta.url));
   const text = readFileSync(path, "utf8");
-  const block = `${BEGIN}\n${section}\n${END}`;
-  const start = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  const next = start >= 0 && end > start ? text.slice(0, start) + block + text.slice(end + END.length) : `${text.trimEnd()}\n\n${block}\n`;
+  const block = `${PER_EXAMPLE_BEGIN}\n${section}\n${PER_EXAMPLE_END}`;
+  const start = text.indexOf(PER_EXAMPLE_BEGIN);
+  const end = text.indexOf(PER_EXAMPLE_END);
+  const next =
+    start >= 0 && end > start ? text.slice(0, start) + block + text.slice(end + PER_EXAMPLE_END.length) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(path, next);
   console.log(`wrote ${path}`);
 }
