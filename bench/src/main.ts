@@ -13,7 +13,7 @@
  * against (peak.ts). The headless-Chromium section (src/browser/) runs the W3/W4 kernel rows in a
  * cross-origin isolated page (Web Worker second thread, relaxed-SIMD FMA on by default).
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { getPriority, loadavg } from "node:os";
 import type { Engine } from "@chainrule/ir";
 import { fileURLToPath } from "node:url";
@@ -50,6 +50,7 @@ import {
 } from "./workloads.js";
 import { handWritten } from "./impls/hand.js";
 import { BROWSER_TITLE, browserSection } from "./browser/section.js";
+import { PER_EXAMPLE_BEGIN, PER_EXAMPLE_END } from "./per-example-markers.js";
 import { measureInBrowser } from "./browser/session.js";
 
 const argv = process.argv.slice(2);
@@ -529,7 +530,9 @@ if (!onlyBrowser) emit(summary);
 if (write) {
   const path = fileURLToPath(new URL("../RESULTS.md", import.meta.url));
   const [title, ...rest] = out;
-  writeFileSync(path, `${[title, summary, ...rest.filter((s) => s !== summary)].join("\n\n")}\n`);
+  // the per-example-gradient section (npm run bench:per-example) is measured by its own script: kept as it is
+  const kept = keptSection(path);
+  writeFileSync(path, `${[title, summary, ...rest.filter((s) => s !== summary), ...kept].join("\n\n")}\n`);
   log(`wrote ${path}`);
 }
 log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -538,3 +541,16 @@ if (failures.length > 0) {
   process.exit(1);
 }
 process.exit(0);
+
+/** The per-example-gradient section of the current RESULTS.md, with its markers (none if absent). */
+function keptSection(path: string): string[] {
+  let text = "";
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return [];
+  }
+  const start = text.indexOf(PER_EXAMPLE_BEGIN);
+  const end = text.indexOf(PER_EXAMPLE_END);
+  return start >= 0 && end > start ? [text.slice(start, end + PER_EXAMPLE_END.length)] : [];
+}

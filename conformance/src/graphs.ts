@@ -402,6 +402,16 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
     (a, _pick, p) => (a.rank !== 3 ? undefined : ir.avgPool(a, 2, { stride: 1, padding: "same", countIncludePad: p % 2 === 0 })),
   ],
   ["adaptiveAvgPool(a as [N, C, W], 2)", (a) => (a.rank !== 3 ? undefined : ir.adaptiveAvgPool(a, 2))],
+  // vmap (issue 19): a function of one slice, mapped over an axis (the batch axis back in place), a shared operand b
+  [
+    "vmap(r ↦ tanh(r)·mean(r) + b) over an axis",
+    (a, pick, p) => {
+      if (a.rank === 0) return undefined;
+      const axis = axisOf(a, p);
+      const b = pick((t) => t.rank === 0) ?? 0.5;
+      return ir.vmap((r: Tensor) => ir.add(ir.mul(ir.tanh(r), ir.mean(r)), b), { inAxes: axis, outAxes: axis })(a);
+    },
+  ],
 ];
 
 /** Builds the program's function on tensors (used to trace the graph), with `units` as the op vocabulary. */

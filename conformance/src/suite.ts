@@ -6,10 +6,12 @@ import { graphCases } from "./graphs.js";
 import { groupCases } from "./groups.js";
 import { opCases } from "./optable.js";
 import { robustnessCases } from "./robustness.js";
+// vmap (issue 19)
+import { vmapCases } from "./vmap.js";
 
 /** Every case of the suite, in order. */
 export function allCases(): Case[] {
-  return [...basicCases, ...opCases(), ...groupCases(), ...robustnessCases(), ...graphCases()];
+  return [...basicCases, ...opCases(), ...groupCases(), ...robustnessCases(), ...graphCases(), ...vmapCases()];
 }
 
 /** The cases `options.groups` and `options.match` select, in order. */

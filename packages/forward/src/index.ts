@@ -12,3 +12,5 @@ export type { JvpRule } from "@chainrule/ir";
 export { Chunk, ChunkOps, type Tangent } from "./tangents.js";
 
 export const { grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } = engine;
+// vmap (issue 19): ir's batching trace, which composes with this engine's transformations
+export { vmap, vmapFallbacks, type VmapOptions, type AxisSpec } from "@chainrule/ir";

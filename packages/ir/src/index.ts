@@ -101,6 +101,8 @@ export {
   needsInput,
   liftBatched,
   expandBatched,
+  moveAxis,
+  BatchingUnsupported,
 } from "./primitives/define.js";
 export {
   type Arith,
@@ -189,6 +191,8 @@ export {
 // the window loops, shared with the JIT's runtime
 export { WINDOW, WINDOW_SOURCE, type WindowKernels } from "./primitives/window-kernels.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
+// vmap (issue 19): the batching trace over every primitive's batching rule
+export { vmap, vmapFallbacks, batchByLoop, BatchTrace, BatchTracer, type VmapOptions, type AxisSpec } from "./vmap.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";
 export {
   type Graph,

@@ -17,6 +17,8 @@ export {
   type JitTransform,
   type JitOptions,
 } from "./engine.js";
+// vmap (issue 19): ir's batching trace; jit(vmap(f)) compiles one program whatever the batch size
+export { vmap, vmapFallbacks, type VmapOptions, type AxisSpec } from "@chainrule/ir";
 export { compileStats, resetCompileStats, onCompile, type CompileStats, type CompileEvent } from "./cache.js";
 export { compileGraph, type CompiledGraph, type CompileOptions, type CompileGraphOptions } from "./compile.js";
 export { interpreter } from "./ad.js";

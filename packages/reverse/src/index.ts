@@ -3,6 +3,8 @@
  * define-by-run, no `eval`. Implements the `Engine` interface of @chainrule/ir.
  */
 export { engine, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } from "./engine.js";
+// vmap (issue 19): ir's batching trace, which composes with this engine's transformations
+export { vmap, vmapFallbacks, type VmapOptions, type AxisSpec } from "@chainrule/ir";
 export { traceBackward, tapeRows, formatTape, type TapeRow, type TraceOptions } from "./learn.js";
 /** The VJP rules are ir's (`DEFINITIONS[prim].vjp`); their types are re-exported for compatibility. */
 export type { VjpRule, VjpNode, Saves } from "@chainrule/ir";

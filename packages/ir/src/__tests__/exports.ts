@@ -188,6 +188,9 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   dropout: [3, 3],
   customJvp: [2, 2],
   customVjp: [3, 3],
+  // vmap (issue 19)
+  vmap: [1, 2],
+  vmapFallbacks: [0, 0],
   // pytrees
   flatten: [1, 3],
   unflatten: [2, 2],
@@ -242,6 +245,9 @@ export const MACHINERY = new Set([
   "toOperands",
   "castTo",
   // helpers for engine authors and primitive definitions
+  // vmap (issue 19): helpers for batching rules
+  "moveAxis",
+  "batchByLoop",
   "definitionOf",
   "internalError",
   "stridesOf",

@@ -17,7 +17,7 @@
  * - Broadcasting: a binary op's cotangent is summed back to each operand's shape (`unbroadcast`).
  */
 import { allocate, isFloat, type DType, type TypedArray } from "../dtype.js";
-import { count, DTypeError, formatValue, ShapeError } from "../errors.js";
+import { ChainruleError, count, DTypeError, formatValue, ShapeError } from "../errors.js";
 import { broadcastOperand, type Kernel } from "../kernels.js";
 import type { Aval, Params, Primitive } from "../primitives.js";
 import { broadcastShapes, shapesEqual, sizeOf, type Shape } from "../shape.js";
@@ -88,8 +88,9 @@ export function needsInput(needs: number, i: number): boolean {
  * The batching rule, for a batch axis in front: inputs whose `batched[i]` is true have a leading
  * axis of size `k`, the others are shared by every batch element; the result is the output of
  * every element stacked, shape `[k, ...out.shape]`. Forward mode applies linear primitives to its
- * k stacked tangent directions with it; vmap will move batch axes to the front and use it too.
- * `undefined` where no interpretation needs one yet.
+ * k stacked tangent directions with it; vmap (vmap.ts) moves batch axes to the front and uses it
+ * for every primitive. A rule that can't batch some case throws `BatchingUnsupported`: vmap then
+ * loops over the batch (reported, see `vmapFallbacks`).
  */
 export type BatchRule<P extends Primitive> = (
   args: readonly Tensor[],
@@ -98,6 +99,13 @@ export type BatchRule<P extends Primitive> = (
   k: number,
   out: Aval,
 ) => Tensor;
+
+/** What a batching rule throws for a case it can't batch; vmap falls back to a loop over the batch and reports it. */
+export class BatchingUnsupported extends ChainruleError {
+  constructor(message: string) {
+    super("ARGUMENT", message);
+  }
+}
 
 /** ∂y/∂xᵢ from the inputs and the output, on numbers or tensors (a JS number for a constant). */
 export type Partial = <V, C>(m: Arith<V, C>, x: readonly V[], y: V) => V | number;
@@ -120,7 +128,7 @@ export interface PrimitiveDef<P extends Primitive> {
   readonly kernel: Kernel<P>;
   readonly jvp: JvpRule<P>;
   readonly vjp: VjpRule<P>;
-  readonly batch: BatchRule<P> | undefined;
+  readonly batch: BatchRule<P>;
   /** For elementwise float primitives defined by their partials. */
   readonly elementwise?: Elementwise;
 }
@@ -214,10 +222,18 @@ export function elementwiseBatch<P extends Primitive>(name: P): BatchRule<P> {
   };
 }
 
+/** `t` with axis `from` moved to position `to`, the others keeping their order (no work when equal). */
+export function moveAxis(t: Tensor, from: number, to: number): Tensor {
+  if (from === to) return t;
+  const perm = t.shape.map((_, i) => i).filter((i) => i !== from);
+  perm.splice(to, 0, from);
+  return bind("transpose", [t], { perm });
+}
+
 /** A batching rule that shifts axis-valued params past the batch axis (the op then applies to all of it). */
 export function shiftedBatch<P extends Primitive>(name: P, shift: (params: Params<P>, k: number) => Params<P>): BatchRule<P> {
   return ([x, ...rest], batched, params, k) => {
-    if (batched.slice(1).some((b) => b)) throw new ShapeError(`${name}: batching its non-first operands is not supported`);
+    if (batched.slice(1).some((b) => b)) throw new BatchingUnsupported(`${name}: batching its non-first operands is not supported`);
     return bind(name, [x!, ...rest], shift(params, k));
   };
 }

@@ -130,6 +130,12 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   selectAndScatterAdd: () => ({ args: [f64([2, 2], [1, -2, 0.5, 3]), pos()], params: POOL }),
 };
 
+/**
+ * The cases whose batching rule throws `BatchingUnsupported` ("prim batched <mask>"), where vmap
+ * falls back to a loop over the batch (reported by `vmapFallbacks()`): none today.
+ */
+const REFUSALS: readonly string[] = [];
+
 function sample(prim: Primitive): Sample<Primitive> {
   return SAMPLES[prim]() as Sample<Primitive>;
 }
@@ -178,33 +184,48 @@ describe("primitive definitions", () => {
     expect(kept).toEqual(full);
   });
 
-  it.each(PRIMITIVES)("%s: batching along a leading axis = each batch element alone", (prim) => {
-    const batch = DEFINITIONS[prim].batch as BatchRule<Primitive> | undefined;
-    if (batch === undefined) return;
+  // vmap (issue 19): every primitive's batching rule, for every choice of batched operands, against a loop
+  const refusals: string[] = [];
+  it.each(PRIMITIVES)("%s: batching along a leading axis = each batch element alone, for every set of batched operands", (prim) => {
+    const batch = DEFINITIONS[prim].batch as BatchRule<Primitive>;
     const s = sample(prim);
     const y = bind(prim, s.args, s.params);
-    // the first float operand varies over the batch (k = 2), the others are shared; for elementwise ones all vary
-    const everything = DEFINITIONS[prim].elementwise !== undefined;
-    const first = s.args.findIndex((a) => ir.isFloat(a.dtype));
-    const varies = (i: number) => i === first || (everything && i > first);
-    const variant = (a: Tensor, j: number) => (j === 0 ? a : ir.add(ir.mul(a, -0.5), 0.125));
-    const args = s.args.map((a, i) => (varies(i) ? ir.stack([variant(a, 0), variant(a, 1)]) : a));
-    const got = batch(
-      args,
-      s.args.map((_, i) => varies(i)),
-      s.params,
-      2,
-      y,
-    );
-    const alone = [0, 1].map((j) =>
-      bind(
-        prim,
-        s.args.map((a, i) => (varies(i) ? variant(a, j) : a)),
-        s.params,
-      ),
-    );
-    expect(got.shape).toEqual([2, ...y.shape]);
-    expect(Array.from(got.data)).toEqual([...alone[0]!.data, ...alone[1]!.data]);
+    const k = 3;
+    // element j: the operand's values rotated by j places (same shape, same domain, valid indices)
+    const variant = (a: Tensor, j: number) => {
+      const data = a.data.slice();
+      for (let i = 0; i < data.length; i++) data[i] = a.data[(i + j) % data.length]!;
+      return new Tensor(a.dtype, a.shape, data);
+    };
+    for (let mask = 1; mask < 1 << s.args.length; mask++) {
+      const batched = s.args.map((_, i) => (mask & (1 << i)) !== 0);
+      const args = s.args.map((a, i) => (batched[i] ? ir.stack([0, 1, 2].map((j) => variant(a, j))) : a));
+      const alone = [0, 1, 2].map((j) =>
+        bind(
+          prim,
+          s.args.map((a, i) => (batched[i] ? variant(a, j) : a)),
+          s.params,
+        ),
+      );
+      const expected = alone.flatMap((t) => Array.from(t.data));
+      let got: Tensor;
+      try {
+        got = batch(args, batched, s.params, k, y);
+      } catch (error) {
+        // a declared refusal: vmap loops over the batch instead (checked against REFUSALS below)
+        if (!(error instanceof ir.BatchingUnsupported)) throw error;
+        refusals.push(`${prim} batched ${batched}`);
+        got = ir.batchByLoop(prim, args, batched, s.params, k);
+      }
+      expect(got.shape, `${prim} batched ${batched}`).toEqual([k, ...y.shape]);
+      expect(got.dtype).toBe(y.dtype);
+      expect(Array.from(got.data), `${prim} batched ${batched}`).toEqual(expected);
+      expect(Array.from(ir.batchByLoop(prim, args, batched, s.params, k).data)).toEqual(expected);
+    }
+  });
+
+  it("no batching rule refuses a case beyond the declared ones (REFUSALS: vmap loops over the batch for them)", () => {
+    expect(refusals).toEqual(REFUSALS);
   });
 
   it("elementwise partials agree on JS numbers and on tensors", () => {

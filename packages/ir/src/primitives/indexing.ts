@@ -3,7 +3,9 @@ import { INT32_MAX, INT32_MIN } from "../dtype.js";
 import { ArgumentError, type ChainruleError, DTypeError, ShapeError } from "../errors.js";
 import { gatherKernel, scatterAddKernel, type Kernel } from "../kernels.js";
 import { formatShape, shapesEqual } from "../shape.js";
-import { checkAxisParam, elementwiseBatch, linearJvp, shiftedBatch, ZERO_DERIVATIVE, type Definitions } from "./define.js";
+import { Tensor } from "../tensor.js";
+import { bind } from "../trace.js";
+import { checkAxisParam, elementwiseBatch, expandBatched, linearJvp, moveAxis, ZERO_DERIVATIVE, type Definitions } from "./define.js";
 
 export interface IndexingParams {
   /** gather(x, indices: int32) along `axis`: out.shape = x.shape[:axis] ++ indices.shape ++ x.shape[axis+1:]. */
@@ -59,6 +61,69 @@ export function indexCheckError(op: IndexCheck, size: number, value: number): Ch
   return undefined;
 }
 
+// ── batching with batched indices (vmap) ───────────────────────────────────────────────────
+
+/** [k, ...pre, N, ...post] → [...pre, k·N, ...post]: the batch folded into axis `axis` of one element. */
+export function foldBatchInto(x: Tensor, axis: number): Tensor {
+  const moved = moveAxis(x, 0, axis);
+  const shape = moved.shape.slice();
+  shape.splice(axis, 2, shape[axis]! * shape[axis + 1]!);
+  return bind("reshape", [moved], { shape });
+}
+
+/** [...pre, k·N, ...post] → [k, ...pre, N, ...post]: foldBatchInto undone. */
+export function unfoldBatch(y: Tensor, axis: number, k: number): Tensor {
+  const shape = y.shape.slice();
+  shape.splice(axis, 1, k, k === 0 ? 0 : y.shape[axis]! / k);
+  return moveAxis(bind("reshape", [y], { shape }), axis, 0);
+}
+
+const int32 = (value: number) => new Tensor("int32", [], Int32Array.of(value));
+
+/**
+ * Batched indices [k, ...S] into an axis of length n, as indices into the folded axis of length
+ * k·n: checked (in [−n, n), with `check`'s message), negative ones counted from the end, and those
+ * of batch element b offset by b·n.
+ */
+export function offsetIndices(indices: Tensor, n: number, k: number, check: IndexCheck): Tensor {
+  const checked = bind("checkIndices", [indices], { op: check, size: n });
+  const positive = bind("where", [bind("less", [checked, int32(0)], {}), bind("add", [checked, int32(n)], {}), checked], {});
+  const offsets = new Int32Array(k);
+  for (let b = 0; b < k; b++) offsets[b] = b * n;
+  const shape = [k, ...new Array<number>(indices.rank - 1).fill(1)];
+  return bind("add", [positive, new Tensor("int32", shape, offsets)], {});
+}
+
+function gatherShared([x, indices]: readonly Tensor[], _batched: readonly boolean[], { axis }: { axis: number }, _k: number): Tensor {
+  return bind("gather", [x!, indices!], { axis: axis + 1 });
+}
+
+function gatherBatchedIndices([x, indices]: readonly Tensor[], batched: readonly boolean[], { axis }: { axis: number }, k: number): Tensor {
+  const full = batched[0] ? x! : expandBatched(x!, k, x!.shape);
+  const n = full.shape[axis + 1]!;
+  const y = bind("gather", [foldBatchInto(full, axis), offsetIndices(indices!, n, k, "take")], { axis });
+  // [...pre, k, ...S, ...post]: the batch axis to the front
+  return moveAxis(y, axis, 0);
+}
+
+type ScatterAddParams = IndexingParams["scatterAdd"];
+
+function scatterAddShared([u, indices]: readonly Tensor[], _batched: readonly boolean[], { axis, size }: ScatterAddParams): Tensor {
+  return bind("scatterAdd", [u!, indices!], { axis: axis + 1, size });
+}
+
+function scatterAddBatchedIndices(
+  [u, indices]: readonly Tensor[],
+  batched: readonly boolean[],
+  { axis, size }: ScatterAddParams,
+  k: number,
+) {
+  const full = batched[0] ? u! : expandBatched(u!, k, u!.shape);
+  // [...pre, k, ...S, ...post], scattered into [...pre, k·size, ...post]
+  const y = bind("scatterAdd", [moveAxis(full, 0, axis), offsetIndices(indices!, size, k, "at")], { axis, size: k * size });
+  return unfoldBatch(y, axis, k);
+}
+
 export const INDEXING: Definitions<keyof IndexingParams> = {
   gather: {
     name: "gather",
@@ -80,7 +145,9 @@ export const INDEXING: Definitions<keyof IndexingParams> = {
         null,
       ],
     },
-    batch: shiftedBatch("gather", ({ axis }) => ({ axis: axis + 1 })),
+    // batched indices: the batch folds into the gathered axis, each element's indices offset into its block
+    batch: (args, batched, params, k) =>
+      batched[1] ? gatherBatchedIndices(args, batched, params, k) : gatherShared(args, batched, params, k),
   },
   scatterAdd: {
     name: "scatterAdd",
@@ -105,7 +172,8 @@ export const INDEXING: Definitions<keyof IndexingParams> = {
     jvp: linearJvp("scatterAdd", [0]),
     // ū = gather(ȳ, i)
     vjp: { saves: "inputs", vjp: (ct, { x, params }, _needs, m) => [m.bind("gather", [ct, x[1]!], { axis: params.axis }), null] },
-    batch: shiftedBatch("scatterAdd", ({ axis, size }) => ({ axis: axis + 1, size })),
+    batch: (args, batched, params, k) =>
+      batched[1] ? scatterAddBatchedIndices(args, batched, params, k) : scatterAddShared(args, batched, params),
   },
   // checkIndices passes indices through (piecewise constant): derivative 0
   checkIndices: {

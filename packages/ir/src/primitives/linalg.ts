@@ -5,11 +5,27 @@ import type { Empty } from "../primitives.js";
 import { broadcastShapes, formatShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { bind } from "../trace.js";
-import { bilinearJvp, expandBatched, liftBatched, requireSameDtype, type Definitions } from "./define.js";
+import { bilinearJvp, expandBatched, liftBatched, moveAxis, requireSameDtype, type Definitions } from "./define.js";
 
 export interface LinalgParams {
   /** Batched matrix product: a [...b1, m, k] · b [...b2, k, n] → [...broadcast(b1, b2), m, n]. */
   matmul: Empty;
+}
+
+/** a [k, ...s, m, n] · b [n, p] as one [k·…·m, n] · [n, p] product. */
+function foldIntoRows(a: Tensor, b: Tensor, k: number, outShape: readonly number[]): Tensor {
+  const n = a.shape[a.rank - 1]!;
+  const rows = bind("reshape", [a], { shape: [a.size / n, n] });
+  return bind("reshape", [bind("matmul", [rows, b], {})], { shape: [k, ...outShape] });
+}
+
+/** a [m, n] · b [k, n, p] as one [m, n] · [n, k·p] product, the batch moved back in front. */
+function foldIntoColumns(a: Tensor, b: Tensor, k: number): Tensor {
+  const [, n, p] = b.shape as [number, number, number];
+  const m = a.shape[0]!;
+  const columns = bind("reshape", [moveAxis(b, 0, 1)], { shape: [n, k * p] });
+  const product = bind("reshape", [bind("matmul", [a, columns], {})], { shape: [m, k, p] });
+  return moveAxis(product, 1, 0);
 }
 
 export const LINALG: Definitions<keyof LinalgParams> = {
@@ -42,8 +58,11 @@ export const LINALG: Definitions<keyof LinalgParams> = {
         needs & 2 ? m.unbroadcast(m.matmulTN(x[0]!, ct), x[1]!.shape) : null,
       ],
     },
-    // the batch axis becomes one more broadcast batch axis
+    // a shared matrix: the batch folds into the other operand's rows (or columns): one GEMM, not k;
+    // otherwise the batch axis becomes one more broadcast batch axis
     batch: ([a, b], batched, _params, k, out) => {
+      if (batched[0] && !batched[1] && b!.rank === 2 && b!.shape[0]! > 0) return foldIntoRows(a!, b!, k, out.shape);
+      if (batched[1] && !batched[0] && a!.rank === 2 && b!.rank === 3) return foldIntoColumns(a!, b!, k);
       const rank = out.shape.length;
       const lift = (t: Tensor, i: number) => (batched[i] ? liftBatched(t, rank) : t);
       return expandBatched(bind("matmul", [lift(a!, 0), lift(b!, 1)], {}), k, out.shape);

@@ -13,7 +13,8 @@ import { around, checkIndex, type Kernel } from "../kernels.js";
 import { formatShape, shapesEqual } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { bind } from "../trace.js";
-import { checkAxisParam, expandBatched, type Definitions, type PrimitiveDef, type ShapeRule } from "./define.js";
+import { checkAxisParam, expandBatched, moveAxis, type Definitions, type PrimitiveDef, type ShapeRule } from "./define.js";
+import { foldBatchInto, offsetIndices, unfoldBatch } from "./indexing.js";
 import type { TensorMath } from "./math.js";
 
 export interface ScatterParams {
@@ -67,12 +68,16 @@ function scatterKernel(op: ScatterPrimitive, combine: Combine): Kernel<ScatterPr
   };
 }
 
-/** Batches x and updates (an unbatched one is broadcast); batched indices are not supported. */
+/** Batches x and updates (an unbatched one is broadcast); batched indices fold the batch into the scattered axis. */
 function scatterBatch<P extends ScatterPrimitive>(name: P): PrimitiveDef<P>["batch"] {
   return ([x, updates, indices], batched, { axis }, k) => {
-    if (batched[2]) throw new ShapeError(`${name}: batching its indices is not supported`);
     const lift = (t: Tensor, i: number) => (batched[i] ? t : expandBatched(t, k, t.shape));
-    return bind(name, [lift(x!, 0), lift(updates!, 1), indices!], { axis: axis + 1 });
+    if (!batched[2]) return bind(name, [lift(x!, 0), lift(updates!, 1), indices!], { axis: axis + 1 });
+    // x [...pre, k·N, ...post], updates [...pre, k, ...S, ...post], indices offset by b·N
+    const n = x!.shape[batched[0] ? axis + 1 : axis]!;
+    const folded = foldBatchInto(lift(x!, 0), axis);
+    const y = bind(name, [folded, moveAxis(lift(updates!, 1), 0, axis), offsetIndices(indices!, n, k, "at")], { axis });
+    return unfoldBatch(y, axis, k);
   };
 }
 

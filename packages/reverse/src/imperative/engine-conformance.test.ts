@@ -10,7 +10,7 @@
  * function in (this test engine's jvp transposes a backward pass, through bwd like any node).
  */
 import { describeConformance } from "@chainrule/conformance/vitest";
-import { add, defineEngine, isFloat, type Tensor, zeros, type EngineCore, type FlatFunction } from "@chainrule/ir";
+import { add, ChainruleError, defineEngine, isFloat, type Tensor, Tracer, zeros, type EngineCore, type FlatFunction } from "@chainrule/ir";
 import { gradients } from "./backward.js";
 import { plain, variable, Variable } from "./variable.js";
 
@@ -39,6 +39,8 @@ function vjp(f: FlatFunction, primals: Tensor[]): { outputs: Tensor[]; pullback:
     const roots: Tensor[] = [],
       seeds: Tensor[] = [];
     results.forEach((r, i) => {
+      // an output of an enclosing transformation (vmap) is not a variable: as gradients() would, refuse it
+      if (r instanceof Tracer && !(r instanceof Variable)) throw new ChainruleError("ARGUMENT", `vjp: got a ${r.describe()} output`);
       if (r instanceof Variable && r.requiresGrad) {
         roots.push(r);
         seeds.push(cotangents[i]!);
@@ -81,6 +83,12 @@ const core: EngineCore = {
   },
 };
 
+// vmap around this engine's transformations (vmap of grad, jvp, jacobian, hessian) does not apply: variables
+// hold concrete values, as PyTorch's do (torch.func.vmap takes functional transforms, not backward()); vmap
+// inside them (grad, jvp, vjp and hessian of a vmapped function) is checked
 describeConformance(defineEngine(core), {
-  match: /^(?!a tracer that escapes|a tracer leaked out of|forward mode of a customVjp|second order through a nonlinear bwd)/,
+  match: new RegExp(
+    "^(?!a tracer that escapes|a tracer leaked out of|forward mode of a customVjp|second order through a nonlinear bwd" +
+      "|per-example gradients|vmap of)",
+  ),
 });
