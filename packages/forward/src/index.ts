@@ -12,3 +12,5 @@ export type { JvpRule } from "@chainrule/ir";
 export { Chunk, ChunkOps, type Tangent } from "./tangents.js";
 
 export const { grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } = engine;
+// issue 19 (xforms): the named Jacobians, linearize and checkpoint (forward mode stores no intermediates: f runs as is)
+export const { jacfwd, jacrev, linearize, checkpoint } = engine;

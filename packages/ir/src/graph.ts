@@ -67,7 +67,8 @@ class GraphTracer extends Tracer {
     throw new ConcretizationError(
       `${this.trace.name}: cannot read the value of a traced ${this.typeString()} tensor while tracing: the graph ` +
         `must not depend on data (an if/loop on a traced value, .item(), .toArray()). ` +
-        `Use where(cond, a, b) to select between values instead of branching.`,
+        `Use where(cond, a, b) to select between values, cond(pred, trueFn, falseFn, ...operands) to branch, and ` +
+        `forLoop(lower, upper, body, init), whileLoop or scan to loop, instead of a JavaScript if or loop on a traced value.`,
     );
   }
 }

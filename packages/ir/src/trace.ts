@@ -55,6 +55,11 @@ export interface CustomVjpRule {
   readonly fwd: (...args: Tensor[]) => [Tensor, unknown];
   /** Given the residuals and the output cotangent, returns one cotangent per argument. */
   readonly bwd: (residuals: unknown, cotangent: Tensor) => Tensor[];
+  /**
+   * `fun` is ordinary differentiable code (as under `checkpoint`): forward mode differentiates it
+   * directly instead of raising a ForwardModeError (the rule only changes what reverse mode stores).
+   */
+  readonly differentiableFun?: boolean;
 }
 
 /**

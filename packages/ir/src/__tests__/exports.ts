@@ -244,6 +244,12 @@ export const MACHINERY = new Set([
   "tensorTangents",
   "unbroadcast",
   "swapLast",
+  // transformations (issue 19, xforms): for engines building hasAux, checkpoint and jit's weak number arguments
+  "markWeak",
+  "isWeak",
+  "makeCheckpoint",
+  "splitVjpOptions",
+  "transformOptions",
 ]);
 
 const isClass = (f: unknown) => typeof f === "function" && /^class\b/.test(Function.prototype.toString.call(f));
