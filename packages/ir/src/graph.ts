@@ -20,7 +20,7 @@ import {
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
-import { bind, checkNotEscaped, Trace, Tracer, withTrace } from "./trace.js";
+import { bind, checkNotEscaped, Trace, Tracer, withTrace, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
 import { SHORT_DTYPE } from "./dtype.js";
 
 export interface GraphValue {
@@ -111,6 +111,19 @@ class GraphTrace extends Trace {
     return tracer;
   }
 
+  /** A customJvp/customVjp function was inlined: the graph has lost its rule (see `inlinedCustomRules`). */
+  sawCustomRule = false;
+
+  override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
+    this.sawCustomRule = true;
+    return super.processCustomJvp(rule, inputs);
+  }
+
+  override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    this.sawCustomRule = true;
+    return super.processCustomVjp(rule, inputs);
+  }
+
   processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
     const id = this.nextId++;
     this.nodes.push({
@@ -182,10 +195,21 @@ function traceGraph(options: TraceOptions, f: (...args: never[]) => unknown, arg
       });
       const graph: Graph = { inputs: t.inputs, constants: t.constants, nodes: t.nodes, outputs, inTree: def, outTree: out.def };
       validated.add(graph);
+      if (t.sawCustomRule) withCustomRules.add(graph);
       return graph;
     },
   );
 }
+
+// graphs whose tracing inlined a customJvp/customVjp function (issue 19, xforms)
+const withCustomRules = new WeakSet<Graph>();
+
+/**
+ * Whether tracing `graph` inlined a customJvp/customVjp function: the graph computes the same
+ * values, but differentiating it would not apply the custom rule (jit then runs f itself under an
+ * enclosing transformation instead of its graph).
+ */
+export const inlinedCustomRules = checkArity("inlinedCustomRules", 1, 1, (graph: Graph): boolean => withCustomRules.has(graph));
 
 // ── limits for graphs from outside ─────────────────────────────────────────────────────────
 

@@ -175,6 +175,7 @@ export {
   DEFAULT_GRAPH_LIMITS,
   type GraphLimits,
   validateGraph,
+  inlinedCustomRules,
 } from "./graph.js";
 export { graphToJSON, serializeGraph, parseGraph, GRAPH_FORMAT, GRAPH_FORMAT_VERSION } from "./json.js";
 export { graphToText, graphToDot, graphToMermaid, graphToAscii, valueNames, type GraphDrawOptions, type DotOptions } from "./print.js";

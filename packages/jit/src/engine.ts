@@ -12,6 +12,7 @@ import {
   ConcretizationError,
   config,
   evalGraph,
+  inlinedCustomRules,
   mapTree,
   markWeak,
   splitVjpOptions,
@@ -449,6 +450,11 @@ class Compiled {
       } catch {
         // a closed-over tracer of the enclosing transformation (or data-dependent control flow on a
         // define-by-run engine's values): f runs as it is, under the enclosing transformation
+        this.interpretOnly = true;
+        return undefined;
+      }
+      // the enclosing transformation must see a custom rule: f runs itself there
+      if (inlinedCustomRules(cached.graph)) {
         this.interpretOnly = true;
         return undefined;
       }

@@ -250,6 +250,7 @@ export const MACHINERY = new Set([
   "makeCheckpoint",
   "splitVjpOptions",
   "transformOptions",
+  "inlinedCustomRules",
 ]);
 
 const isClass = (f: unknown) => typeof f === "function" && /^class\b/.test(Function.prototype.toString.call(f));
