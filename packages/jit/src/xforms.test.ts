@@ -143,7 +143,7 @@ describe("jit nested in another transformation", () => {
   it("f that closes over the enclosing transformation's tracer, or has a custom rule, runs as it is", () => {
     const clip = customVjp(
       (x: Tensor) => x,
-      (x: Tensor) => [x, null],
+      (x: Tensor): [Tensor, null] => [x, null],
       (_r: unknown, ct: Tensor) => [mul(ct, 0)],
     );
     const inner = jit((y: Tensor) => sum(clip(y)));
