@@ -6,10 +6,11 @@ import { graphCases } from "./graphs.js";
 import { groupCases } from "./groups.js";
 import { opCases } from "./optable.js";
 import { robustnessCases } from "./robustness.js";
+import { xformCases } from "./xforms.js";
 
 /** Every case of the suite, in order. */
 export function allCases(): Case[] {
-  return [...basicCases, ...opCases(), ...groupCases(), ...robustnessCases(), ...graphCases()];
+  return [...basicCases, ...opCases(), ...groupCases(), ...robustnessCases(), ...xformCases(), ...graphCases()];
 }
 
 /** The cases `options.groups` and `options.match` select, in order. */
