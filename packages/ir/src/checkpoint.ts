@@ -11,7 +11,7 @@ import { ArgumentError, checkArity, describeValue, formatValue } from "./errors.
 import { checkOptions } from "./options.js";
 import { flatten, unflatten, type TreeDef } from "./pytree.js";
 import { scalar, Tensor } from "./tensor.js";
-import { bind, bindCustomVjp, Tracer, type CustomVjpRule } from "./trace.js";
+import { bind, bindCustomVjp, Tracer, withRematRegion, type CustomVjpRule } from "./trace.js";
 
 /**
  * What the backward pass may keep of `f`'s intermediates: `"nothingSaveable"` (the default: keep
@@ -109,7 +109,8 @@ function rematerialized(f: (...args: unknown[]) => unknown, args: unknown[], vjp
     // only the inputs are saved: the intermediates of fun are garbage once fwd returns
     fwd: (...xs) => [fun(...xs), xs],
     // ∂f recomputed: the pullback of a fresh vjp of f at the saved inputs
-    bwd: (saved, ct) => vjp((xs) => [fun(...xs)], saved as Tensor[]).pullback([ct]),
+    // (a recomputation region: a graph optimizer must not merge it with the forward pass)
+    bwd: (saved, ct) => withRematRegion(() => vjp((xs) => [fun(...xs)], saved as Tensor[]).pullback([ct])),
     differentiableFun: true,
   };
   const packed = bindCustomVjp(

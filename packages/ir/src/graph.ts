@@ -20,7 +20,7 @@ import {
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
-import { bind, checkNotEscaped, Trace, Tracer, withTrace, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
+import { bind, checkNotEscaped, currentRematRegion, Trace, Tracer, withTrace, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
 import { SHORT_DTYPE } from "./dtype.js";
 
 export interface GraphValue {
@@ -42,6 +42,11 @@ export interface GraphNode<P extends Primitive = Primitive> extends GraphValue {
   readonly op: P;
   readonly inputs: readonly number[];
   readonly params: Params<P>;
+  /**
+   * Set on the nodes a backward pass recomputes for `checkpoint` (one number per recomputation):
+   * an optimizer must not merge them with nodes outside their region.
+   */
+  readonly remat?: number;
 }
 
 export interface Graph {
@@ -126,14 +131,16 @@ class GraphTrace extends Trace {
 
   processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
     const id = this.nextId++;
-    this.nodes.push({
+    const node = {
       id,
       op: prim,
       inputs: inputs.map((t) => (t as GraphTracer).id),
       params: structuredClone(params),
       shape: out.shape,
       dtype: out.dtype,
-    } as GraphNode);
+    } as GraphNode;
+    const region = currentRematRegion();
+    this.nodes.push(region === 0 ? node : { ...node, remat: region });
     return new GraphTracer(this, id, out);
   }
 }

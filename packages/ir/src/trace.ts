@@ -96,6 +96,28 @@ export abstract class Trace {
 
 const stack: Trace[] = [];
 
+// checkpoint's recomputation (issue 19, xforms): the primitives bound while a backward pass
+// recomputes a checkpointed function belong to a numbered region, so a graph optimizer does not
+// merge them with the forward pass's (which would bring back the stored intermediates)
+let rematRegion = 0;
+let rematRegions = 0;
+
+/** The recomputation region the current primitives belong to (0: none). */
+export function currentRematRegion(): number {
+  return rematRegion;
+}
+
+/** Runs `body` as a fresh recomputation region (see `currentRematRegion`). */
+export function withRematRegion<R>(body: () => R): R {
+  const outer = rematRegion;
+  rematRegion = ++rematRegions;
+  try {
+    return body();
+  } finally {
+    rematRegion = outer;
+  }
+}
+
 /** The level a new trace would get. */
 export function nextLevel(): number {
   return stack.length + 1;

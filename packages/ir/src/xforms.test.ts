@@ -140,7 +140,7 @@ describe("checkpoint", () => {
     const [u, v] = both({ a: tensor([0, 1]), b: 2 });
     expectTensor(u, [0, 2]);
     expectTensor(v, [1, Math.cos(1)], { digits: 12 });
-    const [, t] = toy.jvp((a: Tensor) => sum(both({ a, b: 2 })[0]), [tensor([1, 2])], [tensor([1, 1])]);
+    const [, t] = toy.jvp((a: Tensor) => sum(both({ a, b: 2 })[0]!), [tensor([1, 2])], [tensor([1, 1])]);
     expectTensor(t, 4);
     // d²/dx² sin(x)·x = 2cos(x) - x·sin(x)
     const h = toy.hessian(toy.checkpoint((x: number) => mul(sin(x), x)))(1);
