@@ -60,6 +60,7 @@ export type Kind =
   | "jacrev"
   | "hessian"
   | "jvp"
+  | "linearize"
   | "hvp"
   | "vjpValue"
   | "vjpPullback";
@@ -117,6 +118,9 @@ function apply(kind: Kind, f: AnyFunction, argnums: Argnums, args: unknown[], ha
       return interpreter.hessian(f, argnums)(...args);
     case "jvp":
       return interpreter.jvp(f, args[0] as never, args[1] as never);
+    case "linearize":
+      // the tangent only: the program keeps just the primal values the tangent needs
+      return interpreter.jvp(f, args[0] as never, args[1] as never)[1];
     case "hvp":
       return interpreter.hvp(f, args[0] as never, args[1] as never);
     case "vjpPullback": {
@@ -151,6 +155,8 @@ function mainMask(kind: Kind, inNum: boolean[], inRank0: boolean[], rec: FRecord
       const m = rec.num.map((n, i) => (all || n) && rec.rank0[i]!);
       return [...m, ...m];
     }
+    case "linearize":
+      return rec.num.map((n, i) => (all || n) && rec.rank0[i]!);
     case "hvp":
       // the result mirrors the primals: number leaves stay numbers
       return inNum.map((n, i) => n || (all && inRank0[i]!));
@@ -494,7 +500,7 @@ class Compiled {
         ? []
         : this.kind === "vjpValue"
           ? args
-          : this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback"
+          : this.kind === "jvp" || this.kind === "linearize" || this.kind === "hvp" || this.kind === "vjpPullback"
             ? [args[0]]
             : (typeof this.argnums === "number" ? [this.argnums] : Array.isArray(this.argnums) ? (this.argnums as number[]) : []).map(
                 (a) => args[a],
@@ -586,7 +592,7 @@ class Compiled {
         ? []
         : this.kind === "vjpValue"
           ? args
-          : this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback"
+          : this.kind === "jvp" || this.kind === "linearize" || this.kind === "hvp" || this.kind === "vjpPullback"
             ? [args[0]]
             : (typeof this.argnums === "number" ? [this.argnums] : (this.argnums as number[])).map((a) => args[a]);
     const inNum: boolean[] = [];
@@ -1008,15 +1014,15 @@ export const linearize = ((f: AnyFunction, ...primals: unknown[]) => {
     return interpreter.linearize(f, ...(primals as never[]));
   }
   const zero = (tree: unknown) => mapTree(tree, (leaf) => (typeof leaf === "number" ? 0 : zeros(leaf.shape, leaf.dtype)));
-  const compiled = compiledFor("jvp", f);
-  const [out] = compiled.call([primals, primals.map(zero)]) as [unknown, unknown];
+  const [out] = compiledFor("jvp", f).call([primals, primals.map(zero)]) as [unknown, unknown];
+  const compiled = compiledFor("linearize", f);
   const jvpFn = (...tangents: unknown[]) => {
     if (tangents.length !== primals.length) {
       throw new ArgumentError(
         `linearize: expected ${primals.length} tangent${primals.length === 1 ? "" : "s"} (one per primal), got ${tangents.length}`,
       );
     }
-    return (compiled.call([primals, tangents]) as [unknown, unknown])[1];
+    return compiled.call([primals, tangents]);
   };
   return [out, jvpFn];
 }) as Engine["linearize"];

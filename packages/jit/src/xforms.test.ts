@@ -58,7 +58,7 @@ describe("jit: hasAux", () => {
 });
 
 describe("jit: linearize", () => {
-  it("the linear map is compiled once and reused for every tangent", () => {
+  it("the linear map is compiled once (a program of the tangent only) and reused for every tangent", () => {
     const f = (x: Tensor) => mul(sin(x), x);
     const x = tensor([0.5, 2]);
     const [out, jvpFn] = linearize(f, x);
@@ -68,8 +68,9 @@ describe("jit: linearize", () => {
     for (let i = 0; i < 5; i++) {
       expect((jvpFn(tensor([i, 1])) as Tensor).toArray()).toEqual(closeTo([i * d(0.5), d(2)]));
     }
-    expect(compileStats().compiles).toBe(0);
-    expect(compileStats().cacheHits).toBeGreaterThanOrEqual(5);
+    // the tangent-only program, compiled at the first call, then reused
+    expect(compileStats().compiles).toBe(1);
+    expect(compileStats().cacheHits).toBeGreaterThanOrEqual(4);
   });
 });
 
