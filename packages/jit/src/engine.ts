@@ -380,7 +380,7 @@ class Compiled {
   /** With hasAux: f returns `[out, aux]`, and the result carries aux (see defineEngine). */
   readonly hasAux: boolean;
   /** jit nested in another transformation: f's graph per signature, evaluated on the enclosing tracers. */
-  private readonly graphs = new Map<string, { graph: Graph; dynamic: readonly number[] }>();
+  private readonly graphs = new Map<string, { graph: Graph; dynamic: readonly number[]; mask: readonly boolean[] }>();
   /** f closed over an enclosing transformation's tracer (or read a traced value): nested calls interpret it. */
   private interpretOnly = false;
 
@@ -452,7 +452,7 @@ class Compiled {
     let cached = this.graphs.get(key);
     if (cached === undefined) {
       try {
-        cached = { graph: this.traceGraph(defs, leaves, dynamic, [], [], staticValues).graph, dynamic };
+        cached = { ...this.traceGraph(defs, leaves, dynamic, [], [], staticValues), dynamic };
       } catch {
         // a closed-over tracer of the enclosing transformation (or data-dependent control flow on a
         // define-by-run engine's values): f runs as it is, under the enclosing transformation
@@ -473,7 +473,8 @@ class Compiled {
       const leaf = leaves[i]!;
       return typeof leaf === "number" ? scalar(leaf, graph.inputs[j]!.dtype) : leaf;
     });
-    const outputs = evalGraph(graph, inputs);
+    // a JS number f returned stays a JS number, as in the compiled jit
+    const outputs = evalGraph(graph, inputs).map((y, i) => (cached.mask[i] && !(y instanceof Tracer) && y.rank === 0 ? y.item() : y));
     return { value: unflatten(graph.outTree, outputs) };
   }
 

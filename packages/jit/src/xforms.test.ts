@@ -184,6 +184,12 @@ describe("jit nested in another transformation", () => {
     // a new shape traces again, once
     for (let i = 0; i < 3; i++) outer(tensor([1, 2, 3]));
     expect(runs).toBe(2);
+    // a JS number f returns stays a JS number, as from the compiled jit
+    const pair = jit((y: Tensor) => [sum(y), 3]);
+    interpreter.grad((y: Tensor) => {
+      expect(pair(y)[1]).toBe(3);
+      return pair(y)[0] as Tensor;
+    })(tensor([1, 2]));
   });
 
   it("f that closes over the enclosing transformation's tracer, or has a custom rule, runs as it is", () => {
