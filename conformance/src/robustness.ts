@@ -572,14 +572,21 @@ function leakedTracerCase(): Case {
 function optionCase(): Case {
   return {
     group: "errors",
-    name: "an option a transformation does not have is an error, never ignored (grad(f, 0, { hasAux: true }) and the like)",
+    name: "an option a transformation does not have is an error, never ignored (grad(f, 0, { holomorphic: true }), hessian's hasAux)",
     features: ["errors"],
     run: ({ engine }) => {
       const e = loose(engine) as unknown as Record<string, Fn>;
       const f = (x: Tensor) => ir.mul(x, x);
       for (const op of ["grad", "valueAndGrad", "jacobian", "hessian"]) {
-        expectError(`${op}(f, 0, { hasAux: true })`, () => e[op]!(f, 0, { hasAux: true })(3), "ARGUMENT", new RegExp(`^${op}: .*hasAux`));
+        expectError(
+          `${op}(f, 0, { holomorphic: true })`,
+          () => e[op]!(f, 0, { holomorphic: true })(3),
+          "ARGUMENT",
+          new RegExp(`^${op}: .*holomorphic`),
+        );
       }
+      // hasAux exists on grad, valueAndGrad, jacobian and vjp only
+      expectError("hessian(f, 0, { hasAux: true })", () => e["hessian"]!(f, 0, { hasAux: true })(3), "ARGUMENT", /^hessian: .*hasAux/);
     },
   };
 }

@@ -8,10 +8,12 @@ import { opCases } from "./optable.js";
 import { robustnessCases } from "./robustness.js";
 // vmap (issue 19)
 import { vmapCases } from "./vmap.js";
+// issue 19 (xforms)
+import { xformCases } from "./xforms.js";
 
 /** Every case of the suite, in order. */
 export function allCases(): Case[] {
-  return [...basicCases, ...opCases(), ...groupCases(), ...robustnessCases(), ...graphCases(), ...vmapCases()];
+  return [...basicCases, ...opCases(), ...groupCases(), ...robustnessCases(), ...xformCases(), ...graphCases(), ...vmapCases()];
 }
 
 /** The cases `options.groups` and `options.match` select, in order. */

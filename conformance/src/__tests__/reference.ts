@@ -459,7 +459,11 @@ class DualTrace extends Trace {
   }
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     // forward mode of a customVjp function is an error (its bwd need not be linear)
-    if (!inputs.every((d) => isConcreteZero((d as DualTracer).tangent))) throw new ForwardModeError(rule);
+    if (!inputs.every((d) => isConcreteZero((d as DualTracer).tangent))) {
+      // xforms (issue 19): checkpoint's rule says fun is ordinary code, differentiated as it is
+      if (rule.differentiableFun === true) return rule.fun(...inputs);
+      throw new ForwardModeError(rule);
+    }
     const y = bindCustomVjp(
       rule,
       inputs.map((d) => (d as DualTracer).primal),
@@ -698,7 +702,11 @@ class TapeTrace extends Trace {
   }
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     // the reference jvp contracts pullback rows: a customVjp rule there would be guessed linear
-    if (this.forwardMode && inputs.some((t) => (t as TapeTracer).id >= 0)) throw new ForwardModeError(rule);
+    if (this.forwardMode && inputs.some((t) => (t as TapeTracer).id >= 0)) {
+      // xforms (issue 19): checkpoint's rule says fun is ordinary code, differentiated as it is
+      if (rule.differentiableFun === true) return rule.fun(...inputs);
+      throw new ForwardModeError(rule);
+    }
     const xs = inputs.map((t) => (t as TapeTracer).primal);
     const [y, residuals] = checkCustomRule("fwd", rule, rule.fwd(...xs));
     const backward = (g: Tensor) => checkCustomRule("bwd", rule, rule.bwd(residuals, g), xs).map((c) => c ?? undefined);

@@ -184,6 +184,8 @@ export class DualTrace extends Trace {
    */
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const duals = inputs as DualTracer[];
+    // checkpoint's rule: fun is differentiated as ordinary code
+    if (rule.differentiableFun === true && duals.some((x) => x.tangent !== null)) return rule.fun(...inputs);
     if (duals.some((x) => x.tangent !== null)) throw new ForwardModeError(rule);
     const result = new DualTracer(
       this,

@@ -253,13 +253,22 @@ export function createEngine(options?: ForwardOptions): ForwardEngine {
     };
   }
 
+  /** jacobian/jacfwd from the stored columns; with options (hasAux) the base engine's. */
+  function chunked(op: "jacobian" | "jacfwd"): Engine["jacobian"] {
+    return ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+      const slow = (base[op] as AnyFunction)(f, argnums, ...extra) as AnyFunction;
+      if (withOptions(argnums, extra)) return slow;
+      return (...args: unknown[]) => chunkedJacobian(f, argnums, args, columnsOf, () => slow(...args));
+    }) as Engine["jacobian"];
+  }
+
   const engine: ForwardEngine = {
     ...base,
     name: "forward",
     chunkSize,
     grad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
       const slow = (base.grad as AnyFunction)(f, argnums, ...extra) as AnyFunction;
-      const quick = lean("grad", f, argnums);
+      const quick = withOptions(argnums, extra) ? undefined : lean("grad", f, argnums);
       if (quick === undefined) return slow;
       return (...args: unknown[]) => {
         const r = quick(args);
@@ -268,18 +277,22 @@ export function createEngine(options?: ForwardOptions): ForwardEngine {
     }) as Engine["grad"],
     // Jacobians from the stored columns directly (the base engine would pull back one basis
     // cotangent per output element: costly for the many-outputs case forward mode is for)
-    jacobian: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
-      const slow = (base.jacobian as AnyFunction)(f, argnums, ...extra) as AnyFunction;
-      return (...args: unknown[]) => chunkedJacobian(f, argnums, args, columnsOf, () => slow(...args));
-    }) as Engine["jacobian"],
+    jacobian: chunked("jacobian"),
+    // by columns, the chunked way (jacobian's own choice in forward mode)
+    jacfwd: chunked("jacfwd"),
     valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
       const slow = (base.valueAndGrad as AnyFunction)(f, argnums, ...extra) as AnyFunction;
-      const quick = lean("valueAndGrad", f, argnums);
+      const quick = withOptions(argnums, extra) ? undefined : lean("valueAndGrad", f, argnums);
       if (quick === undefined) return slow;
       return (...args: unknown[]) => quick(args) ?? slow(...args);
     }) as Engine["valueAndGrad"],
   };
   return engine;
+}
+
+/** Options given (`{ hasAux: true }`, or any object to be checked): the base engine takes them. */
+function withOptions(argnums: unknown, extra: readonly unknown[]): boolean {
+  return (argnums !== null && typeof argnums === "object" && !Array.isArray(argnums)) || extra.some((e) => e !== undefined);
 }
 
 /** Σᵢ J[g, i]·ct[i] for every input element g: the pullback of one output. */

@@ -14,3 +14,5 @@ export { Chunk, ChunkOps, type Tangent } from "./tangents.js";
 export const { grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } = engine;
 // vmap (issue 19): ir's batching trace, which composes with this engine's transformations
 export { vmap, vmapFallbacks, type VmapOptions, type AxisSpec } from "@chainrule/ir";
+// issue 19 (xforms): the named Jacobians, linearize and checkpoint (forward mode stores no intermediates: f runs as is)
+export const { jacfwd, jacrev, linearize, checkpoint } = engine;

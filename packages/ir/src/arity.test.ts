@@ -60,13 +60,17 @@ describe("argument counts", () => {
 
   it("every method of an engine made by defineEngine checks its count too", () => {
     const methods: Record<string, readonly [number, number]> = {
-      grad: [1, 2],
-      valueAndGrad: [1, 2],
+      grad: [1, 3],
+      valueAndGrad: [1, 3],
       jvp: [3, 3],
       vjp: [1, Infinity],
-      jacobian: [1, 2],
+      jacobian: [1, 3],
+      jacfwd: [1, 3],
+      jacrev: [1, 3],
       hessian: [1, 2],
       hvp: [3, 3],
+      linearize: [1, Infinity],
+      checkpoint: [1, 2],
     };
     const engine = toy as unknown as Record<string, (...args: unknown[]) => unknown>;
     for (const [name, [min, max]] of Object.entries(methods)) {
@@ -79,11 +83,11 @@ describe("argument counts", () => {
       }
       expectError(() => engine[name]!(), ArgumentError, `${name}: expected ${argumentsText(min, max)}, got 0`);
     }
-    // an option object JAX users might pass is refused instead of ignored
+    // an option object the transformation does not have is refused instead of ignored
     expectError(
-      () => engine["grad"]!((x: number) => x, 0, { hasAux: true }),
+      () => engine["grad"]!((x: number) => x, 0, { holomorphic: true }),
       ArgumentError,
-      "grad: unknown option hasAux (grad takes (f, argnums), no options)",
+      "grad: unknown option holomorphic (grad takes (f, argnums, { hasAux }), the options hasAux)",
     );
     const [, pullback] = toy.vjp((x: number) => x, 1);
     expectError(() => (pullback as (...a: unknown[]) => unknown)(1, 2), ArgumentError, "vjp pullback: expected 1 argument, got 2");

@@ -16,6 +16,24 @@ function scalarOf(op: string, value: number, dtype: DType): Tensor {
   return new Tensor(dtype, [], data);
 }
 
+// weak types (issue 19, xforms): a JS number that a transformation traces stays weakly typed
+const weakTensors = new WeakSet<Tensor>();
+
+/**
+ * Marks `t` (a tracer standing for a JS number argument, as jit makes) weakly typed: as an
+ * operand it takes the other operands' dtype like a non-integer JS number (`add(float32, weak)`
+ * is float32), instead of promoting them to its own float64. Returns `t`.
+ */
+export function markWeak(t: Tensor): Tensor {
+  weakTensors.add(t);
+  return t;
+}
+
+/** Whether `t` was marked weakly typed by `markWeak`. */
+export function isWeak(t: Tensor): boolean {
+  return weakTensors.has(t);
+}
+
 /** Casts when needed (through `bind`, so it is differentiable and traceable). */
 export function castTo(x: Tensor, dtype: DType): Tensor {
   return x.dtype === dtype ? x : bind("cast", [x], { dtype });
@@ -61,8 +79,14 @@ export function toOperands(op: string, values: readonly unknown[]): Tensor[] {
   // weak operands are converted once (as float64, or bool for booleans) and recast below
   const converted: (Tensor | undefined)[] = values.map((value) => {
     if (value instanceof Tensor) {
-      strong = strong === undefined ? value.dtype : promoteTypes(strong, value.dtype);
       allBoolean = false;
+      // a weak tensor (a JS number traced by jit) is a weak float, as a non-integer JS number
+      if (weakTensors.has(value)) {
+        needsFloat = true;
+        weakNumeric = true;
+        return undefined;
+      }
+      strong = strong === undefined ? value.dtype : promoteTypes(strong, value.dtype);
       return undefined;
     }
     if (typeof value === "number") {

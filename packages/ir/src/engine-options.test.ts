@@ -5,20 +5,26 @@ import { toy, toyCore } from "./__tests__/toy-engine.js";
 import { ArgumentError, defineEngine, ForwardModeError, mul, tensor, type EngineCore, type Tensor } from "./index.js";
 
 describe("defineEngine: options and forward mode", () => {
-  it("an option a transformation does not have (grad(f, 0, { hasAux: true })) is an ArgumentError, never ignored", () => {
+  it("an option a transformation does not have (grad(f, 0, { holomorphic: true })) is an ArgumentError, never ignored", () => {
     const square = (x: Tensor) => mul(x, x);
     const loose = toy as unknown as Record<string, (...args: unknown[]) => (...args: unknown[]) => unknown>;
-    for (const op of ["grad", "valueAndGrad", "jacobian", "hessian"]) {
+    for (const op of ["grad", "valueAndGrad", "jacobian", "jacfwd", "jacrev"]) {
       expectError(
-        () => loose[op]!(square, 0, { hasAux: true }),
+        () => loose[op]!(square, 0, { holomorphic: true }),
         ArgumentError,
-        `${op}: unknown option hasAux (${op} takes (f, argnums), no options)`,
+        `${op}: unknown option holomorphic (${op} takes (f, argnums, { hasAux }), the options hasAux)`,
       );
+      expectError(() => loose[op]!(square, 0, { hasAux: 1 }), ArgumentError, `${op}: expected hasAux to be a boolean, got number 1`);
     }
+    expectError(
+      () => loose["hessian"]!(square, 0, { hasAux: true }),
+      ArgumentError,
+      "hessian: unknown option hasAux (hessian takes (f, argnums), no options)",
+    );
     expectError(
       () => loose["grad"]!(square, 0, { hasAux: true, x: 1 }),
       ArgumentError,
-      "grad: unknown options hasAux, x (grad takes (f, argnums), no options)",
+      "grad: unknown option x (grad takes (f, argnums, { hasAux }), the options hasAux)",
     );
     const jvp = toy.jvp as unknown as (...args: unknown[]) => unknown;
     const hvp = toy.hvp as unknown as (...args: unknown[]) => unknown;

@@ -152,3 +152,49 @@ export type VjpResult<F extends AnyFunction, P extends readonly unknown[]> = [
   ValueOf<ReturnType<F>, AllNumbers<P>>,
   (cotangent: Output<F>) => TangentOf<P>,
 ];
+
+// ── hasAux, linearize ─────────────────────────────────────────────────────────────────────
+
+/** `{ hasAux: true }`: `f` returns `[out, aux]`; aux comes back as it is, not differentiated. */
+export interface AuxOption {
+  readonly hasAux: true;
+}
+
+/** The options of grad, valueAndGrad, jacobian, jacfwd, jacrev (and vjp's trailing options). */
+export interface TransformOptions {
+  readonly hasAux?: boolean;
+}
+
+/** Under hasAux, the differentiated part of `f`'s `[out, aux]` result. */
+export type OutOf<F extends AnyFunction> = ReturnType<F> extends readonly [infer O, unknown] ? O : unknown;
+
+/** Under hasAux, the aux part of `f`'s `[out, aux]` result (Tensors stay Tensors, numbers numbers). */
+export type AuxOf<F extends AnyFunction> = ReturnType<F> extends readonly [unknown, infer X] ? MapLeaves<X, number, Tensor> : unknown;
+
+/** `grad(f, argnums, { hasAux: true })`: `[gradient, aux]`. */
+export type GradAuxFunction<F extends AnyFunction, A extends Argnums> = <Args extends Inputs<F>>(
+  ...args: Args
+) => [GradientOf<Args, A>, AuxOf<F>];
+
+/** `valueAndGrad(f, argnums, { hasAux: true })`: `[[value, aux], gradient]`. */
+export type ValueAndGradAuxFunction<F extends AnyFunction, A extends Argnums> = <Args extends Inputs<F>>(
+  ...args: Args
+) => [[ValueOf<OutOf<F>, AllNumbers<ArgsAt<Args, A>>>, AuxOf<F>], GradientOf<Args, A>];
+
+/** `jacobian(f, argnums, { hasAux: true })` (and jacfwd, jacrev): `[J, aux]`. */
+export type JacobianAuxFunction<F extends AnyFunction, A extends Argnums> = <Args extends Inputs<F>>(
+  ...args: Args
+) => [JacobianOf<OutOf<F>, ArgsAt<Args, A>, AllNumbers<ArgsAt<Args, A>>>, AuxOf<F>];
+
+/** `vjp(f, ...primals, { hasAux: true })`: `[out, pullback, aux]`. */
+export type VjpAuxResult<F extends AnyFunction, P extends readonly unknown[]> = [
+  ValueOf<OutOf<F>, AllNumbers<P>>,
+  (cotangent: Input<OutOf<F>>) => TangentOf<P>,
+  AuxOf<F>,
+];
+
+/** `linearize(f, ...primals)`: `[f(...primals), jvpFn]`, `jvpFn(...tangents)` = J·tangents, reusable. */
+export type LinearizeResult<F extends AnyFunction, P extends readonly unknown[]> = [
+  ValueOf<ReturnType<F>, AllNumbers<P>>,
+  (...tangents: Inputs<F>) => ValueOf<ReturnType<F>, AllNumbers<P>>,
+];

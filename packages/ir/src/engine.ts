@@ -15,6 +15,13 @@ import { ones, zeros } from "./tensor.js";
 import type {
   AnyFunction,
   Argnums,
+  AuxOption,
+  GradAuxFunction,
+  JacobianAuxFunction,
+  LinearizeResult,
+  TransformOptions,
+  ValueAndGradAuxFunction,
+  VjpAuxResult,
   GradFunction,
   HessianFunction,
   Inputs,
@@ -27,11 +34,23 @@ import type {
 } from "./engine-types.js";
 import { reshape, stack } from "./ops.js";
 import { ForwardModeError } from "./custom.js";
+import { makeCheckpoint, type CheckpointOptions } from "./checkpoint.js";
+import { isOptionsObject, newAuxRecord, splitVjpOptions, takeAux, transformOptions, type AuxRecord } from "./transform-options.js";
+import { mapTree } from "./pytree.js";
 
 /** Bumped whenever the `Engine` interface changes incompatibly. */
 export const SPEC_VERSION = 1;
 
 export type {
+  AuxOf,
+  AuxOption,
+  GradAuxFunction,
+  JacobianAuxFunction,
+  LinearizeResult,
+  OutOf,
+  TransformOptions,
+  ValueAndGradAuxFunction,
+  VjpAuxResult,
   AllNumbers,
   AnyFunction,
   Argnums,
@@ -64,27 +83,83 @@ export type {
 export interface Engine {
   readonly name: string;
   readonly specVersion: number;
-  /** Gradient of scalar-valued `f` with respect to argument(s) `argnums` (default 0). */
-  grad<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): GradFunction<F, A>;
-  grad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): GradFunction<F, A>;
-  /** `[f(...args), gradient]` in one pass. */
-  valueAndGrad<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): ValueAndGradFunction<F, A>;
-  valueAndGrad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): ValueAndGradFunction<F, A>;
+  /** Gradient of scalar-valued `f` with respect to argument(s) `argnums` (default 0); `{ hasAux: true }`: `[gradient, aux]`. */
+  grad<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums: A | undefined, options: AuxOption): GradAuxFunction<F, A>;
+  grad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums: A | undefined, options: AuxOption): GradAuxFunction<F, A>;
+  grad<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: TransformOptions): GradFunction<F, A>;
+  grad<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: TransformOptions): GradFunction<F, A>;
+  /** `[f(...args), gradient]` in one pass; `{ hasAux: true }`: `[[value, aux], gradient]`. */
+  valueAndGrad<F extends TensorFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums: A | undefined,
+    options: AuxOption,
+  ): ValueAndGradAuxFunction<F, A>;
+  valueAndGrad<F extends AnyFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums: A | undefined,
+    options: AuxOption,
+  ): ValueAndGradAuxFunction<F, A>;
+  valueAndGrad<F extends TensorFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums?: A,
+    options?: TransformOptions,
+  ): ValueAndGradFunction<F, A>;
+  valueAndGrad<F extends AnyFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums?: A,
+    options?: TransformOptions,
+  ): ValueAndGradFunction<F, A>;
   /** `[f(...primals), J·tangents]`. */
   jvp<F extends TensorFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): JvpResult<F, P>;
   jvp<F extends AnyFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): JvpResult<F, P>;
-  /** `[f(...primals), pullback]`; `pullback(cotangent)` returns one cotangent per primal. */
+  /**
+   * `[f(...primals), pullback]`; `pullback(cotangent)` returns one cotangent per primal. With a
+   * trailing `{ hasAux: true }`: `[out, pullback, aux]`.
+   */
+  vjp<F extends AnyFunction, P extends Inputs<F>>(f: F, ...primalsAndOptions: [...P, AuxOption]): VjpAuxResult<F, P>;
   vjp<F extends TensorFunction, P extends Inputs<F>>(f: F, ...primals: P): VjpResult<F, P>;
   vjp<F extends AnyFunction, P extends Inputs<F>>(f: F, ...primals: P): VjpResult<F, P>;
-  /** Full Jacobian, shape `out.shape ++ in.shape` (nested per leaf for pytrees and argnums arrays). */
-  jacobian<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): JacobianFunction<F, A>;
-  jacobian<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): JacobianFunction<F, A>;
-  /** Hessian of scalar-valued `f`. */
+  /** Full Jacobian, shape `out.shape ++ in.shape` (nested per leaf for pytrees and argnums arrays); picks jacfwd or jacrev. */
+  jacobian<F extends TensorFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums: A | undefined,
+    options: AuxOption,
+  ): JacobianAuxFunction<F, A>;
+  jacobian<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums: A | undefined, options: AuxOption): JacobianAuxFunction<F, A>;
+  jacobian<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: TransformOptions): JacobianFunction<F, A>;
+  jacobian<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: TransformOptions): JacobianFunction<F, A>;
+  /** The Jacobian by columns (one jvp per input element), as `jacobian`'s result. */
+  jacfwd<F extends TensorFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums: A | undefined,
+    options: AuxOption,
+  ): JacobianAuxFunction<F, A>;
+  jacfwd<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums: A | undefined, options: AuxOption): JacobianAuxFunction<F, A>;
+  jacfwd<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: TransformOptions): JacobianFunction<F, A>;
+  jacfwd<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: TransformOptions): JacobianFunction<F, A>;
+  /** The Jacobian by rows (one pullback per output element), as `jacobian`'s result. */
+  jacrev<F extends TensorFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums: A | undefined,
+    options: AuxOption,
+  ): JacobianAuxFunction<F, A>;
+  jacrev<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums: A | undefined, options: AuxOption): JacobianAuxFunction<F, A>;
+  jacrev<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: TransformOptions): JacobianFunction<F, A>;
+  jacrev<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: TransformOptions): JacobianFunction<F, A>;
+  /** Hessian, `jacfwd(jacrev(f))`: shape `out.shape ++ in.shape ++ in.shape` (a scalar `f`: `in.shape ++ in.shape`). */
   hessian<F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A): HessianFunction<F, A>;
   hessian<F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A): HessianFunction<F, A>;
   /** Hessian-vector product (with respect to all primals) without forming the Hessian; mirrors the primals. */
   hvp<F extends TensorFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): TangentOf<P>;
   hvp<F extends AnyFunction, P extends Inputs<F>>(f: F, primals: [...P], tangents: Inputs<F>): TangentOf<P>;
+  /** `[f(...primals), jvpFn]`: `jvpFn(...tangents)` is the linear map t ↦ J·t at the primals, reusable. */
+  linearize<F extends TensorFunction, P extends Inputs<F>>(f: F, ...primals: P): LinearizeResult<F, P>;
+  linearize<F extends AnyFunction, P extends Inputs<F>>(f: F, ...primals: P): LinearizeResult<F, P>;
+  /**
+   * `f` whose intermediates reverse mode recomputes in the backward pass instead of storing them
+   * (JAX's `jax.checkpoint`); `policy` "nothingSaveable" (default) or "everythingSaveable".
+   */
+  checkpoint<F extends AnyFunction>(f: F, options?: CheckpointOptions): F;
 }
 
 /** A function on flat lists of tensors: what engine cores differentiate. */
@@ -108,16 +183,10 @@ function checkFunction(op: string, f: unknown): void {
   if (typeof f !== "function") throw new ArgumentError(`${op}: expected a function, got ${describeValue(f)}`);
 }
 
-/** A plain object (an options bag), as opposed to a Tensor, an array or a number. */
-function isOptionsObject(value: unknown): value is object {
-  const proto = value !== null && typeof value === "object" ? Object.getPrototypeOf(value) : undefined;
-  return proto === Object.prototype || proto === null;
-}
-
 /**
- * Rejects what a transformation got beyond its parameters (`grad(f, 0, { hasAux: true })`): the
- * transformations take no options yet, and an ignored option would silently change the result.
- * `undefined` and an empty object are accepted; `signature` names the parameters for the message.
+ * Rejects what a transformation got beyond its parameters (`hessian(f, 0, { hasAux: true })`): an
+ * ignored option would silently change the result. `undefined` and an empty object are accepted;
+ * `signature` names the parameters for the message.
  */
 export function rejectExtraArguments(op: string, signature: string, extra: readonly unknown[]): void {
   if (!Array.isArray(extra)) throw new ArgumentError(`rejectExtraArguments: expected an array of arguments, got ${describeValue(extra)}`);
@@ -134,11 +203,8 @@ export function rejectExtraArguments(op: string, signature: string, extra: reado
   });
 }
 
-/** Each transformation's parameters; arguments beyond them are options it does not have. */
+/** The transformations without options: their parameters (arguments beyond them are options they do not have). */
 const PARAMETERS = {
-  grad: ["f", "argnums"],
-  valueAndGrad: ["f", "argnums"],
-  jacobian: ["f", "argnums"],
   hessian: ["f", "argnums"],
   jvp: ["f", "primals", "tangents"],
   hvp: ["f", "primals", "tangents"],
@@ -147,9 +213,9 @@ const PARAMETERS = {
 const isOption = (value: unknown): boolean => value === undefined || isOptionsObject(value);
 
 /**
- * The transformations of `engine`, refusing options objects beyond their parameters
- * (`grad(f, 0, { hasAux: true })`: "grad: unknown option hasAux"). Empty options and `undefined`
- * are dropped; any other extra argument is passed on, for the transformation's own count check.
+ * The optionless transformations of `engine`, refusing options objects beyond their parameters
+ * (`hessian(f, 0, { hasAux: true })`: "hessian: unknown option hasAux"). Empty options and
+ * `undefined` are dropped; any other extra argument is passed on, for the transformation's own count check.
  */
 function withoutOptions(engine: Engine): Partial<Engine> {
   const checked: Record<string, unknown> = {};
@@ -163,6 +229,13 @@ function withoutOptions(engine: Engine): Partial<Engine> {
     };
   }
   return checked as Partial<Engine>;
+}
+
+/** `(f, argnums?, options?)` of grad and the like; `(f, options)` is read as argnums 0 with options. */
+function argnumsAndOptions(op: string, argnums: unknown, options: unknown): { argnums: Argnums; hasAux: boolean } {
+  if (isOptionsObject(argnums) && options === undefined)
+    return { argnums: 0, hasAux: transformOptions(op, `(f, argnums, { hasAux })`, argnums).hasAux };
+  return { argnums: (argnums ?? 0) as Argnums, hasAux: transformOptions(op, `(f, argnums, { hasAux })`, options).hasAux };
 }
 
 function normalizeArgnums(op: string, argnums: unknown, count: number): number[] {
@@ -368,23 +441,70 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
     return { nums, flat };
   }
 
-  function valueAndGradImpl(op: string, f: AnyFunction, argnums: Argnums, args: readonly unknown[]): [unknown, unknown] {
+  /**
+   * `f` as a flat function of the differentiated leaves. With `aux` (hasAux), f returns
+   * `[out, aux]`: aux's leaves are appended to the outputs, so the engine hands back their values
+   * (concrete outside the transformation) and no cotangent ever reaches them.
+   */
+  function flatOf(
+    op: string,
+    f: AnyFunction,
+    args: readonly unknown[],
+    nums: readonly number[],
+    flat: FlatInputs,
+    record: FlatOutputs,
+    aux?: AuxRecord,
+  ) {
+    return (xs: Tensor[]): Tensor[] => {
+      let result: unknown = f(...substitute(args, nums, flat, xs));
+      if (aux !== undefined) result = takeAux(op, result, aux);
+      const outs = outputLeaves(op, result, record);
+      return aux === undefined ? outs : [...outs, ...aux.tensors];
+    };
+  }
+
+  /** aux rebuilt from its output values: JS numbers where f returned numbers. */
+  function auxValue(aux: AuxRecord, values: readonly Tensor[]): unknown {
+    return unflatten(
+      aux.def!,
+      values.map((v, i) => asNumberIf(v, aux.wasNumber[i]!)),
+    );
+  }
+
+  /** Zero cotangents for the aux outputs (they are not differentiated). */
+  const zerosFor = (values: readonly Tensor[]): Tensor[] => values.map((v) => zeros(v.shape, v.dtype));
+
+  function valueAndGradImpl(
+    op: string,
+    f: AnyFunction,
+    argnums: Argnums,
+    args: readonly unknown[],
+    hasAux = false,
+  ): [unknown, unknown, unknown] {
     const { nums, flat } = prepare(op, f, args, argnums);
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
+    const aux = hasAux ? newAuxRecord() : undefined;
+    const inner = flatOf(op, f, args, nums, flat, record, aux);
     const { outputs, pullback } = core.vjp((xs) => {
-      const out = outputLeaves(op, f(...substitute(args, nums, flat, xs)), record);
-      checkScalarOutput(op, out);
+      const out = inner(xs);
+      checkScalarOutput(op, aux === undefined ? out : out.slice(0, out.length - aux.tensors.length));
       return out;
     }, flat.tensors);
     const out = outputs[0]!;
-    const cotangents = pullback([ones([], out.dtype)]);
+    const cotangents = pullback([ones([], out.dtype), ...zerosFor(outputs.slice(1))]);
     const grads = rebuildInputs(flat, cotangents);
     const allNumbers = flat.wasNumber.every(Boolean);
     const value = asNumberIf(out, allNumbers || record.wasNumber[0] === true);
-    return [value, typeof argnums === "number" ? grads[0] : grads];
+    const auxResult = aux === undefined ? undefined : auxValue(aux, outputs.slice(1));
+    return [value, typeof argnums === "number" ? grads[0] : grads, auxResult];
   }
 
-  function jvpImpl(op: "jvp" | "hvp", f: AnyFunction, primals: readonly unknown[], tangents: readonly unknown[]): [unknown, unknown] {
+  function jvpImpl(
+    op: "jvp" | "hvp" | "linearize",
+    f: AnyFunction,
+    primals: readonly unknown[],
+    tangents: readonly unknown[],
+  ): [unknown, unknown] {
     checkFunction(op, f);
     if (!Array.isArray(primals) || !Array.isArray(tangents)) {
       throw new ArgumentError(
@@ -410,7 +530,7 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
     return [wrap(result.outputs), wrap(result.tangents)];
   }
 
-  function vjpImpl(f: AnyFunction, primals: readonly unknown[]): [unknown, (cotangent: unknown) => unknown[]] {
+  function vjpImpl(f: AnyFunction, primals: readonly unknown[], hasAux: boolean): unknown[] {
     const op = "vjp";
     checkFunction(op, f);
     const nums = primals.map((_, i) => i);
@@ -420,19 +540,23 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
       nums.map((i) => `primals[${i}]`),
     );
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
-    const { outputs, pullback } = core.vjp((xs) => outputLeaves(op, f(...substitute(primals, nums, flat, xs)), record), flat.tensors);
+    const aux = hasAux ? newAuxRecord() : undefined;
+    const { outputs: all, pullback } = core.vjp(flatOf(op, f, primals, nums, flat, record, aux), flat.tensors);
+    const nOut = all.length - (aux?.tensors.length ?? 0);
+    const outputs = all.slice(0, nOut);
     const allNumbers = flat.wasNumber.every(Boolean);
     const value = unflatten(
       record.def!,
       outputs.map((v, i) => asNumberIf(v, allNumbers || record.wasNumber[i]!)),
     );
     const outDef = record.def!;
+    const auxZeros = zerosFor(all.slice(nOut));
     const pull = checkArity("vjp pullback", 1, 1, (cotangent: unknown): unknown[] => {
       const given = toTensorLeaves("vjp pullback", cotangent, "cotangent", outputs);
       checkMatching("vjp pullback", COTANGENT, outputs, given.tensors, outDef, given.def);
-      return rebuildInputs(flat, pullback(given.tensors));
+      return rebuildInputs(flat, pullback([...given.tensors, ...auxZeros]));
     });
-    return [value, pull];
+    return aux === undefined ? [value, pull] : [value, pull, auxValue(aux, all.slice(nOut))];
   }
 
   /** The Jacobian blocks by columns: one jvp per input element. */
@@ -449,28 +573,41 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
     return blocks;
   }
 
-  function jacobianImpl(op: string, f: AnyFunction, argnums: Argnums, args: readonly unknown[]): unknown {
+  /**
+   * The Jacobian of `f` at `args`: by columns (jvp), by rows (vjp), or whichever needs fewer
+   * passes (`"auto"`, the core's default). With hasAux, returns `[J, aux]`.
+   */
+  function jacobianImpl(
+    op: string,
+    f: AnyFunction,
+    argnums: Argnums,
+    args: readonly unknown[],
+    hasAux = false,
+    how?: "forward" | "reverse",
+  ): unknown {
     const { nums, flat } = prepare(op, f, args, argnums);
     const record: FlatOutputs = { def: undefined, wasNumber: [] };
-    const flatF: FlatFunction = (xs) => outputLeaves(op, f(...substitute(args, nums, flat, xs)), record);
+    const aux = hasAux ? newAuxRecord() : undefined;
+    const flatF = flatOf(op, f, args, nums, flat, record, aux);
     const inputs = flat.tensors;
     const nIn = inputs.reduce((n, t) => n + t.size, 0);
-    const mode = core.jacobianMode ?? "auto";
+    const mode = how ?? core.jacobianMode ?? "auto";
     // forward mode needs one pass per input element, reverse one per output element
     let probe = mode === "forward" ? undefined : core.vjp(flatF, inputs);
-    let outputs = probe?.outputs;
-    let forward = mode === "forward" || (mode === "auto" && nIn <= outputs!.reduce((n, t) => n + t.size, 0));
+    let all = probe?.outputs;
+    const mainCount = () => all!.length - (aux?.tensors.length ?? 0);
+    let forward = mode === "forward" || (mode === "auto" && nIn <= all!.slice(0, mainCount()).reduce((n, t) => n + t.size, 0));
     // blocks[outLeaf][inLeaf] has shape out.shape ++ in.shape
     let blocks: Tensor[][] = [];
     if (forward) {
       try {
-        if (outputs === undefined)
-          outputs = core.jvp(
+        if (all === undefined)
+          all = core.jvp(
             flatF,
             inputs,
             inputs.map((x) => zeros(x.shape, x.dtype)),
           ).outputs;
-        blocks = forwardBlocks(flatF, inputs, outputs);
+        blocks = forwardBlocks(flatF, inputs, all).slice(0, mainCount());
       } catch (error) {
         // "auto" may pick either mode: with a customVjp function only the rows are defined
         if (mode !== "auto" || !(error instanceof ForwardModeError)) throw error;
@@ -478,9 +615,9 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
       }
     }
     if (!forward) {
-      const outs = outputs!;
+      const outs = all!;
       const pullback = probe!.pullback;
-      outs.forEach((out, o) => {
+      outs.slice(0, mainCount()).forEach((out, o) => {
         const rows: Tensor[][] = inputs.map(() => []);
         for (let i = 0; i < out.size; i++) {
           const cotangents = outs.map((y, l) => (l === o ? basis(y, i) : zeros(y.shape, y.dtype)));
@@ -491,7 +628,7 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
     }
     probe = undefined;
     const allNumbers = flat.wasNumber.every(Boolean);
-    const finalOutputs = outputs!;
+    const finalOutputs = all!;
     const perOutput = blocks.map((row, o) => {
       const byArg = rebuildInputs(
         { ...flat, wasNumber: flat.wasNumber.map((w) => w && (allNumbers || record.wasNumber[o] === true) && finalOutputs[o]!.rank === 0) },
@@ -499,7 +636,25 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
       );
       return typeof argnums === "number" ? byArg[0] : byArg;
     });
-    return unflatten(record.def!, perOutput);
+    const jacobian = unflatten(record.def!, perOutput);
+    return aux === undefined ? jacobian : [jacobian, auxValue(aux, finalOutputs.slice(mainCount()))];
+  }
+
+  /**
+   * `linearize(f, ...primals)`: `[f(...primals), jvpFn]`, where `jvpFn(...tangents)` is the
+   * linear map t ↦ J·t at the primals (as `jvp(f, primals, tangents)[1]`), reusable.
+   */
+  function linearizeImpl(f: AnyFunction, primals: readonly unknown[]): [unknown, AnyFunction] {
+    checkFunction("linearize", f);
+    const zerosLike = (tree: unknown) => mapTree(tree, (leaf) => (typeof leaf === "number" ? 0 : zeros(leaf.shape, leaf.dtype)));
+    const [out] = jvpImpl("linearize", f, primals, primals.map(zerosLike));
+    const jvpFn = (...tangents: unknown[]) => {
+      if (tangents.length !== primals.length) {
+        throw new ArgumentError(`linearize: expected ${count(primals.length, "tangent")} (one per primal), got ${tangents.length}`);
+      }
+      return jvpImpl("linearize", f, primals, tangents)[1];
+    };
+    return [out, jvpFn];
   }
 
   /** Checks made when a transformation is created (argnums' range needs the call's arguments). */
@@ -508,31 +663,55 @@ export const defineEngine = checkArity("defineEngine", 1, 1, (engineCore: Engine
     normalizeArgnums(op, argnums, Infinity);
   }
 
+  /** `grad`, `valueAndGrad`, `jacobian`, `jacfwd`, `jacrev`: `(f, argnums?, { hasAux }?)`, checked at creation. */
+  function transformation(op: string, make: (f: AnyFunction, argnums: Argnums, hasAux: boolean) => AnyFunction) {
+    return checkArity(op, 1, 3, (f: AnyFunction, argnums?: unknown, options?: unknown) => {
+      const parsed = argnumsAndOptions(op, argnums, options);
+      checkTransform(op, f, parsed.argnums);
+      return make(f, parsed.argnums, parsed.hasAux);
+    });
+  }
+
+  const jacobianOf = (op: string, how?: "forward" | "reverse") =>
+    transformation(
+      op,
+      (f, argnums, hasAux) =>
+        (...args: unknown[]) =>
+          jacobianImpl(op, f, argnums, args, hasAux, how),
+    );
+
   const engine: Engine = {
     name,
     specVersion: SPEC_VERSION,
-    // every method checks its argument count: `grad(f, 0, { hasAux: true })` must not run as `grad(f, 0)`
-    grad: checkArity("grad", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
-      checkTransform("grad", f, argnums);
-      return (...args: unknown[]) => valueAndGradImpl("grad", f, argnums, args)[1];
+    // every method checks its argument count and options: `grad(f, 0, { hasAux: true })` must not run as `grad(f, 0)`
+    grad: transformation("grad", (f, argnums, hasAux) => (...args: unknown[]) => {
+      const [, g, aux] = valueAndGradImpl("grad", f, argnums, args, hasAux);
+      return hasAux ? [g, aux] : g;
     }) as Engine["grad"],
-    valueAndGrad: checkArity("valueAndGrad", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
-      checkTransform("valueAndGrad", f, argnums);
-      return (...args: unknown[]) => valueAndGradImpl("valueAndGrad", f, argnums, args);
+    valueAndGrad: transformation("valueAndGrad", (f, argnums, hasAux) => (...args: unknown[]) => {
+      const [value, g, aux] = valueAndGradImpl("valueAndGrad", f, argnums, args, hasAux);
+      return hasAux ? [[value, aux], g] : [value, g];
     }) as Engine["valueAndGrad"],
     jvp: checkArity("jvp", 3, 3, (f: AnyFunction, primals: unknown[], tangents: unknown[]) =>
       jvpImpl("jvp", f, primals, tangents),
     ) as Engine["jvp"],
-    vjp: checkArity("vjp", 1, Infinity, (f: AnyFunction, ...primals: unknown[]) => vjpImpl(f, primals)) as Engine["vjp"],
-    jacobian: checkArity("jacobian", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
-      checkTransform("jacobian", f, argnums);
-      return (...args: unknown[]) => jacobianImpl("jacobian", f, argnums, args);
-    }) as Engine["jacobian"],
+    vjp: checkArity("vjp", 1, Infinity, (f: AnyFunction, ...rest: unknown[]) => {
+      const { primals, hasAux } = splitVjpOptions(rest);
+      return vjpImpl(f, primals, hasAux);
+    }) as Engine["vjp"],
+    jacobian: jacobianOf("jacobian") as Engine["jacobian"],
+    jacfwd: jacobianOf("jacfwd", "forward") as Engine["jacfwd"],
+    jacrev: jacobianOf("jacrev", "reverse") as Engine["jacrev"],
+    // jacfwd(jacrev(f)): any output shape, out.shape ++ in.shape ++ in.shape (a scalar f's rows are its gradient)
     hessian: checkArity("hessian", 1, 2, (f: AnyFunction, argnums: Argnums = 0) => {
       checkTransform("hessian", f, argnums);
-      const g = (...args: unknown[]) => valueAndGradImpl("hessian", f, argnums, args)[1];
+      const g = (...args: unknown[]) => jacobianImpl("hessian", f, argnums, args, false, "reverse");
       return (...args: unknown[]) => jacobianImpl("hessian", g, argnums, args);
     }) as Engine["hessian"],
+    linearize: checkArity("linearize", 1, Infinity, (f: AnyFunction, ...primals: unknown[]) =>
+      linearizeImpl(f, primals),
+    ) as Engine["linearize"],
+    checkpoint: makeCheckpoint((f, primals) => core.vjp(f, primals)) as Engine["checkpoint"],
     hvp: checkArity("hvp", 3, 3, (f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
       checkFunction("hvp", f);
       if (!Array.isArray(primals)) throw new ArgumentError(`hvp: expected primals as an array of arguments, got ${describeValue(primals)}`);

@@ -75,7 +75,8 @@ describe("trace", () => {
   it("refuses to read traced values, saying what to do instead", () => {
     const message =
       "trace: cannot read the value of a traced f64[] tensor while tracing: the graph must not depend on data (an if/loop on a " +
-      "traced value, .item(), .toArray()). Use where(cond, a, b) to select between values instead of branching.";
+      "traced value, .item(), .toArray()). Use where(cond, a, b) to select between values, cond(pred, trueFn, falseFn, ...operands) " +
+      "to branch, and forLoop(lower, upper, body, init), whileLoop or scan to loop, instead of a JavaScript if or loop on a traced value.";
     expectError(() => trace((x: Tensor) => x.item(), 1), ConcretizationError, message);
     expectError(() => trace((x: Tensor) => (x.toArray() as number) + 1, 1), ConcretizationError, message);
     expectError(() => trace((x: Tensor) => (mul(x, 2).data[0]! > 0 ? x : 0), 1), ConcretizationError, message);

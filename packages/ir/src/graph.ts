@@ -20,7 +20,7 @@ import {
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
-import { bind, checkNotEscaped, Trace, Tracer, withTrace } from "./trace.js";
+import { bind, checkNotEscaped, currentRematRegion, Trace, Tracer, withTrace, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
 import { SHORT_DTYPE } from "./dtype.js";
 
 export interface GraphValue {
@@ -42,6 +42,11 @@ export interface GraphNode<P extends Primitive = Primitive> extends GraphValue {
   readonly op: P;
   readonly inputs: readonly number[];
   readonly params: Params<P>;
+  /**
+   * Set on the nodes a backward pass recomputes for `checkpoint` (one number per recomputation):
+   * an optimizer must not merge them with nodes outside their region.
+   */
+  readonly remat?: number;
 }
 
 export interface Graph {
@@ -67,7 +72,8 @@ class GraphTracer extends Tracer {
     throw new ConcretizationError(
       `${this.trace.name}: cannot read the value of a traced ${this.typeString()} tensor while tracing: the graph ` +
         `must not depend on data (an if/loop on a traced value, .item(), .toArray()). ` +
-        `Use where(cond, a, b) to select between values instead of branching.`,
+        `Use where(cond, a, b) to select between values, cond(pred, trueFn, falseFn, ...operands) to branch, and ` +
+        `forLoop(lower, upper, body, init), whileLoop or scan to loop, instead of a JavaScript if or loop on a traced value.`,
     );
   }
 }
@@ -110,16 +116,31 @@ class GraphTrace extends Trace {
     return tracer;
   }
 
+  /** A customJvp/customVjp function was inlined: the graph has lost its rule (see `inlinedCustomRules`). */
+  sawCustomRule = false;
+
+  override processCustomJvp(rule: CustomJvpRule, inputs: Tracer[]): Tensor {
+    this.sawCustomRule = true;
+    return super.processCustomJvp(rule, inputs);
+  }
+
+  override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
+    this.sawCustomRule = true;
+    return super.processCustomVjp(rule, inputs);
+  }
+
   processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>, out: Aval): Tracer {
     const id = this.nextId++;
-    this.nodes.push({
+    const node = {
       id,
       op: prim,
       inputs: inputs.map((t) => (t as GraphTracer).id),
       params: structuredClone(params),
       shape: out.shape,
       dtype: out.dtype,
-    } as GraphNode);
+    } as GraphNode;
+    const region = currentRematRegion();
+    this.nodes.push(region === 0 ? node : { ...node, remat: region });
     return new GraphTracer(this, id, out);
   }
 }
@@ -181,10 +202,21 @@ function traceGraph(options: TraceOptions, f: (...args: never[]) => unknown, arg
       });
       const graph: Graph = { inputs: t.inputs, constants: t.constants, nodes: t.nodes, outputs, inTree: def, outTree: out.def };
       validated.add(graph);
+      if (t.sawCustomRule) withCustomRules.add(graph);
       return graph;
     },
   );
 }
+
+// graphs whose tracing inlined a customJvp/customVjp function (issue 19, xforms)
+const withCustomRules = new WeakSet<Graph>();
+
+/**
+ * Whether tracing `graph` inlined a customJvp/customVjp function: the graph computes the same
+ * values, but differentiating it would not apply the custom rule (jit then runs f itself under an
+ * enclosing transformation instead of its graph).
+ */
+export const inlinedCustomRules = checkArity("inlinedCustomRules", 1, 1, (graph: Graph): boolean => withCustomRules.has(graph));
 
 // ── limits for graphs from outside ─────────────────────────────────────────────────────────
 

@@ -132,6 +132,8 @@ export {
   type CustomVjpRule,
 } from "./trace.js";
 export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
+// weak types of traced JS numbers (issue 19, xforms)
+export { markWeak, isWeak } from "./xforms-exports.js";
 export * from "./ops.js";
 // family: reductions, scans and sorting (issue 17)
 export {
@@ -210,6 +212,7 @@ export {
   DEFAULT_GRAPH_LIMITS,
   type GraphLimits,
   validateGraph,
+  inlinedCustomRules,
 } from "./graph.js";
 export { graphToJSON, serializeGraph, parseGraph, GRAPH_FORMAT, GRAPH_FORMAT_VERSION } from "./json.js";
 export { graphToText, graphToDot, graphToMermaid, graphToAscii, valueNames, type GraphDrawOptions, type DotOptions } from "./print.js";
@@ -243,3 +246,17 @@ export {
   defineEngine,
   rejectExtraArguments,
 } from "./engine.js";
+// transformations beyond grad/jvp/vjp (issue 19, xforms): hasAux, linearize, jacfwd/jacrev, checkpoint
+export type {
+  AuxOf,
+  AuxOption,
+  GradAuxFunction,
+  JacobianAuxFunction,
+  LinearizeResult,
+  OutOf,
+  TransformOptions,
+  ValueAndGradAuxFunction,
+  VjpAuxResult,
+} from "./engine.js";
+export { CHECKPOINT_POLICIES, type CheckpointPolicy, type CheckpointOptions } from "./checkpoint.js";
+export { makeCheckpoint, splitVjpOptions, transformOptions } from "./xforms-exports.js";

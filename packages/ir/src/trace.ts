@@ -55,6 +55,11 @@ export interface CustomVjpRule {
   readonly fwd: (...args: Tensor[]) => [Tensor, unknown];
   /** Given the residuals and the output cotangent, returns one cotangent per argument. */
   readonly bwd: (residuals: unknown, cotangent: Tensor) => Tensor[];
+  /**
+   * `fun` is ordinary differentiable code (as under `checkpoint`): forward mode differentiates it
+   * directly instead of raising a ForwardModeError (the rule only changes what reverse mode stores).
+   */
+  readonly differentiableFun?: boolean;
 }
 
 /**
@@ -90,6 +95,28 @@ export abstract class Trace {
 }
 
 const stack: Trace[] = [];
+
+// checkpoint's recomputation (issue 19, xforms): the primitives bound while a backward pass
+// recomputes a checkpointed function belong to a numbered region, so a graph optimizer does not
+// merge them with the forward pass's (which would bring back the stored intermediates)
+let rematRegion = 0;
+let rematRegions = 0;
+
+/** The recomputation region the current primitives belong to (0: none). */
+export function currentRematRegion(): number {
+  return rematRegion;
+}
+
+/** Runs `body` as a fresh recomputation region (see `currentRematRegion`). */
+export function withRematRegion<R>(body: () => R): R {
+  const outer = rematRegion;
+  rematRegion = ++rematRegions;
+  try {
+    return body();
+  } finally {
+    rematRegion = outer;
+  }
+}
 
 /** The level a new trace would get. */
 export function nextLevel(): number {

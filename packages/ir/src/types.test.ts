@@ -219,3 +219,32 @@ describe("Engine types: results follow the call's arguments", () => {
     expect(() => toy.hvp(seed, [3], [1])).toThrow();
   });
 });
+
+describe("Engine types: hasAux, linearize, jacfwd/jacrev, checkpoint (issue 19)", () => {
+  it("results carry aux's type; inline functions still get Tensor parameters", () => {
+    const f = (x: Tensor) => [sum(mul(x, x)), { label: 1, y: x }] as const;
+    const [g, aux] = toy.grad(f, 0, { hasAux: true })(t([1, 2]));
+    expectTypeOf(g).toEqualTypeOf<Tensor>();
+    expectTypeOf(aux).toEqualTypeOf<{ label: number; y: Tensor }>();
+    expectTensor(g, [2, 4]);
+    const [[value, aux2], g2] = toy.valueAndGrad(f, 0, { hasAux: true })(t([1, 2]));
+    expectTypeOf(value).toEqualTypeOf<Tensor>();
+    expectTypeOf(aux2.label).toEqualTypeOf<number>();
+    expectTypeOf(g2).toEqualTypeOf<Tensor>();
+    const [, pullback, aux3] = toy.vjp(f, t([1, 2]), { hasAux: true });
+    expectTypeOf(aux3.y).toEqualTypeOf<Tensor>();
+    expectTensor(pullback(1)[0], [2, 4]);
+    const jf = toy.jacfwd((x) => {
+      expectTypeOf(x).toEqualTypeOf<Tensor>();
+      return mul(x, x);
+    });
+    expect(jf(3)).toBe(6);
+    const [y, jvpFn] = toy.linearize((x: number) => mul(x, x), 3);
+    expectTypeOf(y).toEqualTypeOf<number>();
+    expect(jvpFn(1)).toBe(6);
+    const layer = toy.checkpoint((x: Tensor) => sin(x));
+    expectTypeOf(layer).toEqualTypeOf<(x: Tensor) => Tensor>();
+    // @ts-expect-error: hasAux is a boolean
+    expect(() => toy.grad(f, 0, { hasAux: 1 })).toThrow("grad: expected hasAux to be a boolean, got number 1");
+  });
+});

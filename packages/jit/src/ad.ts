@@ -108,6 +108,8 @@ class JvpTrace extends Trace {
   /** customVjp: forward mode would have to assume `bwd` linear; with a non-zero tangent it is an error (as in JAX). */
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const ts = inputs as JvpTracer[];
+    // checkpoint's rule: fun is differentiated as ordinary code
+    if (rule.differentiableFun === true && ts.some((t) => t.tangent !== null)) return rule.fun(...inputs);
     if (ts.some((t) => t.tangent !== null)) throw new ForwardModeError(rule);
     return new JvpTracer(
       this,

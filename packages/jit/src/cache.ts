@@ -24,11 +24,16 @@ export interface CompileStats {
   interpreted: number;
   /** Entries dropped because a function's cache exceeded its size limit. */
   evictions: number;
+  /**
+   * Graphs traced for `jit(f)` called inside another transformation (once per signature: later
+   * calls evaluate the cached graph on the enclosing transformation's tracers, f does not run again).
+   */
+  nestedTraces: number;
   /** The most recent compile events (at most 100). */
   readonly events: CompileEvent[];
 }
 
-export const stats: CompileStats = { compiles: 0, cacheHits: 0, interpreted: 0, evictions: 0, events: [] };
+export const stats: CompileStats = { compiles: 0, cacheHits: 0, interpreted: 0, evictions: 0, nestedTraces: 0, events: [] };
 
 const listeners = new Set<(event: CompileEvent) => void>();
 
@@ -42,6 +47,7 @@ export function resetCompileStats(): void {
   stats.cacheHits = 0;
   stats.interpreted = 0;
   stats.evictions = 0;
+  stats.nestedTraces = 0;
   stats.events.length = 0;
 }
 

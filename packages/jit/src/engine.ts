@@ -11,6 +11,16 @@ import {
   ArgumentError,
   ConcretizationError,
   config,
+  evalGraph,
+  inlinedCustomRules,
+  mapTree,
+  markWeak,
+  splitVjpOptions,
+  zeros,
+  type AuxOption,
+  type GradAuxFunction,
+  type JacobianAuxFunction,
+  type ValueAndGradAuxFunction,
   describeValue,
   findTopTrace,
   flatten,
@@ -41,7 +51,19 @@ import { recordCompile, SignatureCache, stats } from "./cache.js";
 import { compileTrusted as compileGraph, type CompiledGraph, type CompileOptions } from "./compile.js";
 import { checkOptions, checkPositions, OPTION_KEYS } from "./options.js";
 
-export type Kind = "jit" | "grad" | "valueAndGrad" | "jacobian" | "hessian" | "jvp" | "hvp" | "vjpValue" | "vjpPullback";
+export type Kind =
+  | "jit"
+  | "grad"
+  | "valueAndGrad"
+  | "jacobian"
+  | "jacfwd"
+  | "jacrev"
+  | "hessian"
+  | "jvp"
+  | "linearize"
+  | "hvp"
+  | "vjpValue"
+  | "vjpPullback";
 
 /** What a compiled entry needs to turn raw outputs into the result tree. */
 interface Entry {
@@ -54,49 +76,71 @@ interface Entry {
   readonly donation?: readonly { readonly output: number; readonly leaf: number }[];
 }
 
-/** Output leaves of f, recorded while tracing: which were JS numbers, which rank 0. */
+/**
+ * Output leaves of f, recorded while tracing: which were JS numbers, which rank 0; with hasAux,
+ * those of `out` in f's `[out, aux]`, and which aux leaves were JS numbers (`aux` is undefined otherwise).
+ */
 interface FRecord {
   num: boolean[];
   rank0: boolean[];
+  aux?: boolean[];
 }
 
-function recordOutputs(f: AnyFunction, rec: FRecord): AnyFunction {
+function recordOutputs(f: AnyFunction, rec: FRecord, hasAux: boolean): AnyFunction {
   return (...args: unknown[]) => {
-    const out = f(...args);
-    const { leaves } = flatten(out, "jit", "f's result");
+    const result = f(...args);
+    // not a pair: the interpreter raises hasAux's error
+    if (hasAux && !(Array.isArray(result) && result.length === 2)) return result;
+    const { leaves } = flatten(hasAux ? (result as unknown[])[0] : result, "jit", "f's result");
     rec.num = leaves.map((l) => typeof l === "number");
     rec.rank0 = leaves.map((l) => typeof l === "number" || l.rank === 0);
-    return out;
+    if (hasAux) rec.aux = flatten((result as unknown[])[1], "jit", "f's aux").leaves.map((l) => typeof l === "number");
+    return result;
   };
 }
 
 /** How the interpreter is applied for each kind (on the rebuilt arguments). */
-function apply(kind: Kind, f: AnyFunction, argnums: Argnums, args: unknown[]): unknown {
+function apply(kind: Kind, f: AnyFunction, argnums: Argnums, args: unknown[], hasAux = false): unknown {
+  const options = hasAux ? { hasAux } : undefined;
   switch (kind) {
     case "jit":
     case "vjpValue":
       return f(...args);
     case "grad":
-      return interpreter.grad(f, argnums)(...args);
+      return interpreter.grad(f, argnums, options)(...args);
     case "valueAndGrad":
-      return interpreter.valueAndGrad(f, argnums)(...args);
+      return interpreter.valueAndGrad(f, argnums, options)(...args);
     case "jacobian":
-      return interpreter.jacobian(f, argnums)(...args);
+    case "jacfwd":
+    case "jacrev":
+      return interpreter[kind](f, argnums, options)(...args);
     case "hessian":
       return interpreter.hessian(f, argnums)(...args);
     case "jvp":
       return interpreter.jvp(f, args[0] as never, args[1] as never);
+    case "linearize":
+      // the tangent only: the program keeps just the primal values the tangent needs
+      return interpreter.jvp(f, args[0] as never, args[1] as never)[1];
     case "hvp":
       return interpreter.hvp(f, args[0] as never, args[1] as never);
     case "vjpPullback": {
       const [primals, ct] = args as [unknown[], unknown];
-      return interpreter.vjp(f, ...(primals as never[]))[1](ct as never);
+      const pulled = hasAux ? interpreter.vjp(f, ...(primals as never[]), { hasAux: true }) : interpreter.vjp(f, ...(primals as never[]));
+      return pulled[1](ct as never);
     }
   }
 }
 
-/** Number-in → number-out rules of `defineEngine`, per output leaf. */
+/** Number-in → number-out rules of `defineEngine`, per output leaf; aux leaves come back as f returned them. */
 function outputMask(kind: Kind, inNum: boolean[], inRank0: boolean[], rec: FRecord, outCount: number): boolean[] {
+  const main = mainMask(kind, inNum, inRank0, rec, outCount - (rec.aux?.length ?? 0));
+  const aux = rec.aux;
+  if (aux === undefined || kind === "vjpPullback") return main;
+  // valueAndGrad: [[value, aux], gradient]; the others: [result, aux]
+  return kind === "valueAndGrad" ? [main[0]!, ...aux, ...main.slice(1)] : [...main, ...aux];
+}
+
+function mainMask(kind: Kind, inNum: boolean[], inRank0: boolean[], rec: FRecord, outCount: number): boolean[] {
   const all = inNum.length > 0 && inNum.every(Boolean);
   switch (kind) {
     case "jit":
@@ -111,10 +155,14 @@ function outputMask(kind: Kind, inNum: boolean[], inRank0: boolean[], rec: FReco
       const m = rec.num.map((n, i) => (all || n) && rec.rank0[i]!);
       return [...m, ...m];
     }
+    case "linearize":
+      return rec.num.map((n, i) => (all || n) && rec.rank0[i]!);
     case "hvp":
       // the result mirrors the primals: number leaves stay numbers
       return inNum.map((n, i) => n || (all && inRank0[i]!));
-    case "jacobian": {
+    case "jacobian":
+    case "jacfwd":
+    case "jacrev": {
       const out: boolean[] = [];
       rec.num.forEach((n, o) => inNum.forEach((w) => out.push(w && (all || n) && rec.rank0[o]!)));
       return out;
@@ -130,8 +178,14 @@ function outputMask(kind: Kind, inNum: boolean[], inRank0: boolean[], rec: FReco
 export interface JitOptions extends Omit<CompileOptions, "ret" | "inlineConstants"> {
   /** Maximum compiled signatures kept per function (default 64). */
   cacheSize?: number;
-  /** jit only: argument positions treated as static (their JS numbers are baked in; a new value recompiles). */
+  /**
+   * jit only: argument positions treated as static: their JS numbers are baked in, and any other
+   * value (a string, a boolean, an options object) is passed to f as it is; the cache keys on the
+   * values (plain data by value, other objects by identity), so a new value recompiles.
+   */
   staticArgnums?: readonly number[];
+  /** jit only: as staticArgnums, by the names of f's parameters (`jit((x, n) => …, { staticArgnames: ["n"] })`). */
+  staticArgnames?: readonly string[];
   /**
    * jit only: argument positions whose tensors each call consumes, like JAX's `donate_argnums`.
    * An output with the dtype and size of a donated tensor is written into that tensor's buffer
@@ -218,6 +272,98 @@ function treeKey(def: TreeDef): string {
   }
 }
 
+/** What jit's cache keys on for a static argument that is not a pytree: its value, or its identity. */
+const identities = new WeakMap<object, number>();
+function staticKey(value: unknown): string {
+  if (typeof value === "string") return `static string ${JSON.stringify(value)}`;
+  if (typeof value !== "object" && typeof value !== "function") return `static ${typeof value} ${String(value)}`;
+  if (value === null) return "static null";
+  try {
+    // plain data (an options bag, a list of names) by value
+    if (isPlainData(value)) return `static ${JSON.stringify(value)}`;
+  } catch {
+    // cyclic: by identity below
+  }
+  let id = identities.get(value);
+  if (id === undefined) {
+    id = nextIdentity++;
+    identities.set(value, id);
+  }
+  return `static object #${id}`;
+}
+let nextIdentity = 1;
+
+function isPlainData(value: unknown): boolean {
+  if (value === null || ["string", "number", "boolean"].includes(typeof value)) return true;
+  if (Array.isArray(value)) return value.every(isPlainData);
+  if (typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  return Object.values(value as object).every(isPlainData);
+}
+
+/** A call's arguments flattened, and what jit's cache keys on (structure, shapes, dtypes, static values). */
+interface Signature {
+  readonly leaves: (number | Tensor)[];
+  /** The leaves that are inputs of the graph (the others are baked in). */
+  readonly dynamic: number[];
+  readonly defs: TreeDef[];
+  readonly key: string;
+  /** Static arguments that are not pytrees (strings, booleans, objects), passed to f as they are. */
+  readonly staticValues: ReadonlyMap<number, unknown>;
+}
+
+/**
+ * Flattens `args` per position: JS numbers of non-differentiated positions are baked in; a static
+ * position (jit's staticArgnums) that is not a pytree is keyed by its value and passed as it is.
+ */
+function signatureOf(kind: Kind, args: readonly unknown[], statics: ReadonlySet<number>, diff: (a: number) => boolean): Signature {
+  const leaves: (number | Tensor)[] = [];
+  const dynamic: number[] = [];
+  const defs: TreeDef[] = [];
+  const staticValues = new Map<number, unknown>();
+  let key = "";
+  for (let a = 0; a < args.length; a++) {
+    let flat: ReturnType<typeof flatten>;
+    try {
+      flat = flatten(args[a], kind, `args[${a}]`);
+    } catch (error) {
+      if (!statics.has(a)) throw error;
+      staticValues.set(a, args[a]);
+      defs.push({ kind: "none", value: undefined });
+      key += `${staticKey(args[a])}|`;
+      continue;
+    }
+    defs.push(flat.def);
+    const isDiff = diff(a);
+    key += `${treeKey(flat.def)}:`;
+    for (const leaf of flat.leaves) {
+      const isDynamic = isDiff || typeof leaf !== "number";
+      if (isDynamic) dynamic.push(leaves.length);
+      key += `${leafKey(leaf, isDynamic)};`;
+      leaves.push(leaf);
+    }
+    key += "|";
+  }
+  return { leaves, dynamic, defs, key, staticValues };
+}
+
+/** `args` flattened for the live-tracer check, static non-pytree arguments left out. */
+function flattenArgs(op: string, args: readonly unknown[], statics: ReadonlySet<number>): { leaves: (number | Tensor)[] } {
+  return flatten(
+    args.map((a, i) => (statics.has(i) && !isPytree(a) ? undefined : a)),
+    op,
+    "args",
+  );
+}
+
+function isPytree(value: unknown): boolean {
+  try {
+    flatten(value, "jit", "args");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function leafKey(leaf: number | Tensor, dynamic: boolean): string {
   if (typeof leaf === "number") return dynamic ? "number" : `static ${Object.is(leaf, -0) ? "-0" : String(leaf)}`;
   return `${leaf.dtype}[${leaf.shape.join(",")}]`;
@@ -231,14 +377,26 @@ class Compiled {
   /** Set by `wrap`: installs the scalar fast path once it exists. */
   onFast: ((fast: (...xs: number[]) => unknown, arity: number) => void) | undefined;
 
+  /** With hasAux: f returns `[out, aux]`, and the result carries aux (see defineEngine). */
+  readonly hasAux: boolean;
+  /** jit nested in another transformation: f's graph per signature, evaluated on the enclosing tracers. */
+  private readonly graphs = new Map<string, { graph: Graph; dynamic: readonly number[]; mask: readonly boolean[] }>();
+  /** f closed over an enclosing transformation's tracer (or read a traced value): nested calls interpret it. */
+  private interpretOnly = false;
+
   constructor(
     readonly kind: Kind,
     readonly f: AnyFunction,
     readonly argnums: Argnums,
-    readonly options: JitOptions,
+    options: JitOptions & { hasAux?: boolean },
   ) {
-    this.cache = new SignatureCache(options.cacheSize ?? 64);
+    const { hasAux, ...rest } = options;
+    this.hasAux = hasAux === true;
+    this.options = rest;
+    this.cache = new SignatureCache(rest.cacheSize ?? 64);
   }
+
+  readonly options: JitOptions;
 
   /** Which argument positions are differentiated (their number leaves are dynamic). */
   private diffPositions(args: readonly unknown[]): Set<number> | "all" {
@@ -246,6 +404,8 @@ class Compiled {
       case "grad":
       case "valueAndGrad":
       case "jacobian":
+      case "jacfwd":
+      case "jacrev":
       case "hessian": {
         const a = this.argnums;
         return new Set(typeof a === "number" ? [a] : Array.isArray(a) ? a : []);
@@ -264,12 +424,62 @@ class Compiled {
     return this.kind === "vjpValue" || this.kind === "vjpPullback" ? "vjp" : this.kind;
   }
 
-  call(args: unknown[]): unknown {
-    if (config.debugNans || nextLevel() !== 1) {
-      checkLiveTracers(this.op, flatten(args, this.op, "args").leaves);
-      stats.interpreted++;
-      return apply(this.kind, this.f, this.argnums, args);
+  /** Under another transformation: jit inlines f's cached graph; the others run the interpreter. */
+  private interpret(args: unknown[]): unknown {
+    checkLiveTracers(this.op, flattenArgs(this.op, args, this.staticSet()).leaves);
+    if (this.kind === "jit" && !this.interpretOnly && !config.debugNans) {
+      const result = this.inline(args);
+      if (result !== undefined) return result.value;
     }
+    stats.interpreted++;
+    return apply(this.kind, this.f, this.argnums, args, this.hasAux);
+  }
+
+  /** jit's static argument positions that hold something other than a pytree (a string, a function, an options bag). */
+  private staticSet(): ReadonlySet<number> {
+    return this.kind === "jit" ? new Set(this.options.staticArgnums ?? []) : new Set();
+  }
+
+  /**
+   * jit(f) called on tracers of an enclosing transformation: f is traced once per signature (the
+   * tracers' shapes and dtypes, static values) to a graph that is then evaluated on the tracers,
+   * primitive by primitive, so the enclosing transformation sees the same operations without f
+   * running again. Undefined when f cannot be traced on its own (it closes over an enclosing tracer).
+   */
+  private inline(args: unknown[]): { value: unknown } | undefined {
+    const statics = this.staticSet();
+    const { leaves, defs, key, dynamic, staticValues } = signatureOf(this.kind, args, statics, (i) => !statics.has(i));
+    let cached = this.graphs.get(key);
+    if (cached === undefined) {
+      try {
+        cached = { ...this.traceGraph(defs, leaves, dynamic, [], [], staticValues), dynamic };
+      } catch {
+        // a closed-over tracer of the enclosing transformation (or data-dependent control flow on a
+        // define-by-run engine's values): f runs as it is, under the enclosing transformation
+        this.interpretOnly = true;
+        return undefined;
+      }
+      // the enclosing transformation must see a custom rule: f runs itself there
+      if (inlinedCustomRules(cached.graph)) {
+        this.interpretOnly = true;
+        return undefined;
+      }
+      if (this.graphs.size >= (this.options.cacheSize ?? 64)) this.graphs.delete(this.graphs.keys().next().value!);
+      this.graphs.set(key, cached);
+      stats.nestedTraces++;
+    } else stats.cacheHits++;
+    const graph = cached.graph;
+    const inputs = cached.dynamic.map((i, j) => {
+      const leaf = leaves[i]!;
+      return typeof leaf === "number" ? scalar(leaf, graph.inputs[j]!.dtype) : leaf;
+    });
+    // a JS number f returned stays a JS number, as in the compiled jit
+    const outputs = evalGraph(graph, inputs).map((y, i) => (cached.mask[i] && !(y instanceof Tracer) && y.rank === 0 ? y.item() : y));
+    return { value: unflatten(graph.outTree, outputs) };
+  }
+
+  call(args: unknown[]): unknown {
+    if (config.debugNans || nextLevel() !== 1) return this.interpret(args);
     const quick = this.quickEntry(args);
     if (quick !== undefined) {
       stats.cacheHits++;
@@ -280,29 +490,9 @@ class Compiled {
       checkPositions("jit", "donate", this.options.donate, args.length);
     }
     const positions = this.diffPositions(args);
-    // flatten per argument so we know which leaves belong to which position
-    const leaves: (number | Tensor)[] = [];
-    const dynamic: number[] = [];
-    let key = "";
-    const defs: TreeDef[] = [];
-    for (let a = 0; a < args.length; a++) {
-      const { leaves: ls, def } = flatten(args[a], this.kind, `args[${a}]`);
-      defs.push(def);
-      const diff = positions === "all" || positions.has(a);
-      key += `${treeKey(def)}:`;
-      for (const leaf of ls) {
-        if (leaf instanceof Tracer) {
-          checkLiveTracers(this.op, flatten(args, this.op, "args").leaves);
-          stats.interpreted++;
-          return apply(this.kind, this.f, this.argnums, args);
-        }
-        const isDynamic = diff || typeof leaf !== "number";
-        if (isDynamic) dynamic.push(leaves.length);
-        key += `${leafKey(leaf, isDynamic)};`;
-        leaves.push(leaf);
-      }
-      key += "|";
-    }
+    const signature = signatureOf(this.kind, args, this.staticSet(), (a) => positions === "all" || positions.has(a));
+    if (signature.leaves.some((leaf) => leaf instanceof Tracer)) return this.interpret(args);
+    const { leaves, dynamic, key, defs, staticValues } = signature;
     // the differentiated leaves, for the number-in → number-out rules
     const inNum: boolean[] = [];
     const inRank0: boolean[] = [];
@@ -311,7 +501,7 @@ class Compiled {
         ? []
         : this.kind === "vjpValue"
           ? args
-          : this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback"
+          : this.kind === "jvp" || this.kind === "linearize" || this.kind === "hvp" || this.kind === "vjpPullback"
             ? [args[0]]
             : (typeof this.argnums === "number" ? [this.argnums] : Array.isArray(this.argnums) ? (this.argnums as number[]) : []).map(
                 (a) => args[a],
@@ -324,7 +514,7 @@ class Compiled {
     }
     let entry = this.cache.get(key);
     if (entry === undefined) {
-      entry = this.compile(args, defs, leaves, dynamic, inNum, inRank0, key);
+      entry = this.compile(args, defs, leaves, dynamic, inNum, inRank0, key, staticValues);
     } else stats.cacheHits++;
     // remember flat signatures (every argument a Tensor or a number) for the quick check
     // (only dtypes and shapes are kept, never the tensors' data)
@@ -403,7 +593,7 @@ class Compiled {
         ? []
         : this.kind === "vjpValue"
           ? args
-          : this.kind === "jvp" || this.kind === "hvp" || this.kind === "vjpPullback"
+          : this.kind === "jvp" || this.kind === "linearize" || this.kind === "hvp" || this.kind === "vjpPullback"
             ? [args[0]]
             : (typeof this.argnums === "number" ? [this.argnums] : (this.argnums as number[])).map((a) => args[a]);
     const inNum: boolean[] = [];
@@ -424,9 +614,10 @@ class Compiled {
     dynamic: number[],
     inNum: boolean[],
     inRank0: boolean[],
+    staticValues: ReadonlyMap<number, unknown> = new Map(),
   ): { graph: Graph; mask: boolean[] } {
     const rec: FRecord = { num: [], rank0: [] };
-    const fw = recordOutputs(this.f, rec);
+    const fw = recordOutputs(this.f, rec, this.hasAux);
     const traced = dynamic.map((i) => {
       const leaf = leaves[i]!;
       return typeof leaf === "number" ? scalar(leaf) : leaf;
@@ -435,15 +626,16 @@ class Compiled {
       { name: `jit(${this.kind})` },
       ((xs: Tensor[]) => {
         const all = leaves.slice() as unknown[];
-        dynamic.forEach((i, j) => (all[i] = xs[j]));
+        // a JS number jit traces stays weakly typed, as it is eagerly: add(float32Tensor, x) is float32
+        dynamic.forEach((i, j) => (all[i] = this.kind === "jit" && typeof leaves[i] === "number" ? markWeak(xs[j]!) : xs[j]));
         let k = 0;
-        const rebuilt = defs.map((def) => {
+        const rebuilt = defs.map((def, a) => {
           const n = leafCount(def);
-          const tree = unflatten(def, all.slice(k, k + n));
+          const tree = staticValues.has(a) ? staticValues.get(a) : unflatten(def, all.slice(k, k + n));
           k += n;
           return tree;
         });
-        return apply(this.kind, fw, this.argnums, rebuilt);
+        return apply(this.kind, fw, this.argnums, rebuilt, this.hasAux);
       }) as never,
       traced,
     );
@@ -458,11 +650,12 @@ class Compiled {
     inNum: boolean[],
     inRank0: boolean[],
     key: string,
+    staticValues: ReadonlyMap<number, unknown>,
   ): Entry {
     const started = performance.now();
     let traced: { graph: Graph; mask: boolean[] };
     try {
-      traced = this.traceGraph(defs, leaves, dynamic, inNum, inRank0);
+      traced = this.traceGraph(defs, leaves, dynamic, inNum, inRank0, staticValues);
     } catch (error) {
       throw withPlace(error);
     }
@@ -638,29 +831,88 @@ export function jit<F extends AnyFunction>(f: F, options?: JitOptions): Compiled
 export function jit<F extends AnyFunction>(f: F, options: JitOptions = {}): CompiledFunction<F> {
   checkFunction("jit", f);
   checkOptions("jit", options, OPTION_KEYS.jit);
-  return wrap(new Compiled("jit", f, 0, { ...options })) as CompiledFunction<F>;
+  const { staticArgnames, ...rest } = options;
+  if (staticArgnames !== undefined) {
+    // names → positions, read from f's parameter list (JAX's static_argnames)
+    const names = parameterNames(f);
+    const positions = staticArgnames.map((name) => {
+      const at = names.indexOf(name);
+      if (at < 0) {
+        const known = names.length === 0 ? "no named parameters" : `parameters (${names.join(", ")})`;
+        throw new ArgumentError(`jit: expected staticArgnames to name parameters of f, which has ${known}, got ${JSON.stringify(name)}`);
+      }
+      return at;
+    });
+    rest.staticArgnums = [...new Set([...(rest.staticArgnums ?? []), ...positions])];
+  }
+  return wrap(new Compiled("jit", f, 0, rest)) as CompiledFunction<F>;
+}
+
+/**
+ * The parameter names of `f` by position, from its source text: `(x, n = 2) => …`, `x => …`,
+ * `function (x, n) {…}`. A destructured or rest parameter has no name (an empty string).
+ */
+export function parameterNames(f: AnyFunction): string[] {
+  const source = Function.prototype.toString.call(f);
+  const arrow = /^\s*(?:async\s*)?([A-Za-z_$][\w$]*)\s*=>/.exec(source);
+  if (arrow !== null) return [arrow[1]!];
+  const open = source.indexOf("(");
+  if (open < 0) return [];
+  let depth = 0;
+  let close = open;
+  for (; close < source.length; close++) {
+    const c = source[close]!;
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    if (depth === 0) break;
+  }
+  const list = source.slice(open + 1, close);
+  const params: string[] = [];
+  depth = 0;
+  let current = "";
+  for (const c of list) {
+    if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") depth--;
+    if (c === "," && depth === 0) {
+      params.push(current);
+      current = "";
+    } else current += c;
+  }
+  if (current.trim() !== "") params.push(current);
+  return params.map((p) => /^\s*([A-Za-z_$][\w$]*)\s*(?:[=:]|$)/.exec(p.replace(/\/\*.*?\*\//g, ""))?.[1] ?? "");
+}
+
+/** The options of jit's grad, valueAndGrad, jacobian, jacfwd, jacrev: the compiled code's, and hasAux. */
+export interface JitTransformOptions extends JitOptions {
+  /** f returns `[out, aux]`: the result carries aux, not differentiated (as every engine's). */
+  readonly hasAux?: boolean;
 }
 
 function transform(kind: Kind, op: string) {
-  return (f: AnyFunction, argnums: Argnums = 0, options: JitOptions = {}) => {
+  return (f: AnyFunction, argnums: unknown = 0, options: JitTransformOptions = {}) => {
     checkFunction(op, f);
-    checkOptions(op, options, OPTION_KEYS.transform);
-    return wrap(new Compiled(kind, f, argnums, { ...options }));
+    // `(f, { hasAux })`: argnums 0 with options
+    if (argnums !== null && typeof argnums === "object" && !Array.isArray(argnums) && options !== undefined) {
+      if (Object.keys(options).length === 0) [argnums, options] = [0, argnums as JitTransformOptions];
+    }
+    checkOptions(op, options, kind === "hessian" ? OPTION_KEYS.transform : OPTION_KEYS.auxTransform);
+    return wrap(new Compiled(kind, f, (argnums ?? 0) as Argnums, { ...options }));
   };
 }
 
-// direct-call transformations cache per function
-const perFunction = new WeakMap<AnyFunction, Map<Kind, Compiled>>();
-function compiledFor(kind: Kind, f: AnyFunction): Compiled {
+// direct-call transformations cache per function (and hasAux)
+const perFunction = new WeakMap<AnyFunction, Map<string, Compiled>>();
+function compiledFor(kind: Kind, f: AnyFunction, hasAux = false): Compiled {
   let byKind = perFunction.get(f);
   if (byKind === undefined) {
     byKind = new Map();
     perFunction.set(f, byKind);
   }
-  let c = byKind.get(kind);
+  const key = hasAux ? `${kind} hasAux` : kind;
+  let c = byKind.get(key);
   if (c === undefined) {
-    c = new Compiled(kind, f, 0, {});
-    byKind.set(kind, c);
+    c = new Compiled(kind, f, 0, { hasAux });
+    byKind.set(key, c);
   }
   return c;
 }
@@ -669,12 +921,23 @@ function compiledFor(kind: Kind, f: AnyFunction): Compiled {
 export type Inspectable<T> = T & { readonly source: string | undefined; readonly cacheSize: number; readonly wat: string | undefined };
 
 /**
- * A jit transformation's two overloads, as in `Engine`: the first types an inline function's
- * parameters as Tensors by context, the second takes any function (pytrees, extra arguments).
+ * A jit transformation's overloads, as in `Engine`: with `{ hasAux: true }` the result carries
+ * aux; the first of each pair types an inline function's parameters as Tensors by context, the
+ * second takes any function (pytrees, extra arguments).
  */
 export interface JitTransform<K extends TransformKind> {
-  <F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: JitOptions): Inspectable<Result<K, F, A>>;
-  <F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: JitOptions): Inspectable<Result<K, F, A>>;
+  <F extends TensorFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums: A | undefined,
+    options: JitTransformOptions & AuxOption,
+  ): Inspectable<AuxResult<K, F, A>>;
+  <F extends AnyFunction, const A extends Argnums = 0>(
+    f: F,
+    argnums: A | undefined,
+    options: JitTransformOptions & AuxOption,
+  ): Inspectable<AuxResult<K, F, A>>;
+  <F extends TensorFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: JitTransformOptions): Inspectable<Result<K, F, A>>;
+  <F extends AnyFunction, const A extends Argnums = 0>(f: F, argnums?: A, options?: JitTransformOptions): Inspectable<Result<K, F, A>>;
 }
 
 type TransformKind = "grad" | "valueAndGrad" | "jacobian" | "hessian";
@@ -687,9 +950,18 @@ type Result<K extends TransformKind, F extends AnyFunction, A extends Argnums> =
       ? JacobianFunction<F, A>
       : HessianFunction<F, A>;
 
+type AuxResult<K extends TransformKind, F extends AnyFunction, A extends Argnums> = K extends "grad"
+  ? GradAuxFunction<F, A>
+  : K extends "valueAndGrad"
+    ? ValueAndGradAuxFunction<F, A>
+    : JacobianAuxFunction<F, A>;
+
 export const grad = transform("grad", "grad") as JitTransform<"grad">;
 export const valueAndGrad = transform("valueAndGrad", "valueAndGrad") as JitTransform<"valueAndGrad">;
 export const jacobian = transform("jacobian", "jacobian") as JitTransform<"jacobian">;
+// issue 19 (xforms): the named Jacobians (by columns, by rows)
+export const jacfwd = transform("jacfwd", "jacfwd") as JitTransform<"jacobian">;
+export const jacrev = transform("jacrev", "jacrev") as JitTransform<"jacobian">;
 export const hessian = transform("hessian", "hessian") as JitTransform<"hessian">;
 
 export const jvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) => {
@@ -708,25 +980,75 @@ export const hvp = ((f: AnyFunction, primals: unknown[], tangents: unknown[]) =>
   return compiledFor("hvp", f).call([primals, tangents]);
 }) as Engine["hvp"];
 
-export const vjp = ((f: AnyFunction, ...primals: unknown[]) => {
+export const vjp = ((f: AnyFunction, ...rest: unknown[]) => {
   checkFunction("vjp", f);
+  const { primals, hasAux } = splitVjpOptions(rest);
   const leaves = flatten(primals, "vjp", "primals").leaves;
   checkLiveTracers("vjp", leaves);
   if (config.debugNans || nextLevel() !== 1 || leaves.some((l) => l instanceof Tracer)) {
     stats.interpreted++;
-    return interpreter.vjp(f, ...(primals as never[]));
+    return hasAux ? interpreter.vjp(f, ...(primals as never[]), { hasAux: true }) : interpreter.vjp(f, ...(primals as never[]));
   }
   // validate the primals as the interpreter would (errors match), then compile value and pullback
-  const value = compiledFor("vjpValue", f).call(primals);
-  const pull = compiledFor("vjpPullback", f);
-  const pullback = (cotangent: unknown) => {
-    // shape/structure errors come from the interpreter's own checks, run once per new signature
-    return pull.call([primals, cotangent]);
-  };
-  return [value, pullback];
+  const value = compiledFor("vjpValue", f, hasAux).call(primals);
+  const pull = compiledFor("vjpPullback", f, hasAux);
+  // shape/structure errors come from the interpreter's own checks, run once per new signature
+  const pullback = (cotangent: unknown) => pull.call([primals, cotangent]);
+  if (!hasAux) return [value, pullback];
+  // f's [out, aux], compiled as f
+  if (!Array.isArray(value) || value.length !== 2) {
+    throw new ArgumentError(`vjp: expected f to return a pair [out, aux] (hasAux is true), got ${describeValue(value)}`);
+  }
+  return [value[0], pullback, value[1]];
 }) as Engine["vjp"];
+
+/**
+ * `linearize(f, ...primals)`: `[f(...primals), jvpFn]`. `jvpFn(...tangents)` runs jvp's compiled
+ * program (compiled once per signature, shared by every call), keeping only the tangent.
+ */
+export const linearize = ((f: AnyFunction, ...primals: unknown[]) => {
+  checkFunction("linearize", f);
+  const leaves = flatten(primals, "linearize", "primals").leaves;
+  checkLiveTracers("linearize", leaves);
+  if (config.debugNans || nextLevel() !== 1 || leaves.some((l) => l instanceof Tracer)) {
+    stats.interpreted++;
+    return interpreter.linearize(f, ...(primals as never[]));
+  }
+  const zero = (tree: unknown) => mapTree(tree, (leaf) => (typeof leaf === "number" ? 0 : zeros(leaf.shape, leaf.dtype)));
+  const [out] = compiledFor("jvp", f).call([primals, primals.map(zero)]) as [unknown, unknown];
+  const compiled = compiledFor("linearize", f);
+  const jvpFn = (...tangents: unknown[]) => {
+    if (tangents.length !== primals.length) {
+      throw new ArgumentError(
+        `linearize: expected ${primals.length} tangent${primals.length === 1 ? "" : "s"} (one per primal), got ${tangents.length}`,
+      );
+    }
+    return compiled.call([primals, tangents]);
+  };
+  return [out, jvpFn];
+}) as Engine["linearize"];
+
+/**
+ * `checkpoint(f, { policy })`: the interpreter's (a customVjp rule whose backward pass recomputes
+ * f), so the compiled backward program holds f's recomputation rather than its stored intermediates.
+ */
+export const checkpoint = interpreter.checkpoint;
 
 /** The JIT as an `Engine` (same semantics as every chainrule engine). */
 export { Compiled, literalTree, treeLiteral };
 
-export const engine: Engine = { name: "jit", specVersion: SPEC_VERSION, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp };
+export const engine: Engine = {
+  name: "jit",
+  specVersion: SPEC_VERSION,
+  grad,
+  valueAndGrad,
+  jvp,
+  vjp,
+  jacobian,
+  jacfwd,
+  jacrev,
+  hessian,
+  hvp,
+  linearize,
+  checkpoint,
+};

@@ -12,6 +12,8 @@ export interface PNode {
   params: Params;
   shape: number[];
   dtype: DType;
+  /** checkpoint's recomputation region (see ir's GraphNode.remat): CSE merges only within one. */
+  remat?: number;
 }
 
 export interface Program {
@@ -39,6 +41,7 @@ export function toProgram(graph: Graph): Program {
       params: n.params,
       shape: n.shape.slice(),
       dtype: n.dtype,
+      ...(n.remat === undefined ? {} : { remat: n.remat }),
     })),
     outputs: graph.outputs.slice(),
   };
@@ -192,6 +195,8 @@ function cse(p: Program): boolean {
     if (replace.size > 0) n.inputs = n.inputs.map((id) => replace.get(id) ?? id);
     // op, inputs and params determine the result (shape and dtype included)
     let key = `${n.op}|${n.inputs.join(",")}`;
+    // a checkpoint's recomputation stays apart from the forward pass (merging would keep its intermediates alive)
+    if (n.remat !== undefined) key = `remat ${n.remat}|${key}`;
     for (const _ in n.params) {
       key += `|${JSON.stringify(n.params)}`;
       break;

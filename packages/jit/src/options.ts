@@ -35,6 +35,8 @@ const ACCEPTS: Readonly<Record<string, Accepts>> = {
   maxWork: [isCount, "an integer ≥ 1"],
   emit: [Array.isArray, "an array"],
   argnums: [(v) => Number.isSafeInteger(v) || Array.isArray(v), "an argument position or an array of them"],
+  hasAux: [isBoolean, "a boolean"],
+  staticArgnames: [(v) => Array.isArray(v) && v.every((n) => typeof n === "string"), "an array of parameter names (strings)"],
 };
 
 /** Options of the compiled code, shared by every compiling entry point. */
@@ -42,8 +44,9 @@ const CODE = ["kernels", "threads", "optimize", "fuse", "reuse", "exactFloat32"]
 
 /** The options each entry point takes. */
 export const OPTION_KEYS = {
-  jit: ["cacheSize", "staticArgnums", "donate", ...CODE],
+  jit: ["cacheSize", "staticArgnums", "staticArgnames", "donate", ...CODE],
   transform: ["cacheSize", ...CODE],
+  auxTransform: ["cacheSize", "hasAux", ...CODE],
   compileGraph: [...CODE, "inlineConstants", "ret", "maxElements", "maxWork"],
   emitModule: ["emit", "argnums", "exactFloat32"],
 } as const;

@@ -180,13 +180,19 @@ function valueAndGradFor(
 }
 
 /** The reverse-mode `Engine` (name "reverse"). */
+/** Options given (`{ hasAux: true }`, or any object to be checked): the generic implementation takes them. */
+const withOptions = (argnums: unknown, extra: readonly unknown[]): boolean =>
+  (argnums !== null && typeof argnums === "object" && !Array.isArray(argnums)) || extra.some((e) => e !== undefined);
+
 export const engine: Engine = {
   ...generic,
   grad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+    if (withOptions(argnums, extra)) return (generic.grad as AnyFunction)(f, argnums, ...extra);
     const both = valueAndGradFor("grad", f, argnums, extra);
     return (...args: unknown[]) => both(args)[1];
   }) as Engine["grad"],
   valueAndGrad: ((f: AnyFunction, argnums: Argnums = 0, ...extra: unknown[]) => {
+    if (withOptions(argnums, extra)) return (generic.valueAndGrad as AnyFunction)(f, argnums, ...extra);
     const both = valueAndGradFor("valueAndGrad", f, argnums, extra);
     return (...args: unknown[]) => both(args);
   }) as Engine["valueAndGrad"],
@@ -214,5 +220,7 @@ export const engine: Engine = {
 };
 
 export const { grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } = engine;
+// issue 19 (xforms): the named Jacobians, linearize and checkpoint (also for the imperative API's Variables)
+export const { jacfwd, jacrev, linearize, checkpoint } = engine;
 
 export { core as reverseCore };

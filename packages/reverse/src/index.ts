@@ -2,7 +2,7 @@
  * @chainrule/reverse — reverse-mode automatic differentiation with a tape (Wengert list),
  * define-by-run, no `eval`. Implements the `Engine` interface of @chainrule/ir.
  */
-export { engine, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp } from "./engine.js";
+export { engine, grad, valueAndGrad, jvp, vjp, jacobian, hessian, hvp, jacfwd, jacrev, linearize, checkpoint } from "./engine.js";
 // vmap (issue 19): ir's batching trace, which composes with this engine's transformations
 export { vmap, vmapFallbacks, type VmapOptions, type AxisSpec } from "@chainrule/ir";
 export { traceBackward, tapeRows, formatTape, type TapeRow, type TraceOptions } from "./learn.js";

@@ -244,6 +244,8 @@ export class ReverseTrace extends Trace {
   override processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     const primals = inputs.map((t) => (t as ReverseTracer).primal);
     if (!inputs.some((t) => (t as ReverseTracer).id >= 0)) return new ReverseTracer(this, bindCustomVjp(rule, primals), -1);
+    // checkpoint's rule under forward mode: fun is differentiated as ordinary code
+    if (this.forwardMode && rule.differentiableFun === true) return rule.fun(...inputs);
     if (this.forwardMode) throw new ForwardModeError(rule);
     const [value, residuals] = checkCustomRule("fwd", rule, rule.fwd(...primals));
     if (config.debugNans) checkNans("reverse: customVjp", primals, value);

@@ -265,6 +265,13 @@ export const MACHINERY = new Set([
   "tensorTangents",
   "unbroadcast",
   "swapLast",
+  // transformations (issue 19, xforms): for engines building hasAux, checkpoint and jit's weak number arguments
+  "markWeak",
+  "isWeak",
+  "makeCheckpoint",
+  "splitVjpOptions",
+  "transformOptions",
+  "inlinedCustomRules",
 ]);
 
 const isClass = (f: unknown) => typeof f === "function" && /^class\b/.test(Function.prototype.toString.call(f));

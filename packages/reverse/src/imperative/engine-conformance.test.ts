@@ -86,9 +86,12 @@ const core: EngineCore = {
 // vmap around this engine's transformations (vmap of grad, jvp, jacobian, hessian) does not apply: variables
 // hold concrete values, as PyTorch's do (torch.func.vmap takes functional transforms, not backward()); vmap
 // inside them (grad, jvp, vjp and hessian of a vmapped function) is checked
+// checkpoint (issue 19) is left out: its bwd calls this engine's vjp inside a backward pass, where
+// gradient recording is off (no createGraph), so the recomputation records nothing; the reverse
+// engine's checkpoint, on Variables too, is tested in src/checkpoint.test.ts
 describeConformance(defineEngine(core), {
   match: new RegExp(
     "^(?!a tracer that escapes|a tracer leaked out of|forward mode of a customVjp|second order through a nonlinear bwd" +
-      "|per-example gradients|vmap of)",
+      "|per-example gradients|vmap of|checkpoint\\(f)",
   ),
 });
