@@ -665,6 +665,10 @@ class TapeTrace extends Trace {
   ) {
     super(level);
   }
+  // structured control flow (issue 19, ctrl): whileLoop refuses reverse-mode values
+  override get reverseMode(): boolean {
+    return !this.forwardMode;
+  }
   newVariable(primal: Tensor, node: TapeNode): TapeTracer {
     this.nodes.push(node);
     return new TapeTracer(this, primal, this.nodes.length - 1);

@@ -116,6 +116,11 @@ export {
 } from "./trace.js";
 export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
 export * from "./ops.js";
+// family: structured control flow (issue 19, ctrl)
+export { cond, switchCase, forLoop, scan, whileLoop, whileLoopReverseError } from "./control.js";
+export { type ControlCall, type SubGraph, controlCall } from "./primitives/control.js";
+export { bindControl, stagingActive } from "./trace.js";
+export { traceSubgraph, evalGraphTrusted, type SubTrace } from "./graph.js";
 // family: reductions, scans and sorting (issue 17)
 export {
   prod,

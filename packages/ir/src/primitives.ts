@@ -16,6 +16,8 @@ import { SCAN, type ScanParams } from "./primitives/scan.js";
 // family: indexing (issue 17, ops-index)
 import { SCATTER, type ScatterParams } from "./primitives/scatter.js";
 import { STRUCTURAL, type StructuralParams } from "./primitives/structural.js";
+// family: structured control flow (issue 19, ctrl)
+import { CONTROL, type ControlParams } from "./primitives/control.js";
 
 /**
  * The primitive set. Every user-facing op is one of these or a composite of them. Each primitive
@@ -38,7 +40,9 @@ export interface PrimitiveParams
     // family: indexing (issue 17, ops-index)
     ScatterParams,
     // family: elementwise math (issue 17, ops-math)
-    MathParams {}
+    MathParams,
+    // family: structured control flow (issue 19, ctrl)
+    ControlParams {}
 
 export type Empty = Record<string, never>;
 export type Primitive = keyof PrimitiveParams;
@@ -65,6 +69,8 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...SCAN,
   ...SCATTER,
   ...MATH,
+  // family: structured control flow (issue 19, ctrl)
+  ...CONTROL,
 });
 
 /** Every primitive name, in a fixed order. */

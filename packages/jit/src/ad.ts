@@ -171,6 +171,10 @@ class VjpTrace extends Trace {
   readonly tape: TapeEntry[] = [];
   slots = 0;
 
+  override get reverseMode(): boolean {
+    return true;
+  }
+
   constant(value: Tensor): Tracer {
     return new VjpTracer(this, value, -1);
   }

@@ -157,6 +157,8 @@ export const JS_LOWERING = {
   remainder: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`rt_special.remainder(${a}, ${b})`, ctx) },
   hypot: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`Math.hypot(${a}, ${b})`, ctx) },
   floorDivide: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`rt_special.floorDivide(${a}, ${b})`, ctx) },
+  // family: structured control flow (issue 19, ctrl): a call of rt_control (control.ts), which runs compiled sub-graphs
+  control: KERNEL,
 } as const satisfies { readonly [P in Primitive]: JsLowering };
 
 type KindOf<K extends JsLowering["kind"]> = { [P in Primitive]: (typeof JS_LOWERING)[P]["kind"] extends K ? P : never }[Primitive];
