@@ -403,6 +403,10 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     round: zero,
     trunc: zero,
     floorDivide: zero,
+    // structured control flow (issue 19, ctrl): never bound; Trace.processControl interprets its sub-graphs op by op
+    control: () => {
+      throw new Error("ref-forward: control flow is interpreted by Trace.processControl, not bound");
+    },
   };
 }
 
@@ -643,6 +647,10 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     round: none,
     trunc: none,
     floorDivide: none,
+    // structured control flow (issue 19, ctrl): never bound; Trace.processControl interprets its sub-graphs op by op
+    control: () => {
+      throw new Error("ref-reverse: control flow is interpreted by Trace.processControl, not bound");
+    },
   };
 }
 

@@ -430,15 +430,10 @@ class Generator implements LoopContext {
     const key = `${call}|${n.inputs.join(",")}`;
     let results = this.controlResults.get(key);
     if (results === undefined) {
-      const args = ins.map((l, i) => {
-        if (l.kind === "num") {
-          this.use(l);
-          return () => l.expr;
-        }
-        const arr = this.materialize(l, inAvals[i]!.shape, inAvals[i]!.dtype);
-        this.use(arr);
-        return this.nameOf(arr);
-      });
+      // every operand materialized first, then all used by the call's step (so liveness keeps them until it)
+      const held = ins.map((l, i) => (l.kind === "num" ? l : this.materialize(l, inAvals[i]!.shape, inAvals[i]!.dtype)));
+      for (const l of held) this.use(l);
+      const args = held.map((l) => (l.kind === "num" ? () => l.expr : this.nameOf(l as Arr)));
       const name = ident("C", this.controlResults.size);
       this.preamble.push(`let ${name};`);
       this.steps.push(() => `${name} = rt_control(${int(call)}, [${args.map((a) => a()).join(", ")}]); ${comment}`);
