@@ -374,7 +374,7 @@ function sliceAt(x: Tensor, t: number): Tensor {
   return bind("reshape", [sliced], { shape: rest });
 }
 
-function stackSteps(op: string, steps: readonly Tensor[], aval: Aval, length: number): Tensor {
+function stackSteps(steps: readonly Tensor[], aval: Aval, length: number): Tensor {
   if (length === 0) return zeros([0, ...aval.shape], aval.dtype);
   const parts = steps.map((s) => bind("reshape", [s], { shape: [1, ...s.shape] }));
   return parts.length === 1 ? parts[0]! : bind("concat", parts, { axis: 0 });
@@ -404,9 +404,8 @@ export const scan = checkArity("scan", 3, 4, (f: unknown, init: unknown, xs: unk
   });
   const lengths = [...new Set(xLeaves.map((l) => l.shape[0]!))];
   if (lengths.length > 1 || (given !== undefined && lengths.length === 1 && lengths[0] !== given)) {
-    throw new ShapeError(
-      `scan: expected the leaves of xs to share one leading length${given === undefined ? "" : ` (${given})`}, got ${lengths.join(" and ")}`,
-    );
+    const expected = `one leading length${given === undefined ? "" : ` (${given})`}`;
+    throw new ShapeError(`scan: expected the leaves of xs to share ${expected}, got ${lengths.join(" and ")}`);
   }
   const length = lengths[0] ?? given;
   if (length === undefined) throw new ArgumentError("scan: expected xs with at least one tensor, or options.length");
@@ -438,7 +437,6 @@ export const scan = checkArity("scan", 3, 4, (f: unknown, init: unknown, xs: unk
     }
     const stacked = yAvals.map((a, j) =>
       stackSteps(
-        "scan",
         ys.map((s) => s[j]!),
         a,
         length,
@@ -541,7 +539,6 @@ function interpretScan(call: Extract<ControlCall, { kind: "scan" }>, inputs: rea
   }
   const stacked = call.outs.slice(nc).map((a, j) =>
     stackSteps(
-      "scan",
       ys.map((s) => s[j]!),
       { shape: a.shape.slice(1), dtype: a.dtype },
       call.length,

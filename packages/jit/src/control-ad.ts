@@ -43,8 +43,13 @@ const run =
 
 /** Splits `list` into consecutive groups of the given sizes. */
 function groups<T>(list: readonly T[], sizes: readonly number[]): T[][] {
+  const out: T[][] = [];
   let k = 0;
-  return sizes.map((n) => list.slice(k, (k += n)));
+  for (const n of sizes) {
+    out.push(list.slice(k, k + n));
+    k += n;
+  }
+  return out;
 }
 
 function traced(avals: readonly Aval[], f: (ins: Tensor[]) => Tensor[]): Graph {
