@@ -19,7 +19,7 @@ import { evalGraphTrusted, traceSubgraph, type Graph, type SubTrace } from "./gr
 import { castTo } from "./coerce.js";
 import type { Aval } from "./primitives.js";
 import { CONTROL_RUNTIME, type ControlCall } from "./primitives/control.js";
-import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
+import { flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { scalar, Tensor, zeros } from "./tensor.js";
 import { bind, bindControl, stagingActive, Tracer } from "./trace.js";
@@ -41,9 +41,23 @@ function typeText(a: Aval): string {
   return `${SHORT_DTYPE[a.dtype]}${formatShape(a.shape)}`;
 }
 
-/** "[*, {a: *}] of f64[3], f32[]": a structure and its leaves' types, for messages. */
+/** A structure with its leaves' types, e.g. `[f64[3], {a: f32[]}]`, for messages. */
 function describeTyped(def: TreeDef, avals: readonly Aval[]): string {
-  return avals.length === 0 ? describeTree(def) : `${describeTree(def)} of ${avals.map(typeText).join(", ")}`;
+  let k = 0;
+  const walk = (d: TreeDef): string => {
+    switch (d.kind) {
+      case "number":
+      case "tensor":
+        return k < avals.length ? typeText(avals[k++]!) : d.kind;
+      case "none":
+        return String(d.value);
+      case "array":
+        return `[${d.children.map(walk).join(", ")}]`;
+      case "object":
+        return `{${d.keys.map((key, i) => `${key}: ${walk(d.children[i]!)}`).join(", ")}}`;
+    }
+  };
+  return walk(def);
 }
 
 function sameDef(a: TreeDef, b: TreeDef): boolean {
@@ -74,7 +88,7 @@ function checkAgree(
       ? ShapeError
       : DTypeError;
   throw new kind(
-    `${op}: expected ${what[1]} to match ${what[0]} in structure, shape and dtype, ` +
+    `${op}: expected ${what[0]} and ${what[1]} to agree in structure, shape and dtype, ` +
       `got ${describeTyped(want.def, want.avals)} and ${describeTyped(got.def, got.avals)}`,
   );
 }
@@ -159,7 +173,7 @@ function withConsts(graph: Graph, declared: number, captured: readonly Tensor[],
 
 // ── cond and switchCase ────────────────────────────────────────────────────────────────────
 
-function runSwitch(op: string, index: number | Tensor, branches: readonly Fn[], operands: unknown[]): unknown {
+function runSwitch(op: string, index: number | Tensor, branches: readonly Fn[], operands: unknown[], names: readonly string[]): unknown {
   const { leaves, def } = flatten(operands, op, "operands");
   const avals = leaves.map(avalOf);
   const traced = branches.map((b, i) => ({
@@ -171,7 +185,7 @@ function runSwitch(op: string, index: number | Tensor, branches: readonly Fn[], 
     const want = known[0]!;
     checkAgree(
       op,
-      [`branch ${want.i}'s result`, `branch ${t.i}'s`],
+      [`${names[want.i]}'s result`, `${names[t.i]}'s`],
       { def: want.sub.outDef, avals: want.sub.avals },
       { def: t.sub.outDef, avals: t.sub.avals },
     );
@@ -226,7 +240,7 @@ function indexTensor(op: string, v: Tensor, n: number): Tensor {
 export const cond = checkArity("cond", 3, Infinity, (pred: unknown, trueFn: unknown, falseFn: unknown, ...operands: unknown[]): unknown => {
   checkFunction("cond", "trueFn", trueFn);
   checkFunction("cond", "falseFn", falseFn);
-  return runSwitch("cond", scalarOperand("cond", "pred", pred), [falseFn, trueFn], operands);
+  return runSwitch("cond", scalarOperand("cond", "pred", pred), [falseFn, trueFn], operands, ["falseFn", "trueFn"]);
 });
 
 /** `branches[index](...operands)`, the index clamped into range (JAX's `lax.switch`). */
@@ -235,7 +249,7 @@ export const switchCase = checkArity("switchCase", 2, Infinity, (index: unknown,
     throw new ArgumentError(`switchCase: expected a non-empty array of branch functions, got ${describeValue(branches)}`);
   }
   branches.forEach((b, i) => checkFunction("switchCase", `branches[${i}]`, b));
-  return runSwitch("switchCase", scalarOperand("switchCase", "index", index), branches as Fn[], operands);
+  return runSwitch("switchCase", scalarOperand("switchCase", "index", index), branches as Fn[], operands, branches.map((_, i) => `branches[${i}]`));
 });
 
 // ── loops ──────────────────────────────────────────────────────────────────────────────────
