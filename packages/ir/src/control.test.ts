@@ -56,20 +56,44 @@ describe("cond and switchCase", () => {
   });
 
   it("operands and results are pytrees", () => {
-    const out = cond(true, (p: { a: Tensor; b: Tensor }) => ({ s: add(p.a, p.b), d: [p.a] }), (p: { a: Tensor; b: Tensor }) => ({ s: p.a, d: [p.b] }), {
-      a: scalar(2),
-      b: scalar(5),
-    }) as { s: Tensor; d: Tensor[] };
+    const out = cond(
+      true,
+      (p: { a: Tensor; b: Tensor }) => ({ s: add(p.a, p.b), d: [p.a] }),
+      (p: { a: Tensor; b: Tensor }) => ({ s: p.a, d: [p.b] }),
+      {
+        a: scalar(2),
+        b: scalar(5),
+      },
+    ) as { s: Tensor; d: Tensor[] };
     expect(item(out.s)).toBe(7);
     expect(item(out.d[0])).toBe(2);
   });
 
   it("branches that disagree are an error naming the op and both structures", () => {
-    expect(() => cond(true, (a: Tensor) => a, (a: Tensor) => astype(a, "float32"), x)).toThrow(DTypeError);
-    expect(() => cond(true, (a: Tensor) => a, (a: Tensor) => astype(a, "float32"), x)).toThrow(
-      "cond: expected falseFn's result and trueFn's to agree in structure, shape and dtype, got f32[3] and f64[3]",
-    );
-    expect(() => cond(true, (a: Tensor) => [a, a], (a: Tensor) => a, x)).toThrow(ShapeError);
+    expect(() =>
+      cond(
+        true,
+        (a: Tensor) => a,
+        (a: Tensor) => astype(a, "float32"),
+        x,
+      ),
+    ).toThrow(DTypeError);
+    expect(() =>
+      cond(
+        true,
+        (a: Tensor) => a,
+        (a: Tensor) => astype(a, "float32"),
+        x,
+      ),
+    ).toThrow("cond: expected falseFn's result and trueFn's to agree in structure, shape and dtype, got f32[3] and f64[3]");
+    expect(() =>
+      cond(
+        true,
+        (a: Tensor) => [a, a],
+        (a: Tensor) => a,
+        x,
+      ),
+    ).toThrow(ShapeError);
     expect(() => switchCase(0, [(a: Tensor) => a, (a: Tensor) => sum(a)], x)).toThrow(/switchCase: .*f64\[3\] and .*f64\[\]/);
     expect(() => cond(tensor([1, 0]), double, negate, x)).toThrow("cond: expected pred to be a scalar (rank 0), got Tensor f64[2]");
     expect(() => cond(true, double, 3, x)).toThrow(ArgumentError);
@@ -120,7 +144,15 @@ describe("loops, eagerly", () => {
   it("whileLoop runs while condFn holds", () => {
     let c = 1;
     while (c < 100) c *= 3;
-    expect(item(whileLoop((k: Tensor) => less(k, 100), (k: Tensor) => mul(k, 3), scalar(1)))).toBe(c);
+    expect(
+      item(
+        whileLoop(
+          (k: Tensor) => less(k, 100),
+          (k: Tensor) => mul(k, 3),
+          scalar(1),
+        ),
+      ),
+    ).toBe(c);
   });
 
   it("a carry that changes type is an error naming the op and both structures", () => {
@@ -128,7 +160,13 @@ describe("loops, eagerly", () => {
       "forLoop: expected the initial carry and the body's carry to agree in structure, shape and dtype, got f64[2] and f32[2]",
     );
     expect(() => scan((k: Tensor, x: Tensor) => [[k], x], scalar(0), tensor([1, 2]))).toThrow(ShapeError);
-    expect(() => whileLoop((k: Tensor) => less(k, 3), (k: Tensor) => [k, k], scalar(0))).toThrow(
+    expect(() =>
+      whileLoop(
+        (k: Tensor) => less(k, 3),
+        (k: Tensor) => [k, k],
+        scalar(0),
+      ),
+    ).toThrow(
       "whileLoop: expected the initial carry and bodyFn's carry to agree in structure, shape and dtype, got f64[] and [f64[], f64[]]",
     );
     expect(() => scan((k: Tensor) => k, scalar(0), tensor([1]))).toThrow("scan: expected f to return [carry, y], got Tensor f64[]");
@@ -149,7 +187,17 @@ describe("control flow staged by trace", () => {
   });
 
   it("a cond on a traced predicate traces both branches; toFunction picks one at run time", () => {
-    const g = trace((p: Tensor, x: Tensor) => cond(greater(p, 0), (a: Tensor) => mul(a, 2), (a: Tensor) => neg(a), x), scalar(1), tensor([1, 2]));
+    const g = trace(
+      (p: Tensor, x: Tensor) =>
+        cond(
+          greater(p, 0),
+          (a: Tensor) => mul(a, 2),
+          (a: Tensor) => neg(a),
+          x,
+        ),
+      scalar(1),
+      tensor([1, 2]),
+    );
     const f = toFunction(g);
     expect(values(f(1, tensor([1, 2])))).toEqual([2, 4]);
     expect(values(f(-1, tensor([1, 2])))).toEqual([-1, -2]);
@@ -165,9 +213,20 @@ describe("control flow staged by trace", () => {
     const [c, ys] = toFunction(g)(2, tensor([1, 2, 3])) as [Tensor, Tensor];
     expect(item(c)).toBe(((0 * 2 + 1) * 2 + 2) * 2 + 3);
     expect(values(ys)).toEqual([0, 1, 16]);
-    const w = trace((k: Tensor) => whileLoop((v: Tensor) => less(v, 100), (v: Tensor) => mul(v, k), scalar(1)), scalar(3));
+    const w = trace(
+      (k: Tensor) =>
+        whileLoop(
+          (v: Tensor) => less(v, 100),
+          (v: Tensor) => mul(v, k),
+          scalar(1),
+        ),
+      scalar(3),
+    );
     expect(item(toFunction(w)(3))).toBe(243);
-    const bounds = trace((n: Tensor) => forLoop(0, n, (i: Tensor, v: Tensor) => add(v, astype(i, "float64")), scalar(0)), scalar(5, "int32"));
+    const bounds = trace(
+      (n: Tensor) => forLoop(0, n, (i: Tensor, v: Tensor) => add(v, astype(i, "float64")), scalar(0)),
+      scalar(5, "int32"),
+    );
     expect(item(toFunction(bounds)(scalar(5, "int32")))).toBe(10);
   });
 

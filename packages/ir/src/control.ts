@@ -249,7 +249,13 @@ export const switchCase = checkArity("switchCase", 2, Infinity, (index: unknown,
     throw new ArgumentError(`switchCase: expected a non-empty array of branch functions, got ${describeValue(branches)}`);
   }
   branches.forEach((b, i) => checkFunction("switchCase", `branches[${i}]`, b));
-  return runSwitch("switchCase", scalarOperand("switchCase", "index", index), branches as Fn[], operands, branches.map((_, i) => `branches[${i}]`));
+  return runSwitch(
+    "switchCase",
+    scalarOperand("switchCase", "index", index),
+    branches as Fn[],
+    operands,
+    branches.map((_, i) => `branches[${i}]`),
+  );
 });
 
 // ── loops ──────────────────────────────────────────────────────────────────────────────────
