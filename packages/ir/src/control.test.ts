@@ -201,7 +201,10 @@ describe("control flow staged by trace", () => {
     const f = toFunction(g);
     expect(values(f(1, tensor([1, 2])))).toEqual([2, 4]);
     expect(values(f(-1, tensor([1, 2])))).toEqual([-1, -2]);
-    expect(graphToText(g)).toContain("control(");
+    expect(graphToText(g)).toContain("// cond of 2 branches");
+    const loop = trace((x: Tensor) => forLoop(0, 7, (_i: Tensor, c: Tensor) => add(c, x), scalar(0)), scalar(1));
+    expect(graphToText(loop)).toContain("= control(c1, x0) {call=");
+    expect(graphToText(loop)).toContain("// loop of 7 steps (body: 1 nodes)");
   });
 
   it("scan and whileLoop, with values the body closes over", () => {
@@ -233,7 +236,7 @@ describe("control flow staged by trace", () => {
   it("graphs with control nodes do not serialize", () => {
     const g = trace((x: Tensor) => forLoop(0, 3, (_i: Tensor, c: Tensor) => add(c, x), scalar(0)), scalar(1));
     expect(() => graphToJSON(g)).toThrow(GraphError);
-    const json = graphToJSON(trace((x: Tensor) => add(x, 1), scalar(1)));
+    const json = graphToJSON(trace((x: Tensor) => add(x, 1), scalar(1))) as { nodes: object[] };
     const forged = { ...json, nodes: [{ ...json.nodes[0]!, op: "control", inputs: [0], params: { call: 1, output: 0 } }] };
     expect(() => parseGraph(JSON.stringify(forged))).toThrow(/control/);
   });
