@@ -14,7 +14,8 @@ const lastNodes = () => compileStats().events.at(-1)!.nodes;
 afterEach(() => resetCompileStats());
 
 /** c ← 0.999999·c + x, n times from 0. */
-const leaky = (n: number) => (x: Tensor) => ir.forLoop(0, n, (_i: Tensor, c: Tensor) => ir.add(ir.mul(c, 0.999999), x), ir.scalar(0)) as Tensor;
+const leaky = (n: number) => (x: Tensor) =>
+  ir.forLoop(0, n, (_i: Tensor, c: Tensor) => ir.add(ir.mul(c, 0.999999), x), ir.scalar(0)) as Tensor;
 /** The same loop in plain JS; with x = 1 it is also ∂c/∂x (d ← 0.999999·d + 1). */
 const leakyJs = (n: number, x: number) => {
   let c = 0;
@@ -83,7 +84,10 @@ describe("cond on a traced predicate", () => {
 describe("scan and whileLoop under jit", () => {
   const xs = [0.5, -1.25, 2, 0.75];
   const scanned = (w: Tensor, x: Tensor) => {
-    const [last, ys] = ir.scan((c: Tensor, v: Tensor) => [ir.tanh(ir.add(ir.mul(c, w), v)), ir.mul(c, c)], ir.mul(w, 0.5), x) as [Tensor, Tensor];
+    const [last, ys] = ir.scan((c: Tensor, v: Tensor) => [ir.tanh(ir.add(ir.mul(c, w), v)), ir.mul(c, c)], ir.mul(w, 0.5), x) as [
+      Tensor,
+      Tensor,
+    ];
     return ir.add(last, ir.sum(ys));
   };
   const unrolled = (w: Tensor, x: Tensor) => {
@@ -126,7 +130,12 @@ describe("scan and whileLoop under jit", () => {
   });
 
   it("whileLoop: compiled, forward-differentiable, and refused in reverse mode with JAX's error", () => {
-    const doubling = (x: Tensor) => ir.whileLoop((c: Tensor) => ir.less(c, 10), (c: Tensor) => ir.mul(c, 2), x) as Tensor;
+    const doubling = (x: Tensor) =>
+      ir.whileLoop(
+        (c: Tensor) => ir.less(c, 10),
+        (c: Tensor) => ir.mul(c, 2),
+        x,
+      ) as Tensor;
     expect(item(jit(doubling)(ir.scalar(1.5)))).toBe(12);
     expect(item(jvp(doubling, [ir.scalar(1.5)], [ir.scalar(1)])[1])).toBe(8);
     expect(() => grad(doubling)(ir.scalar(1.5))).toThrow(ArgumentError);
