@@ -171,6 +171,30 @@ function withConsts(graph: Graph, declared: number, captured: readonly Tensor[],
   return { ...graph, inputs, inTree: flatten(inputs.map(() => 0)).def };
 }
 
+// ── the signatures (JAX's, camelCase; the implementations check their arguments at run time) ──
+
+/** A predicate, branch index or loop bound: a JS number or boolean, or a rank-0 tensor (traced under jit). */
+export type ControlScalar = number | boolean | Tensor;
+/** `scan`'s options: the trip count when xs is null, and the direction. */
+export interface ScanOptions {
+  readonly length?: number;
+  readonly reverse?: boolean;
+}
+export type CondFunction = <A extends unknown[], R>(
+  pred: ControlScalar,
+  trueFn: (...operands: A) => R,
+  falseFn: (...operands: A) => R,
+  ...operands: A
+) => R;
+export type SwitchCaseFunction = <A extends unknown[], R>(
+  index: ControlScalar,
+  branches: readonly ((...operands: A) => R)[],
+  ...operands: A
+) => R;
+export type ForLoopFunction = <C>(lower: ControlScalar, upper: ControlScalar, body: (i: Tensor, carry: C) => C, init: C) => C;
+export type ScanFunction = <C, X, Y>(f: (carry: C, x: X) => readonly [C, Y], init: C, xs: X, options?: ScanOptions) => [C, Y];
+export type WhileLoopFunction = <C>(condFn: (carry: C) => Tensor | boolean, bodyFn: (carry: C) => C, init: C) => C;
+
 // ── cond and switchCase ────────────────────────────────────────────────────────────────────
 
 function runSwitch(op: string, index: number | Tensor, branches: readonly Fn[], operands: unknown[], names: readonly string[]): unknown {
@@ -241,7 +265,7 @@ export const cond = checkArity("cond", 3, Infinity, (pred: unknown, trueFn: unkn
   checkFunction("cond", "trueFn", trueFn);
   checkFunction("cond", "falseFn", falseFn);
   return runSwitch("cond", scalarOperand("cond", "pred", pred), [falseFn, trueFn], operands, ["falseFn", "trueFn"]);
-});
+}) as CondFunction;
 
 /** `branches[index](...operands)`, the index clamped into range (JAX's `lax.switch`). */
 export const switchCase = checkArity("switchCase", 2, Infinity, (index: unknown, branches: unknown, ...operands: unknown[]): unknown => {
@@ -256,7 +280,7 @@ export const switchCase = checkArity("switchCase", 2, Infinity, (index: unknown,
     operands,
     branches.map((_, i) => `branches[${i}]`),
   );
-});
+}) as SwitchCaseFunction;
 
 // ── loops ──────────────────────────────────────────────────────────────────────────────────
 
@@ -365,12 +389,12 @@ export const forLoop = checkArity("forLoop", 4, 4, (lower: unknown, upper: unkno
   const start = typeof lo === "number" ? scalar(intBound("forLoop", "lower", lo), "int32") : castTo(lo, "int32");
   const stop = typeof hi === "number" ? scalar(intBound("forLoop", "upper", hi), "int32") : castTo(hi, "int32");
   const [, result] = whileLoop(
-    ([i]: [Tensor]) => bind("less", [i, stop], {}),
+    ([i]: [Tensor, unknown]) => bind("less", [i, stop], {}),
     ([i, c]: [Tensor, unknown]) => [bind("add", [i, scalar(1, "int32")], {}), f(i, c)],
     [start, init],
   ) as [Tensor, unknown];
   return result;
-});
+}) as ForLoopFunction;
 
 function scanOptions(options: unknown): { length?: number; reverse: boolean } {
   if (options === undefined) return { reverse: false };
@@ -485,7 +509,7 @@ export const scan = checkArity("scan", 3, 4, (f: unknown, init: unknown, xs: unk
   };
   const outs = bindControl(call, [...carryTensors(carry, avals), ...xLeaves, ...sub.captured]);
   return [unflatten(carry.def, outs.slice(0, avals.length)), unflatten(yDef, outs.slice(avals.length))];
-});
+}) as ScanFunction;
 
 function checkPredicate(op: string, result: unknown): Tensor | number {
   const p = typeof result === "boolean" ? (result ? 1 : 0) : result;
@@ -536,7 +560,7 @@ export const whileLoop = checkArity("whileLoop", 3, 3, (condFn: unknown, bodyFn:
     outs: avals,
   };
   return unflatten(carry.def, bindControl(call, [...carryTensors(carry, avals), ...consts]));
-});
+}) as WhileLoopFunction;
 
 // ── interpreting a staged call (eagerly, or op by op on a define-by-run trace's values) ───
 

@@ -117,7 +117,21 @@ export {
 export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
 export * from "./ops.js";
 // family: structured control flow (issue 19, ctrl)
-export { cond, switchCase, forLoop, scan, whileLoop, whileLoopReverseError } from "./control.js";
+export {
+  cond,
+  switchCase,
+  forLoop,
+  scan,
+  whileLoop,
+  whileLoopReverseError,
+  type ControlScalar,
+  type ScanOptions,
+  type CondFunction,
+  type SwitchCaseFunction,
+  type ForLoopFunction,
+  type ScanFunction,
+  type WhileLoopFunction,
+} from "./control.js";
 export { type ControlCall, type SubGraph, controlCall } from "./primitives/control.js";
 export { bindControl, stagingActive } from "./trace.js";
 export { traceSubgraph, evalGraphTrusted, type SubTrace } from "./graph.js";
