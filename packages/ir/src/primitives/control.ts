@@ -16,6 +16,7 @@
 import { ArgumentError, GraphError, internalError } from "../errors.js";
 import type { Aval } from "../primitives.js";
 import type { Tensor } from "../tensor.js";
+import { bind, bindControl } from "../trace.js";
 import type { Definitions } from "./define.js";
 
 /** A graph as seen by the control primitive (the structure of ir's `Graph`, declared here to keep imports acyclic). */
@@ -84,6 +85,13 @@ export interface ControlParams {
   control: { call: number; output: number };
 }
 
+/** Element `b` of a tensor batched on its leading axis. */
+function elementOf(x: Tensor, b: number): Tensor {
+  const rest = x.shape.slice(1);
+  const row = bind("slice", [x], { begin: [b, ...rest.map(() => 0)], end: [b + 1, ...rest] });
+  return bind("reshape", [row], { shape: rest });
+}
+
 function notBound(what: string): never {
   throw internalError(
     `control: the ${what} of a staged control-flow node is applied through Trace.processControl (all outputs at once), not per node`,
@@ -110,6 +118,16 @@ export const CONTROL: Definitions<keyof ControlParams> = {
     // derivatives of a call are calls of derived sub-graphs (Trace.processControl and the JIT's traces)
     jvp: () => notBound("JVP"),
     vjp: { saves: "inputs", vjp: () => notBound("VJP") },
-    batch: undefined,
+    // no batched sub-graphs yet: a loop over the batch, one call per element (each output node runs its own loop)
+    batch: (args, batched, { call, output }, k) => {
+      const c = controlCall(call);
+      const parts: Tensor[] = [];
+      for (let b = 0; b < k; b++) {
+        const ins = args.map((a, i) => (batched[i] ? elementOf(a, b) : a));
+        const y = bindControl(c, ins)[output]!;
+        parts.push(bind("reshape", [y], { shape: [1, ...y.shape] }));
+      }
+      return parts.length === 1 ? parts[0]! : bind("concat", parts, { axis: 0 });
+    },
   },
 };
