@@ -412,6 +412,42 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
       return ir.vmap((r: Tensor) => ir.add(ir.mul(ir.tanh(r), ir.mean(r)), b), { inAxes: axis, outAxes: axis })(a);
     },
   ],
+  // structured control flow (issue 19, ctrl): staged when the program is traced, so every engine runs the control node
+  [
+    "forLoop(2 steps: c ← tanh(c/2 + b))",
+    (a, pick) => {
+      const b = pick((t) => broadcastable(a)(t) && ir.broadcastShapes("graph", a.shape, t.shape).length === a.rank) ?? a;
+      const fits = ir.shapesEqual(ir.broadcastShapes("graph", a.shape, b.shape), a.shape);
+      return ir.forLoop(0, 2, (_i, c: Tensor) => ir.tanh(ir.add(ir.mul(c, 0.5), fits ? b : 0.25)), a);
+    },
+  ],
+  [
+    "scan(axis 0: c ← tanh(c + x), ys = c/2) + carry",
+    (a) => {
+      if (a.rank === 0) return undefined;
+      const [carry, ys] = ir.scan(
+        (c: Tensor, x: Tensor) => [ir.tanh(ir.add(c, x)), ir.mul(c, 0.5)] as const,
+        ir.zeros(a.shape.slice(1)),
+        a,
+      );
+      return ir.add(ys, carry);
+    },
+  ],
+  [
+    "cond(traced pred, sin, tanh·b)",
+    (a, pick, _p, rng) => {
+      const b = pick(broadcastable(a)) ?? a;
+      // a traced predicate (0·Σb + r) whose value does not move under finite differences
+      const pred = ir.greater(ir.add(ir.mul(ir.sum(b), 0), rng.nextFloat() - 0.5), 0);
+      return ir.cond(
+        pred,
+        (u: Tensor, v: Tensor) => ir.sin(ir.add(u, ir.mul(v, 0))),
+        (u: Tensor, v: Tensor) => ir.mul(ir.tanh(u), v),
+        a,
+        b,
+      );
+    },
+  ],
 ];
 
 /** Builds the program's function on tensors (used to trace the graph), with `units` as the op vocabulary. */

@@ -11,6 +11,8 @@ import { ConformanceError, expectClose, expectError } from "./expect.js";
 import { dotAll, flat, values } from "./tree.js";
 import { reductionCases } from "./optable/reductions.js";
 import { indexConventionCases } from "./optable/indexing.js";
+// structured control flow (issue 19, ctrl)
+import { structuredControlCases } from "./optable/control.js";
 
 type Fn = (x: Tensor) => Tensor;
 
@@ -921,5 +923,7 @@ export function groupCases(): Case[] {
     ...reductionCases(),
     // the math family: predicates, logic, rounding (no derivative)
     ...mathCases(),
+    // structured control flow (issue 19, ctrl)
+    ...structuredControlCases(),
   ];
 }

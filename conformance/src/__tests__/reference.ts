@@ -410,6 +410,10 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     round: zero,
     trunc: zero,
     floorDivide: zero,
+    // structured control flow (issue 19, ctrl): never bound; Trace.processControl interprets its sub-graphs op by op
+    control: () => {
+      throw new Error("ref-forward: control flow is interpreted by Trace.processControl, not bound");
+    },
   };
 }
 
@@ -659,6 +663,10 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     round: none,
     trunc: none,
     floorDivide: none,
+    // structured control flow (issue 19, ctrl): never bound; Trace.processControl interprets its sub-graphs op by op
+    control: () => {
+      throw new Error("ref-reverse: control flow is interpreted by Trace.processControl, not bound");
+    },
   };
 }
 
@@ -680,6 +688,10 @@ class TapeTrace extends Trace {
     readonly forwardMode = false,
   ) {
     super(level);
+  }
+  // structured control flow (issue 19, ctrl): whileLoop refuses reverse-mode values
+  override get reverseMode(): boolean {
+    return !this.forwardMode;
   }
   newVariable(primal: Tensor, node: TapeNode): TapeTracer {
     this.nodes.push(node);

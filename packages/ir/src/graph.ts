@@ -20,7 +20,8 @@ import {
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
-import { bind, checkNotEscaped, currentRematRegion, Trace, Tracer, withTrace, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
+import { bind, bindControl, checkNotEscaped, currentRematRegion, Trace, Tracer, withTrace, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
+import { controlCall, registerControlCall, type ControlCall } from "./primitives/control.js";
 import { SHORT_DTYPE } from "./dtype.js";
 
 export interface GraphValue {
@@ -85,10 +86,20 @@ class GraphTrace extends Trace {
   readonly nodes: GraphNode[] = [];
   private nextId = 0;
   private readonly constantIds = new Map<Tensor, GraphTracer>();
+  /** Sub-graph tracing (control flow): values of enclosing traces become extra inputs, listed here. */
+  readonly captured: Tracer[] = [];
 
-  constructor(level: number, name: string) {
+  constructor(
+    level: number,
+    name: string,
+    private readonly capture = false,
+  ) {
     super(level);
     this.name = name;
+  }
+
+  override get stages(): boolean {
+    return true;
   }
 
   newInput(aval: Aval, name?: string): GraphTracer {
@@ -101,6 +112,14 @@ class GraphTrace extends Trace {
 
   constant(value: Tensor): Tracer {
     checkNotEscaped(this.name, value);
+    if (value instanceof Tracer && this.capture) {
+      const known = this.constantIds.get(value);
+      if (known) return known;
+      const input = this.newInput(value);
+      this.captured.push(value);
+      this.constantIds.set(value, input);
+      return input;
+    }
     if (value instanceof Tracer) {
       throw new ArgumentError(
         `${this.name}: expected the traced function to use only its arguments and constants, got a closed-over ${value.describe()} ` +
@@ -143,6 +162,52 @@ class GraphTrace extends Trace {
     this.nodes.push(region === 0 ? node : { ...node, remat: region });
     return new GraphTracer(this, id, out);
   }
+
+  /** One `control` node per output of the call, all with the call's inputs. */
+  override processControl(call: ControlCall, inputs: Tracer[]): Tensor[] {
+    const callId = registerControlCall(call);
+    const ids = inputs.map((t) => (t as GraphTracer).id);
+    return call.outs.map((out, output) => {
+      const id = this.nextId++;
+      this.nodes.push({ id, op: "control", inputs: ids, params: { call: callId, output }, shape: out.shape, dtype: out.dtype });
+      return new GraphTracer(this, id, out);
+    });
+  }
+}
+
+/** A sub-graph traced for control flow, and the values of enclosing traces it reads (its last inputs). */
+export interface SubTrace {
+  readonly graph: Graph;
+  readonly captured: readonly Tensor[];
+  readonly outDef: TreeDef;
+}
+
+/**
+ * Traces `f` on fresh inputs of the given avals into a graph (control flow's sub-graphs). Values
+ * of enclosing traces that `f` reads become extra inputs after the declared ones (`captured`);
+ * concrete tensors become constants. JS numbers in the result become constants.
+ */
+export function traceSubgraph(name: string, avals: readonly Aval[], f: (inputs: Tensor[]) => unknown): SubTrace {
+  return withTrace(
+    (level) => new GraphTrace(level, name, true),
+    (t) => {
+      const ins = avals.map((a) => t.newInput(a));
+      const result = f(ins);
+      const out = flatten(result, name, "the function's result");
+      const outputs = out.leaves.map((leaf) => {
+        const value = typeof leaf === "number" ? scalar(leaf) : leaf;
+        if (value instanceof GraphTracer && value.trace === t) return value.id;
+        return (t.constant(value) as GraphTracer).id;
+      });
+      const inTree = flatten(
+        t.inputs.map(() => scalar(0)),
+        name,
+      ).def;
+      const graph: Graph = { inputs: t.inputs, constants: t.constants, nodes: t.nodes, outputs, inTree, outTree: out.def };
+      validated.add(graph);
+      return { graph, captured: t.captured, outDef: out.def };
+    },
+  );
 }
 
 export interface TraceOptions {
@@ -293,6 +358,11 @@ export const evalGraph = checkArity("evalGraph", 2, 3, (graph: Graph, inputs: re
   return evaluate(graph, inputs);
 });
 
+/** Evaluates a graph this process traced (control flow's sub-graphs): no validation or limits. */
+export function evalGraphTrusted(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
+  return evaluate(graph, inputs);
+}
+
 function evaluate(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
   if (!Array.isArray(inputs)) throw new ArgumentError(`evalGraph: expected an array of input tensors, got ${describeValue(inputs)}`);
   if (inputs.length !== graph.inputs.length) {
@@ -310,7 +380,23 @@ function evaluate(graph: Graph, inputs: readonly Tensor[]): Tensor[] {
     env.set(input.id, x);
   });
   for (const c of graph.constants) env.set(c.id, c.value);
+  // the output nodes of one control-flow call (same call, same inputs) share one evaluation
+  const calls = new Map<string, Tensor[]>();
   for (const node of graph.nodes) {
+    if (node.op === "control") {
+      const { call, output } = node.params as Params<"control">;
+      const key = `${call}|${node.inputs.join(",")}`;
+      let outs = calls.get(key);
+      if (outs === undefined) {
+        outs = bindControl(
+          controlCall(call),
+          node.inputs.map((id) => env.get(id)!),
+        );
+        calls.set(key, outs);
+      }
+      env.set(node.id, outs[output]!);
+      continue;
+    }
     env.set(
       node.id,
       bind(

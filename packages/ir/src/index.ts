@@ -135,6 +135,25 @@ export { type TensorLike, toOperand, toOperands, castTo } from "./coerce.js";
 // weak types of traced JS numbers (issue 19, xforms)
 export { markWeak, isWeak } from "./xforms-exports.js";
 export * from "./ops.js";
+// family: structured control flow (issue 19, ctrl)
+export {
+  cond,
+  switchCase,
+  forLoop,
+  scan,
+  whileLoop,
+  whileLoopReverseError,
+  type ControlScalar,
+  type ScanOptions,
+  type CondFunction,
+  type SwitchCaseFunction,
+  type ForLoopFunction,
+  type ScanFunction,
+  type WhileLoopFunction,
+} from "./control.js";
+export { type ControlCall, type SubGraph, controlCall } from "./primitives/control.js";
+export { bindControl, stagingActive } from "./trace.js";
+export { traceSubgraph, evalGraphTrusted, type SubTrace } from "./graph.js";
 // family: reductions, scans and sorting (issue 17)
 export {
   prod,

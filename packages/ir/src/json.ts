@@ -28,6 +28,13 @@ function encodeNumber(v: number): JsonNumber {
 /** The graph as plain JSON-compatible data. */
 export const graphToJSON = checkArity("graphToJSON", 1, 1, (graph: Graph): unknown => {
   checkGraphOnce("graphToJSON", graph);
+  // structured control flow (issue 19): a control node names sub-graphs held by this process only
+  if (graph.nodes.some((n) => n.op === "control")) {
+    throw new GraphError(
+      "graphToJSON: expected a graph without control-flow nodes (cond, switchCase, forLoop, scan, whileLoop), got one: " +
+        "their sub-graphs live in this process and do not serialize",
+    );
+  }
   return {
     format: GRAPH_FORMAT,
     version: GRAPH_FORMAT_VERSION,
@@ -221,6 +228,8 @@ export const parseGraph = checkArity("parseGraph", 1, 1, (json: string | unknown
     if (!isRecord(v)) fail(`expected node ${i} to be an object`);
     only(`node ${i}`, v, ["id", "op", "inputs", "params", "shape", "dtype"]);
     if (!isPrimitive(v.op)) fail(`expected node ${i} op to be a known primitive, got ${short(v.op)}`);
+    // structured control flow (issue 19): its sub-graphs never serialize, so a control node from outside is refused
+    if (v.op === "control") fail(`expected node ${i} op to be a primitive that serializes, got "control" (control flow)`);
     if (!Array.isArray(v.inputs)) fail(`expected node ${i} inputs to be an array`);
     return {
       id: parseId(v.id, `node ${i}`),

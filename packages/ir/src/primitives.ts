@@ -20,6 +20,8 @@ import { SCATTER, type ScatterParams } from "./primitives/scatter.js";
 import { STRUCTURAL, type StructuralParams } from "./primitives/structural.js";
 // family: random bits (issue 18, nn)
 import { RANDOM, type RandomParams } from "./primitives/random.js";
+// family: structured control flow (issue 19, ctrl)
+import { CONTROL, type ControlParams } from "./primitives/control.js";
 
 /**
  * The primitive set. Every user-facing op is one of these or a composite of them. Each primitive
@@ -46,7 +48,9 @@ export interface PrimitiveParams
     // family: random bits (issue 18, nn)
     RandomParams,
     // family: convolution and pooling (issue 18)
-    ConvParams {}
+    ConvParams,
+    // family: structured control flow (issue 19, ctrl)
+    ControlParams {}
 
 export type Empty = Record<string, never>;
 export type Primitive = keyof PrimitiveParams;
@@ -77,6 +81,8 @@ export const DEFINITIONS: Readonly<Definitions<Primitive>> = deepFreeze({
   ...RANDOM,
   // family: convolution and pooling (issue 18)
   ...CONV,
+  // family: structured control flow (issue 19, ctrl)
+  ...CONTROL,
 });
 
 /** Every primitive name, in a fixed order. */

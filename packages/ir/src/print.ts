@@ -5,6 +5,8 @@ import { checkGraphOnce, type Graph, type GraphValue } from "./graph.js";
 import { MAX_DEPTH } from "./limits.js";
 import { checkOptions } from "./options.js";
 import { formatShape } from "./shape.js";
+import type { Params } from "./primitives.js";
+import { controlCall } from "./primitives/control.js";
 
 function typeOf(v: GraphValue): string {
   return `${SHORT_DTYPE[v.dtype]}${formatShape(v.shape)}`;
@@ -53,12 +55,24 @@ export const graphToText = checkArity("graphToText", 1, 1, (graph: Graph): strin
   for (const c of graph.constants)
     lines.push(`  ${names.get(c.id)}: ${typeOf(c)} = ${c.value.size === 1 ? String(c.value.data[0]) : "constant"}`);
   for (const n of graph.nodes) {
-    lines.push(`  ${names.get(n.id)}: ${typeOf(n)} = ${n.op}(${n.inputs.map((i) => names.get(i)).join(", ")})${formatParams(n.params)}`);
+    const note = n.op === "control" ? controlNote(n.params as Params<"control">) : "";
+    lines.push(
+      `  ${names.get(n.id)}: ${typeOf(n)} = ${n.op}(${n.inputs.map((i) => names.get(i)).join(", ")})${formatParams(n.params)}${note}`,
+    );
   }
   lines.push(`  return ${graph.outputs.map((o) => names.get(o)).join(", ")}`);
   lines.push("}");
   return lines.join("\n");
 });
+
+/** What a control-flow node runs (issue 19): its sub-graphs are not printed, their kind and size are. */
+function controlNote({ call }: Params<"control">): string {
+  const c = controlCall(call);
+  const size = (g: { nodes: readonly unknown[] }) => `${g.nodes.length} nodes`;
+  if (c.kind === "cond") return `  // cond of ${c.branches.length} branches (${c.branches.map(size).join(", ")})`;
+  if (c.kind === "scan") return `  // ${c.reverse ? "reversed " : ""}loop of ${c.length} steps (body: ${size(c.body)})`;
+  return `  // while loop (condition: ${size(c.cond)}, body: ${size(c.body)})`;
+}
 
 function escapeLabel(text: string): string {
   return text.replace(/["\\]/g, (c) => `\\${c}`);

@@ -12,6 +12,7 @@ import type { TypedArray } from "./dtype.js";
 import { checkOneCopy } from "./copies.js";
 import { article, ChainruleError, internalError } from "./errors.js";
 import { evalPrimitive, inferAval, type Aval, type Params, type Primitive } from "./primitives.js";
+import { CONTROL_RUNTIME, type ControlCall } from "./primitives/control.js";
 import { Tensor } from "./tensor.js";
 
 /** A value standing for a tensor inside a transformation. Its shape and dtype are known. */
@@ -92,6 +93,31 @@ export abstract class Trace {
   processCustomVjp(rule: CustomVjpRule, inputs: Tracer[]): Tensor {
     return rule.fun(...inputs);
   }
+
+  /**
+   * A staged control-flow call (cond, scan, while; see primitives/control.ts) whose inputs all
+   * belong to this trace. The default interprets its sub-graphs op by op on this trace's values
+   * (a cond reads its index, so the index must be concrete here); the JIT's traces override it
+   * to stage the derivative as calls of derived sub-graphs.
+   */
+  processControl(call: ControlCall, inputs: Tracer[]): Tensor[] {
+    const interpret = CONTROL_RUNTIME.interpret;
+    if (interpret === null) throw internalError("control flow: no interpreter registered");
+    return interpret(call, inputs);
+  }
+
+  /**
+   * True for reverse-mode traces (tapes): `whileLoop` refuses to run on their values, as JAX
+   * does (a loop with a data-dependent trip count has no reverse-mode derivative there).
+   */
+  get reverseMode(): boolean {
+    return false;
+  }
+
+  /** True for traces that stage a program (graph tracing): control flow is staged, not run. */
+  get stages(): boolean {
+    return false;
+  }
 }
 
 const stack: Trace[] = [];
@@ -121,6 +147,24 @@ export function withRematRegion<R>(body: () => R): R {
 /** The level a new trace would get. */
 export function nextLevel(): number {
   return stack.length + 1;
+}
+
+/** Whether a staging trace (graph tracing, the JIT) is active: control flow then builds sub-graphs. */
+export function stagingActive(): boolean {
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.stages) return true;
+  return false;
+}
+
+/** Applies a staged control-flow call: eagerly when all inputs are concrete, else by the top trace. */
+export function bindControl(call: ControlCall, inputs: readonly Tensor[]): Tensor[] {
+  checkOneCopy("control");
+  const top = findTopTrace("control", inputs);
+  if (top === undefined) {
+    const interpret = CONTROL_RUNTIME.interpret;
+    if (interpret === null) throw internalError("control flow: no interpreter registered");
+    return interpret(call, inputs);
+  }
+  return top.processControl(call, raiseAll(top, inputs));
 }
 
 /** The innermost active trace, if any. */

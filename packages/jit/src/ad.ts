@@ -7,9 +7,11 @@
  * - forward: `JvpTrace` carries a tangent beside each primal (null = symbolic zero).
  * - reverse: `VjpTrace` records a tape of closures over primals; the pullback walks it backwards.
  */
+import { jvpControl, vjpControl, type JvpCore } from "./control-ad.js";
 import {
   add,
   bind,
+  bindControl,
   bindCustomJvp,
   bindCustomVjp,
   checkCustomRule,
@@ -27,6 +29,7 @@ import {
   withTrace,
   zeros,
   type Aval,
+  type ControlCall,
   type CustomJvpRule,
   type CustomVjpRule,
   type EngineCore,
@@ -120,6 +123,20 @@ class JvpTrace extends Trace {
       null,
     );
   }
+
+  /** Structured control flow: the call of the call's JVP (a loop stays a loop; control-ad.ts). */
+  override processControl(call: ControlCall, inputs: Tracer[]): Tensor[] {
+    const ts = inputs as JvpTracer[];
+    const primals = ts.map((t) => t.primal);
+    if (ts.every((t) => t.tangent === null)) return bindControl(call, primals).map((y) => new JvpTracer(this, y, null));
+    const { outputs, tangents } = jvpControl(
+      call,
+      primals,
+      ts.map((t) => t.tangent),
+      jvpCore as JvpCore,
+    );
+    return outputs.map((y, i) => new JvpTracer(this, y, tangents[i] ?? null));
+  }
 }
 
 export function jvpCore(f: FlatFunction, primals: Tensor[], tangents: Tensor[]): { outputs: Tensor[]; tangents: Tensor[] } {
@@ -161,9 +178,10 @@ class VjpTracer extends Tracer {
 }
 
 interface TapeEntry {
-  readonly out: number;
+  /** The cotangent slots of the entry's outputs (one, or one per output of a control-flow call; −1: not differentiated). */
+  readonly outs: readonly number[];
   readonly inputs: readonly number[];
-  readonly backward: (ct: Tensor) => Zeroable[];
+  readonly backward: (cts: Zeroable[]) => Zeroable[];
   readonly what: string;
   readonly inputShapes: readonly Tensor[];
 }
@@ -172,6 +190,10 @@ class VjpTrace extends Trace {
   readonly name = "jit (reverse)";
   readonly tape: TapeEntry[] = [];
   slots = 0;
+
+  override get reverseMode(): boolean {
+    return true;
+  }
 
   constant(value: Tensor): Tracer {
     return new VjpTracer(this, value, -1);
@@ -184,8 +206,25 @@ class VjpTrace extends Trace {
   private record(y: Tensor, inputs: VjpTracer[], what: string, backward: (ct: Tensor) => Zeroable[]): VjpTracer {
     if (!isFloat(y.dtype) || inputs.every((t) => t.slot < 0)) return new VjpTracer(this, y, -1);
     const out = this.slots++;
-    this.tape.push({ out, inputs: inputs.map((t) => t.slot), backward, what, inputShapes: inputs.map((t) => t.primal) });
+    this.tape.push({
+      outs: [out],
+      inputs: inputs.map((t) => t.slot),
+      backward: (cts) => backward(cts[0]!),
+      what,
+      inputShapes: inputs.map((t) => t.primal),
+    });
     return new VjpTracer(this, y, out);
+  }
+
+  /** Structured control flow: one tape entry for all outputs, whose backward is a call (control-ad.ts). */
+  override processControl(call: ControlCall, inputs: Tracer[]): Tensor[] {
+    const ts = inputs as VjpTracer[];
+    const primals = ts.map((t) => t.primal);
+    if (ts.every((t) => t.slot < 0)) return bindControl(call, primals).map((y) => new VjpTracer(this, y, -1));
+    const { outputs, backward } = vjpControl(call, primals, vjpCore);
+    const outs = outputs.map((y) => (isFloat(y.dtype) ? this.slots++ : -1));
+    this.tape.push({ outs, inputs: ts.map((t) => t.slot), backward, what: `control flow (${call.kind})`, inputShapes: primals });
+    return outputs.map((y, i) => new VjpTracer(this, y, outs[i]!));
   }
 
   processPrimitive<P extends Primitive>(prim: P, inputs: Tracer[], params: Params<P>): Tracer {
@@ -254,14 +293,19 @@ export function vjpCore(f: FlatFunction, primals: Tensor[]): { outputs: Tensor[]
         });
         for (let e = tape.length - 1; e >= 0; e--) {
           const entry = tape[e]!;
-          const ct = cts[entry.out];
-          if (ct == null) continue;
-          cts[entry.out] = null;
-          const grads = entry.backward(ct);
+          const given = entry.outs.map((slot) => (slot < 0 ? null : cts[slot]!));
+          if (given.every((ct) => ct == null)) continue;
+          for (const slot of entry.outs) if (slot >= 0) cts[slot] = null;
+          const grads = entry.backward(given);
           entry.inputs.forEach((slot, i) => {
             const g = grads[i];
             if (slot < 0 || g == null) return;
-            if (config.debugNans) checkNans(`jit: backward pass of ${entry.what}`, [ct], g);
+            if (config.debugNans)
+              checkNans(
+                `jit: backward pass of ${entry.what}`,
+                given.filter((c): c is Tensor => c != null),
+                g,
+              );
             accumulate(cts, slot, g.dtype === entry.inputShapes[i]!.dtype ? g : bind("cast", [g], { dtype: entry.inputShapes[i]!.dtype }));
           });
         }

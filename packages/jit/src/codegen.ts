@@ -137,6 +137,8 @@ class Generator implements LoopContext {
   private readonly plan: FusionPlan;
   private fusedLoops = 0;
   private hoisted = 0;
+  /** Control-flow calls already run (call id and inputs → the preamble variable holding their results). */
+  private readonly controlResults = new Map<string, string>();
 
   constructor(
     private readonly p: Program,
@@ -287,6 +289,7 @@ class Generator implements LoopContext {
     else if (VIEWS.has(n.op) || ((n.op === "reduceSum" || n.op === "reduceMax") && (n.params as { axes: number[] }).axes.length === 0))
       this.emitView(n, ins[0]!, inAvals[0]!, comment);
     else if (n.op === "checkIndices") this.emitCheck(n, ins[0]!, inAvals[0]!, comment);
+    else if (n.op === "control") this.emitControl(n, ins, inAvals, comment);
     else this.emitKernel(n, ins, inAvals, comment);
   }
 
@@ -396,6 +399,9 @@ class Generator implements LoopContext {
       case "matmul":
         this.emitMatmul(n, ins, inAvals, out, comment);
         break;
+      // family: structured control flow (issue 19, ctrl): emitted by emitControl, never here
+      case "control":
+        throw internalError("control nodes are emitted by emitControl");
       // family: reductions, scans and sorting (issue 17)
       case "linearScan":
       case "argcummax":
@@ -434,6 +440,39 @@ class Generator implements LoopContext {
       }
     }
     finish();
+  }
+
+  /**
+   * Output `output` of a control-flow call (issue 19): the first node of a call (same call, same
+   * inputs) runs it with `rt_control` into a variable of the preamble, the others read from it.
+   * Array results are the call's own arrays (never pooled), so the node's value is that array.
+   */
+  private emitControl(n: PNode, ins: Loc[], inAvals: Aval[], comment: string): void {
+    const { call, output } = n.params as Params<"control">;
+    const key = `${call}|${n.inputs.join(",")}`;
+    let results = this.controlResults.get(key);
+    if (results === undefined) {
+      // every operand materialized first, then all used by the call's step (so liveness keeps them until it)
+      const held = ins.map((l, i) => (l.kind === "num" ? l : this.materialize(l, inAvals[i]!.shape, inAvals[i]!.dtype)));
+      for (const l of held) this.use(l);
+      const args = held.map((l) => (l.kind === "num" ? () => l.expr : this.nameOf(l as Arr)));
+      const name = ident("C", this.controlResults.size);
+      this.preamble.push(`let ${name};`);
+      this.steps.push(() => `${name} = rt_control(${int(call)}, [${args.map((a) => a()).join(", ")}]); ${comment}`);
+      results = name;
+      this.controlResults.set(key, name);
+    }
+    const read = `${results}[${int(output)}]`;
+    if (n.shape.length === 0) {
+      const [declare, local] = this.scalarSlot(n.id);
+      this.steps.push(() => `${declare} = ${read}; ${comment}`);
+      this.loc.set(n.id, { kind: "num", expr: local });
+    } else {
+      const name = ident("Y", n.id);
+      this.preamble.push(`let ${name};`);
+      this.steps.push(() => `${name} = ${read}; ${comment}`);
+      this.loc.set(n.id, { kind: "arr", name, shape: n.shape, dtype: n.dtype, buf: null, constant: false });
+    }
   }
 
   /** The scan family's kernels along one axis: linearScan (its coefficients broadcast to the output), argcummax, argsort. */

@@ -15,6 +15,7 @@ import {
   type GraphLimits,
 } from "@chainrule/ir";
 import { buildFunction } from "./build.js";
+import { runControl } from "./control.js";
 import { generate, type GenerateOptions } from "./codegen.js";
 import { optimize, toProgram, type OptimizeOptions, type Program } from "./optimize.js";
 import { RUNTIME_HELPERS, RUNTIME_SOURCE } from "./runtime.js";
@@ -100,15 +101,17 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
     };
   }
   const generated = programSource(program, options);
-  const factory = buildFunction(["K", "rt_error", "rt_special"], generated.full) as (
+  const factory = buildFunction(["K", "rt_error", "rt_special", "rt_control"], generated.full) as (
     k: unknown[],
     e: (m: string, code?: string) => Error,
     special: typeof SPECIAL,
+    control: typeof runControl,
   ) => RawFunction;
   const run = factory(
     generated.constants.map((t) => t.data),
     rtError,
     SPECIAL,
+    runControl,
   );
   const byId = new Map(program.nodes.map((n) => [n.id, n]));
   const avalOf = (id: number): Aval => {

@@ -60,6 +60,12 @@ export function emitModule(f: AnyFunction, exampleArgs: readonly unknown[], opti
     // every leaf is a parameter of the exported function (none is baked in)
     const { graph, dynamic, leaves } = compiled.traceAt(args, true);
     const program = optimize(toProgram(graph));
+    if (program.nodes.some((n) => n.op === "control")) {
+      throw new ArgumentError(
+        "emitModule: expected a function without structured control flow (cond, switchCase, forLoop, scan, whileLoop): " +
+          "their compiled loop bodies are built at run time; use jit(f) instead",
+      );
+    }
     const ret = literalTree(graph.outTree) ? (outs: string[]) => treeLiteral(graph.outTree, outs) : undefined;
     const generated = programSource(program, {
       inlineConstants: true,

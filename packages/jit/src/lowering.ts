@@ -166,6 +166,8 @@ export const JS_LOWERING = {
   floorDivide: { kind: "elementwise", expr: ([a, b], ctx) => rounded(`rt_special.floorDivide(${a}, ${b})`, ctx) },
   // family: random bits (issue 18, nn): the runtime's rt_threefry (ir's threefry2x32Block, its source text)
   threefry2x32: KERNEL,
+  // family: structured control flow (issue 19, ctrl): a call of rt_control (control.ts), which runs compiled sub-graphs
+  control: KERNEL,
 } as const satisfies { readonly [P in Primitive]: JsLowering };
 
 type KindOf<K extends JsLowering["kind"]> = { [P in Primitive]: (typeof JS_LOWERING)[P]["kind"] extends K ? P : never }[Primitive];

@@ -61,7 +61,8 @@ function fold(p: Program): boolean {
   let changed = false;
   const kept: PNode[] = [];
   for (const n of p.nodes) {
-    let foldable = n.op !== "gather" && n.op !== "scatterAdd";
+    // a control-flow call on constants is not folded: it may run a long loop (issue 19)
+    let foldable = n.op !== "gather" && n.op !== "scatterAdd" && n.op !== "control";
     let largest = 1;
     for (let k = 0; foldable && k < n.inputs.length; k++) {
       const t = p.constants.get(n.inputs[k]!);

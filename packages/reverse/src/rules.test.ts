@@ -309,6 +309,16 @@ const ROWS: Row[] = [
   { prims: ["fmod"], name: "fmod", fn: (x, y) => ir.fmod(ir.add(x, 2.6), y), shapes: BINARY_SHAPES, low: 1, high: 1.1 },
   { prims: ["remainder"], name: "remainder", fn: (x, y) => ir.remainder(ir.add(x, 2.6), y), shapes: BINARY_SHAPES, low: 1, high: 1.1 },
   { prims: ["hypot"], name: "hypot", fn: (x, y) => ir.hypot(x, y), shapes: BINARY_SHAPES, low: 0.5, high: 2 },
+  // structured control flow (issue 19, ctrl): a loop staged by trace, run by toFunction: the tape interprets the control node
+  {
+    prims: ["control"],
+    name: "control (a staged forLoop)",
+    fn: (x) => {
+      const loop = (v: Tensor) => ir.forLoop(0, 3, (_i: Tensor, c: Tensor) => ir.sin(ir.mul(c, v)), v);
+      return ir.toFunction(ir.trace(loop, x))(x) as Tensor;
+    },
+    shapes: [[[]], [[3]]],
+  },
 ];
 
 function randomInputs(rng: Random, shapes: readonly number[][], row: Row): Tensor[] {

@@ -155,6 +155,11 @@ export class ReverseTrace extends Trace {
   /** Set on the first tape of the double-vjp jvp: it stands for forward mode (customVjp refuses it). */
   forwardMode = false;
 
+  /** whileLoop refuses reverse-mode values (not the double-vjp jvp's tape, which stands for forward mode). */
+  override get reverseMode(): boolean {
+    return !this.forwardMode;
+  }
+
   /** A differentiated input: a fresh slot. */
   input(primal: Tensor): ReverseTracer {
     return new ReverseTracer(this, primal, this.slots++);

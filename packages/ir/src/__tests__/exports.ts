@@ -3,6 +3,12 @@ import * as ir from "../index.js";
 
 /** [fewest, most] arguments of each exported function (Infinity for a rest parameter). */
 export const ARITIES: Record<string, readonly [number, number]> = {
+  // structured control flow (issue 19, ctrl)
+  cond: [3, Infinity],
+  switchCase: [2, Infinity],
+  forLoop: [4, 4],
+  scan: [3, 4],
+  whileLoop: [3, 3],
   // dtypes, errors, shapes
   isFloat: [1, 1],
   promoteTypes: [2, 2],
@@ -272,6 +278,13 @@ export const MACHINERY = new Set([
   "splitVjpOptions",
   "transformOptions",
   "inlinedCustomRules",
+  // structured control flow (issue 19, ctrl): engine machinery
+  "whileLoopReverseError",
+  "controlCall",
+  "bindControl",
+  "stagingActive",
+  "traceSubgraph",
+  "evalGraphTrusted",
 ]);
 
 const isClass = (f: unknown) => typeof f === "function" && /^class\b/.test(Function.prototype.toString.call(f));

@@ -20,6 +20,7 @@ import {
   type VjpNode,
   type VjpRule,
 } from "../index.js";
+import { registerControlCall } from "./control.js";
 
 interface Sample<P extends Primitive> {
   readonly args: readonly Tensor[];
@@ -128,6 +129,23 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   reduceWindowMax: () => ({ args: [pos()], params: POOL }),
   selectAndGatherAdd: () => ({ args: [f64([2, 3], [1, -2, 0.5, 3, 0.25, -1]), pos()], params: POOL }),
   selectAndScatterAdd: () => ({ args: [f64([2, 2], [1, -2, 0.5, 3]), pos()], params: POOL }),
+  // family: structured control flow (issue 19, ctrl): a 3-step loop doubling its carry
+  control: () => ({
+    args: [pos()],
+    params: {
+      call: registerControlCall({
+        kind: "scan",
+        body: ir.trace((c: Tensor) => ir.mul(c, 2), pos()),
+        length: 3,
+        reverse: false,
+        indexed: null,
+        carry: 1,
+        xs: 0,
+        outs: [{ shape: [2, 3], dtype: "float64" }],
+      }),
+      output: 0,
+    },
+  }),
 };
 
 /**
@@ -174,7 +192,8 @@ describe("primitive definitions", () => {
 
   it.each(PRIMITIVES)("%s: its VJP reads only what `saves` declares", (prim) => {
     const rule = DEFINITIONS[prim].vjp as VjpRule<Primitive>;
-    if (rule.vjp === null) return;
+    // control flow is differentiated through Trace.processControl, all outputs at once (its per-node rule refuses)
+    if (rule.vjp === null || prim === "control") return;
     const s = sample(prim);
     const y = bind(prim, s.args, s.params);
     const ct = ir.add(ir.mul(y, 0), 1.5);

@@ -129,6 +129,8 @@ export interface KernelOptions {
 /** The kernel program for `p`, or undefined when the generated JavaScript should run it. */
 export function kernelProgramFor(p: Program, options: KernelOptions): KernelProgram | undefined {
   if (options.kernels === false || (options.kernels === undefined && !current.enabled)) return undefined;
+  // control flow (issue 19): the program runs its loops in JavaScript; each body compiles (and may use kernels) on its own
+  if (p.nodes.some((n) => n.op === "control")) return undefined;
   const min = current.minMatmulWork;
   const avals = new Map<number, readonly number[]>();
   for (const i of p.inputs) avals.set(i.id, i.shape);

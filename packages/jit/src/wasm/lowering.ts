@@ -102,6 +102,9 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   floorDivide: "js",
   // family: random bits (issue 18, nn): integer bits, ir's kernel
   threefry2x32: "interpreted",
+  // family: structured control flow (issue 19, ctrl): never reached, a program holding control flow compiles to JavaScript
+  // (kernelProgramFor); its loop bodies and branches are programs of their own, on kernels when worth it
+  control: "interpreted",
 };
 
 const withLowering = (...kinds: WasmLowering[]) =>

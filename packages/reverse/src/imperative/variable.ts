@@ -205,6 +205,11 @@ class ImperativeTrace extends Trace {
     super(0);
   }
 
+  /** whileLoop refuses values this tape differentiates (structured control flow, issue 19). */
+  override get reverseMode(): boolean {
+    return true;
+  }
+
   constant(value: Tensor): Variable {
     return new Variable(value, false, null);
   }
