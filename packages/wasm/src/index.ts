@@ -49,3 +49,12 @@ export {
   threadStats,
   threadsUnavailable,
 } from "./threads.js";
+export {
+  resetWasmBackend,
+  useWasmBackend,
+  wasmBackend,
+  wasmBackendInfo,
+  wasmBackendStats,
+  type WasmBackendInfo,
+  type WasmBackendOptions,
+} from "./eager.js";
