@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { handWritten, handWrittenUnrolled } from "./impls/hand.js";
-import { discoverEngines, eagerIr, engineImplementation, type EnginePackage } from "./impls/chainrule.js";
+import { discoverEngines, eagerIr, engineImplementation, onWasmBackend, type EnginePackage } from "./impls/chainrule.js";
 import { jitKernelImplementations } from "./impls/jit-kernels.js";
 import { loadTfjs, type TfBackend } from "./impls/tfjs.js";
 import { loadJax } from "./impls/jax.js";
@@ -71,6 +71,15 @@ export async function loadImplementations(wanted: (id: string) => boolean = () =
     }
     if (pkg.version !== undefined) versions[pkg.packageName] = pkg.version;
     implementations.push(engineImplementation({ ...pkg, engine: pkg.engine }));
+  }
+  // eager ir, forward and reverse with ir's eager ops on @chainrule/wasm's backend (ids eager-wasm, forward-wasm, reverse-wasm)
+  const onKernels = [
+    eagerIr,
+    ...engines.flatMap((p) => (p.engine && p.id !== "jit" ? [engineImplementation({ ...p, engine: p.engine })] : [])),
+  ];
+  for (const impl of onKernels) {
+    const wasm = wanted(`${impl.id}-wasm`) ? onWasmBackend(impl) : undefined;
+    if (wasm !== undefined) implementations.push(wasm);
   }
   // the jit's WebAssembly kernels with explicit settings (after the engines: W3/W4 only)
   for (const pkg of engines) {

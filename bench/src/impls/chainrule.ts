@@ -6,7 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { add, matmul, mul, sin, slice, sub, sum, tensor, type Engine, type Tensor } from "@chainrule/ir";
+import { add, matmul, mul, sin, slice, sub, setBackend, sum, tensor, withBackend, type Engine, type Tensor } from "@chainrule/ir";
+import { useWasmBackend, wasmBackendInfo } from "@chainrule/wasm";
 import { mlpSegments } from "../reference.js";
 import { programFact } from "./jit-program.js";
 import type { Built, Implementation, MlpVariant, Unsupported, Variant } from "../workloads.js";
@@ -224,5 +225,38 @@ export function generatedChain(nodes: number): (x: Tensor) => Tensor {
       y = r === 0 ? sin(y) : r === 1 ? mul(y, 1.001) : add(y, 0.25);
     }
     return sum(y);
+  };
+}
+
+/**
+ * `impl` with ir's eager ops on the WebAssembly backend (`@chainrule/wasm`, default settings: one
+ * thread, no FMA, thresholds 4096): building, the check and every timed call run inside
+ * `withBackend("wasm", …)`, so rows of other implementations in the same run keep ir's JavaScript
+ * backend. Ids get the suffix `-wasm`.
+ */
+export function onWasmBackend(impl: Implementation): Implementation | undefined {
+  if (!useWasmBackend()) return undefined;
+  setBackend("js"); // the other rows keep ir's JavaScript backend
+  const inWasm =
+    <A extends unknown[], R>(f: (...args: A) => R) =>
+    (...args: A): R =>
+      withBackend("wasm", () => f(...args));
+  return {
+    id: `${impl.id}-wasm`,
+    label: `${impl.label}, WebAssembly backend`,
+    group: impl.group,
+    build: (variant) => {
+      const built = withBackend("wasm", () => impl.build(variant));
+      if (built instanceof Promise || "unsupported" in built) return built;
+      return {
+        ...built,
+        case: { ...built.case, run: inWasm(built.case.run) },
+        result: inWasm(built.result),
+        facts: () => {
+          const ran = wasmBackendInfo().ran;
+          return `on the kernels so far: ${ran.matmul} matmuls (${ran.parallelMatmul} on 2 threads), ${ran.elementwise} elementwise, ${ran.reduce} reductions`;
+        },
+      };
+    },
   };
 }

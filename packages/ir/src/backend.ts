@@ -8,8 +8,9 @@
  * runs itself: a backend is never required to cover everything, and small tensors pay one branch.
  */
 import { ArgumentError, checkArity, describeValue } from "./errors.js";
-import type { Aval, Params, Primitive } from "./primitives.js";
+import { inferAval, type Aval, type Params, type Primitive } from "./primitives.js";
 import type { Tensor } from "./tensor.js";
+import { Tracer } from "./trace.js";
 
 export interface Backend {
   /** A short unique name ("wasm"); "js" is ir's own. */
@@ -22,6 +23,13 @@ export interface Backend {
   run(prim: Primitive, inputs: readonly Tensor[], params: Params, out: Aval): Tensor | undefined;
   /** Why the backend cannot run in this runtime (no SIMD, a CSP, jitless), or undefined. */
   unavailable(): string | undefined;
+  /**
+   * A rank-2 product of concrete float matrices with either operand read transposed (Aᵀ·B, A·Bᵀ:
+   * the cotangents of matmul) without copying the transpose, or undefined to decline.
+   */
+  gemm?(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor | undefined;
+  /** Calls whose inputs all have fewer elements than this are never taken (they skip the backend at once). */
+  readonly minInputElements: number;
 }
 
 export interface BackendStatus {
@@ -44,9 +52,13 @@ function checkBackend(op: string, backend: unknown): asserts backend is Backend 
     b.name === "" ||
     b.name === "js" ||
     typeof b.run !== "function" ||
-    typeof b.unavailable !== "function"
+    typeof b.unavailable !== "function" ||
+    typeof b.minInputElements !== "number" ||
+    (b.gemm !== undefined && typeof b.gemm !== "function")
   ) {
-    throw new ArgumentError(`${op}: expected a backend { name (not "js"), run, unavailable }, got ${describeValue(backend)}`);
+    throw new ArgumentError(
+      `${op}: expected a backend { name (not "js"), run, unavailable, minInputElements, gemm? }, got ${describeValue(backend)}`,
+    );
   }
 }
 
@@ -105,3 +117,46 @@ export const withBackend = checkArity("withBackend", 2, 2, <R>(name: string, bod
     activeBackend = previous;
   }
 });
+
+/** @internal Whether the active backend may take a call on these inputs (concrete, and one large enough). */
+export function offered(backend: Backend, inputs: readonly Tensor[]): boolean {
+  let largest = 0;
+  for (const x of inputs) {
+    if (x instanceof Tracer) return false;
+    const size = x.size;
+    if (size > largest) largest = size;
+  }
+  return largest >= backend.minInputElements;
+}
+
+/**
+ * For engines' own typed-array fast paths (which bypass `evalPrimitive`): the active backend's
+ * result for primitive `prim` on concrete `inputs`, or undefined when no backend is active, an
+ * input is a tracer, or the backend declines (then the engine runs its own loop).
+ */
+export const backendRun = checkArity(
+  "backendRun",
+  3,
+  3,
+  (prim: Primitive, inputs: readonly Tensor[], params: Params): Tensor | undefined => {
+    const backend = activeBackend;
+    if (backend === undefined || !offered(backend, inputs)) return undefined;
+    return backend.run(prim, inputs, params, inferAval(prim, inputs, params));
+  },
+);
+
+/**
+ * For engines' fast paths: op(A)·op(B) of rank-2 concrete float matrices on the active backend
+ * (op = transpose where asked: the cotangents of matmul, without copying a transpose), or undefined.
+ */
+export const backendMatmul = checkArity(
+  "backendMatmul",
+  4,
+  4,
+  (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor | undefined => {
+    const backend = activeBackend;
+    if (backend?.gemm === undefined || !offered(backend, [a, b])) return undefined;
+    if (a.rank !== 2 || b.rank !== 2 || a.dtype !== b.dtype) return undefined;
+    return backend.gemm(a, b, transA === true, transB === true);
+  },
+);

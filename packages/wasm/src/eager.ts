@@ -15,8 +15,8 @@
  *   rounding to float32, the kernel rounds the product and the sum);
  * - + − × ÷, sqrt, abs, neg, min, max: bit for bit (IEEE-rounded in both);
  * - float32 exp, log, tanh: within ULP_BOUND ulps (math32.ts); float64 ones stay in JavaScript;
- * - reduceMax, and reduceSum over leading axes: bit for bit (same order); reduceSum over trailing
- *   axes sums in 4 (float32) or 2 (float64) lanes: within n·ε relative of the sequential sum.
+ * - reduceMax, and reduceSum over leading or middle axes: bit for bit (same order of additions); a
+ *   reduceSum over trailing axes would add in 4 or 2 lanes, so it is left to ir's loop.
  */
 import {
   ArgumentError,
@@ -141,14 +141,11 @@ function copyOut(arena: Arena, dtype: KernelDtype, at: number, count: number): F
 // ---------------------------------------------------------------------------------------- matmul
 
 function matmul(a: Tensor, b: Tensor, out: Aval): Tensor | undefined {
-  const dtype = out.dtype;
-  if (!isKernelDtype(dtype)) return undefined;
   const rank = out.shape.length;
   const m = out.shape[rank - 2]!;
   const n = out.shape[rank - 1]!;
   const k = a.shape[a.rank - 1]!;
   const batch = sizeOf(out.shape.slice(0, -2));
-  if (m * n * k * batch < settings.minMatmulWork) return undefined;
   // a batch is either the output's whole batch or one matrix broadcast over it (stride 0)
   const stride = (t: Tensor, size: number) => {
     const own = sizeOf(t.shape.slice(0, -2));
@@ -157,15 +154,45 @@ function matmul(a: Tensor, b: Tensor, out: Aval): Tensor | undefined {
   const batchA = stride(a, m * k);
   const batchB = stride(b, k * n);
   if (batchA === undefined || batchB === undefined) return undefined;
+  return gemm(a, b, { m, n, k, batch, batchA, batchB, transA: false, transB: false }, out.shape);
+}
+
+/** op(A)·op(B) of rank-2 matrices (the cotangents of matmul read a transposed operand in place). */
+function transposedMatmul(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor | undefined {
+  const [ra, ca] = a.shape as [number, number];
+  const [rb, cb] = b.shape as [number, number];
+  const [m, k] = transA ? [ca, ra] : [ra, ca];
+  const [kb, n] = transB ? [cb, rb] : [rb, cb];
+  if (k !== kb) return undefined;
+  return gemm(a, b, { m, n, k, batch: 1, batchA: 0, batchB: 0, transA, transB }, [m, n]);
+}
+
+interface GemmShape {
+  m: number;
+  n: number;
+  k: number;
+  batch: number;
+  batchA: number;
+  batchB: number;
+  transA: boolean;
+  transB: boolean;
+}
+
+function gemm(a: Tensor, b: Tensor, g: GemmShape, shape: readonly number[]): Tensor | undefined {
+  const dtype = a.dtype;
+  if (!isKernelDtype(dtype) || b.dtype !== dtype) return undefined;
+  const { m, n, k, batch } = g;
+  if (m * n * k * batch < settings.minMatmulWork) return undefined;
   const fma = settings.fma && wasmFeatures().relaxedFma;
-  const spec: GemmSpec = { dtype, m, n, k, batch, batchA, batchB, batchC: m * n, fma };
+  const spec: GemmSpec = { dtype, ...g, batchC: m * n, fma };
   const cols = 2 * defaultTile(dtype, fma).vecs * (dtype === "float32" ? 4 : 2);
   const pool =
     settings.threads >= 2 && batch === 1 && Math.floor(n / cols) >= 2 && m * n * k >= MIN_PARALLEL_WORK ? threadPool() : undefined;
   const memory = memoryFor(pool !== undefined);
   const size = dtype === "float32" ? 4 : 8;
   const plan = new ArenaPlan();
-  const scratchBytes = Math.max(gemmScratchBytes(spec), pool ? gemmScratchBytes({ ...spec, n: cols, ldb: n, ldc: n, packA: false }) : 0);
+  const block: GemmSpec = { ...spec, n: cols, ldb: g.transB ? k : n, ldc: n, packA: false };
+  const scratchBytes = Math.max(gemmScratchBytes(spec), pool ? gemmScratchBytes(block) : 0);
   const scratch = plan.reserve(scratchBytes);
   const scratch2 = pool ? plan.reserve(scratchBytes, 0, 128) : 0;
   const A = plan.reserve(a.size * size);
@@ -176,35 +203,36 @@ function matmul(a: Tensor, b: Tensor, out: Aval): Tensor | undefined {
   copyIn(arena, dtype, A, a.data);
   copyIn(arena, dtype, B, b.data);
   if (pool === undefined) memory.kernel(gemmKey(spec), () => gemmFunction(spec, "k"))(A, B, C, scratch);
-  else twoThreads(memory, pool, spec, cols, { A, B, C, scratch, scratch2 });
+  else twoThreads(memory, pool, block, n, { A, B, C, scratch, scratch2 });
   wasmBackendStats.matmul++;
-  return new Tensor(dtype, out.shape.slice(), copyOut(arena, dtype, C, batch * m * n));
+  return new Tensor(dtype, shape.slice(), copyOut(arena, dtype, C, batch * m * n));
 }
 
-/** Column blocks taken from a shared counter by both threads (the JIT's split: bit-identical to one thread). */
+/** Column blocks of `block.n` columns taken from a shared counter by both threads (the JIT's split: bit-identical to one thread). */
 function twoThreads(
   memory: EagerMemory,
   pool: ThreadPool,
-  spec: GemmSpec,
-  cols: number,
+  block: GemmSpec,
+  n: number,
   at: { A: number; B: number; C: number; scratch: number; scratch2: number },
 ): void {
-  const size = spec.dtype === "float32" ? 4 : 8;
-  const blocks = Math.floor(spec.n / cols);
-  const block: GemmSpec = { ...spec, n: cols, ldb: spec.n, ldc: spec.n, packA: false };
-  const tail: GemmSpec = { ...block, n: spec.n - blocks * cols };
-  const step = cols * size;
-  const { job, block: f, tail: g } = memory.parallelGemm(pool, block, tail, [at.A, at.B, at.C, at.scratch2, step, step, blocks]);
+  const size = block.dtype === "float32" ? 4 : 8;
+  const cols = block.n;
+  const blocks = Math.floor(n / cols);
+  const tail: GemmSpec = { ...block, n: n - blocks * cols };
+  const bStep = (block.transB ? cols * block.k : cols) * size;
+  const cStep = cols * size;
+  const { job, block: f, tail: g } = memory.parallelGemm(pool, block, tail, [at.A, at.B, at.C, at.scratch2, bStep, cStep, blocks]);
   const all = () => {
-    for (let i = 0; i < blocks; i++) f(at.A, at.B + i * step, at.C + i * step, at.scratch);
+    for (let i = 0; i < blocks; i++) f(at.A, at.B + i * bStep, at.C + i * cStep, at.scratch);
   };
   if (!job.start()) all();
   else {
-    for (let i = job.next(); i < blocks; i = job.next()) f(at.A, at.B + i * step, at.C + i * step, at.scratch);
+    for (let i = job.next(); i < blocks; i = job.next()) f(at.A, at.B + i * bStep, at.C + i * cStep, at.scratch);
     if (!job.finish()) all();
     else wasmBackendStats.parallelMatmul++;
   }
-  g?.(at.A, at.B + blocks * step, at.C + blocks * step, at.scratch);
+  g?.(at.A, at.B + blocks * bStep, at.C + blocks * cStep, at.scratch);
 }
 
 // ----------------------------------------------------------------------------------- elementwise
@@ -274,6 +302,8 @@ function reduce(op: "sum" | "max", x: Tensor, axes: readonly number[], out: Aval
   const outer = sizeOf(x.shape.slice(0, first));
   const mid = sizeOf(x.shape.slice(first, last));
   const inner = sizeOf(x.shape.slice(last));
+  // a sum over trailing axes would add in 4 or 2 lanes: ir's loop adds in order, so it stays there (exactness)
+  if (op === "sum" && inner === 1) return undefined;
   const spec = { dtype, op, outer, mid, inner };
   const memory = memoryFor(false);
   const size = dtype === "float32" ? 4 : 8;
@@ -293,11 +323,14 @@ const UNARY_KERNEL: ReadonlySet<string> = new Set(["neg", "abs", "sqrt", "exp", 
 const BINARY_KERNEL: ReadonlySet<string> = new Set(["add", "sub", "mul", "div", "maximum", "minimum", "mulNoNan"]);
 
 function run(prim: Primitive, inputs: readonly Tensor[], params: Params, out: Aval): Tensor | undefined {
+  // small tensors pay these few comparisons only (W1's scalar calls stay on ir's kernels)
   if (prim === "matmul") return matmul(inputs[0]!, inputs[1]!, out);
-  if (UNARY_KERNEL.has(prim) || BINARY_KERNEL.has(prim)) return elementwise(prim as EwOp, inputs, out);
   if (prim === "reduceSum" || prim === "reduceMax") {
+    if (inputs[0]!.size < settings.minElements) return undefined;
     return reduce(prim === "reduceSum" ? "sum" : "max", inputs[0]!, (params as Params<"reduceSum">).axes, out);
   }
+  if (sizeOf(out.shape) < settings.minElements) return undefined;
+  if (UNARY_KERNEL.has(prim) || BINARY_KERNEL.has(prim)) return elementwise(prim as EwOp, inputs, out);
   return undefined;
 }
 
@@ -306,6 +339,11 @@ export const wasmBackend: Backend = {
   name: "wasm",
   run,
   unavailable: () => kernelsUnavailable(),
+  gemm: transposedMatmul,
+  /** A matmul of work m·n·k ≥ minMatmulWork has an operand of at least √minMatmulWork elements. */
+  get minInputElements() {
+    return Math.min(settings.minElements, Math.floor(Math.sqrt(settings.minMatmulWork)));
+  },
 };
 
 /** What each option accepts (the error message names it). */

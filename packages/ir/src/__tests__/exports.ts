@@ -20,6 +20,8 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   setBackend: [1, 1],
   backendStatus: [0, 0],
   withBackend: [2, 2],
+  backendRun: [3, 3],
+  backendMatmul: [4, 4],
   // creation
   tensor: [1, 2],
   scalar: [1, 2],
