@@ -254,7 +254,8 @@ export function onWasmBackend(impl: Implementation): Implementation | undefined 
         result: inWasm(built.result),
         facts: () => {
           const ran = wasmBackendInfo().ran;
-          return `on the kernels so far: ${ran.matmul} matmuls (${ran.parallelMatmul} on 2 threads), ${ran.elementwise} elementwise, ${ran.reduce} reductions`;
+          const matmuls = `${ran.matmul} matmuls (${ran.parallelMatmul} on 2 threads)`;
+          return `on the kernels so far: ${matmuls}, ${ran.elementwise} elementwise, ${ran.reduce} reductions`;
         },
       };
     },
