@@ -1,6 +1,7 @@
 import {
   add,
   ArgumentError,
+  div,
   backendStatus,
   exp,
   log,
@@ -10,6 +11,7 @@ import {
   mul,
   setBackend,
   sqrt,
+  sub,
   sum,
   tanh,
   type Tensor,
@@ -146,6 +148,21 @@ describe("the eager WebAssembly backend: elementwise and reductions", () => {
       expect(q.data[i]).toBe(Math.max(2.5, x.data[i]!));
       expect(r.data[i]).toBe(Math.sqrt(x.data[i]! + 2));
     }
+  });
+
+  it("float32 + − × ÷ are bit for bit JavaScript's float64 result rounded to float32", () => {
+    const x = f32([8192], 1, 3);
+    const y = f32([8192], 2, 5);
+    const results = [add(x, y), sub(x, y), mul(x, y), div(x, y)];
+    const reference = [
+      (a: number, b: number) => a + b,
+      (a: number, b: number) => a - b,
+      (a: number, b: number) => a * b,
+      (a: number, b: number) => a / b,
+    ];
+    results.forEach((r, k) => {
+      for (let i = 0; i < 8192; i++) expect(r.data[i]).toBe(Math.fround(reference[k]!(x.data[i]!, y.data[i]!)));
+    });
   });
 
   it("float32 exp, log, tanh are within their ulp bounds of Math.*", () => {
