@@ -1,8 +1,8 @@
 /** Every implementation the harness knows, loaded (or listed as absent with the reason). */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { handWritten, handWrittenUnrolled } from "./impls/hand.js";
-import { discoverEngines, eagerIr, engineImplementation, onWasmBackend, type EnginePackage } from "./impls/chainrule.js";
+import { handWritten, handWrittenReuse, handWrittenUnrolled } from "./impls/hand.js";
+import { discoverEngines, eagerIr, engineImplementation, jitDonating, onWasmBackend, type EnginePackage } from "./impls/chainrule.js";
 import { jitKernelImplementations } from "./impls/jit-kernels.js";
 import { loadTfjs, type TfBackend } from "./impls/tfjs.js";
 import { loadJax } from "./impls/jax.js";
@@ -58,7 +58,7 @@ export async function loadImplementations(wanted: (id: string) => boolean = () =
   const implementations: Implementation[] = [];
   const absent: Absent[] = [];
   const versions: Record<string, string> = {};
-  for (const impl of [handWritten, handWrittenUnrolled, eagerIr]) if (wanted(impl.id)) implementations.push(impl);
+  for (const impl of [handWritten, handWrittenUnrolled, handWrittenReuse, eagerIr]) if (wanted(impl.id)) implementations.push(impl);
   const irVersion = installedVersion("@chainrule/ir");
   if (irVersion !== undefined) versions["@chainrule/ir"] = irVersion;
 
@@ -81,6 +81,10 @@ export async function loadImplementations(wanted: (id: string) => boolean = () =
     const wasm = wanted(`${impl.id}-wasm`) ? onWasmBackend(impl) : undefined;
     if (wasm !== undefined) implementations.push(wasm);
   }
+  // the jit's W2 gradient into a donated output buffer (against hand-reuse)
+  const jitPkg = engines.find((p) => p.id === "jit" && p.engine !== undefined);
+  const donating = jitPkg && wanted("jit-donate") ? jitDonating({ ...jitPkg, engine: jitPkg.engine! }) : undefined;
+  if (donating !== undefined) implementations.push(donating);
   // the jit's WebAssembly kernels with explicit settings (after the engines: W3/W4 only)
   for (const pkg of engines) {
     if (pkg.engine === undefined) continue;

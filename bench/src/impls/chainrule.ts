@@ -261,3 +261,34 @@ export function onWasmBackend(impl: Implementation): Implementation | undefined 
     },
   };
 }
+
+/**
+ * The jit's W2 gradient writing into an output buffer it is handed back on every call:
+ * `jit((x, out) => grad(f)(x), { donate: [1] })`, called as `out = g(x, out)` — the donated `out`
+ * (same dtype and size as the gradient) is consumed and its buffer holds the new gradient, so no
+ * call allocates fresh pages. Baseline: `hand-reuse`. Other variants: n/a.
+ */
+export function jitDonating(pkg: EnginePackage & { engine: Engine }): Implementation | undefined {
+  const compile = pkg.module?.["jit"] as
+    | ((f: (x: Tensor, out: Tensor) => Tensor, options: { donate: number[] }) => (x: Tensor, out: Tensor) => Tensor)
+    | undefined;
+  if (compile === undefined) return undefined;
+  return {
+    id: "jit-donate",
+    label: "chainrule jit, gradient into a donated output buffer",
+    group: "chainrule",
+    build: (variant) => {
+      if (variant.workload !== "W2" || variant.kind !== "grad") return { unsupported: "W2 gradient only", quiet: true };
+      const x = tensor(variant.input.x);
+      const gradient = pkg.engine.grad(rosenbrockIr);
+      const g = compile((v: Tensor, _out: Tensor) => gradient(v) as Tensor, { donate: [1] });
+      const fresh = () => tensor(variant.input.x instanceof Float64Array ? new Float64Array(x.size) : new Float32Array(x.size));
+      let out = fresh();
+      const run = () => {
+        out = g(x, out);
+        return out;
+      };
+      return { case: { run }, result: () => g(x, fresh()).data };
+    },
+  };
+}

@@ -79,6 +79,30 @@ export function compileGraph(graph: Graph, options: CompileGraphOptions = {}): C
   return compileTrusted(graph, code);
 }
 
+/**
+ * `runInto` of a generated JavaScript program: output j is written into `into[j]` where given (a
+ * donated buffer, zeroed first) instead of a new array. A donated buffer is usually also the input
+ * it came from, which the program may still read after it starts writing the output (x[i + 1] in
+ * a stencil): such an input is first copied into a buffer kept by the compiled function (a copy
+ * into memory in use costs far less than the page faults of a new array).
+ */
+function donatedRun(run: RawFunction): NonNullable<CompiledGraph["runInto"]> {
+  const copies = new Map<number, Tensor["data"]>();
+  return (inputs, into) => {
+    const args = inputs.slice() as (number | Tensor["data"])[];
+    args.forEach((x, k) => {
+      if (typeof x === "number" || !into.includes(x)) return;
+      let copy = copies.get(k);
+      if (copy === undefined || copy.length !== x.length || copy.constructor !== x.constructor) {
+        copy = (x as Tensor["data"]).slice();
+        copies.set(k, copy);
+      } else copy.set(x);
+      args[k] = copy;
+    });
+    return run(...args, into as never) as unknown[];
+  };
+}
+
 /** Compiles a graph this package traced itself (already valid by construction). */
 export function compileTrusted(graph: Graph, options: CompileOptions = {}): CompiledGraph {
   const program = toProgram(graph);
@@ -120,6 +144,7 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
   };
   return {
     run,
+    ...(options.ret === undefined ? { runInto: donatedRun(run) } : {}),
     source: generated.full.trim(),
     inputs: graph.inputs.map((i) => ({ shape: i.shape, dtype: i.dtype })),
     outputs: program.outputs.map(avalOf),
