@@ -88,6 +88,19 @@ describe("jit(f, { donate }): outputs written into the donated tensors' buffers"
     expect(() => a.data).toThrow(ArgumentError);
   });
 
+  it("an output buffer handed back on every call (an unread donated argument) takes the results", () => {
+    const double = jit((v: Tensor, _out: Tensor) => mul(v, 2), { donate: [1] });
+    const v = seeded([100], 3);
+    let out = tensor(new Float32Array(100));
+    for (let call = 0; call < 3; call++) {
+      const before = out;
+      out = double(v, out);
+      expect(() => before.data).toThrow(ArgumentError);
+      expect(bits(out)).toEqual(bits(v).map((e) => Math.fround(e * 2)));
+    }
+    expect(v.data.length).toBe(100); // the argument that is read stays valid
+  });
+
   it("a JavaScript program that reads its donated input after writing the output (a stencil) gives the undonated results", () => {
     // the Rosenbrock gradient: element i reads x[i − 1], x[i] and x[i + 1]; each step x ← x − 1e-4 ∇f(x)
     const rosenbrock = (v: Tensor) => {
