@@ -2,7 +2,15 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { handWritten, handWrittenReuse, handWrittenUnrolled } from "./impls/hand.js";
-import { discoverEngines, eagerIr, engineImplementation, jitDonating, onWasmBackend, type EnginePackage } from "./impls/chainrule.js";
+import {
+  discoverEngines,
+  eagerIr,
+  engineImplementation,
+  imperativeImplementation,
+  jitDonating,
+  onWasmBackend,
+  type EnginePackage,
+} from "./impls/chainrule.js";
 import { jitKernelImplementations } from "./impls/jit-kernels.js";
 import { loadTfjs, type TfBackend } from "./impls/tfjs.js";
 import { loadJax } from "./impls/jax.js";
@@ -72,10 +80,13 @@ export async function loadImplementations(wanted: (id: string) => boolean = () =
     if (pkg.version !== undefined) versions[pkg.packageName] = pkg.version;
     implementations.push(engineImplementation({ ...pkg, engine: pkg.engine }));
   }
-  // eager ir, forward and reverse with ir's eager ops on @chainrule/wasm's backend (ids eager-wasm, forward-wasm, reverse-wasm)
+  // the reverse package's imperative API (W3), and eager ir, forward, reverse and imperative on @chainrule/wasm's backend (ids …-wasm)
+  const imperative = engines.flatMap((p) => imperativeImplementation(p) ?? []);
+  if (wanted("imperative")) implementations.push(...imperative);
   const onKernels = [
     eagerIr,
     ...engines.flatMap((p) => (p.engine && p.id !== "jit" ? [engineImplementation({ ...p, engine: p.engine })] : [])),
+    ...imperative,
   ];
   for (const impl of onKernels) {
     const wasm = wanted(`${impl.id}-wasm`) ? onWasmBackend(impl) : undefined;

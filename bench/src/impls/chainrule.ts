@@ -292,3 +292,61 @@ export function jitDonating(pkg: EnginePackage & { engine: Engine }): Implementa
     },
   };
 }
+
+type ImperativeApi = {
+  parameter: (t: Tensor) => Tensor & { grad: Tensor | null };
+  noGrad: <R>(body: () => R) => R;
+};
+
+/**
+ * W3 with the reverse package's PyTorch-style imperative API: parameters are `parameter(...)`
+ * leaves, `loss.backward()` fills their `.grad`, and the SGD update builds the next parameters
+ * under `noGrad` (id `imperative`; `imperative-wasm` on the WebAssembly backend). Other variants: n/a.
+ */
+export function imperativeImplementation(pkg: EnginePackage): Implementation | undefined {
+  const api = pkg.module as Partial<ImperativeApi> | undefined;
+  if (pkg.id !== "reverse" || typeof api?.parameter !== "function" || typeof api.noGrad !== "function") return undefined;
+  const { parameter, noGrad } = api as ImperativeApi;
+  type Leaves = {
+    w1: Tensor & { grad: Tensor | null };
+    b1: Tensor & { grad: Tensor | null };
+    w2: Tensor & { grad: Tensor | null };
+    b2: Tensor & { grad: Tensor | null };
+  };
+  const leaves = (p: MlpParams): Leaves => ({ w1: parameter(p.w1), b1: parameter(p.b1), w2: parameter(p.w2), b2: parameter(p.b2) });
+  const backward = (p: Leaves, x: Tensor, labels: Tensor) => {
+    const loss = mlpLoss(p, x, labels) as Tensor & { backward(): void };
+    loss.backward();
+    return loss.item();
+  };
+  return {
+    id: "imperative",
+    label: "chainrule reverse, imperative API (loss.backward())",
+    group: "chainrule",
+    build: (variant) => {
+      if (variant.workload !== "W3") return { unsupported: "W3 only", quiet: true };
+      const { params: initial, x, labels } = mlpTensors(variant);
+      const lr = variant.input.learningRate;
+      let p = leaves(initial);
+      const run = () => {
+        const loss = backward(p, x, labels);
+        const q = p;
+        p = noGrad(() =>
+          leaves({
+            w1: sub(q.w1, mul(lr, q.w1.grad!)),
+            b1: sub(q.b1, mul(lr, q.b1.grad!)),
+            w2: sub(q.w2, mul(lr, q.w2.grad!)),
+            b2: sub(q.b2, mul(lr, q.b2.grad!)),
+          }),
+        );
+        return loss;
+      };
+      const result = () => {
+        const q = leaves(initial);
+        const loss = backward(q, x, labels);
+        return mlpSegments({ loss, w1: q.w1.grad!.data, b1: q.b1.grad!.data, w2: q.w2.grad!.data, b2: q.b2.grad!.data });
+      };
+      return { case: { run }, result };
+    },
+  };
+}
