@@ -20,7 +20,7 @@ pnpm -r --reporter=append-only run build </dev/null >build.log 2>&1 || { cat bui
 
 node -e '
   const { readFileSync } = require("fs");
-  const dirs = ["packages/ir", "packages/forward", "packages/reverse", "packages/jit", "packages/optim", "packages/cli", "conformance"];
+  const dirs = ["packages/ir", "packages/forward", "packages/reverse", "packages/jit", "packages/wasm", "packages/optim", "packages/cli", "conformance"];
   const versions = new Set(dirs.map((d) => JSON.parse(readFileSync(d + "/package.json", "utf8")).version));
   if (versions.size !== 1) throw new Error("release: expected one version for the fixed group, got " + [...versions].join(", "));
   console.log("release: changeset version moved all " + dirs.length + " packages to " + [...versions][0]);
@@ -34,7 +34,7 @@ done
 # What npm would get: each tarball has the licence, README, changelog and build, and its manifest
 # has real version ranges (no workspace: protocol) with @chainrule/ir as a peer.
 mkdir -p packs
-for dir in packages/ir packages/forward packages/reverse packages/jit packages/optim packages/cli conformance; do
+for dir in packages/ir packages/forward packages/reverse packages/jit packages/wasm packages/optim packages/cli conformance; do
   (cd "$dir" && pnpm pack --pack-destination "$COPY/packs" </dev/null >/dev/null)
 done
 for tarball in packs/*.tgz; do

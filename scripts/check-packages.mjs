@@ -10,7 +10,16 @@ const root = new URL("..", import.meta.url).pathname;
 const rootPkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const license = readFileSync(join(root, "LICENSE"), "utf8");
 const REPO = "https://github.com/chainrule/chainrule";
-const dirs = ["packages/ir", "packages/forward", "packages/reverse", "packages/jit", "packages/optim", "packages/cli", "conformance"];
+const dirs = [
+  "packages/ir",
+  "packages/forward",
+  "packages/reverse",
+  "packages/jit",
+  "packages/wasm",
+  "packages/optim",
+  "packages/cli",
+  "conformance",
+];
 const problems = [];
 const check = (ok, dir, what) => {
   if (!ok) problems.push(`${dir}: ${what}`);

@@ -41,6 +41,21 @@ export function rosenbrockGrad64(x: Float64Array): Float64Array {
   return g;
 }
 
+/**
+ * ∇f(x) written into `g` (reused from call to call: no fresh pages), the same arithmetic as
+ * rosenbrockGrad64/32. g[0] is zeroed; every later element is set before it is read.
+ */
+export function rosenbrockGradInto(x: Float64Array | Float32Array, g: Float64Array | Float32Array): typeof g {
+  g[0] = 0;
+  for (let i = 0; i < x.length - 1; i++) {
+    const xi = x[i]!;
+    const t = x[i + 1]! - xi * xi;
+    g[i] = g[i]! - 400 * xi * t - 2 * (1 - xi);
+    g[i + 1] = 200 * t;
+  }
+  return g;
+}
+
 /** [f(x), ∇f(x)·v] in one forward pass. */
 export function rosenbrockJvp64(x: Float64Array, v: Float64Array): [number, number] {
   let f = 0;

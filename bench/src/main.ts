@@ -72,7 +72,8 @@ for (const a of argv) {
   if (!known.has(a) && !a.startsWith("--only=") && !a.startsWith("--impl=")) {
     console.error(
       `bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4,W5,W6 ` +
-        `--impl=hand,forward,reverse,jit,${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium ` +
+        "--impl=hand,hand-reuse,eager,forward,reverse,imperative,jit,jit-donate,eager-wasm,forward-wasm,reverse-wasm,imperative-wasm," +
+        `${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium ` +
         "(the headless-Chromium section)",
     );
     process.exit(2);

@@ -12,12 +12,12 @@
  *
  * With multiplies and adds on different execution ports, the mul+add loop reaches at most
  * (mul ports + add ports) / 2 multiply-add pairs per cycle. The modules are built with
- * @chainrule/jit's own module encoder (its source, `packages/jit/src/wasm/module.ts`); the jit's
+ * @chainrule/wasm's module encoder (its source, `packages/wasm/src/module.ts`); the jit's
  * dev script `packages/jit/bench/wasm-peak.ts` prints the same loops.
  */
 import { performance } from "node:perf_hooks";
-import { wasmApi } from "../../packages/jit/src/wasm/api.js";
-import { encodeModule, type FuncDef, type Instr, type ValType } from "../../packages/jit/src/wasm/module.js";
+import { wasmApi } from "../../packages/wasm/src/api.js";
+import { encodeModule, type FuncDef, type Instr, type ValType } from "../../packages/wasm/src/module.js";
 
 export type PeakDType = "f32x4" | "f64x2";
 export type PeakLoop = "add" | "mul" | "mul+add" | "fma";

@@ -1,8 +1,16 @@
 /** Every implementation the harness knows, loaded (or listed as absent with the reason). */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { handWritten, handWrittenUnrolled } from "./impls/hand.js";
-import { discoverEngines, eagerIr, engineImplementation, type EnginePackage } from "./impls/chainrule.js";
+import { handWritten, handWrittenReuse, handWrittenUnrolled } from "./impls/hand.js";
+import {
+  discoverEngines,
+  eagerIr,
+  engineImplementation,
+  imperativeImplementation,
+  jitDonating,
+  onWasmBackend,
+  type EnginePackage,
+} from "./impls/chainrule.js";
 import { jitKernelImplementations } from "./impls/jit-kernels.js";
 import { loadTfjs, type TfBackend } from "./impls/tfjs.js";
 import { loadJax } from "./impls/jax.js";
@@ -58,7 +66,7 @@ export async function loadImplementations(wanted: (id: string) => boolean = () =
   const implementations: Implementation[] = [];
   const absent: Absent[] = [];
   const versions: Record<string, string> = {};
-  for (const impl of [handWritten, handWrittenUnrolled, eagerIr]) if (wanted(impl.id)) implementations.push(impl);
+  for (const impl of [handWritten, handWrittenUnrolled, handWrittenReuse, eagerIr]) if (wanted(impl.id)) implementations.push(impl);
   const irVersion = installedVersion("@chainrule/ir");
   if (irVersion !== undefined) versions["@chainrule/ir"] = irVersion;
 
@@ -72,6 +80,22 @@ export async function loadImplementations(wanted: (id: string) => boolean = () =
     if (pkg.version !== undefined) versions[pkg.packageName] = pkg.version;
     implementations.push(engineImplementation({ ...pkg, engine: pkg.engine }));
   }
+  // the reverse package's imperative API (W3), and eager ir, forward, reverse and imperative on @chainrule/wasm's backend (ids …-wasm)
+  const imperative = engines.flatMap((p) => imperativeImplementation(p) ?? []);
+  if (wanted("imperative")) implementations.push(...imperative);
+  const onKernels = [
+    eagerIr,
+    ...engines.flatMap((p) => (p.engine && p.id !== "jit" ? [engineImplementation({ ...p, engine: p.engine })] : [])),
+    ...imperative,
+  ];
+  for (const impl of onKernels) {
+    const wasm = wanted(`${impl.id}-wasm`) ? onWasmBackend(impl) : undefined;
+    if (wasm !== undefined) implementations.push(wasm);
+  }
+  // the jit's W2 gradient into a donated output buffer (against hand-reuse)
+  const jitPkg = engines.find((p) => p.id === "jit" && p.engine !== undefined);
+  const donating = jitPkg && wanted("jit-donate") ? jitDonating({ ...jitPkg, engine: jitPkg.engine! }) : undefined;
+  if (donating !== undefined) implementations.push(donating);
   // the jit's WebAssembly kernels with explicit settings (after the engines: W3/W4 only)
   for (const pkg of engines) {
     if (pkg.engine === undefined) continue;

@@ -6,7 +6,8 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { add, matmul, mul, sin, slice, sub, sum, tensor, type Engine, type Tensor } from "@chainrule/ir";
+import { add, matmul, mul, sin, slice, sub, setBackend, sum, tensor, withBackend, type Engine, type Tensor } from "@chainrule/ir";
+import { useWasmBackend, wasmBackendInfo } from "@chainrule/wasm";
 import { cnnSegments, mlpSegments } from "../reference.js";
 import { programFact } from "./jit-program.js";
 import type { Built, CnnVariant, Implementation, MlpVariant, Unsupported, Variant } from "../workloads.js";
@@ -267,5 +268,128 @@ export function generatedChain(nodes: number): (x: Tensor) => Tensor {
       y = r === 0 ? sin(y) : r === 1 ? mul(y, 1.001) : add(y, 0.25);
     }
     return sum(y);
+  };
+}
+
+/**
+ * `impl` with ir's eager ops on the WebAssembly backend (`@chainrule/wasm`, default settings: one
+ * thread, no FMA, thresholds 4096): building, the check and every timed call run inside
+ * `withBackend("wasm", …)`, so rows of other implementations in the same run keep ir's JavaScript
+ * backend. Ids get the suffix `-wasm`.
+ */
+export function onWasmBackend(impl: Implementation): Implementation | undefined {
+  if (!useWasmBackend()) return undefined;
+  setBackend("js"); // the other rows keep ir's JavaScript backend
+  const inWasm =
+    <A extends unknown[], R>(f: (...args: A) => R) =>
+    (...args: A): R =>
+      withBackend("wasm", () => f(...args));
+  return {
+    id: `${impl.id}-wasm`,
+    label: `${impl.label}, WebAssembly backend`,
+    group: impl.group,
+    build: (variant) => {
+      const built = withBackend("wasm", () => impl.build(variant));
+      if (built instanceof Promise || "unsupported" in built) return built;
+      return {
+        ...built,
+        case: { ...built.case, run: inWasm(built.case.run) },
+        result: inWasm(built.result),
+        facts: () => {
+          const ran = wasmBackendInfo().ran;
+          const matmuls = `${ran.matmul} matmuls (${ran.parallelMatmul} on 2 threads)`;
+          return `on the kernels so far: ${matmuls}, ${ran.elementwise} elementwise, ${ran.reduce} reductions`;
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The jit's W2 gradient writing into an output buffer it is handed back on every call:
+ * `jit((x, out) => grad(f)(x), { donate: [1] })`, called as `out = g(x, out)` — the donated `out`
+ * (same dtype and size as the gradient) is consumed and its buffer holds the new gradient, so no
+ * call allocates fresh pages. Baseline: `hand-reuse`. Other variants: n/a.
+ */
+export function jitDonating(pkg: EnginePackage & { engine: Engine }): Implementation | undefined {
+  const compile = pkg.module?.["jit"] as
+    | ((f: (x: Tensor, out: Tensor) => Tensor, options: { donate: number[] }) => (x: Tensor, out: Tensor) => Tensor)
+    | undefined;
+  if (compile === undefined) return undefined;
+  return {
+    id: "jit-donate",
+    label: "chainrule jit, gradient into a donated output buffer",
+    group: "chainrule",
+    build: (variant) => {
+      if (variant.workload !== "W2" || variant.kind !== "grad") return { unsupported: "W2 gradient only", quiet: true };
+      const x = tensor(variant.input.x);
+      const gradient = pkg.engine.grad(rosenbrockIr);
+      const g = compile((v: Tensor, _out: Tensor) => gradient(v) as Tensor, { donate: [1] });
+      const fresh = () => tensor(variant.input.x instanceof Float64Array ? new Float64Array(x.size) : new Float32Array(x.size));
+      let out = fresh();
+      const run = () => {
+        out = g(x, out);
+        return out;
+      };
+      return { case: { run }, result: () => g(x, fresh()).data };
+    },
+  };
+}
+
+type ImperativeApi = {
+  parameter: (t: Tensor) => Tensor & { grad: Tensor | null };
+  noGrad: <R>(body: () => R) => R;
+};
+
+/**
+ * W3 with the reverse package's PyTorch-style imperative API: parameters are `parameter(...)`
+ * leaves, `loss.backward()` fills their `.grad`, and the SGD update builds the next parameters
+ * under `noGrad` (id `imperative`; `imperative-wasm` on the WebAssembly backend). Other variants: n/a.
+ */
+export function imperativeImplementation(pkg: EnginePackage): Implementation | undefined {
+  const api = pkg.module as Partial<ImperativeApi> | undefined;
+  if (pkg.id !== "reverse" || typeof api?.parameter !== "function" || typeof api.noGrad !== "function") return undefined;
+  const { parameter, noGrad } = api as ImperativeApi;
+  type Leaves = {
+    w1: Tensor & { grad: Tensor | null };
+    b1: Tensor & { grad: Tensor | null };
+    w2: Tensor & { grad: Tensor | null };
+    b2: Tensor & { grad: Tensor | null };
+  };
+  const leaves = (p: MlpParams): Leaves => ({ w1: parameter(p.w1), b1: parameter(p.b1), w2: parameter(p.w2), b2: parameter(p.b2) });
+  const backward = (p: Leaves, x: Tensor, labels: Tensor) => {
+    const loss = mlpLoss(p, x, labels) as Tensor & { backward(): void };
+    loss.backward();
+    return loss.item();
+  };
+  return {
+    id: "imperative",
+    label: "chainrule reverse, imperative API (loss.backward())",
+    group: "chainrule",
+    build: (variant) => {
+      if (variant.workload !== "W3") return { unsupported: "W3 only", quiet: true };
+      const { params: initial, x, labels } = mlpTensors(variant);
+      const lr = variant.input.learningRate;
+      let p = leaves(initial);
+      const run = () => {
+        const loss = backward(p, x, labels);
+        const q = p;
+        p = noGrad(() =>
+          leaves({
+            w1: sub(q.w1, mul(lr, q.w1.grad!)),
+            b1: sub(q.b1, mul(lr, q.b1.grad!)),
+            w2: sub(q.w2, mul(lr, q.w2.grad!)),
+            b2: sub(q.b2, mul(lr, q.b2.grad!)),
+          }),
+        );
+        return loss;
+      };
+      const result = () => {
+        const q = leaves(initial);
+        const loss = backward(q, x, labels);
+        return mlpSegments({ loss, w1: q.w1.grad!.data, b1: q.b1.grad!.data, w2: q.w2.grad!.data, b2: q.b2.grad!.data });
+      };
+      return { case: { run }, result };
+    },
   };
 }

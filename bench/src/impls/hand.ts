@@ -9,6 +9,7 @@ import {
   rosenbrock64,
   rosenbrockGrad32,
   rosenbrockGrad64,
+  rosenbrockGradInto,
   rosenbrockJvp32,
   rosenbrockJvp64,
   seedGradient,
@@ -94,4 +95,21 @@ export const handWrittenUnrolled: Implementation = {
   label: "hand-written JS, 4× unrolled",
   group: "hand-written",
   build: (variant) => build(variant, true),
+};
+
+/**
+ * The W2 gradient written into one output buffer reused on every call (the baseline of a compiled
+ * gradient that writes into a donated buffer: `jit-donate`). Other variants: n/a.
+ */
+export const handWrittenReuse: Implementation = {
+  id: "hand-reuse",
+  label: "hand-written JS, output buffer reused",
+  group: "hand-written",
+  build: (variant) => {
+    if (variant.workload !== "W2" || variant.kind !== "grad") return { unsupported: "W2 gradient only", quiet: true };
+    const x = variant.input.x;
+    const g = x instanceof Float64Array ? new Float64Array(x.length) : new Float32Array(x.length);
+    const run = () => rosenbrockGradInto(x, g);
+    return { case: { run }, result: () => rosenbrockGradInto(x, g).slice() };
+  },
 };

@@ -236,6 +236,17 @@ export {
 export { graphToJSON, serializeGraph, parseGraph, GRAPH_FORMAT, GRAPH_FORMAT_VERSION } from "./json.js";
 export { graphToText, graphToDot, graphToMermaid, graphToAscii, valueNames, type GraphDrawOptions, type DotOptions } from "./print.js";
 export { config, withDebugNans, checkNans, type Config } from "./config.js";
+// eager backends (issue 20): ir's JavaScript kernels by default; @chainrule/wasm registers one
+export {
+  registerBackend,
+  setBackend,
+  backendStatus,
+  withBackend,
+  backendRun,
+  backendMatmul,
+  type Backend,
+  type BackendStatus,
+} from "./backend.js";
 export {
   type Engine,
   type EngineCore,

@@ -1,4 +1,5 @@
 import { allocate, type DType } from "./dtype.js";
+import { activeBackend, offered } from "./backend.js";
 import { checkArity, internalError } from "./errors.js";
 import { sizeOf, type Shape } from "./shape.js";
 import { Tensor } from "./tensor.js";
@@ -162,5 +163,10 @@ export function inferAval<P extends Primitive>(prim: P, avals: readonly Aval[], 
 export function evalPrimitive<P extends Primitive>(prim: P, inputs: readonly Tensor[], params: Params<P>, out: Aval): Tensor {
   // an empty result needs no loop: kernels that walk the outer axes of a [2³¹, 0] value would spin for minutes
   if (sizeOf(out.shape) === 0 && prim !== "checkIndices") return new Tensor(out.dtype, out.shape.slice(), allocate(prim, out.dtype, 0));
+  // an active backend (backend.ts) takes what it runs well; the rest, and everything by default, is ir's
+  if (activeBackend !== undefined && offered(activeBackend, inputs)) {
+    const result = activeBackend.run(prim, inputs, params as Params, out);
+    if (result !== undefined) return result;
+  }
   return (DEFINITIONS[prim] as PrimitiveDef<P>).kernel(inputs, params, out);
 }

@@ -1,9 +1,9 @@
 // GEMM speed (not a test): medians of many reps after warm-up.
 // Run from the repo root: examples/node_modules/.bin/tsx packages/jit/bench/wasm-gemm.ts [filter]
-import { ArenaPlan } from "../src/wasm/arena.js";
-import { wasmFeatures } from "../src/wasm/features.js";
-import { gemmFunction, gemmKey, gemmScratchBytes, type GemmSpec } from "../src/wasm/gemm.js";
-import { instantiate, kernelModule } from "../src/wasm/kernels.js";
+import { ArenaPlan } from "@chainrule/wasm";
+import { wasmFeatures } from "@chainrule/wasm";
+import { gemmFunction, gemmKey, gemmScratchBytes, type GemmSpec } from "@chainrule/wasm";
+import { instantiate, kernelModule } from "@chainrule/wasm";
 import { setFlagsFromString } from "node:v8";
 
 // --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles

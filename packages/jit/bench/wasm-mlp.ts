@@ -5,7 +5,7 @@ import { interpreter } from "../src/ad.js";
 import { compileGraph } from "../src/compile.js";
 import { optimize, toProgram } from "../src/optimize.js";
 import { compileKernelProgram } from "../src/wasm/program.js";
-import { threadStats } from "../src/wasm/threads.js";
+import { threadStats } from "@chainrule/wasm";
 import { setFlagsFromString } from "node:v8";
 
 // --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles
@@ -75,7 +75,7 @@ if (process.argv.includes("--profile")) {
 }
 {
   // compile time of the kernel program (kernel modules already cached by the runs above, and not)
-  const { clearKernelModules } = await import("../src/wasm/kernels.js");
+  const { clearKernelModules } = await import("@chainrule/wasm");
   const t0 = performance.now();
   compileKernelProgram(optimize(toProgram(graph)), { fma });
   const t1 = performance.now();

@@ -11,7 +11,7 @@ import { setFlagsFromString } from "node:v8";
 // --fma: enable relaxed SIMD (behind a flag in Node 20) before anything compiles
 if (process.argv.includes("--fma")) setFlagsFromString("--experimental-wasm-relaxed-simd");
 
-const { wasmFeatures } = await import("../src/wasm/features.js");
+const { wasmFeatures } = await import("@chainrule/wasm");
 const { measurePeaks } = await import("../../../bench/src/peak.js");
 const fma = wasmFeatures().relaxedFma;
 console.log("features", JSON.stringify(wasmFeatures()));

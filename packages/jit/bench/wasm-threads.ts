@@ -3,7 +3,7 @@
 import { matmul, tensor, traceWith, type Tensor } from "@chainrule/ir";
 import { optimize, toProgram } from "../src/optimize.js";
 import { compileKernelProgram } from "../src/wasm/program.js";
-import { threadStats } from "../src/wasm/threads.js";
+import { threadStats } from "@chainrule/wasm";
 import { setFlagsFromString } from "node:v8";
 
 // --fma: enable relaxed SIMD (behind a flag in Node 20) before any kernel compiles

@@ -7,9 +7,15 @@ import { afterEach, describe, expect, it } from "vitest";
 import { compileStats, configureKernels, jit } from "./index.js";
 import { BoundedCache } from "./lru.js";
 import { JS_ELEMENTWISE, JS_LOOP_CACHE_LIMIT, jsElementwiseLoop, jsLoopCacheSize } from "./wasm/js-elementwise.js";
-import { kernelModule, kernelModuleCount, kernelModulesCompiled, MODULE_CACHE_LIMIT } from "./wasm/kernels.js";
-import { reduceFunction, reduceKey } from "./wasm/reduce.js";
-import type { OperandKind } from "./wasm/elementwise.js";
+import {
+  kernelModule,
+  kernelModuleCount,
+  kernelModulesCompiled,
+  MODULE_CACHE_LIMIT,
+  reduceFunction,
+  reduceKey,
+  type OperandKind,
+} from "@chainrule/wasm";
 
 afterEach(() => {
   configureKernels();

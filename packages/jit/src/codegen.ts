@@ -584,20 +584,32 @@ class Generator implements LoopContext {
    * per-call arrays holding views. Array names are read after liveness (hence functions).
    */
   placeOutputs(): (() => string)[] {
-    return this.p.outputs.map((id) => {
+    return this.p.outputs.map((id, j) => {
       const l = this.loc.get(id)!;
       const a = this.avals.get(id)!;
       if (l.kind === "num") {
         const text = a.dtype === "float32" && !this.exact32 ? `Math.fround(${l.expr})` : l.expr;
         return () => text;
       }
-      if (l.kind === "arr" && (l.buf === null ? !l.constant : l.buf.output)) return this.nameOf(l);
+      if (l.kind === "arr" && (l.buf === null ? !l.constant : l.buf.output)) return this.nameOf(this.intoOutput(l, j));
       if (l.kind === "arr" && l.constant) {
         const text = `${this.ref(l)}.slice()`;
         return () => text;
       }
-      return this.nameOf(this.materialize(l, a.shape, a.dtype, true));
+      return this.nameOf(this.intoOutput(this.materialize(l, a.shape, a.dtype, true), j));
     });
+  }
+
+  /** Output j's per-call buffer may be the caller's `into[j]` (a donated buffer), the first output it is returned as. */
+  private intoOutput(l: Arr, j: number): Arr {
+    if (l.buf?.output && l.buf.into === undefined) l.buf.into = j;
+    return l;
+  }
+
+  /** x0, x1, …, then `into` (donated buffers for the outputs) when an output is an array computed per call. */
+  private parameters(): string {
+    const names = this.p.inputs.map((_, k) => ident("x", k));
+    return (this.bufs.some((b) => b.into !== undefined) ? [...names, "into"] : names).join(", ");
   }
 
   /** Names the buffers by liveness, renders the steps and assembles the factory's source. */
@@ -607,7 +619,7 @@ class Generator implements LoopContext {
     const body = this.renderSteps();
     const finalOut = outputs.map((o) => o());
     const ret = this.options.ret ? this.options.ret(finalOut) : `[${finalOut.join(", ")}]`;
-    const params = this.p.inputs.map((_, k) => ident("x", k)).join(", ");
+    const params = this.parameters();
     if (this.spill) this.preamble.push(`const R = new Float64Array(${int(this.p.nodes.reduce((m, n) => Math.max(m, n.id), 0) + 1)});`);
     // biome-ignore lint/suspicious/noControlCharactersInRegex: \u0000…\u0001 delimit buffer placeholders no source text contains
     const resolve = (text: string) => text.replace(/\u0000(\d+)\u0001/g, (_, k: string) => this.bufs[Number(k)]!.name);
@@ -630,8 +642,15 @@ class Generator implements LoopContext {
     const outputsAt = new Map<number, Buf[]>();
     for (const b of this.bufs) if (b.output) (outputsAt.get(b.def) ?? outputsAt.set(b.def, []).get(b.def)!).push(b);
     this.steps.forEach((s, k) => {
-      for (const b of outputsAt.get(k) ?? [])
-        body.push(`${this.spill ? "" : "const "}${b.name} = new ${ARRAY_CTOR[b.dtype]}(${int(b.size)});`);
+      for (const b of outputsAt.get(k) ?? []) {
+        const fresh = `new ${ARRAY_CTOR[b.dtype]}(${int(b.size)})`;
+        // a donated buffer (jit's `donate`) instead of fresh pages: zeroed, as a new array is
+        const value =
+          b.into === undefined
+            ? fresh
+            : `into !== undefined && into[${int(b.into)}] !== undefined ? into[${int(b.into)}].fill(0) : ${fresh}`;
+        body.push(`${this.spill ? "" : "const "}${b.name} = ${value};`);
+      }
       body.push(s());
     });
     return this.spill ? this.splitIntoParts(body) : body;
@@ -643,7 +662,7 @@ class Generator implements LoopContext {
    */
   private splitIntoParts(body: string[]): string[] {
     this.preamble.push("const O = [];");
-    const args = this.p.inputs.map((_, k) => ident("x", k)).join(", ");
+    const args = this.parameters();
     const calls: string[] = [];
     let chunk: string[] = [];
     let weight = 0;

@@ -80,6 +80,37 @@ export function compileGraph(graph: Graph, options: CompileGraphOptions = {}): C
   return compileTrusted(graph, code);
 }
 
+/**
+ * `runInto` of a generated JavaScript program: output j is written into `into[j]` where given (a
+ * donated buffer, zeroed first) instead of a new array. A donated buffer is usually also the input
+ * it came from, which the program may still read after it starts writing the output (x[i + 1] in
+ * a stencil): such an input is first copied into a buffer kept by the compiled function (a copy
+ * into memory in use costs far less than the page faults of a new array).
+ */
+function donatedRun(run: RawFunction, read: readonly boolean[]): NonNullable<CompiledGraph["runInto"]> {
+  const copies = new Map<number, Tensor["data"]>();
+  return (inputs, into) => {
+    const args = inputs.slice() as (number | Tensor["data"])[];
+    args.forEach((x, k) => {
+      if (typeof x === "number" || !read[k] || !into.includes(x)) return;
+      let copy = copies.get(k);
+      if (copy === undefined || copy.length !== x.length || copy.constructor !== x.constructor) {
+        copy = (x as Tensor["data"]).slice();
+        copies.set(k, copy);
+      } else copy.set(x);
+      args[k] = copy;
+    });
+    return run(...args, into as never) as unknown[];
+  };
+}
+
+/** Which of the program's inputs any node reads or it returns (an unread donated input needs no copy). */
+function inputsRead(p: Program): boolean[] {
+  const used = new Set<number>(p.outputs);
+  for (const n of p.nodes) for (const id of n.inputs) used.add(id);
+  return p.inputs.map((i) => used.has(i.id));
+}
+
 /** Compiles a graph this package traced itself (already valid by construction). */
 export function compileTrusted(graph: Graph, options: CompileOptions = {}): CompiledGraph {
   const program = toProgram(graph);
@@ -123,6 +154,7 @@ export function compileTrusted(graph: Graph, options: CompileOptions = {}): Comp
   };
   return {
     run,
+    ...(options.ret === undefined ? { runInto: donatedRun(run, inputsRead(program)) } : {}),
     source: generated.full.trim(),
     inputs: graph.inputs.map((i) => ({ shape: i.shape, dtype: i.dtype })),
     outputs: program.outputs.map(avalOf),

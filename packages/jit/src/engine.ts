@@ -191,8 +191,10 @@ export interface JitOptions extends Omit<CompileOptions, "ret" | "inlineConstant
    * An output with the dtype and size of a donated tensor is written into that tensor's buffer
    * instead of a new array (whose fresh pages cost page faults), and the donated tensor, with any
    * tensor sharing its buffer (a reshape of it), can no longer be read: reading it throws. For
-   * `params = step(params, batch)` with `{ donate: [0] }`. Only programs on WebAssembly kernels
-   * reuse buffers (like JAX, donation is a hint): elsewhere the donated tensors stay valid.
+   * `params = step(params, batch)` with `{ donate: [0] }`. Programs on WebAssembly kernels and
+   * generated JavaScript programs both reuse buffers (a JavaScript program that still reads a
+   * donated input after writing its output reads a copy kept by the compiled function). Like
+   * JAX's, donation is a hint: a tensor matching no output stays valid.
    */
   donate?: readonly number[];
 }

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { generate, jsFusionRules } from "./codegen.js";
 import { planFusion, type FusionPlan, type FusionRules } from "./fusion.js";
 import type { Program } from "./optimize.js";
-import { wasmFeatures } from "./wasm/features.js";
+import { wasmFeatures } from "@chainrule/wasm";
 import { Operands, wasmFusionRules } from "./wasm/operands.js";
 import { compileKernelProgram } from "./wasm/program.js";
 

@@ -14,6 +14,8 @@ export interface Buf {
   readonly size: number;
   /** Returned to the caller: allocated per call, never pooled. */
   readonly output: boolean;
+  /** For an output: its position among the returned values (a donated buffer `into[j]` may replace the allocation). */
+  into?: number;
   name: string;
   def: number;
   lastUse: number;

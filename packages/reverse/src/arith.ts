@@ -71,6 +71,9 @@ function layout(a: Tensor, b: Tensor): number {
  * undefined when the operands need ir's general kernel (other dtypes, general broadcasting).
  */
 export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unknown): Tensor | undefined {
+  // an active eager backend (ir's backend registry, e.g. @chainrule/wasm) takes the large ones first
+  const onBackend = ir.backendRun(prim as ir.Primitive, inputs, params as ir.Params);
+  if (onBackend !== undefined) return onBackend;
   switch (prim) {
     case "slice": {
       const { begin, end } = params as { begin: number[]; end: number[] };
@@ -263,8 +266,8 @@ export const REVERSE_MATH: TensorMath = {
   neg,
   scale: mulNoNan,
   bind: (prim, args, params) => fastPrimal(prim, args, params) ?? ir.bind(prim, args, params),
-  matmulNT: (a, b) => matmulNT(a, b) ?? TENSOR_MATH.matmulNT(a, b),
-  matmulTN: (a, b) => matmulTN(a, b) ?? TENSOR_MATH.matmulTN(a, b),
+  matmulNT: (a, b) => ir.backendMatmul(a, b, false, true) ?? matmulNT(a, b) ?? TENSOR_MATH.matmulNT(a, b),
+  matmulTN: (a, b) => ir.backendMatmul(a, b, true, false) ?? matmulTN(a, b) ?? TENSOR_MATH.matmulTN(a, b),
 };
 
 /** Size of the axes after the first (a row of the leading axis). */

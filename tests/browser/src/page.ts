@@ -4,7 +4,8 @@
  * Playwright's `evaluate` and asserts on what they return. Every comparison is computed here and
  * returned as numbers (worst errors, whether two runs were bit-identical), so the test fails on them.
  */
-import { add, crossEntropy, matmul, mul, sub, tensor, tanh, type Tensor } from "@chainrule/ir";
+import { add, backendStatus, crossEntropy, matmul, mul, setBackend, sub, tensor, tanh, withBackend, type Tensor } from "@chainrule/ir";
+import { useWasmBackend, wasmBackendInfo } from "@chainrule/wasm";
 import { interpreter, jit, kernelInfo, startThreads, valueAndGrad, type KernelInfo } from "@chainrule/jit";
 
 type Dtype = "float32" | "float64";
@@ -251,8 +252,67 @@ async function churn(): Promise<{ bitIdentical: boolean; restarts: number; resta
   return { bitIdentical, restarts, restartedReady, workerBlocks: kernelInfo().threadStats.workerBlocks - blocks };
 }
 
+export interface EagerReport {
+  /** What useWasmBackend returned, and the active backend afterwards. */
+  active: boolean;
+  backend: string;
+  unavailable: string | undefined;
+  threadsUnavailable: string | undefined;
+  /** Rounds of the eager 256³ float32 matmul with `threads`, each bit-identical to one thread. */
+  rounds: number;
+  bitIdentical: boolean;
+  errorVsReference: number;
+  /** float64 200×150·150×100 on this backend has exactly the bytes of ir's JavaScript backend. */
+  float64SameAsJs: boolean;
+  /** Matmuls the WebAssembly backend ran (and of them on two threads) during this call. */
+  matmuls: number;
+  parallel: number;
+}
+
+/**
+ * Eager ops on @chainrule/wasm's backend (no jit): `useWasmBackend({ threads })`, then an eager
+ * 256³ float32 matmul against the one-thread result (rounds until the worker ran one, at least
+ * `minRounds`), a plain JavaScript reference, and a float64 product against ir's JavaScript
+ * backend. Leaves ir's JavaScript backend active.
+ */
+function eagerRun(threads: number, maxRounds: number, minRounds: number): EagerReport {
+  const before = wasmBackendInfo().ran;
+  try {
+    const active = useWasmBackend({ threads: 1 });
+    const a = seeded([256, 256], "float32", 1),
+      b = seeded([256, 256], "float32", 2);
+    const one = matmul(a, b).data as Float32Array;
+    useWasmBackend({ threads });
+    let bitIdentical = true;
+    let rounds = 0;
+    while (rounds < maxRounds && (rounds < minRounds || wasmBackendInfo().ran.parallelMatmul === before.parallelMatmul)) {
+      bitIdentical &&= sameBits(matmul(a, b).data as Float32Array, one);
+      rounds++;
+    }
+    const x = seeded([200, 150], "float64", 3),
+      y = seeded([150, 100], "float64", 4);
+    const float64SameAsJs = sameBits(matmul(x, y).data as Float64Array, withBackend("js", () => matmul(x, y)).data as Float64Array);
+    const after = wasmBackendInfo();
+    return {
+      active,
+      backend: backendStatus().name,
+      unavailable: after.unavailable,
+      threadsUnavailable: after.threadsUnavailable,
+      rounds,
+      bitIdentical,
+      errorVsReference: worst(one, referenceMatmul(a.data, b.data, 256)),
+      float64SameAsJs,
+      matmuls: after.ran.matmul - before.matmul,
+      parallel: after.ran.parallelMatmul - before.parallelMatmul,
+    };
+  } finally {
+    setBackend("js");
+  }
+}
+
 const api = {
   churn,
+  eager: eagerRun,
   coldStart,
   /** kernelInfo() plus what the page itself reports. */
   info: () => ({ ...kernelInfo(), crossOriginIsolated: (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ?? false }),

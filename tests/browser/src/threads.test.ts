@@ -199,7 +199,7 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
         async (p) => {
           const info = await p.call("info");
           expect(info.simd).toBe(false);
-          expect(info.kernelsUnavailable).toBe("no WebAssembly in this runtime");
+          expect(info.kernelsUnavailable).toMatch(/^no WebAssembly in this runtime \(V8 in jitless mode/);
           expect(info.threadsUnavailable).toMatch(/kernels are unavailable/);
           const r = await p.call("mlpDefaultPath");
           expect(r.source).not.toMatch(/WebAssembly/);
@@ -214,3 +214,56 @@ describe.skipIf(skipReason !== undefined)(skipReason === undefined ? title : `${
     }
   }, 60_000);
 });
+
+describe.skipIf(skipReason !== undefined)(
+  skipReason === undefined ? "@chainrule/wasm's eager backend in headless Chromium" : `eager backend [skipped: ${skipReason}]`,
+  () => {
+    it("an isolated page: eager matmuls run on the kernels on two threads, bit-identical to one, float64 as ir's JavaScript", async () => {
+      await onPage("isolated", async (p) => {
+        expect(await p.call("startThreads", 20_000)).toBe(true);
+        const r = await p.call("eager", 2, 200, 3);
+        expect(r).toMatchObject({ active: true, unavailable: undefined, threadsUnavailable: undefined, bitIdentical: true });
+        expect(r.backend).toBe("wasm");
+        expect(r.float64SameAsJs).toBe(true);
+        expect(r.errorVsReference).toBeLessThanOrEqual(1e-5);
+        expect(r.matmuls).toBe(r.rounds + 2);
+        expect(r.parallel).toBeGreaterThan(0);
+      });
+    }, 60_000);
+
+    it("a page without cross-origin isolation: one thread with the reason, the same results", async () => {
+      await onPage("plain", async (p) => {
+        const r = await p.call("eager", 2, 3, 3);
+        expect(r).toMatchObject({ active: true, bitIdentical: true, float64SameAsJs: true, parallel: 0, matmuls: 5 });
+        expect(r.threadsUnavailable).toMatch(/not cross-origin isolated/);
+      });
+    }, 60_000);
+
+    it("a CSP without 'wasm-unsafe-eval': the backend stays off with the reason, ir's JavaScript computes the same", async () => {
+      await onPage("cspStrict", async (p) => {
+        const r = await p.call("eager", 2, 1, 1);
+        expect(r).toMatchObject({ active: false, backend: "js", matmuls: 0, bitIdentical: true, float64SameAsJs: true });
+        expect(r.unavailable).toMatch(/compiling WebAssembly was refused.*'wasm-unsafe-eval'/);
+        expect(r.errorVsReference).toBeLessThanOrEqual(1e-5);
+      });
+    }, 60_000);
+
+    it("without WebAssembly (jitless): the backend stays off with the reason, the same results", async () => {
+      const noWasm = await launchChromium(["--js-flags=--jitless"]);
+      try {
+        await onPage(
+          "isolated",
+          async (p) => {
+            const r = await p.call("eager", 2, 1, 1);
+            expect(r).toMatchObject({ active: false, backend: "js", matmuls: 0, bitIdentical: true, float64SameAsJs: true });
+            expect(r.unavailable).toMatch(/^no WebAssembly in this runtime/);
+          },
+          [],
+          noWasm,
+        );
+      } finally {
+        await noWasm.close();
+      }
+    }, 60_000);
+  },
+);

@@ -21,6 +21,13 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   normalizeAxes: [3, 3],
   normalizeAxis: [3, 3],
   broadcastedAxes: [2, 2],
+  // eager backends (issue 20)
+  registerBackend: [1, 1],
+  setBackend: [1, 1],
+  backendStatus: [0, 0],
+  withBackend: [2, 2],
+  backendRun: [3, 3],
+  backendMatmul: [4, 4],
   // creation
   tensor: [1, 2],
   scalar: [1, 2],

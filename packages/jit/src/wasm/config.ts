@@ -4,9 +4,16 @@
  */
 import { ArgumentError, describeValue } from "@chainrule/ir";
 import type { Program } from "../optimize.js";
-import { kernelsUnavailable, wasmFeatures, type WasmFeatures } from "./features.js";
+import {
+  kernelsUnavailable,
+  wasmFeatures,
+  type WasmFeatures,
+  threadPool,
+  threadsReady,
+  threadStats,
+  threadsUnavailable,
+} from "@chainrule/wasm";
 import { compileKernelProgram, kernelStats, type KernelProgram } from "./program.js";
-import { threadPool, threadsReady, threadStats, threadsUnavailable } from "./threads.js";
 
 export interface KernelConfig {
   /** Run matmul-heavy programs on WebAssembly SIMD kernels (false: generated JavaScript only). */

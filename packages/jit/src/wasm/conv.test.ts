@@ -4,11 +4,11 @@ import { setFlagsFromString } from "node:v8";
 import { bind, Random, sum, sin, type Params, type Tensor } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { grad, jit } from "../index.js";
-import { ArenaPlan } from "./arena.js";
+import { ArenaPlan } from "@chainrule/wasm";
 import { convFunctions, convGeometry, convKey, convOutShape, convScratchInit, type ConvSpec } from "./conv.js";
 import { startThreads } from "./config.js";
-import { wasmFeatures } from "./features.js";
-import { instantiate, kernelModule } from "./kernels.js";
+import { wasmFeatures } from "@chainrule/wasm";
+import { instantiate, kernelModule } from "@chainrule/wasm";
 
 setFlagsFromString("--experimental-wasm-relaxed-simd");
 

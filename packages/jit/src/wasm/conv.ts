@@ -20,8 +20,8 @@
  * bytes depend on its shapes only.
  */
 import { internalError, sizeOf } from "@chainrule/ir";
-import { defaultTile, gemmFunction, gemmScratchBytes, type GemmSpec, type KernelDtype } from "./gemm.js";
-import type { FuncDef, Instr, ValType } from "./module.js";
+import { defaultTile, gemmFunction, gemmScratchBytes, type GemmSpec, type KernelDtype } from "@chainrule/wasm";
+import type { FuncDef, Instr, ValType } from "@chainrule/wasm";
 
 export interface ConvSpec {
   readonly dtype: KernelDtype;

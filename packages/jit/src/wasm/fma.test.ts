@@ -7,10 +7,7 @@ setFlagsFromString("--experimental-wasm-relaxed-simd");
 
 describe("relaxed-SIMD FMA", () => {
   it("is detected when the host validates it, and FMA GEMM kernels agree with the reference", async () => {
-    const { wasmFeatures } = await import("./features.js");
-    const { ArenaPlan } = await import("./arena.js");
-    const { gemmFunction, gemmKey, gemmScratchBytes } = await import("./gemm.js");
-    const { instantiate, kernelModule } = await import("./kernels.js");
+    const { ArenaPlan, gemmFunction, gemmKey, gemmScratchBytes, instantiate, kernelModule, wasmFeatures } = await import("@chainrule/wasm");
     expect(wasmFeatures().relaxedFma).toBe(true);
     for (const dtype of ["float32", "float64"] as const) {
       for (const [m, n, k, transA, transB] of [

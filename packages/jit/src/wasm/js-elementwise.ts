@@ -9,7 +9,7 @@ import { internalError, SPECIAL, type DType, type Params, type Primitive } from 
 import { buildFunction } from "../build.js";
 import { elementwise } from "../lowering.js";
 import { BoundedCache } from "../lru.js";
-import type { OperandKind } from "./elementwise.js";
+import type { OperandKind } from "@chainrule/wasm";
 import { JS_LOOP } from "./lowering.js";
 
 export const JS_ELEMENTWISE: ReadonlySet<string> = JS_LOOP;

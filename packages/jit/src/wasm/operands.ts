@@ -7,8 +7,7 @@
 import { isFloat, sizeOf, type DType } from "@chainrule/ir";
 import type { EpilogueRules, FusionRules } from "../fusion.js";
 import type { PNode, Program } from "../optimize.js";
-import { ewSupports, type OperandKind } from "./elementwise.js";
-import type { KernelDtype } from "./gemm.js";
+import { ewSupports, type OperandKind, type KernelDtype } from "@chainrule/wasm";
 
 /** At most this many nodes per fused SIMD kernel. */
 export const MAX_GROUP = 48;

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { interpreter } from "../ad.js";
 import { compileGraph } from "../compile.js";
 import { optimize, toProgram } from "../optimize.js";
-import { wasmFeatures } from "./features.js";
+import { wasmFeatures } from "@chainrule/wasm";
 import { kernelProgramFor } from "./config.js";
 import { compileKernelProgram } from "./program.js";
 

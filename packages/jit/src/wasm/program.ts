@@ -28,18 +28,39 @@
 import { internalError, evalPrimitive, isFloat, sizeOf, Tensor, type DType, type Params } from "@chainrule/ir";
 import { planFusion, type FusionGroup, type FusionPlan } from "../fusion.js";
 import type { PNode, Program } from "../optimize.js";
-import { type Arena, ArenaPlan, bytesOf } from "./arena.js";
+import {
+  type Arena,
+  ArenaPlan,
+  bytesOf,
+  ewFunction,
+  ewKey,
+  type EwOp,
+  type EwRef,
+  type EwSpec,
+  type OperandKind,
+  wasmFeatures,
+  defaultTile,
+  gemmFunction,
+  gemmKey,
+  gemmScratchBytes,
+  type GemmEpilogue,
+  type GemmSpec,
+  type KernelDtype,
+  instantiate,
+  kernelModule,
+  kernelModulesCompiled,
+  kernelWat,
+  type KernelFn,
+  type FuncDef,
+  reduceFunction,
+  reduceKey,
+  type ThreadPool,
+  threadPool,
+} from "@chainrule/wasm";
 import { convFunctions, convGeometry, convKey, type ConvSpec } from "./conv.js";
-import { ewFunction, ewKey, type EwOp, type EwRef, type EwSpec, type OperandKind } from "./elementwise.js";
-import { wasmFeatures } from "./features.js";
-import { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
-import { instantiate, kernelModule, kernelModulesCompiled, kernelWat, type KernelFn } from "./kernels.js";
 import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
-import type { FuncDef } from "./module.js";
 import { Operands, wasmFusionRules } from "./operands.js";
-import { reduceFunction, reduceKey } from "./reduce.js";
 import { broadcastCopy, copyFunction, copyKey, transposeCopy, type CopySpec } from "./transpose.js";
-import { type ThreadPool, threadPool } from "./threads.js";
 
 export interface KernelProgramOptions {
   /** Threads for large kernels: 1 or 2 (2 needs shared memory; otherwise 1 with the same results). */

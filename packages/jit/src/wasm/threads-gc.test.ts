@@ -7,7 +7,7 @@ import { matmul, tensor, traceWith, type Tensor } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { optimize, toProgram } from "../optimize.js";
 import { compileKernelProgram } from "./program.js";
-import { threadStats } from "./threads.js";
+import { threadStats } from "@chainrule/wasm";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

@@ -2,9 +2,8 @@ import { matmul, tanh, tensor, traceWith, transpose, type Tensor } from "@chainr
 import { describe, expect, it } from "vitest";
 import { optimize, toProgram } from "../optimize.js";
 import { kernelInfo, startThreads } from "./config.js";
-import { wasmFeatures } from "./features.js";
+import { wasmFeatures, threadsAvailable, threadStats } from "@chainrule/wasm";
 import { compileKernelProgram } from "./program.js";
-import { threadsAvailable, threadStats } from "./threads.js";
 
 function program(f: (a: Tensor, b: Tensor) => Tensor, a: Tensor, b: Tensor, threads: number) {
   const graph = traceWith({}, ((xs: Tensor[]) => f(xs[0]!, xs[1]!)) as never, [a, b]);

@@ -1,8 +1,8 @@
 import { add, matmul, Random, transpose, type Tensor } from "@chainrule/ir";
 import { describe, expect, it } from "vitest";
 import { jit } from "../index.js";
-import { ArenaPlan } from "./arena.js";
-import { instantiate, kernelModule } from "./kernels.js";
+import { ArenaPlan } from "@chainrule/wasm";
+import { instantiate, kernelModule } from "@chainrule/wasm";
 import { broadcastCopy, copyFunction, copyKey, transposeAxes, transposeCopy, type TransposeSpec } from "./transpose.js";
 
 /** The kernel's output against a naive loop: out[i] = in[Σ_d idx_d · inStride(perm[d])] over the output's row-major indices. */

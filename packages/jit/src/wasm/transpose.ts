@@ -9,7 +9,7 @@
  * Elements of 4 and 8 bytes (loads and stores move bits: NaN payloads are kept).
  */
 import { internalError } from "@chainrule/ir";
-import type { FuncDef, Instr, ValType } from "./module.js";
+import type { FuncDef, Instr, ValType } from "@chainrule/wasm";
 
 export interface TransposeSpec {
   /** Bytes per element: 4 or 8. */

@@ -79,7 +79,7 @@ export function wasmFeatures(): WasmFeatures {
     if (!simd) {
       unavailable =
         wasmApi === undefined
-          ? "no WebAssembly in this runtime"
+          ? "no WebAssembly in this runtime (V8 in jitless mode, e.g. node --jitless or a browser lockdown mode, has none)"
           : compileRefusal !== undefined
             ? `compiling WebAssembly was refused (${compileRefusal}): a Content-Security-Policy must allow 'wasm-unsafe-eval'`
             : "this WebAssembly has no 128-bit SIMD";

@@ -6,7 +6,7 @@
  */
 import { internalError } from "@chainrule/ir";
 import { wasmApi, type WasmMemory, type WasmModule } from "./api.js";
-import { BoundedCache } from "../lru.js";
+import { BoundedCache } from "./lru.js";
 import { encodeModule, printWat, type FuncDef, type ModuleDef } from "./module.js";
 
 /** Pages of 64 KiB a memory may grow to (imports declare this maximum, so any memory fits). */

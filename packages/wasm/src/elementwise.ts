@@ -12,7 +12,6 @@
  */
 import { internalError } from "@chainrule/ir";
 import type { KernelDtype } from "./gemm.js";
-import { SIMD_EXACT, SIMD_F32 } from "./lowering.js";
 import { MATH32, type Math32 } from "./math32.js";
 import type { FuncDef, Instr, ValType } from "./module.js";
 
@@ -36,9 +35,25 @@ export interface EwSpec {
 
 const UNARY = new Set<string>(["neg", "abs", "sqrt", "exp", "log", "tanh", "sigmoid"]);
 
-/** Whether an op can run in a kernel of this dtype (WASM_LOWERING; sigmoid is a kernel-only op). */
+/** Ops the kernels compute exactly (IEEE-rounded) in both float dtypes. */
+export const EW_EXACT: ReadonlySet<string> = new Set<EwOp>([
+  "neg",
+  "abs",
+  "sqrt",
+  "add",
+  "sub",
+  "mul",
+  "div",
+  "maximum",
+  "minimum",
+  "mulNoNan",
+]);
+/** Ops the kernels compute in float32 only (math32.ts polynomials, documented ulps). */
+export const EW_F32: ReadonlySet<string> = new Set<EwOp>(["exp", "log", "tanh", "sigmoid"]);
+
+/** Whether an op can run in a kernel of this dtype (sigmoid is a kernel-only op: no ir primitive). */
 export function ewSupports(op: string, dtype: KernelDtype): op is EwOp {
-  return SIMD_EXACT.has(op) || (dtype === "float32" && (SIMD_F32.has(op) || op === "sigmoid"));
+  return EW_EXACT.has(op) || (dtype === "float32" && EW_F32.has(op));
 }
 
 export function ewKey(spec: EwSpec): string {
