@@ -294,7 +294,9 @@ async function main(): Promise<void> {
     "tanh MLP, softmax cross-entropy, float32, batch 64. The per-example gradients are 64 copies of every parameter's " +
       "gradient; the yardstick is chainrule jit's gradient of the batch's mean loss (one gradient of the same parameters, " +
       "64× less output). Checks: each implementation's per-example gradients against chainrule reverse's loop of 64 " +
-      "gradients; the batched gradients against their mean. Timing: interleaved rounds, medians and min–max.",
+      "gradients; the batched gradients against their mean. Timing: interleaved rounds, medians and min–max; on a " +
+      "loaded machine the medians move severalfold from run to run and the fastest samples (the target line's second " +
+      "figure) are the steadier comparison.",
     "",
     ...parts.flatMap((p) => [p, ""]),
   ]
