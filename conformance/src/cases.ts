@@ -18,7 +18,8 @@ export type Feature =
   | "errors"
   | "conventions"
   | "debugNans"
-  | "randomGraphs";
+  | "randomGraphs"
+  | "checkpoint";
 
 /** How a tracing engine treats data-dependent control flow on traced values. */
 export type ControlFlow = "define-by-run" | "retrace" | "throws";

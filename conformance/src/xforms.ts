@@ -117,23 +117,28 @@ function jacobianCases(): Case[] {
 }
 
 function checkpointCase(): Case {
-  return c("checkpoint(f, { policy }): the same values and derivatives as f, for both policies, in grad, jvp and second order", (e) => {
-    const block = (h: Tensor) => ir.tanh(ir.mul(ir.sin(h), 1.5));
-    const chain = (step: Fn) => (x: Tensor) => ir.sum(step(step(x)));
-    const x = tensor([0.3, -0.8]);
-    const plain = chain(block);
-    const g = e["grad"]!(plain)(x);
-    const [, t] = e["jvp"]!(plain, [x], [tensor([1, -2])]);
-    const h = e["hessian"]!(plain)(x);
-    for (const options of [undefined, { policy: "nothingSaveable" }, { policy: "everythingSaveable" }]) {
-      const remat = chain(e["checkpoint"]!(block, options));
-      const what = `checkpoint(f, ${JSON.stringify(options)})`;
-      expectClose(`${what}: value`, remat(x), plain(x), 0, 0);
-      expectClose(`${what}: grad`, e["grad"]!(remat)(x), g, 1e-12, 1e-14);
-      expectClose(`${what}: jvp`, e["jvp"]!(remat, [x], [tensor([1, -2])])[1], t, 1e-12, 1e-14);
-      expectClose(`${what}: hessian`, e["hessian"]!(remat)(x), h, 1e-10, 1e-12);
-    }
-  });
+  const name = "checkpoint(f, { policy }): the same values and derivatives as f, for both policies, in grad, jvp and second order";
+  return c(
+    name,
+    (e) => {
+      const block = (h: Tensor) => ir.tanh(ir.mul(ir.sin(h), 1.5));
+      const chain = (step: Fn) => (x: Tensor) => ir.sum(step(step(x)));
+      const x = tensor([0.3, -0.8]);
+      const plain = chain(block);
+      const g = e["grad"]!(plain)(x);
+      const [, t] = e["jvp"]!(plain, [x], [tensor([1, -2])]);
+      const h = e["hessian"]!(plain)(x);
+      for (const options of [undefined, { policy: "nothingSaveable" }, { policy: "everythingSaveable" }]) {
+        const remat = chain(e["checkpoint"]!(block, options));
+        const what = `checkpoint(f, ${JSON.stringify(options)})`;
+        expectClose(`${what}: value`, remat(x), plain(x), 0, 0);
+        expectClose(`${what}: grad`, e["grad"]!(remat)(x), g, 1e-12, 1e-14);
+        expectClose(`${what}: jvp`, e["jvp"]!(remat, [x], [tensor([1, -2])])[1], t, 1e-12, 1e-14);
+        expectClose(`${what}: hessian`, e["hessian"]!(remat)(x), h, 1e-10, 1e-12);
+      }
+    },
+    ["checkpoint"],
+  );
 }
 
 function weakTypeCase(): Case {
