@@ -216,6 +216,9 @@ class Generator implements LoopContext {
     extra?: Map<number, View>,
   ) {
     this.fusedLoops++;
+    // a loop stores every element of each stored buffer (its segments partition the range)
+    const size = sizeOf(shape);
+    for (const b of stores.values()) if (b.def === this.steps.length && b.size === size) b.written = true;
     emitLoop(this, { shape, members, reduce, stores, comment, ...(extra ? { extraLoads: extra } : {}) });
   }
 
@@ -644,11 +647,9 @@ class Generator implements LoopContext {
     this.steps.forEach((s, k) => {
       for (const b of outputsAt.get(k) ?? []) {
         const fresh = `new ${ARRAY_CTOR[b.dtype]}(${int(b.size)})`;
-        // a donated buffer (jit's `donate`) instead of fresh pages: zeroed, as a new array is
-        const value =
-          b.into === undefined
-            ? fresh
-            : `into !== undefined && into[${int(b.into)}] !== undefined ? into[${int(b.into)}].fill(0) : ${fresh}`;
+        // a donated buffer (jit's `donate`) instead of fresh pages: zeroed as a new array is, unless a loop writes it whole
+        const donated = `into[${int(b.into ?? 0)}]${b.written === true ? "" : ".fill(0)"}`;
+        const value = b.into === undefined ? fresh : `into !== undefined && into[${int(b.into)}] !== undefined ? ${donated} : ${fresh}`;
         body.push(`${this.spill ? "" : "const "}${b.name} = ${value};`);
       }
       body.push(s());

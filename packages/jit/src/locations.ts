@@ -16,6 +16,8 @@ export interface Buf {
   readonly output: boolean;
   /** For an output: its position among the returned values (a donated buffer `into[j]` may replace the allocation). */
   into?: number;
+  /** Every element is stored by the step that defines it (a fused loop): a donated buffer needs no zeroing. */
+  written?: boolean;
   name: string;
   def: number;
   lastUse: number;

@@ -101,6 +101,15 @@ describe("jit(f, { donate }): outputs written into the donated tensors' buffers"
     expect(v.data.length).toBe(100); // the argument that is read stays valid
   });
 
+  it("a donated buffer holding old values is zeroed where the program accumulates into its output (JavaScript matmul, sums)", () => {
+    const a = seeded([6, 6], 2);
+    const f = jit((m: Tensor, _out: Tensor) => matmul(m, m), { donate: [1], kernels: false });
+    const g = jit((m: Tensor, _out: Tensor) => sum(m, 0), { donate: [1] });
+    const stale = (n: number) => tensor(new Float32Array(n).fill(7), { shape: n === 36 ? [6, 6] : [6] });
+    expect(bits(f(a, stale(36)))).toEqual(bits(jit((m: Tensor) => matmul(m, m), { kernels: false })(a)));
+    expect(bits(g(a, stale(6)))).toEqual(bits(jit((m: Tensor) => sum(m, 0))(a)));
+  });
+
   it("a JavaScript program that reads its donated input after writing the output (a stencil) gives the undonated results", () => {
     // the Rosenbrock gradient: element i reads x[i − 1], x[i] and x[i + 1]; each step x ← x − 1e-4 ∇f(x)
     const rosenbrock = (v: Tensor) => {
