@@ -164,6 +164,22 @@ describe("conv ops", () => {
     expect(rhs).toBeCloseTo(lhs, 10);
   });
 
+  it("convTranspose in 1 and 3 spatial dimensions is the conv's transpose: ⟨conv(x, w), ȳ⟩ = ⟨x, convTranspose(ȳ, w)⟩", () => {
+    for (const [xs, ws, opts, extra] of [
+      [[2, 2, 9], [4, 1, 3], { stride: 2, padding: [[1, 2]] as [[number, number]], dilation: 2, groups: 2 }, [1]],
+      [[1, 2, 4, 5, 3], [3, 2, 2, 2, 2], { stride: [1, 2, 2], padding: 1, dilation: 1, groups: 1 }, [0, 1, 1]],
+    ] as const) {
+      const x = random(xs as unknown as number[], 31);
+      const w = random(ws as unknown as number[], 32);
+      const y = conv(x, w, opts);
+      const ct = random(y.shape as number[], 33);
+      const back = convTranspose(ct, w, { ...opts, outputPadding: extra as unknown as number[] });
+      expect(back.shape).toEqual(x.shape);
+      const dot = (a: Tensor, b: Tensor) => list(a).reduce((acc, v, i) => acc + v * b.data[i]!, 0);
+      expect(dot(x, back)).toBeCloseTo(dot(y, ct), 10);
+    }
+  });
+
   it("errors name the op, the expectation and what it got", () => {
     expect(() => conv2d(tensor([[1, 2, 3, 4]]), random([1, 1, 1, 1], 1))).toThrow(
       "conv2d: expected x of rank 4 [N, C, H, W], got shape [1,4]",

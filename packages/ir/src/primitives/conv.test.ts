@@ -78,6 +78,13 @@ function dot(a: Tensor, b: Tensor): number {
 }
 
 const CASES: { name: string; x: number[]; w: number[]; p: ConvP }[] = [
+  // outputs narrower than the kernel take the loops' per-output path (as filter gradients do), the others an axpy per tap
+  {
+    name: "1-d kernel wider than the output",
+    x: [2, 2, 6],
+    w: [3, 2, 5],
+    p: { strides: [1], padding: [1, 0], lhsDilation: [1], rhsDilation: [1], groups: 1 },
+  },
   { name: "1-d valid", x: [2, 3, 7], w: [4, 3, 3], p: { strides: [1], padding: [0, 0], lhsDilation: [1], rhsDilation: [1], groups: 1 } },
   {
     name: "1-d stride 2, padding, dilation 2",

@@ -109,7 +109,9 @@ function windowKernels(): WindowKernels {
     rhsDilation: readonly number[],
     groups: number,
   ): void {
-    if (lhsDilation.every((d) => d === 1)) {
+    // an axpy per tap runs along output rows: worth it unless the rows are shorter than the kernel (a filter gradient)
+    const last = xShape.length - 1;
+    if (lhsDilation.every((d) => d === 1) && outShape[last]! >= wShape[last]!) {
       convUndilated(x, w, out, xShape, wShape, outShape, strides, padding, rhsDilation, groups);
       return;
     }
@@ -160,11 +162,20 @@ function windowKernels(): WindowKernels {
     }
   }
 
-  /** The outputs p in [0, outSize) whose tap at offset `shift` (t·rd − lo) reads a cell of an axis of n: p·stride + shift ∈ [0, n). */
-  function validRange(n: number, outSize: number, stride: number, shift: number): [number, number] {
-    const from = Math.max(0, Math.ceil(-shift / stride));
-    const to = Math.min(outSize, Math.floor((n - 1 - shift) / stride) + 1);
-    return [from, Math.max(from, to)];
+  /**
+   * For each tap t of an axis, the outputs p in [0, outSize) whose tap reads a cell of an axis of
+   * n, p·stride + t·rd − lo ∈ [0, n): [from, to) at 2t, 2t + 1 (empty as from = to).
+   */
+  function validRanges(n: number, k: number, outSize: number, stride: number, rd: number, lo: number): Int32Array {
+    const ranges = new Int32Array(2 * k);
+    for (let t = 0; t < k; t++) {
+      const shift = t * rd - lo;
+      const from = Math.max(0, Math.ceil(-shift / stride));
+      const to = Math.min(outSize, Math.floor((n - 1 - shift) / stride) + 1);
+      ranges[2 * t] = from;
+      ranges[2 * t + 1] = Math.max(from, to);
+    }
+    return ranges;
   }
 
   /**
@@ -193,6 +204,9 @@ function windowKernels(): WindowKernels {
     const [sd, sh, sw] = [0, 1, 2].map((i) => pick(strides, i, 1)) as [number, number, number];
     const [rd, rh, rw] = [0, 1, 2].map((i) => pick(rhsDilation, i, 1)) as [number, number, number];
     const [ld, lh, lw] = [0, 1, 2].map((i) => (i < lead ? 0 : padding[2 * (i - lead)]!)) as [number, number, number];
+    const rangesD = validRanges(ID, KD, OD, sd, rd, ld);
+    const rangesH = validRanges(IH, KH, OH, sh, rh, lh);
+    const rangesW = validRanges(IW, KW, OW, sw, rw, lw);
     const plane = OD * OH * OW;
     const acc = new Float64Array(plane);
     for (let b = 0; b < n; b++) {
@@ -203,12 +217,16 @@ function windowKernels(): WindowKernels {
           const xBase = (b * c + cBase + ci) * ID * IH * IW;
           const wBase = (oc * cg + ci) * KD * KH * KW;
           for (let td = 0; td < KD; td++) {
-            const [d0, d1] = validRange(ID, OD, sd, td * rd - ld);
+            const d0 = rangesD[2 * td]!;
+            const d1 = rangesD[2 * td + 1]!;
             for (let th = 0; th < KH; th++) {
-              const [h0, h1] = validRange(IH, OH, sh, th * rh - lh);
+              const h0 = rangesH[2 * th]!;
+              const h1 = rangesH[2 * th + 1]!;
+              if (d0 >= d1 || h0 >= h1) continue;
               for (let tw = 0; tw < KW; tw++) {
-                const [w0, w1] = validRange(IW, OW, sw, tw * rw - lw);
-                if (d0 >= d1 || h0 >= h1 || w0 >= w1) continue;
+                const w0 = rangesW[2 * tw]!;
+                const w1 = rangesW[2 * tw + 1]!;
+                if (w0 >= w1) continue;
                 const wv = w[wBase + (td * KH + th) * KW + tw]!;
                 for (let pd = d0; pd < d1; pd++) {
                   const xd = pd * sd + td * rd - ld;
