@@ -357,6 +357,41 @@ export const UNITS: readonly (readonly [string, Unit])[] = [
       return b && ir.logaddexp(a, b);
     },
   ],
+  // family: convolution and pooling (issue 18): conv (bilinear, filters picked from the graph or constant), the
+  // transposed conv and the average pools (linear); max pooling has kinks and stays in the per-op table
+  [
+    "conv1d(a as [N, C, W], b or W const, same)/k",
+    (a, pick, p, rng) => {
+      if (a.rank !== 3) return undefined;
+      const [, c, width] = a.shape as [number, number, number];
+      const fits = (t: Tensor) => t.rank === 3 && t.shape[1] === c && t.shape[2]! <= width && (a.size / c) * t.shape[0]! <= MAX_SIZE;
+      const w = pick(fits) ?? (a.size * 2 <= MAX_SIZE * c ? rng.uniform([2, c, Math.min(2, width)], { low: -1, high: 1 }) : undefined);
+      return w && ir.div(ir.conv1d(a, w, { padding: "same", stride: 1 + (p % 2) }), c * w.shape[2]!);
+    },
+  ],
+  [
+    "conv2d(a as [1, 1, H, W], W const 2×2, same)",
+    (a, _pick, p, rng) => {
+      if (a.rank !== 2) return undefined;
+      const w = rng.uniform([1, 1, 2, 2], { low: -0.5, high: 0.5 });
+      const y = ir.conv2d(ir.reshape(a, [1, 1, ...a.shape]), w, { padding: "same", dilation: [1, 1 + (p % 2)] });
+      return ir.reshape(y, a.shape.slice());
+    },
+  ],
+  [
+    "convTranspose(a as [N, C, W], W const, stride 2)/k",
+    (a, _pick, p, rng) => {
+      if (a.rank !== 3 || a.size * 2 > MAX_SIZE) return undefined;
+      const c = a.shape[1]!;
+      const w = rng.uniform([c, 1, 2], { low: -1, high: 1 });
+      return ir.div(ir.convTranspose(a, w, { stride: 2, outputPadding: p % 2 === 0 ? 0 : 1, padding: p % 2 }), c);
+    },
+  ],
+  [
+    "avgPool(a as [N, C, W], 2, stride 1, padding same)",
+    (a, _pick, p) => (a.rank !== 3 ? undefined : ir.avgPool(a, 2, { stride: 1, padding: "same", countIncludePad: p % 2 === 0 })),
+  ],
+  ["adaptiveAvgPool(a as [N, C, W], 2)", (a) => (a.rank !== 3 ? undefined : ir.adaptiveAvgPool(a, 2))],
 ];
 
 /** Builds the program's function on tensors (used to trace the graph), with `units` as the op vocabulary. */

@@ -13,6 +13,9 @@ import type { Case, Context } from "./cases.js";
 import { ConformanceError, expectClose } from "./expect.js";
 import { dotAll, flat, treeValues, values } from "./tree.js";
 import { activationCases, activationRows } from "./optable/activations.js";
+// family: convolution and pooling (issue 18)
+import { convCases } from "./conv-property.js";
+import { convRows } from "./optable/conv.js";
 import { indexRows } from "./optable/indexing.js";
 import { mathRows } from "./optable/math.js";
 import { reductionRows } from "./optable/reductions.js";
@@ -346,6 +349,8 @@ export function opRows(): OpRow[] {
     ...activationRows(),
     ...shapeRows(),
     ...indexRows(),
+    // family: convolution and pooling (issue 18)
+    ...convRows(),
   ];
 }
 
@@ -547,5 +552,7 @@ export function opCases(): Case[] {
   }
   // issue 17's op families: their own cases (kink conventions, integer outputs)
   cases.push(...activationCases());
+  // family: convolution and pooling (issue 18): the stride/padding/dilation/groups property
+  cases.push(...convCases());
   return cases;
 }

@@ -5,7 +5,7 @@
  * (T[(k, p), s] = 1 when tap k of output position p reads input cell s), so its derivatives are
  * matrix products with T and its transpose.
  */
-import { bind, Tensor, type Params } from "@chainrule/ir";
+import { astype, bind, div, equal, greater, max, mul, reshape, sum, Tensor, where, type Params } from "@chainrule/ir";
 
 type ConvParams = Params<"conv">;
 
@@ -88,3 +88,78 @@ export function convVjp(g: Tensor, [x, w]: Tensor[], y: Tensor, params: ConvPara
   const wBar = bind("reshape", [bind("reduceSum", [wPer], { axes: [0] })], { shape: w!.shape.slice() });
   return [xBar, wBar];
 }
+
+// ── pooling: window reductions as products with a dense window incidence matrix E ──────────
+
+type WindowParams = Params<"reduceWindowSum">;
+
+/** E [windows, cells] (flat over all axes): E[o, i] = 1 when input cell i is in window o (padded cells are in none). */
+function windowIncidence(xShape: readonly number[], p: WindowParams, dtype: Tensor["dtype"]): Tensor {
+  const outShape = xShape.map((n, a) => Math.floor((n + p.padding[2 * a]! + p.padding[2 * a + 1]! - p.window[a]!) / p.strides[a]!) + 1);
+  const outs = positions(outShape);
+  const taps = positions(p.window);
+  const cells = xShape.reduce((a, b) => a * b, 1);
+  const data = dtype === "float32" ? new Float32Array(outs.length * cells) : new Float64Array(outs.length * cells);
+  outs.forEach((pos, o) => {
+    for (const k of taps) {
+      let cell = 0;
+      let inside = true;
+      pos.forEach((v, a) => {
+        const i = v * p.strides[a]! + k[a]! - p.padding[2 * a]!;
+        if (i < 0 || i >= xShape[a]!) inside = false;
+        cell = cell * xShape[a]! + i;
+      });
+      if (inside) data[o * cells + cell] = 1;
+    }
+  });
+  return new Tensor(dtype, [outs.length, cells], data);
+}
+
+const column = (t: Tensor) => bind("reshape", [t], { shape: [t.size, 1] });
+
+/** E·v (sum over each window) or Eᵀ·v (spread back), shaped as `shape`. */
+function through(e: Tensor, v: Tensor, transposed: boolean, shape: readonly number[]): Tensor {
+  const m = transposed ? bind("transpose", [e], { perm: [1, 0] }) : e;
+  return bind("reshape", [bind("matmul", [m, column(v)], {})], { shape: shape.slice() });
+}
+
+/** W = E·[x = window max] / (number of maxima): the tie-sharing weights of each window's maxima (constant in x). */
+function maxWeights(x: Tensor, p: WindowParams): Tensor {
+  const e = windowIncidence(x.shape, p, x.dtype);
+  const row = reshape(x, [1, x.size]);
+  const best = max(where(greater(e, 0), row, -Infinity), 1, true);
+  const hits = mul(e, astype(equal(row, best), x.dtype));
+  return div(hits, sum(hits, 1, true));
+}
+
+/** W·v (over each window) or Wᵀ·v (spread back onto the maxima), shaped as `shape`. */
+function throughMax(x: Tensor, p: WindowParams, v: Tensor, transposed: boolean, shape: readonly number[]): Tensor {
+  return through(maxWeights(x, p), v, transposed, shape);
+}
+
+export const windowJvpRules = {
+  // linear: the tangent goes through the primitive itself
+  reduceWindowSum: ([x]: Tensor[], [t]: Tensor[], y: Tensor, p: WindowParams) =>
+    through(windowIncidence(x!.shape, p, y.dtype), t!, false, y.shape),
+  reduceWindowSumTranspose: (_xs: Tensor[], [t]: Tensor[], y: Tensor, p: WindowParams) =>
+    through(windowIncidence(y.shape, p, y.dtype), t!, true, y.shape),
+  // d max = W·dx
+  reduceWindowMax: ([x]: Tensor[], [t]: Tensor[], y: Tensor, p: WindowParams) => throughMax(x!, p, t!, false, y.shape),
+  selectAndGatherAdd: ([, x]: Tensor[], [t]: Tensor[], y: Tensor, p: WindowParams) => throughMax(x!, p, t!, false, y.shape),
+  selectAndScatterAdd: ([, x]: Tensor[], [t]: Tensor[], y: Tensor, p: WindowParams) => throughMax(x!, p, t!, true, y.shape),
+};
+
+export const windowVjpRules = {
+  // x̄ = Eᵀ·ȳ
+  reduceWindowSum: (g: Tensor, [x]: Tensor[], _y: Tensor, p: WindowParams) => [
+    through(windowIncidence(x!.shape, p, g.dtype), g, true, x!.shape),
+  ],
+  // s̄ = E·ȳ
+  reduceWindowSumTranspose: (g: Tensor, [s]: Tensor[], y: Tensor, p: WindowParams) => [
+    through(windowIncidence(y.shape, p, g.dtype), g, false, s!.shape),
+  ],
+  // x̄ = Wᵀ·ȳ
+  reduceWindowMax: (g: Tensor, [x]: Tensor[], _y: Tensor, p: WindowParams) => [throughMax(x!, p, g, true, x!.shape)],
+  selectAndGatherAdd: (g: Tensor, [t, x]: Tensor[], _y: Tensor, p: WindowParams) => [throughMax(x!, p, g, true, t!.shape), undefined],
+  selectAndScatterAdd: (g: Tensor, [s, x]: Tensor[], _y: Tensor, p: WindowParams) => [throughMax(x!, p, g, false, s!.shape), undefined],
+};

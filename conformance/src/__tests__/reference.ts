@@ -56,7 +56,7 @@ import {
   trunc,
 } from "@chainrule/ir";
 // family: convolution and pooling (issue 18)
-import { convJvp, convVjp } from "./reference-conv.js";
+import { convJvp, convVjp, windowJvpRules, windowVjpRules } from "./reference-conv.js";
 
 export type Fault =
   | "none"
@@ -392,6 +392,7 @@ function jvpRules(fault: Fault): { [P in Primitive]: JvpRule<P> } {
     scatterMax: ([x, u, idx], [tx, tu], y, { axis }) => scatterExtremumJvp(x!, u!, idx!, tx!, tu!, y, axis),
     // family: convolution and pooling (issue 18): reference-conv.ts
     conv: convJvp,
+    ...windowJvpRules,
     scatterMin: ([x, u, idx], [tx, tu], y, { axis }) => scatterExtremumJvp(x!, u!, idx!, tx!, tu!, y, axis),
     // d (x · Π u) = dx · Π u + x · Eᵀ(du · Π other updates)
     scatterMul: ([x, u, idx], [tx, tu], _y, { axis }) => {
@@ -631,6 +632,7 @@ function vjpRules(fault: Fault): { [P in Primitive]: VjpRule<P> } {
     scatterMax: (g, [x, u, idx], y, { axis }) => scatterExtremumVjp(g, x!, u!, idx!, y, axis),
     // family: convolution and pooling (issue 18): reference-conv.ts
     conv: convVjp,
+    ...windowVjpRules,
     scatterMin: (g, [x, u, idx], y, { axis }) => scatterExtremumVjp(g, x!, u!, idx!, y, axis),
     // x̄ = ȳ · Π u, ū = E(ȳ · x) · Π other updates
     scatterMul: (g, [x, u, idx], _y, { axis }) => {

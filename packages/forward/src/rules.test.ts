@@ -42,6 +42,8 @@ import {
   transpose,
   where,
   argmax,
+  avgPool,
+  maxPool,
   cummax,
   cumprod,
   cumsum,
@@ -222,6 +224,35 @@ cases.push(
     ],
     fn: (x, w) =>
       sin(bind("conv", [x!, w!], { strides: [2, 1], padding: [1, 0, 0, 1], lhsDilation: [1, 1], rhsDilation: [1, 2], groups: 2 })),
+  },
+  {
+    name: "maxPool and avgPool (overlapping windows, padding)",
+    shapes: [[1, 2, 3, 4]],
+    fn: (x) =>
+      add(
+        maxPool(sin(x!), 2, { stride: 1, padding: [[0, 1], 1] }),
+        avgPool(mul(x!, x!), 2, { stride: 1, padding: [[0, 1], 1], countIncludePad: false }),
+      ),
+    distinct: true,
+  },
+  {
+    name: "selectAndScatterAdd and reduceWindowSumTranspose",
+    shapes: [[2, 2]],
+    fn: (s) =>
+      add(
+        bind(
+          "selectAndScatterAdd",
+          [
+            sin(s!),
+            tensor([
+              [1, 5, 2],
+              [4, 3, 6],
+            ]),
+          ],
+          { window: [1, 2], strides: [1, 1], padding: [0, 0, 0, 0] },
+        ),
+        bind("reduceWindowSumTranspose", [mul(s!, s!)], { window: [1, 2], strides: [1, 1], padding: [0, 0, 0, 0], shape: [2, 3] }),
+      ),
   },
   { name: "argcummax (cummax)", shapes: [[2, 4]], fn: (x) => cummax(x!), distinct: true },
   { name: "argsort (sort)", shapes: [[5]], fn: (x) => sort(mul(x!, x!)), distinct: true, low: 0.2 },

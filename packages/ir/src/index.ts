@@ -155,7 +155,23 @@ export { softmax, logSoftmax, crossEntropy, mse, gelu } from "./nn.js";
 // the math family (issue 17): elementwise math, predicates and logic; scalar special functions for engine authors
 export * from "./math-ops.js";
 export { SPECIAL, SPECIAL_SOURCE, type SpecialFunctions } from "./special.js";
-// family: convolution and pooling (issue 18): the window loops, shared with the JIT's runtime
+// family: convolution and pooling (issue 18)
+export {
+  conv,
+  conv1d,
+  conv2d,
+  conv3d,
+  convTranspose,
+  maxPool,
+  avgPool,
+  adaptiveAvgPool,
+  type ConvOptions,
+  type ConvPadding,
+  type ConvTransposeOptions,
+  type PoolOptions,
+  type AvgPoolOptions,
+} from "./conv-ops.js";
+// the window loops, shared with the JIT's runtime
 export { WINDOW, WINDOW_SOURCE, type WindowKernels } from "./primitives/window-kernels.js";
 export { customJvp, customVjp, checkCustomRule, ForwardModeError } from "./custom.js";
 export { type PyTree, type TreeDef, flatten, unflatten, leafCount, numberLeaves, sameStructure, describeTree, mapTree } from "./pytree.js";

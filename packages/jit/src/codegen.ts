@@ -39,6 +39,15 @@ import { elementwise, ELEMENTWISE, VIEWS, type KernelPrimitive } from "./lowerin
 import { uniformValue, type PNode, type Program } from "./optimize.js";
 import { ARRAY_CTOR, formatNumber, ident, int, opName } from "./source-text.js";
 
+/** The window primitives (issue 18) → the mode of ir's `WINDOW.reduceWindow` loop. */
+const WINDOW_MODES = {
+  reduceWindowSum: "sum",
+  reduceWindowSumTranspose: "sumTranspose",
+  reduceWindowMax: "max",
+  selectAndGatherAdd: "maxGather",
+  selectAndScatterAdd: "maxScatter",
+} as const;
+
 export { ARRAY_CTOR, formatNumber } from "./source-text.js";
 // elementwise expressions: lowering.ts
 export { elementwise } from "./lowering.js";
@@ -407,6 +416,11 @@ class Generator implements LoopContext {
       }
       // family: convolution and pooling (issue 18): ir's window loops
       case "conv":
+      case "reduceWindowSum":
+      case "reduceWindowSumTranspose":
+      case "reduceWindowMax":
+      case "selectAndGatherAdd":
+      case "selectAndScatterAdd":
         this.emitWindow(n, inAvals, names, out, comment);
         break;
       default: {
@@ -440,13 +454,24 @@ class Generator implements LoopContext {
     }
   }
 
-  /** The convolution family's kernels (issue 18): a call of ir's window loops with the shapes and params as literals. */
+  /** The convolution family's kernels (issue 18): calls of ir's window loops with the shapes and params as literals. */
   private emitWindow(n: PNode, inAvals: Aval[], names: (() => string)[], out: () => string, comment: string): void {
     const list = (values: readonly number[]) => this.hoist(`[${values.map(int).join(", ")}]`);
-    const p = n.params as Params<"conv">;
-    const shapes = [inAvals[0]!.shape, inAvals[1]!.shape, n.shape].map(list).join(", ");
-    const params = [p.strides, p.padding, p.lhsDilation, p.rhsDilation].map(list).join(", ");
-    this.steps.push(() => `rt_window.conv(${names[0]!()}, ${names[1]!()}, ${out()}, ${shapes}, ${params}, ${int(p.groups)}); ${comment}`);
+    if (n.op === "conv") {
+      const p = n.params as Params<"conv">;
+      const shapes = [inAvals[0]!.shape, inAvals[1]!.shape, n.shape].map(list).join(", ");
+      const params = [p.strides, p.padding, p.lhsDilation, p.rhsDilation].map(list).join(", ");
+      this.steps.push(() => `rt_window.conv(${names[0]!()}, ${names[1]!()}, ${out()}, ${shapes}, ${params}, ${int(p.groups)}); ${comment}`);
+      return;
+    }
+    const p = n.params as Params<"reduceWindowSum">;
+    const mode = WINDOW_MODES[n.op as keyof typeof WINDOW_MODES];
+    // the windowed operand's shape (x, or the output for the transpose) and the windows' shape
+    const xShape = n.op === "reduceWindowSumTranspose" ? n.shape : inAvals[inAvals.length - 1]!.shape;
+    const windows = n.op === "reduceWindowSumTranspose" || n.op === "selectAndScatterAdd" ? inAvals[0]!.shape : n.shape;
+    const x = inAvals.length > 1 ? names[1]! : () => "null";
+    const rest = [xShape, windows, p.window, p.strides, p.padding].map(list).join(", ");
+    this.steps.push(() => `rt_window.reduceWindow("${mode}", ${names[0]!()}, ${x()}, ${out()}, ${rest}); ${comment}`);
   }
 
   /** concat: one block copy per operand into its columns of each row. */

@@ -42,6 +42,23 @@ describe("conv in the JIT", () => {
     expect(Array.from(jit(f)(x, w).data)).toEqual(Array.from(f(x, w).data));
   });
 
+  it("pooling and its derivatives compiled equal the eager values bitwise (both backends)", () => {
+    const r = rng();
+    const x = r.normal([2, 3, 6, 5]);
+    const pool = (a: Tensor) =>
+      ir.sum(
+        ir.add(
+          ir.sin(ir.maxPool(a, 2, { stride: 1, padding: [[0, 1], 1] })),
+          ir.mul(ir.avgPool(a, [2, 2], { stride: 1, padding: [[0, 1], 1], countIncludePad: false }), 0.5),
+        ),
+      );
+    const g = grad(pool);
+    const want = Array.from((g(x) as Tensor).data);
+    expect(Array.from((jit(g)(x) as Tensor).data)).toEqual(want);
+    configureKernels({ everyProgram: true });
+    expect(Array.from((jit(g)(x) as Tensor).data)).toEqual(want);
+  });
+
   it("a standalone module embeds the window loops", () => {
     const x = rng().normal([1, 2, 5, 4]);
     const w = rng().normal([2, 1, 2, 2]);

@@ -130,6 +130,11 @@ export const JS_LOWERING = {
   scatterMax: KERNEL,
   // family: convolution and pooling (issue 18): ir's window loops (rt_window)
   conv: KERNEL,
+  reduceWindowSum: KERNEL,
+  reduceWindowSumTranspose: KERNEL,
+  reduceWindowMax: KERNEL,
+  selectAndGatherAdd: KERNEL,
+  selectAndScatterAdd: KERNEL,
   // the math family: special functions call ir's scalar functions, passed to generated code as rt_special
   asin: math("asin"),
   acos: math("acos"),

@@ -174,4 +174,5 @@ export const RUNTIME_HELPERS = [
   "rt_argsort",
   // family: convolution and pooling (issue 18)
   "rt_window.conv",
+  "rt_window.reduceWindow",
 ] as const;

@@ -26,3 +26,15 @@ export {
   type GradientsOptions,
 } from "./imperative/index.js";
 export { Module, Linear, Sequential, Tanh, ReLU, Sigmoid, manualSeed, type LinearOptions } from "./nn/index.js";
+// issue 18 (conv): convolution and pooling modules
+export {
+  Conv1d,
+  Conv2d,
+  ConvTranspose2d,
+  MaxPool2d,
+  AvgPool2d,
+  type ConvModuleOptions,
+  type ConvTransposeModuleOptions,
+  type PoolModuleOptions,
+  type AvgPoolModuleOptions,
+} from "./nn/index.js";

@@ -243,6 +243,29 @@ const ROWS: Row[] = [
       ],
     ],
   },
+  {
+    prims: ["reduceWindowMax", "selectAndScatterAdd", "reduceWindowSum", "reduceWindowSumTranspose"],
+    name: "maxPool and avgPool (overlapping windows, padding)",
+    fn: (x) =>
+      ir.add(
+        ir.sum(ir.sin(ir.maxPool(x, 2, { stride: 1, padding: [[0, 1], 1] }))),
+        ir.sum(ir.square(ir.avgPool(x, [2, 3], { padding: 1 }))),
+      ),
+    shapes: [[[1, 2, 3, 4]]],
+    distinct: true,
+  },
+  {
+    prims: ["selectAndGatherAdd"],
+    name: "selectAndGatherAdd (maxPool's JVP, reverse-differentiated)",
+    fn: (t, x) => ir.sin(bind("selectAndGatherAdd", [t, x], { window: [2, 2], strides: [1, 2], padding: [0, 1, 1, 0] })),
+    shapes: [
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    ],
+    distinct: true,
+  },
   { prims: ["argcummax"], name: "cummax", fn: (x) => ir.mul(ir.cummax(x), x), shapes: [[[5]], [[2, 3]]], distinct: true },
   { prims: ["argsort"], name: "sort", fn: (x) => ir.mul(ir.sort(x, 0), ir.sin(x)), shapes: [[[5]], [[3, 2]]], distinct: true },
   {

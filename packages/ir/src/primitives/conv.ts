@@ -11,10 +11,19 @@
 import { allocate } from "../dtype.js";
 import { formatValue, ShapeError } from "../errors.js";
 import type { Kernel } from "../kernels.js";
-import { formatShape, sizeOf } from "../shape.js";
+import { formatShape, shapesEqual, sizeOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { bind } from "../trace.js";
-import { bilinearJvp, expandBatched, requireFloat, requireSameDtype, type Definitions, type ShapeRule } from "./define.js";
+import {
+  bilinearJvp,
+  expandBatched,
+  linearJvp,
+  requireFloat,
+  requireSameDtype,
+  type BatchRule,
+  type Definitions,
+  type ShapeRule,
+} from "./define.js";
 import type { TensorMath } from "./math.js";
 import { WINDOW } from "./window-kernels.js";
 
@@ -25,9 +34,30 @@ export interface ConvParams {
    * `rhsDilation` dilates w, the feature groups split C and O into `groups` blocks.
    */
   conv: { strides: number[]; padding: number[]; lhsDilation: number[]; rhsDilation: number[]; groups: number };
+  /** Sums of x over windows sliding on every axis (padded cells are 0): the sum pool. */
+  reduceWindowSum: WindowParams;
+  /** reduceWindowSum's transpose: each value of s added onto every cell of its window, into a zero tensor of `shape`. */
+  reduceWindowSumTranspose: WindowParams & { shape: number[] };
+  /** Maxima of x over windows sliding on every axis (padded cells are −∞): the max pool. */
+  reduceWindowMax: WindowParams;
+  /** selectAndGatherAdd(t, x): Σ t·w over each window, w = 1/k on each of the window's k maxima of x (reduceWindowMax's JVP). */
+  selectAndGatherAdd: WindowParams;
+  /**
+   * selectAndScatterAdd(s, x): each s spread as s·w onto its window's maxima of x (reduceWindowMax's
+   * VJP; the transpose of selectAndGatherAdd in t).
+   */
+  selectAndScatterAdd: WindowParams;
+}
+
+/** A window on every axis of a rank-r operand: r sizes, r strides, (lo, hi) padding per axis. */
+export interface WindowParams {
+  window: number[];
+  strides: number[];
+  padding: number[];
 }
 
 export type ConvPrimitiveParams = ConvParams["conv"];
+type WindowPrimitive = Exclude<keyof ConvParams, "conv">;
 
 // ── shapes ─────────────────────────────────────────────────────────────────────────────────
 
@@ -89,6 +119,53 @@ const convShape: ShapeRule<"conv"> = ([x, w], params) => {
   return { shape: [n, o, ...out], dtype };
 };
 
+/** The output shape of a window of `params` sliding over `shape` (checking the params). */
+function windowShape(op: string, shape: readonly number[], { window, strides, padding }: WindowParams): number[] {
+  const rank = shape.length;
+  checkPositiveList(op, "window", window, rank);
+  checkPositiveList(op, "strides", strides, rank);
+  checkPadding(op, padding, rank);
+  return shape.map((d, i) => windowOutputSize(d, window[i]!, strides[i]!, padding[2 * i]!, padding[2 * i + 1]!));
+}
+
+function windowReductionShape(op: "reduceWindowSum" | "reduceWindowMax"): ShapeRule<WindowPrimitive> {
+  return ([x], params) => {
+    requireFloat(op, x!.dtype);
+    return { shape: windowShape(op, x!.shape, params), dtype: x!.dtype };
+  };
+}
+
+const sumTransposeShape: ShapeRule<"reduceWindowSumTranspose"> = ([s], params) => {
+  requireFloat("reduceWindowSumTranspose", s!.dtype);
+  if (!Array.isArray(params.shape) || !params.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+    throw new ShapeError(`reduceWindowSumTranspose: expected a shape of non-negative integers, got ${formatValue(params.shape)}`);
+  }
+  const expected = windowShape("reduceWindowSumTranspose", params.shape, params);
+  if (!shapesEqual(expected, s!.shape)) {
+    throw new ShapeError(
+      `reduceWindowSumTranspose: expected an operand of shape ${formatShape(expected)} (windows over ${formatShape(params.shape)}), ` +
+        `got ${formatShape(s!.shape)}`,
+    );
+  }
+  return { shape: params.shape.slice(), dtype: s!.dtype };
+};
+
+/** selectAndGatherAdd(t, x) → the windows' shape; selectAndScatterAdd(s, x) → x's shape. */
+function selectShape(op: "selectAndGatherAdd" | "selectAndScatterAdd"): ShapeRule<WindowPrimitive> {
+  return ([t, x], params) => {
+    const dtype = requireSameDtype(op, [t!, x!]);
+    requireFloat(op, dtype);
+    const windows = windowShape(op, x!.shape, params);
+    const expected = op === "selectAndGatherAdd" ? x!.shape : windows;
+    if (!shapesEqual(expected, t!.shape)) {
+      throw new ShapeError(
+        `${op}: expected a first operand of shape ${formatShape(expected)} for x ${formatShape(x!.shape)}, got ${formatShape(t!.shape)}`,
+      );
+    }
+    return { shape: op === "selectAndGatherAdd" ? windows : x!.shape.slice(), dtype };
+  };
+}
+
 // ── the eager kernel ───────────────────────────────────────────────────────────────────────
 
 const convKernel: Kernel<"conv"> = ([x, w], p, out) => {
@@ -96,6 +173,40 @@ const convKernel: Kernel<"conv"> = ([x, w], p, out) => {
   WINDOW.conv(x!.data, w!.data, data, x!.shape, w!.shape, out.shape, p.strides, p.padding, p.lhsDilation, p.rhsDilation, p.groups);
   return new Tensor(out.dtype, out.shape, data);
 };
+
+type WindowMode = Parameters<typeof WINDOW.reduceWindow>[0];
+
+/** A window primitive's kernel: `mode`'s loop, over the windows of x (the last operand, or the output's shape for the transpose). */
+function windowKernel(mode: WindowMode): Kernel<WindowPrimitive> {
+  return (inputs, params, out) => {
+    const data = allocate(mode, out.dtype, sizeOf(out.shape));
+    const t = inputs[0]!;
+    const x = inputs.length > 1 ? inputs[1]! : null;
+    const xShape = mode === "sumTranspose" ? out.shape : (x ?? t).shape;
+    const windows = mode === "sumTranspose" ? t.shape : mode === "maxScatter" ? t.shape : out.shape;
+    WINDOW.reduceWindow(mode, t.data, x?.data ?? null, data, xShape, windows, params.window, params.strides, params.padding);
+    return new Tensor(out.dtype, out.shape, data);
+  };
+}
+
+/** The window params of a transpose's params (without `shape`). */
+const windowOf = (p: WindowParams): WindowParams => ({ window: p.window.slice(), strides: p.strides.slice(), padding: p.padding.slice() });
+
+/** Window params with a leading axis of window 1 (the batch axis). */
+function batchedWindow<P extends WindowParams>(p: P, k: number): P {
+  const extra = "shape" in p ? { shape: [k, ...(p as { shape: number[] }).shape] } : {};
+  return { ...p, window: [1, ...p.window], strides: [1, ...p.strides], padding: [0, 0, ...p.padding], ...extra };
+}
+
+/** Batching of a window primitive: the batch axis becomes one more axis with a window of 1 (unbatched operands broadcast). */
+function windowBatch<P extends WindowPrimitive>(name: P): BatchRule<P> {
+  return (args, batched, params, k) =>
+    bind(
+      name,
+      args.map((a, i) => (batched[i] ? a : expandBatched(a, k, a.shape))),
+      batchedWindow(params, k),
+    );
+}
 
 // ── derivatives: convolutions again ────────────────────────────────────────────────────────
 
@@ -199,6 +310,8 @@ function convBatch(args: readonly Tensor[], batched: readonly boolean[], params:
   return bind("transpose", [split], { perm: [1, 0, 2, ...out.map((_, i) => i + 3)] });
 }
 
+const WINDOW_PARAM_KINDS = { window: "ints", strides: "ints", padding: "ints" } as const;
+
 export const CONV: Definitions<keyof ConvParams> = {
   conv: {
     name: "conv",
@@ -217,5 +330,68 @@ export const CONV: Definitions<keyof ConvParams> = {
       ],
     },
     batch: (args, batched, params, k) => convBatch(args, batched, params, k),
+  },
+  reduceWindowSum: {
+    name: "reduceWindowSum",
+    arity: 1,
+    params: WINDOW_PARAM_KINDS,
+    shape: windowReductionShape("reduceWindowSum"),
+    kernel: windowKernel("sum"),
+    // d Σ_window x = Σ_window dx   (linear)
+    jvp: linearJvp("reduceWindowSum", [0]),
+    // x̄ = each ȳ spread onto the cells of its window
+    vjp: {
+      saves: "nothing",
+      vjp: (ct, node, _needs, m) => [m.bind("reduceWindowSumTranspose", [ct], { ...windowOf(node.params), shape: node.shape(0).slice() })],
+    },
+    batch: windowBatch("reduceWindowSum"),
+  },
+  reduceWindowSumTranspose: {
+    name: "reduceWindowSumTranspose",
+    arity: 1,
+    params: { ...WINDOW_PARAM_KINDS, shape: "ints" },
+    shape: sumTransposeShape,
+    kernel: windowKernel("sumTranspose"),
+    // linear: d spread(s) = spread(ds)
+    jvp: linearJvp("reduceWindowSumTranspose", [0]),
+    // s̄ = the window sums of ȳ (its transpose is reduceWindowSum)
+    vjp: { saves: "nothing", vjp: (ct, node, _needs, m) => [m.bind("reduceWindowSum", [ct], windowOf(node.params))] },
+    batch: windowBatch("reduceWindowSumTranspose"),
+  },
+  reduceWindowMax: {
+    name: "reduceWindowMax",
+    arity: 1,
+    params: WINDOW_PARAM_KINDS,
+    shape: windowReductionShape("reduceWindowMax"),
+    kernel: windowKernel("max"),
+    // d max_window x = Σ_window dx · w, w = 1/k on each of the window's k maxima (the reduce-max tie convention)
+    jvp: (dx, { x, params }, ops) => (dx[0] == null ? null : ops.apply("selectAndGatherAdd", [dx[0], x[0]!], params)),
+    // x̄ = each ȳ spread as ȳ · w onto its window's maxima
+    vjp: { saves: "inputs", vjp: (ct, { x, params }, _needs, m) => [m.bind("selectAndScatterAdd", [ct, x[0]!], params)] },
+    batch: windowBatch("reduceWindowMax"),
+  },
+  selectAndGatherAdd: {
+    name: "selectAndGatherAdd",
+    arity: 2,
+    params: WINDOW_PARAM_KINDS,
+    shape: selectShape("selectAndGatherAdd"),
+    kernel: windowKernel("maxGather"),
+    // linear in t; the weights are piecewise constant in x (derivative 0)
+    jvp: linearJvp("selectAndGatherAdd", [0]),
+    // t̄ = ȳ spread onto the maxima (its transpose in t is selectAndScatterAdd); x̄ = 0
+    vjp: { saves: "inputs", vjp: (ct, { x, params }, _needs, m) => [m.bind("selectAndScatterAdd", [ct, x[1]!], params), null] },
+    batch: windowBatch("selectAndGatherAdd"),
+  },
+  selectAndScatterAdd: {
+    name: "selectAndScatterAdd",
+    arity: 2,
+    params: WINDOW_PARAM_KINDS,
+    shape: selectShape("selectAndScatterAdd"),
+    kernel: windowKernel("maxScatter"),
+    // linear in s; the weights are piecewise constant in x (derivative 0)
+    jvp: linearJvp("selectAndScatterAdd", [0]),
+    // s̄ = Σ ȳ · w over each window (its transpose in s is selectAndGatherAdd); x̄ = 0
+    vjp: { saves: "inputs", vjp: (ct, { x, params }, _needs, m) => [m.bind("selectAndGatherAdd", [ct, x[1]!], params), null] },
+    batch: windowBatch("selectAndScatterAdd"),
   },
 };

@@ -35,6 +35,8 @@ const inUnit = (): Sample<never> => ({ args: [f64([2, 3], [0.1, -0.4, 0.25, 0.6,
 const u = (): Sample<never> => ({ args: [pos()], params: {} as never });
 const b = (): Sample<never> => ({ args: [pos(), other()], params: {} as never });
 
+const POOL = { window: [2, 2], strides: [1, 2], padding: [0, 1, 0, 1] };
+
 /** Inputs inside every primitive's domain (distinct values: no ties), for each primitive. */
 const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
   neg: u,
@@ -118,6 +120,12 @@ const SAMPLES: { [P in Primitive]: () => Sample<P> } = {
     args: [f64([1, 2, 4], [0.5, -1, 2, 0.25, 1.5, 3, -0.5, 1]), f64([2, 1, 2], [1, -2, 0.5, 4])],
     params: { strides: [2], padding: [1, 0], lhsDilation: [1], rhsDilation: [2], groups: 2 },
   }),
+  // windows of 2 × 2, strides (1, 2), padding on the right: overlapping and padded windows
+  reduceWindowSum: () => ({ args: [pos()], params: POOL }),
+  reduceWindowSumTranspose: () => ({ args: [f64([2, 2], [1, -2, 0.5, 3])], params: { ...POOL, shape: [2, 3] } }),
+  reduceWindowMax: () => ({ args: [pos()], params: POOL }),
+  selectAndGatherAdd: () => ({ args: [f64([2, 3], [1, -2, 0.5, 3, 0.25, -1]), pos()], params: POOL }),
+  selectAndScatterAdd: () => ({ args: [f64([2, 2], [1, -2, 0.5, 3]), pos()], params: POOL }),
 };
 
 function sample(prim: Primitive): Sample<Primitive> {

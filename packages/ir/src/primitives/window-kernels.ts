@@ -28,6 +28,24 @@ export interface WindowKernels {
     rhsDilation: readonly number[],
     groups: number,
   ): void;
+  /**
+   * The window reductions over all axes of x (rank r; `window`, `strides` r values, `padding`
+   * 2r): `sum` (padded cells are 0), `max` (padded cells are −∞; NaN propagates), and their
+   * derivatives: `sumTranspose` spreads each output's value over its window's cells (adding up),
+   * `maxGather` is Σ t·w over each window and `maxScatter` spreads s·w back, w = 1/k on each of
+   * the window's k maxima of x (0/0 = NaN in a window whose max is NaN; 0 in an empty window).
+   */
+  reduceWindow(
+    mode: "sum" | "max" | "sumTranspose" | "maxGather" | "maxScatter",
+    t: ArrayLike<number>,
+    x: ArrayLike<number> | null,
+    out: { length: number; [i: number]: number },
+    xShape: readonly number[],
+    outShape: readonly number[],
+    window: readonly number[],
+    strides: readonly number[],
+    padding: readonly number[],
+  ): void;
 }
 
 function windowKernels(): WindowKernels {
@@ -91,6 +109,10 @@ function windowKernels(): WindowKernels {
     rhsDilation: readonly number[],
     groups: number,
   ): void {
+    if (lhsDilation.every((d) => d === 1)) {
+      convUndilated(x, w, out, xShape, wShape, outShape, strides, padding, rhsDilation, groups);
+      return;
+    }
     const n = xShape[0]!;
     const c = xShape[1]!;
     const o = wShape[0]!;
@@ -138,7 +160,192 @@ function windowKernels(): WindowKernels {
     }
   }
 
-  return { conv };
+  /** The outputs p in [0, outSize) whose tap at offset `shift` (t·rd − lo) reads a cell of an axis of n: p·stride + shift ∈ [0, n). */
+  function validRange(n: number, outSize: number, stride: number, shift: number): [number, number] {
+    const from = Math.max(0, Math.ceil(-shift / stride));
+    const to = Math.min(outSize, Math.floor((n - 1 - shift) / stride) + 1);
+    return [from, Math.max(from, to)];
+  }
+
+  /**
+   * conv without lhs dilation (the forward pass and most derivatives): for each filter tap, a
+   * scaled strided row of x added onto the rows of outputs it reaches, accumulated in float64.
+   */
+  function convUndilated(
+    x: ArrayLike<number>,
+    w: ArrayLike<number>,
+    out: { length: number; [i: number]: number },
+    xShape: readonly number[],
+    wShape: readonly number[],
+    outShape: readonly number[],
+    strides: readonly number[],
+    padding: readonly number[],
+    rhsDilation: readonly number[],
+    groups: number,
+  ): void {
+    const [n, c, o, cg] = [xShape[0]!, xShape[1]!, wShape[0]!, wShape[1]!];
+    const og = o / groups;
+    const lead = 3 - strides.length;
+    const pick = (list: readonly number[], i: number, fallback: number) => (i < lead ? fallback : list[i - lead]!);
+    const [ID, IH, IW] = spatial3(xShape) as [number, number, number];
+    const [KD, KH, KW] = spatial3(wShape) as [number, number, number];
+    const [OD, OH, OW] = spatial3(outShape) as [number, number, number];
+    const [sd, sh, sw] = [0, 1, 2].map((i) => pick(strides, i, 1)) as [number, number, number];
+    const [rd, rh, rw] = [0, 1, 2].map((i) => pick(rhsDilation, i, 1)) as [number, number, number];
+    const [ld, lh, lw] = [0, 1, 2].map((i) => (i < lead ? 0 : padding[2 * (i - lead)]!)) as [number, number, number];
+    const plane = OD * OH * OW;
+    const acc = new Float64Array(plane);
+    for (let b = 0; b < n; b++) {
+      for (let oc = 0; oc < o; oc++) {
+        acc.fill(0);
+        const cBase = Math.floor(oc / og) * cg;
+        for (let ci = 0; ci < cg; ci++) {
+          const xBase = (b * c + cBase + ci) * ID * IH * IW;
+          const wBase = (oc * cg + ci) * KD * KH * KW;
+          for (let td = 0; td < KD; td++) {
+            const [d0, d1] = validRange(ID, OD, sd, td * rd - ld);
+            for (let th = 0; th < KH; th++) {
+              const [h0, h1] = validRange(IH, OH, sh, th * rh - lh);
+              for (let tw = 0; tw < KW; tw++) {
+                const [w0, w1] = validRange(IW, OW, sw, tw * rw - lw);
+                if (d0 >= d1 || h0 >= h1 || w0 >= w1) continue;
+                const wv = w[wBase + (td * KH + th) * KW + tw]!;
+                for (let pd = d0; pd < d1; pd++) {
+                  const xd = pd * sd + td * rd - ld;
+                  for (let ph = h0; ph < h1; ph++) {
+                    const xRow = xBase + (xd * IH + ph * sh + th * rh - lh) * IW + tw * rw - lw;
+                    const oRow = (pd * OH + ph) * OW;
+                    for (let pw = w0; pw < w1; pw++) acc[oRow + pw] = acc[oRow + pw]! + wv * x[xRow + pw * sw]!;
+                  }
+                }
+              }
+            }
+          }
+        }
+        const base = (b * o + oc) * plane;
+        for (let i = 0; i < plane; i++) out[base + i] = acc[i]!;
+      }
+    }
+  }
+
+  /**
+   * The (output, input cell) pairs of a window reduction, grouped by output (row-major):
+   * output o reads cells cell[start[o]] … cell[start[o + 1] − 1]; `full` is the window size.
+   */
+  function windowPairs(
+    xShape: readonly number[],
+    outShape: readonly number[],
+    window: readonly number[],
+    strides: readonly number[],
+    padding: readonly number[],
+  ): { start: Int32Array; cell: Int32Array; full: number } {
+    const rank = xShape.length;
+    const taps: Int32Array[][] = [];
+    for (let a = 0; a < rank; a++) taps.push(axisTaps(xShape[a]!, window[a]!, outShape[a]!, strides[a]!, padding[2 * a]!, 1, 1));
+    let outSize = 1;
+    let full = 1;
+    for (let a = 0; a < rank; a++) {
+      outSize *= outShape[a]!;
+      full *= window[a]!;
+    }
+    // exactly as many pairs as there are (output, input cell) meetings: a product over the axes
+    let pairs = 1;
+    for (let a = 0; a < rank; a++) {
+      let sum = 0;
+      for (const list of taps[a]!) sum += list.length / 2;
+      pairs *= sum;
+    }
+    const start = new Int32Array(outSize + 1);
+    const cell = new Int32Array(pairs);
+    const index = new Array<number>(rank).fill(0);
+    let count = 0;
+    // the cells of one output: the product of its axes' taps, as flat input offsets
+    const collect = (a: number, offset: number): void => {
+      const list = taps[a]![index[a]!]!;
+      const size = xShape[a]!;
+      if (a === rank - 1) {
+        for (let j = 1; j < list.length; j += 2) cell[count++] = offset * size + list[j]!;
+        return;
+      }
+      for (let j = 1; j < list.length; j += 2) collect(a + 1, offset * size + list[j]!);
+    };
+    for (let o = 0; o < outSize; o++) {
+      start[o] = count;
+      if (rank > 0) collect(0, 0);
+      else cell[count++] = 0;
+      for (let a = rank - 1; a >= 0; a--) {
+        if (++index[a]! < outShape[a]!) break;
+        index[a] = 0;
+      }
+    }
+    start[outSize] = count;
+    return { start, cell, full };
+  }
+
+  function reduceWindow(
+    mode: "sum" | "max" | "sumTranspose" | "maxGather" | "maxScatter",
+    t: ArrayLike<number>,
+    x: ArrayLike<number> | null,
+    out: { length: number; [i: number]: number },
+    xShape: readonly number[],
+    outShape: readonly number[],
+    window: readonly number[],
+    strides: readonly number[],
+    padding: readonly number[],
+  ): void {
+    const { start, cell, full } = windowPairs(xShape, outShape, window, strides, padding);
+    const outputs = start.length - 1;
+    if (mode === "sumTranspose" || mode === "maxScatter") for (let i = 0; i < out.length; i++) out[i] = 0;
+    for (let o = 0; o < outputs; o++) {
+      const from = start[o]!;
+      const to = start[o + 1]!;
+      if (mode === "sum") {
+        let acc = 0;
+        for (let j = from; j < to; j++) acc += t[cell[j]!]!;
+        out[o] = acc;
+      } else if (mode === "sumTranspose") {
+        const v = t[o]!;
+        for (let j = from; j < to; j++) out[cell[j]!] = out[cell[j]!]! + v;
+      } else {
+        const source = mode === "max" ? t : x!;
+        // padded cells hold −∞
+        let best = to - from < full ? -Infinity : source[cell[from]!]!;
+        for (let j = from; j < to && best === best; j++) {
+          const v = source[cell[j]!]!;
+          if (v > best || v !== v) best = v;
+        }
+        if (mode === "max") {
+          out[o] = best;
+          continue;
+        }
+        let count = 0;
+        for (let j = from; j < to; j++) if (source[cell[j]!] === best) count++;
+        if (to === from) {
+          if (mode === "maxGather") out[o] = 0;
+          continue;
+        }
+        if (mode === "maxGather") {
+          let acc = 0;
+          for (let j = from; j < to; j++) {
+            const c = cell[j]!;
+            const f = (source[c] === best ? 1 : 0) / count;
+            const tv = t[c]!;
+            acc += tv === 0 || f === 0 ? 0 : tv * f;
+          }
+          out[o] = acc;
+        } else {
+          const sv = t[o]!;
+          for (let j = from; j < to; j++) {
+            const c = cell[j]!;
+            const f = (source[c] === best ? 1 : 0) / count;
+            out[c] = out[c]! + (sv === 0 || f === 0 ? 0 : sv * f);
+          }
+        }
+      }
+    }
+  }
+
+  return { conv, reduceWindow };
 }
 
 /** The loops of the convolution family (ir's eager kernels and the JIT's compiled code call these). */

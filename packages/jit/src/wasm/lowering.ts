@@ -67,8 +67,13 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   scatterMul: "interpreted",
   scatterMin: "interpreted",
   scatterMax: "interpreted",
-  // family: convolution and pooling (issue 18): conv on the conv kernels (conv.ts)
+  // family: convolution and pooling (issue 18): conv on the conv kernels (conv.ts); pooling on ir's kernels
   conv: "kernel",
+  reduceWindowSum: "interpreted",
+  reduceWindowSumTranspose: "interpreted",
+  reduceWindowMax: "interpreted",
+  selectAndGatherAdd: "interpreted",
+  selectAndScatterAdd: "interpreted",
   // the math family: JavaScript loops (special functions through ir's scalar functions)
   asin: "js",
   acos: "js",

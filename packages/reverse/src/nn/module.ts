@@ -116,6 +116,11 @@ export function manualSeed(seed: number): void {
   globalRandom = new Random(seed);
 }
 
+/** The generator seeded by `manualSeed` (initialisers and Dropout draw from it when given no `rng`). */
+export function defaultRandom(): Random {
+  return globalRandom;
+}
+
 export interface LinearOptions {
   /** Add a bias (default true). */
   readonly bias?: boolean;
