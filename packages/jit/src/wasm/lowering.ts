@@ -67,13 +67,14 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   scatterMul: "interpreted",
   scatterMin: "interpreted",
   scatterMax: "interpreted",
-  // family: convolution and pooling (issue 18): conv on the conv kernels (conv.ts); pooling on ir's kernels
+  // family: convolution and pooling (issue 18): conv on the conv kernels (conv.ts); pooling as
+  // JavaScript loops over windows tabulated at compile time (pool.ts)
   conv: "kernel",
-  reduceWindowSum: "interpreted",
-  reduceWindowSumTranspose: "interpreted",
-  reduceWindowMax: "interpreted",
-  selectAndGatherAdd: "interpreted",
-  selectAndScatterAdd: "interpreted",
+  reduceWindowSum: "kernel",
+  reduceWindowSumTranspose: "kernel",
+  reduceWindowMax: "kernel",
+  selectAndGatherAdd: "kernel",
+  selectAndScatterAdd: "kernel",
   // the math family: JavaScript loops (special functions through ir's scalar functions)
   asin: "js",
   acos: "js",
