@@ -7,7 +7,8 @@
  *   JavaScript loop (full accuracy);
  * - "js": a JavaScript loop over views of the kernel memory, with the JavaScript backend's
  *   expression (lowering.ts);
- * - "kernel": a dedicated kernel (GEMM, reductions), the reference kernel when it does not apply;
+ * - "kernel": a dedicated kernel (GEMM, conv, reductions; pooling as loops over tabulated windows),
+ *   the reference kernel when it does not apply;
  * - "alias": no step (reshape, stopGradient share their operand's memory);
  * - "lazy": folded into consumers (a transpose into GEMM, a broadcast into operand strides);
  * - "interpreted": ir's eager kernel on views of the memory (correct for every op; allocates).
