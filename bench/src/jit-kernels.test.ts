@@ -15,6 +15,8 @@ import { ceilingShareTable, kernelSummaryTable, shareOfCeiling } from "./report.
 import { runVariant, type Row } from "./run.js";
 import type { TimingOptions } from "./timing.js";
 import {
+  cnnVariant,
+  convVariant,
   matmulVariant,
   mlpVariant,
   rosenbrockVariants,
@@ -24,7 +26,7 @@ import {
   type MlpVariant,
   type Variant,
 } from "./workloads.js";
-import { mlpInput } from "./data.js";
+import { cnnInput, convInput, mlpInput } from "./data.js";
 
 const fast: TimingOptions = { warmupMs: 1, warmupCalls: 1, sampleMs: 0.5, rounds: 2, caseBudgetMs: 5, minRounds: 2 };
 const jit: EnginePackage & { engine: typeof jitPackage.engine } = {
@@ -85,6 +87,15 @@ describe("jit kernel rows", () => {
     const rows = await runVariant(tinyMlp(), [wrong], fast);
     expect(rows[0]!.status).toBe("FAILED");
     expect(rows[0]!.note).toMatch(/wrong answer: output 1\[/);
+  });
+
+  it("compile W5's whole CNN step (conv kernels) and W6's conv, pass the check, on 1 and 2 threads", async () => {
+    // batch 4, 8×8 images, 4 and 6 channels: the second conv's 4·6·64·36 multiply-adds are above the threshold
+    for (const variant of [cnnVariant(cnnInput(4, 8, 4, 6, 5)), convVariant(convInput(2, 8, 10))]) {
+      const rows = await runVariant(variant, [handWritten, ...impls], fast);
+      expect(rows.map((r) => `${r.impl.id} ${r.status}`)).toEqual(["hand ok", `${ids[0]} ok`, `${ids[1]} ok`]);
+      expect(rows.map((r) => r.note.replace(/^.*; /, ""))).toEqual([expect.any(String), kernels(1), kernels(2)]);
+    }
   });
 
   it("run W4 on kernels in f32 and f64, and skip W1/W2 quietly", async () => {

@@ -1,6 +1,7 @@
 // The W5 CNN training step (bench/README.md) as one kernel program, profiled step by step (not a
-// test). Run from the repo root: examples/node_modules/.bin/tsx --conditions=@chainrule/source packages/jit/bench/prof-cnn.ts [threads]
-import { add, bind, crossEntropy, matmul, max, mul, relu, reshape, sub, tensor, traceWith, type Tensor } from "@chainrule/ir";
+// test). Run from the repo root: [POOL=op] examples/node_modules/.bin/tsx --conditions=@chainrule/source
+// packages/jit/bench/prof-cnn.ts [threads]
+import { add, bind, crossEntropy, matmul, max, maxPool, mul, relu, reshape, sub, tensor, traceWith, type Tensor } from "@chainrule/ir";
 import { interpreter } from "@chainrule/jit";
 import { optimize, toProgram } from "../src/optimize.js";
 import { compileKernelProgram } from "../src/wasm/program.js";
@@ -13,7 +14,9 @@ const N = 32,
   K = 10;
 const conv = (x: Tensor, w: Tensor) =>
   bind("conv", [x, w], { strides: [1, 1], padding: [1, 1, 1, 1], lhsDilation: [1, 1], rhsDilation: [1, 1], groups: 1 });
+// POOL=op: ir's maxPool (reduceWindowMax); otherwise the maximum over the window axes of a reshape
 const pool = (x: Tensor) => {
+  if (process.env.POOL === "op") return maxPool(x, 2);
   const [n, c, h, w] = x.shape as number[];
   return max(reshape(x, [n!, c!, h! / 2, 2, w! / 2, 2]), [3, 5]);
 };
@@ -51,7 +54,11 @@ const program = compileKernelProgram(optimize(toProgram(graph)), { threads, prof
 const inputs = [...params, x, y].map((t) => t.data);
 for (let i = 0; i < 30; i++) program.run(...inputs);
 program.profile();
+// CPU time (user + system): less distorted than wall time on a shared, loaded machine (one thread only)
 const t0 = performance.now();
+const c0 = process.cpuUsage();
 for (let i = 0; i < 50; i++) program.run(...inputs);
-console.log(`${((performance.now() - t0) / 50).toFixed(2)} ms per step (mean of 50)`);
+const c = process.cpuUsage(c0);
+const cpu = (c.user + c.system) / 1000 / 50;
+console.log(`${((performance.now() - t0) / 50).toFixed(2)} ms per step wall, ${cpu.toFixed(2)} ms cpu (means of 50)`);
 console.log(program.profile());

@@ -2,9 +2,8 @@
 // on a shared machine, long ones are preempted), many reps after warm-up, one thread.
 // Run from the repo root: examples/node_modules/.bin/tsx packages/jit/bench/wasm-conv.ts [--fma]
 import { setFlagsFromString } from "node:v8";
-import { ArenaPlan } from "../src/wasm/arena.js";
+import { ArenaPlan, instantiate, kernelModule } from "@chainrule/wasm";
 import { convFunctions, convGeometry, convKey, convOutShape, convScratchInit, type ConvSpec } from "../src/wasm/conv.js";
-import { instantiate, kernelModule } from "../src/wasm/kernels.js";
 
 if (process.argv.includes("--fma")) setFlagsFromString("--experimental-wasm-relaxed-simd");
 const fma = process.argv.includes("--fma");

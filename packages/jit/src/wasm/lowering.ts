@@ -7,7 +7,8 @@
  *   JavaScript loop (full accuracy);
  * - "js": a JavaScript loop over views of the kernel memory, with the JavaScript backend's
  *   expression (lowering.ts);
- * - "kernel": a dedicated kernel (GEMM, reductions), the reference kernel when it does not apply;
+ * - "kernel": a dedicated kernel (GEMM, conv, reductions; pooling as loops over tabulated windows),
+ *   the reference kernel when it does not apply;
  * - "alias": no step (reshape, stopGradient share their operand's memory);
  * - "lazy": folded into consumers (a transpose into GEMM, a broadcast into operand strides);
  * - "interpreted": ir's eager kernel on views of the memory (correct for every op; allocates).
@@ -67,13 +68,14 @@ export const WASM_LOWERING: { readonly [P in Primitive]: WasmLowering } = {
   scatterMul: "interpreted",
   scatterMin: "interpreted",
   scatterMax: "interpreted",
-  // family: convolution and pooling (issue 18): conv on the conv kernels (conv.ts), pooling on ir's kernels
+  // family: convolution and pooling (issue 18): conv on the conv kernels (conv.ts); pooling as
+  // JavaScript loops over windows tabulated at compile time (pool.ts)
   conv: "kernel",
-  reduceWindowSum: "interpreted",
-  reduceWindowSumTranspose: "interpreted",
-  reduceWindowMax: "interpreted",
-  selectAndGatherAdd: "interpreted",
-  selectAndScatterAdd: "interpreted",
+  reduceWindowSum: "kernel",
+  reduceWindowSumTranspose: "kernel",
+  reduceWindowMax: "kernel",
+  selectAndGatherAdd: "kernel",
+  selectAndScatterAdd: "kernel",
   // the math family: JavaScript loops (special functions through ir's scalar functions)
   asin: "js",
   acos: "js",

@@ -60,6 +60,7 @@ import {
 import { convFunctions, convGeometry, convKey, type ConvSpec } from "./conv.js";
 import { JS_ELEMENTWISE, jsElementwiseLoop } from "./js-elementwise.js";
 import { Operands, wasmFusionRules } from "./operands.js";
+import { poolLoop, poolPlan, type PoolMode } from "./pool.js";
 import { broadcastCopy, copyFunction, copyKey, transposeCopy, type CopySpec } from "./transpose.js";
 
 export interface KernelProgramOptions {
@@ -319,6 +320,12 @@ class ProgramPlanner {
         return isFloatNode(n) && this.emitReduce(n);
       case "conv":
         return isFloatNode(n) && this.emitConv(n);
+      case "reduceWindowSum":
+      case "reduceWindowMax":
+      case "reduceWindowSumTranspose":
+      case "selectAndGatherAdd":
+      case "selectAndScatterAdd":
+        return isFloatNode(n) && this.emitPool(n);
       default:
         return JS_ELEMENTWISE.has(n.op) && this.emitJsElementwise(n);
     }
@@ -461,6 +468,40 @@ class ProgramPlanner {
     this.steps.push(({ kernel }) => {
       const f = kernel(reduceKey(spec), () => reduceFunction(spec, "k"));
       return { run: () => f(src.at, out.at), warm: () => f(src.at, out.at) };
+    });
+    return true;
+  }
+
+  /** A window reduction or its derivative (pooling): a JavaScript loop over tabulated window cells (pool.ts). */
+  private emitPool(n: PNode): boolean {
+    const modes: Record<string, PoolMode> = {
+      reduceWindowSum: "sum",
+      reduceWindowMax: "max",
+      reduceWindowSumTranspose: "sumTranspose",
+      selectAndGatherAdd: "maxGather",
+      selectAndScatterAdd: "maxScatter",
+    };
+    const mode = modes[n.op]!;
+    const p = n.params as Params<"reduceWindowMax">;
+    const t = n.inputs[0]!;
+    const x = n.inputs[1];
+    // the windows slide over x (or, for the scatters, over the output)
+    const scatter = mode === "sumTranspose" || mode === "maxScatter";
+    const xShape = scatter ? n.shape : this.operands.aval(x ?? t).shape;
+    const windowsShape = scatter ? this.operands.aval(t).shape : n.shape;
+    const plan = poolPlan(xShape, windowsShape, p.window, p.strides, p.padding);
+    if (plan === undefined) return false;
+    const loop = poolLoop(mode, plan);
+    const ts = this.slotOf(t);
+    const xs = x === undefined ? ts : this.slotOf(x);
+    const out = this.alloc(n.id, n.dtype, n.shape);
+    this.jsSteps++;
+    this.listing.push(
+      `v${n.id} = ${n.op}(${n.inputs.map((i) => `v${i}`).join(", ")}) [js, tabulated windows, ${n.dtype}${JSON.stringify(n.shape)}]`,
+    );
+    this.steps.push(({ arena }) => {
+      const [tv, xv, ov] = [viewOf(arena, ts), viewOf(arena, xs), viewOf(arena, out)];
+      return { run: () => loop(tv, xv, ov) };
     });
     return true;
   }
