@@ -28,34 +28,47 @@ let slabOffset = 0;
 
 // ── the backward sweep's buffer pool ─────────────────────────────────────────────────────
 // While a concrete backward sweep runs, arrays over LARGE_BYTES that every caller overwrites
-// whole (`overwrite`) come from the sweep's pool of dead buffers when one of the same dtype and
-// length is free. Every large array allocated during the sweep is recorded as `owned`: the sweep
-// may recycle it (release it to the pool, or accumulate into it in place) only while it is owned,
-// and it stops being owned as soon as it may be referenced twice or by user code (`disown`).
-// The pool is dropped when its sweep ends, so nothing handed back to the caller is ever reused.
+// whole (`overwrite`) come from a free list of dead buffers when one of the same dtype and
+// length is there. Every large array allocated during the sweep is recorded as `owned`: the sweep
+// may recycle it (release it to the free list, or accumulate into it in place) only while it is
+// owned, and it stops being owned as soon as it may be referenced twice or by user code
+// (`disown`). The free list outlives the sweep (bounded by FREE_LIMIT bytes): a buffer on it is
+// referenced by nothing, so the next sweep, or the next forward pass of `grad` (a pool that owns
+// nothing: forward values are never recycled), can take it. Nothing handed back to the caller is
+// ever on it.
 
-/** One backward sweep's free buffers and the buffers it owns. */
+const FREE_LIMIT = 64 * 1024 * 1024;
+const FREE = new Map<string, FloatArray[]>();
+let freeBytes = 0;
+
+/** One backward sweep's owned buffers (or, with `owning` false, a forward pass that only takes free ones). */
 export class SweepPool {
-  private readonly free = new Map<string, FloatArray[]>();
   private readonly owned = new Set<FloatArray>();
+  private readonly owning: boolean;
   /** Large arrays allocated while this pool was current, and how many of them were reused ones. */
   allocations = 0;
   reused = 0;
 
+  constructor(owning = true) {
+    this.owning = owning;
+  }
+
   take(dtype: DType, size: number): FloatArray {
     this.allocations++;
-    const list = this.free.get(dtype + size);
+    const list = FREE.get(dtype + size);
     let out = list?.pop();
-    if (out !== undefined) this.reused++;
-    else out = dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
-    this.owned.add(out);
+    if (out !== undefined) {
+      this.reused++;
+      freeBytes -= out.byteLength;
+    } else out = dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+    if (this.owning) this.owned.add(out);
     return out;
   }
 
   /** Records a fresh array the pool did not hand out (one whose caller needs it zeroed). */
   record(data: FloatArray): void {
     this.allocations++;
-    this.owned.add(data);
+    if (this.owning) this.owned.add(data);
   }
 
   owns(t: Tensor): boolean {
@@ -66,15 +79,22 @@ export class SweepPool {
     if (t !== null && t !== undefined && !(t instanceof Tracer)) this.owned.delete(t.data as FloatArray);
   }
 
-  /** Returns a dead, owned buffer to the free list. */
+  /** Puts a dead, owned buffer on the free list (or leaves it to the collector when the list is full). */
   release(t: Tensor): void {
     const data = t.data as FloatArray;
-    if (!this.owned.delete(data)) return;
+    if (!this.owned.delete(data) || freeBytes + data.byteLength > FREE_LIMIT) return;
+    freeBytes += data.byteLength;
     const key = t.dtype + data.length;
-    const list = this.free.get(key);
-    if (list === undefined) this.free.set(key, [data]);
+    const list = FREE.get(key);
+    if (list === undefined) FREE.set(key, [data]);
     else list.push(data);
   }
+}
+
+/** Empties the free list (tests). */
+export function clearFreeList(): void {
+  FREE.clear();
+  freeBytes = 0;
 }
 
 let pool: SweepPool | null = null;
@@ -206,7 +226,13 @@ export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unkn
       const out = allocate(a.dtype, n, true);
       const sa = kind === 3 ? 0 : 1,
         sb = kind === 2 ? 0 : 1;
-      if (prim === "add") for (let i = 0; i < n; i++) out[i] = x[i * sa]! + y[i * sb]!;
+      if (kind === 1) {
+        // same shapes: plain indexing (the strided loop below costs a multiply per operand)
+        if (prim === "add") for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
+        else if (prim === "sub") for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!;
+        else if (prim === "mul") for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!;
+        else for (let i = 0; i < n; i++) out[i] = x[i]! / y[i]!;
+      } else if (prim === "add") for (let i = 0; i < n; i++) out[i] = x[i * sa]! + y[i * sb]!;
       else if (prim === "sub") for (let i = 0; i < n; i++) out[i] = x[i * sa]! - y[i * sb]!;
       else if (prim === "mul") for (let i = 0; i < n; i++) out[i] = x[i * sa]! * y[i * sb]!;
       else for (let i = 0; i < n; i++) out[i] = x[i * sa]! / y[i * sb]!;

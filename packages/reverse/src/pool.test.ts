@@ -7,7 +7,7 @@
 import * as ir from "@chainrule/ir";
 import { customVjp, type Tensor } from "@chainrule/ir";
 import { afterEach, describe, expect, it } from "vitest";
-import { setPooling, type SweepPool } from "./arith.js";
+import { clearFreeList, setPooling, type SweepPool } from "./arith.js";
 import { grad, hvp, vjp } from "./index.js";
 import { reverseVjp } from "./tape.js";
 
@@ -54,6 +54,14 @@ describe("the sweep's buffer pool", () => {
     expect(pool.allocations).toBeGreaterThanOrEqual(8);
     // the adjoints of length n − 1 released after their entry ran serve later ones of that length
     expect(pool.reused).toBeGreaterThanOrEqual(2);
+  });
+
+  it("a later sweep takes the buffers an earlier one released (the free list outlives the sweep)", () => {
+    clearFreeList();
+    const first = sweepPool(rosenbrock, ir.tensor(input())).pool;
+    const second = sweepPool(rosenbrock, ir.tensor(input(1))).pool;
+    expect(second.allocations).toBe(first.allocations);
+    expect(second.reused).toBeGreaterThan(first.reused);
   });
 
   it("gives gradients bit-identical to a sweep without the pool, and close to the hand-written loop", () => {
