@@ -332,10 +332,10 @@ export class ReverseTrace extends Trace {
         if (observe !== undefined) observe(node.out, slot, term);
         const previous = adjoints[slot];
         if (previous === undefined) adjoints[slot] = term;
-        else if (pool !== null && pool.owns(previous) && !sharesMemory(previous, term) && addInto(previous, term)) {
+        else if (pool?.owns(previous) && !sharesMemory(previous, term) && addInto(previous, term)) {
           // previous += term: previous is the sweep's own buffer, referenced by this slot only
           if (pool.owns(term)) pool.release(term);
-        } else if (pool !== null && pool.owns(term) && !sharesMemory(previous, term) && addInto(term, previous)) {
+        } else if (pool?.owns(term) && !sharesMemory(previous, term) && addInto(term, previous)) {
           // term += previous (the same sum: floating-point addition commutes), into the sweep's own buffer
           adjoints[slot] = term;
         } else adjoints[slot] = add(previous, term);
