@@ -91,6 +91,11 @@ export class SweepPool {
   }
 }
 
+/** Bytes held by the free list (measurements). */
+export function freeListBytes(): number {
+  return freeBytes;
+}
+
 /** Empties the free list (tests). */
 export function clearFreeList(): void {
   FREE.clear();

@@ -2,11 +2,12 @@
 // and a hand-written loop, interleaved in one process: N (default 1e5) float64s, ROUNDS rounds of
 // one call each. Then the peak memory of one gradient each way: after two full GCs, the kernel's
 // peak-RSS mark is reset (clear_refs) and VmHWM − VmRSS read around one call (bench/src/child.ts's
-// method). Prints one JSON line. Run: node --expose-gc --conditions=@chainrule/source --import tsx.
+// method), and the bytes the free list holds between calls (resident, so not in that peak).
+// Prints one JSON line. Run: node --expose-gc --conditions=@chainrule/source --import tsx.
 import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import { add, mul, slice, sub, sum, tensor, type Tensor } from "@chainrule/ir";
-import { setPooling } from "../src/arith.js";
+import { freeListBytes, setPooling } from "../src/arith.js";
 import { grad } from "../src/index.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -83,6 +84,9 @@ const out = {
   inputBytes: N * 8,
   ms: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, stats(v)])),
   peakBytes: { pool: peak(cases.pool!), nopool: peak(cases.nopool!), hand: peak(cases.hand!) },
+  freeListBytesAfterPool: 0,
 };
+cases.pool!();
+out.freeListBytesAfterPool = freeListBytes();
 setPooling(true);
 console.log(JSON.stringify(out));
