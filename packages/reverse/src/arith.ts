@@ -26,9 +26,125 @@ const LARGE_BYTES = 1 << 15;
 let slab: ArrayBuffer | null = null;
 let slabOffset = 0;
 
-function allocate(dtype: DType, size: number): FloatArray {
+// ── the backward sweep's buffer pool ─────────────────────────────────────────────────────
+// While a concrete backward sweep runs, arrays over LARGE_BYTES that every caller overwrites
+// whole (`overwrite`) come from a free list of dead buffers when one of the same dtype and
+// length is there. Every large array allocated during the sweep is recorded as `owned`: the sweep
+// may recycle it (release it to the free list, or accumulate into it in place) only while it is
+// owned, and it stops being owned as soon as it may be referenced twice or by user code
+// (`disown`). The free list outlives the sweep (bounded by FREE_LIMIT bytes): a buffer on it is
+// referenced by nothing, so the next sweep, or the next forward pass of `grad` (a pool that owns
+// nothing: forward values are never recycled), can take it. Nothing handed back to the caller is
+// ever on it.
+
+const FREE_LIMIT = 64 * 1024 * 1024;
+const FREE = new Map<string, FloatArray[]>();
+let freeBytes = 0;
+
+/** One backward sweep's owned buffers (or, with `owning` false, a forward pass that only takes free ones). */
+export class SweepPool {
+  private readonly owned = new Set<FloatArray>();
+  private readonly owning: boolean;
+  /** Large arrays allocated while this pool was current, and how many of them were reused ones. */
+  allocations = 0;
+  reused = 0;
+
+  constructor(owning = true) {
+    this.owning = owning;
+  }
+
+  take(dtype: DType, size: number): FloatArray {
+    this.allocations++;
+    const list = FREE.get(dtype + size);
+    let out = list?.pop();
+    if (out !== undefined) {
+      this.reused++;
+      freeBytes -= out.byteLength;
+    } else out = dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+    if (this.owning) this.owned.add(out);
+    return out;
+  }
+
+  /** Records a fresh array the pool did not hand out (one whose caller needs it zeroed). */
+  record(data: FloatArray): void {
+    this.allocations++;
+    if (this.owning) this.owned.add(data);
+  }
+
+  owns(t: Tensor): boolean {
+    return !(t instanceof Tracer) && this.owned.has(t.data as FloatArray);
+  }
+
+  disown(t: Tensor | null | undefined): void {
+    if (t !== null && t !== undefined && !(t instanceof Tracer)) this.owned.delete(t.data as FloatArray);
+  }
+
+  /** Puts a dead, owned buffer on the free list (or leaves it to the collector when the list is full). */
+  release(t: Tensor): void {
+    const data = t.data as FloatArray;
+    if (!this.owned.delete(data) || freeBytes + data.byteLength > FREE_LIMIT) return;
+    freeBytes += data.byteLength;
+    const key = t.dtype + data.length;
+    const list = FREE.get(key);
+    if (list === undefined) FREE.set(key, [data]);
+    else list.push(data);
+  }
+}
+
+/** Bytes held by the free list (measurements). */
+export function freeListBytes(): number {
+  return freeBytes;
+}
+
+/** Empties the free list (tests). */
+export function clearFreeList(): void {
+  FREE.clear();
+  freeBytes = 0;
+}
+
+let pool: SweepPool | null = null;
+let pooling = true;
+
+/** Turns the sweeps' buffer pools on or off (on by default; off: every result is a fresh array, as before). */
+export function setPooling(on: boolean): void {
+  pooling = on;
+}
+
+export function poolingEnabled(): boolean {
+  return pooling;
+}
+
+/** Makes `next` the current pool (null: none); returns the previous one, to restore afterwards. */
+export function swapPool(next: SweepPool | null): SweepPool | null {
+  const previous = pool;
+  pool = next;
+  return previous;
+}
+
+/** Whether two concrete tensors share memory (the same array, or views of one buffer). */
+export function sharesMemory(a: Tensor, b: Tensor): boolean {
+  if (a instanceof Tracer || b instanceof Tracer) return false;
+  return a.data === b.data || a.data.buffer === b.data.buffer;
+}
+
+/** a += b in place, for concrete float tensors of one dtype and shape; false when not applicable. */
+export function addInto(a: Tensor, b: Tensor): boolean {
+  if (layout(a, b) !== 1) return false;
+  const x = a.data,
+    y = b.data;
+  for (let i = 0; i < x.length; i++) x[i] = x[i]! + y[i]!;
+  return true;
+}
+
+function allocate(dtype: DType, size: number, overwrite = false): FloatArray {
   const f64 = dtype === "float64";
   const bytes = size * (f64 ? 8 : 4);
+  if (bytes > LARGE_BYTES && pool !== null) {
+    if (overwrite) return pool.take(dtype, size);
+    const out = f64 ? new Float64Array(size) : new Float32Array(size);
+    pool.record(out);
+    return out;
+  }
   if (bytes <= SMALL_BYTES || bytes > LARGE_BYTES) return f64 ? new Float64Array(size) : new Float32Array(size);
   if (slab === null || slabOffset + bytes > SLAB_BYTES) {
     slab = new ArrayBuffer(SLAB_BYTES);
@@ -112,10 +228,16 @@ export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unkn
       const x = a.data,
         y = b.data;
       const n = kind === 3 ? y.length : x.length;
-      const out = allocate(a.dtype, n);
+      const out = allocate(a.dtype, n, true);
       const sa = kind === 3 ? 0 : 1,
         sb = kind === 2 ? 0 : 1;
-      if (prim === "add") for (let i = 0; i < n; i++) out[i] = x[i * sa]! + y[i * sb]!;
+      if (kind === 1) {
+        // same shapes: plain indexing (the strided loop below costs a multiply per operand)
+        if (prim === "add") for (let i = 0; i < n; i++) out[i] = x[i]! + y[i]!;
+        else if (prim === "sub") for (let i = 0; i < n; i++) out[i] = x[i]! - y[i]!;
+        else if (prim === "mul") for (let i = 0; i < n; i++) out[i] = x[i]! * y[i]!;
+        else for (let i = 0; i < n; i++) out[i] = x[i]! / y[i]!;
+      } else if (prim === "add") for (let i = 0; i < n; i++) out[i] = x[i * sa]! + y[i * sb]!;
       else if (prim === "sub") for (let i = 0; i < n; i++) out[i] = x[i * sa]! - y[i * sb]!;
       else if (prim === "mul") for (let i = 0; i < n; i++) out[i] = x[i * sa]! * y[i * sb]!;
       else for (let i = 0; i < n; i++) out[i] = x[i * sa]! / y[i * sb]!;
@@ -138,7 +260,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
   const x = a.data,
     y = b.data;
   if (kind === 1) {
-    const out = allocate(a.dtype, x.length);
+    const out = allocate(a.dtype, x.length, true);
     for (let i = 0; i < out.length; i++) out[i] = x[i]! + y[i]!;
     return new Tensor(a.dtype, a.shape, out);
   }
@@ -150,7 +272,7 @@ export function sub(a: Tensor, b: Tensor): Tensor {
   if (kind !== 1) return ir.sub(a, b);
   const x = a.data,
     y = b.data;
-  const out = allocate(a.dtype, x.length);
+  const out = allocate(a.dtype, x.length, true);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! - y[i]!;
   return new Tensor(a.dtype, a.shape, out);
 }
@@ -161,7 +283,7 @@ export function mul(a: Tensor, b: Tensor): Tensor {
   const x = a.data,
     y = b.data;
   if (kind === 1) {
-    const out = allocate(a.dtype, x.length);
+    const out = allocate(a.dtype, x.length, true);
     for (let i = 0; i < out.length; i++) out[i] = x[i]! * y[i]!;
     return new Tensor(a.dtype, a.shape, out);
   }
@@ -173,7 +295,7 @@ export function div(a: Tensor, b: Tensor): Tensor {
   if (kind !== 1) return ir.div(a, b);
   const x = a.data,
     y = b.data;
-  const out = allocate(a.dtype, x.length);
+  const out = allocate(a.dtype, x.length, true);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! / y[i]!;
   return new Tensor(a.dtype, a.shape, out);
 }
@@ -181,7 +303,7 @@ export function div(a: Tensor, b: Tensor): Tensor {
 export function neg(a: Tensor): Tensor {
   if (a instanceof Tracer || !isFloat(a.dtype)) return ir.neg(a);
   const x = a.data;
-  const out = allocate(a.dtype, x.length);
+  const out = allocate(a.dtype, x.length, true);
   for (let i = 0; i < out.length; i++) out[i] = -x[i]!;
   return new Tensor(a.dtype, a.shape, out);
 }
@@ -190,7 +312,7 @@ export function neg(a: Tensor): Tensor {
 export function scale(a: Tensor, c: number): Tensor {
   if (a instanceof Tracer || !isFloat(a.dtype)) return ir.mul(a, c);
   const x = a.data;
-  const out = allocate(a.dtype, x.length);
+  const out = allocate(a.dtype, x.length, true);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! * c;
   return new Tensor(a.dtype, a.shape, out);
 }
@@ -200,7 +322,7 @@ export function fillLike(ct: Tensor, shape: Shape): Tensor | undefined {
   if (ct instanceof Tracer || ct.shape.length !== 0 || !isFloat(ct.dtype)) return undefined;
   let size = 1;
   for (const d of shape) size *= d;
-  const out = allocate(ct.dtype, size);
+  const out = allocate(ct.dtype, size, true);
   out.fill(ct.data[0]!);
   return new Tensor(ct.dtype, shape, out);
 }
@@ -209,7 +331,7 @@ export function fillLike(ct: Tensor, shape: Shape): Tensor | undefined {
 export function addScalar(a: Tensor, c: number): Tensor {
   if (a instanceof Tracer || !isFloat(a.dtype)) return ir.add(a, c);
   const x = a.data;
-  const out = allocate(a.dtype, x.length);
+  const out = allocate(a.dtype, x.length, true);
   for (let i = 0; i < out.length; i++) out[i] = x[i]! + c;
   return new Tensor(a.dtype, a.shape, out);
 }
@@ -220,7 +342,7 @@ export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
     if (plainFactor(b)) return scale(a, b);
     if (a instanceof Tracer || !isFloat(a.dtype)) return ir.mulNoNan(a, b);
     const x = a.data;
-    const out = allocate(a.dtype, x.length);
+    const out = allocate(a.dtype, x.length, true);
     // mulNoNan written inline: a helper returning a double would box it on every element
     for (let i = 0; i < out.length; i++) {
       const u = x[i]!;
@@ -234,7 +356,7 @@ export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
   if (kind !== 1) return kind === 2 ? mulNoNan(a, b.data[0]!) : mulNoNan(b, a.data[0]!);
   const x = a.data,
     y = b.data;
-  const out = allocate(a.dtype, x.length);
+  const out = allocate(a.dtype, x.length, true);
   // plain products first, watching for a NaN or ±∞ (v − v is NaN only then): the zero guard, a
   // branch per element, runs only in the rare pass that needs it
   let watch = 0;
@@ -284,7 +406,7 @@ export function fastSlice(x: Tensor, begin: readonly number[], end: readonly num
   const row = rowSize(x.shape);
   const shape = x.shape.slice();
   shape[0] = end[0]! - begin[0]!;
-  const out = allocate(x.dtype, shape[0] * row);
+  const out = allocate(x.dtype, shape[0] * row, true);
   out.set((x.data as FloatArray).subarray(begin[0]! * row, end[0]! * row));
   return new Tensor(x.dtype, shape, out);
 }
@@ -296,8 +418,11 @@ export function fastPad(x: Tensor, low: readonly number[], high: readonly number
   const row = rowSize(x.shape);
   const shape = x.shape.slice();
   shape[0] = x.shape[0]! + low[0]! + high[0]!;
-  const out = allocate(x.dtype, shape[0] * row);
+  const out = allocate(x.dtype, shape[0] * row, true);
+  // a pooled buffer is not zeroed: write the padding too
+  out.fill(0, 0, low[0]! * row);
   out.set(x.data as FloatArray, low[0]! * row);
+  out.fill(0, (low[0]! + x.shape[0]!) * row);
   return new Tensor(x.dtype, shape, out);
 }
 

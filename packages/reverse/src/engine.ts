@@ -35,7 +35,7 @@ import {
   type EngineCore,
   type FlatFunction,
 } from "@chainrule/ir";
-import { detach } from "./arith.js";
+import { detach, poolingEnabled, SweepPool, swapPool } from "./arith.js";
 import { scalarBackward } from "./scalar.js";
 import { makeTrace, outputSlot, primalOf, reverseVjp, type ReverseTrace } from "./tape.js";
 
@@ -124,11 +124,18 @@ function leanValueAndGrad(op: string, f: AnyFunction, nums: readonly number[], s
   const inputs = new Array<Tensor>(k);
   for (let i = 0; i < k; i++) inputs[i] = leafTensor(args[nums[i]!]);
   let result: unknown;
-  const trace: ReverseTrace = withTrace(makeTrace, (t) => {
-    for (let i = 0; i < k; i++) copy[nums[i]!] = t.input(inputs[i]!);
-    result = f(...copy);
-    return t;
-  });
+  // the forward pass takes large results from the free list of earlier sweeps (see SweepPool)
+  const outer = swapPool(poolingEnabled() ? new SweepPool(false) : null);
+  let trace: ReverseTrace;
+  try {
+    trace = withTrace(makeTrace, (t) => {
+      for (let i = 0; i < k; i++) copy[nums[i]!] = t.input(inputs[i]!);
+      result = f(...copy);
+      return t;
+    });
+  } finally {
+    swapPool(outer);
+  }
   const out = scalarOutput(op, result, trace);
   const slot = outputSlot(trace, out.value);
   const value = primalOf(trace, out.value);

@@ -35,7 +35,7 @@ import {
   Trace,
   type Tensor,
 } from "@chainrule/ir";
-import { add, detach, fastPrimal, REVERSE_MATH, zerosLike } from "./arith.js";
+import { add, addInto, detach, fastPrimal, poolingEnabled, REVERSE_MATH, sharesMemory, SweepPool, swapPool, zerosLike } from "./arith.js";
 import { SCALAR_PRIMITIVES } from "./scalar.js";
 
 /** A value inside a reverse transformation: its primal (a value of the level below) and its tape slot. */
@@ -276,7 +276,10 @@ export class ReverseTrace extends Trace {
 
   /**
    * The backward sweep: seeds the given slots, then visits the tape once in reverse. Returns the
-   * adjoint of each requested slot (undefined when nothing reached it).
+   * adjoint of each requested slot (undefined when nothing reached it). Unless the adjoints are
+   * kept or observed, the sweep recycles its own buffers (see `SweepPool` in arith.ts): an
+   * adjoint is released once its entry has pulled it back, and a later contribution is added in
+   * place into an adjoint buffer the sweep owns. `onPool` sees the pool when the sweep ends (tests).
    */
   backward(
     seedSlots: readonly number[],
@@ -284,6 +287,25 @@ export class ReverseTrace extends Trace {
     wanted: readonly number[],
     observe?: TermObserver,
     keep = false,
+    onPool?: (pool: SweepPool) => void,
+  ): (Tensor | undefined)[] {
+    const pool = keep || observe !== undefined || !poolingEnabled() ? null : new SweepPool();
+    const outer = swapPool(pool);
+    try {
+      const adjoints = this.sweep(seedSlots, seeds, pool, observe, keep);
+      if (pool !== null && onPool !== undefined) onPool(pool);
+      return wanted.map((slot) => (slot < 0 ? undefined : adjoints[slot]));
+    } finally {
+      swapPool(outer);
+    }
+  }
+
+  private sweep(
+    seedSlots: readonly number[],
+    seeds: readonly Tensor[],
+    pool: SweepPool | null,
+    observe: TermObserver | undefined,
+    keep: boolean,
   ): (Tensor | undefined)[] {
     const adjoints = new Array<Tensor | undefined>(this.slots);
     for (let i = 0; i < seedSlots.length; i++) {
@@ -300,6 +322,7 @@ export class ReverseTrace extends Trace {
       if (ct === undefined) continue;
       if (!keep) adjoints[node.out] = undefined;
       const cts = node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, node, node.needs, REVERSE_MATH);
+      if (pool !== null) settle(pool, node, ct, cts);
       const ids = node.ids;
       for (let i = 0; i < ids.length; i++) {
         const slot = ids[i]!;
@@ -308,11 +331,51 @@ export class ReverseTrace extends Trace {
         if (debug) checkNans(`reverse: backward pass of ${node.op}`, node.y === null ? [ct, ...node.x] : [ct, ...node.x, node.y], term);
         if (observe !== undefined) observe(node.out, slot, term);
         const previous = adjoints[slot];
-        adjoints[slot] = previous === undefined ? term : add(previous, term);
+        if (previous === undefined) adjoints[slot] = term;
+        else if (pool?.owns(previous) && !sharesMemory(previous, term) && addInto(previous, term)) {
+          // previous += term: previous is the sweep's own buffer, referenced by this slot only
+          if (pool.owns(term)) pool.release(term);
+        } else if (pool?.owns(term) && !sharesMemory(previous, term) && addInto(term, previous)) {
+          // term += previous (the same sum: floating-point addition commutes), into the sweep's own buffer
+          adjoints[slot] = term;
+        } else adjoints[slot] = add(previous, term);
       }
     }
-    return wanted.map((slot) => (slot < 0 ? undefined : adjoints[slot]));
+    return adjoints;
   }
+}
+
+/**
+ * Ownership after an entry has pulled back `ct`: a custom rule's results are user code's (never
+ * recycled); a buffer two results share is no longer the sweep's alone; `ct` itself is dead and
+ * goes back to the pool unless a result shares its memory. An entry that touches tracers of an
+ * enclosing transformation may have recorded its concrete operands there: nothing of it is recycled.
+ */
+function lifted(node: TapeNode, ct: Tensor, cts: readonly (Tensor | null | undefined)[]): boolean {
+  if (ct instanceof Tracer || node.y instanceof Tracer) return true;
+  for (const x of node.x) if (x instanceof Tracer) return true;
+  for (const term of cts) if (term instanceof Tracer) return true;
+  return false;
+}
+
+function settle(pool: SweepPool, node: TapeNode, ct: Tensor, cts: readonly (Tensor | null | undefined)[]): void {
+  if (node.custom !== null || lifted(node, ct, cts)) {
+    // user code, or an enclosing transformation, may hold any of these: never recycle them
+    pool.disown(ct);
+    for (const term of cts) pool.disown(term);
+    return;
+  }
+  for (let i = 0; i < cts.length; i++) {
+    const a = cts[i];
+    if (a === null || a === undefined || !pool.owns(a)) continue;
+    for (let j = 0; j < cts.length; j++) {
+      const b = cts[j];
+      if (j !== i && b !== null && b !== undefined && sharesMemory(a, b)) pool.disown(a);
+    }
+  }
+  if (!pool.owns(ct)) return;
+  for (const term of cts) if (term !== null && term !== undefined && sharesMemory(ct, term)) return;
+  pool.release(ct);
 }
 
 /** Makes the trace for a level (a module-level function: no closure per call). */
