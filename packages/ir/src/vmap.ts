@@ -14,7 +14,7 @@ import { definitionOf, type Aval, type Params, type Primitive } from "./primitiv
 import { BatchingUnsupported, moveAxis, type BatchRule } from "./primitives/define.js";
 import { evalGraphTrusted, traceSubgraph, type Graph } from "./graph.js";
 import { checkDepth } from "./limits.js";
-import type { ControlCall, SubGraph } from "./primitives/control.js";
+import { CONTROL_RUNTIME, type ControlCall, type SubGraph } from "./primitives/control.js";
 import { flatten, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
@@ -147,25 +147,11 @@ export class BatchTrace extends Trace {
     const values = inputs.map((t) => (t as BatchTracer).value);
     const batched = inputs.map((t) => (t as BatchTracer).batched);
     if (!batched.some(Boolean)) return bindControl(call, values).map((v) => new BatchTracer(this, v, false));
-    if (call.kind === "cond" && batched[0]) return selectBranches(call, inputs);
     return batchControl(call, values, batched, this.size).map((v) => new BatchTracer(this, v, true));
   }
 }
 
 // ── control flow on a batch ────────────────────────────────────────────────────────────────
-
-/** cond on a batched index (at the batch trace's level): every branch runs, each element keeps its own branch's outputs. */
-function selectBranches(call: Extract<ControlCall, { kind: "cond" }>, inputs: readonly Tensor[]): Tensor[] {
-  const index = inputs[0]!;
-  const results = call.branches.map((b) => evalGraphTrusted(b as Graph, inputs.slice(1)));
-  return results[0]!.map((_, j) => {
-    let acc = results[0]![j]!;
-    for (let b = 1; b < results.length; b++) {
-      acc = bind("where", [bind("equal", [index, scalar(b, "int32")], {}), results[b]![j]!, acc], {});
-    }
-    return acc;
-  });
-}
 
 /** `graph` batched: a sub-graph one level down taking the inputs of `avals` (batched ones marked), every output batched. */
 function batchedGraph(
@@ -199,12 +185,32 @@ function truthFor(p: Tensor, rank: number): Tensor {
   return bind("reshape", [truth], { shape: [truth.shape[0]!, ...Array.from({ length: rank - 1 }, () => 1)] });
 }
 
+/** cond on a batched index `values[0]` ([k]): every branch runs on the batch, each element keeps its own branch's outputs. */
+function selectBranches(
+  call: Extract<ControlCall, { kind: "cond" }>,
+  values: readonly Tensor[],
+  flags: readonly boolean[],
+  k: number,
+): Tensor[] {
+  const index = values[0]!;
+  const results = call.branches.map((b) => batchFlat((xs) => evalGraphTrusted(b as Graph, xs), values.slice(1), flags, k));
+  return results[0]!.map((_, j) => {
+    let acc = results[0]![j]!;
+    for (let b = 1; b < results.length; b++) {
+      const pick = truthFor(bind("equal", [index, scalar(b, "int32")], {}), acc.rank);
+      acc = bind("where", [pick, results[b]![j]!, acc], {});
+    }
+    return acc;
+  });
+}
+
 /** The call on the batch's values one level down, all outputs batched (carries are made batched). */
-function batchControl(call: ControlCall, values: readonly Tensor[], batched: readonly boolean[], k: number): Tensor[] {
+export function batchControl(call: ControlCall, values: readonly Tensor[], batched: readonly boolean[], k: number): Tensor[] {
   switch (call.kind) {
     case "cond": {
       const rest = values.slice(1);
       const flags = batched.slice(1);
+      if (batched[0]) return selectBranches(call, values, flags, k);
       const branches = call.branches.map((b) => batchedGraph(b, rest.map(avalOf), flags, k));
       return bindControl({ ...call, branches, outs: call.outs.map((a) => batchedAval(a, k)) }, values);
     }
@@ -570,3 +576,5 @@ function structureOf(spec: AxisSpec, path: string, depth = 0): unknown {
   if (Array.isArray(spec)) return spec.map((s, i) => structureOf(s as AxisSpec, `${path}[${i}]`, depth + 1));
   return Object.fromEntries(Object.entries(spec).map(([key, s]) => [key, structureOf(s, `${path}.${key}`, depth + 1)]));
 }
+
+CONTROL_RUNTIME.batch = batchControl;
