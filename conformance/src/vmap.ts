@@ -214,7 +214,7 @@ function vmapControlCases(): Case[] {
   return [
     {
       group: "vmap",
-      name: "vmap of cond/switchCase on batched predicates and indices, then forLoop and scan: value, jvp, grad and vmap(grad) = per element",
+      name: "vmap of cond/switchCase on batched predicates and indices, + forLoop + scan: value, jvp, grad, vmap(grad) = per element",
       run: ({ engine }) => {
         const e = loose(engine);
         const [x, i] = [xs(), idx()];
