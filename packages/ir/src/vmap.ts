@@ -134,6 +134,8 @@ export class BatchTrace extends Trace {
         const cts = batchFlat((ts) => rule.bwd(unflatten(residualDef!, ts.slice(1)), ts[0]!), [ct, ...leaves], mask, k);
         return cts.map((c, i) => (batched[i] ? c : bind("reduceSum", [c], { axes: [0] })));
       },
+      // checkpoint's rule: the batched fun stays ordinary differentiable code (forward mode differentiates it)
+      ...(rule.differentiableFun === true ? { differentiableFun: true } : {}),
     };
     return new BatchTracer(this, bindCustomVjp(lifted, values), true);
   }
