@@ -102,6 +102,7 @@ export type BatchRule<P extends Primitive> = (
 
 /** What a batching rule throws for a case it can't batch; vmap falls back to a loop over the batch and reports it. */
 export class BatchingUnsupported extends ChainruleError {
+  override name = "BatchingUnsupported";
   constructor(message: string) {
     super("ARGUMENT", message);
   }
