@@ -20,7 +20,17 @@ import {
 import { describeTree, flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual, sizeOf } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
-import { bind, bindControl, checkNotEscaped, currentRematRegion, Trace, Tracer, withTrace, type CustomJvpRule, type CustomVjpRule } from "./trace.js";
+import {
+  bind,
+  bindControl,
+  checkNotEscaped,
+  currentRematRegion,
+  Trace,
+  Tracer,
+  withTrace,
+  type CustomJvpRule,
+  type CustomVjpRule,
+} from "./trace.js";
 import { controlCall, registerControlCall, type ControlCall } from "./primitives/control.js";
 import { SHORT_DTYPE } from "./dtype.js";
 
