@@ -205,7 +205,7 @@ const expSin = (x: Tensor) => ir.sum(ir.mul(ir.sin(x), ir.exp(ir.mul(x, 0.3))));
 function vmapXformCases(): Case[] {
   return [
     c(
-      "checkpoint under vmap: vmap of a checkpointed chain, grad of it and vmap of its grad = the plain chain per row",
+      "vmap of a checkpointed chain (checkpoint under vmap), grad of it and vmap of its grad = the plain chain per row",
       (e) => {
         const block = (h: Tensor) => ir.tanh(ir.mul(ir.sin(h), 1.5));
         const plain = (x: Tensor) => ir.sum(block(block(x)));
