@@ -179,6 +179,71 @@ export function vmapCases(): Case[] {
       },
     },
     vmapGraphCase(),
+    ...vmapControlCases(),
+  ];
+}
+
+// ── vmap of structured control flow (issue 19, vmapctrl) ──────────────────────────────────
+
+/** cond and switchCase on per-element predicates/indices, then a forLoop and a scan on the result. */
+function controlChain(x: Tensor, i: Tensor): Tensor {
+  const a = ir.cond(
+    ir.greater(x, 0),
+    (v: Tensor) => ir.sin(v),
+    (v: Tensor) => ir.mul(v, 3),
+    x,
+  );
+  const b = ir.switchCase(i, [(v: Tensor) => ir.neg(v), (v: Tensor) => ir.mul(v, v), (v: Tensor) => ir.add(v, 1)], a);
+  const c = ir.forLoop(0, 3, (_k: Tensor, v: Tensor) => ir.add(ir.mul(v, 0.5), ir.tanh(v)), b);
+  const [d, ys] = ir.scan((v: Tensor, s: Tensor) => [ir.add(v, ir.mul(s, ir.sin(v))), ir.mul(v, s)] as const, c, ir.tensor([0.5, -0.25]));
+  return ir.add(d, ir.sum(ys));
+}
+
+/** Doubles x until it reaches 10: a trip count that differs per element. */
+const doubling = (x: Tensor) =>
+  ir.whileLoop(
+    (v: Tensor) => ir.less(v, 10),
+    (v: Tensor) => ir.mul(v, 2),
+    x,
+  );
+
+function vmapControlCases(): Case[] {
+  const xs = () => ir.tensor([-1.5, 0.25, 2, -0.5, 0.75]);
+  const idx = () => ir.tensor([0, 1, 2, 7, -3], { dtype: "int32" });
+  const n = 5;
+  return [
+    {
+      group: "vmap",
+      name: "vmap of cond/switchCase on batched predicates and indices, + forLoop + scan: value, jvp, grad, vmap(grad) = per element",
+      run: ({ engine }) => {
+        const e = loose(engine);
+        const [x, i] = [xs(), idx()];
+        const mapped = (v: Tensor) => vmap(controlChain)(v, i);
+        const perRow = (j: number) => (v: Tensor) => controlChain(v, row(i, j));
+        const [y, t] = e.jvp(mapped, [x], [ir.ones(x.shape)]) as [Tensor, Tensor];
+        const g = e.grad((v: Tensor) => ir.sum(mapped(v)))(x) as Tensor;
+        const vg = vmap(e.grad(controlChain) as (v: Tensor, k: Tensor) => Tensor)(x, i);
+        for (let j = 0; j < n; j++) {
+          const [yj, tj] = e.jvp(perRow(j), [row(x, j)], [1]) as [Tensor, Tensor];
+          expectClose(`vmap(f) row ${j}`, row(y, j), yj, 1e-12, 1e-12);
+          expectClose(`jvp of vmap(f) row ${j}`, row(t, j), tj, 1e-10, 1e-12);
+          expectClose(`grad of Σ vmap(f) row ${j}`, row(g, j), tj, 1e-10, 1e-12);
+          expectClose(`vmap(grad f) row ${j}`, row(vg, j), tj, 1e-10, 1e-12);
+        }
+      },
+    },
+    {
+      group: "vmap",
+      name: "vmap of whileLoop with a batched test: runs while any element continues, finished elements unchanged (value and jvp)",
+      run: ({ engine }) => {
+        const e = loose(engine);
+        const x = ir.tensor([0.3, 1, 7, 12, 2.5]);
+        const [y, t] = e.jvp((v: Tensor) => vmap(doubling)(v), [x], [ir.ones(x.shape)]) as [Tensor, Tensor];
+        // by hand: 0.3·2⁶, 1·2⁴, 7·2, 12 (no step), 2.5·2² (10 is not < 10)
+        expectClose("vmap(doubling)", y, [19.2, 16, 14, 12, 10], 1e-12, 1e-12);
+        expectClose("jvp of vmap(doubling)", t, [64, 16, 2, 1, 4], 0, 0);
+      },
+    },
   ];
 }
 

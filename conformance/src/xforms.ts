@@ -183,5 +183,81 @@ function linearizePropertyCase(): Case {
 }
 
 export function xformCases(): Case[] {
-  return [...hasAuxCases(), linearizeCase(), ...jacobianCases(), checkpointCase(), weakTypeCase(), linearizePropertyCase()];
+  return [
+    ...hasAuxCases(),
+    linearizeCase(),
+    ...jacobianCases(),
+    checkpointCase(),
+    weakTypeCase(),
+    linearizePropertyCase(),
+    ...vmapXformCases(),
+  ];
+}
+
+// ── vmap composed with the transformations (issue 19, vmapctrl): each against a loop over the rows ──
+
+const ROWS = 3;
+const rowOf = (t: Tensor, j: number) => ir.take(t, j, 0);
+const batchXs = () => tensor([0.5, -1.5, 2, 0.25, -0.75, 1.25], { shape: [ROWS, 2] });
+// a vector → scalar function and its per-row reference uses
+const expSin = (x: Tensor) => ir.sum(ir.mul(ir.sin(x), ir.exp(ir.mul(x, 0.3))));
+
+function vmapXformCases(): Case[] {
+  return [
+    c(
+      "vmap of a checkpointed chain (checkpoint under vmap), grad of it and vmap of its grad = the plain chain per row",
+      (e) => {
+        const block = (h: Tensor) => ir.tanh(ir.mul(ir.sin(h), 1.5));
+        const plain = (x: Tensor) => ir.sum(block(block(x)));
+        const remat = e["checkpoint"]!(block) as Fn;
+        const chained = (x: Tensor) => ir.sum(remat(remat(x)));
+        const xs = batchXs();
+        const values = ir.vmap(chained)(xs);
+        const grads = e["grad"]!((v: Tensor) => ir.sum(ir.vmap(chained)(v)))(xs) as Tensor;
+        const perRowGrads = ir.vmap(e["grad"]!(chained) as (x: Tensor) => Tensor)(xs);
+        for (let j = 0; j < ROWS; j++) {
+          const g = e["grad"]!(plain)(rowOf(xs, j));
+          expectClose(`vmap(checkpointed) row ${j}`, rowOf(values, j), plain(rowOf(xs, j)), 1e-14, 1e-14);
+          expectClose(`grad of Σ vmap(checkpointed) row ${j}`, rowOf(grads, j), g, 1e-12, 1e-14);
+          expectClose(`vmap(grad(checkpointed)) row ${j}`, rowOf(perRowGrads, j), g, 1e-12, 1e-14);
+        }
+      },
+      ["checkpoint"],
+    ),
+    c("vmap of grad with hasAux: [per-row gradients, per-row aux], aux batched like the outputs", (e) => {
+      const f = (x: Tensor) => [ir.sum(sinTimes(x)), { y: ir.mul(x, 2) }];
+      const xs = batchXs();
+      const [grads, aux] = ir.vmap(e["grad"]!(f, 0, { hasAux: true }) as (x: Tensor) => [Tensor, { y: Tensor }])(xs);
+      for (let j = 0; j < ROWS; j++) {
+        const [a, b] = [xs.data[2 * j]!, xs.data[2 * j + 1]!];
+        expectClose(`vmap(grad with hasAux) gradient row ${j}`, rowOf(grads, j), [dSinTimes(a), dSinTimes(b)], 1e-12, 1e-12);
+        expectClose(`vmap(grad with hasAux) aux.y row ${j}`, rowOf(aux.y, j), [2 * a, 2 * b], 0, 0);
+      }
+    }),
+    c("vmap of linearize's jvpFn: one linearization applied to a batch of tangents = jvp per tangent", (e) => {
+      const x = tensor([0.5, -1.5]);
+      const [, jvpFn] = e["linearize"]!(sinTimes, x) as [unknown, (t: Tensor) => Tensor];
+      const ts = batchXs();
+      const mapped = ir.vmap(jvpFn)(ts);
+      for (let j = 0; j < ROWS; j++) {
+        const [, expected] = e["jvp"]!(sinTimes, [x], [rowOf(ts, j)]);
+        expectClose(`vmap(jvpFn) row ${j}`, rowOf(mapped, j), expected, 1e-12, 1e-12);
+        const [t0, t1] = [ts.data[2 * j]!, ts.data[2 * j + 1]!];
+        expectClose(`vmap(jvpFn) row ${j} by hand`, rowOf(mapped, j), [dSinTimes(0.5) * t0, dSinTimes(-1.5) * t1], 1e-12, 1e-12);
+      }
+    }),
+    c("jacfwd and jacrev of a vmapped function: [rows, rows, 2], each row's gradient on the diagonal, zeros elsewhere", (e) => {
+      const xs = batchXs();
+      const expected: number[] = [];
+      for (let j = 0; j < ROWS; j++) {
+        const g = Array.from((e["grad"]!(expSin)(rowOf(xs, j)) as Tensor).data);
+        for (let k = 0; k < ROWS; k++) expected.push(...(j === k ? g : [0, 0]));
+      }
+      for (const op of ["jacfwd", "jacrev"]) {
+        const J = e[op]!(ir.vmap(expSin))(xs) as Tensor;
+        expectTrue(`${op}(vmap(f)): expected shape [3, 3, 2], got ${JSON.stringify(J.shape)}`, J.shape.join() === "3,3,2");
+        expectClose(`${op}(vmap(f))`, J, expected, 1e-12, 1e-14);
+      }
+    }),
+  ];
 }

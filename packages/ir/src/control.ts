@@ -23,6 +23,7 @@ import { flatten, leafCount, sameStructure, unflatten, type TreeDef } from "./py
 import { formatShape, shapesEqual } from "./shape.js";
 import { scalar, Tensor, zeros } from "./tensor.js";
 import { bind, bindControl, stagingActive, Tracer } from "./trace.js";
+import { BatchTracer } from "./vmap.js";
 
 type Fn = (...args: never[]) => unknown;
 
@@ -136,6 +137,66 @@ function checkNotReverse(leaves: readonly unknown[]): void {
   if (leaves.some(reverseTraced)) throw whileLoopReverseError();
 }
 
+// ── batched predicates (vmap): JAX's select semantics ──────────────────────────────────────
+
+/** The first value in `x`'s chain of tracers (outermost first) that varies over a vmap batch, if any. */
+function batchedLink(x: unknown): BatchTracer | undefined {
+  let v = x;
+  while (v instanceof Tracer) {
+    if (v instanceof BatchTracer && v.batched) return v;
+    v = v instanceof BatchTracer ? v.value : (v as { primal?: unknown }).primal;
+  }
+  return undefined;
+}
+
+/** Whether a predicate, index or loop test varies over a vmap batch (it then has no single value). */
+function isBatched(x: unknown): boolean {
+  return batchedLink(x) !== undefined;
+}
+
+/** Whether any element of a batched predicate is true (read one level below each vmap that batches it). */
+function anyTrue(p: Tensor | number): boolean {
+  const link = batchedLink(p);
+  if (link === undefined) return readScalar(p as Tensor | number) !== 0;
+  const v = link.value;
+  const truth = v.dtype === "bool" ? v : bind("notEqual", [v, scalar(0, v.dtype)], {});
+  const any = bind("reduceMax", [castTo(truth, "int32")], { axes: [0] });
+  return anyTrue(any);
+}
+
+/** `pick ? a : b` per element, the scalar predicate broadcast over the leaf (a batched select). */
+function select(pick: Tensor, a: number | Tensor, b: number | Tensor): Tensor {
+  const x = asTensor(a);
+  const y = asTensor(b);
+  const truth = pick.dtype === "bool" ? pick : bind("notEqual", [pick, scalar(0, pick.dtype)], {});
+  return bind("where", [truth, x, castTo(y, x.dtype)], {});
+}
+
+/**
+ * cond/switchCase on a batched predicate or index: every branch runs on the whole batch and each
+ * element keeps its own branch's result (JAX turns the cond into a select).
+ */
+function runAllAndSelect(
+  op: string,
+  index: Tensor,
+  branches: readonly Fn[],
+  operands: unknown[],
+  check: (results: { def: TreeDef; avals: Aval[] }[]) => void,
+): unknown {
+  const results = branches.map((b) => flatten((b as (...a: unknown[]) => unknown)(...operands), op, "a branch's result"));
+  check(results.map((r) => ({ def: r.def, avals: r.leaves.map(avalOf) })));
+  const chosen =
+    op === "cond" ? castTo(bind("notEqual", [index, scalar(0, index.dtype)], {}), "int32") : indexTensor(op, index, branches.length);
+  const leaves = results[0]!.leaves.map((_, j) => {
+    let acc = asTensor(results[0]!.leaves[j]!);
+    for (let b = 1; b < results.length; b++) {
+      acc = select(bind("equal", [chosen, scalar(b, "int32")], {}), results[b]!.leaves[j]!, acc);
+    }
+    return acc;
+  });
+  return unflatten(results[0]!.def, leaves);
+}
+
 // ── staging: sub-graphs with a common list of captured values ─────────────────────────────
 
 type Traced = SubTrace & { avals: Aval[] };
@@ -213,6 +274,13 @@ function runSwitch(op: string, index: number | Tensor, branches: readonly Fn[], 
       { def: want.sub.outDef, avals: want.sub.avals },
       { def: t.sub.outDef, avals: t.sub.avals },
     );
+  }
+  if (isBatched(index)) {
+    return runAllAndSelect(op, index as Tensor, branches, operands, (results) => {
+      for (let b = 1; b < results.length; b++) {
+        checkAgree(op, [`${names[0]}'s result`, `${names[b]}'s`], results[0]!, results[b]!);
+      }
+    });
   }
   if (!stagingActive() || !(index instanceof Tracer)) {
     const n = branches.length;
@@ -533,8 +601,12 @@ export const whileLoop = checkArity("whileLoop", 3, 3, (condFn: unknown, bodyFn:
   if (!stagingActive()) {
     checkNotReverse(carry.leaves);
     let c = carry;
-    while (readScalar(checkPredicate("whileLoop", test(unflatten(carry.def, c.leaves)))) !== 0) {
-      c = nextCarry("whileLoop", carry, body(unflatten(carry.def, c.leaves)), "bodyFn's carry");
+    for (;;) {
+      const p = checkPredicate("whileLoop", test(unflatten(carry.def, c.leaves)));
+      if (!anyTrue(p)) break;
+      const next = nextCarry("whileLoop", carry, body(unflatten(carry.def, c.leaves)), "bodyFn's carry");
+      // a batched test: the elements whose test is false keep their carry (JAX's batched while)
+      c = isBatched(p) ? { ...next, leaves: next.leaves.map((l, i) => select(p as Tensor, l, c.leaves[i]!)) } : next;
       checkNotReverse(c.leaves);
     }
     return unflatten(carry.def, c.leaves);

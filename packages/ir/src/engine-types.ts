@@ -118,10 +118,26 @@ export type JacobianOf<R, D, N extends boolean> = unknown extends R
   ? JacobianTree
   : MapLeaves<R, TangentOf<D>, N extends true ? TangentOf<D> : MapLeaves<D, Tensor, Tensor>>;
 
-/** The Hessian with respect to `D`: `D`'s structure of `D`'s structures, numbers only when every input is one. */
-export type HessianOf<D, N extends boolean> = unknown extends D
+/** The Hessian block of one output leaf with respect to `D`: `D`'s structure of `D`'s structures, numbers only when every input is one. */
+type HessianBlock<D, N extends boolean> = MapLeaves<
+  D,
+  MapLeaves<D, N extends true ? number : Tensor, Tensor>,
+  MapLeaves<D, Tensor, Tensor>
+>;
+
+/**
+ * The Hessian of `f` (result `R`, default a scalar) with respect to `D`: for a single output leaf,
+ * `D`'s structure of `D`'s structures; for a tree of outputs, `R`'s structure of such blocks (as
+ * `JacobianOf`). Ranks are not in the types: with number inputs a Tensor output leaf counts as a
+ * scalar (a vector output gives a Tensor block at run time, as in `ValueOf`).
+ */
+export type HessianOf<D, N extends boolean, R = number> = unknown extends D
   ? JacobianTree
-  : MapLeaves<D, MapLeaves<D, N extends true ? number : Tensor, Tensor>, MapLeaves<D, Tensor, Tensor>>;
+  : unknown extends R
+    ? HessianBlock<D, N>
+    : R extends number | Tensor
+      ? HessianBlock<D, N>
+      : MapLeaves<R, HessianBlock<D, N>, HessianBlock<D, N>>;
 
 /** `grad(f, argnums)`. */
 export type GradFunction<F extends AnyFunction, A extends Argnums> = <Args extends Inputs<F>>(...args: Args) => GradientOf<Args, A>;
@@ -139,7 +155,7 @@ export type JacobianFunction<F extends AnyFunction, A extends Argnums> = <Args e
 /** `hessian(f, argnums)`. */
 export type HessianFunction<F extends AnyFunction, A extends Argnums> = <Args extends Inputs<F>>(
   ...args: Args
-) => HessianOf<ArgsAt<Args, A>, AllNumbers<ArgsAt<Args, A>>>;
+) => HessianOf<ArgsAt<Args, A>, AllNumbers<ArgsAt<Args, A>>, ReturnType<F>>;
 
 /** `jvp(f, primals, tangents)`: `[f(...primals), J·tangents]`. */
 export type JvpResult<F extends AnyFunction, P extends readonly unknown[]> = [

@@ -197,6 +197,22 @@ describe("Engine types: results follow the call's arguments", () => {
     const second = toy.hessian(sin)(0.5);
     expectTypeOf(second).toEqualTypeOf<number>();
     expect(second).toBeCloseTo(-Math.sin(0.5), 15);
+    // a tree of outputs: the output's structure, a Hessian block per leaf (f(x) = {a: Σx³, b: [Σx²]})
+    const perOutput = toy.hessian((x: Tensor) => ({ a: sum(mul(x, mul(x, x))), b: [sum(mul(x, x))] }))(t([1, 2]));
+    expectTypeOf(perOutput).toEqualTypeOf<{ a: Tensor; b: Tensor[] }>();
+    expectTensor(perOutput.a, [
+      [6, 0],
+      [0, 12],
+    ]);
+    expectTensor(perOutput.b[0]!, [
+      [2, 0],
+      [0, 2],
+    ]);
+    // a number input, a pair of outputs: d²/dx² [x³, sin x] at 0.5 = [3, −sin 0.5]
+    const pair = toy.hessian((x: Tensor) => [mul(x, mul(x, x)), sin(x)] as const)(0.5);
+    expectTypeOf(pair).toEqualTypeOf<[number, number]>();
+    expect(pair[0]).toBeCloseTo(3, 12);
+    expect(pair[1]).toBeCloseTo(-Math.sin(0.5), 12);
     const block = toy.hessian(seed, [0, 1])(3, 2);
     expectTypeOf(block).toEqualTypeOf<[[number, number], [number, number]]>();
     expect(block).toEqual([

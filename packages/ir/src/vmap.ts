@@ -12,12 +12,15 @@
 import { ArgumentError, checkArity, ConcretizationError, count, describeValue, formatValue, internalError, ShapeError } from "./errors.js";
 import { definitionOf, type Aval, type Params, type Primitive } from "./primitives.js";
 import { BatchingUnsupported, moveAxis, type BatchRule } from "./primitives/define.js";
+import { evalGraphTrusted, traceSubgraph, type Graph } from "./graph.js";
 import { checkDepth } from "./limits.js";
+import { CONTROL_RUNTIME, type ControlCall, type SubGraph } from "./primitives/control.js";
 import { flatten, unflatten, type TreeDef } from "./pytree.js";
 import { formatShape, shapesEqual } from "./shape.js";
 import { scalar, Tensor } from "./tensor.js";
 import {
   bind,
+  bindControl,
   bindCustomJvp,
   bindCustomVjp,
   checkNotEscaped,
@@ -131,9 +134,137 @@ export class BatchTrace extends Trace {
         const cts = batchFlat((ts) => rule.bwd(unflatten(residualDef!, ts.slice(1)), ts[0]!), [ct, ...leaves], mask, k);
         return cts.map((c, i) => (batched[i] ? c : bind("reduceSum", [c], { axes: [0] })));
       },
+      // checkpoint's rule: the batched fun stays ordinary differentiable code (forward mode differentiates it)
+      ...(rule.differentiableFun === true ? { differentiableFun: true } : {}),
     };
     return new BatchTracer(this, bindCustomVjp(lifted, values), true);
   }
+
+  /**
+   * A staged control-flow call on the batch: one call of batched sub-graphs one level down (a
+   * loop stays one loop whatever the batch size). A cond on a batched index runs every branch
+   * and selects per element; a while loop on a batched test runs while any element continues.
+   */
+  override processControl(call: ControlCall, inputs: Tracer[]): Tensor[] {
+    const values = inputs.map((t) => (t as BatchTracer).value);
+    const batched = inputs.map((t) => (t as BatchTracer).batched);
+    if (!batched.some(Boolean)) return bindControl(call, values).map((v) => new BatchTracer(this, v, false));
+    return batchControl(call, values, batched, this.size).map((v) => new BatchTracer(this, v, true));
+  }
+}
+
+// ── control flow on a batch ────────────────────────────────────────────────────────────────
+
+/** `graph` batched: a sub-graph one level down taking the inputs of `avals` (batched ones marked), every output batched. */
+function batchedGraph(
+  graph: SubGraph,
+  avals: readonly Aval[],
+  batched: readonly boolean[],
+  k: number,
+  post: (outs: Tensor[], ins: Tensor[]) => Tensor[] = (outs) => outs,
+): Graph {
+  const sub = traceSubgraph("vmap", avals, (ins) =>
+    post(
+      batchFlat((xs) => evalGraphTrusted(graph as Graph, xs), ins, batched, k),
+      ins,
+    ),
+  );
+  if (sub.captured.length > 0) throw internalError("vmap: a batched control-flow sub-graph captured an outer value");
+  return sub.graph;
+}
+
+const avalOf = (t: Tensor): Aval => ({ shape: t.shape, dtype: t.dtype });
+const batchedAval = (a: Aval, k: number): Aval => ({ shape: [k, ...a.shape], dtype: a.dtype });
+
+/** `v` with its batch axis in front (broadcast when shared by the batch). */
+function asBatched(v: Tensor, batched: boolean, k: number): Tensor {
+  return batched ? v : broadcastBatch(v, k);
+}
+
+/** A batched [k] predicate as "is it true", reshaped to broadcast against a batched `[k, ...shape]` leaf. */
+function truthFor(p: Tensor, rank: number): Tensor {
+  const truth = p.dtype === "bool" ? p : bind("notEqual", [p, scalar(0, p.dtype)], {});
+  return bind("reshape", [truth], { shape: [truth.shape[0]!, ...Array.from({ length: rank - 1 }, () => 1)] });
+}
+
+/** cond on a batched index `values[0]` ([k]): every branch runs on the batch, each element keeps its own branch's outputs. */
+function selectBranches(
+  call: Extract<ControlCall, { kind: "cond" }>,
+  values: readonly Tensor[],
+  flags: readonly boolean[],
+  k: number,
+): Tensor[] {
+  const index = values[0]!;
+  const results = call.branches.map((b) => batchFlat((xs) => evalGraphTrusted(b as Graph, xs), values.slice(1), flags, k));
+  return results[0]!.map((_, j) => {
+    let acc = results[0]![j]!;
+    for (let b = 1; b < results.length; b++) {
+      const pick = truthFor(bind("equal", [index, scalar(b, "int32")], {}), acc.rank);
+      acc = bind("where", [pick, results[b]![j]!, acc], {});
+    }
+    return acc;
+  });
+}
+
+/** The call on the batch's values one level down, all outputs batched (carries are made batched). */
+export function batchControl(call: ControlCall, values: readonly Tensor[], batched: readonly boolean[], k: number): Tensor[] {
+  switch (call.kind) {
+    case "cond": {
+      const rest = values.slice(1);
+      const flags = batched.slice(1);
+      if (batched[0]) return selectBranches(call, values, flags, k);
+      const branches = call.branches.map((b) => batchedGraph(b, rest.map(avalOf), flags, k));
+      return bindControl({ ...call, branches, outs: call.outs.map((a) => batchedAval(a, k)) }, values);
+    }
+    case "scan":
+      return batchScan(call, values, batched, k);
+    case "while":
+      return batchWhile(call, values, batched, k);
+  }
+}
+
+function batchScan(
+  call: Extract<ControlCall, { kind: "scan" }>,
+  values: readonly Tensor[],
+  batched: readonly boolean[],
+  k: number,
+): Tensor[] {
+  const nc = call.carry;
+  const carry = values.slice(0, nc).map((v, i) => asBatched(v, batched[i]!, k));
+  // a batched x [k, T, ...] is scanned along T: [T, k, ...], each slice batched
+  const xs = values.slice(nc, nc + call.xs).map((v, i) => (batched[nc + i] ? moveAxis(v, 0, 1) : v));
+  const consts = values.slice(nc + call.xs);
+  const index: Aval[] = call.indexed === null ? [] : [{ shape: [], dtype: "int32" }];
+  const avals = [...index, ...carry.map(avalOf), ...xs.map((x) => ({ shape: x.shape.slice(1), dtype: x.dtype })), ...consts.map(avalOf)];
+  const flags = [...index.map(() => false), ...carry.map(() => true), ...batched.slice(nc)];
+  const body = batchedGraph(call.body, avals, flags, k);
+  const outs = call.outs.map((a, i) => (i < nc ? batchedAval(a, k) : { shape: [a.shape[0]!, k, ...a.shape.slice(1)], dtype: a.dtype }));
+  const result = bindControl({ ...call, body, outs }, [...carry, ...xs, ...consts]);
+  return result.map((r, i) => (i < nc ? r : moveAxis(r, 1, 0)));
+}
+
+/** JAX's batched while: runs while any element's test holds; an element whose test fails keeps its carry. */
+function batchWhile(
+  call: Extract<ControlCall, { kind: "while" }>,
+  values: readonly Tensor[],
+  batched: readonly boolean[],
+  k: number,
+): Tensor[] {
+  const nc = call.carry;
+  const carry = values.slice(0, nc).map((v, i) => asBatched(v, batched[i]!, k));
+  const consts = values.slice(nc);
+  const avals = [...carry, ...consts].map(avalOf);
+  const flags = [...carry.map(() => true), ...batched.slice(nc)];
+  const test = (ins: Tensor[]) => batchFlat((xs) => evalGraphTrusted(call.cond as Graph, xs), ins, flags, k)[0]!;
+  const cond = batchedGraph(call.cond, avals, flags, k, ([p]) => {
+    const any = bind("reduceMax", [bind("cast", [truthFor(p!, 1)], { dtype: "int32" })], { axes: [0] });
+    return [bind("greater", [any, scalar(0, "int32")], {})];
+  });
+  const body = batchedGraph(call.body, avals, flags, k, (next, ins) => {
+    const p = test(ins);
+    return next.map((c, i) => bind("where", [truthFor(p, c.rank), c, ins[i]!], {}));
+  });
+  return bindControl({ ...call, cond, body, outs: call.outs.map((a) => batchedAval(a, k)) }, [...carry, ...consts]);
 }
 
 function named<F extends (...args: Tensor[]) => Tensor>(like: { name: string }, fn: F): F {
@@ -447,3 +578,5 @@ function structureOf(spec: AxisSpec, path: string, depth = 0): unknown {
   if (Array.isArray(spec)) return spec.map((s, i) => structureOf(s as AxisSpec, `${path}[${i}]`, depth + 1));
   return Object.fromEntries(Object.entries(spec).map(([key, s]) => [key, structureOf(s, `${path}.${key}`, depth + 1)]));
 }
+
+CONTROL_RUNTIME.batch = batchControl;

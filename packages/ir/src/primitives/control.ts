@@ -16,7 +16,6 @@
 import { ArgumentError, GraphError, internalError } from "../errors.js";
 import type { Aval } from "../primitives.js";
 import type { Tensor } from "../tensor.js";
-import { bind, bindControl } from "../trace.js";
 import type { Definitions } from "./define.js";
 
 /** A graph as seen by the control primitive (the structure of ir's `Graph`, declared here to keep imports acyclic). */
@@ -78,18 +77,15 @@ export function controlCall(id: number): ControlCall {
 }
 
 /** Interprets a call on concrete or traced inputs; set by ../control.ts (which can import graphs). */
-export const CONTROL_RUNTIME: { interpret: ((call: ControlCall, inputs: readonly Tensor[]) => Tensor[]) | null } = { interpret: null };
+export const CONTROL_RUNTIME: {
+  interpret: ((call: ControlCall, inputs: readonly Tensor[]) => Tensor[]) | null;
+  /** The call on a batch (one level below a vmap, batch axes in front), all outputs batched; set by ../vmap.ts. */
+  batch: ((call: ControlCall, values: readonly Tensor[], batched: readonly boolean[], k: number) => Tensor[]) | null;
+} = { interpret: null, batch: null };
 
 export interface ControlParams {
   /** Output `output` of the registered control-flow call `call` (see ControlCall). */
   control: { call: number; output: number };
-}
-
-/** Element `b` of a tensor batched on its leading axis. */
-function elementOf(x: Tensor, b: number): Tensor {
-  const rest = x.shape.slice(1);
-  const row = bind("slice", [x], { begin: [b, ...rest.map(() => 0)], end: [b + 1, ...rest] });
-  return bind("reshape", [row], { shape: rest });
 }
 
 function notBound(what: string): never {
@@ -118,16 +114,10 @@ export const CONTROL: Definitions<keyof ControlParams> = {
     // derivatives of a call are calls of derived sub-graphs (Trace.processControl and the JIT's traces)
     jvp: () => notBound("JVP"),
     vjp: { saves: "inputs", vjp: () => notBound("VJP") },
-    // no batched sub-graphs yet: a loop over the batch, one call per element (each output node runs its own loop)
+    // one call of batched sub-graphs (vmap.ts's batchControl; the whole call per output node, as the kernel)
     batch: (args, batched, { call, output }, k) => {
-      const c = controlCall(call);
-      const parts: Tensor[] = [];
-      for (let b = 0; b < k; b++) {
-        const ins = args.map((a, i) => (batched[i] ? elementOf(a, b) : a));
-        const y = bindControl(c, ins)[output]!;
-        parts.push(bind("reshape", [y], { shape: [1, ...y.shape] }));
-      }
-      return parts.length === 1 ? parts[0]! : bind("concat", parts, { axis: 0 });
+      const batch = CONTROL_RUNTIME.batch ?? notBound("batching rule");
+      return batch(controlCall(call), args, batched, k)[output]!;
     },
   },
 };
