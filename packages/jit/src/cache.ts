@@ -1,6 +1,6 @@
 /** Compile-cache bookkeeping: global statistics and compile events with their reasons. */
 import { ArgumentError, describeValue } from "@chainrule/ir";
-import { BoundedCache } from "./lru.js";
+import { BoundedCache } from "@chainrule/wasm";
 
 export interface CompileEvent {
   /** Which transformation compiled: "grad", "jvp", "jit", … */

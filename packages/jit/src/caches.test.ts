@@ -5,7 +5,7 @@
 import { add, ARITY, greater, mul, sum, tensor, where, type Primitive, type Tensor } from "@chainrule/ir";
 import { afterEach, describe, expect, it } from "vitest";
 import { compileStats, configureKernels, jit } from "./index.js";
-import { BoundedCache } from "./lru.js";
+import { BoundedCache } from "@chainrule/wasm";
 import { JS_ELEMENTWISE, JS_LOOP_CACHE_LIMIT, jsElementwiseLoop, jsLoopCacheSize } from "./wasm/js-elementwise.js";
 import {
   kernelModule,

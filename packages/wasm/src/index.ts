@@ -23,6 +23,7 @@ export {
   type Temporaries,
 } from "./elementwise.js";
 export { kernelsUnavailable, wasmFeatures, type WasmFeatures } from "./features.js";
+export { BoundedCache } from "./lru.js";
 export { defaultTile, gemmFunction, gemmKey, gemmScratchBytes, type GemmEpilogue, type GemmSpec, type KernelDtype } from "./gemm.js";
 export {
   clearKernelModules,

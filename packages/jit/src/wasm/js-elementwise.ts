@@ -8,7 +8,7 @@
 import { internalError, SPECIAL, type DType, type Params, type Primitive } from "@chainrule/ir";
 import { buildFunction } from "../build.js";
 import { elementwise } from "../lowering.js";
-import { BoundedCache } from "../lru.js";
+import { BoundedCache } from "@chainrule/wasm";
 import type { OperandKind } from "@chainrule/wasm";
 import { JS_LOOP } from "./lowering.js";
 
