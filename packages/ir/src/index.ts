@@ -116,6 +116,22 @@ export {
 } from "./primitives/math.js";
 export { TENSOR_MATH, tensorTangents, unbroadcast, swapLast } from "./primitives/tensor-math.js";
 export { isScalarArith, scalarArith, type ScalarArith } from "./primitives/scalar-arith.js";
+export { JS_EXPRESSIONS, hasExpression, type Expr, type ExprContext, type ExpressionPrimitive } from "./primitives/js-expr.js";
+export {
+  LazyTensor,
+  fuse,
+  fuseFill,
+  fusedSum,
+  fusionStatus,
+  isPending,
+  resetFusionStats,
+  setFusion,
+  swapFusionAllocator,
+  type FusionAllocator,
+  type FusionOperand,
+  type FusionOptions,
+  type FusionStatus,
+} from "./fusion.js";
 export {
   Trace,
   Tracer,

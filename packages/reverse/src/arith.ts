@@ -8,7 +8,23 @@
  * (tests check this); there is no derivative math here.
  */
 import * as ir from "@chainrule/ir";
-import { isFloat, plainFactor, shapesEqual, Tensor, TENSOR_MATH, Tracer, type DType, type Shape, type TensorMath } from "@chainrule/ir";
+import {
+  fuse,
+  fusedSum,
+  fuseFill,
+  isFloat,
+  isPending,
+  plainFactor,
+  shapesEqual,
+  swapFusionAllocator,
+  Tensor,
+  TENSOR_MATH,
+  Tracer,
+  type DType,
+  type FusionAllocator,
+  type Shape,
+  type TensorMath,
+} from "@chainrule/ir";
 
 type FloatArray = Float64Array | Float32Array;
 
@@ -41,8 +57,12 @@ const FREE_LIMIT = 64 * 1024 * 1024;
 const FREE = new Map<string, FloatArray[]>();
 let freeBytes = 0;
 
-/** One backward sweep's owned buffers (or, with `owning` false, a forward pass that only takes free ones). */
-export class SweepPool {
+/**
+ * One backward sweep's owned buffers (or, with `owning` false, a forward pass that only takes free
+ * ones). It is also where fused (lazy) values are computed into (`takeFree`): such a buffer is
+ * never owned, since other lazy values may read it.
+ */
+export class SweepPool implements FusionAllocator {
   private readonly owned = new Set<FloatArray>();
   private readonly owning: boolean;
   /** Large arrays allocated while this pool was current, and how many of them were reused ones. */
@@ -65,6 +85,16 @@ export class SweepPool {
     return out;
   }
 
+  /** A free buffer (or a fresh one) that the pool does not own: a lazy value's result. */
+  takeFree(dtype: DType, size: number): FloatArray {
+    this.allocations++;
+    const out = FREE.get(dtype + size)?.pop();
+    if (out === undefined) return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+    this.reused++;
+    freeBytes -= out.byteLength;
+    return out;
+  }
+
   /** Records a fresh array the pool did not hand out (one whose caller needs it zeroed). */
   record(data: FloatArray): void {
     this.allocations++;
@@ -72,11 +102,11 @@ export class SweepPool {
   }
 
   owns(t: Tensor): boolean {
-    return !(t instanceof Tracer) && this.owned.has(t.data as FloatArray);
+    return !(t instanceof Tracer) && !isPending(t) && this.owned.has(t.data as FloatArray);
   }
 
   disown(t: Tensor | null | undefined): void {
-    if (t !== null && t !== undefined && !(t instanceof Tracer)) this.owned.delete(t.data as FloatArray);
+    if (t !== null && t !== undefined && !(t instanceof Tracer) && !isPending(t)) this.owned.delete(t.data as FloatArray);
   }
 
   /** Puts a dead, owned buffer on the free list (or leaves it to the collector when the list is full). */
@@ -118,12 +148,13 @@ export function poolingEnabled(): boolean {
 export function swapPool(next: SweepPool | null): SweepPool | null {
   const previous = pool;
   pool = next;
+  swapFusionAllocator(next);
   return previous;
 }
 
 /** Whether two concrete tensors share memory (the same array, or views of one buffer). */
 export function sharesMemory(a: Tensor, b: Tensor): boolean {
-  if (a instanceof Tracer || b instanceof Tracer) return false;
+  if (a instanceof Tracer || b instanceof Tracer || isPending(a) || isPending(b)) return false;
   return a.data === b.data || a.data.buffer === b.data.buffer;
 }
 
@@ -208,6 +239,12 @@ export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unkn
       const x = inputs[0]!;
       const { axes } = params as { axes: number[] };
       if (x instanceof Tracer || !isFloat(x.dtype) || axes.length !== x.shape.length) return undefined;
+      if (isPending(x)) {
+        // a lazy value's sum, in the fused loop (the same order, so the same bits)
+        const out = allocate(x.dtype, 1);
+        out[0] = fusedSum(x);
+        return new Tensor(x.dtype, [], out);
+      }
       // the eager kernel's order of summation, rounding to float32 at each step like it does
       const data = x.data;
       let total = 0;
@@ -255,6 +292,8 @@ export function fastPrimal(prim: string, inputs: readonly Tensor[], params: unkn
 }
 
 export function add(a: Tensor, b: Tensor): Tensor {
+  const lazy = fuse("add", [a, b]);
+  if (lazy !== undefined) return lazy;
   const kind = layout(a, b);
   if (kind === 0) return ir.add(a, b);
   const x = a.data,
@@ -268,6 +307,8 @@ export function add(a: Tensor, b: Tensor): Tensor {
 }
 
 export function sub(a: Tensor, b: Tensor): Tensor {
+  const lazy = fuse("sub", [a, b]);
+  if (lazy !== undefined) return lazy;
   const kind = layout(a, b);
   if (kind !== 1) return ir.sub(a, b);
   const x = a.data,
@@ -278,6 +319,8 @@ export function sub(a: Tensor, b: Tensor): Tensor {
 }
 
 export function mul(a: Tensor, b: Tensor): Tensor {
+  const lazy = fuse("mul", [a, b]);
+  if (lazy !== undefined) return lazy;
   const kind = layout(a, b);
   if (kind === 0) return ir.mul(a, b);
   const x = a.data,
@@ -291,6 +334,8 @@ export function mul(a: Tensor, b: Tensor): Tensor {
 }
 
 export function div(a: Tensor, b: Tensor): Tensor {
+  const lazy = fuse("div", [a, b]);
+  if (lazy !== undefined) return lazy;
   const kind = layout(a, b);
   if (kind !== 1) return ir.div(a, b);
   const x = a.data,
@@ -301,6 +346,8 @@ export function div(a: Tensor, b: Tensor): Tensor {
 }
 
 export function neg(a: Tensor): Tensor {
+  const lazy = fuse("neg", [a]);
+  if (lazy !== undefined) return lazy;
   if (a instanceof Tracer || !isFloat(a.dtype)) return ir.neg(a);
   const x = a.data;
   const out = allocate(a.dtype, x.length, true);
@@ -310,6 +357,8 @@ export function neg(a: Tensor): Tensor {
 
 /** a · c for a JS number c (c takes a's dtype). */
 export function scale(a: Tensor, c: number): Tensor {
+  const lazy = fuse("mul", [a, c]);
+  if (lazy !== undefined) return lazy;
   if (a instanceof Tracer || !isFloat(a.dtype)) return ir.mul(a, c);
   const x = a.data;
   const out = allocate(a.dtype, x.length, true);
@@ -320,6 +369,8 @@ export function scale(a: Tensor, c: number): Tensor {
 /** A concrete scalar broadcast to `shape` (the rule of a full sum), or undefined when not applicable. */
 export function fillLike(ct: Tensor, shape: Shape): Tensor | undefined {
   if (ct instanceof Tracer || ct.shape.length !== 0 || !isFloat(ct.dtype)) return undefined;
+  const lazy = fuseFill(ct, shape);
+  if (lazy !== undefined) return lazy;
   let size = 1;
   for (const d of shape) size *= d;
   const out = allocate(ct.dtype, size, true);
@@ -329,6 +380,8 @@ export function fillLike(ct: Tensor, shape: Shape): Tensor | undefined {
 
 /** a + c for a JS number c (c takes a's dtype). */
 export function addScalar(a: Tensor, c: number): Tensor {
+  const lazy = fuse("add", [a, c]);
+  if (lazy !== undefined) return lazy;
   if (a instanceof Tracer || !isFloat(a.dtype)) return ir.add(a, c);
   const x = a.data;
   const out = allocate(a.dtype, x.length, true);
@@ -340,6 +393,8 @@ export function addScalar(a: Tensor, c: number): Tensor {
 export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
   if (typeof b === "number") {
     if (plainFactor(b)) return scale(a, b);
+    const lazy = fuse("mulNoNan", [a, b]);
+    if (lazy !== undefined) return lazy;
     if (a instanceof Tracer || !isFloat(a.dtype)) return ir.mulNoNan(a, b);
     const x = a.data;
     const out = allocate(a.dtype, x.length, true);
@@ -351,6 +406,8 @@ export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
     }
     return new Tensor(a.dtype, a.shape, out);
   }
+  const lazy = fuse("mulNoNan", [a, b]);
+  if (lazy !== undefined) return lazy;
   const kind = layout(a, b);
   if (kind === 0) return ir.mulNoNan(a, b);
   if (kind !== 1) return kind === 2 ? mulNoNan(a, b.data[0]!) : mulNoNan(b, a.data[0]!);
@@ -381,11 +438,20 @@ export const REVERSE_MATH: TensorMath = {
   ...TENSOR_MATH,
   add: (a, b) =>
     typeof a === "number" ? (typeof b === "number" ? ir.add(a, b) : addScalar(b, a)) : typeof b === "number" ? addScalar(a, b) : add(a, b),
-  sub: (a, b) => (typeof a === "number" || typeof b === "number" ? ir.sub(a, b) : sub(a, b)),
+  sub: (a, b) => (typeof a === "number" || typeof b === "number" ? (fuse("sub", [a, b]) ?? ir.sub(a, b)) : sub(a, b)),
   mul: (a, b) =>
     typeof a === "number" ? (typeof b === "number" ? ir.mul(a, b) : scale(b, a)) : typeof b === "number" ? scale(a, b) : mul(a, b),
-  div: (a, b) => (typeof a === "number" || typeof b === "number" ? ir.div(a, b) : div(a, b)),
+  div: (a, b) => (typeof a === "number" || typeof b === "number" ? (fuse("div", [a, b]) ?? ir.div(a, b)) : div(a, b)),
   neg,
+  // the derivative factors' math: fused when large (lazy), else ir's ops
+  pow: (a, b) => fuse("pow", [a, b]) ?? TENSOR_MATH.pow(a, b),
+  exp: (a) => fuse("exp", [a]) ?? TENSOR_MATH.exp(a),
+  log: (a) => fuse("log", [a]) ?? TENSOR_MATH.log(a),
+  sin: (a) => fuse("sin", [a]) ?? TENSOR_MATH.sin(a),
+  cos: (a) => fuse("cos", [a]) ?? TENSOR_MATH.cos(a),
+  sqrt: (a) => fuse("sqrt", [a]) ?? TENSOR_MATH.sqrt(a),
+  sinh: (a) => fuse("sinh", [a]) ?? TENSOR_MATH.sinh(a),
+  cosh: (a) => fuse("cosh", [a]) ?? TENSOR_MATH.cosh(a),
   scale: mulNoNan,
   bind: (prim, args, params) => fastPrimal(prim, args, params) ?? ir.bind(prim, args, params),
   matmulNT: (a, b) => ir.backendMatmul(a, b, false, true) ?? matmulNT(a, b) ?? TENSOR_MATH.matmulNT(a, b),

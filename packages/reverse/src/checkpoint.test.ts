@@ -2,7 +2,8 @@
  * checkpoint (remat) in reverse mode: what the backward pass holds of a deep chain drops, and the
  * gradients stay the same. Measured in a child `node --expose-gc` (test-scripts/checkpoint-memory.mts):
  * 48 layers × 4 elementwise ops on 32,768 float64s (256 KiB per value), checkpoint around each
- * block of 8 layers; the bytes the tape (functional vjp) or the graph (imperative loss) holds after
+ * block of 8 layers (elementwise fusion off: fused, the tape holds lazy values that are never
+ * computed, not the arrays checkpoint is for); the bytes the tape (functional vjp) or the graph (imperative loss) holds after
  * the forward pass, heap + array buffers after full GCs, minus the baseline.
  */
 import { spawnSync } from "node:child_process";
@@ -31,7 +32,7 @@ const VALUE = 32_768 * 8;
 describe("checkpoint: memory of a deep chain's gradient", () => {
   for (const api of ["functional", "imperative"]) {
     it(`${api}: the forward pass holds the blocks' inputs only, not every intermediate; same gradient`, () => {
-      const [plain, remat, everything] = measure({ API: api }) as [Measured, Measured, Measured];
+      const [plain, remat, everything] = measure({ API: api, FUSE: "0" }) as [Measured, Measured, Measured];
       // plain: ~4 values per layer × 48 layers (≈ 48 MiB); checkpointed: ~1 value per block × 6 blocks
       expect(plain.held).toBeGreaterThan(100 * VALUE);
       expect(remat.held).toBeLessThan(20 * VALUE);

@@ -45,10 +45,14 @@ function sweepPool(f: (x: Tensor) => Tensor, x: Tensor): { g: Float64Array; pool
   return { g: g!.data as Float64Array, pool: seen! };
 }
 
-afterEach(() => setPooling(true));
+afterEach(() => {
+  setPooling(true);
+  ir.setFusion({ enabled: true });
+});
 
 describe("the sweep's buffer pool", () => {
-  it("reuses dead adjoint buffers within one W2 sweep", () => {
+  it("reuses dead adjoint buffers within one W2 sweep (fusion off: one array per primitive)", () => {
+    ir.setFusion({ enabled: false });
     const { pool } = sweepPool(rosenbrock, ir.tensor(input()));
     // the sweep's large arrays: sum's fill, the scales and products of the mul rules, neg, the two pads
     expect(pool.allocations).toBeGreaterThanOrEqual(8);
@@ -56,7 +60,21 @@ describe("the sweep's buffer pool", () => {
     expect(pool.reused).toBeGreaterThanOrEqual(2);
   });
 
+  it("fused, a W2 sweep computes only what a non-elementwise primitive reads: the two pads' operands and results", () => {
+    const unfused = (() => {
+      ir.setFusion({ enabled: false });
+      return sweepPool(rosenbrock, ir.tensor(input())).pool.allocations;
+    })();
+    ir.setFusion({ enabled: true });
+    const { g, pool } = sweepPool(rosenbrock, ir.tensor(input()));
+    expect(pool.allocations).toBeLessThanOrEqual(5);
+    expect(pool.allocations).toBeLessThan(unfused);
+    const want = rosenbrockGrad(input());
+    for (let i = 0; i < N; i++) expect(Math.abs(g[i]! - want[i]!)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(want[i]!)));
+  });
+
   it("a later sweep takes the buffers an earlier one released (the free list outlives the sweep)", () => {
+    ir.setFusion({ enabled: false });
     clearFreeList();
     const first = sweepPool(rosenbrock, ir.tensor(input())).pool;
     const second = sweepPool(rosenbrock, ir.tensor(input(1))).pool;

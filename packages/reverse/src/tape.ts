@@ -29,7 +29,9 @@ import {
   type VjpNode,
   type VjpRule,
   DEFINITIONS,
+  fuse,
   isFloat,
+  isPending,
   needsBit,
   PRIMITIVES,
   Trace,
@@ -185,7 +187,12 @@ export class ReverseTrace extends Trace {
       if (id >= 0) needs |= needsBit(i);
     }
     // the primal: evaluated now, at the level below (eagerly when it is concrete)
-    const value = lifted ? bind(prim, primals, params) : (fastPrimal(prim, primals, params) ?? evalPrimitive(prim, primals, params, out));
+    // concrete: a lazy value when fusion takes it (see ir's fusion.ts), else at once
+    const value = lifted
+      ? bind(prim, primals, params)
+      : ((this.keepAll || config.debugNans ? undefined : fuse(prim, primals, params as Params)) ??
+        fastPrimal(prim, primals, params) ??
+        evalPrimitive(prim, primals, params, out));
     if (config.debugNans) checkNans(`reverse: ${prim}`, primals, value);
     const info = RULE_INFO[prim];
     if (needs === 0 || info.rule.vjp === null || !isFloat(out.dtype)) return new ReverseTracer(this, value, -1);
@@ -332,6 +339,7 @@ export class ReverseTrace extends Trace {
         if (observe !== undefined) observe(node.out, slot, term);
         const previous = adjoints[slot];
         if (previous === undefined) adjoints[slot] = term;
+        else if (isPending(previous) || isPending(term)) adjoints[slot] = add(previous, term);
         else if (pool?.owns(previous) && !sharesMemory(previous, term) && addInto(previous, term)) {
           // previous += term: previous is the sweep's own buffer, referenced by this slot only
           if (pool.owns(term)) pool.release(term);
@@ -371,6 +379,14 @@ function settle(pool: SweepPool, node: TapeNode, ct: Tensor, cts: readonly (Tens
     for (let j = 0; j < cts.length; j++) {
       const b = cts[j];
       if (j !== i && b !== null && b !== undefined && sharesMemory(a, b)) pool.disown(a);
+    }
+  }
+  for (const term of cts) {
+    if (isPending(term)) {
+      // a lazy result may read ct or the other results when it is computed: none is the sweep's to recycle
+      pool.disown(ct);
+      for (const other of cts) pool.disown(other);
+      return;
     }
   }
   if (!pool.owns(ct)) return;

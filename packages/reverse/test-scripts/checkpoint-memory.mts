@@ -3,8 +3,11 @@
 // 32,768 float64s, without checkpoint and with checkpoint around each block of 8 layers. For the
 // functional API the pullback of vjp holds the tape; for the imperative API the loss holds its graph.
 // Prints the bytes held (heap + array buffers after full GCs, minus the baseline) and the gradients' sum.
-import { cos, mul, sin, sum, tanh, tensor, type Tensor } from "@chainrule/ir";
+import { cos, mul, setFusion, sin, sum, tanh, tensor, type Tensor } from "@chainrule/ir";
 import { checkpoint, variable, vjp, type Variable } from "../src/index.js";
+
+// FUSE=0: every elementwise value computed at once and held by the tape (what checkpoint is for)
+if (process.env.FUSE === "0") setFusion({ enabled: false });
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) throw new Error("run with --expose-gc");

@@ -28,6 +28,10 @@ export const ARITIES: Record<string, readonly [number, number]> = {
   withBackend: [2, 2],
   backendRun: [3, 3],
   backendMatmul: [4, 4],
+  // eager elementwise fusion (issue 20)
+  setFusion: [1, 1],
+  fusionStatus: [0, 0],
+  resetFusionStats: [0, 0],
   // creation
   tensor: [1, 2],
   scalar: [1, 2],
@@ -292,6 +296,13 @@ export const MACHINERY = new Set([
   "stagingActive",
   "traceSubgraph",
   "evalGraphTrusted",
+  // eager elementwise fusion (issue 20): for engines, on operands they have checked
+  "hasExpression",
+  "fuse",
+  "fuseFill",
+  "fusedSum",
+  "isPending",
+  "swapFusionAllocator",
 ]);
 
 const isClass = (f: unknown) => typeof f === "function" && /^class\b/.test(Function.prototype.toString.call(f));
