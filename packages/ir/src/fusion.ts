@@ -165,18 +165,15 @@ const NONE: readonly FusionOperand[] = [];
 /**
  * `prim` on `inputs` as a lazy value, or undefined when fusion does not take it: fusion off, a
  * primitive it does not fuse, an operand that is a tracer or not float, dtypes that differ, a
- * result below the size threshold, or operands other than one shape plus size-1 values of no
- * higher rank (those broadcast without changing the shape).
+ * result below the size threshold, or operands other than one shape (up to leading 1s: [n] with
+ * [1, n]) plus size-1 values of no higher rank (those broadcast without changing the shape).
  */
 export function fuse(prim: Primitive, inputs: readonly FusionOperand[], params: Params = NO_PARAMS): LazyTensor | undefined {
   if (!enabled || !FUSABLE.has(prim)) return undefined;
-  // the operand that gives the result its shape: the first of more than one element
+  // the operand that gives the result its shape: of more than one element, the highest rank
   let full: Tensor | null = null;
   for (const x of inputs) {
-    if (typeof x !== "number" && x.size !== 1) {
-      full = x;
-      break;
-    }
+    if (typeof x !== "number" && x.size !== 1 && (full === null || x.shape.length > full.shape.length)) full = x;
   }
   if (full === null || full.size < minSize || !codegenAvailable()) return undefined;
   const dtype = full.dtype;
@@ -187,7 +184,7 @@ export function fuse(prim: Primitive, inputs: readonly FusionOperand[], params: 
   for (const x of inputs) {
     if (typeof x === "number") continue;
     if (x instanceof Tracer || x.dtype !== dtype) return undefined;
-    if (x !== full && !(x.size === 1 && x.shape.length <= rank) && !sameShape(x.shape, shape)) return undefined;
+    if (x !== full && !(x.size === 1 && x.shape.length <= rank) && !sameTrailing(x.shape, shape)) return undefined;
     if (isPending(x)) weight += x.weight;
   }
   if (weight > MAX_WEIGHT) {
@@ -212,9 +209,11 @@ export function fusedSum(x: LazyTensor): number {
   return run(x, true);
 }
 
-function sameShape(a: Shape, b: Shape): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+/** Whether `a` (rank ≤ b's) is `b` after leading 1s: the same elements in the same order (a [n] against a [1, n]). */
+function sameTrailing(a: Shape, b: Shape): boolean {
+  const lead = b.length - a.length;
+  for (let i = 0; i < lead; i++) if (b[i] !== 1) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[lead + i]) return false;
   return true;
 }
 
