@@ -51,7 +51,7 @@ let codegenReason = "";
 const kernels = new Map<string, FusedKernel>();
 const stats = { lazy: 0, materialized: 0, fusedSums: 0, compiled: 0 };
 
-type FusedKernel = (arrays: readonly TypedArray[], constants: Float64Array, out: FloatArray | null, n: number) => number;
+type FusedKernel = (arrays: readonly TypedArray[], constants: Float64Array, offsets: Int32Array, out: FloatArray | null, n: number) => number;
 
 /** Whether `new Function` works here (checked once). */
 function codegenAvailable(): boolean {
@@ -128,20 +128,26 @@ export function swapFusionAllocator(next: FusionAllocator | null): FusionAllocat
 }
 
 /** An elementwise result not computed yet: its primitive and operands. Reading `.data` computes it. */
+/** What a lazy value is: an elementwise primitive, or a slice or zero pad that is a contiguous block (an index shift). */
+export type LazyOp = ExpressionPrimitive | "slice" | "pad";
+
 export class LazyTensor extends Tensor {
-  declare readonly op: ExpressionPrimitive;
+  declare readonly op: LazyOp;
   declare readonly params: Params;
   /** The operands, until computed (then none: the result no longer holds them). */
   declare inputs: readonly FusionOperand[];
   /** Primitives in the expression (an upper bound: shared parts count once per use). */
   declare readonly weight: number;
+  /** slice: where the block starts in the operand; pad: where the operand starts in the block (elements). */
+  declare readonly shift: number;
 
-  constructor(op: ExpressionPrimitive, params: Params, inputs: readonly FusionOperand[], dtype: DType, shape: Shape, weight: number) {
+  constructor(op: LazyOp, params: Params, inputs: readonly FusionOperand[], dtype: DType, shape: Shape, weight: number, shift = 0) {
     super(dtype, shape, null);
     this.op = op;
     this.params = params;
     this.inputs = inputs;
     this.weight = weight;
+    this.shift = shift;
   }
 
   /** Whether the value has been computed. */
@@ -169,7 +175,9 @@ const NONE: readonly FusionOperand[] = [];
  * [1, n]) plus size-1 values of no higher rank (those broadcast without changing the shape).
  */
 export function fuse(prim: Primitive, inputs: readonly FusionOperand[], params: Params = NO_PARAMS): LazyTensor | undefined {
-  if (!enabled || !FUSABLE.has(prim)) return undefined;
+  if (!enabled) return undefined;
+  if (prim === "slice" || prim === "pad") return fuseBlock(prim, inputs[0], params);
+  if (!FUSABLE.has(prim)) return undefined;
   // the operand that gives the result its shape: of more than one element, the highest rank
   let full: Tensor | null = null;
   for (const x of inputs) {
@@ -193,6 +201,45 @@ export function fuse(prim: Primitive, inputs: readonly FusionOperand[], params: 
   }
   stats.lazy++;
   return new LazyTensor(prim as ExpressionPrimitive, params, inputs, dtype, shape, weight);
+}
+
+/**
+ * A slice or a zero pad that is one contiguous block of the larger array (every axis before the
+ * first one it changes has size 1, every axis after it is whole), as an index shift.
+ */
+function fuseBlock(prim: "slice" | "pad", x: FusionOperand | undefined, params: Params): LazyTensor | undefined {
+  if (!(x instanceof Tensor) || x instanceof Tracer || (x.dtype !== "float64" && x.dtype !== "float32") || !codegenAvailable()) return undefined;
+  const inShape = x.shape;
+  const rank = inShape.length;
+  const outShape = new Array<number>(rank);
+  let first = -1;
+  let start = 0;
+  if (prim === "slice") {
+    const { begin, end } = params as { begin: number[]; end: number[] };
+    for (let a = 0; a < rank; a++) {
+      outShape[a] = end[a]! - begin[a]!;
+      if (first < 0 && outShape[a] !== inShape[a]) first = a;
+    }
+    if (first >= 0) start = begin[first]!;
+  } else {
+    const { low, high } = params as { low: number[]; high: number[] };
+    for (let a = 0; a < rank; a++) {
+      outShape[a] = inShape[a]! + low[a]! + high[a]!;
+      if (first < 0 && outShape[a] !== inShape[a]) first = a;
+    }
+    if (first >= 0) start = low[first]!;
+  }
+  const big = prim === "slice" ? inShape : outShape;
+  const size = sizeOfShape(outShape);
+  if (first < 0 || size < minSize || size === 0) return undefined;
+  for (let a = 0; a < first; a++) if (big[a] !== 1) return undefined;
+  for (let a = first + 1; a < rank; a++) if (outShape[a] !== inShape[a]) return undefined;
+  let stride = 1;
+  for (let a = first + 1; a < rank; a++) stride *= big[a]!;
+  const weight = 1 + (isPending(x) ? x.weight : 0);
+  if (weight > MAX_WEIGHT) void x.data;
+  stats.lazy++;
+  return new LazyTensor(prim, params, [x], x.dtype, outShape, weight > MAX_WEIGHT ? 1 : weight, start * stride);
 }
 
 /** A size-1 float tensor broadcast to `shape`, lazily (the cotangent of a full sum), or undefined when fusion does not take it. */
@@ -229,73 +276,137 @@ function materialize(x: LazyTensor): TypedArray {
   return (x as unknown as { storage: TypedArray }).storage;
 }
 
-/** The loop of one expression: its source (the cache key) and its operands in order. */
+/**
+ * The loop of one expression: its operands in order, and the body's lines. A value is read at an
+ * index expression ("i", or a shifted one inside a slice or a pad), so names are remembered per
+ * (value, index); a pad's operand is read inside an `if`, a scope whose names end with it.
+ */
 interface Plan {
   readonly arrays: TypedArray[];
   readonly constants: number[];
-  readonly lines: string[];
-  readonly names: Map<unknown, string>;
-  /** Leaf signature: per array, its dtype and whether it is read per element or once. */
+  readonly offsets: number[];
+  lines: string[];
+  /** Lines of values that do not depend on the index (of constants and size-1 operands only): before the loop. */
+  readonly before: string[];
+  readonly invariant: Set<string>;
+  scopes: Map<string, Map<unknown, string>>[];
+  locals: number;
+  /** Per array: its dtype and whether it is read per element or once (part of the cache key). */
   signature: string;
 }
 
 function run(root: LazyTensor, sum: boolean): number {
-  const plan: Plan = { arrays: [], constants: [], lines: [], names: new Map(), signature: "" };
+  const plan: Plan = {
+    arrays: [],
+    constants: [],
+    offsets: [],
+    lines: [],
+    before: [],
+    invariant: new Set(),
+    scopes: [new Map()],
+    locals: 0,
+    signature: "",
+  };
   const n = root.size;
-  const result = visit(plan, root, root.dtype, n);
-  const f32 = root.dtype === "float32";
+  const dtype = root.dtype;
+  const result = visit(plan, root, dtype, "i");
+  const f32 = dtype === "float32";
+  const before = plan.before.join("\n");
   const lines = plan.lines.join("\n");
   const total = f32 ? `Math.fround(acc + ${result})` : `acc + ${result}`;
   const body = sum
-    ? `let acc = 0;\nfor (let i = 0; i < n; i++) {\n${lines}\nacc = ${total};\n}\nreturn acc;`
-    : `for (let i = 0; i < n; i++) {\n${lines}\nout[i] = ${result};\n}\nreturn 0;`;
+    ? `${before}\nlet acc = 0;\nfor (let i = 0; i < n; i++) {\n${lines}\nacc = ${total};\n}\nreturn acc;`
+    : `${before}\nfor (let i = 0; i < n; i++) {\n${lines}\nout[i] = ${result};\n}\nreturn 0;`;
   const key = `${plan.signature}|${body}`;
   let kernel = kernels.get(key);
   if (kernel === undefined) kernel = compile(key, plan, body);
   const constants = new Float64Array(plan.constants);
   if (f32) for (let i = 0; i < constants.length; i++) constants[i] = Math.fround(constants[i]!);
-  if (sum) return kernel(plan.arrays, constants, null, n);
-  const out = allocator !== null ? allocator.takeFree(root.dtype, n) : f32 ? new Float32Array(n) : new Float64Array(n);
-  kernel(plan.arrays, constants, out, n);
+  const offsets = new Int32Array(plan.offsets);
+  if (sum) return kernel(plan.arrays, constants, offsets, null, n);
+  const out = allocator !== null ? allocator.takeFree(dtype, n) : f32 ? new Float32Array(n) : new Float64Array(n);
+  kernel(plan.arrays, constants, offsets, out, n);
   (root as unknown as { storage: TypedArray }).storage = out;
   root.inputs = NONE;
   return 0;
 }
 
-/** The expression of `x` in the loop body: a local name (lines appended to the plan) or a constant's name. */
-function visit(plan: Plan, x: FusionOperand, dtype: DType, n: number): string {
-  if (typeof x === "number") {
-    plan.constants.push(x);
-    return `c${plan.constants.length - 1}`;
+function lookup(plan: Plan, x: unknown, index: string): string | undefined {
+  for (let s = plan.scopes.length - 1; s >= 0; s--) {
+    const name = plan.scopes[s]!.get(index)?.get(x);
+    if (name !== undefined) return name;
   }
-  const known = plan.names.get(x);
+  return undefined;
+}
+
+function remember(plan: Plan, x: unknown, index: string, name: string): void {
+  const scope = plan.scopes[plan.scopes.length - 1]!;
+  let names = scope.get(index);
+  if (names === undefined) scope.set(index, (names = new Map()));
+  names.set(x, name);
+}
+
+/** The expression of `x` read at `index` in the loop body: a local's name (its lines appended), a constant's, an array read. */
+function visit(plan: Plan, x: FusionOperand, dtype: DType, index: string): string {
+  if (typeof x === "number") {
+    const name = `c${plan.constants.push(x) - 1}`;
+    plan.invariant.add(name);
+    return name;
+  }
+  const known = lookup(plan, x, index);
   if (known !== undefined) return known;
   let name: string;
-  if (isPending(x)) {
-    const args = x.inputs.map((a) => visit(plan, a, dtype, n));
-    name = `v${plan.names.size}`;
-    const expr = JS_EXPRESSIONS[x.op](args, { inDtype: dtype, outDtype: dtype, params: x.params, exactFloat32: true });
-    plan.lines.push(`const ${name} = ${expr};`);
+  if (isPending(x) && x.op === "slice") {
+    // y[i] = x[i + offset]
+    plan.offsets.push(x.shift);
+    name = visit(plan, x.inputs[0]!, dtype, `(${index} + o${plan.offsets.length - 1})`);
+  } else if (isPending(x) && x.op === "pad") {
+    // y[i] = x[i − low] inside the block [low, low + m), else 0
+    const lo = plan.offsets.push(x.shift) - 1;
+    const hi = plan.offsets.push(x.shift + (x.inputs[0] as Tensor).size) - 1;
+    name = `v${plan.locals++}`;
+    const inner = `j${plan.locals++}`;
+    plan.lines.push(`let ${name} = 0;`, `if (${index} >= o${lo} && ${index} < o${hi}) {`, `const ${inner} = ${index} - o${lo};`);
+    plan.scopes.push(new Map());
+    const value = visit(plan, x.inputs[0]!, dtype, inner);
+    plan.scopes.pop();
+    plan.lines.push(`${name} = ${value};`, "}");
+  } else if (isPending(x)) {
+    const args = x.inputs.map((a) => visit(plan, a, dtype, index));
+    name = `v${plan.locals++}`;
+    const expr = JS_EXPRESSIONS[x.op as ExpressionPrimitive](args, { inDtype: dtype, outDtype: dtype, params: x.params, exactFloat32: true });
+    if (args.every((a) => plan.invariant.has(a))) {
+      plan.before.push(`const ${name} = ${expr};`);
+      plan.invariant.add(name);
+    } else plan.lines.push(`const ${name} = ${expr};`);
   } else {
     const k = plan.arrays.length;
     const data = x.data;
     plan.arrays.push(data);
-    const perElement = data.length === n;
-    plan.signature += `${data instanceof Float32Array ? "f" : "d"}${perElement ? "e" : "s"}`;
-    name = perElement ? `a${k}[i]` : `s${k}`;
+    const once = x.size === 1;
+    plan.signature += `${data instanceof Float32Array ? "f" : "d"}${once ? "s" : "e"}`;
+    if (once) {
+      name = `s${k}`;
+      plan.invariant.add(name);
+    } else {
+      name = `v${plan.locals++}`;
+      plan.lines.push(`const ${name} = a${k}[${index}];`);
+    }
   }
-  plan.names.set(x, name);
+  remember(plan, x, index, name);
   return name;
 }
 
 function compile(key: string, plan: Plan, body: string): FusedKernel {
   const hoist: string[] = [];
   for (let k = 0; k < plan.arrays.length; k++) {
-    const perElement = plan.signature[2 * k + 1] === "e";
-    hoist.push(perElement ? `const a${k} = arrays[${k}];` : `const s${k} = arrays[${k}][0];`);
+    const once = plan.signature[2 * k + 1] === "s";
+    hoist.push(once ? `const s${k} = arrays[${k}][0];` : `const a${k} = arrays[${k}];`);
   }
   for (let j = 0; j < plan.constants.length; j++) hoist.push(`const c${j} = constants[${j}];`);
-  const source = `return function fused(arrays, constants, out, n) {\n${hoist.join("\n")}\n${body}\n};`;
+  for (let j = 0; j < plan.offsets.length; j++) hoist.push(`const o${j} = offsets[${j}];`);
+  const source = `return function fused(arrays, constants, offsets, out, n) {\n${hoist.join("\n")}\n${body}\n};`;
+  if (typeof process !== "undefined" && process.env?.FUSION_DEBUG) console.log(source);
   const kernel = new Function("rt_special", source)(SPECIAL) as FusedKernel;
   if (kernels.size >= MAX_KERNELS) kernels.clear();
   kernels.set(key, kernel);

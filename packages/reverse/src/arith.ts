@@ -453,7 +453,7 @@ export const REVERSE_MATH: TensorMath = {
   sinh: (a) => fuse("sinh", [a]) ?? TENSOR_MATH.sinh(a),
   cosh: (a) => fuse("cosh", [a]) ?? TENSOR_MATH.cosh(a),
   scale: mulNoNan,
-  bind: (prim, args, params) => fastPrimal(prim, args, params) ?? ir.bind(prim, args, params),
+  bind: (prim, args, params) => fuse(prim, args, params) ?? fastPrimal(prim, args, params) ?? ir.bind(prim, args, params),
   matmulNT: (a, b) => ir.backendMatmul(a, b, false, true) ?? matmulNT(a, b) ?? TENSOR_MATH.matmulNT(a, b),
   matmulTN: (a, b) => ir.backendMatmul(a, b, true, false) ?? matmulTN(a, b) ?? TENSOR_MATH.matmulTN(a, b),
 };
