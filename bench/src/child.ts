@@ -1,7 +1,10 @@
 /**
  * Measurements that need a fresh process, run by the harness as children (children.ts):
  *
- *   child.ts memory IMPL N DTYPE   peak memory of one W2 gradient (n = N) of implementation IMPL
+ *   child.ts memory IMPL N DTYPE [KIND]
+ *                                  peak live bytes of one W2 gradient (KIND jvp: one jvp) of
+ *                                  implementation IMPL, n = N (needs the live-bytes hooks: below)
+ *   child.ts memory-control N      the live-bytes method's control (live-bytes.test.ts checks it)
  *   child.ts compile NODES         JIT compile time of a generated function of NODES primitives:
  *                                  @chainrule/jit's compileGraph on the traced primal graph, and
  *                                  the first grad call (its onCompile event, and first − later call)
@@ -20,13 +23,14 @@
  *
  * Each prints one JSON line on stdout.
  *
- * Memory method: the process loads one implementation and builds its inputs; then, for each
- * measured call, it collects garbage twice (`--expose-gc`), resets the kernel's peak-RSS mark
- * (`echo 5 > /proc/self/clear_refs`, Linux ≥ 4.0), reads VmRSS, runs one gradient and reads
- * VmHWM. The peak is VmHWM − VmRSS-before: every page the call touched beyond what was resident
- * (V8 heap, typed-array stores, wasm memory growth), garbage not yet collected included. The
- * first call (which traces/compiles/fills caches) is reported apart from the median of the next
- * three ("steady").
+ * Memory method (live bytes, src/live-bytes.ts): the child is started with `--expose-gc`,
+ * `--import src/live-bytes.ts` and CHAINRULE_LIVE_BYTES=1, so the global ArrayBuffer and typed-array
+ * constructors are hooked before any implementation is imported. It builds the case and the input,
+ * collects garbage and reads the baseline; then the first call is measured (a gc and a reading of
+ * live ArrayBuffer bytes after every allocation; the peak − baseline), three warm-ups run unhooked
+ * (their VmHWM − VmRSS after `clear_refs`, the old method, is kept for comparison), and a fifth call
+ * is measured against the same baseline and against the level just before it. The answer is
+ * checked after the measurements.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";

@@ -482,10 +482,8 @@ function memoryRow(label: string, dtype: string, v: Record<string, unknown>): st
   const first = v["first"] as LiveCallValue;
   const steady = v["steady"] as LiveCallValue;
   const times = (bytes: number) => `${formatBytes(bytes)} (${(bytes / input).toFixed(1)}×)`;
-  const wasm =
-    steady.wasmBytes === 0
-      ? "none"
-      : `${formatBytes(steady.wasmBytes)} (grew ${formatBytes(first.wasmGrowthBytes + steady.wasmGrowthBytes)})`;
+  const base = (v["baseline"] as { wasmMemory: number }).wasmMemory;
+  const wasm = [base, first.wasmBytes, steady.wasmBytes].map(formatBytes).join(" → ");
   const vmHwm = typeof v["vmHwmSteadyBytes"] === "number" ? formatBytes(v["vmHwmSteadyBytes"]) : "n/a";
   return [
     label,
@@ -544,7 +542,10 @@ if (extras && memoryWanted) {
       "n · 4 in f32); every figure includes the call's output. The forward rows measure one jvp (a gradient over 10⁵ inputs " +
       "is 10⁵/chunk forward passes). **V8 heap**: `heapUsed` − baseline at the same readings (live heap at allocation points, " +
       "not its true peak). **wasm memory**: WebAssembly memories are not ArrayBuffer allocations and are not in the live " +
-      "bytes; their size (grown, used or not; never shrinks) at the steady call and how much they grew over both calls. " +
+      "bytes: the summed size of the memories the process made or was exported (grown, used or not; one its owner drops " +
+      "leaves the sum) at the baseline → the first call's peak → the steady call's peak. Intermediates that live in a wasm " +
+      "heap (tfjs wasm, jax-js) are only in that column: their live bytes are the JS-side arrays (inputs copied in, the " +
+      "output copied out); @chainrule/wasm's eager kernels copy operands in and results out to JS arrays, which are counted. " +
       "**readings**: hooked allocations during the first / steady call. Allocations that bypass the constructors (Node " +
       "Buffers, `structuredClone`, memory growth inside wasm code) are counted at the next reading only. **VmHWM** is the old " +
       "method (VmHWM − VmRSS after `clear_refs`, median of the three unhooked warm-ups, glibc `MALLOC_MMAP_THRESHOLD_=65536`): " +
@@ -639,7 +640,10 @@ if (failures.length > 0) {
 }
 process.exit(0);
 
-/** `text` with its peak-memory section (from its title to the next heading or marker comment) replaced by `section`, or `section` appended. */
+/**
+ * `text` with its peak-memory section (from its title to the next heading or marker comment)
+ * replaced by `section`, or with `section` appended.
+ */
 function replaceMemorySection(text: string, section: string): string {
   const start = text.indexOf(MEMORY_TITLE);
   if (start < 0) return `${text.trimEnd()}\n\n${section}\n`;
