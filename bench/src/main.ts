@@ -549,7 +549,8 @@ if (extras && memoryWanted) {
       "**readings**: hooked allocations during the first / steady call. Allocations that bypass the constructors (Node " +
       "Buffers, `structuredClone`, memory growth inside wasm code) are counted at the next reading only. **VmHWM** is the old " +
       "method (VmHWM − VmRSS after `clear_refs`, median of the three unhooked warm-ups, glibc `MALLOC_MMAP_THRESHOLD_=65536`): " +
-      "pages already resident (a free list, V8's pages) are not counted, so it reads low and at random; kept for comparison " +
+      "pages already resident (a free list, V8's pages, freed pages reused) never raise the mark while uncollected garbage " +
+      "does, so the same reverse gradient read 0.2–18 MiB in earlier runs; kept for comparison " +
       `only. Reproduce this table alone: \`npm run bench -- --only=memory\` (rewrites only this section of RESULTS.md).\n\n` +
       markdownTable(
         [
