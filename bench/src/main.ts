@@ -3,9 +3,10 @@
  * `npm run bench -- --quick` is a < 1 minute smoke run that writes nothing. The run exits 1 when
  * any implementation gave a wrong answer or crashed (its row says FAILED), after printing everything.
  *
- * Options: --quick, --no-write, --only=W1,W3 (workloads), --impl=hand,reverse,… (implementation
- * ids), --skip-extras (no chunk curve, compile times, memory or headless Chromium), --only-browser
- * (only the headless-Chromium section, for the workloads of --only; writes nothing).
+ * Options: --quick, --no-write, --only=W1,W3 (workloads; `memory`: only the peak-memory table, which
+ * also runs with W2), --impl=hand,reverse,… (implementation ids), --skip-extras (no chunk curve,
+ * compile times, memory or headless Chromium), --only-browser (only the headless-Chromium section,
+ * for the workloads of --only; writes nothing).
  *
  * The jit's WebAssembly kernel rows (W3 whole step jitted, W4): `jit-1t`, `jit-2t` in a child
  * process that loads only the jit, `jit-fma-1t`, `jit-fma-2t` in a child started with
@@ -18,6 +19,7 @@ import { getPriority, loadavg } from "node:os";
 import type { Engine } from "@chainrule/ir";
 import { fileURLToPath } from "node:url";
 import { fromChildRow, runChild, type ChildRow } from "./children.js";
+import { LIVE_BYTES_ENV, LIVE_BYTES_NODE_FLAGS } from "./live-bytes.js";
 import { engineImplementation } from "./impls/chainrule.js";
 import { ALL_JIT_KERNEL_IDS, FMA_FLAG, JIT_FMA_IDS, JIT_KERNEL_IDS, kernelLabel, kernelRowSettings } from "./impls/jit-program.js";
 import { measurePeaks, type Peak, type PeakOptions } from "./peak.js";
@@ -67,11 +69,13 @@ const listArg = (name: string): string[] | undefined =>
     .split(",");
 const onlyWorkloads = listArg("only");
 const onlyImpls = listArg("impl");
+/** `--only=memory`: only the peak-memory table (it also runs with W2). */
+const onlyMemory = onlyWorkloads !== undefined && onlyWorkloads.every((w) => w === "memory");
 const known = new Set(["--quick", "--no-write", "--skip-extras", "--only-browser"]);
 for (const a of argv) {
   if (!known.has(a) && !a.startsWith("--only=") && !a.startsWith("--impl=")) {
     console.error(
-      `bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4,W5,W6 ` +
+      `bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4,W5,W6,memory ` +
         "--impl=hand,hand-reuse,eager,forward,reverse,imperative,jit,jit-donate,eager-wasm,forward-wasm,reverse-wasm,imperative-wasm," +
         `${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium ` +
         "(the headless-Chromium section)",
@@ -387,7 +391,7 @@ if (extras && wanted("W2") && (onlyImpls === undefined || onlyImpls.includes("fo
 // ── jit: compile time ────────────────────────────────────────────────────────────────────────
 
 const jit = engines.find((e) => e.id === "jit");
-if (extras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
+if (extras && !onlyMemory && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
   const title = "### JIT compile time (a generated chain of N primitives: sin, ·c, +c in turn, then sum, on an 8-vector)";
   if (jit?.engine === undefined) {
     emit(`${title}\n\nnot measured: ${jit?.absent ?? "no jit package"}`);
@@ -439,45 +443,130 @@ if (extras && (onlyImpls === undefined || onlyImpls.includes("jit"))) {
 
 // ── peak memory of the W2 n = 1e5 gradient ───────────────────────────────────────────────────
 
-/** glibc: large blocks by mmap and returned on free, so the resident set follows live buffers. */
-const MEMORY_CHILD_ENV = { MALLOC_MMAP_THRESHOLD_: "65536", MALLOC_TRIM_THRESHOLD_: "0" };
+/** glibc: large blocks by mmap and returned on free, so the resident set follows live buffers (the old VmHWM figure). */
+const MEMORY_CHILD_ENV = { MALLOC_MMAP_THRESHOLD_: "65536", MALLOC_TRIM_THRESHOLD_: "0", ...LIVE_BYTES_ENV };
 
-if (extras && wanted("W2")) {
+const MEMORY_TITLE = "### Peak memory of one W2 gradient";
+
+/** The implementations of the memory table: forward (and forward-wasm) measure one jvp, the rest one gradient. */
+const MEMORY_IDS = [
+  "hand",
+  "hand-reuse",
+  "reverse",
+  "reverse-wasm",
+  "imperative",
+  "imperative-wasm",
+  "forward",
+  "forward-wasm",
+  "jit",
+  "jit-donate",
+  "tfjs-cpu",
+  "tfjs-wasm",
+  "jax",
+  "jax-jit",
+];
+
+interface LiveCallValue {
+  peakBytes: number;
+  peakOverBeforeBytes: number;
+  keptBeforeBytes: number;
+  heapBytes: number;
+  wasmBytes: number;
+  wasmGrowthBytes: number;
+  readings: number;
+}
+
+/** One row of the memory table from a memory child's answer. */
+function memoryRow(label: string, dtype: string, v: Record<string, unknown>): string[] {
+  const input = v["inputBytes"] as number;
+  const first = v["first"] as LiveCallValue;
+  const steady = v["steady"] as LiveCallValue;
+  const times = (bytes: number) => `${formatBytes(bytes)} (${(bytes / input).toFixed(1)}×)`;
+  const base = (v["baseline"] as { wasmMemory: number }).wasmMemory;
+  const wasm = [base, first.wasmBytes, steady.wasmBytes].map(formatBytes).join(" → ");
+  const vmHwm = typeof v["vmHwmSteadyBytes"] === "number" ? formatBytes(v["vmHwmSteadyBytes"]) : "n/a";
+  return [
+    label,
+    `${String(v["kind"])} ${dtype}`,
+    times(first.peakBytes),
+    times(steady.peakBytes),
+    times(steady.peakOverBeforeBytes),
+    formatBytes(steady.keptBeforeBytes),
+    `${formatBytes(first.heapBytes)} / ${formatBytes(steady.heapBytes)}`,
+    wasm,
+    `${first.readings} / ${steady.readings}`,
+    vmHwm,
+  ];
+}
+
+const memoryWanted = onlyWorkloads === undefined || onlyWorkloads.includes("W2") || onlyWorkloads.includes("memory");
+if (extras && memoryWanted) {
   const n = 100_000;
-  const ids = quick ? ["hand", "reverse"] : ["hand", "forward", "reverse", "jit", "tfjs-cpu", "tfjs-wasm", "jax", "jax-jit"];
+  const ids = quick ? ["hand", "reverse"] : MEMORY_IDS;
   const labels = new Map([...impls.map((i) => [i.id, i.label] as const), ...absent.map((a) => [a.id, a.label] as const)]);
+  labels.set("imperative", "chainrule reverse, imperative API (loss.backward())");
+  labels.set("imperative-wasm", "chainrule reverse, imperative API, WebAssembly backend");
   const body: string[][] = [];
   for (const id of ids) {
-    if (onlyImpls !== undefined && !onlyImpls.includes(id)) continue;
+    if (onlyImpls !== undefined && !onlyImpls.includes(id) && id !== "hand") continue;
     const label = labels.get(id) ?? id;
     const reason = absent.find((a) => a.id === id)?.reason;
     if (reason !== undefined) {
-      body.push([label, "", "", "", `absent: ${reason}`]);
+      body.push([label, "", "", "", "", "", "", "", "", `absent: ${reason}`]);
       continue;
     }
     const dtype = id.startsWith("tfjs") ? "float32" : "float64";
-    log(`peak memory of W2 grad n=${n} ${dtype}: ${id} (child process)`);
-    const r = runChild(["memory", id, String(n), dtype], quick ? 30_000 : 120_000, MEMORY_CHILD_ENV);
+    const kind = id.startsWith("forward") ? "jvp" : "grad";
+    log(`peak live bytes of W2 ${kind} n=${n} ${dtype}: ${id} (child process)`);
+    const r = runChild(["memory", id, String(n), dtype, kind], quick ? 60_000 : 180_000, MEMORY_CHILD_ENV, LIVE_BYTES_NODE_FLAGS);
     const v = r.value ?? {};
     const problem = r.error ?? v["failed"] ?? v["unsupported"] ?? v["absent"];
     if (problem !== undefined) {
-      body.push([label, dtype, "", "", String(problem)]);
+      if (r.error !== undefined || v["failed"] !== undefined) failures.push(`peak memory: ${label}: ${String(problem)}`);
+      body.push([label, `${kind} ${dtype}`, "", "", "", "", "", "", "", String(problem)]);
       continue;
     }
-    const bytes = (key: string) => (typeof v[key] === "number" ? formatBytes(v[key] as number) : "n/a");
-    body.push([label, dtype, bytes("firstBytes"), bytes("steadyBytes"), `baseline RSS ${bytes("baselineRssBytes")}`]);
+    body.push(memoryRow(label, dtype, v));
   }
   emit(
-    `### Peak memory of one W2 gradient, n = ${n.toLocaleString("en-US")} (input ${formatBytes(n * 8)} in f64)\n\n` +
-      "Each implementation in a fresh child process " +
-      "(`--expose-gc`, glibc `MALLOC_MMAP_THRESHOLD_=65536 MALLOC_TRIM_THRESHOLD_=0` " +
-      "so freed large buffers leave the resident set instead of being silently reused): gc twice, " +
-      "reset the kernel's peak-RSS mark (`/proc/self/clear_refs` ← 5), run one gradient, peak = VmHWM − VmRSS before the call " +
-      "(every page the call touched: V8 heap, typed arrays, wasm memory; uncollected garbage included; the hand-written figure " +
-      "is exactly its output array). First call (traces/compiles) apart from the median of the next three (steady). " +
-      "WebAssembly memory never shrinks, so the peers' steady figures count only what their wasm heap had to grow by after the " +
-      "first call.\n\n" +
-      markdownTable(["implementation", "dtype", "peak, first call", "peak, steady", "note"], body),
+    `${MEMORY_TITLE}, n = ${n.toLocaleString("en-US")} (input ${formatBytes(n * 8)} in f64)\n\n` +
+      `${machineLine(m)}\n\n` +
+      "Peak **live** array bytes, each implementation in a fresh child process (`src/child.ts memory`, `src/live-bytes.ts`): " +
+      "before anything is imported, the global `ArrayBuffer` and typed-array constructors are replaced by Proxies whose " +
+      "construct trap runs a full garbage collection (`--expose-gc`) and reads `process.memoryUsage().arrayBuffers` after every " +
+      "allocation of a measured call; the maximum of these readings is the peak of live array bytes (garbage never counts; " +
+      "buffers a library keeps for reuse always do). Baseline: after imports, building the case and the input, and a gc, before " +
+      "the first call. **First call**: its peak − baseline. **Steady**: the fifth call (three unmeasured warm-ups between): its " +
+      "peak − the same baseline (what the library kept between calls, such as reverse's free list of buffers, counts), and − " +
+      "the level just before that call; **kept** is that level − baseline. × is over the row's input (n · 8 bytes in f64, " +
+      "n · 4 in f32); every figure includes the call's output. The forward rows measure one jvp (a gradient over 10⁵ inputs " +
+      "is 10⁵/chunk forward passes). **V8 heap**: `heapUsed` − baseline at the same readings (live heap at allocation points, " +
+      "not its true peak). **wasm memory**: WebAssembly memories are not ArrayBuffer allocations and are not in the live " +
+      "bytes: the summed size of the memories the process made or was exported (grown, used or not; one its owner drops " +
+      "leaves the sum) at the baseline → the first call's peak → the steady call's peak. Intermediates that live in a wasm " +
+      "heap (tfjs wasm, jax-js) are only in that column: their live bytes are the JS-side arrays (inputs copied in, the " +
+      "output copied out); @chainrule/wasm's eager kernels copy operands in and results out to JS arrays, which are counted. " +
+      "**readings**: hooked allocations during the first / steady call. Allocations that bypass the constructors (Node " +
+      "Buffers, `structuredClone`, memory growth inside wasm code) are counted at the next reading only. **VmHWM** is the old " +
+      "method (VmHWM − VmRSS after `clear_refs`, median of the three unhooked warm-ups, glibc `MALLOC_MMAP_THRESHOLD_=65536`): " +
+      "pages already resident (a free list, V8's pages, freed pages reused) never raise the mark while uncollected garbage " +
+      "does, so the same reverse gradient read 0.2–18 MiB in earlier runs; kept for comparison " +
+      `only. Reproduce this table alone: \`npm run bench -- --only=memory\` (rewrites only this section of RESULTS.md).\n\n` +
+      markdownTable(
+        [
+          "implementation",
+          "call",
+          "first call, − baseline",
+          "steady, − baseline",
+          "steady, − level before",
+          "kept",
+          "V8 heap, first / steady",
+          "wasm memory",
+          "readings",
+          "VmHWM (old)",
+        ],
+        body,
+      ),
   );
 }
 
@@ -516,19 +605,28 @@ const convTargets =
       "W5 jit rows compile the whole step (valueAndGrad + SGD update) in one `jit`, params donated; tfjs wasm runs eagerly (its " +
       "own NHWC layout), jax-js jit compiles the step. W6 share: median GFLOP/s over the one-core GEMM-tile ceiling of this run."
     : "";
-const summary = onlyBrowser
-  ? ""
-  : `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n` +
-    `${summaryTable(all, columns)}\n\n` +
-    "W1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s." +
-    `${
-      columns.some((c) => c.id === "jit")
-        ? " W3 jit: valueAndGrad jitted, the SGD update in eager ir (as for reverse); the whole step jitted is in the next table."
-        : ""
-    }${absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""}${kernelSummary}${convTargets}`;
-if (!onlyBrowser) emit(summary);
+const summary =
+  onlyBrowser || onlyMemory
+    ? ""
+    : `## Summary\n\n${machineLine(m)} · load average ${loadavg()[1]!.toFixed(1)} (5 min, at the end)\n\n` +
+      `${summaryTable(all, columns)}\n\n` +
+      "W1 and W3 are times per call/step; W2 rows are ratios to hand-written (f32 where the implementation has no f64); W4 is GFLOP/s." +
+      `${
+        columns.some((c) => c.id === "jit")
+          ? " W3 jit: valueAndGrad jitted, the SGD update in eager ir (as for reverse); the whole step jitted is in the next table."
+          : ""
+      }${absent.length > 0 ? ` Absent: ${absent.map((a) => `${a.label} (${a.reason})`).join("; ")}.` : ""}${kernelSummary}${convTargets}`;
+if (summary !== "") emit(summary);
 
-if (write) {
+if (write && onlyMemory) {
+  // --only=memory: the peak-memory table replaces its own section of RESULTS.md, the rest is kept
+  const path = fileURLToPath(new URL("../RESULTS.md", import.meta.url));
+  const section = out.find((s) => s.startsWith(MEMORY_TITLE));
+  if (section !== undefined) {
+    writeFileSync(path, replaceMemorySection(readFileSync(path, "utf8"), section));
+    log(`wrote the peak-memory section of ${path}`);
+  }
+} else if (write) {
   const path = fileURLToPath(new URL("../RESULTS.md", import.meta.url));
   const [title, ...rest] = out;
   // the per-example-gradient section (npm run bench:per-example) is measured by its own script: kept as it is
@@ -542,6 +640,18 @@ if (failures.length > 0) {
   process.exit(1);
 }
 process.exit(0);
+
+/**
+ * `text` with its peak-memory section (from its title to the next heading or marker comment)
+ * replaced by `section`, or with `section` appended.
+ */
+function replaceMemorySection(text: string, section: string): string {
+  const start = text.indexOf(MEMORY_TITLE);
+  if (start < 0) return `${text.trimEnd()}\n\n${section}\n`;
+  const next = /^(#{1,3} |<!--)/m.exec(text.slice(start + MEMORY_TITLE.length));
+  const end = next === null ? text.length : start + MEMORY_TITLE.length + next.index;
+  return `${text.slice(0, start)}${section}\n${end < text.length ? "\n" : ""}${text.slice(end)}`;
+}
 
 /** The per-example-gradient section of the current RESULTS.md, with its markers (none if absent). */
 function keptSection(path: string): string[] {
