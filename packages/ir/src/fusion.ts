@@ -406,7 +406,6 @@ function compile(key: string, plan: Plan, body: string): FusedKernel {
   for (let j = 0; j < plan.constants.length; j++) hoist.push(`const c${j} = constants[${j}];`);
   for (let j = 0; j < plan.offsets.length; j++) hoist.push(`const o${j} = offsets[${j}];`);
   const source = `return function fused(arrays, constants, offsets, out, n) {\n${hoist.join("\n")}\n${body}\n};`;
-  if (typeof process !== "undefined" && process.env?.FUSION_DEBUG) console.log(source);
   const kernel = new Function("rt_special", source)(SPECIAL) as FusedKernel;
   if (kernels.size >= MAX_KERNELS) kernels.clear();
   kernels.set(key, kernel);
