@@ -187,10 +187,10 @@ export class ReverseTrace extends Trace {
       if (id >= 0) needs |= needsBit(i);
     }
     // the primal: evaluated now, at the level below (eagerly when it is concrete)
-    // concrete: a lazy value when fusion takes it (see ir's fusion.ts), else at once
+    // concrete: a lazy value when fusion takes it (see ir's fusion.ts; never a rank-0 result), else at once
     const value = lifted
       ? bind(prim, primals, params)
-      : ((this.keepAll || config.debugNans ? undefined : fuse(prim, primals, params as Params)) ??
+      : ((this.keepAll || config.debugNans || out.shape.length === 0 ? undefined : fuse(prim, primals, params as Params)) ??
         fastPrimal(prim, primals, params) ??
         evalPrimitive(prim, primals, params, out));
     if (config.debugNans) checkNans(`reverse: ${prim}`, primals, value);
