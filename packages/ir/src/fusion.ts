@@ -51,7 +51,13 @@ let codegenReason = "";
 const kernels = new Map<string, FusedKernel>();
 const stats = { lazy: 0, materialized: 0, fusedSums: 0, compiled: 0 };
 
-type FusedKernel = (arrays: readonly TypedArray[], constants: Float64Array, offsets: Int32Array, out: FloatArray | null, n: number) => number;
+type FusedKernel = (
+  arrays: readonly TypedArray[],
+  constants: Float64Array,
+  offsets: Int32Array,
+  out: FloatArray | null,
+  n: number,
+) => number;
 
 /** Whether `new Function` works here (checked once). */
 function codegenAvailable(): boolean {
@@ -208,7 +214,8 @@ export function fuse(prim: Primitive, inputs: readonly FusionOperand[], params: 
  * first one it changes has size 1, every axis after it is whole), as an index shift.
  */
 function fuseBlock(prim: "slice" | "pad", x: FusionOperand | undefined, params: Params): LazyTensor | undefined {
-  if (!(x instanceof Tensor) || x instanceof Tracer || (x.dtype !== "float64" && x.dtype !== "float32") || !codegenAvailable()) return undefined;
+  if (!(x instanceof Tensor) || x instanceof Tracer || !codegenAvailable()) return undefined;
+  if (x.dtype !== "float64" && x.dtype !== "float32") return undefined;
   const inShape = x.shape;
   const rank = inShape.length;
   const outShape = new Array<number>(rank);
@@ -342,7 +349,10 @@ function lookup(plan: Plan, x: unknown, index: string): string | undefined {
 function remember(plan: Plan, x: unknown, index: string, name: string): void {
   const scope = plan.scopes[plan.scopes.length - 1]!;
   let names = scope.get(index);
-  if (names === undefined) scope.set(index, (names = new Map()));
+  if (names === undefined) {
+    names = new Map();
+    scope.set(index, names);
+  }
   names.set(x, name);
 }
 
@@ -374,7 +384,8 @@ function visit(plan: Plan, x: FusionOperand, dtype: DType, index: string): strin
   } else if (isPending(x)) {
     const args = x.inputs.map((a) => visit(plan, a, dtype, index));
     name = `v${plan.locals++}`;
-    const expr = JS_EXPRESSIONS[x.op as ExpressionPrimitive](args, { inDtype: dtype, outDtype: dtype, params: x.params, exactFloat32: true });
+    const context = { inDtype: dtype, outDtype: dtype, params: x.params, exactFloat32: true };
+    const expr = JS_EXPRESSIONS[x.op as ExpressionPrimitive](args, context);
     if (args.every((a) => plan.invariant.has(a))) {
       plan.before.push(`const ${name} = ${expr};`);
       plan.invariant.add(name);

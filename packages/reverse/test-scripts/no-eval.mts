@@ -25,6 +25,11 @@ const clipped = customVjp(
   (_r: null, ct: Tensor) => [ir.clip(ct, -1, 1)],
 );
 const [, pullback] = vjp(seed, 3, 2);
+// large enough for eager fusion, which needs new Function: it is off here, and the gradient is the same
+const big = tensor(Float64Array.from({ length: 5000 }, (_, i) => Math.cos(i)));
+const bigGrad = grad((t: Tensor) => ir.sum(ir.mul(ir.sin(t), t)))(big) as Tensor;
+const bigWant = (i: number) => Math.cos(Math.cos(i)) * Math.cos(i) + Math.sin(Math.cos(i));
+const status = ir.fusionStatus();
 const result = {
   evalBlocked,
   grad: grad(seed, [0, 1])(3, 2),
@@ -39,5 +44,11 @@ const result = {
   customJvp: (grad as (f: unknown) => (a: number) => number)(softplus)(0),
   customVjp: (grad as (f: unknown) => (a: number) => number)((t: Tensor) => ir.mul(clipped(t), 5))(1),
   tape: formatTape(traceBackward(seed, 3, 2)).split("\n").length,
+  fusion: {
+    enabled: status.enabled,
+    available: status.available,
+    refused: status.reason.startsWith("code generation from strings is refused"),
+  },
+  bigGradient: Array.from(bigGrad.data).every((g, i) => Math.abs(g - bigWant(i)) <= 1e-12),
 };
 console.log(JSON.stringify(result));
