@@ -77,6 +77,7 @@ for (const a of argv) {
     console.error(
       `bench: unknown option ${a}; options: --quick --no-write --skip-extras --only-browser --only=W1,W2,W3,W4,W5,W6,memory ` +
         "--impl=hand,hand-reuse,eager,forward,reverse,imperative,jit,jit-donate,eager-wasm,forward-wasm,reverse-wasm,imperative-wasm," +
+        "forward-unfused,reverse-unfused,imperative-unfused," +
         `${ALL_JIT_KERNEL_IDS.join(",")},tfjs-cpu,tfjs-wasm,jax,jax-jit,chromium ` +
         "(the headless-Chromium section)",
     );

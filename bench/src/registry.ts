@@ -9,6 +9,7 @@ import {
   imperativeImplementation,
   jitDonating,
   onWasmBackend,
+  withoutFusion,
   type EnginePackage,
 } from "./impls/chainrule.js";
 import { jitKernelImplementations } from "./impls/jit-kernels.js";
@@ -92,6 +93,8 @@ export async function loadImplementations(wanted: (id: string) => boolean = () =
     const wasm = wanted(`${impl.id}-wasm`) ? onWasmBackend(impl) : undefined;
     if (wasm !== undefined) implementations.push(wasm);
   }
+  // the eager engines with ir's elementwise fusion off (ids …-unfused): what fusion buys
+  for (const impl of onKernels) if (impl.id !== "eager" && wanted(`${impl.id}-unfused`)) implementations.push(withoutFusion(impl));
   // the jit's W2 gradient into a donated output buffer (against hand-reuse)
   const jitPkg = engines.find((p) => p.id === "jit" && p.engine !== undefined);
   const donating = jitPkg && wanted("jit-donate") ? jitDonating({ ...jitPkg, engine: jitPkg.engine! }) : undefined;

@@ -6,7 +6,21 @@
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { add, matmul, mul, sin, slice, sub, setBackend, sum, tensor, withBackend, type Engine, type Tensor } from "@chainrule/ir";
+import {
+  add,
+  matmul,
+  mul,
+  setBackend,
+  setFusion,
+  sin,
+  slice,
+  sub,
+  sum,
+  tensor,
+  withBackend,
+  type Engine,
+  type Tensor,
+} from "@chainrule/ir";
 import { useWasmBackend, wasmBackendInfo } from "@chainrule/wasm";
 import { cnnSegments, mlpSegments } from "../reference.js";
 import { programFact } from "./jit-program.js";
@@ -301,6 +315,34 @@ export function onWasmBackend(impl: Implementation): Implementation | undefined 
           return `on the kernels so far: ${matmuls}, ${ran.elementwise} elementwise, ${ran.reduce} reductions`;
         },
       };
+    },
+  };
+}
+
+/**
+ * `impl` with ir's eager elementwise fusion off (`setFusion({ enabled: false })` around building,
+ * the check and every timed call): each primitive computed at once, as before fusion. Ids get the
+ * suffix `-unfused`.
+ */
+export function withoutFusion(impl: Implementation): Implementation {
+  const unfused =
+    <A extends unknown[], R>(f: (...args: A) => R) =>
+    (...args: A): R => {
+      const previous = setFusion({ enabled: false });
+      try {
+        return f(...args);
+      } finally {
+        setFusion(previous);
+      }
+    };
+  return {
+    id: `${impl.id}-unfused`,
+    label: `${impl.label}, fusion off`,
+    group: impl.group,
+    build: (variant) => {
+      const built = unfused(() => impl.build(variant))();
+      if (built instanceof Promise || "unsupported" in built) return built;
+      return { ...built, case: { ...built.case, run: unfused(built.case.run) }, result: unfused(built.result) };
     },
   };
 }
