@@ -8,7 +8,7 @@ function rosen(x: Tensor): Tensor {
   const u = sub(1, head);
   return sum(add(mul(100, mul(t, t)), mul(u, u)));
 }
-const n = 100000;
+const n = Number(process.env.N ?? 100000);
 const data = new Float64Array(n);
 for (let i = 0; i < n; i++) data[i] = Math.sin(i) * 1.5;
 const x = tensor(data);
@@ -35,6 +35,7 @@ for (let r = 0; r < 400; r++) {
   }
 }
 for (const k in runs) {
+  if (runs[k]!.length === 0) continue;
   const a = runs[k]!.slice(100).sort((p, q) => p - q);
   console.log(k, "median", a[a.length >> 1]!.toFixed(3), "min", a[0]!.toFixed(3));
 }
