@@ -21,6 +21,7 @@ import {
   formatShape,
   ForwardModeError,
   fuse,
+  hasExpression,
   LazyTensor,
   Tensor,
   Trace,
@@ -104,12 +105,11 @@ export class DualTrace extends Trace {
         if (t instanceof Tracer) concrete = false;
       }
     }
-    // eager fusion: an elementwise primal on large concrete operands becomes a lazy value (with one
-    // tangent direction its tangent too, through ChunkOps; with k > 1 the typed-array paths read it)
-    const lazy =
-      concrete && out.shape.length !== 0 && (this.k === 1 || !anyTangent) && this.recorder === undefined && !config.debugNans
-        ? fuse(prim, primals, params)
-        : undefined;
+    // eager fusion: the primal of an elementwise primitive on large concrete operands becomes a lazy
+    // value, with one tangent direction its tangent too (ir's JVP rule through ChunkOps); with k > 1
+    // directions the typed-array paths run (they read values at once), and slices take FAST_RULES'
+    const fusing = concrete && out.shape.length !== 0 && this.recorder === undefined && !config.debugNans;
+    const lazy = fusing && (!anyTangent || (this.k === 1 && hasExpression(prim))) ? fuse(prim, primals, params) : undefined;
     let result: DualTracer;
     if (!anyTangent) {
       // constants only: no tangent work at all

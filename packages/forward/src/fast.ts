@@ -10,6 +10,7 @@
 import {
   DEFINITIONS,
   evalPrimitive,
+  fuse,
   fusedSum,
   FUSING_MATH,
   isPending,
@@ -245,7 +246,12 @@ export const FAST_RULES: Partial<Record<Primitive, FastRule>> = {
     const shape = input.shape;
     for (let i = 1; i < shape.length; i++) if (params.begin[i] !== 0 || params.end[i] !== shape[i]) return undefined;
     if (shape.length === 0) return undefined;
-    const y = evalPrimitive("slice", [input], params, out);
+    // a lazy block of the operand where ir's fusion takes slices (one contiguous block: k = 1 for the tangents)
+    const y = fuse("slice", [input], params) ?? evalPrimitive("slice", [input], params, out);
+    if (k === 1) {
+      const lazy = fuse("slice", [dx[0]!], { begin: [0, ...params.begin], end: [1, ...params.end] });
+      if (lazy !== undefined) return [y, lazy];
+    }
     const size = input.size;
     const inner = size / shape[0]! || 0;
     const from = params.begin[0]! * inner;
