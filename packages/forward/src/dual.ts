@@ -20,6 +20,10 @@ import {
   evalPrimitive,
   formatShape,
   ForwardModeError,
+  fuse,
+  hasExpression,
+  LazyTensor,
+  Tensor,
   Trace,
   Tracer,
   zeros,
@@ -28,7 +32,6 @@ import {
   type CustomVjpRule,
   type Params,
   type Primitive,
-  type Tensor,
   withTrace,
 } from "@chainrule/ir";
 import { FAST_RULES, scalarFast } from "./fast.js";
@@ -102,14 +105,19 @@ export class DualTrace extends Trace {
         if (t instanceof Tracer) concrete = false;
       }
     }
+    // eager fusion: the primal of an elementwise primitive on large concrete operands becomes a lazy
+    // value, with one tangent direction its tangent too (ir's JVP rule through ChunkOps); with k > 1
+    // directions the typed-array paths run (they read values at once), and slices take FAST_RULES'
+    const fusing = concrete && out.shape.length !== 0 && this.recorder === undefined && !config.debugNans;
+    const lazy = fusing && (!anyTangent || (this.k === 1 && hasExpression(prim))) ? fuse(prim, primals, params) : undefined;
     let result: DualTracer;
     if (!anyTangent) {
       // constants only: no tangent work at all
-      const y = concrete ? evalPrimitive(prim, primals, params, out) : bind(prim, primals, params);
+      const y = concrete ? (lazy ?? evalPrimitive(prim, primals, params, out)) : bind(prim, primals, params);
       result = new DualTracer(this, y, null);
     } else {
       let pair: [Tensor, Tensor] | undefined;
-      if (concrete && this.fast) {
+      if (concrete && this.fast && lazy === undefined) {
         if (out.shape.length === 0 && out.dtype === "float64")
           pair = scalarFast(prim, inputs as DualTracer[], this.k, this.scalarTangentShape);
         if (pair === undefined) pair = FAST_RULES[prim]?.(primals, tangents, out, this.k, params as never);
@@ -117,7 +125,7 @@ export class DualTrace extends Trace {
       if (pair !== undefined) {
         result = new DualTracer(this, pair[0], pair[1]);
       } else {
-        const y = concrete ? evalPrimitive(prim, primals, params, out) : bind(prim, primals, params);
+        const y = concrete ? (lazy ?? evalPrimitive(prim, primals, params, out)) : bind(prim, primals, params);
         let dy: Chunk | null = null;
         if (isFloat(out.dtype)) {
           const dx = tangents.map((t) => (t === null ? null : new Chunk(t)));
@@ -217,16 +225,21 @@ export function forwardPass(
       const tangents: (Tensor | null)[] = [];
       for (const o of outs) {
         if (o instanceof DualTracer && o.trace === trace) {
-          outputs.push(o.primal);
-          tangents.push(o.tangent);
+          outputs.push(plain(o.primal));
+          tangents.push(o.tangent === null ? null : plain(o.tangent));
         } else {
-          outputs.push(o);
+          outputs.push(plain(o));
           tangents.push(null);
         }
       }
       return { outputs, tangents };
     },
   );
+}
+
+/** A value handed back to the caller: a fused (lazy) one computed now, as a plain tensor on its result. */
+function plain(t: Tensor): Tensor {
+  return t instanceof LazyTensor ? new Tensor(t.dtype, t.shape, t.data) : t;
 }
 
 function checkTangentShape(prim: string, t: Tensor, k: number, out: Aval): void {

@@ -2,7 +2,7 @@
  * Typed-array fast paths for concrete operands (the innermost level: plain numbers flowing),
  * which keep the per-operation overhead of scalar and small-tensor code low (W1). There is no
  * derivative math here: the elementwise paths run ir's own partials (`definition.elementwise`) —
- * on JS numbers (`NUMBER_MATH`) for float64 scalars, on tensors (`TENSOR_MATH`) otherwise — and
+ * on JS numbers (`NUMBER_MATH`) for float64 scalars, on tensors (`FUSING_MATH`) otherwise — and
  * only fuse the k tangent products and their sum into one loop; fast.test.ts checks them against
  * the generic path for every elementwise primitive. reduceSum over trailing axes and slices along
  * the first axis are layout-only shortcuts of those primitives' batching rules.
@@ -10,6 +10,10 @@
 import {
   DEFINITIONS,
   evalPrimitive,
+  fuse,
+  fusedSum,
+  FUSING_MATH,
+  isPending,
   isScalarArith,
   mulNoNanScalar,
   NUMBER_MATH,
@@ -17,7 +21,6 @@ import {
   scalarArith,
   sizeOf,
   Tensor,
-  TENSOR_MATH,
   Tracer,
   type Aval,
   type Elementwise,
@@ -51,13 +54,23 @@ interface Term {
 /** r = ta · ca over the k directions (ca a plain constant: finite, non-zero). */
 function scaledByConstant(r: TypedArray, a: Term, ca: number, k: number, n: number): void {
   const [ta, sa, sta] = [a.t, a.size, a.st];
-  for (let j = 0, o = 0; j < k; j++) for (let e = 0; e < n; e++, o++) r[o] = ta[j * sa + e * sta]! * ca;
+  // float32: the constant as a float32 scalar, as the generic path's mul takes it
+  const c = r instanceof Float32Array ? Math.fround(ca) : ca;
+  for (let j = 0, o = 0; j < k; j++) for (let e = 0; e < n; e++, o++) r[o] = ta[j * sa + e * sta]! * c;
 }
 
 /** r = ta · ca + tb · cb over the k directions (plain constants: add and sub). */
 function sumOfScaled(r: TypedArray, a: Term, ca: number, b: Term, cb: number, k: number, n: number): void {
   const [ta, sa, sta] = [a.t, a.size, a.st];
   const [tb, sb, stb] = [b.t, b.size, b.st];
+  if (r instanceof Float32Array) {
+    // float32: each product rounded, then the sum, as the generic path's mul and add kernels do
+    const [fa, fb] = [Math.fround(ca), Math.fround(cb)];
+    for (let j = 0, o = 0; j < k; j++) {
+      for (let e = 0; e < n; e++, o++) r[o] = Math.fround(ta[j * sa + e * sta]! * fa) + Math.fround(tb[j * sb + e * stb]! * fb);
+    }
+    return;
+  }
   for (let j = 0, o = 0; j < k; j++) for (let e = 0; e < n; e++, o++) r[o] = ta[j * sa + e * sta]! * ca + tb[j * sb + e * stb]! * cb;
 }
 
@@ -90,6 +103,7 @@ function productTerms(r: TypedArray, a: Term, fa: TypedArray, b: Term | undefine
     return;
   }
   const [tb, sb, stb] = [b.t, b.size, b.st];
+  if (r instanceof Float32Array) return productTerms32(r, a, fa, b, fb, k, n);
   for (let j = 0, o = 0; j < k; j++) {
     for (let e = 0; e < n; e++, o++) {
       const v = ta[j * sa + e * sta]! * fa[e]!;
@@ -108,6 +122,26 @@ function productTerms(r: TypedArray, a: Term, fa: TypedArray, b: Term | undefine
       const g = fb[e]!;
       const z = w * g;
       r[o] = (v === v || (u !== 0 && f !== 0) ? v : 0) + (z === z || (w !== 0 && g !== 0) ? z : 0);
+    }
+  }
+}
+
+/**
+ * The two-term products into float32: each product rounded to float32 before the sum (as the
+ * generic path's mulNoNan and add kernels store them), so the result is bitwise theirs.
+ */
+function productTerms32(r: Float32Array, a: Term, fa: TypedArray, b: Term, fb: TypedArray, k: number, n: number): void {
+  const [ta, sa, sta] = [a.t, a.size, a.st];
+  const [tb, sb, stb] = [b.t, b.size, b.st];
+  for (let j = 0, o = 0; j < k; j++) {
+    for (let e = 0; e < n; e++, o++) {
+      const u = ta[j * sa + e * sta]!;
+      const f = fa[e]!;
+      const v = u * f;
+      const w = tb[j * sb + e * stb]!;
+      const g = fb[e]!;
+      const z = w * g;
+      r[o] = Math.fround(v === v || (u !== 0 && f !== 0) ? v : 0) + Math.fround(z === z || (w !== 0 && g !== 0) ? z : 0);
     }
   }
 }
@@ -143,7 +177,8 @@ function elementwiseFast(prim: Primitive, info: Elementwise): FastRule {
     for (let i = 0; i < x.length; i++) {
       const t = dx[i];
       if (t === null || t === undefined) continue;
-      const f = info.partials[i]!(TENSOR_MATH, x, y);
+      // a factor of several operations is computed in one fused loop when large (FUSING_MATH)
+      const f = info.partials[i]!(FUSING_MATH, x, y);
       const size = x[i]!.size;
       terms.push({ t: t.data, f: typeof f === "number" ? f : f.size !== n ? f.data[0]! : f.data, size, st: size === n ? 1 : 0 });
     }
@@ -154,8 +189,23 @@ function elementwiseFast(prim: Primitive, info: Elementwise): FastRule {
   };
 }
 
-/** Σ over trailing axes of `[rows, inner]` data: one sum per row. */
+/** The full sum of a lazy value, in its fused loop, as a tensor of type `out`. */
+function fusedScalar(x: Tensor, out: Aval): Tensor {
+  const r = allocate(out.dtype, 1);
+  r[0] = fusedSum(x as Parameters<typeof fusedSum>[0]);
+  return new Tensor(out.dtype, out.shape, r);
+}
+
+/** Σ over trailing axes of `[rows, inner]` data: one sum per row (float32 rounds at each step, as the eager kernel does). */
 function rowSums(t: TypedArray, rows: number, inner: number, r: TypedArray): void {
+  if (r instanceof Float32Array) {
+    for (let j = 0, o = 0; j < rows; j++) {
+      let acc = 0;
+      for (let i = 0; i < inner; i++, o++) acc = Math.fround(acc + t[o]!);
+      r[j] = acc;
+    }
+    return;
+  }
   for (let j = 0, o = 0; j < rows; j++) {
     let acc = 0;
     for (let i = 0; i < inner; i++, o++) acc += t[o]!;
@@ -180,11 +230,14 @@ export const FAST_RULES: Partial<Record<Primitive, FastRule>> = {
     const axes = params.axes;
     if (out.dtype !== "float64" && out.dtype !== "float32") return undefined;
     for (let i = 0; i < axes.length; i++) if (axes[i] !== rank - axes.length + i) return undefined;
-    const y = evalPrimitive("reduceSum", [input], params, out);
+    // a fused (lazy) operand's full sum runs inside its loop (the kernel's order: the same bits)
+    const y = isPending(input) && sizeOf(out.shape) === 1 ? fusedScalar(input, out) : evalPrimitive("reduceSum", [input], params, out);
     const inner = input.size / Math.max(1, y.size) || 0;
     const rows = k * y.size;
+    const t = dx[0]!;
+    if (rows === 1 && isPending(t)) return [y, fusedScalar(t, { dtype: out.dtype, shape: [1, ...out.shape] })];
     const r = allocate(out.dtype, rows);
-    if (inner > 0) rowSums(dx[0]!.data, rows, inner, r);
+    if (inner > 0) rowSums(t.data, rows, inner, r);
     return [y, new Tensor(out.dtype, [k, ...out.shape], r)];
   },
   // a slice of the first axis only: one contiguous block per direction
@@ -193,7 +246,12 @@ export const FAST_RULES: Partial<Record<Primitive, FastRule>> = {
     const shape = input.shape;
     for (let i = 1; i < shape.length; i++) if (params.begin[i] !== 0 || params.end[i] !== shape[i]) return undefined;
     if (shape.length === 0) return undefined;
-    const y = evalPrimitive("slice", [input], params, out);
+    // a lazy block of the operand where ir's fusion takes slices (one contiguous block: k = 1 for the tangents)
+    const y = fuse("slice", [input], params) ?? evalPrimitive("slice", [input], params, out);
+    if (k === 1) {
+      const lazy = fuse("slice", [dx[0]!], { begin: [0, ...params.begin], end: [1, ...params.end] });
+      if (lazy !== undefined) return [y, lazy];
+    }
     const size = input.size;
     const inner = size / shape[0]! || 0;
     const from = params.begin[0]! * inner;

@@ -10,13 +10,14 @@ import {
   bind,
   DEFINITIONS,
   expandBatched,
+  fuse,
+  FUSING_MATH,
   inferAval,
   internalError,
   liftBatched,
   plainFactor,
   scalar,
   shapesEqual,
-  TENSOR_MATH,
   zeros,
   type Aval,
   type Params,
@@ -39,21 +40,32 @@ export class Chunk {
   }
 }
 
+/**
+ * The linear operations on chunks. The derivative factors' math is `FUSING_MATH`, and scale, add
+ * and neg try eager fusion first: on large concrete values (a chunk of one direction, `[1, ...shape]`,
+ * against primal-shaped factors; or chunks of one shape) they return lazy values, so a primitive's
+ * factors and tangent products are computed in one fused loop, bitwise as the unfused kernels.
+ */
 export class ChunkOps implements TangentOps<Chunk> {
-  readonly math = TENSOR_MATH;
+  readonly math = FUSING_MATH;
 
   constructor(readonly k: number) {}
 
   scale(t: Chunk, f: Tensor | number): Chunk {
-    return this.apply(plainFactor(f) ? "mul" : "mulNoNan", [t, typeof f === "number" ? scalar(f, t.value.dtype) : f], {});
+    const plain = plainFactor(f);
+    // fused only when the result keeps the chunk's shape (f of lower rank than the stacked tangents)
+    const lazy = typeof f === "number" || f.rank < t.value.rank ? fuse(plain ? "mul" : "mulNoNan", [t.value, f]) : undefined;
+    if (lazy !== undefined) return new Chunk(lazy);
+    return this.apply(plain ? "mul" : "mulNoNan", [t, typeof f === "number" ? scalar(f, t.value.dtype) : f], {});
   }
 
   add(a: Chunk, b: Chunk): Chunk {
-    return this.apply("add", [a, b], {});
+    const lazy = shapesEqual(a.value.shape, b.value.shape) ? fuse("add", [a.value, b.value]) : undefined;
+    return lazy !== undefined ? new Chunk(lazy) : this.apply("add", [a, b], {});
   }
 
   neg(t: Chunk): Chunk {
-    return new Chunk(bind("neg", [t.value], {}));
+    return new Chunk(fuse("neg", [t.value]) ?? bind("neg", [t.value], {}));
   }
 
   apply<P extends Primitive>(prim: P, args: readonly (Chunk | Tensor)[], params: Params<P>): Chunk {

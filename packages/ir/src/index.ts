@@ -115,6 +115,8 @@ export {
   times,
 } from "./primitives/math.js";
 export { TENSOR_MATH, tensorTangents, unbroadcast, swapLast } from "./primitives/tensor-math.js";
+// eager fusion in the rules' arithmetic (forward mode's tangents)
+export { FUSING_MATH } from "./primitives/fusing-math.js";
 export { isScalarArith, scalarArith, type ScalarArith } from "./primitives/scalar-arith.js";
 export { JS_EXPRESSIONS, hasExpression, type Expr, type ExprContext, type ExpressionPrimitive } from "./primitives/js-expr.js";
 export {
