@@ -190,6 +190,8 @@ interface SweepResult {
   readonly leaves: Map<Variable, Tensor>;
   /** Gradient of each node asked for (non-leaf inputs of `gradients`, retained values). */
   readonly captured: Map<GradNode, Tensor>;
+  /** The sweep's pool (null: none): a leaf's gradient it still owns is referenced by nothing else yet. */
+  readonly pool: SweepPool | null;
 }
 
 /** Sees each pooled sweep's pool when the sweep ends (tests count its allocations). */
@@ -295,8 +297,7 @@ function sweepNodes(
     adjoints.delete(node);
     if (node.freed !== null) throw freedError(op, node, node.freed);
     if (node.hooks !== null && node.hooks.length > 0) {
-      // a hook may keep the gradient it sees, or return one it keeps
-      pool?.disown(ct);
+      // a hook may keep the gradient it sees (then the result, unless a hook replaced it), or return one it keeps
       ct = runHooks(node.hooks, ct, `a ${node.op} output`);
       pool?.disown(plain(ct));
     }
@@ -325,12 +326,16 @@ function sweepNodes(
     // PyTorch's early release: the saved values are dropped as soon as the node's backward ran
     if (!retainGraph) node.release();
   }
-  return { leaves, captured };
+  return { leaves, captured, pool };
 }
 
-function accumulateInto(v: Variable, g: Tensor, createGraph: boolean): void {
+function accumulateInto(v: Variable, g: Tensor, createGraph: boolean, pool: SweepPool | null = null): void {
   const previous = v.grad;
-  const total = previous === null ? g : add(previous, g);
+  let total: Tensor;
+  if (previous === null) total = g;
+  // g is the sweep's own buffer, not yet seen by user code: the sum goes into it (previous stays as it was)
+  else if (pool?.owns(g) === true && !sharesMemory(g, previous) && addInto(g, previous)) total = g;
+  else total = add(previous, g);
   // a kept gradient gets its own buffer (the engine carves temporaries out of shared slabs)
   v.grad = createGraph ? total : copyOut(plain(total));
 }
@@ -380,11 +385,11 @@ export function backward(
   const checked = roots.map((r, i) => checkRoot(op, r, i, roots.length));
   const seeds = checked.map((r, i) => seedFor(op, r, grads[i], createGraph, i, roots.length));
   const run = (): void => {
-    const { leaves, captured } = sweep(op, checked, seeds, createGraph, retainGraph, named.size > 0 ? new Set(named.keys()) : null);
+    const { leaves, captured, pool } = sweep(op, checked, seeds, createGraph, retainGraph, named.size > 0 ? new Set(named.keys()) : null);
     for (const [leaf, g] of leaves) {
       if (only !== null && !only.has(leaf)) continue;
-      const hooked = leaf.hooks !== null && leaf.hooks.length > 0 ? runHooks(leaf.hooks, g, leaf.label()) : g;
-      accumulateInto(leaf, hooked, createGraph);
+      if (leaf.hooks !== null && leaf.hooks.length > 0) accumulateInto(leaf, runHooks(leaf.hooks, g, leaf.label()), createGraph);
+      else accumulateInto(leaf, g, createGraph, pool);
     }
     for (const [node, g] of captured) {
       const v = named.get(node) ?? node.retained;

@@ -168,25 +168,35 @@ describe("the imperative sweep's buffer pool", () => {
       seen.push({ t: g, copy: bits(g) });
     };
     const x = variable(randomTensor(generator(11), [64, 160], "float64", 1), { requiresGrad: true });
-    const hidden = V(ir.tanh(ir.mul(x, 2)));
-    hidden.registerHook(keep);
-    // a hook that returns a replacement it keeps too
-    hidden.registerHook((g) => {
-      const doubled = ir.mul(g, 1);
-      seen.push({ t: doubled, copy: bits(doubled) });
-      return doubled;
-    });
+    const ones = variable(ir.ones([64, 160], "float64"));
     x.registerHook(keep);
-    const out = V(ir.tanh(hidden));
-    out.registerHook(keep);
-    V(ir.sum(ir.mul(ir.add(out, hidden), out))).backward();
+    const loss = () => {
+      const hidden = V(ir.tanh(ir.mul(x, 2)));
+      hidden.registerHook(keep);
+      // a hook that returns a replacement it keeps too (an op on a variable: made while the sweep's pool is current)
+      hidden.registerHook((g) => {
+        const same = ir.mul(g, ones);
+        seen.push({ t: same, copy: bits(same) });
+        return same;
+      });
+      const out = V(ir.tanh(hidden));
+      out.registerHook(keep);
+      return V(ir.sum(ir.mul(ir.add(out, hidden), out)));
+    };
+    loss().backward();
+    expect(seen.length).toBe(4);
+    expect(bits(x.grad)).toEqual(seen[3]!.copy);
+    // a second pass adds to x.grad; then unrelated sweeps reuse whatever the free list holds
+    loss().backward();
     for (let k = 0; k < 4; k++)
       randomModel(20 + k)
         .loss()
         .backward();
-    expect(seen.length).toBe(4);
+    expect(seen.length).toBe(8);
     for (const { t, copy } of seen) expect(bits(t)).toEqual(copy);
-    expect(bits(x.grad)).toEqual(seen[3]!.copy);
+    const first = seen[3]!.copy;
+    const second = seen[7]!.copy;
+    expect(bits(x.grad)).toEqual(first.map((a, i) => a + second[i]!));
   });
 
   it("retainGrad values and gradients(...) results are never recycled", () => {
