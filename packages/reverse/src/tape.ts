@@ -359,14 +359,17 @@ export class ReverseTrace extends Trace {
  * goes back to the pool unless a result shares its memory. An entry that touches tracers of an
  * enclosing transformation may have recorded its concrete operands there: nothing of it is recycled.
  */
-function lifted(node: TapeNode, ct: Tensor, cts: readonly (Tensor | null | undefined)[]): boolean {
+function lifted(node: SettledNode, ct: Tensor, cts: readonly (Tensor | null | undefined)[]): boolean {
   if (ct instanceof Tracer || node.y instanceof Tracer) return true;
   for (const x of node.x) if (x instanceof Tracer) return true;
   for (const term of cts) if (term instanceof Tracer) return true;
   return false;
 }
 
-function settle(pool: SweepPool, node: TapeNode, ct: Tensor, cts: readonly (Tensor | null | undefined)[]): void {
+/** What `settle` reads of an entry: a TapeNode, or the imperative API's GradNode. */
+export type SettledNode = { readonly custom: unknown; readonly x: readonly Tensor[]; readonly y: Tensor | null };
+
+export function settle(pool: SweepPool, node: SettledNode, ct: Tensor, cts: readonly (Tensor | null | undefined)[]): void {
   if (node.custom !== null || lifted(node, ct, cts)) {
     // user code, or an enclosing transformation, may hold any of these: never recycle them
     pool.disown(ct);

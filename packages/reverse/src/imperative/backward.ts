@@ -21,7 +21,17 @@ import {
   type Primitive,
   type VjpNode,
 } from "@chainrule/ir";
-import { detach as copyOut, REVERSE_MATH } from "../arith.js";
+import {
+  add as addAdjoints,
+  addInto,
+  detach as copyOut,
+  poolingEnabled,
+  REVERSE_MATH,
+  sharesMemory,
+  SweepPool,
+  swapPool,
+} from "../arith.js";
+import { settle } from "../tape.js";
 import { AutogradError } from "./errors.js";
 import { enableGrad, type GradNode, noGrad, plain, Variable, type GradHook } from "./variable.js";
 
@@ -180,8 +190,28 @@ interface SweepResult {
   readonly leaves: Map<Variable, Tensor>;
   /** Gradient of each node asked for (non-leaf inputs of `gradients`, retained values). */
   readonly captured: Map<GradNode, Tensor>;
+  /** The sweep's pool (null: none): a leaf's gradient it still owns is referenced by nothing else yet. */
+  readonly pool: SweepPool | null;
 }
 
+/** Sees each pooled sweep's pool when the sweep ends (tests count its allocations). */
+let poolObserver: ((pool: SweepPool) => void) | null = null;
+
+/** Sets (or with null clears) the observer of pooled sweeps; returns the previous one. */
+export function observeSweepPools(observer: ((pool: SweepPool) => void) | null): ((pool: SweepPool) => void) | null {
+  const previous = poolObserver;
+  poolObserver = observer;
+  return previous;
+}
+
+/**
+ * A sweep without createGraph, on concrete values, recycles its own buffers like the functional
+ * engine's (`SweepPool` in arith.ts, `settle` in tape.ts): an adjoint is released once its node
+ * has pulled it back, and a later contribution is added in place into an adjoint buffer the sweep
+ * owns. What user code may hold is disowned before it could be recycled: what hooks see and return,
+ * captured values (retainGrad, `gradients`' non-leaf inputs), custom rules' arguments and results;
+ * seeds, saved forward values and `.grad` were never the sweep's. With createGraph nothing is pooled.
+ */
 function sweep(
   op: string,
   roots: readonly Variable[],
@@ -190,21 +220,30 @@ function sweep(
   retainGraph: boolean,
   capture: ReadonlySet<GradNode> | null,
 ): SweepResult {
-  const adjoints = new Map<GradNode, Tensor>();
-  const leaves = new Map<Variable, Tensor>();
-  const captured = new Map<GradNode, Tensor>();
-  const accumulate = (v: Variable, term: Tensor): void => {
-    if (v.node !== null) {
-      const previous = adjoints.get(v.node);
-      adjoints.set(v.node, previous === undefined ? term : add(previous, term));
-    } else {
-      const previous = leaves.get(v);
-      leaves.set(v, previous === undefined ? term : add(previous, term));
-    }
-  };
-  for (let i = 0; i < roots.length; i++) accumulate(roots[i]!, seeds[i]!);
+  const pool = createGraph || !poolingEnabled() ? null : new SweepPool();
+  const outer = swapPool(pool);
+  try {
+    const result = sweepNodes(op, roots, seeds, createGraph, retainGraph, capture, pool);
+    if (pool !== null && poolObserver !== null) poolObserver(pool);
+    return result;
+  } finally {
+    swapPool(outer);
+  }
+}
 
-  // every node reachable from the outputs, newest first
+/** previous + term, in place into a buffer the sweep owns when there is one (the same bits: addition commutes). */
+function sum(pool: SweepPool | null, previous: Tensor, term: Tensor): Tensor {
+  if (pool === null) return add(previous, term);
+  if (pool.owns(previous) && !sharesMemory(previous, term) && addInto(previous, term)) {
+    if (pool.owns(term)) pool.release(term);
+    return previous;
+  }
+  if (pool.owns(term) && !sharesMemory(previous, term) && addInto(term, previous)) return term;
+  return addAdjoints(previous, term);
+}
+
+/** Every node reachable from the outputs, newest first. */
+function reachable(roots: readonly Variable[]): GradNode[] {
   const nodes: GradNode[] = [];
   const seen = new Set<GradNode>();
   const stack: GradNode[] = [];
@@ -225,25 +264,57 @@ function sweep(
       }
     }
   }
-  nodes.sort((a, b) => b.seq - a.seq);
+  return nodes.sort((a, b) => b.seq - a.seq);
+}
+
+function sweepNodes(
+  op: string,
+  roots: readonly Variable[],
+  seeds: readonly Tensor[],
+  createGraph: boolean,
+  retainGraph: boolean,
+  capture: ReadonlySet<GradNode> | null,
+  pool: SweepPool | null,
+): SweepResult {
+  const adjoints = new Map<GradNode, Tensor>();
+  const leaves = new Map<Variable, Tensor>();
+  const captured = new Map<GradNode, Tensor>();
+  const accumulate = (v: Variable, term: Tensor): void => {
+    if (v.node !== null) {
+      const previous = adjoints.get(v.node);
+      adjoints.set(v.node, previous === undefined ? term : sum(pool, previous, term));
+    } else {
+      const previous = leaves.get(v);
+      leaves.set(v, previous === undefined ? term : sum(pool, previous, term));
+    }
+  };
+  for (let i = 0; i < roots.length; i++) accumulate(roots[i]!, seeds[i]!);
 
   const debug = config.debugNans;
-  for (const node of nodes) {
+  for (const node of reachable(roots)) {
     let ct = adjoints.get(node);
     if (ct === undefined) continue;
     adjoints.delete(node);
     if (node.freed !== null) throw freedError(op, node, node.freed);
-    if (node.hooks !== null && node.hooks.length > 0) ct = runHooks(node.hooks, ct, `a ${node.op} output`);
-    if (node.retained !== null || capture?.has(node) === true) captured.set(node, ct);
+    if (node.hooks !== null && node.hooks.length > 0) {
+      // a hook may keep the gradient it sees (then the result, unless a hook replaced it), or return one it keeps
+      ct = runHooks(node.hooks, ct, `a ${node.op} output`);
+      pool?.disown(plain(ct));
+    }
+    if (node.retained !== null || capture?.has(node) === true) {
+      pool?.disown(plain(ct));
+      captured.set(node, ct);
+    }
     checkVersions(op, node);
     const cts =
       node.custom !== null ? node.custom(ct) : node.rule!.vjp!(ct, createGraph ? graphView(node) : node, node.needs, REVERSE_MATH);
+    const terms = createGraph ? cts : cts.map((t) => (t === null || t === undefined ? t : plain(t)));
+    if (pool !== null) settle(pool, node, plain(ct), terms);
     const inputs = node.inputs;
     for (let i = 0; i < inputs.length; i++) {
       const v = inputs[i];
-      const term = cts[i];
-      if (v === null || v === undefined || !v.requiresGrad || term === null || term === undefined) continue;
-      const value = createGraph ? term : plain(term);
+      const value = terms[i];
+      if (v === null || v === undefined || !v.requiresGrad || value === null || value === undefined) continue;
       if (debug)
         checkNans(
           `imperative: backward pass of ${node.op}`,
@@ -252,14 +323,19 @@ function sweep(
         );
       accumulate(v, value);
     }
+    // PyTorch's early release: the saved values are dropped as soon as the node's backward ran
     if (!retainGraph) node.release();
   }
-  return { leaves, captured };
+  return { leaves, captured, pool };
 }
 
-function accumulateInto(v: Variable, g: Tensor, createGraph: boolean): void {
+function accumulateInto(v: Variable, g: Tensor, createGraph: boolean, pool: SweepPool | null = null): void {
   const previous = v.grad;
-  const total = previous === null ? g : add(previous, g);
+  let total: Tensor;
+  if (previous === null) total = g;
+  // g is the sweep's own buffer, not yet seen by user code: the sum goes into it (previous stays as it was)
+  else if (pool?.owns(g) === true && !sharesMemory(g, previous) && addInto(g, previous)) total = g;
+  else total = add(previous, g);
   // a kept gradient gets its own buffer (the engine carves temporaries out of shared slabs)
   v.grad = createGraph ? total : copyOut(plain(total));
 }
@@ -309,11 +385,11 @@ export function backward(
   const checked = roots.map((r, i) => checkRoot(op, r, i, roots.length));
   const seeds = checked.map((r, i) => seedFor(op, r, grads[i], createGraph, i, roots.length));
   const run = (): void => {
-    const { leaves, captured } = sweep(op, checked, seeds, createGraph, retainGraph, named.size > 0 ? new Set(named.keys()) : null);
+    const { leaves, captured, pool } = sweep(op, checked, seeds, createGraph, retainGraph, named.size > 0 ? new Set(named.keys()) : null);
     for (const [leaf, g] of leaves) {
       if (only !== null && !only.has(leaf)) continue;
-      const hooked = leaf.hooks !== null && leaf.hooks.length > 0 ? runHooks(leaf.hooks, g, leaf.label()) : g;
-      accumulateInto(leaf, hooked, createGraph);
+      if (leaf.hooks !== null && leaf.hooks.length > 0) accumulateInto(leaf, runHooks(leaf.hooks, g, leaf.label()), createGraph);
+      else accumulateInto(leaf, g, createGraph, pool);
     }
     for (const [node, g] of captured) {
       const v = named.get(node) ?? node.retained;
