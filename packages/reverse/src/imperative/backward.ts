@@ -14,6 +14,7 @@ import {
   config,
   describeValue,
   formatShape,
+  isPending,
   ones,
   scalar,
   Tensor,
@@ -234,6 +235,8 @@ function sweep(
 /** previous + term, in place into a buffer the sweep owns when there is one (the same bits: addition commutes). */
 function sum(pool: SweepPool | null, previous: Tensor, term: Tensor): Tensor {
   if (pool === null) return add(previous, term);
+  // a lazy (fused) operand: the sum stays lazy too, as in the functional sweep
+  if (isPending(previous) || isPending(term)) return addAdjoints(previous, term);
   if (pool.owns(previous) && !sharesMemory(previous, term) && addInto(previous, term)) {
     if (pool.owns(term)) pool.release(term);
     return previous;

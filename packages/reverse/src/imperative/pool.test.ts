@@ -14,6 +14,7 @@ import { noGrad, parameter, variable, type Variable } from "./variable.js";
 afterEach(() => {
   setPooling(true);
   observeSweepPools(null);
+  ir.setFusion({ enabled: true });
 });
 
 const V = (t: Tensor): Variable => t as Variable;
@@ -108,7 +109,8 @@ describe("the imperative sweep's buffer pool", () => {
     }
   });
 
-  it("reuses dead adjoint buffers within one sweep and across sweeps", () => {
+  it("reuses dead adjoint buffers within one sweep and across sweeps (fusion off: one array per primitive)", () => {
+    ir.setFusion({ enabled: false });
     clearFreeList();
     const pools: SweepPool[] = [];
     observeSweepPools((pool) => pools.push(pool));
@@ -326,7 +328,8 @@ function trainingLoop(pooling: boolean, steps: number): number {
 }
 
 describe("a W3-like training loop", () => {
-  it("allocates fewer large arrays per step with the pool", () => {
+  it("allocates fewer large arrays per step with the pool (fusion off: one array per primitive)", () => {
+    ir.setFusion({ enabled: false });
     const steps = 10;
     const plain = trainingLoop(false, steps) / steps;
     const pooled = trainingLoop(true, steps) / steps;
