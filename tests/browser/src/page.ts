@@ -4,7 +4,24 @@
  * Playwright's `evaluate` and asserts on what they return. Every comparison is computed here and
  * returned as numbers (worst errors, whether two runs were bit-identical), so the test fails on them.
  */
-import { add, backendStatus, crossEntropy, matmul, mul, setBackend, sub, tensor, tanh, withBackend, type Tensor } from "@chainrule/ir";
+import {
+  add,
+  backendStatus,
+  crossEntropy,
+  exp,
+  fuse,
+  fusedSum,
+  fusionStatus,
+  matmul,
+  mul,
+  setBackend,
+  sub,
+  sum,
+  tensor,
+  tanh,
+  withBackend,
+  type Tensor,
+} from "@chainrule/ir";
 import { useWasmBackend, wasmBackendInfo } from "@chainrule/wasm";
 import { interpreter, jit, kernelInfo, startThreads, valueAndGrad, type KernelInfo } from "@chainrule/jit";
 
@@ -310,7 +327,42 @@ function eagerRun(threads: number, maxRounds: number, minRounds: number): EagerR
   }
 }
 
+export interface FusionReport {
+  enabled: boolean;
+  reason: string;
+  /** Whether `fuse` made a lazy value, and the lazy expression and its sum equal ir's kernels bit for bit. */
+  lazy: boolean;
+  sameAsKernels: boolean;
+  sumSameAsKernels: boolean;
+  compiled: number;
+}
+
+/**
+ * ir's eager elementwise fusion on this page: exp(x·x − x) over n float64s as a lazy value (one
+ * generated loop where the page allows `new Function`), against ir's kernels one primitive at a time.
+ */
+function fusionRun(n: number): FusionReport {
+  const x = seeded([n], "float64", 5);
+  const square = fuse("mul", [x, x]);
+  const lazy = square === undefined ? undefined : fuse("sub", [square, x]);
+  const fused = lazy === undefined ? undefined : fuse("exp", [lazy]);
+  const eager = exp(sub(mul(x, x), x));
+  const sameAsKernels = fused !== undefined && sameBits(fused.data as Float64Array, eager.data as Float64Array);
+  const again = fused === undefined ? undefined : fuse("exp", [fuse("sub", [fuse("mul", [x, x])!, x])!])!;
+  const sumSameAsKernels = again !== undefined && Object.is(fusedSum(again), sum(eager).item());
+  const status = fusionStatus();
+  return {
+    enabled: status.enabled,
+    reason: status.reason,
+    lazy: fused !== undefined,
+    sameAsKernels,
+    sumSameAsKernels,
+    compiled: status.compiled,
+  };
+}
+
 const api = {
+  fusion: fusionRun,
   churn,
   eager: eagerRun,
   coldStart,

@@ -267,3 +267,24 @@ describe.skipIf(skipReason !== undefined)(
     }, 60_000);
   },
 );
+
+describe.skipIf(skipReason !== undefined)(
+  skipReason === undefined ? "ir's eager elementwise fusion in headless Chromium" : `eager fusion [skipped: ${skipReason}]`,
+  () => {
+    it("a page that allows eval: an expression is one generated loop, bit for bit ir's kernels, summed alike", async () => {
+      await onPage("isolated", async (p) => {
+        const r = await p.call("fusion", 5000);
+        expect(r).toMatchObject({ enabled: true, reason: "", lazy: true, sameAsKernels: true, sumSameAsKernels: true });
+        expect(r.compiled).toBeGreaterThan(0);
+      });
+    }, 60_000);
+
+    it("a CSP without 'unsafe-eval': fusion is off with the reason, every primitive runs at once", async () => {
+      await onPage("cspStrict", async (p) => {
+        const r = await p.call("fusion", 5000);
+        expect(r).toMatchObject({ enabled: false, lazy: false, compiled: 0 });
+        expect(r.reason).toMatch(/^code generation from strings is refused/);
+      });
+    }, 60_000);
+  },
+);
