@@ -4,8 +4,9 @@
  * transformation is itself recorded and differentiable (that is how reverse-over-reverse works).
  * When every operand is a concrete float tensor of the same shape (or a scalar against a tensor),
  * the helper runs its loop directly over the typed arrays instead of going through `bind`, which
- * is what makes small gradients cheap. The loops compute exactly what ir's eager kernels compute
- * (tests check this); there is no derivative math here.
+ * is what makes small gradients cheap. On large operands a helper first asks ir's eager fusion
+ * (`fuse`) for a lazy value, computed later in one loop with its neighbours. The loops compute
+ * exactly what ir's eager kernels compute (tests check this); there is no derivative math here.
  */
 import * as ir from "@chainrule/ir";
 import {

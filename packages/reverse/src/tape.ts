@@ -1,9 +1,11 @@
 /**
  * The tape. A `ReverseTrace` is pushed for one transformation call; every primitive applied to
- * its tracers runs at once on the primal values (define-by-run) and, when its output is a float
- * that depends on a differentiated input, is appended to the tape (a Wengert list) with what its
- * rule saves. `backward` then visits the tape once, last entry first, accumulating adjoints (a
- * value used twice receives both contributions).
+ * its tracers runs on the primal values (define-by-run) and, when its output is a float that
+ * depends on a differentiated input, is appended to the tape (a Wengert list) with what its rule
+ * saves. `backward` then visits the tape once, last entry first, accumulating adjoints (a value
+ * used twice receives both contributions). On large concrete values, elementwise primitives (and
+ * contiguous slices and pads) give lazy values, forward and backward: ir's eager fusion computes a
+ * chain of them in one loop when something reads it (see ir's fusion.ts).
  */
 import {
   bind,
