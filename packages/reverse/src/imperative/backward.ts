@@ -132,6 +132,8 @@ function seedFor(op: string, root: Variable, gradient: unknown, createGraph: boo
 function runHooks(hooks: readonly GradHook[], grad: Tensor, owner: string): Tensor {
   let g = grad;
   for (const hook of hooks.slice()) {
+    // a hook may keep what it sees: a fused (lazy) gradient is computed first, so it never reads later values
+    if (isPending(g)) void g.data;
     const result = hook(g);
     if (result === undefined) continue;
     if (!(result instanceof Tensor) || !shapesEqual(result.shape, g.shape)) {

@@ -339,3 +339,32 @@ describe("a W3-like training loop", () => {
     expect(pooled).toBeLessThanOrEqual(plain - 2);
   });
 });
+
+describe("fused (lazy) gradients and hooks", () => {
+  it("a hook sees a computed gradient: updating the parameter in place afterwards does not change what it kept", () => {
+    ir.setFusion({ minSize: 1 });
+    try {
+      const w = parameter(ir.tensor(Float64Array.from({ length: 50 }, (_, i) => 0.1 * i - 2)));
+      const x = variable(ir.tensor(Float64Array.from({ length: 50 }, (_, i) => Math.sin(i))));
+      const kept: { g: Tensor; pending: boolean }[] = [];
+      const hidden = V(ir.mul(w, x));
+      // ∂/∂hidden of sum(hidden · w) is w: lazy (a fused product of w) until something reads it
+      hidden.registerHook((g) => {
+        kept.push({ g, pending: ir.isPending(g) });
+      });
+      V(ir.sum(ir.mul(hidden, w))).backward();
+      expect(kept).toHaveLength(1);
+      expect(kept[0]!.pending).toBe(false);
+      const before = bits(kept[0]!.g);
+      // an optimizer step in place, as SGD does
+      noGrad(() => {
+        const data = w.value.data as Float64Array;
+        for (let i = 0; i < data.length; i++) data[i] = data[i]! - 0.5;
+      });
+      expect(bits(kept[0]!.g)).toEqual(before);
+      expect(before).toEqual(Array.from({ length: 50 }, (_, i) => 0.1 * i - 2));
+    } finally {
+      ir.setFusion({ minSize: 4096 });
+    }
+  });
+});
