@@ -294,29 +294,12 @@ export function generatedChain(nodes: number): (x: Tensor) => Tensor {
 export function onWasmBackend(impl: Implementation): Implementation | undefined {
   if (!useWasmBackend()) return undefined;
   setBackend("js"); // the other rows keep ir's JavaScript backend
-  const inWasm =
-    <A extends unknown[], R>(f: (...args: A) => R) =>
-    (...args: A): R =>
-      withBackend("wasm", () => f(...args));
-  return {
-    id: `${impl.id}-wasm`,
-    label: `${impl.label}, WebAssembly backend`,
-    group: impl.group,
-    build: (variant) => {
-      const built = withBackend("wasm", () => impl.build(variant));
-      if (built instanceof Promise || "unsupported" in built) return built;
-      return {
-        ...built,
-        case: { ...built.case, run: inWasm(built.case.run) },
-        result: inWasm(built.result),
-        facts: () => {
-          const ran = wasmBackendInfo().ran;
-          const matmuls = `${ran.matmul} matmuls (${ran.parallelMatmul} on 2 threads)`;
-          return `on the kernels so far: ${matmuls}, ${ran.elementwise} elementwise, ${ran.reduce} reductions`;
-        },
-      };
-    },
+  const facts = () => {
+    const ran = wasmBackendInfo().ran;
+    const matmuls = `${ran.matmul} matmuls (${ran.parallelMatmul} on 2 threads)`;
+    return `on the kernels so far: ${matmuls}, ${ran.elementwise} elementwise, ${ran.reduce} reductions`;
   };
+  return within(impl, "-wasm", "WebAssembly backend", (body) => withBackend("wasm", body), facts);
 }
 
 /**
@@ -325,24 +308,37 @@ export function onWasmBackend(impl: Implementation): Implementation | undefined 
  * suffix `-unfused`.
  */
 export function withoutFusion(impl: Implementation): Implementation {
-  const unfused =
+  return within(impl, "-unfused", "fusion off", (body) => {
+    const previous = setFusion({ enabled: false });
+    try {
+      return body();
+    } finally {
+      setFusion(previous);
+    }
+  });
+}
+
+/** `impl` with building, the check and every timed call run inside `around` (a setting on for their duration). */
+function within(
+  impl: Implementation,
+  suffix: string,
+  setting: string,
+  around: <R>(body: () => R) => R,
+  facts?: () => string,
+): Implementation {
+  const inside =
     <A extends unknown[], R>(f: (...args: A) => R) =>
-    (...args: A): R => {
-      const previous = setFusion({ enabled: false });
-      try {
-        return f(...args);
-      } finally {
-        setFusion(previous);
-      }
-    };
+    (...args: A): R =>
+      around(() => f(...args));
   return {
-    id: `${impl.id}-unfused`,
-    label: `${impl.label}, fusion off`,
+    id: `${impl.id}${suffix}`,
+    label: `${impl.label}, ${setting}`,
     group: impl.group,
     build: (variant) => {
-      const built = unfused(() => impl.build(variant))();
+      const built = around(() => impl.build(variant));
       if (built instanceof Promise || "unsupported" in built) return built;
-      return { ...built, case: { ...built.case, run: unfused(built.case.run) }, result: unfused(built.result) };
+      const wrapped = { ...built, case: { ...built.case, run: inside(built.case.run) }, result: inside(built.result) };
+      return facts === undefined ? wrapped : { ...wrapped, facts };
     },
   };
 }

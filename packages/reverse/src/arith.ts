@@ -13,6 +13,7 @@ import {
   fuse,
   fusedSum,
   fuseFill,
+  FUSING_MATH,
   isFloat,
   isPending,
   plainFactor,
@@ -436,23 +437,15 @@ export function mulNoNan(a: Tensor, b: Tensor | number): Tensor {
 
 /** ir's VJP rules run with this: the direct loops above on concrete operands, ir's ops otherwise. */
 export const REVERSE_MATH: TensorMath = {
-  ...TENSOR_MATH,
+  // the derivative factors' math (exp, log, pow, …): ir's FUSING_MATH, lazy when large, else ir's ops
+  ...FUSING_MATH,
   add: (a, b) =>
     typeof a === "number" ? (typeof b === "number" ? ir.add(a, b) : addScalar(b, a)) : typeof b === "number" ? addScalar(a, b) : add(a, b),
-  sub: (a, b) => (typeof a === "number" || typeof b === "number" ? (fuse("sub", [a, b]) ?? ir.sub(a, b)) : sub(a, b)),
+  sub: (a, b) => (typeof a === "number" || typeof b === "number" ? FUSING_MATH.sub(a, b) : sub(a, b)),
   mul: (a, b) =>
     typeof a === "number" ? (typeof b === "number" ? ir.mul(a, b) : scale(b, a)) : typeof b === "number" ? scale(a, b) : mul(a, b),
-  div: (a, b) => (typeof a === "number" || typeof b === "number" ? (fuse("div", [a, b]) ?? ir.div(a, b)) : div(a, b)),
+  div: (a, b) => (typeof a === "number" || typeof b === "number" ? FUSING_MATH.div(a, b) : div(a, b)),
   neg,
-  // the derivative factors' math: fused when large (lazy), else ir's ops
-  pow: (a, b) => fuse("pow", [a, b]) ?? TENSOR_MATH.pow(a, b),
-  exp: (a) => fuse("exp", [a]) ?? TENSOR_MATH.exp(a),
-  log: (a) => fuse("log", [a]) ?? TENSOR_MATH.log(a),
-  sin: (a) => fuse("sin", [a]) ?? TENSOR_MATH.sin(a),
-  cos: (a) => fuse("cos", [a]) ?? TENSOR_MATH.cos(a),
-  sqrt: (a) => fuse("sqrt", [a]) ?? TENSOR_MATH.sqrt(a),
-  sinh: (a) => fuse("sinh", [a]) ?? TENSOR_MATH.sinh(a),
-  cosh: (a) => fuse("cosh", [a]) ?? TENSOR_MATH.cosh(a),
   scale: mulNoNan,
   bind: (prim, args, params) => fuse(prim, args, params) ?? fastPrimal(prim, args, params) ?? ir.bind(prim, args, params),
   matmulNT: (a, b) => ir.backendMatmul(a, b, false, true) ?? matmulNT(a, b) ?? TENSOR_MATH.matmulNT(a, b),
